@@ -1,0 +1,36 @@
+// Command-line wiring only: commander definitions that call into the subsystems (design/interface.md).
+import { Command, CommanderError } from 'commander';
+import { InputError, UsageError, exitCodeOf } from './errors.js';
+import { VERSION } from './version.js';
+
+/** Builds the commander program. Subsystems add their commands here and nowhere else. */
+export function buildProgram(): Command {
+  const program = new Command('viotrace')
+    .description('where did this I/O request spend its time: guest block layer -> virtio-blk -> KVM -> QEMU -> io_uring -> disk, and back')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  return program;
+}
+
+/** Runs the CLI on argv (as process.argv) and returns the exit status. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end this way with exit code 0.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof InputError) {
+      process.stderr.write(`viotrace: ${err.describe()}\n`);
+    } else if (err instanceof UsageError) {
+      process.stderr.write(`viotrace: ${err.message}\n`);
+    } else {
+      process.stderr.write(`viotrace: internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    }
+    return exitCodeOf(err);
+  }
+}
