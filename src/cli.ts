@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { InputError, UsageError, exitCodeOf } from './errors.js';
 import { VERSION } from './version.js';
+import { commands } from './commands/index.js';
 
 /** Builds the commander program. Subsystems add their commands here and nowhere else. */
 export function buildProgram(): Command {
@@ -10,6 +11,7 @@ export function buildProgram(): Command {
     .version(VERSION)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  for (const install of commands) install(program);
   return program;
 }
 

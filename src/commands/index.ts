@@ -1,0 +1,8 @@
+// The CLI's commands: each file adds one command (or one group) to the commander program.
+import type { Command } from 'commander';
+
+/** Adds a command to the program. Each command file exports one of these. */
+export type CommandInstaller = (program: Command) => void;
+
+/** Every command, in the order `viotrace --help` lists them. */
+export const commands: CommandInstaller[] = [];
