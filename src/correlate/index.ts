@@ -1,0 +1,2 @@
+// The correlator's public face: stages now; clock sync, matching and statistics as they land.
+export * from './stages.js';
