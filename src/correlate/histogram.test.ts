@@ -1,0 +1,61 @@
+// LatencyHistogram: quantiles within the stated bound against exact order statistics, merging, log2 buckets.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { HISTOGRAM_RELATIVE_ERROR, LatencyHistogram } from './histogram.js';
+
+/** Nearest-rank quantile of sorted values. */
+function exactQuantile(sorted: number[], q: number): number {
+  return sorted[Math.max(1, Math.ceil(q * sorted.length)) - 1];
+}
+
+describe('LatencyHistogram', () => {
+  it('reports quantiles within the relative error bound of the exact ones', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 2 ** 40 }), { minLength: 1, maxLength: 400 }),
+        fc.constantFrom(0, 0.5, 0.9, 0.99, 0.999, 1),
+        (values, q) => {
+          const h = new LatencyHistogram();
+          for (const v of values) h.record(v);
+          const exact = exactQuantile([...values].sort((a, b) => a - b), q);
+          const got = h.quantile(q);
+          expect(Math.abs(got - exact)).toBeLessThanOrEqual(exact * HISTOGRAM_RELATIVE_ERROR + 0.5);
+        },
+      ),
+    );
+  });
+
+  it('keeps count, sum, min, max and mean exact', () => {
+    const h = new LatencyHistogram();
+    for (const v of [5, 1_000, 250_000, 3]) h.record(v);
+    expect([h.count, h.sum, h.min, h.max, h.mean()]).toEqual([4, 251_008, 3, 250_000, 62_752]);
+    expect(h.quantile(0)).toBe(3);
+    expect(h.quantile(1)).toBe(250_000);
+  });
+
+  it('merges into the same histogram as recording everything in one', () => {
+    const values = Array.from({ length: 5000 }, (_, i) => (i * 7919) % 1_000_003);
+    const whole = new LatencyHistogram();
+    const a = new LatencyHistogram();
+    const b = new LatencyHistogram();
+    values.forEach((v, i) => (whole.record(v), (i % 3 ? a : b).record(v)));
+    a.merge(b);
+    for (const q of [0.1, 0.5, 0.99, 0.999]) expect(a.quantile(q)).toBe(whole.quantile(q));
+    expect([a.count, a.sum, a.min, a.max]).toEqual([whole.count, whole.sum, whole.min, whole.max]);
+  });
+
+  it('groups into power-of-two buckets like biolatency', () => {
+    const h = new LatencyHistogram();
+    for (const v of [1, 2, 3, 4, 1023, 1024, 1500]) h.record(v);
+    const b = h.log2Buckets();
+    expect(b[0]).toBe(1); // 1
+    expect(b[1]).toBe(2); // 2, 3
+    expect(b[2]).toBe(1); // 4
+    expect(b[9]).toBe(1); // 1023
+    expect(b[10]).toBe(2); // 1024, 1500
+  });
+
+  it('returns NaN quantiles when empty', () => {
+    expect(new LatencyHistogram().quantile(0.5)).toBeNaN();
+  });
+});
