@@ -1,3 +1,4 @@
 // The correlator's public face: stages now; clock sync, matching and statistics as they land.
 export * from './stages.js';
 export * from './histogram.js';
+export * from './clock.js';

@@ -1,0 +1,76 @@
+// ClockEstimator: recovers offset and drift from causal pairs with random positive delays in both directions.
+import { describe, expect, it } from 'vitest';
+import { guestTime, hostTime } from '../records/index.js';
+import { ClockEstimator, guestToHost, hostToGuest } from './clock.js';
+
+/** A small deterministic PRNG (mulberry32) so the test is reproducible. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** guest = host + offset + drift·(host − h0), the simulator's clock model. */
+function guestOf(h: number, offset: number, driftPpm: number, h0: number): number {
+  return h + offset + driftPpm * 1e-6 * (h - h0);
+}
+
+function run(offset: number, driftPpm: number, seed: number) {
+  const rand = rng(seed);
+  const est = new ClockEstimator();
+  const h0 = 5_000_000_000_000; // host up ~83 minutes
+  for (let i = 0; i < 20_000; i++) {
+    const h = h0 + i * 100_000; // 2 s of traffic
+    // Guest kick at guest time of host h; exit 0.3..3 us later on the host.
+    const exitDelay = 300 + rand() * rand() * 3_000;
+    est.guestToHost(guestTime(guestOf(h, offset, driftPpm, h0)), hostTime(h + exitDelay));
+    // Host injection at h; guest handler 1..20 us later (vCPU wake-up).
+    const irqDelay = 1_000 + rand() * rand() * 20_000;
+    est.hostToGuest(hostTime(h), guestTime(guestOf(h + irqDelay, offset, driftPpm, h0)));
+  }
+  return { est: est.estimate()!, h0 };
+}
+
+describe('ClockEstimator', () => {
+  it('recovers a +50 ms offset with 100 ppm drift to within its stated uncertainty', () => {
+    const { est, h0 } = run(50_000_000, 100, 1);
+    expect(est.consistent).toBe(true);
+    const trueAtRef = 50_000_000 + 100e-6 * (est.refHost - h0);
+    expect(Math.abs(est.offsetNs - trueAtRef)).toBeLessThanOrEqual(est.uncertaintyNs);
+    expect(est.uncertaintyNs).toBeLessThan(1_000);
+    expect(Math.abs(est.driftPpm - 100)).toBeLessThan(1);
+  });
+
+  it('recovers a −50 ms offset with −100 ppm drift', () => {
+    const { est, h0 } = run(-50_000_000, -100, 2);
+    const trueAtRef = -50_000_000 - 100e-6 * (est.refHost - h0);
+    expect(Math.abs(est.offsetNs - trueAtRef)).toBeLessThanOrEqual(est.uncertaintyNs);
+    expect(Math.abs(est.driftPpm + 100)).toBeLessThan(1);
+  });
+
+  it('maps host times to guest times and back', () => {
+    const { est, h0 } = run(20_000_000, 40, 3);
+    const h = hostTime(h0 + 1_500_000_000);
+    const g = hostToGuest(est, h);
+    expect(Math.abs(g - guestOf(h, 20_000_000, 40, h0))).toBeLessThan(1_000);
+    expect(Math.abs(guestToHost(est, g) - h)).toBeLessThan(1e-3 * 1e6);
+  });
+
+  it('flags bounds that contradict each other', () => {
+    const est = new ClockEstimator();
+    est.guestToHost(guestTime(1_000_000), hostTime(1_000)); // guest−host ≥ 999000
+    est.hostToGuest(hostTime(2_000), guestTime(3_000)); // guest−host ≤ 1000
+    expect(est.estimate()!.consistent).toBe(false);
+  });
+
+  it('waits for both directions', () => {
+    const est = new ClockEstimator();
+    est.guestToHost(guestTime(10), hostTime(20));
+    expect(est.estimate()).toBeUndefined();
+  });
+});
