@@ -2,3 +2,5 @@
 export * from './stages.js';
 export * from './histogram.js';
 export * from './clock.js';
+export * from './path.js';
+export * from './statistics.js';

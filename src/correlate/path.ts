@@ -1,0 +1,39 @@
+// A stitched request path: the correlator's output for one guest request (or one unmatched host request).
+import type { BlockOp, GuestTime, Nanos } from '../records/index.js';
+import type { PathEvent, StageName } from './stages.js';
+
+/** Whether a request was seen on both sides. */
+export type MatchStatus = 'matched' | 'guest_only' | 'host_only';
+
+/** Why a request could not be matched with confidence (never guessed). */
+export type UnmatchedReason =
+  | 'no_host_records' // the trace has no host side at all (guest-only capture)
+  | 'host_record_lost' // host side exists but nothing fits this request's keys
+  | 'guest_record_lost' // a host request whose guest record is missing
+  | 'ambiguous' // more than one host candidate fits equally well
+  | 'inconsistent_time'; // the only candidate contradicts the clock estimate
+
+/** One request's path across guest and host, on the guest clock. */
+export interface RequestPath {
+  vm: string;
+  /** Guest disk name, e.g. "vda". */
+  disk: string;
+  /** Virtqueue index, -1 if unknown. */
+  queue: number;
+  op: BlockOp;
+  sector: number;
+  nrSectors: number;
+  match: MatchStatus;
+  /** Set when match is not 'matched'. */
+  reason?: UnmatchedReason;
+  /** Number of guest requests that shared this request's host operation (QEMU multireq); 1 if none. */
+  sharedHostOp: number;
+  /** Path event times on the guest clock (host events mapped with the clock estimate). */
+  events: Partial<Record<PathEvent, GuestTime>>;
+  /** Stage durations; the top-level ones sum to `total`. */
+  stages: Partial<Record<StageName, Nanos>>;
+  /** First guest event to last guest event. */
+  total: Nanos;
+  /** Time of the first guest event. */
+  start: GuestTime;
+}

@@ -1,0 +1,49 @@
+// RunStatistics: stage shares sum to 1 over top-level stages, groups split requests, the window forgets old slots.
+import { describe, expect, it } from 'vitest';
+import { guestTime, nanos } from '../records/index.js';
+import type { RequestPath } from './path.js';
+import { TOP_STAGES } from './stages.js';
+import { RunStatistics } from './statistics.js';
+
+function path(start: number, vm: string, op: 'read' | 'write', q: number, guestQueue: number, device: number): RequestPath {
+  return {
+    vm, disk: 'vda', queue: q, op, sector: 0, nrSectors: 8, match: 'matched', sharedHostOp: 1,
+    events: {},
+    stages: { guest_queue: nanos(guestQueue), host_io: nanos(device), device: nanos(device - 1_000) },
+    total: nanos(guestQueue + device),
+    start: guestTime(start),
+  };
+}
+
+describe('RunStatistics', () => {
+  it('computes shares of the summed total that add up to 1 over top-level stages', () => {
+    const s = new RunStatistics();
+    for (let i = 0; i < 100; i++) s.add(path(i * 1_000_000, 'vm1', 'read', 0, 10_000, 90_000));
+    const stages = s.all.stageSummaries();
+    const top = stages.filter((st) => TOP_STAGES.some((t) => t.name === st.name));
+    expect(top.reduce((a, st) => a + st.share, 0)).toBeCloseTo(1, 9);
+    expect(stages.find((st) => st.name === 'host_io')!.share).toBeCloseTo(0.9, 9);
+    expect(stages.find((st) => st.name === 'device')!.parent).toBe('host_io');
+    expect(s.all.totalSummary().p50_ns).toBe(100_000);
+  });
+
+  it('groups by vm, disk, queue and op', () => {
+    const s = new RunStatistics();
+    s.add(path(0, 'vm1', 'read', 0, 1_000, 10_000));
+    s.add(path(1, 'vm2', 'write', 3, 1_000, 50_000));
+    s.add(path(2, 'vm2', 'read', 3, 1_000, 50_000));
+    expect(s.groups.get('vm')!.get('vm2')!.total.count).toBe(2);
+    expect(s.groups.get('queue')!.get('vm2/vda/q3')!.total.count).toBe(2);
+    expect(s.groups.get('op')!.get('read')!.total.count).toBe(2);
+    expect(s.groups.get('op')!.get('write')!.totalSummary().max_ns).toBe(51_000);
+  });
+
+  it('keeps only the newest slots in the sliding window', () => {
+    const s = new RunStatistics(['vm'], 1_000_000_000, 3);
+    for (let sec = 0; sec < 10; sec++) s.add(path(sec * 1_000_000_000, 'vm1', 'read', 0, 1_000, sec < 7 ? 10_000 : 900_000));
+    const w = s.window();
+    expect(w.total.count).toBe(3);
+    expect(w.total.min).toBe(901_000); // seconds 7, 8, 9 only
+    expect(s.all.total.count).toBe(10);
+  });
+});

@@ -1,0 +1,173 @@
+// Per-stage latency statistics over stitched paths: whole run, sliding window, and groups (VM, disk, queue, op).
+import type { Nanos } from '../records/index.js';
+import { LatencyHistogram } from './histogram.js';
+import type { RequestPath } from './path.js';
+import { STAGES, type StageName, type StageSide } from './stages.js';
+
+/** Summary figures of one distribution, in the report's field names (design/interface.md). */
+export interface DistributionSummary {
+  count: number;
+  mean_ns: number;
+  p50_ns: number;
+  p90_ns: number;
+  p99_ns: number;
+  p999_ns: number;
+  max_ns: number;
+}
+
+/** A stage's summary plus its share of all requests' summed time. */
+export interface StageSummary extends DistributionSummary {
+  name: StageName;
+  side: StageSide;
+  /** Parent stage for parts (host_queue -> host_io). */
+  parent?: StageName;
+  /** This stage's part of the summed total time of all requests (0..1). */
+  share: number;
+}
+
+/** A dimension requests are grouped by. */
+export type GroupDimension = 'vm' | 'disk' | 'queue' | 'op';
+
+/** Statistics of one set of requests: total and per stage. */
+export class PathStatistics {
+  /** Total latency of each request. */
+  readonly total = new LatencyHistogram();
+  /** Per stage, created when first seen. */
+  readonly stages = new Map<StageName, LatencyHistogram>();
+  /** Requests by match status. */
+  readonly matches = { matched: 0, guest_only: 0, host_only: 0 };
+  /** Bytes moved (for throughput). */
+  bytes = 0;
+
+  /** Adds one request. */
+  add(path: RequestPath): void {
+    this.matches[path.match]++;
+    this.bytes += path.nrSectors * 512;
+    if (path.match === 'host_only') return; // no guest-visible total
+    this.total.record(path.total);
+    for (const name in path.stages) {
+      const ns = path.stages[name as StageName] as Nanos;
+      let h = this.stages.get(name as StageName);
+      if (!h) this.stages.set(name as StageName, (h = new LatencyHistogram()));
+      h.record(ns);
+    }
+  }
+
+  /** Adds everything in `other`. */
+  merge(other: PathStatistics): void {
+    this.total.merge(other.total);
+    for (const [name, h] of other.stages) {
+      let mine = this.stages.get(name);
+      if (!mine) this.stages.set(name, (mine = new LatencyHistogram()));
+      mine.merge(h);
+    }
+    this.matches.matched += other.matches.matched;
+    this.matches.guest_only += other.matches.guest_only;
+    this.matches.host_only += other.matches.host_only;
+    this.bytes += other.bytes;
+  }
+
+  /** Summary of the total latency. */
+  totalSummary(): DistributionSummary {
+    return summarize(this.total);
+  }
+
+  /** Summaries of the stages seen, in the stage table's order. */
+  stageSummaries(): StageSummary[] {
+    const all = this.total.sum || 1;
+    const out: StageSummary[] = [];
+    for (const def of STAGES) {
+      const h = this.stages.get(def.name);
+      if (!h) continue;
+      out.push({ name: def.name, side: def.side, ...(def.parent ? { parent: def.parent } : {}), ...summarize(h), share: h.sum / all });
+    }
+    return out;
+  }
+}
+
+/** Summary figures of a histogram (zeros when empty, so reports stay numeric). */
+export function summarize(h: LatencyHistogram): DistributionSummary {
+  if (h.count === 0) return { count: 0, mean_ns: 0, p50_ns: 0, p90_ns: 0, p99_ns: 0, p999_ns: 0, max_ns: 0 };
+  return {
+    count: h.count,
+    mean_ns: Math.round(h.mean()),
+    p50_ns: Math.round(h.quantile(0.5)),
+    p90_ns: Math.round(h.quantile(0.9)),
+    p99_ns: Math.round(h.quantile(0.99)),
+    p999_ns: Math.round(h.quantile(0.999)),
+    max_ns: h.max,
+  };
+}
+
+/** The key of a request in one grouping dimension, e.g. "vm1/vda/q2". */
+export function groupKey(path: RequestPath, dim: GroupDimension): string {
+  switch (dim) {
+    case 'vm':
+      return path.vm;
+    case 'disk':
+      return `${path.vm}/${path.disk}`;
+    case 'queue':
+      return `${path.vm}/${path.disk}/q${path.queue}`;
+    case 'op':
+      return path.op;
+  }
+}
+
+/**
+ * Whole-run statistics, grouped statistics, and a sliding window made of fixed slots (each slot one
+ * `slotNs` of guest time) merged on demand: memory stays bounded however long the run.
+ */
+export class RunStatistics {
+  /** Every request of the run. */
+  readonly all = new PathStatistics();
+  /** Per grouping dimension, per group key. */
+  readonly groups = new Map<GroupDimension, Map<string, PathStatistics>>();
+  private readonly slots: { index: number; stats: PathStatistics }[] = [];
+
+  /**
+   * @param dims Grouping dimensions kept.
+   * @param slotNs Width of one window slot (guest ns).
+   * @param windowSlots Number of slots in the sliding window.
+   */
+  constructor(
+    readonly dims: readonly GroupDimension[] = ['vm', 'disk', 'queue', 'op'],
+    readonly slotNs = 1_000_000_000,
+    readonly windowSlots = 10,
+  ) {
+    for (const d of dims) this.groups.set(d, new Map());
+  }
+
+  /** Adds one stitched request. */
+  add(path: RequestPath): void {
+    this.all.add(path);
+    for (const d of this.dims) {
+      const m = this.groups.get(d)!;
+      const k = groupKey(path, d);
+      let s = m.get(k);
+      if (!s) m.set(k, (s = new PathStatistics()));
+      s.add(path);
+    }
+    this.slotFor(Math.floor(path.start / this.slotNs)).add(path);
+  }
+
+  private slotFor(index: number): PathStatistics {
+    const last = this.slots[this.slots.length - 1];
+    if (last && last.index === index) return last.stats;
+    let slot = this.slots.find((s) => s.index === index);
+    if (!slot) {
+      slot = { index, stats: new PathStatistics() };
+      this.slots.push(slot);
+      this.slots.sort((a, b) => a.index - b.index);
+      // Keep only the newest windowSlots slots.
+      while (this.slots.length > this.windowSlots) this.slots.shift();
+    }
+    return slot.stats;
+  }
+
+  /** Statistics of the requests that started in the last `windowSlots` slots. */
+  window(): PathStatistics {
+    const w = new PathStatistics();
+    for (const s of this.slots) w.merge(s.stats);
+    return w;
+  }
+}
