@@ -1,0 +1,4 @@
+// The trace subsystem's public face: the trace file format, its writer and reader.
+export * from './format.js';
+export * from './writer.js';
+export * from './reader.js';
