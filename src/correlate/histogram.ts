@@ -104,6 +104,21 @@ export class LatencyHistogram {
   }
 
   /**
+   * Number of samples below 2^k ns. Exact, because powers of two are bucket boundaries (this is
+   * what Prometheus `le` buckets at 2^k ns use).
+   */
+  countBelowPow2(k: number): number {
+    const limit = 2 ** k;
+    let n = 0;
+    for (let i = 0; i < BUCKETS; i++) {
+      const [lo] = bucketRange(i);
+      if (lo >= limit) break;
+      n += this.counts[i];
+    }
+    return n;
+  }
+
+  /**
    * Counts per power-of-two bucket, like biolatency's log2 histogram: entry k counts samples in
    * [2^k, 2^(k+1)) ns (entry 0 also holds 0 and 1).
    */

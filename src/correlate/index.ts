@@ -4,3 +4,4 @@ export * from './histogram.js';
 export * from './clock.js';
 export * from './path.js';
 export * from './statistics.js';
+export * from './slowest.js';

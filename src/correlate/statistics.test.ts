@@ -47,3 +47,25 @@ describe('RunStatistics', () => {
     expect(s.all.total.count).toBe(10);
   });
 });
+
+import { SlowestRequests } from './slowest.js';
+import { LatencyHistogram } from './histogram.js';
+
+describe('SlowestRequests', () => {
+  it('keeps the N slowest, slowest first', () => {
+    const s = new SlowestRequests(3);
+    const totals = [50, 10, 90, 70, 30, 100, 20];
+    totals.forEach((t, i) => s.offer(path(i, 'vm1', 'read', 0, t, 0)));
+    expect(s.list().map((p) => p.total)).toEqual([100, 90, 70]);
+  });
+});
+
+describe('LatencyHistogram.countBelowPow2', () => {
+  it('counts exactly below powers of two', () => {
+    const h = new LatencyHistogram();
+    for (const v of [1023, 1024, 1025, 4095, 4096, 1 << 20]) h.record(v);
+    expect(h.countBelowPow2(10)).toBe(1);
+    expect(h.countBelowPow2(12)).toBe(4);
+    expect(h.countBelowPow2(21)).toBe(6);
+  });
+});
