@@ -5,3 +5,5 @@ export * from './clock.js';
 export * from './path.js';
 export * from './statistics.js';
 export * from './slowest.js';
+export * from './telescope.js';
+export * from './guest-only.js';

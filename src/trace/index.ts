@@ -2,3 +2,4 @@
 export * from './format.js';
 export * from './writer.js';
 export * from './reader.js';
+export * from './ingest/index.js';

@@ -1,0 +1,122 @@
+// Replays a trace file or a real capture through the correlator into statistics a report or dashboard shows.
+import { open } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { GuestOnlyStitcher, RunStatistics, SlowestRequests, type RequestPath } from '../correlate/index.js';
+import { InputError } from '../errors.js';
+import type { GuestRecord } from '../records/index.js';
+import type { ReportInput } from '../report/index.js';
+import { GuestAssembler, looksLikeFtrace, openTrace, readFtrace, type FtraceReadStats } from '../trace/index.js';
+
+/** The kinds of input `replay` and `report` read. */
+export type InputKind = 'viotrace-trace' | 'ftrace-text';
+
+/** Options for replaying. */
+export interface ReplayOptions {
+  lenient?: boolean;
+  /** How many slowest requests to keep with their full paths. */
+  slowest?: number;
+  /** Keep every path (for Perfetto/OTLP export); bounded by this count. */
+  keepPaths?: number;
+}
+
+/** A replay's result: the report input plus what went wrong on the way. */
+export interface ReplayResult {
+  input: ReportInput;
+  kind: InputKind;
+  /** Set when the file was cut (a killed recording, a truncated gzip): everything before it was used. */
+  cut?: { where: string; reason: string };
+  /** Notes for the user (what the capture lacks, what was left out). */
+  notes: string[];
+}
+
+/** Reads the first bytes of a file (decompressed when gzip) to tell its kind. */
+async function sniff(path: string): Promise<InputKind> {
+  let head: Buffer;
+  const fh = await open(path, 'r').catch((e: Error) => {
+    throw new InputError(`cannot open: ${e.message}`, path);
+  });
+  try {
+    const buf = Buffer.alloc(65536);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    head = buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
+    try {
+      head = gunzipSync(head, { finishFlush: 2 /* Z_SYNC_FLUSH: a prefix is enough */ });
+    } catch {
+      throw new InputError('gzip data is corrupt at its start', `${path}:1`);
+    }
+  }
+  const text = head.toString('utf8');
+  if (text.startsWith('{') && text.includes('"viotrace.trace"')) return 'viotrace-trace';
+  if (looksLikeFtrace(text.split('\n').slice(0, 50))) return 'ftrace-text';
+  throw new InputError('unrecognised input: neither a viotrace trace nor tracefs text output', `${path}:1`);
+}
+
+/** Replays a file into report input. */
+export async function replayFile(path: string, opts: ReplayOptions = {}): Promise<ReplayResult> {
+  const kind = await sniff(path);
+  const stats = new RunStatistics();
+  const slow = new SlowestRequests(opts.slowest ?? 20);
+  const keep = opts.keepPaths ?? 0;
+  const paths: RequestPath[] = [];
+  let first = Infinity, last = -Infinity;
+  const onPath = (p: RequestPath) => {
+    stats.add(p);
+    slow.offer(p);
+    if (paths.length < keep) paths.push(p);
+    if (p.start < first) first = p.start;
+    if (p.start + p.total > last) last = p.start + p.total;
+  };
+  const notes: string[] = [];
+  let lost = { guest: 0, host: 0 };
+  let cut: ReplayResult['cut'];
+  let skipped = 0;
+  let name = basename(path);
+
+  if (kind === 'ftrace-text') {
+    const asm = new GuestAssembler('guest');
+    const readStats: FtraceReadStats = { lines: 0, events: 0, skipped: 0 };
+    for await (const ev of readFtrace(path, { lenient: opts.lenient }, readStats)) asm.add(ev);
+    asm.finish();
+    skipped = readStats.skipped;
+    const stitcher = new GuestOnlyStitcher(onPath);
+    for (const r of asm.records) stitcher.add(r);
+    stitcher.finish();
+    notes.push('guest-side capture: requests have no host side (reported as guest_only, reason no_host_records)');
+    const s = asm.stats;
+    if (s.completionsWithoutIssue) notes.push(`${s.completionsWithoutIssue} completions of requests issued before the capture began were left out`);
+    if (s.inFlightAtEnd) notes.push(`${s.inFlightAtEnd} requests were still in flight when the capture ended`);
+  } else {
+    const trace = await openTrace(path, { lenient: opts.lenient });
+    name = trace.header.source.name;
+    const stitcher = new GuestOnlyStitcher(onPath);
+    let host = 0;
+    for await (const r of trace.records()) {
+      if (r.kind === 'guest_rq' || r.kind === 'guest_app_op') stitcher.add(r as GuestRecord);
+      else host++;
+    }
+    if (host > 0) {
+      throw new InputError(`this trace has ${host} host-side records; stitching guest and host records needs the two-sided correlator, which this build does not have yet`, path);
+    }
+    stitcher.finish();
+    lost = trace.summary.lost;
+    cut = trace.summary.cut;
+    skipped = trace.summary.skipped;
+  }
+
+  const input: ReportInput = {
+    source: { kind: 'trace', name },
+    stats,
+    lost,
+    unmatched: { no_host_records: stats.all.matches.guest_only },
+    slowest: slow.list(),
+    durationNs: Number.isFinite(first) ? last - first : 0,
+    ...(keep ? { paths } : {}),
+    ...(skipped ? { skippedLines: skipped } : {}),
+  };
+  return { input, kind, ...(cut ? { cut } : {}), notes };
+}

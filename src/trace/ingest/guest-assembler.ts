@@ -1,0 +1,164 @@
+// Turns a guest's block and io_uring tracepoint events into guest records, as the guest program does in the kernel.
+import { guestTime, type BlockOp, type GuestAppOpRecord, type GuestRequestRecord } from '../../records/index.js';
+import type { FtraceEvent } from './ftrace.js';
+
+/** Block operation from the rwbs string: its first letter is the operation (R, W, D, F, N). */
+export function opFromRwbs(rwbs: string): BlockOp {
+  if (rwbs.includes('D')) return 'discard';
+  if (rwbs.includes('W')) return 'write';
+  if (rwbs.includes('R')) return 'read';
+  if (rwbs.startsWith('F')) return 'flush';
+  return 'other';
+}
+
+/** A bio's application op is the io_uring submission just before it in the same task, within this window. */
+const APP_LINK_WINDOW_NS = 1_000_000n;
+
+interface BioStart {
+  t: bigint;
+  app: bigint;
+}
+interface InFlight {
+  dev: number;
+  sector: number;
+  nrSectors: number;
+  rwbs: string;
+  app: bigint;
+  tBioQueue: bigint;
+  tRqInsert: bigint;
+  tRqIssue: bigint;
+}
+
+/** Counts of what the assembler could not use, so reports can say so. */
+export interface GuestAssemblyStats {
+  /** Completions whose request was issued before the capture began. */
+  completionsWithoutIssue: number;
+  /** Requests still in flight when the capture ended. */
+  inFlightAtEnd: number;
+  /** io_uring completions whose submission was not captured. */
+  appCompletionsWithoutSubmit: number;
+}
+
+/**
+ * Assembles guest records from events in time order. Times are rebased: GuestTime = ts − base,
+ * with base the first event's second (kept as a bigint by the caller for the trace header).
+ * Keys are what the tracepoints carry: (dev, sector) for requests, user_data for app ops.
+ */
+export class GuestAssembler {
+  readonly records: (GuestRequestRecord | GuestAppOpRecord)[] = [];
+  readonly stats: GuestAssemblyStats = { completionsWithoutIssue: 0, inFlightAtEnd: 0, appCompletionsWithoutSubmit: 0 };
+  /** Raw clock value that GuestTime 0 stands for; set from the first event. */
+  base: bigint | undefined;
+  private readonly bios = new Map<string, BioStart>();
+  private readonly inflight = new Map<string, InFlight>();
+  private readonly appOps = new Map<bigint, { t: bigint; pid: number; opcode: string }>();
+  private readonly lastSubmit = new Map<number, { ud: bigint; t: bigint }>();
+
+  constructor(readonly vm: string) {}
+
+  private time(ts: bigint): number {
+    return ts === 0n ? 0 : Number(ts - this.base!);
+  }
+
+  /** Feeds one event (in time order). */
+  add(ev: FtraceEvent): void {
+    if (this.base === undefined) this.base = (ev.ts / 1_000_000_000n) * 1_000_000_000n;
+    const f = ev.fields;
+    switch (ev.event) {
+      case 'io_uring_submit_req':
+      case 'io_uring_submit_sqe': {
+        const ud = f.user_data as bigint;
+        this.appOps.set(ud, { t: ev.ts, pid: ev.pid, opcode: String(f.opcode ?? '') });
+        this.lastSubmit.set(ev.pid, { ud, t: ev.ts });
+        return;
+      }
+      case 'io_uring_complete': {
+        const ud = f.user_data as bigint;
+        const op = this.appOps.get(ud);
+        if (!op) {
+          this.stats.appCompletionsWithoutSubmit++;
+          return;
+        }
+        this.appOps.delete(ud);
+        this.records.push({
+          kind: 'guest_app_op', vm: this.vm, pid: op.pid, userData: ud, opcode: op.opcode, res: Number(f.result ?? f.res ?? 0),
+          tSubmit: guestTime(this.time(op.t)), tComplete: guestTime(this.time(ev.ts)),
+        });
+        return;
+      }
+      case 'block_bio_queue': {
+        const last = this.lastSubmit.get(ev.pid);
+        const app = last && ev.ts - last.t <= APP_LINK_WINDOW_NS ? last.ud : 0n;
+        this.bios.set(key(f.dev as number, f.sector as number), { t: ev.ts, app });
+        return;
+      }
+      case 'block_split': {
+        const start = this.bios.get(key(f.dev as number, f.sector as number));
+        if (start) this.bios.set(key(f.dev as number, f.new_sector as number), { ...start });
+        return;
+      }
+      case 'block_bio_backmerge':
+        this.bios.delete(key(f.dev as number, f.sector as number));
+        return;
+      case 'block_bio_frontmerge': {
+        // The request now starts at the bio's sector: move its state to the new key.
+        const dev = f.dev as number, sector = f.sector as number;
+        const bio = this.bios.get(key(dev, sector));
+        this.bios.delete(key(dev, sector));
+        const oldKey = key(dev, sector + (f.nr_sector as number));
+        const rq = this.inflight.get(oldKey);
+        if (rq) {
+          this.inflight.delete(oldKey);
+          rq.sector = sector;
+          rq.nrSectors += f.nr_sector as number;
+          if (bio && (rq.tBioQueue === 0n || bio.t < rq.tBioQueue)) rq.tBioQueue = bio.t;
+          this.inflight.set(key(dev, sector), rq);
+        }
+        return;
+      }
+      case 'block_rq_insert':
+      case 'block_rq_issue': {
+        const dev = f.dev as number, sector = f.sector as number;
+        const k = key(dev, sector);
+        let rq = this.inflight.get(k);
+        if (!rq) {
+          const bio = this.bios.get(k);
+          this.bios.delete(k);
+          rq = { dev, sector, nrSectors: f.nr_sector as number, rwbs: f.rwbs as string, app: bio?.app ?? 0n, tBioQueue: bio?.t ?? 0n, tRqInsert: 0n, tRqIssue: 0n };
+          this.inflight.set(k, rq);
+        }
+        rq.nrSectors = f.nr_sector as number;
+        if (ev.event === 'block_rq_insert') rq.tRqInsert = ev.ts;
+        else rq.tRqIssue = ev.ts;
+        return;
+      }
+      case 'block_rq_complete': {
+        const k = key(f.dev as number, f.sector as number);
+        const rq = this.inflight.get(k);
+        if (!rq || rq.tRqIssue === 0n) {
+          this.stats.completionsWithoutIssue++;
+          this.inflight.delete(k);
+          return;
+        }
+        this.inflight.delete(k);
+        this.records.push({
+          kind: 'guest_rq', vm: this.vm, dev: rq.dev, sector: rq.sector, nrSectors: rq.nrSectors, op: opFromRwbs(rq.rwbs), rwbs: rq.rwbs,
+          error: f.error as number, hwq: -1, vq: -1, head: -1, cpu: ev.cpu, kickSeq: 0, appUserData: rq.app,
+          tBioQueue: guestTime(this.time(rq.tBioQueue)), tRqInsert: guestTime(this.time(rq.tRqInsert)), tRqIssue: guestTime(this.time(rq.tRqIssue)),
+          tQueueRq: guestTime(0), tVqAdd: guestTime(0), tKick: guestTime(0), tVringInterrupt: guestTime(0), tCompleteRq: guestTime(0),
+          tRqComplete: guestTime(this.time(ev.ts)),
+        });
+        return;
+      }
+    }
+  }
+
+  /** Call after the last event: counts what was left in flight. */
+  finish(): void {
+    this.stats.inFlightAtEnd = this.inflight.size;
+  }
+}
+
+function key(dev: number, sector: number): string {
+  return `${dev}:${sector}`;
+}
