@@ -1,8 +1,10 @@
 // The CLI's commands: each file adds one command (or one group) to the commander program.
 import type { Command } from 'commander';
+import { installReplay } from './replay.js';
+import { installReport } from './report.js';
 
 /** Adds a command to the program. Each command file exports one of these. */
 export type CommandInstaller = (program: Command) => void;
 
 /** Every command, in the order `viotrace --help` lists them. */
-export const commands: CommandInstaller[] = [];
+export const commands: CommandInstaller[] = [installReplay, installReport];

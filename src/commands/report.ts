@@ -1,0 +1,39 @@
+// `viotrace report (FILE | --scenario NAME) [--format ...] [-o OUT] [--lenient]`: writes a report.
+import { writeFileSync } from 'node:fs';
+import { Option, type Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { REPORT_FORMATS, renderReport, type ReportFormat } from '../report/index.js';
+import { replayFile, type ReplayResult } from '../replay/index.js';
+import type { CommandInstaller } from './index.js';
+
+/** Prints the notes and the cut of a replay; returns the exit status (1 for a cut unless lenient). */
+export function finishReplay(r: ReplayResult, lenient: boolean): number {
+  for (const n of r.notes) process.stderr.write(`viotrace: note: ${n}\n`);
+  if (r.input.skippedLines) process.stderr.write(`viotrace: note: ${r.input.skippedLines} malformed lines skipped (--lenient)\n`);
+  if (!r.cut) return 0;
+  process.stderr.write(`viotrace: ${lenient ? 'warning: ' : ''}${r.cut.where}: ${r.cut.reason}\n`);
+  return lenient ? 0 : 1;
+}
+
+/** Installs `viotrace report`. */
+export const installReport: CommandInstaller = (program: Command) => {
+  program
+    .command('report')
+    .description('write a report of a trace file (viotrace trace or real tracefs capture) or a scenario')
+    .argument('[file]', 'trace file: viotrace .jsonl[.gz] or tracefs text (cat trace / trace-cmd report)')
+    .option('--scenario <name>', 'run a scenario and report on it')
+    .addOption(new Option('--format <format>', 'report format').choices([...REPORT_FORMATS]).default('json'))
+    .option('-o, --output <file>', 'write the report to a file instead of standard output')
+    .option('--lenient', 'skip and count malformed lines; a cut file is a warning', false)
+    .option('--slowest <n>', 'how many slowest requests to include', (v) => Number(v), 20)
+    .action(async (file: string | undefined, opts: { scenario?: string; format: ReportFormat; output?: string; lenient: boolean; slowest: number }) => {
+      if (opts.scenario) throw new UsageError('report --scenario needs the simulator, which this build does not have yet; report on a trace file');
+      if (!file) throw new UsageError('report needs a trace FILE (or --scenario NAME)');
+      const keep = opts.format === 'perfetto' || opts.format === 'otlp' ? 100_000 : 0;
+      const r = await replayFile(file, { lenient: opts.lenient, slowest: opts.slowest, keepPaths: keep });
+      const text = renderReport(r.input, opts.format);
+      if (opts.output) writeFileSync(opts.output, text);
+      else process.stdout.write(text);
+      process.exitCode = finishReplay(r, opts.lenient);
+    });
+};

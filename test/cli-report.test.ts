@@ -1,0 +1,84 @@
+// `viotrace report` / `replay` end to end through the CLI: output, exit codes, file:line errors, cut files.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../src/cli.js';
+import { guestTime } from '../src/records/index.js';
+import { TraceWriter } from '../src/trace/index.js';
+import { sharedPath } from './shared.js';
+
+/** Runs the CLI capturing stdout and stderr. */
+async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [], err: string[] = [];
+  const ow = process.stdout.write.bind(process.stdout), ew = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((s: string) => (out.push(String(s)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
+  process.exitCode = undefined;
+  try {
+    const code = await main(['node', 'viotrace', ...args]);
+    return { code, out: out.join(''), err: err.join('') };
+  } finally {
+    process.stdout.write = ow;
+    process.stderr.write = ew;
+    process.exitCode = undefined;
+  }
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'viotrace-cli-'));
+
+describe('viotrace report', () => {
+  it('reports a real guest capture as JSON', async () => {
+    const r = await run('report', sharedPath('traces/real-guest/randrw-4k-512k-qd32-io_uring.trace.txt'));
+    expect(r.code).toBe(0);
+    const rep = JSON.parse(r.out);
+    expect(rep.schema).toBe('viotrace.report/1');
+    expect(rep.requests.guest_only).toBe(111);
+    expect(r.err).toContain('no_host_records');
+  });
+
+  it('stops at a malformed tracefs line naming file:line, exit 1; --lenient skips it', async () => {
+    const lines = readFileSync(sharedPath('traces/real-guest/randrw-4k-512k-qd32-io_uring.trace.txt'), 'utf8').split('\n');
+    lines[20] = '             fio-3669    [000] .....  4378.931680: block_rq_issue: 254,0 RA banana';
+    const bad = join(dir, 'bad.trace.txt');
+    writeFileSync(bad, lines.join('\n'));
+    const r = await run('report', '--format', 'text', bad);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(new RegExp(`^viotrace: ${bad.replace(/[.]/g, '\\.')}:21: block_rq_issue arguments do not match`));
+    expect(r.out).toBe('');
+    const l = await run('report', '--format', 'text', '--lenient', bad);
+    expect(l.code).toBe(0);
+    expect(l.err).toContain('1 malformed lines skipped');
+  });
+
+  it('exits 2 on an unknown format', async () => {
+    expect((await run('report', '--format', 'pdf', 'x')).code).toBe(2);
+  });
+});
+
+describe('viotrace replay of a cut recording', () => {
+  it('prints what was recorded, then names the cut and exits 1 (warning and 0 with --lenient)', async () => {
+    const path = join(dir, 'cut.jsonl');
+    const w = new TraceWriter(path, {
+      tool: 'test', created: '2026-11-24T00:00:00Z', source: { kind: 'capture', name: 'cut' }, hooks: [],
+      clocks: { guest: { domain: 'guest-mono', base: '0' }, host: { domain: 'host-mono', base: '0' } }, topology: { vms: [], hostDevices: [] },
+    });
+    for (let i = 0; i < 10; i++) {
+      const t = 1_000_000 * (i + 1);
+      w.write({
+        kind: 'guest_rq', vm: 'vm1', dev: 254 * 2 ** 20, sector: i * 8, nrSectors: 8, op: 'read', rwbs: 'R', error: 0, hwq: 0, vq: 0, head: i,
+        cpu: 0, kickSeq: 0, appUserData: 0n, tBioQueue: guestTime(t), tRqInsert: guestTime(0), tRqIssue: guestTime(t + 5_000),
+        tQueueRq: guestTime(0), tVqAdd: guestTime(0), tKick: guestTime(0), tVringInterrupt: guestTime(0), tCompleteRq: guestTime(0), tRqComplete: guestTime(t + 105_000),
+      });
+    }
+    w.flush();
+    await new Promise((r) => setTimeout(r, 50)); // killed here: no close(), no end line
+    const r = await run('replay', '--no-tui', path);
+    expect(r.out).toContain('requests 10: matched 0, guest only 10');
+    expect(r.err).toMatch(/cut\.jsonl:\d+: the recording was cut: no end line; 10 complete records were read/);
+    expect(r.code).toBe(1);
+    const l = await run('replay', '--no-tui', '--lenient', path);
+    expect(l.code).toBe(0);
+    expect(l.err).toContain('warning');
+  });
+});
