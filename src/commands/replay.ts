@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { renderReport } from '../report/index.js';
 import { replayFile } from '../replay/index.js';
+import { Playback, runDashboard } from '../tui/index.js';
 import { finishReplay } from './report.js';
 import type { CommandInstaller } from './index.js';
 
@@ -15,10 +16,16 @@ export const installReplay: CommandInstaller = (program: Command) => {
     .option('--json', 'print the JSON report', false)
     .option('--no-tui', 'print a text summary instead of the dashboard')
     .option('--lenient', 'skip and count malformed lines; a cut file is a warning', false)
-    .action(async (file: string, opts: { json: boolean; lenient: boolean }) => {
-      // The dashboard is not in this build yet: replay always prints its summary.
-      const r = await replayFile(file, { lenient: opts.lenient });
-      process.stdout.write(renderReport(r.input, opts.json ? 'json' : 'text'));
+    .action(async (file: string, opts: { json: boolean; lenient: boolean; tui: boolean; speed: number }) => {
+      const dashboard = opts.tui && !opts.json && process.stdout.isTTY === true && process.stdin.isTTY === true;
+      const r = await replayFile(file, { lenient: opts.lenient, keepPaths: dashboard ? Number.MAX_SAFE_INTEGER : 0 });
+      if (dashboard) {
+        const playback = new Playback(r.input.paths ?? [], r.input.source.name, r.input.lost, r.input.clock?.offsetNs);
+        playback.speed = opts.speed > 0 ? opts.speed : 1;
+        await runDashboard(playback);
+      } else {
+        process.stdout.write(renderReport(r.input, opts.json ? 'json' : 'text'));
+      }
       process.exitCode = finishReplay(r, opts.lenient);
     });
 };

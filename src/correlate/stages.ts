@@ -64,6 +64,7 @@ export type StageName =
 export const STAGES: readonly StageDef[] = [
   { name: 'guest_submit', side: 'guest', from: ['app_submit'], to: ['bio_queue', 'rq_insert', 'rq_issue'], description: 'application submit to block layer entry' },
   { name: 'guest_queue', side: 'guest', from: ['bio_queue', 'rq_insert'], to: ['rq_issue'], description: 'blk-mq: plugging, scheduler, tag wait, until handed to virtio-blk' },
+  { name: 'vdisk', side: 'guest', from: ['rq_issue'], to: ['rq_complete'], description: 'the virtual disk as the guest sees it (no host side recorded)' },
   { name: 'guest_driver', side: 'guest', from: ['rq_issue'], to: ['kick', 'vq_add'], description: 'virtio-blk driver: descriptors, kick batching, until the notify' },
   { name: 'notify', side: 'boundary', from: ['kick', 'vq_add'], to: ['qemu_pop'], parts: ['vm_exit', 'qemu_wakeup', 'qemu_dispatch'], description: 'guest notify to QEMU popping the request' },
   { name: 'qemu_submit', side: 'host', from: ['qemu_pop'], to: ['uring_submit'], description: 'QEMU request handling, multireq merge, io_uring SQE submit' },
@@ -72,7 +73,6 @@ export const STAGES: readonly StageDef[] = [
   { name: 'interrupt', side: 'boundary', from: ['qemu_notify'], to: ['vring_interrupt'], parts: ['irq_inject', 'irq_delivery'], description: 'irqfd, KVM injection, vCPU scheduling, guest interrupt handler' },
   { name: 'guest_completion', side: 'guest', from: ['vring_interrupt'], to: ['rq_complete'], description: 'guest virtblk_done to block-layer completion' },
   { name: 'guest_reap', side: 'guest', from: ['rq_complete'], to: ['app_complete'], description: 'block completion to the application seeing it' },
-  { name: 'vdisk', side: 'guest', from: ['rq_issue'], to: ['rq_complete'], description: 'the virtual disk as the guest sees it (no host side recorded)' },
   { name: 'vm_exit', side: 'boundary', parent: 'notify', from: ['kick'], to: ['kick_exit'], description: 'notify write to KVM exit' },
   { name: 'qemu_wakeup', side: 'host', parent: 'notify', from: ['kick_exit'], to: ['qemu_handle'], description: 'ioeventfd to QEMU handling the virtqueue' },
   { name: 'qemu_dispatch', side: 'host', parent: 'notify', from: ['qemu_handle'], to: ['qemu_pop'], description: 'QEMU reaching this request in the virtqueue' },

@@ -1,0 +1,16 @@
+// Colours of the dashboard, by side of the VM boundary; none at all when NO_COLOR is set.
+import type { StageSide } from '../correlate/index.js';
+
+/** True unless NO_COLOR is set (https://no-color.org). */
+export const useColor = (): boolean => !process.env.NO_COLOR;
+
+/** The colour of a side, or undefined without colour. */
+export function sideColor(side: StageSide): string | undefined {
+  if (!useColor()) return undefined;
+  return side === 'guest' ? 'cyan' : side === 'host' ? 'magenta' : 'yellow';
+}
+
+/** The bar character of a side: distinct without colour too. */
+export function sideGlyph(side: StageSide): string {
+  return side === 'guest' ? '█' : side === 'host' ? '▓' : '▒';
+}

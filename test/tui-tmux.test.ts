@@ -1,0 +1,52 @@
+// The dashboard as a person sees it: run in tmux, keys typed with send-keys, screen read with capture-pane.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { afterAll, describe, expect, it } from 'vitest';
+import { repoRoot } from './shared.js';
+
+const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+const session = `viotrace-e2e-${process.pid}`;
+const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
+const screen = () => tmux('capture-pane', '-p', '-t', session);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** One key at a time, as a person types (Ink reads a burst of keys as one chunk). */
+async function key(k: string) {
+  tmux('send-keys', '-t', session, k);
+  await sleep(400);
+}
+async function waitFor(re: RegExp, ms = 20_000): Promise<string> {
+  const end = Date.now() + ms;
+  let s = '';
+  while (Date.now() < end) {
+    s = screen();
+    if (re.test(s)) return s;
+    await sleep(200);
+  }
+  throw new Error(`screen never showed ${re}:\n${s}`);
+}
+
+describe.skipIf(!hasTmux)('dashboard in tmux (80x24)', () => {
+  afterAll(() => spawnSync('tmux', ['kill-session', '-t', session]));
+
+  it('opens on the shipped real capture, switches views, expands, shows help, and quits cleanly on q', async () => {
+    // CI must be unset: with CI set, Ink prints only the final frame.
+    const cmd = `cd ${JSON.stringify(repoRoot)} && env -u CI npx tsx src/main.ts replay --speed 8 traces/real-guest/randrw-4k-512k-qd32-io_uring.trace.txt; echo EXIT=$?; sleep 30`;
+    tmux('new-session', '-d', '-s', session, '-x', '80', '-y', '24', cmd);
+    let s = await waitFor(/\[finished x8\]/);
+    expect(s).toMatch(/requests 111/);
+    expect(s).toMatch(/vdisk\s+guest/);
+    await key('Tab');
+    s = await waitFor(/\[histogram\]/);
+    expect(s).toMatch(/latency histogram/);
+    await key('Tab');
+    s = await waitFor(/\[slowest\]/);
+    expect(s).toMatch(/780\.0us/);
+    await key('Enter');
+    s = await waitFor(/vdisk\s+637\.0us/);
+    await key('?');
+    s = await waitFor(/pause \/ resume/);
+    await key('Escape');
+    await key('q');
+    s = await waitFor(/EXIT=0/);
+    expect(s).not.toMatch(/viotrace: internal error/);
+  }, 60_000);
+});
