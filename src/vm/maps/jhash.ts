@@ -1,0 +1,54 @@
+// Bob Jenkins' lookup3 hash exactly as the kernel's jhash() (include/linux/jhash.h), which hash maps key on.
+
+const JHASH_INITVAL = 0xdeadbeef;
+
+/**
+ * jhash(key, length, initval) over `length` bytes of `mem` from `off`, little-endian words as on
+ * x86. For lengths that are a multiple of 4 it equals jhash2(), which htab_map_hash() uses then,
+ * so with seed 0 (BPF_F_ZERO_SEED) bucket placement, and so iteration order, match the kernel's.
+ * Reads bytes, not a Uint32Array, because keys sit at any offset of program or user memory.
+ */
+export function jhash(mem: Uint8Array, off: number, length: number, initval: number): number {
+  let a = (JHASH_INITVAL + length + initval) | 0;
+  let b = a;
+  let c = a;
+  let k = off;
+  while (length > 12) {
+    a = (a + (mem[k] | (mem[k + 1] << 8) | (mem[k + 2] << 16) | (mem[k + 3] << 24))) | 0;
+    b = (b + (mem[k + 4] | (mem[k + 5] << 8) | (mem[k + 6] << 16) | (mem[k + 7] << 24))) | 0;
+    c = (c + (mem[k + 8] | (mem[k + 9] << 8) | (mem[k + 10] << 16) | (mem[k + 11] << 24))) | 0;
+    // __jhash_mix
+    a = (a - c) | 0; a ^= (c << 4) | (c >>> 28); c = (c + b) | 0;
+    b = (b - a) | 0; b ^= (a << 6) | (a >>> 26); a = (a + c) | 0;
+    c = (c - b) | 0; c ^= (b << 8) | (b >>> 24); b = (b + a) | 0;
+    a = (a - c) | 0; a ^= (c << 16) | (c >>> 16); c = (c + b) | 0;
+    b = (b - a) | 0; b ^= (a << 19) | (a >>> 13); a = (a + c) | 0;
+    c = (c - b) | 0; c ^= (b << 4) | (b >>> 28); b = (b + a) | 0;
+    length -= 12;
+    k += 12;
+  }
+  if (length === 0) return c >>> 0;
+  // The kernel's fall-through switch adds the 1..12 remaining bytes into a, b, c at their
+  // little-endian positions; OR-ing them into words first gives the same sums.
+  let wa = 0;
+  let wb = 0;
+  let wc = 0;
+  for (let i = 0; i < length; i++) {
+    const v = mem[k + i] << ((i & 3) << 3);
+    if (i < 4) wa |= v;
+    else if (i < 8) wb |= v;
+    else wc |= v;
+  }
+  a = (a + wa) | 0;
+  b = (b + wb) | 0;
+  c = (c + wc) | 0;
+  // __jhash_final
+  c ^= b; c = (c - ((b << 14) | (b >>> 18))) | 0;
+  a ^= c; a = (a - ((c << 11) | (c >>> 21))) | 0;
+  b ^= a; b = (b - ((a << 25) | (a >>> 7))) | 0;
+  c ^= b; c = (c - ((b << 16) | (b >>> 16))) | 0;
+  a ^= c; a = (a - ((c << 4) | (c >>> 28))) | 0;
+  b ^= a; b = (b - ((a << 14) | (a >>> 18))) | 0;
+  c ^= b; c = (c - ((b << 24) | (b >>> 8))) | 0;
+  return c >>> 0;
+}
