@@ -1,5 +1,5 @@
 // BPF_MAP_TYPE_ARRAY and PERCPU_ARRAY (kernel/bpf/arraymap.c): preallocated, zero-initialised, u32 index keys.
-import { BpfMap, expectCpu, expectLength, readIndex, updateFlagsError } from './bpf-map.js';
+import { BpfMap, copyBytes, expectCpu, expectLength, readIndex, updateFlagsError } from './bpf-map.js';
 import {
   BPF_F_MMAPABLE, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_NOEXIST, E2BIG, EEXIST, EINVAL,
   ENOENT, ENOTSUPP, EPERM, PAGE_SIZE,
@@ -198,7 +198,7 @@ export class ArrayMap extends BpfMap implements ElementMap {
       base += cpu * this.cpuStride;
     }
     // copy_map_value(): value_size bytes, the rest of the 8-byte slot is left alone.
-    this.values.set(valueMem.subarray(valueOff, valueOff + this.valueSize), base);
+    copyBytes(this.values, base, valueMem, valueOff, this.valueSize);
     return 0;
   }
 

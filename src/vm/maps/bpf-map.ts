@@ -111,3 +111,15 @@ export function expectLength(buf: Uint8Array, size: number, what: string): void 
 export function expectCpu(cpu: number, possibleCpus: number): void {
   if (!((cpu >>> 0) === cpu && cpu < possibleCpus)) throw new RangeError(`cpu ${cpu} is not in 0..${possibleCpus - 1}`);
 }
+
+/**
+ * Copies `n` bytes between byte arrays. Short copies (keys, small values) go byte by byte: cheaper
+ * than the subarray view `set` needs, which would allocate on every helper call.
+ */
+export function copyBytes(dst: Uint8Array, dstOff: number, src: Uint8Array, srcOff: number, n: number): void {
+  if (n <= 32) {
+    for (let i = 0; i < n; i++) dst[dstOff + i] = src[srcOff + i];
+  } else {
+    dst.set(src.subarray(srcOff, srcOff + n), dstOff);
+  }
+}

@@ -1,5 +1,5 @@
 // BPF_MAP_TYPE_HASH, PERCPU_HASH, LRU_HASH and LRU_PERCPU_HASH (kernel/bpf/hashtab.c) over preallocated typed arrays.
-import { BpfMap, expectCpu, expectLength, updateFlagsError } from './bpf-map.js';
+import { BpfMap, copyBytes, expectCpu, expectLength, updateFlagsError } from './bpf-map.js';
 import {
   BPF_EXIST, BPF_F_NO_COMMON_LRU, BPF_F_ZERO_SEED, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LRU_HASH,
   BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_HASH, BPF_NOEXIST, E2BIG, EEXIST, EINVAL, ENOENT,
@@ -197,7 +197,7 @@ export class HashMap extends BpfMap implements ElementMap {
       slot = this.allocate(cpu);
       // All preallocated elements are in use (the kernel's -E2BIG from alloc_htab_elem()).
       if (slot < 0) return -E2BIG;
-      this.keys.set(keyMem.subarray(keyOff, keyOff + this.keySize), slot * this.keySize);
+      copyBytes(this.keys, slot * this.keySize, keyMem, keyOff, this.keySize);
       this.hashes[slot] = hash;
       const b = hash & this.bucketMask;
       this.chain[slot] = this.buckets[b];
@@ -211,14 +211,14 @@ export class HashMap extends BpfMap implements ElementMap {
     }
     const base = slot * this.elementStride;
     if (!this.perCpu) {
-      this.values.set(valueMem.subarray(valueOff, valueOff + this.valueSize), base);
+      copyBytes(this.values, base, valueMem, valueOff, this.valueSize);
       // A reused slot must not show the previous element's bytes past value_size.
       if (this.cpuStride !== this.valueSize) this.values.fill(0, base + this.valueSize, base + this.cpuStride);
     } else if (onAllCpus) {
-      this.values.set(valueMem.subarray(valueOff, valueOff + this.elementStride), base);
+      copyBytes(this.values, base, valueMem, valueOff, this.elementStride);
     } else {
       const at = base + cpu * this.cpuStride;
-      this.values.set(valueMem.subarray(valueOff, valueOff + this.valueSize), at);
+      copyBytes(this.values, at, valueMem, valueOff, this.valueSize);
     }
     return 0;
   }

@@ -29,19 +29,19 @@ export function jhash(mem: Uint8Array, off: number, length: number, initval: num
   }
   if (length === 0) return c >>> 0;
   // The kernel's fall-through switch adds the 1..12 remaining bytes into a, b, c at their
-  // little-endian positions; OR-ing them into words first gives the same sums.
-  let wa = 0;
-  let wb = 0;
-  let wc = 0;
-  for (let i = 0; i < length; i++) {
-    const v = mem[k + i] << ((i & 3) << 3);
-    if (i < 4) wa |= v;
-    else if (i < 8) wb |= v;
-    else wc |= v;
+  // little-endian positions; whole words first, then the partial one, give the same sums.
+  if (length >= 4) {
+    a = (a + (mem[k] | (mem[k + 1] << 8) | (mem[k + 2] << 16) | (mem[k + 3] << 24))) | 0;
+    if (length >= 8) {
+      b = (b + (mem[k + 4] | (mem[k + 5] << 8) | (mem[k + 6] << 16) | (mem[k + 7] << 24))) | 0;
+      if (length === 12) c = (c + (mem[k + 8] | (mem[k + 9] << 8) | (mem[k + 10] << 16) | (mem[k + 11] << 24))) | 0;
+      else if (length > 8) c = (c + partialWord(mem, k + 8, length - 8)) | 0;
+    } else if (length > 4) {
+      b = (b + partialWord(mem, k + 4, length - 4)) | 0;
+    }
+  } else {
+    a = (a + partialWord(mem, k, length)) | 0;
   }
-  a = (a + wa) | 0;
-  b = (b + wb) | 0;
-  c = (c + wc) | 0;
   // __jhash_final
   c ^= b; c = (c - ((b << 14) | (b >>> 18))) | 0;
   a ^= c; a = (a - ((c << 11) | (c >>> 21))) | 0;
@@ -51,4 +51,12 @@ export function jhash(mem: Uint8Array, off: number, length: number, initval: num
   b ^= a; b = (b - ((a << 14) | (a >>> 18))) | 0;
   c ^= b; c = (c - ((b << 24) | (b >>> 8))) | 0;
   return c >>> 0;
+}
+
+/** The 1..3 bytes at `mem[k]` as the low bytes of a little-endian word. */
+function partialWord(mem: Uint8Array, k: number, n: number): number {
+  let w = mem[k];
+  if (n > 1) w |= mem[k + 1] << 8;
+  if (n > 2) w |= mem[k + 2] << 16;
+  return w;
 }

@@ -1,5 +1,5 @@
 // BPF_MAP_TYPE_RINGBUF (kernel/bpf/ringbuf.c): the data area, record headers, positions, and the program-side helpers.
-import { BpfMap } from './bpf-map.js';
+import { BpfMap, copyBytes } from './bpf-map.js';
 import {
   BPF_MAP_TYPE_RINGBUF, BPF_RB_AVAIL_DATA, BPF_RB_CONS_POS, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP,
   BPF_RB_PROD_POS, BPF_RB_RING_SIZE, BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT,
@@ -152,7 +152,7 @@ export class RingBufMap extends BpfMap {
       flags !== (BPF_RB_NO_WAKEUP | BPF_RB_FORCE_WAKEUP)) return -EINVAL;
     const at = this.reserve(size, 0);
     if (at < 0) return -EAGAIN;
-    this.data.set(mem.subarray(off, off + size), at);
+    copyBytes(this.data, at, mem, off, size);
     this.commit(at, flags, false);
     return 0;
   }
