@@ -4,16 +4,9 @@ import type { GuestTime, HostTime } from './time.js';
 /** Direction/kind of a block request, from the rwbs string or REQ_OP. */
 export type BlockOp = 'read' | 'write' | 'flush' | 'discard' | 'other';
 
-/**
- * One guest block request, emitted by the guest program at block:block_rq_complete.
- * Times are on the guest clock; 0 = not seen (e.g. no bio_queue for a request that was issued
- * directly, no kick when notification was suppressed).
- */
-export interface GuestRequestRecord {
-  kind: 'guest_rq';
-  /** The VM whose guest buffer this came from (user space labels each guest's ring buffer). */
-  vm: string;
-  /** Guest dev_t (major << 20 | minor). */
+/** What the block tracepoints say of a request, on either side of the VM boundary. */
+export interface BlockRequestFields {
+  /** dev_t (major << 20 | minor) of the guest disk or the host device. */
   dev: number;
   sector: number;
   nrSectors: number;
@@ -22,6 +15,17 @@ export interface GuestRequestRecord {
   rwbs: string;
   /** Block-layer error (block_rq_complete's error), 0 on success. */
   error: number;
+}
+
+/**
+ * One guest block request, emitted by the guest program at block:block_rq_complete.
+ * Times are on the guest clock; 0 = not seen (e.g. no bio_queue for a request that was issued
+ * directly, no kick when notification was suppressed).
+ */
+export interface GuestRequestRecord extends BlockRequestFields {
+  kind: 'guest_rq';
+  /** The VM whose guest buffer this came from (user space labels each guest's ring buffer). */
+  vm: string;
   /** blk-mq hardware queue (hctx->queue_num), -1 if unknown. */
   hwq: number;
   /** Virtqueue index (vq->index), -1 if unknown. */
@@ -115,14 +119,8 @@ export interface UringOpRecord {
 }
 
 /** One request on a host block device, emitted at block:block_rq_complete on the host. */
-export interface HostBlockRecord {
+export interface HostBlockRecord extends BlockRequestFields {
   kind: 'host_blk';
-  dev: number;
-  sector: number;
-  nrSectors: number;
-  op: BlockOp;
-  rwbs: string;
-  error: number;
   /** tgid that issued it (QEMU, or an io-wq worker's tgid). */
   pid: number;
   tInsert: HostTime;

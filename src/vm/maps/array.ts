@@ -5,7 +5,7 @@ import {
   ENOENT, ENOTSUPP, EPERM, PAGE_SIZE,
 } from './constants.js';
 import { MapDefinitionError, roundUp8, type MapDefinition, type MapEnvironment } from './definition.js';
-import type { ElementMap, MapBatch } from './element-map.js';
+import { lookupCopy, lookupPerCpuViews, type ElementMap, type MapBatch } from './element-map.js';
 
 /**
  * An array map. Element i's value lives at `values[i * elementStride]`; a per-CPU array keeps each
@@ -83,19 +83,11 @@ export class ArrayMap extends BpfMap implements ElementMap {
   }
 
   lookup(key: Uint8Array): Uint8Array | null {
-    const out = new Uint8Array(this.syscallValueSize);
-    return this.lookupInto(key, out) === 0 ? out : null;
+    return lookupCopy(this, key);
   }
 
   lookupPerCpu(key: Uint8Array): Uint8Array[] | null {
-    const all = this.lookup(key);
-    if (!all) return null;
-    if (!this.perCpu) return [all];
-    const views: Uint8Array[] = [];
-    for (let cpu = 0; cpu < this.possibleCpus; cpu++) {
-      views.push(all.subarray(cpu * this.cpuStride, cpu * this.cpuStride + this.valueSize));
-    }
-    return views;
+    return lookupPerCpuViews(this, key);
   }
 
   update(key: Uint8Array, value: Uint8Array, flags = 0): number {

@@ -76,3 +76,29 @@ export interface ElementMap {
   /** Helper 3, bpf_map_delete_elem: 0 or a negative errno. */
   programDelete(keyMem: Uint8Array, keyOff: number, cpu: number): number;
 }
+
+/** The layout facts a per-CPU lookup needs (both element map classes have them). */
+interface PerCpuLayout {
+  readonly perCpu: boolean;
+  readonly cpuStride: number;
+  readonly valueSize: number;
+  readonly possibleCpus: number;
+  readonly syscallValueSize: number;
+  lookupInto(key: Uint8Array, out: Uint8Array): number;
+}
+
+/** BPF_MAP_LOOKUP_ELEM returning a fresh copy of syscallValueSize bytes, or null when absent. */
+export function lookupCopy(map: PerCpuLayout, key: Uint8Array): Uint8Array | null {
+  const out = new Uint8Array(map.syscallValueSize);
+  return map.lookupInto(key, out) === 0 ? out : null;
+}
+
+/** An element's value per CPU, one view each (value_size bytes; one view for non-per-CPU maps), or null. */
+export function lookupPerCpuViews(map: PerCpuLayout, key: Uint8Array): Uint8Array[] | null {
+  const all = lookupCopy(map, key);
+  if (!all) return null;
+  if (!map.perCpu) return [all];
+  const views: Uint8Array[] = [];
+  for (let cpu = 0; cpu < map.possibleCpus; cpu++) views.push(all.subarray(cpu * map.cpuStride, cpu * map.cpuStride + map.valueSize));
+  return views;
+}

@@ -6,7 +6,7 @@ import {
   ENOSPC, EPERM,
 } from './constants.js';
 import { MapDefinitionError, roundUp8, type MapDefinition, type MapEnvironment } from './definition.js';
-import type { ElementMap, MapBatch } from './element-map.js';
+import { lookupCopy, lookupPerCpuViews, type ElementMap, type MapBatch } from './element-map.js';
 import { jhash } from './jhash.js';
 import { LruList } from './lru-list.js';
 
@@ -237,19 +237,11 @@ export class HashMap extends BpfMap implements ElementMap {
   }
 
   lookup(key: Uint8Array): Uint8Array | null {
-    const out = new Uint8Array(this.syscallValueSize);
-    return this.lookupInto(key, out) === 0 ? out : null;
+    return lookupCopy(this, key);
   }
 
   lookupPerCpu(key: Uint8Array): Uint8Array[] | null {
-    const all = this.lookup(key);
-    if (!all) return null;
-    if (!this.perCpu) return [all];
-    const views: Uint8Array[] = [];
-    for (let cpu = 0; cpu < this.possibleCpus; cpu++) {
-      views.push(all.subarray(cpu * this.cpuStride, cpu * this.cpuStride + this.valueSize));
-    }
-    return views;
+    return lookupPerCpuViews(this, key);
   }
 
   /** BPF_MAP_UPDATE_ELEM. For per-CPU LRU lists, a new element goes on CPU 0's list (the kernel: the syscall's CPU). */
