@@ -5,7 +5,7 @@ import {
   BPF_MAP_TYPE_PERCPU_ARRAY, BPF_NOEXIST, createGlobalDataMap, E2BIG, EBUSY, EEXIST, EINVAL, ENOENT,
   ENOTSUPP, EPERM,
 } from './index.js';
-import { readU32, readU64, u32, u64 } from './test-keys.js';
+import { readU32, readU64, u32, u64 } from './keys.test-support.js';
 
 const env = { possibleCpus: 4 };
 const array = (valueSize = 8, maxEntries = 4, flags = 0) =>

@@ -5,7 +5,7 @@ import {
   BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_PERCPU_HASH, BPF_NOEXIST, E2BIG, EEXIST, EINVAL, ENOENT, ENOSPC,
   EPERM, HashMap, jhash,
 } from './index.js';
-import { readU32, readU64, u32, u64 } from './test-keys.js';
+import { readU32, readU64, u32, u64 } from './keys.test-support.js';
 
 const env = { possibleCpus: 4 };
 const hash = (maxEntries = 8, flags = 0, keySize = 8, valueSize = 8) =>

@@ -4,7 +4,7 @@ import {
   BPF_ANY, BPF_F_NO_COMMON_LRU, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_NOEXIST,
   EEXIST, HashMap,
 } from './index.js';
-import { readU32, u32 } from './test-keys.js';
+import { readU32, u32 } from './keys.test-support.js';
 
 const env = { possibleCpus: 2 };
 const lru = (maxEntries: number, flags = 0, type = BPF_MAP_TYPE_LRU_HASH) =>

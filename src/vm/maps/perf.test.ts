@@ -4,7 +4,7 @@ import {
   BPF_EXIST, BPF_F_CURRENT_CPU, BPF_MAP_TYPE_PERF_EVENT_ARRAY, E2BIG, EINVAL, ENOENT, ENOSPC,
   EOPNOTSUPP, PERF_RECORD_LOST, PERF_RECORD_SAMPLE, PerfBuffer, PerfEventArrayMap, PerfEventRing,
 } from './index.js';
-import { readU32 } from './test-keys.js';
+import { readU32 } from './keys.test-support.js';
 
 const env = { possibleCpus: 2 };
 const perfArray = (maxEntries = 2) =>

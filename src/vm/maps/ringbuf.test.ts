@@ -5,7 +5,7 @@ import {
   BPF_RB_PROD_POS, BPF_RB_RING_SIZE, BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, consumeRing,
   EAGAIN, EINVAL, RingBufConsumer, RingBufMap,
 } from './index.js';
-import { readU32 } from './test-keys.js';
+import { readU32 } from './keys.test-support.js';
 
 const ring = (size = 4096) =>
   new RingBufMap({ type: BPF_MAP_TYPE_RINGBUF, keySize: 0, valueSize: 0, maxEntries: size }, { possibleCpus: 2 });
