@@ -263,7 +263,8 @@ done
 name_of() { if [ -e "$PART/$1.gz" ]; then echo "$1.gz"; else echo "$1"; fi; }
 
 # ---- 8. manifest ----
-js() { local s=${1//\\/\\\\}; s=${s//\"/\\\"}; printf '"%s"' "$s"; }
+# JSON string: escape backslash, quote and control characters (the job script has newlines).
+js() { local s=${1//\\/\\\\}; s=${s//\"/\\\"}; s=${s//$'\n'/\\n}; s=${s//$'\t'/\\t}; s=${s//$'\r'/}; printf '"%s"' "$s"; }
 jarr() { local first=1; printf '['; for x in "$@"; do [ $first = 1 ] || printf ', '; first=0; js "$x"; done; printf ']'; }
 GUEST_EVENTS=$(echo "$GUEST_INFO" | sed -n 's/^event=//p' | tr '\n' ' ')
 FIO_FILES=$(cd "$PART" && ls guest-fio-*.json 2>/dev/null | tr '\n' ' ' || true)
