@@ -44,7 +44,8 @@ describe('viotrace report', () => {
     writeFileSync(bad, lines.join('\n'));
     const r = await run('report', '--format', 'text', bad);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(new RegExp(`^viotrace: ${bad.replace(/[.]/g, '\\.')}:21: block_rq_issue arguments do not match`));
+    expect(r.err.startsWith(`viotrace: ${bad}:21: `)).toBe(true);
+    expect(r.err).toContain('block_rq_issue');
     expect(r.out).toBe('');
     const l = await run('report', '--format', 'text', '--lenient', bad);
     expect(l.code).toBe(0);

@@ -6,7 +6,15 @@ import { GuestOnlyStitcher, RunStatistics, SlowestRequests, type RequestPath } f
 import { InputError } from '../errors.js';
 import type { GuestRecord } from '../records/index.js';
 import type { ReportInput } from '../report/index.js';
-import { GuestAssembler, looksLikeFtrace, openTrace, readFtrace, type FtraceReadStats } from '../trace/index.js';
+import { GuestAssembler, openTrace, readFtrace } from '../trace/index.js';
+
+/** An ftrace event line: "task-pid [cpu] flags? seconds.micros: event:". */
+const FTRACE_LINE = /^\s*.+-\d+\s+(?:\(\s*[-\d]+\)\s+)?\[\d+\]\s+(?:\S{4,6}\s+)?\d+\.\d+:\s+\w+:/;
+
+/** True if the first lines look like tracefs text output. */
+function looksLikeFtrace(lines: string[]): boolean {
+  return lines.some((l) => l.startsWith('# tracer:') || FTRACE_LINE.test(l));
+}
 
 /** The kinds of input `replay` and `report` read. */
 export type InputKind = 'viotrace-trace' | 'ftrace-text';
@@ -79,10 +87,11 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
 
   if (kind === 'ftrace-text') {
     const asm = new GuestAssembler('guest');
-    const readStats: FtraceReadStats = { lines: 0, events: 0, skipped: 0 };
-    for await (const ev of readFtrace(path, { lenient: opts.lenient }, readStats)) asm.add(ev);
+    const stream = readFtrace(path, { source: 'guest', clock: 'guest-mono', lenient: opts.lenient });
+    for await (const ev of stream) asm.add(ev);
     asm.finish();
-    skipped = readStats.skipped;
+    skipped = stream.stats.skipped;
+    if (stream.stats.lost) notes.push(`the kernel reported ${stream.stats.lost} events lost while tracing`);
     const stitcher = new GuestOnlyStitcher(onPath);
     for (const r of asm.records) stitcher.add(r);
     stitcher.finish();

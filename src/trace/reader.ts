@@ -8,7 +8,7 @@ import type { LostCounts, RecordKind, TraceRecord } from '../records/index.js';
 import { BIGINT_FIELDS, NUMBER_FIELDS, TRACE_FORMAT, TRACE_VERSION, type TraceHeader } from './format.js';
 
 /** Options for reading a trace. */
-export interface ReadOptions {
+export interface TraceReadOptions {
   /** Skip malformed record lines and count them instead of failing. */
   lenient?: boolean;
 }
@@ -63,7 +63,7 @@ function decodeRecord(obj: Record<string, unknown>, where: string): TraceRecord 
  * Opens a viotrace trace (gzip detected by content). Throws InputError for a file of another
  * format or an unknown version, naming file:1.
  */
-export async function openTrace(path: string, opts: ReadOptions = {}): Promise<TraceReader> {
+export async function openTrace(path: string, opts: TraceReadOptions = {}): Promise<TraceReader> {
   const gz = await isGzip(path);
   const raw = createReadStream(path);
   // Sync-flush finishing lets a gzip cut mid-stream give up every complete line written before the cut.

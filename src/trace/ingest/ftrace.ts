@@ -1,158 +1,231 @@
-// Reads the kernel's tracefs text output (cat trace, trace-cmd report): one event per line, fields parsed by name.
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { createGunzip } from 'node:zlib';
+// Reader for ftrace text: `cat trace` of the global buffer or an instance, serial-console copies of it, and `trace-cmd report`.
 import { InputError } from '../../errors.js';
+import { emptyStats, type ClockDomain, type EventSource, type IngestStats, type RawEvent, type ReadOptions } from './event.js';
+import { builtInGrammars, grammarsWith, type GrammarTable } from './ftrace-grammars.js';
+import { readLineBatches, textLineBatches } from './lines.js';
+import type { EventFormat } from './print-fmt.js';
 
-/** A field value: numbers for decimal fields, bigints for 64-bit hex identifiers, strings otherwise. */
-export type FieldValue = number | bigint | string;
-
-/** One event line of ftrace text. */
-export interface FtraceEvent {
-  /** Task name (comm) of the current task, e.g. "fio", "<idle>", "kworker/0:1H". */
-  task: string;
-  pid: number;
-  cpu: number;
-  /** Raw timestamp in ns (the trace clock's value; mono here), exact: parsed from the decimal text. */
-  ts: bigint;
-  /** Event name without its system, e.g. "block_rq_issue". */
-  event: string;
-  /** Fields parsed by name; the raw argument text is in `args`. */
-  fields: Record<string, FieldValue>;
-  args: string;
-  line: number;
+/** Options of the ftrace reader. */
+export interface FtraceOptions extends ReadOptions {
+  /** Which machine wrote the trace. */
+  source: 'guest' | 'host';
+  /** Defaults to the source's mono clock (the lab and the real-guest captures use trace_clock mono). */
+  clock?: ClockDomain;
+  /** The kernel's own format files (tried before the built-in print fmts). */
+  formats?: EventFormat[];
+  /**
+   * Read only between `=== NAME BEGIN ===` and `=== NAME END ===` (the lab's serial-console sections).
+   * A missing BEGIN is an error; a missing END means the copy was cut (an error unless lenient).
+   */
+  section?: string;
 }
 
-// "  fio-3669    [000] .....  4378.931596: block_bio_queue: 254,0 RA 38257904 + 64 [fio]"
-// trace-cmd report: "  fio-3669  [000]  4378.931596: block_bio_queue:  ..." (no flags column).
-const LINE = /^\s*(.+?)-(\d+)\s+(?:\(\s*[-\d]+\)\s+)?\[(\d+)\]\s+(?:[.a-zA-Z0-9]{4,6}\s+)?(\d+)\.(\d+):\s+(?:[\w-]+:)?([\w]+):\s?(.*)$/;
+// TASK-PID [CPU] FLAGS TIMESTAMP: EVENT: BODY, with trace-cmd's optional `instance:` prefix, the optional
+// `(TGID)` column (options/record-tgid) and the flags column (absent in trace-cmd report and with irq-info off).
+const HEADER =
+  /^(?:[\w.-]+: +)?\s*(.*?)-(\d+)\s+(?:\(\s*(?:\d+|-+)\)\s+)?\[(\d+)\]\s+(?:([.a-zA-Z0-9]{4,5})\s+)?(\d+)(?:\.(\d+))?:\s+([\w:]+):\s?(.*)$/;
+// Terminal junk a serial console adds: CSI sequences (colours, cursor), charset selects, resets.
+const ESCAPES = /\x1b(?:\[[0-9;?]*[ -/]*[@-~]|[()][0-9A-Za-z]|[@-Z\\-_])/g;
+const LOST = /^CPU:\s*(\d+)\s+\[+LOST (\d+) EVENTS\]+/;
+const ENTRIES = /entries-in-buffer\/entries-written: (\d+)\/(\d+)/;
 
-// block events with a request: "254,0 RA 32768 () 38257904 + 64 be,0,4 [fio]" (6.1 kernels lack "be,0,4").
-const BLOCK_RQ = /^(\d+),(\d+) (\S*) (\d+) \((.*?)\) (\d+) \+ (\d+)(?: ([a-z]+),(\d+),(\d+))? \[(.*)\]$/;
-// block_rq_complete: "254,0 RS () 48564224 + 8 be,0,4 [0]".
-const BLOCK_RQ_COMPLETE = /^(\d+),(\d+) (\S*) \((.*?)\) (\d+) \+ (\d+)(?: ([a-z]+),(\d+),(\d+))? \[(-?\d+)\]$/;
-// bio events: "254,0 RA 38257904 + 64 [fio]".
-const BLOCK_BIO = /^(\d+),(\d+) (\S*) (\d+) \+ (\d+) \[(.*)\]$/;
-// block_split: "254,0 R 100 / 200 [fio]".
-const BLOCK_SPLIT = /^(\d+),(\d+) (\S*) (\d+) \/ (\d+) \[(.*)\]$/;
-
-/** Kernel dev_t from major and minor, as tracepoints carry it (MKDEV in the kernel: major << 20 | minor). */
-export function mkdev(major: number, minor: number): number {
-  return major * 2 ** 20 + minor;
-}
-
-/** Parses "key value, key value ..." argument text (io_uring, kvm events) into fields. */
-function keyValues(args: string, fields: Record<string, FieldValue>): void {
-  const tokens = args.replace(/,/g, ' ').trim().split(/\s+/);
-  for (let i = 0; i + 1 < tokens.length; i += 2) {
-    const key = tokens[i];
-    const raw = tokens[i + 1];
-    if (!/^[a-z_][a-z0-9_]*$/i.test(key)) continue;
-    if (/^0x[0-9a-f]+$/i.test(raw)) fields[key] = BigInt(raw);
-    else if (/^-?\d+$/.test(raw) && raw.length < 16) fields[key] = Number(raw);
-    else fields[key] = raw;
-  }
-}
-
-/** Parses an event's argument text into named fields; throws on a block event that does not fit its format. */
-function parseFields(event: string, args: string): Record<string, FieldValue> {
-  const f: Record<string, FieldValue> = {};
-  let m: RegExpExecArray | null;
-  switch (event) {
-    case 'block_rq_insert':
-    case 'block_rq_issue':
-    case 'block_rq_merge':
-    case 'block_rq_requeue':
-      if (!(m = BLOCK_RQ.exec(args))) throw new Error(`${event} arguments do not match "dev rwbs bytes (cmd) sector + nr [comm]"`);
-      Object.assign(f, { dev: mkdev(+m[1], +m[2]), rwbs: m[3], bytes: +m[4], sector: +m[6], nr_sector: +m[7], comm: m[11] });
-      return f;
-    case 'block_rq_complete':
-    case 'block_rq_error':
-      if (!(m = BLOCK_RQ_COMPLETE.exec(args))) throw new Error(`${event} arguments do not match "dev rwbs (cmd) sector + nr [error]"`);
-      Object.assign(f, { dev: mkdev(+m[1], +m[2]), rwbs: m[3], sector: +m[5], nr_sector: +m[6], error: +m[10] });
-      return f;
-    case 'block_bio_queue':
-    case 'block_getrq':
-    case 'block_bio_backmerge':
-    case 'block_bio_frontmerge':
-    case 'block_bio_bounce':
-    case 'block_bio_complete':
-      if (!(m = BLOCK_BIO.exec(args))) throw new Error(`${event} arguments do not match "dev rwbs sector + nr [comm]"`);
-      Object.assign(f, { dev: mkdev(+m[1], +m[2]), rwbs: m[3], sector: +m[4], nr_sector: +m[5], comm: m[6] });
-      return f;
-    case 'block_split':
-      if (!(m = BLOCK_SPLIT.exec(args))) throw new Error('block_split arguments do not match "dev rwbs sector / new_sector [comm]"');
-      Object.assign(f, { dev: mkdev(+m[1], +m[2]), rwbs: m[3], sector: +m[4], new_sector: +m[5], comm: m[6] });
-      return f;
-    default:
-      if (event.startsWith('io_uring_') || event.startsWith('kvm_')) keyValues(args, f);
-      return f;
-  }
+/** Splits `sec.frac` into nanoseconds; a clock without a fraction (counter, x86-tsc) is taken as printed. */
+function timestampNs(sec: string, frac: string | undefined): bigint {
+  if (frac === undefined) return BigInt(sec);
+  const f = frac.length >= 9 ? frac.slice(0, 9) : frac + '000000000'.slice(frac.length);
+  return BigInt(sec) * 1_000_000_000n + BigInt(f);
 }
 
 /**
- * Parses one line of ftrace text. Returns undefined for comments, blank lines and lines that are
- * not events (e.g. console noise around a serial capture); throws Error with the reason for an
- * event line whose arguments do not fit its event's format.
+ * Parses ftrace text line by line. Keeps the stats; `parseLine` returns an event, or undefined for
+ * headers, comments and (in lenient mode) malformed lines.
  */
-export function parseFtraceLine(text: string, line: number): FtraceEvent | undefined {
-  if (text.length === 0 || text[0] === '#') return undefined;
-  const m = LINE.exec(text);
-  if (!m) return undefined;
-  const frac = m[5].padEnd(9, '0').slice(0, 9);
-  const ts = BigInt(m[4]) * 1_000_000_000n + BigInt(frac);
-  const event = m[6];
-  const args = m[7].trimEnd();
-  return { task: m[1].trim(), pid: Number(m[2]), cpu: Number(m[3]), ts, event, args, fields: parseFields(event, args), line };
-}
+export class FtraceLineParser {
+  /** Counts so far (final once the input ends). */
+  readonly stats: IngestStats = emptyStats();
+  private readonly grammars: GrammarTable;
+  private readonly clock: ClockDomain;
+  private readonly source: EventSource;
+  /** Index of the grammar that fitted last time, per event: one kernel prints one variant. */
+  private readonly preferred = new Map<string, number>();
 
-/** Options for reading ftrace text. */
-export interface FtraceReadOptions {
-  /** Skip event lines whose arguments do not parse, counting them, instead of failing. */
-  lenient?: boolean;
-}
+  constructor(
+    private readonly file: string,
+    private readonly options: FtraceOptions,
+  ) {
+    this.grammars = options.formats?.length ? grammarsWith(options.formats) : builtInGrammars();
+    this.source = options.source;
+    this.clock = options.clock ?? (options.source === 'guest' ? 'guest-mono' : 'host-mono');
+  }
 
-/** Counts kept while reading. */
-export interface FtraceReadStats {
-  lines: number;
-  events: number;
-  skipped: number;
-}
+  /** Counts a malformed line, or throws InputError naming file:line. */
+  private malformed(line: number, why: string): undefined {
+    const where = `${this.file}:${line}`;
+    if (!this.options.lenient) throw new InputError(why, where);
+    this.stats.skipped++;
+    if (this.stats.skippedExamples.length < 5) this.stats.skippedExamples.push(`${where}: ${why}`);
+    return undefined;
+  }
 
-/**
- * Streams the events of an ftrace text file (gzip when it ends in .gz). Errors are InputError
- * naming file:line.
- */
-export async function* readFtrace(path: string, opts: FtraceReadOptions = {}, stats: FtraceReadStats = { lines: 0, events: 0, skipped: 0 }): AsyncGenerator<FtraceEvent> {
-  const raw = createReadStream(path);
-  const input = path.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
-  let lineNo = 0;
-  try {
-    for await (const text of createInterface({ input, crlfDelay: Infinity })) {
-      lineNo++;
-      stats.lines++;
-      let ev: FtraceEvent | undefined;
-      try {
-        ev = parseFtraceLine(text.replace(/\r$/, ''), lineNo);
-      } catch (e) {
-        if (opts.lenient) {
-          stats.skipped++;
-          continue;
-        }
-        throw new InputError((e as Error).message, `${path}:${lineNo}`);
+  /** Parses one line (1-based `line` for messages). */
+  parseLine(raw: string, line: number): RawEvent | undefined {
+    this.stats.lines++;
+    let text = raw;
+    if (text.includes('\r')) text = text.replace(/\r/g, '');
+    if (text.includes('\x1b')) text = text.replace(ESCAPES, '');
+    const first = text.trimStart()[0];
+    if (first === undefined) return undefined;
+    if (first === '#') {
+      const m = ENTRIES.exec(text);
+      if (m) this.stats.lost += Math.max(0, Number(m[2]) - Number(m[1]));
+      return undefined;
+    }
+    const m = HEADER.exec(text);
+    if (!m) {
+      const lost = LOST.exec(text.trim());
+      if (lost) {
+        this.stats.lost += Number(lost[2]);
+        return undefined;
       }
-      if (ev) {
-        stats.events++;
-        yield ev;
+      // trace-cmd report's preamble and per-CPU notes, and ftrace's "##### CPU 1 buffer started ####".
+      if (/^(cpus=\d+|version = |CPU \d+ is empty|#####)/.test(text.trim())) return undefined;
+      return this.malformed(line, `not an ftrace event line: ${JSON.stringify(text.slice(0, 120))}`);
+    }
+    let name = m[7];
+    let body = m[8];
+    // trace-cmd prints trace_marker writes as the ftrace `print` event: "print: tracing_mark_write: text".
+    if (name === 'print' && body.trimStart().startsWith('tracing_mark_write: ')) {
+      name = 'tracing_mark_write';
+      body = body.trimStart().slice('tracing_mark_write: '.length);
+    } else if (name.includes(':')) {
+      name = name.slice(name.lastIndexOf(':') + 1);
+    }
+    const event: RawEvent = {
+      source: this.source,
+      clock: this.clock,
+      ts: timestampNs(m[5], m[6]),
+      name,
+      fields: {},
+      task: m[1].trim(),
+      pid: Number(m[2]),
+      cpu: Number(m[3]),
+      flags: m[4],
+      known: true,
+      body,
+      file: this.file,
+      line,
+    };
+    if (name === 'tracing_mark_write') {
+      event.fields = { buf: body };
+    } else {
+      const grammars = this.grammars.get(name);
+      if (!grammars) {
+        event.known = false;
+        this.stats.unknown++;
+      } else {
+        const trimmed = body.trimStart();
+        const pref = this.preferred.get(name) ?? 0;
+        let fields = grammars[pref]?.parse(trimmed);
+        if (!fields) {
+          for (let i = 0; i < grammars.length && !fields; i++) {
+            if (i === pref) continue;
+            fields = grammars[i].parse(trimmed);
+            if (fields) this.preferred.set(name, i);
+          }
+        }
+        if (!fields) {
+          return this.malformed(
+            line,
+            `${name}: the text fits none of the ${grammars.length} known print fmt(s) of this event ` +
+              `(pass the kernel's format files to read it): ${JSON.stringify(trimmed.slice(0, 120))}`,
+          );
+        }
+        // Before 5.19 some kernels printed user_data in decimal: keep one spelling for the key.
+        const ud = fields.user_data;
+        if (typeof ud === 'number' || typeof ud === 'bigint') fields.user_data = '0x' + ud.toString(16);
+        event.fields = fields;
       }
     }
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-    throw new InputError(`cannot read: ${(e as Error).message}`, `${path}:${lineNo + 1}`);
+    this.stats.events++;
+    this.stats.byName[name] = (this.stats.byName[name] ?? 0) + 1;
+    return event;
   }
 }
 
-/** True if the text looks like ftrace output (a "# tracer:" header or an event line). */
-export function looksLikeFtrace(firstLines: string[]): boolean {
-  return firstLines.some((l) => l.startsWith('# tracer:') || LINE.test(l));
+/** Section-marker state for serial-console copies. */
+class SectionGate {
+  private state: 'before' | 'inside' | 'after' = 'before';
+  constructor(private readonly name: string) {}
+  /** True when the line is inside the section (marker lines themselves are not). */
+  admit(text: string): boolean {
+    if (this.state === 'after') return false;
+    const t = text.includes('\r') ? text.replace(/\r/g, '').trim() : text.trim();
+    if (this.state === 'before') {
+      if (t === `=== ${this.name} BEGIN ===`) this.state = 'inside';
+      return false;
+    }
+    if (t === `=== ${this.name} END ===`) {
+      this.state = 'after';
+      return false;
+    }
+    return true;
+  }
+  /** Throws (or, lenient, reports) a section that never began or never ended. */
+  finish(file: string, lenient: boolean, stats: IngestStats): void {
+    if (this.state === 'before') throw new InputError(`no "=== ${this.name} BEGIN ===" marker`, file);
+    if (this.state === 'inside') {
+      const why = `no "=== ${this.name} END ===" marker: the copy was cut`;
+      if (!lenient) throw new InputError(why, file);
+      stats.skippedExamples.push(`${file}: ${why}`);
+    }
+  }
+}
+
+/** An async stream of events with the reader's counts (complete once iteration has ended). */
+export interface EventStream extends AsyncIterable<RawEvent> {
+  readonly stats: IngestStats;
+}
+
+async function* ftraceEvents(
+  batches: AsyncIterable<string[]> | Iterable<string[]>,
+  parser: FtraceLineParser,
+  file: string,
+  options: FtraceOptions,
+): AsyncGenerator<RawEvent> {
+  const gate = options.section ? new SectionGate(options.section) : undefined;
+  let line = 0;
+  for await (const batch of batches) {
+    for (const text of batch) {
+      line++;
+      if (gate && !gate.admit(text)) continue;
+      const e = parser.parseLine(text, line);
+      if (e) yield e;
+    }
+  }
+  gate?.finish(file, options.lenient ?? false, parser.stats);
+}
+
+/**
+ * Reads an ftrace text file (plain or gzip) as a stream of events.
+ * Example: `for await (const e of readFtrace('trace.txt', { source: 'guest' })) ...`.
+ */
+export function readFtrace(path: string, options: FtraceOptions): EventStream {
+  const file = options.label ?? path;
+  const parser = new FtraceLineParser(file, options);
+  const iterable = ftraceEvents(readLineBatches(path), parser, file, options);
+  return { stats: parser.stats, [Symbol.asyncIterator]: () => iterable[Symbol.asyncIterator]() };
+}
+
+/** The same over text already in memory (fixtures, benchmarks). */
+export function readFtraceText(text: string, options: FtraceOptions & { label: string }): EventStream {
+  const parser = new FtraceLineParser(options.label, options);
+  const iterable = ftraceEvents(textLineBatches(text), parser, options.label, options);
+  return { stats: parser.stats, [Symbol.asyncIterator]: () => iterable[Symbol.asyncIterator]() };
+}
+
+/** Drains a stream into an array, returning the events and the final counts. */
+export async function collect(stream: EventStream): Promise<{ events: RawEvent[]; stats: IngestStats }> {
+  const events: RawEvent[] = [];
+  for await (const e of stream) events.push(e);
+  return { events, stats: stream.stats };
 }

@@ -1,6 +1,6 @@
 // Turns a guest's block and io_uring tracepoint events into guest records, as the guest program does in the kernel.
 import { guestTime, type BlockOp, type GuestAppOpRecord, type GuestRequestRecord } from '../../records/index.js';
-import type { FtraceEvent } from './ftrace.js';
+import type { RawEvent } from './event.js';
 
 /** Block operation from the rwbs string: its first letter is the operation (R, W, D, F, N). */
 export function opFromRwbs(rwbs: string): BlockOp {
@@ -61,19 +61,20 @@ export class GuestAssembler {
   }
 
   /** Feeds one event (in time order). */
-  add(ev: FtraceEvent): void {
+  add(ev: RawEvent): void {
     if (this.base === undefined) this.base = (ev.ts / 1_000_000_000n) * 1_000_000_000n;
     const f = ev.fields;
-    switch (ev.event) {
+    const pid = ev.pid ?? 0;
+    switch (ev.name) {
       case 'io_uring_submit_req':
       case 'io_uring_submit_sqe': {
-        const ud = f.user_data as bigint;
-        this.appOps.set(ud, { t: ev.ts, pid: ev.pid, opcode: String(f.opcode ?? '') });
-        this.lastSubmit.set(ev.pid, { ud, t: ev.ts });
+        const ud = BigInt(String(f.user_data));
+        this.appOps.set(ud, { t: ev.ts, pid, opcode: String(f.op_str ?? f.opcode ?? '') });
+        this.lastSubmit.set(pid, { ud, t: ev.ts });
         return;
       }
       case 'io_uring_complete': {
-        const ud = f.user_data as bigint;
+        const ud = BigInt(String(f.user_data));
         const op = this.appOps.get(ud);
         if (!op) {
           this.stats.appCompletionsWithoutSubmit++;
@@ -81,13 +82,13 @@ export class GuestAssembler {
         }
         this.appOps.delete(ud);
         this.records.push({
-          kind: 'guest_app_op', vm: this.vm, pid: op.pid, userData: ud, opcode: op.opcode, res: Number(f.result ?? f.res ?? 0),
+          kind: 'guest_app_op', vm: this.vm, pid: op.pid, userData: ud, opcode: op.opcode, res: Number(f.res ?? f.result ?? 0),
           tSubmit: guestTime(this.time(op.t)), tComplete: guestTime(this.time(ev.ts)),
         });
         return;
       }
       case 'block_bio_queue': {
-        const last = this.lastSubmit.get(ev.pid);
+        const last = this.lastSubmit.get(pid);
         const app = last && ev.ts - last.t <= APP_LINK_WINDOW_NS ? last.ud : 0n;
         this.bios.set(key(f.dev as number, f.sector as number), { t: ev.ts, app });
         return;
@@ -128,7 +129,7 @@ export class GuestAssembler {
           this.inflight.set(k, rq);
         }
         rq.nrSectors = f.nr_sector as number;
-        if (ev.event === 'block_rq_insert') rq.tRqInsert = ev.ts;
+        if (ev.name === 'block_rq_insert') rq.tRqInsert = ev.ts;
         else rq.tRqIssue = ev.ts;
         return;
       }
@@ -143,7 +144,7 @@ export class GuestAssembler {
         this.inflight.delete(k);
         this.records.push({
           kind: 'guest_rq', vm: this.vm, dev: rq.dev, sector: rq.sector, nrSectors: rq.nrSectors, op: opFromRwbs(rq.rwbs), rwbs: rq.rwbs,
-          error: f.error as number, hwq: -1, vq: -1, head: -1, cpu: ev.cpu, kickSeq: 0, appUserData: rq.app,
+          error: Number(f.error ?? 0), hwq: -1, vq: -1, head: -1, cpu: ev.cpu ?? 0, kickSeq: 0, appUserData: rq.app,
           tBioQueue: guestTime(this.time(rq.tBioQueue)), tRqInsert: guestTime(this.time(rq.tRqInsert)), tRqIssue: guestTime(this.time(rq.tRqIssue)),
           tQueueRq: guestTime(0), tVqAdd: guestTime(0), tKick: guestTime(0), tVringInterrupt: guestTime(0), tCompleteRq: guestTime(0),
           tRqComplete: guestTime(this.time(ev.ts)),

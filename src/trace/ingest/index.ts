@@ -1,3 +1,11 @@
-// Ingest of real captures: tracefs text readers and the assembly of their events into records.
-export * from './ftrace.js';
+// Public face of the real-capture readers: ftrace text, QEMU's log trace, and capture-lab folders, all as typed raw events.
+export type { ClockDomain, EventSource, FieldValue, IngestStats, RawEvent, ReadOptions } from './event.js';
+export { emptyStats, numberField, stringField } from './event.js';
+export { collect, FtraceLineParser, readFtrace, readFtraceText, type EventStream, type FtraceOptions } from './ftrace.js';
+export { builtInGrammars, grammarsWith, loadFormatDir, type GrammarTable } from './ftrace-grammars.js';
+export { knownFormats, type KnownFormat } from './known-formats.js';
+export { compilePrintFmt, parseFormatFile, type BodyGrammar, type EventFormat } from './print-fmt.js';
+export { parseQemuArgs, QemuLogLineParser, qemuEventKeys, readQemuLog, readQemuLogText, type QemuEvent, type QemuLogOptions } from './qemu-log.js';
+export { fileOffsetToDeviceSector, fileRangeToDeviceRanges, parseFilefrag, type Extent, type FileExtents, type SectorRange } from './fiemap.js';
+export { openCapture, realtimeToMono, type Capture, type CaptureManifest, type ClockPair } from './capture.js';
 export * from './guest-assembler.js';

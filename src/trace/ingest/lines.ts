@@ -1,0 +1,72 @@
+// Streams the lines of a capture file, plain or gzip, in batches; a truncated or corrupt gzip is a clear InputError.
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { createGunzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import { InputError } from '../../errors.js';
+
+/** True when the file starts with the gzip magic bytes (so a .gz name is not required, nor trusted). */
+async function isGzip(path: string): Promise<boolean> {
+  let fh;
+  try {
+    fh = await open(path, 'r');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InputError(code === 'ENOENT' ? 'no such file' : `cannot open (${code ?? String(err)})`, path);
+  }
+  try {
+    const buf = Buffer.alloc(2);
+    const { bytesRead } = await fh.read(buf, 0, 2, 0);
+    return bytesRead === 2 && buf[0] === 0x1f && buf[1] === 0x8b;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Turns a zlib failure into the message a user can act on. */
+function gzipError(err: unknown, path: string): InputError {
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === 'Z_BUF_ERROR' || /unexpected end of file/i.test(e.message ?? '')) {
+    return new InputError('truncated gzip (unexpected end of file): the capture was cut while being written or copied', path);
+  }
+  return new InputError(`corrupt gzip (${e.message ?? String(err)})`, path);
+}
+
+/**
+ * Yields the file's lines in batches (arrays), split on `\n` only, so line numbers agree with
+ * `grep -n` even when a serial console left stray `\r`s inside lines. Batches keep the per-line cost
+ * of async iteration out of the hot loop.
+ */
+export async function* readLineBatches(path: string): AsyncGenerator<string[]> {
+  const gz = await isGzip(path);
+  const raw = createReadStream(path, { highWaterMark: 1 << 20 });
+  let stream: Readable = raw;
+  if (gz) {
+    const gunzip = createGunzip();
+    raw.on('error', (err) => gunzip.destroy(err));
+    stream = raw.pipe(gunzip);
+  }
+  stream.setEncoding('utf8');
+  let rest = '';
+  try {
+    for await (const chunk of stream as AsyncIterable<string>) {
+      const text = rest + chunk;
+      const lines = text.split('\n');
+      rest = lines.pop() ?? '';
+      if (lines.length) yield lines;
+    }
+  } catch (err) {
+    if (gz) throw gzipError(err, path);
+    throw new InputError(`read failed (${(err as Error).message})`, path);
+  } finally {
+    raw.destroy();
+  }
+  if (rest) yield [rest];
+}
+
+/** Splits in-memory text the same way (for fixtures and for benchmarks without disk I/O). */
+export function* textLineBatches(text: string): Generator<string[]> {
+  const lines = text.split('\n');
+  if (lines.length && lines[lines.length - 1] === '') lines.pop();
+  yield lines;
+}
