@@ -1,11 +1,11 @@
 // Benchmarks of the real-capture readers: ftrace text and QEMU log lines parsed per second, from disk.
 import { join } from 'node:path';
-import { readFtrace, readQemuLog, type EventStream } from '../src/trace/ingest/index.js';
+import { readFtrace, readQemuLog, type EventStream, type RawEvent } from '../src/trace/ingest/index.js';
 import { repoRoot, sharedPath } from '../test/shared.js';
 import type { Figure, Suite } from './harness.js';
 
 /** Reads a stream to its end `minMs` long (after one warm-up) and returns [lines per pass, seconds per pass]. */
-async function measure(open: () => EventStream, minMs = 1000): Promise<[number, number]> {
+async function measure(open: () => EventStream<RawEvent>, minMs = 1000): Promise<[number, number]> {
   const drain = async () => {
     const s = open();
     for await (const _ of s);
