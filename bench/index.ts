@@ -1,10 +1,11 @@
 // `npm run bench`: runs every suite (or those named on the command line) and prints the figures.
 import { humanize, type Figure, type Suite } from './harness.js';
+import { ingestSuite } from './ingest.js';
 import { mapsSuite } from './maps.js';
 import { traceSuite } from './trace.js';
 
 /** All suites, in the order they run. Each subsystem adds its own file and a line here. */
-const suites: Suite[] = [mapsSuite, traceSuite];
+const suites: Suite[] = [ingestSuite, mapsSuite, traceSuite];
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);

@@ -278,7 +278,7 @@ FIO_FILES=$(cd "$PART" && ls guest-fio-*.json 2>/dev/null | tr '\n' ' ' || true)
   echo "  \"guest\": { \"device\": \"vda\", \"dev\": $(js "$(ginfo vda_dev)"), \"scheduler\": $(js "$(ginfo vda_scheduler)"), \"max_sectors_kb\": $(js "$(ginfo vda_max_sectors_kb)"),"
   echo "             \"uptime_at_init_s\": $(js "$(ginfo uptime_at_init_s)"), \"uptime_at_start_s\": $(js "$(ginfo uptime_at_start_s)"), \"uptime_at_end_s\": $(js "$(ginfo uptime_at_end_s)"), \"realtime_at_init_s\": $(js "$(ginfo realtime_at_init_s)") },"
   echo "  \"host\": { \"device\": $(js "$HOST_DEVNAME"), \"dev\": $HOST_DEV, \"major\": $maj, \"minor\": $min, \"partition_start_sectors\": $PART_START, \"loop\": $([ -n "$LOOP_DEV" ] && echo true || echo false) },"
-  echo "  \"events\": { \"guest\": $(jarr $GUEST_EVENTS), \"host\": $(jarr "${HOST_EVENTS[@]}"), \"qemu\": $(jarr $(cat "$LAB/qemu-events.txt")),"
+  echo "  \"events\": { \"guest\": $(jarr $GUEST_EVENTS), \"host\": $(jarr "${HOST_EVENTS[@]}"), \"qemu\": $(jarr $(grep -v "^#" "$LAB/qemu-events.txt")),"
   echo "              \"host_filters\": { \"io_uring\": \"comm == \\\"qemu-system-x86\\\" || comm ~ \\\"iou-wrk-*\\\"\", \"block\": \"dev == $HOST_DEV\" } },"
   echo '  "clocks": {'
   echo '    "guest": "guest-mono", "qemu": "host-realtime", "host_iouring": "host-mono", "host_block": "host-mono",'

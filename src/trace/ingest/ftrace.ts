@@ -2,6 +2,7 @@
 import { InputError } from '../../errors.js';
 import { emptyStats, type ClockDomain, type EventSource, type IngestStats, type RawEvent, type ReadOptions } from './event.js';
 import { builtInGrammars, grammarsWith, type GrammarTable } from './ftrace-grammars.js';
+import { eventStream, type EventStream } from './event-stream.js';
 import { readLineBatches, textLineBatches } from './lines.js';
 import type { EventFormat } from './print-fmt.js';
 
@@ -73,9 +74,11 @@ export class FtraceLineParser {
     let text = raw;
     if (text.includes('\r')) text = text.replace(/\r/g, '');
     if (text.includes('\x1b')) text = text.replace(ESCAPES, '');
-    const first = text.trimStart()[0];
-    if (first === undefined) return undefined;
-    if (first === '#') {
+    // First non-blank character, without allocating a trimmed copy (this runs for every line).
+    let i = 0;
+    while (i < text.length && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
+    if (i === text.length) return undefined;
+    if (text.charCodeAt(i) === 35 /* # */) {
       const m = ENTRIES.exec(text);
       if (m) this.stats.lost += Math.max(0, Number(m[2]) - Number(m[1]));
       return undefined;
@@ -123,7 +126,7 @@ export class FtraceLineParser {
         event.known = false;
         this.stats.unknown++;
       } else {
-        const trimmed = body.trimStart();
+        const trimmed = body.charCodeAt(0) === 32 ? body.trimStart() : body;
         const pref = this.preferred.get(name) ?? 0;
         let fields = grammars[pref]?.parse(trimmed);
         if (!fields) {
@@ -181,28 +184,23 @@ class SectionGate {
   }
 }
 
-/** An async stream of events with the reader's counts (complete once iteration has ended). */
-export interface EventStream extends AsyncIterable<RawEvent> {
-  readonly stats: IngestStats;
-}
-
-async function* ftraceEvents(
-  batches: AsyncIterable<string[]> | Iterable<string[]>,
-  parser: FtraceLineParser,
-  file: string,
-  options: FtraceOptions,
-): AsyncGenerator<RawEvent> {
+/** Parses batches of lines through the section gate, if any, counting line numbers across batches. */
+function ftraceStream(batches: AsyncIterable<string[]> | Iterable<string[]>, parser: FtraceLineParser, file: string, options: FtraceOptions): EventStream {
   const gate = options.section ? new SectionGate(options.section) : undefined;
   let line = 0;
-  for await (const batch of batches) {
-    for (const text of batch) {
-      line++;
-      if (gate && !gate.admit(text)) continue;
-      const e = parser.parseLine(text, line);
-      if (e) yield e;
-    }
-  }
-  gate?.finish(file, options.lenient ?? false, parser.stats);
+  return eventStream(
+    parser.stats,
+    batches,
+    (batch, out) => {
+      for (const text of batch) {
+        line++;
+        if (gate && !gate.admit(text)) continue;
+        const e = parser.parseLine(text, line);
+        if (e) out.push(e);
+      }
+    },
+    () => gate?.finish(file, options.lenient ?? false, parser.stats),
+  );
 }
 
 /**
@@ -211,21 +209,17 @@ async function* ftraceEvents(
  */
 export function readFtrace(path: string, options: FtraceOptions): EventStream {
   const file = options.label ?? path;
-  const parser = new FtraceLineParser(file, options);
-  const iterable = ftraceEvents(readLineBatches(path), parser, file, options);
-  return { stats: parser.stats, [Symbol.asyncIterator]: () => iterable[Symbol.asyncIterator]() };
+  return ftraceStream(readLineBatches(path), new FtraceLineParser(file, options), file, options);
 }
 
 /** The same over text already in memory (fixtures, benchmarks). */
 export function readFtraceText(text: string, options: FtraceOptions & { label: string }): EventStream {
-  const parser = new FtraceLineParser(options.label, options);
-  const iterable = ftraceEvents(textLineBatches(text), parser, options.label, options);
-  return { stats: parser.stats, [Symbol.asyncIterator]: () => iterable[Symbol.asyncIterator]() };
+  return ftraceStream(textLineBatches(text), new FtraceLineParser(options.label, options), options.label, options);
 }
 
 /** Drains a stream into an array, returning the events and the final counts. */
-export async function collect(stream: EventStream): Promise<{ events: RawEvent[]; stats: IngestStats }> {
-  const events: RawEvent[] = [];
+export async function collect<E extends RawEvent>(stream: EventStream<E>): Promise<{ events: E[]; stats: IngestStats }> {
+  const events: E[] = [];
   for await (const e of stream) events.push(e);
   return { events, stats: stream.stats };
 }

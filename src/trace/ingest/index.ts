@@ -1,7 +1,8 @@
 // Public face of the real-capture readers: ftrace text, QEMU's log trace, and capture-lab folders, all as typed raw events.
 export type { ClockDomain, EventSource, FieldValue, IngestStats, RawEvent, ReadOptions } from './event.js';
 export { emptyStats, numberField, stringField } from './event.js';
-export { collect, FtraceLineParser, readFtrace, readFtraceText, type EventStream, type FtraceOptions } from './ftrace.js';
+export { collect, FtraceLineParser, readFtrace, readFtraceText, type FtraceOptions } from './ftrace.js';
+export { eventStream, type EventStream } from './event-stream.js';
 export { builtInGrammars, grammarsWith, loadFormatDir, type GrammarTable } from './ftrace-grammars.js';
 export { knownFormats, type KnownFormat } from './known-formats.js';
 export { compilePrintFmt, parseFormatFile, type BodyGrammar, type EventFormat } from './print-fmt.js';

@@ -1,7 +1,7 @@
 // Reader for QEMU's log-backend trace (`-trace events=…,file=…`): `TID@SEC.USEC:event key value …` lines.
 import { InputError } from '../../errors.js';
 import { emptyStats, type FieldValue, type IngestStats, type RawEvent, type ReadOptions } from './event.js';
-import type { EventStream } from './ftrace.js';
+import { eventStream, type EventStream } from './event-stream.js';
 import { readLineBatches, textLineBatches } from './lines.js';
 
 /**
@@ -161,27 +161,24 @@ export class QemuLogLineParser {
   }
 }
 
-async function* qemuEvents(batches: AsyncIterable<string[]> | Iterable<string[]>, parser: QemuLogLineParser): AsyncGenerator<QemuEvent> {
+/** Parses batches of lines, counting line numbers across batches. */
+function qemuStream(batches: AsyncIterable<string[]> | Iterable<string[]>, parser: QemuLogLineParser): EventStream<QemuEvent> {
   let line = 0;
-  for await (const batch of batches) {
+  return eventStream<QemuEvent>(parser.stats, batches, (batch, out) => {
     for (const text of batch) {
       const e = parser.parseLine(text, ++line);
-      if (e) yield e;
+      if (e) out.push(e);
     }
-  }
+  });
 }
 
 /** Reads a QEMU log-backend trace file (plain or gzip) as a stream of events. */
-export function readQemuLog(path: string, options: QemuLogOptions = {}): EventStream {
+export function readQemuLog(path: string, options: QemuLogOptions = {}): EventStream<QemuEvent> {
   const file = options.label ?? path;
-  const parser = new QemuLogLineParser(file, options);
-  const iterable = qemuEvents(readLineBatches(path), parser);
-  return { stats: parser.stats, [Symbol.asyncIterator]: () => iterable[Symbol.asyncIterator]() };
+  return qemuStream(readLineBatches(path), new QemuLogLineParser(file, options));
 }
 
 /** The same over text already in memory. */
-export function readQemuLogText(text: string, options: QemuLogOptions & { label: string }): EventStream {
-  const parser = new QemuLogLineParser(options.label, options);
-  const iterable = qemuEvents(textLineBatches(text), parser);
-  return { stats: parser.stats, [Symbol.asyncIterator]: () => iterable[Symbol.asyncIterator]() };
+export function readQemuLogText(text: string, options: QemuLogOptions & { label: string }): EventStream<QemuEvent> {
+  return qemuStream(textLineBatches(text), new QemuLogLineParser(options.label, options));
 }
