@@ -1,8 +1,8 @@
 // `viotrace report` / `replay` end to end through the CLI: output, exit codes, file:line errors, cut files.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { rmSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
 import { guestTime } from '../src/records/index.js';
 import { TraceWriter } from '../src/trace/index.js';
@@ -26,6 +26,7 @@ async function run(...args: string[]): Promise<{ code: number; out: string; err:
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'viotrace-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('viotrace report', () => {
   it('reports a real guest capture as JSON', async () => {

@@ -1,14 +1,15 @@
 // Trace files: round trip (plain and gzip), cut recordings, malformed lines, foreign files.
-import { mkdtempSync, readFileSync, writeFileSync, truncateSync, statSync } from 'node:fs';
+import { rmSync, mkdtempSync, readFileSync, writeFileSync, truncateSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '../errors.js';
 import { guestTime, hostTime, type GuestRequestRecord, type QemuRequestRecord, type TraceRecord } from '../records/index.js';
 import { openTrace, TraceWriter, type TraceHeader } from './index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'viotrace-trace-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const header: Omit<TraceHeader, 'format' | 'version'> = {
   tool: 'viotrace test',
