@@ -1,8 +1,8 @@
 // openCapture on the shipped capture-lab folders: manifest, all four streams, FIEMAP mapping, clock pairs, bad folders.
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { InputError } from '../../errors.js';
 import { repoRoot } from '../../../test/shared.js';
 import { openCapture, realtimeToMono } from './capture.js';
@@ -83,6 +83,7 @@ describe('openCapture on the shipped real captures', () => {
 describe('bad capture folders', () => {
   it('a folder without a manifest, a foreign schema, a missing stream: InputError naming the file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'viotrace-capture-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     await expect(openCapture(dir)).rejects.toThrow(InputError);
     await expect(openCapture(dir)).rejects.toThrow(/no manifest\.json/);
     cpSync(dirOf('qd1-mixed'), join(dir, 'c'), { recursive: true });

@@ -1,9 +1,9 @@
 // The ftrace reader on real captures: counts per event equal an independent grep, fields by name, bad input.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { InputError } from '../../errors.js';
 import { repoRoot, sharedPath } from '../../../test/shared.js';
 import { collect, readFtrace, readFtraceText } from './ftrace.js';
@@ -141,6 +141,7 @@ describe('readFtrace on bad input', () => {
 
   it('reads gzip by its magic bytes; a truncated gzip is a clear error; a missing file too', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'viotrace-ingest-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const plain = readFileSync(realGuest('randrw-4k-512k-qd32-io_uring.trace.txt'));
     const gz = gzipSync(plain);
     writeFileSync(join(dir, 'whole.txt.gz'), gz);
