@@ -1,10 +1,10 @@
 // Reads a trace file as a stream: header, records, lost counts and end line, with file:line errors.
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { createGunzip, constants as zlib } from 'node:zlib';
 import { InputError } from '../errors.js';
 import type { LostCounts, RecordKind, TraceRecord } from '../records/index.js';
+import { isGzip } from './gzip.js';
 import { BIGINT_FIELDS, NUMBER_FIELDS, TRACE_FORMAT, TRACE_VERSION, type TraceHeader } from './format.js';
 
 /** Options for reading a trace. */
@@ -32,18 +32,6 @@ export interface TraceReader {
 }
 
 const KINDS = new Set<string>(Object.keys(NUMBER_FIELDS));
-
-/** True if the file starts with the gzip magic bytes. */
-async function isGzip(path: string): Promise<boolean> {
-  const fh = await open(path, 'r');
-  try {
-    const buf = Buffer.alloc(2);
-    const { bytesRead } = await fh.read(buf, 0, 2, 0);
-    return bytesRead === 2 && buf[0] === 0x1f && buf[1] === 0x8b;
-  } finally {
-    await fh.close();
-  }
-}
 
 /** Converts the 0x-hex identifier fields of a parsed record back to bigints and checks its numbers. */
 function decodeRecord(obj: Record<string, unknown>, where: string): TraceRecord {

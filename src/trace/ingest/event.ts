@@ -1,4 +1,5 @@
 // The typed raw events that the readers of real captures yield: one per trace line, fields by name.
+import { InputError } from '../../errors.js';
 
 /** Which side of the VM boundary wrote the line. */
 export type EventSource = 'guest' | 'qemu' | 'host';
@@ -71,6 +72,18 @@ export interface ReadOptions {
   lenient?: boolean;
   /** The name used in messages and in `RawEvent.file` (defaults to the path). */
   label?: string;
+}
+
+/**
+ * A malformed line: throws InputError naming file:line, or in lenient mode counts it (keeping the
+ * first few as examples to show the user) and returns undefined.
+ */
+export function malformedLine(stats: IngestStats, options: ReadOptions, file: string, line: number, why: string): undefined {
+  const where = `${file}:${line}`;
+  if (!options.lenient) throw new InputError(why, where);
+  stats.skipped++;
+  if (stats.skippedExamples.length < 5) stats.skippedExamples.push(`${where}: ${why}`);
+  return undefined;
 }
 
 /** Reads a numeric field, or throws if the event lacks it (a reader bug or a foreign format). */

@@ -1,6 +1,6 @@
 // Reader for ftrace text: `cat trace` of the global buffer or an instance, serial-console copies of it, and `trace-cmd report`.
 import { InputError } from '../../errors.js';
-import { emptyStats, type ClockDomain, type EventSource, type IngestStats, type RawEvent, type ReadOptions } from './event.js';
+import { emptyStats, type ClockDomain, type EventSource, type IngestStats, type RawEvent, type ReadOptions, malformedLine } from './event.js';
 import { builtInGrammars, grammarsWith, type GrammarTable } from './ftrace-grammars.js';
 import { eventStream, type EventStream } from './event-stream.js';
 import { readLineBatches, textLineBatches } from './lines.js';
@@ -61,11 +61,7 @@ export class FtraceLineParser {
 
   /** Counts a malformed line, or throws InputError naming file:line. */
   private malformed(line: number, why: string): undefined {
-    const where = `${this.file}:${line}`;
-    if (!this.options.lenient) throw new InputError(why, where);
-    this.stats.skipped++;
-    if (this.stats.skippedExamples.length < 5) this.stats.skippedExamples.push(`${where}: ${why}`);
-    return undefined;
+    return malformedLine(this.stats, this.options, this.file, line, why);
   }
 
   /** Parses one line (1-based `line` for messages). */

@@ -1,27 +1,9 @@
 // Streams the lines of a capture file, plain or gzip, in batches; a truncated or corrupt gzip is a clear InputError.
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { InputError } from '../../errors.js';
-
-/** True when the file starts with the gzip magic bytes (so a .gz name is not required, nor trusted). */
-async function isGzip(path: string): Promise<boolean> {
-  let fh;
-  try {
-    fh = await open(path, 'r');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(code === 'ENOENT' ? 'no such file' : `cannot open (${code ?? String(err)})`, path);
-  }
-  try {
-    const buf = Buffer.alloc(2);
-    const { bytesRead } = await fh.read(buf, 0, 2, 0);
-    return bytesRead === 2 && buf[0] === 0x1f && buf[1] === 0x8b;
-  } finally {
-    await fh.close();
-  }
-}
+import { isGzip } from '../gzip.js';
 
 /** Turns a zlib failure into the message a user can act on. */
 function gzipError(err: unknown, path: string): InputError {

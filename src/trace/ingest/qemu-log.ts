@@ -1,6 +1,6 @@
 // Reader for QEMU's log-backend trace (`-trace events=…,file=…`): `TID@SEC.USEC:event key value …` lines.
 import { InputError } from '../../errors.js';
-import { emptyStats, type FieldValue, type IngestStats, type RawEvent, type ReadOptions } from './event.js';
+import { emptyStats, type FieldValue, type IngestStats, type RawEvent, type ReadOptions, malformedLine } from './event.js';
 import { eventStream, type EventStream } from './event-stream.js';
 import { readLineBatches, textLineBatches } from './lines.js';
 
@@ -94,11 +94,7 @@ export class QemuLogLineParser {
   ) {}
 
   private malformed(line: number, why: string): undefined {
-    const where = `${this.file}:${line}`;
-    if (!this.options.lenient) throw new InputError(why, where);
-    this.stats.skipped++;
-    if (this.stats.skippedExamples.length < 5) this.stats.skippedExamples.push(`${where}: ${why}`);
-    return undefined;
+    return malformedLine(this.stats, this.options, this.file, line, why);
   }
 
   /** Parses one line (1-based `line` for messages). */
