@@ -1,5 +1,4 @@
 // Reader for QEMU's log-backend trace (`-trace events=…,file=…`): `TID@SEC.USEC:event key value …` lines.
-import { InputError } from '../../errors.js';
 import { emptyStats, type FieldValue, type IngestStats, type RawEvent, type ReadOptions, malformedLine } from './event.js';
 import { eventStream, type EventStream } from './event-stream.js';
 import { readLineBatches, textLineBatches } from './lines.js';
