@@ -60,6 +60,8 @@ export interface DashboardSnapshot {
 export class Playback {
   private readonly paths: RequestPath[];
   private readonly t0: number;
+  /** Guest ns from the first request's start to the last request's end (fixed: computed once, read every frame). */
+  readonly duration: number;
   private index = 0;
   private stats = new RunStatistics();
   private slow = new SlowestRequests(50);
@@ -71,14 +73,11 @@ export class Playback {
   constructor(paths: RequestPath[], readonly source: string, readonly lost: LostCounts = { guest: 0, host: 0 }, readonly clockOffsetNs?: number) {
     this.paths = [...paths].sort((a, b) => a.start - b.start);
     this.t0 = this.paths.length ? this.paths[0].start : 0;
-  }
-
-  /** Guest ns from the first request's start to the last request's end. */
-  get duration(): number {
     let end = this.t0;
     for (const p of this.paths) end = Math.max(end, p.start + p.total);
-    return end - this.t0;
+    this.duration = end - this.t0;
   }
+
 
   /** Advances by wall-clock ns at the current speed (nothing when paused). */
   advance(wallNs: number): void {
