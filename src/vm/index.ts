@@ -1,0 +1,10 @@
+// viotrace's eBPF virtual machine: instruction set, programs (interpreter and JIT), memory regions, helpers, maps.
+export * from './isa/index.js';
+export * from './helpers/index.js';
+export { Program } from './program.js';
+export type { Engine, ProgramOptions } from './program.js';
+export { VmError, formatAddress, CTX_REGION, STACK_REGION, MAP_DATA_REGION, MAP_HANDLE_REGION } from './memory.js';
+export { DEFAULT_BUDGET } from './machine.js';
+export { parseDataFile, parseHexBytes, programOf } from './conformance.js';
+export type { ConformanceCase } from './conformance.js';
+export * as maps from './maps/index.js';

@@ -1,0 +1,294 @@
+// The JIT: compiles validated bytecode to one JavaScript function per program, with exactly the interpreter's results.
+//
+// Registers become local int32 pairs (r3l, r3h) that V8 keeps in machine registers; basic blocks
+// become cases of one switch inside a loop, so jumps are `pc = N; continue`. The instruction
+// budget is charged once per block. The generated text is built only from numbers taken from the
+// decoded instructions (register numbers, offsets, immediates, block indices) and fixed templates:
+// nothing of an object file's text ever reaches `new Function`.
+import {
+  arsh64, bswap16, bswap32, hiOut, lsh64, mul64, rsh64, sdiv32, sdiv64, smod32, smod64, udiv32, udiv64, umod32, umod64,
+} from './int64.js';
+import { AluOp, CallSrc, Class, JmpOp, MAX_CALL_FRAMES, Mode, STACK_SIZE, Size, Source } from './isa/opcodes.js';
+import type { FunctionLayout } from './isa/validate.js';
+import type { Code, Machine } from './machine.js';
+import { MAX_REGION, STACK_REGION, VmError } from './memory.js';
+
+/** A compiled program: runs on a machine prepared by Program.run. */
+export type CompiledProgram = (m: Machine) => void;
+
+const n = (v: number): string => String(v | 0);
+
+function leadersOf(code: Code, layout: FunctionLayout): Set<number> {
+  const leaders = new Set<number>([0, ...layout.starts]);
+  for (let pc = 0; pc < code.length; pc++) {
+    const op = code.op[pc]!;
+    const cls = op & 0x07;
+    if (op === (Class.LD | Mode.IMM | Size.DW)) {
+      pc++;
+      continue;
+    }
+    if (cls !== Class.JMP && cls !== Class.JMP32) continue;
+    const jop = op & 0xf0;
+    if (jop === JmpOp.EXIT) {
+      if (pc + 1 < code.length) leaders.add(pc + 1);
+      continue;
+    }
+    if (jop === JmpOp.CALL) {
+      // A return point: local calls come back here; helper calls may be followed by a budget trap.
+      if (code.src[pc] === CallSrc.LOCAL && !(op & Source.X)) leaders.add(pc + 1 + code.imm[pc]!);
+      if (pc + 1 < code.length) leaders.add(pc + 1);
+      continue;
+    }
+    const delta = cls === Class.JMP32 && jop === JmpOp.JA ? code.imm[pc]! : code.off[pc]!;
+    leaders.add(pc + 1 + delta);
+    if (pc + 1 < code.length) leaders.add(pc + 1);
+  }
+  return leaders;
+}
+
+function memAccess(pc: number, baseReg: number, off: number, size: number, write: boolean): string {
+  // Address (hi, lo) + off with carry/borrow; region by the high half; bounds and permission checked.
+  return `t = (r${baseReg}l >>> 0) + ${n(off)}; ah = (r${baseReg}h + (t > 4294967295 ? 1 : t < 0 ? -1 : 0)) | 0; o = t >>> 0;` +
+    ` rg = (ah >>> 0) < ${MAX_REGION} ? regions[ah] : undefined;` +
+    ` if (rg === undefined || o + ${size} > rg.bytes.length${write ? ' || !rg.writable' : ''}) space.resolve(t | 0, ah, ${size}, ${write}, ${pc});` +
+    ' v = rg.view;';
+}
+
+function aluInsn(pc: number, op: number, d: number, s: number, off: number, imm: number): string {
+  const cls = op & 0x07;
+  const is64 = cls === Class.ALU64;
+  const aop = op & 0xf0;
+  const x = (op & Source.X) !== 0;
+  const bl = x ? `r${s}l` : n(imm);
+  const bh = x ? `r${s}h` : n(imm >> 31);
+  const D = `r${d}`;
+  const pre = `bl = ${bl}; bh = ${bh};`;
+  if (!is64) {
+    const set = (expr: string): string => `${pre} ${D}l = ${expr}; ${D}h = 0;`;
+    switch (aop) {
+      case AluOp.ADD: return set(`(${D}l + bl) | 0`);
+      case AluOp.SUB: return set(`(${D}l - bl) | 0`);
+      case AluOp.MUL: return set(`Math.imul(${D}l, bl)`);
+      case AluOp.DIV: return set(off === 1 ? `sdiv32(${D}l, bl)` : `udiv32(${D}l, bl)`);
+      case AluOp.MOD: return set(off === 1 ? `smod32(${D}l, bl)` : `umod32(${D}l, bl)`);
+      case AluOp.OR: return set(`${D}l | bl`);
+      case AluOp.AND: return set(`${D}l & bl`);
+      case AluOp.XOR: return set(`${D}l ^ bl`);
+      case AluOp.LSH: return set(`${D}l << (bl & 31)`);
+      case AluOp.RSH: return set(`${D}l >>> (bl & 31)`);
+      case AluOp.ARSH: return set(`${D}l >> (bl & 31)`);
+      case AluOp.NEG: return `${D}l = -${D}l | 0; ${D}h = 0;`;
+      case AluOp.MOV: return set(off === 8 ? '(bl << 24) >> 24' : off === 16 ? '(bl << 16) >> 16' : 'bl');
+      case AluOp.END:
+        if (x) {
+          if (imm === 16) return `${D}l = bswap16(${D}l); ${D}h = 0;`;
+          if (imm === 32) return `${D}l = bswap32(${D}l); ${D}h = 0;`;
+          return `t = bswap32(${D}h); ${D}h = bswap32(${D}l); ${D}l = t;`;
+        }
+        if (imm === 16) return `${D}l = ${D}l & 65535; ${D}h = 0;`;
+        if (imm === 32) return `${D}h = 0;`;
+        return '';
+    }
+  }
+  const set2 = (fn: string): string => `${pre} ${D}l = ${fn}(${D}l, ${D}h, bl, bh); ${D}h = hiOut[0];`;
+  switch (aop) {
+    case AluOp.ADD:
+      return `${pre} t = (${D}l >>> 0) + (bl >>> 0); ${D}h = (${D}h + bh + (t > 4294967295 ? 1 : 0)) | 0; ${D}l = t | 0;`;
+    case AluOp.SUB:
+      return `${pre} t = (${D}l >>> 0) - (bl >>> 0); ${D}h = (${D}h - bh - (t < 0 ? 1 : 0)) | 0; ${D}l = t | 0;`;
+    case AluOp.MUL: return set2('mul64');
+    case AluOp.DIV: return set2(off === 1 ? 'sdiv64' : 'udiv64');
+    case AluOp.MOD: return set2(off === 1 ? 'smod64' : 'umod64');
+    case AluOp.OR: return `${pre} ${D}l = ${D}l | bl; ${D}h = ${D}h | bh;`;
+    case AluOp.AND: return `${pre} ${D}l = ${D}l & bl; ${D}h = ${D}h & bh;`;
+    case AluOp.XOR: return `${pre} ${D}l = ${D}l ^ bl; ${D}h = ${D}h ^ bh;`;
+    case AluOp.LSH:
+    case AluOp.RSH:
+    case AluOp.ARSH: {
+      const fn = aop === AluOp.LSH ? 'lsh64' : aop === AluOp.RSH ? 'rsh64' : 'arsh64';
+      if (x) return `${pre} ${D}l = ${fn}(${D}l, ${D}h, bl & 63, 0); ${D}h = hiOut[0];`;
+      const k = imm & 63;
+      if (k === 0) return '';
+      if (aop === AluOp.LSH) return k < 32 ? `${D}h = (${D}h << ${k}) | (${D}l >>> ${32 - k}); ${D}l = ${D}l << ${k};` : `${D}h = ${D}l << ${k - 32}; ${D}l = 0;`;
+      if (aop === AluOp.RSH) return k < 32 ? `${D}l = (${D}l >>> ${k}) | (${D}h << ${32 - k}); ${D}h = ${D}h >>> ${k};` : `${D}l = (${D}h >>> ${k - 32}) | 0; ${D}h = 0;`;
+      return k < 32 ? `${D}l = (${D}l >>> ${k}) | (${D}h << ${32 - k}); ${D}h = ${D}h >> ${k};` : `${D}l = ${D}h >> ${k - 32}; ${D}h = ${D}h >> 31;`;
+    }
+    case AluOp.NEG:
+      return `t = 0 - (${D}l >>> 0); ${D}h = (0 - ${D}h - (t < 0 ? 1 : 0)) | 0; ${D}l = t | 0;`;
+    case AluOp.MOV:
+      if (off === 8) return `${pre} ${D}l = (bl << 24) >> 24; ${D}h = ${D}l >> 31;`;
+      if (off === 16) return `${pre} ${D}l = (bl << 16) >> 16; ${D}h = ${D}l >> 31;`;
+      if (off === 32) return `${pre} ${D}l = bl; ${D}h = bl >> 31;`;
+      return `${pre} ${D}l = bl; ${D}h = bh;`;
+    case AluOp.END:
+      if (imm === 16) return `${D}l = bswap16(${D}l); ${D}h = 0;`;
+      if (imm === 32) return `${D}l = bswap32(${D}l); ${D}h = 0;`;
+      return `t = bswap32(${D}h); ${D}h = bswap32(${D}l); ${D}l = t;`;
+  }
+  throw new Error(`jit: unexpected ALU opcode ${op} at ${pc}`);
+}
+
+function condition(op: number, d: number, s: number, imm: number): string {
+  const cls = op & 0x07;
+  const is64 = cls === Class.JMP;
+  const jop = op & 0xf0;
+  const x = (op & Source.X) !== 0;
+  const al = `r${d}l`;
+  const ah = `r${d}h`;
+  const bl = x ? `r${s}l` : n(imm);
+  const bh = x ? `r${s}h` : n(imm >> 31);
+  if (!is64) {
+    switch (jop) {
+      case JmpOp.JEQ: return `${al} === ${bl}`;
+      case JmpOp.JNE: return `${al} !== ${bl}`;
+      case JmpOp.JSET: return `(${al} & ${bl}) !== 0`;
+      case JmpOp.JGT: return `(${al} >>> 0) > (${bl} >>> 0)`;
+      case JmpOp.JGE: return `(${al} >>> 0) >= (${bl} >>> 0)`;
+      case JmpOp.JLT: return `(${al} >>> 0) < (${bl} >>> 0)`;
+      case JmpOp.JLE: return `(${al} >>> 0) <= (${bl} >>> 0)`;
+      case JmpOp.JSGT: return `${al} > ${bl}`;
+      case JmpOp.JSGE: return `${al} >= ${bl}`;
+      case JmpOp.JSLT: return `${al} < ${bl}`;
+      case JmpOp.JSLE: return `${al} <= ${bl}`;
+    }
+  }
+  const u = (cmp: string, eq: boolean): string => `((${ah} >>> 0) ${cmp} (${bh} >>> 0) || (${ah} === ${bh} && (${al} >>> 0) ${cmp}${eq ? '=' : ''} (${bl} >>> 0)))`;
+  const sg = (cmp: string, eq: boolean): string => `(${ah} ${cmp} ${bh} || (${ah} === ${bh} && (${al} >>> 0) ${cmp}${eq ? '=' : ''} (${bl} >>> 0)))`;
+  switch (jop) {
+    case JmpOp.JEQ: return `(${al} === ${bl} && ${ah} === ${bh})`;
+    case JmpOp.JNE: return `(${al} !== ${bl} || ${ah} !== ${bh})`;
+    case JmpOp.JSET: return `((${al} & ${bl}) !== 0 || (${ah} & ${bh}) !== 0)`;
+    case JmpOp.JGT: return u('>', false);
+    case JmpOp.JGE: return u('>', true);
+    case JmpOp.JLT: return u('<', false);
+    case JmpOp.JLE: return u('<', true);
+    case JmpOp.JSGT: return sg('>', false);
+    case JmpOp.JSGE: return sg('>', true);
+    case JmpOp.JSLT: return sg('<', false);
+    case JmpOp.JSLE: return sg('<', true);
+  }
+  throw new Error(`jit: unexpected jump opcode ${op}`);
+}
+
+const spillArgs = [1, 2, 3, 4, 5].map((i) => `L[${i}] = r${i}l; H[${i}] = r${i}h;`).join(' ');
+
+/** Compiles a validated program for a machine whose LD_IMM64 values are resolved. */
+export function compile(code: Code, layout: FunctionLayout, imm64: { lo: Int32Array; hi: Int32Array }): CompiledProgram {
+  const leaders = [...leadersOf(code, layout)].filter((pc) => pc < code.length).sort((a, b) => a - b);
+  const leaderSet = new Set(leaders);
+  const body: string[] = [];
+  for (let li = 0; li < leaders.length; li++) {
+    const start = leaders[li]!;
+    const end = leaders[li + 1] ?? code.length;
+    let count = 0;
+    for (let pc = start; pc < end; pc++) {
+      count++;
+      if (code.op[pc] === (Class.LD | Mode.IMM | Size.DW)) pc++;
+    }
+    body.push(`case ${start}: if ((budget -= ${count}) < 0) { m.budget = budget; throw new VmError(${start}, 'instruction budget of ' + initial + ' exceeded'); }`);
+    let terminated = false;
+    for (let pc = start; pc < end; pc++) {
+      const op = code.op[pc]!;
+      const d = code.dst[pc]!;
+      const s = code.src[pc]!;
+      const off = code.off[pc]!;
+      const imm = code.imm[pc]!;
+      const cls = op & 0x07;
+      terminated = false;
+      switch (cls) {
+        case Class.ALU:
+        case Class.ALU64:
+          body.push(aluInsn(pc, op, d, s, off, imm));
+          break;
+        case Class.LD: {
+          const lo = imm64.lo[pc]!;
+          const hi = imm64.hi[pc]!;
+          body.push(`r${d}l = ${n(lo)}; r${d}h = ${n(hi)};`);
+          pc++;
+          break;
+        }
+        case Class.LDX: {
+          const size = op & 0x18;
+          const bytes = size === Size.B ? 1 : size === Size.H ? 2 : size === Size.W ? 4 : 8;
+          const sx = (op & 0xe0) === Mode.MEMSX;
+          let read: string;
+          if (bytes === 1) read = sx ? `r${d}l = v.getInt8(o); r${d}h = r${d}l >> 31;` : `r${d}l = v.getUint8(o); r${d}h = 0;`;
+          else if (bytes === 2) read = sx ? `r${d}l = v.getInt16(o, true); r${d}h = r${d}l >> 31;` : `r${d}l = v.getUint16(o, true); r${d}h = 0;`;
+          else if (bytes === 4) read = sx ? `r${d}l = v.getInt32(o, true); r${d}h = r${d}l >> 31;` : `r${d}l = v.getInt32(o, true); r${d}h = 0;`;
+          else read = `r${d}h = v.getInt32(o + 4, true); r${d}l = v.getInt32(o, true);`;
+          body.push(`${memAccess(pc, s, off, bytes, false)} ${read}`);
+          break;
+        }
+        case Class.ST:
+        case Class.STX: {
+          const size = op & 0x18;
+          const bytes = size === Size.B ? 1 : size === Size.H ? 2 : size === Size.W ? 4 : 8;
+          if (cls === Class.STX && (op & 0xe0) === Mode.ATOMIC) {
+            body.push(`L[0] = r0l; H[0] = r0h; L[${s}] = r${s}l; H[${s}] = r${s}h; m.atomic(${pc}, ${bytes}, ${n(imm)}, r${d}l, r${d}h, ${n(off)}, ${s}); r0l = L[0]; r0h = H[0]; r${s}l = L[${s}]; r${s}h = H[${s}];`);
+            break;
+          }
+          const vl = cls === Class.ST ? n(imm) : `r${s}l`;
+          const vh = cls === Class.ST ? n(imm >> 31) : `r${s}h`;
+          let write: string;
+          if (bytes === 1) write = `v.setUint8(o, ${vl} & 255);`;
+          else if (bytes === 2) write = `v.setUint16(o, ${vl} & 65535, true);`;
+          else if (bytes === 4) write = `v.setInt32(o, ${vl}, true);`;
+          else write = `v.setInt32(o, ${vl}, true); v.setInt32(o + 4, ${vh}, true);`;
+          body.push(`${memAccess(pc, d, off, bytes, true)} ${write}`);
+          break;
+        }
+        case Class.JMP:
+        case Class.JMP32: {
+          const jop = op & 0xf0;
+          if (jop === JmpOp.EXIT) {
+            body.push(
+              'if (depth === 0) { L[0] = r0l; H[0] = r0h; m.budget = budget; return; }' +
+                ' depth--; b = depth * 10; r6l = saved[b]; r6h = saved[b + 1]; r7l = saved[b + 2]; r7h = saved[b + 3]; r8l = saved[b + 4]; r8h = saved[b + 5]; r9l = saved[b + 6]; r9h = saved[b + 7]; r10l = saved[b + 8]; r10h = saved[b + 9];' +
+                ' pc = retPc[depth]; continue;',
+            );
+            terminated = true;
+          } else if (jop === JmpOp.CALL) {
+            if (op & Source.X || s === CallSrc.HELPER) {
+              const id = op & Source.X ? `r${d}l` : n(imm);
+              body.push(`${spillArgs} m.callHelper(${id}, ${pc}); r0l = L[0]; r0h = H[0];`);
+            } else {
+              const target = pc + 1 + imm;
+              body.push(
+                `if (depth + 1 >= ${MAX_CALL_FRAMES}) throw new VmError(${pc}, 'call stack too deep: more than ${MAX_CALL_FRAMES} frames');` +
+                  ' b = depth * 10; saved[b] = r6l; saved[b + 1] = r6h; saved[b + 2] = r7l; saved[b + 3] = r7h; saved[b + 4] = r8l; saved[b + 5] = r8h; saved[b + 6] = r9l; saved[b + 7] = r9h; saved[b + 8] = r10l; saved[b + 9] = r10h;' +
+                  ` retPc[depth] = ${pc + 1}; depth++; m.enterFrame(depth); r10l = ${STACK_SIZE}; r10h = ${STACK_REGION} + depth; pc = ${target}; continue;`,
+              );
+              terminated = true;
+            }
+          } else if (jop === JmpOp.JA) {
+            const target = pc + 1 + (cls === Class.JMP ? off : imm);
+            body.push(`pc = ${target}; continue;`);
+            terminated = true;
+          } else {
+            const target = pc + 1 + off;
+            body.push(`if (${condition(op, d, s, imm)}) { pc = ${target}; continue; }`);
+          }
+          break;
+        }
+      }
+    }
+    // Fall through into the next case: the next leader follows in the switch.
+    if (!terminated && end < code.length && !leaderSet.has(end)) body.push(`pc = ${end}; continue;`);
+  }
+  const regs = Array.from({ length: 11 }, (_, i) => `r${i}l = L[${i}], r${i}h = H[${i}]`).join(', ');
+  const src = `
+    return function run(m) {
+      const L = m.L, H = m.H, space = m.space, regions = space.regions, initial = m.budget;
+      const retPc = new Int32Array(${MAX_CALL_FRAMES}), saved = new Int32Array(${MAX_CALL_FRAMES * 10});
+      let ${regs};
+      let budget = initial, pc = 0, depth = 0, t = 0, ah = 0, o = 0, rg, v, bl = 0, bh = 0, b = 0;
+      for (;;) {
+        switch (pc) {
+          ${body.join('\n          ')}
+        }
+        throw new VmError(pc, 'fell off the end of the program');
+      }
+    };`;
+  const factory = new Function('VmError', 'hiOut', 'mul64', 'udiv64', 'umod64', 'sdiv64', 'smod64', 'udiv32', 'umod32', 'sdiv32', 'smod32', 'lsh64', 'rsh64', 'arsh64', 'bswap16', 'bswap32', src) as (...a: unknown[]) => CompiledProgram;
+  return factory(VmError, hiOut, mul64, udiv64, umod64, sdiv64, smod64, udiv32, umod32, sdiv32, smod32, lsh64, rsh64, arsh64, bswap16, bswap32);
+}

@@ -1,0 +1,223 @@
+// The state one loaded program runs in: decoded code, registers, address space, stack frames, helpers, atomics.
+import { BUILTIN_HELPERS } from './helpers/builtin.js';
+import { DEFAULT_ENVIRONMENT, type HelperCall, type HelperImpl, type RunEnvironment } from './helpers/call.js';
+import { helperName } from './helpers/table.js';
+import { hiOut } from './int64.js';
+import type { Instruction } from './isa/instruction.js';
+import { AtomicOp, Class, Imm64Src, MAX_CALL_FRAMES, Mode, Size, STACK_SIZE } from './isa/opcodes.js';
+import type { AnyMap } from './maps/index.js';
+import { AddressSpace, MAP_DATA_REGION, MAP_HANDLE_REGION, STACK_REGION, VmError } from './memory.js';
+
+/** The decoded fields of every instruction slot, as typed arrays for fast dispatch. */
+export interface Code {
+  op: Uint8Array;
+  dst: Uint8Array;
+  src: Uint8Array;
+  off: Int32Array;
+  imm: Int32Array;
+  length: number;
+}
+
+/** Decodes instructions into typed arrays. */
+export function codeOf(insns: readonly Instruction[]): Code {
+  const n = insns.length;
+  const code: Code = { op: new Uint8Array(n), dst: new Uint8Array(n), src: new Uint8Array(n), off: new Int32Array(n), imm: new Int32Array(n), length: n };
+  insns.forEach((insn, i) => {
+    code.op[i] = insn.opcode;
+    code.dst[i] = insn.dst;
+    code.src[i] = insn.src;
+    code.off[i] = insn.off;
+    code.imm[i] = insn.imm;
+  });
+  return code;
+}
+
+/** The default instruction budget of one run (the kernel's processed-instruction limit). */
+export const DEFAULT_BUDGET = 1_000_000;
+
+/** Everything a run touches; shared by the interpreter and the JIT. */
+export class Machine implements HelperCall {
+  readonly L = new Int32Array(11);
+  readonly H = new Int32Array(11);
+  readonly space = new AddressSpace();
+  /** LD_IMM64 values by slot, resolved at load (map handles and map-value pointers included). */
+  readonly imm64Lo: Int32Array;
+  readonly imm64Hi: Int32Array;
+  /** Instructions left in the current run; set per run. */
+  budget = DEFAULT_BUDGET;
+  /** Scratch for multi-value returns. */
+  tmp = 0;
+  tmpHi = 0;
+  // HelperCall
+  readonly args = new Int32Array(10);
+  retLo = 0;
+  retHi = 0;
+  pc = 0;
+  env: RunEnvironment = DEFAULT_ENVIRONMENT;
+  private readonly helpers: Map<number, HelperImpl>;
+  private readonly stacks: Uint8Array[] = [];
+  private rng: number;
+
+  constructor(
+    readonly code: Code,
+    readonly maps: readonly AnyMap[],
+    helpers: ReadonlyMap<number, HelperImpl> | undefined,
+    seed: number,
+  ) {
+    this.helpers = new Map(helpers ?? BUILTIN_HELPERS);
+    this.rng = seed >>> 0 || 0x9e3779b9;
+    for (let k = 0; k < MAX_CALL_FRAMES; k++) {
+      const s = new Uint8Array(STACK_SIZE);
+      this.stacks.push(s);
+      this.space.map(STACK_REGION + k, `stack frame ${k}`, s, true);
+    }
+    maps.forEach((map, i) => {
+      const data = 'values' in map ? map.values : 'data' in map ? (map as { data: Uint8Array }).data : undefined;
+      // .rodata is read only for programs (BPF_F_RDONLY_PROG); other storage is writable.
+      if (data) this.space.map(MAP_DATA_REGION + i, `map ${map.name || i}`, data, !map.readOnlyForPrograms);
+    });
+    this.imm64Lo = new Int32Array(code.length);
+    this.imm64Hi = new Int32Array(code.length);
+    for (let pc = 0; pc < code.length; pc++) {
+      if (code.op[pc] !== (Class.LD | Mode.IMM | Size.DW)) continue;
+      const src = code.src[pc]!;
+      const imm = code.imm[pc]!;
+      const next = code.imm[pc + 1]!;
+      switch (src) {
+        case Imm64Src.IMM:
+          this.imm64Lo[pc] = imm;
+          this.imm64Hi[pc] = next;
+          break;
+        case Imm64Src.MAP_FD:
+        case Imm64Src.MAP_IDX:
+          if (!maps[imm]) throw new VmError(pc, `lddw refers to map ${imm}, but the program has ${maps.length} maps`);
+          this.imm64Lo[pc] = 0;
+          this.imm64Hi[pc] = MAP_HANDLE_REGION + imm;
+          break;
+        case Imm64Src.MAP_VALUE:
+        case Imm64Src.MAP_IDX_VALUE: {
+          const map = maps[imm];
+          if (!map || !('values' in map)) throw new VmError(pc, `lddw refers to the value of map ${imm}, which has no directly addressable value`);
+          if (next < 0 || next >= map.valueSize) throw new VmError(pc, `lddw offset ${next} is outside map ${map.name}'s ${map.valueSize}-byte value`);
+          this.imm64Lo[pc] = next;
+          this.imm64Hi[pc] = MAP_DATA_REGION + imm;
+          break;
+        }
+        default:
+          throw new VmError(pc, `lddw source ${src} (variable or code address) is not supported`);
+      }
+      pc++;
+    }
+  }
+
+  /** Registers (or replaces) a helper implementation. */
+  setHelper(id: number, impl: HelperImpl): void {
+    this.helpers.set(id, impl);
+  }
+
+  /** Whether a helper id has an implementation. */
+  hasHelper(id: number): boolean {
+    return this.helpers.has(id);
+  }
+
+  /** Region id of frame `depth`'s stack. */
+  stackRegion(depth: number): number {
+    return STACK_REGION + depth;
+  }
+
+  /** Zeroes a frame's stack as it is entered (deterministic runs; the verifier forbids reading it uninitialised). */
+  enterFrame(depth: number): void {
+    this.stacks[depth]!.fill(0);
+  }
+
+  random(): number {
+    // xorshift32: cheap, seeded, reproducible.
+    let x = this.rng;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.rng = x >>> 0;
+    return this.rng;
+  }
+
+  /** Calls helper `id` with r1-r5; sets r0, leaves r1-r5 as the kernel's ABI allows (clobbered: we keep them). */
+  callHelper(id: number, pc: number): void {
+    const impl = this.helpers.get(id);
+    if (!impl) throw new VmError(pc, `call to unknown helper ${id}${helperName(id) ? ` (${helperName(id)} is not available here)` : ''}`);
+    const L = this.L;
+    const H = this.H;
+    const a = this.args;
+    for (let i = 0; i < 5; i++) {
+      a[i * 2] = L[i + 1]!;
+      a[i * 2 + 1] = H[i + 1]!;
+    }
+    this.pc = pc;
+    this.retLo = 0;
+    this.retHi = 0;
+    impl(this);
+    L[0] = this.retLo;
+    H[0] = this.retHi;
+  }
+
+  /** One atomic read-modify-write at [dst + off] of 4 or 8 bytes; `s` is the source register. */
+  atomic(pc: number, bytes: number, imm: number, dlo: number, dhi: number, off: number, s: number): void {
+    const t = (dlo >>> 0) + off;
+    const aLo = t | 0;
+    const aHi = (dhi + (t > 0xffffffff ? 1 : t < 0 ? -1 : 0)) | 0;
+    const r = this.space.resolve(aLo, aHi, bytes, true, pc);
+    const o = aLo >>> 0;
+    const v = r.view;
+    const L = this.L;
+    const H = this.H;
+    const oldLo = v.getInt32(o, true);
+    const oldHi = bytes === 8 ? v.getInt32(o + 4, true) : 0;
+    const slo = L[s]!;
+    const shi = bytes === 8 ? H[s]! : 0;
+    let nlo = oldLo;
+    let nhi = oldHi;
+    switch (imm & ~AtomicOp.FETCH) {
+      case AtomicOp.ADD: {
+        const sum = (oldLo >>> 0) + (slo >>> 0);
+        nlo = sum | 0;
+        nhi = (oldHi + shi + (sum > 0xffffffff ? 1 : 0)) | 0;
+        break;
+      }
+      case AtomicOp.OR:
+        nlo = oldLo | slo;
+        nhi = oldHi | shi;
+        break;
+      case AtomicOp.AND:
+        nlo = oldLo & slo;
+        nhi = oldHi & shi;
+        break;
+      case AtomicOp.XOR:
+        nlo = oldLo ^ slo;
+        nhi = oldHi ^ shi;
+        break;
+      case AtomicOp.XCHG & ~AtomicOp.FETCH:
+        nlo = slo;
+        nhi = shi;
+        break;
+      case AtomicOp.CMPXCHG & ~AtomicOp.FETCH: {
+        // Compares with r0 (its low 32 bits for the 32-bit form); r0 gets the old value.
+        const eq = bytes === 8 ? oldLo === L[0] && oldHi === H[0] : oldLo === L[0];
+        if (eq) {
+          nlo = slo;
+          nhi = shi;
+        }
+        L[0] = oldLo;
+        H[0] = oldHi;
+        break;
+      }
+      default:
+        throw new VmError(pc, `unknown atomic operation 0x${imm.toString(16)}`);
+    }
+    v.setInt32(o, nlo, true);
+    if (bytes === 8) v.setInt32(o + 4, nhi, true);
+    if (imm & AtomicOp.FETCH && (imm & ~AtomicOp.FETCH) !== (AtomicOp.CMPXCHG & ~AtomicOp.FETCH)) {
+      L[s] = oldLo;
+      H[s] = oldHi;
+    }
+    hiOut[0] = 0;
+  }
+}

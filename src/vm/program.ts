@@ -1,0 +1,102 @@
+// A loaded program ready to run: validated, bound to its maps and helpers, run by the JIT or the interpreter.
+import { DEFAULT_ENVIRONMENT, type HelperImpl, type RunEnvironment } from './helpers/call.js';
+import { interpret } from './interpreter.js';
+import { pairToBigInt } from './int64.js';
+import { decode, type Instruction } from './isa/instruction.js';
+import { STACK_SIZE } from './isa/opcodes.js';
+import { validateProgram, type FunctionLayout } from './isa/validate.js';
+import { compile, type CompiledProgram } from './jit.js';
+import { codeOf, DEFAULT_BUDGET, Machine } from './machine.js';
+import type { AnyMap } from './maps/index.js';
+import { CTX_REGION, STACK_REGION } from './memory.js';
+
+/** Which engine runs a program. */
+export type Engine = 'interpreter' | 'jit';
+
+/** How to load a program. */
+export interface ProgramOptions {
+  /** The maps ld_imm64 map references index (the loader's order). */
+  maps?: readonly AnyMap[];
+  /** Helper implementations by id (default: the built-in set). */
+  helpers?: ReadonlyMap<number, HelperImpl>;
+  /** Engine; default the JIT. */
+  engine?: Engine;
+  /** Instructions one run may execute before it is stopped. */
+  budget?: number;
+  /** Seed of bpf_get_prandom_u32. */
+  seed?: number;
+  /** Whether the program may write its context (the conformance suites' memory is writable; tracepoint records are not). */
+  ctxWritable?: boolean;
+}
+
+/** A program loaded into the VM. */
+export class Program {
+  readonly insns: readonly Instruction[];
+  readonly layout: FunctionLayout;
+  readonly engine: Engine;
+  private readonly machine: Machine;
+  private readonly compiled?: CompiledProgram;
+  private readonly budget: number;
+  private readonly ctxWritable: boolean;
+
+  /** Validates and loads; throws LoadError (naming the instruction) for a program it refuses. */
+  constructor(program: Uint8Array | readonly Instruction[], opts: ProgramOptions = {}) {
+    this.insns = program instanceof Uint8Array ? decode(program) : program;
+    this.machine = new Machine(codeOf(this.insns), opts.maps ?? [], opts.helpers, opts.seed ?? 1);
+    this.layout = validateProgram(this.insns, { helperExists: (id) => this.machine.hasHelper(id) });
+    this.engine = opts.engine ?? 'jit';
+    this.budget = opts.budget ?? DEFAULT_BUDGET;
+    this.ctxWritable = opts.ctxWritable ?? true;
+    if (this.engine === 'jit') this.compiled = compile(this.machine.code, this.layout, { lo: this.machine.imm64Lo, hi: this.machine.imm64Hi });
+  }
+
+  /** The run environment (CPU, task, clock, memory readers) seen by helpers; replace or mutate between runs. */
+  get env(): RunEnvironment {
+    return this.machine.env;
+  }
+  set env(env: RunEnvironment) {
+    this.machine.env = env;
+  }
+
+  /**
+   * Runs once with r1 = the context (or 0 without one) and r2 = its length. Returns r0's low 32
+   * bits as a signed number (what a tracing program's return means); `r0` has all 64 bits.
+   * Throws VmError (instruction index, address) on a fault; the maps keep what was done before it.
+   */
+  run(ctx?: Uint8Array): number {
+    const m = this.machine;
+    m.space.setContext(ctx, this.ctxWritable);
+    m.L.fill(0);
+    m.H.fill(0);
+    if (ctx) {
+      m.L[1] = 0;
+      m.H[1] = CTX_REGION;
+      m.L[2] = ctx.length;
+    }
+    m.enterFrame(0);
+    m.L[10] = STACK_SIZE;
+    m.H[10] = STACK_REGION;
+    m.budget = this.budget;
+    if (this.compiled) this.compiled(m);
+    else interpret(m);
+    return m.L[0]!;
+  }
+
+  /** r0 of the last run, all 64 bits, unsigned. */
+  get r0(): bigint {
+    return pairToBigInt(this.machine.L[0]!, this.machine.H[0]!);
+  }
+
+  /** Instructions the last run executed (the JIT counts per block, so this is exact at exits). */
+  get executed(): number {
+    return this.budget - this.machine.budget;
+  }
+
+  /** Registers or replaces a helper. */
+  setHelper(id: number, impl: HelperImpl): void {
+    this.machine.setHelper(id, impl);
+  }
+}
+
+/** Default environment re-exported for callers that build on it. */
+export { DEFAULT_ENVIRONMENT };
