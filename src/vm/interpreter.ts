@@ -298,6 +298,7 @@ export function interpret(m: Machine): void {
             m.budget = budget;
             return;
           }
+          m.leaveFrame(depth);
           depth--;
           for (let i = 0; i < 4; i++) {
             L[6 + i] = saved[depth * 10 + i * 2]!;

@@ -243,7 +243,7 @@ export function compile(code: Code, layout: FunctionLayout, imm64: { lo: Int32Ar
           if (jop === JmpOp.EXIT) {
             body.push(
               'if (depth === 0) { L[0] = r0l; H[0] = r0h; m.budget = budget; return; }' +
-                ' depth--; b = depth * 10; r6l = saved[b]; r6h = saved[b + 1]; r7l = saved[b + 2]; r7h = saved[b + 3]; r8l = saved[b + 4]; r8h = saved[b + 5]; r9l = saved[b + 6]; r9h = saved[b + 7]; r10l = saved[b + 8]; r10h = saved[b + 9];' +
+                ' m.leaveFrame(depth); depth--; b = depth * 10; r6l = saved[b]; r6h = saved[b + 1]; r7l = saved[b + 2]; r7h = saved[b + 3]; r8l = saved[b + 4]; r8h = saved[b + 5]; r9l = saved[b + 6]; r9h = saved[b + 7]; r10l = saved[b + 8]; r10h = saved[b + 9];' +
                 ' pc = retPc[depth]; continue;',
             );
             terminated = true;

@@ -6,7 +6,7 @@ import { hiOut } from './int64.js';
 import type { Instruction } from './isa/instruction.js';
 import { AtomicOp, Class, Imm64Src, MAX_CALL_FRAMES, Mode, Size, STACK_SIZE } from './isa/opcodes.js';
 import type { AnyMap } from './maps/index.js';
-import { AddressSpace, MAP_DATA_REGION, MAP_HANDLE_REGION, STACK_REGION, VmError } from './memory.js';
+import { AddressSpace, MAP_DATA_REGION, MAP_HANDLE_REGION, STACK_REGION, VmError, type Region } from './memory.js';
 
 /** The decoded fields of every instruction slot, as typed arrays for fast dispatch. */
 export interface Code {
@@ -56,6 +56,7 @@ export class Machine implements HelperCall {
   env: RunEnvironment = DEFAULT_ENVIRONMENT;
   private readonly helpers: Map<number, HelperImpl>;
   private readonly stacks: Uint8Array[] = [];
+  private readonly stackRegions: Region[] = [];
   private rng: number;
 
   constructor(
@@ -69,7 +70,7 @@ export class Machine implements HelperCall {
     for (let k = 0; k < MAX_CALL_FRAMES; k++) {
       const s = new Uint8Array(STACK_SIZE);
       this.stacks.push(s);
-      this.space.map(STACK_REGION + k, `stack frame ${k}`, s, true);
+      this.stackRegions.push(this.space.map(STACK_REGION + k, `stack frame ${k}`, s, true));
     }
     maps.forEach((map, i) => {
       const data = 'values' in map ? map.values : 'data' in map ? (map as { data: Uint8Array }).data : undefined;
@@ -125,9 +126,22 @@ export class Machine implements HelperCall {
     return STACK_REGION + depth;
   }
 
-  /** Zeroes a frame's stack as it is entered (deterministic runs; the verifier forbids reading it uninitialised). */
+  /**
+   * Maps frame `depth`'s stack as the frame is entered, zeroed (deterministic runs; the verifier
+   * forbids reading it uninitialised). Frames deeper than the current one are unmapped, so a
+   * pointer into a returned frame's stack is no longer memory the program was given.
+   */
   enterFrame(depth: number): void {
-    this.stacks[depth]!.fill(0);
+    const s = this.stacks[depth]!;
+    s.fill(0);
+    const r = this.stackRegions[depth]!;
+    this.space.regions[STACK_REGION + depth] = r;
+    if (depth === 0) for (let k = 1; k < MAX_CALL_FRAMES; k++) this.space.regions[STACK_REGION + k] = undefined;
+  }
+
+  /** Unmaps frame `depth`'s stack as it returns. */
+  leaveFrame(depth: number): void {
+    this.space.regions[STACK_REGION + depth] = undefined;
   }
 
   random(): number {

@@ -39,7 +39,7 @@ const EMPTY = new Uint8Array(0);
 
 /** Formats a (lo, hi) address as hex. */
 export function formatAddress(lo: number, hi: number): string {
-  return `0x${(hi >>> 0).toString(16)}${(lo >>> 0).toString(16).padStart(8, '0')}`;
+  return `0x${((BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)).toString(16)}`;
 }
 
 /** The region table of one VM instance. */
