@@ -9,4 +9,9 @@ if (!existsSync(cli)) {
   process.exit(2);
 }
 const { main } = await import(cli);
+// A reader that stops early (`| head`) is not an error.
+process.stdout.on('error', (e) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
 process.exitCode = await main(process.argv);

@@ -7,7 +7,7 @@ import { parseDataFile, programOf } from './conformance.js';
 import { assemble, assembleBytes } from './isa/asm.js';
 import { disassemble } from './isa/disasm.js';
 import { encode } from './isa/instruction.js';
-import { BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_RINGBUF, consumeRing, createMap, type RingBufMap } from './maps/index.js';
+import { BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_RINGBUF, consumeRing, createMap, type HashMap, type RingBufMap } from './maps/index.js';
 import { Program, type Engine } from './program.js';
 
 const ENGINES: Engine[] = ['interpreter', 'jit'];
@@ -68,7 +68,7 @@ describe('load checks refuse wild programs', () => {
 describe('helpers with kernel semantics', () => {
   it('map helpers update and look up a hash map; the ring buffer gets a record', () => {
     const env = { possibleCpus: 2 };
-    const counts = createMap({ name: 'counts', type: BPF_MAP_TYPE_HASH, keySize: 4, valueSize: 8, maxEntries: 16 }, env);
+    const counts = createMap({ name: 'counts', type: BPF_MAP_TYPE_HASH, keySize: 4, valueSize: 8, maxEntries: 16 }, env) as HashMap;
     const events = createMap({ name: 'events', type: BPF_MAP_TYPE_RINGBUF, keySize: 0, valueSize: 0, maxEntries: 4096 }, env) as RingBufMap;
     // `lddw %rN, MAP` below is turned into a map reference (src 1, imm = map index), as the loader does.
     const insns = assemble(`
