@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Regenerates linux-6.18.min.btf: the part of a real Linux 6.18 kernel's BTF that the paired programs'
+# CO-RE reads touch (bpftool gen min_core_btf), the target viotrace's loader and simulator use.
+# Run on a 6.18 kernel after bpf/build.sh.
+set -euo pipefail
+cd "$(dirname "$0")"
+bpftool gen min_core_btf /sys/kernel/btf/vmlinux linux-6.18.min.btf ../guest.bpf.o

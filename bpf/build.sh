@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Builds every bpf/*.bpf.c into the committed bpf/*.bpf.o (as cilium/ebpf's bpf2go commits its objects),
+# so that neither users nor tests need clang. OUT=dir writes elsewhere (the staleness check uses it).
+set -euo pipefail
+cd "$(dirname "$0")"
+out="${OUT:-.}"
+for src in *.bpf.c; do
+  obj="$out/${src%.c}.o"
+  # -g: BTF and line info (maps, CO-RE, source lines); no -fdebug-prefix-map surprises: sources are relative.
+  clang -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -c "$src" -o "$obj"
+  llvm-strip -g "$obj" 2>/dev/null || true
+done

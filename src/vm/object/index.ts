@@ -1,0 +1,297 @@
+// A loaded BPF object: programs by SEC name, maps from BTF-defined .maps and global data, relocations and CO-RE applied, as libbpf does before load.
+import { InputError } from '../../errors.js';
+import { Btf, Kind, parseBtf, parseBtfExt, type BtfMember, type BtfType, type CoreRelocation, type LineInfo } from '../btf/index.js';
+import { readElf, STT_FUNC, type ElfFile, type ElfSection } from '../elf/index.js';
+import { decode, type Instruction } from '../isa/instruction.js';
+import { CallSrc, Class, Imm64Src, JmpOp, Mode, Size } from '../isa/opcodes.js';
+import { createGlobalDataMap, createMap, type AnyMap, type GlobalDataSection } from '../maps/index.js';
+
+/** Program kinds, from the SEC name as libbpf reads it. */
+export type ProgramKind = 'tracepoint' | 'raw_tracepoint' | 'kprobe' | 'kretprobe' | 'uprobe' | 'uretprobe' | 'usdt';
+
+/** One program of an object. */
+export interface BpfProgram {
+  /** The function's name. */
+  name: string;
+  /** The ELF section (SEC name). */
+  section: string;
+  kind: ProgramKind;
+  /** What it attaches to: "block:block_rq_issue", "virtio_queue_rq", "/usr/bin/qemu:virtio_blk_req_complete". */
+  attachTo: string;
+  /** Instructions with relocations applied; subprograms appended after the program's own. */
+  insns: Instruction[];
+  /** C source lines by instruction index (from .BTF.ext line_info). */
+  lines: Map<number, string>;
+}
+
+/** A map spec as the object defines it, created as a map. */
+export interface BpfObjectMap {
+  name: string;
+  map: AnyMap;
+}
+
+/** A loaded object. */
+export interface BpfObject {
+  programs: BpfProgram[];
+  /** Maps in the order ld_imm64 map references index them. */
+  maps: BpfObjectMap[];
+  license: string;
+  btf: Btf;
+  program(name: string): BpfProgram | undefined;
+  map(name: string): AnyMap | undefined;
+}
+
+/** How to load. */
+export interface LoadOptions {
+  /** num_possible_cpus() for per-CPU maps. */
+  possibleCpus: number;
+  /** The kernel's BTF that CO-RE relocations resolve against (without it, an object that has any is refused). */
+  targetBtf?: Btf;
+}
+
+const R_BPF_64_64 = 1;
+const R_BPF_64_ABS64 = 2;
+const R_BPF_64_ABS32 = 3;
+const R_BPF_64_NODYLD32 = 4;
+const R_BPF_64_32 = 10;
+
+const SEC_KINDS: [RegExp, ProgramKind][] = [
+  [/^(?:tracepoint|tp)\/([^/]+)\/(.+)$/, 'tracepoint'],
+  [/^(?:raw_tracepoint|raw_tp)\/(.+)$/, 'raw_tracepoint'],
+  [/^kprobe\/(.+)$/, 'kprobe'],
+  [/^kretprobe\/(.+)$/, 'kretprobe'],
+  [/^uprobe\/(.+)$/, 'uprobe'],
+  [/^uretprobe\/(.+)$/, 'uretprobe'],
+  [/^usdt\/(.+)$/, 'usdt'],
+];
+
+function programKind(section: string): { kind: ProgramKind; attachTo: string } | undefined {
+  for (const [re, kind] of SEC_KINDS) {
+    const m = re.exec(section);
+    if (!m) continue;
+    if (kind === 'tracepoint') return { kind, attachTo: `${m[1]}:${m[2]}` };
+    // libbpf: uprobe/PATH:FUNC, and uprobe//abs/path:FUNC.
+    return { kind, attachTo: m[1]!.replace(/^\/\//, '/') };
+  }
+  return undefined;
+}
+
+/** Reads a BTF-defined map (struct { __uint(type, ..); __type(key, ..); ... } name SEC(".maps")). */
+function mapSpecFromBtf(btf: Btf, varType: BtfType, name: string, where: string): { type: number; keySize: number; valueSize: number; maxEntries: number; flags: number } {
+  const def = btf.resolve(varType.type);
+  if (!def || def.kind !== Kind.STRUCT) throw new InputError(`map ${name}: its BTF is not a struct`, where);
+  const spec = { type: 0, keySize: 0, valueSize: 0, maxEntries: 0, flags: 0 };
+  for (const m of def.members) {
+    const ptr = btf.resolve(m.type);
+    if (!ptr || ptr.kind !== Kind.PTR) throw new InputError(`map ${name}: member ${m.name} is not a __uint/__type pointer`, where);
+    const target = btf.resolve(ptr.type);
+    // __uint(name, N) is `int (*name)[N]`; __type(name, T) is `T *name`.
+    const uint = target?.kind === Kind.ARRAY ? target.nelems : undefined;
+    switch (m.name) {
+      case 'type': spec.type = uint ?? 0; break;
+      case 'max_entries': spec.maxEntries = uint ?? 0; break;
+      case 'map_flags': spec.flags = uint ?? 0; break;
+      case 'key_size': spec.keySize = uint ?? 0; break;
+      case 'value_size': spec.valueSize = uint ?? 0; break;
+      case 'key': spec.keySize = btf.sizeOf(ptr.type); break;
+      case 'value': spec.valueSize = btf.sizeOf(ptr.type); break;
+      case 'pinning': case 'numa_node': case 'map_extra': break;
+      default: throw new InputError(`map ${name}: unknown map attribute ${m.name}`, where);
+    }
+  }
+  return spec;
+}
+
+/** Resolves one CO-RE field relocation: the byte offset (and size) of the field in the target. */
+function coreField(local: Btf, target: Btf, r: CoreRelocation, where: string): { localOff: number; targetOff: number; targetSize: number; exists: boolean } {
+  const idx = r.access.split(':').map(Number);
+  let lt = local.resolve(r.typeId);
+  if (!lt) throw new InputError(`CO-RE relocation at insn ${r.insnOff / 8}: local type ${r.typeId} missing`, where);
+  const essential = lt.name.replace(/___.*$/, '');
+  let tt = target.named(essential).map((id) => target.type(id)!).find((t) => t.kind === lt!.kind);
+  let localOff = idx[0]! * local.sizeOf(lt.id);
+  let targetOff = tt ? idx[0]! * target.sizeOf(tt.id) : 0;
+  let targetSize = tt ? target.sizeOf(tt.id) : 0;
+  for (let i = 1; i < idx.length; i++) {
+    if (lt.kind === Kind.ARRAY) {
+      localOff += idx[i]! * local.sizeOf(lt.elemType);
+      lt = local.resolve(lt.elemType)!;
+      if (tt) {
+        targetOff += idx[i]! * target.sizeOf(tt.elemType);
+        tt = target.resolve(tt.elemType);
+        targetSize = tt ? target.sizeOf(tt.id) : 0;
+      }
+      continue;
+    }
+    const lm: BtfMember | undefined = lt.members[idx[i]!];
+    if (!lm) throw new InputError(`CO-RE relocation at insn ${r.insnOff / 8}: access ${r.access} past ${lt.name}'s members`, where);
+    localOff += lm.offset / 8;
+    lt = local.resolve(lm.type)!;
+    if (tt) {
+      const tm = target.member(tt, lm.name);
+      if (!tm) tt = undefined;
+      else {
+        targetOff += tm.offset;
+        targetSize = tm.size;
+        tt = target.resolve(tm.type);
+      }
+    }
+  }
+  return { localOff, targetOff, targetSize, exists: !!tt };
+}
+
+function applyCore(insns: Instruction[], base: number, local: Btf, target: Btf | undefined, relos: CoreRelocation[], where: string): void {
+  for (const r of relos) {
+    const pc = base + r.insnOff / 8;
+    const insn = insns[pc];
+    if (!insn) throw new InputError(`CO-RE relocation at byte ${r.insnOff} is outside section ${r.section}`, where);
+    if (!target) throw new InputError(`${r.section}: insn ${pc} needs CO-RE (${r.access} of type ${local.type(r.typeId)?.name}) but no kernel BTF was given`, where);
+    const cls = insn.opcode & 0x07;
+    let value: number;
+    switch (r.kind) {
+      case 0: // FIELD_BYTE_OFFSET
+      case 1: // FIELD_BYTE_SIZE
+      case 2: { // FIELD_EXISTS
+        const f = coreField(local, target, r, where);
+        if (!f.exists && r.kind !== 2) throw new InputError(`${r.section}: insn ${pc}: field ${r.access} of ${local.type(r.typeId)?.name} does not exist in the kernel's BTF`, where);
+        value = r.kind === 0 ? f.targetOff : r.kind === 1 ? f.targetSize : f.exists ? 1 : 0;
+        break;
+      }
+      case 8: // TYPE_EXISTS
+        value = target.named(local.resolve(r.typeId)!.name.replace(/___.*$/, '')).length > 0 ? 1 : 0;
+        break;
+      case 9: { // TYPE_SIZE
+        const ids = target.named(local.resolve(r.typeId)!.name.replace(/___.*$/, ''));
+        value = ids.length ? target.sizeOf(ids[0]!) : 0;
+        break;
+      }
+      default:
+        throw new InputError(`${r.section}: insn ${pc}: CO-RE relocation kind ${r.kind} is not supported`, where);
+    }
+    // Loads and stores carry the offset in `off`; ALU (mov/add) in `imm`.
+    if (cls === Class.LDX || cls === Class.ST || cls === Class.STX) insn.off = value;
+    else insn.imm = value;
+  }
+}
+
+/**
+ * Loads an object: parses ELF and BTF, creates its maps (BTF .maps, .rodata/.data/.bss), splits
+ * programs out of their sections, links .text subprograms, applies map, global-data, call and
+ * CO-RE relocations. Throws InputError naming the object and the place for anything it cannot do.
+ */
+export function loadObject(bytes: Uint8Array, where: string, opts: LoadOptions): BpfObject {
+  const elf: ElfFile = readElf(bytes, where);
+  const btfSec = elf.section('.BTF');
+  if (!btfSec) throw new InputError('no .BTF section (build with clang -g)', where);
+  const btf = parseBtf(btfSec.data, `${where}: .BTF`);
+  const extSec = elf.section('.BTF.ext');
+  const ext = extSec ? parseBtfExt(extSec.data, btfSec.data, `${where}: .BTF.ext`) : { core: [], lines: [] };
+  const license = new TextDecoder().decode(elf.section('license')?.data ?? new Uint8Array()).replace(/\0.*$/s, '');
+  const env = { possibleCpus: opts.possibleCpus };
+
+  // Maps: BTF-defined ones in .maps (by their DATASEC order), then global data sections.
+  const maps: BpfObjectMap[] = [];
+  const mapBySymbol = new Map<string, number>();
+  const mapsSec = elf.section('.maps');
+  if (mapsSec) {
+    const datasec = btf.named('.maps').map((id) => btf.type(id)!).find((t) => t.kind === Kind.DATASEC);
+    if (!datasec) throw new InputError('.maps has no DATASEC in .BTF', where);
+    for (const v of datasec.members) {
+      const vt = btf.type(v.type)!;
+      const spec = mapSpecFromBtf(btf, vt, vt.name, where);
+      mapBySymbol.set(vt.name, maps.length);
+      maps.push({ name: vt.name, map: createMap({ name: vt.name, ...spec }, env, `${where}: map ${vt.name}`) });
+    }
+  }
+  const globalIndex = new Map<number, number>();
+  for (const s of elf.sections) {
+    const m = /^\.(rodata|data|bss)(\..*)?$/.exec(s.name);
+    if (!m || s.size === 0 || (s.flags & 2) === 0) continue; // SHF_ALLOC
+    const kind = m[1] as GlobalDataSection;
+    globalIndex.set(s.index, maps.length);
+    const name = s.name.slice(0, 15);
+    maps.push({ name, map: createGlobalDataMap({ name, section: kind, size: s.size, image: kind === 'bss' ? undefined : s.data }, env, `${where}: ${s.name}`) });
+  }
+
+  const textSec = elf.section('.text');
+  const textInsns = textSec && textSec.size ? decode(textSec.data) : [];
+
+  const relocate = (sec: ElfSection, insns: Instruction[], base: number, textBase: number): void => {
+    for (const rel of elf.relocations.get(sec.index) ?? []) {
+      const pc = base + rel.offset / 8;
+      const insn = insns[pc]!;
+      const sym = elf.symbols[rel.symbol]!;
+      const at = `${sec.name}: insn ${rel.offset / 8}`;
+      if (rel.type === R_BPF_64_64) {
+        if (insn.opcode !== (Class.LD | Mode.IMM | Size.DW)) throw new InputError(`${at}: R_BPF_64_64 on an instruction that is not ld_imm64`, where);
+        const symSec = elf.sections[sym.shndx];
+        if (symSec?.name === '.maps') {
+          const idx = mapBySymbol.get(sym.name);
+          if (idx === undefined) throw new InputError(`${at}: refers to map ${sym.name}, which .maps does not define`, where);
+          insn.src = Imm64Src.MAP_IDX;
+          insn.imm = idx;
+        } else if (globalIndex.has(sym.shndx)) {
+          // ld_imm64 of global data: the map's value plus (symbol value + the addend clang left in imm).
+          const off = sym.value + insn.imm;
+          insn.src = Imm64Src.MAP_IDX_VALUE;
+          insn.imm = globalIndex.get(sym.shndx)!;
+          insns[pc + 1]!.imm = off;
+        } else throw new InputError(`${at}: ld_imm64 of ${sym.name || symSec?.name}, which is neither a map nor global data`, where);
+      } else if (rel.type === R_BPF_64_32) {
+        // A call into .text: make imm relative to the subprogram's place after this program.
+        const symSec = elf.sections[sym.shndx];
+        if (symSec?.name !== '.text') throw new InputError(`${at}: call relocation to ${sym.name} outside .text`, where);
+        const targetPc = textBase + (sym.type === STT_FUNC ? sym.value / 8 : sym.value / 8 + insn.imm + 1);
+        insn.imm = targetPc - pc - 1;
+      } else if (rel.type === R_BPF_64_ABS64 || rel.type === R_BPF_64_ABS32 || rel.type === R_BPF_64_NODYLD32) {
+        // Debug-info relocations: nothing for the program.
+      } else throw new InputError(`${at}: unknown relocation type ${rel.type}`, where);
+    }
+  };
+
+  const programs: BpfProgram[] = [];
+  for (const sec of elf.sections) {
+    const pk = programKind(sec.name);
+    if (!pk || sec.size === 0) continue;
+    const all = decode(sec.data);
+    const funcs = elf.symbols.filter((s) => s.shndx === sec.index && s.type === STT_FUNC).sort((a, b) => a.value - b.value);
+    for (const fn of funcs) {
+      const start = fn.value / 8;
+      const len = (fn.size || sec.size - fn.value) / 8;
+      // The whole section is relocated in place, then the program's slice taken; .text follows it.
+      const secCopy = all.map((i) => ({ ...i }));
+      const insns = secCopy.slice(start, start + len);
+      const usesText = (elf.relocations.get(sec.index) ?? []).some((r) => r.type === R_BPF_64_32);
+      const textBase = insns.length;
+      const text = usesText ? textInsns.map((i) => ({ ...i })) : [];
+      const combined = [...secCopy, ...text];
+      relocate(sec, combined, 0, secCopy.length);
+      if (textSec && usesText) relocate(textSec, combined, secCopy.length, secCopy.length);
+      applyCore(combined, 0, btf, opts.targetBtf, ext.core.filter((c) => c.section === sec.name), where);
+      if (textSec && usesText) applyCore(combined, secCopy.length, btf, opts.targetBtf, ext.core.filter((c) => c.section === '.text'), where);
+      // Keep this function's instructions and .text; fix call offsets for the shift.
+      const mine = combined.slice(start, start + len);
+      const shift = secCopy.length - textBase - start;
+      mine.forEach((insn, i) => {
+        if (insn.opcode === (Class.JMP | JmpOp.CALL) && insn.src === CallSrc.LOCAL && start + i + 1 + insn.imm >= secCopy.length) insn.imm -= shift;
+      });
+      const lines = new Map<number, string>();
+      for (const l of ext.lines) {
+        if (l.section === sec.name && l.insnOff / 8 >= start && l.insnOff / 8 < start + len) lines.set(l.insnOff / 8 - start, lineText(l));
+        if (usesText && l.section === '.text') lines.set(textBase + l.insnOff / 8, lineText(l));
+      }
+      programs.push({ name: fn.name, section: sec.name, ...pk, insns: [...mine, ...combined.slice(secCopy.length)], lines });
+    }
+  }
+  if (programs.length === 0) throw new InputError('no programs: no section has a known SEC name (tracepoint/, kprobe/, uprobe/, ...)', where);
+  return {
+    programs, maps, license, btf,
+    program: (name) => programs.find((p) => p.name === name),
+    map: (name) => maps.find((m) => m.name === name)?.map,
+  };
+}
+
+function lineText(l: LineInfo): string {
+  return `${l.file.split('/').pop()}:${l.lineNumber}: ${l.line.trim()}`;
+}
+
