@@ -6,7 +6,8 @@ cd "$(dirname "$0")"
 out="${OUT:-.}"
 for src in *.bpf.c; do
   obj="$out/${src%.c}.o"
-  # -g: BTF and line info (maps, CO-RE, source lines); no -fdebug-prefix-map surprises: sources are relative.
-  clang -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -c "$src" -o "$obj"
+  # -g: BTF and line info (maps, CO-RE, source lines). clang writes the absolute source path into the
+  # line info; -fdebug-prefix-map makes it relative, so the object is the same wherever it is built.
+  clang -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -fdebug-prefix-map="$PWD"=. -c "$src" -o "$obj"
   llvm-strip -g "$obj" 2>/dev/null || true
 done
