@@ -38,3 +38,32 @@ describe('viotrace prog dump', () => {
     expect(r.err).toBe('viotrace: package.json: not a loadable BPF object: no ELF magic\n');
   });
 });
+
+describe('viotrace prog verify', () => {
+  it('verifies every program of the shipped objects', async () => {
+    for (const [file, count] of [['bpf/guest.bpf.o', 15], ['bpf/host.bpf.o', 18]] as const) {
+      const r = await run(['prog', 'verify', file, '--btf', 'bpf/btf/linux-6.18.min.btf']);
+      expect(r.code, r.err).toBe(0);
+      expect(r.out.trim().split('\n').filter((l) => / verified \(/.test(l))).toHaveLength(count);
+    }
+    const r = await run(['prog', 'verify', 'bpf/guest.bpf.o', '--btf', 'bpf/btf/linux-6.18.min.btf', '--program', 'block_rq_issue', '--log']);
+    expect(r.out).toMatch(/^block_rq_issue: verified \(tracepoint block:block_rq_issue, 66 insns, processed \d+, reads tracepoint record up to byte 24\)\n {2}processed \d+ insns \(limit 1000000\)/);
+  });
+
+  it('refuses a clang-built program that dereferences a lookup without a NULL check, with the log', async () => {
+    const r = await run(['prog', 'verify', 'bpf/testdata/verifier_reject.bpf.o', '--btf', 'bpf/btf/linux-6.18.min.btf']);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/^checked: verified/);
+    expect(r.err).toContain('  6: call 1 # map_lookup_elem\n');
+    expect(r.err).toContain("  R0 invalid mem access 'map_value_or_null'\n");
+    expect(r.err.trim().split('\n').at(-1)).toBe(
+      "viotrace: bpf/testdata/verifier_reject.bpf.o: program unchecked: insn 7: R0 invalid mem access 'map_value_or_null' (verifier_reject.bpf.c:32: return *ts > 0;)",
+    );
+  });
+
+  it('names the programs an object has when asked for one it lacks', async () => {
+    const r = await run(['prog', 'verify', 'bpf/testdata/verifier_reject.bpf.o', '--program', 'nope']);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('no program named "nope" (it has checked, unchecked)');
+  });
+});

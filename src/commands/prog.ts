@@ -1,8 +1,8 @@
-// `viotrace prog dump OBJECT.o`: an object's programs, maps and disassembly with C source lines, as bpftool shows them.
+// `viotrace prog dump|verify OBJECT.o`: an object's programs, maps and disassembly with C source lines; the verifier's verdict on each.
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
-import { disassemble, helperName, loadObject, parseBtf, type Btf } from '../vm/index.js';
+import { contextFor, disassemble, helperName, loadObject, mapSpec, parseBtf, verify, VerifierError, type BpfObject, type Btf } from '../vm/index.js';
 import type { CommandInstaller } from './index.js';
 
 /** The kernel BTF CO-RE resolves against: --btf FILE, else this machine's, else the shipped 6.18 minimal BTF. */
@@ -18,6 +18,16 @@ function targetBtf(file: string | undefined): Btf {
   throw new InputError('no kernel BTF found: pass --btf FILE', candidates.join(', '));
 }
 
+function readObject(file: string, btf: string | undefined): BpfObject {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    throw new InputError(`cannot read: ${(e as Error).message}`, file);
+  }
+  return loadObject(bytes, file, { possibleCpus: 2, targetBtf: targetBtf(btf) });
+}
+
 /** Installs `viotrace prog`. */
 export const installProg: CommandInstaller = (program: Command) => {
   const prog = program.command('prog').description('inspect clang-built BPF objects');
@@ -27,13 +37,7 @@ export const installProg: CommandInstaller = (program: Command) => {
     .argument('<object>', 'ELF object built by clang -target bpf')
     .option('--btf <file>', 'kernel BTF for CO-RE relocations (default: /sys/kernel/btf/vmlinux, else the shipped Linux 6.18 BTF)')
     .action((file: string, opts: { btf?: string }) => {
-      let bytes: Uint8Array;
-      try {
-        bytes = readFileSync(file);
-      } catch (e) {
-        throw new InputError(`cannot read: ${(e as Error).message}`, file);
-      }
-      const o = loadObject(bytes, file, { possibleCpus: 2, targetBtf: targetBtf(opts.btf) });
+      const o = readObject(file, opts.btf);
       const out: string[] = [`${file}: license ${o.license}, ${o.programs.length} programs, ${o.maps.length} maps`, '', 'maps:'];
       o.maps.forEach((m, i) => out.push(`  ${String(i).padStart(2)}  ${m.name.padEnd(16)} ${m.map.typeName.padEnd(14)} key ${m.map.keySize}  value ${m.map.valueSize}  max_entries ${m.map.maxEntries}  flags 0x${m.map.flags.toString(16)}`));
       for (const p of o.programs) {
@@ -42,6 +46,35 @@ export const installProg: CommandInstaller = (program: Command) => {
           const src = p.lines.get(l.pc);
           if (src) out.push(`    ; ${src}`);
           out.push(`  ${String(l.pc).padStart(4)}: ${l.text}`);
+        }
+      }
+      process.stdout.write(`${out.join('\n')}\n`);
+    });
+  prog
+    .command('verify')
+    .description('verify every program of an object as the kernel would; on a refusal, print the verifier log and exit 1')
+    .argument('<object>', 'ELF object built by clang -target bpf')
+    .option('--btf <file>', 'kernel BTF for CO-RE relocations (default: /sys/kernel/btf/vmlinux, else the shipped Linux 6.18 BTF)')
+    .option('--program <name>', 'verify only this program')
+    .option('--log', "print each program's verifier summary line")
+    .action((file: string, opts: { btf?: string; program?: string; log?: boolean }) => {
+      const o = readObject(file, opts.btf);
+      const programs = opts.program ? o.programs.filter((p) => p.name === opts.program) : o.programs;
+      if (programs.length === 0) throw new InputError(`no program named ${JSON.stringify(opts.program)} (it has ${o.programs.map((p) => p.name).join(', ')})`, file);
+      const maps = o.maps.map(({ name, map }) => mapSpec(name, map));
+      const out: string[] = [];
+      for (const p of programs) {
+        const ctx = contextFor(p.kind);
+        try {
+          const v = verify(p.insns, { ctx, maps, lines: p.lines });
+          const reads = v.maxCtxOffset ? `, reads ${ctx.name} up to byte ${v.maxCtxOffset}` : '';
+          out.push(`${p.name}: verified (${p.kind} ${p.attachTo}, ${p.insns.length} insns, processed ${v.processed}${reads})`);
+          if (opts.log) out.push(`  ${v.log}`);
+        } catch (e) {
+          if (!(e instanceof VerifierError)) throw e;
+          process.stdout.write(`${out.join('\n')}${out.length ? '\n' : ''}`);
+          process.stderr.write(`verifier log of ${p.name}:\n${e.log.split('\n').map((l) => `  ${l}`).join('\n')}\n`);
+          throw new InputError(`program ${p.name}: ${e.message}${p.lines.get(e.pc) ? ` (${p.lines.get(e.pc)!.trim()})` : ''}`, file);
         }
       }
       process.stdout.write(`${out.join('\n')}\n`);

@@ -9,6 +9,7 @@ import { compile, type CompiledProgram } from './jit.js';
 import { codeOf, DEFAULT_BUDGET, Machine } from './machine.js';
 import type { AnyMap } from './maps/index.js';
 import { CTX_REGION, STACK_REGION } from './memory.js';
+import { mapSpec, verify, type ContextSpec, type Verdict } from './verifier/index.js';
 
 /** Which engine runs a program. */
 export type Engine = 'interpreter' | 'jit';
@@ -27,6 +28,11 @@ export interface ProgramOptions {
   seed?: number;
   /** Whether the program may write its context (the conformance suites' memory is writable; tracepoint records are not). */
   ctxWritable?: boolean;
+  /**
+   * Verify before loading, as the kernel does for every program, with this context in r1 (the
+   * conformance suites' programs are not verified: they test the ISA on raw memory).
+   */
+  verify?: { ctx?: ContextSpec; lines?: ReadonlyMap<number, string> };
 }
 
 /** A program loaded into the VM. */
@@ -34,6 +40,8 @@ export class Program {
   readonly insns: readonly Instruction[];
   readonly layout: FunctionLayout;
   readonly engine: Engine;
+  /** The verifier's verdict, when the program was verified. */
+  readonly verdict?: Verdict;
   private readonly machine: Machine;
   private readonly compiled?: CompiledProgram;
   private readonly budget: number;
@@ -44,6 +52,10 @@ export class Program {
     this.insns = program instanceof Uint8Array ? decode(program) : program;
     this.machine = new Machine(codeOf(this.insns), opts.maps ?? [], opts.helpers, opts.seed ?? 1);
     this.layout = validateProgram(this.insns, { helperExists: (id) => this.machine.hasHelper(id) });
+    if (opts.verify) {
+      const maps = (opts.maps ?? []).map((m) => mapSpec(m.name, m));
+      this.verdict = verify(this.insns, { ctx: opts.verify.ctx, maps, ...(opts.verify.lines ? { lines: opts.verify.lines } : {}) });
+    }
     this.engine = opts.engine ?? 'jit';
     this.budget = opts.budget ?? DEFAULT_BUDGET;
     this.ctxWritable = opts.ctxWritable ?? true;

@@ -1,6 +1,6 @@
 // Assembler for the textual eBPF syntax of the conformance suites (`mov %r0, 1`, `ldxdw %r0, [%r1+8]`, `jeq %r1, 2, +3`, labels).
 import { type Instruction, encode } from './instruction.js';
-import { AluOp, AtomicOp, CallSrc, Class, JmpOp, Mode, Size, Source } from './opcodes.js';
+import { AluOp, AtomicOp, CallSrc, Class, Imm64Src, JmpOp, Mode, Size, Source } from './opcodes.js';
 
 /** A line the assembler refuses: names the line (1-based) and the reason. */
 export class AsmError extends Error {
@@ -169,6 +169,15 @@ function statement(text: string, line: number): Pending[] {
   }
   if (mnemonic === 'lddw') {
     expect(ops, 2, mnemonic, line);
+    // `map[N]` and `map[N]+OFF`: a map reference by the loader's index, as the disassembler prints it.
+    const mapRef = /^map\[(\d+)\](?:\+(\d+))?$/.exec(ops[1]!);
+    if (mapRef) {
+      const value = mapRef[2] !== undefined;
+      return [
+        { insn: insn(Class.LD | Mode.IMM | Size.DW, reg(ops[0]!, line), value ? Imm64Src.MAP_IDX_VALUE : Imm64Src.MAP_IDX, 0, Number(mapRef[1])), line },
+        { insn: insn(0, 0, 0, 0, value ? Number(mapRef[2]) : 0), line },
+      ];
+    }
     const v = parseInt64(ops[1]!);
     if (v === undefined || v < -(2n ** 63n) || v > 2n ** 64n - 1n) throw new AsmError(line, `invalid 64-bit immediate ${JSON.stringify(ops[1])}`);
     const u = BigInt.asUintN(64, v);

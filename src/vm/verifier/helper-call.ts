@@ -1,0 +1,134 @@
+// Helper calls as the verifier checks them: each argument against its kind, map types against the helper, the return type.
+import type { HelperProto } from '../helpers/table.js';
+import { BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_RINGBUF } from '../maps/constants.js';
+import { helperMemory, type AccessEnv } from './access.js';
+import { isConst, unknownScalar } from './scalar.js';
+import { mayBeNull, notInit, pointerReg, scalarReg, type Reg, type State } from './state.js';
+
+/** What helper checks need beyond memory access. */
+export interface HelperEnv extends AccessEnv {
+  newId(): number;
+}
+
+/** Helpers that alone may take a map of these types (the kernel's check_map_func_compatibility). */
+const ONLY_WITH: Record<number, readonly string[]> = {
+  [BPF_MAP_TYPE_RINGBUF]: ['ringbuf_output', 'ringbuf_reserve', 'ringbuf_query'],
+  [BPF_MAP_TYPE_PERF_EVENT_ARRAY]: ['perf_event_output'],
+};
+
+/** Map types these helpers need. */
+const NEEDS_MAP: Record<string, number> = {
+  ringbuf_output: BPF_MAP_TYPE_RINGBUF,
+  ringbuf_reserve: BPF_MAP_TYPE_RINGBUF,
+  ringbuf_query: BPF_MAP_TYPE_RINGBUF,
+  perf_event_output: BPF_MAP_TYPE_PERF_EVENT_ARRAY,
+};
+
+/** Largest size a helper may be given (the kernel's BPF_MAX_VAR_SIZ). */
+const MAX_VAR_SIZE = 1 << 29;
+
+/** Checks a helper call at st.pc and applies its effects: r1-r5 clobbered, r0 set, references taken or released. */
+export function checkHelperCall(env: HelperEnv, st: State, proto: HelperProto): void {
+  const pc = st.pc;
+  const frame = st.frames[st.frames.length - 1]!;
+  const regs = frame.regs;
+  const fnName = `${proto.name}#${proto.id}`;
+  let map: Reg | undefined;
+  let mem: { regno: number; reg: Reg; write: boolean } | undefined;
+  let allocSize = 0;
+  let released: Reg | undefined;
+  const expect = (regno: number, reg: Reg, what: string): never => env.fail(pc, `R${regno} type=${reg.type} expected=${what}`);
+
+  proto.args.forEach((kind, i) => {
+    const regno = i + 1;
+    const reg = regs[regno]!;
+    if (kind === 'ARG_DONTCARE') return;
+    if (reg.type === 'not_init') env.fail(pc, `R${regno} !read_ok`);
+    switch (kind) {
+      case 'ARG_ANYTHING':
+        return;
+      case 'ARG_CONST_MAP_PTR': {
+        if (reg.type !== 'map_ptr') expect(regno, reg, 'map_ptr');
+        const spec = env.maps[reg.map]!;
+        const only = ONLY_WITH[spec.type];
+        const needs = NEEDS_MAP[proto.name];
+        if ((only && !only.includes(proto.name)) || (needs !== undefined && needs !== spec.type)) {
+          env.fail(pc, `cannot pass map_type ${spec.type} into func ${fnName}`);
+        }
+        map = reg;
+        return;
+      }
+      case 'ARG_PTR_TO_MAP_KEY':
+      case 'ARG_PTR_TO_MAP_VALUE': {
+        if (!map) env.fail(pc, `invalid map_ptr to access map->${kind === 'ARG_PTR_TO_MAP_KEY' ? 'key' : 'value'}`);
+        if (reg.type !== 'fp' && reg.type !== 'map_value') expect(regno, reg, 'fp, map_value');
+        const spec = env.maps[map.map]!;
+        helperMemory(env, st, pc, regno, reg, kind === 'ARG_PTR_TO_MAP_KEY' ? spec.keySize : spec.valueSize, false);
+        return;
+      }
+      case 'ARG_PTR_TO_MEM':
+      case 'ARG_PTR_TO_UNINIT_MEM':
+        if (reg.type !== 'fp' && reg.type !== 'map_value' && reg.type !== 'ringbuf_mem') {
+          if (mayBeNull(reg)) env.fail(pc, `R${regno} invalid mem access '${reg.type}'`);
+          expect(regno, reg, 'fp, map_value, ringbuf_mem');
+        }
+        mem = { regno, reg, write: kind === 'ARG_PTR_TO_UNINIT_MEM' };
+        return;
+      case 'ARG_CONST_SIZE':
+      case 'ARG_CONST_SIZE_OR_ZERO': {
+        if (reg.type !== 'scalar') expect(regno, reg, 'scalar');
+        const v = reg.value;
+        if (v.smin < 0n) env.fail(pc, `R${regno} min value is negative, either use unsigned or 'var &= const'`);
+        if (v.umax >= BigInt(MAX_VAR_SIZE)) env.fail(pc, `R${regno} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
+        if (kind === 'ARG_CONST_SIZE' && v.umin === 0n) env.fail(pc, `R${regno} invalid zero-sized read`);
+        if (mem) helperMemory(env, st, pc, mem.regno, mem.reg, Number(v.umax), mem.write);
+        return;
+      }
+      case 'ARG_PTR_TO_CTX':
+        if (reg.type !== 'ctx') expect(regno, reg, 'ctx');
+        if (reg.off !== 0 || reg.varMin !== 0 || reg.varMax !== 0) env.fail(pc, `dereference of modified ctx ptr R${regno} off=${reg.off} disallowed`);
+        return;
+      case 'ARG_PTR_TO_ALLOC_MEM':
+        if (reg.type !== 'ringbuf_mem') expect(regno, reg, 'ringbuf_mem');
+        if (reg.off !== 0 || reg.varMin !== 0 || reg.varMax !== 0) env.fail(pc, `R${regno} must have zero fixed offset when passed to release func`);
+        released = reg;
+        return;
+      case 'ARG_CONST_ALLOC_SIZE_OR_ZERO':
+        if (reg.type !== 'scalar' || !isConst(reg.value)) env.fail(pc, `R${regno} is not a known constant`);
+        if (reg.value.umax >= BigInt(MAX_VAR_SIZE)) env.fail(pc, `R${regno} unbounded memory access`);
+        allocSize = Number(reg.value.umin);
+        return;
+    }
+  });
+
+  if (released) {
+    const ref = released.ref;
+    if (!st.refs.some((r) => r.id === ref)) env.fail(pc, `R1 must be referenced when passed to release function`);
+    st.refs = st.refs.filter((r) => r.id !== ref);
+    // Every copy of the released record is now just a number (the kernel's mark_reg_invalid for privileged programs).
+    const drop = (q: Reg | undefined): Reg | undefined => (q && q.ref === ref && q.type !== 'scalar' ? scalarReg() : q);
+    for (const f of st.frames) {
+      f.regs = f.regs.map((q) => drop(q)!);
+      f.spills = f.spills.map(drop);
+    }
+  }
+  const out = st.frames[st.frames.length - 1]!;
+  for (let r = 1; r <= 5; r++) out.regs[r] = notInit();
+  switch (proto.ret) {
+    case 'RET_VOID':
+      out.regs[0] = notInit();
+      break;
+    case 'RET_INTEGER':
+      out.regs[0] = scalarReg(unknownScalar());
+      break;
+    case 'RET_PTR_TO_MAP_VALUE_OR_NULL':
+      out.regs[0] = pointerReg('map_value_or_null', { map: map!.map, id: env.newId() });
+      break;
+    case 'RET_PTR_TO_ALLOC_MEM_OR_NULL': {
+      const id = env.newId();
+      st.refs = [...st.refs, { id, insn: pc }];
+      out.regs[0] = pointerReg('ringbuf_mem_or_null', { memSize: allocSize, id, ref: id });
+      break;
+    }
+  }
+}

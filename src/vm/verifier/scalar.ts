@@ -1,0 +1,361 @@
+// Scalar bounds the verifier tracks: unsigned and signed 64-bit ranges, with the ALU and branch rules that keep them sound.
+//
+// Why ranges and not tnums: the checks the verifier makes with scalars are bounds (an index into a
+// map value, a size passed to a helper, a loop counter's exit); unsigned and signed intervals answer
+// those, and exact constants are kept exactly. BigInt is fine here: verification runs once per load.
+
+const U64 = (1n << 64n) - 1n;
+const S64_MIN = -(1n << 63n);
+const S64_MAX = (1n << 63n) - 1n;
+const U32 = (1n << 32n) - 1n;
+
+/** A scalar's possible values, as unsigned and as signed 64-bit intervals (both always hold). */
+export interface Scalar {
+  umin: bigint;
+  umax: bigint;
+  smin: bigint;
+  smax: bigint;
+}
+
+/** The u64 view of a signed value. */
+export const toU64 = (v: bigint): bigint => BigInt.asUintN(64, v);
+/** The s64 view of an unsigned value. */
+export const toS64 = (v: bigint): bigint => BigInt.asIntN(64, v);
+
+/** Any value. */
+export function unknownScalar(): Scalar {
+  return { umin: 0n, umax: U64, smin: S64_MIN, smax: S64_MAX };
+}
+
+/** Exactly `v` (taken modulo 2^64). */
+export function constScalar(v: bigint): Scalar {
+  const u = toU64(v);
+  const s = toS64(u);
+  return { umin: u, umax: u, smin: s, smax: s };
+}
+
+/** Whether the value is known exactly. */
+export function isConst(s: Scalar): boolean {
+  return s.umin === s.umax;
+}
+
+/** Values in [umin, umax] unsigned. */
+export function unsignedRange(umin: bigint, umax: bigint): Scalar {
+  return sync({ umin, umax, smin: S64_MIN, smax: S64_MAX });
+}
+
+/** Values in [smin, smax] signed. */
+export function signedRange(smin: bigint, smax: bigint): Scalar {
+  return sync({ umin: 0n, umax: U64, smin, smax });
+}
+
+/** Tightens each view from the other; returns undefined when no value is left (an impossible branch). */
+export function sync(s: Scalar): Scalar {
+  let { umin, umax, smin, smax } = s;
+  // The signed range lies wholly on one side of zero: it bounds the unsigned one.
+  if (smin >= 0n || smax < 0n) {
+    umin = umin > toU64(smin) ? umin : toU64(smin);
+    umax = umax < toU64(smax) ? umax : toU64(smax);
+  }
+  // The unsigned range does not cross 2^63: it bounds the signed one.
+  if (toS64(umin) <= toS64(umax)) {
+    const lo = toS64(umin);
+    const hi = toS64(umax);
+    smin = smin > lo ? smin : lo;
+    smax = smax < hi ? smax : hi;
+  }
+  return { umin, umax, smin, smax };
+}
+
+/** Whether no value satisfies the bounds. */
+export function isEmpty(s: Scalar): boolean {
+  return s.umin > s.umax || s.smin > s.smax;
+}
+
+/** Whether `outer` allows every value `inner` allows. */
+export function containsScalar(outer: Scalar, inner: Scalar): boolean {
+  return outer.umin <= inner.umin && outer.umax >= inner.umax && outer.smin <= inner.smin && outer.smax >= inner.smax;
+}
+
+/** Whether both bound the same values. */
+export function sameScalar(a: Scalar, b: Scalar): boolean {
+  return a.umin === b.umin && a.umax === b.umax && a.smin === b.smin && a.smax === b.smax;
+}
+
+/** The value truncated to its low 32 bits, zero-extended (what every 32-bit ALU op leaves). */
+export function zext32(s: Scalar): Scalar {
+  if (s.umax <= U32) return s;
+  if (isConst(s)) return constScalar(s.umin & U32);
+  // The range's low halves are contiguous when its high halves are equal.
+  if (s.umin >> 32n === s.umax >> 32n) return unsignedRange(s.umin & U32, s.umax & U32);
+  return unsignedRange(0n, U32);
+}
+
+/** Sign-extends the low `bits` bits (MOVSX, LDXS). */
+export function sext(s: Scalar, bits: 8 | 16 | 32): Scalar {
+  const half = 1n << BigInt(bits - 1);
+  if (isConst(s)) return constScalar(BigInt.asIntN(bits, s.umin));
+  if (s.umax < half) return s;
+  return signedRange(-half, half - 1n);
+}
+
+const pow2Ceil = (v: bigint): bigint => {
+  let p = 1n;
+  while (p <= v) p <<= 1n;
+  return p;
+};
+
+/** An ALU operation on two scalars, 64-bit; `op` is the opcode's high nibble. Constants are exact. */
+export function aluScalar(op: number, a: Scalar, b: Scalar, signedDivMod: boolean): Scalar {
+  if (isConst(a) && isConst(b)) return constScalar(evalConst(op, a.umin, b.umin, signedDivMod));
+  switch (op) {
+    case 0x00: { // add
+      const u = a.umax + b.umax <= U64 ? unsignedRange(a.umin + b.umin, a.umax + b.umax) : unknownScalar();
+      const smin = a.smin + b.smin;
+      const smax = a.smax + b.smax;
+      const s = smin >= S64_MIN && smax <= S64_MAX ? signedRange(smin, smax) : unknownScalar();
+      return meet(u, s);
+    }
+    case 0x10: { // sub
+      const u = a.umin >= b.umax ? unsignedRange(a.umin - b.umax, a.umax - b.umin) : unknownScalar();
+      const smin = a.smin - b.smax;
+      const smax = a.smax - b.smin;
+      const s = smin >= S64_MIN && smax <= S64_MAX ? signedRange(smin, smax) : unknownScalar();
+      return meet(u, s);
+    }
+    case 0x20: // mul
+      if (a.smin >= 0n && b.smin >= 0n && a.umax * b.umax <= U64) return unsignedRange(a.umin * b.umin, a.umax * b.umax);
+      return unknownScalar();
+    case 0x30: // div
+      if (signedDivMod) return unknownScalar();
+      if (isConst(b) && b.umin !== 0n) return unsignedRange(a.umin / b.umin, a.umax / b.umin);
+      return unsignedRange(0n, a.umax);
+    case 0x90: // mod
+      if (signedDivMod) return unknownScalar();
+      if (isConst(b)) return b.umin === 0n ? a : unsignedRange(0n, a.umax < b.umin - 1n ? a.umax : b.umin - 1n);
+      return unsignedRange(0n, a.umax);
+    case 0x50: // and: never more than either operand
+      return unsignedRange(0n, a.umax < b.umax ? a.umax : b.umax);
+    case 0x40: // or
+    case 0xa0: { // xor
+      const max = a.umax > b.umax ? a.umax : b.umax;
+      const top = pow2Ceil(max) - 1n;
+      const lo = op === 0x40 ? (a.umin > b.umin ? a.umin : b.umin) : 0n;
+      return top <= U64 ? unsignedRange(lo, top) : unknownScalar();
+    }
+    case 0x60: // lsh
+      if (isConst(b)) {
+        const k = b.umin & 63n;
+        if (a.umax << k <= U64) return unsignedRange(a.umin << k, a.umax << k);
+      }
+      return unknownScalar();
+    case 0x70: // rsh
+      if (isConst(b)) {
+        const k = b.umin & 63n;
+        return unsignedRange(a.umin >> k, a.umax >> k);
+      }
+      return unsignedRange(0n, a.umax);
+    case 0xc0: // arsh
+      if (isConst(b)) {
+        const k = b.umin & 63n;
+        return signedRange(a.smin >> k, a.smax >> k);
+      }
+      return signedRange(a.smin < 0n ? a.smin : 0n, a.smax > 0n ? a.smax : 0n);
+    default:
+      return unknownScalar();
+  }
+}
+
+/** The same operation on 32-bit subregisters: operands and result are zero-extended low halves. */
+export function alu32Scalar(op: number, a: Scalar, b: Scalar, signedDivMod: boolean): Scalar {
+  const a32 = zext32(a);
+  const b32 = zext32(b);
+  if (isConst(a32) && isConst(b32)) return constScalar(evalConst32(op, a32.umin, b32.umin, signedDivMod));
+  if (op === 0x60 || op === 0xc0 || signedDivMod) return unsignedRange(0n, U32);
+  return zext32(aluScalar(op, a32, b32, false));
+}
+
+function meet(a: Scalar, b: Scalar): Scalar {
+  return sync({
+    umin: a.umin > b.umin ? a.umin : b.umin,
+    umax: a.umax < b.umax ? a.umax : b.umax,
+    smin: a.smin > b.smin ? a.smin : b.smin,
+    smax: a.smax < b.smax ? a.smax : b.smax,
+  });
+}
+
+/** RFC 9669 semantics on constants, 64-bit. */
+function evalConst(op: number, a: bigint, b: bigint, signed: boolean): bigint {
+  switch (op) {
+    case 0x00: return a + b;
+    case 0x10: return a - b;
+    case 0x20: return a * b;
+    case 0x30:
+      if (b === 0n) return 0n;
+      return signed ? toS64(a) / toS64(b) : a / b;
+    case 0x90:
+      if (b === 0n) return a;
+      return signed ? toS64(a) % toS64(b) : a % b;
+    case 0x40: return a | b;
+    case 0x50: return a & b;
+    case 0xa0: return a ^ b;
+    case 0x60: return a << (b & 63n);
+    case 0x70: return a >> (b & 63n);
+    case 0xc0: return toS64(a) >> (b & 63n);
+    default: return 0n;
+  }
+}
+
+function evalConst32(op: number, a: bigint, b: bigint, signed: boolean): bigint {
+  const s32 = (v: bigint): bigint => BigInt.asIntN(32, v);
+  switch (op) {
+    case 0x30:
+      if (b === 0n) return 0n;
+      return (signed ? s32(a) / s32(b) : a / b) & U32;
+    case 0x90:
+      if (b === 0n) return a;
+      return (signed ? s32(a) % s32(b) : a % b) & U32;
+    case 0x60: return (a << (b & 31n)) & U32;
+    case 0x70: return a >> (b & 31n);
+    case 0xc0: return (s32(a) >> (b & 31n)) & U32;
+    default: return evalConst(op, a, b, signed) & U32;
+  }
+}
+
+/** Byte-swap or truncation (END), `bits` wide. */
+export function endScalar(s: Scalar, bits: number, swap: boolean): Scalar {
+  const mask = (1n << BigInt(bits)) - 1n;
+  if (isConst(s)) {
+    const v = s.umin & mask;
+    if (!swap) return constScalar(v);
+    let out = 0n;
+    for (let i = 0; i < bits / 8; i++) out = (out << 8n) | ((v >> BigInt(8 * i)) & 0xffn);
+    return constScalar(out);
+  }
+  if (!swap && s.umax <= mask) return s;
+  return unsignedRange(0n, mask);
+}
+
+/** Negation. */
+export function negScalar(s: Scalar, is64: boolean): Scalar {
+  if (isConst(s)) return is64 ? constScalar(-s.umin) : constScalar((-s.umin) & U32);
+  if (is64 && s.smin > S64_MIN) return signedRange(-s.smax, -s.smin);
+  return is64 ? unknownScalar() : unsignedRange(0n, U32);
+}
+
+/** A loaded value of `size` bytes, zero- or sign-extended. */
+export function loadedScalar(size: number, signExtend: boolean): Scalar {
+  const bits = BigInt(size * 8);
+  if (size === 8) return unknownScalar();
+  if (signExtend) return signedRange(-(1n << (bits - 1n)), (1n << (bits - 1n)) - 1n);
+  return unsignedRange(0n, (1n << bits) - 1n);
+}
+
+/** Comparison operators of conditional jumps (the opcode's high nibble). */
+export type CompareOp = 0x10 | 0x20 | 0x30 | 0x40 | 0x50 | 0x60 | 0x70 | 0xa0 | 0xb0 | 0xc0 | 0xd0;
+
+/** Whether `a OP b` is always (true), never (false) or sometimes (undefined) so. */
+export function branchOutcome(op: CompareOp, a: Scalar, b: Scalar): boolean | undefined {
+  switch (op) {
+    case 0x10: // jeq
+      if (isConst(a) && isConst(b)) return a.umin === b.umin;
+      if (a.umin > b.umax || a.umax < b.umin || a.smin > b.smax || a.smax < b.smin) return false;
+      return undefined;
+    case 0x50: { // jne
+      const eq = branchOutcome(0x10, a, b);
+      return eq === undefined ? undefined : !eq;
+    }
+    case 0x20: return a.umin > b.umax ? true : a.umax <= b.umin ? false : undefined; // jgt
+    case 0x30: return a.umin >= b.umax ? true : a.umax < b.umin ? false : undefined; // jge
+    case 0xa0: return a.umax < b.umin ? true : a.umin >= b.umax ? false : undefined; // jlt
+    case 0xb0: return a.umax <= b.umin ? true : a.umin > b.umax ? false : undefined; // jle
+    case 0x60: return a.smin > b.smax ? true : a.smax <= b.smin ? false : undefined; // jsgt
+    case 0x70: return a.smin >= b.smax ? true : a.smax < b.smin ? false : undefined; // jsge
+    case 0xc0: return a.smax < b.smin ? true : a.smin >= b.smax ? false : undefined; // jslt
+    case 0xd0: return a.smax <= b.smin ? true : a.smin > b.smax ? false : undefined; // jsle
+    case 0x40: // jset
+      if (isConst(a) && isConst(b)) return (a.umin & b.umin) !== 0n;
+      if (isConst(b) && a.umax < pow2Ceil(b.umin) && (b.umin & (b.umin + 1n)) === 0n && a.umin > 0n) return true;
+      if (a.umax === 0n || b.umax === 0n) return false;
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Narrows both operands to the values for which `a OP b` is `taken`. Returns undefined when the
+ * branch cannot happen.
+ */
+export function refineBranch(op: CompareOp, a: Scalar, b: Scalar, taken: boolean): [Scalar, Scalar] | undefined {
+  let rel: CompareOp = op;
+  if (!taken) {
+    const inverse: Partial<Record<CompareOp, CompareOp>> = { 0x10: 0x50, 0x50: 0x10, 0x20: 0xb0, 0xb0: 0x20, 0x30: 0xa0, 0xa0: 0x30, 0x60: 0xd0, 0xd0: 0x60, 0x70: 0xc0, 0xc0: 0x70 };
+    const inv = inverse[op];
+    if (inv === undefined) {
+      // jset not taken: no bit of b set in a; with a constant single-bit mask over a small range, nothing cheap to learn.
+      return [a, b];
+    }
+    rel = inv;
+  }
+  let x = { ...a };
+  let y = { ...b };
+  const max = (p: bigint, q: bigint): bigint => (p > q ? p : q);
+  const min = (p: bigint, q: bigint): bigint => (p < q ? p : q);
+  switch (rel) {
+    case 0x10:
+      x = { umin: max(x.umin, y.umin), umax: min(x.umax, y.umax), smin: max(x.smin, y.smin), smax: min(x.smax, y.smax) };
+      y = { ...x };
+      break;
+    case 0x50:
+      if (isConst(y)) x = excludeEdge(x, y.umin);
+      if (isConst(x)) y = excludeEdge(y, x.umin);
+      break;
+    case 0x20: x.umin = max(x.umin, y.umin + 1n); y.umax = min(y.umax, x.umax - 1n); break;
+    case 0x30: x.umin = max(x.umin, y.umin); y.umax = min(y.umax, x.umax); break;
+    case 0xa0: x.umax = min(x.umax, y.umax - 1n); y.umin = max(y.umin, x.umin + 1n); break;
+    case 0xb0: x.umax = min(x.umax, y.umax); y.umin = max(y.umin, x.umin); break;
+    case 0x60: x.smin = max(x.smin, y.smin + 1n); y.smax = min(y.smax, x.smax - 1n); break;
+    case 0x70: x.smin = max(x.smin, y.smin); y.smax = min(y.smax, x.smax); break;
+    case 0xc0: x.smax = min(x.smax, y.smax - 1n); y.smin = max(y.smin, x.smin + 1n); break;
+    case 0xd0: x.smax = min(x.smax, y.smax); y.smin = max(y.smin, x.smin); break;
+    default: // jset taken: at least one common bit; bounds learn nothing cheap
+      break;
+  }
+  if (isEmpty(x) || isEmpty(y)) return undefined;
+  x = sync(x);
+  y = sync(y);
+  if (isEmpty(x) || isEmpty(y)) return undefined;
+  return [x, y];
+}
+
+function excludeEdge(s: Scalar, v: bigint): Scalar {
+  const out = { ...s };
+  if (out.umin === v) out.umin += 1n;
+  if (out.umax === v) out.umax -= 1n;
+  const sv = toS64(v);
+  if (out.smin === sv) out.smin += 1n;
+  if (out.smax === sv) out.smax -= 1n;
+  return out;
+}
+
+/** Whether the value fits 32 bits unsigned (so a JMP32 compare is the 64-bit one). */
+export function fits32(s: Scalar): boolean {
+  return s.umax <= U32;
+}
+
+/** Whether the value fits 31 bits unsigned (so a signed JMP32 compare is the 64-bit one too). */
+export function fits31(s: Scalar): boolean {
+  return s.umax < 1n << 31n;
+}
+
+/** Short text for logs: a constant, or its bounds. */
+export function formatScalar(s: Scalar): string {
+  if (isConst(s)) return `${s.smin}`;
+  const parts: string[] = [];
+  if (s.umin !== 0n) parts.push(`umin=${s.umin}`);
+  if (s.umax !== U64) parts.push(`umax=${s.umax}`);
+  if (s.smin !== S64_MIN && s.smin !== toS64(s.umin)) parts.push(`smin=${s.smin}`);
+  if (s.smax !== S64_MAX && s.smax !== s.umax) parts.push(`smax=${s.smax}`);
+  return parts.length ? `scalar(${parts.join(',')})` : 'scalar()';
+}

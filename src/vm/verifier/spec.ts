@@ -1,0 +1,96 @@
+// What the verifier is told about a program: its context, its maps, its limits; and what it answers.
+
+/** The context a program type gets in r1, as the kernel's is_valid_access sees it. */
+export interface ContextSpec {
+  /** For logs: "tracepoint block:block_rq_issue", "kprobe pt_regs". */
+  name: string;
+  /** Bytes the program may read. */
+  size: number;
+  /** Whether writes are allowed (no tracing context is writable). */
+  writable: boolean;
+  /** First byte a program may read (tracepoint programs may not read the record's first 8 bytes). */
+  minOffset: number;
+  /** Whether accesses must be aligned to their size. */
+  aligned: boolean;
+}
+
+/** x86-64 struct pt_regs: 21 eight-byte registers. */
+export const PT_REGS_SIZE = 168;
+
+/** PERF_MAX_TRACE_SIZE: a tracepoint program is verified against this, then its reads against the record at attach. */
+export const PERF_MAX_TRACE_SIZE = 2048;
+
+/**
+ * The kernel's contexts per program kind. Tracepoint programs may not read the first 8 bytes
+ * (tp_prog_is_valid_access: `off < sizeof(void *)`), are verified against PERF_MAX_TRACE_SIZE, and
+ * the deepest read is checked against the real record size when attached.
+ */
+export function contextFor(kind: string, rawTpArgs = 12): ContextSpec {
+  switch (kind) {
+    case 'tracepoint':
+      return { name: 'tracepoint record', size: PERF_MAX_TRACE_SIZE, writable: false, minOffset: 8, aligned: true };
+    case 'raw_tracepoint':
+      return { name: 'raw tracepoint args', size: rawTpArgs * 8, writable: false, minOffset: 0, aligned: true };
+    default:
+      return { name: 'pt_regs', size: PT_REGS_SIZE, writable: false, minOffset: 0, aligned: true };
+  }
+}
+
+/** What the verifier needs to know of a map. */
+export interface MapSpec {
+  name: string;
+  type: number;
+  keySize: number;
+  valueSize: number;
+  /** BPF_F_RDONLY_PROG (.rodata): program writes are refused. */
+  readOnly: boolean;
+}
+
+/** How to verify. */
+export interface VerifyOptions {
+  /** The context r1 points to; absent: r1 is not initialised. */
+  ctx?: ContextSpec;
+  /** Maps by the index ld_imm64 references use. */
+  maps: readonly MapSpec[];
+  /** BPF_COMPLEXITY_LIMIT_INSNS: instructions processed across all paths. */
+  maxProcessed?: number;
+  /** C source lines by instruction, for the log. */
+  lines?: ReadonlyMap<number, string>;
+}
+
+/** The kernel's BPF_COMPLEXITY_LIMIT_INSNS. */
+export const COMPLEXITY_LIMIT_INSNS = 1_000_000;
+
+/** A verified program's statistics, as the kernel's log ends with them. */
+export interface Verdict {
+  /** Instructions processed over all explored paths. */
+  processed: number;
+  /** States checkpointed, and paths cut short because a checkpoint covered them. */
+  totalStates: number;
+  prunedPaths: number;
+  /** Largest pending-branch stack. */
+  peakPending: number;
+  /** One past the deepest context byte read (a tracepoint's record must be at least this long). */
+  maxCtxOffset: number;
+  /** Stack bytes per function (by start instruction), rounded as the kernel does. */
+  stackDepth: Map<number, number>;
+  /** The log's summary line. */
+  log: string;
+}
+
+/** A program the verifier refuses: the instruction, the reason, and the path that led there. */
+export class VerifierError extends Error {
+  constructor(
+    readonly pc: number,
+    readonly reason: string,
+    readonly log: string,
+  ) {
+    super(`insn ${pc}: ${reason}`);
+    this.name = 'VerifierError';
+  }
+}
+
+/** The verifier's view of a created map. */
+export function mapSpec(name: string, map: { type: number; keySize: number; valueSize: number; readOnlyForPrograms: boolean }): MapSpec {
+  return { name, type: map.type, keySize: map.keySize, valueSize: map.valueSize, readOnly: map.readOnlyForPrograms };
+}

@@ -1,0 +1,240 @@
+// The verifier's abstract state: register types, stack slots per call frame, acquired references.
+import { containsScalar, formatScalar, sameScalar, unknownScalar, type Scalar } from './scalar.js';
+
+/** Register types, as the kernel's reg_type_str names them. */
+export type RegType =
+  | 'not_init'
+  | 'scalar'
+  | 'ctx'
+  | 'fp'
+  | 'map_ptr'
+  | 'map_value'
+  | 'map_value_or_null'
+  | 'ringbuf_mem'
+  | 'ringbuf_mem_or_null';
+
+/** One register's abstract value. */
+export interface Reg {
+  type: RegType;
+  /** Bounds of a scalar (scalars only). */
+  value: Scalar;
+  /** Fixed offset of a pointer from the object's start. */
+  off: number;
+  /** Variable part of a pointer's offset, [varMin, varMax] (0, 0 when fixed). */
+  varMin: number;
+  varMax: number;
+  /** Map index (map_ptr, map_value*). */
+  map: number;
+  /** Size of the memory a ringbuf_mem points to. */
+  memSize: number;
+  /** Identity shared by copies of one maybe-NULL pointer, so one NULL check settles them all. */
+  id: number;
+  /** The reference (ring-buffer reservation) this pointer holds; 0 for none. */
+  ref: number;
+  /** Call frame whose stack an fp pointer points into. */
+  frame: number;
+}
+
+/** A register with nothing in it. */
+export function notInit(): Reg {
+  return { type: 'not_init', value: unknownScalar(), off: 0, varMin: 0, varMax: 0, map: -1, memSize: 0, id: 0, ref: 0, frame: 0 };
+}
+
+/** A scalar register. */
+export function scalarReg(value: Scalar = unknownScalar()): Reg {
+  return { ...notInit(), type: 'scalar', value };
+}
+
+/** A pointer register of `type`. */
+export function pointerReg(type: RegType, fields: Partial<Reg> = {}): Reg {
+  return { ...notInit(), type, ...fields };
+}
+
+/** Whether the type is a pointer. */
+export function isPointer(r: Reg): boolean {
+  return r.type !== 'scalar' && r.type !== 'not_init';
+}
+
+/** Whether the pointer may be NULL. */
+export function mayBeNull(r: Reg): boolean {
+  return r.type === 'map_value_or_null' || r.type === 'ringbuf_mem_or_null';
+}
+
+/** Stack byte states. */
+export const enum Slot {
+  INVALID = 0,
+  MISC = 1,
+  SPILL = 2,
+  ZERO = 3,
+}
+
+/** Bytes of stack each frame has. */
+export const STACK_BYTES = 512;
+
+/** One call frame: registers and stack. */
+export interface Frame {
+  regs: Reg[];
+  /** Slot state of each stack byte; index 0 is fp-512. */
+  slots: Uint8Array;
+  /** Registers spilled to 8-byte aligned slots, by slot index (byte index / 8). */
+  spills: (Reg | undefined)[];
+  /** Instruction to return to (the call's index + 1); -1 in the main frame. */
+  returnTo: number;
+  /** Start of the function this frame runs. */
+  fn: number;
+  /** Deepest stack byte used, as a positive depth. */
+  depth: number;
+}
+
+/** A reference a program holds and must release before it exits. */
+export interface Reference {
+  id: number;
+  /** Instruction that acquired it. */
+  insn: number;
+}
+
+/** The whole abstract state along one path. */
+export interface State {
+  pc: number;
+  frames: Frame[];
+  refs: Reference[];
+  /** The checkpoint this path descends from (for pruning bookkeeping). */
+  parent: Checkpoint | undefined;
+}
+
+/** A state recorded at a prune point; `branches` counts paths from it still being explored. */
+export interface Checkpoint {
+  state: State;
+  branches: number;
+  parent: Checkpoint | undefined;
+}
+
+/** A fresh frame for a function starting at `fn`. */
+export function newFrame(fn: number, returnTo: number): Frame {
+  const regs: Reg[] = [];
+  for (let i = 0; i < 11; i++) regs.push(notInit());
+  return { regs, slots: new Uint8Array(STACK_BYTES), spills: new Array(STACK_BYTES / 8).fill(undefined), returnTo, fn, depth: 0 };
+}
+
+/** A deep copy (registers are replaced, never mutated, so they are shared). */
+export function copyState(s: State): State {
+  return {
+    pc: s.pc,
+    frames: s.frames.map((f) => ({ regs: f.regs.slice(), slots: f.slots.slice(), spills: f.spills.slice(), returnTo: f.returnTo, fn: f.fn, depth: f.depth })),
+    refs: s.refs.slice(),
+    parent: s.parent,
+  };
+}
+
+/** Kernel-style text of a register for logs: `scalar(umax=255)`, `fp-8`, `map_value(map=2,off=4)`. */
+export function formatReg(r: Reg): string {
+  const off = r.varMin === r.varMax ? `${r.off + r.varMin}` : `${r.off}+[${r.varMin},${r.varMax}]`;
+  switch (r.type) {
+    case 'not_init': return '?';
+    case 'scalar': return formatScalar(r.value);
+    case 'fp': return `fp${Number(off) < 0 ? off : `+${off}`}`.replace('fp+0', 'fp0');
+    case 'ctx': return `ctx(off=${off})`;
+    case 'map_ptr': return `map_ptr(map=${r.map})`;
+    case 'map_value':
+    case 'map_value_or_null': return `${r.type}(map=${r.map},off=${off}${r.id ? `,id=${r.id}` : ''})`;
+    case 'ringbuf_mem':
+    case 'ringbuf_mem_or_null': return `${r.type}(size=${r.memSize},off=${off},ref=${r.ref})`;
+  }
+}
+
+/** The live registers of a frame, for logs. */
+export function formatRegs(f: Frame): string {
+  return f.regs
+    .map((r, i) => (r.type === 'not_init' ? '' : `R${i}=${formatReg(r)}`))
+    .filter(Boolean)
+    .join(' ');
+}
+
+/** Pairs of ids found equivalent while comparing two states (old id -> new id). */
+type IdMap = Map<number, number>;
+
+function sameId(map: IdMap, old: number, cur: number): boolean {
+  if (old === 0 || cur === 0) return old === cur;
+  const seen = map.get(old);
+  if (seen === undefined) {
+    map.set(old, cur);
+    return true;
+  }
+  return seen === cur;
+}
+
+/** Whether whatever `cur` may hold, `old` (already proven safe from here) allowed too. */
+function regSubsumes(old: Reg, cur: Reg, ids: IdMap): boolean {
+  if (old.type === 'not_init') return true;
+  if (old.type !== cur.type) return false;
+  if (old.type === 'scalar') return containsScalar(old.value, cur.value);
+  return (
+    old.off === cur.off &&
+    old.varMin <= cur.varMin &&
+    old.varMax >= cur.varMax &&
+    old.map === cur.map &&
+    old.memSize === cur.memSize &&
+    old.frame === cur.frame &&
+    sameId(ids, old.id, cur.id) &&
+    sameId(ids, old.ref, cur.ref)
+  );
+}
+
+/** Exact equality, for loop detection. */
+function regEqual(a: Reg, b: Reg): boolean {
+  if (a.type !== b.type) return false;
+  if (a.type === 'scalar') return sameScalar(a.value, b.value);
+  if (a.type === 'not_init') return true;
+  return a.off === b.off && a.varMin === b.varMin && a.varMax === b.varMax && a.map === b.map && a.memSize === b.memSize && a.frame === b.frame;
+}
+
+/**
+ * Whether `old` covers `cur`: every register live at this point and every stack byte allows at
+ * least what `cur` may hold. `live` is the current frame's live-register mask; caller frames keep
+ * r6-r9 alive. With `exact`, asks equality instead (a loop that made no progress).
+ */
+export function stateCovers(old: State, cur: State, live: number, exact = false): boolean {
+  if (old.frames.length !== cur.frames.length || old.refs.length !== cur.refs.length) return false;
+  const ids: IdMap = new Map();
+  for (let f = 0; f < old.frames.length; f++) {
+    const of = old.frames[f]!;
+    const cf = cur.frames[f]!;
+    if (of.returnTo !== cf.returnTo || of.fn !== cf.fn) return false;
+    const mask = f === old.frames.length - 1 ? live : 0x3c0;
+    for (let r = 0; r < 10; r++) {
+      if ((mask & (1 << r)) === 0) continue;
+      const ok = exact ? regEqual(of.regs[r]!, cf.regs[r]!) : regSubsumes(of.regs[r]!, cf.regs[r]!, ids);
+      if (!ok) return false;
+    }
+    for (let i = 0; i < STACK_BYTES; i++) {
+      const o = of.slots[i]!;
+      const c = cf.slots[i]!;
+      if (exact) {
+        if (o !== c) return false;
+        continue;
+      }
+      if (o === Slot.INVALID) continue;
+      if (o === Slot.MISC) {
+        if (c === Slot.INVALID) return false;
+        if (c === Slot.SPILL && cf.spills[i >> 3]!.type !== 'scalar') return false;
+        continue;
+      }
+      if (o === Slot.ZERO) {
+        if (c !== Slot.ZERO) return false;
+        continue;
+      }
+      if (c !== Slot.SPILL) return false;
+    }
+    for (let s = 0; s < STACK_BYTES / 8; s++) {
+      const os = of.spills[s];
+      if (!os || of.slots[s * 8] !== Slot.SPILL) continue;
+      const cs = cf.spills[s];
+      if (!cs) return false;
+      if (exact ? !regEqual(os, cs) : !regSubsumes(os, cs, ids)) return false;
+    }
+  }
+  for (let i = 0; i < old.refs.length; i++) {
+    if (!sameId(ids, old.refs[i]!.id, cur.refs[i]!.id)) return false;
+  }
+  return true;
+}

@@ -1,0 +1,520 @@
+// The verifier's walk: symbolic execution of every path with register types and bounds, pruned by covering states.
+import { formatInstruction } from '../isa/disasm.js';
+import type { Instruction } from '../isa/instruction.js';
+import { AluOp, AtomicOp, CallSrc, Class, Imm64Src, JmpOp, MAX_CALL_FRAMES, Mode, Size, Source, sizeBytes } from '../isa/opcodes.js';
+import { helperName, helperProto } from '../helpers/table.js';
+import { analyzeControlFlow, CfgError, type ControlFlow } from './cfg.js';
+import { checkHelperCall } from './helper-call.js';
+import { readMemory, writeMemory, type AccessEnv } from './access.js';
+import {
+  alu32Scalar, aluScalar, branchOutcome, constScalar, endScalar, fits31, fits32, isConst, negScalar,
+  refineBranch, sext, unknownScalar, zext32, type CompareOp, type Scalar,
+} from './scalar.js';
+import {
+  copyState, formatRegs, isPointer, mayBeNull, newFrame, notInit, pointerReg, scalarReg, stateCovers,
+  type Checkpoint, type Reg, type State,
+} from './state.js';
+import { COMPLEXITY_LIMIT_INSNS, VerifierError, type Verdict, type VerifyOptions } from './spec.js';
+
+/** BPF_COMPLEXITY_LIMIT_JMP_SEQ: pending branches at once. */
+const JMP_SEQ_LIMIT = 8192;
+/** Checkpoints kept per instruction; the oldest go first (the kernel also evicts states that never prune). */
+const CHECKPOINTS_PER_INSN = 64;
+/** Instructions of the failing path shown in the log. */
+const TRAIL = 24;
+
+/**
+ * Verifies a program as the kernel would before loading it: every path, every register's type and
+ * bounds, every memory access, every helper argument. Throws VerifierError naming the instruction.
+ */
+export function verify(insns: readonly Instruction[], opts: VerifyOptions): Verdict {
+  return new Walk(insns, opts).run();
+}
+
+class Walk implements AccessEnv {
+  readonly cfg: ControlFlow;
+  private readonly explored = new Map<number, Checkpoint[]>();
+  private readonly pending: State[] = [];
+  private readonly trail = new Int32Array(TRAIL).fill(-1);
+  private trailAt = 0;
+  private processed = 0;
+  private totalStates = 0;
+  private prunedPaths = 0;
+  private peakPending = 0;
+  private nextIdValue = 1;
+  maxCtxOffset = 0;
+  readonly depth = new Map<number, number>();
+  private current: State | undefined;
+
+  constructor(
+    readonly insns: readonly Instruction[],
+    readonly opts: VerifyOptions,
+  ) {
+    try {
+      this.cfg = analyzeControlFlow(insns);
+    } catch (e) {
+      if (e instanceof CfgError) throw new VerifierError(e.pc, e.reason, `${e.pc}: ${this.text(e.pc)}\n${e.reason}`);
+      throw e;
+    }
+  }
+
+  get maps() {
+    return this.opts.maps;
+  }
+  get ctx() {
+    return this.opts.ctx;
+  }
+
+  newId(): number {
+    return this.nextIdValue++;
+  }
+
+  noteDepth(fn: number, depth: number): void {
+    if (depth > (this.depth.get(fn) ?? 0)) this.depth.set(fn, depth);
+  }
+
+  fail(pc: number, reason: string): never {
+    const lines: string[] = [];
+    for (let i = 0; i < TRAIL; i++) {
+      const at = this.trail[(this.trailAt + i) % TRAIL]!;
+      if (at >= 0) lines.push(`${at}: ${this.text(at)}`);
+    }
+    const st = this.current;
+    if (st) lines.push(`; ${formatRegs(st.frames[st.frames.length - 1]!)}`);
+    lines.push(reason);
+    throw new VerifierError(pc, reason, lines.join('\n'));
+  }
+
+  private text(pc: number): string {
+    const t = formatInstruction(this.insns[pc]!, this.insns[pc + 1], { helperName, mapName: (i) => this.maps[i]?.name });
+    const line = this.opts.lines?.get(pc)?.trim();
+    // Line 0 is clang's "no source line" marker.
+    return line && !/:0:$/.test(line) ? `${t}\t; ${line}` : t;
+  }
+
+  run(): Verdict {
+    const st: State = { pc: 0, frames: [newFrame(0, -1)], refs: [], parent: undefined };
+    const f0 = st.frames[0]!;
+    f0.regs[10] = pointerReg('fp', { frame: 0 });
+    if (this.opts.ctx) f0.regs[1] = pointerReg('ctx');
+    const limit = this.opts.maxProcessed ?? COMPLEXITY_LIMIT_INSNS;
+    let cur: State | undefined = st;
+    while (cur) {
+      this.current = cur;
+      if (++this.processed > limit) this.fail(cur.pc, `BPF program is too large. Processed ${this.processed} insn`);
+      if (this.cfg.prunePoint[cur.pc] && this.prune(cur)) {
+        this.prunedPaths++;
+        this.endPath(cur);
+        cur = this.pending.pop();
+        continue;
+      }
+      this.trail[this.trailAt] = cur.pc;
+      this.trailAt = (this.trailAt + 1) % TRAIL;
+      if (!this.step(cur)) {
+        this.endPath(cur);
+        cur = this.pending.pop();
+      }
+    }
+    this.checkStackDepth();
+    const log = `processed ${this.processed} insns (limit ${limit}) max_states_per_insn ${this.maxStatesPerInsn()} total_states ${this.totalStates} pruned ${this.prunedPaths} peak_pending ${this.peakPending}`;
+    return {
+      processed: this.processed,
+      totalStates: this.totalStates,
+      prunedPaths: this.prunedPaths,
+      peakPending: this.peakPending,
+      maxCtxOffset: this.maxCtxOffset,
+      stackDepth: new Map(this.depth),
+      log,
+    };
+  }
+
+  private maxStatesPerInsn(): number {
+    let max = 0;
+    for (const list of this.explored.values()) max = Math.max(max, list.length);
+    return max;
+  }
+
+  /** Whether an explored, finished state covers this one; else checkpoints it. */
+  private prune(st: State): boolean {
+    const live = this.cfg.liveIn[st.pc]!;
+    let list = this.explored.get(st.pc);
+    if (list) {
+      for (const cp of list) {
+        if (cp.branches === 0) {
+          if (stateCovers(cp.state, st, live)) return true;
+        } else if (stateCovers(cp.state, st, live, true)) {
+          this.fail(st.pc, `infinite loop detected at insn ${st.pc}`);
+        }
+      }
+    } else {
+      list = [];
+      this.explored.set(st.pc, list);
+    }
+    const cp: Checkpoint = { state: copyState(st), branches: 1, parent: st.parent };
+    st.parent = cp;
+    list.push(cp);
+    if (list.length > CHECKPOINTS_PER_INSN) {
+      const i = list.findIndex((c) => c.branches === 0);
+      if (i >= 0) list.splice(i, 1);
+    }
+    this.totalStates++;
+    return false;
+  }
+
+  /** A path ended (exit or pruned): its checkpoints with no other path left are finished. */
+  private endPath(st: State): void {
+    for (let cp = st.parent; cp; cp = cp.parent) {
+      if (--cp.branches > 0) break;
+    }
+  }
+
+  private fork(st: State): State {
+    const other = copyState(st);
+    if (st.parent) st.parent.branches++;
+    this.pending.push(other);
+    if (this.pending.length > this.peakPending) this.peakPending = this.pending.length;
+    if (this.pending.length > JMP_SEQ_LIMIT) this.fail(st.pc, `The sequence of ${this.pending.length} jumps is too complex.`);
+    return other;
+  }
+
+  private frame(st: State) {
+    return st.frames[st.frames.length - 1]!;
+  }
+
+  private reg(st: State, r: number): Reg {
+    const reg = this.frame(st).regs[r]!;
+    if (reg.type === 'not_init') this.fail(st.pc, `R${r} !read_ok`);
+    return reg;
+  }
+
+  private set(st: State, r: number, reg: Reg): void {
+    this.frame(st).regs[r] = reg;
+  }
+
+  /** Executes the instruction at st.pc; false when the path ends. */
+  private step(st: State): boolean {
+    const pc = st.pc;
+    const insn = this.insns[pc]!;
+    const cls = insn.opcode & 0x07;
+    switch (cls) {
+      case Class.ALU:
+      case Class.ALU64:
+        this.alu(st, insn, cls === Class.ALU64);
+        st.pc = pc + 1;
+        return true;
+      case Class.LD:
+        this.ldImm64(st, insn, this.insns[pc + 1]!);
+        st.pc = pc + 2;
+        return true;
+      case Class.LDX: {
+        const ptr = this.reg(st, insn.src);
+        const size = sizeBytes(insn.opcode & 0x18);
+        const value = readMemory(this, st, pc, insn.src, ptr, insn.off, size, (insn.opcode & 0xe0) === Mode.MEMSX);
+        this.set(st, insn.dst, value);
+        st.pc = pc + 1;
+        return true;
+      }
+      case Class.ST: {
+        const ptr = this.reg(st, insn.dst);
+        writeMemory(this, st, pc, insn.dst, ptr, insn.off, sizeBytes(insn.opcode & 0x18), scalarReg(constScalar(BigInt(insn.imm))), false);
+        st.pc = pc + 1;
+        return true;
+      }
+      case Class.STX: {
+        const ptr = this.reg(st, insn.dst);
+        const value = this.reg(st, insn.src);
+        if ((insn.opcode & 0xe0) === Mode.ATOMIC) this.atomic(st, insn, ptr, value);
+        else writeMemory(this, st, pc, insn.dst, ptr, insn.off, sizeBytes(insn.opcode & 0x18), value, true);
+        st.pc = pc + 1;
+        return true;
+      }
+      default:
+        return this.jump(st, insn, cls === Class.JMP32);
+    }
+  }
+
+  private ldImm64(st: State, insn: Instruction, next: Instruction): void {
+    switch (insn.src) {
+      case Imm64Src.IMM:
+        this.set(st, insn.dst, scalarReg(constScalar((BigInt(next.imm >>> 0) << 32n) | BigInt(insn.imm >>> 0))));
+        return;
+      case Imm64Src.MAP_FD:
+      case Imm64Src.MAP_IDX:
+        if (!this.maps[insn.imm]) this.fail(st.pc, `fd ${insn.imm} is not pointing to valid bpf_map`);
+        this.set(st, insn.dst, pointerReg('map_ptr', { map: insn.imm }));
+        return;
+      case Imm64Src.MAP_VALUE:
+      case Imm64Src.MAP_IDX_VALUE: {
+        const map = this.maps[insn.imm];
+        if (!map) this.fail(st.pc, `fd ${insn.imm} is not pointing to valid bpf_map`);
+        if (next.imm < 0 || next.imm >= map.valueSize) this.fail(st.pc, `invalid access to map value pointer, value_size=${map.valueSize} off=${next.imm}`);
+        this.set(st, insn.dst, pointerReg('map_value', { map: insn.imm, off: next.imm }));
+        return;
+      }
+      default:
+        this.fail(st.pc, `unsupported ld_imm64 source ${insn.src}`);
+    }
+  }
+
+  private alu(st: State, insn: Instruction, is64: boolean): void {
+    const op = insn.opcode & 0xf0;
+    const x = (insn.opcode & Source.X) !== 0;
+    const dst = insn.dst;
+    if (op === AluOp.MOV) {
+      const src = x ? this.reg(st, insn.src) : scalarReg(is64 ? constScalar(BigInt(insn.imm)) : constScalar(BigInt(insn.imm >>> 0)));
+      if (x && insn.off !== 0) {
+        if (isPointer(src)) this.fail(st.pc, `R${insn.src} sign-extension mov of a pointer prohibited`);
+        const ext = sext(src.value, insn.off as 8 | 16 | 32);
+        this.set(st, dst, scalarReg(is64 ? ext : zext32(ext)));
+        return;
+      }
+      if (!is64) {
+        this.set(st, dst, isPointer(src) ? scalarReg(zext32(unknownScalar())) : scalarReg(zext32(src.value)));
+        return;
+      }
+      if (x && src.type === 'scalar' && !isConst(src.value)) {
+        // Copies share an id, so a bounds check on one bounds the other (the kernel's find_equal_scalars).
+        const id = src.id || this.newId();
+        const linked = { ...src, id };
+        this.set(st, insn.src, linked);
+        this.set(st, dst, linked);
+        return;
+      }
+      this.set(st, dst, src);
+      return;
+    }
+    const d = this.reg(st, dst);
+    if (op === AluOp.NEG || op === AluOp.END) {
+      if (isPointer(d)) this.fail(st.pc, `R${dst} pointer arithmetic with ${op === AluOp.NEG ? 'neg' : 'endianness'} operator prohibited`);
+      const v = op === AluOp.NEG ? negScalar(d.value, is64) : endScalar(d.value, insn.imm, (insn.opcode & Source.X) !== 0 || is64);
+      this.set(st, dst, scalarReg(v));
+      return;
+    }
+    const s = x ? this.reg(st, insn.src) : scalarReg(constScalar(BigInt(insn.imm)));
+    if (isPointer(d) || isPointer(s)) {
+      this.set(st, dst, this.pointerAlu(st, insn, op, is64, d, s));
+      return;
+    }
+    if ((op === AluOp.DIV || op === AluOp.MOD) && !x && insn.imm === 0) this.fail(st.pc, 'division by zero');
+    const signed = insn.off === 1;
+    const v = is64 ? aluScalar(op, d.value, s.value, signed) : alu32Scalar(op, d.value, s.value, signed);
+    this.set(st, dst, scalarReg(v));
+  }
+
+  private pointerAlu(st: State, insn: Instruction, op: number, is64: boolean, d: Reg, s: Reg): Reg {
+    const dst = insn.dst;
+    const names: Record<number, string> = { 0x20: '*=', 0x30: '/=', 0x40: '|=', 0x50: '&=', 0x60: '<<=', 0x70: '>>=', 0x90: '%=', 0xa0: '^=', 0xc0: 's>>=' };
+    if (!is64) this.fail(st.pc, `R${dst} 32-bit pointer arithmetic prohibited`);
+    if (op === AluOp.AND || op === AluOp.OR || op === AluOp.XOR) this.fail(st.pc, `R${dst} bitwise operator ${names[op]} on pointer prohibited`);
+    if (op !== AluOp.ADD && op !== AluOp.SUB) this.fail(st.pc, `R${dst} pointer arithmetic with ${names[op]} operator prohibited`);
+    if (isPointer(d) && isPointer(s)) {
+      if (op === AluOp.SUB && d.type === s.type) return scalarReg();
+      this.fail(st.pc, `R${dst} pointer ${op === AluOp.ADD ? '+=' : '-='} pointer prohibited`);
+    }
+    if (!isPointer(d) && op === AluOp.SUB) this.fail(st.pc, `R${dst} tried to subtract pointer from scalar`);
+    const ptr = isPointer(d) ? d : s;
+    const k = isPointer(d) ? s : d;
+    const pregno = isPointer(d) ? dst : insn.src;
+    if (ptr.type === 'map_ptr') this.fail(st.pc, `R${pregno} pointer arithmetic on map_ptr prohibited`);
+    if (mayBeNull(ptr)) this.fail(st.pc, `R${pregno} pointer arithmetic on ${ptr.type} prohibited, null-check it first`);
+    const v: Scalar = k.value;
+    const neg = op === AluOp.SUB;
+    if (isConst(v)) {
+      const c = Number(BigInt.asIntN(64, v.umin)) * (neg ? -1 : 1);
+      if (Math.abs(c) >= 1 << 29) this.fail(st.pc, `value ${c} makes ${ptr.type} pointer be out of bounds`);
+      return { ...ptr, off: ptr.off + c, id: ptr.id };
+    }
+    if (ptr.type === 'ctx') this.fail(st.pc, `R${pregno} variable ctx access prohibited (math between ctx pointer and register)`);
+    const MAX = 1n << 29n;
+    if (v.smin <= -MAX || v.smax >= MAX) {
+      this.fail(st.pc, v.smin < 0n && v.umax >= MAX
+        ? `R${dst} unbounded memory access, make sure to bounds check any such access (math between ${ptr.type} pointer and register with unbounded min value is not allowed)`
+        : `R${dst} unbounded memory access, make sure to bounds check any such access`);
+    }
+    const lo = Number(neg ? -v.smax : v.smin);
+    const hi = Number(neg ? -v.smin : v.smax);
+    return { ...ptr, varMin: ptr.varMin + lo, varMax: ptr.varMax + hi };
+  }
+
+  private atomic(st: State, insn: Instruction, ptr: Reg, value: Reg): void {
+    const size = sizeBytes(insn.opcode & 0x18);
+    if (ptr.type === 'ctx') this.fail(st.pc, `BPF_ATOMIC stores into R${insn.dst} ctx is not allowed`);
+    if (isPointer(value)) this.fail(st.pc, `R${insn.src} leaks addr into mem`);
+    if (insn.imm === AtomicOp.CMPXCHG) this.reg(st, 0);
+    readMemory(this, st, st.pc, insn.dst, ptr, insn.off, size, false);
+    writeMemory(this, st, st.pc, insn.dst, ptr, insn.off, size, scalarReg(), true);
+    const loaded = scalarReg(size === 4 ? zext32(unknownScalar()) : unknownScalar());
+    if (insn.imm === AtomicOp.CMPXCHG) this.set(st, 0, loaded);
+    else if (insn.imm & AtomicOp.FETCH) this.set(st, insn.src, loaded);
+  }
+
+  private jump(st: State, insn: Instruction, is32: boolean): boolean {
+    const pc = st.pc;
+    const op = insn.opcode & 0xf0;
+    switch (op) {
+      case JmpOp.JA:
+        st.pc = pc + 1 + (is32 ? insn.imm : insn.off);
+        return true;
+      case JmpOp.EXIT:
+        return this.exit(st);
+      case JmpOp.CALL:
+        if (insn.src === CallSrc.LOCAL) return this.callLocal(st, insn);
+        if (insn.src !== CallSrc.HELPER) this.fail(pc, 'kernel function calls are not supported');
+        {
+          const proto = helperProto(insn.imm);
+          if (!proto) this.fail(pc, `invalid func unknown#${insn.imm}`);
+          checkHelperCall(this, st, proto);
+        }
+        st.pc = pc + 1;
+        return true;
+    }
+    const x = (insn.opcode & Source.X) !== 0;
+    const a = this.reg(st, insn.dst);
+    const b = x ? this.reg(st, insn.src) : scalarReg(is32 ? constScalar(BigInt(insn.imm >>> 0)) : constScalar(BigInt(insn.imm)));
+    const target = pc + 1 + insn.off;
+
+    // A maybe-NULL pointer compared with 0 (the kernel does this for 64-bit compares only).
+    if (!is32 && (op === JmpOp.JEQ || op === JmpOp.JNE) && mayBeNull(a) && b.type === 'scalar' && isConst(b.value) && b.value.umin === 0n) {
+      const other = this.fork(st);
+      // `st` continues with the fall-through, `other` takes the jump.
+      const nullOnJump = op === JmpOp.JEQ;
+      this.markNull(nullOnJump ? other : st, a, true);
+      this.markNull(nullOnJump ? st : other, a, false);
+      other.pc = target;
+      st.pc = pc + 1;
+      return true;
+    }
+    if (isPointer(a) || isPointer(b)) {
+      // A pointer that cannot be NULL against 0 has a known outcome; anything else goes both ways.
+      const ptrVsZero = isPointer(a) && !mayBeNull(a) && b.type === 'scalar' && isConst(b.value) && b.value.umin === 0n;
+      if (ptrVsZero && (op === JmpOp.JEQ || op === JmpOp.JNE)) {
+        st.pc = op === JmpOp.JNE ? target : pc + 1;
+        return true;
+      }
+      const other = this.fork(st);
+      other.pc = target;
+      st.pc = pc + 1;
+      return true;
+    }
+    const cmp = op as CompareOp;
+    const signedOp = op === JmpOp.JSGT || op === JmpOp.JSGE || op === JmpOp.JSLT || op === JmpOp.JSLE;
+    const exact = !is32 || (fits32(a.value) && fits32(b.value) && (!signedOp || (fits31(a.value) && fits31(b.value))));
+    const outcome = exact ? branchOutcome(cmp, a.value, b.value) : undefined;
+    if (outcome !== undefined) {
+      st.pc = outcome ? target : pc + 1;
+      return true;
+    }
+    if (!exact) {
+      const other = this.fork(st);
+      other.pc = target;
+      st.pc = pc + 1;
+      return true;
+    }
+    const taken = refineBranch(cmp, a.value, b.value, true);
+    const notTaken = refineBranch(cmp, a.value, b.value, false);
+    if (!taken) {
+      this.applyRefinement(st, insn, x, a, b, notTaken);
+      st.pc = pc + 1;
+      return true;
+    }
+    if (!notTaken) {
+      this.applyRefinement(st, insn, x, a, b, taken);
+      st.pc = target;
+      return true;
+    }
+    const other = this.fork(st);
+    this.applyRefinement(other, insn, x, a, b, taken);
+    other.pc = target;
+    this.applyRefinement(st, insn, x, a, b, notTaken);
+    st.pc = pc + 1;
+    return true;
+  }
+
+  /** Narrows a compared register (and every linked copy of it) on one side of a branch. */
+  private applyRefinement(st: State, insn: Instruction, x: boolean, a: Reg, b: Reg, bounds: [Scalar, Scalar] | undefined): void {
+    if (!bounds) return;
+    this.narrow(st, insn.dst, a, bounds[0]);
+    if (x) this.narrow(st, insn.src, b, bounds[1]);
+  }
+
+  private narrow(st: State, r: number, reg: Reg, value: Scalar): void {
+    const f = this.frame(st);
+    if (reg.id === 0) {
+      f.regs[r] = { ...reg, value };
+      return;
+    }
+    for (const frame of st.frames) {
+      frame.regs = frame.regs.map((q) => (q.type === 'scalar' && q.id === reg.id ? { ...q, value } : q));
+      frame.spills = frame.spills.map((q) => (q && q.type === 'scalar' && q.id === reg.id ? { ...q, value } : q));
+    }
+  }
+
+  /** After a NULL check: every copy of the pointer is either 0 or the non-NULL pointer. */
+  private markNull(st: State, ptr: Reg, isNull: boolean): void {
+    const id = ptr.id;
+    const settle = (q: Reg | undefined): Reg | undefined => {
+      if (!q || !mayBeNull(q) || q.id !== id) return q;
+      if (isNull) return scalarReg(constScalar(0n));
+      return { ...q, type: q.type === 'map_value_or_null' ? 'map_value' : 'ringbuf_mem', id: 0 };
+    };
+    for (const frame of st.frames) {
+      frame.regs = frame.regs.map((q) => settle(q)!);
+      frame.spills = frame.spills.map(settle);
+    }
+    // A NULL reservation holds nothing to release.
+    if (isNull && ptr.ref) st.refs = st.refs.filter((r) => r.id !== ptr.ref);
+  }
+
+  private callLocal(st: State, insn: Instruction): boolean {
+    if (st.frames.length >= MAX_CALL_FRAMES) this.fail(st.pc, `the call stack of ${st.frames.length + 1} frames is too deep !`);
+    const target = st.pc + 1 + insn.imm;
+    const caller = this.frame(st);
+    const callee = newFrame(target, st.pc + 1);
+    for (let r = 1; r <= 5; r++) callee.regs[r] = caller.regs[r]!;
+    callee.regs[10] = pointerReg('fp', { frame: st.frames.length });
+    st.frames.push(callee);
+    st.pc = target;
+    return true;
+  }
+
+  private exit(st: State): boolean {
+    const f = this.frame(st);
+    const r0 = f.regs[0]!;
+    if (r0.type === 'not_init') this.fail(st.pc, 'R0 !read_ok');
+    if (st.frames.length > 1) {
+      if (r0.type === 'fp' && r0.frame === st.frames.length - 1) this.fail(st.pc, 'cannot return stack pointer to the caller');
+      st.frames.pop();
+      const caller = this.frame(st);
+      caller.regs[0] = r0;
+      for (let r = 1; r <= 5; r++) caller.regs[r] = notInit();
+      st.pc = f.returnTo;
+      return true;
+    }
+    if (st.refs.length) {
+      const ref = st.refs[0]!;
+      this.fail(st.pc, `Unreleased reference id=${ref.id} alloc_insn=${ref.insn}`);
+    }
+    return false;
+  }
+
+  /** The kernel's check_max_stack_depth: the deepest call chain's stacks, each rounded to 32 bytes, fit 512. */
+  private checkStackDepth(): void {
+    const rounded = (fn: number): number => Math.ceil((this.depth.get(fn) ?? 0) / 32) * 32 || 0;
+    const calls = new Map<number, number[]>();
+    const fnOf = (pc: number): number => {
+      let best = 0;
+      for (const start of [0, ...this.cfg.calls.map(([, t]) => t)]) if (start <= pc && start > best) best = start;
+      return best;
+    };
+    for (const [site, target] of this.cfg.calls) {
+      const fn = fnOf(site);
+      calls.set(fn, [...(calls.get(fn) ?? []), target]);
+    }
+    const walk = (fn: number, total: number, chain: number): void => {
+      const sum = total + rounded(fn);
+      if (sum > 512) this.fail(fn, `combined stack size of ${chain} calls is ${sum}. Too large`);
+      for (const callee of calls.get(fn) ?? []) if (chain < MAX_CALL_FRAMES) walk(callee, sum, chain + 1);
+    };
+    walk(0, 0, 1);
+  }
+}

@@ -1,0 +1,47 @@
+// Our verifier against the real one: the kernel of this machine must agree on the shipped objects (needs root and bpftool).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { contextFor, loadObject, mapSpec, parseBtf, verify, VerifierError } from '../src/vm/index.js';
+
+const canLoad = process.getuid?.() === 0 && spawnSync('bpftool', ['version']).status === 0 && existsSync('/sys/kernel/btf/vmlinux');
+
+/** Loads every program of an object into the running kernel; the verifier's complaint, or undefined. */
+function kernelVerdict(file: string): string | undefined {
+  if (!existsSync('/sys/fs/bpf/')) execFileSync('mount', ['-t', 'bpf', 'bpf', '/sys/fs/bpf']);
+  const pin = mkdtempSync('/sys/fs/bpf/viotrace-');
+  try {
+    const r = spawnSync('bpftool', ['prog', 'loadall', file, join(pin, 'p')], { encoding: 'utf8' });
+    if (r.status === 0) return undefined;
+    const lines = r.stderr.split('\n');
+    const i = lines.findIndex((l) => /^processed \d+ insns/.test(l));
+    return i > 0 ? lines[i - 1] : r.stderr;
+  } finally {
+    rmSync(pin, { recursive: true, force: true });
+  }
+}
+
+function ourVerdict(file: string): string | undefined {
+  const btf = parseBtf(readFileSync('/sys/kernel/btf/vmlinux'), 'vmlinux');
+  const o = loadObject(readFileSync(file), file, { possibleCpus: 2, targetBtf: btf });
+  const maps = o.maps.map(({ name, map }) => mapSpec(name, map));
+  for (const p of o.programs) {
+    try {
+      verify(p.insns, { ctx: contextFor(p.kind), maps });
+    } catch (e) {
+      if (e instanceof VerifierError) return e.reason;
+      throw e;
+    }
+  }
+  return undefined;
+}
+
+describe.skipIf(!canLoad)('the running kernel agrees with our verifier', () => {
+  for (const file of ['bpf/guest.bpf.o', 'bpf/host.bpf.o', 'bpf/testdata/verifier_reject.bpf.o']) {
+    it(file, () => {
+      const ours = ourVerdict(file);
+      expect(kernelVerdict(file)).toBe(ours);
+    });
+  }
+});
