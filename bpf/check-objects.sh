@@ -6,7 +6,7 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 OUT="$tmp" ./build.sh
 stale=0
-for obj in *.bpf.o; do
+for obj in *.bpf.o testdata/*.bpf.o; do
   if ! cmp -s "$obj" "$tmp/$obj"; then
     echo "bpf/$obj is stale: run bpf/build.sh and commit the result" >&2
     stale=1

@@ -203,6 +203,14 @@ export function loadObject(bytes: Uint8Array, where: string, opts: LoadOptions):
       maps.push({ name: vt.name, map: createMap({ name: vt.name, ...spec }, env, `${where}: map ${vt.name}`) });
     }
   }
+  const legacySec = elf.section('maps');
+  if (legacySec) {
+    for (const m of legacyMaps(elf, legacySec, where)) {
+      if (mapBySymbol.has(m.name)) throw new InputError(`maps: map ${m.name} is defined twice`, where);
+      mapBySymbol.set(m.name, maps.length);
+      maps.push({ name: m.name, map: createMap(m, env, `${where}: map ${m.name}`) });
+    }
+  }
   const globalIndex = new Map<number, number>();
   for (const s of elf.sections) {
     const m = /^\.(rodata|data|bss)(\..*)?$/.exec(s.name);
@@ -225,7 +233,7 @@ export function loadObject(bytes: Uint8Array, where: string, opts: LoadOptions):
       if (rel.type === R_BPF_64_64) {
         if (insn.opcode !== (Class.LD | Mode.IMM | Size.DW)) throw new InputError(`${at}: R_BPF_64_64 on an instruction that is not ld_imm64`, where);
         const symSec = elf.sections[sym.shndx];
-        if (symSec?.name === '.maps') {
+        if (symSec?.name === '.maps' || symSec?.name === 'maps') {
           const idx = mapBySymbol.get(sym.name);
           if (idx === undefined) throw new InputError(`${at}: refers to map ${sym.name}, which .maps does not define`, where);
           insn.src = Imm64Src.MAP_IDX;
@@ -289,6 +297,31 @@ export function loadObject(bytes: Uint8Array, where: string, opts: LoadOptions):
     program: (name) => programs.find((p) => p.name === name),
     map: (name) => maps.find((m) => m.name === name)?.map,
   };
+}
+
+/** Bytes of struct bpf_map_def up to max_entries; map_flags follows when the definition is 20 bytes or more. */
+const LEGACY_DEF_MIN = 16;
+
+/**
+ * The legacy `maps` section, as libbpf read it before 1.0: one struct bpf_map_def per symbol, each
+ * definition section size / symbol count bytes long; bytes past the fields libbpf knew must be zero.
+ */
+function legacyMaps(elf: ElfFile, sec: ElfSection, where: string): { name: string; type: number; keySize: number; valueSize: number; maxEntries: number; flags: number }[] {
+  const syms = elf.symbols.filter((s) => s.shndx === sec.index && s.name && s.type !== 3 /* STT_SECTION */).sort((a, b) => a.value - b.value);
+  if (syms.length === 0) throw new InputError('maps: the legacy maps section has no map symbols', where);
+  const defSize = sec.size / syms.length;
+  if (!Number.isInteger(defSize) || defSize % 4 !== 0 || defSize < LEGACY_DEF_MIN) {
+    throw new InputError(`maps: ${sec.size} bytes for ${syms.length} maps is not a whole number of struct bpf_map_def`, where);
+  }
+  const dv = new DataView(sec.data.buffer, sec.data.byteOffset, sec.data.byteLength);
+  return syms.map((sym) => {
+    if (sym.value % defSize !== 0 || sym.value + defSize > sec.size) throw new InputError(`maps: map ${sym.name} at offset ${sym.value} is not at a definition boundary`, where);
+    for (let o = 20; o < defSize; o++) {
+      if (sec.data[sym.value + o] !== 0) throw new InputError(`maps: map ${sym.name} sets fields of struct bpf_map_def this loader does not know (byte ${o})`, where);
+    }
+    const u32 = (o: number): number => dv.getUint32(sym.value + o, true);
+    return { name: sym.name, type: u32(0), keySize: u32(4), valueSize: u32(8), maxEntries: u32(12), flags: defSize >= 20 ? u32(16) : 0 };
+  });
 }
 
 function lineText(l: LineInfo): string {
