@@ -1,13 +1,14 @@
 // `npm run bench`: runs every suite (or those named on the command line) and prints the figures.
 import { humanize, type Figure, type Suite } from './harness.js';
 import { ingestSuite } from './ingest.js';
+import { mapProgramsSuite } from './map-programs.js';
 import { mapsSuite } from './maps.js';
 import { traceSuite } from './trace.js';
 import { verifierSuite } from './verifier.js';
 import { vmSuite } from './vm.js';
 
 /** All suites, in the order they run. Each subsystem adds its own file and a line here. */
-const suites: Suite[] = [vmSuite, verifierSuite, ingestSuite, mapsSuite, traceSuite];
+const suites: Suite[] = [vmSuite, verifierSuite, ingestSuite, mapsSuite, mapProgramsSuite, traceSuite];
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);

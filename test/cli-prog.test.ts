@@ -1,4 +1,7 @@
 // `viotrace prog dump`: lists a real object's programs and maps and shows CO-RE-relocated disassembly with C lines.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
 
@@ -66,4 +69,47 @@ describe('viotrace prog verify', () => {
     expect(r.code).toBe(1);
     expect(r.err).toContain('no program named "nope" (it has checked, unchecked)');
   });
+});
+
+describe('viotrace prog on bad objects', () => {
+  const good = readFileSync('bpf/testdata/subprog.bpf.o');
+  const dir = mkdtempSync(join(tmpdir(), 'viotrace-bad-'));
+  const variant = (name: string, mutate: (b: Uint8Array, dv: DataView) => Uint8Array | void): string => {
+    const b = new Uint8Array(good);
+    const out = mutate(b, new DataView(b.buffer)) ?? b;
+    const f = join(dir, name);
+    writeFileSync(f, out);
+    return f;
+  };
+  const cases: [string, string, RegExp][] = [
+    ['truncated', variant('truncated.o', (b) => b.subarray(0, 1000)), /run past the end of the file \(1000 bytes\): truncated\?/],
+    ['wrong machine', variant('x86.o', (_, dv) => dv.setUint16(18, 62, true)), /e_machine 62 \(EM_BPF is 247/],
+    ['unknown relocation', variant('reloc.o', (b, dv) => {
+      // The first R_BPF_64_64 relocation's type becomes 99.
+      for (let o = 0; o + 16 <= b.length; o += 8) {
+        if (dv.getUint32(o + 8, true) === 1 && dv.getUint32(o + 12, true) === 7 && dv.getBigUint64(o, true) === 16n) {
+          dv.setUint32(o + 8, 99, true);
+          return;
+        }
+      }
+      throw new Error('relocation not found');
+    }), /unknown relocation type 99/],
+    ['bad BTF', variant('btf.o', (b) => {
+      // Corrupt the .BTF header's magic (0xeB9F).
+      for (let o = 0; o + 2 <= b.length; o++) if (b[o] === 0x9f && b[o + 1] === 0xeb && b[o + 2] === 1) { b[o] = 0; return; }
+      throw new Error('BTF not found');
+    }), /BTF/],
+  ];
+  for (const [what, file, message] of cases) {
+    it(`${what}: one line on stderr naming the file, exit 1`, async () => {
+      for (const cmd of ['dump', 'verify']) {
+        const r = await run(['prog', cmd, file]);
+        expect(r.code).toBe(1);
+        const lines = r.err.trim().split('\n');
+        expect(lines).toHaveLength(1);
+        expect(lines[0]).toMatch(new RegExp(`^viotrace: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `));
+        expect(lines[0]).toMatch(message);
+      }
+    });
+  }
 });

@@ -67,6 +67,8 @@ export function readElf(bytes: Uint8Array, where: string): ElfFile {
   if (bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) fail('no ELF magic');
   if (bytes[4] !== 2) fail(`ELF class ${bytes[4]} (only 64-bit objects are BPF objects)`);
   if (bytes[5] !== 1) fail(`byte order ${bytes[5] === 2 ? 'big endian' : bytes[5]} (viotrace runs little-endian BPF)`);
+  if (bytes[6] !== 1) fail(`ELF version ${bytes[6]} (EV_CURRENT is 1)`);
+  if (bytes[7] !== 0) fail(`OS ABI ${bytes[7]} (BPF objects are System V, 0)`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const type = dv.getUint16(16, true);
   const machine = dv.getUint16(18, true);
@@ -118,7 +120,9 @@ export function readElf(bytes: Uint8Array, where: string): ElfFile {
   for (const s of sections) {
     if (s.type !== SHT_REL) continue;
     if (s.info >= shnum) fail(`relocation section ${s.name} applies to section ${s.info}, which does not exist`);
+    if (s.link >= shnum || sections[s.link]!.type !== SHT_SYMTAB) fail(`relocation section ${s.name} links to symbol table ${s.link}, which does not exist`);
     const target = sections[s.info]!;
+    if (target.type === 0) fail(`relocation section ${s.name} applies to section ${s.info}, which has no contents`);
     const rv = new DataView(s.data.buffer, s.data.byteOffset, s.data.byteLength);
     const list: ElfRelocation[] = [];
     for (let i = 0; i * 16 + 16 <= s.data.length; i++) {

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { contextFor } from '../verifier/index.js';
 import { DEFAULT_ENVIRONMENT, Program, type Engine } from '../program.js';
-import { RingBufConsumer, RingBufMap, BPF_NOEXIST, type AnyMap } from '../maps/index.js';
+import { ArrayMap, HashMap, RingBufConsumer, RingBufMap, BPF_NOEXIST, type AnyMap } from '../maps/index.js';
 import { loadObject, type BpfObject } from './index.js';
 
 const ENGINES: Engine[] = ['interpreter', 'jit'];
@@ -31,6 +31,12 @@ const u32 = (v: number): Uint8Array => new Uint8Array(new Uint32Array([v]).buffe
 const u64 = (v: bigint): Uint8Array => new Uint8Array(new BigUint64Array([v]).buffer);
 const readU64 = (b: Uint8Array | null): bigint => (b ? new DataView(b.buffer, b.byteOffset).getBigUint64(0, true) : -1n);
 const map = (obj: BpfObject, name: string): AnyMap => obj.map(name)!;
+/** A hash or array map of the object, for element lookups. */
+function elements(obj: BpfObject, name: string): HashMap | ArrayMap {
+  const m = map(obj, name);
+  if (!(m instanceof HashMap || m instanceof ArrayMap)) throw new Error(`${name} is not a hash or array map`);
+  return m;
+}
 
 describe.each(ENGINES)('bpf/testdata objects (%s)', (engine) => {
   it('timestamp.bpf.o: start/end pairs fill a log2 latency histogram and leave no start behind', () => {
@@ -41,7 +47,7 @@ describe.each(ENGINES)('bpf/testdata objects (%s)', (engine) => {
     // Three requests of 5 us, 100 us and 3 ms, interleaved.
     const lat = [5_000, 100_000, 3_000_000];
     lat.forEach((_, i) => start.run(ptRegs(0xffff888000001000n + BigInt(i) * 0x100n)));
-    const starts = map(obj, 'starts') as Exclude<AnyMap, RingBufMap>;
+    const starts = elements(obj, 'starts');
     expect(readU64(starts.lookup(u64(0xffff888000001100n)))).toBe(1_000_000n);
     lat.forEach((l, i) => {
       clock.t = 1_000_000 + l;
@@ -49,7 +55,7 @@ describe.each(ENGINES)('bpf/testdata objects (%s)', (engine) => {
     });
     // An end without a start changes nothing.
     end.run(ptRegs(0xdeadn));
-    const hist = map(obj, 'hist') as Exclude<AnyMap, RingBufMap>;
+    const hist = elements(obj, 'hist');
     const slots = Array.from({ length: 32 }, (_, s) => readU64(hist.lookup(u32(s))));
     // log2 of 5, 100 and 3000 microseconds: slots 2, 6 and 11.
     expect(slots.map((c, s) => (c ? `${s}:${c}` : '')).filter(Boolean)).toEqual(['2:1', '6:1', '11:1']);
@@ -101,9 +107,9 @@ describe.each(ENGINES)('bpf/testdata objects (%s)', (engine) => {
     onCpu[0]!.run(ptRegs(8n, 4096n));
     onCpu[1]!.run(ptRegs(8n, 512n));
     onCpu[2]!.run(ptRegs(9n, 1024n));
-    const calls = map(obj, 'calls') as Exclude<AnyMap, RingBufMap>;
+    const calls = elements(obj, 'calls');
     expect(calls.lookupPerCpu(u32(0))!.map(readU64)).toEqual([2n, 1n, 0n, 1n]);
-    const bytes = map(obj, 'bytes_by_dev') as Exclude<AnyMap, RingBufMap>;
+    const bytes = elements(obj, 'bytes_by_dev');
     expect(bytes.lookupPerCpu(u32(8))!.map(readU64)).toEqual([8192n, 512n, 0n, 0n]);
     expect(bytes.lookupPerCpu(u32(9))!.map(readU64)).toEqual([0n, 0n, 0n, 1024n]);
     // The program inserts with BPF_NOEXIST; user space gets -EEXIST the same way.
@@ -116,14 +122,14 @@ describe.each(ENGINES)('bpf/testdata objects (%s)', (engine) => {
     // The call survived as a bpf-to-bpf call (src 1) into .text appended after the program.
     expect(account.insns.some((i) => i.opcode === 0x85 && i.src === 1)).toBe(true);
     for (const bytes of [512n, 4096n, 65536n, 8192n]) account.run(ptRegs(bytes));
-    const bss = map(obj, '.bss') as Exclude<AnyMap, RingBufMap>;
+    const bss = elements(obj, '.bss');
     const v = bss.lookup(u32(0))!;
     const dv = new DataView(v.buffer, v.byteOffset);
     // seen = 4; big = (1 + 16 + 2) * weight 3 = 57 (512 bytes is under min_bytes 4096).
     expect(dv.getBigUint64(0, true)).toBe(4n);
     expect(dv.getBigUint64(8, true)).toBe(57n);
-    expect(readU64((map(obj, '.rodata') as Exclude<AnyMap, RingBufMap>).lookup(u32(0)))).toBe(4096n);
-    expect(readU64((map(obj, '.data') as Exclude<AnyMap, RingBufMap>).lookup(u32(0)))).toBe(3n);
+    expect(readU64(elements(obj, '.rodata').lookup(u32(0)))).toBe(4096n);
+    expect(readU64(elements(obj, '.data').lookup(u32(0)))).toBe(3n);
   });
 
   it('legacy.bpf.o: maps from the legacy `maps` section work as BTF-defined ones', () => {
@@ -131,9 +137,9 @@ describe.each(ENGINES)('bpf/testdata objects (%s)', (engine) => {
     expect(obj.maps.map((m) => `${m.name}:${m.map.typeName}:${m.map.keySize}:${m.map.valueSize}:${m.map.maxEntries}`)).toEqual(['counts:hash:4:8:128', 'totals:array:4:8:2']);
     const count = program(obj, 'legacy_count', engine, { t: 0 });
     for (const op of [1, 1, 2, 3, 1]) count.run(ptRegs(BigInt(op)));
-    const counts = map(obj, 'counts') as Exclude<AnyMap, RingBufMap>;
+    const counts = elements(obj, 'counts');
     expect([1, 2, 3].map((k) => readU64(counts.lookup(u32(k))))).toEqual([3n, 1n, 1n]);
-    const totals = map(obj, 'totals') as Exclude<AnyMap, RingBufMap>;
+    const totals = elements(obj, 'totals');
     expect([0, 1].map((k) => readU64(totals.lookup(u32(k))))).toEqual([1n, 4n]);
   });
 });
