@@ -1,0 +1,87 @@
+// The one table of hooks: every place the simulated stack runs a program, with its real name, kind, context and fire point.
+import { TracepointLayout } from './tracepoint.js';
+
+/** Which side of the VM boundary a hook is on; each side has its own clock and its own programs. */
+export type Side = 'guest' | 'host';
+
+/** How a program attaches (libbpf's SEC prefixes). */
+export type HookKind = 'tracepoint' | 'kprobe' | 'kretprobe' | 'uprobe' | 'uretprobe';
+
+/** The QEMU binary uprobes attach to. */
+export const QEMU_BINARY = '/usr/bin/qemu-system-x86_64';
+
+/** One hook. */
+export interface HookDef {
+  side: Side;
+  kind: HookKind;
+  /** `system:event` for tracepoints; the function for probes. */
+  name: string;
+  /** Parameter names of the probed function (kprobe/uprobe), in register order. */
+  args?: readonly string[];
+  /** When it fires, in the terms of the real code. */
+  fires: string;
+}
+
+const tp = (side: Side, name: string, fires: string): HookDef => ({ side, kind: 'tracepoint', name, fires });
+const probe = (side: Side, kind: HookKind, name: string, args: readonly string[], fires: string): HookDef => ({ side, kind, name, args, fires });
+
+/** Every hook, guest first, in the order a request meets them. docs/design/request-path.md §2 is this table in prose. */
+export const HOOKS: readonly HookDef[] = [
+  tp('guest', 'io_uring:io_uring_submit_req', "the guest application's io_uring takes an SQE (fio)"),
+  tp('guest', 'block:block_bio_queue', 'a bio enters blk-mq (submit_bio)'),
+  tp('guest', 'block:block_bio_backmerge', 'a bio is merged into a queued or plugged request'),
+  tp('guest', 'block:block_split', 'a bio is split at max_sectors'),
+  tp('guest', 'block:block_rq_insert', 'a request is inserted (scheduler, or plug flush)'),
+  tp('guest', 'block:block_rq_issue', 'blk_mq_start_request: the request is handed to the driver'),
+  probe('guest', 'kprobe', 'virtio_queue_rq', ['hctx', 'bd'], "virtio-blk's ->queue_rq"),
+  probe('guest', 'kprobe', 'virtqueue_add_sgs', ['vq', 'sgs', 'out_sgs', 'in_sgs', 'data', 'gfp'], 'the descriptor chain is added to the split ring'),
+  probe('guest', 'kprobe', 'virtqueue_kick_prepare', ['vq'], 'the driver closes a batch (bd->last or commit_rqs)'),
+  probe('guest', 'kretprobe', 'virtqueue_kick_prepare', ['vq'], 'returns whether the device wants a notify (EVENT_IDX)'),
+  probe('guest', 'kprobe', 'virtqueue_notify', ['vq'], 'the notify write that exits to the host'),
+  probe('guest', 'kprobe', 'vring_interrupt', ['irq', 'vq'], "the guest's interrupt handler for a virtqueue"),
+  probe('guest', 'kprobe', 'blk_mq_complete_request', ['rq'], 'virtblk_done completes a request'),
+  tp('guest', 'block:block_rq_complete', 'blk_update_request: the block layer sees the completion'),
+  tp('guest', 'io_uring:io_uring_complete', "the guest application's CQE is posted"),
+  tp('host', 'kvm:kvm_fast_mmio', "the guest's notify write exits to KVM (MMIO, ioeventfd)"),
+  tp('host', 'kvm:kvm_pio', "the guest's notify write exits to KVM (port I/O)"),
+  probe('host', 'uprobe', 'virtio_blk_handle_vq', ['s', 'vq'], 'QEMU starts handling a kick (after the ioeventfd)'),
+  probe('host', 'uprobe', 'virtio_blk_handle_request', ['req', 'mrb'], 'QEMU popped one request'),
+  probe('host', 'uretprobe', 'virtio_blk_handle_request', ['req', 'mrb'], 'the request is parsed (req->qiov set)'),
+  probe('host', 'uprobe', 'blk_aio_preadv', ['blk', 'offset', 'qiov', 'flags', 'cb', 'opaque'], 'a (possibly merged) read goes to the block backend'),
+  probe('host', 'uprobe', 'blk_aio_pwritev', ['blk', 'offset', 'qiov', 'flags', 'cb', 'opaque'], 'a (possibly merged) write goes to the block backend'),
+  probe('host', 'uprobe', 'luring_do_submit', ['fd', 'luringcb', 's', 'offset', 'type'], "QEMU's io_uring backend queues an SQE (user_data = luringcb)"),
+  tp('host', 'io_uring:io_uring_submit_req', 'the host kernel takes the SQE'),
+  tp('host', 'io_uring:io_uring_queue_async_work', 'the request is punted to io-wq'),
+  tp('host', 'block:block_rq_insert', 'a host block request is inserted'),
+  tp('host', 'block:block_rq_issue', 'the host block request goes to the device'),
+  tp('host', 'block:block_rq_complete', 'the device completed the host block request'),
+  tp('host', 'io_uring:io_uring_complete', 'the CQE is posted'),
+  probe('host', 'uprobe', 'virtio_blk_req_complete', ['req', 'status'], 'QEMU completes one guest request (used ring)'),
+  probe('host', 'uprobe', 'virtio_notify_irqfd', ['vdev', 'vq'], 'QEMU signals the guest (irqfd write)'),
+  tp('host', 'kvm:kvm_apic_accept_irq', "the interrupt is accepted by the vCPU's LAPIC"),
+  tp('host', 'kvm:kvm_msi_set_irq', 'injection through kvm_set_msi (irqfd slow path)'),
+];
+
+/** The key a program's SEC name attaches by: `tracepoint block:block_rq_issue`, `uprobe virtio_blk_handle_vq`. */
+export function hookKey(kind: HookKind, name: string): string {
+  return `${kind} ${name}`;
+}
+
+/** Finds the hook a program of an object attaches to (libbpf's attach target, uprobes with their binary). */
+export function findHook(side: Side, kind: string, attachTo: string): HookDef | undefined {
+  const name = kind === 'uprobe' || kind === 'uretprobe' ? attachTo.replace(`${QEMU_BINARY}:`, '') : attachTo;
+  return HOOKS.find((h) => h.side === side && h.kind === kind && h.name === name);
+}
+
+const layouts = new Map<string, TracepointLayout>();
+
+/** The record layout of a tracepoint hook, from its vendored format file. */
+export function tracepointLayout(name: string): TracepointLayout {
+  let l = layouts.get(name);
+  if (!l) {
+    const [system, event] = name.split(':') as [string, string];
+    l = new TracepointLayout(system, event);
+    layouts.set(name, l);
+  }
+  return l;
+}
