@@ -16,6 +16,9 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* Keeps the QEMU types in BTF for the simulator (see qemu.h); never read. */
+__attribute__((used)) struct qemu_layouts qemu_layouts;
+
 #define MAX_INFLIGHT 16384
 /* QEMU merges at most 32 requests (VIRTIO_BLK_MAX_MERGE_REQS). */
 #define MAX_MERGE 32

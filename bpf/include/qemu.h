@@ -96,6 +96,17 @@ struct LuringAIOCB {
 	_Bool is_read;                        /* 88 */
 };
 
+/* Every QEMU type above, so that a kept symbol of this type puts them all into the object's BTF
+ * (clang emits BTF only for types some kept symbol or function uses): the simulator lays QEMU's
+ * memory out from that BTF, so this header stays the one source of the offsets. */
+struct qemu_layouts {
+	/* By value: clang describes a struct only reached through a pointer as a forward declaration. */
+	struct VirtIOBlockReq req;
+	struct VirtQueue vq;
+	struct LuringAIOCB lcb;
+	struct qemu_iovec iov;
+};
+
 #define QEMU_OFFSET(t, m) __builtin_offsetof(struct t, m)
 _Static_assert(QEMU_OFFSET(QEMUIOVector, size) == 32, "QEMUIOVector.size");
 _Static_assert(QEMU_OFFSET(VirtIOBlockReq, sector_num) == 56, "VirtIOBlockReq.sector_num");
