@@ -113,3 +113,16 @@ describe('viotrace prog on bad objects', () => {
     });
   }
 });
+
+describe('viotrace hooks', () => {
+  it('prints the hook table as JSON with the record layouts of the format files', async () => {
+    const r = await run(['hooks', '--json']);
+    expect(r.code).toBe(0);
+    const rows = JSON.parse(r.out) as { side: string; kind: string; name: string; context: string; args?: string[] }[];
+    expect(rows.filter((h) => h.side === 'guest')).toHaveLength(15);
+    expect(rows.find((h) => h.side === 'host' && h.name === 'block:block_rq_issue')!.context).toBe(
+      'record 64 bytes: dev@8 sector@16 nr_sector@24 bytes@28 ioprio@32 rwbs@34 comm@44 cmd@60',
+    );
+    expect(rows.find((h) => h.name === 'luring_do_submit')).toMatchObject({ kind: 'uprobe', args: ['fd', 'luringcb', 's', 'offset', 'type'], context: 'struct pt_regs (168 bytes)' });
+  });
+});

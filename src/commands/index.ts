@@ -4,9 +4,10 @@ import { installReplay } from './replay.js';
 import { installReport } from './report.js';
 import { installVm } from './vm.js';
 import { installProg } from './prog.js';
+import { installHooks } from './hooks.js';
 
 /** Adds a command to the program. Each command file exports one of these. */
 export type CommandInstaller = (program: Command) => void;
 
 /** Every command, in the order `viotrace --help` lists them. */
-export const commands: CommandInstaller[] = [installReplay, installReport, installProg, installVm];
+export const commands: CommandInstaller[] = [installReplay, installReport, installProg, installHooks, installVm];

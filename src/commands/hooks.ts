@@ -1,0 +1,35 @@
+// `viotrace hooks [--json]`: the hook table, the one source the simulator, the contexts and the docs come from.
+import type { Command } from 'commander';
+import { HOOKS, QEMU_BINARY, tracepointLayout } from '../hooks/index.js';
+import type { CommandInstaller } from './index.js';
+
+/** What a program attached to the hook receives in r1. */
+function context(kind: string, name: string): string {
+  if (kind !== 'tracepoint') return `struct pt_regs (168 bytes)`;
+  const l = tracepointLayout(name);
+  const fields = l.format.fields.filter((f) => !f.name.startsWith('common_')).map((f) => `${f.name}@${f.offset}`);
+  return `record ${l.fixedSize} bytes: ${fields.join(' ')}`;
+}
+
+/** Installs `viotrace hooks`. */
+export const installHooks: CommandInstaller = (program: Command) => {
+  program
+    .command('hooks')
+    .description('list every hook programs attach to: side, kind, real name, arguments or record layout, when it fires')
+    .option('--json', 'print the table as JSON')
+    .action((opts: { json?: boolean }) => {
+      const rows = HOOKS.map((h) => ({
+        side: h.side, kind: h.kind, name: h.name,
+        ...(h.kind === 'uprobe' || h.kind === 'uretprobe' ? { binary: QEMU_BINARY } : {}),
+        ...(h.args ? { args: h.args } : {}),
+        context: context(h.kind, h.name),
+        fires: h.fires,
+      }));
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        return;
+      }
+      const out = rows.map((r) => `${r.side.padEnd(6)}${r.kind.padEnd(11)}${(r.args ? `${r.name}(${r.args.join(', ')})` : r.name).padEnd(58)}${r.fires}\n${' '.repeat(17)}${r.context}`);
+      process.stdout.write(`${out.join('\n')}\n`);
+    });
+};
