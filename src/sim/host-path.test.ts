@@ -14,7 +14,7 @@ describe('host.bpf.o on the host hooks', () => {
     const object = loadObject(readFileSync(repo('bpf/host.bpf.o')), 'host.bpf.o', { possibleCpus: 2, targetBtf: kernelBtf });
     const qemu = new SimMemory(USER_HEAP);
     let now = 0;
-    const probes = new SideProbes('host', object, { user: qemu }, () => now, 'host.bpf.o');
+    const probes = new SideProbes('host', object, { user: () => qemu }, () => now, 'host.bpf.o');
     const decoders = new Map(KINDS.slice(3).map((k) => [k, new RecordDecoder(object.btf, k)]));
     const records: DecodedRecord[] = [];
     probes.onRecord = (bytes) => {

@@ -13,10 +13,11 @@ interface Block {
 /** One address space's memory: a bump allocator of blocks, each a byte array. Freed blocks become unreadable. */
 export class SimMemory {
   private readonly blocks = new Map<bigint, Block>();
-  /** Blocks sorted by base, rebuilt lazily for lookups by address. */
-  private sorted: Block[] = [];
-  private dirty = false;
+  /** Blocks by each 4 KiB page they touch, so an address finds its block in one or two probes. */
+  private readonly pages = new Map<number, Block[]>();
   private next: bigint;
+  /** Freed blocks by size, reused last-freed first (as slab caches and glibc's tcache do: addresses recur). */
+  private readonly freed = new Map<number, Block[]>();
 
   constructor(base: bigint) {
     this.next = base;
@@ -24,31 +25,48 @@ export class SimMemory {
 
   /** Allocates `size` zeroed bytes aligned to 64 (a cache line, as slab objects are). */
   alloc(size: number): bigint {
+    const again = this.freed.get(size)?.pop();
+    if (again) {
+      again.bytes.fill(0);
+      this.map(again);
+      return again.base;
+    }
     const base = this.next;
     this.next += BigInt((size + 63) & ~63) + 64n;
-    this.blocks.set(base, { base, bytes: new Uint8Array(size) });
-    this.dirty = true;
+    this.map({ base, bytes: new Uint8Array(size) });
     return base;
   }
 
-  /** Frees a block: reads of it fault from now on, as a use-after-free would read garbage or fault. */
+  private map(b: Block): void {
+    this.blocks.set(b.base, b);
+    for (let p = Number(b.base >> 12n); p <= Number((b.base + BigInt(Math.max(1, b.bytes.length)) - 1n) >> 12n); p++) {
+      const list = this.pages.get(p);
+      if (list) list.push(b);
+      else this.pages.set(p, [b]);
+    }
+  }
+
+  /** Frees a block: reads of it fault until it is allocated again. */
   free(base: bigint): void {
-    if (this.blocks.delete(base)) this.dirty = true;
+    const b = this.blocks.get(base);
+    if (!b) return;
+    this.blocks.delete(base);
+    for (let p = Number(b.base >> 12n); p <= Number((b.base + BigInt(Math.max(1, b.bytes.length)) - 1n) >> 12n); p++) {
+      const on = this.pages.get(p)!;
+      on.splice(on.indexOf(b), 1);
+      if (on.length === 0) this.pages.delete(p);
+    }
+    const list = this.freed.get(b.bytes.length) ?? [];
+    list.push(b);
+    this.freed.set(b.bytes.length, list);
   }
 
   private find(addr: bigint, len: number): Block | undefined {
-    if (this.dirty) {
-      this.sorted = [...this.blocks.values()].sort((a, b) => (a.base < b.base ? -1 : 1));
-      this.dirty = false;
-    }
-    let lo = 0;
-    let hi = this.sorted.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const b = this.sorted[mid]!;
-      if (addr < b.base) hi = mid - 1;
-      else if (addr >= b.base + BigInt(b.bytes.length)) lo = mid + 1;
-      else return addr + BigInt(len) <= b.base + BigInt(b.bytes.length) ? b : undefined;
+    const on = this.pages.get(Number(addr >> 12n));
+    if (!on) return undefined;
+    for (const b of on) {
+      const end = b.base + BigInt(b.bytes.length);
+      if (addr >= b.base && addr < end) return addr + BigInt(len) <= end ? b : undefined;
     }
     return undefined;
   }

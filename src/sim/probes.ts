@@ -15,7 +15,8 @@ export interface Task {
 /** One side's memories: the kernel's, and (host) QEMU's user memory. */
 export interface SideMemory {
   kernel?: SimMemory;
-  user?: SimMemory;
+  /** The user memory of the process with this tgid (bpf_probe_read_user reads the current task's). */
+  user?: (tgid: number) => SimMemory | undefined;
 }
 
 interface Attached {
@@ -49,7 +50,7 @@ export class SideProbes {
     this.env = {
       cpu: 0, pid: 0, tgid: 0, uid: 0, gid: 0, comm: '', ktimeNs: clock,
       readMemory: (space, lo, hi, dst, off, len) => {
-        const mem = space === 'user' ? memory.user : memory.kernel;
+        const mem = space === 'user' ? memory.user?.(this.env.tgid) : memory.kernel;
         return mem ? mem.read(toBig(lo, hi), dst, off, len) : false;
       },
     };

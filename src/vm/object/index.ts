@@ -47,6 +47,8 @@ export interface LoadOptions {
   possibleCpus: number;
   /** The kernel's BTF that CO-RE relocations resolve against (without it, an object that has any is refused). */
   targetBtf?: Btf;
+  /** max_entries overrides by map name, as bpf_map__set_max_entries before load (ring buffer sizes, table sizes). */
+  mapSizes?: Readonly<Record<string, number>>;
 }
 
 const R_BPF_64_64 = 1;
@@ -199,6 +201,8 @@ export function loadObject(bytes: Uint8Array, where: string, opts: LoadOptions):
     for (const v of datasec.members) {
       const vt = btf.type(v.type)!;
       const spec = mapSpecFromBtf(btf, vt, vt.name, where);
+      const resized = opts.mapSizes?.[vt.name];
+      if (resized !== undefined) spec.maxEntries = resized;
       mapBySymbol.set(vt.name, maps.length);
       maps.push({ name: vt.name, map: createMap({ name: vt.name, ...spec }, env, `${where}: map ${vt.name}`) });
     }

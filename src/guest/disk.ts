@@ -1,0 +1,269 @@
+// One virtio-blk disk inside the guest: blk-mq (tags, plug merging, splitting, dispatch) and the virtio-blk driver (descriptors, kicks, completions).
+import type { ProbeRegisters, TracepointValues } from '../hooks/index.js';
+import type { Engine } from '../sim/engine.js';
+import type { SimMemory } from '../sim/memory.js';
+import { StructLayout } from '../sim/memory.js';
+import type { Task } from '../sim/probes.js';
+import type { Rng } from '../sim/random.js';
+import type { AppOp, SimRequest, SimVirtqueue } from '../sim/request.js';
+import type { DiskSpec } from '../sim/spec.js';
+import type { Btf } from '../vm/index.js';
+import { GUEST_COSTS, GUEST_SIGMA } from './costs.js';
+
+/** How the guest fires its hooks: at a true time, in a task (the world turns the time into the guest clock). */
+export interface GuestHookSite {
+  tracepoint(t: number, name: string, values: TracepointValues, task: Task): void;
+  probe(t: number, kind: 'kprobe' | 'kretprobe', name: string, regs: ProbeRegisters, task: Task): void;
+}
+
+/** What the disk needs from the rest of the world. */
+export interface DiskWorld {
+  engine: Engine;
+  rng: Rng;
+  hooks: GuestHookSite;
+  kernel: SimMemory;
+  kernelBtf: Btf;
+  /** The guest wrote the doorbell of `vq` at true time t (the VM exit follows). */
+  notify(vq: SimVirtqueue, t: number): void;
+  /** A request completed in the guest (for ground truth and counting). */
+  completed(rq: SimRequest): void;
+  /** An application op completed at true time t. */
+  appCompleted(op: AppOp, t: number): void;
+  /** Ground-truth ids. */
+  nextRequestId(): number;
+}
+
+interface PendingBio {
+  op: AppOp;
+  sector: number;
+  nrSectors: number;
+  task: Task;
+  t: number;
+  truthStart: { app_submit: number; bio_queue: number };
+}
+
+/** Per hardware queue: tags, the tag waiters, the dispatch list, its virtqueue. */
+interface HwQueue {
+  index: number;
+  freeTags: number[];
+  /** Requests preallocated per tag (blk_mq_alloc_rqs), struct request followed by virtio-blk's pdu. */
+  requestAddr: bigint[];
+  tagWaiters: PendingBio[];
+  dispatch: SimRequest[];
+  vq: SimVirtqueue;
+  hctxAddr: bigint;
+  bdAddr: bigint;
+  /** Free descriptor heads, most recently freed first (detach_buf pushes on free_head). */
+  freeHeads: number[];
+}
+
+const SECTOR = 512;
+
+/** The disk: what happens between an application's SQE and its CQE inside the guest. */
+export class GuestDisk {
+  readonly dev: number;
+  readonly queues: HwQueue[];
+  private readonly layout: { request: StructLayout; vvq: StructLayout; vq: StructLayout };
+  private readonly softirq: Task = { pid: 0, tgid: 0, comm: 'ksoftirqd/0', cpu: 0 };
+
+  constructor(
+    readonly world: DiskWorld,
+    readonly vmIndex: number,
+    readonly diskIndex: number,
+    readonly spec: DiskSpec,
+    virtqueues: SimVirtqueue[],
+    minor: number,
+  ) {
+    const { kernel, kernelBtf } = world;
+    const L = (n: string): StructLayout => new StructLayout(kernelBtf, n);
+    this.layout = { request: L('request'), vvq: L('vring_virtqueue'), vq: L('virtqueue') };
+    this.dev = (253 << 20) | minor;
+    // The objects the kprobes read: gendisk <- request_queue <- every request; hctx; vring_virtqueue.
+    const disk = kernel.alloc(L('gendisk').size);
+    L('gendisk').write(kernel, disk, { major: 253, first_minor: minor });
+    const q = kernel.alloc(L('request_queue').size);
+    L('request_queue').write(kernel, q, { disk });
+    const pdu = 64; // struct virtblk_req follows struct request (blk_mq_rq_to_pdu)
+    this.queues = virtqueues.map((vq, index) => {
+      const hctxAddr = kernel.alloc(L('blk_mq_hw_ctx').size);
+      L('blk_mq_hw_ctx').write(kernel, hctxAddr, { queue_num: index });
+      const bdAddr = kernel.alloc(L('blk_mq_queue_data').size);
+      const requestAddr: bigint[] = [];
+      for (let tag = 0; tag < spec.tags; tag++) {
+        const a = kernel.alloc(this.layout.request.size + pdu);
+        this.layout.request.write(kernel, a, { q });
+        requestAddr.push(a);
+      }
+      vq.guestAddr = kernel.alloc(this.layout.vvq.size);
+      this.layout.vq.write(kernel, vq.guestAddr, { index });
+      this.layout.vvq.write(kernel, vq.guestAddr, { packed_ring: 0, free_head: 0 });
+      return {
+        index, freeTags: Array.from({ length: spec.tags }, (_, i) => spec.tags - 1 - i), requestAddr, tagWaiters: [], dispatch: [], vq, hctxAddr, bdAddr,
+        freeHeads: Array.from({ length: spec.queueSize }, (_, i) => i),
+      };
+    });
+  }
+
+  private cost(median: number): number {
+    return this.world.rng.lognormal(median, GUEST_SIGMA);
+  }
+
+  private rwbs(write: boolean): string {
+    return write ? 'W' : 'R';
+  }
+
+  /**
+   * An application submits a batch of SQEs at true time t from `task`: each becomes a bio, split at
+   * max_sectors; contiguous bios of one batch back-merge in the plug; the plug is flushed at the end.
+   */
+  submitBatch(ops: { op: AppOp; sector: number }[], task: Task, t: number): void {
+    const hooks = this.world.hooks;
+    const hw = this.queues[task.cpu % this.queues.length]!;
+    const plug: SimRequest[] = [];
+    for (const { op, sector } of ops) {
+      hooks.tracepoint(t, 'io_uring:io_uring_submit_req', { ctx: 0xffff888104a00000n, req: 0xffff888104b00000n + BigInt(op.job) * 0x100n, user_data: op.userData, opcode: op.write ? 2 : 1, flags: 0n, sq_thread: 0, op_str: op.write ? 'WRITEV' : 'READV' }, task);
+      const appSubmit = t;
+      t += this.cost(GUEST_COSTS.appToBio);
+      const nr = op.bytes / SECTOR;
+      hooks.tracepoint(t, 'block:block_bio_queue', { dev: this.dev, sector: BigInt(sector), nr_sector: nr, rwbs: this.rwbs(op.write), comm: task.comm }, task);
+      const bioQueue = t;
+      // Split at max_sectors: block_split names the remainder's first sector.
+      const parts: [number, number][] = [];
+      for (let s = sector, left = nr; left > 0; ) {
+        const n = Math.min(left, this.spec.maxSectors);
+        parts.push([s, n]);
+        s += n;
+        left -= n;
+        if (left > 0) hooks.tracepoint(t, 'block:block_split', { dev: this.dev, sector: BigInt(s - n), new_sector: BigInt(s), rwbs: this.rwbs(op.write), comm: task.comm }, task);
+      }
+      op.pending = parts.length;
+      for (const [s, n] of parts) {
+        const last = plug[plug.length - 1];
+        if (last && last.write === op.write && last.sector + last.nrSectors === s && last.nrSectors + n <= this.spec.maxSectors) {
+          hooks.tracepoint(t, 'block:block_bio_backmerge', { dev: this.dev, sector: BigInt(s), nr_sector: n, rwbs: this.rwbs(op.write), comm: task.comm }, task);
+          last.nrSectors += n;
+          last.appOps.push(op);
+          continue;
+        }
+        const bio: PendingBio = { op, sector: s, nrSectors: n, task, t, truthStart: { app_submit: appSubmit, bio_queue: bioQueue } };
+        const rq = this.allocate(hw, bio);
+        if (rq) plug.push(rq);
+        else hw.tagWaiters.push(bio);
+      }
+    }
+    t += this.cost(GUEST_COSTS.bioToInsert);
+    this.flushPlug(hw, plug, task, t);
+  }
+
+  /** blk_mq_get_tag: a request for the bio, or undefined when the hardware queue has no free tag. */
+  private allocate(hw: HwQueue, bio: PendingBio): SimRequest | undefined {
+    const tag = hw.freeTags.pop();
+    if (tag === undefined) return undefined;
+    const rqAddr = hw.requestAddr[tag]!;
+    this.layout.request.write(this.world.kernel, rqAddr, { __sector: bio.sector });
+    return {
+      id: this.world.nextRequestId(), vm: this.vmIndex, disk: this.diskIndex, write: bio.op.write, sector: bio.sector, nrSectors: bio.nrSectors,
+      appOps: [bio.op], hwq: hw.index, tag, rqAddr, vq: hw.index, head: -1, truth: { ...bio.truthStart }, done: false,
+    };
+  }
+
+  private flushPlug(hw: HwQueue, plug: SimRequest[], task: Task, t: number): void {
+    for (const rq of plug) {
+      this.world.hooks.tracepoint(t, 'block:block_rq_insert', this.rqValues(rq, task), task);
+      rq.truth.rq_insert = t;
+      hw.dispatch.push(rq);
+    }
+    this.dispatch(hw, task, t + this.cost(GUEST_COSTS.insertToIssue));
+  }
+
+  private rqValues(rq: SimRequest, task: Task): TracepointValues {
+    return { dev: this.dev, sector: BigInt(rq.sector), nr_sector: rq.nrSectors, bytes: rq.nrSectors * SECTOR, ioprio: 0, rwbs: this.rwbs(rq.write), comm: task.comm, cmd: '' };
+  }
+
+  /**
+   * blk_mq_dispatch_rq_list: issue each request to virtio-blk while descriptors last; the last of the
+   * run closes the batch with virtqueue_kick_prepare and, when QEMU wants it, virtqueue_notify.
+   */
+  private dispatch(hw: HwQueue, task: Task, t: number): void {
+    const hooks = this.world.hooks;
+    const kernel = this.world.kernel;
+    let added = 0;
+    while (hw.dispatch.length > 0 && hw.freeHeads.length > 0) {
+      const rq = hw.dispatch.shift()!;
+      hooks.tracepoint(t, 'block:block_rq_issue', this.rqValues(rq, task), task);
+      rq.truth.rq_issue = t;
+      t += this.cost(GUEST_COSTS.issueToQueueRq);
+      kernel.writeInt(hw.bdAddr, 8, rq.rqAddr);
+      hooks.probe(t, 'kprobe', 'virtio_queue_rq', { args: [hw.hctxAddr, hw.bdAddr] }, task);
+      rq.truth.queue_rq = t;
+      t += this.cost(GUEST_COSTS.queueRqToAdd);
+      const head = hw.freeHeads.shift()!;
+      this.layout.vvq.write(kernel, hw.vq.guestAddr, { free_head: head });
+      hooks.probe(t, 'kprobe', 'virtqueue_add_sgs', { args: [hw.vq.guestAddr, 0xffffc90000a00000n, 1n, 2n, rq.rqAddr + BigInt(this.layout.request.size), 0x820n] }, task);
+      rq.truth.vq_add = t;
+      rq.head = head;
+      hw.vq.avail.push(rq);
+      added++;
+    }
+    if (added === 0) return;
+    t += this.cost(GUEST_COSTS.addToKick);
+    hooks.probe(t, 'kprobe', 'virtqueue_kick_prepare', { args: [hw.vq.guestAddr] }, task);
+    const notify = hw.vq.wantsNotify;
+    hooks.probe(t, 'kretprobe', 'virtqueue_kick_prepare', { ret: notify ? 1n : 0n }, task);
+    if (!notify) return;
+    t += this.cost(GUEST_COSTS.addToKick);
+    hooks.probe(t, 'kprobe', 'virtqueue_notify', { args: [hw.vq.guestAddr] }, task);
+    for (const rq of hw.vq.avail) if (rq.truth.kick === undefined) rq.truth.kick = t;
+    // QEMU will not want another notify until it has looked at the ring (EVENT_IDX).
+    hw.vq.wantsNotify = false;
+    this.world.notify(hw.vq, t);
+  }
+
+  /**
+   * The interrupt of `vq` reaches the guest at true time t: vring_interrupt, then virtblk_done
+   * completes every used request, frees its descriptor and tag, and wakes tag waiters.
+   */
+  interrupt(vq: SimVirtqueue, t: number): void {
+    const hooks = this.world.hooks;
+    const hw = this.queues[vq.index]!;
+    const irqTask: Task = { pid: 0, tgid: 0, comm: 'swapper', cpu: vq.index % 2 };
+    hooks.probe(t, 'kprobe', 'vring_interrupt', { args: [BigInt(vq.msiVector), vq.guestAddr] }, irqTask);
+    const used = vq.used.splice(0);
+    for (const rq of used) rq.truth.vring_interrupt = t;
+    for (const rq of used) {
+      t += this.cost(GUEST_COSTS.irqToComplete);
+      hooks.probe(t, 'kprobe', 'blk_mq_complete_request', { args: [rq.rqAddr] }, irqTask);
+      rq.truth.complete_rq = t;
+      hw.freeHeads.unshift(rq.head);
+    }
+    for (const rq of used) {
+      t += this.cost(GUEST_COSTS.completeToRq);
+      hooks.tracepoint(t, 'block:block_rq_complete', { dev: this.dev, sector: BigInt(rq.sector), nr_sector: rq.nrSectors, error: 0, rwbs: this.rwbs(rq.write), cmd: '' }, this.softirq);
+      rq.truth.rq_complete = t;
+      rq.done = true;
+      hw.freeTags.push(rq.tag);
+      for (const op of rq.appOps) {
+        op.pending--;
+        if (op.pending === 0) {
+          const tApp = t + this.cost(GUEST_COSTS.rqToApp);
+          rq.truth.app_complete = tApp;
+          hooks.tracepoint(tApp, 'io_uring:io_uring_complete', { ctx: 0xffff888104a00000n, req: 0xffff888104b00000n + BigInt(op.job) * 0x100n, user_data: op.userData, res: op.bytes, cflags: 0, extra1: 0n, extra2: 0n }, this.softirq);
+          this.world.appCompleted(op, tApp);
+        }
+      }
+      this.world.completed(rq);
+    }
+    // Freed tags go to waiting bios (each becomes a request in its submitter's context), then dispatch.
+    const woken: SimRequest[] = [];
+    while (hw.tagWaiters.length > 0 && hw.freeTags.length > 0) {
+      const bio = hw.tagWaiters.shift()!;
+      woken.push(this.allocate(hw, bio)!);
+    }
+    if (woken.length > 0) this.flushPlug(hw, woken, woken[0]!.appOps[0] ? this.taskOf(woken[0]!) : irqTask, t + this.cost(GUEST_COSTS.bioToInsert));
+    else if (hw.dispatch.length > 0) this.dispatch(hw, irqTask, t);
+  }
+
+  private taskOf(rq: SimRequest): Task {
+    return { pid: 1000 + rq.appOps[0]!.job, tgid: 1000, comm: 'fio', cpu: rq.hwq };
+  }
+}

@@ -1,0 +1,68 @@
+// fio-like jobs in the guest (ioengine=io_uring): offsets, sizes and directions as fio draws them, iodepth kept full, optional rate.
+import type { Rng } from '../sim/random.js';
+import type { AppOp } from '../sim/request.js';
+import type { JobSpec } from '../sim/spec.js';
+import type { Task } from '../sim/probes.js';
+
+const SECTOR = 512;
+
+/** One running job (one of numjobs): what it has in flight and where it goes next. */
+export class FioJob {
+  inFlight = 0;
+  submitted = 0;
+  completed = 0;
+  private nextOffset = 0;
+  private nextUserData: bigint;
+  readonly task: Task;
+
+  constructor(
+    readonly spec: JobSpec,
+    readonly index: number,
+    private readonly rng: Rng,
+    cpu: number,
+  ) {
+    this.task = { pid: 1000 + index, tgid: 1000, comm: 'fio', cpu };
+    // fio's io_u structures live in its heap: user_data is the io_u pointer.
+    this.nextUserData = 0x55a0_0000_0000n + BigInt(index) * 0x10_0000n;
+    this.nextOffset = (index * 7919 * 4096) % Math.max(4096, spec.size);
+  }
+
+  private blockSize(): number {
+    const bs = this.spec.bs;
+    if (typeof bs === 'number') return bs;
+    const steps = (bs[1] - bs[0]) / 4096;
+    return bs[0] + 4096 * this.rng.int(steps + 1);
+  }
+
+  private isWrite(): boolean {
+    switch (this.spec.rw) {
+      case 'read': case 'randread': return false;
+      case 'write': case 'randwrite': return true;
+      default: return this.rng.uniform() * 100 >= (this.spec.rwmixread ?? 50);
+    }
+  }
+
+  /** The next I/O: direction, bytes, and its offset as a sector of the disk. */
+  next(): { op: AppOp; sector: number } {
+    const bytes = this.blockSize();
+    const write = this.isWrite();
+    let offset: number;
+    if (this.spec.rw.startsWith('rand')) {
+      offset = this.rng.int(Math.max(1, Math.floor((this.spec.size - bytes) / 4096))) * 4096;
+    } else {
+      if (this.nextOffset + bytes > this.spec.size) this.nextOffset = 0;
+      offset = this.nextOffset;
+      this.nextOffset += bytes;
+    }
+    // io_u pointers are recycled as fio reuses its io_u array.
+    const userData = this.nextUserData + BigInt((this.submitted % this.spec.iodepth) * 0x100);
+    this.submitted++;
+    this.inFlight++;
+    return { op: { userData, write, bytes, pending: 1, job: this.index, submitted: 0 }, sector: offset / SECTOR };
+  }
+
+  /** How many to submit now to keep iodepth full. */
+  room(): number {
+    return this.spec.iodepth - this.inFlight;
+  }
+}

@@ -1,0 +1,331 @@
+// QEMU for one VM: its iothread, the virtio-blk devices (pop, multireq merge, io_uring submission, completion, irqfd) and KVM's side of the boundary.
+import type { ProbeRegisters, TracepointValues } from '../hooks/index.js';
+import type { Engine } from '../sim/engine.js';
+import { StructLayout, type SimMemory } from '../sim/memory.js';
+import type { Task } from '../sim/probes.js';
+import type { Rng } from '../sim/random.js';
+import type { SimRequest, SimVirtqueue } from '../sim/request.js';
+import type { DiskSpec, HostSpec } from '../sim/spec.js';
+import type { Btf } from '../vm/index.js';
+import { HOST_COSTS, HOST_SIGMA } from './costs.js';
+import type { HostKernel, HostOp } from './kernel.js';
+
+/** How the host fires its hooks at a true time. */
+export interface HostHookSite {
+  tracepoint(t: number, name: string, values: TracepointValues, task: Task): void;
+  probe(t: number, kind: 'uprobe' | 'uretprobe', name: string, regs: ProbeRegisters, task: Task): void;
+}
+
+/** What QEMU needs from the world. */
+export interface QemuWorld {
+  engine: Engine;
+  rng: Rng;
+  hooks: HostHookSite;
+  kernel: HostKernel;
+  /** The interrupt of `vq` of disk `disk` reaches the guest at true time t. */
+  deliver(disk: number, vq: SimVirtqueue, t: number): void;
+}
+
+/** One virtio-blk device of the VM. */
+interface BlockDevice {
+  index: number;
+  spec: DiskSpec;
+  vdev: bigint;
+  blk: bigint;
+  vqs: SimVirtqueue[];
+  /** A handler run is queued or running for these virtqueues. */
+  handling: Set<number>;
+}
+
+/** QEMU's per-request state (its VirtIOBlockReq). */
+interface QemuReq {
+  rq: SimRequest;
+  addr: bigint;
+  dev: BlockDevice;
+  vq: SimVirtqueue;
+}
+
+/** A virtio-blk device's requests as QEMU submits them: one group per merged (multireq) run. */
+interface Group {
+  reqs: QemuReq[];
+  write: boolean;
+  sector: number;
+  sectors: number;
+}
+
+const SECTOR = 512;
+/** QEMU merges adjacent requests up to this many bytes (the backend's max transfer). */
+const MAX_MERGE_BYTES = 1 << 20;
+/** And up to this many requests (virtio-blk's VIRTIO_BLK_MAX_MERGE_REQS). */
+const MAX_MERGE_REQS = 32;
+
+/** One QEMU process. */
+export class Qemu {
+  readonly pid: number;
+  readonly iothread: Task;
+  readonly vcpus: Task[];
+  readonly devices: BlockDevice[] = [];
+  private readonly L: Record<'req' | 'elem' | 'vq' | 'qiov' | 'lcb' | 'iov' | 'hdr', StructLayout>;
+  /** Guest RAM as QEMU maps it: the out headers live there. */
+  private readonly guestRam: bigint;
+  private busyUntil = 0;
+  private readonly work: ((t: number) => number)[] = [];
+  private pumping = false;
+  /** SQEs QEMU holds because its io_uring is full. */
+  private readonly held: Group[] = [];
+  private inUring = 0;
+  /** Completions waiting for the iothread. */
+  private readonly cqes: { group: Group; lcb: bigint; qiov: bigint }[] = [];
+  private completionPosted = false;
+
+  constructor(
+    readonly world: QemuWorld,
+    readonly vmIndex: number,
+    readonly host: HostSpec,
+    readonly memory: SimMemory,
+    btf: Btf,
+    vcpus: number,
+  ) {
+    this.pid = 5000 + vmIndex * 100;
+    this.iothread = { pid: this.pid + 2, tgid: this.pid, comm: 'IO iothread0', cpu: (vmIndex * 2 + 1) % 2 };
+    this.vcpus = Array.from({ length: vcpus }, (_, i) => ({ pid: this.pid + 10 + i, tgid: this.pid, comm: `CPU ${i}/KVM`, cpu: i % 2 }));
+    const S = (n: string): StructLayout => new StructLayout(btf, n);
+    this.L = { req: S('VirtIOBlockReq'), elem: S('VirtQueueElement'), vq: S('VirtQueue'), qiov: S('QEMUIOVector'), lcb: S('LuringAIOCB'), iov: S('qemu_iovec'), hdr: S('virtio_blk_outhdr') };
+    this.guestRam = memory.alloc(1 << 16);
+  }
+
+  /** Adds a disk: its VirtIOBlock and VirtQueues in QEMU memory; returns the virtqueues both sides share. */
+  addDisk(spec: DiskSpec, diskIndex: number): SimVirtqueue[] {
+    const vdev = this.memory.alloc(4096);
+    const vqs: SimVirtqueue[] = [];
+    for (let i = 0; i < spec.queues; i++) {
+      const hostAddr = this.memory.alloc(this.L.vq.size);
+      this.L.vq.write(this.memory, hostAddr, { queue_index: i, vdev, vector: i + 1 });
+      vqs.push({
+        index: i, avail: [], used: [], wantsNotify: true, guestAddr: 0n, hostAddr,
+        // virtio-pci modern notify area of this disk's BAR: one doorbell per queue (notify_off_multiplier 4).
+        notifyGpa: 0xfe003000n + BigInt(diskIndex) * 0x4000n + BigInt(i) * 4n,
+        msiVector: 0x22 + diskIndex * 8 + i,
+      });
+    }
+    this.devices.push({ index: diskIndex, spec, vdev, blk: this.memory.alloc(256), vqs, handling: new Set() });
+    return vqs;
+  }
+
+  private cost(median: number): number {
+    return this.world.rng.lognormal(median, HOST_SIGMA);
+  }
+
+  /** Periods the vCPUs are off their CPU under host CPU contention, generated as time goes on. */
+  private offCpu: { from: number; to: number } = { from: -1, to: -1 };
+
+  /** The first moment at or after t that the vCPU runs (so an injected interrupt is taken). */
+  private vcpuRunning(t: number): number {
+    const c = this.host.cpuContention;
+    if (!c) return t;
+    const rng = this.world.rng;
+    // Alternate on-CPU gaps and off-CPU periods whose means give the busy fraction.
+    while (this.offCpu.to < t) {
+      const gap = rng.exponential((c.meanNs * (1 - c.busyFraction)) / c.busyFraction);
+      const from = Math.max(this.offCpu.to, 0) + gap;
+      this.offCpu = { from, to: from + rng.exponential(c.meanNs) };
+    }
+    return t >= this.offCpu.from ? this.offCpu.to : t;
+  }
+
+  /** The first moment the iothread can run work at or after t: after what it is doing and outside stalls. */
+  private iothreadFree(t: number): number {
+    let at = Math.max(t, this.busyUntil);
+    const stall = this.host.iothreadStall;
+    if (stall) {
+      const phase = at % stall.everyNs;
+      if (phase < stall.durationNs) at += stall.durationNs - phase;
+    }
+    return at;
+  }
+
+  /** Queues work on the iothread (event loop): runs in order, each taking the time it returns. */
+  private post(work: (t: number) => number): void {
+    this.work.push(work);
+    if (this.pumping) return;
+    this.pumping = true;
+    this.world.engine.at(this.iothreadFree(this.world.engine.now), this.pump);
+  }
+
+  private readonly pump = (): void => {
+    const w = this.work.shift()!;
+    this.busyUntil = w(this.world.engine.now);
+    if (this.work.length > 0) this.world.engine.at(this.iothreadFree(this.busyUntil), this.pump);
+    else this.pumping = false;
+  };
+
+  /**
+   * The guest wrote `vq`'s doorbell at true time t: KVM exits (kvm_fast_mmio in the vCPU thread),
+   * signals the ioeventfd, and the iothread handles the queue.
+   */
+  kick(disk: number, vq: SimVirtqueue, t: number, exitNs: number, vcpu: number): void {
+    const dev = this.devices.find((d) => d.index === disk)!;
+    const tExit = t + exitNs;
+    this.world.engine.at(tExit, () => {
+      this.world.hooks.tracepoint(tExit, 'kvm:kvm_fast_mmio', { gpa: vq.notifyGpa }, this.vcpus[vcpu % this.vcpus.length]!);
+      for (const rq of vq.avail) if (rq.truth.kick === t) rq.truth.kick_exit = tExit;
+      const ready = tExit + this.cost(HOST_COSTS.iothreadWakeup);
+      this.world.engine.at(ready, () => this.schedule(dev, vq));
+    });
+  }
+
+  private schedule(dev: BlockDevice, vq: SimVirtqueue): void {
+    if (dev.handling.has(vq.index)) return;
+    dev.handling.add(vq.index);
+    this.post((t) => this.handleVq(dev, vq, t));
+  }
+
+  /** virtio_blk_handle_vq: pops every available request with notifications off, then submits them (multireq). */
+  private handleVq(dev: BlockDevice, vq: SimVirtqueue, t: number): number {
+    const { hooks } = this.world;
+    const task = this.iothread;
+    hooks.probe(t, 'uprobe', 'virtio_blk_handle_vq', { args: [dev.vdev, vq.hostAddr] }, task);
+    const start = t;
+    vq.wantsNotify = false;
+    const popped: QemuReq[] = [];
+    while (vq.avail.length > 0) {
+      t += this.cost(HOST_COSTS.pop);
+      const rq = vq.avail.shift()!;
+      const req = this.makeReq(dev, vq, rq);
+      hooks.probe(t, 'uprobe', 'virtio_blk_handle_request', { args: [req.addr, 0x7f3a_0000_1000n] }, task);
+      rq.truth.qemu_handle = start;
+      rq.truth.qemu_pop = t;
+      hooks.probe(t + 150, 'uretprobe', 'virtio_blk_handle_request', { ret: 0n }, task);
+      t += 150;
+      popped.push(req);
+    }
+    if (popped.length > 0) t = this.submitMultireq(popped, t + this.cost(HOST_COSTS.popToAio));
+    // Notifications back on; anything that arrived meanwhile is handled without a new kick.
+    const end = t;
+    this.world.engine.at(end, () => {
+      dev.handling.delete(vq.index);
+      vq.wantsNotify = true;
+      if (vq.avail.length > 0) {
+        vq.wantsNotify = false;
+        this.schedule(dev, vq);
+      }
+    });
+    return end;
+  }
+
+  /** virtqueue_pop's VirtQueueElement and the VirtIOBlockReq around it, in QEMU's heap. */
+  private makeReq(dev: BlockDevice, vq: SimVirtqueue, rq: SimRequest): QemuReq {
+    const m = this.memory;
+    const addr = m.alloc(this.L.req.size + 3 * this.L.iov.size);
+    const outSg = addr + BigInt(this.L.req.size);
+    const hdr = this.guestRam + BigInt((vq.index * 256 + rq.head) * 16) % BigInt(1 << 16);
+    this.L.hdr.write(m, hdr, { type: rq.write ? 1 : 0, ioprio: 0, sector: rq.sector });
+    this.L.iov.write(m, outSg, { iov_base: hdr, iov_len: 16 });
+    this.L.elem.write(m, addr, { index: rq.head, out_num: 1, in_num: 2, out_sg: outSg, in_sg: outSg + BigInt(this.L.iov.size) });
+    this.L.req.write(m, addr, { sector_num: rq.sector, dev: dev.vdev, vq: vq.hostAddr, mr_next: 0 });
+    const qiov = addr + BigInt(this.L.req.member('qiov').offset);
+    this.L.qiov.write(m, qiov, { niov: 1, size: rq.nrSectors * SECTOR });
+    return { rq, addr, dev, vq };
+  }
+
+  /** virtio_blk_submit_multireq: sort by sector, merge adjacent same-direction requests, submit each group. */
+  private submitMultireq(reqs: QemuReq[], t: number): number {
+    const sorted = [...reqs].sort((a, b) => a.rq.sector - b.rq.sector);
+    const groups: Group[] = [];
+    for (const r of sorted) {
+      const g = groups[groups.length - 1];
+      if (g && g.write === r.rq.write && g.sector + g.sectors === r.rq.sector && g.reqs.length < MAX_MERGE_REQS && (g.sectors + r.rq.nrSectors) * SECTOR <= MAX_MERGE_BYTES) {
+        g.reqs.push(r);
+        g.sectors += r.rq.nrSectors;
+      } else groups.push({ reqs: [r], write: r.rq.write, sector: r.rq.sector, sectors: r.rq.nrSectors });
+    }
+    for (const g of groups) t = this.submitGroup(g, t);
+    return t;
+  }
+
+  private submitGroup(g: Group, t: number): number {
+    const { hooks } = this.world;
+    const m = this.memory;
+    // The merged group is chained through mr_next; QEMU builds one qiov for it.
+    g.reqs.forEach((r, i) => this.L.req.write(m, r.addr, { mr_next: g.reqs[i + 1]?.addr ?? 0n }));
+    const first = g.reqs[0]!;
+    const dev = first.dev;
+    const offset = BigInt(g.sector * SECTOR);
+    const qiov = g.reqs.length === 1 ? first.addr + BigInt(this.L.req.member('qiov').offset) : m.alloc(this.L.qiov.size);
+    if (g.reqs.length > 1) this.L.qiov.write(m, qiov, { niov: g.reqs.length, size: g.sectors * SECTOR });
+    hooks.probe(t, 'uprobe', g.write ? 'blk_aio_pwritev' : 'blk_aio_preadv', { args: [dev.blk, offset, qiov, 0n, 0x55d0_0040_0000n, first.addr] }, this.iothread);
+    for (const r of g.reqs) r.rq.truth.qemu_aio = t;
+    t += this.cost(HOST_COSTS.aioToLuring);
+    (g as Group & { qiov?: bigint }).qiov = qiov;
+    if (this.inUring < this.host.uringEntries) return this.enterUring(g, t);
+    this.held.push(g);
+    return t;
+  }
+
+  /** luring_do_submit, then io_uring_enter: the host kernel takes the SQE. */
+  private enterUring(g: Group, t: number): number {
+    const m = this.memory;
+    const qiov = (g as Group & { qiov?: bigint }).qiov!;
+    const lcb = m.alloc(this.L.lcb.size);
+    this.L.lcb.write(m, lcb, { qiov, is_read: g.write ? 0 : 1 });
+    const offset = BigInt(g.sector * SECTOR) + BigInt(g.reqs[0]!.dev.spec.hostOffset);
+    this.world.hooks.probe(t, 'uprobe', 'luring_do_submit', { args: [9n, lcb, 0x55d0_0050_0000n, offset, g.write ? 2n : 1n] }, this.iothread);
+    for (const r of g.reqs) r.rq.truth.luring_submit = t;
+    t += this.cost(HOST_COSTS.luringToSubmit);
+    this.inUring++;
+    const op: HostOp = {
+      userData: lcb, write: g.write, fileOffset: Number(offset), bytes: g.sectors * SECTOR, task: this.iothread,
+      onEvent: (event, at) => {
+        for (const r of g.reqs) r.rq.truth[event] = at;
+      },
+      onCqe: (at) => this.world.engine.at(at, () => this.cqeArrived(g, lcb, qiov)),
+    };
+    this.world.kernel.submit(op, t);
+    return t;
+  }
+
+  /** A CQE is posted: the iothread wakes on the io_uring's eventfd and processes every CQE there is. */
+  private cqeArrived(g: Group, lcb: bigint, qiov: bigint): void {
+    this.cqes.push({ group: g, lcb, qiov });
+    if (this.completionPosted) return;
+    this.completionPosted = true;
+    const ready = this.world.engine.now + this.cost(HOST_COSTS.completionWakeup);
+    this.world.engine.at(ready, () => this.post((t) => this.processCompletions(t)));
+  }
+
+  /** luring_process_completions: complete every request of every CQE, refill the ring, then notify the guest once per queue. */
+  private processCompletions(t: number): number {
+    const { hooks } = this.world;
+    this.completionPosted = false;
+    const batch = this.cqes.splice(0);
+    const touched = new Map<SimVirtqueue, { dev: BlockDevice; reqs: QemuReq[] }>();
+    for (const c of batch) {
+      this.inUring--;
+      for (const r of c.group.reqs) {
+        t += this.cost(HOST_COSTS.reqComplete);
+        hooks.probe(t, 'uprobe', 'virtio_blk_req_complete', { args: [r.addr, 0n] }, this.iothread);
+        r.rq.truth.qemu_req_complete = t;
+        r.vq.used.push(r.rq);
+        const e = touched.get(r.vq) ?? { dev: r.dev, reqs: [] };
+        e.reqs.push(r);
+        touched.set(r.vq, e);
+        this.memory.free(r.addr);
+      }
+      this.memory.free(c.lcb);
+      if (c.group.reqs.length > 1) this.memory.free(c.qiov);
+    }
+    // Held SQEs go in as entries free up.
+    while (this.held.length > 0 && this.inUring < this.host.uringEntries) t = this.enterUring(this.held.shift()!, t + this.cost(HOST_COSTS.aioToLuring));
+    for (const [vq, { dev, reqs }] of touched) {
+      t += this.cost(HOST_COSTS.reqComplete);
+      hooks.probe(t, 'uprobe', 'virtio_notify_irqfd', { args: [dev.vdev, vq.hostAddr] }, this.iothread);
+      for (const r of reqs) r.rq.truth.qemu_notify = t;
+      const tInject = t + this.cost(HOST_COSTS.inject);
+      hooks.tracepoint(tInject, 'kvm:kvm_apic_accept_irq', { apicid: 0, dm: 0, tm: 0, vec: vq.msiVector }, this.iothread);
+      for (const r of reqs) r.rq.truth.irq_inject = tInject;
+      const tDeliver = this.vcpuRunning(tInject) + this.cost(HOST_COSTS.delivery);
+      this.world.engine.at(tDeliver, () => this.world.deliver(dev.index, vq, tDeliver));
+    }
+    return t;
+  }
+}

@@ -1,0 +1,27 @@
+// The guest's clock against the host's: guest = host + offset + drift * (host - t0), as on real machines.
+
+/** How the guest's CLOCK_MONOTONIC relates to the host's (the true clock). */
+export interface ClockRelation {
+  /** Guest minus host at host time t0, in ns. */
+  offsetNs: number;
+  /** Guest clock rate error, parts per million. */
+  driftPpm: number;
+  /** Host time the offset holds at. */
+  t0: number;
+}
+
+/** Reads of both sides' clocks at a true time. */
+export class Clocks {
+  constructor(readonly relation: ClockRelation) {}
+
+  /** The host's bpf_ktime_get_ns at true time t (the host clock is the true clock). */
+  host(t: number): number {
+    return Math.round(t);
+  }
+
+  /** The guest's bpf_ktime_get_ns at true time t. */
+  guest(t: number): number {
+    const r = this.relation;
+    return Math.round(t + r.offsetNs + (r.driftPpm * 1e-6) * (t - r.t0));
+  }
+}

@@ -1,0 +1,54 @@
+// What crosses between the simulated guest and host: requests in virtqueues, and each request's ground truth.
+import type { PathEvent } from '../correlate/index.js';
+
+/** One guest block request on its way through the stack. Simulator-side only: no field of it goes into a record. */
+export interface SimRequest {
+  /** Ground-truth identity (never seen by programs). */
+  id: number;
+  vm: number;
+  disk: number;
+  write: boolean;
+  sector: number;
+  nrSectors: number;
+  /** Application operations whose bios this request carries. */
+  appOps: AppOp[];
+  hwq: number;
+  tag: number;
+  /** Kernel address of the struct request. */
+  rqAddr: bigint;
+  vq: number;
+  head: number;
+  /** True times (host clock) of each path event it met. */
+  truth: Partial<Record<PathEvent, number>>;
+  /** Set when the request completes in the guest. */
+  done: boolean;
+}
+
+/** One application I/O (fio io_u) and the requests serving it. */
+export interface AppOp {
+  userData: bigint;
+  write: boolean;
+  bytes: number;
+  /** Requests still to complete before the application sees the op done. */
+  pending: number;
+  /** Job it belongs to. */
+  job: number;
+  submitted: number;
+}
+
+/** A virtqueue as both sides see it: the avail ring the guest fills, the used ring the host fills. */
+export interface SimVirtqueue {
+  index: number;
+  /** Requests made available and not yet popped by QEMU. */
+  avail: SimRequest[];
+  /** Requests QEMU completed and the guest has not yet reaped. */
+  used: SimRequest[];
+  /** Whether QEMU wants a notify for new requests (off while it is processing: EVENT_IDX suppression). */
+  wantsNotify: boolean;
+  /** Guest-side struct vring_virtqueue address and QEMU-side VirtQueue address. */
+  guestAddr: bigint;
+  hostAddr: bigint;
+  /** The doorbell address a notify writes (kvm_fast_mmio gpa) and the MSI vector of its interrupt. */
+  notifyGpa: bigint;
+  msiVector: number;
+}

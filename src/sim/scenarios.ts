@@ -1,0 +1,89 @@
+// The named scenarios: a healthy baseline and one scenario per culprit a user hunts for, each with the stage that must dominate.
+import type { DeviceSpec, DiskSpec, HostSpec, JobSpec, ScenarioSpec, VmSpec } from './spec.js';
+
+const GiB = 1 << 30;
+
+/**
+ * A datacenter NVMe TLC SSD: ~80 us 4 KiB random reads at QD1, ~20 us writes into its cache, 32
+ * commands serviced at once (docs/models.md).
+ */
+const NVME: DeviceSpec = { name: 'nvme0n1', parallelism: 32, readNs: 80_000, writeNs: 20_000, perKiBNs: 1_200, sigma: 0.3 };
+
+const randread = (over: Partial<JobSpec> = {}): JobSpec => ({ name: 'randread', rw: 'randread', bs: 4096, iodepth: 16, batch: 4, numjobs: 1, size: 8 * GiB, ...over });
+
+const vda = (jobs: JobSpec[], over: Partial<DiskSpec> = {}): DiskSpec => ({
+  name: 'vda', queues: 2, queueSize: 256, tags: 256, maxSectors: 2560, scheduler: 'none', jobs, hostOffset: 1 << 20, ...over,
+});
+
+const vm = (name: string, disks: DiskSpec[]): VmSpec => ({ name, vcpus: 2, disks });
+
+const host = (over: Partial<HostSpec> = {}): HostSpec => ({ device: NVME, uringEntries: 128, ...over });
+
+const base = (s: Pick<ScenarioSpec, 'name' | 'description' | 'culprit' | 'vms' | 'host'>): ScenarioSpec => ({
+  // The guest booted an hour after the host; its clock runs 35 ppm fast (typical of an unsynchronised kvm-clock).
+  clock: { offsetNs: -3_600_000_000_000, driftPpm: 35 },
+  requests: 20_000,
+  ringBytes: { guest: 256 * 1024, host: 512 * 1024 },
+  ...s,
+});
+
+/** Every scenario, baseline first. */
+export const SCENARIOS: readonly ScenarioSpec[] = [
+  base({
+    name: 'baseline',
+    description: 'one VM, fio 4k random reads at iodepth 16 on an idle NVMe SSD: the device dominates, as it should',
+    culprit: 'host_io',
+    vms: [vm('vm0', [vda([randread()])])],
+    host: host(),
+  }),
+  base({
+    name: 'slow-disk',
+    description: 'the host disk is slow or overloaded: 1.5 ms reads (a failing or saturated device)',
+    culprit: 'host_io',
+    vms: [vm('vm0', [vda([randread()])])],
+    host: host({ device: { ...NVME, name: 'sda', parallelism: 8, readNs: 1_500_000, writeNs: 1_200_000 } }),
+  }),
+  base({
+    name: 'noisy-neighbour',
+    description: "a second VM's large sequential writes share the host device; the first VM's reads queue behind them",
+    culprit: 'host_io',
+    vms: [
+      vm('vm0', [vda([randread({ iodepth: 8, batch: 1 })])]),
+      vm('noisy', [vda([{ name: 'seqwrite', rw: 'write', bs: 256 * 1024, iodepth: 32, batch: 8, numjobs: 2, size: 16 * GiB }], { hostOffset: 64 * GiB })]),
+    ],
+    host: host({ device: { ...NVME, parallelism: 4, writeNs: 60_000, perKiBNs: 2_000 } }),
+  }),
+  base({
+    name: 'iothread-stall',
+    description: "QEMU's iothread blocks for 3 ms every 10 ms (a long bottom half, a blocking call): fio's steady 20k IOPS wait to be popped",
+    culprit: 'notify',
+    vms: [vm('vm0', [vda([randread({ iodepth: 128, batch: 1, rateIops: 20_000 })])])],
+    host: host({ iothreadStall: { everyNs: 10_000_000, durationNs: 3_000_000 } }),
+  }),
+  base({
+    name: 'host-cpu-contention',
+    description: 'host CPUs are oversubscribed: the vCPU is off its CPU 40% of the time, in ~300 us slices; interrupts wait for it',
+    culprit: 'interrupt',
+    vms: [vm('vm0', [vda([randread()])])],
+    host: host({ cpuContention: { busyFraction: 0.4, meanNs: 300_000 } }),
+  }),
+  base({
+    name: 'uring-saturation',
+    description: "QEMU's io_uring has 4 entries for iodepth 64: requests wait in QEMU before the host kernel sees them",
+    culprit: 'qemu_submit',
+    vms: [vm('vm0', [vda([randread({ iodepth: 64, batch: 8 })])])],
+    host: host({ uringEntries: 4 }),
+  }),
+  base({
+    name: 'guest-queueing',
+    description: 'the guest allows 2 requests per queue (nr_requests=2) under iodepth 32: requests wait for tags in blk-mq',
+    culprit: 'guest_queue',
+    vms: [vm('vm0', [vda([randread({ iodepth: 32, batch: 8 })], { queues: 1, tags: 2 })])],
+    host: host(),
+  }),
+];
+
+/** A scenario by name. */
+export function scenario(name: string): ScenarioSpec | undefined {
+  return SCENARIOS.find((s) => s.name === name);
+}

@@ -1,0 +1,90 @@
+// What a simulation runs: the VMs and their disks and fio-like jobs, the host and its device, the clocks, the scenario's culprit.
+import type { StageName } from '../correlate/index.js';
+
+/** fio's rw= values viotrace models. */
+export type RwMode = 'read' | 'write' | 'randread' | 'randwrite' | 'randrw';
+
+/** A fio-like job run by one guest application (ioengine=io_uring). */
+export interface JobSpec {
+  name: string;
+  rw: RwMode;
+  /** Block size in bytes, or [min, max] for bsrange (multiples of 4 KiB). */
+  bs: number | [number, number];
+  iodepth: number;
+  /** SQEs submitted per io_uring_enter (iodepth_batch_submit); 1 submits each alone. */
+  batch: number;
+  numjobs: number;
+  /** Reads in percent for randrw (rwmixread). */
+  rwmixread?: number;
+  /** Bytes of the disk the job covers (size=). */
+  size: number;
+  /** I/O operations per second per job (rate_iops); absent: as fast as completions allow. */
+  rateIops?: number;
+}
+
+/** A virtio-blk disk of a VM. */
+export interface DiskSpec {
+  name: string;
+  /** Hardware queues = virtqueues (num-queues). */
+  queues: number;
+  queueSize: 128 | 256;
+  /** The guest's nr_requests per hardware queue (tags). */
+  tags: number;
+  /** max_sectors_kb * 2: larger bios are split. */
+  maxSectors: number;
+  scheduler: 'none' | 'mq-deadline';
+  jobs: JobSpec[];
+  /** Byte offset of the disk image inside the host device (its one extent). */
+  hostOffset: number;
+}
+
+/** A guest VM. */
+export interface VmSpec {
+  name: string;
+  vcpus: number;
+  disks: DiskSpec[];
+}
+
+/** The host's storage device. */
+export interface DeviceSpec {
+  name: string;
+  /** Requests the device services at once (NVMe internal parallelism). */
+  parallelism: number;
+  /** Median service time of a 4 KiB read / write, ns; each further KiB adds perKiBNs. */
+  readNs: number;
+  writeNs: number;
+  perKiBNs: number;
+  /** Log-normal shape of service times. */
+  sigma: number;
+}
+
+/** Host-side conditions. */
+export interface HostSpec {
+  device: DeviceSpec;
+  /** QEMU's io_uring SQ entries (per AioContext); more in flight wait in QEMU. */
+  uringEntries: number;
+  /** The iothread stops for `durationNs` every `everyNs` (a blocking call, a page fault storm, a long bottom half). */
+  iothreadStall?: { everyNs: number; durationNs: number };
+  /**
+   * Host CPU contention: the VM's vCPUs lose their CPU to other host tasks for `busyFraction` of the
+   * time, in periods of exponential length with this mean; an interrupt injected meanwhile waits
+   * for the vCPU to run again.
+   */
+  cpuContention?: { busyFraction: number; meanNs: number };
+}
+
+/** A named scenario. */
+export interface ScenarioSpec {
+  name: string;
+  description: string;
+  /** The stage the per-stage breakdown must show as dominant. */
+  culprit: StageName;
+  vms: VmSpec[];
+  host: HostSpec;
+  /** guest = host + offsetNs + driftPpm * (host - t0). */
+  clock: { offsetNs: number; driftPpm: number };
+  /** Requests the run completes (the first VM's first disk counts) unless told otherwise. */
+  requests: number;
+  /** Guest and host ring buffer sizes in bytes (power of two pages). */
+  ringBytes: { guest: number; host: number };
+}

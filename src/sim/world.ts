@@ -1,0 +1,256 @@
+// A whole simulated run: guests and host wired together, paired programs on every hook, records drained, ground truth kept apart.
+import { readFileSync } from 'node:fs';
+import type { PathEvent } from '../correlate/index.js';
+import { GuestDisk, FioJob, GUEST_COSTS, type GuestHookSite } from '../guest/index.js';
+import { Device, HostKernel, Qemu, type HostHookSite } from '../host/index.js';
+import { loadObject, parseBtf, type BpfObject, type Btf } from '../vm/index.js';
+import { Clocks } from './clock.js';
+import { RecordDecoder, type DecodedRecord } from './decode.js';
+import { Engine } from './engine.js';
+import { KERNEL_HEAP, SimMemory, USER_HEAP } from './memory.js';
+import { SideProbes } from './probes.js';
+import { Rng } from './random.js';
+import type { AppOp, SimRequest } from './request.js';
+import type { ScenarioSpec } from './spec.js';
+
+const repoFile = (p: string): URL => new URL(`../../${p}`, import.meta.url);
+
+/** The objects and kernel BTF, read once per process. */
+let shipped: { guest: Uint8Array; host: Uint8Array; btf: Btf } | undefined;
+function shippedObjects(): { guest: Uint8Array; host: Uint8Array; btf: Btf } {
+  shipped ??= {
+    guest: readFileSync(repoFile('bpf/guest.bpf.o')),
+    host: readFileSync(repoFile('bpf/host.bpf.o')),
+    btf: parseBtf(readFileSync(repoFile('bpf/btf/linux-6.18.min.btf')), 'linux-6.18.min.btf'),
+  };
+  return shipped;
+}
+
+/** Record kinds as bpf/include/records.h numbers them. */
+export const RECORD_STRUCTS = ['', 'vt_guest_rq', 'vt_guest_app_op', 'vt_qemu_req', 'vt_uring_op', 'vt_host_blk', 'vt_kick', 'vt_notify'] as const;
+
+/** One record as drained: which side and VM emitted it, its struct, its fields. */
+export interface EmittedRecord {
+  side: 'guest' | 'host';
+  /** The VM (guest records) by topology index; host records carry qemu_pid instead. */
+  vm?: number;
+  struct: (typeof RECORD_STRUCTS)[number];
+  fields: DecodedRecord;
+}
+
+/** The simulator's own truth about one request, on the true (host) clock. Never seen by the correlator. */
+export interface TruthRequest {
+  id: number;
+  vm: number;
+  disk: number;
+  write: boolean;
+  sector: number;
+  nrSectors: number;
+  vq: number;
+  head: number;
+  events: Partial<Record<PathEvent, number>>;
+}
+
+/** Options of one run. */
+export interface RunOptions {
+  seed: number;
+  /** Requests to complete (default: the scenario's). */
+  requests?: number;
+  /** Ring buffer bytes per side (default: the scenario's). */
+  ringBytes?: { guest: number; host: number };
+  /** Called with each record as it is drained. */
+  onRecord?: (r: EmittedRecord) => void;
+  /** Called with each completed request's ground truth. */
+  onTruth?: (t: TruthRequest) => void;
+}
+
+/** What a run reports besides its records. */
+export interface RunResult {
+  requests: number;
+  appOps: number;
+  simulatedNs: number;
+  records: { guest: number; host: number };
+  lost: { guest: number; host: number };
+  /** Program runs and instructions executed in the VM. */
+  programRuns: number;
+  instructions: number;
+  events: number;
+  clock: Clocks['relation'];
+  topology: { vms: { name: string; qemuPid: number; disks: { name: string; dev: number }[] }[]; hostDev: number };
+}
+
+/** Loads the paired objects with ring buffers of the run's size. */
+function objects(ring: { guest: number; host: number }): { guest: () => BpfObject; host: () => BpfObject; btf: Btf } {
+  const s = shippedObjects();
+  const load = (bytes: Uint8Array, name: string, ringBytes: number): BpfObject => {
+    const o = loadObject(bytes, name, { possibleCpus: 2, targetBtf: s.btf, mapSizes: { events: ringBytes } });
+    return o;
+  };
+  return { guest: () => load(s.guest, 'guest.bpf.o', ring.guest), host: () => load(s.host, 'host.bpf.o', ring.host), btf: s.btf };
+}
+
+/**
+ * Runs a scenario: builds each VM's guest (kernel memory, disks, fio jobs, guest.bpf.o on its
+ * hooks) and the host (QEMU per VM, host kernel, device, host.bpf.o), runs until the requests are
+ * done, draining the ring buffers every simulated millisecond as a user-space consumer would.
+ */
+export function runScenario(spec: ScenarioSpec, opts: RunOptions): RunResult {
+  const engine = new Engine();
+  const rng = new Rng(opts.seed);
+  const clocks = new Clocks({ offsetNs: spec.clock.offsetNs, driftPpm: spec.clock.driftPpm, t0: 0 });
+  const ring = opts.ringBytes ?? spec.ringBytes;
+  const objs = objects(ring);
+  const target = opts.requests ?? spec.requests;
+
+  let guestNow = 0;
+  let hostNow = 0;
+  let completed = 0;
+  let appOps = 0;
+  const records = { guest: 0, host: 0 };
+  let nextId = 1;
+
+  // Host: one device, the host kernel, host.bpf.o with QEMU processes' memories.
+  const qemus: Qemu[] = [];
+  const hostObject = objs.host();
+  const hostProbes = new SideProbes('host', hostObject, { user: (tgid) => qemus.find((q) => q.pid === tgid)?.memory }, () => hostNow, 'host.bpf.o');
+  const hostDecoders = new Map(RECORD_STRUCTS.slice(3).map((s) => [s, new RecordDecoder(hostObject.btf, s)]));
+  hostProbes.onRecord = (bytes) => {
+    records.host++;
+    const struct = RECORD_STRUCTS[new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true)]!;
+    const d = hostDecoders.get(struct);
+    if (d && opts.onRecord) opts.onRecord({ side: 'host', struct, fields: d.decode(bytes) });
+  };
+  const hostHooks: HostHookSite = {
+    tracepoint: (t, name, values, task) => {
+      hostNow = clocks.host(t);
+      hostProbes.tracepoint(name, values, task);
+    },
+    probe: (t, kind, name, regs, task) => {
+      hostNow = clocks.host(t);
+      hostProbes.probe(kind, name, regs, task);
+    },
+  };
+  const device = new Device(spec.host.device, engine, rng.fork(1));
+  const hostKernel = new HostKernel(engine, rng.fork(2), hostHooks, device);
+
+  const guestProbes: SideProbes[] = [];
+  const jobsByVm: FioJob[][] = [];
+  const disksByVm: GuestDisk[][] = [];
+  const topology: RunResult['topology'] = { vms: [], hostDev: hostKernel.dev };
+
+  spec.vms.forEach((vmSpec, vm) => {
+    const kernel = new SimMemory(KERNEL_HEAP);
+    const guestObject = objs.guest();
+    const probes = new SideProbes('guest', guestObject, { kernel }, () => guestNow, 'guest.bpf.o');
+    guestProbes.push(probes);
+    const decoders = new Map(RECORD_STRUCTS.slice(1, 3).map((s) => [s, new RecordDecoder(guestObject.btf, s)]));
+    probes.onRecord = (bytes) => {
+      records.guest++;
+      const struct = RECORD_STRUCTS[new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true)]!;
+      const d = decoders.get(struct);
+      if (d && opts.onRecord) opts.onRecord({ side: 'guest', vm, struct, fields: d.decode(bytes) });
+    };
+    const hooks: GuestHookSite = {
+      tracepoint: (t, name, values, task) => {
+        guestNow = clocks.guest(t);
+        probes.tracepoint(name, values, task);
+      },
+      probe: (t, kind, name, regs, task) => {
+        guestNow = clocks.guest(t);
+        probes.probe(kind, name, regs, task);
+      },
+    };
+    const disks: GuestDisk[] = [];
+    const qemu = new Qemu(
+      { engine, rng: rng.fork(10 + vm), hooks: hostHooks, kernel: hostKernel, deliver: (disk, vq, t) => disks[disk]!.interrupt(vq, t) },
+      vm, spec.host, new SimMemory(USER_HEAP + BigInt(vm) * 0x1_0000_0000n), hostObject.btf, vmSpec.vcpus,
+    );
+    qemus.push(qemu);
+    const jobs: FioJob[] = [];
+    const diskRng = rng.fork(100 + vm);
+    vmSpec.disks.forEach((diskSpec, d) => {
+      const vqs = qemu.addDisk(diskSpec, d);
+      const disk = new GuestDisk(
+        {
+          engine, rng: diskRng, hooks, kernel, kernelBtf: objs.btf,
+          notify: (vq, t) => qemu.kick(d, vq, t, diskRng.lognormal(GUEST_COSTS.vmExit, 0.2), vq.index),
+          completed: (rq: SimRequest) => {
+            completed++;
+            opts.onTruth?.({ id: rq.id, vm, disk: d, write: rq.write, sector: rq.sector, nrSectors: rq.nrSectors, vq: rq.vq, head: rq.head, events: rq.truth });
+          },
+          appCompleted: (op: AppOp, t: number) => {
+            appOps++;
+            const job = jobs[op.job]!;
+            job.inFlight--;
+            job.completed++;
+            refill(disk, job, t + diskRng.lognormal(GUEST_COSTS.appThink, 0.2));
+          },
+          nextRequestId: () => nextId++,
+        },
+        vm, d, diskSpec, vqs, d * 16,
+      );
+      disks.push(disk);
+      diskSpec.jobs.forEach((jobSpec) => {
+        for (let j = 0; j < jobSpec.numjobs; j++) {
+          const job = new FioJob(jobSpec, jobs.length, diskRng.fork(jobs.length), jobs.length % vmSpec.vcpus);
+          jobs.push(job);
+          const start = diskRng.uniform() * 20_000;
+          engine.at(start, () => refill(disk, job, start));
+        }
+      });
+    });
+    jobsByVm.push(jobs);
+    disksByVm.push(disks);
+    topology.vms.push({ name: vmSpec.name, qemuPid: qemu.pid, disks: disks.map((d, i) => ({ name: vmSpec.disks[i]!.name, dev: d.dev })) });
+  });
+
+  /** fio keeps iodepth full, submitting `batch` SQEs per io_uring_enter (or at its rate). */
+  const lastSubmit = new Map<FioJob, number>();
+  function refill(disk: GuestDisk, job: FioJob, t: number): void {
+    if (completed >= target) return;
+    const rate = job.spec.rateIops;
+    if (rate) {
+      const next = (lastSubmit.get(job) ?? -Infinity) + 1e9 / rate;
+      if (next > t) {
+        engine.at(next, () => refill(disk, job, next));
+        return;
+      }
+    }
+    let room = job.room();
+    while (room > 0) {
+      const n = rate ? 1 : Math.min(room, job.spec.batch);
+      const ops = Array.from({ length: n }, () => job.next());
+      engine.at(t, () => disk.submitBatch(ops, job.task, t));
+      lastSubmit.set(job, t);
+      room -= n;
+      if (rate) {
+        if (room > 0) engine.at(t + 1e9 / rate, () => refill(disk, job, engine.now));
+        break;
+      }
+    }
+  }
+
+  // User space drains the ring buffers every simulated millisecond.
+  const drain = (): void => {
+    for (const p of guestProbes) p.drain();
+    hostProbes.drain();
+    if (completed < target) engine.after(1_000_000, drain);
+  };
+  engine.after(1_000_000, drain);
+  engine.run(() => completed >= target);
+  for (const p of guestProbes) p.drain();
+  hostProbes.drain();
+
+  return {
+    requests: completed,
+    appOps,
+    simulatedNs: engine.now,
+    records,
+    lost: { guest: guestProbes.reduce((n, p) => n + p.lost, 0), host: hostProbes.lost },
+    programRuns: guestProbes.reduce((n, p) => n + p.runs, 0) + hostProbes.runs,
+    instructions: guestProbes.reduce((n, p) => n + p.instructions, 0) + hostProbes.instructions,
+    events: engine.executed,
+    clock: clocks.relation,
+    topology,
+  };
+}
