@@ -12,7 +12,9 @@ export class FioJob {
   submitted = 0;
   completed = 0;
   private nextOffset = 0;
-  private nextUserData: bigint;
+  private readonly ioUBase: bigint;
+  /** Free io_u slots: an io_u (and so its user_data) is reused only after its completion was reaped. */
+  private readonly freeIoU: number[];
   readonly task: Task;
 
   constructor(
@@ -23,7 +25,8 @@ export class FioJob {
   ) {
     this.task = { pid: 1000 + index, tgid: 1000, comm: 'fio', cpu };
     // fio's io_u structures live in its heap: user_data is the io_u pointer.
-    this.nextUserData = 0x55a0_0000_0000n + BigInt(index) * 0x10_0000n;
+    this.ioUBase = 0x55a0_0000_0000n + BigInt(index) * 0x10_0000n;
+    this.freeIoU = Array.from({ length: spec.iodepth }, (_, i) => spec.iodepth - 1 - i);
     this.nextOffset = (index * 7919 * 4096) % Math.max(4096, spec.size);
   }
 
@@ -55,10 +58,18 @@ export class FioJob {
       this.nextOffset += bytes;
     }
     // io_u pointers are recycled as fio reuses its io_u array.
-    const userData = this.nextUserData + BigInt((this.submitted % this.spec.iodepth) * 0x100);
+    const slot = this.freeIoU.pop()!;
+    const userData = this.ioUBase + BigInt(slot * 0x100);
     this.submitted++;
     this.inFlight++;
-    return { op: { userData, write, bytes, pending: 1, job: this.index, submitted: 0 }, sector: offset / SECTOR };
+    return { op: { userData, write, bytes, pending: 1, job: this.index, submitted: 0, slot }, sector: offset / SECTOR };
+  }
+
+  /** The application reaped `op`: its io_u is free again. */
+  reaped(op: AppOp): void {
+    this.inFlight--;
+    this.completed++;
+    this.freeIoU.push(op.slot);
   }
 
   /** How many to submit now to keep iodepth full. */

@@ -14,3 +14,4 @@ export type { DeviceSpec, DiskSpec, HostSpec, JobSpec, RwMode, ScenarioSpec, VmS
 export { runScenario, RECORD_STRUCTS } from './world.js';
 export type { EmittedRecord, RunOptions, RunResult, TruthRequest } from './world.js';
 export type { AppOp, SimRequest, SimVirtqueue } from './request.js';
+export { toTraceRecord, opOfRwbs } from './to-records.js';

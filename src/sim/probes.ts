@@ -45,6 +45,8 @@ export class SideProbes {
     memory: SideMemory,
     clock: () => number,
     where: string,
+    /** false: load the object but attach nothing (a baseline that measures the simulator alone). */
+    attach = true,
   ) {
     const toBig = (lo: number, hi: number): bigint => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
     this.env = {
@@ -55,7 +57,7 @@ export class SideProbes {
       },
     };
     const mapList = object.maps.map((m) => m.map);
-    for (const p of object.programs) {
+    for (const p of attach ? object.programs : []) {
       const hook = findHook(side, p.kind, p.attachTo);
       if (!hook) throw new InputError(`program ${p.name}: no ${side} hook ${p.kind} ${p.attachTo} (see viotrace hooks)`, where);
       let program: Program;

@@ -31,8 +31,9 @@ export interface AppOp {
   bytes: number;
   /** Requests still to complete before the application sees the op done. */
   pending: number;
-  /** Job it belongs to. */
+  /** Job it belongs to, and its io_u slot there. */
   job: number;
+  slot: number;
   submitted: number;
 }
 

@@ -20,8 +20,9 @@ const vm = (name: string, disks: DiskSpec[]): VmSpec => ({ name, vcpus: 2, disks
 const host = (over: Partial<HostSpec> = {}): HostSpec => ({ device: NVME, uringEntries: 128, ...over });
 
 const base = (s: Pick<ScenarioSpec, 'name' | 'description' | 'culprit' | 'vms' | 'host'>): ScenarioSpec => ({
-  // The guest booted an hour after the host; its clock runs 35 ppm fast (typical of an unsynchronised kvm-clock).
-  clock: { offsetNs: -3_600_000_000_000, driftPpm: 35 },
+  // The guest booted 70 hours after the host (so its monotonic clock is 70 h behind); it runs 35 ppm
+  // fast, as an unsynchronised guest clock can.
+  clock: { offsetNs: -70 * 3_600_000_000_000, driftPpm: 35 },
   requests: 20_000,
   ringBytes: { guest: 256 * 1024, host: 512 * 1024 },
   ...s,
@@ -62,10 +63,10 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
   }),
   base({
     name: 'host-cpu-contention',
-    description: 'host CPUs are oversubscribed: the vCPU is off its CPU 40% of the time, in ~300 us slices; interrupts wait for it',
+    description: 'host CPUs are oversubscribed: the vCPU is off its CPU half the time, in ~400 us slices; interrupts wait for it',
     culprit: 'interrupt',
     vms: [vm('vm0', [vda([randread()])])],
-    host: host({ cpuContention: { busyFraction: 0.4, meanNs: 300_000 } }),
+    host: host({ cpuContention: { busyFraction: 0.5, meanNs: 400_000 } }),
   }),
   base({
     name: 'uring-saturation',

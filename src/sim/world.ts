@@ -62,6 +62,10 @@ export interface RunOptions {
   onRecord?: (r: EmittedRecord) => void;
   /** Called with each completed request's ground truth. */
   onTruth?: (t: TruthRequest) => void;
+  /** How often user space drains the ring buffers, in simulated ns (default 1 ms). */
+  drainEveryNs?: number;
+  /** false: run the stack with no programs attached (the benchmark's baseline for the VM's share). */
+  programs?: boolean;
 }
 
 /** What a run reports besides its records. */
@@ -97,7 +101,9 @@ function objects(ring: { guest: number; host: number }): { guest: () => BpfObjec
 export function runScenario(spec: ScenarioSpec, opts: RunOptions): RunResult {
   const engine = new Engine();
   const rng = new Rng(opts.seed);
-  const clocks = new Clocks({ offsetNs: spec.clock.offsetNs, driftPpm: spec.clock.driftPpm, t0: 0 });
+  // The host has been up 76 hours; t0 is the start, so offsetNs is the guest-host difference then.
+  const hostStartNs = 76 * 3_600_000_000_000;
+  const clocks = new Clocks({ hostStartNs, offsetNs: spec.clock.offsetNs, driftPpm: spec.clock.driftPpm, t0: hostStartNs });
   const ring = opts.ringBytes ?? spec.ringBytes;
   const objs = objects(ring);
   const target = opts.requests ?? spec.requests;
@@ -112,7 +118,7 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions): RunResult {
   // Host: one device, the host kernel, host.bpf.o with QEMU processes' memories.
   const qemus: Qemu[] = [];
   const hostObject = objs.host();
-  const hostProbes = new SideProbes('host', hostObject, { user: (tgid) => qemus.find((q) => q.pid === tgid)?.memory }, () => hostNow, 'host.bpf.o');
+  const hostProbes = new SideProbes('host', hostObject, { user: (tgid) => qemus.find((q) => q.pid === tgid)?.memory }, () => hostNow, 'host.bpf.o', opts.programs ?? true);
   const hostDecoders = new Map(RECORD_STRUCTS.slice(3).map((s) => [s, new RecordDecoder(hostObject.btf, s)]));
   hostProbes.onRecord = (bytes) => {
     records.host++;
@@ -141,7 +147,7 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions): RunResult {
   spec.vms.forEach((vmSpec, vm) => {
     const kernel = new SimMemory(KERNEL_HEAP);
     const guestObject = objs.guest();
-    const probes = new SideProbes('guest', guestObject, { kernel }, () => guestNow, 'guest.bpf.o');
+    const probes = new SideProbes('guest', guestObject, { kernel }, () => guestNow, 'guest.bpf.o', opts.programs ?? true);
     guestProbes.push(probes);
     const decoders = new Map(RECORD_STRUCTS.slice(1, 3).map((s) => [s, new RecordDecoder(guestObject.btf, s)]));
     probes.onRecord = (bytes) => {
@@ -181,8 +187,7 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions): RunResult {
           appCompleted: (op: AppOp, t: number) => {
             appOps++;
             const job = jobs[op.job]!;
-            job.inFlight--;
-            job.completed++;
+            job.reaped(op);
             refill(disk, job, t + diskRng.lognormal(GUEST_COSTS.appThink, 0.2));
           },
           nextRequestId: () => nextId++,
@@ -230,13 +235,14 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions): RunResult {
     }
   }
 
-  // User space drains the ring buffers every simulated millisecond.
+  // User space drains the ring buffers every simulated millisecond (or as told).
+  const every = opts.drainEveryNs ?? 1_000_000;
   const drain = (): void => {
     for (const p of guestProbes) p.drain();
     hostProbes.drain();
-    if (completed < target) engine.after(1_000_000, drain);
+    if (completed < target) engine.after(every, drain);
   };
-  engine.after(1_000_000, drain);
+  engine.after(every, drain);
   engine.run(() => completed >= target);
   for (const p of guestProbes) p.drain();
   hostProbes.drain();

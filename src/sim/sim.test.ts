@@ -1,0 +1,85 @@
+// The simulator end to end: reproducible runs, each scenario's culprit in the ground truth, lost records, each side on its own clock.
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { stagesFromEvents, TOP_STAGES, type PathEvent } from '../correlate/index.js';
+import type { GuestTime } from '../records/index.js';
+import { Clocks, runScenario, scenario, SCENARIOS, type EmittedRecord, type TruthRequest } from './index.js';
+
+const digest = (records: EmittedRecord[]): string =>
+  createHash('sha256').update(JSON.stringify(records, (_, v) => (typeof v === 'bigint' ? v.toString() : v))).digest('hex');
+
+function collect(name: string, seed: number, requests: number, extra: Parameters<typeof runScenario>[1] = { seed }) {
+  const records: EmittedRecord[] = [];
+  const truth: TruthRequest[] = [];
+  const result = runScenario(scenario(name)!, { ...extra, seed, requests, onRecord: (r) => records.push(r), onTruth: (t) => truth.push(t) });
+  return { records, truth, result };
+}
+
+describe('simulated runs', () => {
+  it('are reproducible: the same seed gives the same records, another seed other ones', () => {
+    const a = collect('baseline', 7, 400);
+    const b = collect('baseline', 7, 400);
+    const c = collect('baseline', 8, 400);
+    expect(a.records.length).toBeGreaterThan(400);
+    expect(digest(a.records)).toBe(digest(b.records));
+    expect(digest(a.records)).not.toBe(digest(c.records));
+  });
+
+  it('emit one guest_rq per guest request and one qemu_req, uring_op and host_blk per host request', () => {
+    const { records, truth, result } = collect('baseline', 3, 600);
+    const count = (s: string): number => records.filter((r) => r.struct === s).length;
+    expect(result.lost).toEqual({ guest: 0, host: 0 });
+    // Requests in flight at the end are not complete: only those that completed are in the truth.
+    expect(count('vt_guest_rq')).toBe(truth.length);
+    expect(count('vt_qemu_req')).toBeGreaterThanOrEqual(truth.length);
+    expect(count('vt_uring_op')).toBeGreaterThanOrEqual(truth.length);
+    expect(count('vt_host_blk')).toBe(count('vt_uring_op'));
+    expect(count('vt_kick')).toBeGreaterThan(0);
+    expect(count('vt_notify')).toBeGreaterThan(0);
+  });
+
+  it('every hook sees its own side\'s clock: guest records on guest time, host records on host time', () => {
+    const { records, truth, result } = collect('baseline', 5, 300);
+    const clocks = new Clocks(result.clock);
+    expect(result.clock.offsetNs).toBe(-70 * 3_600_000_000_000);
+    const guestComplete = new Set(records.filter((r) => r.struct === 'vt_guest_rq').map((r) => Number(r.fields['t_rq_complete'])));
+    const hostPop = new Set(records.filter((r) => r.struct === 'vt_qemu_req').map((r) => Number(r.fields['t_pop'])));
+    for (const t of truth) {
+      expect(guestComplete.has(clocks.guest(t.events.rq_complete!))).toBe(true);
+      expect(hostPop.has(clocks.host(t.events.qemu_pop!))).toBe(true);
+    }
+    // The two clocks differ by 70 hours: a record's time means nothing on the other side's clock.
+    const g = [...guestComplete][0]!;
+    expect(g).toBeGreaterThan(0);
+    expect([...hostPop][0]! - g).toBeGreaterThan(69 * 3_600_000_000_000);
+  });
+
+  it('loses records, and counts them, when a ring buffer is too small for how often it is drained', () => {
+    const { result } = collect('baseline', 1, 1500, { seed: 1, ringBytes: { guest: 4096, host: 4096 }, drainEveryNs: 20_000_000 });
+    expect(result.lost.guest).toBeGreaterThan(0);
+    expect(result.lost.host).toBeGreaterThan(0);
+  });
+});
+
+describe('scenarios', () => {
+  it('are listed with a culprit each', () => {
+    expect(SCENARIOS.map((s) => s.name)).toEqual(['baseline', 'slow-disk', 'noisy-neighbour', 'iothread-stall', 'host-cpu-contention', 'uring-saturation', 'guest-queueing']);
+  });
+  it.each(SCENARIOS.map((s) => [s.name, s.culprit] as const))('%s: %s dominates the ground-truth breakdown', (name, culprit) => {
+    const sums = new Map<string, number>();
+    runScenario(scenario(name)!, {
+      seed: 11,
+      requests: 1500,
+      onTruth: (t) => {
+        if (t.vm !== 0) return;
+        const b = stagesFromEvents(t.events as Partial<Record<PathEvent, GuestTime>>);
+        for (const s of TOP_STAGES) sums.set(s.name, (sums.get(s.name) ?? 0) + ((b.stages[s.name] as number | undefined) ?? 0));
+      },
+    });
+    const ranked = [...sums.entries()].sort((a, b) => b[1] - a[1]);
+    expect(ranked[0]![0]).toBe(culprit);
+    // Dominant, not merely first: at least 40% of all time.
+    const total = ranked.reduce((n, [, v]) => n + v, 0);
+    expect(ranked[0]![1] / total).toBeGreaterThan(0.4);
+  });
+});

@@ -1,0 +1,46 @@
+// `viotrace scenarios` and `viotrace run`: the scenario list, a run's summary, its JSON report and its records.
+import { describe, expect, it } from 'vitest';
+import { runCli } from './cli.js';
+
+describe('viotrace scenarios', () => {
+  it('lists name, description and culprit as JSON', async () => {
+    const r = await runCli(['scenarios', '--json']);
+    expect(r.code).toBe(0);
+    const list = JSON.parse(r.out) as { name: string; description: string; culprit: string }[];
+    expect(list.map((s) => `${s.name}:${s.culprit}`)).toContain('uring-saturation:qemu_submit');
+    for (const s of list) expect(s.description.length).toBeGreaterThan(20);
+  });
+});
+
+describe('viotrace run', () => {
+  it('summarises a run: records, losses, the ground truth with its culprit', async () => {
+    const r = await runCli(['run', '--scenario', 'guest-queueing', '--requests', '300', '--no-tui']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/^scenario guest-queueing \(seed 1\)/);
+    expect(r.out).toMatch(/records: guest \d+, host \d+ \(.*qemu_req \d+.*\); lost: guest 0, host 0/);
+    expect(r.out).toMatch(/guest_queue\s+\S+ mean\s+\d+\.\d%  <- culprit/);
+  });
+
+  it('prints the JSON report of the run', async () => {
+    const r = await runCli(['run', '--scenario', 'baseline', '--requests', '200', '--seed', '3', '--json']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out);
+    expect(report.schema).toBe('viotrace.report/1');
+    expect(report.source).toEqual({ kind: 'scenario', name: 'baseline', seed: 3 });
+    expect(report.requests.total).toBeGreaterThanOrEqual(200);
+  });
+
+  it('prints every record, one JSON object a line, the same for the same seed', async () => {
+    const a = await runCli(['run', '--requests', '100', '--records']);
+    const b = await runCli(['run', '--requests', '100', '--records']);
+    expect(a.out).toBe(b.out);
+    const lines = a.out.trim().split('\n').map((l) => JSON.parse(l) as { side: string; record: string });
+    expect(new Set(lines.map((l) => `${l.side}:${l.record}`))).toEqual(new Set(['guest:guest_rq', 'guest:guest_app_op', 'host:qemu_req', 'host:uring_op', 'host:host_blk', 'host:kick', 'host:notify']));
+  });
+
+  it('refuses an unknown scenario with exit 2', async () => {
+    const r = await runCli(['run', '--scenario', 'nope']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('unknown scenario "nope"');
+  });
+});
