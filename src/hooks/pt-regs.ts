@@ -20,10 +20,13 @@ export interface ProbeRegisters {
   sp?: bigint;
 }
 
-/** Builds the pt_regs bytes for a probe hit. Kernel code runs with cs 0x10; user code with cs 0x33. */
-export function ptRegs(r: ProbeRegisters, user = false): Uint8Array {
-  const out = new Uint8Array(PT_REGS_BYTES);
-  const dv = new DataView(out.buffer);
+/**
+ * Builds the pt_regs bytes for a probe hit. Kernel code runs with cs 0x10; user code with cs 0x33.
+ * With `into`, fills that buffer instead of a new one (a simulator reuses one per side).
+ */
+export function ptRegs(r: ProbeRegisters, user = false, into?: Uint8Array): Uint8Array {
+  const out = into ? (into.fill(0), into) : new Uint8Array(PT_REGS_BYTES);
+  const dv = new DataView(out.buffer, out.byteOffset, PT_REGS_BYTES);
   const set = (reg: keyof typeof PT_REGS, v: bigint): void => dv.setBigUint64(PT_REGS[reg], BigInt.asUintN(64, v), true);
   (r.args ?? []).forEach((a, i) => {
     if (i >= ARG_REGISTERS.length) throw new Error('more than six register arguments');

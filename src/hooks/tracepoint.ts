@@ -42,48 +42,73 @@ export class TracepointLayout {
     return this.format.fields.map((f) => f.name);
   }
 
+  /** Fields with their setters, compiled once; and the record buffers, reused (a program never keeps its context). */
+  private setters?: Map<string, (dv: DataView, out: Uint8Array, v: number | bigint | string) => void>;
+  private readonly dataLoc: EventFormat['fields'] = [];
+  private buffers = new Map<number, Uint8Array>();
+
+  private compile(): Map<string, (dv: DataView, out: Uint8Array, v: number | bigint | string) => void> {
+    const m = new Map<string, (dv: DataView, out: Uint8Array, v: number | bigint | string) => void>();
+    for (const f of this.format.fields) {
+      if (f.name.startsWith('common_')) continue;
+      if (f.type.startsWith('__data_loc')) {
+        this.dataLoc.push(f);
+        continue;
+      }
+      const { offset, size } = f;
+      const where = `${this.system}:${this.event}: field ${f.name}`;
+      m.set(f.name, (dv, out, v) => {
+        if (typeof v === 'string') {
+          // ASCII, NUL-padded, at most size-1 bytes (as strncpy into a char array leaves it).
+          const n = Math.min(v.length, size - 1);
+          for (let i = 0; i < n; i++) out[offset + i] = v.charCodeAt(i) & 0x7f;
+          return;
+        }
+        switch (size) {
+          case 8: dv.setBigUint64(offset, BigInt.asUintN(64, BigInt(v)), true); return;
+          case 4: dv.setUint32(offset, typeof v === 'number' ? v >>> 0 : Number(BigInt.asUintN(32, v)), true); return;
+          case 2: dv.setUint16(offset, typeof v === 'number' ? v & 0xffff : Number(BigInt.asUintN(16, v)), true); return;
+          case 1: dv.setUint8(offset, typeof v === 'number' ? v & 0xff : Number(BigInt.asUintN(8, v))); return;
+          default: throw new Error(`${where} of ${size} bytes takes a string`);
+        }
+      });
+    }
+    return m;
+  }
+
   /**
    * The record: fixed part with every field at its offset (unset fields zero), then the __data_loc
    * strings, each NUL-terminated, located by (length << 16 | offset) as the kernel encodes them.
+   * The bytes are valid until the next encode of this tracepoint.
    */
   encode(values: TracepointValues, common: CommonFields): Uint8Array {
-    const dynamic: { name: string; bytes: Uint8Array }[] = [];
-    for (const f of this.format.fields) {
-      if (f.type.startsWith('__data_loc')) {
-        const v = values[f.name];
-        dynamic.push({ name: f.name, bytes: new TextEncoder().encode(`${typeof v === 'string' ? v : ''}\0`) });
-      }
+    const setters = (this.setters ??= this.compile());
+    let dynamicBytes = 0;
+    for (const f of this.dataLoc) {
+      const v = values[f.name];
+      dynamicBytes += (typeof v === 'string' ? v.length : 0) + 1;
     }
-    const size = this.fixedSize + dynamic.reduce((n, d) => n + d.bytes.length, 0);
-    const out = new Uint8Array(size);
+    const size = this.fixedSize + dynamicBytes;
+    let out = this.buffers.get(size);
+    if (out) out.fill(0);
+    else this.buffers.set(size, (out = new Uint8Array(size)));
     const dv = new DataView(out.buffer);
     dv.setUint16(0, this.id, true);
     dv.setUint8(2, common.flags ?? 0);
     dv.setUint8(3, common.preemptCount ?? 0);
     dv.setInt32(4, common.pid, true);
     let at = this.fixedSize;
-    for (const d of dynamic) {
-      const f = this.fields.get(d.name)!;
-      dv.setUint32(f.offset, (d.bytes.length << 16) | at, true);
-      out.set(d.bytes, at);
-      at += d.bytes.length;
+    for (const f of this.dataLoc) {
+      const v = values[f.name];
+      const str = typeof v === 'string' ? v : '';
+      dv.setUint32(f.offset, ((str.length + 1) << 16) | at, true);
+      for (let i = 0; i < str.length; i++) out[at + i] = str.charCodeAt(i) & 0x7f;
+      at += str.length + 1;
     }
-    for (const [name, v] of Object.entries(values)) {
-      const f = this.fields.get(name);
-      if (!f) throw new Error(`${this.system}:${this.event} has no field ${name}`);
-      if (f.type.startsWith('__data_loc') || name.startsWith('common_')) continue;
-      if (typeof v === 'string') {
-        out.set(new TextEncoder().encode(v).subarray(0, f.size - 1), f.offset);
-        continue;
-      }
-      const b = BigInt(v);
-      switch (f.size) {
-        case 8: dv.setBigUint64(f.offset, BigInt.asUintN(64, b), true); break;
-        case 4: dv.setUint32(f.offset, Number(BigInt.asUintN(32, b)), true); break;
-        case 2: dv.setUint16(f.offset, Number(BigInt.asUintN(16, b)), true); break;
-        case 1: dv.setUint8(f.offset, Number(BigInt.asUintN(8, b))); break;
-        default: throw new Error(`${this.system}:${this.event}: field ${name} of ${f.size} bytes takes a string`);
-      }
+    for (const name in values) {
+      const set = setters.get(name);
+      if (set) set(dv, out, values[name]!);
+      else if (!this.dataLoc.some((f) => f.name === name) && !name.startsWith('common_')) throw new Error(`${this.system}:${this.event} has no field ${name}`);
     }
     return out;
   }

@@ -61,12 +61,17 @@ export class SimMemory {
     this.freed.set(b.bytes.length, list);
   }
 
+  /** The last block found: accesses cluster on one object at a time. */
+  private last: Block | undefined;
+
   private find(addr: bigint, len: number): Block | undefined {
+    const last = this.last;
+    if (last && addr >= last.base && addr + BigInt(len) <= last.base + BigInt(last.bytes.length) && this.blocks.get(last.base) === last) return last;
     const on = this.pages.get(Number(addr >> 12n));
     if (!on) return undefined;
     for (const b of on) {
       const end = b.base + BigInt(b.bytes.length);
-      if (addr >= b.base && addr < end) return addr + BigInt(len) <= end ? b : undefined;
+      if (addr >= b.base && addr < end) return addr + BigInt(len) <= end ? (this.last = b) : undefined;
     }
     return undefined;
   }

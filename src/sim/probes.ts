@@ -30,6 +30,7 @@ export class SideProbes {
   private readonly byHook = new Map<string, Attached[]>();
   private readonly env: RunEnvironment;
   private readonly consumer = new vmMaps.RingBufConsumer();
+  private readonly regs = new Uint8Array(168);
   /** Program runs and instructions executed, for the share of time spent in the VM. */
   runs = 0;
   instructions = 0;
@@ -111,7 +112,7 @@ export class SideProbes {
   probe(kind: 'kprobe' | 'kretprobe' | 'uprobe' | 'uretprobe', name: string, regs: ProbeRegisters, task: Task): void {
     const key = `${kind} ${name}`;
     if (!this.byHook.has(key)) return;
-    this.run(key, ptRegs(regs, kind === 'uprobe' || kind === 'uretprobe'), task);
+    this.run(key, ptRegs(regs, kind === 'uprobe' || kind === 'uretprobe', this.regs), task);
   }
 
   /** Drains the side's ring buffers into onRecord; returns the number of records. */
