@@ -4,6 +4,8 @@ import { Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { REPORT_FORMATS, renderReport, type ReportFormat } from '../report/index.js';
 import { replayFile, type ReplayResult } from '../replay/index.js';
+import { runAndReport } from '../run/index.js';
+import { scenario } from '../sim/index.js';
 import type { CommandInstaller } from './index.js';
 
 /** Prints the notes and the cut of a replay; returns the exit status (1 for a cut unless lenient). */
@@ -26,8 +28,19 @@ export const installReport: CommandInstaller = (program: Command) => {
     .option('-o, --output <file>', 'write the report to a file instead of standard output')
     .option('--lenient', 'skip and count malformed lines; a cut file is a warning', false)
     .option('--slowest <n>', 'how many slowest requests to include', (v) => Number(v), 20)
-    .action(async (file: string | undefined, opts: { scenario?: string; format: ReportFormat; output?: string; lenient: boolean; slowest: number }) => {
-      if (opts.scenario) throw new UsageError('report --scenario needs the simulator, which this build does not have yet; report on a trace file');
+    .option('--seed <n>', 'with --scenario: the random seed', (v) => Number(v), 1)
+    .option('--requests <n>', 'with --scenario: requests to complete', (v) => Number(v))
+    .action(async (file: string | undefined, opts: { scenario?: string; format: ReportFormat; output?: string; lenient: boolean; slowest: number; seed: number; requests?: number }) => {
+      if (opts.scenario) {
+        if (file) throw new UsageError('report takes a trace FILE or --scenario NAME, not both');
+        const spec = scenario(opts.scenario);
+        if (!spec) throw new UsageError(`unknown scenario ${JSON.stringify(opts.scenario)} (viotrace scenarios lists them)`);
+        const run = runAndReport(spec, opts.seed, opts.requests);
+        const text = renderReport(run.input, opts.format);
+        if (opts.output) writeFileSync(opts.output, text);
+        else process.stdout.write(text);
+        return;
+      }
       if (!file) throw new UsageError('report needs a trace FILE (or --scenario NAME)');
       const keep = opts.format === 'perfetto' || opts.format === 'otlp' ? 100_000 : 0;
       const r = await replayFile(file, { lenient: opts.lenient, slowest: opts.slowest, keepPaths: keep });

@@ -49,7 +49,7 @@ export const installRun: CommandInstaller = (program: Command) => {
         `ground truth (the simulator's own clock, first VM): culprit ${spec.culprit}`,
         ...run.truth.map((t) => `  ${t.stage.padEnd(17)} ${formatNs(t.meanNs).padStart(10)} mean  ${(t.share * 100).toFixed(1).padStart(5)}%${t.stage === spec.culprit ? '  <- culprit' : ''}`),
         '',
-        'from the guest records (host records are counted above; stitching them with the guest is the two-sided correlator, not in this build):',
+        'from the records alone (guest and host stitched by real keys, host times mapped to the guest clock):',
         textReport(run.input),
       ];
       process.stdout.write(`${lines.join('\n')}\n`);

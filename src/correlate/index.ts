@@ -7,3 +7,4 @@ export * from './statistics.js';
 export * from './slowest.js';
 export * from './telescope.js';
 export * from './guest-only.js';
+export * from './stitch.js';

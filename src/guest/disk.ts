@@ -55,6 +55,8 @@ interface HwQueue {
   bdAddr: bigint;
   /** Free descriptor heads, most recently freed first (detach_buf pushes on free_head). */
   freeHeads: number[];
+  /** Requests added in the current batch (its notify, if any, publishes them). */
+  batch: SimRequest[];
 }
 
 const SECTOR = 512;
@@ -99,7 +101,7 @@ export class GuestDisk {
       this.layout.vvq.write(kernel, vq.guestAddr, { packed_ring: 0, free_head: 0 });
       return {
         index, freeTags: Array.from({ length: spec.tags }, (_, i) => spec.tags - 1 - i), requestAddr, tagWaiters: [], dispatch: [], vq, hctxAddr, bdAddr,
-        freeHeads: Array.from({ length: spec.queueSize }, (_, i) => i),
+        freeHeads: Array.from({ length: spec.queueSize }, (_, i) => i), batch: [],
       };
     });
   }
@@ -201,8 +203,10 @@ export class GuestDisk {
       this.layout.vvq.write(kernel, hw.vq.guestAddr, { free_head: head });
       hooks.probe(t, 'kprobe', 'virtqueue_add_sgs', { args: [hw.vq.guestAddr, 0xffffc90000a00000n, 1n, 2n, rq.rqAddr + BigInt(this.layout.request.size), 0x820n] }, task);
       rq.truth.vq_add = t;
+      hw.batch.push(rq);
       rq.head = head;
-      hw.vq.avail.push(rq);
+      // Visible to QEMU from the moment it is added, not before.
+      this.world.engine.at(t, () => hw.vq.avail.push(rq));
       added++;
     }
     if (added === 0) return;
@@ -210,10 +214,11 @@ export class GuestDisk {
     hooks.probe(t, 'kprobe', 'virtqueue_kick_prepare', { args: [hw.vq.guestAddr] }, task);
     const notify = hw.vq.wantsNotify;
     hooks.probe(t, 'kretprobe', 'virtqueue_kick_prepare', { ret: notify ? 1n : 0n }, task);
+    const batch = hw.batch.splice(0);
     if (!notify) return;
     t += this.cost(GUEST_COSTS.addToKick);
     hooks.probe(t, 'kprobe', 'virtqueue_notify', { args: [hw.vq.guestAddr] }, task);
-    for (const rq of hw.vq.avail) if (rq.truth.kick === undefined) rq.truth.kick = t;
+    for (const rq of batch) rq.truth.kick = t;
     // QEMU will not want another notify until it has looked at the ring (EVENT_IDX).
     hw.vq.wantsNotify = false;
     this.world.notify(hw.vq, t);

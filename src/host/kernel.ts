@@ -11,8 +11,10 @@ import type { HostHookSite } from './qemu.js';
 export interface HostOp {
   userData: bigint;
   write: boolean;
-  /** Byte offset in the host device (the disk image's extent applied). */
+  /** Byte offset in the disk image file (what QEMU submits). */
   fileOffset: number;
+  /** Where those bytes are on the host device (the image's extent applied, as FIEMAP shows it). */
+  deviceOffset: number;
   bytes: number;
   task: Task;
   /** Ground truth of the host events the op meets. */
@@ -47,7 +49,7 @@ export class HostKernel {
       this.hooks.tracepoint(t, 'io_uring:io_uring_submit_req', { ctx: ring, req: 0xffff8881_3000_0000n + (op.userData & 0xffffn), user_data: op.userData, opcode: op.write ? 2 : 1, flags: 0n, sq_thread: 0, op_str: op.write ? 'WRITEV' : 'READV' }, op.task);
       op.onEvent('uring_submit', t);
       const tIssue = t + this.cost(HOST_COSTS.submitToIssue);
-      const sector = BigInt(op.fileOffset / SECTOR);
+      const sector = BigInt(op.deviceOffset / SECTOR);
       const nr = op.bytes / SECTOR;
       const rwbs = op.write ? 'WS' : 'R';
       const values = { dev: this.dev, sector, nr_sector: nr, bytes: op.bytes, ioprio: 0, rwbs, comm: op.task.comm, cmd: '' };

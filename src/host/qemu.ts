@@ -27,7 +27,7 @@ export interface QemuWorld {
 }
 
 /** One virtio-blk device of the VM. */
-interface BlockDevice {
+export interface BlockDevice {
   index: number;
   spec: DiskSpec;
   vdev: bigint;
@@ -43,6 +43,13 @@ interface QemuReq {
   addr: bigint;
   dev: BlockDevice;
   vq: SimVirtqueue;
+}
+
+/** An SQE QEMU prepared: its group, its LuringAIOCB (user_data) and qiov. */
+interface Sqe {
+  group: Group;
+  lcb: bigint;
+  qiov: bigint;
 }
 
 /** A virtio-blk device's requests as QEMU submits them: one group per merged (multireq) run. */
@@ -72,10 +79,10 @@ export class Qemu {
   private readonly work: ((t: number) => number)[] = [];
   private pumping = false;
   /** SQEs QEMU holds because its io_uring is full. */
-  private readonly held: Group[] = [];
+  private readonly held: Sqe[] = [];
   private inUring = 0;
   /** Completions waiting for the iothread. */
-  private readonly cqes: { group: Group; lcb: bigint; qiov: bigint }[] = [];
+  private readonly cqes: Sqe[] = [];
   private completionPosted = false;
 
   constructor(
@@ -256,37 +263,39 @@ export class Qemu {
     hooks.probe(t, 'uprobe', g.write ? 'blk_aio_pwritev' : 'blk_aio_preadv', { args: [dev.blk, offset, qiov, 0n, 0x55d0_0040_0000n, first.addr] }, this.iothread);
     for (const r of g.reqs) r.rq.truth.qemu_aio = t;
     t += this.cost(HOST_COSTS.aioToLuring);
-    (g as Group & { qiov?: bigint }).qiov = qiov;
-    if (this.inUring < this.host.uringEntries) return this.enterUring(g, t);
-    this.held.push(g);
+    // luring_do_submit runs in the request's coroutine right away: the SQE is prepared (user_data =
+    // the LuringAIOCB) and queued in QEMU's submit queue; ioq_submit moves it into the ring when
+    // the ring has room, so a full ring holds requests here, after luring_do_submit.
+    const lcb = m.alloc(this.L.lcb.size);
+    this.L.lcb.write(m, lcb, { qiov, is_read: g.write ? 0 : 1 });
+    this.world.hooks.probe(t, 'uprobe', 'luring_do_submit', { args: [9n, lcb, 0x55d0_0050_0000n, offset, g.write ? 2n : 1n] }, this.iothread);
+    for (const r of g.reqs) r.rq.truth.luring_submit = t;
+    const sqe = { group: g, lcb, qiov };
+    if (this.inUring < this.host.uringEntries) return this.enterUring(sqe, t);
+    this.held.push(sqe);
     return t;
   }
 
-  /** luring_do_submit, then io_uring_enter: the host kernel takes the SQE. */
-  private enterUring(g: Group, t: number): number {
-    const m = this.memory;
-    const qiov = (g as Group & { qiov?: bigint }).qiov!;
-    const lcb = m.alloc(this.L.lcb.size);
-    this.L.lcb.write(m, lcb, { qiov, is_read: g.write ? 0 : 1 });
-    const offset = BigInt(g.sector * SECTOR) + BigInt(g.reqs[0]!.dev.spec.hostOffset);
-    this.world.hooks.probe(t, 'uprobe', 'luring_do_submit', { args: [9n, lcb, 0x55d0_0050_0000n, offset, g.write ? 2n : 1n] }, this.iothread);
-    for (const r of g.reqs) r.rq.truth.luring_submit = t;
+  /** io_uring_enter: the host kernel takes the SQE. */
+  private enterUring(sqe: Sqe, t: number): number {
+    const { group: g, lcb, qiov } = sqe;
+    const offset = BigInt(g.sector * SECTOR);
     t += this.cost(HOST_COSTS.luringToSubmit);
     this.inUring++;
     const op: HostOp = {
-      userData: lcb, write: g.write, fileOffset: Number(offset), bytes: g.sectors * SECTOR, task: this.iothread,
+      userData: lcb, write: g.write, fileOffset: Number(offset), deviceOffset: Number(offset) + g.reqs[0]!.dev.spec.hostOffset, bytes: g.sectors * SECTOR, task: this.iothread,
       onEvent: (event, at) => {
         for (const r of g.reqs) r.rq.truth[event] = at;
       },
-      onCqe: (at) => this.world.engine.at(at, () => this.cqeArrived(g, lcb, qiov)),
+      onCqe: (at) => this.world.engine.at(at, () => this.cqeArrived(sqe)),
     };
     this.world.kernel.submit(op, t);
     return t;
   }
 
   /** A CQE is posted: the iothread wakes on the io_uring's eventfd and processes every CQE there is. */
-  private cqeArrived(g: Group, lcb: bigint, qiov: bigint): void {
-    this.cqes.push({ group: g, lcb, qiov });
+  private cqeArrived(sqe: Sqe): void {
+    this.cqes.push(sqe);
     if (this.completionPosted) return;
     this.completionPosted = true;
     const ready = this.world.engine.now + this.cost(HOST_COSTS.completionWakeup);
@@ -305,7 +314,9 @@ export class Qemu {
         t += this.cost(HOST_COSTS.reqComplete);
         hooks.probe(t, 'uprobe', 'virtio_blk_req_complete', { args: [r.addr, 0n] }, this.iothread);
         r.rq.truth.qemu_req_complete = t;
-        r.vq.used.push(r.rq);
+        // In the used ring from that moment, not before (an earlier interrupt must not reap it early).
+        const at = t;
+        this.world.engine.at(at, () => r.vq.used.push(r.rq));
         const e = touched.get(r.vq) ?? { dev: r.dev, reqs: [] };
         e.reqs.push(r);
         touched.set(r.vq, e);
@@ -315,7 +326,7 @@ export class Qemu {
       if (c.group.reqs.length > 1) this.memory.free(c.qiov);
     }
     // Held SQEs go in as entries free up.
-    while (this.held.length > 0 && this.inUring < this.host.uringEntries) t = this.enterUring(this.held.shift()!, t + this.cost(HOST_COSTS.aioToLuring));
+    while (this.held.length > 0 && this.inUring < this.host.uringEntries) t = this.enterUring(this.held.shift()!, t);
     for (const [vq, { dev, reqs }] of touched) {
       t += this.cost(HOST_COSTS.reqComplete);
       hooks.probe(t, 'uprobe', 'virtio_notify_irqfd', { args: [dev.vdev, vq.hostAddr] }, this.iothread);

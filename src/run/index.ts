@@ -1,8 +1,8 @@
 // Runs a scenario and turns what the programs emitted into report input; ground truth is summarised apart, labelled as such.
-import { GuestOnlyStitcher, RunStatistics, SlowestRequests, stagesFromEvents, TOP_STAGES, type PathEvent, type StageName } from '../correlate/index.js';
-import type { GuestTime } from '../records/index.js';
+import { RunStatistics, SlowestRequests, stagesFromEvents, stitch, TOP_STAGES, type PathEvent, type RequestPath, type StageName, type StitchSummary } from '../correlate/index.js';
+import type { GuestRequestRecord, GuestTime, QemuRequestRecord, TraceRecord } from '../records/index.js';
 import type { ReportInput } from '../report/index.js';
-import { runScenario, toTraceRecord, type EmittedRecord, type RunResult, type ScenarioSpec } from '../sim/index.js';
+import { runScenario, toTraceRecord, type EmittedRecord, type RunResult, type ScenarioSpec, type TruthRequest } from '../sim/index.js';
 
 /** The share of summed time per top-level stage in the simulator's ground truth. */
 export type TruthBreakdown = { stage: StageName; share: number; meanNs: number }[];
@@ -12,22 +12,21 @@ export interface ScenarioRun {
   result: RunResult;
   input: ReportInput;
   truth: TruthBreakdown;
-  /** Host records the programs emitted, by kind (stitched once the two-sided correlator exists). */
+  /** Host records the programs emitted, by kind. */
   hostRecords: Record<string, number>;
+  stitch: StitchSummary;
+  /** Kept when asked (for accuracy): the records, the truth, and every match the stitcher made. */
+  kept?: { records: TraceRecord[]; truth: TruthRequest[]; matches: [GuestRequestRecord, QemuRequestRecord, RequestPath][] };
 }
 
-/** Runs `spec` with `seed`, stitching guest records as they drain; `onRecord` sees every record. */
-export function runAndReport(spec: ScenarioSpec, seed: number, requests: number | undefined, onRecord?: (r: EmittedRecord, vm: string) => void): ScenarioRun {
+/** Runs `spec` with `seed`, then stitches what the programs emitted; `onRecord` sees every record as it drains. */
+export function runAndReport(spec: ScenarioSpec, seed: number, requests: number | undefined, onRecord?: (r: EmittedRecord, vm: string) => void, keep = false): ScenarioRun {
   const stats = new RunStatistics();
   const slow = new SlowestRequests(20);
   let first = Infinity;
   let last = -Infinity;
-  const stitcher = new GuestOnlyStitcher((p) => {
-    stats.add(p);
-    slow.offer(p);
-    if (p.start < first) first = p.start;
-    if (p.start + p.total > last) last = p.start + p.total;
-  });
+  const records: TraceRecord[] = [];
+  const truthKept: TruthRequest[] = [];
   const hostRecords: Record<string, number> = {};
   const sums = new Map<StageName, number>();
   let total = 0;
@@ -39,10 +38,11 @@ export function runAndReport(spec: ScenarioSpec, seed: number, requests: number 
       const vmName = r.vm === undefined ? '' : spec.vms[r.vm]!.name;
       onRecord?.(r, vmName);
       const rec = toTraceRecord(r, vmName);
-      if (rec.kind === 'guest_rq' || rec.kind === 'guest_app_op') stitcher.add(rec);
-      else hostRecords[rec.kind] = (hostRecords[rec.kind] ?? 0) + 1;
+      records.push(rec);
+      if (rec.kind !== 'guest_rq' && rec.kind !== 'guest_app_op') hostRecords[rec.kind] = (hostRecords[rec.kind] ?? 0) + 1;
     },
     onTruth: (t) => {
+      if (keep) truthKept.push(t);
       if (t.vm !== 0) return; // the breakdown a user of the first VM sees
       const b = stagesFromEvents(t.events as Partial<Record<PathEvent, GuestTime>>);
       total += b.total;
@@ -50,17 +50,26 @@ export function runAndReport(spec: ScenarioSpec, seed: number, requests: number 
       for (const [k, v] of Object.entries(b.stages)) sums.set(k as StageName, (sums.get(k as StageName) ?? 0) + (v as number));
     },
   });
-  stitcher.finish();
+  const matches: [GuestRequestRecord, QemuRequestRecord, RequestPath][] = [];
+  const summary = stitch(records, result.topology, (p) => {
+    stats.add(p);
+    slow.offer(p);
+    if (p.start < first) first = p.start;
+    if (p.start + p.total > last) last = p.start + p.total;
+  }, keep ? (g, q, p) => matches.push([g, q, p]) : undefined);
   const truth = TOP_STAGES.filter((s) => sums.has(s.name)).map((s) => ({ stage: s.name, share: total ? sums.get(s.name)! / total : 0, meanNs: sums.get(s.name)! / Math.max(1, truthCount) }));
   const input: ReportInput = {
     source: { kind: 'scenario', name: spec.name, seed },
     stats,
     lost: result.lost,
-    unmatched: { no_host_records: stats.all.matches.guest_only },
+    unmatched: summary.unmatched,
+    ...(summary.clock ? { clock: summary.clock } : {}),
     slowest: slow.list(),
     durationNs: Number.isFinite(first) ? last - first : 0,
   };
-  return { result, input, truth, hostRecords };
+  return { result, input, truth, hostRecords, stitch: summary, ...(keep ? { kept: { records, truth: truthKept, matches } } : {}) };
 }
 
 
+export { measureAccuracy } from './accuracy.js';
+export type { Accuracy } from './accuracy.js';

@@ -12,7 +12,7 @@ const NVME: DeviceSpec = { name: 'nvme0n1', parallelism: 32, readNs: 80_000, wri
 const randread = (over: Partial<JobSpec> = {}): JobSpec => ({ name: 'randread', rw: 'randread', bs: 4096, iodepth: 16, batch: 4, numjobs: 1, size: 8 * GiB, ...over });
 
 const vda = (jobs: JobSpec[], over: Partial<DiskSpec> = {}): DiskSpec => ({
-  name: 'vda', queues: 2, queueSize: 256, tags: 256, maxSectors: 2560, scheduler: 'none', jobs, hostOffset: 1 << 20, ...over,
+  name: 'vda', queues: 2, queueSize: 256, tags: 256, maxSectors: 2560, scheduler: 'none', jobs, sizeBytes: 64 * GiB, hostOffset: 1 << 20, ...over,
 });
 
 const vm = (name: string, disks: DiskSpec[]): VmSpec => ({ name, vcpus: 2, disks });
@@ -50,7 +50,7 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     culprit: 'host_io',
     vms: [
       vm('vm0', [vda([randread({ iodepth: 8, batch: 1 })])]),
-      vm('noisy', [vda([{ name: 'seqwrite', rw: 'write', bs: 256 * 1024, iodepth: 32, batch: 8, numjobs: 2, size: 16 * GiB }], { hostOffset: 64 * GiB })]),
+      vm('noisy', [vda([{ name: 'seqwrite', rw: 'write', bs: 256 * 1024, iodepth: 32, batch: 8, numjobs: 2, size: 16 * GiB }], { hostOffset: 128 * GiB })]),
     ],
     host: host({ device: { ...NVME, parallelism: 4, writeNs: 60_000, perKiBNs: 2_000 } }),
   }),

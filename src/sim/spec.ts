@@ -34,7 +34,9 @@ export interface DiskSpec {
   maxSectors: number;
   scheduler: 'none' | 'mq-deadline';
   jobs: JobSpec[];
-  /** Byte offset of the disk image inside the host device (its one extent). */
+  /** The disk's size; its raw image file is one extent of the host device. */
+  sizeBytes: number;
+  /** Byte offset of that extent on the host device. */
   hostOffset: number;
 }
 

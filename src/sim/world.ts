@@ -12,6 +12,7 @@ import { SideProbes } from './probes.js';
 import { Rng } from './random.js';
 import type { AppOp, SimRequest } from './request.js';
 import type { ScenarioSpec } from './spec.js';
+import type { Topology } from '../records/index.js';
 
 const repoFile = (p: string): URL => new URL(`../../${p}`, import.meta.url);
 
@@ -80,7 +81,8 @@ export interface RunResult {
   instructions: number;
   events: number;
   clock: Clocks['relation'];
-  topology: { vms: { name: string; qemuPid: number; disks: { name: string; dev: number }[] }[]; hostDev: number };
+  /** Which guest disk is which QEMU device and host extent: what a real tool is told or reads from libvirt. */
+  topology: Topology;
 }
 
 /** Loads the paired objects with ring buffers of the run's size. */
@@ -142,7 +144,7 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions): RunResult {
   const guestProbes: SideProbes[] = [];
   const jobsByVm: FioJob[][] = [];
   const disksByVm: GuestDisk[][] = [];
-  const topology: RunResult['topology'] = { vms: [], hostDev: hostKernel.dev };
+  const topology: Topology = { vms: [], hostDevices: [{ dev: hostKernel.dev, name: spec.host.device.name, model: `simulated ${spec.host.device.name}` }] };
 
   spec.vms.forEach((vmSpec, vm) => {
     const kernel = new SimMemory(KERNEL_HEAP);
@@ -206,7 +208,19 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions): RunResult {
     });
     jobsByVm.push(jobs);
     disksByVm.push(disks);
-    topology.vms.push({ name: vmSpec.name, qemuPid: qemu.pid, disks: disks.map((d, i) => ({ name: vmSpec.disks[i]!.name, dev: d.dev })) });
+    topology.vms.push({
+      name: vmSpec.name, qemuPid: qemu.pid, vcpus: vmSpec.vcpus,
+      disks: disks.map((d, i) => {
+        const ds = vmSpec.disks[i]!;
+        const dev = qemu.devices[i]!;
+        return {
+          name: ds.name, guestDev: d.dev, vdev: dev.vdev, numQueues: ds.queues, queueSize: ds.queueSize,
+          notifyGpa: dev.vqs.map((q) => q.notifyGpa), msiVector: dev.vqs.map((q) => q.msiVector),
+          hostFile: `/var/lib/libvirt/images/${vmSpec.name}-${ds.name}.raw`, hostDev: hostKernel.dev,
+          extents: [{ fileOffset: 0, deviceOffset: ds.hostOffset, length: ds.sizeBytes }],
+        };
+      }),
+    });
   });
 
   /** fio keeps iodepth full, submitting `batch` SQEs per io_uring_enter (or at its rate). */

@@ -1,0 +1,34 @@
+// `viotrace accuracy --scenario NAME`: the stitcher's matches, stages and clock estimate against the simulator's ground truth.
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { formatNs } from '../report/index.js';
+import { measureAccuracy } from '../run/index.js';
+import { SCENARIOS, scenario } from '../sim/index.js';
+import type { CommandInstaller } from './index.js';
+
+/** Installs `viotrace accuracy`. */
+export const installAccuracy: CommandInstaller = (program: Command) => {
+  program
+    .command('accuracy')
+    .description("run a scenario and compare the stitched paths with the simulator's ground truth")
+    .option('--scenario <name>', `scenario (${SCENARIOS.map((s) => s.name).join(', ')})`, 'baseline')
+    .option('--requests <n>', 'requests to complete', (v) => Number(v))
+    .option('--seed <n>', 'random seed', (v) => Number(v), 1)
+    .option('--json', 'print the accuracy report as JSON')
+    .action((opts: { scenario: string; requests?: number; seed: number; json?: boolean }) => {
+      const spec = scenario(opts.scenario);
+      if (!spec) throw new UsageError(`unknown scenario ${JSON.stringify(opts.scenario)} (viotrace scenarios lists them)`);
+      const a = measureAccuracy(spec, opts.seed, opts.requests);
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(a, null, 2)}\n`);
+        return;
+      }
+      const c = a.clock;
+      process.stdout.write([
+        `scenario ${spec.name} (seed ${opts.seed}): ${a.requests} requests`,
+        `matches: precision ${a.precision.toFixed(4)}, recall ${a.recall.toFixed(4)}`,
+        `stage error: p50 ${formatNs(a.stage_error_ns.p50)}, p99 ${formatNs(a.stage_error_ns.p99)}, max ${formatNs(a.stage_error_ns.max)}`,
+        `clock: offset error ${formatNs(Math.abs(c.estimated_offset_ns - c.true_offset_ns))} (estimate says +- ${formatNs(c.uncertainty_ns)}), drift ${c.estimated_drift_ppm.toFixed(1)} ppm (true ${c.true_drift_ppm})`,
+      ].join('\n') + '\n');
+    });
+};

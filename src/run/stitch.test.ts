@@ -1,0 +1,60 @@
+// The two-sided stitcher on simulated runs, measured against ground truth: matches, merged requests, reused heads, losses, order.
+import { describe, expect, it } from 'vitest';
+import { stitch, type RequestPath } from '../correlate/index.js';
+import { Rng, scenario } from '../sim/index.js';
+import { measureAccuracy, runAndReport } from './index.js';
+
+describe('stitching a simulated run against its ground truth', () => {
+  it.each(['baseline', 'noisy-neighbour', 'uring-saturation', 'host-cpu-contention'])('%s: every match right, every request matched, stages within microseconds', (name) => {
+    const a = measureAccuracy(scenario(name)!, 2, 1200);
+    expect(a.precision).toBe(1);
+    expect(a.recall).toBe(1);
+    expect(a.stage_error_ns.p99).toBeLessThan(5_000);
+    // The estimate is within a few microseconds of the truth, after 70 hours of offset.
+    expect(Math.abs(a.clock.estimated_offset_ns - a.clock.true_offset_ns)).toBeLessThan(5_000);
+    expect(a.clock.uncertainty_ns).toBeGreaterThan(0);
+    // Drift is not asserted: over a 30 ms run 35 ppm moves the clock by 1 us, within the delays it is
+    // estimated from; the offset at the reference time is what matters for the stages.
+  });
+
+  it('shares one host operation between the guest requests QEMU merged, and matches descriptor heads reused many times', () => {
+    const run = runAndReport(scenario('noisy-neighbour')!, 1, 1500, undefined, true);
+    const merged = run.kept!.records.filter((r) => r.kind === 'qemu_req' && r.mergedCount > 1).length;
+    expect(merged).toBeGreaterThan(10);
+    const shared = run.kept!.matches.filter(([, , p]) => p.sharedHostOp > 1).length;
+    expect(shared).toBeGreaterThan(10);
+    // Heads recur: far more requests than distinct (vq, head) pairs.
+    const heads = new Set(run.kept!.matches.map(([g]) => `${g.vm}/${g.vq}/${g.head}`));
+    expect(run.kept!.matches.length).toBeGreaterThan(3 * heads.size);
+    expect(run.stitch.unmatched).toEqual({});
+  });
+
+  it('gives the same answer whatever order the records arrive in', () => {
+    const run = runAndReport(scenario('baseline')!, 4, 600, undefined, true);
+    const records = [...run.kept!.records];
+    const rng = new Rng(99);
+    for (let i = records.length - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      [records[i], records[j]] = [records[j]!, records[i]!];
+    }
+    const ids = (rs: typeof records): string[] => {
+      const out: string[] = [];
+      stitch(rs, run.result.topology, () => undefined, (g, q) => out.push(`${g.vm}/${g.sector}/${g.tRqComplete}=${q.tPop}`));
+      return out.sort();
+    };
+    expect(ids(records)).toEqual(ids(run.kept!.records));
+  });
+
+  it('reports requests whose other side was lost as unmatched with the reason, and never matches them wrongly', () => {
+    const spec = { ...scenario('baseline')!, ringBytes: { guest: 8192, host: 4096 } };
+    const run = runAndReport(spec, 1, 1500, undefined, true);
+    expect(run.result.lost.host).toBeGreaterThan(0);
+    const paths: RequestPath[] = [];
+    const s = stitch(run.kept!.records, run.result.topology, (p) => paths.push(p));
+    expect(s.unmatched.host_record_lost ?? 0).toBeGreaterThan(0);
+    expect(paths.filter((p) => p.match === 'guest_only').every((p) => p.reason !== undefined)).toBe(true);
+    const a = measureAccuracy(spec, 1, 1500);
+    expect(a.precision).toBe(1);
+    expect(a.recall).toBeLessThan(1);
+  });
+});
