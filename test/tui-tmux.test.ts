@@ -5,7 +5,9 @@ import { repoRoot } from './shared.js';
 
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 const session = `viotrace-e2e-${process.pid}`;
-const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
+// A server of our own (-L): other tmux users on the machine can neither see nor kill it.
+const socket = `viotrace-e2e-${process.pid}`;
+const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
 const screen = () => tmux('capture-pane', '-p', '-t', session);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** One key at a time, as a person types (Ink reads a burst of keys as one chunk). */
@@ -25,7 +27,7 @@ async function waitFor(re: RegExp, ms = 20_000): Promise<string> {
 }
 
 describe.skipIf(!hasTmux)('dashboard in tmux (80x24)', () => {
-  afterAll(() => spawnSync('tmux', ['kill-session', '-t', session]));
+  afterAll(() => spawnSync('tmux', ['-L', socket, 'kill-server']));
 
   it('opens on the shipped real capture, switches views, expands, shows help, and quits cleanly on q', async () => {
     // CI must be unset: with CI set, Ink prints only the final frame.
@@ -48,5 +50,18 @@ describe.skipIf(!hasTmux)('dashboard in tmux (80x24)', () => {
     await key('q');
     s = await waitFor(/EXIT=0/);
     expect(s).not.toMatch(/viotrace: internal error/);
+  }, 60_000);
+
+  it('opens on a scenario and shows its culprit with the largest share', async () => {
+    tmux('kill-session', '-t', session);
+    const cmd = `cd ${JSON.stringify(repoRoot)} && env -u CI npx tsx src/main.ts run --scenario guest-queueing --requests 1500 --speed 1; echo EXIT=$?; sleep 30`;
+    tmux('new-session', '-d', '-s', session, '-x', '80', '-y', '24', cmd);
+    const s = await waitFor(/\[finished x1\]/, 40_000);
+    expect(s).toMatch(/scenario guest-queueing \(seed 1\)/);
+    const share = (stage: string): number => Number(new RegExp(`^${stage}\\s.*?(\\d+\\.\\d)%`, 'm').exec(s)?.[1] ?? -1);
+    expect(share('guest_queue')).toBeGreaterThan(50);
+    expect(share('guest_queue')).toBeGreaterThan(share('host_io'));
+    await key('q');
+    await waitFor(/EXIT=0/);
   }, 60_000);
 });

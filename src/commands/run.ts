@@ -4,6 +4,7 @@ import { UsageError } from '../errors.js';
 import { jsonReport, textReport, formatNs } from '../report/index.js';
 import { runAndReport } from '../run/index.js';
 import { SCENARIOS, scenario } from '../sim/index.js';
+import { Playback, runDashboard } from '../tui/index.js';
 import type { CommandInstaller } from './index.js';
 
 const positiveInt = (what: string) => (v: string): number => {
@@ -17,21 +18,31 @@ const json = (v: unknown): string => JSON.stringify(v, (_, x) => (typeof x === '
 /** Installs `viotrace run`. */
 export const installRun: CommandInstaller = (program: Command) => {
   program
-    .command('run')
-    .description('run a simulated scenario with the paired BPF programs on every hook')
+    .command('run', { isDefault: true })
+    .description('run a simulated scenario with the paired BPF programs on every hook (the default: the dashboard on baseline)')
     .option('--scenario <name>', `scenario (${SCENARIOS.map((s) => s.name).join(', ')})`, 'baseline')
     .option('--requests <n>', 'requests to complete', positiveInt('--requests'))
     .option('--seed <n>', 'random seed: the same seed gives the same run', positiveInt('--seed'), 1)
     .option('--json', 'print the JSON report')
     .option('--records', 'print every record the programs emitted, one JSON object a line')
-    .option('--no-tui', 'print a text summary (the only output until the live dashboard exists)')
-    .action((opts: { scenario: string; requests?: number; seed: number; json?: boolean; records?: boolean }) => {
+    .option('--no-tui', 'print a text summary instead of the dashboard')
+    .option('--speed <n>', 'dashboard: simulated time per wall time (1/64 to 1024)', (v) => Number(v), 1 / 64)
+    .action(async (opts: { scenario: string; requests?: number; seed: number; json?: boolean; records?: boolean; tui: boolean; speed: number }) => {
       const spec = scenario(opts.scenario);
       if (!spec) throw new UsageError(`unknown scenario ${JSON.stringify(opts.scenario)} (viotrace scenarios lists them)`);
+      const dashboard = opts.tui && !opts.json && !opts.records && process.stdout.isTTY === true && process.stdin.isTTY === true;
       const out: string[] = [];
       const started = performance.now();
-      const run = runAndReport(spec, opts.seed, opts.requests, opts.records ? (r, vm) => out.push(json({ side: r.side, vm: vm || undefined, record: r.struct.replace(/^vt_/, ''), ...r.fields })) : undefined);
+      if (dashboard) process.stderr.write(`viotrace: simulating ${spec.name} with the paired programs on every hook...\n`);
+      const run = runAndReport(spec, opts.seed, opts.requests ?? (dashboard ? 6_000 : undefined), opts.records ? (r, vm) => out.push(json({ side: r.side, vm: vm || undefined, record: r.struct.replace(/^vt_/, ''), ...r.fields })) : undefined, false, dashboard ? Number.MAX_SAFE_INTEGER : 0);
       const wallMs = performance.now() - started;
+      if (dashboard) {
+        // The run's stitched paths play in simulated time: a request shows once it has completed.
+        const playback = new Playback(run.input.paths ?? [], `scenario ${spec.name} (seed ${opts.seed})`, run.input.lost, run.input.clock?.offsetNs);
+        playback.speed = opts.speed > 0 ? opts.speed : 1 / 64;
+        await runDashboard(playback);
+        return;
+      }
       if (opts.records) {
         process.stdout.write(`${out.join('\n')}\n`);
         return;

@@ -20,7 +20,15 @@ export interface ScenarioRun {
 }
 
 /** Runs `spec` with `seed`, then stitches what the programs emitted; `onRecord` sees every record as it drains. */
-export function runAndReport(spec: ScenarioSpec, seed: number, requests: number | undefined, onRecord?: (r: EmittedRecord, vm: string) => void, keep = false): ScenarioRun {
+export function runAndReport(
+  spec: ScenarioSpec,
+  seed: number,
+  requests: number | undefined,
+  onRecord?: (r: EmittedRecord, vm: string) => void,
+  keep = false,
+  /** Keep up to this many stitched paths in the report input (dashboard playback, Perfetto, OTLP). */
+  keepPaths = 0,
+): ScenarioRun {
   const stats = new RunStatistics();
   const slow = new SlowestRequests(20);
   let first = Infinity;
@@ -51,7 +59,9 @@ export function runAndReport(spec: ScenarioSpec, seed: number, requests: number 
     },
   });
   const matches: [GuestRequestRecord, QemuRequestRecord, RequestPath][] = [];
+  const paths: RequestPath[] = [];
   const summary = stitch(records, result.topology, (p) => {
+    if (paths.length < keepPaths) paths.push(p);
     stats.add(p);
     slow.offer(p);
     if (p.start < first) first = p.start;
@@ -66,6 +76,7 @@ export function runAndReport(spec: ScenarioSpec, seed: number, requests: number 
     ...(summary.clock ? { clock: summary.clock } : {}),
     slowest: slow.list(),
     durationNs: Number.isFinite(first) ? last - first : 0,
+    ...(keepPaths ? { paths } : {}),
   };
   return { result, input, truth, hostRecords, stitch: summary, ...(keep ? { kept: { records, truth: truthKept, matches } } : {}) };
 }

@@ -25,7 +25,8 @@ export function StackedBar({ stages, width }: { stages: StageSummary[]; width: n
 
 /** The stage table; `selected` highlights a row. */
 export function StageBreakdown({ stages, selected, width }: { stages: StageSummary[]; selected: number; width: number }) {
-  const bar = Math.max(10, width - 58);
+  // The columns before the bar take 62 characters; the bar gets the rest, so a row never wraps.
+  const bar = Math.max(0, width - 63);
   return (
     <Box flexDirection="column">
       <StackedBar stages={stages} width={Math.max(10, width - 2)} />
