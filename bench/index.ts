@@ -5,11 +5,12 @@ import { mapProgramsSuite } from './map-programs.js';
 import { mapsSuite } from './maps.js';
 import { traceSuite } from './trace.js';
 import { simSuite } from './sim.js';
+import { correlateSuite } from './correlate.js';
 import { verifierSuite } from './verifier.js';
 import { vmSuite } from './vm.js';
 
 /** All suites, in the order they run. Each subsystem adds its own file and a line here. */
-const suites: Suite[] = [vmSuite, verifierSuite, ingestSuite, mapsSuite, mapProgramsSuite, traceSuite, simSuite];
+const suites: Suite[] = [vmSuite, verifierSuite, ingestSuite, mapsSuite, mapProgramsSuite, traceSuite, simSuite, correlateSuite];
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);

@@ -18,9 +18,20 @@ export interface StitchSummary {
   unmatched: Partial<Record<UnmatchedReason, number>>;
 }
 
+/** Addresses as key text: converting a bigint is slow, and the same few (vdev, user_data) recur. */
+const bigText = new Map<bigint, string>();
+function big(b: bigint): string {
+  let t = bigText.get(b);
+  if (t === undefined) {
+    if (bigText.size > 1 << 16) bigText.clear();
+    bigText.set(b, (t = b.toString(36)));
+  }
+  return t;
+}
+
 /** A guest request's join key as both sides have it: disk, queue, descriptor head, sector, bytes, direction. */
 function key(qemuPid: number, vdev: bigint, vq: number, head: number, sector: number, bytes: number, write: boolean): string {
-  return `${qemuPid}/${vdev}/${vq}/${head}/${sector}/${bytes}/${write ? 'w' : 'r'}`;
+  return `${qemuPid}/${big(vdev)}/${vq}/${head}/${sector}/${bytes}/${write ? 'w' : 'r'}`;
 }
 
 /** Sorted-by-time lists under a key. */
@@ -65,6 +76,12 @@ class Index<T> {
   }
 }
 
+/** Host path events in path order (assigned in one order, so path objects share one shape). */
+const HOST_EVENTS: readonly PathEvent[] = [
+  'kick_exit', 'qemu_handle', 'qemu_pop', 'qemu_aio', 'luring_submit', 'uring_submit', 'host_blk_issue', 'host_blk_complete',
+  'uring_complete', 'qemu_req_complete', 'qemu_notify', 'irq_inject',
+];
+
 /** Slack for causality checks after mapping host times with an estimate: its uncertainty plus this. */
 const SLACK_NS = 2_000;
 
@@ -97,16 +114,16 @@ export function stitch(
   for (const r of records) {
     switch (r.kind) {
       case 'guest_rq': guest.push(r); break;
-      case 'guest_app_op': apps.add(`${r.vm}/${r.userData}`, r); break;
+      case 'guest_app_op': apps.add(`${r.vm}/${big(r.userData)}`, r); break;
       case 'qemu_req':
         hostRecords++;
         allQreqs.push(r);
         qreqs.add(key(r.qemuPid, r.vdev, r.vq, r.head, r.sector, r.nbytes, r.type === 'out'), r);
         break;
-      case 'uring_op': hostRecords++; urings.add(`${r.pid}/${r.userData}`, r); break;
+      case 'uring_op': hostRecords++; urings.add(`${r.pid}/${big(r.userData)}`, r); break;
       case 'host_blk': hostRecords++; blks.add(`${r.dev}/${r.sector}`, r); break;
-      case 'notify': hostRecords++; notifies.add(`${r.qemuPid}/${r.vdev}/${r.vq}`, r); break;
-      case 'kick': hostRecords++; kicks.add(`${r.qemuPid}/${r.gpa}`, r); break;
+      case 'notify': hostRecords++; notifies.add(`${r.qemuPid}/${big(r.vdev)}/${r.vq}`, r); break;
+      case 'kick': hostRecords++; kicks.add(`${r.qemuPid}/${big(r.gpa)}`, r); break;
     }
   }
   for (const ix of [apps, qreqs, urings, blks, notifies, kicks] as Index<unknown>[]) ix.sort();
@@ -150,7 +167,7 @@ export function stitch(
   for (const g of guest) {
     const gk = guestKey(g);
     // The application op it served: the first with its user_data completing after it, submitted before it.
-    const app = g.appUserData ? apps.firstAfter(`${g.vm}/${g.appUserData}`, g.tRqComplete) : undefined;
+    const app = g.appUserData ? apps.firstAfter(`${g.vm}/${big(g.appUserData)}`, g.tRqComplete) : undefined;
     const appFits = app && app.tSubmit <= (g.tBioQueue || g.tRqIssue) ? app : undefined;
     const guestEvents = guestPathEvents(g, appFits);
     let reason: UnmatchedReason | undefined;
@@ -171,22 +188,25 @@ export function stitch(
       shared = Math.max(1, q.mergedCount);
       const host: Partial<Record<PathEvent, number>> = { qemu_handle: q.tHandle, qemu_pop: q.tPop, qemu_aio: q.tAio, qemu_req_complete: q.tReqComplete };
       // user_data (the LuringAIOCB address) is reused: the op is the last to complete before QEMU completed the request.
-      const op = urings.lastBefore(`${gk.vm.qemuPid}/${q.userData}`, q.tReqComplete);
+      const op = urings.lastBefore(`${gk.vm.qemuPid}/${big(q.userData)}`, q.tReqComplete);
       if (op && op.tLuringSubmit >= q.tAio) {
         Object.assign(host, { luring_submit: op.tLuringSubmit, uring_submit: op.tSubmit, uring_complete: op.tComplete });
         const devSector = fileOffsetToDeviceSector(gk.disk, op.offset);
         const blk = devSector === undefined ? undefined : blks.firstAfter(`${gk.disk.hostDev}/${devSector}`, op.tSubmit);
         if (blk && blk.tComplete <= op.tComplete) Object.assign(host, { host_blk_issue: blk.tIssue, host_blk_complete: blk.tComplete });
       }
-      const n = notifies.firstAfter(`${gk.vm.qemuPid}/${gk.disk.vdev}/${g.vq}`, q.tReqComplete);
+      const n = notifies.firstAfter(`${gk.vm.qemuPid}/${big(gk.disk.vdev)}/${g.vq}`, q.tReqComplete);
       if (n && toGuest(n.tNotify) <= g.tVringInterrupt + slack) Object.assign(host, { qemu_notify: n.tNotify, irq_inject: n.tInject });
       const gpa = gk.disk.notifyGpa[g.vq];
       if (g.tKick && gpa !== undefined) {
         // The exit the kick caused: the first on this doorbell after the kick, before QEMU popped the request.
-        const exit = kicks.firstAfter(`${gk.vm.qemuPid}/${gpa}`, clockInverse(clock!, g.tKick) - slack);
+        const exit = kicks.firstAfter(`${gk.vm.qemuPid}/${big(gpa)}`, clockInverse(clock!, g.tKick) - slack);
         if (exit && exit.t <= q.tPop) host.kick_exit = exit.t;
       }
-      for (const [e, h] of Object.entries(host)) if (h) events[e as PathEvent] = toGuest(h);
+      for (const e of HOST_EVENTS) {
+        const h = host[e];
+        if (h) events[e] = toGuest(h);
+      }
     } else summary.guestOnly++;
     const b = stagesFromEvents(events);
     const path: RequestPath = {
