@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { jsonReport, textReport, formatNs } from '../report/index.js';
-import { runAndReport } from '../run/index.js';
+import { recordScenario, runAndReport } from '../run/index.js';
+import { replayFile } from '../replay/index.js';
 import { SCENARIOS, scenario } from '../sim/index.js';
 import { Playback, runDashboard } from '../tui/index.js';
 import type { CommandInstaller } from './index.js';
@@ -27,10 +28,23 @@ export const installRun: CommandInstaller = (program: Command) => {
     .option('--records', 'print every record the programs emitted, one JSON object a line')
     .option('--no-tui', 'print a text summary instead of the dashboard')
     .option('--speed <n>', 'dashboard: simulated time per wall time (1/64 to 1024)', (v) => Number(v), 1 / 64)
-    .action(async (opts: { scenario: string; requests?: number; seed: number; json?: boolean; records?: boolean; tui: boolean; speed: number }) => {
+    .option('--record <file>', 'also write the records to a trace file (viotrace replay reads it)')
+    .action(async (opts: { scenario: string; requests?: number; seed: number; json?: boolean; records?: boolean; tui: boolean; speed: number; record?: string }) => {
       const spec = scenario(opts.scenario);
       if (!spec) throw new UsageError(`unknown scenario ${JSON.stringify(opts.scenario)} (viotrace scenarios lists them)`);
       const dashboard = opts.tui && !opts.json && !opts.records && process.stdout.isTTY === true && process.stdin.isTTY === true;
+      if (opts.record) {
+        // Record, then show what was recorded: the dashboard and the summary read the trace back.
+        const rec = await recordScenario(spec, opts.seed, opts.requests ?? (dashboard ? 6_000 : undefined), opts.record);
+        process.stderr.write(`viotrace: ${opts.record}: ${rec.records} records\n`);
+        const r = await replayFile(opts.record, { keepPaths: dashboard ? Number.MAX_SAFE_INTEGER : 0 });
+        if (dashboard) {
+          const playback = new Playback(r.input.paths ?? [], r.input.source.name, r.input.lost, r.input.clock?.offsetNs);
+          playback.speed = opts.speed > 0 ? opts.speed : 1 / 64;
+          await runDashboard(playback);
+        } else process.stdout.write(opts.json ? `${JSON.stringify(jsonReport(r.input), null, 2)}\n` : textReport(r.input));
+        return;
+      }
       const out: string[] = [];
       const started = performance.now();
       if (dashboard) process.stderr.write(`viotrace: simulating ${spec.name} with the paired programs on every hook...\n`);

@@ -2,9 +2,9 @@
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { GuestOnlyStitcher, RunStatistics, SlowestRequests, type RequestPath } from '../correlate/index.js';
+import { GuestOnlyStitcher, RunStatistics, SlowestRequests, stitch, type ClockEstimate, type RequestPath, type UnmatchedReason } from '../correlate/index.js';
 import { InputError } from '../errors.js';
-import type { GuestRecord } from '../records/index.js';
+import type { GuestRecord, TraceRecord } from '../records/index.js';
 import type { ReportInput } from '../report/index.js';
 import { GuestAssembler, openTrace, readFtrace } from '../trace/index.js';
 
@@ -84,6 +84,10 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
   let cut: ReplayResult['cut'];
   let skipped = 0;
   let name = basename(path);
+  let sourceKind: 'trace' | 'scenario' = 'trace';
+  let seed: number | undefined;
+  let unmatched: Partial<Record<UnmatchedReason, number>> | undefined;
+  let clock: ClockEstimate | undefined;
 
   if (kind === 'ftrace-text') {
     const asm = new GuestAssembler('guest');
@@ -102,26 +106,39 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
   } else {
     const trace = await openTrace(path, { lenient: opts.lenient });
     name = trace.header.source.name;
-    const stitcher = new GuestOnlyStitcher(onPath);
+    if (trace.header.source.kind === 'scenario') sourceKind = 'scenario';
+    if (trace.header.source.seed !== undefined) seed = trace.header.source.seed;
+    // Guest records stream into the guest-only stitcher; once a host record shows up, every record
+    // is kept and the two-sided stitcher joins them at the end.
+    const guestOnly: GuestRecord[] = [];
+    const all: TraceRecord[] = [];
     let host = 0;
     for await (const r of trace.records()) {
-      if (r.kind === 'guest_rq' || r.kind === 'guest_app_op') stitcher.add(r as GuestRecord);
+      all.push(r);
+      if (r.kind === 'guest_rq' || r.kind === 'guest_app_op') guestOnly.push(r as GuestRecord);
       else host++;
     }
     if (host > 0) {
-      throw new InputError(`this trace has ${host} host-side records; stitching guest and host records needs the two-sided correlator, which this build does not have yet`, path);
+      const s = stitch(all, trace.header.topology, onPath);
+      unmatched = s.unmatched;
+      clock = s.clock;
+    } else {
+      const stitcher = new GuestOnlyStitcher(onPath);
+      for (const r of guestOnly) stitcher.add(r);
+      stitcher.finish();
     }
-    stitcher.finish();
     lost = trace.summary.lost;
     cut = trace.summary.cut;
     skipped = trace.summary.skipped;
   }
 
   const input: ReportInput = {
-    source: { kind: 'trace', name },
+    // A trace file is the source; a recorded scenario keeps its name and seed.
+    source: { kind: 'trace', name: sourceKind === 'scenario' ? `${name} (recorded)` : name, ...(seed !== undefined ? { seed } : {}) },
     stats,
     lost,
-    unmatched: { no_host_records: stats.all.matches.guest_only },
+    unmatched: unmatched ?? { no_host_records: stats.all.matches.guest_only },
+    ...(clock ? { clock } : {}),
     slowest: slow.list(),
     durationNs: Number.isFinite(first) ? last - first : 0,
     ...(keep ? { paths } : {}),

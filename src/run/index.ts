@@ -84,3 +84,4 @@ export function runAndReport(
 
 export { measureAccuracy } from './accuracy.js';
 export type { Accuracy } from './accuracy.js';
+export { recordScenario } from './record.js';

@@ -67,6 +67,8 @@ export interface RunOptions {
   drainEveryNs?: number;
   /** false: run the stack with no programs attached (the benchmark's baseline for the VM's share). */
   programs?: boolean;
+  /** Called once the stack is built, before the first event: what a recording's header needs. */
+  onStart?: (topology: Topology, clocks: Clocks) => void;
 }
 
 /** What a run reports besides its records. */
@@ -101,6 +103,30 @@ function objects(ring: { guest: number; host: number }): { guest: () => BpfObjec
  * done, draining the ring buffers every simulated millisecond as a user-space consumer would.
  */
 export function runScenario(spec: ScenarioSpec, opts: RunOptions): RunResult {
+  const sim = buildSimulation(spec, opts);
+  sim.runUntilDone();
+  return sim.finish();
+}
+
+/**
+ * The same run, yielding to the event loop every `sliceNs` of simulated time, so that what
+ * consumers do with records (a recording's writes and flushes, a dashboard) happens as it goes.
+ */
+export async function runScenarioAsync(spec: ScenarioSpec, opts: RunOptions, sliceNs = 5_000_000): Promise<RunResult> {
+  const sim = buildSimulation(spec, opts);
+  while (!sim.runSlice(sliceNs)) await new Promise((r) => setImmediate(r));
+  return sim.finish();
+}
+
+/** A built simulation: run it to completion at once or in slices, then collect its result. */
+interface Simulation {
+  runUntilDone(): void;
+  /** Runs `sliceNs` more simulated time; true when the run is done. */
+  runSlice(sliceNs: number): boolean;
+  finish(): RunResult;
+}
+
+function buildSimulation(spec: ScenarioSpec, opts: RunOptions): Simulation {
   const engine = new Engine();
   const rng = new Rng(opts.seed);
   // The host has been up 76 hours; t0 is the start, so offsetNs is the guest-host difference then.
@@ -249,6 +275,7 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions): RunResult {
     }
   }
 
+  opts.onStart?.(topology, clocks);
   // User space drains the ring buffers every simulated millisecond (or as told).
   const every = opts.drainEveryNs ?? 1_000_000;
   const drain = (): void => {
@@ -257,11 +284,23 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions): RunResult {
     if (completed < target) engine.after(every, drain);
   };
   engine.after(every, drain);
-  engine.run(() => completed >= target);
-  for (const p of guestProbes) p.drain();
-  hostProbes.drain();
-
+  const done = (): boolean => completed >= target || engine.pending === 0;
   return {
+    runUntilDone: () => engine.run(() => completed >= target),
+    runSlice: (sliceNs) => {
+      const limit = engine.now + sliceNs;
+      engine.run(() => completed >= target || engine.now >= limit);
+      return done();
+    },
+    finish: () => {
+      for (const p of guestProbes) p.drain();
+      hostProbes.drain();
+      return result();
+    },
+  };
+
+  function result(): RunResult {
+    return {
     requests: completed,
     appOps,
     simulatedNs: engine.now,
@@ -272,5 +311,6 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions): RunResult {
     events: engine.executed,
     clock: clocks.relation,
     topology,
-  };
+    };
+  }
 }

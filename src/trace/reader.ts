@@ -47,6 +47,22 @@ function decodeRecord(obj: Record<string, unknown>, where: string): TraceRecord 
   return obj as unknown as TraceRecord;
 }
 
+/** The topology's addresses (vdev, doorbells) were written as 0x-hex strings: back to bigints. */
+function decodeTopology(header: TraceHeader, where: string): void {
+  const hex = (v: unknown, what: string): bigint => {
+    if (typeof v === 'bigint') return v;
+    if (typeof v !== 'string' || !/^0x[0-9a-f]+$/i.test(v)) throw new InputError(`header topology: ${what} must be a 0x-hex string`, where);
+    return BigInt(v);
+  };
+  if (!header.topology || !Array.isArray(header.topology.vms)) throw new InputError('header has no topology', where);
+  for (const vm of header.topology.vms) {
+    for (const d of vm.disks ?? []) {
+      d.vdev = hex(d.vdev, `${vm.name}/${d.name}.vdev`);
+      d.notifyGpa = (d.notifyGpa ?? []).map((g, i) => hex(g, `${vm.name}/${d.name}.notifyGpa[${i}]`));
+    }
+  }
+}
+
 /**
  * Opens a viotrace trace (gzip detected by content). Throws InputError for a file of another
  * format or an unknown version, naming file:1.
@@ -77,6 +93,7 @@ export async function openTrace(path: string, opts: TraceReadOptions = {}): Prom
   }
   if (header?.format !== TRACE_FORMAT) throw new InputError(`not a viotrace trace (format is ${JSON.stringify(header?.format)})`, `${path}:1`);
   if (header.version !== TRACE_VERSION) throw new InputError(`unsupported trace version ${header.version} (this viotrace reads version ${TRACE_VERSION})`, `${path}:1`);
+  decodeTopology(header, `${path}:1`);
 
   const summary: TraceSummary = { records: 0, lost: { guest: 0, host: 0 }, skipped: 0 };
   async function* records(): AsyncGenerator<TraceRecord> {

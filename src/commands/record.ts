@@ -1,0 +1,23 @@
+// `viotrace record --scenario NAME -o FILE`: records a scenario's records to a trace file, without the dashboard.
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { recordScenario } from '../run/index.js';
+import { SCENARIOS, scenario } from '../sim/index.js';
+import type { CommandInstaller } from './index.js';
+
+/** Installs `viotrace record`. */
+export const installRecord: CommandInstaller = (program: Command) => {
+  program
+    .command('record')
+    .description('run a scenario and write every record the programs emit to a trace file (gzip when it ends in .gz)')
+    .requiredOption('--scenario <name>', `scenario (${SCENARIOS.map((s) => s.name).join(', ')})`)
+    .requiredOption('-o, --output <file>', 'trace file to write (.jsonl or .jsonl.gz)')
+    .option('--requests <n>', 'requests to complete', (v) => Number(v))
+    .option('--seed <n>', 'random seed', (v) => Number(v), 1)
+    .action(async (opts: { scenario: string; output: string; requests?: number; seed: number }) => {
+      const spec = scenario(opts.scenario);
+      if (!spec) throw new UsageError(`unknown scenario ${JSON.stringify(opts.scenario)} (viotrace scenarios lists them)`);
+      const { result, records } = await recordScenario(spec, opts.seed, opts.requests, opts.output);
+      process.stderr.write(`viotrace: ${opts.output}: ${records} records of ${result.requests} requests (lost: guest ${result.lost.guest}, host ${result.lost.host})\n`);
+    });
+};

@@ -1,0 +1,68 @@
+// Recording a scenario to a trace and replaying it: the same stitched answer, a cut recording still replays, the shipped traces.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { replayFile } from '../src/replay/index.js';
+import { recordScenario, runAndReport } from '../src/run/index.js';
+import { scenario } from '../src/sim/index.js';
+import { openTrace } from '../src/trace/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'viotrace-rec-'));
+
+describe('record and replay', () => {
+  it('replays a recorded scenario to the same stitched answer as the run itself', async () => {
+    const file = join(dir, 'baseline.jsonl.gz');
+    const rec = await recordScenario(scenario('baseline')!, 5, 600, file);
+    const live = runAndReport(scenario('baseline')!, 5, 600);
+    const replayed = await replayFile(file);
+    expect(replayed.cut).toBeUndefined();
+    const a = live.input.stats.all;
+    const b = replayed.input.stats.all;
+    expect(b.matches).toEqual(a.matches);
+    expect(b.matches.matched).toBe(rec.result.requests);
+    expect(b.total.quantile(0.5)).toBe(a.total.quantile(0.5));
+    expect(replayed.input.clock?.offsetNs).toBe(live.input.clock?.offsetNs);
+    // The header carries the topology, addresses restored to bigints.
+    const t = await openTrace(file);
+    expect(typeof t.header.topology.vms[0]!.disks[0]!.vdev).toBe('bigint');
+    expect(t.header.source).toEqual({ kind: 'scenario', name: 'baseline', seed: 5 });
+  });
+
+  it('replays what a cut recording holds, and says it was cut', async () => {
+    const file = join(dir, 'cut.jsonl');
+    await recordScenario(scenario('baseline')!, 1, 800, file);
+    const text = readFileSync(file, 'utf8');
+    const cutFile = join(dir, 'cut-short.jsonl');
+    writeFileSync(cutFile, text.slice(0, Math.floor(text.length * 0.6)));
+    const r = await replayFile(cutFile);
+    expect(r.cut?.reason).toMatch(/the recording was cut: no end line, last line incomplete; \d+ complete records were read/);
+    expect(r.input.stats.all.matches.matched).toBeGreaterThan(200);
+  });
+
+  it('ships a simulated baseline and a noisy neighbour that replay fully stitched', async () => {
+    const base = await replayFile('traces/sim-baseline.jsonl.gz');
+    expect(base.input.stats.all.matches.guest_only).toBe(0);
+    expect(base.input.stats.all.matches.matched).toBeGreaterThanOrEqual(3000);
+    const noisy = await replayFile('traces/sim-noisy-neighbour.jsonl.gz');
+    expect(noisy.input.stats.all.matches.guest_only).toBe(0);
+    expect(noisy.input.stats.all.matches.host_only).toBe(0);
+  });
+});
+
+describe('a recording killed midway', () => {
+  it('leaves a gzip trace whose complete records replay, with a warning about the cut', async () => {
+    const { spawn } = await import('node:child_process');
+    const { statSync, existsSync } = await import('node:fs');
+    const file = join(dir, 'killed.jsonl.gz');
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'record', '--scenario', 'baseline', '--requests', '1000000', '-o', file], { stdio: 'ignore' });
+    // Wait until it has flushed a fair amount, then kill it without a chance to close the file.
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && !(existsSync(file) && statSync(file).size > 200_000)) await new Promise((r) => setTimeout(r, 200));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const r = await replayFile(file);
+    expect(r.cut?.reason).toMatch(/complete records were read/);
+    expect(r.input.stats.all.matches.matched).toBeGreaterThan(500);
+  }, 90_000);
+});
