@@ -107,6 +107,7 @@ export function stitch(
   const qreqs = new Index<QemuRequestRecord>((r) => r.tPop);
   const urings = new Index<UringOpRecord>((r) => r.tComplete);
   const blks = new Index<HostBlockRecord>((r) => r.tIssue);
+  const blksByDev = new Index<HostBlockRecord>((r) => r.tIssue);
   const notifies = new Index<NotifyRecord>((r) => r.tNotify);
   const kicks = new Index<KickRecord>((r) => r.t);
   let hostRecords = 0;
@@ -118,22 +119,29 @@ export function stitch(
       case 'qemu_req':
         hostRecords++;
         allQreqs.push(r);
-        qreqs.add(key(r.qemuPid, r.vdev, r.vq, r.head, r.sector, r.nbytes, r.type === 'out'), r);
+        if (r.head >= 0) qreqs.add(key(r.qemuPid, r.vdev, r.vq, r.head, r.sector, r.nbytes, r.type === 'out'), r);
+        // Guest records from tracefs alone have no queue or head: they join by disk, sector, length and direction.
+        qreqs.add(key(r.qemuPid, r.vdev, -1, -1, r.sector, r.nbytes, r.type === 'out'), r);
         break;
       case 'uring_op': hostRecords++; urings.add(`${r.pid}/${big(r.userData)}`, r); break;
-      case 'host_blk': hostRecords++; blks.add(`${r.dev}/${r.sector}`, r); break;
+      case 'host_blk':
+        hostRecords++;
+        blks.add(`${r.dev}/${r.sector}`, r);
+        blksByDev.add(`${r.dev}`, r);
+        break;
       case 'notify': hostRecords++; notifies.add(`${r.qemuPid}/${big(r.vdev)}/${r.vq}`, r); break;
       case 'kick': hostRecords++; kicks.add(`${r.qemuPid}/${big(r.gpa)}`, r); break;
     }
   }
-  for (const ix of [apps, qreqs, urings, blks, notifies, kicks] as Index<unknown>[]) ix.sort();
+  for (const ix of [apps, qreqs, urings, blks, blksByDev, notifies, kicks] as Index<unknown>[]) ix.sort();
   const vmByName = new Map(topology.vms.map((v) => [v.name, v]));
   const diskOf = (vm: VirtualMachine, dev: number): VirtualDisk | undefined => vm.disks.find((d) => d.guestDev === dev);
   const guestKey = (g: GuestRequestRecord): { vm: VirtualMachine; disk: VirtualDisk; k: string } | undefined => {
     const vm = vmByName.get(g.vm);
     const disk = vm && diskOf(vm, g.dev);
-    if (!vm || !disk || g.vq < 0 || g.head < 0) return undefined;
-    return { vm, disk, k: key(vm.qemuPid, disk.vdev, g.vq, g.head, g.sector, g.nrSectors * 512, g.op === 'write') };
+    if (!vm || !disk) return undefined;
+    const full = g.vq >= 0 && g.head >= 0;
+    return { vm, disk, k: key(vm.qemuPid, disk.vdev, full ? g.vq : -1, full ? g.head : -1, g.sector, g.nrSectors * 512, g.op === 'write') };
   };
 
   // 1. The clock, from requests whose key appears once on each side.
@@ -149,9 +157,11 @@ export function stitch(
     const cands = qreqs.get(gk.k);
     if (cands.length !== 1) continue;
     const q = cands[0]!;
-    const made = g.tKick || g.tVqAdd;
+    // The latest guest event before QEMU popped it, and the earliest after QEMU completed it.
+    const made = g.tKick || g.tVqAdd || g.tRqIssue;
     if (made) estimator.guestToHost(made, q.tPop);
-    if (g.tVringInterrupt) estimator.hostToGuest(q.tReqComplete, g.tVringInterrupt);
+    const seen = g.tVringInterrupt || g.tCompleteRq || g.tRqComplete;
+    if (seen) estimator.hostToGuest(q.tReqComplete, seen);
   }
   const clock = estimator.estimate();
 
@@ -163,6 +173,21 @@ export function stitch(
     return reason;
   };
   const slack = (clock ? Math.max(0, clock.uncertaintyNs) : 0) + SLACK_NS;
+  /**
+   * The host block request that carried device sector `sector` for an io_uring op: issued and
+   * completed inside the op, its range covering the sector (the host block layer may have merged
+   * the op's bytes with a neighbour's, so the request can start before the sector).
+   */
+  const hostBlockOf = (dev: number, sector: number, from: number, to: number): HostBlockRecord | undefined => {
+    const exact = blks.firstAfter(`${dev}/${sector}`, from);
+    if (exact && exact.tComplete <= to) return exact;
+    const list = blksByDev.get(`${dev}`);
+    for (let b = blksByDev.firstAfter(`${dev}`, from), i = b ? list.indexOf(b) : -1; i >= 0 && i < list.length && list[i]!.tIssue <= to; i++) {
+      const c = list[i]!;
+      if (c.sector <= sector && sector < c.sector + c.nrSectors && c.tComplete <= to) return c;
+    }
+    return undefined;
+  };
   const toGuest = (h: number): GuestTime => hostToGuest(clock!, h as HostTime);
   for (const g of guest) {
     const gk = guestKey(g);
@@ -192,11 +217,12 @@ export function stitch(
       if (op && op.tLuringSubmit >= q.tAio) {
         Object.assign(host, { luring_submit: op.tLuringSubmit, uring_submit: op.tSubmit, uring_complete: op.tComplete });
         const devSector = fileOffsetToDeviceSector(gk.disk, op.offset);
-        const blk = devSector === undefined ? undefined : blks.firstAfter(`${gk.disk.hostDev}/${devSector}`, op.tSubmit);
-        if (blk && blk.tComplete <= op.tComplete) Object.assign(host, { host_blk_issue: blk.tIssue, host_blk_complete: blk.tComplete });
+        const blk = devSector === undefined ? undefined : hostBlockOf(gk.disk.hostDev, devSector, op.tSubmit, op.tComplete);
+        if (blk) Object.assign(host, { host_blk_issue: blk.tIssue, host_blk_complete: blk.tComplete });
       }
       const n = notifies.firstAfter(`${gk.vm.qemuPid}/${big(gk.disk.vdev)}/${g.vq}`, q.tReqComplete);
-      if (n && toGuest(n.tNotify) <= g.tVringInterrupt + slack) Object.assign(host, { qemu_notify: n.tNotify, irq_inject: n.tInject });
+      const seen = g.tVringInterrupt || g.tCompleteRq || g.tRqComplete;
+      if (n && toGuest(n.tNotify) <= seen + slack) Object.assign(host, { qemu_notify: n.tNotify, ...(n.tInject ? { irq_inject: n.tInject } : {}) });
       const gpa = gk.disk.notifyGpa[g.vq];
       if (g.tKick && gpa !== undefined) {
         // The exit the kick caused: the first on this doorbell after the kick, before QEMU popped the request.

@@ -1,12 +1,13 @@
 // Replays a trace file or a real capture through the correlator into statistics a report or dashboard shows.
-import { open } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { existsSync } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { GuestOnlyStitcher, RunStatistics, SlowestRequests, stitch, type ClockEstimate, type RequestPath, type UnmatchedReason } from '../correlate/index.js';
 import { InputError } from '../errors.js';
 import type { GuestRecord, TraceRecord } from '../records/index.js';
 import type { ReportInput } from '../report/index.js';
-import { GuestAssembler, openTrace, readFtrace } from '../trace/index.js';
+import { captureRecords, GuestAssembler, openCapture, openTrace, readFtrace } from '../trace/index.js';
 
 /** An ftrace event line: "task-pid [cpu] flags? seconds.micros: event:". */
 const FTRACE_LINE = /^\s*.+-\d+\s+(?:\(\s*[-\d]+\)\s+)?\[\d+\]\s+(?:\S{4,6}\s+)?\d+\.\d+:\s+\w+:/;
@@ -17,7 +18,7 @@ function looksLikeFtrace(lines: string[]): boolean {
 }
 
 /** The kinds of input `replay` and `report` read. */
-export type InputKind = 'viotrace-trace' | 'ftrace-text';
+export type InputKind = 'viotrace-trace' | 'ftrace-text' | 'capture-folder';
 
 /** Options for replaying. */
 export interface ReplayOptions {
@@ -40,6 +41,10 @@ export interface ReplayResult {
 
 /** Reads the first bytes of a file (decompressed when gzip) to tell its kind. */
 async function sniff(path: string): Promise<InputKind> {
+  if ((await stat(path).catch(() => undefined))?.isDirectory()) {
+    if (existsSync(join(path, 'manifest.json'))) return 'capture-folder';
+    throw new InputError('a folder, but not a capture-lab folder (no manifest.json)', path);
+  }
   let head: Buffer;
   const fh = await open(path, 'r').catch((e: Error) => {
     throw new InputError(`cannot open: ${e.message}`, path);
@@ -89,7 +94,16 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
   let unmatched: Partial<Record<UnmatchedReason, number>> | undefined;
   let clock: ClockEstimate | undefined;
 
-  if (kind === 'ftrace-text') {
+  if (kind === 'capture-folder') {
+    // A real full-path capture: guest, QEMU and host streams assembled into records, then stitched.
+    const capture = await openCapture(path);
+    const r = await captureRecords(capture);
+    name = `${basename(path)} (real capture)`;
+    const s = stitch(r.records, r.topology, onPath);
+    unmatched = s.unmatched;
+    clock = s.clock;
+    notes.push(...r.notes);
+  } else if (kind === 'ftrace-text') {
     const asm = new GuestAssembler('guest');
     const stream = readFtrace(path, { source: 'guest', clock: 'guest-mono', lenient: opts.lenient });
     for await (const ev of stream) asm.add(ev);

@@ -10,3 +10,5 @@ export { parseQemuArgs, QemuLogLineParser, qemuEventKeys, readQemuLog, readQemuL
 export { fileOffsetToDeviceSector, fileRangeToDeviceRanges, parseFilefrag, type Extent, type FileExtents, type SectorRange } from './fiemap.js';
 export { openCapture, realtimeToMono, type Capture, type CaptureManifest, type ClockPair } from './capture.js';
 export * from './guest-assembler.js';
+export * from './host-assembler.js';
+export * from './capture-records.js';

@@ -1,0 +1,58 @@
+// A whole capture-lab folder as records and topology: guest tracefs through GuestAssembler, QEMU and host streams through HostAssembler.
+import type { Extent as TopologyExtent, Topology, TraceRecord } from '../../records/index.js';
+import type { Capture } from './capture.js';
+import { GuestAssembler } from './guest-assembler.js';
+import { HostAssembler } from './host-assembler.js';
+
+/** A capture turned into what the stitcher takes. */
+export interface CaptureRecords {
+  records: TraceRecord[];
+  topology: Topology;
+  /** What the capture lacked or what was left out, for the user. */
+  notes: string[];
+}
+
+/** The VM's name in reports of a capture. */
+export const CAPTURE_VM = 'guest';
+
+/**
+ * Reads every stream of a capture and assembles records: guest requests on the guest's clock, QEMU,
+ * io_uring and host block records on the host's monotonic clock (QEMU's realtime stamps converted
+ * through the capture's clock pairs). The topology comes from the manifest and the image's extents.
+ */
+export async function captureRecords(capture: Capture): Promise<CaptureRecords> {
+  const m = capture.manifest;
+  const guest = new GuestAssembler(CAPTURE_VM);
+  let guestDev = 0;
+  for await (const ev of capture.guest()) {
+    if (ev.name === 'block_rq_issue' && !guestDev) guestDev = Number(ev.fields.dev);
+    guest.add(ev);
+  }
+  guest.finish();
+  const host = new HostAssembler({ qemuPid: m.qemu.pid, hostDev: m.host.dev, realtimeToMono: (ns) => capture.realtimeToHostMono(ns) });
+  for await (const ev of capture.qemu()) host.addQemu(ev);
+  for await (const ev of capture.hostIouring()) host.addIouring(ev);
+  for await (const ev of capture.hostBlock()) host.addBlock(ev);
+  host.finish();
+  const x = capture.extents;
+  const extents: TopologyExtent[] = x.extents.map((e) => ({
+    fileOffset: e.logical * x.blockSize,
+    deviceOffset: e.physical * x.blockSize + x.partitionStartSectors * 512,
+    length: e.length * x.blockSize,
+  }));
+  const topology: Topology = {
+    vms: [{
+      name: CAPTURE_VM, qemuPid: m.qemu.pid, vcpus: 1,
+      disks: [{
+        name: 'vda', guestDev, vdev: host.vdev, numQueues: 1, queueSize: 256, notifyGpa: [], msiVector: [],
+        hostFile: `${m.qemu.format} image`, hostDev: m.host.dev, extents,
+      }],
+    }],
+    hostDevices: [{ dev: m.host.dev, name: m.host.device, model: 'captured' }],
+  };
+  const notes: string[] = [];
+  if (guest.stats.completionsWithoutIssue) notes.push(`${guest.stats.completionsWithoutIssue} guest completions of requests issued before the capture began were left out`);
+  if (host.stats.unsubmitted) notes.push(`${host.stats.unsubmitted} QEMU requests had no io_uring submission in the capture (before tracing began)`);
+  notes.push(`accel ${m.made.accel}: guest notifies and interrupts do not pass through KVM, so the capture has no kick or injection events`);
+  return { records: [...guest.records, ...host.qemuReqs, ...host.uringOps, ...host.hostBlocks, ...host.notifies], topology, notes };
+}
