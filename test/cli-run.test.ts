@@ -44,3 +44,14 @@ describe('viotrace run', () => {
     expect(r.err).toContain('unknown scenario "nope"');
   });
 });
+
+describe('viotrace report --scenario', () => {
+  it('exports every stitched request of a run to Perfetto, guest and host stages as slices', async () => {
+    const r = await runCli(['report', '--scenario', 'baseline', '--requests', '150', '--format', 'perfetto']);
+    expect(r.code, r.err).toBe(0);
+    const slices = (JSON.parse(r.out).traceEvents as { ph: string; name: string }[]).filter((e) => e.ph === 'X');
+    const requests = slices.filter((s) => / read \d+\+8$/.test(s.name)).length;
+    expect(requests).toBeGreaterThanOrEqual(150);
+    for (const stage of ['notify', 'qemu_submit', 'host_io', 'device', 'interrupt']) expect(slices.some((s) => s.name === stage), stage).toBe(true);
+  });
+});

@@ -35,7 +35,8 @@ export const installReport: CommandInstaller = (program: Command) => {
         if (file) throw new UsageError('report takes a trace FILE or --scenario NAME, not both');
         const spec = scenario(opts.scenario);
         if (!spec) throw new UsageError(`unknown scenario ${JSON.stringify(opts.scenario)} (viotrace scenarios lists them)`);
-        const run = runAndReport(spec, opts.seed, opts.requests);
+        const keepPaths = opts.format === 'perfetto' || opts.format === 'otlp' ? 100_000 : 0;
+        const run = runAndReport(spec, opts.seed, opts.requests, undefined, false, keepPaths);
         const text = renderReport(run.input, opts.format);
         if (opts.output) writeFileSync(opts.output, text);
         else process.stdout.write(text);
