@@ -54,14 +54,18 @@ describe.skipIf(!hasTmux)('dashboard in tmux (80x24)', () => {
 
   it('opens on a scenario and shows its culprit with the largest share', async () => {
     tmux('kill-session', '-t', session);
-    const cmd = `cd ${JSON.stringify(repoRoot)} && env -u CI npx tsx src/main.ts run --scenario guest-queueing --requests 1500 --speed 1; echo EXIT=$?; sleep 30`;
+    const cmd = `cd ${JSON.stringify(repoRoot)} && env -u CI npx tsx src/main.ts run --scenario guest-queueing --requests 5000 --speed 1; echo EXIT=$?; sleep 30`;
     tmux('new-session', '-d', '-s', session, '-x', '80', '-y', '24', cmd);
-    const s = await waitFor(/\[finished x1\]/, 40_000);
+    // The simulation runs alongside the dashboard: requests arrive while it shows [live].
+    const live = await waitFor(/\[live x1\]/, 40_000);
+    const early = Number(/requests (\d+)/.exec(live)?.[1] ?? 0);
+    const s = await waitFor(/\[finished x1\]/, 60_000);
+    expect(Number(/requests (\d+)/.exec(s)?.[1])).toBeGreaterThan(early);
     expect(s).toMatch(/scenario guest-queueing \(seed 1\)/);
     const share = (stage: string): number => Number(new RegExp(`^${stage}\\s.*?(\\d+\\.\\d)%`, 'm').exec(s)?.[1] ?? -1);
     expect(share('guest_queue')).toBeGreaterThan(50);
     expect(share('guest_queue')).toBeGreaterThan(share('host_io'));
     await key('q');
     await waitFor(/EXIT=0/);
-  }, 60_000);
+  }, 90_000);
 });

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { jsonReport, textReport, formatNs } from '../report/index.js';
-import { recordScenario, runAndReport } from '../run/index.js';
+import { recordScenario, runAndReport, runLive } from '../run/index.js';
 import { replayFile } from '../replay/index.js';
 import { SCENARIOS, scenario } from '../sim/index.js';
 import { Playback, runDashboard } from '../tui/index.js';
@@ -45,18 +45,27 @@ export const installRun: CommandInstaller = (program: Command) => {
         } else process.stdout.write(opts.json ? `${JSON.stringify(jsonReport(r.input), null, 2)}\n` : textReport(r.input));
         return;
       }
-      const out: string[] = [];
-      const started = performance.now();
-      if (dashboard) process.stderr.write(`viotrace: simulating ${spec.name} with the paired programs on every hook...\n`);
-      const run = runAndReport(spec, opts.seed, opts.requests ?? (dashboard ? 6_000 : undefined), opts.records ? (r, vm) => out.push(json({ side: r.side, vm: vm || undefined, record: r.struct.replace(/^vt_/, ''), ...r.fields })) : undefined, false, dashboard ? Number.MAX_SAFE_INTEGER : 0);
-      const wallMs = performance.now() - started;
       if (dashboard) {
-        // The run's stitched paths play in simulated time: a request shows once it has completed.
-        const playback = new Playback(run.input.paths ?? [], `scenario ${spec.name} (seed ${opts.seed})`, run.input.lost, run.input.clock?.offsetNs);
+        // The dashboard opens at once; the simulation runs alongside it and its stitched paths arrive live.
+        const playback = new Playback([], `scenario ${spec.name} (seed ${opts.seed})`);
+        playback.live = true;
         playback.speed = opts.speed > 0 ? opts.speed : 1 / 64;
+        let quit = false;
+        const sim = runLive(spec, opts.seed, opts.requests ?? 6_000, (u) => {
+          playback.update(u.paths);
+          playback.lost = u.lost;
+          if (u.clock) playback.clockOffsetNs = u.clock.offsetNs;
+          if (u.done) playback.live = false;
+        }, () => quit);
         await runDashboard(playback);
+        quit = true;
+        await sim;
         return;
       }
+      const out: string[] = [];
+      const started = performance.now();
+      const run = runAndReport(spec, opts.seed, opts.requests, opts.records ? (r, vm) => out.push(json({ side: r.side, vm: vm || undefined, record: r.struct.replace(/^vt_/, ''), ...r.fields })) : undefined);
+      const wallMs = performance.now() - started;
       if (opts.records) {
         process.stdout.write(`${out.join('\n')}\n`);
         return;

@@ -85,3 +85,5 @@ export function runAndReport(
 export { measureAccuracy } from './accuracy.js';
 export type { Accuracy } from './accuracy.js';
 export { recordScenario } from './record.js';
+export { runLive } from './live.js';
+export type { LiveUpdate } from './live.js';

@@ -112,9 +112,13 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions): RunResult {
  * The same run, yielding to the event loop every `sliceNs` of simulated time, so that what
  * consumers do with records (a recording's writes and flushes, a dashboard) happens as it goes.
  */
-export async function runScenarioAsync(spec: ScenarioSpec, opts: RunOptions, sliceNs = 5_000_000): Promise<RunResult> {
+export async function runScenarioAsync(spec: ScenarioSpec, opts: RunOptions, sliceNs = 5_000_000, between?: () => boolean): Promise<RunResult> {
   const sim = buildSimulation(spec, opts);
-  while (!sim.runSlice(sliceNs)) await new Promise((r) => setImmediate(r));
+  while (!sim.runSlice(sliceNs)) {
+    await new Promise((r) => setImmediate(r));
+    // `between` runs between slices; true stops the run there.
+    if (between?.()) break;
+  }
   return sim.finish();
 }
 

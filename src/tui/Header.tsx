@@ -9,7 +9,7 @@ export function Header({ snap, elapsedMs }: { snap: DashboardSnapshot; elapsedMs
   const secs = snap.position / 1e9;
   const iops = secs > 0 ? all.total.count / secs : 0;
   const mbps = secs > 0 ? all.bytes / secs / 1048576 : 0;
-  const state = snap.finished ? 'finished' : snap.paused ? 'PAUSED' : 'playing';
+  const state = snap.finished ? 'finished' : snap.paused ? 'PAUSED' : snap.live ? 'live' : 'playing';
   const filter = describeFilter(snap.filter);
   return (
     <Box flexDirection="column">

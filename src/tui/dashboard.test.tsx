@@ -123,3 +123,21 @@ describe('parseFilter', () => {
     expect(() => parseFilter('speed=2')).toThrow(/unknown filter key/);
   });
 });
+
+describe('live playback', () => {
+  it('is not finished while a simulation feeds it, and takes newer stitches in place', async () => {
+    const { Playback } = await import('./playback.js');
+    const paths = (await import('../replay/index.js')).replayFile;
+    const all = (await paths('traces/sim-baseline.jsonl.gz', { keepPaths: 1_000_000 })).input.paths!;
+    const pb = new Playback(all.slice(0, 100), 'live test');
+    pb.live = true;
+    pb.seekTo(Number.MAX_SAFE_INTEGER);
+    expect(pb.snapshot()).toMatchObject({ live: true, finished: false });
+    expect(pb.snapshot().stats.all.matches.matched).toBe(100);
+    pb.update(all.slice(0, 500));
+    pb.seekTo(Number.MAX_SAFE_INTEGER);
+    expect(pb.snapshot().stats.all.matches.matched).toBe(500);
+    pb.live = false;
+    expect(pb.snapshot().finished).toBe(true);
+  });
+});

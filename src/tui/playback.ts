@@ -50,6 +50,8 @@ export interface DashboardSnapshot {
   lost: LostCounts;
   unmatched: number;
   clockOffsetNs?: number;
+  /** A simulation is still running and feeding requests. */
+  live: boolean;
 }
 
 /**
@@ -58,10 +60,12 @@ export interface DashboardSnapshot {
  * the paths before the position when the filter changes or on a backwards seek.
  */
 export class Playback {
-  private readonly paths: RequestPath[];
-  private readonly t0: number;
-  /** Guest ns from the first request's start to the last request's end (fixed: computed once, read every frame). */
-  readonly duration: number;
+  private paths: RequestPath[];
+  private t0: number;
+  /** Guest ns from the first request's start to the last request's end (computed when paths change, read every frame). */
+  duration: number;
+  /** Set while a simulation still feeds paths: the end is not the end yet. */
+  live = false;
   private index = 0;
   private stats = new RunStatistics();
   private slow = new SlowestRequests(50);
@@ -70,12 +74,28 @@ export class Playback {
   paused = false;
   filter: PathFilter = {};
 
-  constructor(paths: RequestPath[], readonly source: string, readonly lost: LostCounts = { guest: 0, host: 0 }, readonly clockOffsetNs?: number) {
+  constructor(paths: RequestPath[], readonly source: string, public lost: LostCounts = { guest: 0, host: 0 }, public clockOffsetNs?: number) {
+    this.paths = [];
+    this.t0 = 0;
+    this.duration = 0;
+    this.setPaths(paths);
+  }
+
+  private setPaths(paths: RequestPath[]): void {
     this.paths = [...paths].sort((a, b) => a.start - b.start);
     this.t0 = this.paths.length ? this.paths[0].start : 0;
     let end = this.t0;
     for (const p of this.paths) end = Math.max(end, p.start + p.total);
     this.duration = end - this.t0;
+  }
+
+  /**
+   * Replaces the paths with a newer stitch of a running simulation (a superset, mostly, of the
+   * old ones) and replays up to the current position, so what is shown stays consistent.
+   */
+  update(paths: RequestPath[]): void {
+    this.setPaths(paths);
+    this.rebuild(Math.min(this.position, this.duration));
   }
 
 
@@ -126,8 +146,8 @@ export class Playback {
     for (let i = this.index; i < this.paths.length && this.paths[i].start <= limit; i++) inFlight++;
     return {
       source: this.source, position: this.position, duration: this.duration, speed: this.speed, paused: this.paused,
-      finished: this.index >= this.paths.length, filter: this.filter, stats: this.stats, slowest: this.slow.list(), inFlight,
-      lost: this.lost, unmatched: this.stats.all.matches.guest_only + this.stats.all.matches.host_only,
+      finished: !this.live && this.index >= this.paths.length, filter: this.filter, stats: this.stats, slowest: this.slow.list(), inFlight,
+      lost: this.lost, unmatched: this.stats.all.matches.guest_only + this.stats.all.matches.host_only, live: this.live,
       ...(this.clockOffsetNs !== undefined ? { clockOffsetNs: this.clockOffsetNs } : {}),
     };
   }
