@@ -276,10 +276,12 @@ export function compile(code: Code, layout: FunctionLayout, imm64: { lo: Int32Ar
     if (!terminated && end < code.length && !leaderSet.has(end)) body.push(`pc = ${end}; continue;`);
   }
   const regs = Array.from({ length: 11 }, (_, i) => `r${i}l = L[${i}], r${i}h = H[${i}]`).join(', ');
+  // The call-frame arrays live with the compiled program, not in each run: a run never re-enters
+  // its own program, and allocating two typed arrays per run cost more than many programs' bodies.
   const src = `
+    const retPc = new Int32Array(${MAX_CALL_FRAMES}), saved = new Int32Array(${MAX_CALL_FRAMES * 10});
     return function run(m) {
       const L = m.L, H = m.H, space = m.space, regions = space.regions, initial = m.budget;
-      const retPc = new Int32Array(${MAX_CALL_FRAMES}), saved = new Int32Array(${MAX_CALL_FRAMES * 10});
       let ${regs};
       let budget = initial, pc = 0, depth = 0, t = 0, ah = 0, o = 0, rg, v, bl = 0, bh = 0, b = 0;
       for (;;) {
