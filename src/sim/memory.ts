@@ -96,6 +96,11 @@ export class SimMemory {
   /** Writes an integer of `size` bytes, little-endian. */
   writeInt(addr: bigint, size: number, value: bigint | number): void {
     const v = this.view(addr, size);
+    if (typeof value === 'number' && size <= 4) {
+      // Most fields are small numbers: no BigInt on this path.
+      for (let i = 0, x = value; i < size; i++, x = Math.floor(x / 256)) v[i] = x & 0xff;
+      return;
+    }
     let x = BigInt.asUintN(size * 8, BigInt(value));
     for (let i = 0; i < size; i++) {
       v[i] = Number(x & 0xffn);
@@ -116,18 +121,25 @@ export class StructLayout {
     this.size = t.size;
   }
 
-  /** Byte offset and size of a member. */
-  member(name: string): { offset: number; size: number } {
-    const m = this.btf.member(this.type, name);
-    if (!m) throw new Error(`struct ${this.name} has no member ${name} in this BTF`);
+  private readonly members = new Map<string, { offset: number; size: number; at: bigint }>();
+
+  /** Byte offset and size of a member (looked up in BTF once). */
+  member(name: string): { offset: number; size: number; at: bigint } {
+    let m = this.members.get(name);
+    if (!m) {
+      const b = this.btf.member(this.type, name);
+      if (!b) throw new Error(`struct ${this.name} has no member ${name} in this BTF`);
+      m = { offset: b.offset, size: b.size, at: BigInt(b.offset) };
+      this.members.set(name, m);
+    }
     return m;
   }
 
   /** Writes members of an object at `addr`. */
   write(mem: SimMemory, addr: bigint, values: Readonly<Record<string, bigint | number>>): void {
-    for (const [name, v] of Object.entries(values)) {
+    for (const name in values) {
       const m = this.member(name);
-      mem.writeInt(addr + BigInt(m.offset), m.size, v);
+      mem.writeInt(addr + m.at, m.size, values[name]!);
     }
   }
 }
