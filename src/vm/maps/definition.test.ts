@@ -50,6 +50,10 @@ describe('map creation checks', () => {
     ['mmapable per-CPU array', array({ type: BPF_MAP_TYPE_PERCPU_ARRAY, flags: BPF_F_MMAPABLE }), -EINVAL],
     ['array with NO_PREALLOC', array({ flags: BPF_F_NO_PREALLOC }), -EINVAL],
     ['an array too big for memory', array({ valueSize: 1 << 20, maxEntries: 1 << 12 }), -ENOMEM],
+    // Rounding 2^31 - 1 up to 8 must not wrap to a negative 32-bit number (and a negative allocation).
+    ['an array with value_size 2^31 - 1', array({ valueSize: 0x7fffffff, maxEntries: 1 }), -ENOMEM],
+    ['a per-CPU array with value_size 2^31 - 1', array({ type: BPF_MAP_TYPE_PERCPU_ARRAY, valueSize: 0x7fffffff, maxEntries: 1 }), -E2BIG],
+    ['a hash with value_size 2^31 - 1', hash({ valueSize: 0x7fffffff }), -E2BIG],
     ['perf event array', array({ type: BPF_MAP_TYPE_PERF_EVENT_ARRAY, valueSize: 4 }), 0],
     ['perf event array value 8', array({ type: BPF_MAP_TYPE_PERF_EVENT_ARRAY, valueSize: 8 }), -EINVAL],
     ['perf event array RDONLY_PROG', array({ type: BPF_MAP_TYPE_PERF_EVENT_ARRAY, valueSize: 4, flags: BPF_F_RDONLY_PROG }), -EINVAL],

@@ -57,9 +57,9 @@ const ARRAY_CREATE_FLAG_MASK =
   BPF_F_NUMA_NODE | BPF_F_MMAPABLE | BPF_F_ACCESS_MASK | BPF_F_PRESERVE_ELEMS | BPF_F_INNER_MAP;
 const RINGBUF_CREATE_FLAG_MASK = BPF_F_NUMA_NODE;
 
-/** Rounds up to a multiple of 8, as per-CPU values and element strides are. */
+/** Rounds up to a multiple of 8, as per-CPU values and element strides are (any u32, without 32-bit wrap-around). */
 export function roundUp8(n: number): number {
-  return (n + 7) & ~7;
+  return n <= 0x7ffffff8 ? (n + 7) & ~7 : Math.ceil(n / 8) * 8;
 }
 
 function isU32(n: number): boolean {
