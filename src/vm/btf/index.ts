@@ -141,6 +141,12 @@ export function parseBtf(bytes: Uint8Array, where: string): Btf {
     p += 12;
     const kind = (info >>> 24) & 0x1f;
     const vlen = info & 0xffff;
+    // What follows the common 12 bytes, per kind: it must lie inside the type section.
+    const trailing = kind === Kind.INT || kind === Kind.VAR || kind === Kind.DECL_TAG ? 4
+      : kind === Kind.ARRAY ? 12
+      : kind === Kind.STRUCT || kind === Kind.UNION || kind === Kind.DATASEC || kind === Kind.ENUM64 ? 12 * vlen
+      : kind === Kind.ENUM || kind === Kind.FUNC_PROTO ? 8 * vlen : 0;
+    if (p + trailing > end) fail(`type ${types.length} (kind ${kind}) runs past the type section`);
     const t: BtfType = { id: types.length, kind, name: str(nameOff), size: 0, type: 0, members: [], elemType: 0, nelems: 0, kindFlag: (info >>> 31) === 1 };
     switch (kind) {
       case Kind.INT:
@@ -246,10 +252,14 @@ export function parseBtfExt(bytes: Uint8Array, btfBytes: Uint8Array, where: stri
     if (end > bytes.length) throw new InputError('.BTF.ext: a subsection runs past the end', where);
     const recSize = dv.getUint32(p, true);
     p += 4;
+    // Every record kind read here is at least 16 bytes; a smaller size (0 included) is corrupt.
+    if (recSize < 16) throw new InputError(`.BTF.ext: record size ${recSize} is too small`, where);
     while (p < end) {
+      if (p + 8 > end) throw new InputError('.BTF.ext: a section header runs past its subsection', where);
       const sec = str(dv.getUint32(p, true));
       const n = dv.getUint32(p + 4, true);
       p += 8;
+      if (n * recSize > end - p) throw new InputError(`.BTF.ext: ${n} records of ${recSize} bytes run past their subsection`, where);
       for (let i = 0; i < n; i++, p += recSize) each(sec, p);
     }
   };

@@ -199,7 +199,8 @@ export function loadObject(bytes: Uint8Array, where: string, opts: LoadOptions):
     const datasec = btf.named('.maps').map((id) => btf.type(id)!).find((t) => t.kind === Kind.DATASEC);
     if (!datasec) throw new InputError('.maps has no DATASEC in .BTF', where);
     for (const v of datasec.members) {
-      const vt = btf.type(v.type)!;
+      const vt = btf.type(v.type);
+      if (!vt) throw new InputError(`.maps: DATASEC entry names type ${v.type}, which .BTF does not have`, where);
       const spec = mapSpecFromBtf(btf, vt, vt.name, where);
       const resized = opts.mapSizes?.[vt.name];
       if (resized !== undefined) spec.maxEntries = resized;
@@ -226,14 +227,19 @@ export function loadObject(bytes: Uint8Array, where: string, opts: LoadOptions):
   }
 
   const textSec = elf.section('.text');
-  const textInsns = textSec && textSec.size ? decode(textSec.data) : [];
+  const code = (sec: ElfSection): Instruction[] => {
+    if (sec.data.length % 8 !== 0) throw new InputError(`${sec.name}: ${sec.data.length} bytes is not a whole number of instructions`, where);
+    return decode(sec.data);
+  };
+  const textInsns = textSec && textSec.size ? code(textSec) : [];
 
   const relocate = (sec: ElfSection, insns: Instruction[], base: number, textBase: number): void => {
     for (const rel of elf.relocations.get(sec.index) ?? []) {
       const pc = base + rel.offset / 8;
-      const insn = insns[pc]!;
+      const insn = insns[pc];
       const sym = elf.symbols[rel.symbol]!;
       const at = `${sec.name}: insn ${rel.offset / 8}`;
+      if (!insn || rel.offset % 8 !== 0) throw new InputError(`${sec.name}: relocation at byte ${rel.offset} is not on an instruction of the section`, where);
       if (rel.type === R_BPF_64_64) {
         if (insn.opcode !== (Class.LD | Mode.IMM | Size.DW)) throw new InputError(`${at}: R_BPF_64_64 on an instruction that is not ld_imm64`, where);
         const symSec = elf.sections[sym.shndx];
@@ -265,11 +271,14 @@ export function loadObject(bytes: Uint8Array, where: string, opts: LoadOptions):
   for (const sec of elf.sections) {
     const pk = programKind(sec.name);
     if (!pk || sec.size === 0) continue;
-    const all = decode(sec.data);
+    const all = code(sec);
     const funcs = elf.symbols.filter((s) => s.shndx === sec.index && s.type === STT_FUNC).sort((a, b) => a.value - b.value);
     for (const fn of funcs) {
       const start = fn.value / 8;
       const len = (fn.size || sec.size - fn.value) / 8;
+      if (!Number.isInteger(start) || !Number.isInteger(len) || len <= 0 || start + len > all.length) {
+        throw new InputError(`${sec.name}: function ${fn.name} (bytes ${fn.value}..${fn.value + fn.size}) is not whole instructions inside its section`, where);
+      }
       // The whole section is relocated in place, then the program's slice taken; .text follows it.
       const secCopy = all.map((i) => ({ ...i }));
       const insns = secCopy.slice(start, start + len);
