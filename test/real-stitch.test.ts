@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stitch, type RequestPath, type StitchSummary } from '../src/correlate/index.js';
-import type { QemuRequestRecord } from '../src/records/index.js';
+import { fileOffsetToDeviceSector, type QemuRequestRecord } from '../src/records/index.js';
 import { captureRecords, collect, openCapture, type CaptureRecords, type RawEvent } from '../src/trace/index.js';
 import { runCli } from './cli.js';
 import { repoRoot } from './shared.js';
@@ -94,5 +94,51 @@ describe('viotrace on a capture folder', () => {
     const report = JSON.parse(r.out);
     expect(report.requests.matched).toBe(512);
     expect(report.stages.find((s: { name: string }) => s.name === 'host_io').count).toBe(512);
+  });
+});
+
+describe('real captures: the host block layer', () => {
+  it.each(['qd1-mixed', 'qd16-mixed'])('%s: every request whose op reached the host device is linked to it; the others have no block request in the raw lines', async (name) => {
+    const capture = await openCapture(join(repoRoot, 'traces', 'real', name));
+    const recs = await captureRecords(capture);
+    const raw = (await collect(capture.hostBlock())).events.filter((e) => e.name === 'block_rq_issue');
+    const urings = recs.records.filter((r) => r.kind === 'uring_op');
+    const disk = recs.topology.vms[0]!.disks[0]!;
+    let linked = 0;
+    let unlinked = 0;
+    stitch(recs.records, recs.topology, () => undefined, (_g, q, p) => {
+      const op = urings.filter((u) => u.kind === 'uring_op' && u.userData === q.userData && u.tComplete <= q.tReqComplete).pop() as { offset: number; tSubmit: number; tComplete: number } | undefined;
+      if (!op) return;
+      const ds = fileOffsetToDeviceSector(disk, op.offset)!;
+      const inRaw = raw.some((e) => Number(e.fields.sector) <= ds && ds < Number(e.fields.sector) + Number(e.fields.nr_sector) && e.ts >= BigInt(op.tSubmit) && e.ts <= BigInt(op.tComplete));
+      expect(p.events.host_blk_issue !== undefined, `${name} ${p.op} ${p.sector}`).toBe(inRaw);
+      if (inRaw) linked++;
+      else unlinked++;
+    });
+    expect(linked).toBeGreaterThan(100);
+    // Requests the host served without a device request (no block_rq_issue for their sectors during their op).
+    expect(unlinked).toBeGreaterThan(0);
+  });
+});
+
+describe('a short read QEMU resubmitted', () => {
+  it('is one host operation to its request: from the first submit to the last completion', async () => {
+    const capture = await openCapture(join(repoRoot, 'traces', 'real', 'qd1-mixed'));
+    const recs = await captureRecords(capture);
+    // Cut one real read's io_uring op in two, as a short read and QEMU's resubmission of the rest.
+    const i = recs.records.findIndex((r) => r.kind === 'uring_op' && r.opcode === 'READV' && r.nbytes === 4096);
+    const op = recs.records[i] as Extract<(typeof recs.records)[number], { kind: 'uring_op' }>;
+    const mid = Math.round((op.tSubmit + op.tComplete) / 2);
+    const first = { ...op, res: 2048, tComplete: mid as typeof op.tComplete };
+    const again = { ...op, resubmit: true, tSubmit: (mid + 1_000) as typeof op.tSubmit };
+    const records = [...recs.records.slice(0, i), first, again, ...recs.records.slice(i + 1)];
+    let path: RequestPath | undefined;
+    const s = stitch(records, recs.topology, () => undefined, (_g, q, p) => {
+      if (q.userData === op.userData && q.tAio <= op.tSubmit && q.tReqComplete >= op.tComplete) path = p;
+    });
+    expect(path).toBeDefined();
+    const toGuest = (h: number): number => h + s.clock!.offsetNs + s.clock!.driftPpm * 1e-6 * (h - s.clock!.refHost);
+    expect(path!.events.uring_submit).toBeCloseTo(toGuest(op.tSubmit), 0);
+    expect(path!.events.uring_complete).toBeCloseTo(toGuest(op.tComplete), 0);
   });
 });

@@ -215,10 +215,32 @@ export function stitch(
       // user_data (the LuringAIOCB address) is reused: the op is the last to complete before QEMU completed the request.
       const op = urings.lastBefore(`${gk.vm.qemuPid}/${big(q.userData)}`, q.tReqComplete);
       if (op && op.tLuringSubmit >= q.tAio) {
-        Object.assign(host, { luring_submit: op.tLuringSubmit, uring_submit: op.tSubmit, uring_complete: op.tComplete });
+        // A short read QEMU resubmitted is one host operation to the request: from the first submit.
+        let first = op;
+        if (op.resubmit) {
+          for (const o of urings.get(`${gk.vm.qemuPid}/${big(q.userData)}`)) if (o.tSubmit >= q.tAio && o.tSubmit < first.tSubmit && o.tComplete <= op.tComplete) first = o;
+        }
+        Object.assign(host, { luring_submit: first.tLuringSubmit, uring_submit: first.tSubmit, uring_complete: op.tComplete });
         const devSector = fileOffsetToDeviceSector(gk.disk, op.offset);
-        const blk = devSector === undefined ? undefined : hostBlockOf(gk.disk.hostDev, devSector, op.tSubmit, op.tComplete);
-        if (blk) Object.assign(host, { host_blk_issue: blk.tIssue, host_blk_complete: blk.tComplete });
+        const blk = devSector === undefined ? undefined : hostBlockOf(gk.disk.hostDev, devSector, first.tSubmit, op.tComplete);
+        if (blk) {
+          // The host block layer may have split the op: its pieces span from the first issue to the last completion.
+          let issue = blk.tIssue;
+          let complete = blk.tComplete;
+          if (blk.nrSectors * 512 < op.nbytes && devSector !== undefined) {
+            const endSector = devSector + op.nbytes / 512;
+            const list = blksByDev.get(`${gk.disk.hostDev}`);
+            const from = blksByDev.firstAfter(`${gk.disk.hostDev}`, first.tSubmit);
+            for (let i = from ? list.indexOf(from) : list.length; i < list.length && list[i]!.tIssue <= op.tComplete; i++) {
+              const c = list[i]!;
+              if (c.sector < endSector && c.sector + c.nrSectors > devSector && c.tComplete <= op.tComplete) {
+                if (c.tIssue < issue) issue = c.tIssue;
+                if (c.tComplete > complete) complete = c.tComplete;
+              }
+            }
+          }
+          Object.assign(host, { host_blk_issue: issue, host_blk_complete: complete });
+        }
       }
       const n = notifies.firstAfter(`${gk.vm.qemuPid}/${big(gk.disk.vdev)}/${g.vq}`, q.tReqComplete);
       const seen = g.tVringInterrupt || g.tCompleteRq || g.tRqComplete;
