@@ -127,7 +127,7 @@ export class GuestDisk {
       const appSubmit = t;
       t += this.cost(GUEST_COSTS.appToBio);
       const nr = op.bytes / SECTOR;
-      hooks.tracepoint(t, 'block:block_bio_queue', { dev: this.dev, sector: BigInt(sector), nr_sector: nr, rwbs: this.rwbs(op.write), comm: task.comm }, task);
+      hooks.tracepoint(t, 'block:block_bio_queue', { dev: this.dev, sector: sector, nr_sector: nr, rwbs: this.rwbs(op.write), comm: task.comm }, task);
       const bioQueue = t;
       // Split at max_sectors: block_split names the remainder's first sector.
       const parts: [number, number][] = [];
@@ -136,7 +136,7 @@ export class GuestDisk {
         parts.push([s, n]);
         s += n;
         left -= n;
-        if (left > 0) hooks.tracepoint(t, 'block:block_split', { dev: this.dev, sector: BigInt(s - n), new_sector: BigInt(s), rwbs: this.rwbs(op.write), comm: task.comm }, task);
+        if (left > 0) hooks.tracepoint(t, 'block:block_split', { dev: this.dev, sector: s - n, new_sector: s, rwbs: this.rwbs(op.write), comm: task.comm }, task);
       }
       op.pending = parts.length;
       for (const [s, n] of parts) {
@@ -179,7 +179,7 @@ export class GuestDisk {
   }
 
   private rqValues(rq: SimRequest, task: Task): TracepointValues {
-    return { dev: this.dev, sector: BigInt(rq.sector), nr_sector: rq.nrSectors, bytes: rq.nrSectors * SECTOR, ioprio: 0, rwbs: this.rwbs(rq.write), comm: task.comm, cmd: '' };
+    return { dev: this.dev, sector: rq.sector, nr_sector: rq.nrSectors, bytes: rq.nrSectors * SECTOR, ioprio: 0, rwbs: this.rwbs(rq.write), comm: task.comm, cmd: '' };
   }
 
   /**
@@ -243,7 +243,7 @@ export class GuestDisk {
     }
     for (const rq of used) {
       t += this.cost(GUEST_COSTS.completeToRq);
-      hooks.tracepoint(t, 'block:block_rq_complete', { dev: this.dev, sector: BigInt(rq.sector), nr_sector: rq.nrSectors, error: 0, rwbs: this.rwbs(rq.write), cmd: '' }, this.softirq);
+      hooks.tracepoint(t, 'block:block_rq_complete', { dev: this.dev, sector: rq.sector, nr_sector: rq.nrSectors, error: 0, rwbs: this.rwbs(rq.write), cmd: '' }, this.softirq);
       rq.truth.rq_complete = t;
       rq.done = true;
       hw.freeTags.push(rq.tag);

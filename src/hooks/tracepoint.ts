@@ -65,7 +65,13 @@ export class TracepointLayout {
           return;
         }
         switch (size) {
-          case 8: dv.setBigUint64(offset, BigInt.asUintN(64, BigInt(v)), true); return;
+          case 8:
+            // Whole numbers below 2^53 (sectors, times) go in as two halves, without a BigInt.
+            if (typeof v === 'number' && v >= 0 && v <= Number.MAX_SAFE_INTEGER) {
+              dv.setUint32(offset, v >>> 0, true);
+              dv.setUint32(offset + 4, Math.floor(v / 4294967296), true);
+            } else dv.setBigUint64(offset, BigInt.asUintN(64, BigInt(v)), true);
+            return;
           case 4: dv.setUint32(offset, typeof v === 'number' ? v >>> 0 : Number(BigInt.asUintN(32, v)), true); return;
           case 2: dv.setUint16(offset, typeof v === 'number' ? v & 0xffff : Number(BigInt.asUintN(16, v)), true); return;
           case 1: dv.setUint8(offset, typeof v === 'number' ? v & 0xff : Number(BigInt.asUintN(8, v))); return;

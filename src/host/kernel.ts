@@ -49,7 +49,7 @@ export class HostKernel {
       this.hooks.tracepoint(t, 'io_uring:io_uring_submit_req', { ctx: ring, req: 0xffff8881_3000_0000n + (op.userData & 0xffffn), user_data: op.userData, opcode: op.write ? 2 : 1, flags: 0n, sq_thread: 0, op_str: op.write ? 'WRITEV' : 'READV' }, op.task);
       op.onEvent('uring_submit', t);
       const tIssue = t + this.cost(HOST_COSTS.submitToIssue);
-      const sector = BigInt(op.deviceOffset / SECTOR);
+      const sector = op.deviceOffset / SECTOR;
       const nr = op.bytes / SECTOR;
       const rwbs = op.write ? 'WS' : 'R';
       const values = { dev: this.dev, sector, nr_sector: nr, bytes: op.bytes, ioprio: 0, rwbs, comm: op.task.comm, cmd: '' };
