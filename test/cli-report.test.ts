@@ -3,27 +3,13 @@ import { rmSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli.js';
 import { guestTime } from '../src/records/index.js';
 import { TraceWriter } from '../src/trace/index.js';
+import { runCli } from './cli.js';
 import { sharedPath } from './shared.js';
 
 /** Runs the CLI capturing stdout and stderr. */
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [], err: string[] = [];
-  const ow = process.stdout.write.bind(process.stdout), ew = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => (out.push(String(s)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
-  process.exitCode = undefined;
-  try {
-    const code = await main(['node', 'viotrace', ...args]);
-    return { code, out: out.join(''), err: err.join('') };
-  } finally {
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-    process.exitCode = undefined;
-  }
-}
+const run = (...args: string[]): ReturnType<typeof runCli> => runCli(args);
 
 const dir = mkdtempSync(join(tmpdir(), 'viotrace-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

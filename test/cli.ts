@@ -7,8 +7,9 @@ export async function runCli(args: string[]): Promise<{ code: number; out: strin
   const err: string[] = [];
   const w = process.stdout.write.bind(process.stdout);
   const e = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => (out.push(s), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => (err.push(s), true)) as typeof process.stderr.write;
+  process.stdout.write = ((s: string) => (out.push(String(s)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
+  process.exitCode = undefined;
   try {
     const code = await main(['node', 'viotrace', ...args]);
     return { code, out: out.join(''), err: err.join('') };

@@ -49,30 +49,37 @@ class Index<T> {
   get(k: string): T[] {
     return this.map.get(k) ?? [];
   }
+  /** Index of the first entry after t (`strict`) or at or after it; the list's length when none. */
+  private bound(l: readonly T[], t: number, strict: boolean): number {
+    let lo = 0, hi = l.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const x = this.time(l[mid]!);
+      if (x < t || (strict && x === t)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
   /** The last entry at or before t. */
   lastBefore(k: string, t: number): T | undefined {
     const l = this.map.get(k);
     if (!l) return undefined;
-    let lo = 0, hi = l.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.time(l[mid]!) <= t) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo > 0 ? l[lo - 1] : undefined;
+    const i = this.bound(l, t, true);
+    return i > 0 ? l[i - 1] : undefined;
   }
 
   /** The first entry at or after t. */
   firstAfter(k: string, t: number): T | undefined {
     const l = this.map.get(k);
-    if (!l) return undefined;
-    let lo = 0, hi = l.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.time(l[mid]!) < t) lo = mid + 1;
-      else hi = mid;
-    }
-    return l[lo];
+    return l ? l[this.bound(l, t, false)] : undefined;
+  }
+
+  /** The entries whose time lies in [from, to], in time order. */
+  *between(k: string, from: number, to: number): Generator<T> {
+    const l = this.map.get(k);
+    if (!l) return;
+    for (let i = this.bound(l, from, false); i < l.length && this.time(l[i]!) <= to; i++) yield l[i]!;
   }
 }
 
@@ -181,9 +188,7 @@ export function stitch(
   const hostBlockOf = (dev: number, sector: number, from: number, to: number): HostBlockRecord | undefined => {
     const exact = blks.firstAfter(`${dev}/${sector}`, from);
     if (exact && exact.tComplete <= to) return exact;
-    const list = blksByDev.get(`${dev}`);
-    for (let b = blksByDev.firstAfter(`${dev}`, from), i = b ? list.indexOf(b) : -1; i >= 0 && i < list.length && list[i]!.tIssue <= to; i++) {
-      const c = list[i]!;
+    for (const c of blksByDev.between(`${dev}`, from, to)) {
       if (c.sector <= sector && sector < c.sector + c.nrSectors && c.tComplete <= to) return c;
     }
     return undefined;
@@ -229,10 +234,7 @@ export function stitch(
           let complete = blk.tComplete;
           if (blk.nrSectors * 512 < op.nbytes && devSector !== undefined) {
             const endSector = devSector + op.nbytes / 512;
-            const list = blksByDev.get(`${gk.disk.hostDev}`);
-            const from = blksByDev.firstAfter(`${gk.disk.hostDev}`, first.tSubmit);
-            for (let i = from ? list.indexOf(from) : list.length; i < list.length && list[i]!.tIssue <= op.tComplete; i++) {
-              const c = list[i]!;
+            for (const c of blksByDev.between(`${gk.disk.hostDev}`, first.tSubmit, op.tComplete)) {
               if (c.sector < endSector && c.sector + c.nrSectors > devSector && c.tComplete <= op.tComplete) {
                 if (c.tIssue < issue) issue = c.tIssue;
                 if (c.tComplete > complete) complete = c.tComplete;

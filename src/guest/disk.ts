@@ -264,7 +264,7 @@ export class GuestDisk {
       const bio = hw.tagWaiters.shift()!;
       woken.push(this.allocate(hw, bio)!);
     }
-    if (woken.length > 0) this.flushPlug(hw, woken, woken[0]!.appOps[0] ? this.taskOf(woken[0]!) : irqTask, t + this.cost(GUEST_COSTS.bioToInsert));
+    if (woken.length > 0) this.flushPlug(hw, woken, this.taskOf(woken[0]!), t + this.cost(GUEST_COSTS.bioToInsert));
     else if (hw.dispatch.length > 0) this.dispatch(hw, irqTask, t);
   }
 

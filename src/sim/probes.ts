@@ -81,11 +81,6 @@ export class SideProbes {
   /** Receives each ring-buffer record as it is drained (bytes valid only during the call). */
   onRecord?: (bytes: Uint8Array, ring: string) => void;
 
-  /** Whether any program listens on a hook (so the simulator can skip building its context). */
-  listens(kind: string, name: string): boolean {
-    return this.byHook.has(`${kind} ${name}`);
-  }
-
   private run(key: string, ctx: Uint8Array, task: Task): void {
     const list = this.byHook.get(key);
     if (!list) return;

@@ -40,17 +40,9 @@ export interface EmittedRecord {
 }
 
 /** The simulator's own truth about one request, on the true (host) clock. Never seen by the correlator. */
-export interface TruthRequest {
-  id: number;
-  vm: number;
-  disk: number;
-  write: boolean;
-  sector: number;
-  nrSectors: number;
-  vq: number;
-  head: number;
+export type TruthRequest = Pick<SimRequest, 'id' | 'vm' | 'disk' | 'write' | 'sector' | 'nrSectors' | 'vq' | 'head'> & {
   events: Partial<Record<PathEvent, number>>;
-}
+};
 
 /** Options of one run. */
 export interface RunOptions {
@@ -90,10 +82,8 @@ export interface RunResult {
 /** Loads the paired objects with ring buffers of the run's size. */
 function objects(ring: { guest: number; host: number }): { guest: () => BpfObject; host: () => BpfObject; btf: Btf } {
   const s = shippedObjects();
-  const load = (bytes: Uint8Array, name: string, ringBytes: number): BpfObject => {
-    const o = loadObject(bytes, name, { possibleCpus: 2, targetBtf: s.btf, mapSizes: { events: ringBytes } });
-    return o;
-  };
+  const load = (bytes: Uint8Array, name: string, ringBytes: number): BpfObject =>
+    loadObject(bytes, name, { possibleCpus: 2, targetBtf: s.btf, mapSizes: { events: ringBytes } });
   return { guest: () => load(s.guest, 'guest.bpf.o', ring.guest), host: () => load(s.host, 'host.bpf.o', ring.host), btf: s.btf };
 }
 
@@ -152,28 +142,30 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions): Simulation {
   const hostObject = objs.host();
   const hostProbes = new SideProbes('host', hostObject, { user: (tgid) => qemus.find((q) => q.pid === tgid)?.memory }, () => hostNow, 'host.bpf.o', opts.programs ?? true);
   const hostDecoders = new Map(RECORD_STRUCTS.slice(3).map((s) => [s, new RecordDecoder(hostObject.btf, s)]));
-  hostProbes.onRecord = (bytes) => {
-    records.host++;
+  /** Decodes each drained record by its kind and hands it on, counted per side. */
+  const recordSink = (side: 'guest' | 'host', decoders: Map<string, RecordDecoder>, vm?: number) => (bytes: Uint8Array): void => {
+    records[side]++;
     const struct = RECORD_STRUCTS[new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true)]!;
-    const d = hostDecoders.get(struct);
-    if (d && opts.onRecord) opts.onRecord({ side: 'host', struct, fields: d.decode(bytes) });
+    const d = decoders.get(struct);
+    if (d && opts.onRecord) opts.onRecord({ side, ...(vm === undefined ? {} : { vm }), struct, fields: d.decode(bytes) });
   };
-  const hostHooks: HostHookSite = {
+  /** Fires a side's hooks at a true time, with that side's clock reading it. */
+  const hookSite = (probes: SideProbes, setClock: (t: number) => void): GuestHookSite & HostHookSite => ({
     tracepoint: (t, name, values, task) => {
-      hostNow = clocks.host(t);
-      hostProbes.tracepoint(name, values, task);
+      setClock(t);
+      probes.tracepoint(name, values, task);
     },
-    probe: (t, kind, name, regs, task) => {
-      hostNow = clocks.host(t);
-      hostProbes.probe(kind, name, regs, task);
+    probe: (t, kind: 'kprobe' | 'kretprobe' | 'uprobe' | 'uretprobe', name, regs, task) => {
+      setClock(t);
+      probes.probe(kind, name, regs, task);
     },
-  };
+  });
+  hostProbes.onRecord = recordSink('host', hostDecoders);
+  const hostHooks: HostHookSite = hookSite(hostProbes, (t) => (hostNow = clocks.host(t)));
   const device = new Device(spec.host.device, engine, rng.fork(1));
   const hostKernel = new HostKernel(engine, rng.fork(2), hostHooks, device);
 
   const guestProbes: SideProbes[] = [];
-  const jobsByVm: FioJob[][] = [];
-  const disksByVm: GuestDisk[][] = [];
   const topology: Topology = { vms: [], hostDevices: [{ dev: hostKernel.dev, name: spec.host.device.name, model: `simulated ${spec.host.device.name}` }] };
 
   spec.vms.forEach((vmSpec, vm) => {
@@ -182,22 +174,8 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions): Simulation {
     const probes = new SideProbes('guest', guestObject, { kernel }, () => guestNow, 'guest.bpf.o', opts.programs ?? true);
     guestProbes.push(probes);
     const decoders = new Map(RECORD_STRUCTS.slice(1, 3).map((s) => [s, new RecordDecoder(guestObject.btf, s)]));
-    probes.onRecord = (bytes) => {
-      records.guest++;
-      const struct = RECORD_STRUCTS[new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true)]!;
-      const d = decoders.get(struct);
-      if (d && opts.onRecord) opts.onRecord({ side: 'guest', vm, struct, fields: d.decode(bytes) });
-    };
-    const hooks: GuestHookSite = {
-      tracepoint: (t, name, values, task) => {
-        guestNow = clocks.guest(t);
-        probes.tracepoint(name, values, task);
-      },
-      probe: (t, kind, name, regs, task) => {
-        guestNow = clocks.guest(t);
-        probes.probe(kind, name, regs, task);
-      },
-    };
+    probes.onRecord = recordSink('guest', decoders, vm);
+    const hooks: GuestHookSite = hookSite(probes, (t) => (guestNow = clocks.guest(t)));
     const disks: GuestDisk[] = [];
     const qemu = new Qemu(
       { engine, rng: rng.fork(10 + vm), hooks: hostHooks, kernel: hostKernel, deliver: (disk, vq, t) => disks[disk]!.interrupt(vq, t) },
@@ -236,8 +214,6 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions): Simulation {
         }
       });
     });
-    jobsByVm.push(jobs);
-    disksByVm.push(disks);
     topology.vms.push({
       name: vmSpec.name, qemuPid: qemu.pid, vcpus: vmSpec.vcpus,
       disks: disks.map((d, i) => {
