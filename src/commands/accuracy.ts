@@ -26,8 +26,9 @@ export const installAccuracy: CommandInstaller = (program: Command) => {
       const c = a.clock;
       process.stdout.write([
         `scenario ${spec.name} (seed ${opts.seed}): ${a.requests} requests`,
-        `matches: precision ${a.precision.toFixed(4)}, recall ${a.recall.toFixed(4)}`,
-        `stage error: p50 ${formatNs(a.stage_error_ns.p50)}, p99 ${formatNs(a.stage_error_ns.p99)}, max ${formatNs(a.stage_error_ns.max)}`,
+        `matches: precision ${a.precision.toFixed(4)}, recall ${a.recall.toFixed(4)} (of ${a.both_sides} requests whose guest and QEMU records both arrived)`,
+        `stage error over ${a.complete_paths} complete paths: p50 ${formatNs(a.stage_error_ns.p50)}, p99 ${formatNs(a.stage_error_ns.p99)}, max ${formatNs(a.stage_error_ns.max)}`,
+        ...Object.entries(a.stage_errors).map(([name, e]) => `  ${name.padEnd(17)} p50 ${formatNs(e.p50).padStart(9)}  p99 ${formatNs(e.p99).padStart(9)}  max ${formatNs(e.max).padStart(9)}`),
         `clock: offset error ${formatNs(Math.abs(c.estimated_offset_ns - c.true_offset_ns))} (estimate says +- ${formatNs(c.uncertainty_ns)}), drift ${c.estimated_drift_ppm.toFixed(1)} ppm (true ${c.true_drift_ppm})`,
       ].join('\n') + '\n');
     });

@@ -35,41 +35,142 @@ export function guestToHost(est: ClockEstimate, g: GuestTime): HostTime {
 
 /** Width of the host-time buckets in which only the tightest bound is kept (like NTP's clock filter). */
 const DEFAULT_BUCKET_NS = 1_000_000;
+/** Buckets kept per direction; past this the bucket width doubles, so memory and estimate cost stay bounded. */
+const DEFAULT_MAX_BUCKETS = 1024;
 /** Drift search range: real oscillators are within a few hundred ppm; 1000 leaves margin. */
 const MAX_DRIFT = 1e-3;
+
+/** The tightest bound per host-time bucket, in bucket order, for one direction. */
+class BoundSeries {
+  /** Bucket index, host time and bound of each kept point, sorted by bucket. */
+  private keys: number[] = [];
+  private hs: number[] = [];
+  private bs: number[] = [];
+
+  /** `sign` +1 keeps the largest bound per bucket (lower bounds), -1 the smallest (upper bounds). */
+  constructor(private width: number, private readonly cap: number, private readonly sign: 1 | -1) {}
+
+  get size(): number {
+    return this.keys.length;
+  }
+
+  add(h: number, b: number): void {
+    const k = Math.floor(h / this.width);
+    const n = this.keys.length;
+    // Bounds come in roughly time order: the last bucket or a new one, almost always.
+    let i = n;
+    if (n > 0 && this.keys[n - 1]! >= k) {
+      let lo = 0, hi = n;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (this.keys[mid]! < k) lo = mid + 1;
+        else hi = mid;
+      }
+      i = lo;
+    }
+    if (i < n && this.keys[i] === k) {
+      if ((b - this.bs[i]!) * this.sign > 0) (this.hs[i] = h), (this.bs[i] = b);
+      return;
+    }
+    if (i === n) (this.keys.push(k), this.hs.push(h), this.bs.push(b));
+    else (this.keys.splice(i, 0, k), this.hs.splice(i, 0, h), this.bs.splice(i, 0, b));
+    if (this.keys.length > this.cap) this.coarsen();
+  }
+
+  /** Doubles the bucket width, keeping the tighter bound of each merged pair. */
+  private coarsen(): void {
+    this.width *= 2;
+    const keys: number[] = [], hs: number[] = [], bs: number[] = [];
+    for (let i = 0; i < this.keys.length; i++) {
+      const k = Math.floor(this.hs[i]! / this.width);
+      const last = keys.length - 1;
+      if (last >= 0 && keys[last] === k) {
+        if ((this.bs[i]! - bs[last]!) * this.sign > 0) (hs[last] = this.hs[i]!), (bs[last] = this.bs[i]!);
+      } else (keys.push(k), hs.push(this.hs[i]!), bs.push(this.bs[i]!));
+    }
+    this.keys = keys;
+    this.hs = hs;
+    this.bs = bs;
+  }
+
+  /** Host time from the first kept point to the last. */
+  get span(): number {
+    return this.hs.length ? this.hs[this.hs.length - 1]! - this.hs[0]! : 0;
+  }
+
+  /** Mean host time of the kept points, relative to `ref`. */
+  meanX(ref: number): number {
+    let sum = 0;
+    for (const h of this.hs) sum += h - ref;
+    return sum / this.hs.length;
+  }
+
+  /**
+   * The points that can bind a line (x relative to `ref`): for lower bounds the upper convex hull,
+   * for upper bounds the lower one. Only these decide the band for any slope.
+   */
+  hull(ref: number): { x: number[]; y: number[] } {
+    const x: number[] = [], y: number[] = [];
+    for (let i = 0; i < this.hs.length; i++) {
+      const px = this.hs[i]! - ref, py = this.bs[i]!;
+      while (x.length >= 2) {
+        const ax = x[x.length - 2]!, ay = y[y.length - 2]!, bx = x[x.length - 1]!, by = y[y.length - 1]!;
+        const cross = (bx - ax) * (py - ay) - (by - ay) * (px - ax);
+        if (cross * this.sign >= 0) (x.pop(), y.pop());
+        else break;
+      }
+      x.push(px);
+      y.push(py);
+    }
+    return { x, y };
+  }
+}
+
+/** The slope of the hull edge over `mean` (x sorted), or undefined for a hull of one point. */
+function envelopeSlope(x: readonly number[], y: readonly number[], mean: number): number | undefined {
+  if (x.length < 2) return undefined;
+  let i = 0;
+  while (i < x.length - 2 && x[i + 1]! < mean) i++;
+  const dx = x[i + 1]! - x[i]!;
+  return dx > 0 ? (y[i + 1]! - y[i]!) / dx : undefined;
+}
 
 /**
  * Collects causal bounds and estimates the clock relation, updatable as a run goes on.
  *
  * A guest→host event (guest notify at g, host exit at h) says guest−host at h is ≥ g − h
  * (the exit cannot precede the notify). A host→guest event (injection at h, guest handler at g)
- * says guest−host at h is ≤ g − h. The estimate is the line θ(h) = α + β·(h − ref) with the widest
- * margin between the highest lower bounds and the lowest upper bounds: for a slope β the feasible
- * α form an interval whose width is concave in β, so a ternary search over β finds the best slope.
- * Only the tightest bound per host-time bucket is kept, which keeps memory bounded on long runs.
+ * says guest−host at h is ≤ g − h. The estimate is the line θ(h) = α + β·(h − ref): β is an
+ * envelope's slope where its samples' mean time lies (the guest→host envelope's when the bounds
+ * allow it), and α the middle of the band the bounds leave at that slope. Each envelope slope is that of the line on its side of every bound
+ * with the least summed distance to them (Moon, Skelly, Towsley, "Estimation and removal of clock
+ * skew from network delay measurements", INFOCOM 1999): it rests on all the points, where the
+ * widest-band slope rests on a few extreme ones and tilts when tight bounds are sparse. When the
+ * envelopes disagree, β is the slope with the widest band (for a slope the feasible α form an
+ * interval whose width is concave in β: a ternary search finds it). Only the tightest bound per
+ * host-time bucket is kept, and only the convex hull of those can bind, so memory and the cost
+ * of an estimate stay bounded however long the run.
  */
 export class ClockEstimator {
-  private readonly lower = new Map<number, [number, number]>(); // bucket -> [h, bound]
-  private readonly upper = new Map<number, [number, number]>();
+  private readonly lower: BoundSeries;
+  private readonly upper: BoundSeries;
   private ref: number | undefined;
 
-  constructor(private readonly bucketNs = DEFAULT_BUCKET_NS) {}
+  constructor(bucketNs = DEFAULT_BUCKET_NS, maxBuckets = DEFAULT_MAX_BUCKETS) {
+    this.lower = new BoundSeries(bucketNs, maxBuckets, 1);
+    this.upper = new BoundSeries(bucketNs, maxBuckets, -1);
+  }
 
   /** A guest event at `g` that caused a host event at `h` (e.g. guest kick → kvm_fast_mmio). */
   guestToHost(g: GuestTime, h: HostTime): void {
-    this.keep(this.lower, h, g - h, (a, b) => a > b);
+    if (this.ref === undefined) this.ref = h;
+    this.lower.add(h, g - h);
   }
 
   /** A host event at `h` that caused a guest event at `g` (e.g. kvm_apic_accept_irq → vring_interrupt). */
   hostToGuest(h: HostTime, g: GuestTime): void {
-    this.keep(this.upper, h, g - h, (a, b) => a < b);
-  }
-
-  private keep(map: Map<number, [number, number]>, h: number, bound: number, tighter: (a: number, b: number) => boolean): void {
     if (this.ref === undefined) this.ref = h;
-    const key = Math.floor(h / this.bucketNs);
-    const cur = map.get(key);
-    if (!cur || tighter(bound, cur[1])) map.set(key, [h, bound]);
+    this.upper.add(h, g - h);
   }
 
   /** True when both directions have at least one bound. */
@@ -77,41 +178,68 @@ export class ClockEstimator {
     return this.lower.size > 0 && this.upper.size > 0;
   }
 
+  /** Host time covered by the bounds of the direction with the shorter cover (ns). */
+  get span(): number {
+    return Math.min(this.lower.span, this.upper.span);
+  }
+
+  /** Bounds kept (after bucketing) in each direction. */
+  get samples(): { guestToHost: number; hostToGuest: number } {
+    return { guestToHost: this.lower.size, hostToGuest: this.upper.size };
+  }
+
   /** The current estimate, or undefined until both directions have bounds. */
   estimate(): ClockEstimate | undefined {
     if (!this.ready() || this.ref === undefined) return undefined;
     const ref = this.ref;
-    const lx: number[] = [], ly: number[] = [], ux: number[] = [], uy: number[] = [];
-    for (const [h, b] of this.lower.values()) (lx.push(h - ref), ly.push(b));
-    for (const [h, b] of this.upper.values()) (ux.push(h - ref), uy.push(b));
+    const { x: lx, y: ly } = this.lower.hull(ref);
+    const { x: ux, y: uy } = this.upper.hull(ref);
     // For slope beta: lo(beta) = max(ly - beta*lx), hi(beta) = min(uy - beta*ux).
     const band = (beta: number): [number, number] => {
       let lo = -Infinity, hi = Infinity;
-      for (let i = 0; i < lx.length; i++) lo = Math.max(lo, ly[i] - beta * lx[i]);
-      for (let i = 0; i < ux.length; i++) hi = Math.min(hi, uy[i] - beta * ux[i]);
+      for (let i = 0; i < lx.length; i++) lo = Math.max(lo, ly[i]! - beta * lx[i]!);
+      for (let i = 0; i < ux.length; i++) hi = Math.min(hi, uy[i]! - beta * ux[i]!);
       return [lo, hi];
     };
     const width = (beta: number): number => {
       const [lo, hi] = band(beta);
       return hi - lo;
     };
-    let a = -MAX_DRIFT, b = MAX_DRIFT;
-    const span = Math.max(1, ...lx.map(Math.abs), ...ux.map(Math.abs));
-    // Stop when the slope is resolved to well under a nanosecond across the span of the samples.
-    while ((b - a) * span > 0.01) {
-      const m1 = a + (b - a) / 3, m2 = b - (b - a) / 3;
-      if (width(m1) < width(m2)) a = m1;
-      else b = m2;
+    let span = 1;
+    for (const v of lx) span = Math.max(span, Math.abs(v));
+    for (const v of ux) span = Math.max(span, Math.abs(v));
+    // Envelope slopes, in order of trust: the guest→host side (notify exits, ~1 us after the
+    // doorbell write, many and tight), the mean of both, the host→guest side. The first the
+    // bounds leave a band at is used.
+    const lowerSlope = envelopeSlope(lx, ly, this.lower.meanX(ref));
+    const upperSlope = envelopeSlope(ux, uy, this.upper.meanX(ref));
+    const slopes = [lowerSlope, lowerSlope !== undefined && upperSlope !== undefined ? (lowerSlope + upperSlope) / 2 : undefined, upperSlope];
+    let beta = 0;
+    let best = -Infinity;
+    for (const v of slopes) {
+      if (v === undefined || Math.abs(v) > MAX_DRIFT) continue;
+      best = width(v);
+      beta = v;
+      if (best >= 0) break;
     }
-    // With a single time point on each side the slope is not determined: keep it at zero.
-    const beta = span <= 1 ? 0 : (a + b) / 2;
+    if (span <= 1) beta = 0; // a single time point on each side: the slope is not determined
+    else if (best < 0) {
+      let a = -MAX_DRIFT, b = MAX_DRIFT;
+      // Stop when the slope is resolved to well under a nanosecond across the span of the samples.
+      while ((b - a) * span > 0.01) {
+        const m1 = a + (b - a) / 3, m2 = b - (b - a) / 3;
+        if (width(m1) < width(m2)) a = m1;
+        else b = m2;
+      }
+      beta = (a + b) / 2;
+    }
     const [lo, hi] = band(beta);
     return {
       offsetNs: (lo + hi) / 2,
       driftPpm: beta * 1e6,
       uncertaintyNs: (hi - lo) / 2,
       refHost: ref as HostTime,
-      samples: { guestToHost: lx.length, hostToGuest: ux.length },
+      samples: this.samples,
       consistent: hi >= lo,
     };
   }

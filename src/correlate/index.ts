@@ -1,4 +1,4 @@
-// The correlator's public face: stages now; clock sync, matching and statistics as they land.
+// The correlator's public face: stages, clock sync, the streaming stitcher, statistics.
 export * from './stages.js';
 export * from './histogram.js';
 export * from './clock.js';
@@ -7,4 +7,6 @@ export * from './statistics.js';
 export * from './slowest.js';
 export * from './telescope.js';
 export * from './guest-only.js';
+export * from './window.js';
+export * from './stitcher.js';
 export * from './stitch.js';

@@ -12,8 +12,24 @@ export interface StageBreakdown {
 
 const GUEST_ONLY_CHAIN: readonly StageName[] = ['guest_submit', 'guest_queue', 'vdisk', 'guest_reap'];
 
-function firstPresent(events: Partial<Record<PathEvent, GuestTime>>, list: readonly PathEvent[]): PathEvent | undefined {
-  for (const e of list) if (events[e] !== undefined) return e;
+/** A stage with its parts resolved once, so a request's breakdown does no lookups. */
+interface ChainStage {
+  def: StageDef;
+  parts: readonly StageDef[];
+}
+
+function chainOf(defs: readonly StageDef[]): readonly ChainStage[] {
+  return defs.map((def) => ({ def, parts: (def.parts ?? []).map((p) => STAGES.find((s) => s.name === p)!) }));
+}
+
+const FULL_CHAIN = chainOf(TOP_STAGES.filter((s) => s.name !== 'vdisk'));
+const GUEST_CHAIN = chainOf(GUEST_ONLY_CHAIN.map((n) => TOP_STAGES.find((s) => s.name === n)!));
+
+function firstPresent(events: Partial<Record<PathEvent, GuestTime>>, list: readonly PathEvent[]): number | undefined {
+  for (let i = 0; i < list.length; i++) {
+    const t = events[list[i]!];
+    if (t !== undefined) return t;
+  }
   return undefined;
 }
 
@@ -25,31 +41,26 @@ function firstPresent(events: Partial<Record<PathEvent, GuestTime>>, list: reado
  * only when all of them are present, so parts always sum to their parent.
  */
 export function stagesFromEvents(events: Partial<Record<PathEvent, GuestTime>>): StageBreakdown {
-  const hasHost = events.qemu_pop !== undefined;
-  const chain: readonly StageDef[] = hasHost
-    ? TOP_STAGES.filter((s) => s.name !== 'vdisk')
-    : GUEST_ONLY_CHAIN.map((n) => TOP_STAGES.find((s) => s.name === n)!);
+  const chain = events.qemu_pop !== undefined ? FULL_CHAIN : GUEST_CHAIN;
   const stages: Partial<Record<StageName, Nanos>> = {};
   let first: number | undefined;
   let last: number | undefined;
-  for (const def of chain) {
-    const from = firstPresent(events, def.from);
-    const to = firstPresent(events, def.to);
-    if (!from || !to) continue;
-    const a = events[from]!, b = events[to]!;
+  for (const { def, parts } of chain) {
+    const a = firstPresent(events, def.from);
+    const b = firstPresent(events, def.to);
+    if (a === undefined || b === undefined) continue;
     stages[def.name] = (b - a) as Nanos;
     if (first === undefined || a < first) first = a;
     if (last === undefined || b > last) last = b;
-    if (def.parts) {
-      const parts: [StageName, number][] = [];
-      for (const p of def.parts) {
-        const pd = STAGES.find((s) => s.name === p)!;
-        const pf = firstPresent(events, pd.from), pt = firstPresent(events, pd.to);
-        if (!pf || !pt) break;
-        parts.push([p, events[pt]! - events[pf]!]);
+    if (parts.length === 0) continue;
+    let all = true;
+    for (const pd of parts) {
+      if (firstPresent(events, pd.from) === undefined || firstPresent(events, pd.to) === undefined) {
+        all = false;
+        break;
       }
-      if (parts.length === def.parts.length) for (const [p, d] of parts) stages[p] = d as Nanos;
     }
+    if (all) for (const pd of parts) stages[pd.name] = (firstPresent(events, pd.to)! - firstPresent(events, pd.from)!) as Nanos;
   }
   const start = (first ?? 0) as GuestTime;
   return { stages, total: ((last ?? 0) - (first ?? 0)) as Nanos, start };

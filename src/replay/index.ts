@@ -3,9 +3,8 @@ import { existsSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { GuestOnlyStitcher, RunStatistics, SlowestRequests, stitch, type ClockEstimate, type RequestPath, type UnmatchedReason } from '../correlate/index.js';
+import { GuestOnlyStitcher, RunStatistics, SlowestRequests, stitch, Stitcher, type ClockEstimate, type RequestPath, type UnmatchedReason } from '../correlate/index.js';
 import { InputError } from '../errors.js';
-import type { GuestRecord, TraceRecord } from '../records/index.js';
 import type { ReportInput } from '../report/index.js';
 import { captureRecords, GuestAssembler, openCapture, openTrace, readFtrace } from '../trace/index.js';
 
@@ -122,25 +121,13 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
     name = trace.header.source.name;
     if (trace.header.source.kind === 'scenario') sourceKind = 'scenario';
     if (trace.header.source.seed !== undefined) seed = trace.header.source.seed;
-    // Guest records stream into the guest-only stitcher; once a host record shows up, every record
-    // is kept and the two-sided stitcher joins them at the end.
-    const guestOnly: GuestRecord[] = [];
-    const all: TraceRecord[] = [];
-    let host = 0;
-    for await (const r of trace.records()) {
-      all.push(r);
-      if (r.kind === 'guest_rq' || r.kind === 'guest_app_op') guestOnly.push(r as GuestRecord);
-      else host++;
-    }
-    if (host > 0) {
-      const s = stitch(all, trace.header.topology, onPath);
-      unmatched = s.unmatched;
-      clock = s.clock;
-    } else {
-      const stitcher = new GuestOnlyStitcher(onPath);
-      for (const r of guestOnly) stitcher.add(r);
-      stitcher.finish();
-    }
+    // Records stream through the stitcher, which holds only its window: a trace of any length
+    // replays in bounded memory. A trace with no host records comes out guest-only.
+    const stitcher = new Stitcher(trace.header.topology, onPath);
+    for await (const r of trace.records()) stitcher.push(r);
+    const s = stitcher.finish();
+    unmatched = s.unmatched;
+    clock = s.clock;
     lost = trace.summary.lost;
     cut = trace.summary.cut;
     skipped = trace.summary.skipped;

@@ -1,7 +1,8 @@
 // Runs a scenario and turns what the programs emitted into report input; ground truth is summarised apart, labelled as such.
-import { RunStatistics, SlowestRequests, stagesFromEvents, stitch, TOP_STAGES, type PathEvent, type RequestPath, type StageName, type StitchSummary } from '../correlate/index.js';
+import { RunStatistics, SlowestRequests, stagesFromEvents, Stitcher, TOP_STAGES, type PathEvent, type RequestPath, type StageName, type StitchSummary } from '../correlate/index.js';
 import type { GuestRequestRecord, GuestTime, QemuRequestRecord, TraceRecord } from '../records/index.js';
 import type { ReportInput } from '../report/index.js';
+import { SIM_LAG_NS } from './lag.js';
 import { runScenario, toTraceRecord, type EmittedRecord, type RunResult, type ScenarioSpec, type TruthRequest } from '../sim/index.js';
 
 /** The share of summed time per top-level stage in the simulator's ground truth. */
@@ -39,14 +40,27 @@ export function runAndReport(
   const sums = new Map<StageName, number>();
   let total = 0;
   let truthCount = 0;
+  const matches: [GuestRequestRecord, QemuRequestRecord, RequestPath][] = [];
+  const paths: RequestPath[] = [];
+  let stitcher: Stitcher | undefined;
+  const onPath = (p: RequestPath): void => {
+    if (paths.length < keepPaths) paths.push(p);
+    stats.add(p);
+    slow.offer(p);
+    if (p.start < first) first = p.start;
+    if (p.start + p.total > last) last = p.start + p.total;
+  };
+  // Records are stitched as they drain, as a live tool would: memory follows the stitcher's window.
   const result = runScenario(spec, {
     seed,
     ...(requests ? { requests } : {}),
+    onStart: (topology) => (stitcher = new Stitcher(topology, onPath, { lagNs: SIM_LAG_NS, ...(keep ? { onMatch: (g, q, p) => matches.push([g, q, p]) } : {}) })),
     onRecord: (r) => {
       const vmName = r.vm === undefined ? '' : spec.vms[r.vm]!.name;
       onRecord?.(r, vmName);
       const rec = toTraceRecord(r, vmName);
-      records.push(rec);
+      stitcher!.push(rec);
+      if (keep) records.push(rec);
       if (rec.kind !== 'guest_rq' && rec.kind !== 'guest_app_op') hostRecords[rec.kind] = (hostRecords[rec.kind] ?? 0) + 1;
     },
     onTruth: (t) => {
@@ -58,15 +72,7 @@ export function runAndReport(
       for (const [k, v] of Object.entries(b.stages)) sums.set(k as StageName, (sums.get(k as StageName) ?? 0) + (v as number));
     },
   });
-  const matches: [GuestRequestRecord, QemuRequestRecord, RequestPath][] = [];
-  const paths: RequestPath[] = [];
-  const summary = stitch(records, result.topology, (p) => {
-    if (paths.length < keepPaths) paths.push(p);
-    stats.add(p);
-    slow.offer(p);
-    if (p.start < first) first = p.start;
-    if (p.start + p.total > last) last = p.start + p.total;
-  }, keep ? (g, q, p) => matches.push([g, q, p]) : undefined);
+  const summary = stitcher!.finish();
   const truth = TOP_STAGES.filter((s) => sums.has(s.name)).map((s) => ({ stage: s.name, share: total ? sums.get(s.name)! / total : 0, meanNs: sums.get(s.name)! / Math.max(1, truthCount) }));
   const input: ReportInput = {
     source: { kind: 'scenario', name: spec.name, seed },
@@ -87,3 +93,4 @@ export type { Accuracy } from './accuracy.js';
 export { recordScenario } from './record.js';
 export { runLive } from './live.js';
 export type { LiveUpdate } from './live.js';
+export { SIM_LAG_NS } from './lag.js';

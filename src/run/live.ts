@@ -1,10 +1,12 @@
-// A scenario run for the dashboard: simulated in slices, its records stitched again as they accumulate, paths handed over live.
-import { stitch, type ClockEstimate, type RequestPath } from '../correlate/index.js';
-import type { LostCounts, TraceRecord } from '../records/index.js';
+// A scenario run for the dashboard: simulated in slices, its records stitched as they drain, paths handed over live.
+import { Stitcher, type ClockEstimate, type RequestPath } from '../correlate/index.js';
+import type { LostCounts } from '../records/index.js';
+import { SIM_LAG_NS } from './lag.js';
 import { runScenarioAsync, toTraceRecord, type RunResult, type ScenarioSpec } from '../sim/index.js';
 
 /** What the dashboard is told as the run goes. */
 export interface LiveUpdate {
+  /** Every path stitched so far, in the order the stitcher decided them. */
   paths: RequestPath[];
   lost: LostCounts;
   clock?: ClockEstimate;
@@ -13,21 +15,19 @@ export interface LiveUpdate {
 
 /**
  * Runs `spec` one simulated millisecond at a time, yielding to the event loop in between (so the
- * dashboard keeps drawing and reading keys), and at most every `everyMs` of wall time stitches the
- * records so far and calls `onUpdate`. While running, QEMU requests whose guest record has not been
- * drained yet are left out rather than shown as unmatched. `stopped()` ends the run early.
+ * dashboard keeps drawing and reading keys). Records go into a streaming stitcher as they drain;
+ * at most every `everyMs` of wall time `onUpdate` gets the paths decided so far. A request is
+ * decided once both sides have moved past it by the stitcher's lag, so the newest are a little
+ * behind the simulation. `stopped()` ends the run early.
  */
 export async function runLive(spec: ScenarioSpec, seed: number, requests: number | undefined, onUpdate: (u: LiveUpdate) => void, stopped: () => boolean, everyMs = 400): Promise<RunResult> {
-  const records: TraceRecord[] = [];
-  let topology: Parameters<typeof stitch>[1] | undefined;
+  const paths: RequestPath[] = [];
+  let stitcher: Stitcher | undefined;
   let lost: LostCounts = { guest: 0, host: 0 };
   let last = 0;
   const publish = (done: boolean): void => {
-    if (!topology) return;
-    const paths: RequestPath[] = [];
-    const s = stitch(records, topology, (p) => {
-      if (done || p.match !== 'host_only') paths.push(p);
-    });
+    if (!stitcher) return;
+    const s = done ? stitcher.finish() : stitcher.summary();
     onUpdate({ paths, lost, ...(s.clock ? { clock: s.clock } : {}), done });
   };
   const result = await runScenarioAsync(
@@ -35,8 +35,8 @@ export async function runLive(spec: ScenarioSpec, seed: number, requests: number
     {
       seed,
       ...(requests ? { requests } : {}),
-      onStart: (t) => (topology = t),
-      onRecord: (r) => records.push(toTraceRecord(r, r.vm === undefined ? '' : spec.vms[r.vm]!.name)),
+      onStart: (t) => (stitcher = new Stitcher(t, (p) => paths.push(p), { lagNs: SIM_LAG_NS })),
+      onRecord: (r) => stitcher!.push(toTraceRecord(r, r.vm === undefined ? '' : spec.vms[r.vm]!.name)),
     },
     1_000_000,
     () => {

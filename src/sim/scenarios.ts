@@ -82,6 +82,23 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     vms: [vm('vm0', [vda([randread({ iodepth: 32, batch: 8 })], { queues: 1, tags: 2 })])],
     host: host(),
   }),
+  {
+    ...base({
+      name: 'stitch-stress',
+      description: 'the correlator under stress: 128 in flight on 4 virtqueues, mixed random and sequential I/O that QEMU merges, the guest clock 50 ms ahead and 100 ppm fast, 1% of records lost on each side',
+      culprit: 'host_io',
+      vms: [{
+        name: 'vm0', vcpus: 4,
+        disks: [vda([
+          { name: 'randrw', rw: 'randrw', rwmixread: 70, bs: 4096, iodepth: 32, batch: 4, numjobs: 2, size: 8 * GiB },
+          { name: 'seqwrite', rw: 'write', bs: 16384, iodepth: 32, batch: 8, numjobs: 2, size: 8 * GiB },
+        ], { queues: 4 })],
+      }],
+      host: host(),
+    }),
+    clock: { offsetNs: 50_000_000, driftPpm: 100 },
+    recordLoss: { guest: 0.01, host: 0.01 },
+  },
 ];
 
 /** A scenario by name. */

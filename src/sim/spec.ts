@@ -89,4 +89,9 @@ export interface ScenarioSpec {
   requests: number;
   /** Guest and host ring buffer sizes in bytes (power of two pages). */
   ringBytes: { guest: number; host: number };
+  /**
+   * Fraction of drained records user space loses at random on each side (0..1), counted as lost:
+   * what a lossy transport or perf-buffer pressure does, without the bursts a full ring makes.
+   */
+  recordLoss?: { guest: number; host: number };
 }

@@ -79,12 +79,19 @@ export interface RunResult {
   topology: Topology;
 }
 
-/** Loads the paired objects with ring buffers of the run's size. */
-function objects(ring: { guest: number; host: number }): { guest: () => BpfObject; host: () => BpfObject; btf: Btf } {
+/** The host's CPUs as per-CPU maps see them (the simulated host runs QEMU's threads on two). */
+const HOST_CPUS = 2;
+
+/** Loads the paired objects with ring buffers of the run's size; a guest's per-CPU maps have a slot per vCPU. */
+function objects(ring: { guest: number; host: number }): { guest: (vcpus: number) => BpfObject; host: () => BpfObject; btf: Btf } {
   const s = shippedObjects();
-  const load = (bytes: Uint8Array, name: string, ringBytes: number): BpfObject =>
-    loadObject(bytes, name, { possibleCpus: 2, targetBtf: s.btf, mapSizes: { events: ringBytes } });
-  return { guest: () => load(s.guest, 'guest.bpf.o', ring.guest), host: () => load(s.host, 'host.bpf.o', ring.host), btf: s.btf };
+  const load = (bytes: Uint8Array, name: string, ringBytes: number, cpus: number): BpfObject =>
+    loadObject(bytes, name, { possibleCpus: cpus, targetBtf: s.btf, mapSizes: { events: ringBytes } });
+  return {
+    guest: (vcpus) => load(s.guest, 'guest.bpf.o', ring.guest, vcpus),
+    host: () => load(s.host, 'host.bpf.o', ring.host, HOST_CPUS),
+    btf: s.btf,
+  };
 }
 
 /**
@@ -142,8 +149,16 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions): Simulation {
   const hostObject = objs.host();
   const hostProbes = new SideProbes('host', hostObject, { user: (tgid) => qemus.find((q) => q.pid === tgid)?.memory }, () => hostNow, 'host.bpf.o', opts.programs ?? true);
   const hostDecoders = new Map(RECORD_STRUCTS.slice(3).map((s) => [s, new RecordDecoder(hostObject.btf, s)]));
+  // Records lost at random on the way to user space (spec.recordLoss), from their own random stream.
+  const lossRng = rng.fork(7);
+  const dropped = { guest: 0, host: 0 };
   /** Decodes each drained record by its kind and hands it on, counted per side. */
   const recordSink = (side: 'guest' | 'host', decoders: Map<string, RecordDecoder>, vm?: number) => (bytes: Uint8Array): void => {
+    const loss = spec.recordLoss?.[side] ?? 0;
+    if (loss > 0 && lossRng.uniform() < loss) {
+      dropped[side]++;
+      return;
+    }
     records[side]++;
     const struct = RECORD_STRUCTS[new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true)]!;
     const d = decoders.get(struct);
@@ -170,7 +185,7 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions): Simulation {
 
   spec.vms.forEach((vmSpec, vm) => {
     const kernel = new SimMemory(KERNEL_HEAP);
-    const guestObject = objs.guest();
+    const guestObject = objs.guest(vmSpec.vcpus);
     const probes = new SideProbes('guest', guestObject, { kernel }, () => guestNow, 'guest.bpf.o', opts.programs ?? true);
     guestProbes.push(probes);
     const decoders = new Map(RECORD_STRUCTS.slice(1, 3).map((s) => [s, new RecordDecoder(guestObject.btf, s)]));
@@ -285,7 +300,7 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions): Simulation {
     appOps,
     simulatedNs: engine.now,
     records,
-    lost: { guest: guestProbes.reduce((n, p) => n + p.lost, 0), host: hostProbes.lost },
+    lost: { guest: guestProbes.reduce((n, p) => n + p.lost, 0) + dropped.guest, host: hostProbes.lost + dropped.host },
     programRuns: guestProbes.reduce((n, p) => n + p.runs, 0) + hostProbes.runs,
     instructions: guestProbes.reduce((n, p) => n + p.instructions, 0) + hostProbes.instructions,
     events: engine.executed,

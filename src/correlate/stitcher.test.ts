@@ -1,0 +1,87 @@
+// The streaming stitcher on simulated streams: the same answer as stitching all at once, bounded memory, unclaimed host requests published as it goes.
+import { describe, expect, it } from 'vitest';
+import type { TraceRecord } from '../records/index.js';
+import { runAndReport, SIM_LAG_NS } from '../run/index.js';
+import { hostSpan, repeatRecords, scenario } from '../sim/index.js';
+import type { RequestPath } from './path.js';
+import { stitch } from './stitch.js';
+import { Stitcher } from './stitcher.js';
+
+const ids = (paths: RequestPath[]): string[] => paths.map((p) => `${p.vm}/${p.sector}/${p.start}/${p.match}`).sort();
+
+describe('Stitcher (streaming)', () => {
+  it('stitches records as they drain into the same paths as stitching them all at once', () => {
+    for (const name of ['baseline', 'noisy-neighbour']) {
+      const run = runAndReport(scenario(name)!, 3, 2000, undefined, true);
+      const records = run.kept!.records;
+      const streamed: RequestPath[] = [];
+      const s = new Stitcher(run.result.topology, (p) => streamed.push(p), { lagNs: SIM_LAG_NS });
+      for (const r of records) s.push(r);
+      const sum = s.finish();
+      const batch: RequestPath[] = [];
+      stitch(records, run.result.topology, (p) => batch.push(p));
+      expect(sum.matched).toBe(run.result.requests);
+      expect(ids(streamed)).toEqual(ids(batch));
+      // Each VM has its own clock estimate.
+      expect(Object.keys(sum.clocks).sort()).toEqual(run.result.topology.vms.map((v) => v.name).sort());
+    }
+  });
+
+  it('holds a window, not the stream: memory flat over 40 copies of a run', () => {
+    const run = runAndReport(scenario('baseline')!, 5, 1500, undefined, true);
+    const records = run.kept!.records;
+    const period = hostSpan(records) + 1_000_000;
+    let paths = 0;
+    const heldAt: number[] = [];
+    let pushed = 0;
+    // Notify exits are kept for the horizon (the longest request): 50 ms here, a few copies.
+    const s = new Stitcher(run.result.topology, () => void paths++, { lagNs: SIM_LAG_NS, horizonNs: 50_000_000 });
+    for (const r of repeatRecords(records, run.result.clock, 40, period)) {
+      s.push(r);
+      if (++pushed % 1000 === 0) heldAt.push(s.held);
+    }
+    const sum = s.finish();
+    expect(sum.matched).toBe(40 * run.result.requests);
+    expect(paths).toBe(40 * run.result.requests);
+    // What is held levels off once the window is full: no more in the last quarter than in the second.
+    const q = heldAt.length / 4;
+    const max = (from: number, to: number): number => Math.max(...heldAt.slice(from, to));
+    expect(max(3 * q, 4 * q)).toBeLessThanOrEqual(1.1 * max(q, 2 * q));
+    expect(max(0, 4 * q)).toBeLessThan(10 * records.length);
+  });
+
+  it('publishes a QEMU request whose guest record was lost while the stream goes on, not only at the end', () => {
+    const run = runAndReport(scenario('baseline')!, 6, 1500, undefined, true);
+    const records = run.kept!.records;
+    const period = hostSpan(records) + 1_000_000;
+    const stream = [...repeatRecords(records, run.result.clock, 12, period)];
+    // Lose one guest request record early in the second copy.
+    const lostAt = stream.findIndex((r, i) => i > records.length + 200 && r.kind === 'guest_rq');
+    const lost = stream[lostAt] as Extract<TraceRecord, { kind: 'guest_rq' }>;
+    stream.splice(lostAt, 1);
+    let pushedWhenPublished = -1;
+    let pushed = 0;
+    const s = new Stitcher(run.result.topology, (p) => {
+      if (p.match === 'host_only' && p.sector === lost.sector) pushedWhenPublished = pushed;
+    }, { lagNs: SIM_LAG_NS });
+    for (const r of stream) (s.push(r), pushed++);
+    const sum = s.finish();
+    expect(sum.hostOnly).toBe(1);
+    expect(sum.unmatched).toEqual({ guest_record_lost: 1 });
+    expect(pushedWhenPublished).toBeGreaterThan(lostAt);
+    // Decided once the stream passed it by the lag (20 ms, under two copies), not at the end.
+    expect(pushedWhenPublished).toBeLessThan(stream.length - 4 * records.length);
+  });
+
+  it('decides a guest-only stream from the guest side alone, as no_host_records', () => {
+    const run = runAndReport(scenario('baseline')!, 7, 800, undefined, true);
+    const guest = run.kept!.records.filter((r) => r.kind === 'guest_rq' || r.kind === 'guest_app_op');
+    const paths: RequestPath[] = [];
+    const s = new Stitcher(run.result.topology, (p) => paths.push(p));
+    for (const r of guest) s.push(r);
+    const sum = s.finish();
+    expect(paths.length).toBe(run.result.requests);
+    expect(sum.unmatched).toEqual({ no_host_records: run.result.requests });
+    expect(paths.every((p) => p.stages.vdisk !== undefined && p.stages.guest_reap !== undefined)).toBe(true);
+  });
+});
