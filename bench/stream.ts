@@ -21,7 +21,6 @@ function child(requests: number): void {
   const spec = scenario('baseline')!;
   const records: TraceRecord[] = [];
   const result = runScenario(spec, { seed: 1, requests: BASE_REQUESTS, onRecord: (r) => records.push(toTraceRecord(r, r.vm === undefined ? '' : spec.vms[r.vm]!.name)) });
-  const run = { result };
   const copies = Math.ceil(requests / result.requests);
   const period = hostSpan(records) + 1_000_000;
   globalThis.gc?.();
@@ -30,8 +29,8 @@ function child(requests: number): void {
   let maxHeld = 0;
   let n = 0;
   const started = performance.now();
-  const s = new Stitcher(run.result.topology, () => void paths++, { lagNs: SIM_LAG_NS });
-  for (const r of repeatRecords(records, run.result.clock, copies, period)) {
+  const s = new Stitcher(result.topology, () => void paths++, { lagNs: SIM_LAG_NS });
+  for (const r of repeatRecords(records, result.clock, copies, period)) {
     s.push(r);
     if ((++n & 0xffff) === 0 && s.held > maxHeld) maxHeld = s.held;
   }

@@ -7,6 +7,5 @@ export * from './statistics.js';
 export * from './slowest.js';
 export * from './telescope.js';
 export * from './guest-only.js';
-export * from './window.js';
 export * from './stitcher.js';
 export * from './stitch.js';

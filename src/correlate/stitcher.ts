@@ -7,6 +7,7 @@ import { fileOffsetToDeviceSector } from '../records/index.js';
 import { ClockEstimator, guestToHost, hostToGuest, type ClockEstimate } from './clock.js';
 import type { RequestPath, UnmatchedReason } from './path.js';
 import type { PathEvent } from './stages.js';
+import { devName, guestEvents } from './guest-only.js';
 import { stagesFromEvents } from './telescope.js';
 import { Fifo, joinKey, KeyedWindow } from './window.js';
 
@@ -77,6 +78,8 @@ interface PendingGuest {
   d: DiskSlot | undefined;
   /** Join key (disk, sector, length, direction). */
   key: number;
+  /** When the request was made available to the device (vq_add, else rq_issue), guest ns. */
+  start: number;
   /** Queue and head known (not a tracefs-only guest record): they must match too. */
   full: boolean;
   /** Already given to the clock estimator. */
@@ -193,9 +196,9 @@ export class Stitcher {
         // Guest records from tracefs alone have no queue or head: they join by disk, sector, length and direction.
         const full = r.vq >= 0 && r.head >= 0;
         const key = d ? joinKey(d.slot, r.sector, r.nrSectors * 512, r.op === 'write' ? 1 : 0) : 0;
-        vm.pending.push({ g: r, d, key, full, sampled: false });
+        const start = r.tVqAdd || r.tRqIssue;
+        vm.pending.push({ g: r, d, key, start, full, sampled: false });
         if (d) {
-          const start = r.tVqAdd || r.tRqIssue;
           const held = vm.pendingKeys.get(key);
           vm.pendingKeys.set(key, held === undefined ? start : typeof held === 'number' ? [held, start] : (held.push(start), held));
         }
@@ -294,12 +297,10 @@ export class Stitcher {
     vm.scannedAt = vm.pending.size;
     for (const p of vm.pending) {
       if (p.sampled || !p.d || typeof vm.pendingKeys.get(p.key) !== 'number') continue;
-      let only: QemuEntry | undefined;
-      let n = 0;
-      for (const c of this.qreqs.list(p.key)) if (sameKey(c, p)) (only = c), n++;
+      const [only, n] = this.candidates(p);
       if (n === 0) continue;
       p.sampled = true;
-      if (n === 1) this.sample(vm, p.g, only!.q);
+      if (only) this.sample(vm, p.g, only.q);
     }
     const s = vm.estimator.samples;
     const enough = s.guestToHost >= WARM_BOUNDS && s.hostToGuest >= WARM_BOUNDS && vm.estimator.span >= WARM_SPAN_NS;
@@ -310,13 +311,19 @@ export class Stitcher {
     for (let pass = 0; pass < 2 && vm.clock; pass++) {
       for (const p of vm.pending) {
         if (!p.d || typeof vm.pendingKeys.get(p.key) !== 'number') continue;
-        let only: QemuEntry | undefined;
-        let n = 0;
-        for (const c of this.qreqs.list(p.key)) if (sameKey(c, p)) (only = c), n++;
-        if (n === 1) this.kickExit(vm, p.d, p.g, only!.q, true);
+        const [only] = this.candidates(p);
+        if (only) this.kickExit(vm, p.d, p.g, only.q);
       }
       this.reestimate(vm, -Infinity);
     }
+  }
+
+  /** The QEMU requests held with a pending guest request's join fields: the one if only one, and how many. */
+  private candidates(p: PendingGuest): [QemuEntry | undefined, number] {
+    let last: QemuEntry | undefined;
+    let n = 0;
+    for (const c of this.qreqs.list(p.key)) if (sameKey(c, p)) (last = c), n++;
+    return [n === 1 ? last : undefined, n];
   }
 
   /** Whether no other guest request held under `key` started early enough to have been served by `q`. */
@@ -359,7 +366,7 @@ export class Stitcher {
       const held = vm.pendingKeys.get(p.key)!;
       if (typeof held === 'number') vm.pendingKeys.delete(p.key);
       else {
-        held.splice(held.indexOf(g.tVqAdd || g.tRqIssue), 1);
+        held.splice(held.indexOf(p.start), 1);
         if (held.length === 1) vm.pendingKeys.set(p.key, held[0]!);
       }
     }
@@ -383,7 +390,7 @@ export class Stitcher {
     if (this.hostRecords === 0) reason = this.unmatched('no_host_records');
     else if (!d || !clock) reason = this.unmatched('host_record_lost');
     else {
-      const start = g.tVqAdd || g.tRqIssue;
+      const start = p.start;
       const slack = vm.slack;
       let fits = 0;
       for (const c of this.qreqs.list(p.key)) {
@@ -399,7 +406,7 @@ export class Stitcher {
         reason = this.unmatched(fits === 0 ? (candidates ? 'inconsistent_time' : 'host_record_lost') : 'ambiguous');
       }
     }
-    const events = guestPathEvents(g, appFits);
+    const events = guestEvents(g, appFits);
     let shared = 1;
     if (q && d && clock) {
       q.used = true;
@@ -422,12 +429,12 @@ export class Stitcher {
 
   /**
    * The exit a request's kick caused: the first on its queue's doorbell after the kick (as the
-   * clock has it, less the slack), before QEMU popped the request. With `sample`, the pair also
-   * sets the clock when the exit is the only one in that window: a doorbell write and its exit
+   * clock has it, less the slack), before QEMU popped the request. The pair also sets the clock
+   * when the exit is the only one in that window: a doorbell write and its exit
    * are ~1 us apart, the tightest causal pair there is, and a steady supply of them keeps the
    * estimate from drifting off (the loose kick-to-pop pairs alone would let it wander by microseconds).
    */
-  private kickExit(vm: VmState, d: DiskSlot, g: GuestRequestRecord, q: QemuRequestRecord, sample: boolean): KickRecord | undefined {
+  private kickExit(vm: VmState, d: DiskSlot, g: GuestRequestRecord, q: QemuRequestRecord): KickRecord | undefined {
     const gpa = d.disk.notifyGpa[g.vq];
     if (!g.tKick || gpa === undefined) return undefined;
     const pid = d.vm.vm!.qemuPid;
@@ -439,7 +446,7 @@ export class Stitcher {
       const k = exits[i]!;
       if (k.gpa === gpa && k.qemuPid === pid) (exit ??= k), n++;
     }
-    if (sample && exit && n === 1) {
+    if (exit && n === 1) {
       vm.estimator.guestToHost(g.tKick, exit.t as HostTime);
       vm.newSamples++;
     }
@@ -450,7 +457,7 @@ export class Stitcher {
   private hostEvents(vm: VmState, d: DiskSlot, g: GuestRequestRecord, q: QemuRequestRecord, events: Partial<Record<PathEvent, GuestTime>>): void {
     const pid = d.vm.vm!.qemuPid;
     const slack = vm.slack;
-    const exit = this.kickExit(vm, d, g, q, true);
+    const exit = this.kickExit(vm, d, g, q);
     if (exit) events.kick_exit = vm.toGuest(exit.t);
     if (q.tHandle) events.qemu_handle = vm.toGuest(q.tHandle);
     events.qemu_pop = vm.toGuest(q.tPop);
@@ -512,29 +519,25 @@ export class Stitcher {
       if (c.tComplete <= to) blk = c;
       break;
     }
+    // Otherwise (rare: merged with a neighbour) the request on the device that covers the sector.
     if (!blk) {
-      const all = this.blksByDev.list(dev);
-      for (let i = this.blksByDev.lowerBound(all, from); i < all.length && all[i]!.tComplete <= to; i++) {
-        const c = all[i]!;
-        if (c.tIssue >= from && c.sector <= sector && sector < c.sector + c.nrSectors) {
-          blk = c;
-          break;
-        }
-      }
+      this.blksByDev.scan(dev, from, to, (c) => {
+        if (c.tIssue >= from && c.sector <= sector && sector < c.sector + c.nrSectors) blk = c;
+        return blk !== undefined;
+      });
     }
     if (!blk) return undefined;
     let issue = blk.tIssue;
     let complete = blk.tComplete;
     if (blk.nrSectors * 512 < nbytes) {
       const end = sector + nbytes / 512;
-      const all = this.blksByDev.list(dev);
-      for (let i = this.blksByDev.lowerBound(all, from); i < all.length && all[i]!.tComplete <= to; i++) {
-        const c = all[i]!;
+      this.blksByDev.scan(dev, from, to, (c) => {
         if (c.tIssue >= from && c.sector < end && c.sector + c.nrSectors > sector) {
           if (c.tIssue < issue) issue = c.tIssue;
           if (c.tComplete > complete) complete = c.tComplete;
         }
-      }
+        return false;
+      });
     }
     return [issue, complete];
   }
@@ -594,26 +597,4 @@ function sameKey(c: QemuEntry, p: PendingGuest): boolean {
   const q = c.q, g = p.g;
   return c.d === p.d && q.sector === g.sector && q.nbytes === g.nrSectors * 512 && c.write === (g.op === 'write') &&
     (!p.full || (q.vq === g.vq && q.head === g.head));
-}
-
-function guestPathEvents(g: GuestRequestRecord, app: GuestAppOpRecord | undefined): Partial<Record<PathEvent, GuestTime>> {
-  const e: Partial<Record<PathEvent, GuestTime>> = {};
-  if (app) {
-    if (app.tSubmit) e.app_submit = app.tSubmit;
-    if (app.tComplete) e.app_complete = app.tComplete;
-  }
-  if (g.tBioQueue) e.bio_queue = g.tBioQueue;
-  if (g.tRqInsert) e.rq_insert = g.tRqInsert;
-  if (g.tRqIssue) e.rq_issue = g.tRqIssue;
-  if (g.tQueueRq) e.queue_rq = g.tQueueRq;
-  if (g.tVqAdd) e.vq_add = g.tVqAdd;
-  if (g.tKick) e.kick = g.tKick;
-  if (g.tVringInterrupt) e.vring_interrupt = g.tVringInterrupt;
-  if (g.tCompleteRq) e.complete_rq = g.tCompleteRq;
-  if (g.tRqComplete) e.rq_complete = g.tRqComplete;
-  return e;
-}
-
-function devName(dev: number): string {
-  return `${dev >>> 20}:${dev & 0xfffff}`;
 }

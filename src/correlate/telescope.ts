@@ -1,6 +1,6 @@
 // Stages from a request's path events: the stage table applied so that top-level stages telescope to the total.
 import type { GuestTime, Nanos } from '../records/index.js';
-import { STAGES, TOP_STAGES, type PathEvent, type StageDef, type StageName } from './stages.js';
+import { stageDef, TOP_STAGES, type PathEvent, type StageDef, type StageName } from './stages.js';
 
 /** The stages and total of one request. */
 export interface StageBreakdown {
@@ -19,11 +19,11 @@ interface ChainStage {
 }
 
 function chainOf(defs: readonly StageDef[]): readonly ChainStage[] {
-  return defs.map((def) => ({ def, parts: (def.parts ?? []).map((p) => STAGES.find((s) => s.name === p)!) }));
+  return defs.map((def) => ({ def, parts: (def.parts ?? []).map(stageDef) }));
 }
 
 const FULL_CHAIN = chainOf(TOP_STAGES.filter((s) => s.name !== 'vdisk'));
-const GUEST_CHAIN = chainOf(GUEST_ONLY_CHAIN.map((n) => TOP_STAGES.find((s) => s.name === n)!));
+const GUEST_CHAIN = chainOf(GUEST_ONLY_CHAIN.map(stageDef));
 
 function firstPresent(events: Partial<Record<PathEvent, GuestTime>>, list: readonly PathEvent[]): number | undefined {
   for (let i = 0; i < list.length; i++) {

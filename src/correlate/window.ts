@@ -59,6 +59,12 @@ export class KeyedWindow<T extends object> {
     return lo;
   }
 
+  /** Calls `f` on each record under `k` with time in [from, to], in time order, until it returns true. */
+  scan(k: number, from: number, to: number, f: (v: T) => boolean): void {
+    const l = this.list(k);
+    for (let i = this.lowerBound(l, from); i < l.length && this.time(l[i]!) <= to; i++) if (f(l[i]!)) return;
+  }
+
   /** Drops every record older than `t`. */
   evictBefore(t: number): void {
     for (const [k, l] of this.lists) {
@@ -117,14 +123,12 @@ export class Fifo<T> {
 }
 
 /** A 30-bit hash of whole numbers (any size up to 2^53, negatives too), for join keys. */
-export function joinKey(a: number, b: number, c = 0, d = 0, e = 0, f = 0): number {
+export function joinKey(a: number, b: number, c = 0, d = 0): number {
   let h = 0x811c9dc5;
   h = mix(h, a);
   h = mix(h, b);
   h = mix(h, c);
   h = mix(h, d);
-  h = mix(h, e);
-  h = mix(h, f);
   // 30 bits: small integers, which V8's maps hash fastest.
   return h & 0x3fffffff;
 }

@@ -88,11 +88,11 @@ export function measureAccuracy(spec: ScenarioSpec, seed: number, requests?: num
       l.push(e);
     }
   }
-  const sorted = (v: number[]): number[] => v.sort((a, b) => a - b);
-  sorted(errors);
+  const ascending = (a: number, b: number): number => a - b;
+  errors.sort(ascending);
   const stageErrors: Partial<Record<StageName, StageError>> = {};
   for (const [name, l] of perStage) {
-    sorted(l);
+    l.sort(ascending);
     stageErrors[name] = { p50: quantileSorted(l, 0.5)!, p99: quantileSorted(l, 0.99)!, max: l.at(-1)!, count: l.length };
   }
   let bothSides = 0;

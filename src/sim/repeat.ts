@@ -2,40 +2,34 @@
 import type { TraceRecord } from '../records/index.js';
 import type { ClockRelation } from './clock.js';
 
-/** Time fields of each record kind, by side (0 means "not seen" and stays 0). */
-const GUEST_TIMES: Partial<Record<TraceRecord['kind'], readonly string[]>> = {
-  guest_rq: ['tBioQueue', 'tRqInsert', 'tRqIssue', 'tQueueRq', 'tVqAdd', 'tKick', 'tVringInterrupt', 'tCompleteRq', 'tRqComplete'],
-  guest_app_op: ['tSubmit', 'tComplete'],
-};
-const HOST_TIMES: Partial<Record<TraceRecord['kind'], readonly string[]>> = {
-  qemu_req: ['tHandle', 'tPop', 'tAio', 'tReqComplete'],
-  uring_op: ['tLuringSubmit', 'tSubmit', 'tComplete'],
-  host_blk: ['tInsert', 'tIssue', 'tComplete'],
-  kick: ['t'],
-  notify: ['tNotify', 'tInject'],
-};
+/** Time fields of each record kind ("t" or "tXxx"), read off the first record of the kind. */
+const timeFields = new Map<string, readonly string[]>();
+
+function timesOf(r: TraceRecord): readonly string[] {
+  let f = timeFields.get(r.kind);
+  if (!f) timeFields.set(r.kind, (f = Object.keys(r).filter((k) => k === 't' || /^t[A-Z]/.test(k))));
+  return f;
+}
+
+/** Guest records carry guest-clock times; the rest host-clock times. */
+const isGuest = (r: TraceRecord): boolean => r.kind === 'guest_rq' || r.kind === 'guest_app_op';
 
 /**
  * Yields `records` `copies` times; copy k is shifted `periodNs` × k later on the host clock and by
  * the same span of the guest's clock (which runs `relation.driftPpm` fast), so the guest/host
  * relation holds across copies as on one long run. Keys (sectors, heads, user_data) recur, as on
- * a real long run. For benchmarks and memory tests of stream consumers.
+ * a real long run. Times of 0 ("not seen") stay 0. For benchmarks and memory tests of stream consumers.
  */
 export function* repeatRecords(records: readonly TraceRecord[], relation: ClockRelation, copies: number, periodNs: number): Generator<TraceRecord> {
   const guestScale = 1 + relation.driftPpm * 1e-6;
-  for (let k = 0; k < copies; k++) {
+  yield* records;
+  for (let k = 1; k < copies; k++) {
     const dh = k * periodNs;
     const dg = dh * guestScale;
     for (const r of records) {
-      if (k === 0) {
-        yield r;
-        continue;
-      }
       const c = { ...r } as Record<string, unknown>;
-      const guest = GUEST_TIMES[r.kind];
-      const fields = guest ?? HOST_TIMES[r.kind] ?? [];
-      const d = guest ? dg : dh;
-      for (const f of fields) if (c[f] as number) c[f] = (c[f] as number) + d;
+      const d = isGuest(r) ? dg : dh;
+      for (const f of timesOf(r)) if (c[f] as number) c[f] = (c[f] as number) + d;
       yield c as unknown as TraceRecord;
     }
   }
@@ -45,9 +39,8 @@ export function* repeatRecords(records: readonly TraceRecord[], relation: ClockR
 export function hostSpan(records: readonly TraceRecord[]): number {
   let lo = Infinity, hi = -Infinity;
   for (const r of records) {
-    const fields = HOST_TIMES[r.kind];
-    if (!fields) continue;
-    for (const f of fields) {
+    if (isGuest(r)) continue;
+    for (const f of timesOf(r)) {
       const t = (r as unknown as Record<string, number>)[f]!;
       if (!t) continue;
       if (t < lo) lo = t;
