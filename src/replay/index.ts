@@ -6,7 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import { GuestOnlyStitcher, RunStatistics, SlowestRequests, stitch, Stitcher, type ClockEstimate, type RequestPath, type UnmatchedReason } from '../correlate/index.js';
 import { InputError } from '../errors.js';
 import type { ReportInput } from '../report/index.js';
-import { captureRecords, GuestAssembler, openCapture, openTrace, readFtrace } from '../trace/index.js';
+import { captureRecords, GuestAssembler, looksLikeBpftrace, openCapture, openTrace, readBpftrace, readFtrace, type EventStream } from '../trace/index.js';
 
 /** An ftrace event line: "task-pid [cpu] flags? seconds.micros: event:". */
 const FTRACE_LINE = /^\s*.+-\d+\s+(?:\(\s*[-\d]+\)\s+)?\[\d+\]\s+(?:\S{4,6}\s+)?\d+\.\d+:\s+\w+:/;
@@ -17,7 +17,7 @@ function looksLikeFtrace(lines: string[]): boolean {
 }
 
 /** The kinds of input `replay` and `report` read. */
-export type InputKind = 'viotrace-trace' | 'ftrace-text' | 'capture-folder';
+export type InputKind = 'viotrace-trace' | 'ftrace-text' | 'bpftrace-text' | 'capture-folder';
 
 /** Options for replaying. */
 export interface ReplayOptions {
@@ -64,8 +64,10 @@ async function sniff(path: string): Promise<InputKind> {
   }
   const text = head.toString('utf8');
   if (text.startsWith('{') && text.includes('"viotrace.trace"')) return 'viotrace-trace';
-  if (looksLikeFtrace(text.split('\n').slice(0, 50))) return 'ftrace-text';
-  throw new InputError('unrecognised input: neither a viotrace trace nor tracefs text output', `${path}:1`);
+  const lines = text.split('\n').slice(0, 50);
+  if (looksLikeBpftrace(lines)) return 'bpftrace-text';
+  if (looksLikeFtrace(lines)) return 'ftrace-text';
+  throw new InputError('unrecognised input: not a viotrace trace, tracefs text output or a viotrace bpftrace capture', `${path}:1`);
 }
 
 /** Replays a file into report input. */
@@ -102,19 +104,32 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
     unmatched = s.unmatched;
     clock = s.clock;
     notes.push(...r.notes);
-  } else if (kind === 'ftrace-text') {
+  } else if (kind === 'ftrace-text' || kind === 'bpftrace-text') {
+    // A guest-side capture: tracefs text, or viotrace-guest.bt's output.
     const asm = new GuestAssembler('guest');
-    const stream = readFtrace(path, { source: 'guest', clock: 'guest-mono', lenient: opts.lenient });
-    for await (const ev of stream) asm.add(ev);
+    let stream: EventStream;
+    if (kind === 'bpftrace-text') {
+      const bt = readBpftrace(path, { side: 'guest', lenient: opts.lenient });
+      stream = bt;
+      for await (const ev of bt) asm.add(ev);
+      cut = bt.cut;
+      for (const d of bt.drops) notes.push(`the kernel skipped the ${d.program} program ${d.count} times (${d.reason}: it fired while another BPF program ran on that CPU); those requests are left out`);
+      if (bt.stats.lost > bt.drops.reduce((a, d) => a + d.count, 0)) notes.push(`bpftrace reported ${bt.stats.lost - bt.drops.reduce((a, d) => a + d.count, 0)} events lost (perf buffer full)`);
+    } else {
+      stream = readFtrace(path, { source: 'guest', clock: 'guest-mono', lenient: opts.lenient });
+      for await (const ev of stream) asm.add(ev);
+      if (stream.stats.lost) notes.push(`the kernel reported ${stream.stats.lost} events lost while tracing`);
+    }
     asm.finish();
     skipped = stream.stats.skipped;
-    if (stream.stats.lost) notes.push(`the kernel reported ${stream.stats.lost} events lost while tracing`);
+    lost = { guest: stream.stats.lost, host: 0 };
     const stitcher = new GuestOnlyStitcher(onPath);
     for (const r of asm.records) stitcher.add(r);
     stitcher.finish();
     notes.push('guest-side capture: requests have no host side (reported as guest_only, reason no_host_records)');
     const s = asm.stats;
     if (s.completionsWithoutIssue) notes.push(`${s.completionsWithoutIssue} completions of requests issued before the capture began were left out`);
+    if (s.completionsLost) notes.push(`${s.completionsLost} requests never showed a completion (a later request at the same sector replaced them)`);
     if (s.inFlightAtEnd) notes.push(`${s.inFlightAtEnd} requests were still in flight when the capture ended`);
   } else {
     const trace = await openTrace(path, { lenient: opts.lenient });

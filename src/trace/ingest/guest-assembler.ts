@@ -37,6 +37,11 @@ export interface GuestAssemblyStats {
   inFlightAtEnd: number;
   /** io_uring completions whose submission was not captured. */
   appCompletionsWithoutSubmit: number;
+  /**
+   * Requests whose completion never appeared: a new bio at the same sector found them still in
+   * flight (the completion event was lost, e.g. skipped by the kernel as a BPF recursion miss).
+   */
+  completionsLost: number;
 }
 
 /**
@@ -46,7 +51,7 @@ export interface GuestAssemblyStats {
  */
 export class GuestAssembler {
   readonly records: (GuestRequestRecord | GuestAppOpRecord)[] = [];
-  readonly stats: GuestAssemblyStats = { completionsWithoutIssue: 0, inFlightAtEnd: 0, appCompletionsWithoutSubmit: 0 };
+  readonly stats: GuestAssemblyStats = { completionsWithoutIssue: 0, inFlightAtEnd: 0, appCompletionsWithoutSubmit: 0, completionsLost: 0 };
   /** Raw clock value that GuestTime 0 stands for; set from the first event. */
   base: bigint | undefined;
   private readonly bios = new Map<string, BioStart>();
@@ -122,8 +127,16 @@ export class GuestAssembler {
         const dev = f.dev as number, sector = f.sector as number;
         const k = key(dev, sector);
         let rq = this.inflight.get(k);
+        const fresh = this.bios.get(k);
+        if (rq && fresh && fresh.t > (rq.tRqIssue || rq.tRqInsert)) {
+          // A bio queued after this request went out: the old one completed unseen. Without this, the
+          // new request would inherit the old one's start and be reported milliseconds too slow.
+          this.stats.completionsLost++;
+          this.inflight.delete(k);
+          rq = undefined;
+        }
         if (!rq) {
-          const bio = this.bios.get(k);
+          const bio = fresh;
           this.bios.delete(k);
           rq = { dev, sector, nrSectors: f.nr_sector as number, rwbs: f.rwbs as string, app: bio?.app ?? 0n, tBioQueue: bio?.t ?? 0n, tRqInsert: 0n, tRqIssue: 0n };
           this.inflight.set(k, rq);
