@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # The capture lab: one real end-to-end virtio-blk capture (guest tracefs, QEMU log trace, host io_uring and block tracefs) into one folder.
 #
-# Usage: capture.sh --job NAME -o DIR [--aio io_uring|threads] [--timeout SECONDS] [--keep-work] [--force]
+# Usage: capture.sh --job NAME -o DIR [--aio io_uring|threads] [--timeout SECONDS] [--host-bpftrace] [--keep-work] [--force]
+# --host-bpftrace also runs scripts/bpftrace/viotrace-host.bt beside the tracefs instances (host.bt.txt):
+# the same host events twice, so the bpftrace script can be checked against tracefs on one run.
 # Needs root (tracefs, apt-get). Works under TCG, so no KVM is needed. See README.md beside this file.
 # Safe to interrupt: a trap removes the tracefs instances, QEMU, any loop device and mount it made;
 # the output is written to DIR.partial and renamed only when complete.
 set -euo pipefail
 
 LAB=$(cd "$(dirname "$0")" && pwd)
-JOB="" OUT="" AIO=io_uring TIMEOUT=600 KEEP_WORK=0 FORCE=0 CLEAN_ONLY=0
+JOB="" OUT="" AIO=io_uring TIMEOUT=600 KEEP_WORK=0 FORCE=0 CLEAN_ONLY=0 HOST_BPFTRACE=0
 usage() {
-  echo "usage: $0 --job NAME -o DIR [--aio io_uring|threads] [--timeout SECONDS] [--keep-work] [--force]" >&2
+  echo "usage: $0 --job NAME -o DIR [--aio io_uring|threads] [--timeout SECONDS] [--host-bpftrace] [--keep-work] [--force]" >&2
   echo "       $0 --clean   (only remove what killed runs left: tracefs instances, work folders)" >&2
   echo "jobs: $(cd "$LAB/jobs" && ls *.sh | sed 's/\.sh$//' | tr '\n' ' ')" >&2
   exit 2
@@ -22,6 +24,7 @@ while [ $# -gt 0 ]; do
     --aio) AIO=${2:?}; shift 2 ;;
     --timeout) TIMEOUT=${2:?}; shift 2 ;;
     --keep-work) KEEP_WORK=1; shift ;;
+    --host-bpftrace) HOST_BPFTRACE=1; shift ;;
     --force) FORCE=1; shift ;;
     --clean) CLEAN_ONLY=1; shift ;;
     -h|--help) usage ;;
@@ -43,7 +46,7 @@ log() { echo "capture-lab: $*" >&2; }
 TR=/sys/kernel/tracing
 PREFIX="viotrace-lab-$$"
 INSTANCES=()
-QEMU_PID="" LOOP_DEV="" LOOP_MNT="" MOUNTED_TRACEFS=0 WORK=""
+QEMU_PID="" BT_PID="" LOOP_DEV="" LOOP_MNT="" MOUNTED_TRACEFS=0 WORK=""
 remove_instance() {
   local i=$1
   [ -d "$i" ] || return 0
@@ -61,6 +64,7 @@ cleanup() {
     kill -9 "$QEMU_PID" 2>/dev/null || true
     wait "$QEMU_PID" 2>/dev/null || true
   fi
+  if [ -n "$BT_PID" ]; then kill -TERM "$BT_PID" 2>/dev/null || true; wait "$BT_PID" 2>/dev/null || true; fi
   for i in "${INSTANCES[@]}"; do remove_instance "$i"; done
   if [ -n "$LOOP_MNT" ]; then umount "$LOOP_MNT" 2>/dev/null || umount -l "$LOOP_MNT" || true; fi
   if [ -n "$LOOP_DEV" ]; then losetup -d "$LOOP_DEV" 2>/dev/null || true; fi
@@ -207,6 +211,12 @@ PART="$OUT.partial"; rm -rf "$PART"; mkdir -p "$PART/host-formats"
 for e in "${HOST_EVENTS[@]}"; do cp "$TR/events/$e/format" "$PART/host-formats/${e#*/}.format"; done
 read -r RT0 MONO0 W0 < <(perl "$LAB/clock-pair.pl")
 echo 1 > "$IU/tracing_on"; echo 1 > "$BK/tracing_on"
+if [ "$HOST_BPFTRACE" = 1 ]; then
+  "$LAB/../bpftrace/capture.sh" host -o "$WORK/host.bt.txt" &
+  BT_PID=$!
+  for _ in $(seq 1 300); do grep -q '^# viotrace-bpftrace' "$WORK/host.bt.txt" 2>/dev/null && break; sleep 0.1; done
+  grep -q '^# viotrace-bpftrace' "$WORK/host.bt.txt" || { log "bpftrace did not attach"; exit 1; }
+fi
 QEMU=(qemu-system-x86_64 -M q35 -m 1024 -smp 1 -accel tcg -nic none -display none -monitor none -no-reboot
   -msg timestamp=on
   -kernel "$KERNEL" -initrd "$WORK/initrd.cpio" -append 'console=ttyS0 loglevel=4 mitigations=off'
@@ -231,6 +241,7 @@ wait "$QEMU_PID" || { log "QEMU failed: $(tail -3 "$WORK/qemu.stdout")"; exit 1;
 QEMU_STARTED_PID=$QEMU_PID
 QEMU_PID=""
 echo 0 > "$IU/tracing_on"; echo 0 > "$BK/tracing_on"
+if [ -n "$BT_PID" ]; then kill -TERM "$BT_PID"; wait "$BT_PID" || true; BT_PID=""; fi
 read -r RT1 MONO1 W1 < <(perl "$LAB/clock-pair.pl")
 grep -q '=== GUEST DONE ===' "$WORK/guest-serial.txt" || { log "the guest did not finish (see console.log)"; cp "$WORK/console.log" "$PART/" ; exit 1; }
 
@@ -243,6 +254,7 @@ sync
 # Paths in the capture are relative: the image is just "disk.img".
 filefrag -e "$IMG" | sed "s|$IMGDIR/||g" > "$PART/extents.txt"
 cp "$WORK/guest-serial.txt" "$WORK/console.log" "$WORK/qemu-trace.log" "$PART/"
+[ "$HOST_BPFTRACE" = 1 ] && cp "$WORK/host.bt.txt" "$PART/"
 # Split the guest's side sections out for convenience (the raw serial copy stays the source of truth).
 mkdir -p "$PART/guest-formats"
 tr -d '\r' < "$WORK/guest-serial.txt" | awk -v dir="$PART/guest-formats" '
@@ -257,7 +269,8 @@ tr -d '\r' < "$WORK/guest-serial.txt" | awk -v dir="$PART" '
 GUEST_INFO=$(tr -d '\r' < "$WORK/guest-serial.txt" | sed -n '/^=== GUEST INFO BEGIN ===/,/^=== GUEST INFO END ===/p' | grep '=' | grep -v '^===' || true)
 ginfo() { echo "$GUEST_INFO" | sed -n "s/^$1=//p" | head -1; }
 # Streams over 1 MB are gzipped (the readers take .gz).
-for f in guest-serial.txt qemu-trace.log host-iouring.txt host-block.txt console.log; do
+for f in guest-serial.txt qemu-trace.log host-iouring.txt host-block.txt host.bt.txt console.log; do
+  [ -e "$PART/$f" ] || continue
   if [ "$(stat -c %s "$PART/$f")" -gt 1048576 ]; then gzip -9n "$PART/$f"; fi
 done
 name_of() { if [ -e "$PART/$1.gz" ]; then echo "$1.gz"; else echo "$1"; fi; }
@@ -272,7 +285,7 @@ FIO_FILES=$(cd "$PART" && ls guest-fio-*.json 2>/dev/null | tr '\n' ' ' || true)
   echo '{'
   echo '  "schema": "viotrace.capture/1",'
   echo "  \"job\": { \"name\": $(js "$JOB"), \"description\": $(js "$DESCRIPTION"), \"iodepth\": ${IODEPTH:-1}, \"script\": $(js "$(grep -v '^#' "$JOBFILE")") },"
-  echo "  \"made\": { \"by\": \"scripts/capture-lab/capture.sh\", \"command\": $(js "scripts/capture-lab/capture.sh --job $JOB -o $(basename "$OUT") --aio $AIO"), \"qemu_command\": $(js "$(echo "${QEMU[*]}" | sed "s|$WORK/||g; s|$IMGDIR/||g; s|$LAB/|scripts/capture-lab/|g")"), \"date_utc\": $(js "$(date -u +%Y-%m-%dT%H:%M:%SZ)"), \"accel\": \"tcg\" },"
+  echo "  \"made\": { \"by\": \"scripts/capture-lab/capture.sh\", \"command\": $(js "scripts/capture-lab/capture.sh --job $JOB -o $(basename "$OUT") --aio $AIO$([ "$HOST_BPFTRACE" = 1 ] && echo ' --host-bpftrace')"), \"qemu_command\": $(js "$(echo "${QEMU[*]}" | sed "s|$WORK/||g; s|$IMGDIR/||g; s|$LAB/|scripts/capture-lab/|g")"), \"date_utc\": $(js "$(date -u +%Y-%m-%dT%H:%M:%SZ)"), \"accel\": \"tcg\" },"
   echo "  \"versions\": { \"host_kernel\": $(js "$(uname -r)"), \"guest_kernel\": $(js "$(ginfo uname_r)"), \"qemu\": $(js "$QEMU_VERSION"), \"fio\": $(js "$FIO_VERSION"), \"busybox\": $(js "$(busybox 2>&1 | head -1)") },"
   echo "  \"qemu\": { \"pid\": $QEMU_STARTED_PID, \"aio\": $(js "$AIO"), \"cache\": \"none\", \"format\": \"raw\", \"image_bytes\": $(stat -c %s "$IMG") },"
   echo "  \"guest\": { \"device\": \"vda\", \"dev\": $(js "$(ginfo vda_dev)"), \"scheduler\": $(js "$(ginfo vda_scheduler)"), \"max_sectors_kb\": $(js "$(ginfo vda_max_sectors_kb)"),"
@@ -290,7 +303,7 @@ FIO_FILES=$(cd "$PART" && ls guest-fio-*.json 2>/dev/null | tr '\n' ' ' || true)
   echo '    ]'
   echo '  },'
   echo "  \"files\": { \"guest\": $(js "$(name_of guest-serial.txt)"), \"qemu\": $(js "$(name_of qemu-trace.log)"), \"host_iouring\": $(js "$(name_of host-iouring.txt)"), \"host_block\": $(js "$(name_of host-block.txt)"),"
-  echo "             \"console\": $(js "$(name_of console.log)"), \"extents\": \"extents.txt\", \"guest_formats\": \"guest-formats\", \"host_formats\": \"host-formats\", \"fio\": $(jarr $FIO_FILES) }"
+  echo "             \"console\": $(js "$(name_of console.log)"), \"extents\": \"extents.txt\", \"guest_formats\": \"guest-formats\", \"host_formats\": \"host-formats\", \"fio\": $(jarr $FIO_FILES)$([ "$HOST_BPFTRACE" = 1 ] && echo ", \"host_bpftrace\": $(js "$(name_of host.bt.txt)")") }"
   echo '}'
 } > "$PART/manifest.json"
 

@@ -1,4 +1,5 @@
 // `viotrace replay FILE [--speed N] [--json] [--no-tui]`: replays a trace through the correlator into a summary.
+import { hostEvents } from './host-events.js';
 import type { Command } from 'commander';
 import { renderReport } from '../report/index.js';
 import { replayFile } from '../replay/index.js';
@@ -16,9 +17,10 @@ export const installReplay: CommandInstaller = (program: Command) => {
     .option('--json', 'print the JSON report', false)
     .option('--no-tui', 'print a text summary instead of the dashboard')
     .option('--lenient', 'skip and count malformed lines; a cut file is a warning', false)
-    .action(async (file: string, opts: { json: boolean; lenient: boolean; tui: boolean; speed: number }) => {
+    .option('--host-events <from>', 'capture folder made with --host-bpftrace: the host events from tracefs or bpftrace', 'tracefs')
+    .action(async (file: string, opts: { json: boolean; lenient: boolean; hostEvents: string; tui: boolean; speed: number }) => {
       const dashboard = opts.tui && !opts.json && process.stdout.isTTY === true && process.stdin.isTTY === true;
-      const r = await replayFile(file, { lenient: opts.lenient, keepPaths: dashboard ? Number.MAX_SAFE_INTEGER : 0 });
+      const r = await replayFile(file, { lenient: opts.lenient, captureHost: hostEvents(opts.hostEvents), keepPaths: dashboard ? Number.MAX_SAFE_INTEGER : 0 });
       if (dashboard) {
         const playback = new Playback(r.input.paths ?? [], r.input.source.name, r.input.lost, r.input.clock?.offsetNs);
         playback.speed = opts.speed > 0 ? opts.speed : 1;

@@ -1,4 +1,5 @@
 // `viotrace report (FILE | --scenario NAME) [--format ...] [-o OUT] [--lenient]`: writes a report.
+import { hostEvents } from './host-events.js';
 import { writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
@@ -27,10 +28,11 @@ export const installReport: CommandInstaller = (program: Command) => {
     .addOption(new Option('--format <format>', 'report format').choices([...REPORT_FORMATS]).default('json'))
     .option('-o, --output <file>', 'write the report to a file instead of standard output')
     .option('--lenient', 'skip and count malformed lines; a cut file is a warning', false)
+    .option('--host-events <from>', 'capture folder made with --host-bpftrace: the host events from tracefs or bpftrace', 'tracefs')
     .option('--slowest <n>', 'how many slowest requests to include', (v) => Number(v), 20)
     .option('--seed <n>', 'with --scenario: the random seed', (v) => Number(v), 1)
     .option('--requests <n>', 'with --scenario: requests to complete', (v) => Number(v))
-    .action(async (file: string | undefined, opts: { scenario?: string; format: ReportFormat; output?: string; lenient: boolean; slowest: number; seed: number; requests?: number }) => {
+    .action(async (file: string | undefined, opts: { scenario?: string; format: ReportFormat; output?: string; lenient: boolean; hostEvents: string; slowest: number; seed: number; requests?: number }) => {
       if (opts.scenario) {
         if (file) throw new UsageError('report takes a trace FILE or --scenario NAME, not both');
         const spec = scenario(opts.scenario);
@@ -44,7 +46,7 @@ export const installReport: CommandInstaller = (program: Command) => {
       }
       if (!file) throw new UsageError('report needs a trace FILE (or --scenario NAME)');
       const keep = opts.format === 'perfetto' || opts.format === 'otlp' ? 100_000 : 0;
-      const r = await replayFile(file, { lenient: opts.lenient, slowest: opts.slowest, keepPaths: keep });
+      const r = await replayFile(file, { lenient: opts.lenient, captureHost: hostEvents(opts.hostEvents), slowest: opts.slowest, keepPaths: keep });
       const text = renderReport(r.input, opts.format);
       if (opts.output) writeFileSync(opts.output, text);
       else process.stdout.write(text);

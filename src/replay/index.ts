@@ -26,6 +26,8 @@ export interface ReplayOptions {
   slowest?: number;
   /** Keep every path (for Perfetto/OTLP export); bounded by this count. */
   keepPaths?: number;
+  /** For a capture folder made with --host-bpftrace: read the host's events from bpftrace's output instead of tracefs. */
+  captureHost?: 'tracefs' | 'bpftrace';
 }
 
 /** A replay's result: the report input plus what went wrong on the way. */
@@ -98,7 +100,7 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
   if (kind === 'capture-folder') {
     // A real full-path capture: guest, QEMU and host streams assembled into records, then stitched.
     const capture = await openCapture(path);
-    const r = await captureRecords(capture);
+    const r = await captureRecords(capture, { host: opts.captureHost ?? 'tracefs' });
     name = `${basename(path)} (real capture)`;
     const s = stitch(r.records, r.topology, onPath);
     unmatched = s.unmatched;

@@ -1,5 +1,6 @@
 // A whole capture-lab folder as records and topology: guest tracefs through GuestAssembler, QEMU and host streams through HostAssembler.
 import type { Extent as TopologyExtent, Topology, TraceRecord } from '../../records/index.js';
+import { InputError } from '../../errors.js';
 import type { Capture } from './capture.js';
 import { GuestAssembler } from './guest-assembler.js';
 import { HostAssembler } from './host-assembler.js';
@@ -12,6 +13,12 @@ export interface CaptureRecords {
   notes: string[];
 }
 
+/** Which recording of the host's kernel events to use. */
+export interface CaptureRecordOptions {
+  /** `tracefs` (the lab's instances, the default) or `bpftrace` (viotrace-host.bt's output of the same run). */
+  host?: 'tracefs' | 'bpftrace';
+}
+
 /** The VM's name in reports of a capture. */
 export const CAPTURE_VM = 'guest';
 
@@ -20,7 +27,7 @@ export const CAPTURE_VM = 'guest';
  * io_uring and host block records on the host's monotonic clock (QEMU's realtime stamps converted
  * through the capture's clock pairs). The topology comes from the manifest and the image's extents.
  */
-export async function captureRecords(capture: Capture): Promise<CaptureRecords> {
+export async function captureRecords(capture: Capture, options: CaptureRecordOptions = {}): Promise<CaptureRecords> {
   const m = capture.manifest;
   const guest = new GuestAssembler(CAPTURE_VM);
   let guestDev = 0;
@@ -31,8 +38,21 @@ export async function captureRecords(capture: Capture): Promise<CaptureRecords> 
   guest.finish();
   const host = new HostAssembler({ qemuPid: m.qemu.pid, hostDev: m.host.dev, realtimeToMono: (ns) => capture.realtimeToHostMono(ns) });
   for await (const ev of capture.qemu()) host.addQemu(ev);
-  for await (const ev of capture.hostIouring()) host.addIouring(ev);
-  for await (const ev of capture.hostBlock()) host.addBlock(ev);
+  const notes: string[] = [];
+  if (options.host === 'bpftrace') {
+    if (!capture.hostBpftrace) throw new InputError('the capture has no bpftrace host stream (made without --host-bpftrace)', capture.dir);
+    // One time-ordered stream of both kinds: each kind still reaches the assembler in time order.
+    const bt = capture.hostBpftrace();
+    for await (const ev of bt) {
+      if (ev.name.startsWith('io_uring_')) host.addIouring(ev);
+      else if (ev.name.startsWith('block_')) host.addBlock(ev);
+    }
+    for (const d of bt.drops) notes.push(`host: the kernel skipped the ${d.program} program ${d.count} times (${d.reason})`);
+    if (bt.cut) notes.push(`host bpftrace stream cut: ${bt.cut.where}: ${bt.cut.reason}`);
+  } else {
+    for await (const ev of capture.hostIouring()) host.addIouring(ev);
+    for await (const ev of capture.hostBlock()) host.addBlock(ev);
+  }
   host.finish();
   const x = capture.extents;
   const extents: TopologyExtent[] = x.extents.map((e) => ({
@@ -50,7 +70,6 @@ export async function captureRecords(capture: Capture): Promise<CaptureRecords> 
     }],
     hostDevices: [{ dev: m.host.dev, name: m.host.device, model: 'captured' }],
   };
-  const notes: string[] = [];
   if (guest.stats.completionsWithoutIssue) notes.push(`${guest.stats.completionsWithoutIssue} guest completions of requests issued before the capture began were left out`);
   if (host.stats.unsubmitted) notes.push(`${host.stats.unsubmitted} QEMU requests had no io_uring submission in the capture (before tracing began)`);
   notes.push(`accel ${m.made.accel}: guest notifies and interrupts do not pass through KVM, so the capture has no kick or injection events`);

@@ -6,6 +6,7 @@ import { InputError } from '../../errors.js';
 import type { ReadOptions } from './event.js';
 import { fileOffsetToDeviceSector, fileRangeToDeviceRanges, parseFilefrag, type FileExtents, type SectorRange } from './fiemap.js';
 import type { EventStream } from './event-stream.js';
+import { readBpftrace, type BpftraceStream } from './bpftrace.js';
 import { readFtrace } from './ftrace.js';
 import { loadFormatDir } from './ftrace-grammars.js';
 import type { EventFormat } from './print-fmt.js';
@@ -48,6 +49,8 @@ export interface CaptureManifest {
     guest_formats: string;
     host_formats: string;
     fio: string[];
+    /** scripts/bpftrace/viotrace-host.bt's output of the same run (capture.sh --host-bpftrace). */
+    host_bpftrace?: string;
   };
 }
 
@@ -65,6 +68,8 @@ export interface Capture {
   hostIouring(options?: ReadOptions): EventStream;
   /** The host's block tracefs instance (host mono; every request on the disk holding the image). */
   hostBlock(options?: ReadOptions): EventStream;
+  /** viotrace-host.bt's output of the same run (KVM, QEMU's io_uring, host block), when the capture has it. */
+  hostBpftrace?: (options?: ReadOptions) => BpftraceStream;
   /** The host device sector holding byte `offset` of the image (what QEMU's luring_co_submit offset names). */
   deviceSector(offset: number): number | undefined;
   /** The device sector ranges of an image byte range. */
@@ -153,6 +158,7 @@ export async function openCapture(dir: string): Promise<Capture> {
     qemu: (o = {}) => readQemuLog(file(manifest.files.qemu), o),
     hostIouring: (o = {}) => readFtrace(file(manifest.files.host_iouring), { ...o, source: 'host', formats: hostFormats }),
     hostBlock: (o = {}) => readFtrace(file(manifest.files.host_block), { ...o, source: 'host', formats: hostFormats }),
+    ...(manifest.files.host_bpftrace ? { hostBpftrace: (o: ReadOptions = {}) => readBpftrace(file(manifest.files.host_bpftrace!), { ...o, side: 'host' }) } : {}),
     deviceSector: (offset) => fileOffsetToDeviceSector(extents, offset),
     deviceRanges: (offset, bytes) => fileRangeToDeviceRanges(extents, offset, bytes),
     realtimeToHostMono: (ns) => realtimeToMono(clockPairs, ns),
