@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { replayFile } from '../src/replay/index.js';
-import { recordScenario, runAndReport } from '../src/run/index.js';
+import type { RequestPath } from '../src/correlate/index.js';
+import { recordScenario, runAndReport, runLive } from '../src/run/index.js';
 import { scenario } from '../src/sim/index.js';
 import { openTrace } from '../src/trace/index.js';
 
@@ -27,6 +28,32 @@ describe('record and replay', () => {
     const t = await openTrace(file);
     expect(typeof t.header.topology.vms[0]!.disks[0]!.vdev).toBe('bigint');
     expect(t.header.source).toEqual({ kind: 'scenario', name: 'baseline', seed: 5 });
+  });
+
+  it('records what the live dashboard run shows (run --record): the trace replays to the same paths', async () => {
+    const file = join(dir, 'live.jsonl.gz');
+    let shown: RequestPath[] = [];
+    let done = false;
+    const result = await runLive(scenario('slow-disk')!, 3, 800, (u) => {
+      shown = u.paths;
+      done = u.done;
+    }, () => false, 400, file);
+    expect(done).toBe(true);
+    const replayed = await replayFile(file, { keepPaths: 10_000 });
+    expect(replayed.cut).toBeUndefined();
+    expect(shown.length).toBe(result.requests);
+    const totals = (ps: RequestPath[]) => ps.map((p) => `${p.sector}:${p.total}`).sort();
+    expect(totals(replayed.input.paths!)).toEqual(totals(shown));
+  });
+
+  it('closes a live recording stopped early (q) with its end line: everything shown so far replays', async () => {
+    const file = join(dir, 'live-stopped.jsonl.gz');
+    let steps = 0;
+    const result = await runLive(scenario('baseline')!, 3, 5_000, () => {}, () => ++steps > 20, 400, file);
+    expect(result.requests).toBeLessThan(5_000);
+    const replayed = await replayFile(file);
+    expect(replayed.cut).toBeUndefined();
+    expect(replayed.input.stats.all.matches.matched).toBeGreaterThan(0);
   });
 
   it('replays what a cut recording holds, and says it was cut', async () => {

@@ -33,16 +33,12 @@ export const installRun: CommandInstaller = (program: Command) => {
       const spec = scenario(opts.scenario);
       if (!spec) throw new UsageError(`unknown scenario ${JSON.stringify(opts.scenario)} (viotrace scenarios lists them)`);
       const dashboard = opts.tui && !opts.json && !opts.records && process.stdout.isTTY === true && process.stdin.isTTY === true;
-      if (opts.record) {
-        // Record, then show what was recorded: the dashboard and the summary read the trace back.
-        const rec = await recordScenario(spec, opts.seed, opts.requests ?? (dashboard ? 6_000 : undefined), opts.record);
+      if (opts.record && !dashboard) {
+        // Record, then summarise what was recorded: the summary reads the trace back.
+        const rec = await recordScenario(spec, opts.seed, opts.requests, opts.record);
         process.stderr.write(`viotrace: ${opts.record}: ${rec.records} records\n`);
-        const r = await replayFile(opts.record, { keepPaths: dashboard ? Number.MAX_SAFE_INTEGER : 0 });
-        if (dashboard) {
-          const playback = new Playback(r.input.paths ?? [], r.input.source.name, r.input.lost, r.input.clock?.offsetNs);
-          playback.speed = opts.speed > 0 ? opts.speed : 1 / 64;
-          await runDashboard(playback);
-        } else process.stdout.write(opts.json ? `${JSON.stringify(jsonReport(r.input), null, 2)}\n` : textReport(r.input));
+        const r = await replayFile(opts.record);
+        process.stdout.write(opts.json ? `${JSON.stringify(jsonReport(r.input), null, 2)}\n` : textReport(r.input));
         return;
       }
       if (dashboard) {
@@ -56,10 +52,12 @@ export const installRun: CommandInstaller = (program: Command) => {
           playback.lost = u.lost;
           if (u.clock) playback.clockOffsetNs = u.clock.offsetNs;
           if (u.done) playback.live = false;
-        }, () => quit);
+        }, () => quit, undefined, opts.record);
         await runDashboard(playback);
         quit = true;
         await sim;
+        // Recorded while shown: the file ends where the run did (q stops both).
+        if (opts.record) process.stderr.write(`viotrace: recorded ${opts.record} (viotrace replay reads it)\n`);
         return;
       }
       const out: string[] = [];

@@ -3,6 +3,8 @@ import { Stitcher, type ClockEstimate, type RequestPath } from '../correlate/ind
 import type { LostCounts } from '../records/index.js';
 import { SIM_LAG_NS } from './lag.js';
 import { runScenarioAsync, toTraceRecord, type RunResult, type ScenarioSpec } from '../sim/index.js';
+import type { TraceWriter } from '../trace/index.js';
+import { scenarioTraceWriter } from './record.js';
 
 /** What the dashboard is told as the run goes. */
 export interface LiveUpdate {
@@ -18,11 +20,14 @@ export interface LiveUpdate {
  * dashboard keeps drawing and reading keys). Records go into a streaming stitcher as they drain;
  * at most every `everyMs` of wall time `onUpdate` gets the paths decided so far. A request is
  * decided once both sides have moved past it by the stitcher's lag, so the newest are a little
- * behind the simulation. `stopped()` ends the run early.
+ * behind the simulation. `stopped()` ends the run early. With `record`, every record also goes to
+ * that trace file as it drains (flushed as the run goes; closed with its end line when the run ends
+ * or is stopped), so what the dashboard showed can be replayed.
  */
-export async function runLive(spec: ScenarioSpec, seed: number, requests: number | undefined, onUpdate: (u: LiveUpdate) => void, stopped: () => boolean, everyMs = 400): Promise<RunResult> {
+export async function runLive(spec: ScenarioSpec, seed: number, requests: number | undefined, onUpdate: (u: LiveUpdate) => void, stopped: () => boolean, everyMs = 400, record?: string): Promise<RunResult> {
   const paths: RequestPath[] = [];
   let stitcher: Stitcher | undefined;
+  let writer: TraceWriter | undefined;
   let lost: LostCounts = { guest: 0, host: 0 };
   let last = 0;
   const publish = (done: boolean): void => {
@@ -35,8 +40,15 @@ export async function runLive(spec: ScenarioSpec, seed: number, requests: number
     {
       seed,
       ...(requests ? { requests } : {}),
-      onStart: (t) => (stitcher = new Stitcher(t, (p) => paths.push(p), { lagNs: SIM_LAG_NS })),
-      onRecord: (r) => stitcher!.push(toTraceRecord(r, r.vm === undefined ? '' : spec.vms[r.vm]!.name)),
+      onStart: (t) => {
+        stitcher = new Stitcher(t, (p) => paths.push(p), { lagNs: SIM_LAG_NS });
+        if (record) writer = scenarioTraceWriter(record, spec, seed, t);
+      },
+      onRecord: (r) => {
+        const rec = toTraceRecord(r, r.vm === undefined ? '' : spec.vms[r.vm]!.name);
+        writer?.write(rec);
+        stitcher!.push(rec);
+      },
     },
     1_000_000,
     () => {
@@ -44,12 +56,18 @@ export async function runLive(spec: ScenarioSpec, seed: number, requests: number
       const now = performance.now();
       if (now - last >= everyMs) {
         last = now;
+        writer?.flush();
         publish(false);
       }
       return false;
     },
   );
   lost = result.lost;
+  if (writer) {
+    writer.writeLost('guest', lost.guest);
+    writer.writeLost('host', lost.host);
+    await writer.close();
+  }
   publish(true);
   return result;
 }

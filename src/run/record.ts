@@ -1,8 +1,22 @@
 // Records a scenario to a trace file as it runs: header with topology and clocks, records as they drain, flushed as it goes.
 import { HOOKS } from '../hooks/index.js';
+import type { Topology } from '../records/index.js';
 import { runScenarioAsync, toTraceRecord, type RunResult, type ScenarioSpec } from '../sim/index.js';
 import { TraceWriter } from '../trace/index.js';
 import { VERSION } from '../version.js';
+
+/** Opens a trace file for a scenario's run: the header names the scenario, seed, hooks, clocks and topology. */
+export function scenarioTraceWriter(path: string, spec: ScenarioSpec, seed: number, topology: Topology): TraceWriter {
+  return new TraceWriter(path, {
+    tool: `viotrace ${VERSION}`,
+    created: new Date().toISOString(),
+    source: { kind: 'scenario', name: spec.name, seed },
+    hooks: [...new Set(HOOKS.map((h) => (h.kind === 'tracepoint' ? h.name : `${h.kind}:${h.name}`)))],
+    // Record times are the programs' bpf_ktime_get_ns values as they are (base 0).
+    clocks: { guest: { domain: 'guest-mono', base: '0' }, host: { domain: 'host-mono', base: '0' } },
+    topology,
+  }, 1024);
+}
 
 /**
  * Runs `spec` and writes every record the programs emit to `path` (gzip when it ends in .gz). The
@@ -17,17 +31,7 @@ export async function recordScenario(spec: ScenarioSpec, seed: number, requests:
     {
       seed,
       ...(requests ? { requests } : {}),
-      onStart: (topology) => {
-        writer = new TraceWriter(path, {
-          tool: `viotrace ${VERSION}`,
-          created: new Date().toISOString(),
-          source: { kind: 'scenario', name: spec.name, seed },
-          hooks: [...new Set(HOOKS.map((h) => (h.kind === 'tracepoint' ? h.name : `${h.kind}:${h.name}`)))],
-          // Record times are the programs' bpf_ktime_get_ns values as they are (base 0).
-          clocks: { guest: { domain: 'guest-mono', base: '0' }, host: { domain: 'host-mono', base: '0' } },
-          topology,
-        }, 1024);
-      },
+      onStart: (topology) => (writer = scenarioTraceWriter(path, spec, seed, topology)),
       onRecord: (r) => {
         writer!.write(toTraceRecord(r, r.vm === undefined ? '' : spec.vms[r.vm]!.name));
         records++;
