@@ -189,3 +189,18 @@ describe('real full-path capture qd16-mixed-bpftrace: viotrace-host.bt against t
     await expect(replayFile(join(repoRoot, 'traces/real/qd16-mixed'), { captureHost: 'bpftrace' })).rejects.toThrow(/no bpftrace host stream/);
   });
 });
+
+describe('a completion the kernel skipped', () => {
+  it('does not lend its request\'s start to the next request at the same sector', async () => {
+    const h = '# viotrace-bpftrace v1 side=guest clock=monotonic\n';
+    const rq = (t: number, ev: string, extra = '') => `${t} ${ev} cpu=0 pid=7 dev=8388608 sector=4096 nr_sector=8 ${extra}rwbs=R comm=fio\n`;
+    const text = h +
+      rq(1_000_000, 'block_bio_queue') + rq(1_001_000, 'block_rq_issue', 'bytes=4096 ') + // its completion never printed
+      rq(9_000_000, 'block_bio_queue') + rq(9_001_000, 'block_rq_issue', 'bytes=4096 ') + rq(9_101_000, 'block_rq_complete', 'error=0 ') + '# end\n';
+    const path = join(mkdtempSync(join(tmpdir(), 'viotrace-bt-')), 'skip.bt.txt');
+    writeFileSync(path, text);
+    const r = await replayFile(path, { keepPaths: 10 });
+    expect(r.input.paths!.map((p) => p.total)).toEqual([101_000]);
+    expect(r.notes).toContain('1 requests never showed a completion (a later request at the same sector replaced them)');
+  });
+});
