@@ -91,7 +91,6 @@ describe('bpftrace capture files that are cut or wrong', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'viotrace-bt-'));
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
   const lines = text.split('\n');
-  const endAt = lines.indexOf('# end');
 
   it('reads a capture killed mid-line: every complete event, with a warning naming the place', async () => {
     const cut = lines.slice(0, 5000).join('\n') + '\n' + lines[5000]!.slice(0, 40);
@@ -129,11 +128,6 @@ describe('bpftrace capture files that are cut or wrong', () => {
     expect(events[0]).toMatchObject({ source: 'host', clock: 'host-mono', ts: 7n, name: 'io_uring_submit_req', task: 'IO iothread0', pid: 9, cpu: 1 });
     expect(events[0]!.fields).toEqual({ ctx: '0x1', req: '0x2', user_data: '0x7f00', opcode: 22, op_str: 'READ' });
     expect(stats.lost).toBe(4);
-  });
-
-  it('sees nothing of the capture past its end line', () => {
-    expect(endAt).toBeGreaterThan(0);
-    expect(lines.slice(endAt + 1).filter((l) => /^\d/.test(l))).toEqual([]);
   });
 });
 

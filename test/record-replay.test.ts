@@ -37,7 +37,7 @@ describe('record and replay', () => {
     const result = await runLive(scenario('slow-disk')!, 3, 800, (u) => {
       shown = u.paths;
       done = u.done;
-    }, () => false, 400, file);
+    }, () => false, { record: file });
     expect(done).toBe(true);
     const replayed = await replayFile(file, { keepPaths: 10_000 });
     expect(replayed.cut).toBeUndefined();
@@ -49,7 +49,7 @@ describe('record and replay', () => {
   it('closes a live recording stopped early (q) with its end line: everything shown so far replays', async () => {
     const file = join(dir, 'live-stopped.jsonl.gz');
     let steps = 0;
-    const result = await runLive(scenario('baseline')!, 3, 5_000, () => {}, () => ++steps > 20, 400, file);
+    const result = await runLive(scenario('baseline')!, 3, 5_000, () => {}, () => ++steps > 20, { record: file });
     expect(result.requests).toBeLessThan(5_000);
     const replayed = await replayFile(file);
     expect(replayed.cut).toBeUndefined();

@@ -1,10 +1,10 @@
 // `viotrace replay FILE [--speed N] [--json] [--no-tui]`: replays a trace through the correlator into a summary.
-import { hostEvents } from './host-events.js';
 import type { Command } from 'commander';
 import { renderReport } from '../report/index.js';
 import { replayFile } from '../replay/index.js';
 import { Playback, runDashboard } from '../tui/index.js';
 import { finishReplay } from './report.js';
+import { hostEvents } from './host-events.js';
 import type { CommandInstaller } from './index.js';
 
 /** Installs `viotrace replay`. */

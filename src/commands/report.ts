@@ -1,5 +1,4 @@
 // `viotrace report (FILE | --scenario NAME) [--format ...] [-o OUT] [--lenient]`: writes a report.
-import { hostEvents } from './host-events.js';
 import { writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
@@ -7,6 +6,7 @@ import { REPORT_FORMATS, renderReport, type ReportFormat } from '../report/index
 import { replayFile, type ReplayResult } from '../replay/index.js';
 import { runAndReport } from '../run/index.js';
 import { scenario } from '../sim/index.js';
+import { hostEvents } from './host-events.js';
 import type { CommandInstaller } from './index.js';
 
 /** Prints the notes and the cut of a replay; returns the exit status (1 for a cut unless lenient). */

@@ -52,7 +52,7 @@ export const installRun: CommandInstaller = (program: Command) => {
           playback.lost = u.lost;
           if (u.clock) playback.clockOffsetNs = u.clock.offsetNs;
           if (u.done) playback.live = false;
-        }, () => quit, undefined, opts.record);
+        }, () => quit, { record: opts.record });
         await runDashboard(playback);
         quit = true;
         await sim;

@@ -6,7 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import { GuestOnlyStitcher, RunStatistics, SlowestRequests, stitch, Stitcher, type ClockEstimate, type RequestPath, type UnmatchedReason } from '../correlate/index.js';
 import { InputError } from '../errors.js';
 import type { ReportInput } from '../report/index.js';
-import { captureRecords, GuestAssembler, looksLikeBpftrace, openCapture, openTrace, readBpftrace, readFtrace, type EventStream } from '../trace/index.js';
+import { captureRecords, GuestAssembler, looksLikeBpftrace, openCapture, openTrace, readBpftrace, readFtrace } from '../trace/index.js';
 
 /** An ftrace event line: "task-pid [cpu] flags? seconds.micros: event:". */
 const FTRACE_LINE = /^\s*.+-\d+\s+(?:\(\s*[-\d]+\)\s+)?\[\d+\]\s+(?:\S{4,6}\s+)?\d+\.\d+:\s+\w+:/;
@@ -109,19 +109,15 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
   } else if (kind === 'ftrace-text' || kind === 'bpftrace-text') {
     // A guest-side capture: tracefs text, or viotrace-guest.bt's output.
     const asm = new GuestAssembler('guest');
-    let stream: EventStream;
-    if (kind === 'bpftrace-text') {
-      const bt = readBpftrace(path, { side: 'guest', lenient: opts.lenient });
-      stream = bt;
-      for await (const ev of bt) asm.add(ev);
+    const bt = kind === 'bpftrace-text' ? readBpftrace(path, { side: 'guest', lenient: opts.lenient }) : undefined;
+    const stream = bt ?? readFtrace(path, { source: 'guest', clock: 'guest-mono', lenient: opts.lenient });
+    for await (const ev of stream) asm.add(ev);
+    if (bt) {
       cut = bt.cut;
       for (const d of bt.drops) notes.push(`the kernel skipped the ${d.program} program ${d.count} times (${d.reason}: it fired while another BPF program ran on that CPU); those requests are left out`);
-      if (bt.stats.lost > bt.drops.reduce((a, d) => a + d.count, 0)) notes.push(`bpftrace reported ${bt.stats.lost - bt.drops.reduce((a, d) => a + d.count, 0)} events lost (perf buffer full)`);
-    } else {
-      stream = readFtrace(path, { source: 'guest', clock: 'guest-mono', lenient: opts.lenient });
-      for await (const ev of stream) asm.add(ev);
-      if (stream.stats.lost) notes.push(`the kernel reported ${stream.stats.lost} events lost while tracing`);
-    }
+      const overruns = bt.stats.lost - bt.drops.reduce((a, d) => a + d.count, 0);
+      if (overruns > 0) notes.push(`bpftrace reported ${overruns} events lost (perf buffer full)`);
+    } else if (stream.stats.lost) notes.push(`the kernel reported ${stream.stats.lost} events lost while tracing`);
     asm.finish();
     skipped = stream.stats.skipped;
     lost = { guest: stream.stats.lost, host: 0 };

@@ -15,6 +15,14 @@ export interface LiveUpdate {
   done: boolean;
 }
 
+/** How often the dashboard hears of the run, and where to record it. */
+export interface LiveOptions {
+  /** Wall-time milliseconds between updates (default 400). */
+  everyMs?: number;
+  /** A trace file to write the records to as they drain. */
+  record?: string;
+}
+
 /**
  * Runs `spec` one simulated millisecond at a time, yielding to the event loop in between (so the
  * dashboard keeps drawing and reading keys). Records go into a streaming stitcher as they drain;
@@ -24,7 +32,8 @@ export interface LiveUpdate {
  * that trace file as it drains (flushed as the run goes; closed with its end line when the run ends
  * or is stopped), so what the dashboard showed can be replayed.
  */
-export async function runLive(spec: ScenarioSpec, seed: number, requests: number | undefined, onUpdate: (u: LiveUpdate) => void, stopped: () => boolean, everyMs = 400, record?: string): Promise<RunResult> {
+export async function runLive(spec: ScenarioSpec, seed: number, requests: number | undefined, onUpdate: (u: LiveUpdate) => void, stopped: () => boolean, options: LiveOptions = {}): Promise<RunResult> {
+  const { everyMs = 400, record } = options;
   const paths: RequestPath[] = [];
   let stitcher: Stitcher | undefined;
   let writer: TraceWriter | undefined;

@@ -20,8 +20,8 @@ export function scenarioTraceWriter(path: string, spec: ScenarioSpec, seed: numb
 
 /**
  * Runs `spec` and writes every record the programs emit to `path` (gzip when it ends in .gz). The
- * simulation yields every 5 simulated ms and the writer flushes then, so a recording killed midway
- * leaves a file whose complete records replay (with a warning that it was cut).
+ * writer flushes every 1024 records, so a recording killed midway leaves a file whose complete
+ * records replay (with a warning that it was cut).
  */
 export async function recordScenario(spec: ScenarioSpec, seed: number, requests: number | undefined, path: string): Promise<{ result: RunResult; records: number }> {
   let writer: TraceWriter | undefined;

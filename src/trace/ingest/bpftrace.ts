@@ -1,6 +1,6 @@
 // Reader for the viotrace-bpftrace v1 line format that scripts/bpftrace/*.bt print (docs/bpftrace.md).
 import { InputError } from '../../errors.js';
-import { emptyStats, malformedLine, type EventSource, type FieldValue, type IngestStats, type RawEvent, type ReadOptions } from './event.js';
+import { emptyStats, malformedLine, type FieldValue, type IngestStats, type RawEvent, type ReadOptions } from './event.js';
 import { eventStream, type EventStream } from './event-stream.js';
 import { readLineBatches, textLineBatches } from './lines.js';
 
@@ -148,7 +148,7 @@ export class BpftraceLineParser {
   readonly stats: IngestStats = emptyStats();
   header: BpftraceHeader | undefined;
   readonly drops: BpftraceDrop[] = [];
-  ended = false;
+  private ended = false;
   /** A malformed line held back one line: if it turns out to be the last, the file was cut mid-line. */
   private pending: { line: number; why: string } | undefined;
 
@@ -156,10 +156,6 @@ export class BpftraceLineParser {
     private readonly file: string,
     private readonly options: BpftraceOptions,
   ) {}
-
-  private source(): EventSource {
-    return this.header!.side;
-  }
 
   /** Parses one line (1-based `line`). */
   parseLine(text: string, line: number): RawEvent | undefined {
@@ -249,7 +245,7 @@ export class BpftraceLineParser {
     } else this.stats.unknown++;
     this.stats.events++;
     this.stats.byName[name] = (this.stats.byName[name] ?? 0) + 1;
-    const source = this.source();
+    const source = this.header!.side;
     return {
       source,
       clock: source === 'guest' ? 'guest-mono' : 'host-mono',
@@ -282,32 +278,23 @@ export class BpftraceLineParser {
   }
 }
 
-/** The batch after the last: tells the parse step to release what the reorder window still holds. */
-const LAST: string[] = [];
-
-async function* thenLast(batches: AsyncIterable<string[]> | Iterable<string[]>): AsyncGenerator<string[]> {
-  yield* batches;
-  yield LAST;
-}
-
 function bpftraceStream(batches: AsyncIterable<string[]> | Iterable<string[]>, parser: BpftraceLineParser, windowNs: bigint): BpftraceStream {
   let line = 0;
   let cut: { where: string; reason: string } | undefined;
   const order = new TimeOrder(windowNs);
   const stream = eventStream(
     parser.stats,
-    thenLast(batches),
+    batches,
     (batch, out) => {
-      if (batch === LAST) {
-        cut = parser.finish();
-        order.release(out, true);
-        return;
-      }
       for (const text of batch) {
         const e = parser.parseLine(text, ++line);
         if (e) order.push(e);
       }
       order.release(out, false);
+    },
+    (out) => {
+      cut = parser.finish();
+      order.release(out, true);
     },
   );
   return {

@@ -8,14 +8,15 @@ export interface EventStream<E extends RawEvent = RawEvent> extends AsyncIterabl
 
 /**
  * Builds a single-pass stream: `parse` turns each batch of lines into events (pushing onto `out`), `finish`
- * runs once after the last batch (to report a cut section, say). Why not an async generator: at a
+ * runs once after the last batch (to report a cut section, say) and may push last events of its own
+ * (what a reader held back to put in order). Why not an async generator: at a
  * million lines a second the generator's per-yield await chain costs more than the parsing.
  */
 export function eventStream<E extends RawEvent>(
   stats: IngestStats,
   batches: AsyncIterable<string[]> | Iterable<string[]>,
   parse: (batch: string[], out: E[]) => void,
-  finish: () => void = () => {},
+  finish: (out: E[]) => void = () => {},
 ): EventStream<E> {
   const source = Symbol.asyncIterator in batches ? (batches as AsyncIterable<string[]>)[Symbol.asyncIterator]() : undefined;
   const syncSource = source ? undefined : (batches as Iterable<string[]>)[Symbol.iterator]();
@@ -28,8 +29,10 @@ export function eventStream<E extends RawEvent>(
       const r = source ? await source.next() : syncSource!.next();
       if (r.done) {
         ended = true;
-        finish();
-        return false;
+        buffer = [];
+        pos = 0;
+        finish(buffer);
+        continue;
       }
       buffer = [];
       pos = 0;

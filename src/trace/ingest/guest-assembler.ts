@@ -136,9 +136,8 @@ export class GuestAssembler {
           rq = undefined;
         }
         if (!rq) {
-          const bio = fresh;
           this.bios.delete(k);
-          rq = { dev, sector, nrSectors: f.nr_sector as number, rwbs: f.rwbs as string, app: bio?.app ?? 0n, tBioQueue: bio?.t ?? 0n, tRqInsert: 0n, tRqIssue: 0n };
+          rq = { dev, sector, nrSectors: f.nr_sector as number, rwbs: f.rwbs as string, app: fresh?.app ?? 0n, tBioQueue: fresh?.t ?? 0n, tRqInsert: 0n, tRqIssue: 0n };
           this.inflight.set(k, rq);
         }
         rq.nrSectors = f.nr_sector as number;
