@@ -55,6 +55,24 @@ describe('LatencyHistogram', () => {
     expect(b[10]).toBe(2); // 1024, 1500
   });
 
+  it('puts every power of two on a bucket boundary, below and above 2^31 ns', () => {
+    for (let k = 7; k <= 44; k++) {
+      const h = new LatencyHistogram();
+      for (const v of [2 ** k - 1, 2 ** k, 2 ** k + 1, 2 ** k - 0.5]) h.record(v);
+      expect(h.countBelowPow2(k)).toBe(2);
+      expect(h.countBelowPow2(k + 1)).toBe(4);
+    }
+  });
+
+  it('saturates values past 2^45 ns into the top bucket, keeping max exact', () => {
+    const h = new LatencyHistogram();
+    h.record(2 ** 50);
+    h.record(2 ** 46 + 12345);
+    expect(h.countBelowPow2(44)).toBe(0);
+    expect(h.max).toBe(2 ** 50);
+    expect(h.quantile(1)).toBe(2 ** 50);
+  });
+
   it('returns NaN quantiles when empty', () => {
     expect(new LatencyHistogram().quantile(0.5)).toBeNaN();
   });

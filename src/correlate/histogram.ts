@@ -15,14 +15,29 @@ const BUCKETS = (MAX_EXP - SUB_BITS + 2) * SUB_COUNT;
 /** The relative error bound of quantiles read from a LatencyHistogram. */
 export const HISTOGRAM_RELATIVE_ERROR = 1 / (2 * SUB_COUNT);
 
-/** Bucket index of a non-negative integer value (ns). */
+/** 2^k for k in 0..63, so bucketing does no Math.pow. */
+const POW2 = Array.from({ length: 64 }, (_, k) => 2 ** k);
+
+/**
+ * Bucket index of a non-negative value (ns). Integer arithmetic (count leading zeros) below 2^31 ns,
+ * which is nearly every latency; it runs once per stage per statistics set per request.
+ */
 function bucketOf(v: number): number {
   if (v < SUB_COUNT) return v < 0 ? 0 : Math.floor(v);
-  const e = Math.min(Math.floor(Math.log2(v)), MAX_EXP);
-  // Math.log2 can round up at exact powers of two minus a little; fix the exponent.
-  const exp = v < 2 ** e ? e - 1 : e;
-  const sub = Math.min(Math.floor(v / 2 ** (exp - SUB_BITS)) - SUB_COUNT, SUB_COUNT - 1);
-  return (exp - SUB_BITS + 1) * SUB_COUNT + sub;
+  let exp: number;
+  let top: number;
+  if (v < 0x80000000) {
+    const x = Math.floor(v) | 0;
+    exp = 31 - Math.clz32(x);
+    top = x >>> (exp - SUB_BITS);
+  } else {
+    const hi = Math.floor(v / 4294967296);
+    exp = hi === 0 ? 31 : 63 - Math.clz32(hi);
+    if (exp > MAX_EXP) exp = MAX_EXP;
+    top = Math.floor(v / POW2[exp - SUB_BITS]!);
+  }
+  const sub = top - SUB_COUNT;
+  return (exp - SUB_BITS + 1) * SUB_COUNT + (sub < SUB_COUNT ? sub : SUB_COUNT - 1);
 }
 
 /** Lower bound and width of a bucket. */
@@ -91,6 +106,9 @@ export class LatencyHistogram {
   quantile(q: number): number {
     if (this.count === 0) return NaN;
     const rank = Math.max(1, Math.ceil(q * this.count));
+    // The extremes are known exactly (and a saturated top bucket says nothing of its values).
+    if (rank >= this.count) return this.max;
+    if (rank === 1) return this.min;
     let seen = 0;
     for (let i = 0; i < BUCKETS; i++) {
       seen += this.counts[i];

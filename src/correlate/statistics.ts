@@ -39,17 +39,26 @@ export class PathStatistics {
   /** Bytes moved (for throughput). */
   bytes = 0;
 
+  /** Histograms by stage index (STAGES order), mirroring `stages`: no map lookup per sample. */
+  private readonly byIndex: (LatencyHistogram | undefined)[] = [];
+
   /** Adds one request. */
   add(path: RequestPath): void {
+    const n = stageSamples(path, scratch);
+    this.addSamples(path, scratch, n);
+  }
+
+  /** Adds one request whose stage durations `stageSamples` has put in `s`. */
+  addSamples(path: RequestPath, s: StageSamples, n: number): void {
     this.matches[path.match]++;
     this.bytes += path.nrSectors * 512;
     if (path.match === 'host_only') return; // no guest-visible total
     this.total.record(path.total);
-    for (const name in path.stages) {
-      const ns = path.stages[name as StageName] as Nanos;
-      let h = this.stages.get(name as StageName);
-      if (!h) this.stages.set(name as StageName, (h = new LatencyHistogram()));
-      h.record(ns);
+    for (let i = 0; i < n; i++) {
+      const k = s.index[i]!;
+      let h = this.byIndex[k];
+      if (!h) this.stages.set(STAGES[k]!.name, (this.byIndex[k] = h = new LatencyHistogram()));
+      h.record(s.ns[i]!);
     }
   }
 
@@ -58,7 +67,7 @@ export class PathStatistics {
     this.total.merge(other.total);
     for (const [name, h] of other.stages) {
       let mine = this.stages.get(name);
-      if (!mine) this.stages.set(name, (mine = new LatencyHistogram()));
+      if (!mine) this.stages.set(name, (mine = this.byIndex[STAGE_INDEX.get(name)!] = new LatencyHistogram()));
       mine.merge(h);
     }
     this.matches.matched += other.matches.matched;
@@ -83,6 +92,25 @@ export class PathStatistics {
     }
     return out;
   }
+}
+
+/** A request's stage durations as parallel arrays of stage index and ns (reused, not allocated per request). */
+export interface StageSamples {
+  index: number[];
+  ns: number[];
+}
+
+const STAGE_INDEX = new Map<StageName, number>(STAGES.map((d, i) => [d.name, i]));
+const scratch: StageSamples = { index: [], ns: [] };
+
+/** Puts a path's stage durations into `out`; returns how many. */
+function stageSamples(path: RequestPath, out: StageSamples): number {
+  let n = 0;
+  for (const name in path.stages) {
+    out.index[n] = STAGE_INDEX.get(name as StageName)!;
+    out.ns[n++] = path.stages[name as StageName] as Nanos;
+  }
+  return n;
 }
 
 /** Summary figures of a histogram (zeros when empty, so reports stay numeric). */
@@ -137,17 +165,39 @@ export class RunStatistics {
     for (const d of dims) this.groups.set(d, new Map());
   }
 
+  /**
+   * The group statistics a request goes to, one per dimension, cached by its (vm, disk, queue, op):
+   * a request costs four map lookups here, not four key strings.
+   */
+  private readonly leaves = new Map<string, Map<string, Map<number, Map<string, PathStatistics[]>>>>();
+
+  private groupsOf(path: RequestPath): PathStatistics[] {
+    let byDisk = this.leaves.get(path.vm);
+    if (!byDisk) this.leaves.set(path.vm, (byDisk = new Map()));
+    let byQueue = byDisk.get(path.disk);
+    if (!byQueue) byDisk.set(path.disk, (byQueue = new Map()));
+    let byOp = byQueue.get(path.queue);
+    if (!byOp) byQueue.set(path.queue, (byOp = new Map()));
+    let leaf = byOp.get(path.op);
+    if (!leaf) {
+      leaf = this.dims.map((d) => {
+        const m = this.groups.get(d)!;
+        const k = groupKey(path, d);
+        let s = m.get(k);
+        if (!s) m.set(k, (s = new PathStatistics()));
+        return s;
+      });
+      byOp.set(path.op, leaf);
+    }
+    return leaf;
+  }
+
   /** Adds one stitched request. */
   add(path: RequestPath): void {
-    this.all.add(path);
-    for (const d of this.dims) {
-      const m = this.groups.get(d)!;
-      const k = groupKey(path, d);
-      let s = m.get(k);
-      if (!s) m.set(k, (s = new PathStatistics()));
-      s.add(path);
-    }
-    this.slotFor(Math.floor(path.start / this.slotNs)).add(path);
+    const n = stageSamples(path, scratch);
+    this.all.addSamples(path, scratch, n);
+    for (const s of this.groupsOf(path)) s.addSamples(path, scratch, n);
+    this.slotFor(Math.floor(path.start / this.slotNs)).addSamples(path, scratch, n);
   }
 
   private slotFor(index: number): PathStatistics {
