@@ -3,40 +3,69 @@
 /**
  * Records under numeric keys (hashes of the join fields: equal keys may still differ in their
  * fields, so callers compare fields), each key's list kept in time order. Records arrive nearly in
- * time order, so a new one is placed by a short scan from the back. `evictBefore` drops what the
- * stream has moved past, which keeps memory bounded on unbounded streams.
+ * time order, so a new one is placed by a short scan from the back. A ring of (time, key, record)
+ * in arrival order makes `evictBefore` cost what it drops, not what is held: the stream's old end
+ * leaves from the ring's front, which keeps memory bounded on unbounded streams.
  */
 export class KeyedWindow<T extends object> {
   /** A key's one record, or its records in time order (most keys have one: no array for them). */
   private readonly lists = new Map<number, T | T[]>();
-  private count = 0;
   /** Returned by `list` for a key with one record; valid until the next call. */
   private readonly one: T[] = [];
+  /** Arrival ring: capacity a power of two, head..tail live. */
+  private times = new Float64Array(1024);
+  private keys = new Float64Array(1024);
+  private vals: (T | undefined)[] = new Array<T | undefined>(1024);
+  private head = 0;
+  private tail = 0;
 
   constructor(private readonly time: (v: T) => number) {}
 
   /** Records held. */
   get size(): number {
-    return this.count;
+    return this.tail - this.head;
   }
 
   /** Adds `v` under `k`. */
   add(k: number, v: T): void {
-    this.count++;
+    const t = this.time(v);
+    if (this.tail - this.head === this.times.length) this.grow();
+    const mask = this.times.length - 1;
+    const at = this.tail++ & mask;
+    this.times[at] = t;
+    this.keys[at] = k;
+    this.vals[at] = v;
     const l = this.lists.get(k);
     if (l === undefined) {
       this.lists.set(k, v);
       return;
     }
     if (!Array.isArray(l)) {
-      this.lists.set(k, this.time(l) <= this.time(v) ? [l, v] : [v, l]);
+      this.lists.set(k, this.time(l) <= t ? [l, v] : [v, l]);
       return;
     }
-    const t = this.time(v);
     let i = l.length;
     while (i > 0 && this.time(l[i - 1]!) > t) i--;
     if (i === l.length) l.push(v);
     else l.splice(i, 0, v);
+  }
+
+  private grow(): void {
+    const n = this.times.length;
+    const times = new Float64Array(n * 2);
+    const keys = new Float64Array(n * 2);
+    const vals = new Array<T | undefined>(n * 2);
+    for (let i = 0; i < n; i++) {
+      const from = (this.head + i) & (n - 1);
+      times[i] = this.times[from]!;
+      keys[i] = this.keys[from]!;
+      vals[i] = this.vals[from];
+    }
+    this.times = times;
+    this.keys = keys;
+    this.vals = vals;
+    this.head = 0;
+    this.tail = n;
   }
 
   /** The records under `k` in time order (empty when none); read it before the next call. */
@@ -65,22 +94,40 @@ export class KeyedWindow<T extends object> {
     for (let i = this.lowerBound(l, from); i < l.length && this.time(l[i]!) <= to; i++) if (f(l[i]!)) return;
   }
 
-  /** Drops every record older than `t`. */
+  /**
+   * Drops records older than `t`, oldest arrival first: a record goes once it and every record that
+   * arrived before it are older than `t` (records arrive nearly in time order, so a late one is
+   * only held a little longer than it is needed, never dropped early).
+   */
   evictBefore(t: number): void {
-    for (const [k, l] of this.lists) {
-      if (!Array.isArray(l)) {
-        if (this.time(l) < t) (this.lists.delete(k), this.count--);
-        continue;
-      }
+    const mask = this.times.length - 1;
+    const trim = this.trim;
+    while (this.head !== this.tail) {
+      const at = this.head & mask;
+      if (!(this.times[at]! < t)) break;
+      const k = this.keys[at]!;
+      const l = this.lists.get(k);
+      if (l === this.vals[at]) this.lists.delete(k);
+      else if (Array.isArray(l)) trim.add(k);
+      this.vals[at] = undefined;
+      this.head++;
+    }
+    if (trim.size === 0) return;
+    // A key with many records (one device's requests) loses its old end in one splice, not one per record.
+    for (const k of trim) {
+      const l = this.lists.get(k);
+      if (!Array.isArray(l)) continue;
       let n = 0;
       while (n < l.length && this.time(l[n]!) < t) n++;
-      if (n === 0) continue;
-      this.count -= n;
       if (n === l.length) this.lists.delete(k);
       else if (n === l.length - 1) this.lists.set(k, l[n]!);
-      else l.splice(0, n);
+      else if (n > 0) l.splice(0, n);
     }
+    trim.clear();
   }
+
+  /** Keys whose lists lose records in the current eviction. */
+  private readonly trim = new Set<number>();
 }
 
 const EMPTY: readonly never[] = [];
