@@ -1,54 +1,91 @@
-// Benchmarks of trace files: JSON Lines records read per second, and stitched requests per second on replay.
-import { mkdtempSync, rmSync } from 'node:fs';
+// Benchmarks of trace files: records read per second (JSON Lines and binary) and replayed (read, stitched, counted) per second.
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GuestOnlyStitcher } from '../src/correlate/index.js';
-import { guestTime, type GuestRequestRecord } from '../src/records/index.js';
-import { openTrace, TraceWriter } from '../src/trace/index.js';
+import type { GuestRequestRecord, TraceRecord } from '../src/records/index.js';
+import { replayFile } from '../src/replay/index.js';
+import { scenarioTraceWriter } from '../src/run/index.js';
+import { hostSpan, repeatRecords, runScenario, scenario, toTraceRecord } from '../src/sim/index.js';
+import { openTrace, type TraceEncoding } from '../src/trace/index.js';
 import type { Figure, Suite } from './harness.js';
 
-const N = 500_000;
+/** Requests in the simulated run the traces repeat, and copies of it (about 1.1M records). */
+const BASE_REQUESTS = 20_000;
+const COPIES = 10;
 
-function record(i: number): GuestRequestRecord {
-  const t = 1_000_000 + i * 5_000;
-  return {
-    kind: 'guest_rq', vm: 'vm1', dev: 254 * 2 ** 20, sector: (i * 7919) % 50_000_000, nrSectors: 8, op: i % 3 ? 'read' : 'write', rwbs: i % 3 ? 'R' : 'W',
-    error: 0, hwq: i % 4, vq: i % 4, head: i % 256, cpu: i % 2, kickSeq: i, appUserData: 0n,
-    tBioQueue: guestTime(t), tRqInsert: guestTime(t + 900), tRqIssue: guestTime(t + 2_100), tQueueRq: guestTime(t + 2_500), tVqAdd: guestTime(t + 3_000),
-    tKick: guestTime(t + 3_600), tVringInterrupt: guestTime(t + 90_000), tCompleteRq: guestTime(t + 92_000), tRqComplete: guestTime(t + 95_000),
-  };
+/** Writes a baseline run's records, repeated along its clock relation, to `path`; returns the record count. */
+async function writeBenchTrace(path: string): Promise<number> {
+  const spec = scenario('baseline')!;
+  const records: TraceRecord[] = [];
+  const result = runScenario(spec, { seed: 1, requests: BASE_REQUESTS, onRecord: (r) => records.push(toTraceRecord(r, r.vm === undefined ? '' : spec.vms[r.vm]!.name)) });
+  const w = scenarioTraceWriter(path, spec, 1, result.topology);
+  let n = 0;
+  for (const r of repeatRecords(records, result.clock, COPIES, hostSpan(records) + 1_000_000)) (w.write(r), n++);
+  await w.close();
+  return n;
 }
 
-/** The trace suite: replay.records_per_s (read + decode) and correlate.guest_only.requests_per_s (read + stitch + stats). */
+/** Seconds to read every record of a trace (batches, as replay reads them). */
+async function readSeconds(path: string): Promise<[number, number]> {
+  const t = performance.now();
+  let n = 0;
+  const tr = await openTrace(path);
+  for await (const b of tr.batches()) n += b.length;
+  return [n, (performance.now() - t) / 1000];
+}
+
+/** Best of three: the figures are of the code, not of a neighbour's burst on a 2-core machine. */
+async function best(f: () => Promise<[number, number]>): Promise<[number, number]> {
+  let top: [number, number] = [0, Infinity];
+  for (let i = 0; i < 3; i++) {
+    const r = await f();
+    if (r[1] < top[1]) top = r;
+  }
+  return top;
+}
+
+/** The trace suite (figures documented in bench/README.md). */
 export const traceSuite: Suite = {
   name: 'trace',
   async run(): Promise<Figure[]> {
     const dir = mkdtempSync(join(tmpdir(), 'viotrace-bench-'));
-    const path = join(dir, 'bench.jsonl');
     try {
-      const w = new TraceWriter(path, {
-        tool: 'bench', created: new Date().toISOString(), source: { kind: 'scenario', name: 'bench' }, hooks: [],
-        clocks: { guest: { domain: 'guest-mono', base: '0' }, host: { domain: 'host-mono', base: '0' } }, topology: { vms: [], hostDevices: [] },
-      });
-      for (let i = 0; i < N; i++) w.write(record(i));
-      await w.close();
-
-      let t = process.hrtime.bigint();
-      let n = 0;
-      const tr = await openTrace(path);
-      for await (const _ of tr.records()) n++;
-      const readS = Number(process.hrtime.bigint() - t) / 1e9;
-
-      t = process.hrtime.bigint();
+      const figures: Figure[] = [];
+      const files: Record<TraceEncoding, string> = { jsonl: join(dir, 'bench.jsonl'), binary: join(dir, 'bench.vtb') };
+      const n = await writeBenchTrace(files.jsonl);
+      await writeBenchTrace(files.binary);
+      const read: Record<string, number> = {};
+      const replay: Record<string, number> = {};
+      for (const enc of ['jsonl', 'binary'] as const) {
+        const [records, s] = await best(() => readSeconds(files[enc]));
+        if (records !== n) throw new Error(`read ${records} of ${n} records from ${enc}`);
+        read[enc] = records / s;
+        const [, rs] = await best(async () => {
+          const t = performance.now();
+          const r = await replayFile(files[enc]);
+          if (r.input.stats.all.total.count === 0) throw new Error('replay stitched nothing');
+          return [0, (performance.now() - t) / 1000];
+        });
+        replay[enc] = n / rs;
+        figures.push({ name: `trace.${enc}.bytes_per_record`, value: statSync(files[enc]).size / n, unit: 'B' });
+      }
+      // Guest-only stitching of the same trace's guest records.
+      const t = performance.now();
       let stitched = 0;
       const st = new GuestOnlyStitcher(() => stitched++);
-      const tr2 = await openTrace(path);
-      for await (const r of tr2.records()) st.add(r as GuestRequestRecord);
+      const tr = await openTrace(files.binary);
+      for await (const b of tr.batches()) for (const r of b) if (r.kind === 'guest_rq' || r.kind === 'guest_app_op') st.add(r as GuestRequestRecord);
       st.finish();
-      const stitchS = Number(process.hrtime.bigint() - t) / 1e9;
+      const gs = (performance.now() - t) / 1000;
       return [
-        { name: 'replay.records_per_s', value: n / readS, unit: 'records/s' },
-        { name: 'correlate.guest_only.requests_per_s', value: stitched / stitchS, unit: 'requests/s' },
+        { name: 'replay.records_per_s', value: replay.binary!, unit: 'records/s' },
+        { name: 'replay.jsonl.records_per_s', value: replay.jsonl!, unit: 'records/s' },
+        { name: 'replay.read.binary_records_per_s', value: read.binary!, unit: 'records/s' },
+        { name: 'replay.read.jsonl_records_per_s', value: read.jsonl!, unit: 'records/s' },
+        { name: 'replay.read.binary_over_jsonl', value: read.binary! / read.jsonl!, unit: 'x', baseline: 'replay.read.jsonl_records_per_s' },
+        ...figures,
+        { name: 'correlate.guest_only.requests_per_s', value: stitched / gs, unit: 'requests/s' },
       ];
     } finally {
       rmSync(dir, { recursive: true, force: true });

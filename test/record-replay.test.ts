@@ -30,6 +30,22 @@ describe('record and replay', () => {
     expect(t.header.source).toEqual({ kind: 'scenario', name: 'baseline', seed: 5 });
   });
 
+  it('records a scenario in the binary form (.vtb) that replays to exactly the paths of its JSON Lines twin', async () => {
+    const bin = join(dir, 'noisy.vtb');
+    const txt = join(dir, 'noisy.jsonl');
+    const spec = scenario('noisy-neighbour')!;
+    await recordScenario(spec, 2, 800, bin);
+    await recordScenario(spec, 2, 800, txt);
+    const fromBin = await replayFile(bin, { keepPaths: 10_000 });
+    const fromTxt = await replayFile(txt, { keepPaths: 10_000 });
+    expect((await openTrace(bin)).encoding).toBe('binary');
+    expect(fromBin.cut).toBeUndefined();
+    expect(fromBin.input.paths!.length).toBeGreaterThan(800);
+    expect(fromBin.input.paths).toEqual(fromTxt.input.paths);
+    expect(fromBin.input.clock).toEqual(fromTxt.input.clock);
+    expect(fromBin.input.unmatched).toEqual(fromTxt.input.unmatched);
+  });
+
   it('records what the live dashboard run shows (run --record): the trace replays to the same paths', async () => {
     const file = join(dir, 'live.jsonl.gz');
     let shown: RequestPath[] = [];

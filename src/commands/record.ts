@@ -11,7 +11,7 @@ export const installRecord: CommandInstaller = (program: Command) => {
     .command('record')
     .description('run a scenario and write every record the programs emit to a trace file (gzip when it ends in .gz)')
     .requiredOption('--scenario <name>', `scenario (${SCENARIOS.map((s) => s.name).join(', ')})`)
-    .requiredOption('-o, --output <file>', 'trace file to write (.jsonl or .jsonl.gz)')
+    .requiredOption('-o, --output <file>', 'trace file to write: .jsonl[.gz] (JSON Lines) or .vtb[.gz] (binary, for long runs and fast replay)')
     .option('--requests <n>', 'requests to complete', (v) => Number(v))
     .option('--seed <n>', 'random seed', (v) => Number(v), 1)
     .action(async (opts: { scenario: string; output: string; requests?: number; seed: number }) => {

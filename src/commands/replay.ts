@@ -12,7 +12,7 @@ export const installReplay: CommandInstaller = (program: Command) => {
   program
     .command('replay')
     .description('replay a trace file (viotrace trace or real tracefs capture) through the correlator')
-    .argument('<file>', 'trace file')
+    .argument('<file>', 'trace file (.jsonl[.gz] or .vtb[.gz]), tracefs text, a bpftrace capture or a capture folder')
     .option('--speed <n>', 'replay speed for the dashboard', (v) => Number(v), 1)
     .option('--json', 'print the JSON report', false)
     .option('--no-tui', 'print a text summary instead of the dashboard')

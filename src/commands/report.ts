@@ -23,7 +23,7 @@ export const installReport: CommandInstaller = (program: Command) => {
   program
     .command('report')
     .description('write a report of a trace file (viotrace trace or real tracefs capture) or a scenario')
-    .argument('[file]', 'trace file: viotrace .jsonl[.gz] or tracefs text (cat trace / trace-cmd report)')
+    .argument('[file]', 'trace file: viotrace .jsonl[.gz] or .vtb[.gz], tracefs text (cat trace / trace-cmd report), a bpftrace capture or a capture folder')
     .option('--scenario <name>', 'run a scenario and report on it')
     .addOption(new Option('--format <format>', 'report format').choices([...REPORT_FORMATS]).default('json'))
     .option('-o, --output <file>', 'write the report to a file instead of standard output')

@@ -6,7 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import { GuestOnlyStitcher, RunStatistics, SlowestRequests, stitch, Stitcher, type ClockEstimate, type RequestPath, type UnmatchedReason } from '../correlate/index.js';
 import { InputError } from '../errors.js';
 import type { ReportInput } from '../report/index.js';
-import { captureRecords, GuestAssembler, looksLikeBpftrace, openCapture, openTrace, readBpftrace, readFtrace } from '../trace/index.js';
+import { BINARY_MAGIC, captureRecords, GuestAssembler, looksLikeBpftrace, openCapture, openTrace, readBpftrace, readFtrace } from '../trace/index.js';
 
 /** An ftrace event line: "task-pid [cpu] flags? seconds.micros: event:". */
 const FTRACE_LINE = /^\s*.+-\d+\s+(?:\(\s*[-\d]+\)\s+)?\[\d+\]\s+(?:\S{4,6}\s+)?\d+\.\d+:\s+\w+:/;
@@ -64,6 +64,7 @@ async function sniff(path: string): Promise<InputKind> {
       throw new InputError('gzip data is corrupt at its start', `${path}:1`);
     }
   }
+  if (head.subarray(0, BINARY_MAGIC.length).equals(BINARY_MAGIC)) return 'viotrace-trace';
   const text = head.toString('utf8');
   if (text.startsWith('{') && text.includes('"viotrace.trace"')) return 'viotrace-trace';
   const lines = text.split('\n').slice(0, 50);
@@ -137,7 +138,7 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
     // Records stream through the stitcher, which holds only its window: a trace of any length
     // replays in bounded memory. A trace with no host records comes out guest-only.
     const stitcher = new Stitcher(trace.header.topology, onPath);
-    for await (const r of trace.records()) stitcher.push(r);
+    for await (const batch of trace.batches()) for (const r of batch) stitcher.push(r);
     const s = stitcher.finish();
     unmatched = s.unmatched;
     clock = s.clock;

@@ -90,7 +90,7 @@ export function runAndReport(
 
 export { measureAccuracy } from './accuracy.js';
 export type { Accuracy } from './accuracy.js';
-export { recordScenario } from './record.js';
+export { recordScenario, scenarioTraceWriter } from './record.js';
 export { runLive } from './live.js';
 export type { LiveOptions, LiveUpdate } from './live.js';
 export { SIM_LAG_NS } from './lag.js';

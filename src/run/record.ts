@@ -15,7 +15,7 @@ export function scenarioTraceWriter(path: string, spec: ScenarioSpec, seed: numb
     // Record times are the programs' bpf_ktime_get_ns values as they are (base 0).
     clocks: { guest: { domain: 'guest-mono', base: '0' }, host: { domain: 'host-mono', base: '0' } },
     topology,
-  }, 1024);
+  }, { flushEvery: 1024 });
 }
 
 /**

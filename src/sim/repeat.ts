@@ -25,7 +25,8 @@ export function* repeatRecords(records: readonly TraceRecord[], relation: ClockR
   yield* records;
   for (let k = 1; k < copies; k++) {
     const dh = k * periodNs;
-    const dg = dh * guestScale;
+    // Whole nanoseconds, as clocks give them.
+    const dg = Math.round(dh * guestScale);
     for (const r of records) {
       const c = { ...r } as Record<string, unknown>;
       const d = isGuest(r) ? dg : dh;

@@ -1,5 +1,5 @@
-// The viotrace trace file format (version 1): a JSON header line, one JSON record per line, an end line.
-import type { LostCounts, RecordKind, Topology } from '../records/index.js';
+// The viotrace trace file format (version 1): a header, records, lost counts and an end mark, in JSON Lines or binary.
+import type { LostCounts, Topology } from '../records/index.js';
 
 /** The `format` field of every viotrace trace header. */
 export const TRACE_FORMAT = 'viotrace.trace';
@@ -51,26 +51,10 @@ export interface EndLine {
   lost: LostCounts;
 }
 
-/**
- * Fields holding 64-bit identifiers (io_uring user_data, QEMU addresses, guest-physical
- * addresses): written as "0x..." hex strings because JSON numbers lose precision past 2^53.
- */
-export const BIGINT_FIELDS: Readonly<Partial<Record<RecordKind, readonly string[]>>> = {
-  guest_rq: ['appUserData'],
-  guest_app_op: ['userData'],
-  qemu_req: ['userData', 'vdev'],
-  uring_op: ['userData'],
-  kick: ['gpa'],
-  notify: ['vdev'],
-};
+/** How a trace file's records are encoded: JSON Lines (the default) or the compact binary form (docs/trace-format.md). */
+export type TraceEncoding = 'jsonl' | 'binary';
 
-/** Numeric fields every record of a kind must carry (checked on read). */
-export const NUMBER_FIELDS: Readonly<Record<RecordKind, readonly string[]>> = {
-  guest_rq: ['dev', 'sector', 'nrSectors', 'error', 'hwq', 'vq', 'head', 'cpu', 'kickSeq', 'tBioQueue', 'tRqInsert', 'tRqIssue', 'tQueueRq', 'tVqAdd', 'tKick', 'tVringInterrupt', 'tCompleteRq', 'tRqComplete'],
-  guest_app_op: ['pid', 'res', 'tSubmit', 'tComplete'],
-  qemu_req: ['qemuPid', 'tid', 'vq', 'head', 'sector', 'nbytes', 'status', 'mergedCount', 'notifySeq', 'tHandle', 'tPop', 'tAio', 'tReqComplete'],
-  uring_op: ['pid', 'tid', 'fd', 'offset', 'nbytes', 'res', 'tLuringSubmit', 'tSubmit', 'tComplete'],
-  host_blk: ['dev', 'sector', 'nrSectors', 'error', 'pid', 'tInsert', 'tIssue', 'tComplete'],
-  kick: ['qemuPid', 'tid', 't'],
-  notify: ['qemuPid', 'tid', 'vq', 'seq', 'vector', 'tNotify', 'tInject'],
-};
+/** The encoding a file name asks for: binary for `.vtb` (and `.vtb.gz`), JSON Lines otherwise. */
+export function encodingFor(path: string): TraceEncoding {
+  return /\.vtb(\.gz)?$/i.test(path) ? 'binary' : 'jsonl';
+}

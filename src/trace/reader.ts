@@ -1,15 +1,14 @@
-// Reads a trace file as a stream: header, records, lost counts and end line, with file:line errors.
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { createGunzip, constants as zlib } from 'node:zlib';
+// Reads a trace file (JSON Lines or binary, gzip or not) as a stream: header, batches of records, lost counts and end, with placed errors.
 import { InputError } from '../errors.js';
-import type { LostCounts, RecordKind, TraceRecord } from '../records/index.js';
-import { isGzip } from './gzip.js';
-import { BIGINT_FIELDS, NUMBER_FIELDS, TRACE_FORMAT, TRACE_VERSION, type TraceHeader } from './format.js';
+import type { LostCounts, TraceRecord } from '../records/index.js';
+import { BINARY_LAYOUT, BINARY_MAGIC, binaryBatches, type BodyState } from './binary.js';
+import { TRACE_FORMAT, TRACE_VERSION, type TraceEncoding, type TraceHeader } from './format.js';
+import { jsonlBatches } from './jsonl.js';
+import { ByteSource } from './source.js';
 
 /** Options for reading a trace. */
 export interface TraceReadOptions {
-  /** Skip malformed record lines and count them instead of failing. */
+  /** Skip malformed record lines (binary: the rest of a bad frame) and count them instead of failing. */
   lenient?: boolean;
 }
 
@@ -17,34 +16,22 @@ export interface TraceReadOptions {
 export interface TraceSummary {
   records: number;
   lost: LostCounts;
-  /** Malformed lines skipped in lenient mode. */
+  /** Malformed lines (binary: entries) skipped in lenient mode. */
   skipped: number;
   /** Set when the file ends before its end line (a cut recording) or its gzip stream is truncated. */
   cut?: { where: string; reason: string };
 }
 
-/** An opened trace: its header, then its records as an async iterator, then its summary. */
+/** An opened trace: its header, then its records, then its summary. */
 export interface TraceReader {
   header: TraceHeader;
+  encoding: TraceEncoding;
+  /** The records in file order, a batch at a time (one chunk or frame): the fast way to read. */
+  batches(): AsyncGenerator<TraceRecord[]>;
+  /** The records one at a time. */
   records(): AsyncGenerator<TraceRecord>;
-  /** Valid after `records()` has been iterated to the end. */
+  /** Valid after `batches()` or `records()` has been iterated to the end. */
   summary: TraceSummary;
-}
-
-const KINDS = new Set<string>(Object.keys(NUMBER_FIELDS));
-
-/** Converts the 0x-hex identifier fields of a parsed record back to bigints and checks its numbers. */
-function decodeRecord(obj: Record<string, unknown>, where: string): TraceRecord {
-  const kind = obj.kind as RecordKind;
-  for (const f of NUMBER_FIELDS[kind]) {
-    if (typeof obj[f] !== 'number') throw new InputError(`${kind} record: field ${f} is missing or not a number`, where);
-  }
-  for (const f of BIGINT_FIELDS[kind] ?? []) {
-    const v = obj[f];
-    if (typeof v !== 'string' || !/^0x[0-9a-f]+$/i.test(v)) throw new InputError(`${kind} record: field ${f} must be a 0x-hex string`, where);
-    obj[f] = BigInt(v);
-  }
-  return obj as unknown as TraceRecord;
 }
 
 /** The topology's addresses (vdev, doorbells) were written as 0x-hex strings: back to bigints. */
@@ -63,87 +50,86 @@ function decodeTopology(header: TraceHeader, where: string): void {
   }
 }
 
-/**
- * Opens a viotrace trace (gzip detected by content). Throws InputError for a file of another
- * format or an unknown version, naming file:1.
- */
-export async function openTrace(path: string, opts: TraceReadOptions = {}): Promise<TraceReader> {
-  const gz = await isGzip(path);
-  const raw = createReadStream(path);
-  // Sync-flush finishing lets a gzip cut mid-stream give up every complete line written before the cut.
-  const gunzip = gz ? createGunzip({ finishFlush: zlib.Z_SYNC_FLUSH }) : undefined;
-  let gzipError: Error | undefined;
-  const stream = gunzip ? raw.pipe(gunzip) : raw;
-  gunzip?.on('error', (e) => {
-    gzipError = e;
-    gunzip.end();
-  });
-  const lines = createInterface({ input: stream, crlfDelay: Infinity })[Symbol.asyncIterator]();
-
-  let lineNo = 1;
-  const first = await lines.next().catch((e: Error) => {
-    throw new InputError(`cannot read: ${e.message}`, `${path}:1`);
-  });
-  if (first.done) throw new InputError('empty file: not a viotrace trace', `${path}:1`);
+/** Parses and checks a header's JSON text. */
+function parseHeader(text: string, where: string): TraceHeader {
   let header: TraceHeader;
   try {
-    header = JSON.parse(first.value) as TraceHeader;
+    header = JSON.parse(text) as TraceHeader;
   } catch {
-    throw new InputError('not a viotrace trace (the first line is not a JSON header)', `${path}:1`);
+    throw new InputError('not a viotrace trace (the header is not JSON)', where);
   }
-  if (header?.format !== TRACE_FORMAT) throw new InputError(`not a viotrace trace (format is ${JSON.stringify(header?.format)})`, `${path}:1`);
-  if (header.version !== TRACE_VERSION) throw new InputError(`unsupported trace version ${header.version} (this viotrace reads version ${TRACE_VERSION})`, `${path}:1`);
-  decodeTopology(header, `${path}:1`);
+  if (header?.format !== TRACE_FORMAT) throw new InputError(`not a viotrace trace (format is ${JSON.stringify(header?.format)})`, where);
+  if (header.version !== TRACE_VERSION) throw new InputError(`unsupported trace version ${header.version} (this viotrace reads version ${TRACE_VERSION})`, where);
+  decodeTopology(header, where);
+  return header;
+}
 
+/** Reads until `buf` holds n bytes or the file ends; whether it holds them. */
+async function fill(src: ByteSource, n: number): Promise<boolean> {
+  while (src.buf.length < n) if (!(await src.more())) return false;
+  return true;
+}
+
+/** Reads a binary trace's header (after the magic): layout version, header length, header JSON. */
+async function binaryHeader(src: ByteSource, path: string): Promise<TraceHeader> {
+  const where = `${path}@byte 0`;
+  if (!(await fill(src, 16))) throw new InputError('binary trace cut inside its header', where);
+  const layout = src.buf.readUInt32LE(8);
+  if (layout !== BINARY_LAYOUT) throw new InputError(`unsupported binary trace layout ${layout} (this viotrace reads layout ${BINARY_LAYOUT})`, where);
+  const len = src.buf.readUInt32LE(12);
+  if (!(await fill(src, 16 + len))) throw new InputError('binary trace cut inside its header', where);
+  const header = parseHeader(src.buf.toString('utf8', 16, 16 + len), where);
+  src.consume(16 + len);
+  return header;
+}
+
+/** Reads a JSON Lines trace's first line. */
+async function jsonlHeader(src: ByteSource, path: string): Promise<TraceHeader> {
+  const where = `${path}:1`;
+  let nl = src.buf.indexOf(10);
+  while (nl < 0 && (await src.more())) nl = src.buf.indexOf(10);
+  if (src.buf.length === 0) throw new InputError('empty file: not a viotrace trace', where);
+  const end = nl < 0 ? src.buf.length : nl;
+  if (src.buf[0] !== 0x7b /* { */) throw new InputError('not a viotrace trace (the first line is not a JSON header)', where);
+  const header = parseHeader(src.buf.toString('utf8', 0, end), where);
+  src.consume(Math.min(end + 1, src.buf.length));
+  return header;
+}
+
+/**
+ * Opens a viotrace trace: JSON Lines or binary (told by the binary magic), gzip or not (told by
+ * content). Throws InputError naming the place for a file of another format or an unknown version.
+ */
+export async function openTrace(path: string, opts: TraceReadOptions = {}): Promise<TraceReader> {
+  const src = await ByteSource.open(path);
+  try {
+    await fill(src, BINARY_MAGIC.length);
+  } catch (e) {
+    throw new InputError(`cannot read: ${(e as Error).message}`, `${path}:1`);
+  }
+  const binary = src.buf.length >= BINARY_MAGIC.length && src.buf.subarray(0, BINARY_MAGIC.length).equals(BINARY_MAGIC);
+  let header: TraceHeader;
+  try {
+    header = binary ? await binaryHeader(src, path) : await jsonlHeader(src, path);
+  } catch (e) {
+    await src.close();
+    throw e;
+  }
   const summary: TraceSummary = { records: 0, lost: { guest: 0, host: 0 }, skipped: 0 };
-  async function* records(): AsyncGenerator<TraceRecord> {
-    let ended = false;
-    let partialLast = false;
-    // One line of lookahead: a malformed LAST line is a cut recording, not a malformed record.
-    let next = await lines.next();
-    while (!next.done) {
-      const text = next.value;
-      lineNo++;
-      next = await lines.next();
-      if (text === '') continue;
-      const where = `${path}:${lineNo}`;
-      let obj: Record<string, unknown>;
-      try {
-        try {
-          obj = JSON.parse(text) as Record<string, unknown>;
-        } catch (e) {
-          if (next.done && !opts.lenient) {
-            partialLast = true;
-            break;
-          }
-          throw new InputError(`malformed JSON: ${(e as Error).message}`, where);
-        }
-        if (ended) throw new InputError('data after the end line', where);
-        if (obj === null || typeof obj !== 'object') throw new InputError('a record line must be a JSON object', where);
-        if (obj.kind === 'end') {
-          ended = true;
-          continue;
-        }
-        if (obj.kind === 'lost') {
-          const side = obj.side;
-          if ((side !== 'guest' && side !== 'host') || typeof obj.count !== 'number') throw new InputError('lost line needs side guest|host and a count', where);
-          summary.lost[side] += obj.count;
-          continue;
-        }
-        if (typeof obj.kind !== 'string' || !KINDS.has(obj.kind)) throw new InputError(`unknown record kind ${JSON.stringify(obj.kind)}`, where);
-        const rec = decodeRecord(obj, where);
-        summary.records++;
-        yield rec;
-      } catch (e) {
-        if (!opts.lenient || !(e instanceof InputError)) throw e;
-        summary.skipped++;
+  const state: BodyState = summary;
+  const lenient = opts.lenient ?? false;
+  async function* batches(): AsyncGenerator<TraceRecord[]> {
+    try {
+      yield* binary ? binaryBatches(src, path, lenient, state) : jsonlBatches(src, path, 1, lenient, state);
+      if (src.gzipError && binary) {
+        summary.cut = { where: summary.cut?.where ?? `${path}@byte ${src.offset}`, reason: `gzip stream is truncated or corrupt (${src.gzipError.message}); ${summary.records} complete records were read` };
       }
-    }
-    if (gzipError) {
-      summary.cut = { where: `${path}:${lineNo}`, reason: `gzip stream is truncated or corrupt (${gzipError.message}); ${summary.records} complete records were read` };
-    } else if (!ended) {
-      summary.cut = { where: `${path}:${lineNo}`, reason: `the recording was cut: no end line${partialLast ? ', last line incomplete' : ''}; ${summary.records} complete records were read` };
+    } finally {
+      await src.close();
     }
   }
-  return { header, records, summary };
+  async function* records(): AsyncGenerator<TraceRecord> {
+    for await (const batch of batches()) yield* batch;
+  }
+  return { header, encoding: binary ? 'binary' : 'jsonl', batches, records, summary };
 }

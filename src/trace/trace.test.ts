@@ -2,7 +2,7 @@
 import { rmSync, mkdtempSync, readFileSync, writeFileSync, truncateSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { crc32, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '../errors.js';
 import { guestTime, hostTime, type GuestRequestRecord, type QemuRequestRecord, type TraceRecord } from '../records/index.js';
@@ -41,7 +41,7 @@ function qemuReq(i: number): QemuRequestRecord {
 }
 
 async function writeTrace(path: string, n: number, close = true): Promise<TraceRecord[]> {
-  const w = new TraceWriter(path, header, 100);
+  const w = new TraceWriter(path, header, { flushEvery: 100 });
   const recs: TraceRecord[] = [];
   for (let i = 0; i < n; i++) {
     const r = i % 2 ? qemuReq(i) : guestRq(i);
@@ -65,7 +65,7 @@ async function readAll(path: string, lenient = false) {
 }
 
 describe('trace files', () => {
-  for (const name of ['plain.jsonl', 'packed.jsonl.gz']) {
+  for (const name of ['plain.jsonl', 'packed.jsonl.gz', 'plain.vtb', 'packed.vtb.gz']) {
     it(`round-trips records, bigints and lost counts (${name})`, async () => {
       const path = join(dir, name);
       const written = await writeTrace(path, 1000);
@@ -84,7 +84,7 @@ describe('trace files', () => {
   });
 
   it('replays every complete record of a recording killed before close, and reports the cut', async () => {
-    for (const name of ['killed.jsonl', 'killed.jsonl.gz']) {
+    for (const name of ['killed.jsonl', 'killed.jsonl.gz', 'killed.vtb', 'killed.vtb.gz']) {
       const path = join(dir, name);
       const written = await writeTrace(path, 250, false);
       const { recs, summary } = await readAll(path);
@@ -105,8 +105,8 @@ describe('trace files', () => {
     expect(summary.cut?.reason).toContain('last line incomplete');
   });
 
-  it('gives back what a gzip cut in the middle of a block still holds', async () => {
-    const path = join(dir, 'cut.jsonl.gz');
+  for (const name of ['cut.jsonl.gz', 'cut.vtb.gz']) it(`gives back what a gzip cut in the middle of a block still holds (${name})`, async () => {
+    const path = join(dir, name);
     await writeTrace(path, 2000);
     truncateSync(path, Math.floor(statSync(path).size * 0.6));
     const { recs, summary } = await readAll(path);
@@ -148,5 +148,82 @@ describe('trace files', () => {
     lines[2] = '{"kind":"mystery"}';
     writeFileSync(path, lines.join('\n'));
     await expect(readAll(path)).rejects.toThrow(/unknown record kind "mystery"/);
+  });
+
+  describe('binary encoding', () => {
+    /** Byte offset of the first frame (after magic, layout, header length and header). */
+    const firstFrame = (b: Buffer): number => 16 + b.readUInt32LE(12);
+
+    it('writes the magic, and reads as the same records as JSON Lines in under half the bytes', async () => {
+      const bin = join(dir, 'same.vtb');
+      const txt = join(dir, 'same.jsonl');
+      const a = await writeTrace(bin, 1000);
+      await writeTrace(txt, 1000);
+      const b = readFileSync(bin);
+      expect(b.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x56, 0x54, 0x42, 0x0d, 0x0a, 0x1a, 0x0a]));
+      const fromBin = await readAll(bin);
+      const fromTxt = await readAll(txt);
+      expect(fromBin.recs).toEqual(a);
+      expect(fromBin.recs).toEqual(fromTxt.recs);
+      expect(fromBin.header).toEqual(fromTxt.header);
+      expect(b.length * 2).toBeLessThan(statSync(txt).size);
+    });
+
+    it('keeps a record kind with every column type (booleans, ids, strings, negative numbers)', async () => {
+      const path = join(dir, 'kinds.vtb');
+      const w = new TraceWriter(path, header);
+      const recs: TraceRecord[] = [
+        { kind: 'uring_op', pid: 2148, tid: 2160, userData: 0xffff_ffff_ffff_fff0n, opcode: 'READV', fd: 17, offset: 2 ** 40 + 4096, nbytes: 4096, res: -11, punted: true, resubmit: false, tLuringSubmit: hostTime(1), tSubmit: hostTime(2), tComplete: hostTime(2 ** 52) },
+        { kind: 'notify', qemuPid: 2148, tid: 2148, vdev: 0x5573226b6ed0n, vq: 3, seq: 9, vector: -1, tNotify: hostTime(5), tInject: hostTime(0) },
+        { kind: 'guest_app_op', vm: 'vm-ü', pid: 1, userData: 0n, opcode: 'WRITE', res: 4096, tSubmit: guestTime(1), tComplete: guestTime(2) },
+      ];
+      for (const r of recs) w.write(r);
+      await w.close();
+      expect((await readAll(path)).recs).toEqual(recs);
+    });
+
+    it('names the byte offset of a corrupt frame, and skips and counts its records when lenient', async () => {
+      const path = join(dir, 'corrupt.vtb');
+      await writeTrace(path, 300);
+      const b = readFileSync(path);
+      const second = firstFrame(b) + 12 + b.readUInt32LE(firstFrame(b));
+      b[second + 12 + 40] ^= 0xff; // a byte inside the second frame's payload
+      writeFileSync(path, b);
+      await expect(readAll(path)).rejects.toMatchObject({ where: `${path}@byte ${second}`, message: expect.stringContaining('checksum') });
+      const { recs, summary } = await readAll(path, true);
+      expect(summary.skipped).toBe(100);
+      expect(recs.length).toBe(200);
+    });
+
+    it('refuses an unknown entry tag, naming its byte offset', async () => {
+      const path = join(dir, 'tag.vtb');
+      await writeTrace(path, 10);
+      const b = readFileSync(path);
+      const f = firstFrame(b);
+      const payload = b.subarray(f + 12, f + 12 + b.readUInt32LE(f));
+      payload[0] = 0x42; // the first entry (a string definition) becomes an unknown tag
+      b.writeUInt32LE(crc32(payload), f + 8);
+      writeFileSync(path, b);
+      await expect(readAll(path)).rejects.toMatchObject({ where: `${path}@byte ${f + 12}`, message: 'unknown entry tag 0x42' });
+    });
+
+    it('reads every complete frame of a file cut inside a frame, and reports the cut', async () => {
+      const path = join(dir, 'cutframe.vtb');
+      await writeTrace(path, 250);
+      const b = readFileSync(path);
+      writeFileSync(path, b.subarray(0, b.length - 100));
+      const { recs, summary } = await readAll(path);
+      expect(recs.length).toBe(200);
+      expect(summary.cut?.reason).toContain('last frame incomplete');
+    });
+
+    it('refuses an unknown binary layout, naming byte 0', async () => {
+      const path = join(dir, 'layout.vtb');
+      await writeTrace(path, 2);
+      const b = readFileSync(path);
+      b.writeUInt32LE(7, 8);
+      writeFileSync(path, b);
+      await expect(openTrace(path)).rejects.toMatchObject({ where: `${path}@byte 0`, message: expect.stringContaining('unsupported binary trace layout 7') });
+    });
   });
 });

@@ -1,74 +1,144 @@
-// Writes a trace file as records arrive, flushing as it goes so a killed recording still replays.
+// Writes a trace file as records arrive (JSON Lines or binary), flushing as it goes so a killed recording still replays.
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { createGzip, constants as zlib, type Gzip } from 'node:zlib';
 import type { LostCounts, TraceRecord } from '../records/index.js';
-import { TRACE_FORMAT, TRACE_VERSION, type TraceHeader } from './format.js';
+import { BINARY_LAYOUT, BINARY_MAGIC, FrameEncoder } from './binary.js';
+import { encodingFor, TRACE_FORMAT, TRACE_VERSION, type TraceEncoding, type TraceHeader } from './format.js';
+import { bigintAsHex } from './jsonl.js';
 
-/** JSON.stringify replacer writing bigints as 0x-hex strings. */
-function bigintAsHex(_key: string, value: unknown): unknown {
-  return typeof value === 'bigint' ? '0x' + value.toString(16) : value;
+/** How a trace is written. */
+export interface TraceWriterOptions {
+  /** Records between flushes (default 4096). */
+  flushEvery?: number;
+  /** Default: from the file name (`encodingFor`). */
+  encoding?: TraceEncoding;
+}
+
+/** One encoding's side of the writer: what to append, and the bytes to write on a flush. */
+interface Encoder {
+  record(r: TraceRecord): void;
+  lost(side: keyof LostCounts, count: number): void;
+  end(records: number, lost: LostCounts): void;
+  /** Bytes buffered since the last take. */
+  take(): Buffer | string | undefined;
+}
+
+class JsonlEncoder implements Encoder {
+  private lines: string[] = [];
+  constructor(header: TraceHeader) {
+    this.lines.push(JSON.stringify(header, bigintAsHex));
+  }
+  record(r: TraceRecord): void {
+    this.lines.push(JSON.stringify(r, bigintAsHex));
+  }
+  lost(side: keyof LostCounts, count: number): void {
+    this.lines.push(JSON.stringify({ kind: 'lost', side, count }));
+  }
+  end(records: number, lost: LostCounts): void {
+    this.lines.push(JSON.stringify({ kind: 'end', records, lost }));
+  }
+  take(): string | undefined {
+    if (this.lines.length === 0) return undefined;
+    const text = this.lines.join('\n') + '\n';
+    this.lines = [];
+    return text;
+  }
+}
+
+class BinaryEncoder implements Encoder {
+  private readonly frames = new FrameEncoder();
+  private head: Buffer | undefined;
+  constructor(header: TraceHeader) {
+    const json = Buffer.from(JSON.stringify(header, bigintAsHex), 'utf8');
+    const fixed = Buffer.alloc(8);
+    fixed.writeUInt32LE(BINARY_LAYOUT, 0);
+    fixed.writeUInt32LE(json.length, 4);
+    this.head = Buffer.concat([BINARY_MAGIC, fixed, json]);
+  }
+  record(r: TraceRecord): void {
+    this.frames.record(r);
+  }
+  lost(side: keyof LostCounts, count: number): void {
+    this.frames.lost(side, count);
+  }
+  end(records: number, lost: LostCounts): void {
+    this.frames.end(records, lost);
+  }
+  take(): Buffer | undefined {
+    const frame = this.frames.take();
+    const head = this.head;
+    this.head = undefined;
+    if (head && frame) return Buffer.concat([head, frame]);
+    return head ?? frame;
+  }
 }
 
 /**
- * Appends records to a trace file. Lines are buffered and written every `flushEvery` records (and
- * on `flush()`); with gzip, each flush is a zlib sync flush, so every complete line written so far
- * can be read back even if the process is killed. `close()` writes the end line.
+ * Appends records to a trace file. Records are buffered and written every `flushEvery` records (and
+ * on `flush()`); with gzip, each flush is a zlib sync flush, so every complete record written so
+ * far can be read back even if the process is killed. `close()` writes the end mark.
  */
 export class TraceWriter {
   private readonly out: WriteStream;
   private readonly gzip: Gzip | undefined;
-  private buffer: string[] = [];
+  private readonly encoder: Encoder;
+  private readonly flushEvery: number;
+  private buffered = 0;
   private records = 0;
   private readonly lost: LostCounts = { guest: 0, host: 0 };
   private closed = false;
+  /** The encoding this writer uses. */
+  readonly encoding: TraceEncoding;
 
   constructor(
     readonly path: string,
     header: Omit<TraceHeader, 'format' | 'version'>,
-    private readonly flushEvery = 4096,
+    opts: TraceWriterOptions = {},
   ) {
+    this.flushEvery = opts.flushEvery ?? 4096;
+    this.encoding = opts.encoding ?? encodingFor(path);
     this.out = createWriteStream(path);
     if (path.endsWith('.gz')) {
       this.gzip = createGzip({ level: 6 });
       this.gzip.pipe(this.out);
     }
     const full: TraceHeader = { format: TRACE_FORMAT, version: TRACE_VERSION, ...header };
-    this.buffer.push(JSON.stringify(full, bigintAsHex));
+    this.encoder = this.encoding === 'binary' ? new BinaryEncoder(full) : new JsonlEncoder(full);
     this.flush();
   }
 
   /** Adds one record. */
   write(record: TraceRecord): void {
-    this.buffer.push(JSON.stringify(record, bigintAsHex));
+    this.encoder.record(record);
     this.records++;
-    if (this.buffer.length >= this.flushEvery) this.flush();
+    if (++this.buffered >= this.flushEvery) this.flush();
   }
 
-  /** Notes records lost on one side (written as a `lost` line, and totalled in the end line). */
+  /** Notes records lost on one side (written as a `lost` entry, and totalled in the end mark). */
   writeLost(side: keyof LostCounts, count: number): void {
     if (count <= 0) return;
     this.lost[side] += count;
-    this.buffer.push(JSON.stringify({ kind: 'lost', side, count }));
+    this.encoder.lost(side, count);
   }
 
-  /** Writes buffered lines out now. */
+  /** Writes buffered records out now. */
   flush(): void {
-    if (this.buffer.length === 0) return;
-    const text = this.buffer.join('\n') + '\n';
-    this.buffer = [];
+    this.buffered = 0;
+    const bytes = this.encoder.take();
+    if (bytes === undefined) return;
     if (this.gzip) {
-      this.gzip.write(text);
+      this.gzip.write(bytes);
       this.gzip.flush(zlib.Z_SYNC_FLUSH);
     } else {
-      this.out.write(text);
+      this.out.write(bytes);
     }
   }
 
-  /** Writes the end line and closes the file. */
+  /** Writes the end mark and closes the file. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.buffer.push(JSON.stringify({ kind: 'end', records: this.records, lost: this.lost }));
+    this.encoder.end(this.records, this.lost);
     this.flush();
     await new Promise<void>((resolve, reject) => {
       this.out.on('finish', resolve).on('error', reject);

@@ -1,0 +1,127 @@
+// The JSON Lines trace encoding: one JSON object per line, read in large chunks and checked against the column table.
+import { InputError } from '../errors.js';
+import type { RecordKind, TraceRecord } from '../records/index.js';
+import type { BodyState } from './binary.js';
+import { COLUMNS } from './columns.js';
+import type { ByteSource } from './source.js';
+
+/** JSON.stringify replacer writing bigints as 0x-hex strings. */
+export function bigintAsHex(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? '0x' + value.toString(16) : value;
+}
+
+const HEX = /^0x[0-9a-f]+$/i;
+
+/** Checks a parsed record line against its kind's columns; turns its 0x-hex identifiers into bigints. */
+export function decodeJsonRecord(obj: Record<string, unknown>, where: string): TraceRecord {
+  const kind = obj.kind as RecordKind;
+  for (const c of COLUMNS[kind]) {
+    const v = obj[c.name];
+    switch (c.type) {
+      case 'i32':
+      case 'num':
+      case 'time':
+        if (typeof v !== 'number') throw new InputError(`${kind} record: field ${c.name} is missing or not a number`, where);
+        break;
+      case 'id':
+        if (typeof v !== 'string' || !HEX.test(v)) throw new InputError(`${kind} record: field ${c.name} must be a 0x-hex string`, where);
+        obj[c.name] = BigInt(v);
+        break;
+      case 'str':
+        if (typeof v !== 'string') throw new InputError(`${kind} record: field ${c.name} is missing or not a string`, where);
+        break;
+      case 'bool':
+        if (typeof v !== 'boolean') throw new InputError(`${kind} record: field ${c.name} is missing or not true/false`, where);
+        break;
+    }
+  }
+  return obj as unknown as TraceRecord;
+}
+
+/** A line that failed to parse as JSON: malformed, unless it turns out to be the file's last (a cut). */
+interface Suspect {
+  where: string;
+  message: string;
+}
+
+/**
+ * Reads the record lines after a JSON Lines header, one batch per chunk of the file. `lineNo` is
+ * the header's line. A line that is not JSON is an error naming file:line, except the last line
+ * of the file: a recording killed mid-write leaves half a line, which is the cut, not bad data.
+ */
+export async function* jsonlBatches(src: ByteSource, path: string, lineNo: number, lenient: boolean, state: BodyState): AsyncGenerator<TraceRecord[]> {
+  let ended = false;
+  let suspect: Suspect | undefined;
+  let eof = false;
+  const reject = (s: Suspect): void => {
+    if (!lenient) throw new InputError(s.message, s.where);
+    state.skipped++;
+  };
+  for (;;) {
+    const buf = src.buf;
+    // Complete lines only; at the end of the file, the unterminated tail too.
+    const limit = eof ? buf.length : buf.lastIndexOf(10) + 1;
+    const batch: TraceRecord[] = [];
+    let start = 0;
+    while (start < limit) {
+      let nl = buf.indexOf(10, start);
+      if (nl < 0 || nl >= limit) nl = limit;
+      lineNo++;
+      let end = nl;
+      if (end > start && buf[end - 1] === 13) end--;
+      const lineStart = start;
+      start = nl + 1;
+      if (end === lineStart) continue;
+      if (suspect) {
+        reject(suspect);
+        suspect = undefined;
+      }
+      const where = `${path}:${lineNo}`;
+      try {
+        let obj: Record<string, unknown>;
+        try {
+          obj = JSON.parse(buf.toString('utf8', lineStart, end)) as Record<string, unknown>;
+        } catch (e) {
+          suspect = { where, message: `malformed JSON: ${(e as Error).message}` };
+          continue;
+        }
+        if (ended) throw new InputError('data after the end line', where);
+        if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw new InputError('a record line must be a JSON object', where);
+        const kind = obj.kind;
+        if (kind === 'end') {
+          ended = true;
+          continue;
+        }
+        if (kind === 'lost') {
+          const side = obj.side;
+          if ((side !== 'guest' && side !== 'host') || typeof obj.count !== 'number') throw new InputError('lost line needs side guest|host and a count', where);
+          state.lost[side] += obj.count;
+          continue;
+        }
+        if (typeof kind !== 'string' || !Object.hasOwn(COLUMNS, kind)) throw new InputError(`unknown record kind ${JSON.stringify(kind)}`, where);
+        batch.push(decodeJsonRecord(obj, where));
+      } catch (e) {
+        if (!lenient || !(e instanceof InputError)) throw e;
+        state.skipped++;
+      }
+    }
+    src.consume(Math.min(start, buf.length));
+    state.records += batch.length;
+    if (batch.length) yield batch;
+    if (eof) break;
+    eof = !(await src.more());
+  }
+  let partialLast = false;
+  if (suspect) {
+    // The last line of the file did not parse: the cut of a killed recording (lenient counts it).
+    if (lenient) state.skipped++;
+    else partialLast = true;
+  }
+  if (src.gzipError) {
+    state.cut = { where: `${path}:${lineNo}`, reason: `gzip stream is truncated or corrupt (${src.gzipError.message}); ${state.records} complete records were read` };
+  } else if (!ended) {
+    state.cut = { where: `${path}:${lineNo}`, reason: `the recording was cut: no end line${partialLast ? ', last line incomplete' : ''}; ${state.records} complete records were read` };
+  } else if (partialLast && suspect) {
+    throw new InputError(suspect.message, suspect.where);
+  }
+}

@@ -1,0 +1,81 @@
+// A trace file's bytes as large chunks, gunzipped when the file is gzip, with the bytes not yet consumed kept between reads.
+import { createReadStream } from 'node:fs';
+import { createGunzip, constants as zlib } from 'node:zlib';
+import { isGzip } from './gzip.js';
+
+/** Bytes read from the file per chunk: large reads keep per-chunk costs off the per-record path. */
+const CHUNK_BYTES = 1 << 20;
+
+/**
+ * Reads a file forward. `buf` holds the bytes read but not consumed; `more()` appends the next
+ * chunk (false at the end of the file). A gzip stream cut short or corrupt ends the bytes early
+ * and sets `gzipError`: what came before it is still given, as readers of cut recordings need.
+ */
+export class ByteSource {
+  /** Unconsumed bytes. */
+  buf: Buffer = Buffer.alloc(0);
+  /** Offset in the (decompressed) stream of buf[0], for error messages. */
+  offset = 0;
+  private done = false;
+
+  private constructor(
+    private readonly chunks: AsyncIterator<Buffer>,
+    private readonly failed: { error?: Error } = {},
+  ) {}
+
+  /** Set when the gzip stream was truncated or corrupt. */
+  get gzipError(): Error | undefined {
+    return this.failed.error;
+  }
+
+  /** Opens `path` (gzip detected by content). */
+  static async open(path: string): Promise<ByteSource> {
+    const gz = await isGzip(path);
+    const raw = createReadStream(path, { highWaterMark: CHUNK_BYTES });
+    if (!gz) return new ByteSource(raw[Symbol.asyncIterator]() as AsyncIterator<Buffer>);
+    // Sync-flush finishing lets a gzip cut mid-stream give up every complete byte written before the cut.
+    const gunzip = createGunzip({ finishFlush: zlib.Z_SYNC_FLUSH, chunkSize: CHUNK_BYTES });
+    raw.pipe(gunzip);
+    const failed: { error?: Error } = {};
+    const src = new ByteSource(
+      (async function* () {
+        try {
+          for await (const c of gunzip) yield c as Buffer;
+        } catch (e) {
+          failed.error = e as Error;
+        }
+      })(),
+      failed,
+    );
+    return src;
+  }
+
+  /** Whether the file has no more bytes to read (buf may still hold some). */
+  get ended(): boolean {
+    return this.done;
+  }
+
+  /** Reads the next chunk onto the end of `buf`; false when the file has ended. */
+  async more(): Promise<boolean> {
+    if (this.done) return false;
+    const next = await this.chunks.next();
+    if (next.done) {
+      this.done = true;
+      return false;
+    }
+    this.buf = this.buf.length === 0 ? next.value : Buffer.concat([this.buf, next.value]);
+    return true;
+  }
+
+  /** Drops the first n bytes of `buf`. */
+  consume(n: number): void {
+    this.buf = this.buf.subarray(n);
+    this.offset += n;
+  }
+
+  /** Stops reading (an error or an early return): closes the file. */
+  async close(): Promise<void> {
+    this.done = true;
+    await this.chunks.return?.();
+  }
+}
