@@ -8,10 +8,14 @@
  * leaves from the ring's front, which keeps memory bounded on unbounded streams.
  */
 export class KeyedWindow<T extends object> {
-  /** A key's one record, or its records in time order (most keys have one: no array for them). */
-  private readonly lists = new Map<number, T | T[]>();
+  /** A key's one record, or its records in time order with their times (most keys have one: no arrays for them). */
+  private readonly lists = new Map<number, T | TimedRun<T>>();
   /** Returned by `list` for a key with one record; valid until the next call. */
   private readonly one: T[] = [];
+  private readonly oneTime: number[] = [0];
+  /** The times of the list `list` returned last, so `lowerBound` on it calls no accessor. */
+  private lastList: readonly T[] = EMPTY;
+  private lastTimes: readonly number[] = EMPTY_TIMES;
   /** Arrival ring: capacity a power of two, head..tail live. */
   private times = new Float64Array(1024);
   private keys = new Float64Array(1024);
@@ -40,14 +44,16 @@ export class KeyedWindow<T extends object> {
       this.lists.set(k, v);
       return;
     }
-    if (!Array.isArray(l)) {
-      this.lists.set(k, this.time(l) <= t ? [l, v] : [v, l]);
+    if (!(l instanceof TimedRun)) {
+      const lt = this.time(l);
+      this.lists.set(k, lt <= t ? new TimedRun([l, v], [lt, t]) : new TimedRun([v, l], [t, lt]));
       return;
     }
-    let i = l.length;
-    while (i > 0 && this.time(l[i - 1]!) > t) i--;
-    if (i === l.length) l.push(v);
-    else l.splice(i, 0, v);
+    const ts = l.ts;
+    let i = ts.length;
+    while (i > 0 && ts[i - 1]! > t) i--;
+    if (i === ts.length) (l.vs.push(v), ts.push(t));
+    else (l.vs.splice(i, 0, v), ts.splice(i, 0, t));
   }
 
   private grow(): void {
@@ -71,18 +77,30 @@ export class KeyedWindow<T extends object> {
   /** The records under `k` in time order (empty when none); read it before the next call. */
   list(k: number): readonly T[] {
     const l = this.lists.get(k);
-    if (l === undefined) return EMPTY;
-    if (Array.isArray(l)) return l;
+    if (l === undefined) {
+      this.lastList = EMPTY;
+      this.lastTimes = EMPTY_TIMES;
+      return EMPTY;
+    }
+    if (l instanceof TimedRun) {
+      this.lastList = l.vs;
+      this.lastTimes = l.ts;
+      return l.vs;
+    }
     this.one[0] = l;
+    this.oneTime[0] = this.time(l);
+    this.lastList = this.one;
+    this.lastTimes = this.oneTime;
     return this.one;
   }
 
   /** Index in `l` (a list from this window) of the first record at or after t. */
   lowerBound(l: readonly T[], t: number): number {
-    let lo = 0, hi = l.length;
+    const ts = l === this.lastList ? this.lastTimes : l.map(this.time);
+    let lo = 0, hi = ts.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.time(l[mid]!) < t) lo = mid + 1;
+      if (ts[mid]! < t) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -91,7 +109,8 @@ export class KeyedWindow<T extends object> {
   /** Calls `f` on each record under `k` with time in [from, to], in time order, until it returns true. */
   scan(k: number, from: number, to: number, f: (v: T) => boolean): void {
     const l = this.list(k);
-    for (let i = this.lowerBound(l, from); i < l.length && this.time(l[i]!) <= to; i++) if (f(l[i]!)) return;
+    const ts = this.lastTimes;
+    for (let i = this.lowerBound(l, from); i < l.length && ts[i]! <= to; i++) if (f(l[i]!)) return;
   }
 
   /**
@@ -108,7 +127,7 @@ export class KeyedWindow<T extends object> {
       const k = this.keys[at]!;
       const l = this.lists.get(k);
       if (l === this.vals[at]) this.lists.delete(k);
-      else if (Array.isArray(l)) trim.add(k);
+      else if (l instanceof TimedRun) trim.add(k);
       this.vals[at] = undefined;
       this.head++;
     }
@@ -116,20 +135,31 @@ export class KeyedWindow<T extends object> {
     // A key with many records (one device's requests) loses its old end in one splice, not one per record.
     for (const k of trim) {
       const l = this.lists.get(k);
-      if (!Array.isArray(l)) continue;
+      if (!(l instanceof TimedRun)) continue;
+      const ts = l.ts;
       let n = 0;
-      while (n < l.length && this.time(l[n]!) < t) n++;
-      if (n === l.length) this.lists.delete(k);
-      else if (n === l.length - 1) this.lists.set(k, l[n]!);
-      else if (n > 0) l.splice(0, n);
+      while (n < ts.length && ts[n]! < t) n++;
+      if (n === ts.length) this.lists.delete(k);
+      else if (n === ts.length - 1) this.lists.set(k, l.vs[n]!);
+      else if (n > 0) (l.vs.splice(0, n), ts.splice(0, n));
     }
     trim.clear();
+    this.lastList = EMPTY;
   }
 
   /** Keys whose lists lose records in the current eviction. */
   private readonly trim = new Set<number>();
 }
 
+/** A key's records in time order, with their times beside them for binary search without accessor calls. */
+class TimedRun<T> {
+  constructor(
+    readonly vs: T[],
+    readonly ts: number[],
+  ) {}
+}
+
+const EMPTY_TIMES: readonly number[] = [];
 const EMPTY: readonly never[] = [];
 
 /** A FIFO of records in arrival order, with O(1) removal from the front. */
