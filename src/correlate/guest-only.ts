@@ -2,23 +2,27 @@
 import type { GuestAppOpRecord, GuestRequestRecord, GuestTime } from '../records/index.js';
 import type { RequestPath } from './path.js';
 import type { PathEvent } from './stages.js';
-import { stagesFromEvents } from './telescope.js';
+import { EVENT_INDEX, eventTimes, stagesFromTimes, type EventTimes } from './telescope.js';
 
-/** Path events a guest request record gives (0 = not seen, left out). */
-export function guestEvents(rec: GuestRequestRecord, app?: GuestAppOpRecord): Partial<Record<PathEvent, GuestTime>> {
+/**
+ * Path events a guest request record gives (0 = not seen, left out), also put into `times`
+ * (reset first) for computing its stages by index.
+ */
+export function guestEvents(rec: GuestRequestRecord, app: GuestAppOpRecord | undefined, times: EventTimes): Partial<Record<PathEvent, GuestTime>> {
   // Written out, not looped over names: the two-sided stitcher calls this for every request.
   const ev: Partial<Record<PathEvent, GuestTime>> = {};
-  if (app?.tSubmit) ev.app_submit = app.tSubmit;
-  if (rec.tBioQueue) ev.bio_queue = rec.tBioQueue;
-  if (rec.tRqInsert) ev.rq_insert = rec.tRqInsert;
-  if (rec.tRqIssue) ev.rq_issue = rec.tRqIssue;
-  if (rec.tQueueRq) ev.queue_rq = rec.tQueueRq;
-  if (rec.tVqAdd) ev.vq_add = rec.tVqAdd;
-  if (rec.tKick) ev.kick = rec.tKick;
-  if (rec.tVringInterrupt) ev.vring_interrupt = rec.tVringInterrupt;
-  if (rec.tCompleteRq) ev.complete_rq = rec.tCompleteRq;
-  if (rec.tRqComplete) ev.rq_complete = rec.tRqComplete;
-  if (app?.tComplete) ev.app_complete = app.tComplete;
+  times.fill(NaN);
+  if (app?.tSubmit) times[EVENT_INDEX.app_submit] = ev.app_submit = app.tSubmit;
+  if (rec.tBioQueue) times[EVENT_INDEX.bio_queue] = ev.bio_queue = rec.tBioQueue;
+  if (rec.tRqInsert) times[EVENT_INDEX.rq_insert] = ev.rq_insert = rec.tRqInsert;
+  if (rec.tRqIssue) times[EVENT_INDEX.rq_issue] = ev.rq_issue = rec.tRqIssue;
+  if (rec.tQueueRq) times[EVENT_INDEX.queue_rq] = ev.queue_rq = rec.tQueueRq;
+  if (rec.tVqAdd) times[EVENT_INDEX.vq_add] = ev.vq_add = rec.tVqAdd;
+  if (rec.tKick) times[EVENT_INDEX.kick] = ev.kick = rec.tKick;
+  if (rec.tVringInterrupt) times[EVENT_INDEX.vring_interrupt] = ev.vring_interrupt = rec.tVringInterrupt;
+  if (rec.tCompleteRq) times[EVENT_INDEX.complete_rq] = ev.complete_rq = rec.tCompleteRq;
+  if (rec.tRqComplete) times[EVENT_INDEX.rq_complete] = ev.rq_complete = rec.tRqComplete;
+  if (app?.tComplete) times[EVENT_INDEX.app_complete] = ev.app_complete = app.tComplete;
   return ev;
 }
 
@@ -34,6 +38,7 @@ export function devName(dev: number): string {
  */
 export class GuestOnlyStitcher {
   private readonly waiting = new Map<bigint, GuestRequestRecord[]>();
+  private readonly times = eventTimes();
 
   constructor(
     private readonly emit: (path: RequestPath) => void,
@@ -62,8 +67,8 @@ export class GuestOnlyStitcher {
   }
 
   private path(rec: GuestRequestRecord, app?: GuestAppOpRecord): RequestPath {
-    const events = guestEvents(rec, app);
-    const { stages, total, start } = stagesFromEvents(events);
+    const events = guestEvents(rec, app, this.times);
+    const { stages, total, start } = stagesFromTimes(this.times);
     return {
       vm: rec.vm, disk: this.diskName(rec.vm, rec.dev), queue: rec.vq, op: rec.op, sector: rec.sector, nrSectors: rec.nrSectors,
       match: 'guest_only', reason: 'no_host_records', sharedHostOp: 1, events, stages, total, start,

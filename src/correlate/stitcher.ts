@@ -8,7 +8,7 @@ import { ClockEstimator, guestToHost, hostToGuest, type ClockEstimate } from './
 import type { RequestPath, UnmatchedReason } from './path.js';
 import type { PathEvent } from './stages.js';
 import { devName, guestEvents } from './guest-only.js';
-import { stagesFromEvents } from './telescope.js';
+import { EVENT_INDEX, eventTimes, stagesFromTimes, type EventTimes } from './telescope.js';
 import { Fifo, joinKey, KeyedWindow } from './window.js';
 
 /** What the stitcher found, besides the paths it published. */
@@ -134,8 +134,11 @@ export class Stitcher {
   private readonly onMatch: StitcherOptions['onMatch'];
   private readonly vms = new Map<string, VmState>();
   private readonly vmOrder: VmState[] = [];
-  private readonly diskByGuest = new Map<string, DiskSlot>();
+  /** Disks by VM name and guest dev_t. */
+  private readonly diskByGuest = new Map<string, Map<number, DiskSlot>>();
   private readonly diskByQemu = new Map<number, Map<bigint, DiskSlot>>();
+  /** The last QEMU disk looked up: nearly every host record is for the disk before it. */
+  private lastQemu: { pid: number; vdev: bigint; d: DiskSlot | undefined } = { pid: -1, vdev: -1n, d: undefined };
   /** QEMU requests by disk, sector, length and direction (queue and head are compared after). */
   private readonly qreqs = new KeyedWindow<QemuEntry>((e) => e.q.tReqComplete);
   private readonly qFifo = new Fifo<QemuEntry>();
@@ -148,6 +151,8 @@ export class Stitcher {
   private hostRecords = 0;
   private sincePoll = 0;
   private evictedAt = -Infinity;
+  /** The path events of the request being decided, by index. */
+  private readonly times = eventTimes();
   private readonly sum: StitchSummary = { clocks: {}, matched: 0, guestOnly: 0, hostOnly: 0, unmatched: {} };
 
   constructor(private readonly topology: Topology, private readonly onPath: (p: RequestPath) => void, opts: StitcherOptions = {}) {
@@ -162,7 +167,9 @@ export class Stitcher {
       if (!byVdev) this.diskByQemu.set(vm.qemuPid, (byVdev = new Map()));
       for (const disk of vm.disks) {
         const d: DiskSlot = { slot: slot++, vm: state, disk };
-        this.diskByGuest.set(`${vm.name}/${disk.guestDev}`, d);
+        let byDev = this.diskByGuest.get(vm.name);
+        if (!byDev) this.diskByGuest.set(vm.name, (byDev = new Map()));
+        byDev.set(disk.guestDev, d);
         byVdev.set(disk.vdev, d);
       }
     }
@@ -192,7 +199,7 @@ export class Stitcher {
         const vm = this.vmState(r.vm);
         vm.seenGuest = true;
         if (r.tRqComplete > vm.guestMax) vm.guestMax = r.tRqComplete;
-        const d = this.diskByGuest.get(`${r.vm}/${r.dev}`);
+        const d = this.diskByGuest.get(r.vm)?.get(r.dev);
         // Guest records from tracefs alone have no queue or head: they join by disk, sector, length and direction.
         const full = r.vq >= 0 && r.head >= 0;
         const key = d ? joinKey(d.slot, r.sector, r.nrSectors * 512, r.op === 'write' ? 1 : 0) : 0;
@@ -212,7 +219,7 @@ export class Stitcher {
       }
       case 'qemu_req': {
         this.host(r.tReqComplete);
-        const d = this.diskByQemu.get(r.qemuPid)?.get(r.vdev);
+        const d = this.qemuDisk(r.qemuPid, r.vdev);
         const write = r.type === 'out';
         const e: QemuEntry = { q: r, d, write, used: false };
         this.qFifo.push(e);
@@ -230,7 +237,7 @@ export class Stitcher {
         break;
       case 'notify': {
         this.host(r.tInject > r.tNotify ? r.tInject : r.tNotify);
-        const d = this.diskByQemu.get(r.qemuPid)?.get(r.vdev);
+        const d = this.qemuDisk(r.qemuPid, r.vdev);
         if (d) this.notifies.add(joinKey(d.slot, r.vq), r);
         break;
       }
@@ -243,6 +250,14 @@ export class Stitcher {
       this.sincePoll = 0;
       this.poll(false);
     }
+  }
+
+  private qemuDisk(pid: number, vdev: bigint): DiskSlot | undefined {
+    const last = this.lastQemu;
+    if (last.pid === pid && last.vdev === vdev) return last.d;
+    const d = this.diskByQemu.get(pid)?.get(vdev);
+    this.lastQemu = { pid, vdev, d };
+    return d;
   }
 
   private host(t: number): void {
@@ -406,7 +421,8 @@ export class Stitcher {
         reason = this.unmatched(fits === 0 ? (candidates ? 'inconsistent_time' : 'host_record_lost') : 'ambiguous');
       }
     }
-    const events = guestEvents(g, appFits);
+    const times = this.times;
+    const events = guestEvents(g, appFits, times);
     let shared = 1;
     if (q && d && clock) {
       q.used = true;
@@ -415,9 +431,9 @@ export class Stitcher {
       // could claim: a pair to set the clock by.
       if (!p.sampled && this.onlyClaimant(vm, p.key, q.q)) this.sample(vm, g, q.q);
       shared = Math.max(1, q.q.mergedCount);
-      this.hostEvents(vm, d, g, q.q, events);
+      this.hostEvents(vm, d, g, q.q, events, times);
     } else this.sum.guestOnly++;
-    const b = stagesFromEvents(events);
+    const b = stagesFromTimes(times);
     const path: RequestPath = {
       vm: g.vm, disk: d?.disk.name ?? devName(g.dev), queue: g.vq, op: g.op, sector: g.sector, nrSectors: g.nrSectors,
       match: q ? 'matched' : 'guest_only', sharedHostOp: shared, events, stages: b.stages, total: b.total, start: b.start,
@@ -454,14 +470,14 @@ export class Stitcher {
   }
 
   /** Adds the host side of a matched request to its path events (on the guest clock), in path order. */
-  private hostEvents(vm: VmState, d: DiskSlot, g: GuestRequestRecord, q: QemuRequestRecord, events: Partial<Record<PathEvent, GuestTime>>): void {
+  private hostEvents(vm: VmState, d: DiskSlot, g: GuestRequestRecord, q: QemuRequestRecord, events: Partial<Record<PathEvent, GuestTime>>, times: EventTimes): void {
     const pid = d.vm.vm!.qemuPid;
     const slack = vm.slack;
     const exit = this.kickExit(vm, d, g, q);
-    if (exit) events.kick_exit = vm.toGuest(exit.t);
-    if (q.tHandle) events.qemu_handle = vm.toGuest(q.tHandle);
-    events.qemu_pop = vm.toGuest(q.tPop);
-    if (q.tAio) events.qemu_aio = vm.toGuest(q.tAio);
+    if (exit) times[EVENT_INDEX.kick_exit] = events.kick_exit = vm.toGuest(exit.t);
+    if (q.tHandle) times[EVENT_INDEX.qemu_handle] = events.qemu_handle = vm.toGuest(q.tHandle);
+    times[EVENT_INDEX.qemu_pop] = events.qemu_pop = vm.toGuest(q.tPop);
+    if (q.tAio) times[EVENT_INDEX.qemu_aio] = events.qemu_aio = vm.toGuest(q.tAio);
     // user_data (the LuringAIOCB address) is reused: the op is the last to complete before QEMU completed the request.
     const ud = q.userData;
     const ops = this.urings.list(joinKey(pid, Number(ud)));
@@ -479,17 +495,17 @@ export class Stitcher {
       if (op.resubmit) {
         for (const o of ops) if (o.userData === ud && o.pid === pid && o.tSubmit >= q.tAio && o.tSubmit < first.tSubmit && o.tComplete <= op.tComplete) first = o;
       }
-      if (first.tLuringSubmit) events.luring_submit = vm.toGuest(first.tLuringSubmit);
-      events.uring_submit = vm.toGuest(first.tSubmit);
+      if (first.tLuringSubmit) times[EVENT_INDEX.luring_submit] = events.luring_submit = vm.toGuest(first.tLuringSubmit);
+      times[EVENT_INDEX.uring_submit] = events.uring_submit = vm.toGuest(first.tSubmit);
       const devSector = fileOffsetToDeviceSector(d.disk, op.offset);
       const blk = devSector === undefined ? undefined : this.hostBlock(d.disk.hostDev, devSector, op.nbytes, first.tSubmit, op.tComplete);
       if (blk) {
-        events.host_blk_issue = vm.toGuest(blk[0]);
-        events.host_blk_complete = vm.toGuest(blk[1]);
+        times[EVENT_INDEX.host_blk_issue] = events.host_blk_issue = vm.toGuest(blk[0]);
+        times[EVENT_INDEX.host_blk_complete] = events.host_blk_complete = vm.toGuest(blk[1]);
       }
-      events.uring_complete = vm.toGuest(op.tComplete);
+      times[EVENT_INDEX.uring_complete] = events.uring_complete = vm.toGuest(op.tComplete);
     }
-    events.qemu_req_complete = vm.toGuest(q.tReqComplete);
+    times[EVENT_INDEX.qemu_req_complete] = events.qemu_req_complete = vm.toGuest(q.tReqComplete);
     const seen = g.tVringInterrupt || g.tCompleteRq || g.tRqComplete;
     const notes = this.notifies.list(joinKey(d.slot, g.vq));
     for (let i = this.notifies.lowerBound(notes, q.tReqComplete); i < notes.length; i++) {
@@ -497,8 +513,8 @@ export class Stitcher {
       if (n.vq !== g.vq || n.vdev !== q.vdev) continue;
       const t = vm.toGuest(n.tNotify);
       if (t <= seen + slack) {
-        events.qemu_notify = t;
-        if (n.tInject) events.irq_inject = vm.toGuest(n.tInject);
+        times[EVENT_INDEX.qemu_notify] = events.qemu_notify = t;
+        if (n.tInject) times[EVENT_INDEX.irq_inject] = events.irq_inject = vm.toGuest(n.tInject);
       }
       break;
     }

@@ -1,6 +1,6 @@
 // Stages from a request's path events: the stage table applied so that top-level stages telescope to the total.
 import type { GuestTime, Nanos } from '../records/index.js';
-import { stageDef, TOP_STAGES, type PathEvent, type StageDef, type StageName } from './stages.js';
+import { PATH_EVENTS, stageDef, TOP_STAGES, type PathEvent, type StageDef, type StageName } from './stages.js';
 
 /** The stages and total of one request. */
 export interface StageBreakdown {
@@ -12,56 +12,91 @@ export interface StageBreakdown {
 
 const GUEST_ONLY_CHAIN: readonly StageName[] = ['guest_submit', 'guest_queue', 'vdisk', 'guest_reap'];
 
-/** A stage with its parts resolved once, so a request's breakdown does no lookups. */
+/** Each path event's index in PATH_EVENTS. */
+export const EVENT_INDEX: Readonly<Record<PathEvent, number>> = (() => {
+  const o = {} as Record<PathEvent, number>;
+  PATH_EVENTS.forEach((e, i) => (o[e] = i));
+  return o;
+})();
+
+/**
+ * A request's path event times by event index, NaN where not seen. The stitchers fill one as they
+ * build a path's `events` (`times[EVENT_INDEX.x] = events.x = t`), so stages are computed by index,
+ * not by looking names up in objects of many shapes.
+ */
+export type EventTimes = Float64Array;
+
+/** A fresh EventTimes with nothing seen. */
+export function eventTimes(): EventTimes {
+  return new Float64Array(PATH_EVENTS.length).fill(NaN);
+}
+
+/** A stage with its event lists and parts resolved to indexes once. */
 interface ChainStage {
-  def: StageDef;
-  parts: readonly StageDef[];
+  name: StageName;
+  from: readonly number[];
+  to: readonly number[];
+  parts: readonly ChainStage[];
 }
 
-function chainOf(defs: readonly StageDef[]): readonly ChainStage[] {
-  return defs.map((def) => ({ def, parts: (def.parts ?? []).map(stageDef) }));
+function resolve(def: StageDef): ChainStage {
+  return { name: def.name, from: def.from.map((e) => EVENT_INDEX[e]), to: def.to.map((e) => EVENT_INDEX[e]), parts: (def.parts ?? []).map((p) => resolve(stageDef(p))) };
 }
 
-const FULL_CHAIN = chainOf(TOP_STAGES.filter((s) => s.name !== 'vdisk'));
-const GUEST_CHAIN = chainOf(GUEST_ONLY_CHAIN.map(stageDef));
+const FULL_CHAIN = TOP_STAGES.filter((s) => s.name !== 'vdisk').map(resolve);
+const GUEST_CHAIN = GUEST_ONLY_CHAIN.map((n) => resolve(stageDef(n)));
+const QEMU_POP = EVENT_INDEX.qemu_pop;
 
-function firstPresent(events: Partial<Record<PathEvent, GuestTime>>, list: readonly PathEvent[]): number | undefined {
+/** The time of the first event of `list` that was seen, NaN if none. */
+function firstPresent(times: EventTimes, list: readonly number[]): number {
   for (let i = 0; i < list.length; i++) {
-    const t = events[list[i]!];
-    if (t !== undefined) return t;
+    const t = times[list[i]!]!;
+    if (t === t) return t;
   }
-  return undefined;
+  return NaN;
 }
 
 /**
- * Computes stages from path events (all on the guest clock). With host events present the full
- * chain is used; without them `vdisk` stands for everything between rq_issue and rq_complete.
+ * Computes stages from path event times (all on the guest clock). With host events present the
+ * full chain is used; without them `vdisk` stands for everything between rq_issue and rq_complete.
  * Consecutive stages share their boundary event (each stage's `to` list and the next one's `from`
  * list pick the same event), so the top-level stages sum to the total. A stage's parts are given
  * only when all of them are present, so parts always sum to their parent.
  */
-export function stagesFromEvents(events: Partial<Record<PathEvent, GuestTime>>): StageBreakdown {
-  const chain = events.qemu_pop !== undefined ? FULL_CHAIN : GUEST_CHAIN;
+export function stagesFromTimes(times: EventTimes): StageBreakdown {
+  const chain = times[QEMU_POP] === times[QEMU_POP] ? FULL_CHAIN : GUEST_CHAIN;
   const stages: Partial<Record<StageName, Nanos>> = {};
-  let first: number | undefined;
-  let last: number | undefined;
-  for (const { def, parts } of chain) {
-    const a = firstPresent(events, def.from);
-    const b = firstPresent(events, def.to);
-    if (a === undefined || b === undefined) continue;
-    stages[def.name] = (b - a) as Nanos;
-    if (first === undefined || a < first) first = a;
-    if (last === undefined || b > last) last = b;
+  let first = Infinity;
+  let last = -Infinity;
+  for (const st of chain) {
+    const a = firstPresent(times, st.from);
+    const b = firstPresent(times, st.to);
+    if (a !== a || b !== b) continue;
+    stages[st.name] = (b - a) as Nanos;
+    if (a < first) first = a;
+    if (b > last) last = b;
+    const parts = st.parts;
     if (parts.length === 0) continue;
     let all = true;
     for (const pd of parts) {
-      if (firstPresent(events, pd.from) === undefined || firstPresent(events, pd.to) === undefined) {
+      if (firstPresent(times, pd.from) !== firstPresent(times, pd.from) || firstPresent(times, pd.to) !== firstPresent(times, pd.to)) {
         all = false;
         break;
       }
     }
-    if (all) for (const pd of parts) stages[pd.name] = (firstPresent(events, pd.to)! - firstPresent(events, pd.from)!) as Nanos;
+    if (all) for (const pd of parts) stages[pd.name] = (firstPresent(times, pd.to) - firstPresent(times, pd.from)) as Nanos;
   }
-  const start = (first ?? 0) as GuestTime;
-  return { stages, total: ((last ?? 0) - (first ?? 0)) as Nanos, start };
+  if (first === Infinity) return { stages, total: 0 as Nanos, start: 0 as GuestTime };
+  return { stages, total: (last - first) as Nanos, start: first as GuestTime };
+}
+
+const scratch = eventTimes();
+
+/** `stagesFromTimes` for events given by name (ground truth, tests). */
+export function stagesFromEvents(events: Partial<Record<PathEvent, GuestTime>>): StageBreakdown {
+  for (let i = 0; i < PATH_EVENTS.length; i++) {
+    const t = events[PATH_EVENTS[i]!];
+    scratch[i] = t === undefined ? NaN : t;
+  }
+  return stagesFromTimes(scratch);
 }
