@@ -6,12 +6,13 @@ import { mapsSuite } from './maps.js';
 import { traceSuite } from './trace.js';
 import { simSuite } from './sim.js';
 import { correlateSuite } from './correlate.js';
+import { replayFileSuite } from './replay-file.js';
 import { streamSuite } from './stream.js';
 import { verifierSuite } from './verifier.js';
 import { vmSuite } from './vm.js';
 
 /** All suites, in the order they run. Each subsystem adds its own file and a line here. */
-const suites: Suite[] = [vmSuite, verifierSuite, ingestSuite, mapsSuite, mapProgramsSuite, traceSuite, simSuite, correlateSuite, streamSuite];
+const suites: Suite[] = [vmSuite, verifierSuite, ingestSuite, mapsSuite, mapProgramsSuite, traceSuite, simSuite, correlateSuite, streamSuite, replayFileSuite];
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
