@@ -48,10 +48,10 @@ describe('record and replay', () => {
 
   it('records what the live dashboard run shows (run --record): the trace replays to the same paths', async () => {
     const file = join(dir, 'live.jsonl.gz');
-    let shown: RequestPath[] = [];
+    const shown: RequestPath[] = [];
     let done = false;
     const result = await runLive(scenario('slow-disk')!, 3, 800, (u) => {
-      shown = u.paths;
+      shown.push(...u.fresh);
       done = u.done;
     }, () => false, { record: file });
     expect(done).toBe(true);

@@ -48,10 +48,10 @@ export const installRun: CommandInstaller = (program: Command) => {
         playback.speed = opts.speed > 0 ? opts.speed : 1 / 64;
         let quit = false;
         const sim = runLive(spec, opts.seed, opts.requests ?? 6_000, (u) => {
-          playback.update(u.paths);
+          playback.push(u.fresh);
           playback.lost = u.lost;
           if (u.clock) playback.clockOffsetNs = u.clock.offsetNs;
-          if (u.done) playback.live = false;
+          if (u.done) playback.endOfInput();
         }, () => quit, { record: opts.record });
         await runDashboard(playback);
         quit = true;

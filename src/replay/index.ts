@@ -28,6 +28,12 @@ export interface ReplayOptions {
   keepPaths?: number;
   /** For a capture folder made with --host-bpftrace: read the host's events from bpftrace's output instead of tracefs. */
   captureHost?: 'tracefs' | 'bpftrace';
+  /** Sees every path as it is stitched (the dashboard plays them as the file is read). */
+  onPath?: (p: RequestPath) => void;
+  /** Awaited between batches of a trace file: a consumer that has enough waiting makes the reader wait. */
+  room?: () => Promise<void>;
+  /** Stops reading a trace file (the replay then ends early, marked cut). */
+  signal?: AbortSignal;
 }
 
 /** A replay's result: the report input plus what went wrong on the way. */
@@ -87,6 +93,7 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
     if (paths.length < keep) paths.push(p);
     if (p.start < first) first = p.start;
     if (p.start + p.total > last) last = p.start + p.total;
+    opts.onPath?.(p);
   };
   const notes: string[] = [];
   let lost = { guest: 0, host: 0 };
@@ -138,12 +145,16 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
     // Records stream through the stitcher, which holds only its window: a trace of any length
     // replays in bounded memory. A trace with no host records comes out guest-only.
     const stitcher = new Stitcher(trace.header.topology, onPath);
-    for await (const batch of trace.batches()) for (const r of batch) stitcher.push(r);
+    for await (const batch of trace.batches()) {
+      for (const r of batch) stitcher.push(r);
+      if (opts.signal?.aborted) break;
+      if (opts.room) await opts.room();
+    }
     const s = stitcher.finish();
     unmatched = s.unmatched;
     clock = s.clock;
     lost = trace.summary.lost;
-    cut = trace.summary.cut;
+    cut = opts.signal?.aborted ? { where: path, reason: 'reading was stopped' } : trace.summary.cut;
     skipped = trace.summary.skipped;
   }
 

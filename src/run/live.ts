@@ -8,8 +8,8 @@ import { scenarioTraceWriter } from './record.js';
 
 /** What the dashboard is told as the run goes. */
 export interface LiveUpdate {
-  /** Every path stitched so far, in the order the stitcher decided them. */
-  paths: RequestPath[];
+  /** The paths stitched since the last update, in the order the stitcher decided them. */
+  fresh: RequestPath[];
   lost: LostCounts;
   clock?: ClockEstimate;
   done: boolean;
@@ -26,7 +26,8 @@ export interface LiveOptions {
 /**
  * Runs `spec` one simulated millisecond at a time, yielding to the event loop in between (so the
  * dashboard keeps drawing and reading keys). Records go into a streaming stitcher as they drain;
- * at most every `everyMs` of wall time `onUpdate` gets the paths decided so far. A request is
+ * at most every `everyMs` of wall time `onUpdate` gets the paths decided since it last heard (it
+ * keeps what it needs: the run holds none). A request is
  * decided once both sides have moved past it by the stitcher's lag, so the newest are a little
  * behind the simulation. `stopped()` ends the run early. With `record`, every record also goes to
  * that trace file as it drains (flushed as the run goes; closed with its end line when the run ends
@@ -34,7 +35,7 @@ export interface LiveOptions {
  */
 export async function runLive(spec: ScenarioSpec, seed: number, requests: number | undefined, onUpdate: (u: LiveUpdate) => void, stopped: () => boolean, options: LiveOptions = {}): Promise<RunResult> {
   const { everyMs = 400, record } = options;
-  const paths: RequestPath[] = [];
+  let fresh: RequestPath[] = [];
   let stitcher: Stitcher | undefined;
   let writer: TraceWriter | undefined;
   let lost: LostCounts = { guest: 0, host: 0 };
@@ -42,7 +43,9 @@ export async function runLive(spec: ScenarioSpec, seed: number, requests: number
   const publish = (done: boolean): void => {
     if (!stitcher) return;
     const s = done ? stitcher.finish() : stitcher.summary();
-    onUpdate({ paths, lost, ...(s.clock ? { clock: s.clock } : {}), done });
+    const out = fresh;
+    fresh = [];
+    onUpdate({ fresh: out, lost, ...(s.clock ? { clock: s.clock } : {}), done });
   };
   const result = await runScenarioAsync(
     spec,
@@ -50,7 +53,7 @@ export async function runLive(spec: ScenarioSpec, seed: number, requests: number
       seed,
       ...(requests ? { requests } : {}),
       onStart: (t) => {
-        stitcher = new Stitcher(t, (p) => paths.push(p), { lagNs: SIM_LAG_NS });
+        stitcher = new Stitcher(t, (p) => fresh.push(p), { lagNs: SIM_LAG_NS });
         if (record) writer = scenarioTraceWriter(record, spec, seed, t);
       },
       onRecord: (r) => {

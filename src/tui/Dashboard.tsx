@@ -5,6 +5,7 @@ import { Header } from './Header.js';
 import { HelpOverlay } from './HelpOverlay.js';
 import { HistogramView } from './HistogramView.js';
 import { parseFilter, type Playback } from './playback.js';
+import { alertColor } from './theme.js';
 import { SlowestView } from './SlowestView.js';
 import { StageBreakdown } from './StageBreakdown.js';
 
@@ -96,8 +97,8 @@ export function Dashboard({ playback, tick = true }: DashboardProps) {
     else if (input === 's') view === 'slowest' ? setSortByStart(!sortByStart) : setSortByShare(!sortByShare);
     else if (input === '+' || input === '=') playback.scaleSpeed(2);
     else if (input === '-') playback.scaleSpeed(0.5);
-    else if (key.rightArrow) playback.seekTo(playback.position + snap.duration / 10);
-    else if (key.leftArrow) playback.seekTo(playback.position - snap.duration / 10);
+    else if (key.rightArrow) playback.seekTo(playback.destination + snap.duration / 10);
+    else if (key.leftArrow) playback.seekTo(playback.destination - snap.duration / 10);
     redraw();
   };
 
@@ -124,7 +125,7 @@ export function Dashboard({ playback, tick = true }: DashboardProps) {
         <SlowestView paths={slowest} selected={Math.min(reqSel, Math.max(0, slowest.length - 1))} expanded={expanded} width={width} rows={expanded ? Math.max(1, bodyRows - 14) : bodyRows - 1} />
       )}
       {filterText !== undefined && <Text>filter: {filterText}_</Text>}
-      {message && <Text color="red">{message}</Text>}
+      {message && <Text color={alertColor('error')}>{message}</Text>}
     </Box>
   );
 }

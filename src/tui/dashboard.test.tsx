@@ -124,20 +124,82 @@ describe('parseFilter', () => {
   });
 });
 
-describe('live playback', () => {
-  it('is not finished while a simulation feeds it, and takes newer stitches in place', async () => {
-    const { Playback } = await import('./playback.js');
-    const paths = (await import('../replay/index.js')).replayFile;
-    const all = (await paths('traces/sim-baseline.jsonl.gz', { keepPaths: 1_000_000 })).input.paths!;
+describe('playback', () => {
+  let all: RequestPath[] = [];
+  beforeAll(async () => {
+    all = (await replayFile('traces/sim-baseline.jsonl.gz', { keepPaths: 1_000_000 })).input.paths!;
+  });
+
+  it('is not finished while a simulation feeds it, and adds what arrives to what it has', () => {
     const pb = new Playback(all.slice(0, 100), 'live test');
     pb.live = true;
     pb.seekTo(Number.MAX_SAFE_INTEGER);
     expect(pb.snapshot()).toMatchObject({ live: true, finished: false });
     expect(pb.snapshot().stats.all.matches.matched).toBe(100);
-    pb.update(all.slice(0, 500));
+    pb.push(all.slice(100, 500));
     pb.seekTo(Number.MAX_SAFE_INTEGER);
     expect(pb.snapshot().stats.all.matches.matched).toBe(500);
-    pb.live = false;
+    pb.endOfInput();
     expect(pb.snapshot().finished).toBe(true);
+  });
+
+  it('counts a request once the position passes its completion, whatever order paths arrive in', () => {
+    const shuffled = [...all.slice(0, 400)].reverse();
+    const pb = new Playback(shuffled, 'order');
+    const ends = all.slice(0, 400).map((p) => p.start + p.total).sort((a, b) => a - b);
+    const t0 = Math.min(...all.slice(0, 400).map((p) => p.start));
+    pb.seekTo(ends[199]! - t0);
+    expect(pb.snapshot().stats.all.total.count).toBe(200);
+    pb.seekTo(ends[99]! - t0); // backward: rebuilt from the history
+    expect(pb.snapshot().stats.all.total.count).toBe(100);
+    expect(pb.snapshot().inFlight).toBeGreaterThan(0);
+  });
+
+  it('keeps a bounded history: a live run past it filters the newest it kept, and says so', () => {
+    const pb = new Playback(all.slice(0, 1000), 'bounded', undefined, undefined, { history: 100 });
+    pb.live = true;
+    pb.seekTo(Number.MAX_SAFE_INTEGER);
+    expect(pb.snapshot().stats.all.total.count).toBe(1000);
+    expect(pb.snapshot().partialHistory).toBeUndefined();
+    pb.setFilter(parseFilter('op=read'));
+    const snap = pb.snapshot();
+    expect(snap.partialHistory).toBeGreaterThanOrEqual(100);
+    expect(snap.partialHistory).toBeLessThan(1000);
+    expect(snap.stats.all.total.count).toBeLessThanOrEqual(snap.partialHistory!);
+  });
+
+  it('reads a replay again from its start for a backward seek past its history, then returns to the target', () => {
+    const pb = new Playback([], 'reload', undefined, undefined, { history: 100 });
+    let reloads = 0;
+    pb.reading = true;
+    pb.reload = () => reloads++;
+    pb.push(all.slice(0, 1000));
+    pb.endOfInput();
+    pb.seekTo(Number.MAX_SAFE_INTEGER);
+    const end = pb.position;
+    pb.seekTo(end / 2);
+    expect(reloads).toBe(1);
+    expect(pb.snapshot().stats.all.total.count).toBe(0);
+    // The file is read again: the playback goes to the target as the paths come.
+    pb.reading = true;
+    pb.push(all.slice(0, 500));
+    pb.push(all.slice(500, 1000));
+    pb.endOfInput();
+    expect(pb.position).toBeCloseTo(end / 2, -3);
+    const count = pb.snapshot().stats.all.total.count;
+    expect(count).toBeGreaterThan(0);
+    expect(count).toBeLessThan(1000);
+  });
+
+  it('makes a reader wait while many requests are queued, and lets it go as they play', async () => {
+    const pb = new Playback(all.slice(0, 300), 'room', undefined, undefined, { pending: 200 });
+    let free = false;
+    const wait = pb.room().then(() => (free = true));
+    await tick();
+    expect(free).toBe(false);
+    pb.seekTo(Number.MAX_SAFE_INTEGER);
+    await wait;
+    expect(free).toBe(true);
+    await expect(pb.room()).resolves.toBeUndefined();
   });
 });

@@ -1,4 +1,4 @@
-// Plays stitched request paths into statistics at a replay speed: pause, speed, seek, filter. No rendering here.
+// Plays stitched request paths into statistics as they arrive, at a replay speed: pause, speed, seek, filter, bounded memory. No rendering here.
 import { RunStatistics, SlowestRequests, type RequestPath } from '../correlate/index.js';
 import type { LostCounts } from '../records/index.js';
 
@@ -52,72 +52,211 @@ export interface DashboardSnapshot {
   clockOffsetNs?: number;
   /** A simulation is still running and feeding requests. */
   live: boolean;
+  /** A trace file is still being read (its duration is not known yet). */
+  reading: boolean;
+  /** Set when a filter or a backward seek could only cover the newest requests kept (a live run past the history limit). */
+  partialHistory?: number;
+  /** A problem reading the source. */
+  problem?: string;
+}
+
+/** Restarts a file's replay from its start (a backward seek past the history kept); the playback is reset first. */
+export type Reload = () => void;
+
+/** How many played requests a playback keeps for filter changes and backward seeks. */
+export const DEFAULT_HISTORY = 50_000;
+/** Requests waiting to be played above which `room()` makes a reader wait. */
+const PENDING_HIGH = 50_000;
+
+/** How much a playback holds: played requests kept, and queued requests at which readers wait. */
+export interface PlaybackLimits {
+  /** Default DEFAULT_HISTORY. */
+  history?: number;
+  /** Default 50,000. */
+  pending?: number;
+}
+
+/** Completion time of a path (when a live tool sees it). */
+const done = (p: RequestPath): number => p.start + p.total;
+
+/** A min-heap of paths by completion time: arrival is in decision order, playback in completion order. */
+class CompletionHeap {
+  readonly items: RequestPath[] = [];
+  get size(): number {
+    return this.items.length;
+  }
+  peek(): RequestPath | undefined {
+    return this.items[0];
+  }
+  push(p: RequestPath): void {
+    const a = this.items;
+    let i = a.length;
+    a.push(p);
+    const t = done(p);
+    while (i > 0) {
+      const up = (i - 1) >> 1;
+      if (done(a[up]!) <= t) break;
+      a[i] = a[up]!;
+      i = up;
+    }
+    a[i] = p;
+  }
+  pop(): RequestPath | undefined {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length === 0 || last === undefined) return top;
+    const t = done(last);
+    let i = 0;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= a.length) break;
+      if (c + 1 < a.length && done(a[c + 1]!) < done(a[c]!)) c++;
+      if (done(a[c]!) >= t) break;
+      a[i] = a[c]!;
+      i = c;
+    }
+    a[i] = last;
+    return top;
+  }
+  clear(): void {
+    this.items.length = 0;
+  }
 }
 
 /**
- * Replays paths (sorted by start) into statistics as virtual time advances: `advance(wallNs)`
- * moves the position by wallNs × speed. The statistics for the current filter are rebuilt from
- * the paths before the position when the filter changes or on a backwards seek.
+ * Plays stitched paths into statistics as virtual time advances: `advance(wallNs)` moves the
+ * position by wallNs × speed, and a request counts once the position passes its completion, as a
+ * live tool would see it. Paths come in with `push` as a simulation or a trace reader produces
+ * them (nearly in completion order); each is added to the statistics once, so a frame costs what
+ * arrived since the last, never the whole run. Played paths are kept up to `historyLimit` for
+ * filter changes and backward seeks; past it, a replay restarts its file (`reload`) and a live
+ * run rebuilds from the newest it kept, and says so.
  */
 export class Playback {
-  private paths: RequestPath[];
-  private t0: number;
-  /** Guest ns from the first request's start to the last request's end (computed when paths change, read every frame). */
-  duration: number;
+  private readonly pending = new CompletionHeap();
+  /** Played paths in play order, the newest `historyLimit`. */
+  private history: RequestPath[] = [];
+  private historyDropped = 0;
+  private t0 = NaN;
+  /** Guest ns from the first request's start to the latest end seen (grows while paths arrive). */
+  duration = 0;
   /** Set while a simulation still feeds paths: the end is not the end yet. */
   live = false;
-  private index = 0;
+  /** Set while a trace file is still being read. */
+  reading = false;
   private stats = new RunStatistics();
   private slow = new SlowestRequests(50);
   position = 0;
   speed = 1;
   paused = false;
   filter: PathFilter = {};
+  /** Set on a filter change or backward seek that could only use the newest requests kept. */
+  private partial: number | undefined;
+  /** Where to seek once a restarted replay has read that far. */
+  private target: number | undefined;
+  private waiting: (() => void)[] = [];
+  /** A problem reading the source (shown in the header). */
+  problem: string | undefined;
+  /** Restarts the source (file replays); set by the command that reads the file. */
+  reload: Reload | undefined;
+  /** Played requests kept for filter changes and backward seeks. */
+  readonly historyLimit: number;
+  private readonly pendingHigh: number;
 
-  constructor(paths: RequestPath[], readonly source: string, public lost: LostCounts = { guest: 0, host: 0 }, public clockOffsetNs?: number) {
-    this.paths = [];
-    this.t0 = 0;
-    this.duration = 0;
-    this.setPaths(paths);
+  constructor(
+    paths: readonly RequestPath[],
+    public source: string,
+    public lost: LostCounts = { guest: 0, host: 0 },
+    public clockOffsetNs?: number,
+    limits: PlaybackLimits = {},
+  ) {
+    this.historyLimit = limits.history ?? DEFAULT_HISTORY;
+    this.pendingHigh = limits.pending ?? PENDING_HIGH;
+    this.push(paths);
   }
 
-  private setPaths(paths: RequestPath[]): void {
-    this.paths = [...paths].sort((a, b) => a.start - b.start);
-    this.t0 = this.paths.length ? this.paths[0].start : 0;
-    let end = this.t0;
-    for (const p of this.paths) end = Math.max(end, p.start + p.total);
-    this.duration = end - this.t0;
+  /** Where the playback is going: the position, or while a restarted file is read again, the position it will return to. */
+  get destination(): number {
+    return this.target ?? this.position;
   }
 
-  /**
-   * Replaces the paths with a newer stitch of a running simulation (a superset, mostly, of the
-   * old ones) and replays up to the current position, so what is shown stays consistent.
-   */
-  update(paths: RequestPath[]): void {
-    this.setPaths(paths);
-    this.rebuild(Math.min(this.position, this.duration));
+  /** Paths waiting to be played. */
+  get queued(): number {
+    return this.pending.size;
   }
 
+  /** Adds newly stitched paths. */
+  push(paths: Iterable<RequestPath>): void {
+    for (const p of paths) {
+      if (this.t0 !== this.t0) this.t0 = p.start;
+      else if (p.start < this.t0) {
+        // An earlier start decided late: the timeline starts there, and the position keeps its time.
+        this.position += this.t0 - p.start;
+        this.duration += this.t0 - p.start;
+        this.t0 = p.start;
+      }
+      const end = done(p) - this.t0;
+      if (end > this.duration) this.duration = end;
+      this.pending.push(p);
+    }
+    if (this.target !== undefined) this.seekTo(this.target);
+  }
+
+  /** Resolves when few enough paths wait to be played (a reader awaits it between batches). */
+  room(): Promise<void> {
+    if (this.pending.size < this.pendingHigh) return Promise.resolve();
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
 
   /** Advances by wall-clock ns at the current speed (nothing when paused). */
   advance(wallNs: number): void {
     if (this.paused) return;
-    this.seekTo(this.position + wallNs * this.speed);
+    const by = wallNs * this.speed;
+    this.seekTo((this.target ?? this.position) + by);
+  }
+
+  /** The source has given its last path (a file read to its end). */
+  endOfInput(): void {
+    this.reading = false;
+    this.live = false;
+    if (this.target !== undefined) this.seekTo(this.target);
   }
 
   /** Moves to a position (guest ns from the start), replaying or rebuilding as needed. */
   seekTo(position: number): void {
+    if (this.target !== undefined) {
+      // A restarted file is being read again: go toward the target as far as it has been read.
+      this.target = Math.max(0, position);
+      if (this.reading && this.target > this.duration) {
+        if (this.duration > this.position) (this.position = this.duration), this.play();
+        return;
+      }
+      this.target = undefined;
+    }
     const pos = Math.max(0, Math.min(position, this.duration));
-    if (pos < this.position) this.rebuild(pos);
+    if (pos < this.position) {
+      this.rebuild(pos);
+      return;
+    }
     this.position = pos;
-    const limit = this.t0 + pos;
-    // A request counts once it has completed, as a live tool would see it.
-    while (this.index < this.paths.length && this.paths[this.index].start <= limit) {
-      const p = this.paths[this.index];
-      if (p.start + p.total > limit) break;
-      this.index++;
+    this.play();
+  }
+
+  private play(): void {
+    const limit = this.t0 + this.position;
+    for (let p = this.pending.peek(); p && done(p) <= limit; p = this.pending.peek()) {
+      this.pending.pop();
+      this.history.push(p);
       if (matches(p, this.filter)) (this.stats.add(p), this.slow.offer(p));
     }
+    if (this.history.length > this.historyLimit * 1.25) {
+      // Trim in steps, not per request.
+      const drop = this.history.length - this.historyLimit;
+      this.history = this.history.slice(drop);
+      this.historyDropped += drop;
+    }
+    if (this.waiting.length && this.pending.size < this.pendingHigh / 2) for (const w of this.waiting.splice(0)) w();
   }
 
   /** Sets the filter and rebuilds the statistics up to the current position. */
@@ -131,24 +270,52 @@ export class Playback {
     this.speed = Math.min(1024, Math.max(1 / 64, this.speed * factor));
   }
 
+  /**
+   * Statistics again from the start to `position` under the current filter: from the history when
+   * it holds every played request; else a replay restarts its file, and a live run uses what it kept.
+   */
   private rebuild(position: number): void {
     this.stats = new RunStatistics();
     this.slow = new SlowestRequests(50);
-    this.index = 0;
-    this.position = 0;
-    this.seekTo(position);
+    if (this.historyDropped > 0 && this.reload) {
+      this.pending.clear();
+      this.history = [];
+      this.historyDropped = 0;
+      this.position = 0;
+      this.t0 = NaN;
+      this.duration = 0;
+      this.target = position;
+      this.partial = undefined;
+      for (const w of this.waiting.splice(0)) w();
+      this.reload();
+      return;
+    }
+    this.partial = this.historyDropped > 0 ? this.history.length : undefined;
+    // Played requests past the new position go back to waiting.
+    const limit = this.t0 + position;
+    const kept: RequestPath[] = [];
+    for (const p of this.history) {
+      if (done(p) <= limit) kept.push(p);
+      else this.pending.push(p);
+    }
+    this.history = kept;
+    this.position = position;
+    for (const p of kept) if (matches(p, this.filter)) (this.stats.add(p), this.slow.offer(p));
+    this.play();
   }
 
   /** The current state for rendering. */
   snapshot(): DashboardSnapshot {
     const limit = this.t0 + this.position;
     let inFlight = 0;
-    for (let i = this.index; i < this.paths.length && this.paths[i].start <= limit; i++) inFlight++;
+    for (const p of this.pending.items) if (p.start <= limit) inFlight++;
     return {
       source: this.source, position: this.position, duration: this.duration, speed: this.speed, paused: this.paused,
-      finished: !this.live && this.index >= this.paths.length, filter: this.filter, stats: this.stats, slowest: this.slow.list(), inFlight,
-      lost: this.lost, unmatched: this.stats.all.matches.guest_only + this.stats.all.matches.host_only, live: this.live,
+      finished: !this.live && !this.reading && this.pending.size === 0, filter: this.filter, stats: this.stats, slowest: this.slow.list(), inFlight,
+      lost: this.lost, unmatched: this.stats.all.matches.guest_only + this.stats.all.matches.host_only, live: this.live, reading: this.reading,
       ...(this.clockOffsetNs !== undefined ? { clockOffsetNs: this.clockOffsetNs } : {}),
+      ...(this.partial !== undefined ? { partialHistory: this.partial } : {}),
+      ...(this.problem !== undefined ? { problem: this.problem } : {}),
     };
   }
 }

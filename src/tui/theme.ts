@@ -14,3 +14,9 @@ export function sideColor(side: StageSide): string | undefined {
 export function sideGlyph(side: StageSide): string {
   return side === 'guest' ? '█' : side === 'host' ? '▓' : '▒';
 }
+
+/** A colour for warnings and errors, or undefined without colour. */
+export function alertColor(kind: 'warning' | 'error'): string | undefined {
+  if (!useColor()) return undefined;
+  return kind === 'error' ? 'red' : 'yellow';
+}
