@@ -4,6 +4,7 @@ import { ingestSuite } from './ingest.js';
 import { mapProgramsSuite } from './map-programs.js';
 import { mapsSuite } from './maps.js';
 import { traceSuite } from './trace.js';
+import { tuiSuite } from './tui.js';
 import { simSuite } from './sim.js';
 import { correlateSuite } from './correlate.js';
 import { replayFileSuite } from './replay-file.js';
@@ -12,7 +13,7 @@ import { verifierSuite } from './verifier.js';
 import { vmSuite } from './vm.js';
 
 /** All suites, in the order they run. Each subsystem adds its own file and a line here. */
-const suites: Suite[] = [vmSuite, verifierSuite, ingestSuite, mapsSuite, mapProgramsSuite, traceSuite, simSuite, correlateSuite, streamSuite, replayFileSuite];
+const suites: Suite[] = [vmSuite, verifierSuite, ingestSuite, mapsSuite, mapProgramsSuite, traceSuite, simSuite, correlateSuite, tuiSuite, streamSuite, replayFileSuite];
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
