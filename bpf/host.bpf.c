@@ -193,9 +193,13 @@ int kvm_fast_mmio(struct trace_event_raw_kvm_fast_mmio *ctx)
 SEC("tracepoint/kvm/kvm_pio")
 int kvm_pio(struct trace_event_raw_kvm_pio *ctx)
 {
-	/* Only writes can be a virtio notify. */
+	/*
+	 * Only writes can be a virtio notify. With port I/O notify (legacy virtio-pci, or QEMU's
+	 * modern-pio-notify) every queue writes its index to the same port, so the doorbell is the
+	 * port and the value written: port << 16 | queue.
+	 */
 	if (ctx->rw)
-		emit_kick(ctx->port);
+		emit_kick(((__u64)ctx->port << 16) | (ctx->val & 0xffff));
 	return 0;
 }
 

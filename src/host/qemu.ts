@@ -110,8 +110,9 @@ export class Qemu {
       this.L.vq.write(this.memory, hostAddr, { queue_index: i, vdev, vector: i + 1 });
       vqs.push({
         index: i, avail: [], used: [], wantsNotify: true, guestAddr: 0n, hostAddr,
-        // virtio-pci modern notify area of this disk's BAR: one doorbell per queue (notify_off_multiplier 4).
-        notifyGpa: 0xfe003000n + BigInt(diskIndex) * 0x4000n + BigInt(i) * 4n,
+        // virtio-pci modern notify area of this disk's BAR: one doorbell per queue (notify_off_multiplier 4);
+        // with port I/O, the disk's notify port and the queue index written to it (port << 16 | queue).
+        notifyGpa: spec.notify === 'pio' ? (BigInt(pioPort(diskIndex)) << 16n) | BigInt(i) : 0xfe003000n + BigInt(diskIndex) * 0x4000n + BigInt(i) * 4n,
         msiVector: 0x22 + diskIndex * 8 + i,
       });
     }
@@ -167,14 +168,16 @@ export class Qemu {
   };
 
   /**
-   * The guest wrote `vq`'s doorbell at true time t: KVM exits (kvm_fast_mmio in the vCPU thread),
+   * The guest wrote `vq`'s doorbell at true time t: KVM exits (kvm_fast_mmio, or kvm_pio for a port I/O notify, in the vCPU thread),
    * signals the ioeventfd, and the iothread handles the queue.
    */
   kick(disk: number, vq: SimVirtqueue, t: number, exitNs: number, vcpu: number): void {
     const dev = this.devices.find((d) => d.index === disk)!;
     const tExit = t + exitNs;
     this.world.engine.at(tExit, () => {
-      this.world.hooks.tracepoint(tExit, 'kvm:kvm_fast_mmio', { gpa: vq.notifyGpa }, this.vcpus[vcpu % this.vcpus.length]!);
+      const task = this.vcpus[vcpu % this.vcpus.length]!;
+      if (dev.spec.notify === 'pio') this.world.hooks.tracepoint(tExit, 'kvm:kvm_pio', { rw: 1, port: pioPort(disk), size: 2, count: 1, val: vq.index }, task);
+      else this.world.hooks.tracepoint(tExit, 'kvm:kvm_fast_mmio', { gpa: vq.notifyGpa }, task);
       for (const rq of vq.avail) if (rq.truth.kick === t) rq.truth.kick_exit = tExit;
       const ready = tExit + this.cost(HOST_COSTS.iothreadWakeup);
       this.world.engine.at(ready, () => this.schedule(dev, vq));
@@ -339,4 +342,12 @@ export class Qemu {
     }
     return t;
   }
+}
+
+/**
+ * The notify port of a disk with port I/O notify: its I/O BAR (0xc040 + 0x40 per disk, where
+ * SeaBIOS places them) plus VIRTIO_PCI_QUEUE_NOTIFY (16).
+ */
+function pioPort(diskIndex: number): number {
+  return 0xc040 + diskIndex * 0x40 + 16;
 }

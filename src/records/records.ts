@@ -133,7 +133,7 @@ export interface KickRecord {
   kind: 'kick';
   qemuPid: number;
   tid: number;
-  /** Guest-physical address written (fast MMIO) or the port (PIO) as a bigint. */
+  /** The doorbell: the guest-physical address written (fast MMIO), or port << 16 | value written (PIO: every queue writes its index to one port). */
   gpa: bigint;
   t: HostTime;
 }

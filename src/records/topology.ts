@@ -27,7 +27,7 @@ export interface VirtualDisk {
   vdev: bigint;
   numQueues: number;
   queueSize: number;
-  /** Per virtqueue: the guest-physical address a notify writes (kvm_fast_mmio's gpa). */
+  /** Per virtqueue: its doorbell as kick records name it (kvm_fast_mmio's gpa, or kvm_pio's port << 16 | queue). */
   notifyGpa: bigint[];
   /** Per virtqueue: the MSI-X vector of its interrupt (kvm_apic_accept_irq's vec). */
   msiVector: number[];

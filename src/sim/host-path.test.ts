@@ -10,7 +10,7 @@ const kernelBtf = parseBtf(readFileSync(repo('bpf/btf/linux-6.18.min.btf')), 'li
 const KINDS = ['', 'vt_guest_rq', 'vt_guest_app_op', 'vt_qemu_req', 'vt_uring_op', 'vt_host_blk', 'vt_kick', 'vt_notify'];
 
 describe('host.bpf.o on the host hooks', () => {
-  it('follows one request from the notify exit to the injected interrupt and emits kick, uring_op, host_blk, qemu_req and notify', () => {
+  it('follows one request from the notify exit (MMIO, or port I/O writes only) to the injected interrupt and emits kick, uring_op, host_blk, qemu_req and notify', () => {
     const object = loadObject(readFileSync(repo('bpf/host.bpf.o')), 'host.bpf.o', { possibleCpus: 2, targetBtf: kernelBtf });
     const qemu = new SimMemory(USER_HEAP);
     let now = 0;
@@ -49,6 +49,9 @@ describe('host.bpf.o on the host hooks', () => {
       fire();
     };
     at(5_100, () => probes.tracepoint('kvm:kvm_fast_mmio', { gpa: 0xfe003000n }, vcpu));
+    // A port I/O notify of queue 2 (one port for all queues, the index written), and a port read, which is no notify.
+    at(5_200, () => probes.tracepoint('kvm:kvm_pio', { rw: 1, port: 0xc050, size: 2, count: 1, val: 2 }, vcpu));
+    at(5_300, () => probes.tracepoint('kvm:kvm_pio', { rw: 0, port: 0xc050, size: 2, count: 1, val: 0 }, vcpu));
     at(9_000, () => probes.probe('uprobe', 'virtio_blk_handle_vq', { args: [vdev, vq] }, iothread));
     at(9_500, () => probes.probe('uprobe', 'virtio_blk_handle_request', { args: [req, 0x55d0ffff0000n] }, iothread));
     at(9_600, () => probes.probe('uretprobe', 'virtio_blk_handle_request', { ret: 0n }, iothread));
@@ -65,7 +68,10 @@ describe('host.bpf.o on the host hooks', () => {
     probes.drain();
     expect(probes.lost).toBe(0);
     const of = (kind: string): DecodedRecord[] => records.filter((r) => r['record'] === kind);
-    expect(of('vt_kick')).toMatchObject([{ qemu_pid: BigInt(qemuPid), tid: 5104n, gpa: 0xfe003000n, t: 5_100n }]);
+    expect(of('vt_kick')).toMatchObject([
+      { qemu_pid: BigInt(qemuPid), tid: 5104n, gpa: 0xfe003000n, t: 5_100n },
+      { qemu_pid: BigInt(qemuPid), tid: 5104n, gpa: (0xc050n << 16n) | 2n, t: 5_200n },
+    ]);
     expect(of('vt_uring_op')).toMatchObject([{ pid: BigInt(qemuPid), user_data: lcb, res: 4096n, nbytes: 4096n, offset: 2048n * 512n, t_luring_submit: 10_000n, t_submit: 10_500n, t_complete: 81_000n }]);
     expect(of('vt_host_blk')).toMatchObject([{ dev: BigInt(hostDev), sector: 1_050_624n, nr_sector: 8n, t_issue: 11_000n, t_complete: 80_000n, rwbs: 'R' }]);
     expect(of('vt_qemu_req')).toMatchObject([{

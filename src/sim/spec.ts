@@ -33,6 +33,12 @@ export interface DiskSpec {
   /** max_sectors_kb * 2: larger bios are split. */
   maxSectors: number;
   scheduler: 'none' | 'mq-deadline';
+  /**
+   * How the guest notifies the device: 'mmio' (virtio-pci modern: one doorbell address per queue,
+   * kvm_fast_mmio) or 'pio' (legacy virtio-pci, or QEMU's modern-pio-notify=on: every queue writes
+   * its index to one I/O port, kvm_pio). Default 'mmio'.
+   */
+  notify?: 'mmio' | 'pio';
   jobs: JobSpec[];
   /** The disk's size; its raw image file is one extent of the host device. */
   sizeBytes: number;
