@@ -1,4 +1,4 @@
-// One virtio-blk disk inside the guest: blk-mq (tags, plug merging, splitting, dispatch) and the virtio-blk driver (descriptors, kicks, completions).
+// One virtio-blk disk inside the guest: blk-mq (tags, plug merging, splitting, none or mq-deadline, dispatch) and the virtio-blk driver (descriptors, kicks, completions).
 import type { ProbeRegisters, TracepointValues } from '../hooks/index.js';
 import type { Engine } from '../sim/engine.js';
 import type { SimMemory } from '../sim/memory.js';
@@ -9,6 +9,7 @@ import type { AppOp, SimRequest, SimVirtqueue } from '../sim/request.js';
 import type { DiskSpec } from '../sim/spec.js';
 import type { Btf } from '../vm/index.js';
 import { GUEST_COSTS, GUEST_SIGMA } from './costs.js';
+import { MqDeadline } from './mq-deadline.js';
 
 /** How the guest fires its hooks: at a true time, in a task (the world turns the time into the guest clock). */
 export interface GuestHookSite {
@@ -49,7 +50,10 @@ interface HwQueue {
   /** Requests preallocated per tag (blk_mq_alloc_rqs), struct request followed by virtio-blk's pdu. */
   requestAddr: bigint[];
   tagWaiters: PendingBio[];
+  /** Requests inserted and not yet issued: hctx->dispatch with no scheduler, or the elevator's. */
   dispatch: SimRequest[];
+  /** The elevator when the disk uses mq-deadline. */
+  sched: MqDeadline | undefined;
   vq: SimVirtqueue;
   hctxAddr: bigint;
   bdAddr: bigint;
@@ -101,6 +105,8 @@ export class GuestDisk {
       this.layout.vvq.write(kernel, vq.guestAddr, { packed_ring: 0, free_head: 0 });
       return {
         index, freeTags: Array.from({ length: spec.tags }, (_, i) => spec.tags - 1 - i), requestAddr, tagWaiters: [], dispatch: [], vq, hctxAddr, bdAddr,
+        // One elevator per hardware queue: each of the simulated queues is fed by its own CPUs.
+        sched: spec.scheduler === 'mq-deadline' ? new MqDeadline() : undefined,
         freeHeads: Array.from({ length: spec.queueSize }, (_, i) => i), batch: [],
       };
     });
@@ -173,7 +179,8 @@ export class GuestDisk {
     for (const rq of plug) {
       this.world.hooks.tracepoint(t, 'block:block_rq_insert', this.rqValues(rq, task), task);
       rq.truth.rq_insert = t;
-      hw.dispatch.push(rq);
+      if (hw.sched) hw.sched.insert(rq, t);
+      else hw.dispatch.push(rq);
     }
     this.dispatch(hw, task, t + this.cost(GUEST_COSTS.insertToIssue));
   }
@@ -190,8 +197,9 @@ export class GuestDisk {
     const hooks = this.world.hooks;
     const kernel = this.world.kernel;
     let added = 0;
-    while (hw.dispatch.length > 0 && hw.freeHeads.length > 0) {
-      const rq = hw.dispatch.shift()!;
+    while (hw.freeHeads.length > 0) {
+      const rq = hw.sched ? hw.sched.dispatch(t) : hw.dispatch.shift();
+      if (!rq) break;
       hooks.tracepoint(t, 'block:block_rq_issue', this.rqValues(rq, task), task);
       rq.truth.rq_issue = t;
       t += this.cost(GUEST_COSTS.issueToQueueRq);
@@ -265,7 +273,7 @@ export class GuestDisk {
       woken.push(this.allocate(hw, bio)!);
     }
     if (woken.length > 0) this.flushPlug(hw, woken, this.taskOf(woken[0]!), t + this.cost(GUEST_COSTS.bioToInsert));
-    else if (hw.dispatch.length > 0) this.dispatch(hw, irqTask, t);
+    else if (hw.dispatch.length > 0 || (hw.sched?.size ?? 0) > 0) this.dispatch(hw, irqTask, t);
   }
 
   private taskOf(rq: SimRequest): Task {
