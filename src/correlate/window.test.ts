@@ -1,6 +1,6 @@
-// KeyedWindow: per-key time order, binary search by time, eviction from the arrival ring, growth past its first capacity.
+// KeyedWindow and Fifo: per-key time order, binary search by time, eviction from the arrival ring, growth past the first capacity.
 import { describe, expect, it } from 'vitest';
-import { KeyedWindow } from './window.js';
+import { Fifo, KeyedWindow } from './window.js';
 
 interface Rec {
   t: number;
@@ -61,5 +61,23 @@ describe('KeyedWindow', () => {
     w.evictBefore(101);
     expect(w.size).toBe(0);
     expect([w.list(1).length, w.list(2).length]).toEqual([0, 0]);
+  });
+});
+
+describe('Fifo', () => {
+  it('gives records back in arrival order across wrap-around and growth', () => {
+    const f = new Fifo<number>();
+    let next = 0;
+    let expected = 0;
+    // Interleave pushes and shifts so the ring wraps many times while it grows to 5000 held.
+    for (let round = 0; round < 50; round++) {
+      for (let i = 0; i < 300; i++) f.push(next++);
+      for (let i = 0; i < 200; i++) expect(f.shift()).toBe(expected++);
+    }
+    expect(f.size).toBe(5000);
+    expect(f.peek()).toBe(expected);
+    expect([...f]).toEqual(Array.from({ length: 5000 }, (_, i) => expected + i));
+    while (f.size) expect(f.shift()).toBe(expected++);
+    expect([f.shift(), f.peek()]).toEqual([undefined, undefined]);
   });
 });

@@ -162,40 +162,47 @@ class TimedRun<T> {
 const EMPTY_TIMES: readonly number[] = [];
 const EMPTY: readonly never[] = [];
 
-/** A FIFO of records in arrival order, with O(1) removal from the front. */
+/** A FIFO of records in arrival order: a ring that doubles when full, so pushes and shifts never copy what is held. */
 export class Fifo<T> {
-  private items: (T | undefined)[] = [];
+  private items: (T | undefined)[] = new Array<T | undefined>(1024);
   private head = 0;
+  private tail = 0;
 
   /** Records held. */
   get size(): number {
-    return this.items.length - this.head;
+    return this.tail - this.head;
   }
 
   push(v: T): void {
-    this.items.push(v);
+    if (this.tail - this.head === this.items.length) this.grow();
+    this.items[this.tail++ & (this.items.length - 1)] = v;
+  }
+
+  private grow(): void {
+    const n = this.items.length;
+    const next = new Array<T | undefined>(n * 2);
+    for (let i = 0; i < n; i++) next[i] = this.items[(this.head + i) & (n - 1)];
+    this.items = next;
+    this.head = 0;
+    this.tail = n;
   }
 
   /** The oldest record, or undefined. */
   peek(): T | undefined {
-    return this.head < this.items.length ? this.items[this.head] : undefined;
+    return this.head < this.tail ? this.items[this.head & (this.items.length - 1)] : undefined;
   }
 
   /** Removes and returns the oldest record. */
   shift(): T | undefined {
-    if (this.head >= this.items.length) return undefined;
-    const v = this.items[this.head];
-    this.items[this.head++] = undefined;
-    // Compact once the dead prefix is half the array, so memory follows what is held.
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
+    if (this.head >= this.tail) return undefined;
+    const at = this.head++ & (this.items.length - 1);
+    const v = this.items[at];
+    this.items[at] = undefined;
     return v;
   }
 
   *[Symbol.iterator](): Generator<T> {
-    for (let i = this.head; i < this.items.length; i++) yield this.items[i]!;
+    for (let i = this.head; i < this.tail; i++) yield this.items[i & (this.items.length - 1)]!;
   }
 }
 
