@@ -82,6 +82,13 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     vms: [vm('vm0', [vda([randread({ iodepth: 32, batch: 8 })], { queues: 1, tags: 2 })])],
     host: host(),
   }),
+  base({
+    name: 'guest-elevator',
+    description: "mixed random I/O at iodepth 256 on one virtqueue of 128 descriptors, the guest's scheduler mq-deadline: requests wait in its elevator, served in sector-sorted batches (reads first), with a long tail",
+    culprit: 'guest_queue',
+    vms: [vm('vm0', [vda([{ name: 'randrw', rw: 'randrw', rwmixread: 70, bs: 4096, iodepth: 256, batch: 32, numjobs: 1, size: 8 * GiB }], { queues: 1, queueSize: 128, tags: 256, scheduler: 'mq-deadline' })])],
+    host: host(),
+  }),
   {
     ...base({
       name: 'stitch-stress',

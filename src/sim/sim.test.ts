@@ -63,7 +63,7 @@ describe('simulated runs', () => {
 
 describe('scenarios', () => {
   it('are listed with a culprit each', () => {
-    expect(SCENARIOS.map((s) => s.name)).toEqual(['baseline', 'slow-disk', 'noisy-neighbour', 'iothread-stall', 'host-cpu-contention', 'uring-saturation', 'guest-queueing', 'stitch-stress']);
+    expect(SCENARIOS.map((s) => s.name)).toEqual(['baseline', 'slow-disk', 'noisy-neighbour', 'iothread-stall', 'host-cpu-contention', 'uring-saturation', 'guest-queueing', 'guest-elevator', 'stitch-stress']);
   });
   it.each(SCENARIOS.map((s) => [s.name, s.culprit] as const))('%s: %s dominates the ground-truth breakdown', (name, culprit) => {
     const sums = new Map<string, number>();
