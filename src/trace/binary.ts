@@ -31,9 +31,9 @@ export function binaryWhere(path: string, offset: number): string {
 }
 
 /**
- * Builds frames. Strings are written once, the first time a record uses them, and referred to by
- * their index after; a frame is self-contained only together with the frames before it, which is
- * why a reader never skips a frame it can read.
+ * Builds frames. Strings are defined in a frame the first time one of its records uses them and
+ * referred to by number after, numbered afresh in each frame: every frame reads on its own, so a
+ * corrupt frame skipped in lenient mode costs only its own records.
  */
 export class FrameEncoder {
   private buf = Buffer.alloc(1 << 16);
@@ -142,6 +142,7 @@ export class FrameEncoder {
     payload.copy(frame, FRAME_HEADER_BYTES);
     this.len = 0;
     this.entries = 0;
+    this.strings.clear();
     return frame;
   }
 }
@@ -234,6 +235,7 @@ export async function* binaryBatches(
       break;
     }
     const payload = src.buf.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + len);
+    strings.length = 0; // each frame numbers its strings afresh
     const base = frameAt + FRAME_HEADER_BYTES;
     const batch: TraceRecord[] = [];
     let n = 0;

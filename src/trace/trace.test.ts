@@ -187,12 +187,29 @@ describe('trace files', () => {
       await writeTrace(path, 300);
       const b = readFileSync(path);
       const second = firstFrame(b) + 12 + b.readUInt32LE(firstFrame(b));
-      b[second + 12 + 40] ^= 0xff; // a byte inside the second frame's payload
+      b[second + 12 + 40] ^= 0xff; // a byte inside the second frame's payload (records 100-199)
       writeFileSync(path, b);
       await expect(readAll(path)).rejects.toMatchObject({ where: `${path}@byte ${second}`, message: expect.stringContaining('checksum') });
+      // Frames define their own strings: the frames after the corrupt one read in full.
       const { recs, summary } = await readAll(path, true);
-      expect(summary.skipped).toBe(100);
+      expect(summary.skipped).toBe(104); // the frame's entries: 100 records and its 4 string definitions
       expect(recs.length).toBe(200);
+      expect(recs.at(-1)).toEqual(qemuReq(299));
+    });
+
+    it('reads every frame after a corrupt one even when that frame defined strings the rest use', async () => {
+      const path = join(dir, 'strings.vtb');
+      const w = new TraceWriter(path, header, { flushEvery: 100 });
+      // Frame 1: guest records only; frames 2 and 3: QEMU records, whose type string "in" frame 2 is first to use.
+      for (let i = 0; i < 100; i++) w.write(guestRq(i));
+      for (let i = 100; i < 300; i++) w.write(qemuReq(i));
+      await w.close();
+      const b = readFileSync(path);
+      const second = firstFrame(b) + 12 + b.readUInt32LE(firstFrame(b));
+      b[second + 12 + 60] ^= 0xff;
+      writeFileSync(path, b);
+      const { recs } = await readAll(path, true);
+      expect(recs.slice(100)).toEqual(Array.from({ length: 100 }, (_, i) => qemuReq(200 + i)));
     });
 
     it('refuses an unknown entry tag, naming its byte offset', async () => {
