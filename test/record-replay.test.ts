@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { replayFile } from '../src/replay/index.js';
+import { replayFile, type ReplayProgress } from '../src/replay/index.js';
 import type { RequestPath } from '../src/correlate/index.js';
 import { recordScenario, runAndReport, runLive } from '../src/run/index.js';
 import { scenario } from '../src/sim/index.js';
@@ -44,6 +44,20 @@ describe('record and replay', () => {
     expect(fromBin.input.paths).toEqual(fromTxt.input.paths);
     expect(fromBin.input.clock).toEqual(fromTxt.input.clock);
     expect(fromBin.input.unmatched).toEqual(fromTxt.input.unmatched);
+  });
+
+  it('tells the dashboard the source name at once and the clock estimate as it reads', async () => {
+    const file = join(dir, 'progress.vtb');
+    await recordScenario(scenario('baseline')!, 7, 2500, file);
+    const seen: ReplayProgress[] = [];
+    const r = await replayFile(file, { onProgress: (p) => seen.push({ ...p }) });
+    expect(seen[0]).toMatchObject({ name: 'baseline (recorded)' });
+    expect(seen[0]!.clock).toBeUndefined();
+    const withClock = seen.filter((p) => p.clock);
+    expect(withClock.length).toBeGreaterThan(0);
+    // Part way through, the estimate is already within its uncertainty of the final one.
+    const early = withClock[0]!.clock!;
+    expect(Math.abs(early.offsetNs - r.input.clock!.offsetNs)).toBeLessThan(early.uncertaintyNs + r.input.clock!.uncertaintyNs + 1_000);
   });
 
   it('records what the live dashboard run shows (run --record): the trace replays to the same paths', async () => {

@@ -60,6 +60,12 @@ async function playFile(file: string, replayOpts: ReplayOptions, speed: number):
       },
       room: () => playback.room(),
       signal: c.signal,
+      onProgress: (p) => {
+        if (c.signal.aborted) return;
+        playback.source = p.name;
+        playback.lost = p.lost;
+        if (p.clock) playback.clockOffsetNs = p.clock.offsetNs;
+      },
     }).then(
       (r) => {
         if (c.signal.aborted) return;

@@ -34,6 +34,15 @@ export interface ReplayOptions {
   room?: () => Promise<void>;
   /** Stops reading a trace file (the replay then ends early, marked cut). */
   signal?: AbortSignal;
+  /** Told of a trace file's source name once its header is read, and of the clock estimate and losses as reading goes. */
+  onProgress?: (p: ReplayProgress) => void;
+}
+
+/** What is known of a trace file part way through reading it. */
+export interface ReplayProgress {
+  name: string;
+  clock?: ClockEstimate;
+  lost: { guest: number; host: number };
 }
 
 /** A replay's result: the report input plus what went wrong on the way. */
@@ -145,9 +154,17 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
     // Records stream through the stitcher, which holds only its window: a trace of any length
     // replays in bounded memory. A trace with no host records comes out guest-only.
     const stitcher = new Stitcher(trace.header.topology, onPath);
+    const shown = sourceKind === 'scenario' ? `${name} (recorded)` : name;
+    opts.onProgress?.({ name: shown, lost: trace.summary.lost });
+    let batches = 0;
     for await (const batch of trace.batches()) {
       for (const r of batch) stitcher.push(r);
       if (opts.signal?.aborted) break;
+      // Every few batches (a batch is a chunk or frame of thousands of records): the estimate so far.
+      if (opts.onProgress && ++batches % 8 === 0) {
+        const c = stitcher.summary().clock;
+        opts.onProgress({ name: shown, lost: trace.summary.lost, ...(c ? { clock: c } : {}) });
+      }
       if (opts.room) await opts.room();
     }
     const s = stitcher.finish();
