@@ -12,9 +12,11 @@ export const BINARY_MAGIC = Buffer.from([0x89, 0x56, 0x54, 0x42, 0x0d, 0x0a, 0x1
 /** The layout version after the magic (the records' fields are versioned by the header's `version`). */
 export const BINARY_LAYOUT = 1;
 
-/** Entry tags inside a frame; record kinds are 1..7 (COLUMNS order). */
+/** Entry tag of a string definition (record kinds are tags 1..7, in COLUMNS order). */
 export const TAG_STRING = 0;
+/** Entry tag of a lost-records count. */
 export const TAG_LOST = 0xfd;
+/** Entry tag of the end mark, the file's last entry. */
 export const TAG_END = 0xfe;
 
 /** Frame header: payload bytes, entries, CRC-32 of the payload. */
