@@ -136,9 +136,18 @@ export class TraceWriter {
 
   /** Writes the end mark and closes the file. */
   async close(): Promise<void> {
+    await this.finish(true);
+  }
+
+  /** Writes what is buffered and closes the file without the end mark: readers report it as cut. */
+  async abandon(): Promise<void> {
+    await this.finish(false);
+  }
+
+  private async finish(end: boolean): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.encoder.end(this.records, this.lost);
+    if (end) this.encoder.end(this.records, this.lost);
     this.flush();
     await new Promise<void>((resolve, reject) => {
       this.out.on('finish', resolve).on('error', reject);

@@ -1,0 +1,42 @@
+// `viotrace convert IN OUT`: rewrites a trace in the other form (JSON Lines <-> binary), record for record.
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { InputError, UsageError } from '../errors.js';
+import { openTrace, TraceWriter } from '../trace/index.js';
+import type { CommandInstaller } from './index.js';
+
+/** Installs `viotrace convert`. */
+export const installConvert: CommandInstaller = (program: Command) => {
+  program
+    .command('convert')
+    .description('rewrite a viotrace trace in the form its new name asks for: .jsonl[.gz] (JSON Lines) or .vtb[.gz] (binary)')
+    .argument('<in>', 'a viotrace trace, either form')
+    .argument('<out>', 'the trace to write')
+    .option('--lenient', 'skip and count malformed records; a cut input is a warning', false)
+    .action(async (input: string, output: string, opts: { lenient: boolean }) => {
+      if (resolve(input) === resolve(output)) throw new UsageError('convert writes a new file: give an output name other than the input');
+      const trace = await openTrace(input, { lenient: opts.lenient });
+      const { format: _f, version: _v, ...header } = trace.header;
+      const w = new TraceWriter(output, header);
+      let n = 0;
+      try {
+        for await (const batch of trace.batches()) for (const r of batch) (w.write(r), n++);
+      } catch (e) {
+        // What was read is written, without an end mark: the output is cut where the input broke.
+        await w.abandon();
+        throw e;
+      }
+      const s = trace.summary;
+      w.writeLost('guest', s.lost.guest);
+      w.writeLost('host', s.lost.host);
+      // A cut input gives a cut output (no end mark), so the copy does not claim to be whole.
+      if (s.cut) await w.abandon();
+      else await w.close();
+      process.stderr.write(`viotrace: ${output}: ${n} records (${w.encoding === 'binary' ? 'binary' : 'JSON Lines'})${s.skipped ? `, ${s.skipped} malformed skipped` : ''}\n`);
+      if (s.cut) {
+        const e = new InputError(`${s.cut.reason}; ${output} is cut there too`, s.cut.where);
+        if (!opts.lenient) throw e;
+        process.stderr.write(`viotrace: warning: ${e.describe()}\n`);
+      }
+    });
+};
