@@ -4,10 +4,8 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { TraceRecord } from '../src/records/index.js';
 import { replayFile } from '../src/replay/index.js';
-import { scenarioTraceWriter } from '../src/run/index.js';
-import { hostSpan, repeatRecords, runScenario, scenario, toTraceRecord } from '../src/sim/index.js';
+import { baselineRun, repeated, writeTrace } from './baseline-stream.js';
 import type { Figure, Suite } from './harness.js';
 
 /** Requests in the trace (VIOTRACE_REPLAY_REQUESTS overrides; the figures' names say which). */
@@ -16,18 +14,9 @@ const BASE_REQUESTS = 20_000;
 
 /** Child 1: writes a baseline run's records repeated to `requests` requests, as `viotrace record` would. */
 async function write(requests: number, path: string): Promise<void> {
-  const spec = scenario('baseline')!;
-  const records: TraceRecord[] = [];
-  const result = runScenario(spec, { seed: 1, requests: BASE_REQUESTS, onRecord: (r) => records.push(toTraceRecord(r, r.vm === undefined ? '' : spec.vms[r.vm]!.name)) });
-  const w = scenarioTraceWriter(path, spec, 1, result.topology);
-  let n = 0;
-  for (const r of repeatRecords(records, result.clock, Math.ceil(requests / result.requests), hostSpan(records) + 1_000_000)) {
-    w.write(r);
-    // Let the file stream drain now and then, or its queue holds the whole trace.
-    if ((++n & 0x3ffff) === 0) await new Promise((r) => setImmediate(r));
-  }
-  await w.close();
-  process.stdout.write(JSON.stringify({ records: n }) + '\n');
+  const run = baselineRun(BASE_REQUESTS);
+  const records = await writeTrace(run, repeated(run, Math.ceil(requests / run.result.requests)), path);
+  process.stdout.write(JSON.stringify({ records }) + '\n');
 }
 
 /** Child 2: replays the file as `viotrace report` does; prints RSS before and at peak, and the rate. */

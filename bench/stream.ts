@@ -2,9 +2,8 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Stitcher } from '../src/correlate/index.js';
-import type { TraceRecord } from '../src/records/index.js';
 import { SIM_LAG_NS } from '../src/run/index.js';
-import { hostSpan, repeatRecords, runScenario, scenario, toTraceRecord } from '../src/sim/index.js';
+import { baselineRun, repeated } from './baseline-stream.js';
 import type { Figure, Suite } from './harness.js';
 
 /** Requests in the stream (VIOTRACE_STREAM_REQUESTS overrides; the figure's name says which). */
@@ -18,19 +17,16 @@ const BASE_REQUESTS = 20_000;
  * the stream (the baseline: the run's records in memory) and the peak after, and the rate.
  */
 function child(requests: number): void {
-  const spec = scenario('baseline')!;
-  const records: TraceRecord[] = [];
-  const result = runScenario(spec, { seed: 1, requests: BASE_REQUESTS, onRecord: (r) => records.push(toTraceRecord(r, r.vm === undefined ? '' : spec.vms[r.vm]!.name)) });
-  const copies = Math.ceil(requests / result.requests);
-  const period = hostSpan(records) + 1_000_000;
+  const run = baselineRun(BASE_REQUESTS);
+  const copies = Math.ceil(requests / run.result.requests);
   globalThis.gc?.();
   const before = process.memoryUsage().rss;
   let paths = 0;
   let maxHeld = 0;
   let n = 0;
   const started = performance.now();
-  const s = new Stitcher(result.topology, () => void paths++, { lagNs: SIM_LAG_NS });
-  for (const r of repeatRecords(records, result.clock, copies, period)) {
+  const s = new Stitcher(run.result.topology, () => void paths++, { lagNs: SIM_LAG_NS });
+  for (const r of repeated(run, copies)) {
     s.push(r);
     if ((++n & 0xffff) === 0 && s.held > maxHeld) maxHeld = s.held;
   }

@@ -3,28 +3,15 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GuestOnlyStitcher } from '../src/correlate/index.js';
-import type { GuestRequestRecord, TraceRecord } from '../src/records/index.js';
+import type { GuestRequestRecord } from '../src/records/index.js';
 import { replayFile } from '../src/replay/index.js';
-import { scenarioTraceWriter } from '../src/run/index.js';
-import { hostSpan, repeatRecords, runScenario, scenario, toTraceRecord } from '../src/sim/index.js';
 import { openTrace, type TraceEncoding } from '../src/trace/index.js';
+import { baselineRun, repeated, writeTrace } from './baseline-stream.js';
 import type { Figure, Suite } from './harness.js';
 
 /** Requests in the simulated run the traces repeat, and copies of it (about 1.1M records). */
 const BASE_REQUESTS = 20_000;
 const COPIES = 10;
-
-/** Writes a baseline run's records, repeated along its clock relation, to `path`; returns the record count. */
-async function writeBenchTrace(path: string): Promise<number> {
-  const spec = scenario('baseline')!;
-  const records: TraceRecord[] = [];
-  const result = runScenario(spec, { seed: 1, requests: BASE_REQUESTS, onRecord: (r) => records.push(toTraceRecord(r, r.vm === undefined ? '' : spec.vms[r.vm]!.name)) });
-  const w = scenarioTraceWriter(path, spec, 1, result.topology);
-  let n = 0;
-  for (const r of repeatRecords(records, result.clock, COPIES, hostSpan(records) + 1_000_000)) (w.write(r), n++);
-  await w.close();
-  return n;
-}
 
 /** Seconds to read every record of a trace (batches, as replay reads them). */
 async function readSeconds(path: string): Promise<[number, number]> {
@@ -53,8 +40,10 @@ export const traceSuite: Suite = {
     try {
       const figures: Figure[] = [];
       const files: Record<TraceEncoding, string> = { jsonl: join(dir, 'bench.jsonl'), binary: join(dir, 'bench.vtb') };
-      const n = await writeBenchTrace(files.jsonl);
-      await writeBenchTrace(files.binary);
+      // One simulated run, written in both forms.
+      const run = baselineRun(BASE_REQUESTS);
+      const n = await writeTrace(run, repeated(run, COPIES), files.jsonl);
+      await writeTrace(run, repeated(run, COPIES), files.binary);
       const read: Record<string, number> = {};
       const replay: Record<string, number> = {};
       for (const enc of ['jsonl', 'binary'] as const) {

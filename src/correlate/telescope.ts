@@ -51,7 +51,7 @@ const QEMU_POP = EVENT_INDEX.qemu_pop;
 function firstPresent(times: EventTimes, list: readonly number[]): number {
   for (let i = 0; i < list.length; i++) {
     const t = times[list[i]!]!;
-    if (t === t) return t;
+    if (!Number.isNaN(t)) return t;
   }
   return NaN;
 }
@@ -64,30 +64,27 @@ function firstPresent(times: EventTimes, list: readonly number[]): number {
  * only when all of them are present, so parts always sum to their parent.
  */
 export function stagesFromTimes(times: EventTimes): StageBreakdown {
-  const chain = times[QEMU_POP] === times[QEMU_POP] ? FULL_CHAIN : GUEST_CHAIN;
+  const chain = Number.isNaN(times[QEMU_POP]!) ? GUEST_CHAIN : FULL_CHAIN;
   const stages: Partial<Record<StageName, Nanos>> = {};
   let first = Infinity;
   let last = -Infinity;
   for (const st of chain) {
     const a = firstPresent(times, st.from);
     const b = firstPresent(times, st.to);
-    if (a !== a || b !== b) continue;
+    if (Number.isNaN(a) || Number.isNaN(b)) continue;
     stages[st.name] = (b - a) as Nanos;
     if (a < first) first = a;
     if (b > last) last = b;
     const parts = st.parts;
-    if (parts.length === 0) continue;
-    let all = true;
-    for (const pd of parts) {
-      if (firstPresent(times, pd.from) !== firstPresent(times, pd.from) || firstPresent(times, pd.to) !== firstPresent(times, pd.to)) {
-        all = false;
-        break;
-      }
-    }
-    if (all) for (const pd of parts) stages[pd.name] = (firstPresent(times, pd.to) - firstPresent(times, pd.from)) as Nanos;
+    if (parts.length > 0 && parts.every((pd) => !Number.isNaN(span(times, pd)))) for (const pd of parts) stages[pd.name] = span(times, pd) as Nanos;
   }
   if (first === Infinity) return { stages, total: 0 as Nanos, start: 0 as GuestTime };
   return { stages, total: (last - first) as Nanos, start: first as GuestTime };
+}
+
+/** A stage's duration in `times`, NaN when either end was not seen. */
+function span(times: EventTimes, st: ChainStage): number {
+  return firstPresent(times, st.to) - firstPresent(times, st.from);
 }
 
 const scratch = eventTimes();

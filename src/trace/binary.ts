@@ -2,6 +2,8 @@
 import { crc32 } from 'node:zlib';
 import { InputError } from '../errors.js';
 import type { LostCounts, TraceRecord } from '../records/index.js';
+import type { TraceSummary } from './format.js';
+import type { ByteSource } from './source.js';
 import { COLUMNS, RECORD_KINDS, field, type Column, type ColumnType } from './columns.js';
 
 /**
@@ -13,22 +15,22 @@ export const BINARY_MAGIC = Buffer.from([0x89, 0x56, 0x54, 0x42, 0x0d, 0x0a, 0x1
 export const BINARY_LAYOUT = 1;
 
 /** Entry tag of a string definition (record kinds are tags 1..7, in COLUMNS order). */
-export const TAG_STRING = 0;
+const TAG_STRING = 0;
 /** Entry tag of a lost-records count. */
-export const TAG_LOST = 0xfd;
+const TAG_LOST = 0xfd;
 /** Entry tag of the end mark, the file's last entry. */
-export const TAG_END = 0xfe;
+const TAG_END = 0xfe;
 
 /** Frame header: payload bytes, entries, CRC-32 of the payload. */
-export const FRAME_HEADER_BYTES = 12;
+const FRAME_HEADER_BYTES = 12;
 
 const WIDTH: Readonly<Record<ColumnType, number>> = { i32: 4, num: 8, time: 8, id: 8, str: 4, bool: 1 };
 
 /** Bytes a record of each kind takes after its tag. */
-export const RECORD_BYTES: readonly number[] = RECORD_KINDS.map((k) => COLUMNS[k].reduce((n, c) => n + WIDTH[c.type], 0));
+const RECORD_BYTES: readonly number[] = RECORD_KINDS.map((k) => COLUMNS[k].reduce((n, c) => n + WIDTH[c.type], 0));
 
 /** Where a binary entry sits, for error messages: "file@byte N". */
-export function binaryWhere(path: string, offset: number): string {
+function binaryWhere(path: string, offset: number): string {
   return `${path}@byte ${offset}`;
 }
 
@@ -42,11 +44,6 @@ export class FrameEncoder {
   private len = 0;
   private entries = 0;
   private readonly strings = new Map<string, number>();
-
-  /** Entries in the current frame. */
-  get pending(): number {
-    return this.entries;
-  }
 
   private room(n: number): void {
     if (this.len + n <= this.buf.length) return;
@@ -154,8 +151,8 @@ type RecordDecoder = (dv: DataView, o: number, str: (id: number) => string) => T
 
 /**
  * Compiles a kind's decoder from its columns: one object literal with every field read at its fixed
- * offset, so every record of a kind gets the same shape at once (about ten times faster than
- * filling an object field by field from the table, which makes each store a dictionary lookup).
+ * offset, so every record of a kind gets the same shape at once (filling an object field by field
+ * from the table would make each store a lookup by name).
  * The generated source uses only the table's names and offsets, never file contents.
  */
 function compileDecoder(kind: string, columns: readonly Column[]): RecordDecoder {
@@ -180,14 +177,6 @@ function compileDecoder(kind: string, columns: readonly Column[]): RecordDecoder
 
 const DECODERS: readonly RecordDecoder[] = RECORD_KINDS.map((k) => compileDecoder(k, COLUMNS[k]));
 
-/** What a binary body reader reports back to its trace reader. */
-export interface BodyState {
-  records: number;
-  lost: LostCounts;
-  skipped: number;
-  cut?: { where: string; reason: string };
-}
-
 /** A problem inside one frame: its place and what is wrong. */
 class BadEntry extends Error {
   constructor(message: string, readonly offset: number) {
@@ -205,10 +194,10 @@ const MAX_FRAME_BYTES = 1 << 28;
  * the file is the cut of a killed recording: every frame before it has been given.
  */
 export async function* binaryBatches(
-  src: { buf: Buffer; offset: number; more(): Promise<boolean>; consume(n: number): void },
+  src: ByteSource,
   path: string,
   lenient: boolean,
-  state: BodyState,
+  state: TraceSummary,
 ): AsyncGenerator<TraceRecord[]> {
   const strings: string[] = [];
   let at = 0;

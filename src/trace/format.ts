@@ -58,3 +58,13 @@ export type TraceEncoding = 'jsonl' | 'binary';
 export function encodingFor(path: string): TraceEncoding {
   return /\.vtb(\.gz)?$/i.test(path) ? 'binary' : 'jsonl';
 }
+
+/** What is known after the last record has been read. */
+export interface TraceSummary {
+  records: number;
+  lost: LostCounts;
+  /** Malformed lines (binary: entries) skipped in lenient mode. */
+  skipped: number;
+  /** Set when the file ends before its end line (a cut recording) or its gzip stream is truncated. */
+  cut?: { where: string; reason: string };
+}

@@ -1,8 +1,8 @@
 // The JSON Lines trace encoding: one JSON object per line, read in large chunks and checked against the column table.
 import { InputError } from '../errors.js';
 import type { RecordKind, TraceRecord } from '../records/index.js';
-import type { BodyState } from './binary.js';
 import { COLUMNS } from './columns.js';
+import type { TraceSummary } from './format.js';
 import type { ByteSource } from './source.js';
 
 /** JSON.stringify replacer writing bigints as 0x-hex strings. */
@@ -49,7 +49,7 @@ interface Suspect {
  * the header's line. A line that is not JSON is an error naming file:line, except the last line
  * of the file: a recording killed mid-write leaves half a line, which is the cut, not bad data.
  */
-export async function* jsonlBatches(src: ByteSource, path: string, lineNo: number, lenient: boolean, state: BodyState): AsyncGenerator<TraceRecord[]> {
+export async function* jsonlBatches(src: ByteSource, path: string, lineNo: number, lenient: boolean, state: TraceSummary): AsyncGenerator<TraceRecord[]> {
   let ended = false;
   let suspect: Suspect | undefined;
   let eof = false;

@@ -1,8 +1,8 @@
 // Reads a trace file (JSON Lines or binary, gzip or not) as a stream: header, batches of records, lost counts and end, with placed errors.
 import { InputError } from '../errors.js';
-import type { LostCounts, TraceRecord } from '../records/index.js';
-import { BINARY_LAYOUT, BINARY_MAGIC, binaryBatches, type BodyState } from './binary.js';
-import { TRACE_FORMAT, TRACE_VERSION, type TraceEncoding, type TraceHeader } from './format.js';
+import type { TraceRecord } from '../records/index.js';
+import { BINARY_LAYOUT, BINARY_MAGIC, binaryBatches } from './binary.js';
+import { TRACE_FORMAT, TRACE_VERSION, type TraceEncoding, type TraceHeader, type TraceSummary } from './format.js';
 import { jsonlBatches } from './jsonl.js';
 import { ByteSource } from './source.js';
 
@@ -10,16 +10,6 @@ import { ByteSource } from './source.js';
 export interface TraceReadOptions {
   /** Skip malformed record lines (binary: the rest of a bad frame) and count them instead of failing. */
   lenient?: boolean;
-}
-
-/** What is known after the last record has been read. */
-export interface TraceSummary {
-  records: number;
-  lost: LostCounts;
-  /** Malformed lines (binary: entries) skipped in lenient mode. */
-  skipped: number;
-  /** Set when the file ends before its end line (a cut recording) or its gzip stream is truncated. */
-  cut?: { where: string; reason: string };
 }
 
 /** An opened trace: its header, then its records, then its summary. */
@@ -116,11 +106,10 @@ export async function openTrace(path: string, opts: TraceReadOptions = {}): Prom
     throw e;
   }
   const summary: TraceSummary = { records: 0, lost: { guest: 0, host: 0 }, skipped: 0 };
-  const state: BodyState = summary;
   const lenient = opts.lenient ?? false;
   async function* batches(): AsyncGenerator<TraceRecord[]> {
     try {
-      yield* binary ? binaryBatches(src, path, lenient, state) : jsonlBatches(src, path, 1, lenient, state);
+      yield* binary ? binaryBatches(src, path, lenient, summary) : jsonlBatches(src, path, 1, lenient, summary);
       if (src.gzipError && binary) {
         summary.cut = { where: summary.cut?.where ?? `${path}@byte ${src.offset}`, reason: `gzip stream is truncated or corrupt (${src.gzipError.message}); ${summary.records} complete records were read` };
       }

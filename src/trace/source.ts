@@ -50,11 +50,6 @@ export class ByteSource {
     return src;
   }
 
-  /** Whether the file has no more bytes to read (buf may still hold some). */
-  get ended(): boolean {
-    return this.done;
-  }
-
   /** Reads the next chunk onto the end of `buf`; false when the file has ended. */
   async more(): Promise<boolean> {
     if (this.done) return false;

@@ -189,7 +189,7 @@ export class Playback {
   /** Adds newly stitched paths. */
   push(paths: Iterable<RequestPath>): void {
     for (const p of paths) {
-      if (this.t0 !== this.t0) this.t0 = p.start;
+      if (Number.isNaN(this.t0)) this.t0 = p.start;
       else if (p.start < this.t0) {
         // An earlier start decided late: the timeline starts there, and the position keeps its time.
         this.position += this.t0 - p.start;
@@ -248,7 +248,7 @@ export class Playback {
     for (let p = this.pending.peek(); p && done(p) <= limit; p = this.pending.peek()) {
       this.pending.pop();
       this.history.push(p);
-      if (matches(p, this.filter)) (this.stats.add(p), this.slow.offer(p));
+      this.count(p);
     }
     if (this.history.length > this.historyLimit * 1.25) {
       // Trim in steps, not per request.
@@ -256,7 +256,17 @@ export class Playback {
       this.history = this.history.slice(drop);
       this.historyDropped += drop;
     }
-    if (this.waiting.length && this.pending.size < this.pendingHigh / 2) for (const w of this.waiting.splice(0)) w();
+    if (this.pending.size < this.pendingHigh / 2) this.release();
+  }
+
+  /** Adds a played request to the statistics when the filter takes it. */
+  private count(p: RequestPath): void {
+    if (matches(p, this.filter)) (this.stats.add(p), this.slow.offer(p));
+  }
+
+  /** Lets waiting readers go on. */
+  private release(): void {
+    for (const w of this.waiting.splice(0)) w();
   }
 
   /** Sets the filter and rebuilds the statistics up to the current position. */
@@ -286,7 +296,7 @@ export class Playback {
       this.duration = 0;
       this.target = position;
       this.partial = undefined;
-      for (const w of this.waiting.splice(0)) w();
+      this.release();
       this.reload();
       return;
     }
@@ -300,7 +310,7 @@ export class Playback {
     }
     this.history = kept;
     this.position = position;
-    for (const p of kept) if (matches(p, this.filter)) (this.stats.add(p), this.slow.offer(p));
+    for (const p of kept) this.count(p);
     this.play();
   }
 
