@@ -5,7 +5,7 @@ import type { SimMemory } from '../sim/memory.js';
 import { StructLayout } from '../sim/memory.js';
 import type { Task } from '../sim/probes.js';
 import type { Rng } from '../sim/random.js';
-import type { AppOp, SimRequest, SimVirtqueue } from '../sim/request.js';
+import { EV, freshTruth, type AppOp, type SimRequest, type SimVirtqueue } from '../sim/request.js';
 import type { DiskSpec } from '../sim/spec.js';
 import type { Btf } from '../vm/index.js';
 import { GUEST_COSTS, GUEST_SIGMA } from './costs.js';
@@ -64,6 +64,13 @@ interface HwQueue {
 }
 
 const SECTOR = 512;
+
+function startTruth(start: PendingBio['truthStart']): SimRequest['truth'] {
+  const truth = freshTruth();
+  truth[EV.app_submit] = start.app_submit;
+  truth[EV.bio_queue] = start.bio_queue;
+  return truth;
+}
 
 /** The disk: what happens between an application's SQE and its CQE inside the guest. */
 export class GuestDisk {
@@ -171,14 +178,14 @@ export class GuestDisk {
     this.layout.request.write(this.world.kernel, rqAddr, { __sector: bio.sector });
     return {
       id: this.world.nextRequestId(), vm: this.vmIndex, disk: this.diskIndex, write: bio.op.write, sector: bio.sector, nrSectors: bio.nrSectors,
-      appOps: [bio.op], hwq: hw.index, tag, rqAddr, vq: hw.index, head: -1, truth: { ...bio.truthStart }, done: false,
+      appOps: [bio.op], hwq: hw.index, tag, rqAddr, vq: hw.index, head: -1, truth: startTruth(bio.truthStart), done: false,
     };
   }
 
   private flushPlug(hw: HwQueue, plug: SimRequest[], task: Task, t: number): void {
     for (const rq of plug) {
       this.world.hooks.tracepoint(t, 'block:block_rq_insert', this.rqValues(rq, task), task);
-      rq.truth.rq_insert = t;
+      rq.truth[EV.rq_insert] = t;
       if (hw.sched) hw.sched.insert(rq, t);
       else hw.dispatch.push(rq);
     }
@@ -201,16 +208,16 @@ export class GuestDisk {
       const rq = hw.sched ? hw.sched.dispatch(t) : hw.dispatch.shift();
       if (!rq) break;
       hooks.tracepoint(t, 'block:block_rq_issue', this.rqValues(rq, task), task);
-      rq.truth.rq_issue = t;
+      rq.truth[EV.rq_issue] = t;
       t += this.cost(GUEST_COSTS.issueToQueueRq);
       kernel.writeInt(hw.bdAddr, 8, rq.rqAddr);
       hooks.probe(t, 'kprobe', 'virtio_queue_rq', { args: [hw.hctxAddr, hw.bdAddr] }, task);
-      rq.truth.queue_rq = t;
+      rq.truth[EV.queue_rq] = t;
       t += this.cost(GUEST_COSTS.queueRqToAdd);
       const head = hw.freeHeads.shift()!;
       this.layout.vvq.write(kernel, hw.vq.guestAddr, { free_head: head });
       hooks.probe(t, 'kprobe', 'virtqueue_add_sgs', { args: [hw.vq.guestAddr, 0xffffc90000a00000n, 1n, 2n, rq.rqAddr + BigInt(this.layout.request.size), 0x820n] }, task);
-      rq.truth.vq_add = t;
+      rq.truth[EV.vq_add] = t;
       hw.batch.push(rq);
       rq.head = head;
       // Visible to QEMU from the moment it is added, not before.
@@ -226,7 +233,7 @@ export class GuestDisk {
     if (!notify) return;
     t += this.cost(GUEST_COSTS.addToKick);
     hooks.probe(t, 'kprobe', 'virtqueue_notify', { args: [hw.vq.guestAddr] }, task);
-    for (const rq of batch) rq.truth.kick = t;
+    for (const rq of batch) rq.truth[EV.kick] = t;
     // QEMU will not want another notify until it has looked at the ring (EVENT_IDX).
     hw.vq.wantsNotify = false;
     this.world.notify(hw.vq, t);
@@ -242,24 +249,24 @@ export class GuestDisk {
     const irqTask: Task = { pid: 0, tgid: 0, comm: 'swapper', cpu: vq.index % 2 };
     hooks.probe(t, 'kprobe', 'vring_interrupt', { args: [BigInt(vq.msiVector), vq.guestAddr] }, irqTask);
     const used = vq.used.splice(0);
-    for (const rq of used) rq.truth.vring_interrupt = t;
+    for (const rq of used) rq.truth[EV.vring_interrupt] = t;
     for (const rq of used) {
       t += this.cost(GUEST_COSTS.irqToComplete);
       hooks.probe(t, 'kprobe', 'blk_mq_complete_request', { args: [rq.rqAddr] }, irqTask);
-      rq.truth.complete_rq = t;
+      rq.truth[EV.complete_rq] = t;
       hw.freeHeads.unshift(rq.head);
     }
     for (const rq of used) {
       t += this.cost(GUEST_COSTS.completeToRq);
       hooks.tracepoint(t, 'block:block_rq_complete', { dev: this.dev, sector: rq.sector, nr_sector: rq.nrSectors, error: 0, rwbs: this.rwbs(rq.write), cmd: '' }, this.softirq);
-      rq.truth.rq_complete = t;
+      rq.truth[EV.rq_complete] = t;
       rq.done = true;
       hw.freeTags.push(rq.tag);
       for (const op of rq.appOps) {
         op.pending--;
         if (op.pending === 0) {
           const tApp = t + this.cost(GUEST_COSTS.rqToApp);
-          rq.truth.app_complete = tApp;
+          rq.truth[EV.app_complete] = tApp;
           hooks.tracepoint(tApp, 'io_uring:io_uring_complete', { ctx: 0xffff888104a00000n, req: 0xffff888104b00000n + BigInt(op.job) * 0x100n, user_data: op.userData, res: op.bytes, cflags: 0, extra1: 0n, extra2: 0n }, this.softirq);
           this.world.appCompleted(op, tApp);
         }

@@ -1,8 +1,8 @@
 // The host kernel under QEMU: io_uring taking SQEs, the block layer issuing to the device, completions posted as CQEs.
-import type { PathEvent } from '../correlate/index.js';
 import type { Engine } from '../sim/engine.js';
 import type { Task } from '../sim/probes.js';
 import type { Rng } from '../sim/random.js';
+import { EV } from '../sim/request.js';
 import { HOST_COSTS, HOST_SIGMA } from './costs.js';
 import type { Device } from './device.js';
 import type { HostHookSite } from './qemu.js';
@@ -17,8 +17,8 @@ export interface HostOp {
   deviceOffset: number;
   bytes: number;
   task: Task;
-  /** Ground truth of the host events the op meets. */
-  onEvent(event: PathEvent, t: number): void;
+  /** Ground truth of the host events the op meets, by event index (EV). */
+  onEvent(event: number, t: number): void;
   /** The CQE is posted at true time t. */
   onCqe(t: number): void;
 }
@@ -47,7 +47,7 @@ export class HostKernel {
     const ring = 0xffff8881_2345_0000n + BigInt(op.task.tgid) * 0x1000n;
     this.engine.at(t, () => {
       this.hooks.tracepoint(t, 'io_uring:io_uring_submit_req', { ctx: ring, req: 0xffff8881_3000_0000n + (op.userData & 0xffffn), user_data: op.userData, opcode: op.write ? 2 : 1, flags: 0n, sq_thread: 0, op_str: op.write ? 'WRITEV' : 'READV' }, op.task);
-      op.onEvent('uring_submit', t);
+      op.onEvent(EV.uring_submit, t);
       const tIssue = t + this.cost(HOST_COSTS.submitToIssue);
       const sector = op.deviceOffset / SECTOR;
       const nr = op.bytes / SECTOR;
@@ -56,15 +56,15 @@ export class HostKernel {
       this.engine.at(tIssue, () => {
         this.hooks.tracepoint(tIssue, 'block:block_rq_insert', values, op.task);
         this.hooks.tracepoint(tIssue, 'block:block_rq_issue', values, op.task);
-        op.onEvent('host_blk_issue', tIssue);
+        op.onEvent(EV.host_blk_issue, tIssue);
         this.device.submit(op.write, op.bytes, (tDone) => {
           this.hooks.tracepoint(tDone, 'block:block_rq_complete', { dev: this.dev, sector, nr_sector: nr, error: 0, rwbs, cmd: '' }, this.irq);
-          op.onEvent('host_blk_complete', tDone);
+          op.onEvent(EV.host_blk_complete, tDone);
           // The CQE is posted by task work in the submitting thread.
           const tCqe = tDone + this.cost(HOST_COSTS.completeToCqe);
           this.engine.at(tCqe, () => {
             this.hooks.tracepoint(tCqe, 'io_uring:io_uring_complete', { ctx: ring, req: 0xffff8881_3000_0000n + (op.userData & 0xffffn), user_data: op.userData, res: op.bytes, cflags: 0, extra1: 0n, extra2: 0n }, op.task);
-            op.onEvent('uring_complete', tCqe);
+            op.onEvent(EV.uring_complete, tCqe);
             op.onCqe(tCqe);
           });
         });

@@ -4,7 +4,7 @@ import type { Engine } from '../sim/engine.js';
 import { StructLayout, type SimMemory } from '../sim/memory.js';
 import type { Task } from '../sim/probes.js';
 import type { Rng } from '../sim/random.js';
-import type { SimRequest, SimVirtqueue } from '../sim/request.js';
+import { EV, type SimRequest, type SimVirtqueue } from '../sim/request.js';
 import type { DiskSpec, HostSpec } from '../sim/spec.js';
 import type { Btf } from '../vm/index.js';
 import { HOST_COSTS, HOST_SIGMA } from './costs.js';
@@ -178,7 +178,7 @@ export class Qemu {
       const task = this.vcpus[vcpu % this.vcpus.length]!;
       if (dev.spec.notify === 'pio') this.world.hooks.tracepoint(tExit, 'kvm:kvm_pio', { rw: 1, port: pioPort(disk), size: 2, count: 1, val: vq.index }, task);
       else this.world.hooks.tracepoint(tExit, 'kvm:kvm_fast_mmio', { gpa: vq.notifyGpa }, task);
-      for (const rq of vq.avail) if (rq.truth.kick === t) rq.truth.kick_exit = tExit;
+      for (const rq of vq.avail) if (rq.truth[EV.kick] === t) rq.truth[EV.kick_exit] = tExit;
       const ready = tExit + this.cost(HOST_COSTS.iothreadWakeup);
       this.world.engine.at(ready, () => this.schedule(dev, vq));
     });
@@ -203,8 +203,8 @@ export class Qemu {
       const rq = vq.avail.shift()!;
       const req = this.makeReq(dev, vq, rq);
       hooks.probe(t, 'uprobe', 'virtio_blk_handle_request', { args: [req.addr, 0x7f3a_0000_1000n] }, task);
-      rq.truth.qemu_handle = start;
-      rq.truth.qemu_pop = t;
+      rq.truth[EV.qemu_handle] = start;
+      rq.truth[EV.qemu_pop] = t;
       hooks.probe(t + 150, 'uretprobe', 'virtio_blk_handle_request', { ret: 0n }, task);
       t += 150;
       popped.push(req);
@@ -264,7 +264,7 @@ export class Qemu {
     const qiov = g.reqs.length === 1 ? first.addr + BigInt(this.L.req.member('qiov').offset) : m.alloc(this.L.qiov.size);
     if (g.reqs.length > 1) this.L.qiov.write(m, qiov, { niov: g.reqs.length, size: g.sectors * SECTOR });
     hooks.probe(t, 'uprobe', g.write ? 'blk_aio_pwritev' : 'blk_aio_preadv', { args: [dev.blk, offset, qiov, 0n, 0x55d0_0040_0000n, first.addr] }, this.iothread);
-    for (const r of g.reqs) r.rq.truth.qemu_aio = t;
+    for (const r of g.reqs) r.rq.truth[EV.qemu_aio] = t;
     t += this.cost(HOST_COSTS.aioToLuring);
     // luring_do_submit runs in the request's coroutine right away: the SQE is prepared (user_data =
     // the LuringAIOCB) and queued in QEMU's submit queue; ioq_submit moves it into the ring when
@@ -272,7 +272,7 @@ export class Qemu {
     const lcb = m.alloc(this.L.lcb.size);
     this.L.lcb.write(m, lcb, { qiov, is_read: g.write ? 0 : 1 });
     this.world.hooks.probe(t, 'uprobe', 'luring_do_submit', { args: [9n, lcb, 0x55d0_0050_0000n, offset, g.write ? 2n : 1n] }, this.iothread);
-    for (const r of g.reqs) r.rq.truth.luring_submit = t;
+    for (const r of g.reqs) r.rq.truth[EV.luring_submit] = t;
     const sqe = { group: g, lcb, qiov };
     if (this.inUring < this.host.uringEntries) return this.enterUring(sqe, t);
     this.held.push(sqe);
@@ -316,7 +316,7 @@ export class Qemu {
       for (const r of c.group.reqs) {
         t += this.cost(HOST_COSTS.reqComplete);
         hooks.probe(t, 'uprobe', 'virtio_blk_req_complete', { args: [r.addr, 0n] }, this.iothread);
-        r.rq.truth.qemu_req_complete = t;
+        r.rq.truth[EV.qemu_req_complete] = t;
         // In the used ring from that moment, not before (an earlier interrupt must not reap it early).
         const at = t;
         this.world.engine.at(at, () => r.vq.used.push(r.rq));
@@ -333,10 +333,10 @@ export class Qemu {
     for (const [vq, { dev, reqs }] of touched) {
       t += this.cost(HOST_COSTS.reqComplete);
       hooks.probe(t, 'uprobe', 'virtio_notify_irqfd', { args: [dev.vdev, vq.hostAddr] }, this.iothread);
-      for (const r of reqs) r.rq.truth.qemu_notify = t;
+      for (const r of reqs) r.rq.truth[EV.qemu_notify] = t;
       const tInject = t + this.cost(HOST_COSTS.inject);
       hooks.tracepoint(tInject, 'kvm:kvm_apic_accept_irq', { apicid: 0, dm: 0, tm: 0, vec: vq.msiVector }, this.iothread);
-      for (const r of reqs) r.rq.truth.irq_inject = tInject;
+      for (const r of reqs) r.rq.truth[EV.irq_inject] = tInject;
       const tDeliver = this.vcpuRunning(tInject) + this.cost(HOST_COSTS.delivery);
       this.world.engine.at(tDeliver, () => this.world.deliver(dev.index, vq, tDeliver));
     }

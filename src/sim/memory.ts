@@ -7,20 +7,33 @@ export const USER_HEAP = 0x0000_55d0_0000_0000n;
 
 interface Block {
   base: bigint;
+  /** Offset of the block from the memory's base. */
+  at: number;
   bytes: Uint8Array;
+  view: DataView;
 }
 
-/** One address space's memory: a bump allocator of blocks, each a byte array. Freed blocks become unreadable. */
+/** Blocks are found by the 64-byte granule an address falls in (every block is 64-aligned). */
+const GRANULE_SHIFT = 6;
+
+/**
+ * One address space's memory: a bump allocator of blocks, each a byte array. Freed blocks become
+ * unreadable. Addresses are 64-bit, but every block lies within 4 GiB of the base (whose low 32
+ * bits are zero), so an address is its base's high half and a 32-bit offset: lookups use numbers
+ * only, and a program's probe read (two 32-bit halves) needs no BigInt.
+ */
 export class SimMemory {
-  private readonly blocks = new Map<bigint, Block>();
-  /** Blocks by each 4 KiB page they touch, so an address finds its block in one or two probes. */
-  private readonly pages = new Map<number, Block[]>();
-  private next: bigint;
+  /** The block covering each granule, by offset >> GRANULE_SHIFT. */
+  private readonly granules: (Block | undefined)[] = [];
+  private next = 0;
   /** Freed blocks by size, reused last-freed first (as slab caches and glibc's tcache do: addresses recur). */
   private readonly freed = new Map<number, Block[]>();
+  /** The base's high 32 bits, as a signed int32 (what a register's high half holds). */
+  private readonly baseHi: number;
 
-  constructor(base: bigint) {
-    this.next = base;
+  constructor(readonly base: bigint) {
+    if ((base & 0xffff_ffffn) !== 0n) throw new Error('simulated memory: the base must be 4 GiB aligned');
+    this.baseHi = Number(BigInt.asIntN(32, base >> 32n));
   }
 
   /** Allocates `size` zeroed bytes aligned to 64 (a cache line, as slab objects are). */
@@ -31,82 +44,114 @@ export class SimMemory {
       this.map(again);
       return again.base;
     }
-    const base = this.next;
-    this.next += BigInt((size + 63) & ~63) + 64n;
-    this.map({ base, bytes: new Uint8Array(size) });
-    return base;
+    const at = this.next;
+    this.next += ((size + 63) & ~63) + 64;
+    if (this.next > 0xffff_ffff) throw new Error('simulated memory: more than 4 GiB allocated');
+    const bytes = new Uint8Array(size);
+    this.map({ base: this.base + BigInt(at), at, bytes, view: new DataView(bytes.buffer) });
+    return this.base + BigInt(at);
   }
 
   private map(b: Block): void {
-    this.blocks.set(b.base, b);
-    for (let p = Number(b.base >> 12n); p <= Number((b.base + BigInt(Math.max(1, b.bytes.length)) - 1n) >> 12n); p++) {
-      const list = this.pages.get(p);
-      if (list) list.push(b);
-      else this.pages.set(p, [b]);
-    }
+    const last = (b.at + Math.max(1, b.bytes.length) - 1) >>> GRANULE_SHIFT;
+    for (let g = b.at >>> GRANULE_SHIFT; g <= last; g++) this.granules[g] = b;
   }
 
   /** Frees a block: reads of it fault until it is allocated again. */
   free(base: bigint): void {
-    const b = this.blocks.get(base);
-    if (!b) return;
-    this.blocks.delete(base);
-    for (let p = Number(b.base >> 12n); p <= Number((b.base + BigInt(Math.max(1, b.bytes.length)) - 1n) >> 12n); p++) {
-      const on = this.pages.get(p)!;
-      on.splice(on.indexOf(b), 1);
-      if (on.length === 0) this.pages.delete(p);
-    }
-    const list = this.freed.get(b.bytes.length) ?? [];
-    list.push(b);
-    this.freed.set(b.bytes.length, list);
+    const b = this.find(this.offsetOf(base), 1);
+    if (!b || b.base !== base) return;
+    const last = (b.at + Math.max(1, b.bytes.length) - 1) >>> GRANULE_SHIFT;
+    for (let g = b.at >>> GRANULE_SHIFT; g <= last; g++) this.granules[g] = undefined;
+    const list = this.freed.get(b.bytes.length);
+    if (list) list.push(b);
+    else this.freed.set(b.bytes.length, [b]);
   }
 
-  /** The last block found: accesses cluster on one object at a time. */
-  private last: Block | undefined;
+  /** The offset of an address from the base, or -1 when it is not within 4 GiB above it. */
+  private offsetOf(addr: bigint): number {
+    const d = addr - this.base;
+    return d >= 0n && d <= 0xffff_ffffn ? Number(d) : -1;
+  }
 
-  private find(addr: bigint, len: number): Block | undefined {
-    const last = this.last;
-    if (last && addr >= last.base && addr + BigInt(len) <= last.base + BigInt(last.bytes.length) && this.blocks.get(last.base) === last) return last;
-    const on = this.pages.get(Number(addr >> 12n));
-    if (!on) return undefined;
-    for (const b of on) {
-      const end = b.base + BigInt(b.bytes.length);
-      if (addr >= b.base && addr < end) return addr + BigInt(len) <= end ? (this.last = b) : undefined;
-    }
-    return undefined;
+  private find(at: number, len: number): Block | undefined {
+    if (at < 0) return undefined;
+    const b = this.granules[at >>> GRANULE_SHIFT];
+    return b !== undefined && at + len <= b.at + b.bytes.length ? b : undefined;
   }
 
   /** The bytes of the block holding [addr, addr+len), at the right place; throws if unmapped (a simulator bug). */
   view(addr: bigint, len: number): Uint8Array {
-    const b = this.find(addr, len);
+    const at = this.offsetOf(addr);
+    const b = this.find(at, len);
     if (!b) throw new Error(`simulated memory: 0x${addr.toString(16)}+${len} is not allocated`);
-    const off = Number(addr - b.base);
-    return b.bytes.subarray(off, off + len);
+    return b.bytes.subarray(at - b.at, at - b.at + len);
   }
 
   /** bpf_probe_read_*: copies, or answers false when any byte is unmapped. */
   read(addr: bigint, dst: Uint8Array, dstOff: number, len: number): boolean {
-    const b = this.find(addr, len);
+    return this.readAt(this.offsetOf(addr), dst, dstOff, len);
+  }
+
+  /** `read` of an address given as a register's two 32-bit halves (no BigInt). */
+  readHalves(lo: number, hi: number, dst: Uint8Array, dstOff: number, len: number): boolean {
+    return hi === this.baseHi ? this.readAt(lo >>> 0, dst, dstOff, len) : false;
+  }
+
+  private readAt(at: number, dst: Uint8Array, dstOff: number, len: number): boolean {
+    const b = this.find(at, len);
     if (!b) return false;
-    const off = Number(addr - b.base);
-    dst.set(b.bytes.subarray(off, off + len), dstOff);
+    const o = at - b.at;
+    if (len <= 16) for (let i = 0; i < len; i++) dst[dstOff + i] = b.bytes[o + i]!;
+    else dst.set(b.bytes.subarray(o, o + len), dstOff);
     return true;
   }
 
-  /** Writes an integer of `size` bytes, little-endian. */
+  /** The block view `locate` found last. */
+  located: DataView = new DataView(new ArrayBuffer(0));
+
+  /** Finds the block holding [addr, addr+len): sets `located` to its view and returns the offset there; throws if unmapped. */
+  locate(addr: bigint, len: number): number {
+    const at = this.offsetOf(addr);
+    const b = this.find(at, len);
+    if (!b) throw new Error(`simulated memory: 0x${addr.toString(16)}+${len} is not allocated`);
+    this.located = b.view;
+    return at - b.at;
+  }
+
+  /** Writes an integer of `size` bytes (1, 2, 4 or 8), little-endian. */
   writeInt(addr: bigint, size: number, value: bigint | number): void {
-    const v = this.view(addr, size);
-    if (typeof value === 'number' && size <= 4) {
-      // Most fields are small numbers: no BigInt on this path.
-      for (let i = 0, x = value; i < size; i++, x = Math.floor(x / 256)) v[i] = x & 0xff;
-      return;
-    }
-    let x = BigInt.asUintN(size * 8, BigInt(value));
-    for (let i = 0; i < size; i++) {
-      v[i] = Number(x & 0xffn);
-      x >>= 8n;
+    const at = this.offsetOf(addr);
+    const b = this.find(at, size);
+    if (!b) throw new Error(`simulated memory: 0x${addr.toString(16)}+${size} is not allocated`);
+    writeField(b.view, at - b.at, size, value);
+  }
+}
+
+/** Writes `value` as a little-endian integer of `size` bytes; numbers below 2^53 need no BigInt. */
+export function writeField(v: DataView, o: number, size: number, value: bigint | number): void {
+  if (typeof value === 'number') {
+    switch (size) {
+      case 1: v.setUint8(o, value & 0xff); return;
+      case 2: v.setUint16(o, value & 0xffff, true); return;
+      case 4: v.setUint32(o, value >>> 0, true); return;
+      case 8:
+        if (value >= 0 && value <= Number.MAX_SAFE_INTEGER) {
+          v.setUint32(o, value >>> 0, true);
+          v.setUint32(o + 4, Math.floor(value / 4294967296), true);
+          return;
+        }
+        value = BigInt(value);
     }
   }
+  const x = BigInt(value);
+  switch (size) {
+    case 1: v.setUint8(o, Number(BigInt.asUintN(8, x))); return;
+    case 2: v.setUint16(o, Number(BigInt.asUintN(16, x)), true); return;
+    case 4: v.setUint32(o, Number(BigInt.asUintN(32, x)), true); return;
+    case 8: v.setBigUint64(o, BigInt.asUintN(64, x), true); return;
+  }
+  throw new Error(`simulated memory: a ${size}-byte integer`);
 }
 
 /** Member offsets of one struct, from BTF, so simulated objects sit where the real kernel's do. */
@@ -121,25 +166,27 @@ export class StructLayout {
     this.size = t.size;
   }
 
-  private readonly members = new Map<string, { offset: number; size: number; at: bigint }>();
+  private readonly members = new Map<string, { offset: number; size: number }>();
 
   /** Byte offset and size of a member (looked up in BTF once). */
-  member(name: string): { offset: number; size: number; at: bigint } {
+  member(name: string): { offset: number; size: number } {
     let m = this.members.get(name);
     if (!m) {
       const b = this.btf.member(this.type, name);
       if (!b) throw new Error(`struct ${this.name} has no member ${name} in this BTF`);
-      m = { offset: b.offset, size: b.size, at: BigInt(b.offset) };
+      m = { offset: b.offset, size: b.size };
       this.members.set(name, m);
     }
     return m;
   }
 
-  /** Writes members of an object at `addr`. */
+  /** Writes members of an object at `addr` (the object must be allocated whole). */
   write(mem: SimMemory, addr: bigint, values: Readonly<Record<string, bigint | number>>): void {
+    const o = mem.locate(addr, this.size);
+    const view = mem.located;
     for (const name in values) {
       const m = this.member(name);
-      mem.writeInt(addr + m.at, m.size, values[name]!);
+      writeField(view, o + m.offset, m.size, values[name]!);
     }
   }
 }

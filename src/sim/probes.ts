@@ -49,12 +49,11 @@ export class SideProbes {
     /** false: load the object but attach nothing (a baseline that measures the simulator alone). */
     attach = true,
   ) {
-    const toBig = (lo: number, hi: number): bigint => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
     this.env = {
       cpu: 0, pid: 0, tgid: 0, uid: 0, gid: 0, comm: '', ktimeNs: clock,
       readMemory: (space, lo, hi, dst, off, len) => {
         const mem = space === 'user' ? memory.user?.(this.env.tgid) : memory.kernel;
-        return mem ? mem.read(toBig(lo, hi), dst, off, len) : false;
+        return mem ? mem.readHalves(lo, hi, dst, off, len) : false;
       },
     };
     const mapList = object.maps.map((m) => m.map);

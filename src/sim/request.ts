@@ -1,5 +1,5 @@
 // What crosses between the simulated guest and host: requests in virtqueues, and each request's ground truth.
-import type { PathEvent } from '../correlate/index.js';
+import { EVENT_INDEX, eventTimes, PATH_EVENTS, type EventTimes, type PathEvent } from '../correlate/index.js';
 
 /** One guest block request on its way through the stack. Simulator-side only: no field of it goes into a record. */
 export interface SimRequest {
@@ -18,8 +18,8 @@ export interface SimRequest {
   rqAddr: bigint;
   vq: number;
   head: number;
-  /** True times (host clock) of each path event it met. */
-  truth: Partial<Record<PathEvent, number>>;
+  /** True times (host clock) of each path event it met, by EVENT_INDEX (NaN: not met). */
+  truth: EventTimes;
   /** Set when the request completes in the guest. */
   done: boolean;
 }
@@ -52,4 +52,17 @@ export interface SimVirtqueue {
   /** The doorbell address a notify writes (kvm_fast_mmio gpa) and the MSI vector of its interrupt. */
   notifyGpa: bigint;
   msiVector: number;
+}
+
+/** Path event indexes, for writing a request's truth (`rq.truth[EV.kick] = t`) without a name lookup. */
+export const EV = EVENT_INDEX;
+
+/** A request's truth with nothing met yet. */
+export const freshTruth = eventTimes;
+
+/** The events a request met, by name (what TruthRequest carries). */
+export function truthEvents(times: EventTimes): Partial<Record<PathEvent, number>> {
+  const out: Partial<Record<PathEvent, number>> = {};
+  for (let i = 0; i < PATH_EVENTS.length; i++) if (!Number.isNaN(times[i])) out[PATH_EVENTS[i]!] = times[i]!;
+  return out;
 }

@@ -10,7 +10,7 @@ import { Engine } from './engine.js';
 import { KERNEL_HEAP, SimMemory, USER_HEAP } from './memory.js';
 import { SideProbes } from './probes.js';
 import { Rng } from './random.js';
-import type { AppOp, SimRequest } from './request.js';
+import { truthEvents, type AppOp, type SimRequest } from './request.js';
 import type { ScenarioSpec } from './spec.js';
 import type { Topology } from '../records/index.js';
 
@@ -207,7 +207,7 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions): Simulation {
           notify: (vq, t) => qemu.kick(d, vq, t, diskRng.lognormal(GUEST_COSTS.vmExit, 0.2), vq.index),
           completed: (rq: SimRequest) => {
             completed++;
-            opts.onTruth?.({ id: rq.id, vm, disk: d, write: rq.write, sector: rq.sector, nrSectors: rq.nrSectors, vq: rq.vq, head: rq.head, events: rq.truth });
+            opts.onTruth?.({ id: rq.id, vm, disk: d, write: rq.write, sector: rq.sector, nrSectors: rq.nrSectors, vq: rq.vq, head: rq.head, events: truthEvents(rq.truth) });
           },
           appCompleted: (op: AppOp, t: number) => {
             appOps++;
