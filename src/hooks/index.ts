@@ -3,5 +3,5 @@ export { HOOKS, QEMU_BINARY, findHook, hookKey, tracepointLayout } from './table
 export type { HookDef, HookKind, Side } from './table.js';
 export { TracepointLayout } from './tracepoint.js';
 export type { CommonFields, TracepointValues } from './tracepoint.js';
-export { ARG_REGISTERS, PT_REGS, PT_REGS_BYTES, ptRegs } from './pt-regs.js';
+export { ARG_REGISTERS, PT_REGS, PT_REGS_BYTES, ptRegs, writePtRegs, type RegisterValue } from './pt-regs.js';
 export type { ProbeRegisters } from './pt-regs.js';

@@ -15,6 +15,9 @@ export interface CommonFields {
   preemptCount?: number;
 }
 
+/** A compiled store of a record's fixed fields; returns the number of fields set. */
+type Fill = (values: TracepointValues, dv: DataView, out: Uint8Array) => number;
+
 /** The vendored format files (src/hooks/formats), found from the package root so it works from src/ and dist/. */
 const FORMATS_DIR = new URL('../../src/hooks/formats/', import.meta.url);
 
@@ -42,63 +45,66 @@ export class TracepointLayout {
     return this.format.fields.map((f) => f.name);
   }
 
-  /** Fields with their setters, compiled once; and the record buffers, reused (a program never keeps its context). */
-  private setters?: Map<string, (dv: DataView, out: Uint8Array, v: number | bigint | string) => void>;
+  /** The fill function, compiled once; and the record buffers with their views, reused (a program never keeps its context). */
+  private fill?: Fill;
   private readonly dataLoc: EventFormat['fields'] = [];
-  private buffers = new Map<number, Uint8Array>();
+  private buffers = new Map<number, { out: Uint8Array; view: DataView }>();
+  /** The view of the buffer the last encode returned. */
+  view: DataView = new DataView(new ArrayBuffer(0));
 
-  private compile(): Map<string, (dv: DataView, out: Uint8Array, v: number | bigint | string) => void> {
-    const m = new Map<string, (dv: DataView, out: Uint8Array, v: number | bigint | string) => void>();
+  /**
+   * Compiles the fixed fields' stores into one function that reads each value by name: a record's
+   * fields are the same every firing, so the loads stay monomorphic and nothing is looked up by
+   * name at run time. The generated text holds only field names the format file declares (checked
+   * to be identifiers) and numbers; it returns how many fields it set, so the caller can tell that
+   * a value named no field.
+   */
+  private compile(): Fill {
+    const body: string[] = ['let v, n = 0;'];
     for (const f of this.format.fields) {
       if (f.name.startsWith('common_')) continue;
       if (f.type.startsWith('__data_loc')) {
         this.dataLoc.push(f);
         continue;
       }
-      const { offset, size } = f;
-      const where = `${this.system}:${this.event}: field ${f.name}`;
-      m.set(f.name, (dv, out, v) => {
-        if (typeof v === 'string') {
-          // ASCII, NUL-padded, at most size-1 bytes (as strncpy into a char array leaves it).
-          const n = Math.min(v.length, size - 1);
-          for (let i = 0; i < n; i++) out[offset + i] = v.charCodeAt(i) & 0x7f;
-          return;
-        }
-        switch (size) {
-          case 8:
-            // Whole numbers below 2^53 (sectors, times) go in as two halves, without a BigInt.
-            if (typeof v === 'number' && v >= 0 && v <= Number.MAX_SAFE_INTEGER) {
-              dv.setUint32(offset, v >>> 0, true);
-              dv.setUint32(offset + 4, Math.floor(v / 4294967296), true);
-            } else dv.setBigUint64(offset, BigInt.asUintN(64, BigInt(v)), true);
-            return;
-          case 4: dv.setUint32(offset, typeof v === 'number' ? v >>> 0 : Number(BigInt.asUintN(32, v)), true); return;
-          case 2: dv.setUint16(offset, typeof v === 'number' ? v & 0xffff : Number(BigInt.asUintN(16, v)), true); return;
-          case 1: dv.setUint8(offset, typeof v === 'number' ? v & 0xff : Number(BigInt.asUintN(8, v))); return;
-          default: throw new Error(`${where} of ${size} bytes takes a string`);
-        }
-      });
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(f.name)) throw new Error(`${this.system}:${this.event}: field name ${JSON.stringify(f.name)} is not an identifier`);
+      const { offset: o, size } = f;
+      const num =
+        size === 8 ? `if (typeof v === 'number' && v >= 0 && v <= 9007199254740991) { dv.setUint32(${o}, v >>> 0, true); dv.setUint32(${o + 4}, Math.floor(v / 4294967296), true); } else dv.setBigUint64(${o}, BigInt.asUintN(64, BigInt(v)), true);`
+        : size === 4 ? `dv.setUint32(${o}, typeof v === 'number' ? v >>> 0 : Number(BigInt.asUintN(32, v)), true);`
+        : size === 2 ? `dv.setUint16(${o}, typeof v === 'number' ? v & 65535 : Number(BigInt.asUintN(16, v)), true);`
+        : size === 1 ? `dv.setUint8(${o}, typeof v === 'number' ? v & 255 : Number(BigInt.asUintN(8, v)));`
+        : `throw new Error(where + ': field ${f.name} of ${size} bytes takes a string');`;
+      // A string goes into a char array: ASCII, NUL-padded, at most size-1 bytes (as strncpy leaves it).
+      body.push(`v = values.${f.name}; if (v !== undefined) { n++; if (typeof v === 'string') { for (let i = 0, k = Math.min(v.length, ${size - 1}); i < k; i++) out[${o} + i] = v.charCodeAt(i) & 127; } else { ${num} } }`);
     }
-    return m;
+    body.push('return n;');
+    return new Function('where', `return function fill(values, dv, out) { ${body.join('\n')} };`)(`${this.system}:${this.event}`) as Fill;
   }
 
   /**
    * The record: fixed part with every field at its offset (unset fields zero), then the __data_loc
    * strings, each NUL-terminated, located by (length << 16 | offset) as the kernel encodes them.
-   * The bytes are valid until the next encode of this tracepoint.
+   * The bytes (and `view`) are valid until the next encode of this tracepoint.
    */
   encode(values: TracepointValues, common: CommonFields): Uint8Array {
-    const setters = (this.setters ??= this.compile());
+    const fill = (this.fill ??= this.compile());
     let dynamicBytes = 0;
+    let named = 0;
     for (const f of this.dataLoc) {
       const v = values[f.name];
+      if (v !== undefined) named++;
       dynamicBytes += (typeof v === 'string' ? v.length : 0) + 1;
     }
     const size = this.fixedSize + dynamicBytes;
-    let out = this.buffers.get(size);
-    if (out) out.fill(0);
-    else this.buffers.set(size, (out = new Uint8Array(size)));
-    const dv = new DataView(out.buffer);
+    let b = this.buffers.get(size);
+    if (b) b.out.fill(0);
+    else {
+      const out = new Uint8Array(size);
+      this.buffers.set(size, (b = { out, view: new DataView(out.buffer) }));
+    }
+    const { out, view: dv } = b;
+    this.view = dv;
     dv.setUint16(0, this.id, true);
     dv.setUint8(2, common.flags ?? 0);
     dv.setUint8(3, common.preemptCount ?? 0);
@@ -111,11 +117,17 @@ export class TracepointLayout {
       for (let i = 0; i < str.length; i++) out[at + i] = str.charCodeAt(i) & 0x7f;
       at += str.length + 1;
     }
-    for (const name in values) {
-      const set = setters.get(name);
-      if (set) set(dv, out, values[name]!);
-      else if (!this.dataLoc.some((f) => f.name === name) && !name.startsWith('common_')) throw new Error(`${this.system}:${this.event} has no field ${name}`);
-    }
+    named += fill(values, dv, out);
+    let keys = 0;
+    for (const _ in values) keys++;
+    if (keys !== named) this.checkNames(values);
     return out;
+  }
+
+  /** Throws for a value that names no field (common_* names are allowed and ignored: the header is the caller's). */
+  private checkNames(values: TracepointValues): void {
+    const known = new Set(this.format.fields.map((f) => f.name));
+    const name = Object.keys(values).find((k) => !known.has(k) && !k.startsWith('common_'));
+    if (name !== undefined) throw new Error(`${this.system}:${this.event} has no field ${name}`);
   }
 }

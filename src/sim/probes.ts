@@ -1,6 +1,6 @@
 // One side's paired programs attached to the hook table: contexts built per firing, programs run in the VM, ring buffers drained.
 import { InputError } from '../errors.js';
-import { findHook, ptRegs, tracepointLayout, type HookDef, type ProbeRegisters, type Side, type TracepointValues } from '../hooks/index.js';
+import { findHook, PT_REGS_BYTES, tracepointLayout, writePtRegs, type HookDef, type ProbeRegisters, type Side, type TracepointValues } from '../hooks/index.js';
 import { contextFor, maps as vmMaps, Program, type BpfObject, type RunEnvironment } from '../vm/index.js';
 import type { SimMemory } from './memory.js';
 
@@ -27,10 +27,12 @@ interface Attached {
 
 /** The paired programs of one side, attached and run at every firing of their hooks. */
 export class SideProbes {
-  private readonly byHook = new Map<string, Attached[]>();
+  /** Attached programs by hook kind, then hook name (no key string built per firing). */
+  private readonly byHook = new Map<string, Map<string, Attached[]>>();
   private readonly env: RunEnvironment;
   private readonly consumer = new vmMaps.RingBufConsumer();
-  private readonly regs = new Uint8Array(168);
+  private readonly regs = new Uint8Array(PT_REGS_BYTES);
+  private readonly regsView = new DataView(this.regs.buffer);
   /** Program runs and instructions executed, for the share of time spent in the VM. */
   runs = 0;
   instructions = 0;
@@ -71,8 +73,9 @@ export class SideProbes {
         if (program.verdict!.maxCtxOffset > size) throw new InputError(`program ${p.name}: reads ${hook.name} up to byte ${program.verdict!.maxCtxOffset}, but its record has ${size}`, where);
       }
       program.env = this.env;
-      const key = `${hook.kind} ${hook.name}`;
-      this.byHook.set(key, [...(this.byHook.get(key) ?? []), { hook, program, name: p.name }]);
+      let ofKind = this.byHook.get(hook.kind);
+      if (!ofKind) this.byHook.set(hook.kind, (ofKind = new Map()));
+      ofKind.set(hook.name, [...(ofKind.get(hook.name) ?? []), { hook, program, name: p.name }]);
     }
     for (const m of object.maps) if (m.map instanceof vmMaps.RingBufMap) this.consumer.add(m.map, (data, off, size) => this.onRecord?.(data.subarray(off, off + size), m.name));
   }
@@ -80,16 +83,14 @@ export class SideProbes {
   /** Receives each ring-buffer record as it is drained (bytes valid only during the call). */
   onRecord?: (bytes: Uint8Array, ring: string) => void;
 
-  private run(key: string, ctx: Uint8Array, task: Task): void {
-    const list = this.byHook.get(key);
-    if (!list) return;
+  private run(list: Attached[], ctx: Uint8Array, view: DataView, task: Task): void {
     const env = this.env;
     env.cpu = task.cpu;
     env.pid = task.pid;
     env.tgid = task.tgid;
     env.comm = task.comm;
     for (const a of list) {
-      a.program.run(ctx);
+      a.program.run(ctx, view);
       this.runs++;
       this.instructions += a.program.executed;
     }
@@ -97,16 +98,18 @@ export class SideProbes {
 
   /** Fires a tracepoint: the record is encoded from its format file, then every attached program runs on it. */
   tracepoint(name: string, values: TracepointValues, task: Task): void {
-    const key = `tracepoint ${name}`;
-    if (!this.byHook.has(key)) return;
-    this.run(key, tracepointLayout(name).encode(values, { pid: task.pid }), task);
+    const list = this.byHook.get('tracepoint')?.get(name);
+    if (!list) return;
+    const layout = tracepointLayout(name);
+    this.run(list, layout.encode(values, { pid: task.pid }), layout.view, task);
   }
 
   /** Fires a kprobe/kretprobe/uprobe/uretprobe with the call's arguments or return value in pt_regs. */
   probe(kind: 'kprobe' | 'kretprobe' | 'uprobe' | 'uretprobe', name: string, regs: ProbeRegisters, task: Task): void {
-    const key = `${kind} ${name}`;
-    if (!this.byHook.has(key)) return;
-    this.run(key, ptRegs(regs, kind === 'uprobe' || kind === 'uretprobe', this.regs), task);
+    const list = this.byHook.get(kind)?.get(name);
+    if (!list) return;
+    writePtRegs(this.regsView, regs, kind === 'uprobe' || kind === 'uretprobe');
+    this.run(list, this.regs, this.regsView, task);
   }
 
   /** Drains the side's ring buffers into onRecord; returns the number of records. */

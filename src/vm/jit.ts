@@ -291,6 +291,23 @@ export function compile(code: Code, layout: FunctionLayout, imm64: { lo: Int32Ar
         throw new VmError(pc, 'fell off the end of the program');
       }
     };`;
-  const factory = new Function('VmError', 'hiOut', 'mul64', 'udiv64', 'umod64', 'sdiv64', 'smod64', 'udiv32', 'umod32', 'sdiv32', 'smod32', 'lsh64', 'rsh64', 'arsh64', 'bswap16', 'bswap32', src) as (...a: unknown[]) => CompiledProgram;
-  return factory(VmError, hiOut, mul64, udiv64, umod64, sdiv64, smod64, udiv32, umod32, sdiv32, smod32, lsh64, rsh64, arsh64, bswap16, bswap32);
+  let run = compiled.get(src);
+  if (!run) {
+    const factory = new Function('VmError', 'hiOut', 'mul64', 'udiv64', 'umod64', 'sdiv64', 'smod64', 'udiv32', 'umod32', 'sdiv32', 'smod32', 'lsh64', 'rsh64', 'arsh64', 'bswap16', 'bswap32', src) as (...a: unknown[]) => CompiledProgram;
+    run = factory(VmError, hiOut, mul64, udiv64, umod64, sdiv64, smod64, udiv32, umod32, sdiv32, smod32, lsh64, rsh64, arsh64, bswap16, bswap32);
+    if (compiled.size >= MAX_COMPILED) compiled.delete(compiled.keys().next().value!);
+    compiled.set(src, run);
+  }
+  return run;
 }
+
+/**
+ * Compiled programs by generated text. Loading the same object again (every simulation run does)
+ * yields the same text, and the function made for it is reused: V8 keeps its type feedback and
+ * optimised code, where a fresh function would be compiled by TurboFan again, which on two cores
+ * cost more than a short run's programs do. Sharing is safe because the function holds no state
+ * between runs (its call-frame arrays are scratch, and a run never re-enters a program). Bounded,
+ * so a process that loads many distinct programs (a fuzzer) does not grow without limit.
+ */
+const compiled = new Map<string, CompiledProgram>();
+const MAX_COMPILED = 512;

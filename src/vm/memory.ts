@@ -54,14 +54,17 @@ export class AddressSpace {
     return r;
   }
 
-  /** Points the context region at new bytes without allocating a region object when possible. */
-  setContext(bytes: Uint8Array | undefined, writable: boolean): void {
+  /**
+   * Points the context region at new bytes without allocating a region object when possible;
+   * `view`, when given, is a DataView over exactly those bytes (callers that reuse buffers keep one).
+   */
+  setContext(bytes: Uint8Array | undefined, writable: boolean, view?: DataView): void {
     const b = bytes ?? EMPTY;
     const r = this.regions[CTX_REGION];
     if (r && r.writable === writable) {
       if (r.bytes !== b) {
         r.bytes = b;
-        r.view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+        r.view = view ?? new DataView(b.buffer, b.byteOffset, b.byteLength);
       }
       return;
     }

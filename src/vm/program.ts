@@ -71,13 +71,14 @@ export class Program {
   }
 
   /**
-   * Runs once with r1 = the context (or 0 without one) and r2 = its length. Returns r0's low 32
+   * Runs once with r1 = the context (or 0 without one) and r2 = its length; `view` may be a
+   * DataView over exactly `ctx`, saving one per run when the caller reuses its buffers. Returns r0's low 32
    * bits as a signed number (what a tracing program's return means); `r0` has all 64 bits.
    * Throws VmError (instruction index, address) on a fault; the maps keep what was done before it.
    */
-  run(ctx?: Uint8Array): number {
+  run(ctx?: Uint8Array, view?: DataView): number {
     const m = this.machine;
-    m.space.setContext(ctx, this.ctxWritable);
+    m.space.setContext(ctx, this.ctxWritable, view);
     m.L.fill(0);
     m.H.fill(0);
     if (ctx) {

@@ -28,7 +28,25 @@ const TRAIL = 24;
  * bounds, every memory access, every helper argument. Throws VerifierError naming the instruction.
  */
 export function verify(insns: readonly Instruction[], opts: VerifyOptions): Verdict {
-  return new Walk(insns, opts).run();
+  // The verdict depends only on the instructions, the context, the maps and the limit, so a program
+  // loaded again (every simulation run reloads the paired objects) is not walked again. Only
+  // acceptances are remembered: a refusal is thrown with its log every time.
+  const key = verdictKey(insns, opts);
+  const known = verdicts.get(key);
+  if (known) return known;
+  const verdict = new Walk(insns, opts).run();
+  if (verdicts.size >= MAX_VERDICTS) verdicts.delete(verdicts.keys().next().value!);
+  verdicts.set(key, verdict);
+  return verdict;
+}
+
+const verdicts = new Map<string, Verdict>();
+const MAX_VERDICTS = 512;
+
+function verdictKey(insns: readonly Instruction[], opts: VerifyOptions): string {
+  const parts: (string | number)[] = [JSON.stringify(opts.ctx ?? null), JSON.stringify(opts.maps), opts.maxProcessed ?? COMPLEXITY_LIMIT_INSNS];
+  for (const i of insns) parts.push(i.opcode, i.dst, i.src, i.off, i.imm);
+  return parts.join(',');
 }
 
 class Walk implements AccessEnv {
