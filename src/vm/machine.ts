@@ -54,7 +54,14 @@ export class Machine implements HelperCall {
   retHi = 0;
   pc = 0;
   env: RunEnvironment = DEFAULT_ENVIRONMENT;
+  /**
+   * Bytes below r10 the main function may use: its verified stack depth, or the whole frame when
+   * not verified. Bytes deeper than that are never written, so they need no zeroing per run.
+   */
+  mainStackDepth = STACK_SIZE;
   private readonly helpers: Map<number, HelperImpl>;
+  /** The same implementations indexed by id: a helper call finds its implementation without hashing. */
+  private readonly helperTable: (HelperImpl | undefined)[] = [];
   private readonly stacks: Uint8Array[] = [];
   private readonly stackRegions: Region[] = [];
   private rng: number;
@@ -66,6 +73,7 @@ export class Machine implements HelperCall {
     seed: number,
   ) {
     this.helpers = new Map(helpers ?? BUILTIN_HELPERS);
+    for (const [id, impl] of this.helpers) this.helperTable[id] = impl;
     this.rng = seed >>> 0 || 0x9e3779b9;
     for (let k = 0; k < MAX_CALL_FRAMES; k++) {
       const s = new Uint8Array(STACK_SIZE);
@@ -114,6 +122,7 @@ export class Machine implements HelperCall {
   /** Registers (or replaces) a helper implementation. */
   setHelper(id: number, impl: HelperImpl): void {
     this.helpers.set(id, impl);
+    this.helperTable[id] = impl;
   }
 
   /** Whether a helper id has an implementation. */
@@ -133,7 +142,9 @@ export class Machine implements HelperCall {
    */
   enterFrame(depth: number): void {
     const s = this.stacks[depth]!;
-    s.fill(0);
+    // The main frame zeroes only what a verified program can reach (its stack depth); the rest stays zero.
+    if (depth === 0 && this.mainStackDepth < STACK_SIZE) s.fill(0, STACK_SIZE - this.mainStackDepth);
+    else s.fill(0);
     const r = this.stackRegions[depth]!;
     this.space.regions[STACK_REGION + depth] = r;
     if (depth === 0) for (let k = 1; k < MAX_CALL_FRAMES; k++) this.space.regions[STACK_REGION + k] = undefined;
@@ -156,7 +167,7 @@ export class Machine implements HelperCall {
 
   /** Calls helper `id` with r1-r5; sets r0, leaves r1-r5 as the kernel's ABI allows (clobbered: we keep them). */
   callHelper(id: number, pc: number): void {
-    const impl = this.helpers.get(id);
+    const impl = id >= 0 && id < this.helperTable.length ? this.helperTable[id] : undefined;
     if (!impl) throw new VmError(pc, `call to unknown helper ${id}${helperName(id) ? ` (${helperName(id)} is not available here)` : ''}`);
     const L = this.L;
     const H = this.H;

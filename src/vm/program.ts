@@ -56,6 +56,7 @@ export class Program {
       const maps = (opts.maps ?? []).map((m) => mapSpec(m.name, m));
       this.verdict = verify(this.insns, { ctx: opts.verify.ctx, maps, ...(opts.verify.lines ? { lines: opts.verify.lines } : {}) });
     }
+    if (this.verdict) this.machine.mainStackDepth = Math.min(STACK_SIZE, this.verdict.stackDepth.get(0) ?? STACK_SIZE);
     this.engine = opts.engine ?? 'jit';
     this.budget = opts.budget ?? DEFAULT_BUDGET;
     this.ctxWritable = opts.ctxWritable ?? true;
@@ -79,8 +80,12 @@ export class Program {
   run(ctx?: Uint8Array, view?: DataView): number {
     const m = this.machine;
     m.space.setContext(ctx, this.ctxWritable, view);
-    m.L.fill(0);
-    m.H.fill(0);
+    const L = m.L;
+    const H = m.H;
+    for (let i = 0; i < 11; i++) {
+      L[i] = 0;
+      H[i] = 0;
+    }
     if (ctx) {
       m.L[1] = 0;
       m.H[1] = CTX_REGION;

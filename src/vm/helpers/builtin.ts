@@ -6,13 +6,17 @@ import { returnNumber, type HelperCall, type HelperImpl } from './call.js';
 const EFAULT = 14;
 const EINVAL = 22;
 
-function mapArg(call: HelperCall, arg: number): { map: AnyMap; index: number } {
+/** The index of the map `mapArg` found last (returned this way so a helper call allocates nothing). */
+let mapIndex = 0;
+
+function mapArg(call: HelperCall, arg: number): AnyMap {
   const lo = call.args[arg * 2]!;
   const hi = call.args[arg * 2 + 1]!;
   const index = hi - MAP_HANDLE_REGION;
   const map = lo === 0 ? call.maps[index] : undefined;
   if (!map) throw new VmError(call.pc, `argument ${arg + 1} (${formatAddress(lo, hi)}) is not a map`);
-  return { map, index };
+  mapIndex = index;
+  return map;
 }
 
 function memArg(call: HelperCall, arg: number, len: number, write: boolean): Region {
@@ -39,7 +43,8 @@ function setNull(call: HelperCall): void {
 }
 
 const mapLookup: HelperImpl = (call) => {
-  const { map, index } = mapArg(call, 0);
+  const map = mapArg(call, 0);
+  const index = mapIndex;
   if (map instanceof RingBufMap || map instanceof PerfEventArrayMap) throw new VmError(call.pc, `map_lookup_elem on ${map.typeName} map ${map.name}`);
   const key = memArg(call, 1, map.keySize, false);
   const off = map.programLookup(key.bytes, offArg(call, 1), call.env.cpu);
@@ -48,7 +53,7 @@ const mapLookup: HelperImpl = (call) => {
 };
 
 const mapUpdate: HelperImpl = (call) => {
-  const { map } = mapArg(call, 0);
+  const map = mapArg(call, 0);
   if (map instanceof RingBufMap || map instanceof PerfEventArrayMap) throw new VmError(call.pc, `map_update_elem on ${map.typeName} map ${map.name}`);
   const key = memArg(call, 1, map.keySize, false);
   const value = memArg(call, 2, map.valueSize, false);
@@ -56,7 +61,7 @@ const mapUpdate: HelperImpl = (call) => {
 };
 
 const mapDelete: HelperImpl = (call) => {
-  const { map } = mapArg(call, 0);
+  const map = mapArg(call, 0);
   if (map instanceof RingBufMap || map instanceof PerfEventArrayMap) throw new VmError(call.pc, `map_delete_elem on ${map.typeName} map ${map.name}`);
   const key = memArg(call, 1, map.keySize, false);
   returnNumber(call, map.programDelete(key.bytes, offArg(call, 1), call.env.cpu));
@@ -119,7 +124,7 @@ function probeReadStr(space: 'kernel' | 'user' | 'any'): HelperImpl {
 }
 
 const ringbufOutput: HelperImpl = (call) => {
-  const { map } = mapArg(call, 0);
+  const map = mapArg(call, 0);
   if (!(map instanceof RingBufMap)) throw new VmError(call.pc, `ringbuf_output on ${map.typeName} map ${map.name}`);
   const size = offArg(call, 2);
   const data = memArg(call, 1, size, false);
@@ -127,7 +132,8 @@ const ringbufOutput: HelperImpl = (call) => {
 };
 
 const ringbufReserve: HelperImpl = (call) => {
-  const { map, index } = mapArg(call, 0);
+  const map = mapArg(call, 0);
+  const index = mapIndex;
   if (!(map instanceof RingBufMap)) throw new VmError(call.pc, `ringbuf_reserve on ${map.typeName} map ${map.name}`);
   const off = map.reserve(numArg(call, 1), numArg(call, 2));
   if (off < 0) setNull(call);
@@ -147,13 +153,13 @@ function ringbufCommit(discard: boolean): HelperImpl {
 }
 
 const ringbufQuery: HelperImpl = (call) => {
-  const { map } = mapArg(call, 0);
+  const map = mapArg(call, 0);
   if (!(map instanceof RingBufMap)) throw new VmError(call.pc, `ringbuf_query on ${map.typeName} map ${map.name}`);
   returnNumber(call, map.query(numArg(call, 1)));
 };
 
 const perfEventOutput: HelperImpl = (call) => {
-  const { map } = mapArg(call, 1);
+  const map = mapArg(call, 1);
   if (!(map instanceof PerfEventArrayMap)) throw new VmError(call.pc, `perf_event_output on ${map.typeName} map ${map.name}`);
   const size = offArg(call, 4);
   const data = memArg(call, 3, size, false);
