@@ -49,6 +49,8 @@ interface HwQueue {
   freeTags: number[];
   /** Requests preallocated per tag (blk_mq_alloc_rqs), struct request followed by virtio-blk's pdu. */
   requestAddr: bigint[];
+  /** The virtblk_req (pdu) after each tag's request: what virtqueue_add_sgs is handed. */
+  pduAddr: bigint[];
   tagWaiters: PendingBio[];
   /** Requests inserted and not yet issued: hctx->dispatch with no scheduler, or the elevator's. */
   dispatch: SimRequest[];
@@ -64,6 +66,12 @@ interface HwQueue {
 }
 
 const SECTOR = 512;
+
+/** The io_kiocb fio's job `job` submits through (one per job, as the guest's io_uring allocates it). */
+const uringReqs: bigint[] = [];
+function uringReqAddr(job: number): bigint {
+  return (uringReqs[job] ??= 0xffff888104b00000n + BigInt(job) * 0x100n);
+}
 
 function startTruth(start: PendingBio['truthStart']): SimRequest['truth'] {
   const truth = freshTruth();
@@ -111,7 +119,7 @@ export class GuestDisk {
       this.layout.vq.write(kernel, vq.guestAddr, { index });
       this.layout.vvq.write(kernel, vq.guestAddr, { packed_ring: 0, free_head: 0 });
       return {
-        index, freeTags: Array.from({ length: spec.tags }, (_, i) => spec.tags - 1 - i), requestAddr, tagWaiters: [], dispatch: [], vq, hctxAddr, bdAddr,
+        index, pduAddr: requestAddr.map((a) => a + BigInt(this.layout.request.size)), freeTags: Array.from({ length: spec.tags }, (_, i) => spec.tags - 1 - i), requestAddr, tagWaiters: [], dispatch: [], vq, hctxAddr, bdAddr,
         // One elevator per hardware queue: each of the simulated queues is fed by its own CPUs.
         sched: spec.scheduler === 'mq-deadline' ? new MqDeadline() : undefined,
         freeHeads: Array.from({ length: spec.queueSize }, (_, i) => i), batch: [],
@@ -136,7 +144,7 @@ export class GuestDisk {
     const hw = this.queues[task.cpu % this.queues.length]!;
     const plug: SimRequest[] = [];
     for (const { op, sector } of ops) {
-      hooks.tracepoint(t, 'io_uring:io_uring_submit_req', { ctx: 0xffff888104a00000n, req: 0xffff888104b00000n + BigInt(op.job) * 0x100n, user_data: op.userData, opcode: op.write ? 2 : 1, flags: 0n, sq_thread: 0, op_str: op.write ? 'WRITEV' : 'READV' }, task);
+      hooks.tracepoint(t, 'io_uring:io_uring_submit_req', { ctx: 0xffff888104a00000n, req: uringReqAddr(op.job), user_data: op.userData, opcode: op.write ? 2 : 1, flags: 0n, sq_thread: 0, op_str: op.write ? 'WRITEV' : 'READV' }, task);
       const appSubmit = t;
       t += this.cost(GUEST_COSTS.appToBio);
       const nr = op.bytes / SECTOR;
@@ -216,7 +224,7 @@ export class GuestDisk {
       t += this.cost(GUEST_COSTS.queueRqToAdd);
       const head = hw.freeHeads.shift()!;
       this.layout.vvq.write(kernel, hw.vq.guestAddr, { free_head: head });
-      hooks.probe(t, 'kprobe', 'virtqueue_add_sgs', { args: [hw.vq.guestAddr, 0xffffc90000a00000n, 1n, 2n, rq.rqAddr + BigInt(this.layout.request.size), 0x820n] }, task);
+      hooks.probe(t, 'kprobe', 'virtqueue_add_sgs', { args: [hw.vq.guestAddr, 0xffffc90000a00000n, 1n, 2n, hw.pduAddr[rq.tag]!, 0x820n] }, task);
       rq.truth[EV.vq_add] = t;
       hw.batch.push(rq);
       rq.head = head;
@@ -247,7 +255,7 @@ export class GuestDisk {
     const hooks = this.world.hooks;
     const hw = this.queues[vq.index]!;
     const irqTask: Task = { pid: 0, tgid: 0, comm: 'swapper', cpu: vq.index % 2 };
-    hooks.probe(t, 'kprobe', 'vring_interrupt', { args: [BigInt(vq.msiVector), vq.guestAddr] }, irqTask);
+    hooks.probe(t, 'kprobe', 'vring_interrupt', { args: [vq.msiVector, vq.guestAddr] }, irqTask);
     const used = vq.used.splice(0);
     for (const rq of used) rq.truth[EV.vring_interrupt] = t;
     for (const rq of used) {
@@ -267,7 +275,7 @@ export class GuestDisk {
         if (op.pending === 0) {
           const tApp = t + this.cost(GUEST_COSTS.rqToApp);
           rq.truth[EV.app_complete] = tApp;
-          hooks.tracepoint(tApp, 'io_uring:io_uring_complete', { ctx: 0xffff888104a00000n, req: 0xffff888104b00000n + BigInt(op.job) * 0x100n, user_data: op.userData, res: op.bytes, cflags: 0, extra1: 0n, extra2: 0n }, this.softirq);
+          hooks.tracepoint(tApp, 'io_uring:io_uring_complete', { ctx: 0xffff888104a00000n, req: uringReqAddr(op.job), user_data: op.userData, res: op.bytes, cflags: 0, extra1: 0n, extra2: 0n }, this.softirq);
           this.world.appCompleted(op, tApp);
         }
       }

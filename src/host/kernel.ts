@@ -38,15 +38,25 @@ export class HostKernel {
     private readonly device: Device,
   ) {}
 
+  private readonly rings = new Map<number, bigint>();
+
+  /** The io_ring_ctx of a process's ring (one per QEMU process). */
+  private ringAddr(tgid: number): bigint {
+    let r = this.rings.get(tgid);
+    if (r === undefined) this.rings.set(tgid, (r = 0xffff8881_2345_0000n + BigInt(tgid) * 0x1000n));
+    return r;
+  }
+
   private cost(median: number): number {
     return this.rng.lognormal(median, HOST_SIGMA);
   }
 
   /** io_uring_enter took the SQE at true time t: block request, device, completion, CQE. */
   submit(op: HostOp, t: number): void {
-    const ring = 0xffff8881_2345_0000n + BigInt(op.task.tgid) * 0x1000n;
+    const ring = this.ringAddr(op.task.tgid);
+    const req = 0xffff8881_3000_0000n + (op.userData & 0xffffn);
     this.engine.at(t, () => {
-      this.hooks.tracepoint(t, 'io_uring:io_uring_submit_req', { ctx: ring, req: 0xffff8881_3000_0000n + (op.userData & 0xffffn), user_data: op.userData, opcode: op.write ? 2 : 1, flags: 0n, sq_thread: 0, op_str: op.write ? 'WRITEV' : 'READV' }, op.task);
+      this.hooks.tracepoint(t, 'io_uring:io_uring_submit_req', { ctx: ring, req, user_data: op.userData, opcode: op.write ? 2 : 1, flags: 0n, sq_thread: 0, op_str: op.write ? 'WRITEV' : 'READV' }, op.task);
       op.onEvent(EV.uring_submit, t);
       const tIssue = t + this.cost(HOST_COSTS.submitToIssue);
       const sector = op.deviceOffset / SECTOR;
@@ -63,7 +73,7 @@ export class HostKernel {
           // The CQE is posted by task work in the submitting thread.
           const tCqe = tDone + this.cost(HOST_COSTS.completeToCqe);
           this.engine.at(tCqe, () => {
-            this.hooks.tracepoint(tCqe, 'io_uring:io_uring_complete', { ctx: ring, req: 0xffff8881_3000_0000n + (op.userData & 0xffffn), user_data: op.userData, res: op.bytes, cflags: 0, extra1: 0n, extra2: 0n }, op.task);
+            this.hooks.tracepoint(tCqe, 'io_uring:io_uring_complete', { ctx: ring, req, user_data: op.userData, res: op.bytes, cflags: 0, extra1: 0n, extra2: 0n }, op.task);
             op.onEvent(EV.uring_complete, tCqe);
             op.onCqe(tCqe);
           });

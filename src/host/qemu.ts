@@ -260,7 +260,7 @@ export class Qemu {
     g.reqs.forEach((r, i) => this.L.req.write(m, r.addr, { mr_next: g.reqs[i + 1]?.addr ?? 0n }));
     const first = g.reqs[0]!;
     const dev = first.dev;
-    const offset = BigInt(g.sector * SECTOR);
+    const offset = g.sector * SECTOR;
     const qiov = g.reqs.length === 1 ? first.addr + BigInt(this.L.req.member('qiov').offset) : m.alloc(this.L.qiov.size);
     if (g.reqs.length > 1) this.L.qiov.write(m, qiov, { niov: g.reqs.length, size: g.sectors * SECTOR });
     hooks.probe(t, 'uprobe', g.write ? 'blk_aio_pwritev' : 'blk_aio_preadv', { args: [dev.blk, offset, qiov, 0n, 0x55d0_0040_0000n, first.addr] }, this.iothread);
@@ -271,7 +271,7 @@ export class Qemu {
     // the ring has room, so a full ring holds requests here, after luring_do_submit.
     const lcb = m.alloc(this.L.lcb.size);
     this.L.lcb.write(m, lcb, { qiov, is_read: g.write ? 0 : 1 });
-    this.world.hooks.probe(t, 'uprobe', 'luring_do_submit', { args: [9n, lcb, 0x55d0_0050_0000n, offset, g.write ? 2n : 1n] }, this.iothread);
+    this.world.hooks.probe(t, 'uprobe', 'luring_do_submit', { args: [9, lcb, 0x55d0_0050_0000n, offset, g.write ? 2 : 1] }, this.iothread);
     for (const r of g.reqs) r.rq.truth[EV.luring_submit] = t;
     const sqe = { group: g, lcb, qiov };
     if (this.inUring < this.host.uringEntries) return this.enterUring(sqe, t);
@@ -282,11 +282,11 @@ export class Qemu {
   /** io_uring_enter: the host kernel takes the SQE. */
   private enterUring(sqe: Sqe, t: number): number {
     const { group: g, lcb, qiov } = sqe;
-    const offset = BigInt(g.sector * SECTOR);
+    const offset = g.sector * SECTOR;
     t += this.cost(HOST_COSTS.luringToSubmit);
     this.inUring++;
     const op: HostOp = {
-      userData: lcb, write: g.write, fileOffset: Number(offset), deviceOffset: Number(offset) + g.reqs[0]!.dev.spec.hostOffset, bytes: g.sectors * SECTOR, task: this.iothread,
+      userData: lcb, write: g.write, fileOffset: offset, deviceOffset: offset + g.reqs[0]!.dev.spec.hostOffset, bytes: g.sectors * SECTOR, task: this.iothread,
       onEvent: (event, at) => {
         for (const r of g.reqs) r.rq.truth[event] = at;
       },

@@ -57,8 +57,22 @@ export interface SimVirtqueue {
 /** Path event indexes, for writing a request's truth (`rq.truth[EV.kick] = t`) without a name lookup. */
 export const EV = EVENT_INDEX;
 
+/** Truth arrays of completed requests, for reuse: a fresh Float64Array is a malloc'd buffer each time. */
+const spareTruth: EventTimes[] = [];
+
 /** A request's truth with nothing met yet. */
-export const freshTruth = eventTimes;
+export function freshTruth(): EventTimes {
+  const t = spareTruth.pop();
+  return t ? t.fill(NaN) : eventTimes();
+}
+
+/** What a completed request's truth becomes once released: writes to it go nowhere, not into another request's. */
+export const RELEASED_TRUTH: EventTimes = new Float64Array(0);
+
+/** Returns a completed request's truth for reuse (after its TruthRequest was made). */
+export function releaseTruth(t: EventTimes): void {
+  if (spareTruth.length < 4096) spareTruth.push(t);
+}
 
 /** The events a request met, by name (what TruthRequest carries). */
 export function truthEvents(times: EventTimes): Partial<Record<PathEvent, number>> {

@@ -10,7 +10,7 @@ import { Engine } from './engine.js';
 import { KERNEL_HEAP, SimMemory, USER_HEAP } from './memory.js';
 import { SideProbes } from './probes.js';
 import { Rng } from './random.js';
-import { truthEvents, type AppOp, type SimRequest } from './request.js';
+import { RELEASED_TRUTH, releaseTruth, truthEvents, type AppOp, type SimRequest } from './request.js';
 import type { ScenarioSpec } from './spec.js';
 import type { Topology } from '../records/index.js';
 
@@ -208,6 +208,8 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions): Simulation {
           completed: (rq: SimRequest) => {
             completed++;
             opts.onTruth?.({ id: rq.id, vm, disk: d, write: rq.write, sector: rq.sector, nrSectors: rq.nrSectors, vq: rq.vq, head: rq.head, events: truthEvents(rq.truth) });
+            releaseTruth(rq.truth);
+            rq.truth = RELEASED_TRUTH;
           },
           appCompleted: (op: AppOp, t: number) => {
             appOps++;
