@@ -170,6 +170,7 @@ function condition(op: number, d: number, s: number, imm: number): string {
   throw new Error(`jit: unexpected jump opcode ${op}`);
 }
 
+const argsOut = [1, 2, 3, 4, 5].map((i) => `A[${(i - 1) * 2}] = r${i}l; A[${(i - 1) * 2 + 1}] = r${i}h;`).join(' ');
 const spillArgs = [1, 2, 3, 4, 5].map((i) => `L[${i}] = r${i}l; H[${i}] = r${i}h;`).join(' ');
 
 /** Compiles a validated program for a machine whose LD_IMM64 values are resolved. */
@@ -249,8 +250,10 @@ export function compile(code: Code, layout: FunctionLayout, imm64: { lo: Int32Ar
             terminated = true;
           } else if (jop === JmpOp.CALL) {
             if (op & Source.X || s === CallSrc.HELPER) {
-              const id = op & Source.X ? `r${d}l` : n(imm);
-              body.push(`${spillArgs} m.callHelper(${id}, ${pc}); r0l = L[0]; r0h = H[0];`);
+              if (op & Source.X) body.push(`${spillArgs} m.callHelper(r${d}l, ${pc}); r0l = L[0]; r0h = H[0];`);
+              // A helper by constant id is called straight from the table with r1-r5 in m.args, as
+              // callHelper would (which still reports an unknown id).
+              else body.push(`${argsOut} f = HT[${n(imm)}]; if (f === undefined) m.callHelper(${n(imm)}, ${pc}); m.pc = ${pc}; m.retLo = 0; m.retHi = 0; f(m); r0l = m.retLo; r0h = m.retHi;`);
             } else {
               const target = pc + 1 + imm;
               body.push(
@@ -281,9 +284,9 @@ export function compile(code: Code, layout: FunctionLayout, imm64: { lo: Int32Ar
   const src = `
     const retPc = new Int32Array(${MAX_CALL_FRAMES}), saved = new Int32Array(${MAX_CALL_FRAMES * 10});
     return function run(m) {
-      const L = m.L, H = m.H, space = m.space, regions = space.regions, initial = m.budget;
+      const L = m.L, H = m.H, A = m.args, HT = m.helperTable, space = m.space, regions = space.regions, initial = m.budget;
       let ${regs};
-      let budget = initial, pc = 0, depth = 0, t = 0, ah = 0, o = 0, rg, v, bl = 0, bh = 0, b = 0;
+      let budget = initial, pc = 0, depth = 0, t = 0, ah = 0, o = 0, rg, v, bl = 0, bh = 0, b = 0, f;
       for (;;) {
         switch (pc) {
           ${body.join('\n          ')}

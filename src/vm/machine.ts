@@ -60,8 +60,8 @@ export class Machine implements HelperCall {
    */
   mainStackDepth = STACK_SIZE;
   private readonly helpers: Map<number, HelperImpl>;
-  /** The same implementations indexed by id: a helper call finds its implementation without hashing. */
-  private readonly helperTable: (HelperImpl | undefined)[] = [];
+  /** The same implementations indexed by id: a helper call finds its implementation without hashing (the JIT calls them from here). */
+  readonly helperTable: (HelperImpl | undefined)[] = [];
   private readonly stacks: Uint8Array[] = [];
   private readonly stackRegions: Region[] = [];
   private rng: number;
