@@ -47,6 +47,9 @@ function leadersOf(code: Code, layout: FunctionLayout): Set<number> {
 }
 
 function memAccess(pc: number, baseReg: number, off: number, size: number, write: boolean): string {
+  // r10 is read only and always the current frame's stack top (its region, offset STACK_SIZE), so a
+  // slot at a constant offset inside the frame needs no region lookup or bounds check at run time.
+  if (baseReg === 10 && off < 0 && STACK_SIZE + off >= 0 && off + size <= 0) return `o = ${STACK_SIZE + off}; v = SV[depth];`;
   // Address (hi, lo) + off with carry/borrow; region by the high half; bounds and permission checked.
   return `t = (r${baseReg}l >>> 0) + ${n(off)}; ah = (r${baseReg}h + (t > 4294967295 ? 1 : t < 0 ? -1 : 0)) | 0; o = t >>> 0;` +
     ` rg = (ah >>> 0) < ${MAX_REGION} ? regions[ah] : undefined;` +
@@ -284,7 +287,7 @@ export function compile(code: Code, layout: FunctionLayout, imm64: { lo: Int32Ar
   const src = `
     const retPc = new Int32Array(${MAX_CALL_FRAMES}), saved = new Int32Array(${MAX_CALL_FRAMES * 10});
     return function run(m) {
-      const L = m.L, H = m.H, A = m.args, HT = m.helperTable, space = m.space, regions = space.regions, initial = m.budget;
+      const L = m.L, H = m.H, A = m.args, HT = m.helperTable, SV = m.stackViews, space = m.space, regions = space.regions, initial = m.budget;
       let ${regs};
       let budget = initial, pc = 0, depth = 0, t = 0, ah = 0, o = 0, rg, v, bl = 0, bh = 0, b = 0, f;
       for (;;) {

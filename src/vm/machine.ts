@@ -64,6 +64,8 @@ export class Machine implements HelperCall {
   readonly helperTable: (HelperImpl | undefined)[] = [];
   private readonly stacks: Uint8Array[] = [];
   private readonly stackRegions: Region[] = [];
+  /** Each frame's stack as a DataView: the JIT reads and writes r10-relative slots straight through it. */
+  readonly stackViews: DataView[] = [];
   private rng: number;
 
   constructor(
@@ -79,6 +81,7 @@ export class Machine implements HelperCall {
       const s = new Uint8Array(STACK_SIZE);
       this.stacks.push(s);
       this.stackRegions.push(this.space.map(STACK_REGION + k, `stack frame ${k}`, s, true));
+      this.stackViews.push(this.stackRegions[k]!.view);
     }
     maps.forEach((map, i) => {
       const data = 'values' in map ? map.values : 'data' in map ? (map as { data: Uint8Array }).data : undefined;
