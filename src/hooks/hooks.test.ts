@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { sharedPath } from '../../test/shared.js';
 import { loadObject, parseBtf } from '../vm/index.js';
-import { findHook, HOOKS, PT_REGS, ptRegs, tracepointLayout } from './index.js';
+import { findHook, HOOKS, PT_REGS, PT_REGS_BYTES, ptRegs, tracepointLayout, writePtRegs } from './index.js';
 
 const repo = (p: string): string => fileURLToPath(new URL(`../../${p}`, import.meta.url));
 
@@ -63,6 +63,22 @@ describe('tracepoint contexts', () => {
 
   it('refuses a field the event does not have', () => {
     expect(() => tracepointLayout('block:block_rq_issue').encode({ secter: 1 }, { pid: 1 })).toThrow(/no field secter/);
+    expect(() => tracepointLayout('block:block_rq_issue').encode({ dev: 1, sector: 8, secter: 1 }, { pid: 1 })).toThrow(/no field secter/);
+    // common_* names are the header's: allowed, and the header comes from the common fields argument.
+    const rec = tracepointLayout('block:block_rq_issue').encode({ common_pid: 99, dev: 1 }, { pid: 7 });
+    expect(new DataView(rec.buffer).getInt32(4, true)).toBe(7);
+  });
+
+  it('writes numbers beyond 32 bits and BigInts alike, and clears what the previous record of the event set', () => {
+    const layout = tracepointLayout('block:block_rq_complete');
+    const sectorAt = sharedFields('block', 'block_rq_complete').find((f) => f.name === 'sector')!.offset;
+    const asNumber = layout.encode({ dev: 5, sector: 2 ** 40 + 17, nr_sector: 8, error: -5, rwbs: 'R' }, { pid: 1 }).slice();
+    const asBigInt = layout.encode({ dev: 5n, sector: 2n ** 40n + 17n, nr_sector: 8n, error: -5n, rwbs: 'R' }, { pid: 1 }).slice();
+    expect(asNumber).toEqual(asBigInt);
+    expect(new DataView(asNumber.buffer).getBigUint64(sectorAt, true)).toBe(2n ** 40n + 17n);
+    // The buffer is reused: fields the next record leaves out read zero, not the last record's values.
+    const next = layout.encode({ dev: 5 }, { pid: 1 });
+    expect(new DataView(next.buffer).getBigUint64(sectorAt, true)).toBe(0n);
   });
 });
 
@@ -74,6 +90,15 @@ describe('pt_regs', () => {
     expect([112, 104, 96, 88, 72, 64, 80].map((o) => dv.getBigUint64(o, true))).toEqual([1n, 2n, 3n, 4n, 5n, 6n, 7n]);
     expect(dv.getBigUint64(PT_REGS.ip, true)).toBe(0xffffffff81000000n);
     expect(r.length).toBe(168);
+  });
+
+  it('takes numbers as BigInts (negative ones as two\'s complement) and clears the previous hit\'s registers', () => {
+    expect(ptRegs({ args: [1, -1, 2 ** 40] })).toEqual(ptRegs({ args: [1n, -1n, 2n ** 40n] }));
+    const dv = new DataView(new ArrayBuffer(PT_REGS_BYTES));
+    writePtRegs(dv, { args: [1n, 2n, 3n, 4n, 5n, 6n], ret: 9n }, false);
+    writePtRegs(dv, { args: [8n] }, true);
+    expect(new Uint8Array(dv.buffer)).toEqual(ptRegs({ args: [8n] }, true));
+    expect(() => ptRegs({ args: [0.5] })).toThrow(/not an exact integer/);
   });
 });
 

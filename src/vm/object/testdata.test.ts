@@ -143,3 +143,23 @@ describe.each(ENGINES)('bpf/testdata objects (%s)', (engine) => {
     expect([0, 1].map((k) => readU64(totals.lookup(u32(k))))).toEqual([1n, 4n]);
   });
 });
+
+describe('an object loaded again', () => {
+  it.each(ENGINES)('%s: shares compiled code and verdicts but runs on its own maps', (engine) => {
+    const a = load('timestamp');
+    const b = load('timestamp');
+    const clock = { t: 5_000 };
+    const startA = program(a, 'start', engine, clock);
+    const startB = program(b, 'start', engine, clock);
+    expect(startB.verdict).toBe(startA.verdict);
+    // Interleaved runs: each program's writes land in its own object's map.
+    startA.run(ptRegs(0x1000n));
+    clock.t = 6_000;
+    startB.run(ptRegs(0x2000n));
+    startA.run(ptRegs(0x3000n));
+    const startsA = elements(a, 'starts');
+    const startsB = elements(b, 'starts');
+    expect([readU64(startsA.lookup(u64(0x1000n))), readU64(startsA.lookup(u64(0x2000n))), readU64(startsA.lookup(u64(0x3000n)))]).toEqual([5_000n, -1n, 6_000n]);
+    expect([readU64(startsB.lookup(u64(0x1000n))), readU64(startsB.lookup(u64(0x2000n)))]).toEqual([-1n, 6_000n]);
+  });
+});
