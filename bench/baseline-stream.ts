@@ -1,7 +1,7 @@
 // A long record stream for the benchmarks: one simulated baseline run's records, repeated along its clock relation.
 import type { TraceRecord } from '../src/records/index.js';
 import { scenarioTraceWriter } from '../src/run/index.js';
-import { hostSpan, repeatRecords, runScenario, scenario, toTraceRecord, type RunResult, type ScenarioSpec } from '../src/sim/index.js';
+import { hostSpan, repeatRecords, runScenario, scenario, type RunResult, type ScenarioSpec } from '../src/sim/index.js';
 
 /** A simulated baseline run (seed 1) and the records its programs emitted. */
 export interface BaselineRun {
@@ -14,7 +14,7 @@ export interface BaselineRun {
 export function baselineRun(requests: number): BaselineRun {
   const spec = scenario('baseline')!;
   const records: TraceRecord[] = [];
-  const result = runScenario(spec, { seed: 1, requests, onRecord: (r) => records.push(toTraceRecord(r, r.vm === undefined ? '' : spec.vms[r.vm]!.name)) });
+  const result = runScenario(spec, { seed: 1, requests, onTraceRecord: (r) => records.push(r) });
   return { spec, result, records };
 }
 

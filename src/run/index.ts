@@ -3,7 +3,7 @@ import { RunStatistics, SlowestRequests, stagesFromEvents, Stitcher, TOP_STAGES,
 import type { GuestRequestRecord, GuestTime, QemuRequestRecord, TraceRecord } from '../records/index.js';
 import type { ReportInput } from '../report/index.js';
 import { SIM_LAG_NS } from './lag.js';
-import { runScenario, toTraceRecord, type EmittedRecord, type RunResult, type ScenarioSpec, type TruthRequest } from '../sim/index.js';
+import { runScenario, type EmittedRecord, type RunResult, type ScenarioSpec, type TruthRequest } from '../sim/index.js';
 
 /** The share of summed time per top-level stage in the simulator's ground truth. */
 export type TruthBreakdown = { stage: StageName; share: number; meanNs: number }[];
@@ -55,10 +55,8 @@ export function runAndReport(
     seed,
     ...(requests ? { requests } : {}),
     onStart: (topology) => (stitcher = new Stitcher(topology, onPath, { lagNs: SIM_LAG_NS, ...(keep ? { onMatch: (g, q, p) => matches.push([g, q, p]) } : {}) })),
-    onRecord: (r) => {
-      const vmName = r.vm === undefined ? '' : spec.vms[r.vm]!.name;
-      onRecord?.(r, vmName);
-      const rec = toTraceRecord(r, vmName);
+    ...(onRecord ? { onRecord: (r: EmittedRecord) => onRecord(r, r.vm === undefined ? '' : spec.vms[r.vm]!.name) } : {}),
+    onTraceRecord: (rec) => {
       stitcher!.push(rec);
       if (keep) records.push(rec);
       if (rec.kind !== 'guest_rq' && rec.kind !== 'guest_app_op') hostRecords[rec.kind] = (hostRecords[rec.kind] ?? 0) + 1;

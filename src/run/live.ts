@@ -2,7 +2,7 @@
 import { Stitcher, type ClockEstimate, type RequestPath } from '../correlate/index.js';
 import type { LostCounts } from '../records/index.js';
 import { SIM_LAG_NS } from './lag.js';
-import { runScenarioAsync, toTraceRecord, type RunResult, type ScenarioSpec } from '../sim/index.js';
+import { runScenarioAsync, type RunResult, type ScenarioSpec } from '../sim/index.js';
 import type { TraceWriter } from '../trace/index.js';
 import { scenarioTraceWriter } from './record.js';
 
@@ -56,8 +56,7 @@ export async function runLive(spec: ScenarioSpec, seed: number, requests: number
         stitcher = new Stitcher(t, (p) => fresh.push(p), { lagNs: SIM_LAG_NS });
         if (record) writer = scenarioTraceWriter(record, spec, seed, t);
       },
-      onRecord: (r) => {
-        const rec = toTraceRecord(r, r.vm === undefined ? '' : spec.vms[r.vm]!.name);
+      onTraceRecord: (rec) => {
         writer?.write(rec);
         stitcher!.push(rec);
       },

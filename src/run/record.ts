@@ -1,7 +1,7 @@
 // Records a scenario to a trace file as it runs: header with topology and clocks, records as they drain, flushed as it goes.
 import { HOOKS } from '../hooks/index.js';
 import type { Topology } from '../records/index.js';
-import { runScenarioAsync, toTraceRecord, type RunResult, type ScenarioSpec } from '../sim/index.js';
+import { runScenarioAsync, type RunResult, type ScenarioSpec } from '../sim/index.js';
 import { TraceWriter } from '../trace/index.js';
 import { VERSION } from '../version.js';
 
@@ -32,8 +32,8 @@ export async function recordScenario(spec: ScenarioSpec, seed: number, requests:
       seed,
       ...(requests ? { requests } : {}),
       onStart: (topology) => (writer = scenarioTraceWriter(path, spec, seed, topology)),
-      onRecord: (r) => {
-        writer!.write(toTraceRecord(r, r.vm === undefined ? '' : spec.vms[r.vm]!.name));
+      onTraceRecord: (rec) => {
+        writer!.write(rec);
         records++;
       },
     },

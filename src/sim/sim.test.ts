@@ -2,8 +2,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { stagesFromEvents, TOP_STAGES, type PathEvent } from '../correlate/index.js';
-import type { GuestTime } from '../records/index.js';
-import { Clocks, runScenario, scenario, SCENARIOS, type EmittedRecord, type TruthRequest } from './index.js';
+import type { GuestTime, TraceRecord } from '../records/index.js';
+import { Clocks, runScenario, scenario, SCENARIOS, toTraceRecord, type EmittedRecord, type TruthRequest } from './index.js';
 
 const digest = (records: EmittedRecord[]): string =>
   createHash('sha256').update(JSON.stringify(records, (_, v) => (typeof v === 'bigint' ? v.toString() : v))).digest('hex');
@@ -16,6 +16,20 @@ function collect(name: string, seed: number, requests: number, extra: Parameters
 }
 
 describe('simulated runs', () => {
+  it('give the same typed records decoded straight from the ring buffer as decoded field by field', () => {
+    const decoded: TraceRecord[] = [];
+    const typed: TraceRecord[] = [];
+    const spec = scenario('noisy-neighbour')!;
+    runScenario(spec, {
+      seed: 2, requests: 400,
+      onRecord: (r) => decoded.push(toTraceRecord(r, r.vm === undefined ? '' : spec.vms[r.vm]!.name)),
+      onTraceRecord: (r) => typed.push(r),
+    });
+    expect(new Set(typed.map((r) => r.kind))).toEqual(new Set(['guest_rq', 'guest_app_op', 'qemu_req', 'uring_op', 'host_blk', 'kick', 'notify']));
+    expect(new Set(typed.filter((r) => r.kind === 'guest_rq').map((r) => (r as { vm: string }).vm))).toEqual(new Set(['vm0', 'noisy']));
+    expect(typed).toEqual(decoded);
+  });
+
   it('are reproducible: the same seed gives the same records, another seed other ones', () => {
     const a = collect('baseline', 7, 400);
     const b = collect('baseline', 7, 400);

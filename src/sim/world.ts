@@ -12,7 +12,8 @@ import { SideProbes } from './probes.js';
 import { Rng } from './random.js';
 import { RELEASED_TRUTH, releaseTruth, truthEvents, type AppOp, type SimRequest } from './request.js';
 import type { ScenarioSpec } from './spec.js';
-import type { Topology } from '../records/index.js';
+import type { Topology, TraceRecord } from '../records/index.js';
+import { TraceRecordDecoder } from './to-records.js';
 
 const repoFile = (p: string): URL => new URL(`../../${p}`, import.meta.url);
 
@@ -51,8 +52,13 @@ export interface RunOptions {
   requests?: number;
   /** Ring buffer bytes per side (default: the scenario's). */
   ringBytes?: { guest: number; host: number };
-  /** Called with each record as it is drained. */
+  /** Called with each record as it is drained, decoded field by field. */
   onRecord?: (r: EmittedRecord) => void;
+  /**
+   * Called with each record as it is drained, as the typed record traces and the correlator take
+   * (decoded straight from the ring buffer, cheaper than `onRecord` and `toTraceRecord`).
+   */
+  onTraceRecord?: (r: TraceRecord) => void;
   /** Called with each completed request's ground truth. */
   onTruth?: (t: TruthRequest) => void;
   /** How often user space drains the ring buffers, in simulated ns (default 1 ms). */
@@ -153,16 +159,21 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions): Simulation {
   const lossRng = rng.fork(7);
   const dropped = { guest: 0, host: 0 };
   /** Decodes each drained record by its kind and hands it on, counted per side. */
-  const recordSink = (side: 'guest' | 'host', decoders: Map<string, RecordDecoder>, vm?: number) => (bytes: Uint8Array): void => {
-    const loss = spec.recordLoss?.[side] ?? 0;
-    if (loss > 0 && lossRng.uniform() < loss) {
-      dropped[side]++;
-      return;
-    }
-    records[side]++;
-    const struct = RECORD_STRUCTS[new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true)]!;
-    const d = decoders.get(struct);
-    if (d && opts.onRecord) opts.onRecord({ side, ...(vm === undefined ? {} : { vm }), struct, fields: d.decode(bytes) });
+  const recordSink = (side: 'guest' | 'host', decoders: Map<string, RecordDecoder>, typed: TraceRecordDecoder, vm?: number) => {
+    const vmName = vm === undefined ? '' : spec.vms[vm]!.name;
+    return (bytes: Uint8Array): void => {
+      const loss = spec.recordLoss?.[side] ?? 0;
+      if (loss > 0 && lossRng.uniform() < loss) {
+        dropped[side]++;
+        return;
+      }
+      records[side]++;
+      const struct = RECORD_STRUCTS[bytes[0]! | (bytes[1]! << 8) | (bytes[2]! << 16) | (bytes[3]! << 24)];
+      const d = struct === undefined ? undefined : decoders.get(struct);
+      if (!d) return;
+      if (opts.onRecord) opts.onRecord({ side, ...(vm === undefined ? {} : { vm }), struct: struct!, fields: d.decode(bytes) });
+      if (opts.onTraceRecord) opts.onTraceRecord(typed.decode(struct!, bytes, vmName));
+    };
   };
   /** Fires a side's hooks at a true time, with that side's clock reading it. */
   const hookSite = (probes: SideProbes, setClock: (t: number) => void): GuestHookSite & HostHookSite => ({
@@ -175,7 +186,7 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions): Simulation {
       probes.probe(kind, name, regs, task);
     },
   });
-  hostProbes.onRecord = recordSink('host', hostDecoders);
+  hostProbes.onRecord = recordSink('host', hostDecoders, new TraceRecordDecoder(hostObject.btf, RECORD_STRUCTS.slice(3)));
   const hostHooks: HostHookSite = hookSite(hostProbes, (t) => (hostNow = clocks.host(t)));
   const device = new Device(spec.host.device, engine, rng.fork(1));
   const hostKernel = new HostKernel(engine, rng.fork(2), hostHooks, device);
@@ -189,7 +200,7 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions): Simulation {
     const probes = new SideProbes('guest', guestObject, { kernel }, () => guestNow, 'guest.bpf.o', opts.programs ?? true);
     guestProbes.push(probes);
     const decoders = new Map(RECORD_STRUCTS.slice(1, 3).map((s) => [s, new RecordDecoder(guestObject.btf, s)]));
-    probes.onRecord = recordSink('guest', decoders, vm);
+    probes.onRecord = recordSink('guest', decoders, new TraceRecordDecoder(guestObject.btf, RECORD_STRUCTS.slice(1, 3)), vm);
     const hooks: GuestHookSite = hookSite(probes, (t) => (guestNow = clocks.guest(t)));
     const disks: GuestDisk[] = [];
     const qemu = new Qemu(
