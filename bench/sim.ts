@@ -12,10 +12,10 @@ interface Rate {
 }
 
 /** One whole run (loading and verifying the objects, building the stack, simulating), timed. */
-function once(requests: number, programs: boolean): Rate {
+function once(requests: number, programs: boolean, parallel = false): Rate {
   const spec = scenario('baseline')!;
   const t = process.hrtime.bigint();
-  const r = runScenario(spec, { seed: 1, requests, programs });
+  const r = runScenario(spec, { seed: 1, requests, programs, parallel });
   const s = Number(process.hrtime.bigint() - t) / 1e9;
   return { perSecond: r.requests / s, instructions: r.instructions, runs: r.programRuns };
 }
@@ -25,10 +25,10 @@ function once(requests: number, programs: boolean): Rate {
  * in the first second or so, and a process that simulates (the dashboard, a recording) spends its
  * time past that point. The first run of a process is reported separately.
  */
-function steady(programs: boolean): Rate {
-  once(REQUESTS, programs);
-  once(REQUESTS, programs);
-  const rates = Array.from({ length: RUNS }, () => once(REQUESTS, programs)).sort((a, b) => a.perSecond - b.perSecond);
+function steady(programs: boolean, parallel = false): Rate {
+  once(REQUESTS, programs, parallel);
+  once(REQUESTS, programs, parallel);
+  const rates = Array.from({ length: RUNS }, () => once(REQUESTS, programs, parallel)).sort((a, b) => a.perSecond - b.perSecond);
   return rates[RUNS >> 1]!;
 }
 
@@ -46,10 +46,14 @@ export const simSuite: Suite = {
     const first = once(REQUESTS, true);
     const withPrograms = steady(true);
     const alone = steady(false);
+    // The host side's programs on a second thread (a replica simulation in a worker kept warm between runs).
+    const twoThreads = steady(true, true);
     const build = buildMs();
     return [
       { name: 'sim.requests_per_s', value: withPrograms.perSecond, unit: 'req/s' },
       { name: 'sim.first_run_requests_per_s', value: first.perSecond, unit: 'req/s' },
+      { name: 'sim.two_threads.requests_per_s', value: twoThreads.perSecond, unit: 'req/s' },
+      { name: 'sim.two_threads_over_one', value: twoThreads.perSecond / withPrograms.perSecond, unit: 'x', baseline: 'sim.requests_per_s' },
       { name: 'sim.requests_per_s_without_programs', value: alone.perSecond, unit: 'req/s' },
       { name: 'sim.vm_share', value: 1 - withPrograms.perSecond / alone.perSecond, unit: 'fraction', baseline: 'sim.requests_per_s_without_programs' },
       { name: 'sim.bpf_insns_per_request', value: withPrograms.instructions / REQUESTS, unit: 'insn' },

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { formatNs } from '../report/index.js';
-import { measureAccuracy } from '../run/index.js';
+import { measureAccuracy, simThreads } from '../run/index.js';
 import { SCENARIOS, scenario } from '../sim/index.js';
 import type { CommandInstaller } from './index.js';
 
@@ -18,7 +18,7 @@ export const installAccuracy: CommandInstaller = (program: Command) => {
     .action((opts: { scenario: string; requests?: number; seed: number; json?: boolean }) => {
       const spec = scenario(opts.scenario);
       if (!spec) throw new UsageError(`unknown scenario ${JSON.stringify(opts.scenario)} (viotrace scenarios lists them)`);
-      const a = measureAccuracy(spec, opts.seed, opts.requests);
+      const a = measureAccuracy(spec, opts.seed, opts.requests, simThreads(opts.requests ?? spec.requests));
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(a, null, 2)}\n`);
         return;

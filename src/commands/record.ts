@@ -1,7 +1,7 @@
 // `viotrace record --scenario NAME -o FILE`: records a scenario's records to a trace file, without the dashboard.
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { recordScenario } from '../run/index.js';
+import { recordScenario, simThreads } from '../run/index.js';
 import { SCENARIOS, scenario } from '../sim/index.js';
 import type { CommandInstaller } from './index.js';
 
@@ -17,7 +17,7 @@ export const installRecord: CommandInstaller = (program: Command) => {
     .action(async (opts: { scenario: string; output: string; requests?: number; seed: number }) => {
       const spec = scenario(opts.scenario);
       if (!spec) throw new UsageError(`unknown scenario ${JSON.stringify(opts.scenario)} (viotrace scenarios lists them)`);
-      const { result, records } = await recordScenario(spec, opts.seed, opts.requests, opts.output);
+      const { result, records } = await recordScenario(spec, opts.seed, opts.requests, opts.output, simThreads(opts.requests ?? spec.requests));
       process.stderr.write(`viotrace: ${opts.output}: ${records} records of ${result.requests} requests (lost: guest ${result.lost.guest}, host ${result.lost.host})\n`);
     });
 };

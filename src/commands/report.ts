@@ -4,7 +4,7 @@ import { Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { REPORT_FORMATS, renderReport, type ReportFormat } from '../report/index.js';
 import { replayFile, type ReplayResult } from '../replay/index.js';
-import { runAndReport } from '../run/index.js';
+import { runAndReport, simThreads } from '../run/index.js';
 import { scenario } from '../sim/index.js';
 import { hostEvents } from './host-events.js';
 import type { CommandInstaller } from './index.js';
@@ -38,7 +38,7 @@ export const installReport: CommandInstaller = (program: Command) => {
         const spec = scenario(opts.scenario);
         if (!spec) throw new UsageError(`unknown scenario ${JSON.stringify(opts.scenario)} (viotrace scenarios lists them)`);
         const keepPaths = opts.format === 'perfetto' || opts.format === 'otlp' ? 100_000 : 0;
-        const run = runAndReport(spec, opts.seed, opts.requests, undefined, false, keepPaths);
+        const run = runAndReport(spec, opts.seed, opts.requests, undefined, false, keepPaths, simThreads(opts.requests ?? spec.requests));
         const text = renderReport(run.input, opts.format);
         if (opts.output) writeFileSync(opts.output, text);
         else process.stdout.write(text);

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { jsonReport, textReport, formatNs } from '../report/index.js';
-import { recordScenario, runAndReport, runLive } from '../run/index.js';
+import { recordScenario, runAndReport, runLive, simThreads } from '../run/index.js';
 import { replayFile } from '../replay/index.js';
 import { SCENARIOS, scenario } from '../sim/index.js';
 import { Playback, runDashboard } from '../tui/index.js';
@@ -35,7 +35,7 @@ export const installRun: CommandInstaller = (program: Command) => {
       const dashboard = opts.tui && !opts.json && !opts.records && process.stdout.isTTY === true && process.stdin.isTTY === true;
       if (opts.record && !dashboard) {
         // Record, then summarise what was recorded: the summary reads the trace back.
-        const rec = await recordScenario(spec, opts.seed, opts.requests, opts.record);
+        const rec = await recordScenario(spec, opts.seed, opts.requests, opts.record, simThreads(opts.requests ?? spec.requests));
         process.stderr.write(`viotrace: ${opts.record}: ${rec.records} records\n`);
         const r = await replayFile(opts.record);
         process.stdout.write(opts.json ? `${JSON.stringify(jsonReport(r.input), null, 2)}\n` : textReport(r.input));
@@ -43,6 +43,7 @@ export const installRun: CommandInstaller = (program: Command) => {
       }
       if (dashboard) {
         // The dashboard opens at once; the simulation runs alongside it and its stitched paths arrive live.
+        // (One thread when recording: quitting early, a second thread's last host records would be cut from the file.)
         const playback = new Playback([], `scenario ${spec.name} (seed ${opts.seed})`);
         playback.live = true;
         playback.speed = opts.speed > 0 ? opts.speed : 1 / 64;
@@ -52,7 +53,7 @@ export const installRun: CommandInstaller = (program: Command) => {
           playback.lost = u.lost;
           if (u.clock) playback.clockOffsetNs = u.clock.offsetNs;
           if (u.done) playback.endOfInput();
-        }, () => quit, { record: opts.record });
+        }, () => quit, { record: opts.record, parallel: !opts.record && simThreads(opts.requests ?? 6_000) });
         await runDashboard(playback);
         quit = true;
         await sim;
@@ -62,7 +63,7 @@ export const installRun: CommandInstaller = (program: Command) => {
       }
       const out: string[] = [];
       const started = performance.now();
-      const run = runAndReport(spec, opts.seed, opts.requests, opts.records ? (r, vm) => out.push(json({ side: r.side, vm: vm || undefined, record: r.struct.replace(/^vt_/, ''), ...r.fields })) : undefined);
+      const run = runAndReport(spec, opts.seed, opts.requests, opts.records ? (r, vm) => out.push(json({ side: r.side, vm: vm || undefined, record: r.struct.replace(/^vt_/, ''), ...r.fields })) : undefined, false, 0, simThreads(opts.requests ?? spec.requests));
       const wallMs = performance.now() - started;
       if (opts.records) {
         process.stdout.write(`${out.join('\n')}\n`);

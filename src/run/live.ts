@@ -21,6 +21,8 @@ export interface LiveOptions {
   everyMs?: number;
   /** A trace file to write the records to as they drain. */
   record?: string;
+  /** Run the host side's programs on a second thread (RunOptions.parallel). */
+  parallel?: boolean;
 }
 
 /**
@@ -34,7 +36,7 @@ export interface LiveOptions {
  * or is stopped), so what the dashboard showed can be replayed.
  */
 export async function runLive(spec: ScenarioSpec, seed: number, requests: number | undefined, onUpdate: (u: LiveUpdate) => void, stopped: () => boolean, options: LiveOptions = {}): Promise<RunResult> {
-  const { everyMs = 400, record } = options;
+  const { everyMs = 400, record, parallel = false } = options;
   let fresh: RequestPath[] = [];
   let stitcher: Stitcher | undefined;
   let writer: TraceWriter | undefined;
@@ -51,6 +53,7 @@ export async function runLive(spec: ScenarioSpec, seed: number, requests: number
     spec,
     {
       seed,
+      parallel,
       ...(requests ? { requests } : {}),
       onStart: (t) => {
         stitcher = new Stitcher(t, (p) => fresh.push(p), { lagNs: SIM_LAG_NS });

@@ -23,13 +23,14 @@ export function scenarioTraceWriter(path: string, spec: ScenarioSpec, seed: numb
  * writer flushes every 1024 records, so a recording killed midway leaves a file whose complete
  * records replay (with a warning that it was cut).
  */
-export async function recordScenario(spec: ScenarioSpec, seed: number, requests: number | undefined, path: string): Promise<{ result: RunResult; records: number }> {
+export async function recordScenario(spec: ScenarioSpec, seed: number, requests: number | undefined, path: string, parallel = false): Promise<{ result: RunResult; records: number }> {
   let writer: TraceWriter | undefined;
   let records = 0;
   const result = await runScenarioAsync(
     spec,
     {
       seed,
+      parallel,
       ...(requests ? { requests } : {}),
       onStart: (topology) => (writer = scenarioTraceWriter(path, spec, seed, topology)),
       onTraceRecord: (rec) => {

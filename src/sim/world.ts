@@ -14,6 +14,8 @@ import { RELEASED_TRUTH, releaseTruth, truthEvents, type AppOp, type SimRequest 
 import type { ScenarioSpec } from './spec.js';
 import type { Topology, TraceRecord } from '../records/index.js';
 import { TraceRecordDecoder } from './to-records.js';
+import { DrainFrame, HostShard, type ShardData } from './shard.js';
+import type { ChannelWriter } from './channel.js';
 
 const repoFile = (p: string): URL => new URL(`../../${p}`, import.meta.url);
 
@@ -63,8 +65,20 @@ export interface RunOptions {
   onTruth?: (t: TruthRequest) => void;
   /** How often user space drains the ring buffers, in simulated ns (default 1 ms). */
   drainEveryNs?: number;
-  /** false: run the stack with no programs attached (the benchmark's baseline for the VM's share). */
-  programs?: boolean;
+  /**
+   * Which programs are attached: true (default) both sides', false none (the benchmark's baseline
+   * for the VM's share), or one side's ('guest', 'host').
+   */
+  programs?: boolean | 'guest' | 'host';
+  /**
+   * Runs the host side's programs on a second thread (when both sides' are attached): a worker runs
+   * a replica of this simulation (it is deterministic, and programs never change it) with
+   * host.bpf.o attached and sends its ring buffer's records back drain by drain; this thread runs
+   * guest.bpf.o and takes the host records in the order one thread would have drained them. The
+   * result is the same as on one thread, except that a run stopped early (runScenarioAsync's
+   * `between`) keeps the host records up to the last drain before the stop.
+   */
+  parallel?: boolean;
   /** Called once the stack is built, before the first event: what a recording's header needs. */
   onStart?: (topology: Topology, clocks: Clocks) => void;
 }
@@ -133,7 +147,13 @@ interface Simulation {
   finish(): RunResult;
 }
 
-function buildSimulation(spec: ScenarioSpec, opts: RunOptions): Simulation {
+/** Whether the run attaches `side`'s programs. */
+function attaches(opts: RunOptions, side: 'guest' | 'host'): boolean {
+  const p = opts.programs ?? true;
+  return p === true || p === side;
+}
+
+function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: ChannelWriter): Simulation {
   const engine = new Engine();
   const rng = new Rng(opts.seed);
   // The host has been up 76 hours; t0 is the start, so offsetNs is the guest-host difference then.
@@ -153,7 +173,9 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions): Simulation {
   // Host: one device, the host kernel, host.bpf.o with QEMU processes' memories.
   const qemus: Qemu[] = [];
   const hostObject = objs.host();
-  const hostProbes = new SideProbes('host', hostObject, { user: (tgid) => qemus.find((q) => q.pid === tgid)?.memory }, () => hostNow, 'host.bpf.o', opts.programs ?? true);
+  // With `parallel`, a worker runs the host side's programs (see HostShard); this thread attaches none there.
+  const shard = opts.parallel && (opts.programs ?? true) === true && !shardOut ? new HostShard(spec, opts, ring) : undefined;
+  const hostProbes = new SideProbes('host', hostObject, { user: (tgid) => qemus.find((q) => q.pid === tgid)?.memory }, () => hostNow, 'host.bpf.o', !shard && attaches(opts, 'host'));
   const hostDecoders = new Map(RECORD_STRUCTS.slice(3).map((s) => [s, new RecordDecoder(hostObject.btf, s)]));
   // Records lost at random on the way to user space (spec.recordLoss), from their own random stream.
   const lossRng = rng.fork(7);
@@ -186,7 +208,10 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions): Simulation {
       probes.probe(kind, name, regs, task);
     },
   });
-  hostProbes.onRecord = recordSink('host', hostDecoders, new TraceRecordDecoder(hostObject.btf, RECORD_STRUCTS.slice(3)));
+  const hostSink = recordSink('host', hostDecoders, new TraceRecordDecoder(hostObject.btf, RECORD_STRUCTS.slice(3)));
+  // A host shard sends every record raw: losses, counting and decoding happen where the records are taken.
+  const shardFrame = shardOut ? new DrainFrame(shardOut.maxPayload) : undefined;
+  hostProbes.onRecord = shardFrame ? (bytes) => shardFrame.add(bytes) : hostSink;
   const hostHooks: HostHookSite = hookSite(hostProbes, (t) => (hostNow = clocks.host(t)));
   const device = new Device(spec.host.device, engine, rng.fork(1));
   const hostKernel = new HostKernel(engine, rng.fork(2), hostHooks, device);
@@ -197,7 +222,7 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions): Simulation {
   spec.vms.forEach((vmSpec, vm) => {
     const kernel = new SimMemory(KERNEL_HEAP);
     const guestObject = objs.guest(vmSpec.vcpus);
-    const probes = new SideProbes('guest', guestObject, { kernel }, () => guestNow, 'guest.bpf.o', opts.programs ?? true);
+    const probes = new SideProbes('guest', guestObject, { kernel }, () => guestNow, 'guest.bpf.o', attaches(opts, 'guest'));
     guestProbes.push(probes);
     const decoders = new Map(RECORD_STRUCTS.slice(1, 3).map((s) => [s, new RecordDecoder(guestObject.btf, s)]));
     probes.onRecord = recordSink('guest', decoders, new TraceRecordDecoder(guestObject.btf, RECORD_STRUCTS.slice(1, 3)), vm);
@@ -286,9 +311,17 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions): Simulation {
   opts.onStart?.(topology, clocks);
   // User space drains the ring buffers every simulated millisecond (or as told).
   const every = opts.drainEveryNs ?? 1_000_000;
+  /** The host ring's records of this drain: drained here, sent on by a shard, or taken from the shard. */
+  const drainHost = (): void => {
+    if (shard) shard.drain(hostSink);
+    else if (shardFrame) {
+      hostProbes.drain();
+      shardFrame.send(shardOut!, hostProbes);
+    } else hostProbes.drain();
+  };
   const drain = (): void => {
     for (const p of guestProbes) p.drain();
-    hostProbes.drain();
+    drainHost();
     if (completed < target) engine.after(every, drain);
   };
   engine.after(every, drain);
@@ -302,7 +335,10 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions): Simulation {
     },
     finish: () => {
       for (const p of guestProbes) p.drain();
-      hostProbes.drain();
+      // Stopped early, a shard has run on past this point: keep what it drained before.
+      const finished = done();
+      if (!shard || finished) drainHost();
+      shard?.stop(finished);
       return result();
     },
   };
@@ -313,12 +349,23 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions): Simulation {
     appOps,
     simulatedNs: engine.now,
     records,
-    lost: { guest: guestProbes.reduce((n, p) => n + p.lost, 0) + dropped.guest, host: hostProbes.lost + dropped.host },
-    programRuns: guestProbes.reduce((n, p) => n + p.runs, 0) + hostProbes.runs,
-    instructions: guestProbes.reduce((n, p) => n + p.instructions, 0) + hostProbes.instructions,
+    lost: { guest: guestProbes.reduce((n, p) => n + p.lost, 0) + dropped.guest, host: (shard ?? hostProbes).lost + dropped.host },
+    programRuns: guestProbes.reduce((n, p) => n + p.runs, 0) + (shard ?? hostProbes).runs,
+    instructions: guestProbes.reduce((n, p) => n + p.instructions, 0) + (shard ?? hostProbes).instructions,
     events: engine.executed,
     clock: clocks.relation,
     topology,
     };
   }
+}
+
+/**
+ * The body of a host shard's worker: the same simulation with only host.bpf.o attached, each
+ * drain's host records written to the channel, then the totals. Errors go down the channel too.
+ */
+export function runHostShard(data: ShardData, out: ChannelWriter): void {
+  const { spec, seed, requests, ringBytes, drainEveryNs } = data;
+  const sim = buildSimulation(spec, { seed, requests, ringBytes, drainEveryNs, programs: 'host' }, out);
+  sim.runUntilDone();
+  sim.finish();
 }
