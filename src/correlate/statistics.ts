@@ -44,7 +44,7 @@ export class PathStatistics {
 
   /** Adds one request. */
   add(path: RequestPath): void {
-    const n = stageSamples(path, scratch);
+    const n = stageSamples(path.stages, scratch);
     this.addSamples(path, scratch, n);
   }
 
@@ -103,15 +103,15 @@ export interface StageSamples {
 const STAGE_INDEX = new Map<StageName, number>(STAGES.map((d, i) => [d.name, i]));
 const scratch: StageSamples = { index: [], ns: [] };
 
-/** Puts a path's stage durations into `out`; returns how many. */
-function stageSamples(path: RequestPath, out: StageSamples): number {
-  let n = 0;
-  for (const name in path.stages) {
-    out.index[n] = STAGE_INDEX.get(name as StageName)!;
-    out.ns[n++] = path.stages[name as StageName] as Nanos;
-  }
-  return n;
-}
+/**
+ * Puts a path's stage durations into `out` (in the stage table's order); returns how many. Compiled
+ * from the stage table into one named load per stage: a path's stages come in a few shapes, so the
+ * loads stay fast where a for-in and a name lookup per stage were a tenth of a run's statistics.
+ */
+const stageSamples = new Function(
+  'stages', 'out',
+  `let n = 0, v;\n${STAGES.map((d, i) => `v = stages.${d.name}; if (v !== undefined) { out.index[n] = ${i}; out.ns[n++] = v; }`).join('\n')}\nreturn n;`,
+) as (stages: RequestPath['stages'], out: StageSamples) => number;
 
 /** Summary figures of a histogram (zeros when empty, so reports stay numeric). */
 export function summarize(h: LatencyHistogram): DistributionSummary {
@@ -194,7 +194,7 @@ export class RunStatistics {
 
   /** Adds one stitched request. */
   add(path: RequestPath): void {
-    const n = stageSamples(path, scratch);
+    const n = stageSamples(path.stages, scratch);
     this.all.addSamples(path, scratch, n);
     for (const s of this.groupsOf(path)) s.addSamples(path, scratch, n);
     this.slotFor(Math.floor(path.start / this.slotNs)).addSamples(path, scratch, n);

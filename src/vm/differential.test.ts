@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encode, type Instruction } from './isa/instruction.js';
 import { AluOp, AtomicOp, Class, JmpOp, Mode, Size, Source } from './isa/opcodes.js';
-import { Program, type Engine } from './program.js';
+import { assemble } from './isa/asm.js';
+import { DEFAULT_ENVIRONMENT, Program, type Engine } from './program.js';
 
 const ALU_OPS = [AluOp.ADD, AluOp.SUB, AluOp.MUL, AluOp.DIV, AluOp.OR, AluOp.AND, AluOp.LSH, AluOp.RSH, AluOp.NEG, AluOp.MOD, AluOp.XOR, AluOp.MOV, AluOp.ARSH, AluOp.END];
 const JMP_OPS = [JmpOp.JEQ, JmpOp.JGT, JmpOp.JGE, JmpOp.JSET, JmpOp.JNE, JmpOp.JSGT, JmpOp.JSGE, JmpOp.JLT, JmpOp.JLE, JmpOp.JSLT, JmpOp.JSLE];
@@ -97,5 +98,25 @@ describe('JIT and interpreter agree', () => {
     expect([...outcomes].sort()).toEqual(['budget', 'fault', 'ok']);
     // Nearly every generated program passes the load checks, so the comparison above runs code.
     expect(refused).toBeLessThan(25);
+  });
+});
+
+describe('helpers that read the run environment', () => {
+  it.each(['interpreter', 'jit'] as Engine[])('%s: return the environment, and a replaced implementation is the one called', (engine) => {
+    const run = (id: number, program?: Program): [Program, bigint] => {
+      const p = program ?? new Program(assemble(`call ${id}\nexit`), { engine });
+      p.env = { ...DEFAULT_ENVIRONMENT, cpu: 3, pid: 4242, tgid: 4200, ktimeNs: () => 2 ** 40 + 5 };
+      p.run();
+      return [p, p.r0];
+    };
+    expect(run(5)[1]).toBe(2n ** 40n + 5n);
+    expect(run(8)[1]).toBe(3n);
+    expect(run(14)[1]).toBe((4200n << 32n) | 4242n);
+    const [ktime] = run(5);
+    ktime.setHelper(5, (c) => {
+      c.retLo = 7;
+      c.retHi = 1;
+    });
+    expect(run(5, ktime)[1]).toBe((1n << 32n) | 7n);
   });
 });

@@ -10,6 +10,7 @@ import {
 } from './int64.js';
 import { AluOp, CallSrc, Class, JmpOp, MAX_CALL_FRAMES, Mode, STACK_SIZE, Size, Source } from './isa/opcodes.js';
 import type { FunctionLayout } from './isa/validate.js';
+import { BUILTIN_HELPERS } from './helpers/builtin.js';
 import type { Code, Machine } from './machine.js';
 import { MAX_REGION, STACK_REGION, VmError } from './memory.js';
 
@@ -173,6 +174,13 @@ function condition(op: number, d: number, s: number, imm: number): string {
   throw new Error(`jit: unexpected jump opcode ${op}`);
 }
 
+/** Inline bodies of built-in helpers that only read the run environment, by helper id (r0 from m.env, as the built-ins set it). */
+const INLINE_HELPERS: Readonly<Record<number, string>> = {
+  5: 'hv = m.env.ktimeNs(); r0l = hv | 0; r0h = Math.floor(hv / 4294967296) | 0;', // ktime_get_ns
+  8: 'hv = m.env.cpu; r0l = hv | 0; r0h = Math.floor(hv / 4294967296) | 0;', // get_smp_processor_id
+  14: 'r0l = m.env.pid | 0; r0h = m.env.tgid | 0;', // get_current_pid_tgid
+};
+
 const argsOut = [1, 2, 3, 4, 5].map((i) => `A[${(i - 1) * 2}] = r${i}l; A[${(i - 1) * 2 + 1}] = r${i}h;`).join(' ');
 const spillArgs = [1, 2, 3, 4, 5].map((i) => `L[${i}] = r${i}l; H[${i}] = r${i}h;`).join(' ');
 
@@ -256,7 +264,13 @@ export function compile(code: Code, layout: FunctionLayout, imm64: { lo: Int32Ar
               if (op & Source.X) body.push(`${spillArgs} m.callHelper(r${d}l, ${pc}); r0l = L[0]; r0h = H[0];`);
               // A helper by constant id is called straight from the table with r1-r5 in m.args, as
               // callHelper would (which still reports an unknown id).
-              else body.push(`${argsOut} f = HT[${n(imm)}]; if (f === undefined) m.callHelper(${n(imm)}, ${pc}); m.pc = ${pc}; m.retLo = 0; m.retHi = 0; f(m); r0l = m.retLo; r0h = m.retHi;`);
+              else {
+                const call = `${argsOut} f = HT[${n(imm)}]; if (f === undefined) m.callHelper(${n(imm)}, ${pc}); m.pc = ${pc}; m.retLo = 0; m.retHi = 0; f(m); r0l = m.retLo; r0h = m.retHi;`;
+                // The environment readers programs call on every event run inline while the machine
+                // has the built-in implementation (a test may replace it), as the kernel inlines them.
+                const inline = INLINE_HELPERS[imm];
+                body.push(inline ? `if (HT[${n(imm)}] === B${n(imm)}) { ${inline} } else { ${call} }` : call);
+              }
             } else {
               const target = pc + 1 + imm;
               body.push(
@@ -289,7 +303,7 @@ export function compile(code: Code, layout: FunctionLayout, imm64: { lo: Int32Ar
     return function run(m) {
       const L = m.L, H = m.H, A = m.args, HT = m.helperTable, SV = m.stackViews, space = m.space, regions = space.regions, initial = m.budget;
       let ${regs};
-      let budget = initial, pc = 0, depth = 0, t = 0, ah = 0, o = 0, rg, v, bl = 0, bh = 0, b = 0, f;
+      let budget = initial, pc = 0, depth = 0, t = 0, ah = 0, o = 0, rg, v, bl = 0, bh = 0, b = 0, f, hv = 0;
       for (;;) {
         switch (pc) {
           ${body.join('\n          ')}
@@ -299,8 +313,8 @@ export function compile(code: Code, layout: FunctionLayout, imm64: { lo: Int32Ar
     };`;
   let run = compiled.get(src);
   if (!run) {
-    const factory = new Function('VmError', 'hiOut', 'mul64', 'udiv64', 'umod64', 'sdiv64', 'smod64', 'udiv32', 'umod32', 'sdiv32', 'smod32', 'lsh64', 'rsh64', 'arsh64', 'bswap16', 'bswap32', src) as (...a: unknown[]) => CompiledProgram;
-    run = factory(VmError, hiOut, mul64, udiv64, umod64, sdiv64, smod64, udiv32, umod32, sdiv32, smod32, lsh64, rsh64, arsh64, bswap16, bswap32);
+    const factory = new Function('VmError', 'hiOut', 'mul64', 'udiv64', 'umod64', 'sdiv64', 'smod64', 'udiv32', 'umod32', 'sdiv32', 'smod32', 'lsh64', 'rsh64', 'arsh64', 'bswap16', 'bswap32', 'B5', 'B8', 'B14', src) as (...a: unknown[]) => CompiledProgram;
+    run = factory(VmError, hiOut, mul64, udiv64, umod64, sdiv64, smod64, udiv32, umod32, sdiv32, smod32, lsh64, rsh64, arsh64, bswap16, bswap32, BUILTIN_HELPERS.get(5), BUILTIN_HELPERS.get(8), BUILTIN_HELPERS.get(14));
     if (compiled.size >= MAX_COMPILED) compiled.delete(compiled.keys().next().value!);
     compiled.set(src, run);
   }
