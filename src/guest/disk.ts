@@ -13,6 +13,8 @@ import { MqDeadline } from './mq-deadline.js';
 
 /** How the guest fires its hooks: at a true time, in a task (the world turns the time into the guest clock). */
 export interface GuestHookSite {
+  /** Whether any guest program is attached: when not, neither hooks nor the memory they read need the work. */
+  readonly on: boolean;
   tracepoint(t: number, name: string, values: TracepointValues, task: Task): void;
   probe(t: number, kind: 'kprobe' | 'kretprobe', name: string, regs: ProbeRegisters, task: Task): void;
 }
@@ -144,11 +146,11 @@ export class GuestDisk {
     const hw = this.queues[task.cpu % this.queues.length]!;
     const plug: SimRequest[] = [];
     for (const { op, sector } of ops) {
-      hooks.tracepoint(t, 'io_uring:io_uring_submit_req', { ctx: 0xffff888104a00000n, req: uringReqAddr(op.job), user_data: op.userData, opcode: op.write ? 2 : 1, flags: 0n, sq_thread: 0, op_str: op.write ? 'WRITEV' : 'READV' }, task);
+      if (hooks.on) hooks.tracepoint(t, 'io_uring:io_uring_submit_req', { ctx: 0xffff888104a00000n, req: uringReqAddr(op.job), user_data: op.userData, opcode: op.write ? 2 : 1, flags: 0n, sq_thread: 0, op_str: op.write ? 'WRITEV' : 'READV' }, task);
       const appSubmit = t;
       t += this.cost(GUEST_COSTS.appToBio);
       const nr = op.bytes / SECTOR;
-      hooks.tracepoint(t, 'block:block_bio_queue', { dev: this.dev, sector: sector, nr_sector: nr, rwbs: this.rwbs(op.write), comm: task.comm }, task);
+      if (hooks.on) hooks.tracepoint(t, 'block:block_bio_queue', { dev: this.dev, sector: sector, nr_sector: nr, rwbs: this.rwbs(op.write), comm: task.comm }, task);
       const bioQueue = t;
       // Split at max_sectors: block_split names the remainder's first sector.
       const parts: [number, number][] = [];
@@ -157,13 +159,13 @@ export class GuestDisk {
         parts.push([s, n]);
         s += n;
         left -= n;
-        if (left > 0) hooks.tracepoint(t, 'block:block_split', { dev: this.dev, sector: s - n, new_sector: s, rwbs: this.rwbs(op.write), comm: task.comm }, task);
+        if (left > 0 && hooks.on) hooks.tracepoint(t, 'block:block_split', { dev: this.dev, sector: s - n, new_sector: s, rwbs: this.rwbs(op.write), comm: task.comm }, task);
       }
       op.pending = parts.length;
       for (const [s, n] of parts) {
         const last = plug[plug.length - 1];
         if (last && last.write === op.write && last.sector + last.nrSectors === s && last.nrSectors + n <= this.spec.maxSectors) {
-          hooks.tracepoint(t, 'block:block_bio_backmerge', { dev: this.dev, sector: BigInt(s), nr_sector: n, rwbs: this.rwbs(op.write), comm: task.comm }, task);
+          if (hooks.on) hooks.tracepoint(t, 'block:block_bio_backmerge', { dev: this.dev, sector: BigInt(s), nr_sector: n, rwbs: this.rwbs(op.write), comm: task.comm }, task);
           last.nrSectors += n;
           last.appOps.push(op);
           continue;
@@ -183,7 +185,8 @@ export class GuestDisk {
     const tag = hw.freeTags.pop();
     if (tag === undefined) return undefined;
     const rqAddr = hw.requestAddr[tag]!;
-    this.layout.request.write(this.world.kernel, rqAddr, { __sector: bio.sector });
+    // Kernel memory only programs read: not kept up when no guest program is attached.
+    if (this.world.hooks.on) this.layout.request.write(this.world.kernel, rqAddr, { __sector: bio.sector });
     return {
       id: this.world.nextRequestId(), vm: this.vmIndex, disk: this.diskIndex, write: bio.op.write, sector: bio.sector, nrSectors: bio.nrSectors,
       appOps: [bio.op], hwq: hw.index, tag, rqAddr, vq: hw.index, head: -1, truth: startTruth(bio.truthStart), done: false,
@@ -192,7 +195,7 @@ export class GuestDisk {
 
   private flushPlug(hw: HwQueue, plug: SimRequest[], task: Task, t: number): void {
     for (const rq of plug) {
-      this.world.hooks.tracepoint(t, 'block:block_rq_insert', this.rqValues(rq, task), task);
+      if (this.world.hooks.on) this.world.hooks.tracepoint(t, 'block:block_rq_insert', this.rqValues(rq, task), task);
       rq.truth[EV.rq_insert] = t;
       if (hw.sched) hw.sched.insert(rq, t);
       else hw.dispatch.push(rq);
@@ -215,16 +218,16 @@ export class GuestDisk {
     while (hw.freeHeads.length > 0) {
       const rq = hw.sched ? hw.sched.dispatch(t) : hw.dispatch.shift();
       if (!rq) break;
-      hooks.tracepoint(t, 'block:block_rq_issue', this.rqValues(rq, task), task);
+      if (hooks.on) hooks.tracepoint(t, 'block:block_rq_issue', this.rqValues(rq, task), task);
       rq.truth[EV.rq_issue] = t;
       t += this.cost(GUEST_COSTS.issueToQueueRq);
-      kernel.writeInt(hw.bdAddr, 8, rq.rqAddr);
-      hooks.probe(t, 'kprobe', 'virtio_queue_rq', { args: [hw.hctxAddr, hw.bdAddr] }, task);
+      if (hooks.on) kernel.writeInt(hw.bdAddr, 8, rq.rqAddr);
+      if (hooks.on) hooks.probe(t, 'kprobe', 'virtio_queue_rq', { args: [hw.hctxAddr, hw.bdAddr] }, task);
       rq.truth[EV.queue_rq] = t;
       t += this.cost(GUEST_COSTS.queueRqToAdd);
       const head = hw.freeHeads.shift()!;
-      this.layout.vvq.write(kernel, hw.vq.guestAddr, { free_head: head });
-      hooks.probe(t, 'kprobe', 'virtqueue_add_sgs', { args: [hw.vq.guestAddr, 0xffffc90000a00000n, 1n, 2n, hw.pduAddr[rq.tag]!, 0x820n] }, task);
+      if (hooks.on) this.layout.vvq.write(kernel, hw.vq.guestAddr, { free_head: head });
+      if (hooks.on) hooks.probe(t, 'kprobe', 'virtqueue_add_sgs', { args: [hw.vq.guestAddr, 0xffffc90000a00000n, 1n, 2n, hw.pduAddr[rq.tag]!, 0x820n] }, task);
       rq.truth[EV.vq_add] = t;
       hw.batch.push(rq);
       rq.head = head;
@@ -234,13 +237,13 @@ export class GuestDisk {
     }
     if (added === 0) return;
     t += this.cost(GUEST_COSTS.addToKick);
-    hooks.probe(t, 'kprobe', 'virtqueue_kick_prepare', { args: [hw.vq.guestAddr] }, task);
+    if (hooks.on) hooks.probe(t, 'kprobe', 'virtqueue_kick_prepare', { args: [hw.vq.guestAddr] }, task);
     const notify = hw.vq.wantsNotify;
-    hooks.probe(t, 'kretprobe', 'virtqueue_kick_prepare', { ret: notify ? 1n : 0n }, task);
+    if (hooks.on) hooks.probe(t, 'kretprobe', 'virtqueue_kick_prepare', { ret: notify ? 1n : 0n }, task);
     const batch = hw.batch.splice(0);
     if (!notify) return;
     t += this.cost(GUEST_COSTS.addToKick);
-    hooks.probe(t, 'kprobe', 'virtqueue_notify', { args: [hw.vq.guestAddr] }, task);
+    if (hooks.on) hooks.probe(t, 'kprobe', 'virtqueue_notify', { args: [hw.vq.guestAddr] }, task);
     for (const rq of batch) rq.truth[EV.kick] = t;
     // QEMU will not want another notify until it has looked at the ring (EVENT_IDX).
     hw.vq.wantsNotify = false;
@@ -255,18 +258,18 @@ export class GuestDisk {
     const hooks = this.world.hooks;
     const hw = this.queues[vq.index]!;
     const irqTask: Task = { pid: 0, tgid: 0, comm: 'swapper', cpu: vq.index % 2 };
-    hooks.probe(t, 'kprobe', 'vring_interrupt', { args: [vq.msiVector, vq.guestAddr] }, irqTask);
+    if (hooks.on) hooks.probe(t, 'kprobe', 'vring_interrupt', { args: [vq.msiVector, vq.guestAddr] }, irqTask);
     const used = vq.used.splice(0);
     for (const rq of used) rq.truth[EV.vring_interrupt] = t;
     for (const rq of used) {
       t += this.cost(GUEST_COSTS.irqToComplete);
-      hooks.probe(t, 'kprobe', 'blk_mq_complete_request', { args: [rq.rqAddr] }, irqTask);
+      if (hooks.on) hooks.probe(t, 'kprobe', 'blk_mq_complete_request', { args: [rq.rqAddr] }, irqTask);
       rq.truth[EV.complete_rq] = t;
       hw.freeHeads.unshift(rq.head);
     }
     for (const rq of used) {
       t += this.cost(GUEST_COSTS.completeToRq);
-      hooks.tracepoint(t, 'block:block_rq_complete', { dev: this.dev, sector: rq.sector, nr_sector: rq.nrSectors, error: 0, rwbs: this.rwbs(rq.write), cmd: '' }, this.softirq);
+      if (hooks.on) hooks.tracepoint(t, 'block:block_rq_complete', { dev: this.dev, sector: rq.sector, nr_sector: rq.nrSectors, error: 0, rwbs: this.rwbs(rq.write), cmd: '' }, this.softirq);
       rq.truth[EV.rq_complete] = t;
       rq.done = true;
       hw.freeTags.push(rq.tag);
@@ -275,7 +278,7 @@ export class GuestDisk {
         if (op.pending === 0) {
           const tApp = t + this.cost(GUEST_COSTS.rqToApp);
           rq.truth[EV.app_complete] = tApp;
-          hooks.tracepoint(tApp, 'io_uring:io_uring_complete', { ctx: 0xffff888104a00000n, req: uringReqAddr(op.job), user_data: op.userData, res: op.bytes, cflags: 0, extra1: 0n, extra2: 0n }, this.softirq);
+          if (hooks.on) hooks.tracepoint(tApp, 'io_uring:io_uring_complete', { ctx: 0xffff888104a00000n, req: uringReqAddr(op.job), user_data: op.userData, res: op.bytes, cflags: 0, extra1: 0n, extra2: 0n }, this.softirq);
           this.world.appCompleted(op, tApp);
         }
       }

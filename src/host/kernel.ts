@@ -56,7 +56,7 @@ export class HostKernel {
     const ring = this.ringAddr(op.task.tgid);
     const req = 0xffff8881_3000_0000n + (op.userData & 0xffffn);
     this.engine.at(t, () => {
-      this.hooks.tracepoint(t, 'io_uring:io_uring_submit_req', { ctx: ring, req, user_data: op.userData, opcode: op.write ? 2 : 1, flags: 0n, sq_thread: 0, op_str: op.write ? 'WRITEV' : 'READV' }, op.task);
+      if (this.hooks.on) this.hooks.tracepoint(t, 'io_uring:io_uring_submit_req', { ctx: ring, req, user_data: op.userData, opcode: op.write ? 2 : 1, flags: 0n, sq_thread: 0, op_str: op.write ? 'WRITEV' : 'READV' }, op.task);
       op.onEvent(EV.uring_submit, t);
       const tIssue = t + this.cost(HOST_COSTS.submitToIssue);
       const sector = op.deviceOffset / SECTOR;
@@ -64,16 +64,16 @@ export class HostKernel {
       const rwbs = op.write ? 'WS' : 'R';
       const values = { dev: this.dev, sector, nr_sector: nr, bytes: op.bytes, ioprio: 0, rwbs, comm: op.task.comm, cmd: '' };
       this.engine.at(tIssue, () => {
-        this.hooks.tracepoint(tIssue, 'block:block_rq_insert', values, op.task);
-        this.hooks.tracepoint(tIssue, 'block:block_rq_issue', values, op.task);
+        if (this.hooks.on) this.hooks.tracepoint(tIssue, 'block:block_rq_insert', values, op.task);
+        if (this.hooks.on) this.hooks.tracepoint(tIssue, 'block:block_rq_issue', values, op.task);
         op.onEvent(EV.host_blk_issue, tIssue);
         this.device.submit(op.write, op.bytes, (tDone) => {
-          this.hooks.tracepoint(tDone, 'block:block_rq_complete', { dev: this.dev, sector, nr_sector: nr, error: 0, rwbs, cmd: '' }, this.irq);
+          if (this.hooks.on) this.hooks.tracepoint(tDone, 'block:block_rq_complete', { dev: this.dev, sector, nr_sector: nr, error: 0, rwbs, cmd: '' }, this.irq);
           op.onEvent(EV.host_blk_complete, tDone);
           // The CQE is posted by task work in the submitting thread.
           const tCqe = tDone + this.cost(HOST_COSTS.completeToCqe);
           this.engine.at(tCqe, () => {
-            this.hooks.tracepoint(tCqe, 'io_uring:io_uring_complete', { ctx: ring, req, user_data: op.userData, res: op.bytes, cflags: 0, extra1: 0n, extra2: 0n }, op.task);
+            if (this.hooks.on) this.hooks.tracepoint(tCqe, 'io_uring:io_uring_complete', { ctx: ring, req, user_data: op.userData, res: op.bytes, cflags: 0, extra1: 0n, extra2: 0n }, op.task);
             op.onEvent(EV.uring_complete, tCqe);
             op.onCqe(tCqe);
           });

@@ -12,6 +12,8 @@ import type { HostKernel, HostOp } from './kernel.js';
 
 /** How the host fires its hooks at a true time. */
 export interface HostHookSite {
+  /** Whether any host program is attached: when not, neither hooks nor the memory they read need the work. */
+  readonly on: boolean;
   tracepoint(t: number, name: string, values: TracepointValues, task: Task): void;
   probe(t: number, kind: 'uprobe' | 'uretprobe', name: string, regs: ProbeRegisters, task: Task): void;
 }
@@ -176,8 +178,10 @@ export class Qemu {
     const tExit = t + exitNs;
     this.world.engine.at(tExit, () => {
       const task = this.vcpus[vcpu % this.vcpus.length]!;
-      if (dev.spec.notify === 'pio') this.world.hooks.tracepoint(tExit, 'kvm:kvm_pio', { rw: 1, port: pioPort(disk), size: 2, count: 1, val: vq.index }, task);
-      else this.world.hooks.tracepoint(tExit, 'kvm:kvm_fast_mmio', { gpa: vq.notifyGpa }, task);
+      if (this.world.hooks.on) {
+        if (dev.spec.notify === 'pio') this.world.hooks.tracepoint(tExit, 'kvm:kvm_pio', { rw: 1, port: pioPort(disk), size: 2, count: 1, val: vq.index }, task);
+        else this.world.hooks.tracepoint(tExit, 'kvm:kvm_fast_mmio', { gpa: vq.notifyGpa }, task);
+      }
       for (const rq of vq.avail) if (rq.truth[EV.kick] === t) rq.truth[EV.kick_exit] = tExit;
       const ready = tExit + this.cost(HOST_COSTS.iothreadWakeup);
       this.world.engine.at(ready, () => this.schedule(dev, vq));
@@ -194,7 +198,7 @@ export class Qemu {
   private handleVq(dev: BlockDevice, vq: SimVirtqueue, t: number): number {
     const { hooks } = this.world;
     const task = this.iothread;
-    hooks.probe(t, 'uprobe', 'virtio_blk_handle_vq', { args: [dev.vdev, vq.hostAddr] }, task);
+    if (hooks.on) hooks.probe(t, 'uprobe', 'virtio_blk_handle_vq', { args: [dev.vdev, vq.hostAddr] }, task);
     const start = t;
     vq.wantsNotify = false;
     const popped: QemuReq[] = [];
@@ -202,10 +206,10 @@ export class Qemu {
       t += this.cost(HOST_COSTS.pop);
       const rq = vq.avail.shift()!;
       const req = this.makeReq(dev, vq, rq);
-      hooks.probe(t, 'uprobe', 'virtio_blk_handle_request', { args: [req.addr, 0x7f3a_0000_1000n] }, task);
+      if (hooks.on) hooks.probe(t, 'uprobe', 'virtio_blk_handle_request', { args: [req.addr, 0x7f3a_0000_1000n] }, task);
       rq.truth[EV.qemu_handle] = start;
       rq.truth[EV.qemu_pop] = t;
-      hooks.probe(t + 150, 'uretprobe', 'virtio_blk_handle_request', { ret: 0n }, task);
+      if (hooks.on) hooks.probe(t + 150, 'uretprobe', 'virtio_blk_handle_request', { ret: 0n }, task);
       t += 150;
       popped.push(req);
     }
@@ -227,6 +231,8 @@ export class Qemu {
   private makeReq(dev: BlockDevice, vq: SimVirtqueue, rq: SimRequest): QemuReq {
     const m = this.memory;
     const addr = m.alloc(this.L.req.size + 3 * this.L.iov.size);
+    // QEMU memory only programs read: not filled in when no host program is attached.
+    if (!this.world.hooks.on) return { rq, addr, dev, vq };
     const outSg = addr + BigInt(this.L.req.size);
     const hdr = this.guestRam + BigInt((vq.index * 256 + rq.head) * 16) % BigInt(1 << 16);
     this.L.hdr.write(m, hdr, { type: rq.write ? 1 : 0, ioprio: 0, sector: rq.sector });
@@ -257,21 +263,21 @@ export class Qemu {
     const { hooks } = this.world;
     const m = this.memory;
     // The merged group is chained through mr_next; QEMU builds one qiov for it.
-    g.reqs.forEach((r, i) => this.L.req.write(m, r.addr, { mr_next: g.reqs[i + 1]?.addr ?? 0n }));
+    if (hooks.on) g.reqs.forEach((r, i) => this.L.req.write(m, r.addr, { mr_next: g.reqs[i + 1]?.addr ?? 0n }));
     const first = g.reqs[0]!;
     const dev = first.dev;
     const offset = g.sector * SECTOR;
     const qiov = g.reqs.length === 1 ? first.addr + BigInt(this.L.req.member('qiov').offset) : m.alloc(this.L.qiov.size);
-    if (g.reqs.length > 1) this.L.qiov.write(m, qiov, { niov: g.reqs.length, size: g.sectors * SECTOR });
-    hooks.probe(t, 'uprobe', g.write ? 'blk_aio_pwritev' : 'blk_aio_preadv', { args: [dev.blk, offset, qiov, 0n, 0x55d0_0040_0000n, first.addr] }, this.iothread);
+    if (g.reqs.length > 1 && hooks.on) this.L.qiov.write(m, qiov, { niov: g.reqs.length, size: g.sectors * SECTOR });
+    if (hooks.on) hooks.probe(t, 'uprobe', g.write ? 'blk_aio_pwritev' : 'blk_aio_preadv', { args: [dev.blk, offset, qiov, 0n, 0x55d0_0040_0000n, first.addr] }, this.iothread);
     for (const r of g.reqs) r.rq.truth[EV.qemu_aio] = t;
     t += this.cost(HOST_COSTS.aioToLuring);
     // luring_do_submit runs in the request's coroutine right away: the SQE is prepared (user_data =
     // the LuringAIOCB) and queued in QEMU's submit queue; ioq_submit moves it into the ring when
     // the ring has room, so a full ring holds requests here, after luring_do_submit.
     const lcb = m.alloc(this.L.lcb.size);
-    this.L.lcb.write(m, lcb, { qiov, is_read: g.write ? 0 : 1 });
-    this.world.hooks.probe(t, 'uprobe', 'luring_do_submit', { args: [9, lcb, 0x55d0_0050_0000n, offset, g.write ? 2 : 1] }, this.iothread);
+    if (this.world.hooks.on) this.L.lcb.write(m, lcb, { qiov, is_read: g.write ? 0 : 1 });
+    if (this.world.hooks.on) this.world.hooks.probe(t, 'uprobe', 'luring_do_submit', { args: [9, lcb, 0x55d0_0050_0000n, offset, g.write ? 2 : 1] }, this.iothread);
     for (const r of g.reqs) r.rq.truth[EV.luring_submit] = t;
     const sqe = { group: g, lcb, qiov };
     if (this.inUring < this.host.uringEntries) return this.enterUring(sqe, t);
@@ -315,7 +321,7 @@ export class Qemu {
       this.inUring--;
       for (const r of c.group.reqs) {
         t += this.cost(HOST_COSTS.reqComplete);
-        hooks.probe(t, 'uprobe', 'virtio_blk_req_complete', { args: [r.addr, 0n] }, this.iothread);
+        if (hooks.on) hooks.probe(t, 'uprobe', 'virtio_blk_req_complete', { args: [r.addr, 0n] }, this.iothread);
         r.rq.truth[EV.qemu_req_complete] = t;
         // In the used ring from that moment, not before (an earlier interrupt must not reap it early).
         const at = t;
@@ -332,10 +338,10 @@ export class Qemu {
     while (this.held.length > 0 && this.inUring < this.host.uringEntries) t = this.enterUring(this.held.shift()!, t);
     for (const [vq, { dev, reqs }] of touched) {
       t += this.cost(HOST_COSTS.reqComplete);
-      hooks.probe(t, 'uprobe', 'virtio_notify_irqfd', { args: [dev.vdev, vq.hostAddr] }, this.iothread);
+      if (hooks.on) hooks.probe(t, 'uprobe', 'virtio_notify_irqfd', { args: [dev.vdev, vq.hostAddr] }, this.iothread);
       for (const r of reqs) r.rq.truth[EV.qemu_notify] = t;
       const tInject = t + this.cost(HOST_COSTS.inject);
-      hooks.tracepoint(tInject, 'kvm:kvm_apic_accept_irq', { apicid: 0, dm: 0, tm: 0, vec: vq.msiVector }, this.iothread);
+      if (hooks.on) hooks.tracepoint(tInject, 'kvm:kvm_apic_accept_irq', { apicid: 0, dm: 0, tm: 0, vec: vq.msiVector }, this.iothread);
       for (const r of reqs) r.rq.truth[EV.irq_inject] = tInject;
       const tDeliver = this.vcpuRunning(tInject) + this.cost(HOST_COSTS.delivery);
       this.world.engine.at(tDeliver, () => this.world.deliver(dev.index, vq, tDeliver));

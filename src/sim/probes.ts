@@ -80,6 +80,11 @@ export class SideProbes {
     for (const m of object.maps) if (m.map instanceof vmMaps.RingBufMap) this.consumer.add(m.map, (data, off, size) => this.onRecord?.(data.subarray(off, off + size), m.name));
   }
 
+  /** Whether any program is attached. */
+  get attached(): boolean {
+    return this.byHook.size > 0;
+  }
+
   /** Receives each ring-buffer record as it is drained (bytes valid only during the call). */
   onRecord?: (bytes: Uint8Array, ring: string) => void;
 

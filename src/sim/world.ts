@@ -199,6 +199,7 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
   };
   /** Fires a side's hooks at a true time, with that side's clock reading it. */
   const hookSite = (probes: SideProbes, setClock: (t: number) => void): GuestHookSite & HostHookSite => ({
+    on: probes.attached,
     tracepoint: (t, name, values, task) => {
       setClock(t);
       probes.tracepoint(name, values, task);
