@@ -25,22 +25,27 @@ const TIMEOUT_MS = 120_000;
 
 /** One drain's host records as a shard sends them: the totals, then each record as (u32 length, bytes, padding to 4). */
 export class DrainFrame {
-  private readonly bytes: Uint8Array;
-  private readonly view: DataView;
+  private bytes = new Uint8Array(1 << 20);
+  private view = new DataView(this.bytes.buffer);
   private at = TOTALS;
 
-  constructor(max: number) {
-    this.bytes = new Uint8Array(max);
-    this.view = new DataView(this.bytes.buffer);
-  }
+  constructor(private readonly max: number) {}
 
   /** Adds one record (called by the ring-buffer consumer as it drains). */
   add(record: Uint8Array): void {
     const need = 4 + ((record.length + 3) & ~3);
-    if (this.at + need > this.bytes.length) throw new Error('host shard: one drain holds more records than the channel carries');
+    if (this.at + need > this.bytes.length) this.grow(this.at + need);
     this.view.setUint32(this.at, record.length, true);
     this.bytes.set(record, this.at + 4);
     this.at += need;
+  }
+
+  private grow(need: number): void {
+    if (need > this.max) throw new Error('host shard: one drain holds more records than the channel carries');
+    const bytes = new Uint8Array(Math.min(this.max, Math.max(need, 2 * this.bytes.length)));
+    bytes.set(this.bytes.subarray(0, this.at));
+    this.bytes = bytes;
+    this.view = new DataView(bytes.buffer);
   }
 
   /** Sends the frame with the probes' totals, and starts the next one. */
@@ -67,8 +72,9 @@ export class HostShard {
   lost = 0;
 
   constructor(spec: ScenarioSpec, opts: RunOptions, ring: { guest: number; host: number }) {
-    // Room for many drains in flight: the worker runs ahead while this thread catches up.
-    const buffer = channelBuffer(Math.max(16 << 20, 8 * ring.host));
+    // Room for many drains in flight (the worker runs ahead while this thread catches up), and for
+    // one drain of a full ring (each record framed by 4 bytes, records at least 8 bytes long).
+    const buffer = channelBuffer(Math.ceil(Math.max(16 << 20, Math.min(256 << 20, 8 * ring.host), 2 * ring.host + 1024) / 8) * 8);
     this.reader = channelReader(buffer);
     this.worker = idle.pop() ?? new ShardWorker();
     this.worker.give({ spec, seed: opts.seed, requests: opts.requests, ringBytes: ring, drainEveryNs: opts.drainEveryNs, buffer });
