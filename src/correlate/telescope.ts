@@ -78,7 +78,13 @@ export function stagesFromTimes(times: EventTimes): StageBreakdown {
     const parts = st.parts;
     if (parts.length > 0 && parts.every((pd) => !Number.isNaN(span(times, pd)))) for (const pd of parts) stages[pd.name] = span(times, pd) as Nanos;
   }
-  if (first === Infinity) return { stages, total: 0 as Nanos, start: 0 as GuestTime };
+  if (first === Infinity) {
+    // No stage has both ends (a request whose other records were lost): it still happened when its
+    // first event did. A start of 0 would put it hours before the rest of a timeline.
+    let at = Infinity;
+    for (let i = 0; i < times.length; i++) if (times[i]! < at) at = times[i]!;
+    return { stages, total: 0 as Nanos, start: (at === Infinity ? 0 : at) as GuestTime };
+  }
   return { stages, total: (last - first) as Nanos, start: first as GuestTime };
 }
 
