@@ -3,12 +3,15 @@ import { runScenario, scenario } from '../src/sim/index.js';
 import type { Figure, Suite } from './harness.js';
 
 const REQUESTS = 30_000;
-const RUNS = 3;
+const RUNS = 5;
 
 interface Rate {
   perSecond: number;
   instructions: number;
   runs: number;
+  /** The slowest and fastest of the measured runs (this figure swings with the machine's load). */
+  min?: number;
+  max?: number;
 }
 
 /** One whole run (loading and verifying the objects, building the stack, simulating), timed. */
@@ -21,7 +24,7 @@ function once(requests: number, programs: boolean, parallel = false): Rate {
 }
 
 /**
- * The median of RUNS runs, after two warm-up runs: V8 compiles the hot simulator and program code
+ * The median of RUNS runs (and their range), after two warm-up runs: V8 compiles the hot simulator and program code
  * in the first second or so, and a process that simulates (the dashboard, a recording) spends its
  * time past that point. The first run of a process is reported separately.
  */
@@ -29,7 +32,7 @@ function steady(programs: boolean, parallel = false): Rate {
   once(REQUESTS, programs, parallel);
   once(REQUESTS, programs, parallel);
   const rates = Array.from({ length: RUNS }, () => once(REQUESTS, programs, parallel)).sort((a, b) => a.perSecond - b.perSecond);
-  return rates[RUNS >> 1]!;
+  return { ...rates[RUNS >> 1]!, min: rates[0]!.perSecond, max: rates[RUNS - 1]!.perSecond };
 }
 
 /** Milliseconds to build a run with one request: loading both objects, attaching, allocating maps. */
@@ -51,8 +54,12 @@ export const simSuite: Suite = {
     const build = buildMs();
     return [
       { name: 'sim.requests_per_s', value: withPrograms.perSecond, unit: 'req/s' },
+      { name: 'sim.requests_per_s.min', value: withPrograms.min!, unit: 'req/s' },
+      { name: 'sim.requests_per_s.max', value: withPrograms.max!, unit: 'req/s' },
       { name: 'sim.first_run_requests_per_s', value: first.perSecond, unit: 'req/s' },
       { name: 'sim.two_threads.requests_per_s', value: twoThreads.perSecond, unit: 'req/s' },
+      { name: 'sim.two_threads.requests_per_s.min', value: twoThreads.min!, unit: 'req/s' },
+      { name: 'sim.two_threads.requests_per_s.max', value: twoThreads.max!, unit: 'req/s' },
       { name: 'sim.two_threads_over_one', value: twoThreads.perSecond / withPrograms.perSecond, unit: 'x', baseline: 'sim.requests_per_s' },
       { name: 'sim.requests_per_s_without_programs', value: alone.perSecond, unit: 'req/s' },
       { name: 'sim.vm_share', value: 1 - withPrograms.perSecond / alone.perSecond, unit: 'fraction', baseline: 'sim.requests_per_s_without_programs' },
