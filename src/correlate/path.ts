@@ -37,3 +37,12 @@ export interface RequestPath {
   /** Time of the first guest event. */
   start: GuestTime;
 }
+
+/**
+ * Whether a path has a place on its guest's clock: every path with guest records does; a host-only
+ * one only when its VM's clock was estimated (otherwise it has no guest time, and its `start` of 0
+ * must not stretch a timeline or a run's duration back to the clock's origin).
+ */
+export function onGuestClock(p: RequestPath): boolean {
+  return p.match !== 'host_only' || p.events.qemu_pop !== undefined;
+}

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { GuestOnlyStitcher, RunStatistics, SlowestRequests, stitch, Stitcher, type ClockEstimate, type RequestPath, type UnmatchedReason } from '../correlate/index.js';
+import { GuestOnlyStitcher, onGuestClock, RunStatistics, SlowestRequests, stitch, Stitcher, type ClockEstimate, type RequestPath, type UnmatchedReason } from '../correlate/index.js';
 import { InputError } from '../errors.js';
 import type { ReportInput } from '../report/index.js';
 import { BINARY_MAGIC, captureRecords, GuestAssembler, looksLikeBpftrace, openCapture, openTrace, readBpftrace, readFtrace } from '../trace/index.js';
@@ -100,8 +100,10 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
     stats.add(p);
     slow.offer(p);
     if (paths.length < keep) paths.push(p);
-    if (p.start < first) first = p.start;
-    if (p.start + p.total > last) last = p.start + p.total;
+    if (onGuestClock(p)) {
+      if (p.start < first) first = p.start;
+      if (p.start + p.total > last) last = p.start + p.total;
+    }
     opts.onPath?.(p);
   };
   const notes: string[] = [];

@@ -1,6 +1,6 @@
 // Runs a scenario and turns what the programs emitted into report input; ground truth is summarised apart, labelled as such.
 import { availableParallelism } from 'node:os';
-import { RunStatistics, SlowestRequests, stagesFromEvents, Stitcher, TOP_STAGES, type PathEvent, type RequestPath, type StageName, type StitchSummary } from '../correlate/index.js';
+import { onGuestClock, RunStatistics, SlowestRequests, stagesFromEvents, Stitcher, TOP_STAGES, type PathEvent, type RequestPath, type StageName, type StitchSummary } from '../correlate/index.js';
 import type { GuestRequestRecord, GuestTime, QemuRequestRecord, TraceRecord } from '../records/index.js';
 import type { ReportInput } from '../report/index.js';
 import { SIM_LAG_NS } from './lag.js';
@@ -50,6 +50,7 @@ export function runAndReport(
     if (paths.length < keepPaths) paths.push(p);
     stats.add(p);
     slow.offer(p);
+    if (!onGuestClock(p)) return;
     if (p.start < first) first = p.start;
     if (p.start + p.total > last) last = p.start + p.total;
   };

@@ -1,5 +1,5 @@
 // Plays stitched request paths into statistics as they arrive, at a replay speed: pause, speed, seek, filter, bounded memory. No rendering here.
-import { RunStatistics, SlowestRequests, type RequestPath } from '../correlate/index.js';
+import { onGuestClock, RunStatistics, SlowestRequests, type RequestPath } from '../correlate/index.js';
 import type { LostCounts } from '../records/index.js';
 
 /** A filter on requests: each field, when set, must match. */
@@ -189,6 +189,11 @@ export class Playback {
   /** Adds newly stitched paths. */
   push(paths: Iterable<RequestPath>): void {
     for (const p of paths) {
+      // A host-only path with no guest time is counted but has no place on the timeline.
+      if (!onGuestClock(p)) {
+        this.pending.push(p);
+        continue;
+      }
       if (Number.isNaN(this.t0)) this.t0 = p.start;
       else if (p.start < this.t0) {
         // An earlier start decided late: the timeline starts there, and the position keeps its time.
