@@ -1,30 +1,28 @@
 // Stitches guest records alone (guest-only captures): each block request joined to its application io_uring op.
-import type { GuestAppOpRecord, GuestRequestRecord, GuestTime } from '../records/index.js';
-import type { RequestPath } from './path.js';
-import type { PathEvent } from './stages.js';
-import { EVENT_INDEX, eventTimes, stagesFromTimes, type EventTimes } from './telescope.js';
+import type { GuestAppOpRecord, GuestRequestRecord, GuestTime, Nanos } from '../records/index.js';
+import { StitchedPath, type RequestPath } from './path.js';
+import { EVENT_INDEX, foldStages, newEventNs, newStageNs, type Span } from './telescope.js';
 
-/**
- * Path events a guest request record gives (0 = not seen, left out), also put into `times`
- * (reset first) for computing its stages by index.
- */
-export function guestEvents(rec: GuestRequestRecord, app: GuestAppOpRecord | undefined, times: EventTimes): Partial<Record<PathEvent, GuestTime>> {
+/** Puts the path events a guest request record (and its application op) gives into `ev` (by EVENT_INDEX; 0 = not seen, left NaN). */
+export function guestEvents(rec: GuestRequestRecord, app: GuestAppOpRecord | undefined, ev: number[]): void {
   // Written out, not looped over names: the two-sided stitcher calls this for every request.
-  const ev: Partial<Record<PathEvent, GuestTime>> = {};
-  times.fill(NaN);
-  if (app?.tSubmit) times[EVENT_INDEX.app_submit] = ev.app_submit = app.tSubmit;
-  if (rec.tBioQueue) times[EVENT_INDEX.bio_queue] = ev.bio_queue = rec.tBioQueue;
-  if (rec.tRqInsert) times[EVENT_INDEX.rq_insert] = ev.rq_insert = rec.tRqInsert;
-  if (rec.tRqIssue) times[EVENT_INDEX.rq_issue] = ev.rq_issue = rec.tRqIssue;
-  if (rec.tQueueRq) times[EVENT_INDEX.queue_rq] = ev.queue_rq = rec.tQueueRq;
-  if (rec.tVqAdd) times[EVENT_INDEX.vq_add] = ev.vq_add = rec.tVqAdd;
-  if (rec.tKick) times[EVENT_INDEX.kick] = ev.kick = rec.tKick;
-  if (rec.tVringInterrupt) times[EVENT_INDEX.vring_interrupt] = ev.vring_interrupt = rec.tVringInterrupt;
-  if (rec.tCompleteRq) times[EVENT_INDEX.complete_rq] = ev.complete_rq = rec.tCompleteRq;
-  if (rec.tRqComplete) times[EVENT_INDEX.rq_complete] = ev.rq_complete = rec.tRqComplete;
-  if (app?.tComplete) times[EVENT_INDEX.app_complete] = ev.app_complete = app.tComplete;
-  return ev;
+  if (app && app.tSubmit) ev[E_APP_SUBMIT] = app.tSubmit;
+  if (rec.tBioQueue) ev[E_BIO_QUEUE] = rec.tBioQueue;
+  if (rec.tRqInsert) ev[E_RQ_INSERT] = rec.tRqInsert;
+  if (rec.tRqIssue) ev[E_RQ_ISSUE] = rec.tRqIssue;
+  if (rec.tQueueRq) ev[E_QUEUE_RQ] = rec.tQueueRq;
+  if (rec.tVqAdd) ev[E_VQ_ADD] = rec.tVqAdd;
+  if (rec.tKick) ev[E_KICK] = rec.tKick;
+  if (rec.tVringInterrupt) ev[E_VRING_INTERRUPT] = rec.tVringInterrupt;
+  if (rec.tCompleteRq) ev[E_COMPLETE_RQ] = rec.tCompleteRq;
+  if (rec.tRqComplete) ev[E_RQ_COMPLETE] = rec.tRqComplete;
+  if (app && app.tComplete) ev[E_APP_COMPLETE] = app.tComplete;
 }
+
+const E_APP_SUBMIT = EVENT_INDEX.app_submit, E_BIO_QUEUE = EVENT_INDEX.bio_queue, E_RQ_INSERT = EVENT_INDEX.rq_insert;
+const E_RQ_ISSUE = EVENT_INDEX.rq_issue, E_QUEUE_RQ = EVENT_INDEX.queue_rq, E_VQ_ADD = EVENT_INDEX.vq_add, E_KICK = EVENT_INDEX.kick;
+const E_VRING_INTERRUPT = EVENT_INDEX.vring_interrupt, E_COMPLETE_RQ = EVENT_INDEX.complete_rq, E_RQ_COMPLETE = EVENT_INDEX.rq_complete;
+const E_APP_COMPLETE = EVENT_INDEX.app_complete;
 
 /** Names a guest disk by its dev_t when the topology gives no name: "254:0". */
 export function devName(dev: number): string {
@@ -38,7 +36,7 @@ export function devName(dev: number): string {
  */
 export class GuestOnlyStitcher {
   private readonly waiting = new Map<bigint, GuestRequestRecord[]>();
-  private readonly times = eventTimes();
+  private readonly span: Span = { start: 0, total: 0 };
 
   constructor(
     private readonly emit: (path: RequestPath) => void,
@@ -67,11 +65,13 @@ export class GuestOnlyStitcher {
   }
 
   private path(rec: GuestRequestRecord, app?: GuestAppOpRecord): RequestPath {
-    const events = guestEvents(rec, app, this.times);
-    const { stages, total, start } = stagesFromTimes(this.times);
-    return {
-      vm: rec.vm, disk: this.diskName(rec.vm, rec.dev), queue: rec.vq, op: rec.op, sector: rec.sector, nrSectors: rec.nrSectors,
-      match: 'guest_only', reason: 'no_host_records', sharedHostOp: 1, events, stages, total, start,
-    };
+    const ev = newEventNs();
+    guestEvents(rec, app, ev);
+    const stages = newStageNs();
+    foldStages(ev, stages, this.span);
+    return new StitchedPath(
+      rec.vm, this.diskName(rec.vm, rec.dev), rec.vq, rec.op, rec.sector, rec.nrSectors, 'guest_only', 'no_host_records', 1,
+      ev, stages, this.span.total as Nanos, this.span.start as GuestTime,
+    );
   }
 }

@@ -1,6 +1,7 @@
 // A stitched request path: the correlator's output for one guest request (or one unmatched host request).
 import type { BlockOp, GuestTime, Nanos } from '../records/index.js';
 import type { PathEvent, StageName } from './stages.js';
+import { eventsByName, stagesByName } from './telescope.js';
 
 /** Whether a request was seen on both sides. */
 export type MatchStatus = 'matched' | 'guest_only' | 'host_only';
@@ -45,4 +46,47 @@ export interface RequestPath {
  */
 export function onGuestClock(p: RequestPath): boolean {
   return p.match !== 'host_only' || p.events.qemu_pop !== undefined;
+}
+
+/**
+ * A path as the stitchers make it: event times and stage durations kept by index in two plain
+ * arrays (`eventNs` by EVENT_INDEX, `stageNs` by STAGE_INDEX, NaN where absent), with `events` and
+ * `stages` made from them when first read. A stitcher makes one per request at up to a million a
+ * second, and most consumers (statistics, the dashboard) go by index and never need the objects.
+ */
+export class StitchedPath implements RequestPath {
+  #events: Partial<Record<PathEvent, GuestTime>> | undefined = undefined;
+  #stages: Partial<Record<StageName, Nanos>> | undefined = undefined;
+
+  constructor(
+    readonly vm: string,
+    readonly disk: string,
+    readonly queue: number,
+    readonly op: BlockOp,
+    readonly sector: number,
+    readonly nrSectors: number,
+    readonly match: MatchStatus,
+    readonly reason: UnmatchedReason | undefined,
+    readonly sharedHostOp: number,
+    /** Path event times (guest clock) by EVENT_INDEX, NaN where not seen. */
+    readonly eventNs: readonly number[],
+    /** Stage durations by STAGE_INDEX, NaN where absent. */
+    readonly stageNs: readonly number[],
+    readonly total: Nanos,
+    readonly start: GuestTime,
+  ) {}
+
+  get events(): Partial<Record<PathEvent, GuestTime>> {
+    return (this.#events ??= eventsByName(this.eventNs));
+  }
+
+  get stages(): Partial<Record<StageName, Nanos>> {
+    return (this.#stages ??= stagesByName(this.stageNs));
+  }
+
+  /** The path as a plain object (JSON, structured copies), with `events` and `stages` by name. */
+  toJSON(): RequestPath {
+    const { vm, disk, queue, op, sector, nrSectors, match, reason, sharedHostOp, events, stages, total, start } = this;
+    return { vm, disk, queue, op, sector, nrSectors, match, ...(reason ? { reason } : {}), sharedHostOp, events, stages, total, start };
+  }
 }

@@ -1,7 +1,7 @@
 // Per-stage latency statistics over stitched paths: whole run, sliding window, and groups (VM, disk, queue, op).
 import type { Nanos } from '../records/index.js';
 import { LatencyHistogram } from './histogram.js';
-import type { RequestPath } from './path.js';
+import { StitchedPath, type RequestPath } from './path.js';
 import { STAGES, type StageName, type StageSide } from './stages.js';
 
 /** Summary figures of one distribution, in the report's field names (design/interface.md). */
@@ -44,7 +44,7 @@ export class PathStatistics {
 
   /** Adds one request. */
   add(path: RequestPath): void {
-    const n = stageSamples(path.stages, scratch);
+    const n = stageSamples(path, scratch);
     this.addSamples(path, scratch, n);
   }
 
@@ -108,10 +108,22 @@ const scratch: StageSamples = { index: [], ns: [] };
  * from the stage table into one named load per stage: a path's stages come in a few shapes, so the
  * loads stay fast where a for-in and a name lookup per stage were a tenth of a run's statistics.
  */
-const stageSamples = new Function(
+const samplesByName = new Function(
   'stages', 'out',
   `let n = 0, v;\n${STAGES.map((d, i) => `v = stages.${d.name}; if (v !== undefined) { out.index[n] = ${i}; out.ns[n++] = v; }`).join('\n')}\nreturn n;`,
 ) as (stages: RequestPath['stages'], out: StageSamples) => number;
+
+/** Puts a path's stage durations into `out`; a stitched path's are read by index, with no object made. */
+function stageSamples(path: RequestPath, out: StageSamples): number {
+  if (!(path instanceof StitchedPath)) return samplesByName(path.stages, out);
+  const ns = path.stageNs;
+  let n = 0;
+  for (let i = 0; i < ns.length; i++) {
+    const v = ns[i]!;
+    if (v === v) (out.index[n] = i), (out.ns[n++] = v);
+  }
+  return n;
+}
 
 /** Summary figures of a histogram (zeros when empty, so reports stay numeric). */
 export function summarize(h: LatencyHistogram): DistributionSummary {
@@ -194,7 +206,7 @@ export class RunStatistics {
 
   /** Adds one stitched request. */
   add(path: RequestPath): void {
-    const n = stageSamples(path.stages, scratch);
+    const n = stageSamples(path, scratch);
     this.all.addSamples(path, scratch, n);
     for (const s of this.groupsOf(path)) s.addSamples(path, scratch, n);
     this.slotFor(Math.floor(path.start / this.slotNs)).addSamples(path, scratch, n);

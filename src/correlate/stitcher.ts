@@ -1,15 +1,16 @@
 // The streaming two-sided stitcher: records pushed as they arrive, each guest request decided once both sides have passed it, memory bounded by a time window.
 import type {
-  GuestAppOpRecord, GuestRequestRecord, GuestTime, HostBlockRecord, HostTime, KickRecord, NotifyRecord, QemuRequestRecord,
+  GuestAppOpRecord, GuestRequestRecord, GuestTime, HostBlockRecord, HostTime, KickRecord, Nanos, NotifyRecord, QemuRequestRecord,
   Topology, TraceRecord, UringOpRecord, VirtualDisk, VirtualMachine,
 } from '../records/index.js';
 import { fileOffsetToDeviceSector } from '../records/index.js';
 import { ClockEstimator, guestToHost, hostToGuest, type ClockEstimate } from './clock.js';
-import type { RequestPath, UnmatchedReason } from './path.js';
-import type { PathEvent } from './stages.js';
+import { StitchedPath, type RequestPath, type UnmatchedReason } from './path.js';
 import { devName, guestEvents } from './guest-only.js';
-import { EVENT_INDEX, eventTimes, stagesFromTimes, type EventTimes } from './telescope.js';
-import { Fifo, joinKey, KeyedWindow } from './window.js';
+import { joinKey } from './join-key.js';
+import { KeyedRing } from './keyed-ring.js';
+import { EVENT_INDEX, foldStages, newEventNs, newStageNs, type Span } from './telescope.js';
+import { TimeStreams } from './time-streams.js';
 
 /** What the stitcher found, besides the paths it published. */
 export interface StitchSummary {
@@ -64,27 +65,14 @@ interface DiskSlot {
   disk: VirtualDisk;
 }
 
-/** A QEMU request waiting to be claimed by its guest request. */
-interface QemuEntry {
-  q: QemuRequestRecord;
-  d: DiskSlot | undefined;
-  write: boolean;
-  used: boolean;
-}
-
-/** A guest request waiting for both sides to pass it. */
-interface PendingGuest {
-  g: GuestRequestRecord;
-  d: DiskSlot | undefined;
-  /** Join key (disk, sector, length, direction). */
-  key: number;
-  /** When the request was made available to the device (vq_add, else rq_issue), guest ns. */
-  start: number;
-  /** Queue and head known (not a tracefs-only guest record): they must match too. */
-  full: boolean;
-  /** Already given to the clock estimator. */
-  sampled: boolean;
-}
+/** Marks of a held guest request: its queue and head are known (not a tracefs-only record), so they must match too. */
+const FULL = 1;
+/** Marks of a held guest request: already given to the clock estimator. */
+const SAMPLED = 2;
+/** Marks of a held QEMU request: claimed by a guest request. */
+const USED = 1;
+/** Marks of a held QEMU request: a write (VIRTIO_BLK_T_OUT). */
+const WRITE = 2;
 
 /** One guest: its clock estimate, its requests waiting, its application ops. */
 class VmState {
@@ -94,20 +82,28 @@ class VmState {
   /** Guest time of the decision at which the clock was last estimated. */
   clockAt = -Infinity;
   newSamples = 0;
-  readonly pending = new Fifo<PendingGuest>();
   /**
-   * Start times (guest ns) of the pending guest requests under each join key: a pair sets the
-   * clock only if no other request held could have been served by the same QEMU request.
+   * Guest requests waiting for both sides to pass them, in arrival order: each with the time it
+   * was made available to the device (vq_add, else rq_issue) as its time, its join key (disk,
+   * sector, length, direction) and its disk's slot as its tag (-1 unknown: then not in the index).
+   * The index tells whether a request's key is unique among those held: a pair sets the clock only
+   * if no other request held could have been served by the same QEMU request.
    */
-  readonly pendingKeys = new Map<number, number | number[]>();
+  readonly pending = new KeyedRing<GuestRequestRecord>();
   guestMax = -Infinity;
   seenGuest = false;
   scannedAt = 0;
-  readonly apps = new KeyedWindow<GuestAppOpRecord>((a) => a.tComplete);
+  readonly apps = new TimeStreams<GuestAppOpRecord>();
   constructor(readonly name: string, readonly vm: VirtualMachine | undefined) {}
 
   toGuest(h: number): GuestTime {
     return hostToGuest(this.clock!, h as HostTime);
+  }
+
+  /** Whether the held guest request `seq` is the only one held under its key. */
+  uniqueKey(seq: number): boolean {
+    const p = this.pending;
+    return p.tagAt(seq) >= 0 && p.newest(p.keyAt(seq)) >= 0 && p.older(p.newest(p.keyAt(seq))) < 0;
   }
 }
 
@@ -134,25 +130,31 @@ export class Stitcher {
   private readonly onMatch: StitcherOptions['onMatch'];
   private readonly vms = new Map<string, VmState>();
   private readonly vmOrder: VmState[] = [];
+  /** Disks by slot number. */
+  private readonly slots: DiskSlot[] = [];
   /** Disks by VM name and guest dev_t. */
   private readonly diskByGuest = new Map<string, Map<number, DiskSlot>>();
   private readonly diskByQemu = new Map<number, Map<bigint, DiskSlot>>();
   /** The last QEMU disk looked up: nearly every host record is for the disk before it. */
   private lastQemu: { pid: number; vdev: bigint; d: DiskSlot | undefined } = { pid: -1, vdev: -1n, d: undefined };
-  /** QEMU requests by disk, sector, length and direction (queue and head are compared after). */
-  private readonly qreqs = new KeyedWindow<QemuEntry>((e) => e.q.tReqComplete);
-  private readonly qFifo = new Fifo<QemuEntry>();
-  private readonly urings = new KeyedWindow<UringOpRecord>((r) => r.tComplete);
-  private readonly blks = new KeyedWindow<HostBlockRecord>((r) => r.tComplete);
-  private readonly blksByDev = new KeyedWindow<HostBlockRecord>((r) => r.tComplete);
-  private readonly notifies = new KeyedWindow<NotifyRecord>((r) => r.tNotify);
-  private readonly kicks = new KeyedWindow<KickRecord>((r) => r.t);
+  /** The last guest disk looked up, likewise. */
+  private lastGuest: { vm: string; dev: number; state: VmState | undefined; d: DiskSlot | undefined } = { vm: '', dev: -1, state: undefined, d: undefined };
+  /**
+   * QEMU requests in arrival order, by disk, sector, length and direction (queue and head are
+   * compared after): time tReqComplete, tag the disk's slot (-1 unknown: not in the index).
+   */
+  private readonly qreqs = new KeyedRing<QemuRequestRecord>();
+  private readonly urings = new TimeStreams<UringOpRecord>();
+  private readonly blks = new KeyedRing<HostBlockRecord>();
+  private readonly blksByDev = new TimeStreams<HostBlockRecord>();
+  private readonly notifies = new TimeStreams<NotifyRecord>();
+  private readonly kicks = new TimeStreams<KickRecord>();
   private hostMax = -Infinity;
   private hostRecords = 0;
   private sincePoll = 0;
   private evictedAt = -Infinity;
-  /** The path events of the request being decided, by index. */
-  private readonly times = eventTimes();
+  /** Where the stages of the request being decided start, and their total. */
+  private readonly span: Span = { start: 0, total: 0 };
   private readonly sum: StitchSummary = { clocks: {}, matched: 0, guestOnly: 0, hostOnly: 0, unmatched: {} };
 
   constructor(private readonly topology: Topology, private readonly onPath: (p: RequestPath) => void, opts: StitcherOptions = {}) {
@@ -160,13 +162,13 @@ export class Stitcher {
     this.horizon = opts.horizonNs ?? DEFAULT_HORIZON_NS;
     this.batch = opts.batch ?? false;
     this.onMatch = opts.onMatch;
-    let slot = 0;
     for (const vm of topology.vms) {
       const state = this.vmState(vm.name);
       let byVdev = this.diskByQemu.get(vm.qemuPid);
       if (!byVdev) this.diskByQemu.set(vm.qemuPid, (byVdev = new Map()));
       for (const disk of vm.disks) {
-        const d: DiskSlot = { slot: slot++, vm: state, disk };
+        const d: DiskSlot = { slot: this.slots.length, vm: state, disk };
+        this.slots.push(d);
         let byDev = this.diskByGuest.get(vm.name);
         if (!byDev) this.diskByGuest.set(vm.name, (byDev = new Map()));
         byDev.set(disk.guestDev, d);
@@ -187,7 +189,7 @@ export class Stitcher {
 
   /** Records held (waiting to be decided or for their partners), for memory checks. */
   get held(): number {
-    let n = this.qFifo.size + this.urings.size + this.blks.size + this.blksByDev.size + this.notifies.size + this.kicks.size;
+    let n = this.qreqs.size + this.urings.size + this.blks.size + this.blksByDev.size + this.notifies.size + this.kicks.size;
     for (const v of this.vmOrder) n += v.pending.size + v.apps.size;
     return n;
   }
@@ -195,61 +197,64 @@ export class Stitcher {
   /** Takes one record (either side, roughly in its side's time order). */
   push(r: TraceRecord): void {
     switch (r.kind) {
-      case 'guest_rq': {
-        const vm = this.vmState(r.vm);
-        vm.seenGuest = true;
-        if (r.tRqComplete > vm.guestMax) vm.guestMax = r.tRqComplete;
-        const d = this.diskByGuest.get(r.vm)?.get(r.dev);
-        // Guest records from tracefs alone have no queue or head: they join by disk, sector, length and direction.
-        const full = r.vq >= 0 && r.head >= 0;
-        const key = d ? joinKey(d.slot, r.sector, r.nrSectors * 512, r.op === 'write' ? 1 : 0) : 0;
-        const start = r.tVqAdd || r.tRqIssue;
-        vm.pending.push({ g: r, d, key, start, full, sampled: false });
-        if (d) {
-          const held = vm.pendingKeys.get(key);
-          vm.pendingKeys.set(key, held === undefined ? start : typeof held === 'number' ? [held, start] : (held.push(start), held));
-        }
+      case 'guest_rq':
+        this.guestRequest(r);
         break;
-      }
       case 'guest_app_op': {
         const vm = this.vmState(r.vm);
         if (r.tComplete > vm.guestMax) vm.guestMax = r.tComplete;
-        vm.apps.add(Number(r.userData), r);
+        vm.apps.add(appKey(r.userData), r.tComplete, r);
         break;
       }
       case 'qemu_req': {
         this.host(r.tReqComplete);
         const d = this.qemuDisk(r.qemuPid, r.vdev);
         const write = r.type === 'out';
-        const e: QemuEntry = { q: r, d, write, used: false };
-        this.qFifo.push(e);
-        if (d) this.qreqs.add(joinKey(d.slot, r.sector, r.nbytes, write ? 1 : 0), e);
+        const key = d ? joinKey(d.slot, r.sector, r.nbytes, write ? 1 : 0) : 0;
+        this.qreqs.push(r, r.tReqComplete, key, d !== undefined, 0, d ? d.slot : -1, write ? WRITE : 0);
         break;
       }
       case 'uring_op':
         this.host(r.tComplete);
-        this.urings.add(joinKey(r.pid, Number(r.userData)), r);
+        this.urings.add(joinKey(r.pid, Number(r.userData)), r.tComplete, r);
         break;
       case 'host_blk':
         this.host(r.tComplete);
-        this.blks.add(joinKey(r.dev, r.sector), r);
-        this.blksByDev.add(r.dev, r);
+        this.blks.push(r, r.tComplete, joinKey(r.dev, r.sector), true);
+        this.blksByDev.add(r.dev, r.tComplete, r);
         break;
       case 'notify': {
         this.host(r.tInject > r.tNotify ? r.tInject : r.tNotify);
         const d = this.qemuDisk(r.qemuPid, r.vdev);
-        if (d) this.notifies.add(joinKey(d.slot, r.vq), r);
+        if (d) this.notifies.add(joinKey(d.slot, r.vq), r.tNotify, r);
         break;
       }
       case 'kick':
         this.host(r.t);
-        this.kicks.add(joinKey(r.qemuPid, Number(r.gpa)), r);
+        this.kicks.add(joinKey(r.qemuPid, Number(r.gpa)), r.t, r);
         break;
     }
     if (!this.batch && ++this.sincePoll >= POLL_EVERY) {
       this.sincePoll = 0;
       this.poll(false);
     }
+  }
+
+  private guestRequest(r: GuestRequestRecord): void {
+    const last = this.lastGuest;
+    let vm: VmState, d: DiskSlot | undefined;
+    if (last.vm === r.vm && last.dev === r.dev) (vm = last.state!), (d = last.d);
+    else {
+      vm = this.vmState(r.vm);
+      d = this.diskByGuest.get(r.vm)?.get(r.dev);
+      this.lastGuest = { vm: r.vm, dev: r.dev, state: vm, d };
+    }
+    vm.seenGuest = true;
+    if (r.tRqComplete > vm.guestMax) vm.guestMax = r.tRqComplete;
+    // Guest records from tracefs alone have no queue or head: they join by disk, sector, length and direction.
+    const full = r.vq >= 0 && r.head >= 0;
+    const key = d ? joinKey(d.slot, r.sector, r.nrSectors * 512, r.op === 'write' ? 1 : 0) : 0;
+    vm.pending.push(r, r.tVqAdd || r.tRqIssue, key, d !== undefined, 0, d ? d.slot : -1, full ? FULL : 0);
   }
 
   private qemuDisk(pid: number, vdev: bigint): DiskSlot | undefined {
@@ -268,7 +273,12 @@ export class Stitcher {
   /** Decides every request still held and publishes unclaimed QEMU requests; returns the summary. */
   finish(): StitchSummary {
     this.poll(true);
-    for (let e = this.qFifo.shift(); e; e = this.qFifo.shift()) if (!e.used) this.hostOnly(e);
+    const q = this.qreqs;
+    while (q.size > 0) {
+      const s = q.first;
+      if (!(q.marksAt(s) & USED)) this.hostOnly(q.at(s), q.tagAt(s));
+      q.shift();
+    }
     return this.summary();
   }
 
@@ -289,18 +299,22 @@ export class Stitcher {
     for (const vm of this.vmOrder) {
       if (!vm.seenGuest) continue;
       if (!vm.clock) this.warm(vm, final);
-      for (let p = vm.pending.peek(); p; p = vm.pending.peek()) {
-        if (!final && !this.ready(vm, p)) break;
-        vm.pending.shift();
-        this.decide(vm, p);
+      const pending = vm.pending;
+      while (pending.size > 0) {
+        const seq = pending.first;
+        if (!final && !this.ready(vm, pending.at(seq))) break;
+        // Read before the shift: the request is no longer held (nor counted under its key) while it is decided.
+        const start = pending.timeAt(seq), key = pending.keyAt(seq), tag = pending.tagAt(seq), marks = pending.marksAt(seq);
+        const g = pending.shift()!;
+        this.decide(vm, g, start, key, tag < 0 ? undefined : this.slots[tag], marks);
       }
     }
     if (!final && this.hostMax - this.evictedAt >= this.lag / 4) this.evict();
   }
 
-  private ready(vm: VmState, p: PendingGuest): boolean {
+  private ready(vm: VmState, g: GuestRequestRecord): boolean {
     if (!vm.vm) return true; // a VM the topology does not know: nothing to wait for
-    const t = p.g.tRqComplete + this.lag;
+    const t = g.tRqComplete + this.lag;
     // No clock yet: with no host records at all, the guest side alone decides (guest-only traces).
     if (!vm.clock) return this.hostRecords === 0 ? t <= vm.guestMax : vm.pending.size > WARM_MAX;
     return t <= vm.guestMax && t <= vm.toGuest(this.hostMax);
@@ -308,46 +322,56 @@ export class Stitcher {
 
   /** Sets a VM's first estimate from the requests held whose key is unique on both sides. */
   private warm(vm: VmState, final: boolean): void {
-    if (!final && vm.pending.size - vm.scannedAt < POLL_EVERY) return;
-    vm.scannedAt = vm.pending.size;
-    for (const p of vm.pending) {
-      if (p.sampled || !p.d || typeof vm.pendingKeys.get(p.key) !== 'number') continue;
-      const [only, n] = this.candidates(p);
+    const pending = vm.pending;
+    if (!final && pending.size - vm.scannedAt < POLL_EVERY) return;
+    vm.scannedAt = pending.size;
+    for (let seq = pending.first; seq < pending.end; seq++) {
+      if (pending.marksAt(seq) & SAMPLED || !vm.uniqueKey(seq)) continue;
+      const g = pending.at(seq);
+      const [only, n] = this.candidates(g, pending.keyAt(seq), pending.tagAt(seq), pending.marksAt(seq));
       if (n === 0) continue;
-      p.sampled = true;
-      if (only) this.sample(vm, p.g, only.q);
+      pending.mark(seq, SAMPLED);
+      if (only >= 0) this.sample(vm, g, this.qreqs.at(only));
     }
     const s = vm.estimator.samples;
     const enough = s.guestToHost >= WARM_BOUNDS && s.hostToGuest >= WARM_BOUNDS && vm.estimator.span >= WARM_SPAN_NS;
-    if (!(final || vm.pending.size > WARM_MAX || enough)) return;
+    if (!(final || pending.size > WARM_MAX || enough)) return;
     this.reestimate(vm, -Infinity);
     // The first estimate rests on loose pairs (kick to QEMU's pop): with it, find the requests'
     // notify exits, whose pairs are tight, and estimate again; twice, as each pass finds more.
     for (let pass = 0; pass < 2 && vm.clock; pass++) {
-      for (const p of vm.pending) {
-        if (!p.d || typeof vm.pendingKeys.get(p.key) !== 'number') continue;
-        const [only] = this.candidates(p);
-        if (only) this.kickExit(vm, p.d, p.g, only.q);
+      for (let seq = pending.first; seq < pending.end; seq++) {
+        if (!vm.uniqueKey(seq)) continue;
+        const g = pending.at(seq);
+        const [only] = this.candidates(g, pending.keyAt(seq), pending.tagAt(seq), pending.marksAt(seq));
+        if (only >= 0) this.kickExit(vm, this.slots[pending.tagAt(seq)]!, g, this.qreqs.at(only));
       }
       this.reestimate(vm, -Infinity);
     }
   }
 
-  /** The QEMU requests held with a pending guest request's join fields: the one if only one, and how many. */
-  private candidates(p: PendingGuest): [QemuEntry | undefined, number] {
-    let last: QemuEntry | undefined;
+  /** The QEMU requests held with a guest request's join fields: the one if only one (else -1), and how many. */
+  private candidates(g: GuestRequestRecord, key: number, slot: number, marks: number): [number, number] {
+    const q = this.qreqs;
+    let last = -1;
     let n = 0;
-    for (const c of this.qreqs.list(p.key)) if (sameKey(c, p)) (last = c), n++;
-    return [n === 1 ? last : undefined, n];
+    for (let c = q.newest(key); c >= 0; c = q.older(c)) if (this.sameKey(c, g, slot, marks)) (last = c), n++;
+    return [n === 1 ? last : -1, n];
   }
 
-  /** Whether no other guest request held under `key` started early enough to have been served by `q`. */
+  /** Whether the QEMU request `c` has exactly a guest request's join fields (keys are hashes). */
+  private sameKey(c: number, g: GuestRequestRecord, slot: number, marks: number): boolean {
+    const qreqs = this.qreqs;
+    const q = qreqs.at(c);
+    return qreqs.tagAt(c) === slot && q.sector === g.sector && q.nbytes === g.nrSectors * 512 && ((qreqs.marksAt(c) & WRITE) !== 0) === (g.op === 'write') &&
+      (!(marks & FULL) || (q.vq === g.vq && q.head === g.head));
+  }
+
+  /** Whether no guest request held under `key` started early enough to have been served by `q`. */
   private onlyClaimant(vm: VmState, key: number, q: QemuRequestRecord): boolean {
-    const held = vm.pendingKeys.get(key);
-    if (held === undefined) return true;
+    const pending = vm.pending;
     const popped = vm.toGuest(q.tPop) + vm.slack;
-    if (typeof held === 'number') return held > popped;
-    for (const start of held) if (start <= popped) return false;
+    for (let s = pending.newest(key); s >= 0; s = pending.older(s)) if (pending.timeAt(s) <= popped) return false;
     return true;
   }
 
@@ -374,73 +398,69 @@ export class Stitcher {
     return reason;
   }
 
-  private decide(vm: VmState, p: PendingGuest): void {
-    const g = p.g;
-    const d = p.d;
-    if (d) {
-      const held = vm.pendingKeys.get(p.key)!;
-      if (typeof held === 'number') vm.pendingKeys.delete(p.key);
-      else {
-        held.splice(held.indexOf(p.start), 1);
-        if (held.length === 1) vm.pendingKeys.set(p.key, held[0]!);
-      }
-    }
+  /** Decides one guest request, no longer held: matches it (or says why not) and publishes its path. */
+  private decide(vm: VmState, g: GuestRequestRecord, start: number, key: number, d: DiskSlot | undefined, marks: number): void {
     if (vm.newSamples > 0 && g.tRqComplete - vm.clockAt >= REESTIMATE_NS) this.reestimate(vm, g.tRqComplete);
     const clock = vm.clock;
     // The application op it served: the first with its user_data completing after it, submitted before it.
     const ud = g.appUserData;
     let appFits: GuestAppOpRecord | undefined;
     if (ud) {
-      const apps = vm.apps.list(Number(ud));
-      for (let i = vm.apps.lowerBound(apps, g.tRqComplete); i < apps.length; i++) {
-        const a = apps[i]!;
-        if (a.userData !== ud) continue;
-        if (a.tSubmit <= (g.tBioQueue || g.tRqIssue)) appFits = a;
-        break;
+      const apps = vm.apps.get(appKey(ud));
+      if (apps) {
+        for (let i = apps.lowerBound(g.tRqComplete); i < apps.size; i++) {
+          const a = apps.at(i);
+          if (a.userData !== ud) continue;
+          if (a.tSubmit <= (g.tBioQueue || g.tRqIssue)) appFits = a;
+          break;
+        }
       }
     }
     let reason: UnmatchedReason | undefined;
-    let q: QemuEntry | undefined;
+    let qs = -1;
     let candidates = 0;
+    const qreqs = this.qreqs;
     if (this.hostRecords === 0) reason = this.unmatched('no_host_records');
     else if (!d || !clock) reason = this.unmatched('host_record_lost');
     else {
-      const start = p.start;
       const slack = vm.slack;
       let fits = 0;
-      for (const c of this.qreqs.list(p.key)) {
-        if (!sameKey(c, p)) continue;
+      for (let c = qreqs.newest(key); c >= 0; c = qreqs.older(c)) {
+        if (!this.sameKey(c, g, d.slot, marks)) continue;
         candidates++;
-        if (c.used) continue;
+        if (qreqs.marksAt(c) & USED) continue;
         // QEMU completed it before the guest saw the completion, but not more than the lag before.
-        const done = vm.toGuest(c.q.tReqComplete);
-        if (vm.toGuest(c.q.tPop) >= start - slack && done <= g.tRqComplete + slack && done >= g.tRqComplete - this.lag) (fits++, (q = c));
+        const q = qreqs.at(c);
+        const done = vm.toGuest(q.tReqComplete);
+        if (vm.toGuest(q.tPop) >= start - slack && done <= g.tRqComplete + slack && done >= g.tRqComplete - this.lag) (fits++, (qs = c));
       }
       if (fits !== 1) {
-        q = undefined;
+        qs = -1;
         reason = this.unmatched(fits === 0 ? (candidates ? 'inconsistent_time' : 'host_record_lost') : 'ambiguous');
       }
     }
-    const times = this.times;
-    const events = guestEvents(g, appFits, times);
+    const ev = newEventNs();
+    guestEvents(g, appFits, ev);
     let shared = 1;
+    const q = qs >= 0 ? qreqs.at(qs) : undefined;
     if (q && d && clock) {
-      q.used = true;
+      qreqs.mark(qs, USED);
       this.sum.matched++;
       // The only QEMU request that fits this guest request, which no other guest request held
       // could claim: a pair to set the clock by.
-      if (!p.sampled && this.onlyClaimant(vm, p.key, q.q)) this.sample(vm, g, q.q);
-      shared = Math.max(1, q.q.mergedCount);
-      this.hostEvents(vm, d, g, q.q, events, times);
+      if (!(marks & SAMPLED) && this.onlyClaimant(vm, key, q)) this.sample(vm, g, q);
+      shared = Math.max(1, q.mergedCount);
+      this.hostEvents(vm, d, g, q, ev);
     } else this.sum.guestOnly++;
-    const b = stagesFromTimes(times);
-    const path: RequestPath = {
-      vm: g.vm, disk: d?.disk.name ?? devName(g.dev), queue: g.vq, op: g.op, sector: g.sector, nrSectors: g.nrSectors,
-      match: q ? 'matched' : 'guest_only', sharedHostOp: shared, events, stages: b.stages, total: b.total, start: b.start,
-    };
-    if (reason) path.reason = reason;
+    const stages = newStageNs();
+    const span = this.span;
+    foldStages(ev, stages, span);
+    const path = new StitchedPath(
+      g.vm, d ? d.disk.name : devName(g.dev), g.vq, g.op, g.sector, g.nrSectors, q ? 'matched' : 'guest_only', reason, shared,
+      ev, stages, span.total as Nanos, span.start as GuestTime,
+    );
     this.onPath(path);
-    if (q) this.onMatch?.(g, q.q, path);
+    if (q) this.onMatch?.(g, q, path);
   }
 
   /**
@@ -454,12 +474,13 @@ export class Stitcher {
     const gpa = d.disk.notifyGpa[g.vq];
     if (!g.tKick || gpa === undefined) return undefined;
     const pid = d.vm.vm!.qemuPid;
-    const exits = this.kicks.list(joinKey(pid, Number(gpa)));
+    const exits = this.kicks.get(joinKey(pid, Number(gpa)));
+    if (!exits) return undefined;
     const mapped = guestToHost(vm.clock!, g.tKick);
     let exit: KickRecord | undefined;
     let n = 0;
-    for (let i = this.kicks.lowerBound(exits, mapped - vm.slack); i < exits.length && exits[i]!.t <= q.tPop; i++) {
-      const k = exits[i]!;
+    for (let i = exits.lowerBound(mapped - vm.slack); i < exits.size && exits.timeAt(i) <= q.tPop; i++) {
+      const k = exits.at(i);
       if (k.gpa === gpa && k.qemuPid === pid) (exit ??= k), n++;
     }
     if (exit && n === 1) {
@@ -469,54 +490,61 @@ export class Stitcher {
     return exit;
   }
 
-  /** Adds the host side of a matched request to its path events (on the guest clock), in path order. */
-  private hostEvents(vm: VmState, d: DiskSlot, g: GuestRequestRecord, q: QemuRequestRecord, events: Partial<Record<PathEvent, GuestTime>>, times: EventTimes): void {
+  /** Puts the host side of a matched request into its path events `ev` (on the guest clock). */
+  private hostEvents(vm: VmState, d: DiskSlot, g: GuestRequestRecord, q: QemuRequestRecord, ev: number[]): void {
     const pid = d.vm.vm!.qemuPid;
     const slack = vm.slack;
     const exit = this.kickExit(vm, d, g, q);
-    if (exit) times[EVENT_INDEX.kick_exit] = events.kick_exit = vm.toGuest(exit.t);
-    if (q.tHandle) times[EVENT_INDEX.qemu_handle] = events.qemu_handle = vm.toGuest(q.tHandle);
-    times[EVENT_INDEX.qemu_pop] = events.qemu_pop = vm.toGuest(q.tPop);
-    if (q.tAio) times[EVENT_INDEX.qemu_aio] = events.qemu_aio = vm.toGuest(q.tAio);
+    if (exit) ev[E_KICK_EXIT] = vm.toGuest(exit.t);
+    if (q.tHandle) ev[E_QEMU_HANDLE] = vm.toGuest(q.tHandle);
+    ev[E_QEMU_POP] = vm.toGuest(q.tPop);
+    if (q.tAio) ev[E_QEMU_AIO] = vm.toGuest(q.tAio);
     // user_data (the LuringAIOCB address) is reused: the op is the last to complete before QEMU completed the request.
     const ud = q.userData;
-    const ops = this.urings.list(joinKey(pid, Number(ud)));
+    const ops = this.urings.get(joinKey(pid, Number(ud)));
     let op: UringOpRecord | undefined;
-    for (let i = this.urings.lowerBound(ops, q.tReqComplete + 1) - 1; i >= 0; i--) {
-      const o = ops[i]!;
-      if (o.userData === ud && o.pid === pid) {
-        op = o;
-        break;
+    if (ops) {
+      for (let i = ops.lowerBound(q.tReqComplete + 1) - 1; i >= 0; i--) {
+        const o = ops.at(i);
+        if (o.userData === ud && o.pid === pid) {
+          op = o;
+          break;
+        }
       }
     }
-    if (op && op.tLuringSubmit >= q.tAio) {
+    if (ops && op && op.tLuringSubmit >= q.tAio) {
       // A short read QEMU resubmitted is one host operation to the request: from the first submit.
       let first = op;
       if (op.resubmit) {
-        for (const o of ops) if (o.userData === ud && o.pid === pid && o.tSubmit >= q.tAio && o.tSubmit < first.tSubmit && o.tComplete <= op.tComplete) first = o;
+        for (let i = 0; i < ops.size; i++) {
+          const o = ops.at(i);
+          if (o.userData === ud && o.pid === pid && o.tSubmit >= q.tAio && o.tSubmit < first.tSubmit && o.tComplete <= op.tComplete) first = o;
+        }
       }
-      if (first.tLuringSubmit) times[EVENT_INDEX.luring_submit] = events.luring_submit = vm.toGuest(first.tLuringSubmit);
-      times[EVENT_INDEX.uring_submit] = events.uring_submit = vm.toGuest(first.tSubmit);
+      if (first.tLuringSubmit) ev[E_LURING_SUBMIT] = vm.toGuest(first.tLuringSubmit);
+      ev[E_URING_SUBMIT] = vm.toGuest(first.tSubmit);
       const devSector = fileOffsetToDeviceSector(d.disk, op.offset);
       const blk = devSector === undefined ? undefined : this.hostBlock(d.disk.hostDev, devSector, op.nbytes, first.tSubmit, op.tComplete);
       if (blk) {
-        times[EVENT_INDEX.host_blk_issue] = events.host_blk_issue = vm.toGuest(blk[0]);
-        times[EVENT_INDEX.host_blk_complete] = events.host_blk_complete = vm.toGuest(blk[1]);
+        ev[E_HOST_BLK_ISSUE] = vm.toGuest(blk[0]);
+        ev[E_HOST_BLK_COMPLETE] = vm.toGuest(blk[1]);
       }
-      times[EVENT_INDEX.uring_complete] = events.uring_complete = vm.toGuest(op.tComplete);
+      ev[E_URING_COMPLETE] = vm.toGuest(op.tComplete);
     }
-    times[EVENT_INDEX.qemu_req_complete] = events.qemu_req_complete = vm.toGuest(q.tReqComplete);
+    ev[E_QEMU_REQ_COMPLETE] = vm.toGuest(q.tReqComplete);
     const seen = g.tVringInterrupt || g.tCompleteRq || g.tRqComplete;
-    const notes = this.notifies.list(joinKey(d.slot, g.vq));
-    for (let i = this.notifies.lowerBound(notes, q.tReqComplete); i < notes.length; i++) {
-      const n = notes[i]!;
-      if (n.vq !== g.vq || n.vdev !== q.vdev) continue;
-      const t = vm.toGuest(n.tNotify);
-      if (t <= seen + slack) {
-        times[EVENT_INDEX.qemu_notify] = events.qemu_notify = t;
-        if (n.tInject) times[EVENT_INDEX.irq_inject] = events.irq_inject = vm.toGuest(n.tInject);
+    const notes = this.notifies.get(joinKey(d.slot, g.vq));
+    if (notes) {
+      for (let i = notes.lowerBound(q.tReqComplete); i < notes.size; i++) {
+        const n = notes.at(i);
+        if (n.vq !== g.vq || n.vdev !== q.vdev) continue;
+        const t = vm.toGuest(n.tNotify);
+        if (t <= seen + slack) {
+          ev[E_QEMU_NOTIFY] = t;
+          if (n.tInject) ev[E_IRQ_INJECT] = vm.toGuest(n.tInject);
+        }
+        break;
       }
-      break;
     }
   }
 
@@ -527,50 +555,62 @@ export class Stitcher {
    * first issue to the last completion).
    */
   private hostBlock(dev: number, sector: number, nbytes: number, from: number, to: number): [number, number] | undefined {
+    // The earliest to complete (from `from` on) of the requests at exactly this sector issued inside the op.
+    const blks = this.blks;
     let blk: HostBlockRecord | undefined;
-    const exact = this.blks.list(joinKey(dev, sector));
-    for (let i = this.blks.lowerBound(exact, from); i < exact.length; i++) {
-      const c = exact[i]!;
-      if (c.dev !== dev || c.sector !== sector || c.tIssue < from) continue;
-      if (c.tComplete <= to) blk = c;
-      break;
+    let at = Infinity;
+    for (let s = blks.newest(joinKey(dev, sector)); s >= 0; s = blks.older(s)) {
+      const c = blks.at(s);
+      const t = blks.timeAt(s);
+      // Of two completing at once, the one that arrived first (the walk goes newest first).
+      if (t < from || t > at || c.dev !== dev || c.sector !== sector || c.tIssue < from) continue;
+      blk = c;
+      at = t;
     }
+    if (blk && blk.tComplete > to) blk = undefined;
+    const byDev = this.blksByDev.get(dev);
     // Otherwise (rare: merged with a neighbour) the request on the device that covers the sector.
-    if (!blk) {
-      this.blksByDev.scan(dev, from, to, (c) => {
-        if (c.tIssue >= from && c.sector <= sector && sector < c.sector + c.nrSectors) blk = c;
-        return blk !== undefined;
-      });
+    if (!blk && byDev) {
+      for (let i = byDev.lowerBound(from); i < byDev.size && byDev.timeAt(i) <= to; i++) {
+        const c = byDev.at(i);
+        if (c.tIssue >= from && c.sector <= sector && sector < c.sector + c.nrSectors) {
+          blk = c;
+          break;
+        }
+      }
     }
     if (!blk) return undefined;
     let issue = blk.tIssue;
     let complete = blk.tComplete;
-    if (blk.nrSectors * 512 < nbytes) {
+    if (blk.nrSectors * 512 < nbytes && byDev) {
       const end = sector + nbytes / 512;
-      this.blksByDev.scan(dev, from, to, (c) => {
+      for (let i = byDev.lowerBound(from); i < byDev.size && byDev.timeAt(i) <= to; i++) {
+        const c = byDev.at(i);
         if (c.tIssue >= from && c.sector < end && c.sector + c.nrSectors > sector) {
           if (c.tIssue < issue) issue = c.tIssue;
           if (c.tComplete > complete) complete = c.tComplete;
         }
-        return false;
-      });
+      }
     }
     return [issue, complete];
   }
 
-  /** Publishes a QEMU request no guest request claimed. */
-  private hostOnly(e: QemuEntry): void {
-    const q = e.q;
+  /** Publishes a QEMU request no guest request claimed (`slot` its disk's, -1 unknown). */
+  private hostOnly(q: QemuRequestRecord, slot: number): void {
     this.sum.hostOnly++;
     this.unmatched('guest_record_lost');
-    const vm = e.d?.vm ?? this.vmOrder.find((v) => v.vm?.qemuPid === q.qemuPid);
-    const events: Partial<Record<PathEvent, GuestTime>> = vm?.clock ? { qemu_pop: vm.toGuest(q.tPop), qemu_req_complete: vm.toGuest(q.tReqComplete) } : {};
-    const start = (events.qemu_pop ?? 0) as GuestTime;
-    this.onPath({
-      vm: vm?.name ?? `qemu:${q.qemuPid}`, disk: e.d?.disk.name ?? '?', queue: q.vq, op: q.type === 'out' ? 'write' : q.type === 'in' ? 'read' : 'other',
-      sector: q.sector, nrSectors: q.nbytes / 512, match: 'host_only', reason: 'guest_record_lost', sharedHostOp: Math.max(1, q.mergedCount),
-      events, stages: {}, total: ((events.qemu_req_complete ?? start) - start) as never, start,
-    });
+    const d = slot >= 0 ? this.slots[slot] : undefined;
+    const vm = d?.vm ?? this.vmOrder.find((v) => v.vm?.qemuPid === q.qemuPid);
+    const ev = newEventNs();
+    let start = 0, total = 0;
+    if (vm?.clock) {
+      start = ev[E_QEMU_POP] = vm.toGuest(q.tPop);
+      total = (ev[E_QEMU_REQ_COMPLETE] = vm.toGuest(q.tReqComplete)) - start;
+    }
+    this.onPath(new StitchedPath(
+      vm?.name ?? `qemu:${q.qemuPid}`, d?.disk.name ?? '?', q.vq, q.type === 'out' ? 'write' : q.type === 'in' ? 'read' : 'other',
+      q.sector, q.nbytes / 512, 'host_only', 'guest_record_lost', Math.max(1, q.mergedCount), ev, newStageNs(), total as Nanos, start as GuestTime,
+    ));
   }
 
   /**
@@ -587,30 +627,35 @@ export class Stitcher {
       if (!vm.seenGuest || !vm.vm) continue;
       if (!vm.clock) return;
       any = true;
-      const front = vm.pending.peek();
-      const frontier = Math.min(front ? front.g.tRqComplete : Infinity, vm.guestMax - this.lag);
+      const front = vm.pending.size > 0 ? vm.pending.at(vm.pending.first).tRqComplete : Infinity;
+      const frontier = Math.min(front, vm.guestMax - this.lag);
       vm.apps.evictBefore(frontier - this.lag);
       h = Math.min(h, guestToHost(vm.clock, (frontier - 2 * vm.slack) as GuestTime));
     }
     if (!any || !Number.isFinite(h)) return;
     this.evictedAt = this.hostMax;
-    const q = h - this.lag;
-    for (let e = this.qFifo.peek(); e && e.q.tReqComplete < q; e = this.qFifo.peek()) {
-      this.qFifo.shift();
-      if (!e.used) this.hostOnly(e);
+    const before = h - this.lag;
+    const q = this.qreqs;
+    while (q.size > 0 && q.timeAt(q.first) < before) {
+      const s = q.first;
+      if (!(q.marksAt(s) & USED)) this.hostOnly(q.at(s), q.tagAt(s));
+      q.shift();
     }
-    this.qreqs.evictBefore(q);
-    this.urings.evictBefore(q - this.lag);
-    this.blks.evictBefore(q - this.lag);
-    this.blksByDev.evictBefore(q - this.lag);
-    this.notifies.evictBefore(q);
-    this.kicks.evictBefore(q - this.horizon);
+    this.urings.evictBefore(before - this.lag);
+    this.blks.dropBefore(before - this.lag);
+    this.blksByDev.evictBefore(before - this.lag);
+    this.notifies.evictBefore(before);
+    this.kicks.evictBefore(before - this.horizon);
   }
 }
 
-/** Whether a QEMU request has exactly a pending guest request's join fields (keys are hashes). */
-function sameKey(c: QemuEntry, p: PendingGuest): boolean {
-  const q = c.q, g = p.g;
-  return c.d === p.d && q.sector === g.sector && q.nbytes === g.nrSectors * 512 && c.write === (g.op === 'write') &&
-    (!p.full || (q.vq === g.vq && q.head === g.head));
+/** An application op's stream key: its user_data as a whole number, folded to the 30 bits keys have. */
+function appKey(ud: bigint): number {
+  return joinKey(Number(ud), 0);
 }
+
+const E_KICK_EXIT = EVENT_INDEX.kick_exit, E_QEMU_HANDLE = EVENT_INDEX.qemu_handle, E_QEMU_POP = EVENT_INDEX.qemu_pop;
+const E_QEMU_AIO = EVENT_INDEX.qemu_aio, E_LURING_SUBMIT = EVENT_INDEX.luring_submit, E_URING_SUBMIT = EVENT_INDEX.uring_submit;
+const E_HOST_BLK_ISSUE = EVENT_INDEX.host_blk_issue, E_HOST_BLK_COMPLETE = EVENT_INDEX.host_blk_complete;
+const E_URING_COMPLETE = EVENT_INDEX.uring_complete, E_QEMU_REQ_COMPLETE = EVENT_INDEX.qemu_req_complete;
+const E_QEMU_NOTIFY = EVENT_INDEX.qemu_notify, E_IRQ_INJECT = EVENT_INDEX.irq_inject;

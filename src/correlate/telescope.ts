@@ -1,6 +1,6 @@
 // Stages from a request's path events: the stage table applied so that top-level stages telescope to the total.
 import type { GuestTime, Nanos } from '../records/index.js';
-import { PATH_EVENTS, stageDef, TOP_STAGES, type PathEvent, type StageDef, type StageName } from './stages.js';
+import { PATH_EVENTS, STAGES, stageDef, TOP_STAGES, type PathEvent, type StageDef, type StageName } from './stages.js';
 
 /** The stages and total of one request. */
 export interface StageBreakdown {
@@ -31,66 +31,139 @@ export function eventTimes(): EventTimes {
   return new Float64Array(PATH_EVENTS.length).fill(NaN);
 }
 
-/** A stage with its event lists and parts resolved to indexes once. */
+/** Each stage's index in STAGES: a stitched path's `stageNs` is by this index. */
+export const STAGE_INDEX: Readonly<Record<StageName, number>> = (() => {
+  const o = {} as Record<StageName, number>;
+  STAGES.forEach((s, i) => (o[s.name] = i));
+  return o;
+})();
+
+const NO_EVENTS: readonly number[] = PATH_EVENTS.map(() => NaN);
+const NO_STAGES: readonly number[] = STAGES.map(() => NaN);
+
+/**
+ * A fresh array of path event times by EVENT_INDEX, all NaN (not seen). A plain array: one is
+ * made for every stitched path, and copying a template costs a tenth of a typed array's allocation.
+ */
+export function newEventNs(): number[] {
+  return NO_EVENTS.slice();
+}
+
+/** A fresh array of stage durations by STAGE_INDEX, all NaN (absent). */
+export function newStageNs(): number[] {
+  return NO_STAGES.slice();
+}
+
+/** Where a request's stages start and what they add up to: what `foldStages` found. */
+export interface Span {
+  /** Time of the first event of the chain used (guest clock). */
+  start: number;
+  /** First to last event of the chain used. */
+  total: number;
+}
+
+/** A stage with its index, event lists and parts resolved to indexes once. */
 interface ChainStage {
   name: StageName;
+  index: number;
   from: readonly number[];
   to: readonly number[];
   parts: readonly ChainStage[];
 }
 
 function resolve(def: StageDef): ChainStage {
-  return { name: def.name, from: def.from.map((e) => EVENT_INDEX[e]), to: def.to.map((e) => EVENT_INDEX[e]), parts: (def.parts ?? []).map((p) => resolve(stageDef(p))) };
+  return { name: def.name, index: STAGE_INDEX[def.name], from: def.from.map((e) => EVENT_INDEX[e]), to: def.to.map((e) => EVENT_INDEX[e]), parts: (def.parts ?? []).map((p) => resolve(stageDef(p))) };
 }
 
 const FULL_CHAIN = TOP_STAGES.filter((s) => s.name !== 'vdisk').map(resolve);
 const GUEST_CHAIN = GUEST_ONLY_CHAIN.map((n) => resolve(stageDef(n)));
 const QEMU_POP = EVENT_INDEX.qemu_pop;
 
+/** Stage indexes in the order a path's `stages` object lists them: each top-level stage, then its parts. */
+const STAGE_ORDER: readonly number[] = TOP_STAGES.flatMap((t) => [STAGE_INDEX[t.name], ...(t.parts ?? []).map((p) => STAGE_INDEX[p])]);
+
 /** The time of the first event of `list` that was seen, NaN if none. */
-function firstPresent(times: EventTimes, list: readonly number[]): number {
+function firstPresent(times: ArrayLike<number>, list: readonly number[]): number {
   for (let i = 0; i < list.length; i++) {
     const t = times[list[i]!]!;
-    if (!Number.isNaN(t)) return t;
+    if (t === t) return t;
   }
   return NaN;
 }
 
 /**
- * Computes stages from path event times (all on the guest clock). With host events present the
- * full chain is used; without them `vdisk` stands for everything between rq_issue and rq_complete.
+ * Computes stages from path event times (all on the guest clock) into `out` (by STAGE_INDEX, left
+ * NaN where absent), and their start and total into `span`. With host events present the full
+ * chain is used; without them `vdisk` stands for everything between rq_issue and rq_complete.
  * Consecutive stages share their boundary event (each stage's `to` list and the next one's `from`
  * list pick the same event), so the top-level stages sum to the total. A stage's parts are given
  * only when all of them are present, so parts always sum to their parent.
  */
-export function stagesFromTimes(times: EventTimes): StageBreakdown {
-  const chain = Number.isNaN(times[QEMU_POP]!) ? GUEST_CHAIN : FULL_CHAIN;
-  const stages: Partial<Record<StageName, Nanos>> = {};
+export function foldStages(times: ArrayLike<number>, out: number[], span: Span): void {
+  const chain = times[QEMU_POP] !== times[QEMU_POP] ? GUEST_CHAIN : FULL_CHAIN;
   let first = Infinity;
   let last = -Infinity;
-  for (const st of chain) {
+  for (let c = 0; c < chain.length; c++) {
+    const st = chain[c]!;
     const a = firstPresent(times, st.from);
     const b = firstPresent(times, st.to);
-    if (Number.isNaN(a) || Number.isNaN(b)) continue;
-    stages[st.name] = (b - a) as Nanos;
+    if (a !== a || b !== b) continue;
+    out[st.index] = b - a;
     if (a < first) first = a;
     if (b > last) last = b;
     const parts = st.parts;
-    if (parts.length > 0 && parts.every((pd) => !Number.isNaN(span(times, pd)))) for (const pd of parts) stages[pd.name] = span(times, pd) as Nanos;
+    if (parts.length === 0) continue;
+    let whole = true;
+    for (let i = 0; i < parts.length && whole; i++) {
+      const d = span1(times, parts[i]!);
+      whole = d === d;
+    }
+    if (whole) for (let i = 0; i < parts.length; i++) out[parts[i]!.index] = span1(times, parts[i]!);
   }
   if (first === Infinity) {
     // No stage has both ends (a request whose other records were lost): it still happened when its
     // first event did. A start of 0 would put it hours before the rest of a timeline.
     let at = Infinity;
     for (let i = 0; i < times.length; i++) if (times[i]! < at) at = times[i]!;
-    return { stages, total: 0 as Nanos, start: (at === Infinity ? 0 : at) as GuestTime };
+    span.start = at === Infinity ? 0 : at;
+    span.total = 0;
+    return;
   }
-  return { stages, total: (last - first) as Nanos, start: first as GuestTime };
+  span.start = first;
+  span.total = last - first;
 }
 
 /** A stage's duration in `times`, NaN when either end was not seen. */
-function span(times: EventTimes, st: ChainStage): number {
+function span1(times: ArrayLike<number>, st: ChainStage): number {
   return firstPresent(times, st.to) - firstPresent(times, st.from);
+}
+
+/** Stage durations by STAGE_INDEX as an object by name (absent ones left out), each top-level stage followed by its parts. */
+export function stagesByName(stageNs: ArrayLike<number>): Partial<Record<StageName, Nanos>> {
+  const o: Partial<Record<StageName, Nanos>> = {};
+  for (const i of STAGE_ORDER) {
+    const v = stageNs[i]!;
+    if (v === v) o[STAGES[i]!.name] = v as Nanos;
+  }
+  return o;
+}
+
+/** Path event times by EVENT_INDEX as an object by name (unseen ones left out), in path order. */
+export function eventsByName(eventNs: ArrayLike<number>): Partial<Record<PathEvent, GuestTime>> {
+  const o: Partial<Record<PathEvent, GuestTime>> = {};
+  for (let i = 0; i < PATH_EVENTS.length; i++) {
+    const v = eventNs[i]!;
+    if (v === v) o[PATH_EVENTS[i]!] = v as GuestTime;
+  }
+  return o;
+}
+
+/** Stages of event times given by index (ground truth): `foldStages` as a breakdown by name. */
+export function stagesFromTimes(times: ArrayLike<number>): StageBreakdown {
+  const out = newStageNs();
+  const span: Span = { start: 0, total: 0 };
+  foldStages(times, out, span);
+  return { stages: stagesByName(out), total: span.total as Nanos, start: span.start as GuestTime };
 }
 
 const scratch = eventTimes();

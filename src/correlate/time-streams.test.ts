@@ -1,0 +1,53 @@
+// TimeStreams: each key's records in time order when they arrive a little out of order, binary search by time, eviction, growth and wrap-around.
+import { describe, expect, it } from 'vitest';
+import { TimeStreams } from './time-streams.js';
+
+const times = (s: TimeStreams<number> , key: number): number[] => {
+  const st = s.get(key);
+  return st ? Array.from({ length: st.size }, (_, i) => st.timeAt(i)) : [];
+};
+
+describe('TimeStreams', () => {
+  it('keeps each key in time order, a record at an equal time after the one held', () => {
+    const s = new TimeStreams<number>();
+    for (const [t, id] of [[10, 1], [30, 2], [20, 3], [5, 4], [20, 5]]) s.add(7, t!, id!);
+    s.add(8, 15, 6);
+    expect(times(s, 7)).toEqual([5, 10, 20, 20, 30]);
+    const st = s.get(7)!;
+    expect([st.at(2), st.at(3)]).toEqual([3, 5]);
+    expect(times(s, 8)).toEqual([15]);
+    expect(s.get(9)).toBeUndefined();
+    expect(s.size).toBe(6);
+  });
+
+  it('finds the first record at or after a time', () => {
+    const s = new TimeStreams<number>();
+    for (let i = 0; i < 100; i++) s.add(1, i * 10, i);
+    const st = s.get(1)!;
+    expect([st.lowerBound(0), st.lowerBound(55), st.lowerBound(990), st.lowerBound(991), st.lowerBound(-1)]).toEqual([0, 6, 99, 100, 0]);
+  });
+
+  it('drops what is older than a time from every key across wrap-around and growth, and forgets a key left empty', () => {
+    const s = new TimeStreams<number>();
+    let t = 0;
+    // One busy key (a device) and keys that come and go, with the busy one wrapping its ring many times.
+    for (let round = 0; round < 50; round++) {
+      for (let i = 0; i < 40; i++, t++) s.add(1, t, t);
+      s.add(1000 + round, t, t);
+      s.evictBefore(t - 25);
+    }
+    expect(times(s, 1)).toEqual(Array.from({ length: 25 }, (_, i) => t - 25 + i));
+    expect(s.get(1)!.at(0)).toBe(t - 25);
+    expect(s.get(1000)).toBeUndefined();
+    expect(times(s, 1049)).toEqual([t]);
+    expect(s.size).toBe(26);
+    // A late record placed into a wrapped ring.
+    s.add(1, t - 10.5, -1);
+    expect(s.get(1)!.at(s.get(1)!.lowerBound(t - 10.75))).toBe(-1);
+    s.evictBefore(Infinity);
+    expect([s.size, s.get(1)]).toEqual([0, undefined]);
+    // Growth from a small ring with its head moved.
+    for (let i = 0; i < 1000; i++) s.add(2, 999 - i, i); // each arrives before all held: every add shifts
+    expect(times(s, 2)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+  });
+});

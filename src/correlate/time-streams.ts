@@ -1,0 +1,142 @@
+// Time-ordered streams of records under a few numeric keys (a queue's notifications, a device's requests), dropped from the front as a run moves on.
+
+/**
+ * One key's records in time order: a ring of times and records. Records arrive nearly in time
+ * order, so a new one is placed by a short scan from the back; lookups are binary searches by
+ * time, and dropping the old end costs what it drops.
+ */
+export class TimeStream<T> {
+  private vals: (T | undefined)[];
+  private times: Float64Array;
+  private mask: number;
+  private head = 0;
+  /** Records held. */
+  size = 0;
+
+  constructor(capacity = 16) {
+    this.vals = new Array<T | undefined>(capacity);
+    this.times = new Float64Array(capacity);
+    this.mask = capacity - 1;
+  }
+
+  /** Adds `v` at time `t`, after any record held at the same time. */
+  add(t: number, v: T): void {
+    if (this.size > this.mask) this.grow();
+    const mask = this.mask;
+    let i = this.size++;
+    // Shift the few later records up by one (rare: most arrive last).
+    while (i > 0) {
+      const from = (this.head + i - 1) & mask;
+      if (!(this.times[from]! > t)) break;
+      const to = (this.head + i) & mask;
+      this.times[to] = this.times[from]!;
+      this.vals[to] = this.vals[from];
+      i--;
+    }
+    const at = (this.head + i) & mask;
+    this.times[at] = t;
+    this.vals[at] = v;
+  }
+
+  /** The i-th record in time order (0 = oldest held). */
+  at(i: number): T {
+    return this.vals[(this.head + i) & this.mask]!;
+  }
+
+  /** The time of the i-th record. */
+  timeAt(i: number): number {
+    return this.times[(this.head + i) & this.mask]!;
+  }
+
+  /** Index of the first record at or after `t` (`size` when none). */
+  lowerBound(t: number): number {
+    let lo = 0, hi = this.size;
+    const mask = this.mask;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.times[(this.head + mid) & mask]! < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Drops the records older than `t`. */
+  dropBefore(t: number): void {
+    const mask = this.mask;
+    while (this.size > 0 && this.times[this.head & mask]! < t) {
+      this.vals[this.head & mask] = undefined;
+      this.head = (this.head + 1) & mask;
+      this.size--;
+    }
+  }
+
+  private grow(): void {
+    const n = this.mask + 1;
+    const vals = new Array<T | undefined>(2 * n);
+    const times = new Float64Array(2 * n);
+    for (let i = 0; i < this.size; i++) {
+      const from = (this.head + i) & this.mask;
+      vals[i] = this.vals[from];
+      times[i] = this.times[from]!;
+    }
+    this.vals = vals;
+    this.times = times;
+    this.head = 0;
+    this.mask = 2 * n - 1;
+  }
+}
+
+/**
+ * Streams under numeric keys (hashes of the join fields: equal keys may still differ in their
+ * fields, so callers compare fields). Used where a key has many records at once (every
+ * notification of one queue, every request of one device, every op of one reused io_uring
+ * user_data); a key whose stream empties is forgotten, so keys that come and go cost no memory.
+ */
+export class TimeStreams<T> {
+  private readonly byKey = new Map<number, TimeStream<T>>();
+  /** The stream looked up last: most records are for the key before them. */
+  private lastKey = -1;
+  private last: TimeStream<T> | undefined;
+  private held = 0;
+
+  /** Records held. */
+  get size(): number {
+    return this.held;
+  }
+
+  /** Adds `v` at time `t` under `key` (a non-negative integer). */
+  add(key: number, t: number, v: T): void {
+    let s = this.get(key);
+    if (!s) {
+      this.byKey.set(key, (s = new TimeStream<T>()));
+      this.lastKey = key;
+      this.last = s;
+    }
+    s.add(t, v);
+    this.held++;
+  }
+
+  /** The stream under `key`, if it holds anything. */
+  get(key: number): TimeStream<T> | undefined {
+    if (key === this.lastKey) return this.last;
+    const s = this.byKey.get(key);
+    if (s) {
+      this.lastKey = key;
+      this.last = s;
+    }
+    return s;
+  }
+
+  /** Drops the records older than `t` from every stream. */
+  evictBefore(t: number): void {
+    for (const [key, s] of this.byKey) {
+      const before = s.size;
+      s.dropBefore(t);
+      this.held -= before - s.size;
+      if (s.size === 0) {
+        this.byKey.delete(key);
+        if (key === this.lastKey) (this.lastKey = -1), (this.last = undefined);
+      }
+    }
+  }
+}
