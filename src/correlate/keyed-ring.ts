@@ -1,14 +1,16 @@
 // Records in arrival order in a ring of typed columns, each findable by a numeric join key through chains threaded through the ring.
 
 /**
- * A FIFO of records, each with a time, a join key and a few numbers beside it in typed columns,
+ * A FIFO of records, each with a time, a join key and a row of numbers beside it in typed arrays,
  * and a hash index over the keys that costs no allocation: every slot holds the sequence number of
  * the previous slot linked under the same bucket, and each bucket the newest. Records are named
  * by their sequence number (arrival count, exact to 2^53). Dropping the oldest is moving the head:
  * a chain ends at the first sequence number below it, so nothing is unlinked, and a bucket or a
  * link left pointing at a slot that was reused is told apart by its number. Growth doubles the
  * columns and relinks. Keys are hashes (30 bits): equal keys may still differ in their fields,
- * so callers compare fields.
+ * so callers compare fields. The row holds the fields a lookup compares and a match reads, copied
+ * when the record arrives: reading them later touches one dense row, not a record object and the
+ * boxed numbers it points to, which by then have left the cache.
  *
  * Used where most keys have one or two records (a QEMU request's disk and sector, a guest
  * request's): a Map of arrays cost more in allocation and collection than the matching itself.
@@ -19,9 +21,8 @@ const LINKED = 0x80;
 export class KeyedRing<T> {
   private vals: (T | undefined)[];
   private times: Float64Array;
-  private nums: Float64Array;
+  private rows: Float64Array;
   private keys: Int32Array;
-  private tags: Int32Array;
   private marks: Uint8Array;
   private links: Float64Array;
   private buckets: Float64Array;
@@ -30,14 +31,14 @@ export class KeyedRing<T> {
   private head = 0;
   private tail = 0;
 
-  constructor(capacity = 1024) {
+  /** `width` numbers in each record's row. */
+  constructor(readonly width: number, capacity = 1024) {
     let n = 16;
     while (n < capacity) n *= 2;
     this.vals = new Array<T | undefined>(n);
     this.times = new Float64Array(n);
-    this.nums = new Float64Array(n);
+    this.rows = new Float64Array(n * width);
     this.keys = new Int32Array(n);
-    this.tags = new Int32Array(n);
     this.marks = new Uint8Array(n);
     this.links = new Float64Array(n);
     this.buckets = new Float64Array(2 * n).fill(-1);
@@ -61,18 +62,17 @@ export class KeyedRing<T> {
   }
 
   /**
-   * Appends a record; returns its sequence number. `linked` puts it under `key` (a record that
-   * will never be looked up, e.g. one of an unknown disk, stays out of the index).
+   * Appends a record; returns its sequence number, whose row the caller fills (`set`). `linked`
+   * puts it under `key` (a record that will never be looked up, e.g. one of an unknown disk, stays
+   * out of the index).
    */
-  push(v: T, time: number, key: number, linked: boolean, num = 0, tag = 0, marks = 0): number {
+  push(v: T, time: number, key: number, linked: boolean, marks = 0): number {
     if (this.tail - this.head > this.mask) this.grow();
     const seq = this.tail++;
     const at = seq & this.mask;
     this.vals[at] = v;
     this.times[at] = time;
-    this.nums[at] = num;
     this.keys[at] = key;
-    this.tags[at] = tag;
     this.marks[at] = linked ? marks | LINKED : marks;
     if (linked) {
       const b = key & this.bucketMask;
@@ -113,14 +113,14 @@ export class KeyedRing<T> {
     return this.times[seq & this.mask]!;
   }
 
-  /** The number `seq` was pushed with. */
-  numAt(seq: number): number {
-    return this.nums[seq & this.mask]!;
+  /** Number `c` of the row of `seq`. */
+  get(seq: number, c: number): number {
+    return this.rows[(seq & this.mask) * this.width + c]!;
   }
 
-  /** The tag `seq` was pushed with. */
-  tagAt(seq: number): number {
-    return this.tags[seq & this.mask]!;
+  /** Sets number `c` of the row of `seq`. */
+  set(seq: number, c: number, v: number): void {
+    this.rows[(seq & this.mask) * this.width + c] = v;
   }
 
   /** The key `seq` was pushed with. */
@@ -159,18 +159,19 @@ export class KeyedRing<T> {
 
   private grow(): void {
     const n = this.mask + 1;
-    const next = new KeyedRing<T>(2 * n);
+    const w = this.width;
+    const next = new KeyedRing<T>(w, 2 * n);
     next.head = next.tail = this.head;
     for (let s = this.head; s < this.tail; s++) {
       const at = s & this.mask;
       const marks = this.marks[at]!;
-      next.push(this.vals[at]!, this.times[at]!, this.keys[at]!, (marks & LINKED) !== 0, this.nums[at]!, this.tags[at]!, marks & ~LINKED);
+      const to = next.push(this.vals[at]!, this.times[at]!, this.keys[at]!, (marks & LINKED) !== 0, marks & ~LINKED) & next.mask;
+      next.rows.set(this.rows.subarray(at * w, at * w + w), to * w);
     }
     this.vals = next.vals;
     this.times = next.times;
-    this.nums = next.nums;
+    this.rows = next.rows;
     this.keys = next.keys;
-    this.tags = next.tags;
     this.marks = next.marks;
     this.links = next.links;
     this.buckets = next.buckets;

@@ -63,6 +63,8 @@ interface DiskSlot {
   slot: number;
   vm: VmState;
   disk: VirtualDisk;
+  /** The kick stream key of each queue's doorbell (its QEMU's pid and the doorbell), by queue. */
+  kickKeys: number[];
 }
 
 /** Marks of a held guest request: its queue and head are known (not a tracefs-only record), so they must match too. */
@@ -73,6 +75,29 @@ const SAMPLED = 2;
 const USED = 1;
 /** Marks of a held QEMU request: a write (VIRTIO_BLK_T_OUT). */
 const WRITE = 2;
+
+// The rows the stitcher keeps beside each record (keyed-ring.ts, time-streams.ts): the fields
+// its lookups compare and its matches read, copied as the record arrives. user_data and doorbell
+// addresses are kept as numbers, exact below 2^53 (pointers and guest-physical addresses are);
+// above, equal numbers are confirmed on the records' bigints.
+/** A held guest request's row (its time is when it was made available to the device). */
+const P_COMPLETE = 0, P_SLOT = 1, P_WIDTH = 2;
+/** A held QEMU request's row (its time is tReqComplete; slot -1 = unknown disk). */
+const Q_SLOT = 0, Q_SECTOR = 1, Q_NBYTES = 2, Q_VQ = 3, Q_HEAD = 4, Q_POP = 5, Q_HANDLE = 6, Q_AIO = 7, Q_MERGED = 8, Q_UD = 9, Q_WIDTH = 10;
+/** A host block request's row (its time is tComplete). */
+const B_DEV = 0, B_SECTOR = 1, B_ISSUE = 2, B_NR = 3, B_WIDTH = 4;
+/** A host block request's row in its device's stream. */
+const D_ISSUE = 0, D_SECTOR = 1, D_NR = 2, D_WIDTH = 3;
+/** An io_uring op's row (its time is tComplete). */
+const U_UD = 0, U_PID = 1, U_SUBMIT = 2, U_LURING = 3, U_OFFSET = 4, U_NBYTES = 5, U_RESUBMIT = 6, U_WIDTH = 7;
+/** A notification's row (its time is tNotify). */
+const N_VQ = 0, N_SLOT = 1, N_INJECT = 2, N_WIDTH = 3;
+/** A notify exit's row. */
+const K_PID = 0, K_GPA = 1, K_WIDTH = 2;
+/** An application op's row (its time is tComplete). */
+const A_UD = 0, A_SUBMIT = 1, A_WIDTH = 2;
+/** Numbers from 2^53 on are not exact: two that are equal may stand for different u64s. */
+const EXACT = 2 ** 53;
 
 /** One guest: its clock estimate, its requests waiting, its application ops. */
 class VmState {
@@ -89,11 +114,11 @@ class VmState {
    * The index tells whether a request's key is unique among those held: a pair sets the clock only
    * if no other request held could have been served by the same QEMU request.
    */
-  readonly pending = new KeyedRing<GuestRequestRecord>();
+  readonly pending = new KeyedRing<GuestRequestRecord>(P_WIDTH);
   guestMax = -Infinity;
   seenGuest = false;
   scannedAt = 0;
-  readonly apps = new TimeStreams<GuestAppOpRecord>();
+  readonly apps = new TimeStreams<GuestAppOpRecord>(A_WIDTH);
   constructor(readonly name: string, readonly vm: VirtualMachine | undefined) {}
 
   toGuest(h: number): GuestTime {
@@ -103,7 +128,9 @@ class VmState {
   /** Whether the held guest request `seq` is the only one held under its key. */
   uniqueKey(seq: number): boolean {
     const p = this.pending;
-    return p.tagAt(seq) >= 0 && p.newest(p.keyAt(seq)) >= 0 && p.older(p.newest(p.keyAt(seq))) < 0;
+    if (p.get(seq, P_SLOT) < 0) return false;
+    const newest = p.newest(p.keyAt(seq));
+    return newest >= 0 && p.older(newest) < 0;
   }
 }
 
@@ -137,18 +164,20 @@ export class Stitcher {
   private readonly diskByQemu = new Map<number, Map<bigint, DiskSlot>>();
   /** The last QEMU disk looked up: nearly every host record is for the disk before it. */
   private lastQemu: { pid: number; vdev: bigint; d: DiskSlot | undefined } = { pid: -1, vdev: -1n, d: undefined };
+  /** The last doorbell a kick was filed under, and its key. */
+  private lastKick = { gpa: -1n, pid: -1, key: 0, gpaNum: -1 };
   /** The last guest disk looked up, likewise. */
   private lastGuest: { vm: string; dev: number; state: VmState | undefined; d: DiskSlot | undefined } = { vm: '', dev: -1, state: undefined, d: undefined };
   /**
    * QEMU requests in arrival order, by disk, sector, length and direction (queue and head are
    * compared after): time tReqComplete, tag the disk's slot (-1 unknown: not in the index).
    */
-  private readonly qreqs = new KeyedRing<QemuRequestRecord>();
-  private readonly urings = new TimeStreams<UringOpRecord>();
-  private readonly blks = new KeyedRing<HostBlockRecord>();
-  private readonly blksByDev = new TimeStreams<HostBlockRecord>();
-  private readonly notifies = new TimeStreams<NotifyRecord>();
-  private readonly kicks = new TimeStreams<KickRecord>();
+  private readonly qreqs = new KeyedRing<QemuRequestRecord>(Q_WIDTH);
+  private readonly urings = new TimeStreams<UringOpRecord>(U_WIDTH);
+  private readonly blks = new KeyedRing<HostBlockRecord>(B_WIDTH);
+  private readonly blksByDev = new TimeStreams<HostBlockRecord>(D_WIDTH);
+  private readonly notifies = new TimeStreams<NotifyRecord>(N_WIDTH);
+  private readonly kicks = new TimeStreams<KickRecord>(K_WIDTH);
   private hostMax = -Infinity;
   private hostRecords = 0;
   private sincePoll = 0;
@@ -167,7 +196,7 @@ export class Stitcher {
       let byVdev = this.diskByQemu.get(vm.qemuPid);
       if (!byVdev) this.diskByQemu.set(vm.qemuPid, (byVdev = new Map()));
       for (const disk of vm.disks) {
-        const d: DiskSlot = { slot: this.slots.length, vm: state, disk };
+        const d: DiskSlot = { slot: this.slots.length, vm: state, disk, kickKeys: disk.notifyGpa.map((gpa) => joinKey(vm.qemuPid, Number(gpa))) };
         this.slots.push(d);
         let byDev = this.diskByGuest.get(vm.name);
         if (!byDev) this.diskByGuest.set(vm.name, (byDev = new Map()));
@@ -203,41 +232,94 @@ export class Stitcher {
       case 'guest_app_op': {
         const vm = this.vmState(r.vm);
         if (r.tComplete > vm.guestMax) vm.guestMax = r.tComplete;
-        vm.apps.add(appKey(r.userData), r.tComplete, r);
+        const ud = Number(r.userData);
+        const row = vm.apps.row;
+        row[A_UD] = ud;
+        row[A_SUBMIT] = r.tSubmit;
+        vm.apps.add(joinKey(ud, 0), r.tComplete, r);
         break;
       }
-      case 'qemu_req': {
-        this.host(r.tReqComplete);
-        const d = this.qemuDisk(r.qemuPid, r.vdev);
-        const write = r.type === 'out';
-        const key = d ? joinKey(d.slot, r.sector, r.nbytes, write ? 1 : 0) : 0;
-        this.qreqs.push(r, r.tReqComplete, key, d !== undefined, 0, d ? d.slot : -1, write ? WRITE : 0);
+      case 'qemu_req':
+        this.qemuRequest(r);
+        break;
+      case 'uring_op': {
+        this.host(r.tComplete);
+        const ud = Number(r.userData);
+        const row = this.urings.row;
+        row[U_UD] = ud;
+        row[U_PID] = r.pid;
+        row[U_SUBMIT] = r.tSubmit;
+        row[U_LURING] = r.tLuringSubmit;
+        row[U_OFFSET] = r.offset;
+        row[U_NBYTES] = r.nbytes;
+        row[U_RESUBMIT] = r.resubmit ? 1 : 0;
+        this.urings.add(joinKey(r.pid, ud), r.tComplete, r);
         break;
       }
-      case 'uring_op':
+      case 'host_blk': {
         this.host(r.tComplete);
-        this.urings.add(joinKey(r.pid, Number(r.userData)), r.tComplete, r);
-        break;
-      case 'host_blk':
-        this.host(r.tComplete);
-        this.blks.push(r, r.tComplete, joinKey(r.dev, r.sector), true);
+        const blks = this.blks;
+        const seq = blks.push(r, r.tComplete, joinKey(r.dev, r.sector), true);
+        blks.set(seq, B_DEV, r.dev);
+        blks.set(seq, B_SECTOR, r.sector);
+        blks.set(seq, B_ISSUE, r.tIssue);
+        blks.set(seq, B_NR, r.nrSectors);
+        const row = this.blksByDev.row;
+        row[D_ISSUE] = r.tIssue;
+        row[D_SECTOR] = r.sector;
+        row[D_NR] = r.nrSectors;
         this.blksByDev.add(r.dev, r.tComplete, r);
         break;
+      }
       case 'notify': {
         this.host(r.tInject > r.tNotify ? r.tInject : r.tNotify);
         const d = this.qemuDisk(r.qemuPid, r.vdev);
-        if (d) this.notifies.add(joinKey(d.slot, r.vq), r.tNotify, r);
+        if (!d) break;
+        const row = this.notifies.row;
+        row[N_VQ] = r.vq;
+        row[N_SLOT] = d.slot;
+        row[N_INJECT] = r.tInject;
+        this.notifies.add(joinKey(d.slot, r.vq), r.tNotify, r);
         break;
       }
-      case 'kick':
+      case 'kick': {
         this.host(r.t);
-        this.kicks.add(joinKey(r.qemuPid, Number(r.gpa)), r.t, r);
+        // A handful of doorbells ring over and over: the last one's key is kept.
+        let last = this.lastKick;
+        if (r.gpa !== last.gpa || r.qemuPid !== last.pid) {
+          const gpaNum = Number(r.gpa);
+          this.lastKick = last = { gpa: r.gpa, pid: r.qemuPid, key: joinKey(r.qemuPid, gpaNum), gpaNum };
+        }
+        const row = this.kicks.row;
+        row[K_PID] = r.qemuPid;
+        row[K_GPA] = last.gpaNum;
+        this.kicks.add(last.key, r.t, r);
         break;
+      }
     }
     if (!this.batch && ++this.sincePoll >= POLL_EVERY) {
       this.sincePoll = 0;
       this.poll(false);
     }
+  }
+
+  private qemuRequest(r: QemuRequestRecord): void {
+    this.host(r.tReqComplete);
+    const d = this.qemuDisk(r.qemuPid, r.vdev);
+    const write = r.type === 'out';
+    const key = d ? joinKey(d.slot, r.sector, r.nbytes, write ? 1 : 0) : 0;
+    const q = this.qreqs;
+    const seq = q.push(r, r.tReqComplete, key, d !== undefined, write ? WRITE : 0);
+    q.set(seq, Q_SLOT, d ? d.slot : -1);
+    q.set(seq, Q_SECTOR, r.sector);
+    q.set(seq, Q_NBYTES, r.nbytes);
+    q.set(seq, Q_VQ, r.vq);
+    q.set(seq, Q_HEAD, r.head);
+    q.set(seq, Q_POP, r.tPop);
+    q.set(seq, Q_HANDLE, r.tHandle);
+    q.set(seq, Q_AIO, r.tAio);
+    q.set(seq, Q_MERGED, r.mergedCount);
+    q.set(seq, Q_UD, Number(r.userData));
   }
 
   private guestRequest(r: GuestRequestRecord): void {
@@ -254,7 +336,10 @@ export class Stitcher {
     // Guest records from tracefs alone have no queue or head: they join by disk, sector, length and direction.
     const full = r.vq >= 0 && r.head >= 0;
     const key = d ? joinKey(d.slot, r.sector, r.nrSectors * 512, r.op === 'write' ? 1 : 0) : 0;
-    vm.pending.push(r, r.tVqAdd || r.tRqIssue, key, d !== undefined, 0, d ? d.slot : -1, full ? FULL : 0);
+    const p = vm.pending;
+    const seq = p.push(r, r.tVqAdd || r.tRqIssue, key, d !== undefined, full ? FULL : 0);
+    p.set(seq, P_COMPLETE, r.tRqComplete);
+    p.set(seq, P_SLOT, d ? d.slot : -1);
   }
 
   private qemuDisk(pid: number, vdev: bigint): DiskSlot | undefined {
@@ -276,7 +361,7 @@ export class Stitcher {
     const q = this.qreqs;
     while (q.size > 0) {
       const s = q.first;
-      if (!(q.marksAt(s) & USED)) this.hostOnly(q.at(s), q.tagAt(s));
+      if (!(q.marksAt(s) & USED)) this.hostOnly(q.at(s), q.get(s, Q_SLOT));
       q.shift();
     }
     return this.summary();
@@ -300,11 +385,15 @@ export class Stitcher {
       if (!vm.seenGuest) continue;
       if (!vm.clock) this.warm(vm, final);
       const pending = vm.pending;
+      const until = final ? Infinity : this.readyUntil(vm);
+      // Without a clock while host records exist: the oldest are decided without one past WARM_MAX held.
+      const warming = !final && until === -Infinity && vm.vm !== undefined;
       while (pending.size > 0) {
         const seq = pending.first;
-        if (!final && !this.ready(vm, pending.at(seq))) break;
+        // A request is ready once both sides have passed its completion (its number) by the lag.
+        if (warming ? pending.size <= WARM_MAX : !(pending.get(seq, P_COMPLETE) + this.lag <= until)) break;
         // Read before the shift: the request is no longer held (nor counted under its key) while it is decided.
-        const start = pending.timeAt(seq), key = pending.keyAt(seq), tag = pending.tagAt(seq), marks = pending.marksAt(seq);
+        const start = pending.timeAt(seq), key = pending.keyAt(seq), tag = pending.get(seq, P_SLOT), marks = pending.marksAt(seq);
         const g = pending.shift()!;
         this.decide(vm, g, start, key, tag < 0 ? undefined : this.slots[tag], marks);
       }
@@ -312,12 +401,15 @@ export class Stitcher {
     if (!final && this.hostMax - this.evictedAt >= this.lag / 4) this.evict();
   }
 
-  private ready(vm: VmState, g: GuestRequestRecord): boolean {
-    if (!vm.vm) return true; // a VM the topology does not know: nothing to wait for
-    const t = g.tRqComplete + this.lag;
+  /**
+   * How far both sides have passed, on a VM's guest clock: its requests completed at least the lag
+   * before it can be decided (Infinity: all; -Infinity: none by time, it has no clock yet).
+   */
+  private readyUntil(vm: VmState): number {
+    if (!vm.vm) return Infinity; // a VM the topology does not know: nothing to wait for
     // No clock yet: with no host records at all, the guest side alone decides (guest-only traces).
-    if (!vm.clock) return this.hostRecords === 0 ? t <= vm.guestMax : vm.pending.size > WARM_MAX;
-    return t <= vm.guestMax && t <= vm.toGuest(this.hostMax);
+    if (!vm.clock) return this.hostRecords === 0 ? vm.guestMax : -Infinity;
+    return Math.min(vm.guestMax, vm.toGuest(this.hostMax));
   }
 
   /** Sets a VM's first estimate from the requests held whose key is unique on both sides. */
@@ -328,10 +420,10 @@ export class Stitcher {
     for (let seq = pending.first; seq < pending.end; seq++) {
       if (pending.marksAt(seq) & SAMPLED || !vm.uniqueKey(seq)) continue;
       const g = pending.at(seq);
-      const [only, n] = this.candidates(g, pending.keyAt(seq), pending.tagAt(seq), pending.marksAt(seq));
+      const [only, n] = this.candidates(g, pending.keyAt(seq), pending.get(seq, P_SLOT), pending.marksAt(seq));
       if (n === 0) continue;
       pending.mark(seq, SAMPLED);
-      if (only >= 0) this.sample(vm, g, this.qreqs.at(only));
+      if (only >= 0) this.sample(vm, g, this.qreqs.get(only, Q_POP), this.qreqs.timeAt(only));
     }
     const s = vm.estimator.samples;
     const enough = s.guestToHost >= WARM_BOUNDS && s.hostToGuest >= WARM_BOUNDS && vm.estimator.span >= WARM_SPAN_NS;
@@ -343,8 +435,9 @@ export class Stitcher {
       for (let seq = pending.first; seq < pending.end; seq++) {
         if (!vm.uniqueKey(seq)) continue;
         const g = pending.at(seq);
-        const [only] = this.candidates(g, pending.keyAt(seq), pending.tagAt(seq), pending.marksAt(seq));
-        if (only >= 0) this.kickExit(vm, this.slots[pending.tagAt(seq)]!, g, this.qreqs.at(only));
+        const slot = pending.get(seq, P_SLOT);
+        const [only] = this.candidates(g, pending.keyAt(seq), slot, pending.marksAt(seq));
+        if (only >= 0) this.kickExit(vm, this.slots[slot]!, g, this.qreqs.get(only, Q_POP));
       }
       this.reestimate(vm, -Infinity);
     }
@@ -361,26 +454,26 @@ export class Stitcher {
 
   /** Whether the QEMU request `c` has exactly a guest request's join fields (keys are hashes). */
   private sameKey(c: number, g: GuestRequestRecord, slot: number, marks: number): boolean {
-    const qreqs = this.qreqs;
-    const q = qreqs.at(c);
-    return qreqs.tagAt(c) === slot && q.sector === g.sector && q.nbytes === g.nrSectors * 512 && ((qreqs.marksAt(c) & WRITE) !== 0) === (g.op === 'write') &&
-      (!(marks & FULL) || (q.vq === g.vq && q.head === g.head));
+    const q = this.qreqs;
+    return q.get(c, Q_SLOT) === slot && q.get(c, Q_SECTOR) === g.sector && q.get(c, Q_NBYTES) === g.nrSectors * 512 && ((q.marksAt(c) & WRITE) !== 0) === (g.op === 'write') &&
+      (!(marks & FULL) || (q.get(c, Q_VQ) === g.vq && q.get(c, Q_HEAD) === g.head));
   }
 
-  /** Whether no guest request held under `key` started early enough to have been served by `q`. */
-  private onlyClaimant(vm: VmState, key: number, q: QemuRequestRecord): boolean {
+  /** Whether no guest request held under `key` started early enough to have been served by a QEMU request popped at `pop`. */
+  private onlyClaimant(vm: VmState, key: number, pop: number): boolean {
     const pending = vm.pending;
-    const popped = vm.toGuest(q.tPop) + vm.slack;
+    const popped = vm.toGuest(pop) + vm.slack;
     for (let s = pending.newest(key); s >= 0; s = pending.older(s)) if (pending.timeAt(s) <= popped) return false;
     return true;
   }
 
-  private sample(vm: VmState, g: GuestRequestRecord, q: QemuRequestRecord): void {
+  /** A pair to set the clock by: a guest request and the QEMU request (popped at `pop`, completed at `done`) that served it. */
+  private sample(vm: VmState, g: GuestRequestRecord, pop: number, done: number): void {
     // The latest guest event before QEMU popped it, and the earliest after QEMU completed it.
     const made = g.tKick || g.tVqAdd || g.tRqIssue;
-    if (made) vm.estimator.guestToHost(made, q.tPop);
+    if (made) vm.estimator.guestToHost(made, pop as HostTime);
     const seen = g.tVringInterrupt || g.tCompleteRq || g.tRqComplete;
-    if (seen) vm.estimator.hostToGuest(q.tReqComplete, seen);
+    if (seen) vm.estimator.hostToGuest(done as HostTime, seen);
     vm.newSamples++;
   }
 
@@ -404,14 +497,15 @@ export class Stitcher {
     const clock = vm.clock;
     // The application op it served: the first with its user_data completing after it, submitted before it.
     const ud = g.appUserData;
-    let appFits: GuestAppOpRecord | undefined;
+    let appSubmit = NaN, appComplete = NaN;
     if (ud) {
-      const apps = vm.apps.get(appKey(ud));
+      const udNum = Number(ud);
+      const apps = vm.apps.get(joinKey(udNum, 0));
       if (apps) {
         for (let i = apps.lowerBound(g.tRqComplete); i < apps.size; i++) {
-          const a = apps.at(i);
-          if (a.userData !== ud) continue;
-          if (a.tSubmit <= (g.tBioQueue || g.tRqIssue)) appFits = a;
+          if (apps.get(i, A_UD) !== udNum || (udNum >= EXACT && apps.at(i).userData !== ud)) continue;
+          const submit = apps.get(i, A_SUBMIT);
+          if (submit <= (g.tBioQueue || g.tRqIssue)) (appSubmit = submit), (appComplete = apps.timeAt(i));
           break;
         }
       }
@@ -430,9 +524,8 @@ export class Stitcher {
         candidates++;
         if (qreqs.marksAt(c) & USED) continue;
         // QEMU completed it before the guest saw the completion, but not more than the lag before.
-        const q = qreqs.at(c);
-        const done = vm.toGuest(q.tReqComplete);
-        if (vm.toGuest(q.tPop) >= start - slack && done <= g.tRqComplete + slack && done >= g.tRqComplete - this.lag) (fits++, (qs = c));
+        const done = vm.toGuest(qreqs.timeAt(c));
+        if (vm.toGuest(qreqs.get(c, Q_POP)) >= start - slack && done <= g.tRqComplete + slack && done >= g.tRqComplete - this.lag) (fits++, (qs = c));
       }
       if (fits !== 1) {
         qs = -1;
@@ -440,27 +533,31 @@ export class Stitcher {
       }
     }
     const ev = newEventNs();
-    guestEvents(g, appFits, ev);
+    guestEvents(g, undefined, ev);
+    // 0 = not seen, as in the records.
+    if (appSubmit) ev[E_APP_SUBMIT] = appSubmit;
+    if (appComplete) ev[E_APP_COMPLETE] = appComplete;
     let shared = 1;
-    const q = qs >= 0 ? qreqs.at(qs) : undefined;
-    if (q && d && clock) {
+    const matched = qs >= 0 && d !== undefined && clock !== undefined;
+    if (matched) {
       qreqs.mark(qs, USED);
       this.sum.matched++;
       // The only QEMU request that fits this guest request, which no other guest request held
       // could claim: a pair to set the clock by.
-      if (!(marks & SAMPLED) && this.onlyClaimant(vm, key, q)) this.sample(vm, g, q);
-      shared = Math.max(1, q.mergedCount);
-      this.hostEvents(vm, d, g, q, ev);
+      const pop = qreqs.get(qs, Q_POP);
+      if (!(marks & SAMPLED) && this.onlyClaimant(vm, key, pop)) this.sample(vm, g, pop, qreqs.timeAt(qs));
+      shared = Math.max(1, qreqs.get(qs, Q_MERGED));
+      this.hostEvents(vm, d, g, qs, ev);
     } else this.sum.guestOnly++;
     const stages = newStageNs();
     const span = this.span;
     foldStages(ev, stages, span);
     const path = new StitchedPath(
-      g.vm, d ? d.disk.name : devName(g.dev), g.vq, g.op, g.sector, g.nrSectors, q ? 'matched' : 'guest_only', reason, shared,
+      g.vm, d ? d.disk.name : devName(g.dev), g.vq, g.op, g.sector, g.nrSectors, matched ? 'matched' : 'guest_only', reason, shared,
       ev, stages, span.total as Nanos, span.start as GuestTime,
     );
     this.onPath(path);
-    if (q) this.onMatch?.(g, q, path);
+    if (matched) this.onMatch?.(g, qreqs.at(qs), path);
   }
 
   /**
@@ -469,79 +566,84 @@ export class Stitcher {
    * when the exit is the only one in that window: a doorbell write and its exit
    * are ~1 us apart, the tightest causal pair there is, and a steady supply of them keeps the
    * estimate from drifting off (the loose kick-to-pop pairs alone would let it wander by microseconds).
+   * Returns the exit's time (host clock), NaN if none.
    */
-  private kickExit(vm: VmState, d: DiskSlot, g: GuestRequestRecord, q: QemuRequestRecord): KickRecord | undefined {
+  private kickExit(vm: VmState, d: DiskSlot, g: GuestRequestRecord, pop: number): number {
     const gpa = d.disk.notifyGpa[g.vq];
-    if (!g.tKick || gpa === undefined) return undefined;
+    if (!g.tKick || gpa === undefined) return NaN;
     const pid = d.vm.vm!.qemuPid;
-    const exits = this.kicks.get(joinKey(pid, Number(gpa)));
-    if (!exits) return undefined;
+    const exits = this.kicks.get(d.kickKeys[g.vq]!);
+    if (!exits) return NaN;
+    const gpaNum = Number(gpa);
     const mapped = guestToHost(vm.clock!, g.tKick);
-    let exit: KickRecord | undefined;
+    let exit = NaN;
     let n = 0;
-    for (let i = exits.lowerBound(mapped - vm.slack); i < exits.size && exits.timeAt(i) <= q.tPop; i++) {
-      const k = exits.at(i);
-      if (k.gpa === gpa && k.qemuPid === pid) (exit ??= k), n++;
+    for (let i = exits.lowerBound(mapped - vm.slack); i < exits.size && exits.timeAt(i) <= pop; i++) {
+      if (exits.get(i, K_GPA) !== gpaNum || exits.get(i, K_PID) !== pid || (gpaNum >= EXACT && exits.at(i).gpa !== gpa)) continue;
+      if (n++ === 0) exit = exits.timeAt(i);
     }
-    if (exit && n === 1) {
-      vm.estimator.guestToHost(g.tKick, exit.t as HostTime);
+    if (n === 1) {
+      vm.estimator.guestToHost(g.tKick, exit as HostTime);
       vm.newSamples++;
     }
     return exit;
   }
 
-  /** Puts the host side of a matched request into its path events `ev` (on the guest clock). */
-  private hostEvents(vm: VmState, d: DiskSlot, g: GuestRequestRecord, q: QemuRequestRecord, ev: number[]): void {
+  /** Puts the host side of a matched request (`qs` in the QEMU requests held) into its path events `ev` (on the guest clock). */
+  private hostEvents(vm: VmState, d: DiskSlot, g: GuestRequestRecord, qs: number, ev: number[]): void {
     const pid = d.vm.vm!.qemuPid;
     const slack = vm.slack;
-    const exit = this.kickExit(vm, d, g, q);
-    if (exit) ev[E_KICK_EXIT] = vm.toGuest(exit.t);
-    if (q.tHandle) ev[E_QEMU_HANDLE] = vm.toGuest(q.tHandle);
-    ev[E_QEMU_POP] = vm.toGuest(q.tPop);
-    if (q.tAio) ev[E_QEMU_AIO] = vm.toGuest(q.tAio);
+    const qreqs = this.qreqs;
+    const pop = qreqs.get(qs, Q_POP), aio = qreqs.get(qs, Q_AIO), handle = qreqs.get(qs, Q_HANDLE), done = qreqs.timeAt(qs);
+    const exit = this.kickExit(vm, d, g, pop);
+    if (exit === exit) ev[E_KICK_EXIT] = vm.toGuest(exit);
+    if (handle) ev[E_QEMU_HANDLE] = vm.toGuest(handle);
+    ev[E_QEMU_POP] = vm.toGuest(pop);
+    if (aio) ev[E_QEMU_AIO] = vm.toGuest(aio);
     // user_data (the LuringAIOCB address) is reused: the op is the last to complete before QEMU completed the request.
-    const ud = q.userData;
-    const ops = this.urings.get(joinKey(pid, Number(ud)));
-    let op: UringOpRecord | undefined;
+    const ud = qreqs.get(qs, Q_UD);
+    const ops = this.urings.get(joinKey(pid, ud));
+    let op = -1;
     if (ops) {
-      for (let i = ops.lowerBound(q.tReqComplete + 1) - 1; i >= 0; i--) {
-        const o = ops.at(i);
-        if (o.userData === ud && o.pid === pid) {
-          op = o;
+      for (let i = ops.lowerBound(done + 1) - 1; i >= 0; i--) {
+        if (ops.get(i, U_UD) === ud && ops.get(i, U_PID) === pid && (ud < EXACT || ops.at(i).userData === qreqs.at(qs).userData)) {
+          op = i;
           break;
         }
       }
     }
-    if (ops && op && op.tLuringSubmit >= q.tAio) {
+    if (ops && op >= 0 && ops.get(op, U_LURING) >= aio) {
       // A short read QEMU resubmitted is one host operation to the request: from the first submit.
       let first = op;
-      if (op.resubmit) {
+      const opDone = ops.timeAt(op);
+      if (ops.get(op, U_RESUBMIT)) {
         for (let i = 0; i < ops.size; i++) {
-          const o = ops.at(i);
-          if (o.userData === ud && o.pid === pid && o.tSubmit >= q.tAio && o.tSubmit < first.tSubmit && o.tComplete <= op.tComplete) first = o;
+          if (ops.get(i, U_UD) !== ud || ops.get(i, U_PID) !== pid || (ud >= EXACT && ops.at(i).userData !== qreqs.at(qs).userData)) continue;
+          const submit = ops.get(i, U_SUBMIT);
+          if (submit >= aio && submit < ops.get(first, U_SUBMIT) && ops.timeAt(i) <= opDone) first = i;
         }
       }
-      if (first.tLuringSubmit) ev[E_LURING_SUBMIT] = vm.toGuest(first.tLuringSubmit);
-      ev[E_URING_SUBMIT] = vm.toGuest(first.tSubmit);
-      const devSector = fileOffsetToDeviceSector(d.disk, op.offset);
-      const blk = devSector === undefined ? undefined : this.hostBlock(d.disk.hostDev, devSector, op.nbytes, first.tSubmit, op.tComplete);
-      if (blk) {
-        ev[E_HOST_BLK_ISSUE] = vm.toGuest(blk[0]);
-        ev[E_HOST_BLK_COMPLETE] = vm.toGuest(blk[1]);
+      const luring = ops.get(first, U_LURING), submit = ops.get(first, U_SUBMIT);
+      if (luring) ev[E_LURING_SUBMIT] = vm.toGuest(luring);
+      ev[E_URING_SUBMIT] = vm.toGuest(submit);
+      const devSector = fileOffsetToDeviceSector(d.disk, ops.get(op, U_OFFSET));
+      if (devSector !== undefined && this.hostBlock(d.disk.hostDev, devSector, ops.get(op, U_NBYTES), submit, opDone)) {
+        ev[E_HOST_BLK_ISSUE] = vm.toGuest(this.blkIssue);
+        ev[E_HOST_BLK_COMPLETE] = vm.toGuest(this.blkComplete);
       }
-      ev[E_URING_COMPLETE] = vm.toGuest(op.tComplete);
+      ev[E_URING_COMPLETE] = vm.toGuest(opDone);
     }
-    ev[E_QEMU_REQ_COMPLETE] = vm.toGuest(q.tReqComplete);
+    ev[E_QEMU_REQ_COMPLETE] = vm.toGuest(done);
     const seen = g.tVringInterrupt || g.tCompleteRq || g.tRqComplete;
     const notes = this.notifies.get(joinKey(d.slot, g.vq));
     if (notes) {
-      for (let i = notes.lowerBound(q.tReqComplete); i < notes.size; i++) {
-        const n = notes.at(i);
-        if (n.vq !== g.vq || n.vdev !== q.vdev) continue;
-        const t = vm.toGuest(n.tNotify);
+      for (let i = notes.lowerBound(done); i < notes.size; i++) {
+        if (notes.get(i, N_VQ) !== g.vq || notes.get(i, N_SLOT) !== d.slot) continue;
+        const t = vm.toGuest(notes.timeAt(i));
         if (t <= seen + slack) {
           ev[E_QEMU_NOTIFY] = t;
-          if (n.tInject) ev[E_IRQ_INJECT] = vm.toGuest(n.tInject);
+          const inject = notes.get(i, N_INJECT);
+          if (inject) ev[E_IRQ_INJECT] = vm.toGuest(inject);
         }
         break;
       }
@@ -552,48 +654,55 @@ export class Stitcher {
    * The host block request(s) that carried an io_uring op's bytes starting at device sector
    * `sector`: issued and completed inside the op. The host block layer may have merged the op
    * with a neighbour (a request starting before the sector) or split it (pieces spanning from the
-   * first issue to the last completion).
+   * first issue to the last completion). Found: true, with their issue and completion in
+   * `blkIssue` and `blkComplete`.
    */
-  private hostBlock(dev: number, sector: number, nbytes: number, from: number, to: number): [number, number] | undefined {
+  private hostBlock(dev: number, sector: number, nbytes: number, from: number, to: number): boolean {
     // The earliest to complete (from `from` on) of the requests at exactly this sector issued inside the op.
     const blks = this.blks;
-    let blk: HostBlockRecord | undefined;
+    let blk = -1;
     let at = Infinity;
     for (let s = blks.newest(joinKey(dev, sector)); s >= 0; s = blks.older(s)) {
-      const c = blks.at(s);
       const t = blks.timeAt(s);
       // Of two completing at once, the one that arrived first (the walk goes newest first).
-      if (t < from || t > at || c.dev !== dev || c.sector !== sector || c.tIssue < from) continue;
-      blk = c;
+      if (t < from || t > at || blks.get(s, B_DEV) !== dev || blks.get(s, B_SECTOR) !== sector || blks.get(s, B_ISSUE) < from) continue;
+      blk = s;
       at = t;
     }
-    if (blk && blk.tComplete > to) blk = undefined;
+    let issue = NaN, complete = NaN, nr = 0;
+    if (blk >= 0 && at <= to) (issue = blks.get(blk, B_ISSUE)), (complete = at), (nr = blks.get(blk, B_NR));
     const byDev = this.blksByDev.get(dev);
     // Otherwise (rare: merged with a neighbour) the request on the device that covers the sector.
-    if (!blk && byDev) {
+    if (issue !== issue && byDev) {
       for (let i = byDev.lowerBound(from); i < byDev.size && byDev.timeAt(i) <= to; i++) {
-        const c = byDev.at(i);
-        if (c.tIssue >= from && c.sector <= sector && sector < c.sector + c.nrSectors) {
-          blk = c;
+        const s0 = byDev.get(i, D_SECTOR), n0 = byDev.get(i, D_NR);
+        if (byDev.get(i, D_ISSUE) >= from && s0 <= sector && sector < s0 + n0) {
+          issue = byDev.get(i, D_ISSUE);
+          complete = byDev.timeAt(i);
+          nr = n0;
           break;
         }
       }
     }
-    if (!blk) return undefined;
-    let issue = blk.tIssue;
-    let complete = blk.tComplete;
-    if (blk.nrSectors * 512 < nbytes && byDev) {
+    if (issue !== issue) return false;
+    if (nr * 512 < nbytes && byDev) {
       const end = sector + nbytes / 512;
       for (let i = byDev.lowerBound(from); i < byDev.size && byDev.timeAt(i) <= to; i++) {
-        const c = byDev.at(i);
-        if (c.tIssue >= from && c.sector < end && c.sector + c.nrSectors > sector) {
-          if (c.tIssue < issue) issue = c.tIssue;
-          if (c.tComplete > complete) complete = c.tComplete;
+        const s0 = byDev.get(i, D_SECTOR);
+        if (byDev.get(i, D_ISSUE) >= from && s0 < end && s0 + byDev.get(i, D_NR) > sector) {
+          if (byDev.get(i, D_ISSUE) < issue) issue = byDev.get(i, D_ISSUE);
+          if (byDev.timeAt(i) > complete) complete = byDev.timeAt(i);
         }
       }
     }
-    return [issue, complete];
+    this.blkIssue = issue;
+    this.blkComplete = complete;
+    return true;
   }
+
+  /** What hostBlock found last. */
+  private blkIssue = 0;
+  private blkComplete = 0;
 
   /** Publishes a QEMU request no guest request claimed (`slot` its disk's, -1 unknown). */
   private hostOnly(q: QemuRequestRecord, slot: number): void {
@@ -627,7 +736,7 @@ export class Stitcher {
       if (!vm.seenGuest || !vm.vm) continue;
       if (!vm.clock) return;
       any = true;
-      const front = vm.pending.size > 0 ? vm.pending.at(vm.pending.first).tRqComplete : Infinity;
+      const front = vm.pending.size > 0 ? vm.pending.get(vm.pending.first, P_COMPLETE) : Infinity;
       const frontier = Math.min(front, vm.guestMax - this.lag);
       vm.apps.evictBefore(frontier - this.lag);
       h = Math.min(h, guestToHost(vm.clock, (frontier - 2 * vm.slack) as GuestTime));
@@ -638,7 +747,7 @@ export class Stitcher {
     const q = this.qreqs;
     while (q.size > 0 && q.timeAt(q.first) < before) {
       const s = q.first;
-      if (!(q.marksAt(s) & USED)) this.hostOnly(q.at(s), q.tagAt(s));
+      if (!(q.marksAt(s) & USED)) this.hostOnly(q.at(s), q.get(s, Q_SLOT));
       q.shift();
     }
     this.urings.evictBefore(before - this.lag);
@@ -649,11 +758,7 @@ export class Stitcher {
   }
 }
 
-/** An application op's stream key: its user_data as a whole number, folded to the 30 bits keys have. */
-function appKey(ud: bigint): number {
-  return joinKey(Number(ud), 0);
-}
-
+const E_APP_SUBMIT = EVENT_INDEX.app_submit, E_APP_COMPLETE = EVENT_INDEX.app_complete;
 const E_KICK_EXIT = EVENT_INDEX.kick_exit, E_QEMU_HANDLE = EVENT_INDEX.qemu_handle, E_QEMU_POP = EVENT_INDEX.qemu_pop;
 const E_QEMU_AIO = EVENT_INDEX.qemu_aio, E_LURING_SUBMIT = EVENT_INDEX.luring_submit, E_URING_SUBMIT = EVENT_INDEX.uring_submit;
 const E_HOST_BLK_ISSUE = EVENT_INDEX.host_blk_issue, E_HOST_BLK_COMPLETE = EVENT_INDEX.host_blk_complete;

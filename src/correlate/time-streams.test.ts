@@ -9,26 +9,31 @@ const times = (s: TimeStreams<number> , key: number): number[] => {
 
 describe('TimeStreams', () => {
   it('keeps each key in time order, a record at an equal time after the one held', () => {
-    const s = new TimeStreams<number>();
-    for (const [t, id] of [[10, 1], [30, 2], [20, 3], [5, 4], [20, 5]]) s.add(7, t!, id!);
+    const s = new TimeStreams<number>(1);
+    for (const [t, id] of [[10, 1], [30, 2], [20, 3], [5, 4], [20, 5]]) {
+      s.row[0] = id! * 100;
+      s.add(7, t!, id!);
+    }
     s.add(8, 15, 6);
     expect(times(s, 7)).toEqual([5, 10, 20, 20, 30]);
     const st = s.get(7)!;
     expect([st.at(2), st.at(3)]).toEqual([3, 5]);
+    // Rows move with their records when a late one is placed.
+    expect(Array.from({ length: st.size }, (_, i) => st.get(i, 0))).toEqual([400, 100, 300, 500, 200]);
     expect(times(s, 8)).toEqual([15]);
     expect(s.get(9)).toBeUndefined();
     expect(s.size).toBe(6);
   });
 
   it('finds the first record at or after a time', () => {
-    const s = new TimeStreams<number>();
+    const s = new TimeStreams<number>(1);
     for (let i = 0; i < 100; i++) s.add(1, i * 10, i);
     const st = s.get(1)!;
     expect([st.lowerBound(0), st.lowerBound(55), st.lowerBound(990), st.lowerBound(991), st.lowerBound(-1)]).toEqual([0, 6, 99, 100, 0]);
   });
 
   it('drops what is older than a time from every key across wrap-around and growth, and forgets a key left empty', () => {
-    const s = new TimeStreams<number>();
+    const s = new TimeStreams<number>(1);
     let t = 0;
     // One busy key (a device) and keys that come and go, with the busy one wrapping its ring many times.
     for (let round = 0; round < 50; round++) {
@@ -47,7 +52,11 @@ describe('TimeStreams', () => {
     s.evictBefore(Infinity);
     expect([s.size, s.get(1)]).toEqual([0, undefined]);
     // Growth from a small ring with its head moved.
-    for (let i = 0; i < 1000; i++) s.add(2, 999 - i, i); // each arrives before all held: every add shifts
+    for (let i = 0; i < 1000; i++) {
+      s.row[0] = -i - 1;
+      s.add(2, 999 - i, i); // each arrives before all held: every add shifts
+    }
     expect(times(s, 2)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    expect(Array.from({ length: 1000 }, (_, i) => s.get(2)!.get(i, 0))).toEqual(Array.from({ length: 1000 }, (_, i) => i - 1000));
   });
 });

@@ -1,28 +1,34 @@
 // Time-ordered streams of records under a few numeric keys (a queue's notifications, a device's requests), dropped from the front as a run moves on.
 
 /**
- * One key's records in time order: a ring of times and records. Records arrive nearly in time
- * order, so a new one is placed by a short scan from the back; lookups are binary searches by
- * time, and dropping the old end costs what it drops.
+ * One key's records in time order: a ring of times, records, and a row of numbers for each
+ * (the fields lookups compare and matches read, copied when the record arrives, so reading them
+ * later touches one dense row instead of a record object gone cold). Records arrive nearly in
+ * time order, so a new one is placed by a short scan from the back; lookups are binary searches
+ * by time, and dropping the old end costs what it drops.
  */
 export class TimeStream<T> {
   private vals: (T | undefined)[];
   private times: Float64Array;
+  private rows: Float64Array;
   private mask: number;
   private head = 0;
   /** Records held. */
   size = 0;
 
-  constructor(capacity = 16) {
+  constructor(readonly width: number, capacity = 16) {
     this.vals = new Array<T | undefined>(capacity);
     this.times = new Float64Array(capacity);
+    this.rows = new Float64Array(capacity * width);
     this.mask = capacity - 1;
   }
 
-  /** Adds `v` at time `t`, after any record held at the same time. */
-  add(t: number, v: T): void {
+  /** Adds `v` at time `t` with the numbers of `row`, after any record held at the same time. */
+  add(t: number, v: T, row: Float64Array): void {
     if (this.size > this.mask) this.grow();
     const mask = this.mask;
+    const w = this.width;
+    const rows = this.rows;
     let i = this.size++;
     // Shift the few later records up by one (rare: most arrive last).
     while (i > 0) {
@@ -31,11 +37,18 @@ export class TimeStream<T> {
       const to = (this.head + i) & mask;
       this.times[to] = this.times[from]!;
       this.vals[to] = this.vals[from];
+      for (let c = 0; c < w; c++) rows[to * w + c] = rows[from * w + c]!;
       i--;
     }
     const at = (this.head + i) & mask;
     this.times[at] = t;
     this.vals[at] = v;
+    for (let c = 0; c < w; c++) rows[at * w + c] = row[c]!;
+  }
+
+  /** Number `c` of the i-th record's row. */
+  get(i: number, c: number): number {
+    return this.rows[((this.head + i) & this.mask) * this.width + c]!;
   }
 
   /** The i-th record in time order (0 = oldest held). */
@@ -72,15 +85,19 @@ export class TimeStream<T> {
 
   private grow(): void {
     const n = this.mask + 1;
+    const w = this.width;
     const vals = new Array<T | undefined>(2 * n);
     const times = new Float64Array(2 * n);
+    const rows = new Float64Array(2 * n * w);
     for (let i = 0; i < this.size; i++) {
       const from = (this.head + i) & this.mask;
       vals[i] = this.vals[from];
       times[i] = this.times[from]!;
+      rows.set(this.rows.subarray(from * w, from * w + w), i * w);
     }
     this.vals = vals;
     this.times = times;
+    this.rows = rows;
     this.head = 0;
     this.mask = 2 * n - 1;
   }
@@ -94,25 +111,32 @@ export class TimeStream<T> {
  */
 export class TimeStreams<T> {
   private readonly byKey = new Map<number, TimeStream<T>>();
+  /** The numbers of the next record's row: set them, then `add`. */
+  readonly row: Float64Array;
   /** The stream looked up last: most records are for the key before them. */
   private lastKey = -1;
   private last: TimeStream<T> | undefined;
   private held = 0;
+
+  /** `width` numbers in each record's row. */
+  constructor(readonly width: number) {
+    this.row = new Float64Array(width);
+  }
 
   /** Records held. */
   get size(): number {
     return this.held;
   }
 
-  /** Adds `v` at time `t` under `key` (a non-negative integer). */
+  /** Adds `v` at time `t` under `key` (a non-negative integer), with the numbers in `row`. */
   add(key: number, t: number, v: T): void {
     let s = this.get(key);
     if (!s) {
-      this.byKey.set(key, (s = new TimeStream<T>()));
+      this.byKey.set(key, (s = new TimeStream<T>(this.width)));
       this.lastKey = key;
       this.last = s;
     }
-    s.add(t, v);
+    s.add(t, v, this.row);
     this.held++;
   }
 
