@@ -20,8 +20,14 @@ const LINKED = 0x80;
 
 export class KeyedRing<T> {
   private vals: (T | undefined)[];
-  private times: Float64Array;
-  private rows: Float64Array;
+  /**
+   * Each slot's time and row (`rowOf`), for loops that read many: read only, and replaced when the
+   * ring grows, so taken again after a push. (A method returning a double allocates a box for it
+   * when the compiler does not inline the call, which in a long caller it often does not.)
+   */
+  times: Float64Array;
+  /** See `times`. */
+  rows: Float64Array;
   private keys: Int32Array;
   private marks: Uint8Array;
   private links: Float64Array;
@@ -111,6 +117,16 @@ export class KeyedRing<T> {
   /** The time `seq` was pushed with. */
   timeAt(seq: number): number {
     return this.times[seq & this.mask]!;
+  }
+
+  /** Where `seq`'s time is in `times`. */
+  slotOf(seq: number): number {
+    return seq & this.mask;
+  }
+
+  /** Where `seq`'s row starts in `rows`. */
+  rowOf(seq: number): number {
+    return (seq & this.mask) * this.width;
   }
 
   /** Number `c` of the row of `seq`. */

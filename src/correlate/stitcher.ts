@@ -121,6 +121,11 @@ class VmState {
   readonly apps = new TimeStreams<GuestAppOpRecord>(A_WIDTH);
   constructor(readonly name: string, readonly vm: VirtualMachine | undefined) {}
 
+  /** The clock estimate's terms, for mapping host times inline: guest = h + off + beta · (h − ref), as hostToGuest computes it. */
+  off = 0;
+  beta = 0;
+  ref = 0;
+
   toGuest(h: number): GuestTime {
     return hostToGuest(this.clock!, h as HostTime);
   }
@@ -455,15 +460,17 @@ export class Stitcher {
   /** Whether the QEMU request `c` has exactly a guest request's join fields (keys are hashes). */
   private sameKey(c: number, g: GuestRequestRecord, slot: number, marks: number): boolean {
     const q = this.qreqs;
-    return q.get(c, Q_SLOT) === slot && q.get(c, Q_SECTOR) === g.sector && q.get(c, Q_NBYTES) === g.nrSectors * 512 && ((q.marksAt(c) & WRITE) !== 0) === (g.op === 'write') &&
-      (!(marks & FULL) || (q.get(c, Q_VQ) === g.vq && q.get(c, Q_HEAD) === g.head));
+    const rows = q.rows, r = q.rowOf(c);
+    return rows[r + Q_SLOT] === slot && rows[r + Q_SECTOR] === g.sector && rows[r + Q_NBYTES] === g.nrSectors * 512 && ((q.marksAt(c) & WRITE) !== 0) === (g.op === 'write') &&
+      (!(marks & FULL) || (rows[r + Q_VQ] === g.vq && rows[r + Q_HEAD] === g.head));
   }
 
   /** Whether no guest request held under `key` started early enough to have been served by a QEMU request popped at `pop`. */
   private onlyClaimant(vm: VmState, key: number, pop: number): boolean {
     const pending = vm.pending;
-    const popped = vm.toGuest(pop) + vm.slack;
-    for (let s = pending.newest(key); s >= 0; s = pending.older(s)) if (pending.timeAt(s) <= popped) return false;
+    const popped = pop + vm.off + vm.beta * (pop - vm.ref) + vm.slack;
+    const times = pending.times;
+    for (let s = pending.newest(key); s >= 0; s = pending.older(s)) if (times[pending.slotOf(s)]! <= popped) return false;
     return true;
   }
 
@@ -484,6 +491,9 @@ export class Stitcher {
     if (!est) return;
     vm.clock = est;
     vm.slack = Math.max(0, est.uncertaintyNs) + SLACK_NS;
+    vm.off = est.offsetNs;
+    vm.beta = est.driftPpm * 1e-6;
+    vm.ref = est.refHost;
   }
 
   private unmatched(reason: UnmatchedReason): UnmatchedReason {
@@ -502,10 +512,12 @@ export class Stitcher {
       const udNum = Number(ud);
       const apps = vm.apps.get(joinKey(udNum, 0));
       if (apps) {
+        const rows = apps.rows;
         for (let i = apps.lowerBound(g.tRqComplete); i < apps.size; i++) {
-          if (apps.get(i, A_UD) !== udNum || (udNum >= EXACT && apps.at(i).userData !== ud)) continue;
-          const submit = apps.get(i, A_SUBMIT);
-          if (submit <= (g.tBioQueue || g.tRqIssue)) (appSubmit = submit), (appComplete = apps.timeAt(i));
+          const r = apps.rowOf(i);
+          if (rows[r + A_UD] !== udNum || (udNum >= EXACT && apps.at(i).userData !== ud)) continue;
+          const submit = rows[r + A_SUBMIT]!;
+          if (submit <= (g.tBioQueue || g.tRqIssue)) (appSubmit = submit), (appComplete = apps.times[apps.slotOf(i)]!);
           break;
         }
       }
@@ -517,15 +529,16 @@ export class Stitcher {
     if (this.hostRecords === 0) reason = this.unmatched('no_host_records');
     else if (!d || !clock) reason = this.unmatched('host_record_lost');
     else {
-      const slack = vm.slack;
+      const slack = vm.slack, off = vm.off, beta = vm.beta, ref = vm.ref;
       let fits = 0;
       for (let c = qreqs.newest(key); c >= 0; c = qreqs.older(c)) {
         if (!this.sameKey(c, g, d.slot, marks)) continue;
         candidates++;
         if (qreqs.marksAt(c) & USED) continue;
         // QEMU completed it before the guest saw the completion, but not more than the lag before.
-        const done = vm.toGuest(qreqs.timeAt(c));
-        if (vm.toGuest(qreqs.get(c, Q_POP)) >= start - slack && done <= g.tRqComplete + slack && done >= g.tRqComplete - this.lag) (fits++, (qs = c));
+        const h = qreqs.times[qreqs.slotOf(c)]!, pop = qreqs.rows[qreqs.rowOf(c) + Q_POP]!;
+        const done = h + off + beta * (h - ref);
+        if (pop + off + beta * (pop - ref) >= start - slack && done <= g.tRqComplete + slack && done >= g.tRqComplete - this.lag) (fits++, (qs = c));
       }
       if (fits !== 1) {
         qs = -1;
@@ -544,9 +557,9 @@ export class Stitcher {
       this.sum.matched++;
       // The only QEMU request that fits this guest request, which no other guest request held
       // could claim: a pair to set the clock by.
-      const pop = qreqs.get(qs, Q_POP);
-      if (!(marks & SAMPLED) && this.onlyClaimant(vm, key, pop)) this.sample(vm, g, pop, qreqs.timeAt(qs));
-      shared = Math.max(1, qreqs.get(qs, Q_MERGED));
+      const pop = qreqs.rows[qreqs.rowOf(qs) + Q_POP]!;
+      if (!(marks & SAMPLED) && this.onlyClaimant(vm, key, pop)) this.sample(vm, g, pop, qreqs.times[qreqs.slotOf(qs)]!);
+      shared = Math.max(1, qreqs.rows[qreqs.rowOf(qs) + Q_MERGED]!);
       this.hostEvents(vm, d, g, qs, ev);
     } else this.sum.guestOnly++;
     const stages = newStageNs();
@@ -566,87 +579,107 @@ export class Stitcher {
    * when the exit is the only one in that window: a doorbell write and its exit
    * are ~1 us apart, the tightest causal pair there is, and a steady supply of them keeps the
    * estimate from drifting off (the loose kick-to-pop pairs alone would let it wander by microseconds).
-   * Returns the exit's time (host clock), NaN if none.
+   * Found: true, with the exit's time (host clock) in `exitAt`.
    */
-  private kickExit(vm: VmState, d: DiskSlot, g: GuestRequestRecord, pop: number): number {
+  private kickExit(vm: VmState, d: DiskSlot, g: GuestRequestRecord, pop: number): boolean {
     const gpa = d.disk.notifyGpa[g.vq];
-    if (!g.tKick || gpa === undefined) return NaN;
+    if (!g.tKick || gpa === undefined) return false;
     const pid = d.vm.vm!.qemuPid;
     const exits = this.kicks.get(d.kickKeys[g.vq]!);
-    if (!exits) return NaN;
+    if (!exits) return false;
     const gpaNum = Number(gpa);
     const mapped = guestToHost(vm.clock!, g.tKick);
-    let exit = NaN;
+    const times = exits.times, rows = exits.rows;
     let n = 0;
-    for (let i = exits.lowerBound(mapped - vm.slack); i < exits.size && exits.timeAt(i) <= pop; i++) {
-      if (exits.get(i, K_GPA) !== gpaNum || exits.get(i, K_PID) !== pid || (gpaNum >= EXACT && exits.at(i).gpa !== gpa)) continue;
-      if (n++ === 0) exit = exits.timeAt(i);
+    for (let i = exits.lowerBound(mapped - vm.slack); i < exits.size; i++) {
+      const t = times[exits.slotOf(i)]!;
+      if (t > pop) break;
+      const r = exits.rowOf(i);
+      if (rows[r + K_GPA] !== gpaNum || rows[r + K_PID] !== pid || (gpaNum >= EXACT && exits.at(i).gpa !== gpa)) continue;
+      if (n++ === 0) this.exitAt = t;
     }
     if (n === 1) {
-      vm.estimator.guestToHost(g.tKick, exit as HostTime);
+      vm.estimator.guestToHost(g.tKick, this.exitAt as HostTime);
       vm.newSamples++;
     }
-    return exit;
+    return n > 0;
   }
 
-  /** Puts the host side of a matched request (`qs` in the QEMU requests held) into its path events `ev` (on the guest clock). */
+  /** The time (host clock) of the exit kickExit found last. */
+  private exitAt = 0;
+
+  /**
+   * Puts the host side of a matched request (`qs` in the QEMU requests held) into its path events
+   * `ev`: found on the host clock, then mapped to the guest's in one pass.
+   */
   private hostEvents(vm: VmState, d: DiskSlot, g: GuestRequestRecord, qs: number, ev: number[]): void {
     const pid = d.vm.vm!.qemuPid;
-    const slack = vm.slack;
+    const off = vm.off, beta = vm.beta, ref = vm.ref;
     const qreqs = this.qreqs;
-    const pop = qreqs.get(qs, Q_POP), aio = qreqs.get(qs, Q_AIO), handle = qreqs.get(qs, Q_HANDLE), done = qreqs.timeAt(qs);
-    const exit = this.kickExit(vm, d, g, pop);
-    if (exit === exit) ev[E_KICK_EXIT] = vm.toGuest(exit);
-    if (handle) ev[E_QEMU_HANDLE] = vm.toGuest(handle);
-    ev[E_QEMU_POP] = vm.toGuest(pop);
-    if (aio) ev[E_QEMU_AIO] = vm.toGuest(aio);
+    const qr = qreqs.rowOf(qs), qrows = qreqs.rows;
+    const pop = qrows[qr + Q_POP]!, aio = qrows[qr + Q_AIO]!, handle = qrows[qr + Q_HANDLE]!, done = qreqs.times[qreqs.slotOf(qs)]!;
+    if (this.kickExit(vm, d, g, pop)) ev[E_KICK_EXIT] = this.exitAt;
+    if (handle) ev[E_QEMU_HANDLE] = handle;
+    ev[E_QEMU_POP] = pop;
+    if (aio) ev[E_QEMU_AIO] = aio;
     // user_data (the LuringAIOCB address) is reused: the op is the last to complete before QEMU completed the request.
-    const ud = qreqs.get(qs, Q_UD);
+    const ud = qrows[qr + Q_UD]!;
     const ops = this.urings.get(joinKey(pid, ud));
-    let op = -1;
     if (ops) {
+      const times = ops.times, rows = ops.rows;
+      let op = -1;
       for (let i = ops.lowerBound(done + 1) - 1; i >= 0; i--) {
-        if (ops.get(i, U_UD) === ud && ops.get(i, U_PID) === pid && (ud < EXACT || ops.at(i).userData === qreqs.at(qs).userData)) {
+        const r = ops.rowOf(i);
+        if (rows[r + U_UD] === ud && rows[r + U_PID] === pid && (ud < EXACT || ops.at(i).userData === qreqs.at(qs).userData)) {
           op = i;
           break;
         }
       }
-    }
-    if (ops && op >= 0 && ops.get(op, U_LURING) >= aio) {
-      // A short read QEMU resubmitted is one host operation to the request: from the first submit.
-      let first = op;
-      const opDone = ops.timeAt(op);
-      if (ops.get(op, U_RESUBMIT)) {
-        for (let i = 0; i < ops.size; i++) {
-          if (ops.get(i, U_UD) !== ud || ops.get(i, U_PID) !== pid || (ud >= EXACT && ops.at(i).userData !== qreqs.at(qs).userData)) continue;
-          const submit = ops.get(i, U_SUBMIT);
-          if (submit >= aio && submit < ops.get(first, U_SUBMIT) && ops.timeAt(i) <= opDone) first = i;
+      if (op >= 0 && rows[ops.rowOf(op) + U_LURING]! >= aio) {
+        // A short read QEMU resubmitted is one host operation to the request: from the first submit.
+        const or = ops.rowOf(op);
+        const opDone = times[ops.slotOf(op)]!;
+        let first = or;
+        if (rows[or + U_RESUBMIT]) {
+          for (let i = 0; i < ops.size; i++) {
+            const r = ops.rowOf(i);
+            if (rows[r + U_UD] !== ud || rows[r + U_PID] !== pid || (ud >= EXACT && ops.at(i).userData !== qreqs.at(qs).userData)) continue;
+            const submit = rows[r + U_SUBMIT]!;
+            if (submit >= aio && submit < rows[first + U_SUBMIT]! && times[ops.slotOf(i)]! <= opDone) first = r;
+          }
         }
+        const luring = rows[first + U_LURING]!, submit = rows[first + U_SUBMIT]!;
+        if (luring) ev[E_LURING_SUBMIT] = luring;
+        ev[E_URING_SUBMIT] = submit;
+        const devSector = fileOffsetToDeviceSector(d.disk, rows[or + U_OFFSET]!);
+        if (devSector !== undefined && this.hostBlock(d.disk.hostDev, devSector, rows[or + U_NBYTES]!, submit, opDone)) {
+          ev[E_HOST_BLK_ISSUE] = this.blkIssue;
+          ev[E_HOST_BLK_COMPLETE] = this.blkComplete;
+        }
+        ev[E_URING_COMPLETE] = opDone;
       }
-      const luring = ops.get(first, U_LURING), submit = ops.get(first, U_SUBMIT);
-      if (luring) ev[E_LURING_SUBMIT] = vm.toGuest(luring);
-      ev[E_URING_SUBMIT] = vm.toGuest(submit);
-      const devSector = fileOffsetToDeviceSector(d.disk, ops.get(op, U_OFFSET));
-      if (devSector !== undefined && this.hostBlock(d.disk.hostDev, devSector, ops.get(op, U_NBYTES), submit, opDone)) {
-        ev[E_HOST_BLK_ISSUE] = vm.toGuest(this.blkIssue);
-        ev[E_HOST_BLK_COMPLETE] = vm.toGuest(this.blkComplete);
-      }
-      ev[E_URING_COMPLETE] = vm.toGuest(opDone);
     }
-    ev[E_QEMU_REQ_COMPLETE] = vm.toGuest(done);
+    ev[E_QEMU_REQ_COMPLETE] = done;
     const seen = g.tVringInterrupt || g.tCompleteRq || g.tRqComplete;
     const notes = this.notifies.get(joinKey(d.slot, g.vq));
     if (notes) {
+      const rows = notes.rows;
       for (let i = notes.lowerBound(done); i < notes.size; i++) {
-        if (notes.get(i, N_VQ) !== g.vq || notes.get(i, N_SLOT) !== d.slot) continue;
-        const t = vm.toGuest(notes.timeAt(i));
-        if (t <= seen + slack) {
-          ev[E_QEMU_NOTIFY] = t;
-          const inject = notes.get(i, N_INJECT);
-          if (inject) ev[E_IRQ_INJECT] = vm.toGuest(inject);
+        const r = notes.rowOf(i);
+        if (rows[r + N_VQ] !== g.vq || rows[r + N_SLOT] !== d.slot) continue;
+        const h = notes.times[notes.slotOf(i)]!;
+        if (h + off + beta * (h - ref) <= seen + vm.slack) {
+          ev[E_QEMU_NOTIFY] = h;
+          const inject = rows[r + N_INJECT]!;
+          if (inject) ev[E_IRQ_INJECT] = inject;
         }
         break;
       }
+    }
+    for (let k = 0; k < HOST_EVENTS.length; k++) {
+      const i = HOST_EVENTS[k]!;
+      const h = ev[i]!;
+      if (h === h) ev[i] = h + off + beta * (h - ref);
     }
   }
 
@@ -660,25 +693,29 @@ export class Stitcher {
   private hostBlock(dev: number, sector: number, nbytes: number, from: number, to: number): boolean {
     // The earliest to complete (from `from` on) of the requests at exactly this sector issued inside the op.
     const blks = this.blks;
+    const btimes = blks.times, brows = blks.rows;
     let blk = -1;
     let at = Infinity;
     for (let s = blks.newest(joinKey(dev, sector)); s >= 0; s = blks.older(s)) {
-      const t = blks.timeAt(s);
+      const t = btimes[blks.slotOf(s)]!;
+      const r = blks.rowOf(s);
       // Of two completing at once, the one that arrived first (the walk goes newest first).
-      if (t < from || t > at || blks.get(s, B_DEV) !== dev || blks.get(s, B_SECTOR) !== sector || blks.get(s, B_ISSUE) < from) continue;
-      blk = s;
+      if (t < from || t > at || brows[r + B_DEV] !== dev || brows[r + B_SECTOR] !== sector || brows[r + B_ISSUE]! < from) continue;
+      blk = r;
       at = t;
     }
     let issue = NaN, complete = NaN, nr = 0;
-    if (blk >= 0 && at <= to) (issue = blks.get(blk, B_ISSUE)), (complete = at), (nr = blks.get(blk, B_NR));
+    if (blk >= 0 && at <= to) (issue = brows[blk + B_ISSUE]!), (complete = at), (nr = brows[blk + B_NR]!);
     const byDev = this.blksByDev.get(dev);
     // Otherwise (rare: merged with a neighbour) the request on the device that covers the sector.
     if (issue !== issue && byDev) {
-      for (let i = byDev.lowerBound(from); i < byDev.size && byDev.timeAt(i) <= to; i++) {
-        const s0 = byDev.get(i, D_SECTOR), n0 = byDev.get(i, D_NR);
-        if (byDev.get(i, D_ISSUE) >= from && s0 <= sector && sector < s0 + n0) {
-          issue = byDev.get(i, D_ISSUE);
-          complete = byDev.timeAt(i);
+      const rows = byDev.rows, times = byDev.times;
+      for (let i = byDev.lowerBound(from); i < byDev.size && times[byDev.slotOf(i)]! <= to; i++) {
+        const r = byDev.rowOf(i);
+        const s0 = rows[r + D_SECTOR]!, n0 = rows[r + D_NR]!;
+        if (rows[r + D_ISSUE]! >= from && s0 <= sector && sector < s0 + n0) {
+          issue = rows[r + D_ISSUE]!;
+          complete = times[byDev.slotOf(i)]!;
           nr = n0;
           break;
         }
@@ -687,11 +724,13 @@ export class Stitcher {
     if (issue !== issue) return false;
     if (nr * 512 < nbytes && byDev) {
       const end = sector + nbytes / 512;
-      for (let i = byDev.lowerBound(from); i < byDev.size && byDev.timeAt(i) <= to; i++) {
-        const s0 = byDev.get(i, D_SECTOR);
-        if (byDev.get(i, D_ISSUE) >= from && s0 < end && s0 + byDev.get(i, D_NR) > sector) {
-          if (byDev.get(i, D_ISSUE) < issue) issue = byDev.get(i, D_ISSUE);
-          if (byDev.timeAt(i) > complete) complete = byDev.timeAt(i);
+      const rows = byDev.rows, times = byDev.times;
+      for (let i = byDev.lowerBound(from); i < byDev.size && times[byDev.slotOf(i)]! <= to; i++) {
+        const r = byDev.rowOf(i);
+        const s0 = rows[r + D_SECTOR]!;
+        if (rows[r + D_ISSUE]! >= from && s0 < end && s0 + rows[r + D_NR]! > sector) {
+          if (rows[r + D_ISSUE]! < issue) issue = rows[r + D_ISSUE]!;
+          if (times[byDev.slotOf(i)]! > complete) complete = times[byDev.slotOf(i)]!;
         }
       }
     }
@@ -764,3 +803,8 @@ const E_QEMU_AIO = EVENT_INDEX.qemu_aio, E_LURING_SUBMIT = EVENT_INDEX.luring_su
 const E_HOST_BLK_ISSUE = EVENT_INDEX.host_blk_issue, E_HOST_BLK_COMPLETE = EVENT_INDEX.host_blk_complete;
 const E_URING_COMPLETE = EVENT_INDEX.uring_complete, E_QEMU_REQ_COMPLETE = EVENT_INDEX.qemu_req_complete;
 const E_QEMU_NOTIFY = EVENT_INDEX.qemu_notify, E_IRQ_INJECT = EVENT_INDEX.irq_inject;
+/** The path events hostEvents finds on the host clock. */
+const HOST_EVENTS: readonly number[] = [
+  E_KICK_EXIT, E_QEMU_HANDLE, E_QEMU_POP, E_QEMU_AIO, E_LURING_SUBMIT, E_URING_SUBMIT, E_HOST_BLK_ISSUE, E_HOST_BLK_COMPLETE,
+  E_URING_COMPLETE, E_QEMU_REQ_COMPLETE, E_QEMU_NOTIFY, E_IRQ_INJECT,
+];

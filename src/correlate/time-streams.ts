@@ -9,8 +9,14 @@
  */
 export class TimeStream<T> {
   private vals: (T | undefined)[];
-  private times: Float64Array;
-  private rows: Float64Array;
+  /**
+   * Each slot's time and row (`slotOf`, `rowOf`), for loops that read many: read only, and
+   * replaced when the stream grows, so taken again after an add. (A method returning a double
+   * allocates a box for it when the compiler does not inline the call.)
+   */
+  times: Float64Array;
+  /** See `times`. */
+  rows: Float64Array;
   private mask: number;
   private head = 0;
   /** Records held. */
@@ -44,6 +50,16 @@ export class TimeStream<T> {
     this.times[at] = t;
     this.vals[at] = v;
     for (let c = 0; c < w; c++) rows[at * w + c] = row[c]!;
+  }
+
+  /** Where the i-th record's time is in `times`. */
+  slotOf(i: number): number {
+    return (this.head + i) & this.mask;
+  }
+
+  /** Where the i-th record's row starts in `rows`. */
+  rowOf(i: number): number {
+    return ((this.head + i) & this.mask) * this.width;
   }
 
   /** Number `c` of the i-th record's row. */
