@@ -182,7 +182,7 @@ export class KeyedRing<T> {
       const at = s & this.mask;
       const marks = this.marks[at]!;
       const to = next.push(this.vals[at]!, this.times[at]!, this.keys[at]!, (marks & LINKED) !== 0, marks & ~LINKED) & next.mask;
-      next.rows.set(this.rows.subarray(at * w, at * w + w), to * w);
+      for (let c = 0; c < w; c++) next.rows[to * w + c] = this.rows[at * w + c]!;
     }
     this.vals = next.vals;
     this.times = next.times;

@@ -109,7 +109,7 @@ export class TimeStream<T> {
       const from = (this.head + i) & this.mask;
       vals[i] = this.vals[from];
       times[i] = this.times[from]!;
-      rows.set(this.rows.subarray(from * w, from * w + w), i * w);
+      for (let c = 0; c < w; c++) rows[i * w + c] = this.rows[from * w + c]!;
     }
     this.vals = vals;
     this.times = times;
@@ -127,6 +127,9 @@ export class TimeStream<T> {
  */
 export class TimeStreams<T> {
   private readonly byKey = new Map<number, TimeStream<T>>();
+  /** The keys and streams of byKey, for eviction to walk without an iterator's entry per stream. */
+  private keys: number[] = [];
+  private streams: TimeStream<T>[] = [];
   /** The numbers of the next record's row: set them, then `add`. */
   readonly row: Float64Array;
   /** The stream looked up last: most records are for the key before them. */
@@ -149,6 +152,8 @@ export class TimeStreams<T> {
     let s = this.get(key);
     if (!s) {
       this.byKey.set(key, (s = new TimeStream<T>(this.width)));
+      this.keys.push(key);
+      this.streams.push(s);
       this.lastKey = key;
       this.last = s;
     }
@@ -169,14 +174,22 @@ export class TimeStreams<T> {
 
   /** Drops the records older than `t` from every stream. */
   evictBefore(t: number): void {
-    for (const [key, s] of this.byKey) {
+    const keys = this.keys, streams = this.streams;
+    let kept = 0;
+    for (let i = 0; i < streams.length; i++) {
+      const s = streams[i]!, key = keys[i]!;
       const before = s.size;
       s.dropBefore(t);
       this.held -= before - s.size;
       if (s.size === 0) {
         this.byKey.delete(key);
         if (key === this.lastKey) (this.lastKey = -1), (this.last = undefined);
+        continue;
       }
+      keys[kept] = key;
+      streams[kept++] = s;
     }
+    keys.length = kept;
+    streams.length = kept;
   }
 }
