@@ -1,6 +1,6 @@
 // The streaming two-sided stitcher: records pushed as they arrive, each guest request decided once both sides have passed it, memory bounded by a time window.
 import type {
-  GuestAppOpRecord, GuestRequestRecord, GuestTime, HostBlockRecord, HostTime, KickRecord, Nanos, NotifyRecord, QemuRequestRecord,
+  BlockOp, GuestAppOpRecord, GuestRequestRecord, GuestTime, HostBlockRecord, HostTime, KickRecord, Nanos, NotifyRecord, QemuRequestRecord,
   Topology, TraceRecord, UringOpRecord, VirtualDisk, VirtualMachine,
 } from '../records/index.js';
 import { fileOffsetToDeviceSector } from '../records/index.js';
@@ -80,8 +80,16 @@ const WRITE = 2;
 // its lookups compare and its matches read, copied as the record arrives. user_data and doorbell
 // addresses are kept as numbers, exact below 2^53 (pointers and guest-physical addresses are);
 // above, equal numbers are confirmed on the records' bigints.
-/** A held guest request's row (its time is when it was made available to the device). */
-const P_COMPLETE = 0, P_SLOT = 1, P_WIDTH = 2;
+/**
+ * A held guest request's row (its time is when it was made available to the device): every field
+ * deciding it reads, so a decision never goes back to the record (times 0 = not seen, as there).
+ */
+const P_COMPLETE = 0, P_SLOT = 1, P_SECTOR = 2, P_NR = 3, P_OP = 4, P_VQ = 5, P_HEAD = 6, P_APP = 7, P_BIO = 8, P_INSERT = 9,
+  P_ISSUE = 10, P_QUEUE_RQ = 11, P_VQ_ADD = 12, P_KICK = 13, P_VRING = 14, P_COMPLETE_RQ = 15, P_DEV = 16, P_WIDTH = 17;
+/** Block operations by the code a guest request's row holds. */
+const OPS: readonly BlockOp[] = ['read', 'write', 'flush', 'discard', 'other'];
+const OP_CODE: Readonly<Record<BlockOp, number>> = { read: 0, write: 1, flush: 2, discard: 3, other: 4 };
+const OP_WRITE = OP_CODE.write;
 /** A held QEMU request's row (its time is tReqComplete; slot -1 = unknown disk). */
 const Q_SLOT = 0, Q_SECTOR = 1, Q_NBYTES = 2, Q_VQ = 3, Q_HEAD = 4, Q_POP = 5, Q_HANDLE = 6, Q_AIO = 7, Q_MERGED = 8, Q_UD = 9, Q_WIDTH = 10;
 /** A host block request's row (its time is tComplete). */
@@ -343,8 +351,24 @@ export class Stitcher {
     const key = d ? joinKey(d.slot, r.sector, r.nrSectors * 512, r.op === 'write' ? 1 : 0) : 0;
     const p = vm.pending;
     const seq = p.push(r, r.tVqAdd || r.tRqIssue, key, d !== undefined, full ? FULL : 0);
-    p.set(seq, P_COMPLETE, r.tRqComplete);
-    p.set(seq, P_SLOT, d ? d.slot : -1);
+    const rows = p.rows, b = p.rowOf(seq);
+    rows[b + P_COMPLETE] = r.tRqComplete;
+    rows[b + P_SLOT] = d ? d.slot : -1;
+    rows[b + P_SECTOR] = r.sector;
+    rows[b + P_NR] = r.nrSectors;
+    rows[b + P_OP] = OP_CODE[r.op] ?? OP_CODE.other;
+    rows[b + P_VQ] = r.vq;
+    rows[b + P_HEAD] = r.head;
+    rows[b + P_APP] = r.appUserData ? Number(r.appUserData) : 0;
+    rows[b + P_BIO] = r.tBioQueue;
+    rows[b + P_INSERT] = r.tRqInsert;
+    rows[b + P_ISSUE] = r.tRqIssue;
+    rows[b + P_QUEUE_RQ] = r.tQueueRq;
+    rows[b + P_VQ_ADD] = r.tVqAdd;
+    rows[b + P_KICK] = r.tKick;
+    rows[b + P_VRING] = r.tVringInterrupt;
+    rows[b + P_COMPLETE_RQ] = r.tCompleteRq;
+    rows[b + P_DEV] = r.dev;
   }
 
   private qemuDisk(pid: number, vdev: bigint): DiskSlot | undefined {
@@ -397,10 +421,10 @@ export class Stitcher {
         const seq = pending.first;
         // A request is ready once both sides have passed its completion (its number) by the lag.
         if (warming ? pending.size <= WARM_MAX : !(pending.get(seq, P_COMPLETE) + this.lag <= until)) break;
-        // Read before the shift: the request is no longer held (nor counted under its key) while it is decided.
-        const start = pending.timeAt(seq), key = pending.keyAt(seq), tag = pending.get(seq, P_SLOT), marks = pending.marksAt(seq);
+        // Shifted first: the request is no longer held (nor counted under its key) while it is
+        // decided, and its row stays as it is until the next push.
         const g = pending.shift()!;
-        this.decide(vm, g, start, key, tag < 0 ? undefined : this.slots[tag], marks);
+        this.decide(vm, g, seq);
       }
     }
     if (!final && this.hostMax - this.evictedAt >= this.lag / 4) this.evict();
@@ -424,11 +448,11 @@ export class Stitcher {
     vm.scannedAt = pending.size;
     for (let seq = pending.first; seq < pending.end; seq++) {
       if (pending.marksAt(seq) & SAMPLED || !vm.uniqueKey(seq)) continue;
-      const g = pending.at(seq);
-      const [only, n] = this.candidates(g, pending.keyAt(seq), pending.get(seq, P_SLOT), pending.marksAt(seq));
+      const rows = pending.rows, b = pending.rowOf(seq);
+      const [only, n] = this.candidates(rows, b, pending.keyAt(seq), pending.marksAt(seq));
       if (n === 0) continue;
       pending.mark(seq, SAMPLED);
-      if (only >= 0) this.sample(vm, g, this.qreqs.get(only, Q_POP), this.qreqs.timeAt(only));
+      if (only >= 0) this.sample(vm, rows, b, this.qreqs.get(only, Q_POP), this.qreqs.timeAt(only));
     }
     const s = vm.estimator.samples;
     const enough = s.guestToHost >= WARM_BOUNDS && s.hostToGuest >= WARM_BOUNDS && vm.estimator.span >= WARM_SPAN_NS;
@@ -439,30 +463,29 @@ export class Stitcher {
     for (let pass = 0; pass < 2 && vm.clock; pass++) {
       for (let seq = pending.first; seq < pending.end; seq++) {
         if (!vm.uniqueKey(seq)) continue;
-        const g = pending.at(seq);
-        const slot = pending.get(seq, P_SLOT);
-        const [only] = this.candidates(g, pending.keyAt(seq), slot, pending.marksAt(seq));
-        if (only >= 0) this.kickExit(vm, this.slots[slot]!, g, this.qreqs.get(only, Q_POP));
+        const rows = pending.rows, b = pending.rowOf(seq);
+        const [only] = this.candidates(rows, b, pending.keyAt(seq), pending.marksAt(seq));
+        if (only >= 0) this.kickExit(vm, this.slots[rows[b + P_SLOT]!]!, rows, b, this.qreqs.get(only, Q_POP));
       }
       this.reestimate(vm, -Infinity);
     }
   }
 
-  /** The QEMU requests held with a guest request's join fields: the one if only one (else -1), and how many. */
-  private candidates(g: GuestRequestRecord, key: number, slot: number, marks: number): [number, number] {
+  /** The QEMU requests held with a guest request's join fields (its row at `b` of `p`): the one if only one (else -1), and how many. */
+  private candidates(p: Float64Array, b: number, key: number, marks: number): [number, number] {
     const q = this.qreqs;
     let last = -1;
     let n = 0;
-    for (let c = q.newest(key); c >= 0; c = q.older(c)) if (this.sameKey(c, g, slot, marks)) (last = c), n++;
+    for (let c = q.newest(key); c >= 0; c = q.older(c)) if (this.sameKey(c, p, b, marks)) (last = c), n++;
     return [n === 1 ? last : -1, n];
   }
 
   /** Whether the QEMU request `c` has exactly a guest request's join fields (keys are hashes). */
-  private sameKey(c: number, g: GuestRequestRecord, slot: number, marks: number): boolean {
+  private sameKey(c: number, p: Float64Array, b: number, marks: number): boolean {
     const q = this.qreqs;
     const rows = q.rows, r = q.rowOf(c);
-    return rows[r + Q_SLOT] === slot && rows[r + Q_SECTOR] === g.sector && rows[r + Q_NBYTES] === g.nrSectors * 512 && ((q.marksAt(c) & WRITE) !== 0) === (g.op === 'write') &&
-      (!(marks & FULL) || (rows[r + Q_VQ] === g.vq && rows[r + Q_HEAD] === g.head));
+    return rows[r + Q_SLOT] === p[b + P_SLOT] && rows[r + Q_SECTOR] === p[b + P_SECTOR] && rows[r + Q_NBYTES] === p[b + P_NR]! * 512 &&
+      ((q.marksAt(c) & WRITE) !== 0) === (p[b + P_OP] === OP_WRITE) && (!(marks & FULL) || (rows[r + Q_VQ] === p[b + P_VQ] && rows[r + Q_HEAD] === p[b + P_HEAD]));
   }
 
   /** Whether no guest request held under `key` started early enough to have been served by a QEMU request popped at `pop`. */
@@ -475,12 +498,12 @@ export class Stitcher {
   }
 
   /** A pair to set the clock by: a guest request and the QEMU request (popped at `pop`, completed at `done`) that served it. */
-  private sample(vm: VmState, g: GuestRequestRecord, pop: number, done: number): void {
+  private sample(vm: VmState, p: Float64Array, b: number, pop: number, done: number): void {
     // The latest guest event before QEMU popped it, and the earliest after QEMU completed it.
-    const made = g.tKick || g.tVqAdd || g.tRqIssue;
-    if (made) vm.estimator.guestToHost(made, pop as HostTime);
-    const seen = g.tVringInterrupt || g.tCompleteRq || g.tRqComplete;
-    if (seen) vm.estimator.hostToGuest(done as HostTime, seen);
+    const made = p[b + P_KICK] || p[b + P_VQ_ADD] || p[b + P_ISSUE];
+    if (made) vm.estimator.guestToHost(made as GuestTime, pop as HostTime);
+    const seen = p[b + P_VRING] || p[b + P_COMPLETE_RQ] || p[b + P_COMPLETE];
+    if (seen) vm.estimator.hostToGuest(done as HostTime, seen as GuestTime);
     vm.newSamples++;
   }
 
@@ -501,23 +524,28 @@ export class Stitcher {
     return reason;
   }
 
-  /** Decides one guest request, no longer held: matches it (or says why not) and publishes its path. */
-  private decide(vm: VmState, g: GuestRequestRecord, start: number, key: number, d: DiskSlot | undefined, marks: number): void {
-    if (vm.newSamples > 0 && g.tRqComplete - vm.clockAt >= REESTIMATE_NS) this.reestimate(vm, g.tRqComplete);
+  /** Decides one guest request, `seq` of its VM's pending ring, no longer held: matches it (or says why not) and publishes its path. */
+  private decide(vm: VmState, g: GuestRequestRecord, seq: number): void {
+    const pending = vm.pending;
+    const p = pending.rows, b = pending.rowOf(seq);
+    const start = pending.times[pending.slotOf(seq)]!, key = pending.keyAt(seq), marks = pending.marksAt(seq);
+    const slot = p[b + P_SLOT]!;
+    const d = slot < 0 ? undefined : this.slots[slot];
+    const complete = p[b + P_COMPLETE]!;
+    if (vm.newSamples > 0 && complete - vm.clockAt >= REESTIMATE_NS) this.reestimate(vm, complete);
     const clock = vm.clock;
     // The application op it served: the first with its user_data completing after it, submitted before it.
-    const ud = g.appUserData;
-    let appSubmit = NaN, appComplete = NaN;
-    if (ud) {
-      const udNum = Number(ud);
+    const udNum = p[b + P_APP]!;
+    let appSubmit = 0, appComplete = 0;
+    if (udNum) {
       const apps = vm.apps.get(joinKey(udNum, 0));
       if (apps) {
         const rows = apps.rows;
-        for (let i = apps.lowerBound(g.tRqComplete); i < apps.size; i++) {
+        for (let i = apps.lowerBound(complete); i < apps.size; i++) {
           const r = apps.rowOf(i);
-          if (rows[r + A_UD] !== udNum || (udNum >= EXACT && apps.at(i).userData !== ud)) continue;
+          if (rows[r + A_UD] !== udNum || (udNum >= EXACT && apps.at(i).userData !== g.appUserData)) continue;
           const submit = rows[r + A_SUBMIT]!;
-          if (submit <= (g.tBioQueue || g.tRqIssue)) (appSubmit = submit), (appComplete = apps.times[apps.slotOf(i)]!);
+          if (submit <= (p[b + P_BIO] || p[b + P_ISSUE])) (appSubmit = submit), (appComplete = apps.times[apps.slotOf(i)]!);
           break;
         }
       }
@@ -532,23 +560,26 @@ export class Stitcher {
       const slack = vm.slack, off = vm.off, beta = vm.beta, ref = vm.ref;
       let fits = 0;
       for (let c = qreqs.newest(key); c >= 0; c = qreqs.older(c)) {
-        if (!this.sameKey(c, g, d.slot, marks)) continue;
+        if (!this.sameKey(c, p, b, marks)) continue;
         candidates++;
         if (qreqs.marksAt(c) & USED) continue;
         // QEMU completed it before the guest saw the completion, but not more than the lag before.
         const h = qreqs.times[qreqs.slotOf(c)]!, pop = qreqs.rows[qreqs.rowOf(c) + Q_POP]!;
         const done = h + off + beta * (h - ref);
-        if (pop + off + beta * (pop - ref) >= start - slack && done <= g.tRqComplete + slack && done >= g.tRqComplete - this.lag) (fits++, (qs = c));
+        if (pop + off + beta * (pop - ref) >= start - slack && done <= complete + slack && done >= complete - this.lag) (fits++, (qs = c));
       }
       if (fits !== 1) {
         qs = -1;
         reason = this.unmatched(fits === 0 ? (candidates ? 'inconsistent_time' : 'host_record_lost') : 'ambiguous');
       }
     }
+    // The guest's path events (0 = not seen, as in the records).
     const ev = newEventNs();
-    guestEvents(g, undefined, ev);
-    // 0 = not seen, as in the records.
     if (appSubmit) ev[E_APP_SUBMIT] = appSubmit;
+    for (let k = 0; k < GUEST_EVENTS.length; k += 2) {
+      const t = p[b + GUEST_EVENTS[k + 1]!]!;
+      if (t) ev[GUEST_EVENTS[k]!] = t;
+    }
     if (appComplete) ev[E_APP_COMPLETE] = appComplete;
     let shared = 1;
     const matched = qs >= 0 && d !== undefined && clock !== undefined;
@@ -558,15 +589,15 @@ export class Stitcher {
       // The only QEMU request that fits this guest request, which no other guest request held
       // could claim: a pair to set the clock by.
       const pop = qreqs.rows[qreqs.rowOf(qs) + Q_POP]!;
-      if (!(marks & SAMPLED) && this.onlyClaimant(vm, key, pop)) this.sample(vm, g, pop, qreqs.times[qreqs.slotOf(qs)]!);
+      if (!(marks & SAMPLED) && this.onlyClaimant(vm, key, pop)) this.sample(vm, p, b, pop, qreqs.times[qreqs.slotOf(qs)]!);
       shared = Math.max(1, qreqs.rows[qreqs.rowOf(qs) + Q_MERGED]!);
-      this.hostEvents(vm, d, g, qs, ev);
+      this.hostEvents(vm, d, p, b, qs, ev);
     } else this.sum.guestOnly++;
     const stages = newStageNs();
     const span = this.span;
     foldStages(ev, stages, span);
     const path = new StitchedPath(
-      g.vm, d ? d.disk.name : devName(g.dev), g.vq, g.op, g.sector, g.nrSectors, matched ? 'matched' : 'guest_only', reason, shared,
+      vm.name, d ? d.disk.name : devName(p[b + P_DEV]!), p[b + P_VQ]!, OPS[p[b + P_OP]!]!, p[b + P_SECTOR]!, p[b + P_NR]!, matched ? 'matched' : 'guest_only', reason, shared,
       ev, stages, span.total as Nanos, span.start as GuestTime,
     );
     this.onPath(path);
@@ -581,14 +612,15 @@ export class Stitcher {
    * estimate from drifting off (the loose kick-to-pop pairs alone would let it wander by microseconds).
    * Found: true, with the exit's time (host clock) in `exitAt`.
    */
-  private kickExit(vm: VmState, d: DiskSlot, g: GuestRequestRecord, pop: number): boolean {
-    const gpa = d.disk.notifyGpa[g.vq];
-    if (!g.tKick || gpa === undefined) return false;
+  private kickExit(vm: VmState, d: DiskSlot, p: Float64Array, b: number, pop: number): boolean {
+    const vq = p[b + P_VQ]!, kick = p[b + P_KICK]!;
+    const gpa = d.disk.notifyGpa[vq];
+    if (!kick || gpa === undefined) return false;
     const pid = d.vm.vm!.qemuPid;
-    const exits = this.kicks.get(d.kickKeys[g.vq]!);
+    const exits = this.kicks.get(d.kickKeys[vq]!);
     if (!exits) return false;
     const gpaNum = Number(gpa);
-    const mapped = guestToHost(vm.clock!, g.tKick);
+    const mapped = guestToHost(vm.clock!, kick as GuestTime);
     const times = exits.times, rows = exits.rows;
     let n = 0;
     for (let i = exits.lowerBound(mapped - vm.slack); i < exits.size; i++) {
@@ -599,7 +631,7 @@ export class Stitcher {
       if (n++ === 0) this.exitAt = t;
     }
     if (n === 1) {
-      vm.estimator.guestToHost(g.tKick, this.exitAt as HostTime);
+      vm.estimator.guestToHost(kick as GuestTime, this.exitAt as HostTime);
       vm.newSamples++;
     }
     return n > 0;
@@ -612,13 +644,13 @@ export class Stitcher {
    * Puts the host side of a matched request (`qs` in the QEMU requests held) into its path events
    * `ev`: found on the host clock, then mapped to the guest's in one pass.
    */
-  private hostEvents(vm: VmState, d: DiskSlot, g: GuestRequestRecord, qs: number, ev: number[]): void {
+  private hostEvents(vm: VmState, d: DiskSlot, p: Float64Array, b: number, qs: number, ev: number[]): void {
     const pid = d.vm.vm!.qemuPid;
     const off = vm.off, beta = vm.beta, ref = vm.ref;
     const qreqs = this.qreqs;
     const qr = qreqs.rowOf(qs), qrows = qreqs.rows;
     const pop = qrows[qr + Q_POP]!, aio = qrows[qr + Q_AIO]!, handle = qrows[qr + Q_HANDLE]!, done = qreqs.times[qreqs.slotOf(qs)]!;
-    if (this.kickExit(vm, d, g, pop)) ev[E_KICK_EXIT] = this.exitAt;
+    if (this.kickExit(vm, d, p, b, pop)) ev[E_KICK_EXIT] = this.exitAt;
     if (handle) ev[E_QEMU_HANDLE] = handle;
     ev[E_QEMU_POP] = pop;
     if (aio) ev[E_QEMU_AIO] = aio;
@@ -660,13 +692,14 @@ export class Stitcher {
       }
     }
     ev[E_QEMU_REQ_COMPLETE] = done;
-    const seen = g.tVringInterrupt || g.tCompleteRq || g.tRqComplete;
-    const notes = this.notifies.get(joinKey(d.slot, g.vq));
+    const vq = p[b + P_VQ]!;
+    const seen = p[b + P_VRING] || p[b + P_COMPLETE_RQ] || p[b + P_COMPLETE]!;
+    const notes = this.notifies.get(joinKey(d.slot, vq));
     if (notes) {
       const rows = notes.rows;
       for (let i = notes.lowerBound(done); i < notes.size; i++) {
         const r = notes.rowOf(i);
-        if (rows[r + N_VQ] !== g.vq || rows[r + N_SLOT] !== d.slot) continue;
+        if (rows[r + N_VQ] !== vq || rows[r + N_SLOT] !== d.slot) continue;
         const h = notes.times[notes.slotOf(i)]!;
         if (h + off + beta * (h - ref) <= seen + vm.slack) {
           ev[E_QEMU_NOTIFY] = h;
@@ -803,6 +836,12 @@ const E_QEMU_AIO = EVENT_INDEX.qemu_aio, E_LURING_SUBMIT = EVENT_INDEX.luring_su
 const E_HOST_BLK_ISSUE = EVENT_INDEX.host_blk_issue, E_HOST_BLK_COMPLETE = EVENT_INDEX.host_blk_complete;
 const E_URING_COMPLETE = EVENT_INDEX.uring_complete, E_QEMU_REQ_COMPLETE = EVENT_INDEX.qemu_req_complete;
 const E_QEMU_NOTIFY = EVENT_INDEX.qemu_notify, E_IRQ_INJECT = EVENT_INDEX.irq_inject;
+/** The guest's path events and the columns of a guest request's row they come from, in pairs. */
+const GUEST_EVENTS: readonly number[] = [
+  EVENT_INDEX.bio_queue, P_BIO, EVENT_INDEX.rq_insert, P_INSERT, EVENT_INDEX.rq_issue, P_ISSUE, EVENT_INDEX.queue_rq, P_QUEUE_RQ,
+  EVENT_INDEX.vq_add, P_VQ_ADD, EVENT_INDEX.kick, P_KICK, EVENT_INDEX.vring_interrupt, P_VRING, EVENT_INDEX.complete_rq, P_COMPLETE_RQ,
+  EVENT_INDEX.rq_complete, P_COMPLETE,
+];
 /** The path events hostEvents finds on the host clock. */
 const HOST_EVENTS: readonly number[] = [
   E_KICK_EXIT, E_QEMU_HANDLE, E_QEMU_POP, E_QEMU_AIO, E_LURING_SUBMIT, E_URING_SUBMIT, E_HOST_BLK_ISSUE, E_HOST_BLK_COMPLETE,
