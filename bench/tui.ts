@@ -1,7 +1,7 @@
 // The dashboard's budget: stitched paths a playback absorbs per second while drawing 10 frames a second, and the cost of one frame.
 import { render } from 'ink-testing-library';
 import { createElement } from 'react';
-import type { RequestPath } from '../src/correlate/index.js';
+import { StitchedPath, type RequestPath } from '../src/correlate/index.js';
 import { replayFile } from '../src/replay/index.js';
 import { Dashboard, FRAME_MS, Playback } from '../src/tui/index.js';
 import type { Figure, Suite } from './harness.js';
@@ -15,8 +15,17 @@ async function feed(n: number): Promise<RequestPath[]> {
   const base = (await replayFile('traces/sim-baseline.jsonl.gz', { keepPaths: 1_000_000 })).input.paths!;
   const span = Math.max(...base.map((p) => p.start + p.total)) - Math.min(...base.map((p) => p.start)) + 1;
   const out: RequestPath[] = [];
-  for (let k = 0; out.length < n; k++) for (const p of base) if (out.length < n) out.push({ ...p, start: (p.start + k * span) as RequestPath['start'] });
+  for (let k = 0; out.length < n; k++) for (const p of base) if (out.length < n) out.push(later(p, k * span));
   return out;
+}
+
+/** A copy of a stitched path `dt` later (its event times too), as the stitcher would have made it. */
+function later(p: RequestPath, dt: number): RequestPath {
+  if (!(p instanceof StitchedPath)) throw new Error('the replay gave a path the stitchers did not make');
+  return new StitchedPath(
+    p.vm, p.disk, p.queue, p.op, p.sector, p.nrSectors, p.match, p.reason, p.sharedHostOp,
+    p.eventNs.map((t) => t + dt), p.stageNs, p.total, (p.start + dt) as RequestPath['start'],
+  );
 }
 
 /** The tui suite (figures documented in bench/README.md). */
