@@ -72,7 +72,7 @@ export class KeyedRing<T> {
    * puts it under `key` (a record that will never be looked up, e.g. one of an unknown disk, stays
    * out of the index).
    */
-  push(v: T, time: number, key: number, linked: boolean, marks = 0): number {
+  push(v: T | undefined, time: number, key: number, linked: boolean, marks = 0): number {
     if (this.tail - this.head > this.mask) this.grow();
     const seq = this.tail++;
     const at = seq & this.mask;
@@ -109,7 +109,7 @@ export class KeyedRing<T> {
     return -1;
   }
 
-  /** The record `seq` (held). */
+  /** The record `seq` (held), if it was pushed with one. */
   at(seq: number): T {
     return this.vals[seq & this.mask]!;
   }

@@ -90,8 +90,9 @@ const P_COMPLETE = 0, P_SLOT = 1, P_SECTOR = 2, P_NR = 3, P_OP = 4, P_VQ = 5, P_
 const OPS: readonly BlockOp[] = ['read', 'write', 'flush', 'discard', 'other'];
 const OP_CODE: Readonly<Record<BlockOp, number>> = { read: 0, write: 1, flush: 2, discard: 3, other: 4 };
 const OP_WRITE = OP_CODE.write;
-/** A held QEMU request's row (its time is tReqComplete; slot -1 = unknown disk). */
-const Q_SLOT = 0, Q_SECTOR = 1, Q_NBYTES = 2, Q_VQ = 3, Q_HEAD = 4, Q_POP = 5, Q_HANDLE = 6, Q_AIO = 7, Q_MERGED = 8, Q_UD = 9, Q_WIDTH = 10;
+/** A held QEMU request's row (its time is tReqComplete; slot -1 = unknown disk; type 0 in, 1 out, 2 other). */
+const Q_SLOT = 0, Q_SECTOR = 1, Q_NBYTES = 2, Q_VQ = 3, Q_HEAD = 4, Q_POP = 5, Q_HANDLE = 6, Q_AIO = 7, Q_MERGED = 8, Q_UD = 9, Q_PID = 10,
+  Q_TYPE = 11, Q_WIDTH = 12;
 /** A host block request's row (its time is tComplete). */
 const B_DEV = 0, B_SECTOR = 1, B_ISSUE = 2, B_NR = 3, B_WIDTH = 4;
 /** A host block request's row in its device's stream. */
@@ -104,7 +105,12 @@ const N_VQ = 0, N_SLOT = 1, N_INJECT = 2, N_WIDTH = 3;
 const K_PID = 0, K_GPA = 1, K_WIDTH = 2;
 /** An application op's row (its time is tComplete). */
 const A_UD = 0, A_SUBMIT = 1, A_WIDTH = 2;
-/** Numbers from 2^53 on are not exact: two that are equal may stand for different u64s. */
+/**
+ * Numbers from 2^53 on are not exact: two that are equal may stand for different u64s, so a record
+ * with such a user_data or doorbell is kept to compare its bigint. Otherwise no record object is
+ * held once its row is filled (unless onMatch wants the pairs): what waits in the window is typed
+ * arrays only, and the records die young, where the collector's cost is least.
+ */
 const EXACT = 2 ** 53;
 
 /** One guest: its clock estimate, its requests waiting, its application ops. */
@@ -249,7 +255,7 @@ export class Stitcher {
         const row = vm.apps.row;
         row[A_UD] = ud;
         row[A_SUBMIT] = r.tSubmit;
-        vm.apps.add(joinKey(ud, 0), r.tComplete, r);
+        vm.apps.add(joinKey(ud, 0), r.tComplete, ud >= EXACT ? r : undefined);
         break;
       }
       case 'qemu_req':
@@ -266,13 +272,13 @@ export class Stitcher {
         row[U_OFFSET] = r.offset;
         row[U_NBYTES] = r.nbytes;
         row[U_RESUBMIT] = r.resubmit ? 1 : 0;
-        this.urings.add(joinKey(r.pid, ud), r.tComplete, r);
+        this.urings.add(joinKey(r.pid, ud), r.tComplete, ud >= EXACT ? r : undefined);
         break;
       }
       case 'host_blk': {
         this.host(r.tComplete);
         const blks = this.blks;
-        const seq = blks.push(r, r.tComplete, joinKey(r.dev, r.sector), true);
+        const seq = blks.push(undefined, r.tComplete, joinKey(r.dev, r.sector), true);
         blks.set(seq, B_DEV, r.dev);
         blks.set(seq, B_SECTOR, r.sector);
         blks.set(seq, B_ISSUE, r.tIssue);
@@ -281,7 +287,7 @@ export class Stitcher {
         row[D_ISSUE] = r.tIssue;
         row[D_SECTOR] = r.sector;
         row[D_NR] = r.nrSectors;
-        this.blksByDev.add(r.dev, r.tComplete, r);
+        this.blksByDev.add(r.dev, r.tComplete, undefined);
         break;
       }
       case 'notify': {
@@ -292,7 +298,7 @@ export class Stitcher {
         row[N_VQ] = r.vq;
         row[N_SLOT] = d.slot;
         row[N_INJECT] = r.tInject;
-        this.notifies.add(joinKey(d.slot, r.vq), r.tNotify, r);
+        this.notifies.add(joinKey(d.slot, r.vq), r.tNotify, undefined);
         break;
       }
       case 'kick': {
@@ -306,7 +312,7 @@ export class Stitcher {
         const row = this.kicks.row;
         row[K_PID] = r.qemuPid;
         row[K_GPA] = last.gpaNum;
-        this.kicks.add(last.key, r.t, r);
+        this.kicks.add(last.key, r.t, last.gpaNum >= EXACT ? r : undefined);
         break;
       }
     }
@@ -322,7 +328,8 @@ export class Stitcher {
     const write = r.type === 'out';
     const key = d ? joinKey(d.slot, r.sector, r.nbytes, write ? 1 : 0) : 0;
     const q = this.qreqs;
-    const seq = q.push(r, r.tReqComplete, key, d !== undefined, write ? WRITE : 0);
+    const ud = Number(r.userData);
+    const seq = q.push(this.onMatch || ud >= EXACT ? r : undefined, r.tReqComplete, key, d !== undefined, write ? WRITE : 0);
     q.set(seq, Q_SLOT, d ? d.slot : -1);
     q.set(seq, Q_SECTOR, r.sector);
     q.set(seq, Q_NBYTES, r.nbytes);
@@ -332,7 +339,9 @@ export class Stitcher {
     q.set(seq, Q_HANDLE, r.tHandle);
     q.set(seq, Q_AIO, r.tAio);
     q.set(seq, Q_MERGED, r.mergedCount);
-    q.set(seq, Q_UD, Number(r.userData));
+    q.set(seq, Q_UD, ud);
+    q.set(seq, Q_PID, r.qemuPid);
+    q.set(seq, Q_TYPE, write ? 1 : r.type === 'in' ? 0 : 2);
   }
 
   private guestRequest(r: GuestRequestRecord): void {
@@ -350,7 +359,8 @@ export class Stitcher {
     const full = r.vq >= 0 && r.head >= 0;
     const key = d ? joinKey(d.slot, r.sector, r.nrSectors * 512, r.op === 'write' ? 1 : 0) : 0;
     const p = vm.pending;
-    const seq = p.push(r, r.tVqAdd || r.tRqIssue, key, d !== undefined, full ? FULL : 0);
+    const app = r.appUserData ? Number(r.appUserData) : 0;
+    const seq = p.push(this.onMatch || app >= EXACT ? r : undefined, r.tVqAdd || r.tRqIssue, key, d !== undefined, full ? FULL : 0);
     const rows = p.rows, b = p.rowOf(seq);
     rows[b + P_COMPLETE] = r.tRqComplete;
     rows[b + P_SLOT] = d ? d.slot : -1;
@@ -359,7 +369,7 @@ export class Stitcher {
     rows[b + P_OP] = OP_CODE[r.op] ?? OP_CODE.other;
     rows[b + P_VQ] = r.vq;
     rows[b + P_HEAD] = r.head;
-    rows[b + P_APP] = r.appUserData ? Number(r.appUserData) : 0;
+    rows[b + P_APP] = app;
     rows[b + P_BIO] = r.tBioQueue;
     rows[b + P_INSERT] = r.tRqInsert;
     rows[b + P_ISSUE] = r.tRqIssue;
@@ -390,7 +400,7 @@ export class Stitcher {
     const q = this.qreqs;
     while (q.size > 0) {
       const s = q.first;
-      if (!(q.marksAt(s) & USED)) this.hostOnly(q.at(s), q.get(s, Q_SLOT));
+      if (!(q.marksAt(s) & USED)) this.hostOnly(s);
       q.shift();
     }
     return this.summary();
@@ -423,7 +433,7 @@ export class Stitcher {
         if (warming ? pending.size <= WARM_MAX : !(pending.get(seq, P_COMPLETE) + this.lag <= until)) break;
         // Shifted first: the request is no longer held (nor counted under its key) while it is
         // decided, and its row stays as it is until the next push.
-        const g = pending.shift()!;
+        const g = pending.shift();
         this.decide(vm, g, seq);
       }
     }
@@ -525,7 +535,7 @@ export class Stitcher {
   }
 
   /** Decides one guest request, `seq` of its VM's pending ring, no longer held: matches it (or says why not) and publishes its path. */
-  private decide(vm: VmState, g: GuestRequestRecord, seq: number): void {
+  private decide(vm: VmState, g: GuestRequestRecord | undefined, seq: number): void {
     const pending = vm.pending;
     const p = pending.rows, b = pending.rowOf(seq);
     const start = pending.times[pending.slotOf(seq)]!, key = pending.keyAt(seq), marks = pending.marksAt(seq);
@@ -543,7 +553,7 @@ export class Stitcher {
         const rows = apps.rows;
         for (let i = apps.lowerBound(complete); i < apps.size; i++) {
           const r = apps.rowOf(i);
-          if (rows[r + A_UD] !== udNum || (udNum >= EXACT && apps.at(i).userData !== g.appUserData)) continue;
+          if (rows[r + A_UD] !== udNum || (udNum >= EXACT && apps.at(i).userData !== g!.appUserData)) continue;
           const submit = rows[r + A_SUBMIT]!;
           if (submit <= (p[b + P_BIO] || p[b + P_ISSUE])) (appSubmit = submit), (appComplete = apps.times[apps.slotOf(i)]!);
           break;
@@ -601,7 +611,7 @@ export class Stitcher {
       ev, stages, span.total as Nanos, span.start as GuestTime,
     );
     this.onPath(path);
-    if (matched) this.onMatch?.(g, qreqs.at(qs), path);
+    if (matched && this.onMatch) this.onMatch(g!, qreqs.at(qs), path);
   }
 
   /**
@@ -776,21 +786,25 @@ export class Stitcher {
   private blkIssue = 0;
   private blkComplete = 0;
 
-  /** Publishes a QEMU request no guest request claimed (`slot` its disk's, -1 unknown). */
-  private hostOnly(q: QemuRequestRecord, slot: number): void {
+  /** Publishes the QEMU request `seq` (held), which no guest request claimed. */
+  private hostOnly(seq: number): void {
     this.sum.hostOnly++;
     this.unmatched('guest_record_lost');
+    const q = this.qreqs;
+    const rows = q.rows, r = q.rowOf(seq);
+    const slot = rows[r + Q_SLOT]!, pid = rows[r + Q_PID]!;
     const d = slot >= 0 ? this.slots[slot] : undefined;
-    const vm = d?.vm ?? this.vmOrder.find((v) => v.vm?.qemuPid === q.qemuPid);
+    const vm = d?.vm ?? this.vmOrder.find((v) => v.vm?.qemuPid === pid);
     const ev = newEventNs();
     let start = 0, total = 0;
     if (vm?.clock) {
-      start = ev[E_QEMU_POP] = vm.toGuest(q.tPop);
-      total = (ev[E_QEMU_REQ_COMPLETE] = vm.toGuest(q.tReqComplete)) - start;
+      start = ev[E_QEMU_POP] = vm.toGuest(rows[r + Q_POP]!);
+      total = (ev[E_QEMU_REQ_COMPLETE] = vm.toGuest(q.timeAt(seq))) - start;
     }
+    const type = rows[r + Q_TYPE]!;
     this.onPath(new StitchedPath(
-      vm?.name ?? `qemu:${q.qemuPid}`, d?.disk.name ?? '?', q.vq, q.type === 'out' ? 'write' : q.type === 'in' ? 'read' : 'other',
-      q.sector, q.nbytes / 512, 'host_only', 'guest_record_lost', Math.max(1, q.mergedCount), ev, newStageNs(), total as Nanos, start as GuestTime,
+      vm?.name ?? `qemu:${pid}`, d?.disk.name ?? '?', rows[r + Q_VQ]!, type === 1 ? 'write' : type === 0 ? 'read' : 'other',
+      rows[r + Q_SECTOR]!, rows[r + Q_NBYTES]! / 512, 'host_only', 'guest_record_lost', Math.max(1, rows[r + Q_MERGED]!), ev, newStageNs(), total as Nanos, start as GuestTime,
     ));
   }
 
@@ -819,7 +833,7 @@ export class Stitcher {
     const q = this.qreqs;
     while (q.size > 0 && q.timeAt(q.first) < before) {
       const s = q.first;
-      if (!(q.marksAt(s) & USED)) this.hostOnly(q.at(s), q.get(s, Q_SLOT));
+      if (!(q.marksAt(s) & USED)) this.hostOnly(s);
       q.shift();
     }
     this.urings.evictBefore(before - this.lag);

@@ -30,7 +30,7 @@ export class TimeStream<T> {
   }
 
   /** Adds `v` at time `t` with the numbers of `row`, after any record held at the same time. */
-  add(t: number, v: T, row: Float64Array): void {
+  add(t: number, v: T | undefined, row: Float64Array): void {
     if (this.size > this.mask) this.grow();
     const mask = this.mask;
     const w = this.width;
@@ -67,7 +67,7 @@ export class TimeStream<T> {
     return this.rows[((this.head + i) & this.mask) * this.width + c]!;
   }
 
-  /** The i-th record in time order (0 = oldest held). */
+  /** The i-th record in time order (0 = oldest held), if it was added with one. */
   at(i: number): T {
     return this.vals[(this.head + i) & this.mask]!;
   }
@@ -148,7 +148,7 @@ export class TimeStreams<T> {
   }
 
   /** Adds `v` at time `t` under `key` (a non-negative integer), with the numbers in `row`. */
-  add(key: number, t: number, v: T): void {
+  add(key: number, t: number, v: T | undefined): void {
     let s = this.get(key);
     if (!s) {
       this.byKey.set(key, (s = new TimeStream<T>(this.width)));
