@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { guestTime, nanos } from '../records/index.js';
 import type { RequestPath } from './path.js';
 import { TOP_STAGES } from './stages.js';
-import { RunStatistics } from './statistics.js';
+import { groupKey, PathStatistics, RunStatistics } from './statistics.js';
 
 function path(start: number, vm: string, op: 'read' | 'write', q: number, guestQueue: number, device: number): RequestPath {
   return {
@@ -36,6 +36,33 @@ describe('RunStatistics', () => {
     expect(s.groups.get('queue')!.get('vm2/vda/q3')!.total.count).toBe(2);
     expect(s.groups.get('op')!.get('read')!.total.count).toBe(2);
     expect(s.groups.get('op')!.get('write')!.totalSummary().max_ns).toBe(51_000);
+  });
+
+  it('gives each group what recording its requests into it directly gives, and merges again after new requests', () => {
+    const s = new RunStatistics();
+    const direct = new Map<string, PathStatistics>();
+    let x = 7;
+    const rnd = (n: number): number => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) % n);
+    const check = (): void => {
+      for (const [dim, groups] of s.groups) {
+        for (const [key, g] of groups) {
+          const d = direct.get(`${dim}:${key}`)!;
+          expect([g.totalSummary(), g.stageSummaries(), g.matches, g.bytes]).toEqual([d.totalSummary(), d.stageSummaries(), d.matches, d.bytes]);
+        }
+        expect([...groups.keys()].length).toBe([...direct.keys()].filter((k) => k.startsWith(`${dim}:`)).length);
+      }
+    };
+    for (let i = 0; i < 3000; i++) {
+      const p = path(i * 1000, `vm${rnd(3)}`, rnd(2) ? 'read' : 'write', rnd(4), 1000 + rnd(50_000), 2000 + rnd(900_000));
+      s.add(p);
+      for (const dim of s.dims) {
+        const k = `${dim}:${groupKey(p, dim)}`;
+        if (!direct.has(k)) direct.set(k, new PathStatistics());
+        direct.get(k)!.add(p);
+      }
+      if (i === 1000) check();
+    }
+    check();
   });
 
   it('keeps only the newest slots in the sliding window', () => {
