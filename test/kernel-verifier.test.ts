@@ -1,15 +1,21 @@
-// Our verifier against the real one: the kernel of this machine must agree on the shipped objects (needs root and bpftool).
-import { execFileSync, spawnSync } from 'node:child_process';
+// Our verifier against the real one: the kernel of this machine must agree on the shipped objects (needs root, bpftool and the BPF filesystem, which it mounts if it can).
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { contextFor, loadObject, mapSpec, parseBtf, verify, VerifierError } from '../src/vm/index.js';
 
-const canLoad = process.getuid?.() === 0 && spawnSync('bpftool', ['version']).status === 0 && existsSync('/sys/kernel/btf/vmlinux');
+/** Whether the BPF filesystem is mounted at /sys/fs/bpf (the directory may exist unmounted), mounting it if it can (as root). */
+function bpffs(): boolean {
+  const mounted = (): boolean => readFileSync('/proc/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === '/sys/fs/bpf' && l.split(' ')[2] === 'bpf');
+  if (mounted()) return true;
+  return spawnSync('mount', ['-t', 'bpf', 'bpf', '/sys/fs/bpf']).status === 0 && mounted();
+}
+
+const canLoad = process.getuid?.() === 0 && spawnSync('bpftool', ['version']).status === 0 && existsSync('/sys/kernel/btf/vmlinux') && bpffs();
 
 /** Loads every program of an object into the running kernel; the verifier's complaint, or undefined. */
 function kernelVerdict(file: string): string | undefined {
-  if (!existsSync('/sys/fs/bpf/')) execFileSync('mount', ['-t', 'bpf', 'bpf', '/sys/fs/bpf']);
   const pin = mkdtempSync('/sys/fs/bpf/viotrace-');
   try {
     const r = spawnSync('bpftool', ['prog', 'loadall', file, join(pin, 'p')], { encoding: 'utf8' });
