@@ -3,6 +3,7 @@ import type { Nanos } from '../records/index.js';
 import { LatencyHistogram } from './histogram.js';
 import { StitchedPath, type RequestPath } from './path.js';
 import { STAGES, type StageName, type StageSide } from './stages.js';
+import { STAGE_INDEX } from './telescope.js';
 
 /** Summary figures of one distribution, in the report's field names (design/interface.md). */
 export interface DistributionSummary {
@@ -67,7 +68,7 @@ export class PathStatistics {
     this.total.merge(other.total);
     for (const [name, h] of other.stages) {
       let mine = this.stages.get(name);
-      if (!mine) this.stages.set(name, (mine = this.byIndex[STAGE_INDEX.get(name)!] = new LatencyHistogram()));
+      if (!mine) this.stages.set(name, (mine = this.byIndex[STAGE_INDEX[name]] = new LatencyHistogram()));
       mine.merge(h);
     }
     this.matches.matched += other.matches.matched;
@@ -100,7 +101,6 @@ export interface StageSamples {
   ns: number[];
 }
 
-const STAGE_INDEX = new Map<StageName, number>(STAGES.map((d, i) => [d.name, i]));
 const scratch: StageSamples = { index: [], ns: [] };
 
 /**

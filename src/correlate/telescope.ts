@@ -20,9 +20,9 @@ export const EVENT_INDEX: Readonly<Record<PathEvent, number>> = (() => {
 })();
 
 /**
- * A request's path event times by event index, NaN where not seen. The stitchers fill one as they
- * build a path's `events` (`times[EVENT_INDEX.x] = events.x = t`), so stages are computed by index,
- * not by looking names up in objects of many shapes.
+ * A request's path event times by event index, NaN where not seen, in a typed array: the
+ * simulator's ground truth keeps one per request it is tracking (the stitchers' paths use a plain
+ * array each, `newEventNs`, which costs less to make).
  */
 export type EventTimes = Float64Array;
 
