@@ -10,12 +10,18 @@ import {
 } from './int64.js';
 import { AluOp, CallSrc, Class, JmpOp, MAX_CALL_FRAMES, Mode, STACK_SIZE, Size, Source } from './isa/opcodes.js';
 import type { FunctionLayout } from './isa/validate.js';
-import { BUILTIN_HELPERS } from './helpers/builtin.js';
+import { BUILTIN_HELPERS, probeReadInto, ringbufCommitAt } from './helpers/builtin.js';
+import { helperProto } from './helpers/table.js';
+import { BUILTIN_TABLE, fastHelperCall } from './jit-calls.js';
 import type { Code, Machine } from './machine.js';
-import { MAX_REGION, STACK_REGION, VmError } from './memory.js';
+import type { AnyMap } from './maps/index.js';
+import { MAP_HANDLE_REGION, MAX_REGION, STACK_REGION, VmError } from './memory.js';
 
-/** A compiled program: runs on a machine prepared by Program.run. */
-export type CompiledProgram = (m: Machine) => void;
+/**
+ * A compiled program: runs on a machine prepared by Program.run, starting with r1 = (0, ctxHi)
+ * and r2 = ctxLen (both 0 without a context), r10 the stack top, every other register 0.
+ */
+export type CompiledProgram = (m: Machine, ctxHi: number, ctxLen: number) => void;
 
 const n = (v: number): string => String(v | 0);
 
@@ -174,6 +180,21 @@ function condition(op: number, d: number, s: number, imm: number): string {
   throw new Error(`jit: unexpected jump opcode ${op}`);
 }
 
+/**
+ * Updates which map each register holds for the instruction about to run: an ld_imm64 map
+ * reference sets it, a register move copies it, any other write to a register forgets it.
+ */
+function trackMaps(mapIn: (number | undefined)[], op: number, d: number, s: number, off: number, lo: number, hi: number): void {
+  const cls = op & 0x07;
+  if (op === (Class.LD | Mode.IMM | Size.DW)) mapIn[d] = lo === 0 && hi >= MAP_HANDLE_REGION && hi < MAP_HANDLE_REGION + 0x100 ? hi - MAP_HANDLE_REGION : undefined;
+  else if (cls === Class.ALU64 && op === (Class.ALU64 | AluOp.MOV | Source.X) && off === 0) mapIn[d] = mapIn[s];
+  else if (cls === Class.ALU || cls === Class.ALU64 || cls === Class.LDX || cls === Class.LD) mapIn[d] = undefined;
+  else if (cls === Class.STX && (op & 0xe0) === Mode.ATOMIC) {
+    mapIn[s] = undefined;
+    mapIn[0] = undefined;
+  } else if ((cls === Class.JMP || cls === Class.JMP32) && (op & 0xf0) === JmpOp.CALL) mapIn.fill(undefined);
+}
+
 /** Inline bodies of built-in helpers that only read the run environment, by helper id (r0 from m.env, as the built-ins set it). */
 const INLINE_HELPERS: Readonly<Record<number, string>> = {
   5: 'hv = m.env.ktimeNs(); r0l = hv | 0; r0h = Math.floor(hv / 4294967296) | 0;', // ktime_get_ns
@@ -182,13 +203,18 @@ const INLINE_HELPERS: Readonly<Record<number, string>> = {
 };
 
 const argsOut = [1, 2, 3, 4, 5].map((i) => `A[${(i - 1) * 2}] = r${i}l; A[${(i - 1) * 2 + 1}] = r${i}h;`).join(' ');
+/** r1..rk into m.args: what a built-in helper with k arguments reads (the others are never looked at). */
+const argsOf = (k: number): string => [1, 2, 3, 4, 5].slice(0, k).map((i) => `A[${(i - 1) * 2}] = r${i}l; A[${(i - 1) * 2 + 1}] = r${i}h;`).join(' ');
 const spillArgs = [1, 2, 3, 4, 5].map((i) => `L[${i}] = r${i}l; H[${i}] = r${i}h;`).join(' ');
 
 /** Compiles a validated program for a machine whose LD_IMM64 values are resolved. */
-export function compile(code: Code, layout: FunctionLayout, imm64: { lo: Int32Array; hi: Int32Array }): CompiledProgram {
+export function compile(code: Code, layout: FunctionLayout, imm64: { lo: Int32Array; hi: Int32Array }, maps: readonly AnyMap[] = []): CompiledProgram {
   const leaders = [...leadersOf(code, layout)].filter((pc) => pc < code.length).sort((a, b) => a - b);
   const leaderSet = new Set(leaders);
   const body: string[] = [];
+  // Maps the fast helper paths name, hoisted out of the run loop as M<i>.
+  const usedMaps = new Set<number>();
+  const M = (i: number): string => (usedMaps.add(i), `M${i}`);
   for (let li = 0; li < leaders.length; li++) {
     const start = leaders[li]!;
     const end = leaders[li + 1] ?? code.length;
@@ -199,6 +225,9 @@ export function compile(code: Code, layout: FunctionLayout, imm64: { lo: Int32Ar
     }
     body.push(`case ${start}: if ((budget -= ${count}) < 0) { m.budget = budget; throw new VmError(${start}, 'instruction budget of ' + initial + ' exceeded'); }`);
     let terminated = false;
+    // Which map each register holds, where an ld_imm64 map reference in this block put it (and
+    // nothing wrote the register since): a helper call names its map this way.
+    const mapIn: (number | undefined)[] = [];
     for (let pc = start; pc < end; pc++) {
       const op = code.op[pc]!;
       const d = code.dst[pc]!;
@@ -207,6 +236,7 @@ export function compile(code: Code, layout: FunctionLayout, imm64: { lo: Int32Ar
       const imm = code.imm[pc]!;
       const cls = op & 0x07;
       terminated = false;
+      const at = pc;
       switch (cls) {
         case Class.ALU:
         case Class.ALU64:
@@ -267,9 +297,13 @@ export function compile(code: Code, layout: FunctionLayout, imm64: { lo: Int32Ar
               else {
                 const call = `${argsOut} f = HT[${n(imm)}]; if (f === undefined) m.callHelper(${n(imm)}, ${pc}); m.pc = ${pc}; m.retLo = 0; m.retHi = 0; f(m); r0l = m.retLo; r0h = m.retHi;`;
                 // The environment readers programs call on every event run inline while the machine
-                // has the built-in implementation (a test may replace it), as the kernel inlines them.
-                const inline = INLINE_HELPERS[imm];
-                body.push(inline ? `if (HT[${n(imm)}] === B${n(imm)}) { ${inline} } else { ${call} }` : call);
+                // has the built-in implementation (a test may replace it), as the kernel inlines them;
+                // other built-ins are called straight (jit-calls.ts), or given only the arguments they read.
+                const proto = helperProto(imm);
+                const builtin = BUILTIN_TABLE[imm] !== undefined;
+                const fast = INLINE_HELPERS[imm] ?? (builtin ? fastHelperCall(imm, pc, mapIn[1], maps, M) : undefined) ??
+                  (builtin && proto ? `${argsOf(proto.args.length)} m.pc = ${pc}; m.retLo = 0; m.retHi = 0; BI[${n(imm)}](m); r0l = m.retLo; r0h = m.retHi;` : undefined);
+                body.push(fast ? `if (HT[${n(imm)}] === BI[${n(imm)}]) { ${fast} } else { ${call} }` : call);
               }
             } else {
               const target = pc + 1 + imm;
@@ -291,19 +325,21 @@ export function compile(code: Code, layout: FunctionLayout, imm64: { lo: Int32Ar
           break;
         }
       }
+      trackMaps(mapIn, op, d, s, off, imm64.lo[at]!, imm64.hi[at]!);
     }
     // Fall through into the next case: the next leader follows in the switch.
     if (!terminated && end < code.length && !leaderSet.has(end)) body.push(`pc = ${end}; continue;`);
   }
-  const regs = Array.from({ length: 11 }, (_, i) => `r${i}l = L[${i}], r${i}h = H[${i}]`).join(', ');
+  const regs = Array.from({ length: 11 }, (_, i) => (i === 1 ? 'r1l = 0, r1h = ctxHi' : i === 2 ? 'r2l = ctxLen, r2h = 0' : i === 10 ? `r10l = ${STACK_SIZE}, r10h = ${STACK_REGION}` : `r${i}l = 0, r${i}h = 0`)).join(', ');
+  const hoisted = [...usedMaps].sort((a, b) => a - b).map((i) => `, M${i} = m.maps[${i}]`).join('');
   // The call-frame arrays live with the compiled program, not in each run: a run never re-enters
   // its own program, and allocating two typed arrays per run cost more than many programs' bodies.
   const src = `
     const retPc = new Int32Array(${MAX_CALL_FRAMES}), saved = new Int32Array(${MAX_CALL_FRAMES * 10});
-    return function run(m) {
-      const L = m.L, H = m.H, A = m.args, HT = m.helperTable, SV = m.stackViews, space = m.space, regions = space.regions, initial = m.budget;
+    return function run(m, ctxHi, ctxLen) {
+      const L = m.L, H = m.H, A = m.args, HT = m.helperTable, SV = m.stackViews, space = m.space, regions = space.regions, initial = m.budget${hoisted};
       let ${regs};
-      let budget = initial, pc = 0, depth = 0, t = 0, ah = 0, o = 0, rg, v, bl = 0, bh = 0, b = 0, f, hv = 0;
+      let budget = initial, pc = 0, depth = 0, t = 0, ah = 0, o = 0, rg, rk, v, bl = 0, bh = 0, b = 0, f, hv = 0;
       for (;;) {
         switch (pc) {
           ${body.join('\n          ')}
@@ -313,8 +349,8 @@ export function compile(code: Code, layout: FunctionLayout, imm64: { lo: Int32Ar
     };`;
   let run = compiled.get(src);
   if (!run) {
-    const factory = new Function('VmError', 'hiOut', 'mul64', 'udiv64', 'umod64', 'sdiv64', 'smod64', 'udiv32', 'umod32', 'sdiv32', 'smod32', 'lsh64', 'rsh64', 'arsh64', 'bswap16', 'bswap32', 'B5', 'B8', 'B14', src) as (...a: unknown[]) => CompiledProgram;
-    run = factory(VmError, hiOut, mul64, udiv64, umod64, sdiv64, smod64, udiv32, umod32, sdiv32, smod32, lsh64, rsh64, arsh64, bswap16, bswap32, BUILTIN_HELPERS.get(5), BUILTIN_HELPERS.get(8), BUILTIN_HELPERS.get(14));
+    const factory = new Function('VmError', 'hiOut', 'mul64', 'udiv64', 'umod64', 'sdiv64', 'smod64', 'udiv32', 'umod32', 'sdiv32', 'smod32', 'lsh64', 'rsh64', 'arsh64', 'bswap16', 'bswap32', 'BI', 'PR', 'RC', src) as (...a: unknown[]) => CompiledProgram;
+    run = factory(VmError, hiOut, mul64, udiv64, umod64, sdiv64, smod64, udiv32, umod32, sdiv32, smod32, lsh64, rsh64, arsh64, bswap16, bswap32, BUILTIN_TABLE, probeReadInto, ringbufCommitAt);
     if (compiled.size >= MAX_COMPILED) compiled.delete(compiled.keys().next().value!);
     compiled.set(src, run);
   }

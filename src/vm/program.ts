@@ -60,7 +60,7 @@ export class Program {
     this.engine = opts.engine ?? 'jit';
     this.budget = opts.budget ?? DEFAULT_BUDGET;
     this.ctxWritable = opts.ctxWritable ?? true;
-    if (this.engine === 'jit') this.compiled = compile(this.machine.code, this.layout, { lo: this.machine.imm64Lo, hi: this.machine.imm64Hi });
+    if (this.engine === 'jit') this.compiled = compile(this.machine.code, this.layout, { lo: this.machine.imm64Lo, hi: this.machine.imm64Hi }, this.machine.maps);
   }
 
   /** The run environment (CPU, task, clock, memory readers) seen by helpers; replace or mutate between runs. */
@@ -80,6 +80,13 @@ export class Program {
   run(ctx?: Uint8Array, view?: DataView): number {
     const m = this.machine;
     m.space.setContext(ctx, this.ctxWritable, view);
+    m.enterFrame(0);
+    m.budget = this.budget;
+    // The JIT starts from its own registers (r1, r2 and r10 set, the rest zero); the interpreter from the machine's.
+    if (this.compiled) {
+      this.compiled(m, ctx ? CTX_REGION : 0, ctx ? ctx.length : 0);
+      return m.L[0]!;
+    }
     const L = m.L;
     const H = m.H;
     for (let i = 0; i < 11; i++) {
@@ -87,17 +94,14 @@ export class Program {
       H[i] = 0;
     }
     if (ctx) {
-      m.L[1] = 0;
-      m.H[1] = CTX_REGION;
-      m.L[2] = ctx.length;
+      L[1] = 0;
+      H[1] = CTX_REGION;
+      L[2] = ctx.length;
     }
-    m.enterFrame(0);
-    m.L[10] = STACK_SIZE;
-    m.H[10] = STACK_REGION;
-    m.budget = this.budget;
-    if (this.compiled) this.compiled(m);
-    else interpret(m);
-    return m.L[0]!;
+    L[10] = STACK_SIZE;
+    H[10] = STACK_REGION;
+    interpret(m);
+    return L[0]!;
   }
 
   /** r0 of the last run, all 64 bits, unsigned. */

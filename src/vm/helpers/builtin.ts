@@ -68,10 +68,10 @@ const mapDelete: HelperImpl = (call) => {
 };
 
 /** Copies from an address: a region of this VM (e.g. the context) or simulated kernel/user memory. */
-function readFrom(call: HelperCall, space: 'kernel' | 'user', srcLo: number, srcHi: number, dst: Uint8Array, dstOff: number, len: number): boolean {
+function readFrom(call: HelperCall, space: 'kernel' | 'user', srcLo: number, srcHi: number, dst: Uint8Array, dstOff: number, len: number, pc: number): boolean {
   if (len === 0) return true;
   if (call.space.contains(srcLo, srcHi, len)) {
-    const r = call.space.resolve(srcLo, srcHi, len, false, call.pc);
+    const r = call.space.resolve(srcLo, srcHi, len, false, pc);
     const o = srcLo >>> 0;
     dst.set(r.bytes.subarray(o, o + len), dstOff);
     return true;
@@ -79,21 +79,27 @@ function readFrom(call: HelperCall, space: 'kernel' | 'user', srcLo: number, src
   return call.env.readMemory?.(space, srcLo, srcHi, dst, dstOff, len) ?? false;
 }
 
-function probeRead(space: 'kernel' | 'user' | 'any'): HelperImpl {
-  return (call) => {
-    const len = offArg(call, 1);
-    const dst = memArg(call, 0, len, true);
-    const dOff = offArg(call, 0);
-    const lo = call.args[4]!;
-    const hi = call.args[5]!;
-    // bpf_probe_read (4) is the old helper that reads either space.
-    const ok = space === 'any' ? readFrom(call, 'kernel', lo, hi, dst.bytes, dOff, len) || readFrom(call, 'user', lo, hi, dst.bytes, dOff, len) : readFrom(call, space, lo, hi, dst.bytes, dOff, len);
-    if (ok) returnNumber(call, 0);
-    else {
-      dst.bytes.fill(0, dOff, dOff + len);
-      returnNumber(call, -EFAULT);
-    }
-  };
+/** Which memory a probe read reads: bpf_probe_read (4) is the old helper that reads either. */
+export type ProbeSpace = 'kernel' | 'user' | 'any';
+
+/**
+ * bpf_probe_read_{kernel,user} (and bpf_probe_read) with its arguments as numbers: `len` bytes
+ * from (srcLo, srcHi) to the program's memory at (dstLo, dstHi). Returns r0: 0, or -EFAULT with
+ * the destination zeroed. The JIT calls it straight, without marshalling r1-r5.
+ */
+export function probeReadInto(call: HelperCall, space: ProbeSpace, dstLo: number, dstHi: number, len: number, srcLo: number, srcHi: number, pc: number): number {
+  const dst = call.space.resolve(dstLo, dstHi, len, true, pc);
+  const dOff = dstLo >>> 0;
+  const ok = space === 'any'
+    ? readFrom(call, 'kernel', srcLo, srcHi, dst.bytes, dOff, len, pc) || readFrom(call, 'user', srcLo, srcHi, dst.bytes, dOff, len, pc)
+    : readFrom(call, space, srcLo, srcHi, dst.bytes, dOff, len, pc);
+  if (ok) return 0;
+  dst.bytes.fill(0, dOff, dOff + len);
+  return -EFAULT;
+}
+
+function probeRead(space: ProbeSpace): HelperImpl {
+  return (call) => returnNumber(call, probeReadInto(call, space, call.args[0]!, call.args[1]!, offArg(call, 1), call.args[4]!, call.args[5]!, call.pc));
 }
 
 function probeReadStr(space: 'kernel' | 'user' | 'any'): HelperImpl {
@@ -110,7 +116,7 @@ function probeReadStr(space: 'kernel' | 'user' | 'any'): HelperImpl {
     for (; n < size - 1; n++) {
       const aLo = (lo + n) | 0;
       const aHi = (hi + ((lo >>> 0) + n > 0xffffffff ? 1 : 0)) | 0;
-      const ok = space === 'any' ? readFrom(call, 'kernel', aLo, aHi, one, 0, 1) || readFrom(call, 'user', aLo, aHi, one, 0, 1) : readFrom(call, space, aLo, aHi, one, 0, 1);
+      const ok = space === 'any' ? readFrom(call, 'kernel', aLo, aHi, one, 0, 1, call.pc) || readFrom(call, 'user', aLo, aHi, one, 0, 1, call.pc) : readFrom(call, space, aLo, aHi, one, 0, 1, call.pc);
       if (!ok) {
         dst.bytes.fill(0, dOff, dOff + size);
         return returnNumber(call, -EFAULT);
@@ -140,14 +146,20 @@ const ringbufReserve: HelperImpl = (call) => {
   else setPointer(call, MAP_DATA_REGION + index, off);
 };
 
+/**
+ * bpf_ringbuf_submit / bpf_ringbuf_discard of the record at (lo, hi) with `flags`: r0 is void (0).
+ * Throws VmError when the pointer is not a reserved record. The JIT calls it straight.
+ */
+export function ringbufCommitAt(call: HelperCall, discard: boolean, lo: number, hi: number, flags: number, pc: number): void {
+  const map = call.maps[hi - MAP_DATA_REGION];
+  if (!(map instanceof RingBufMap)) throw new VmError(pc, `ringbuf_${discard ? 'discard' : 'submit'} of ${formatAddress(lo, hi)}, which is not a ring-buffer record`);
+  const r = discard ? map.discard(lo >>> 0, flags) : map.submit(lo >>> 0, flags);
+  if (r < 0) throw new VmError(pc, `ringbuf_${discard ? 'discard' : 'submit'} of ${formatAddress(lo, hi)}: not a reserved record`);
+}
+
 function ringbufCommit(discard: boolean): HelperImpl {
   return (call) => {
-    const lo = call.args[0]!;
-    const hi = call.args[1]!;
-    const map = call.maps[hi - MAP_DATA_REGION];
-    if (!(map instanceof RingBufMap)) throw new VmError(call.pc, `ringbuf_${discard ? 'discard' : 'submit'} of ${formatAddress(lo, hi)}, which is not a ring-buffer record`);
-    const r = discard ? map.discard(lo >>> 0, numArg(call, 1)) : map.submit(lo >>> 0, numArg(call, 1));
-    if (r < 0) throw new VmError(call.pc, `ringbuf_${discard ? 'discard' : 'submit'} of ${formatAddress(lo, hi)}: not a reserved record`);
+    ringbufCommitAt(call, discard, call.args[0]!, call.args[1]!, numArg(call, 1), call.pc);
     setNull(call);
   };
 }
