@@ -1,9 +1,8 @@
 // One virtio-blk disk inside the guest: blk-mq (tags, plug merging, splitting, none or mq-deadline, dispatch) and the virtio-blk driver (descriptors, kicks, completions).
-import type { ProbeRegisters, TracepointValues } from '../hooks/index.js';
 import type { Engine } from '../sim/engine.js';
 import type { SimMemory } from '../sim/memory.js';
 import { StructLayout } from '../sim/memory.js';
-import type { Task } from '../sim/probes.js';
+import type { ProbeSite, Task, TracepointSite } from '../sim/probes.js';
 import type { Rng } from '../sim/random.js';
 import { EV, freshTruth, type AppOp, type SimRequest, type SimVirtqueue } from '../sim/request.js';
 import type { DiskSpec } from '../sim/spec.js';
@@ -11,12 +10,59 @@ import type { Btf } from '../vm/index.js';
 import { GUEST_COSTS, GUEST_SIGMA } from './costs.js';
 import { MqDeadline } from './mq-deadline.js';
 
-/** How the guest fires its hooks: at a true time, in a task (the world turns the time into the guest clock). */
+/**
+ * Where the guest's hooks fire: each resolved once into a site that fires at a true time in a task
+ * (the world turns the time into the guest clock); undefined where no program is attached.
+ */
 export interface GuestHookSite {
   /** Whether any guest program is attached: when not, neither hooks nor the memory they read need the work. */
   readonly on: boolean;
-  tracepoint(t: number, name: string, values: TracepointValues, task: Task): void;
-  probe(t: number, kind: 'kprobe' | 'kretprobe', name: string, regs: ProbeRegisters, task: Task): void;
+  /** A tracepoint taking the values of `fields` in order. */
+  tracepoint(name: string, fields: readonly string[]): TracepointSite | undefined;
+  /** A kprobe with `argc` arguments, or a kretprobe. */
+  probe(kind: 'kprobe' | 'kretprobe', name: string, argc?: number): ProbeSite | undefined;
+}
+
+/** The guest's hook sites, resolved once per disk. */
+interface GuestSites {
+  submitReq?: TracepointSite;
+  bioQueue?: TracepointSite;
+  split?: TracepointSite;
+  backmerge?: TracepointSite;
+  rqInsert?: TracepointSite;
+  rqIssue?: TracepointSite;
+  rqComplete?: TracepointSite;
+  uringComplete?: TracepointSite;
+  queueRq?: ProbeSite;
+  addSgs?: ProbeSite;
+  kickPrepare?: ProbeSite;
+  kickPrepareRet?: ProbeSite;
+  notify?: ProbeSite;
+  vringInterrupt?: ProbeSite;
+  completeRequest?: ProbeSite;
+}
+
+/** The fields of block_rq_insert and block_rq_issue, in the order the disk gives them. */
+const RQ_FIELDS = ['dev', 'sector', 'nr_sector', 'bytes', 'ioprio', 'rwbs', 'comm', 'cmd'] as const;
+
+function guestSites(h: GuestHookSite): GuestSites {
+  return {
+    submitReq: h.tracepoint('io_uring:io_uring_submit_req', ['ctx', 'req', 'user_data', 'opcode', 'flags', 'sq_thread', 'op_str']),
+    bioQueue: h.tracepoint('block:block_bio_queue', ['dev', 'sector', 'nr_sector', 'rwbs', 'comm']),
+    split: h.tracepoint('block:block_split', ['dev', 'sector', 'new_sector', 'rwbs', 'comm']),
+    backmerge: h.tracepoint('block:block_bio_backmerge', ['dev', 'sector', 'nr_sector', 'rwbs', 'comm']),
+    rqInsert: h.tracepoint('block:block_rq_insert', RQ_FIELDS),
+    rqIssue: h.tracepoint('block:block_rq_issue', RQ_FIELDS),
+    rqComplete: h.tracepoint('block:block_rq_complete', ['dev', 'sector', 'nr_sector', 'error', 'rwbs', 'cmd']),
+    uringComplete: h.tracepoint('io_uring:io_uring_complete', ['ctx', 'req', 'user_data', 'res', 'cflags', 'extra1', 'extra2']),
+    queueRq: h.probe('kprobe', 'virtio_queue_rq', 2),
+    addSgs: h.probe('kprobe', 'virtqueue_add_sgs', 6),
+    kickPrepare: h.probe('kprobe', 'virtqueue_kick_prepare', 1),
+    kickPrepareRet: h.probe('kretprobe', 'virtqueue_kick_prepare'),
+    notify: h.probe('kprobe', 'virtqueue_notify', 1),
+    vringInterrupt: h.probe('kprobe', 'vring_interrupt', 2),
+    completeRequest: h.probe('kprobe', 'blk_mq_complete_request', 1),
+  };
 }
 
 /** What the disk needs from the rest of the world. */
@@ -88,6 +134,7 @@ export class GuestDisk {
   readonly queues: HwQueue[];
   private readonly layout: { request: StructLayout; vvq: StructLayout; vq: StructLayout };
   private readonly softirq: Task = { pid: 0, tgid: 0, comm: 'ksoftirqd/0', cpu: 0 };
+  private readonly sites: GuestSites;
 
   constructor(
     readonly world: DiskWorld,
@@ -98,6 +145,7 @@ export class GuestDisk {
     minor: number,
   ) {
     const { kernel, kernelBtf } = world;
+    this.sites = guestSites(world.hooks);
     const L = (n: string): StructLayout => new StructLayout(kernelBtf, n);
     this.layout = { request: L('request'), vvq: L('vring_virtqueue'), vq: L('virtqueue') };
     this.dev = (253 << 20) | minor;
@@ -142,15 +190,15 @@ export class GuestDisk {
    * max_sectors; contiguous bios of one batch back-merge in the plug; the plug is flushed at the end.
    */
   submitBatch(ops: { op: AppOp; sector: number }[], task: Task, t: number): void {
-    const hooks = this.world.hooks;
+    const sites = this.sites;
     const hw = this.queues[task.cpu % this.queues.length]!;
     const plug: SimRequest[] = [];
     for (const { op, sector } of ops) {
-      if (hooks.on) hooks.tracepoint(t, 'io_uring:io_uring_submit_req', { ctx: 0xffff888104a00000n, req: uringReqAddr(op.job), user_data: op.userData, opcode: op.write ? 2 : 1, flags: 0n, sq_thread: 0, op_str: op.write ? 'WRITEV' : 'READV' }, task);
+      sites.submitReq?.fire(t, task, 0xffff888104a00000n, uringReqAddr(op.job), op.userData, op.write ? 2 : 1, 0n, 0, op.write ? 'WRITEV' : 'READV');
       const appSubmit = t;
       t += this.cost(GUEST_COSTS.appToBio);
       const nr = op.bytes / SECTOR;
-      if (hooks.on) hooks.tracepoint(t, 'block:block_bio_queue', { dev: this.dev, sector: sector, nr_sector: nr, rwbs: this.rwbs(op.write), comm: task.comm }, task);
+      sites.bioQueue?.fire(t, task, this.dev, sector, nr, this.rwbs(op.write), task.comm);
       const bioQueue = t;
       // Split at max_sectors: block_split names the remainder's first sector.
       const parts: [number, number][] = [];
@@ -159,13 +207,13 @@ export class GuestDisk {
         parts.push([s, n]);
         s += n;
         left -= n;
-        if (left > 0 && hooks.on) hooks.tracepoint(t, 'block:block_split', { dev: this.dev, sector: s - n, new_sector: s, rwbs: this.rwbs(op.write), comm: task.comm }, task);
+        if (left > 0) sites.split?.fire(t, task, this.dev, s - n, s, this.rwbs(op.write), task.comm);
       }
       op.pending = parts.length;
       for (const [s, n] of parts) {
         const last = plug[plug.length - 1];
         if (last && last.write === op.write && last.sector + last.nrSectors === s && last.nrSectors + n <= this.spec.maxSectors) {
-          if (hooks.on) hooks.tracepoint(t, 'block:block_bio_backmerge', { dev: this.dev, sector: BigInt(s), nr_sector: n, rwbs: this.rwbs(op.write), comm: task.comm }, task);
+          sites.backmerge?.fire(t, task, this.dev, BigInt(s), n, this.rwbs(op.write), task.comm);
           last.nrSectors += n;
           last.appOps.push(op);
           continue;
@@ -194,17 +242,14 @@ export class GuestDisk {
   }
 
   private flushPlug(hw: HwQueue, plug: SimRequest[], task: Task, t: number): void {
+    const site = this.sites.rqInsert;
     for (const rq of plug) {
-      if (this.world.hooks.on) this.world.hooks.tracepoint(t, 'block:block_rq_insert', this.rqValues(rq, task), task);
+      site?.fire(t, task, this.dev, rq.sector, rq.nrSectors, rq.nrSectors * SECTOR, 0, this.rwbs(rq.write), task.comm, '');
       rq.truth[EV.rq_insert] = t;
       if (hw.sched) hw.sched.insert(rq, t);
       else hw.dispatch.push(rq);
     }
     this.dispatch(hw, task, t + this.cost(GUEST_COSTS.insertToIssue));
-  }
-
-  private rqValues(rq: SimRequest, task: Task): TracepointValues {
-    return { dev: this.dev, sector: rq.sector, nr_sector: rq.nrSectors, bytes: rq.nrSectors * SECTOR, ioprio: 0, rwbs: this.rwbs(rq.write), comm: task.comm, cmd: '' };
   }
 
   /**
@@ -213,21 +258,22 @@ export class GuestDisk {
    */
   private dispatch(hw: HwQueue, task: Task, t: number): void {
     const hooks = this.world.hooks;
+    const sites = this.sites;
     const kernel = this.world.kernel;
     let added = 0;
     while (hw.freeHeads.length > 0) {
       const rq = hw.sched ? hw.sched.dispatch(t) : hw.dispatch.shift();
       if (!rq) break;
-      if (hooks.on) hooks.tracepoint(t, 'block:block_rq_issue', this.rqValues(rq, task), task);
+      sites.rqIssue?.fire(t, task, this.dev, rq.sector, rq.nrSectors, rq.nrSectors * SECTOR, 0, this.rwbs(rq.write), task.comm, '');
       rq.truth[EV.rq_issue] = t;
       t += this.cost(GUEST_COSTS.issueToQueueRq);
       if (hooks.on) kernel.writeInt(hw.bdAddr, 8, rq.rqAddr);
-      if (hooks.on) hooks.probe(t, 'kprobe', 'virtio_queue_rq', { args: [hw.hctxAddr, hw.bdAddr] }, task);
+      sites.queueRq?.fire(t, task, hw.hctxAddr, hw.bdAddr);
       rq.truth[EV.queue_rq] = t;
       t += this.cost(GUEST_COSTS.queueRqToAdd);
       const head = hw.freeHeads.shift()!;
       if (hooks.on) this.layout.vvq.write(kernel, hw.vq.guestAddr, { free_head: head });
-      if (hooks.on) hooks.probe(t, 'kprobe', 'virtqueue_add_sgs', { args: [hw.vq.guestAddr, 0xffffc90000a00000n, 1n, 2n, hw.pduAddr[rq.tag]!, 0x820n] }, task);
+      sites.addSgs?.fire(t, task, hw.vq.guestAddr, 0xffffc90000a00000n, 1n, 2n, hw.pduAddr[rq.tag]!, 0x820n);
       rq.truth[EV.vq_add] = t;
       hw.batch.push(rq);
       rq.head = head;
@@ -237,13 +283,13 @@ export class GuestDisk {
     }
     if (added === 0) return;
     t += this.cost(GUEST_COSTS.addToKick);
-    if (hooks.on) hooks.probe(t, 'kprobe', 'virtqueue_kick_prepare', { args: [hw.vq.guestAddr] }, task);
+    sites.kickPrepare?.fire(t, task, hw.vq.guestAddr);
     const notify = hw.vq.wantsNotify;
-    if (hooks.on) hooks.probe(t, 'kretprobe', 'virtqueue_kick_prepare', { ret: notify ? 1n : 0n }, task);
+    sites.kickPrepareRet?.fire(t, task, notify ? 1n : 0n);
     const batch = hw.batch.splice(0);
     if (!notify) return;
     t += this.cost(GUEST_COSTS.addToKick);
-    if (hooks.on) hooks.probe(t, 'kprobe', 'virtqueue_notify', { args: [hw.vq.guestAddr] }, task);
+    sites.notify?.fire(t, task, hw.vq.guestAddr);
     for (const rq of batch) rq.truth[EV.kick] = t;
     // QEMU will not want another notify until it has looked at the ring (EVENT_IDX).
     hw.vq.wantsNotify = false;
@@ -255,21 +301,21 @@ export class GuestDisk {
    * completes every used request, frees its descriptor and tag, and wakes tag waiters.
    */
   interrupt(vq: SimVirtqueue, t: number): void {
-    const hooks = this.world.hooks;
+    const sites = this.sites;
     const hw = this.queues[vq.index]!;
     const irqTask: Task = { pid: 0, tgid: 0, comm: 'swapper', cpu: vq.index % 2 };
-    if (hooks.on) hooks.probe(t, 'kprobe', 'vring_interrupt', { args: [vq.msiVector, vq.guestAddr] }, irqTask);
+    sites.vringInterrupt?.fire(t, irqTask, vq.msiVector, vq.guestAddr);
     const used = vq.used.splice(0);
     for (const rq of used) rq.truth[EV.vring_interrupt] = t;
     for (const rq of used) {
       t += this.cost(GUEST_COSTS.irqToComplete);
-      if (hooks.on) hooks.probe(t, 'kprobe', 'blk_mq_complete_request', { args: [rq.rqAddr] }, irqTask);
+      sites.completeRequest?.fire(t, irqTask, rq.rqAddr);
       rq.truth[EV.complete_rq] = t;
       hw.freeHeads.unshift(rq.head);
     }
     for (const rq of used) {
       t += this.cost(GUEST_COSTS.completeToRq);
-      if (hooks.on) hooks.tracepoint(t, 'block:block_rq_complete', { dev: this.dev, sector: rq.sector, nr_sector: rq.nrSectors, error: 0, rwbs: this.rwbs(rq.write), cmd: '' }, this.softirq);
+      sites.rqComplete?.fire(t, this.softirq, this.dev, rq.sector, rq.nrSectors, 0, this.rwbs(rq.write), '');
       rq.truth[EV.rq_complete] = t;
       rq.done = true;
       hw.freeTags.push(rq.tag);
@@ -278,7 +324,7 @@ export class GuestDisk {
         if (op.pending === 0) {
           const tApp = t + this.cost(GUEST_COSTS.rqToApp);
           rq.truth[EV.app_complete] = tApp;
-          if (hooks.on) hooks.tracepoint(tApp, 'io_uring:io_uring_complete', { ctx: 0xffff888104a00000n, req: uringReqAddr(op.job), user_data: op.userData, res: op.bytes, cflags: 0, extra1: 0n, extra2: 0n }, this.softirq);
+          sites.uringComplete?.fire(tApp, this.softirq, 0xffff888104a00000n, uringReqAddr(op.job), op.userData, op.bytes, 0, 0n, 0n);
           this.world.appCompleted(op, tApp);
         }
       }

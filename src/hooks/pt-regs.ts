@@ -58,3 +58,91 @@ export function ptRegs(r: ProbeRegisters, user = false): Uint8Array {
   writePtRegs(new DataView(out.buffer), r, user);
   return out;
 }
+
+/** The 8-byte slots of the registers a probe sets: arguments, ax, ip, sp. */
+const SLOT_OF_ARG = ARG_OFFSETS.map((o) => o >> 3);
+const SLOT_AX = PT_REGS.ax >> 3;
+const SLOT_IP = PT_REGS.ip >> 3;
+const SLOT_SP = PT_REGS.sp >> 3;
+
+/**
+ * One reusable pt_regs buffer, rewritten per probe hit with exactly writePtRegs' bytes, but
+ * touching only what changes: the registers the last hit set and this one does not are zeroed,
+ * cs/ss/flags are rewritten only when the hit switches between kernel and user code. Programs
+ * cannot write their context, so the buffer holds what was last written.
+ */
+export class PtRegsFrame {
+  readonly bytes = new Uint8Array(PT_REGS_BYTES);
+  readonly view = new DataView(this.bytes.buffer);
+  /** Slots (bit per 8 bytes) the last hit may have left non-zero, cs/ss/flags aside. */
+  private dirty = 0;
+  /** 1 user, 0 kernel, -1 not yet written. */
+  private mode = -1;
+
+  /** Writes a hit's registers (as writePtRegs would into a zeroed buffer). */
+  write(r: ProbeRegisters, user: boolean): void {
+    let set = 0;
+    const args = r.args;
+    if (args) {
+      if (args.length > ARG_REGISTERS.length) throw new Error('more than six register arguments');
+      for (let i = 0; i < args.length; i++) set |= 1 << SLOT_OF_ARG[i]!;
+    }
+    if (r.ret !== undefined) set |= 1 << SLOT_AX;
+    if (r.ip !== undefined) set |= 1 << SLOT_IP;
+    if (r.sp !== undefined) set |= 1 << SLOT_SP;
+    this.clear(this.dirty & ~set);
+    this.dirty = set;
+    this.setMode(user);
+    const dv = this.view;
+    if (args) for (let i = 0; i < args.length; i++) set64(dv, ARG_OFFSETS[i]!, args[i]!);
+    if (r.ret !== undefined) set64(dv, PT_REGS.ax, r.ret);
+    if (r.ip !== undefined) set64(dv, PT_REGS.ip, r.ip);
+    if (r.sp !== undefined) set64(dv, PT_REGS.sp, r.sp);
+  }
+
+  /** An entry hit with `n` arguments (the rest of a..f ignored), every other register zero. */
+  args(user: boolean, n: number, a?: RegisterValue, b?: RegisterValue, c?: RegisterValue, d?: RegisterValue, e?: RegisterValue, f?: RegisterValue): void {
+    const set = ARG_MASKS[n]!;
+    this.clear(this.dirty & ~set);
+    this.dirty = set;
+    this.setMode(user);
+    const dv = this.view;
+    if (n > 0) set64(dv, PT_REGS.di, a!);
+    if (n > 1) set64(dv, PT_REGS.si, b!);
+    if (n > 2) set64(dv, PT_REGS.dx, c!);
+    if (n > 3) set64(dv, PT_REGS.cx, d!);
+    if (n > 4) set64(dv, PT_REGS.r8, e!);
+    if (n > 5) set64(dv, PT_REGS.r9, f!);
+  }
+
+  /** A return hit: the return value in ax, every other register zero. */
+  ret(user: boolean, v: RegisterValue): void {
+    const set = 1 << SLOT_AX;
+    this.clear(this.dirty & ~set);
+    this.dirty = set;
+    this.setMode(user);
+    set64(this.view, PT_REGS.ax, v);
+  }
+
+  private clear(slots: number): void {
+    for (let k = 0; slots !== 0; k++, slots >>>= 1) {
+      if (slots & 1) {
+        this.view.setUint32(k * 8, 0);
+        this.view.setUint32(k * 8 + 4, 0);
+      }
+    }
+  }
+
+  private setMode(user: boolean): void {
+    const m = user ? 1 : 0;
+    if (this.mode === m) return;
+    this.mode = m;
+    const dv = this.view;
+    dv.setUint32(PT_REGS.cs, user ? 0x33 : 0x10, true);
+    dv.setUint32(PT_REGS.ss, user ? 0x2b : 0x18, true);
+    dv.setUint32(PT_REGS.flags, 0x246, true);
+  }
+}
+
+/** The slots of the first n argument registers, by n. */
+const ARG_MASKS = [0, 1, 2, 3, 4, 5, 6].map((n) => SLOT_OF_ARG.slice(0, n).reduce((m, s) => m | (1 << s), 0));

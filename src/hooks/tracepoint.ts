@@ -18,6 +18,34 @@ export interface CommonFields {
 /** A compiled store of a record's fixed fields; returns the number of fields set. */
 type Fill = (values: TracepointValues, dv: DataView, out: Uint8Array) => number;
 
+/** One field value, as TracepointValues holds it. */
+export type TracepointValue = number | bigint | string;
+
+/** Most fields a positional encoder takes (the widest record viotrace fires has 8). */
+export const MAX_POSITIONAL_FIELDS = 8;
+
+/**
+ * Encodes a record from values given in a fixed field order (TracepointLayout.encoder), with
+ * common_pid; the bytes and `view` are valid until its next call.
+ */
+export interface PositionalEncoder {
+  (pid: number, a?: TracepointValue, b?: TracepointValue, c?: TracepointValue, d?: TracepointValue, e?: TracepointValue, f?: TracepointValue, g?: TracepointValue, h?: TracepointValue): Uint8Array;
+  /** The view over the bytes the last call returned. */
+  readonly view: DataView;
+}
+
+/** The store of one fixed field from `v`, as encode's fill does it (a string into a char array, numbers little-endian). */
+function storeField(where: string, f: EventFormat['fields'][number]): string {
+  const { offset: o, size } = f;
+  const num =
+    size === 8 ? `if (typeof v === 'number' && v >= 0 && v <= 9007199254740991) { dv.setUint32(${o}, v >>> 0, true); dv.setUint32(${o + 4}, Math.floor(v / 4294967296), true); } else dv.setBigUint64(${o}, BigInt.asUintN(64, BigInt(v)), true);`
+    : size === 4 ? `dv.setUint32(${o}, typeof v === 'number' ? v >>> 0 : Number(BigInt.asUintN(32, v)), true);`
+    : size === 2 ? `dv.setUint16(${o}, typeof v === 'number' ? v & 65535 : Number(BigInt.asUintN(16, v)), true);`
+    : size === 1 ? `dv.setUint8(${o}, typeof v === 'number' ? v & 255 : Number(BigInt.asUintN(8, v)));`
+    : `throw new Error(${JSON.stringify(where)} + ': field ${f.name} of ${size} bytes takes a string');`;
+  return `if (typeof v === 'string') { for (let i = 0, k = Math.min(v.length, ${size - 1}); i < k; i++) out[${o} + i] = v.charCodeAt(i) & 127; } else { ${num} }`;
+}
+
 /** The vendored format files (src/hooks/formats), found from the package root so it works from src/ and dist/. */
 const FORMATS_DIR = new URL('../../src/hooks/formats/', import.meta.url);
 
@@ -68,18 +96,60 @@ export class TracepointLayout {
         continue;
       }
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(f.name)) throw new Error(`${this.system}:${this.event}: field name ${JSON.stringify(f.name)} is not an identifier`);
-      const { offset: o, size } = f;
-      const num =
-        size === 8 ? `if (typeof v === 'number' && v >= 0 && v <= 9007199254740991) { dv.setUint32(${o}, v >>> 0, true); dv.setUint32(${o + 4}, Math.floor(v / 4294967296), true); } else dv.setBigUint64(${o}, BigInt.asUintN(64, BigInt(v)), true);`
-        : size === 4 ? `dv.setUint32(${o}, typeof v === 'number' ? v >>> 0 : Number(BigInt.asUintN(32, v)), true);`
-        : size === 2 ? `dv.setUint16(${o}, typeof v === 'number' ? v & 65535 : Number(BigInt.asUintN(16, v)), true);`
-        : size === 1 ? `dv.setUint8(${o}, typeof v === 'number' ? v & 255 : Number(BigInt.asUintN(8, v)));`
-        : `throw new Error(where + ': field ${f.name} of ${size} bytes takes a string');`;
       // A string goes into a char array: ASCII, NUL-padded, at most size-1 bytes (as strncpy leaves it).
-      body.push(`v = values.${f.name}; if (v !== undefined) { n++; if (typeof v === 'string') { for (let i = 0, k = Math.min(v.length, ${size - 1}); i < k; i++) out[${o} + i] = v.charCodeAt(i) & 127; } else { ${num} } }`);
+      body.push(`v = values.${f.name}; if (v !== undefined) { n++; ${storeField(`${this.system}:${this.event}`, f)} }`);
     }
     body.push('return n;');
-    return new Function('where', `return function fill(values, dv, out) { ${body.join('\n')} };`)(`${this.system}:${this.event}`) as Fill;
+    return new Function(`return function fill(values, dv, out) { ${body.join('\n')} };`)() as Fill;
+  }
+
+  /**
+   * A compiled encoder taking the values of `fields` (names from the format file, no common_*)
+   * in that order: the record encode() would build from an object with those fields, without
+   * building the object or looking a name up per record. Its buffers are its own, one per record
+   * size, and every byte of one is written each time except those of fields not listed, which
+   * stay zero, so nothing needs clearing. Throws for a name that is not a field.
+   */
+  encoder(fields: readonly string[]): PositionalEncoder {
+    const where = `${this.system}:${this.event}`;
+    if (fields.length > MAX_POSITIONAL_FIELDS) throw new Error(`${where}: more than ${MAX_POSITIONAL_FIELDS} fields`);
+    const params = fields.map((_, i) => `a${i}`);
+    const fixed: string[] = [];
+    for (const [i, name] of fields.entries()) {
+      const f = this.fields.get(name);
+      if (!f || name.startsWith('common_')) throw new Error(`${where} has no field ${name}`);
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`${where}: field name ${JSON.stringify(name)} is not an identifier`);
+      if (fields.indexOf(name) !== i) throw new Error(`${where}: field ${name} listed twice`);
+      if (f.type.startsWith('__data_loc')) continue;
+      // Every byte of a listed field is written: a short string's tail and a missing value as zeros.
+      fixed.push(`v = a${i}; if (v === undefined) out.fill(0, ${f.offset}, ${f.offset + f.size}); else { ${storeField(where, f)}` +
+        ` if (typeof v === 'string') out.fill(0, ${f.offset} + Math.min(v.length, ${f.size - 1}), ${f.offset + f.size}); }`);
+    }
+    const dataLoc = this.format.fields.filter((f) => f.type.startsWith('__data_loc'));
+    const str = (f: EventFormat['fields'][number]): string => {
+      const i = fields.indexOf(f.name);
+      return i < 0 ? "''" : `(typeof a${i} === 'string' ? a${i} : '')`;
+    };
+    const src = `
+      let size = -1, out, dv;
+      const buffers = new Map();
+      function enc(pid${params.map((p) => `, ${p}`).join('')}) {
+        let v, at = ${this.fixedSize};
+        ${dataLoc.map((f, k) => `const s${k} = ${str(f)};`).join(' ')}
+        const n = ${this.fixedSize}${dataLoc.map((_, k) => ` + s${k}.length + 1`).join('')};
+        if (n !== size) {
+          let b = buffers.get(n);
+          if (b === undefined) { const bytes = new Uint8Array(n); b = { bytes, view: new DataView(bytes.buffer) }; buffers.set(n, b); }
+          size = n; out = b.bytes; dv = b.view; enc.view = dv;
+        }
+        dv.setUint16(0, ${this.id}, true); dv.setUint16(2, 0, true); dv.setInt32(4, pid, true);
+        ${dataLoc.map((f, k) => `dv.setUint32(${f.offset}, ((s${k}.length + 1) << 16) | at, true); for (let i = 0; i < s${k}.length; i++) out[at + i] = s${k}.charCodeAt(i) & 127; at += s${k}.length; out[at++] = 0;`).join('\n        ')}
+        ${fixed.join('\n        ')}
+        return out;
+      }
+      enc.view = new DataView(new ArrayBuffer(0));
+      return enc;`;
+    return new Function(src)() as PositionalEncoder;
   }
 
   /**

@@ -1,6 +1,6 @@
 // The host kernel under QEMU: io_uring taking SQEs, the block layer issuing to the device, completions posted as CQEs.
 import type { Engine } from '../sim/engine.js';
-import type { Task } from '../sim/probes.js';
+import type { Task, TracepointSite } from '../sim/probes.js';
 import type { Rng } from '../sim/random.js';
 import { EV } from '../sim/request.js';
 import { HOST_COSTS, HOST_SIGMA } from './costs.js';
@@ -30,13 +30,23 @@ export class HostKernel {
   /** dev_t of the host device (nvme0n1 is 259:0). */
   readonly dev = (259 << 20) | 0;
   private readonly irq: Task = { pid: 0, tgid: 0, comm: 'swapper/0', cpu: 0 };
+  private readonly sites: { submitReq?: TracepointSite; rqInsert?: TracepointSite; rqIssue?: TracepointSite; rqComplete?: TracepointSite; uringComplete?: TracepointSite };
 
   constructor(
     private readonly engine: Engine,
     private readonly rng: Rng,
-    private readonly hooks: HostHookSite,
+    hooks: HostHookSite,
     private readonly device: Device,
-  ) {}
+  ) {
+    const rq = ['dev', 'sector', 'nr_sector', 'bytes', 'ioprio', 'rwbs', 'comm', 'cmd'];
+    this.sites = {
+      submitReq: hooks.tracepoint('io_uring:io_uring_submit_req', ['ctx', 'req', 'user_data', 'opcode', 'flags', 'sq_thread', 'op_str']),
+      rqInsert: hooks.tracepoint('block:block_rq_insert', rq),
+      rqIssue: hooks.tracepoint('block:block_rq_issue', rq),
+      rqComplete: hooks.tracepoint('block:block_rq_complete', ['dev', 'sector', 'nr_sector', 'error', 'rwbs', 'cmd']),
+      uringComplete: hooks.tracepoint('io_uring:io_uring_complete', ['ctx', 'req', 'user_data', 'res', 'cflags', 'extra1', 'extra2']),
+    };
+  }
 
   private readonly rings = new Map<number, bigint>();
 
@@ -56,24 +66,23 @@ export class HostKernel {
     const ring = this.ringAddr(op.task.tgid);
     const req = 0xffff8881_3000_0000n + (op.userData & 0xffffn);
     this.engine.at(t, () => {
-      if (this.hooks.on) this.hooks.tracepoint(t, 'io_uring:io_uring_submit_req', { ctx: ring, req, user_data: op.userData, opcode: op.write ? 2 : 1, flags: 0n, sq_thread: 0, op_str: op.write ? 'WRITEV' : 'READV' }, op.task);
+      this.sites.submitReq?.fire(t, op.task, ring, req, op.userData, op.write ? 2 : 1, 0n, 0, op.write ? 'WRITEV' : 'READV');
       op.onEvent(EV.uring_submit, t);
       const tIssue = t + this.cost(HOST_COSTS.submitToIssue);
       const sector = op.deviceOffset / SECTOR;
       const nr = op.bytes / SECTOR;
       const rwbs = op.write ? 'WS' : 'R';
-      const values = { dev: this.dev, sector, nr_sector: nr, bytes: op.bytes, ioprio: 0, rwbs, comm: op.task.comm, cmd: '' };
       this.engine.at(tIssue, () => {
-        if (this.hooks.on) this.hooks.tracepoint(tIssue, 'block:block_rq_insert', values, op.task);
-        if (this.hooks.on) this.hooks.tracepoint(tIssue, 'block:block_rq_issue', values, op.task);
+        this.sites.rqInsert?.fire(tIssue, op.task, this.dev, sector, nr, op.bytes, 0, rwbs, op.task.comm, '');
+        this.sites.rqIssue?.fire(tIssue, op.task, this.dev, sector, nr, op.bytes, 0, rwbs, op.task.comm, '');
         op.onEvent(EV.host_blk_issue, tIssue);
         this.device.submit(op.write, op.bytes, (tDone) => {
-          if (this.hooks.on) this.hooks.tracepoint(tDone, 'block:block_rq_complete', { dev: this.dev, sector, nr_sector: nr, error: 0, rwbs, cmd: '' }, this.irq);
+          this.sites.rqComplete?.fire(tDone, this.irq, this.dev, sector, nr, 0, rwbs, '');
           op.onEvent(EV.host_blk_complete, tDone);
           // The CQE is posted by task work in the submitting thread.
           const tCqe = tDone + this.cost(HOST_COSTS.completeToCqe);
           this.engine.at(tCqe, () => {
-            if (this.hooks.on) this.hooks.tracepoint(tCqe, 'io_uring:io_uring_complete', { ctx: ring, req, user_data: op.userData, res: op.bytes, cflags: 0, extra1: 0n, extra2: 0n }, op.task);
+            this.sites.uringComplete?.fire(tCqe, op.task, ring, req, op.userData, op.bytes, 0, 0n, 0n);
             op.onEvent(EV.uring_complete, tCqe);
             op.onCqe(tCqe);
           });

@@ -1,8 +1,7 @@
 // QEMU for one VM: its iothread, the virtio-blk devices (pop, multireq merge, io_uring submission, completion, irqfd) and KVM's side of the boundary.
-import type { ProbeRegisters, TracepointValues } from '../hooks/index.js';
 import type { Engine } from '../sim/engine.js';
 import { StructLayout, type SimMemory } from '../sim/memory.js';
-import type { Task } from '../sim/probes.js';
+import type { ProbeSite, Task, TracepointSite } from '../sim/probes.js';
 import type { Rng } from '../sim/random.js';
 import { EV, type SimRequest, type SimVirtqueue } from '../sim/request.js';
 import type { DiskSpec, HostSpec } from '../sim/spec.js';
@@ -10,12 +9,48 @@ import type { Btf } from '../vm/index.js';
 import { HOST_COSTS, HOST_SIGMA } from './costs.js';
 import type { HostKernel, HostOp } from './kernel.js';
 
-/** How the host fires its hooks at a true time. */
+/**
+ * Where the host's hooks fire: each resolved once into a site that fires at a true time in a task
+ * (the world turns the time into the host clock); undefined where no program is attached.
+ */
 export interface HostHookSite {
   /** Whether any host program is attached: when not, neither hooks nor the memory they read need the work. */
   readonly on: boolean;
-  tracepoint(t: number, name: string, values: TracepointValues, task: Task): void;
-  probe(t: number, kind: 'uprobe' | 'uretprobe', name: string, regs: ProbeRegisters, task: Task): void;
+  /** A tracepoint taking the values of `fields` in order. */
+  tracepoint(name: string, fields: readonly string[]): TracepointSite | undefined;
+  /** A uprobe with `argc` arguments, or a uretprobe. */
+  probe(kind: 'uprobe' | 'uretprobe', name: string, argc?: number): ProbeSite | undefined;
+}
+
+/** QEMU's and KVM's hook sites, resolved once per QEMU process. */
+interface QemuSites {
+  pio?: TracepointSite;
+  fastMmio?: TracepointSite;
+  handleVq?: ProbeSite;
+  handleRequest?: ProbeSite;
+  handleRequestRet?: ProbeSite;
+  preadv?: ProbeSite;
+  pwritev?: ProbeSite;
+  luringSubmit?: ProbeSite;
+  reqComplete?: ProbeSite;
+  notifyIrqfd?: ProbeSite;
+  acceptIrq?: TracepointSite;
+}
+
+function qemuSites(h: HostHookSite): QemuSites {
+  return {
+    pio: h.tracepoint('kvm:kvm_pio', ['rw', 'port', 'size', 'count', 'val']),
+    fastMmio: h.tracepoint('kvm:kvm_fast_mmio', ['gpa']),
+    handleVq: h.probe('uprobe', 'virtio_blk_handle_vq', 2),
+    handleRequest: h.probe('uprobe', 'virtio_blk_handle_request', 2),
+    handleRequestRet: h.probe('uretprobe', 'virtio_blk_handle_request'),
+    preadv: h.probe('uprobe', 'blk_aio_preadv', 6),
+    pwritev: h.probe('uprobe', 'blk_aio_pwritev', 6),
+    luringSubmit: h.probe('uprobe', 'luring_do_submit', 5),
+    reqComplete: h.probe('uprobe', 'virtio_blk_req_complete', 2),
+    notifyIrqfd: h.probe('uprobe', 'virtio_notify_irqfd', 2),
+    acceptIrq: h.tracepoint('kvm:kvm_apic_accept_irq', ['apicid', 'dm', 'tm', 'vec']),
+  };
 }
 
 /** What QEMU needs from the world. */
@@ -86,6 +121,7 @@ export class Qemu {
   /** Completions waiting for the iothread. */
   private readonly cqes: Sqe[] = [];
   private completionPosted = false;
+  private readonly sites: QemuSites;
 
   constructor(
     readonly world: QemuWorld,
@@ -96,6 +132,7 @@ export class Qemu {
     vcpus: number,
   ) {
     this.pid = 5000 + vmIndex * 100;
+    this.sites = qemuSites(world.hooks);
     this.iothread = { pid: this.pid + 2, tgid: this.pid, comm: 'IO iothread0', cpu: (vmIndex * 2 + 1) % 2 };
     this.vcpus = Array.from({ length: vcpus }, (_, i) => ({ pid: this.pid + 10 + i, tgid: this.pid, comm: `CPU ${i}/KVM`, cpu: i % 2 }));
     const S = (n: string): StructLayout => new StructLayout(btf, n);
@@ -178,10 +215,8 @@ export class Qemu {
     const tExit = t + exitNs;
     this.world.engine.at(tExit, () => {
       const task = this.vcpus[vcpu % this.vcpus.length]!;
-      if (this.world.hooks.on) {
-        if (dev.spec.notify === 'pio') this.world.hooks.tracepoint(tExit, 'kvm:kvm_pio', { rw: 1, port: pioPort(disk), size: 2, count: 1, val: vq.index }, task);
-        else this.world.hooks.tracepoint(tExit, 'kvm:kvm_fast_mmio', { gpa: vq.notifyGpa }, task);
-      }
+      if (dev.spec.notify === 'pio') this.sites.pio?.fire(tExit, task, 1, pioPort(disk), 2, 1, vq.index);
+      else this.sites.fastMmio?.fire(tExit, task, vq.notifyGpa);
       for (const rq of vq.avail) if (rq.truth[EV.kick] === t) rq.truth[EV.kick_exit] = tExit;
       const ready = tExit + this.cost(HOST_COSTS.iothreadWakeup);
       this.world.engine.at(ready, () => this.schedule(dev, vq));
@@ -196,9 +231,9 @@ export class Qemu {
 
   /** virtio_blk_handle_vq: pops every available request with notifications off, then submits them (multireq). */
   private handleVq(dev: BlockDevice, vq: SimVirtqueue, t: number): number {
-    const { hooks } = this.world;
+    const sites = this.sites;
     const task = this.iothread;
-    if (hooks.on) hooks.probe(t, 'uprobe', 'virtio_blk_handle_vq', { args: [dev.vdev, vq.hostAddr] }, task);
+    sites.handleVq?.fire(t, task, dev.vdev, vq.hostAddr);
     const start = t;
     vq.wantsNotify = false;
     const popped: QemuReq[] = [];
@@ -206,10 +241,10 @@ export class Qemu {
       t += this.cost(HOST_COSTS.pop);
       const rq = vq.avail.shift()!;
       const req = this.makeReq(dev, vq, rq);
-      if (hooks.on) hooks.probe(t, 'uprobe', 'virtio_blk_handle_request', { args: [req.addr, 0x7f3a_0000_1000n] }, task);
+      sites.handleRequest?.fire(t, task, req.addr, 0x7f3a_0000_1000n);
       rq.truth[EV.qemu_handle] = start;
       rq.truth[EV.qemu_pop] = t;
-      if (hooks.on) hooks.probe(t + 150, 'uretprobe', 'virtio_blk_handle_request', { ret: 0n }, task);
+      sites.handleRequestRet?.fire(t + 150, task, 0n);
       t += 150;
       popped.push(req);
     }
@@ -269,7 +304,7 @@ export class Qemu {
     const offset = g.sector * SECTOR;
     const qiov = g.reqs.length === 1 ? first.addr + BigInt(this.L.req.member('qiov').offset) : m.alloc(this.L.qiov.size);
     if (g.reqs.length > 1 && hooks.on) this.L.qiov.write(m, qiov, { niov: g.reqs.length, size: g.sectors * SECTOR });
-    if (hooks.on) hooks.probe(t, 'uprobe', g.write ? 'blk_aio_pwritev' : 'blk_aio_preadv', { args: [dev.blk, offset, qiov, 0n, 0x55d0_0040_0000n, first.addr] }, this.iothread);
+    (g.write ? this.sites.pwritev : this.sites.preadv)?.fire(t, this.iothread, dev.blk, offset, qiov, 0n, 0x55d0_0040_0000n, first.addr);
     for (const r of g.reqs) r.rq.truth[EV.qemu_aio] = t;
     t += this.cost(HOST_COSTS.aioToLuring);
     // luring_do_submit runs in the request's coroutine right away: the SQE is prepared (user_data =
@@ -277,7 +312,7 @@ export class Qemu {
     // the ring has room, so a full ring holds requests here, after luring_do_submit.
     const lcb = m.alloc(this.L.lcb.size);
     if (this.world.hooks.on) this.L.lcb.write(m, lcb, { qiov, is_read: g.write ? 0 : 1 });
-    if (this.world.hooks.on) this.world.hooks.probe(t, 'uprobe', 'luring_do_submit', { args: [9, lcb, 0x55d0_0050_0000n, offset, g.write ? 2 : 1] }, this.iothread);
+    this.sites.luringSubmit?.fire(t, this.iothread, 9, lcb, 0x55d0_0050_0000n, offset, g.write ? 2 : 1);
     for (const r of g.reqs) r.rq.truth[EV.luring_submit] = t;
     const sqe = { group: g, lcb, qiov };
     if (this.inUring < this.host.uringEntries) return this.enterUring(sqe, t);
@@ -313,7 +348,6 @@ export class Qemu {
 
   /** luring_process_completions: complete every request of every CQE, refill the ring, then notify the guest once per queue. */
   private processCompletions(t: number): number {
-    const { hooks } = this.world;
     this.completionPosted = false;
     const batch = this.cqes.splice(0);
     const touched = new Map<SimVirtqueue, { dev: BlockDevice; reqs: QemuReq[] }>();
@@ -321,7 +355,7 @@ export class Qemu {
       this.inUring--;
       for (const r of c.group.reqs) {
         t += this.cost(HOST_COSTS.reqComplete);
-        if (hooks.on) hooks.probe(t, 'uprobe', 'virtio_blk_req_complete', { args: [r.addr, 0n] }, this.iothread);
+        this.sites.reqComplete?.fire(t, this.iothread, r.addr, 0n);
         r.rq.truth[EV.qemu_req_complete] = t;
         // In the used ring from that moment, not before (an earlier interrupt must not reap it early).
         const at = t;
@@ -338,10 +372,10 @@ export class Qemu {
     while (this.held.length > 0 && this.inUring < this.host.uringEntries) t = this.enterUring(this.held.shift()!, t);
     for (const [vq, { dev, reqs }] of touched) {
       t += this.cost(HOST_COSTS.reqComplete);
-      if (hooks.on) hooks.probe(t, 'uprobe', 'virtio_notify_irqfd', { args: [dev.vdev, vq.hostAddr] }, this.iothread);
+      this.sites.notifyIrqfd?.fire(t, this.iothread, dev.vdev, vq.hostAddr);
       for (const r of reqs) r.rq.truth[EV.qemu_notify] = t;
       const tInject = t + this.cost(HOST_COSTS.inject);
-      if (hooks.on) hooks.tracepoint(tInject, 'kvm:kvm_apic_accept_irq', { apicid: 0, dm: 0, tm: 0, vec: vq.msiVector }, this.iothread);
+      this.sites.acceptIrq?.fire(tInject, this.iothread, 0, 0, 0, vq.msiVector);
       for (const r of reqs) r.rq.truth[EV.irq_inject] = tInject;
       const tDeliver = this.vcpuRunning(tInject) + this.cost(HOST_COSTS.delivery);
       this.world.engine.at(tDeliver, () => this.world.deliver(dev.index, vq, tDeliver));

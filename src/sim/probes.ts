@@ -1,6 +1,9 @@
 // One side's paired programs attached to the hook table: contexts built per firing, programs run in the VM, ring buffers drained.
 import { InputError } from '../errors.js';
-import { findHook, PT_REGS_BYTES, tracepointLayout, writePtRegs, type HookDef, type ProbeRegisters, type Side, type TracepointValues } from '../hooks/index.js';
+import {
+  findHook, PtRegsFrame, tracepointLayout, type HookDef, type PositionalEncoder, type ProbeRegisters, type RegisterValue, type Side,
+  type TracepointValue, type TracepointValues,
+} from '../hooks/index.js';
 import { contextFor, maps as vmMaps, Program, type BpfObject, type RunEnvironment } from '../vm/index.js';
 import type { SimMemory } from './memory.js';
 
@@ -31,8 +34,12 @@ export class SideProbes {
   private readonly byHook = new Map<string, Map<string, Attached[]>>();
   private readonly env: RunEnvironment;
   private readonly consumer = new vmMaps.RingBufConsumer();
-  private readonly regs = new Uint8Array(PT_REGS_BYTES);
-  private readonly regsView = new DataView(this.regs.buffer);
+  private readonly regs = new PtRegsFrame();
+  /**
+   * Called with the true time before a site fires, so that the side's clock (what ktimeNs reads)
+   * shows it: the world sets it. The string-named `tracepoint` and `probe` do not call it.
+   */
+  atTime: (t: number) => void = () => {};
   /** Program runs and instructions executed, for the share of time spent in the VM. */
   runs = 0;
   instructions = 0;
@@ -88,7 +95,8 @@ export class SideProbes {
   /** Receives each ring-buffer record as it is drained (bytes valid only during the call). */
   onRecord?: (bytes: Uint8Array, ring: string) => void;
 
-  private run(list: Attached[], ctx: Uint8Array, view: DataView, task: Task): void {
+  /** Runs `list` on a context, in `task`. */
+  run(list: readonly Attached[], ctx: Uint8Array, view: DataView, task: Task): void {
     const env = this.env;
     env.cpu = task.cpu;
     env.pid = task.pid;
@@ -113,8 +121,28 @@ export class SideProbes {
   probe(kind: 'kprobe' | 'kretprobe' | 'uprobe' | 'uretprobe', name: string, regs: ProbeRegisters, task: Task): void {
     const list = this.byHook.get(kind)?.get(name);
     if (!list) return;
-    writePtRegs(this.regsView, regs, kind === 'uprobe' || kind === 'uretprobe');
-    this.run(list, this.regs, this.regsView, task);
+    this.regs.write(regs, kind === 'uprobe' || kind === 'uretprobe');
+    this.run(list, this.regs.bytes, this.regs.view, task);
+  }
+
+  /**
+   * The firing point of tracepoint `name` for values given in `fields` order, resolved once; undefined
+   * when no program is attached there (so a caller skips building the values too).
+   */
+  tracepointSite(name: string, fields: readonly string[]): TracepointSite | undefined {
+    const list = this.byHook.get('tracepoint')?.get(name);
+    return list ? new TracepointSite(this, list, tracepointLayout(name).encoder(fields)) : undefined;
+  }
+
+  /**
+   * The firing point of a probe with `argc` arguments (entry probes) or its return value (return
+   * probes), resolved once; undefined when no program is attached there.
+   */
+  probeSite(kind: 'kprobe' | 'kretprobe' | 'uprobe' | 'uretprobe', name: string, argc = 0): ProbeSite | undefined {
+    const list = this.byHook.get(kind)?.get(name);
+    if (!list) return undefined;
+    const user = kind === 'uprobe' || kind === 'uretprobe';
+    return new ProbeSite(this, list, this.regs, user, kind === 'kretprobe' || kind === 'uretprobe' ? -1 : argc);
   }
 
   /** Drains the side's ring buffers into onRecord; returns the number of records. */
@@ -125,5 +153,41 @@ export class SideProbes {
   /** Records lost because a ring buffer was full. */
   get lost(): number {
     return this.consumer.dropped;
+  }
+}
+
+/** A tracepoint's programs and record encoder, resolved once (SideProbes.tracepointSite). */
+export class TracepointSite {
+  constructor(
+    private readonly probes: SideProbes,
+    private readonly list: readonly Attached[],
+    private readonly encode: PositionalEncoder,
+  ) {}
+
+  /** Fires at true time t in `task`, with the values of the site's fields in order. */
+  fire(t: number, task: Task, a?: TracepointValue, b?: TracepointValue, c?: TracepointValue, d?: TracepointValue, e?: TracepointValue, f?: TracepointValue, g?: TracepointValue, h?: TracepointValue): void {
+    this.probes.atTime(t);
+    const out = this.encode(task.pid, a, b, c, d, e, f, g, h);
+    this.probes.run(this.list, out, this.encode.view, task);
+  }
+}
+
+/** A probe's programs, resolved once (SideProbes.probeSite): entry probes take their arguments, return probes their value. */
+export class ProbeSite {
+  constructor(
+    private readonly probes: SideProbes,
+    private readonly list: readonly Attached[],
+    private readonly regs: PtRegsFrame,
+    private readonly user: boolean,
+    /** Arguments an entry hit sets; -1 for a return probe. */
+    private readonly argc: number,
+  ) {}
+
+  /** Fires at true time t in `task`: the arguments (entry) or the return value in `a` (return). */
+  fire(t: number, task: Task, a?: RegisterValue, b?: RegisterValue, c?: RegisterValue, d?: RegisterValue, e?: RegisterValue, f?: RegisterValue): void {
+    this.probes.atTime(t);
+    if (this.argc < 0) this.regs.ret(this.user, a!);
+    else this.regs.args(this.user, this.argc, a, b, c, d, e, f);
+    this.probes.run(this.list, this.regs.bytes, this.regs.view, task);
   }
 }

@@ -197,18 +197,15 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
       if (opts.onTraceRecord) opts.onTraceRecord(typed.decode(struct!, bytes, vmName));
     };
   };
-  /** Fires a side's hooks at a true time, with that side's clock reading it. */
-  const hookSite = (probes: SideProbes, setClock: (t: number) => void): GuestHookSite & HostHookSite => ({
-    on: probes.attached,
-    tracepoint: (t, name, values, task) => {
-      setClock(t);
-      probes.tracepoint(name, values, task);
-    },
-    probe: (t, kind: 'kprobe' | 'kretprobe' | 'uprobe' | 'uretprobe', name, regs, task) => {
-      setClock(t);
-      probes.probe(kind, name, regs, task);
-    },
-  });
+  /** A side's hook sites, firing at a true time with that side's clock reading it. */
+  const hookSite = (probes: SideProbes, setClock: (t: number) => void): GuestHookSite & HostHookSite => {
+    probes.atTime = setClock;
+    return {
+      on: probes.attached,
+      tracepoint: (name, fields) => probes.tracepointSite(name, fields),
+      probe: (kind: 'kprobe' | 'kretprobe' | 'uprobe' | 'uretprobe', name, argc) => probes.probeSite(kind, name, argc),
+    };
+  };
   const hostSink = recordSink('host', hostDecoders, new TraceRecordDecoder(hostObject.btf, RECORD_STRUCTS.slice(3)));
   // A host shard sends every record raw: losses, counting and decoding happen where the records are taken.
   const shardFrame = shardOut ? new DrainFrame(shardOut.maxPayload) : undefined;
