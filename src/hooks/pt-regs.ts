@@ -65,11 +65,15 @@ const SLOT_AX = PT_REGS.ax >> 3;
 const SLOT_IP = PT_REGS.ip >> 3;
 const SLOT_SP = PT_REGS.sp >> 3;
 
+/** A value no register holds: a slot whose bytes are not known to hold any particular value. */
+const UNKNOWN = Symbol('unknown');
+
 /**
  * One reusable pt_regs buffer, rewritten per probe hit with exactly writePtRegs' bytes, but
- * touching only what changes: the registers the last hit set and this one does not are zeroed,
- * cs/ss/flags are rewritten only when the hit switches between kernel and user code. Programs
- * cannot write their context, so the buffer holds what was last written.
+ * touching only what changes: a register is written when its value differs from the one it
+ * holds, the registers the last hit set and this one does not are zeroed, cs/ss/flags are
+ * rewritten only when the hit switches between kernel and user code. Programs cannot write
+ * their context, so the buffer holds what was last written.
  */
 export class PtRegsFrame {
   readonly bytes = new Uint8Array(PT_REGS_BYTES);
@@ -78,6 +82,8 @@ export class PtRegsFrame {
   private dirty = 0;
   /** 1 user, 0 kernel, -1 not yet written. */
   private mode = -1;
+  /** The value each 8-byte slot holds, as last written (0 once cleared). */
+  private readonly held: (RegisterValue | typeof UNKNOWN)[] = new Array(PT_REGS_BYTES / 8).fill(0);
 
   /** Writes a hit's registers (as writePtRegs would into a zeroed buffer). */
   write(r: ProbeRegisters, user: boolean): void {
@@ -93,42 +99,55 @@ export class PtRegsFrame {
     this.clear(this.dirty & ~set);
     this.dirty = set;
     this.setMode(user);
-    const dv = this.view;
-    if (args) for (let i = 0; i < args.length; i++) set64(dv, ARG_OFFSETS[i]!, args[i]!);
-    if (r.ret !== undefined) set64(dv, PT_REGS.ax, r.ret);
-    if (r.ip !== undefined) set64(dv, PT_REGS.ip, r.ip);
-    if (r.sp !== undefined) set64(dv, PT_REGS.sp, r.sp);
+    if (args) for (let i = 0; i < args.length; i++) this.set(ARG_OFFSETS[i]!, args[i]!);
+    if (r.ret !== undefined) this.set(PT_REGS.ax, r.ret);
+    if (r.ip !== undefined) this.set(PT_REGS.ip, r.ip);
+    if (r.sp !== undefined) this.set(PT_REGS.sp, r.sp);
   }
 
   /** An entry hit with `n` arguments (the rest of a..f ignored), every other register zero. */
   args(user: boolean, n: number, a?: RegisterValue, b?: RegisterValue, c?: RegisterValue, d?: RegisterValue, e?: RegisterValue, f?: RegisterValue): void {
     const set = ARG_MASKS[n]!;
-    this.clear(this.dirty & ~set);
-    this.dirty = set;
-    this.setMode(user);
-    const dv = this.view;
-    if (n > 0) set64(dv, PT_REGS.di, a!);
-    if (n > 1) set64(dv, PT_REGS.si, b!);
-    if (n > 2) set64(dv, PT_REGS.dx, c!);
-    if (n > 3) set64(dv, PT_REGS.cx, d!);
-    if (n > 4) set64(dv, PT_REGS.r8, e!);
-    if (n > 5) set64(dv, PT_REGS.r9, f!);
+    if (this.dirty !== set) {
+      this.clear(this.dirty & ~set);
+      this.dirty = set;
+    }
+    if (this.mode !== (user ? 1 : 0)) this.setMode(user);
+    if (n > 0) this.set(PT_REGS.di, a!);
+    if (n > 1) this.set(PT_REGS.si, b!);
+    if (n > 2) this.set(PT_REGS.dx, c!);
+    if (n > 3) this.set(PT_REGS.cx, d!);
+    if (n > 4) this.set(PT_REGS.r8, e!);
+    if (n > 5) this.set(PT_REGS.r9, f!);
   }
 
   /** A return hit: the return value in ax, every other register zero. */
   ret(user: boolean, v: RegisterValue): void {
     const set = 1 << SLOT_AX;
-    this.clear(this.dirty & ~set);
-    this.dirty = set;
-    this.setMode(user);
-    set64(this.view, PT_REGS.ax, v);
+    if (this.dirty !== set) {
+      this.clear(this.dirty & ~set);
+      this.dirty = set;
+    }
+    if (this.mode !== (user ? 1 : 0)) this.setMode(user);
+    this.set(PT_REGS.ax, v);
+  }
+
+  /** Writes a register unless it already holds `v`. */
+  private set(off: number, v: RegisterValue): void {
+    const slot = off >> 3;
+    if (this.held[slot] === v) return;
+    // Not known while being written: set64 may throw half way.
+    this.held[slot] = UNKNOWN;
+    set64(this.view, off, v);
+    this.held[slot] = v;
   }
 
   private clear(slots: number): void {
     for (let k = 0; slots !== 0; k++, slots >>>= 1) {
-      if (slots & 1) {
+      if (slots & 1 && this.held[k] !== 0) {
         this.view.setUint32(k * 8, 0);
         this.view.setUint32(k * 8 + 4, 0);
+        this.held[k] = 0;
       }
     }
   }

@@ -38,7 +38,7 @@ export interface PositionalEncoder {
 function storeField(where: string, f: EventFormat['fields'][number]): string {
   const { offset: o, size } = f;
   const num =
-    size === 8 ? `if (typeof v === 'number' && v >= 0 && v <= 9007199254740991) { dv.setUint32(${o}, v >>> 0, true); dv.setUint32(${o + 4}, Math.floor(v / 4294967296), true); } else dv.setBigUint64(${o}, BigInt.asUintN(64, BigInt(v)), true);`
+    size === 8 ? `if (typeof v === 'number' && v >= 0 && v <= 9007199254740991) { dv.setUint32(${o}, v >>> 0, true); dv.setUint32(${o + 4}, Math.floor(v / 4294967296), true); } else if (typeof v === 'bigint' && v >= 0n && v <= 18446744073709551615n) dv.setBigUint64(${o}, v, true); else dv.setBigUint64(${o}, BigInt.asUintN(64, BigInt(v)), true);`
     : size === 4 ? `dv.setUint32(${o}, typeof v === 'number' ? v >>> 0 : Number(BigInt.asUintN(32, v)), true);`
     : size === 2 ? `dv.setUint16(${o}, typeof v === 'number' ? v & 65535 : Number(BigInt.asUintN(16, v)), true);`
     : size === 1 ? `dv.setUint8(${o}, typeof v === 'number' ? v & 255 : Number(BigInt.asUintN(8, v)));`
@@ -107,8 +107,10 @@ export class TracepointLayout {
    * A compiled encoder taking the values of `fields` (names from the format file, no common_*)
    * in that order: the record encode() would build from an object with those fields, without
    * building the object or looking a name up per record. Its buffers are its own, one per record
-   * size, and every byte of one is written each time except those of fields not listed, which
-   * stay zero, so nothing needs clearing. Throws for a name that is not a field.
+   * size, and each remembers the values last written into it: a field whose value is the one it
+   * holds (a device number, a comm, a constant pointer) is not written again. Every byte of a listed
+   * field is written when its value changes; fields not listed stay zero. Throws for a name that is
+   * not a field.
    */
   encoder(fields: readonly string[]): PositionalEncoder {
     const where = `${this.system}:${this.event}`;
@@ -121,29 +123,39 @@ export class TracepointLayout {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`${where}: field name ${JSON.stringify(name)} is not an identifier`);
       if (fields.indexOf(name) !== i) throw new Error(`${where}: field ${name} listed twice`);
       if (f.type.startsWith('__data_loc')) continue;
-      // Every byte of a listed field is written: a short string's tail and a missing value as zeros.
-      fixed.push(`v = a${i}; if (v === undefined) out.fill(0, ${f.offset}, ${f.offset + f.size}); else { ${storeField(where, f)}` +
-        ` if (typeof v === 'string') out.fill(0, ${f.offset} + Math.min(v.length, ${f.size - 1}), ${f.offset + f.size}); }`);
+      // A short string's tail and a missing value are written as zeros.
+      fixed.push(`v = a${i}; if (v !== last[${i}]) { if (v === undefined) out.fill(0, ${f.offset}, ${f.offset + f.size}); else { ${storeField(where, f)}` +
+        ` if (typeof v === 'string') for (let i = ${f.offset} + Math.min(v.length, ${f.size - 1}); i < ${f.offset + f.size}; i++) out[i] = 0; } last[${i}] = v; }`);
     }
     const dataLoc = this.format.fields.filter((f) => f.type.startsWith('__data_loc'));
     const str = (f: EventFormat['fields'][number]): string => {
       const i = fields.indexOf(f.name);
       return i < 0 ? "''" : `(typeof a${i} === 'string' ? a${i} : '')`;
     };
+    // last[]: the listed fields' values, then common_pid, then the __data_loc strings.
+    const P = fields.length;
+    const D = (k: number): number => fields.length + 1 + k;
     const src = `
-      let size = -1, out, dv;
-      const buffers = new Map();
+      let size = -1, out, dv, last;
+      const buffers = new Map(), NONE = {};
       function enc(pid${params.map((p) => `, ${p}`).join('')}) {
         let v, at = ${this.fixedSize};
         ${dataLoc.map((f, k) => `const s${k} = ${str(f)};`).join(' ')}
         const n = ${this.fixedSize}${dataLoc.map((_, k) => ` + s${k}.length + 1`).join('')};
         if (n !== size) {
           let b = buffers.get(n);
-          if (b === undefined) { const bytes = new Uint8Array(n); b = { bytes, view: new DataView(bytes.buffer) }; buffers.set(n, b); }
-          size = n; out = b.bytes; dv = b.view; enc.view = dv;
+          if (b === undefined) {
+            const bytes = new Uint8Array(n);
+            b = { bytes, view: new DataView(bytes.buffer), last: new Array(${fields.length + 1 + dataLoc.length}).fill(NONE) };
+            b.view.setUint16(0, ${this.id}, true);
+            buffers.set(n, b);
+          }
+          size = n; out = b.bytes; dv = b.view; last = b.last; enc.view = dv;
         }
-        dv.setUint16(0, ${this.id}, true); dv.setUint16(2, 0, true); dv.setInt32(4, pid, true);
-        ${dataLoc.map((f, k) => `dv.setUint32(${f.offset}, ((s${k}.length + 1) << 16) | at, true); for (let i = 0; i < s${k}.length; i++) out[at + i] = s${k}.charCodeAt(i) & 127; at += s${k}.length; out[at++] = 0;`).join('\n        ')}
+        if (pid !== last[${P}]) { dv.setInt32(4, pid, true); last[${P}] = pid; }
+        ${dataLoc.length ? `if (${dataLoc.map((_, k) => `s${k} !== last[${D(k)}]`).join(' || ')}) {` : ''}
+        ${dataLoc.map((f, k) => `dv.setUint32(${f.offset}, ((s${k}.length + 1) << 16) | at, true); for (let i = 0; i < s${k}.length; i++) out[at + i] = s${k}.charCodeAt(i) & 127; at += s${k}.length; out[at++] = 0; last[${D(k)}] = s${k};`).join('\n        ')}
+        ${dataLoc.length ? '}' : ''}
         ${fixed.join('\n        ')}
         return out;
       }
