@@ -195,6 +195,33 @@ function trackMaps(mapIn: (number | undefined)[], op: number, d: number, s: numb
   } else if ((cls === Class.JMP || cls === Class.JMP32) && (op & 0xf0) === JmpOp.CALL) mapIn.fill(undefined);
 }
 
+/**
+ * The targets of a program's jumps when every jump goes forward and there is no local call (no
+ * loops, one frame): what the straight-code form needs. undefined otherwise.
+ */
+function forwardTargets(code: Code): Set<number> | undefined {
+  const targets = new Set<number>();
+  for (let pc = 0; pc < code.length; pc++) {
+    const op = code.op[pc]!;
+    const cls = op & 0x07;
+    if (op === (Class.LD | Mode.IMM | Size.DW)) {
+      pc++;
+      continue;
+    }
+    if (cls !== Class.JMP && cls !== Class.JMP32) continue;
+    const jop = op & 0xf0;
+    if (jop === JmpOp.EXIT) continue;
+    if (jop === JmpOp.CALL) {
+      if (code.src[pc] === CallSrc.LOCAL && !(op & Source.X)) return undefined;
+      continue;
+    }
+    const target = pc + 1 + (cls === Class.JMP32 && jop === JmpOp.JA ? code.imm[pc]! : code.off[pc]!);
+    if (target <= pc) return undefined;
+    targets.add(target);
+  }
+  return targets;
+}
+
 /** Inline bodies of built-in helpers that only read the run environment, by helper id (r0 from m.env, as the built-ins set it). */
 const INLINE_HELPERS: Readonly<Record<number, string>> = {
   5: 'hv = m.env.ktimeNs(); r0l = hv | 0; r0h = Math.floor(hv / 4294967296) | 0;', // ktime_get_ns
@@ -211,6 +238,12 @@ const spillArgs = [1, 2, 3, 4, 5].map((i) => `L[${i}] = r${i}l; H[${i}] = r${i}h
 export function compile(code: Code, layout: FunctionLayout, imm64: { lo: Int32Array; hi: Int32Array }, maps: readonly AnyMap[] = []): CompiledProgram {
   const leaders = [...leadersOf(code, layout)].filter((pc) => pc < code.length).sort((a, b) => a - b);
   const leaderSet = new Set(leaders);
+  // A program whose jumps all go forward and that calls no function of its own runs as straight
+  // code: each jump target is the end of a labelled block (`break L<pc>`), so V8 sees the control
+  // flow as it is instead of a dispatch loop whose every variable is a loop phi.
+  const targets = forwardTargets(code);
+  const structured = targets !== undefined;
+  const jump = (target: number): string => (structured ? `break L${target};` : `pc = ${target}; continue;`);
   const body: string[] = [];
   // Maps the fast helper paths name, hoisted out of the run loop as M<i>.
   const usedMaps = new Set<number>();
@@ -223,7 +256,8 @@ export function compile(code: Code, layout: FunctionLayout, imm64: { lo: Int32Ar
       count++;
       if (code.op[pc] === (Class.LD | Mode.IMM | Size.DW)) pc++;
     }
-    body.push(`case ${start}: if ((budget -= ${count}) < 0) { m.budget = budget; throw new VmError(${start}, 'instruction budget of ' + initial + ' exceeded'); }`);
+    if (structured && targets.has(start)) body.push(`} // L${start}`);
+    body.push(`${structured ? '' : `case ${start}: `}if ((budget -= ${count}) < 0) { m.budget = budget; throw new VmError(${start}, 'instruction budget of ' + initial + ' exceeded'); }`);
     let terminated = false;
     // Which map each register holds, where an ld_imm64 map reference in this block put it (and
     // nothing wrote the register since): a helper call names its map this way.
@@ -283,7 +317,8 @@ export function compile(code: Code, layout: FunctionLayout, imm64: { lo: Int32Ar
         case Class.JMP32: {
           const jop = op & 0xf0;
           if (jop === JmpOp.EXIT) {
-            body.push(
+            if (structured) body.push('L[0] = r0l; H[0] = r0h; m.budget = budget; return;');
+            else body.push(
               'if (depth === 0) { L[0] = r0l; H[0] = r0h; m.budget = budget; return; }' +
                 ' m.leaveFrame(depth); depth--; b = depth * 10; r6l = saved[b]; r6h = saved[b + 1]; r7l = saved[b + 2]; r7h = saved[b + 3]; r8l = saved[b + 4]; r8h = saved[b + 5]; r9l = saved[b + 6]; r9h = saved[b + 7]; r10l = saved[b + 8]; r10h = saved[b + 9];' +
                 ' pc = retPc[depth]; continue;',
@@ -316,11 +351,11 @@ export function compile(code: Code, layout: FunctionLayout, imm64: { lo: Int32Ar
             }
           } else if (jop === JmpOp.JA) {
             const target = pc + 1 + (cls === Class.JMP ? off : imm);
-            body.push(`pc = ${target}; continue;`);
+            body.push(jump(target));
             terminated = true;
           } else {
             const target = pc + 1 + off;
-            body.push(`if (${condition(op, d, s, imm)}) { pc = ${target}; continue; }`);
+            body.push(`if (${condition(op, d, s, imm)}) { ${jump(target)} }`);
           }
           break;
         }
@@ -334,12 +369,18 @@ export function compile(code: Code, layout: FunctionLayout, imm64: { lo: Int32Ar
   const hoisted = [...usedMaps].sort((a, b) => a - b).map((i) => `, M${i} = m.maps[${i}]`).join('');
   // The call-frame arrays live with the compiled program, not in each run: a run never re-enters
   // its own program, and allocating two typed arrays per run cost more than many programs' bodies.
-  const src = `
+  const head = `
     const retPc = new Int32Array(${MAX_CALL_FRAMES}), saved = new Int32Array(${MAX_CALL_FRAMES * 10});
     return function run(m, ctxHi, ctxLen) {
       const L = m.L, H = m.H, A = m.args, HT = m.helperTable, SV = m.stackViews, space = m.space, regions = space.regions, initial = m.budget${hoisted};
       let ${regs};
-      let budget = initial, pc = 0, depth = 0, t = 0, ah = 0, o = 0, rg, rk, v, bl = 0, bh = 0, b = 0, f, hv = 0;
+      let budget = initial, pc = 0, depth = 0, t = 0, ah = 0, o = 0, rg, rk, v, bl = 0, bh = 0, b = 0, f, hv = 0;`;
+  // Labels open outermost-last-target first, so each closes just before its target's code.
+  const src = structured ? `${head}
+      ${[...targets].sort((a, b) => b - a).map((t) => `L${t}: {`).join(' ')}
+      ${body.join('\n      ')}
+      throw new VmError(${leaders[leaders.length - 1]}, 'fell off the end of the program');
+    };` : `${head}
       for (;;) {
         switch (pc) {
           ${body.join('\n          ')}
