@@ -4,8 +4,8 @@
 // r0 back; the built-in map helpers then find the map from r1, check its type, and resolve the key
 // and value pointers. At most call sites all of that is known when compiling: r1 was loaded from a
 // map reference (ld_imm64) in the same block, so the map's kind is known, and the helper is the
-// built-in one as long as the machine's table still holds it (a test may replace it, and the call
-// then takes the generic path). The fast path calls the map's method with the key's bytes and
+// built-in one as long as the machine's table still holds every built-in (a test may replace one,
+// and every call then takes the generic path). The fast path calls the map's method with the key's bytes and
 // offset, checking the pointers exactly as AddressSpace.resolve does, with the same errors.
 import { BUILTIN_HELPERS } from './helpers/builtin.js';
 import { ArrayMap, HashMap, RingBufMap, type AnyMap } from './maps/index.js';
@@ -43,15 +43,15 @@ export function fastHelperCall(id: number, pc: number, mapInR1: number | undefin
   switch (id) {
     case 1: // map_lookup_elem(map, key)
       if (!isElementMap(map)) return undefined;
-      return `${resolve('rg', 2, n(map.keySize), false, pc)} hv = ${M(i)}.programLookup(rg.bytes, r2l >>> 0, m.env.cpu);` +
+      return `${resolve('rg', 2, n(map.keySize), false, pc)} hv = ${M(i)}.programLookup(rg.bytes, r2l >>> 0, env.cpu);` +
         ` if (hv < 0) { r0l = 0; r0h = 0; } else { r0l = hv | 0; r0h = ${MAP_DATA_REGION + i}; }`;
     case 2: // map_update_elem(map, key, value, flags)
       if (!isElementMap(map)) return undefined;
       return `${resolve('rg', 2, n(map.keySize), false, pc)} ${resolve('rk', 3, n(map.valueSize), false, pc)}` +
-        ` ${ret(`${M(i)}.programUpdate(rg.bytes, r2l >>> 0, rk.bytes, r3l >>> 0, ${num(4)}, m.env.cpu)`)}`;
+        ` ${ret(`${M(i)}.programUpdate(rg.bytes, r2l >>> 0, rk.bytes, r3l >>> 0, ${num(4)}, env.cpu)`)}`;
     case 3: // map_delete_elem(map, key)
       if (!isElementMap(map)) return undefined;
-      return `${resolve('rg', 2, n(map.keySize), false, pc)} ${ret(`${M(i)}.programDelete(rg.bytes, r2l >>> 0, m.env.cpu)`)}`;
+      return `${resolve('rg', 2, n(map.keySize), false, pc)} ${ret(`${M(i)}.programDelete(rg.bytes, r2l >>> 0, env.cpu)`)}`;
     case 131: // ringbuf_reserve(ringbuf, size, flags)
       if (!(map instanceof RingBufMap)) return undefined;
       return `hv = ${M(i)}.reserve(${num(2)}, ${num(3)}); if (hv < 0) { r0l = 0; r0h = 0; } else { r0l = hv | 0; r0h = ${MAP_DATA_REGION + i}; }`;

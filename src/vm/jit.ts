@@ -53,15 +53,30 @@ function leadersOf(code: Code, layout: FunctionLayout): Set<number> {
   return leaders;
 }
 
-function memAccess(pc: number, baseReg: number, off: number, size: number, write: boolean): string {
+function memAccess(pc: number, baseReg: number, off: number, size: number, write: boolean, cached?: Set<number>, oneFrame = false): string {
   // r10 is read only and always the current frame's stack top (its region, offset STACK_SIZE), so a
-  // slot at a constant offset inside the frame needs no region lookup or bounds check at run time.
-  if (baseReg === 10 && off < 0 && STACK_SIZE + off >= 0 && off + size <= 0) return `o = ${STACK_SIZE + off}; v = SV[depth];`;
+  // slot at a constant offset inside the frame needs no region lookup or bounds check at run time
+  // (and in a program without local calls the frame is always the main one, S0).
+  if (baseReg === 10 && off < 0 && STACK_SIZE + off >= 0 && off + size <= 0) return `o = ${STACK_SIZE + off}; v = ${oneFrame ? 'S0' : 'SV[depth]'}; `;
   // Address (hi, lo) + off with carry/borrow; region by the high half; bounds and permission checked.
-  return `t = (r${baseReg}l >>> 0) + ${n(off)}; ah = (r${baseReg}h + (t > 4294967295 ? 1 : t < 0 ? -1 : 0)) | 0; o = t >>> 0;` +
+  const general = `ah = (r${baseReg}h + (t > 4294967295 ? 1 : t < 0 ? -1 : 0)) | 0; o = t >>> 0;` +
     ` rg = (ah >>> 0) < ${MAX_REGION} ? regions[ah] : undefined;` +
     ` if (rg === undefined || o + ${size} > rg.bytes.length${write ? ' || !rg.writable' : ''}) space.resolve(t | 0, ah, ${size}, ${write}, ${pc});` +
     ' v = rg.view;';
+  if (!cached) return `t = (r${baseReg}l >>> 0) + ${n(off)}; ${general}`;
+  // Within a block, the region of a base register's high half is looked up once (its length, view
+  // and permission kept in locals) while the register is unchanged: an access that stays inside it
+  // (no carry, in bounds) needs no more; any other takes the general path, with its errors. Regions
+  // are far smaller than 2^31 bytes, so "(lo >>> 0) + off in [0, length - size]" is the int32 test
+  // lo >= max(0, -off) && lo <= length - (off + size), and lo + off does not overflow.
+  const R = baseReg;
+  let setup = '';
+  if (!cached.has(R)) {
+    cached.add(R);
+    setup = `g = (r${R}h >>> 0) < ${MAX_REGION} ? regions[r${R}h] : undefined; if (g === undefined) n${R} = -1; else { n${R} = g.bytes.length; v${R} = g.view; w${R} = g.writable; } `;
+  }
+  const lowest = Math.max(0, -off);
+  return `${setup}if (r${R}l >= ${lowest} && r${R}l <= n${R} - ${off + size}${write ? ` && w${R}` : ''}) { o = r${R}l + ${n(off)}; v = v${R}; } else { t = (r${R}l >>> 0) + ${n(off)}; ${general} }`;
 }
 
 function aluInsn(pc: number, op: number, d: number, s: number, off: number, imm: number): string {
@@ -195,6 +210,16 @@ function trackMaps(mapIn: (number | undefined)[], op: number, d: number, s: numb
   } else if ((cls === Class.JMP || cls === Class.JMP32) && (op & 0xf0) === JmpOp.CALL) mapIn.fill(undefined);
 }
 
+/** Forgets the region looked up for each register the instruction writes. */
+function forgetWritten(regionOf: Set<number>, op: number, d: number, s: number): void {
+  const cls = op & 0x07;
+  if (cls === Class.ALU || cls === Class.ALU64 || cls === Class.LDX || cls === Class.LD) regionOf.delete(d);
+  else if (cls === Class.STX && (op & 0xe0) === Mode.ATOMIC) {
+    regionOf.delete(s);
+    regionOf.delete(0);
+  } else if ((cls === Class.JMP || cls === Class.JMP32) && (op & 0xf0) === JmpOp.CALL) regionOf.clear();
+}
+
 /**
  * The targets of a program's jumps when every jump goes forward and there is no local call (no
  * loops, one frame): what the straight-code form needs. undefined otherwise.
@@ -224,9 +249,9 @@ function forwardTargets(code: Code): Set<number> | undefined {
 
 /** Inline bodies of built-in helpers that only read the run environment, by helper id (r0 from m.env, as the built-ins set it). */
 const INLINE_HELPERS: Readonly<Record<number, string>> = {
-  5: 'hv = m.env.ktimeNs(); r0l = hv | 0; r0h = Math.floor(hv / 4294967296) | 0;', // ktime_get_ns
-  8: 'hv = m.env.cpu; r0l = hv | 0; r0h = Math.floor(hv / 4294967296) | 0;', // get_smp_processor_id
-  14: 'r0l = m.env.pid | 0; r0h = m.env.tgid | 0;', // get_current_pid_tgid
+  5: 'hv = env.ktimeNs(); r0l = hv | 0; r0h = Math.floor(hv / 4294967296) | 0;', // ktime_get_ns
+  8: 'hv = env.cpu; r0l = hv | 0; r0h = Math.floor(hv / 4294967296) | 0;', // get_smp_processor_id
+  14: 'r0l = env.pid | 0; r0h = env.tgid | 0;', // get_current_pid_tgid
 };
 
 const argsOut = [1, 2, 3, 4, 5].map((i) => `A[${(i - 1) * 2}] = r${i}l; A[${(i - 1) * 2 + 1}] = r${i}h;`).join(' ');
@@ -262,6 +287,8 @@ export function compile(code: Code, layout: FunctionLayout, imm64: { lo: Int32Ar
     // Which map each register holds, where an ld_imm64 map reference in this block put it (and
     // nothing wrote the register since): a helper call names its map this way.
     const mapIn: (number | undefined)[] = [];
+    // Base registers whose region this block has looked up (memAccess), until they are written.
+    const regionOf = new Set<number>();
     for (let pc = start; pc < end; pc++) {
       const op = code.op[pc]!;
       const d = code.dst[pc]!;
@@ -292,7 +319,7 @@ export function compile(code: Code, layout: FunctionLayout, imm64: { lo: Int32Ar
           else if (bytes === 2) read = sx ? `r${d}l = v.getInt16(o, true); r${d}h = r${d}l >> 31;` : `r${d}l = v.getUint16(o, true); r${d}h = 0;`;
           else if (bytes === 4) read = sx ? `r${d}l = v.getInt32(o, true); r${d}h = r${d}l >> 31;` : `r${d}l = v.getInt32(o, true); r${d}h = 0;`;
           else read = `r${d}h = v.getInt32(o + 4, true); r${d}l = v.getInt32(o, true);`;
-          body.push(`${memAccess(pc, s, off, bytes, false)} ${read}`);
+          body.push(`${memAccess(pc, s, off, bytes, false, regionOf, structured)} ${read}`);
           break;
         }
         case Class.ST:
@@ -310,7 +337,7 @@ export function compile(code: Code, layout: FunctionLayout, imm64: { lo: Int32Ar
           else if (bytes === 2) write = `v.setUint16(o, ${vl} & 65535, true);`;
           else if (bytes === 4) write = `v.setInt32(o, ${vl}, true);`;
           else write = `v.setInt32(o, ${vl}, true); v.setInt32(o + 4, ${vh}, true);`;
-          body.push(`${memAccess(pc, d, off, bytes, true)} ${write}`);
+          body.push(`${memAccess(pc, d, off, bytes, true, regionOf, structured)} ${write}`);
           break;
         }
         case Class.JMP:
@@ -338,7 +365,7 @@ export function compile(code: Code, layout: FunctionLayout, imm64: { lo: Int32Ar
                 const builtin = BUILTIN_TABLE[imm] !== undefined;
                 const fast = INLINE_HELPERS[imm] ?? (builtin ? fastHelperCall(imm, pc, mapIn[1], maps, M) : undefined) ??
                   (builtin && proto ? `${argsOf(proto.args.length)} m.pc = ${pc}; m.retLo = 0; m.retHi = 0; BI[${n(imm)}](m); r0l = m.retLo; r0h = m.retHi;` : undefined);
-                body.push(fast ? `if (HT[${n(imm)}] === BI[${n(imm)}]) { ${fast} } else { ${call} }` : call);
+                body.push(fast ? `if (BH) { ${fast} } else { ${call} }` : call);
               }
             } else {
               const target = pc + 1 + imm;
@@ -361,6 +388,7 @@ export function compile(code: Code, layout: FunctionLayout, imm64: { lo: Int32Ar
         }
       }
       trackMaps(mapIn, op, d, s, off, imm64.lo[at]!, imm64.hi[at]!);
+      forgetWritten(regionOf, op, d, s);
     }
     // Fall through into the next case: the next leader follows in the switch.
     if (!terminated && end < code.length && !leaderSet.has(end)) body.push(`pc = ${end}; continue;`);
@@ -372,9 +400,10 @@ export function compile(code: Code, layout: FunctionLayout, imm64: { lo: Int32Ar
   const head = `
     const retPc = new Int32Array(${MAX_CALL_FRAMES}), saved = new Int32Array(${MAX_CALL_FRAMES * 10});
     return function run(m, ctxHi, ctxLen) {
-      const L = m.L, H = m.H, A = m.args, HT = m.helperTable, SV = m.stackViews, space = m.space, regions = space.regions, initial = m.budget${hoisted};
+      const L = m.L, H = m.H, A = m.args, HT = m.helperTable, SV = m.stackViews, S0 = SV[0], space = m.space, regions = space.regions, initial = m.budget, env = m.env, BH = m.builtinHelpers${hoisted};
       let ${regs};
-      let budget = initial, pc = 0, depth = 0, t = 0, ah = 0, o = 0, rg, rk, v, bl = 0, bh = 0, b = 0, f, hv = 0;`;
+      let budget = initial, pc = 0, depth = 0, t = 0, ah = 0, o = 0, rg, rk, v, bl = 0, bh = 0, b = 0, f, hv = 0, g;
+      let ${Array.from({ length: 10 }, (_, i) => `n${i} = -1, v${i}, w${i} = false`).join(', ')};`;
   // Labels open outermost-last-target first, so each closes just before its target's code.
   const src = structured ? `${head}
       ${[...targets].sort((a, b) => b - a).map((t) => `L${t}: {`).join(' ')}

@@ -32,6 +32,12 @@ export function codeOf(insns: readonly Instruction[]): Code {
   return code;
 }
 
+/** Whether `table` holds the built-in implementation at every built-in id. */
+function intact(table: readonly (HelperImpl | undefined)[]): boolean {
+  for (const [id, impl] of BUILTIN_HELPERS) if (table[id] !== impl) return false;
+  return true;
+}
+
 /** The default instruction budget of one run (the kernel's processed-instruction limit). */
 export const DEFAULT_BUDGET = 1_000_000;
 
@@ -62,6 +68,8 @@ export class Machine implements HelperCall {
   private readonly helpers: Map<number, HelperImpl>;
   /** The same implementations indexed by id: a helper call finds its implementation without hashing (the JIT calls them from here). */
   readonly helperTable: (HelperImpl | undefined)[] = [];
+  /** Whether every built-in helper id still has its built-in implementation (the JIT's fast paths need it). */
+  builtinHelpers = true;
   private readonly stacks: Uint8Array[] = [];
   /** The main frame's stack as 8-byte words: zeroing a few words costs less than a fill call. */
   private readonly mainWords: Float64Array;
@@ -83,6 +91,7 @@ export class Machine implements HelperCall {
   ) {
     this.helpers = new Map(helpers ?? BUILTIN_HELPERS);
     for (const [id, impl] of this.helpers) this.helperTable[id] = impl;
+    this.builtinHelpers = intact(this.helperTable);
     this.rng = seed >>> 0 || 0x9e3779b9;
     for (let k = 0; k < MAX_CALL_FRAMES; k++) {
       const s = new Uint8Array(new ArrayBuffer(STACK_SIZE));
@@ -134,6 +143,7 @@ export class Machine implements HelperCall {
   setHelper(id: number, impl: HelperImpl): void {
     this.helpers.set(id, impl);
     this.helperTable[id] = impl;
+    this.builtinHelpers = intact(this.helperTable);
   }
 
   /** Whether a helper id has an implementation. */
