@@ -9,6 +9,7 @@
 // offset, checking the pointers exactly as AddressSpace.resolve does, with the same errors.
 import { BUILTIN_HELPERS } from './helpers/builtin.js';
 import { ArrayMap, HashMap, RingBufMap, type AnyMap } from './maps/index.js';
+import { STACK_SIZE } from './isa/opcodes.js';
 import { MAP_DATA_REGION, MAX_REGION } from './memory.js';
 
 /** Built-in helper implementations by id: the identity a call site checks before its fast path. */
@@ -33,25 +34,50 @@ function isElementMap(map: AnyMap | undefined): map is HashMap | ArrayMap {
   return map instanceof HashMap || map instanceof ArrayMap;
 }
 
+/** What the compiler knows of the registers at a call site. */
+export interface KnownRegisters {
+  /** The map index a register holds (loaded by ld_imm64 in this block), if known. */
+  map(r: number): number | undefined;
+  /** The offset in the main stack frame a register points at (r10 plus a constant), if known. */
+  stack(r: number): number | undefined;
+  /** The value a register holds when it is a known constant below 2^31 (mov of an immediate). */
+  constant(r: number): number | undefined;
+}
+
+/** The bytes and offset a pointer argument names: the main frame's when known, else resolved into `into`. */
+function memory(into: string, r: number, len: number, write: boolean, pc: number, known: KnownRegisters): { setup: string; bytes: string; off: string } {
+  const at = known.stack(r);
+  // The main frame is always mapped and writable: an in-frame argument needs no check.
+  if (at !== undefined && at >= 0 && at + len <= STACK_SIZE) return { setup: '', bytes: 'SB0', off: n(at) };
+  return { setup: resolve(into, r, n(len), write, pc), bytes: `${into}.bytes`, off: `r${r}l >>> 0` };
+}
+
 /**
- * The fast path of helper `id` at instruction `pc`, or undefined when there is none; `mapInR1` is
- * the index of the map r1 holds when it is known. `M(i)` names map i in the generated code.
+ * The fast path of helper `id` at instruction `pc`, or undefined when there is none. `M(i)` names
+ * map i in the generated code.
  */
-export function fastHelperCall(id: number, pc: number, mapInR1: number | undefined, maps: readonly AnyMap[], M: (i: number) => string): string | undefined {
+export function fastHelperCall(id: number, pc: number, known: KnownRegisters, maps: readonly AnyMap[], M: (i: number) => string): string | undefined {
+  const mapInR1 = known.map(1);
   const map = mapInR1 === undefined ? undefined : maps[mapInR1];
   const i = mapInR1 ?? -1;
   switch (id) {
-    case 1: // map_lookup_elem(map, key)
+    case 1: { // map_lookup_elem(map, key)
       if (!isElementMap(map)) return undefined;
-      return `${resolve('rg', 2, n(map.keySize), false, pc)} hv = ${M(i)}.programLookup(rg.bytes, r2l >>> 0, env.cpu);` +
+      const key = memory('rg', 2, map.keySize, false, pc, known);
+      return `${key.setup} hv = ${M(i)}.programLookup(${key.bytes}, ${key.off}, env.cpu);` +
         ` if (hv < 0) { r0l = 0; r0h = 0; } else { r0l = hv | 0; r0h = ${MAP_DATA_REGION + i}; }`;
-    case 2: // map_update_elem(map, key, value, flags)
+    }
+    case 2: { // map_update_elem(map, key, value, flags)
       if (!isElementMap(map)) return undefined;
-      return `${resolve('rg', 2, n(map.keySize), false, pc)} ${resolve('rk', 3, n(map.valueSize), false, pc)}` +
-        ` ${ret(`${M(i)}.programUpdate(rg.bytes, r2l >>> 0, rk.bytes, r3l >>> 0, ${num(4)}, env.cpu)`)}`;
-    case 3: // map_delete_elem(map, key)
+      const key = memory('rg', 2, map.keySize, false, pc, known);
+      const value = memory('rk', 3, map.valueSize, false, pc, known);
+      return `${key.setup} ${value.setup} ${ret(`${M(i)}.programUpdate(${key.bytes}, ${key.off}, ${value.bytes}, ${value.off}, ${num(4)}, env.cpu)`)}`;
+    }
+    case 3: { // map_delete_elem(map, key)
       if (!isElementMap(map)) return undefined;
-      return `${resolve('rg', 2, n(map.keySize), false, pc)} ${ret(`${M(i)}.programDelete(rg.bytes, r2l >>> 0, env.cpu)`)}`;
+      const key = memory('rg', 2, map.keySize, false, pc, known);
+      return `${key.setup} ${ret(`${M(i)}.programDelete(${key.bytes}, ${key.off}, env.cpu)`)}`;
+    }
     case 131: // ringbuf_reserve(ringbuf, size, flags)
       if (!(map instanceof RingBufMap)) return undefined;
       return `hv = ${M(i)}.reserve(${num(2)}, ${num(3)}); if (hv < 0) { r0l = 0; r0h = 0; } else { r0l = hv | 0; r0h = ${MAP_DATA_REGION + i}; }`;
@@ -60,8 +86,16 @@ export function fastHelperCall(id: number, pc: number, mapInR1: number | undefin
       return `RC(m, ${id === 133}, r1l, r1h, ${num(2)}, ${pc}); r0l = 0; r0h = 0;`;
     case 4: // probe_read(dst, size, src)
     case 112: // probe_read_user
-    case 113: // probe_read_kernel
-      return `r0l = PR(m, '${id === 4 ? 'any' : id === 112 ? 'user' : 'kernel'}', r1l, r1h, r2l >>> 0, r3l, r3h, ${pc}); r0h = r0l >> 31;`;
+    case 113: { // probe_read_kernel
+      const space = id === 4 ? 'any' : id === 112 ? 'user' : 'kernel';
+      // A destination in the main frame with a constant size: no destination to resolve.
+      const dst = known.stack(1);
+      const len = known.constant(2);
+      if (dst !== undefined && len !== undefined && len >= 0 && dst >= 0 && dst + len <= STACK_SIZE) {
+        return `r0l = PB(m, '${space}', SB0, ${dst}, ${len}, r3l, r3h, ${pc}); r0h = r0l >> 31;`;
+      }
+      return `r0l = PR(m, '${space}', r1l, r1h, r2l >>> 0, r3l, r3h, ${pc}); r0h = r0l >> 31;`;
+    }
   }
   return undefined;
 }

@@ -10,9 +10,9 @@ import {
 } from './int64.js';
 import { AluOp, CallSrc, Class, JmpOp, MAX_CALL_FRAMES, Mode, STACK_SIZE, Size, Source } from './isa/opcodes.js';
 import type { FunctionLayout } from './isa/validate.js';
-import { BUILTIN_HELPERS, probeReadInto, ringbufCommitAt } from './helpers/builtin.js';
+import { probeReadBytes, probeReadInto, ringbufCommitAt } from './helpers/builtin.js';
 import { helperProto } from './helpers/table.js';
-import { BUILTIN_TABLE, fastHelperCall } from './jit-calls.js';
+import { BUILTIN_TABLE, fastHelperCall, type KnownRegisters } from './jit-calls.js';
 import type { Code, Machine } from './machine.js';
 import type { AnyMap } from './maps/index.js';
 import { MAP_HANDLE_REGION, MAX_REGION, STACK_REGION, VmError } from './memory.js';
@@ -210,6 +210,35 @@ function trackMaps(mapIn: (number | undefined)[], op: number, d: number, s: numb
   } else if ((cls === Class.JMP || cls === Class.JMP32) && (op & 0xf0) === JmpOp.CALL) mapIn.fill(undefined);
 }
 
+/**
+ * Updates which registers point into the main stack frame at a known offset (r10 copied, plus or
+ * minus constants, staying inside the frame) and which hold a known small constant.
+ */
+function trackValues(stackAt: (number | undefined)[], constOf: (number | undefined)[], op: number, d: number, s: number, off: number, imm: number): void {
+  const cls = op & 0x07;
+  if (op === (Class.ALU64 | AluOp.MOV | Source.X) && off === 0) {
+    stackAt[d] = s === 10 ? STACK_SIZE : stackAt[s];
+    constOf[d] = constOf[s];
+  } else if (op === (Class.ALU64 | AluOp.ADD | Source.K) || op === (Class.ALU64 | AluOp.SUB | Source.K)) {
+    const at = stackAt[d];
+    const to = at === undefined ? undefined : op === (Class.ALU64 | AluOp.ADD | Source.K) ? at + imm : at - imm;
+    stackAt[d] = to !== undefined && to >= 0 && to <= STACK_SIZE ? to : undefined;
+    constOf[d] = undefined;
+  } else if ((op === (Class.ALU64 | AluOp.MOV | Source.K) || op === (Class.ALU | AluOp.MOV | Source.K)) && off === 0) {
+    stackAt[d] = undefined;
+    constOf[d] = imm >= 0 ? imm : undefined;
+  } else if (cls === Class.ALU || cls === Class.ALU64 || cls === Class.LDX || cls === Class.LD) {
+    stackAt[d] = undefined;
+    constOf[d] = undefined;
+  } else if (cls === Class.STX && (op & 0xe0) === Mode.ATOMIC) {
+    stackAt[s] = constOf[s] = undefined;
+    stackAt[0] = constOf[0] = undefined;
+  } else if ((cls === Class.JMP || cls === Class.JMP32) && (op & 0xf0) === JmpOp.CALL) {
+    stackAt.length = 0;
+    constOf.length = 0;
+  }
+}
+
 /** Forgets the region looked up for each register the instruction writes. */
 function forgetWritten(regionOf: Set<number>, op: number, d: number, s: number): void {
   const cls = op & 0x07;
@@ -289,6 +318,15 @@ export function compile(code: Code, layout: FunctionLayout, imm64: { lo: Int32Ar
     const mapIn: (number | undefined)[] = [];
     // Base registers whose region this block has looked up (memAccess), until they are written.
     const regionOf = new Set<number>();
+    // Registers pointing into the main stack frame at a known offset, or holding a known constant
+    // (straight code only: there the frame is always the main one).
+    const stackAt: (number | undefined)[] = [];
+    const constOf: (number | undefined)[] = [];
+    const known: KnownRegisters = {
+      map: (r) => mapIn[r],
+      stack: (r) => (structured ? (r === 10 ? STACK_SIZE : stackAt[r]) : undefined),
+      constant: (r) => constOf[r],
+    };
     for (let pc = start; pc < end; pc++) {
       const op = code.op[pc]!;
       const d = code.dst[pc]!;
@@ -363,7 +401,7 @@ export function compile(code: Code, layout: FunctionLayout, imm64: { lo: Int32Ar
                 // other built-ins are called straight (jit-calls.ts), or given only the arguments they read.
                 const proto = helperProto(imm);
                 const builtin = BUILTIN_TABLE[imm] !== undefined;
-                const fast = INLINE_HELPERS[imm] ?? (builtin ? fastHelperCall(imm, pc, mapIn[1], maps, M) : undefined) ??
+                const fast = INLINE_HELPERS[imm] ?? (builtin ? fastHelperCall(imm, pc, known, maps, M) : undefined) ??
                   (builtin && proto ? `${argsOf(proto.args.length)} m.pc = ${pc}; m.retLo = 0; m.retHi = 0; BI[${n(imm)}](m); r0l = m.retLo; r0h = m.retHi;` : undefined);
                 body.push(fast ? `if (BH) { ${fast} } else { ${call} }` : call);
               }
@@ -389,6 +427,7 @@ export function compile(code: Code, layout: FunctionLayout, imm64: { lo: Int32Ar
       }
       trackMaps(mapIn, op, d, s, off, imm64.lo[at]!, imm64.hi[at]!);
       forgetWritten(regionOf, op, d, s);
+      trackValues(stackAt, constOf, op, d, s, off, imm);
     }
     // Fall through into the next case: the next leader follows in the switch.
     if (!terminated && end < code.length && !leaderSet.has(end)) body.push(`pc = ${end}; continue;`);
@@ -400,7 +439,7 @@ export function compile(code: Code, layout: FunctionLayout, imm64: { lo: Int32Ar
   const head = `
     const retPc = new Int32Array(${MAX_CALL_FRAMES}), saved = new Int32Array(${MAX_CALL_FRAMES * 10});
     return function run(m, ctxHi, ctxLen) {
-      const L = m.L, H = m.H, A = m.args, HT = m.helperTable, SV = m.stackViews, S0 = SV[0], space = m.space, regions = space.regions, initial = m.budget, env = m.env, BH = m.builtinHelpers${hoisted};
+      const L = m.L, H = m.H, A = m.args, HT = m.helperTable, SV = m.stackViews, S0 = SV[0], SB0 = m.mainStack, space = m.space, regions = space.regions, initial = m.budget, env = m.env, BH = m.builtinHelpers${hoisted};
       let ${regs};
       let budget = initial, pc = 0, depth = 0, t = 0, ah = 0, o = 0, rg, rk, v, bl = 0, bh = 0, b = 0, f, hv = 0, g;
       let ${Array.from({ length: 10 }, (_, i) => `n${i} = -1, v${i}, w${i} = false`).join(', ')};`;
@@ -419,8 +458,8 @@ export function compile(code: Code, layout: FunctionLayout, imm64: { lo: Int32Ar
     };`;
   let run = compiled.get(src);
   if (!run) {
-    const factory = new Function('VmError', 'hiOut', 'mul64', 'udiv64', 'umod64', 'sdiv64', 'smod64', 'udiv32', 'umod32', 'sdiv32', 'smod32', 'lsh64', 'rsh64', 'arsh64', 'bswap16', 'bswap32', 'BI', 'PR', 'RC', src) as (...a: unknown[]) => CompiledProgram;
-    run = factory(VmError, hiOut, mul64, udiv64, umod64, sdiv64, smod64, udiv32, umod32, sdiv32, smod32, lsh64, rsh64, arsh64, bswap16, bswap32, BUILTIN_TABLE, probeReadInto, ringbufCommitAt);
+    const factory = new Function('VmError', 'hiOut', 'mul64', 'udiv64', 'umod64', 'sdiv64', 'smod64', 'udiv32', 'umod32', 'sdiv32', 'smod32', 'lsh64', 'rsh64', 'arsh64', 'bswap16', 'bswap32', 'BI', 'PR', 'PB', 'RC', src) as (...a: unknown[]) => CompiledProgram;
+    run = factory(VmError, hiOut, mul64, udiv64, umod64, sdiv64, smod64, udiv32, umod32, sdiv32, smod32, lsh64, rsh64, arsh64, bswap16, bswap32, BUILTIN_TABLE, probeReadInto, probeReadBytes, ringbufCommitAt);
     if (compiled.size >= MAX_COMPILED) compiled.delete(compiled.keys().next().value!);
     compiled.set(src, run);
   }

@@ -71,6 +71,8 @@ export class Machine implements HelperCall {
   /** Whether every built-in helper id still has its built-in implementation (the JIT's fast paths need it). */
   builtinHelpers = true;
   private readonly stacks: Uint8Array[] = [];
+  /** The main frame's stack bytes: helper arguments the JIT knows to be there are read and written straight in it. */
+  readonly mainStack: Uint8Array;
   /** The main frame's stack as 8-byte words: zeroing a few words costs less than a fill call. */
   private readonly mainWords: Float64Array;
   /** The first word of the main frame a verified program can reach (mainStackDepth, rounded up to words). */
@@ -99,6 +101,7 @@ export class Machine implements HelperCall {
       this.stackRegions.push(this.space.map(STACK_REGION + k, `stack frame ${k}`, s, true));
       this.stackViews.push(this.stackRegions[k]!.view);
     }
+    this.mainStack = this.stacks[0]!;
     this.mainWords = new Float64Array(this.stacks[0]!.buffer);
     maps.forEach((map, i) => {
       const data = 'values' in map ? map.values : 'data' in map ? (map as { data: Uint8Array }).data : undefined;

@@ -88,13 +88,16 @@ export type ProbeSpace = 'kernel' | 'user' | 'any';
  * the destination zeroed. The JIT calls it straight, without marshalling r1-r5.
  */
 export function probeReadInto(call: HelperCall, space: ProbeSpace, dstLo: number, dstHi: number, len: number, srcLo: number, srcHi: number, pc: number): number {
-  const dst = call.space.resolve(dstLo, dstHi, len, true, pc);
-  const dOff = dstLo >>> 0;
+  return probeReadBytes(call, space, call.space.resolve(dstLo, dstHi, len, true, pc).bytes, dstLo >>> 0, len, srcLo, srcHi, pc);
+}
+
+/** probeReadInto with the destination already resolved (and checked) to `dst[dOff, dOff+len)`. */
+export function probeReadBytes(call: HelperCall, space: ProbeSpace, dst: Uint8Array, dOff: number, len: number, srcLo: number, srcHi: number, pc: number): number {
   const ok = space === 'any'
-    ? readFrom(call, 'kernel', srcLo, srcHi, dst.bytes, dOff, len, pc) || readFrom(call, 'user', srcLo, srcHi, dst.bytes, dOff, len, pc)
-    : readFrom(call, space, srcLo, srcHi, dst.bytes, dOff, len, pc);
+    ? readFrom(call, 'kernel', srcLo, srcHi, dst, dOff, len, pc) || readFrom(call, 'user', srcLo, srcHi, dst, dOff, len, pc)
+    : readFrom(call, space, srcLo, srcHi, dst, dOff, len, pc);
   if (ok) return 0;
-  dst.bytes.fill(0, dOff, dOff + len);
+  dst.fill(0, dOff, dOff + len);
   return -EFAULT;
 }
 
