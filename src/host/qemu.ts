@@ -326,12 +326,17 @@ export class Qemu {
     const offset = g.sector * SECTOR;
     t += this.cost(HOST_COSTS.luringToSubmit);
     this.inUring++;
+    // Methods, not arrow properties: a named closure per SQE costs a name definition where the
+    // simulator runs under tsx (keepNames), more than the rest of the op.
+    const qemu = this;
     const op: HostOp = {
       userData: lcb, write: g.write, fileOffset: offset, deviceOffset: offset + g.reqs[0]!.dev.spec.hostOffset, bytes: g.sectors * SECTOR, task: this.iothread,
-      onEvent: (event, at) => {
+      onEvent(event, at) {
         for (const r of g.reqs) r.rq.truth[event] = at;
       },
-      onCqe: (at) => this.world.engine.at(at, () => this.cqeArrived(sqe)),
+      onCqe(at) {
+        qemu.world.engine.at(at, () => qemu.cqeArrived(sqe));
+      },
     };
     this.world.kernel.submit(op, t);
     return t;

@@ -3,18 +3,17 @@
 /** Nanoseconds on the simulation's one true clock (the host's CLOCK_MONOTONIC). */
 export type TrueNs = number;
 
-interface Pending {
-  at: TrueNs;
-  seq: number;
-  run: () => void;
-}
-
 /**
  * Events at the same time run in the order they were scheduled (the sequence number breaks ties),
  * which keeps runs reproducible. Times are doubles: exact integers up to 2^53 ns (104 days).
+ *
+ * The pending events are a binary heap kept in three parallel arrays (time, sequence number,
+ * function) rather than an object per event: scheduling allocates nothing but the caller's closure.
  */
 export class Engine {
-  private heap: Pending[] = [];
+  private readonly times: number[] = [];
+  private readonly seqs: number[] = [];
+  private readonly fns: (() => void)[] = [];
   private seq = 0;
   /** The current time. */
   now: TrueNs = 0;
@@ -28,50 +27,72 @@ export class Engine {
 
   /** Schedules `run` at an absolute time (not before now). */
   at(at: TrueNs, run: () => void): void {
-    const h = this.heap;
-    const e: Pending = { at: Math.max(Math.round(at), this.now), seq: this.seq++, run };
-    h.push(e);
-    let i = h.length - 1;
+    const times = this.times;
+    const seqs = this.seqs;
+    const fns = this.fns;
+    const t = Math.max(Math.round(at), this.now);
+    const q = this.seq++;
+    let i = times.length;
+    times.push(t);
+    seqs.push(q);
+    fns.push(run);
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (less(h[p]!, e)) break;
-      h[i] = h[p]!;
+      const pt = times[p]!;
+      if (pt < t || (pt === t && seqs[p]! < q)) break;
+      times[i] = pt;
+      seqs[i] = seqs[p]!;
+      fns[i] = fns[p]!;
       i = p;
     }
-    h[i] = e;
+    times[i] = t;
+    seqs[i] = q;
+    fns[i] = run;
   }
 
   /** Runs events in order until none is left or `stop()` says so. */
   run(stop: () => boolean = () => false): void {
-    const h = this.heap;
-    while (h.length > 0 && !stop()) {
-      const top = h[0]!;
-      const last = h.pop()!;
-      if (h.length > 0) {
+    const times = this.times;
+    const seqs = this.seqs;
+    const fns = this.fns;
+    while (times.length > 0 && !stop()) {
+      const at = times[0]!;
+      const fn = fns[0]!;
+      const lt = times.pop()!;
+      const lq = seqs.pop()!;
+      const lf = fns.pop()!;
+      const size = times.length;
+      if (size > 0) {
         let i = 0;
         for (;;) {
           const l = 2 * i + 1;
-          if (l >= h.length) break;
+          if (l >= size) break;
           const r = l + 1;
-          const c = r < h.length && less(h[r]!, h[l]!) ? r : l;
-          if (!less(h[c]!, last)) break;
-          h[i] = h[c]!;
+          let c = l;
+          if (r < size) {
+            const rt = times[r]!;
+            const ct = times[l]!;
+            if (rt < ct || (rt === ct && seqs[r]! < seqs[l]!)) c = r;
+          }
+          const ct = times[c]!;
+          if (!(ct < lt || (ct === lt && seqs[c]! < lq))) break;
+          times[i] = ct;
+          seqs[i] = seqs[c]!;
+          fns[i] = fns[c]!;
           i = c;
         }
-        h[i] = last;
+        times[i] = lt;
+        seqs[i] = lq;
+        fns[i] = lf;
       }
-      this.now = top.at;
+      this.now = at;
       this.executed++;
-      top.run();
+      fn();
     }
   }
 
   /** Events waiting. */
   get pending(): number {
-    return this.heap.length;
+    return this.times.length;
   }
-}
-
-function less(a: Pending, b: Pending): boolean {
-  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
 }

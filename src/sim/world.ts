@@ -295,7 +295,8 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
     let room = job.room();
     while (room > 0) {
       const n = rate ? 1 : Math.min(room, job.spec.batch);
-      const ops = Array.from({ length: n }, () => job.next());
+      const ops: { op: AppOp; sector: number }[] = [];
+      for (let i = 0; i < n; i++) ops.push(job.next());
       engine.at(t, () => disk.submitBatch(ops, job.task, t));
       lastSubmit.set(job, t);
       room -= n;
