@@ -5,6 +5,7 @@ import {
   type TracepointValue, type TracepointValues,
 } from '../hooks/index.js';
 import { contextFor, maps as vmMaps, Program, type BpfObject, type RunEnvironment } from '../vm/index.js';
+import type { Clocks } from './clock.js';
 import type { SimMemory } from './memory.js';
 
 /** The task a hook fires in: what bpf_get_current_* and bpf_get_smp_processor_id answer. */
@@ -22,6 +23,36 @@ export interface SideMemory {
   user?: (tgid: number) => SimMemory | undefined;
 }
 
+/**
+ * What helpers see while a side's programs run: the task, the side's clock and its memories. One
+ * class for every side, so that the JIT's calls of ktimeNs and readMemory have one target.
+ */
+class ProbeEnvironment implements RunEnvironment {
+  cpu = 0;
+  pid = 0;
+  tgid = 0;
+  uid = 0;
+  gid = 0;
+  comm = '';
+  /** The side's clock at the current firing (set through SideProbes.useClock). */
+  now = 0;
+
+  constructor(
+    private readonly memory: SideMemory,
+    /** The clock the caller gave, or undefined when the sites set `now`. */
+    private readonly clock: (() => number) | undefined,
+  ) {}
+
+  ktimeNs(): number {
+    return this.clock === undefined ? this.now : this.clock();
+  }
+
+  readMemory(space: 'kernel' | 'user', lo: number, hi: number, dst: Uint8Array, off: number, len: number): boolean {
+    const mem = space === 'user' ? this.memory.user?.(this.tgid) : this.memory.kernel;
+    return mem ? mem.readHalves(lo, hi, dst, off, len) : false;
+  }
+}
+
 interface Attached {
   hook: HookDef;
   program: Program;
@@ -32,14 +63,11 @@ interface Attached {
 export class SideProbes {
   /** Attached programs by hook kind, then hook name (no key string built per firing). */
   private readonly byHook = new Map<string, Map<string, Attached[]>>();
-  private readonly env: RunEnvironment;
+  private readonly env: ProbeEnvironment;
   private readonly consumer = new vmMaps.RingBufConsumer();
   private readonly regs = new PtRegsFrame();
-  /**
-   * Called with the true time before a site fires, so that the side's clock (what ktimeNs reads)
-   * shows it: the world sets it. The string-named `tracepoint` and `probe` do not call it.
-   */
-  atTime: (t: number) => void = () => {};
+  /** The clocks sites read the side's time from at a true time (useClock). */
+  private clocks: Clocks | undefined;
   /** Program runs and instructions executed, for the share of time spent in the VM. */
   runs = 0;
   instructions = 0;
@@ -53,18 +81,13 @@ export class SideProbes {
     readonly side: Side,
     readonly object: BpfObject,
     memory: SideMemory,
-    clock: () => number,
+    /** What bpf_ktime_get_ns answers; undefined: the side's clock at the firing's true time (useClock). */
+    clock: (() => number) | undefined,
     where: string,
     /** false: load the object but attach nothing (a baseline that measures the simulator alone). */
     attach = true,
   ) {
-    this.env = {
-      cpu: 0, pid: 0, tgid: 0, uid: 0, gid: 0, comm: '', ktimeNs: clock,
-      readMemory: (space, lo, hi, dst, off, len) => {
-        const mem = space === 'user' ? memory.user?.(this.env.tgid) : memory.kernel;
-        return mem ? mem.readHalves(lo, hi, dst, off, len) : false;
-      },
-    };
+    this.env = new ProbeEnvironment(memory, clock);
     const mapList = object.maps.map((m) => m.map);
     for (const p of attach ? object.programs : []) {
       const hook = findHook(side, p.kind, p.attachTo);
@@ -85,6 +108,21 @@ export class SideProbes {
       ofKind.set(hook.name, [...(ofKind.get(hook.name) ?? []), { hook, program, name: p.name }]);
     }
     for (const m of object.maps) if (m.map instanceof vmMaps.RingBufMap) this.consumer.add(m.map, (data, off, size) => this.onRecord?.(data.subarray(off, off + size), m.name));
+  }
+
+  /**
+   * Sites fire at a true time: with `clocks`, the side's clock (what bpf_ktime_get_ns reads when
+   * the constructor was given no clock) is set from it as each site fires. The string-named
+   * `tracepoint` and `probe` leave it alone.
+   */
+  useClock(clocks: Clocks): void {
+    this.clocks = clocks;
+  }
+
+  /** Sets the side's clock for a firing at true time t (sites call it). */
+  atTime(t: number): void {
+    const c = this.clocks;
+    if (c !== undefined) this.env.now = this.side === 'guest' ? c.guest(t) : c.host(t);
   }
 
   /** Whether any program is attached. */

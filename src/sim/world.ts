@@ -163,8 +163,6 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
   const objs = objects(ring);
   const target = opts.requests ?? spec.requests;
 
-  let guestNow = 0;
-  let hostNow = 0;
   let completed = 0;
   let appOps = 0;
   const records = { guest: 0, host: 0 };
@@ -175,7 +173,8 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
   const hostObject = objs.host();
   // With `parallel`, a worker runs the host side's programs (see HostShard); this thread attaches none there.
   const shard = opts.parallel && (opts.programs ?? true) === true && !shardOut ? new HostShard(spec, opts, ring) : undefined;
-  const hostProbes = new SideProbes('host', hostObject, { user: (tgid) => qemus.find((q) => q.pid === tgid)?.memory }, () => hostNow, 'host.bpf.o', !shard && attaches(opts, 'host'));
+  const qemuMemory = new Map<number, SimMemory>();
+  const hostProbes = new SideProbes('host', hostObject, { user: (tgid) => qemuMemory.get(tgid) }, undefined, 'host.bpf.o', !shard && attaches(opts, 'host'));
   const hostDecoders = new Map(RECORD_STRUCTS.slice(3).map((s) => [s, new RecordDecoder(hostObject.btf, s)]));
   // Records lost at random on the way to user space (spec.recordLoss), from their own random stream.
   const lossRng = rng.fork(7);
@@ -198,8 +197,8 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
     };
   };
   /** A side's hook sites, firing at a true time with that side's clock reading it. */
-  const hookSite = (probes: SideProbes, setClock: (t: number) => void): GuestHookSite & HostHookSite => {
-    probes.atTime = setClock;
+  const hookSite = (probes: SideProbes): GuestHookSite & HostHookSite => {
+    probes.useClock(clocks);
     return {
       on: probes.attached,
       tracepoint: (name, fields) => probes.tracepointSite(name, fields),
@@ -210,7 +209,7 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
   // A host shard sends every record raw: losses, counting and decoding happen where the records are taken.
   const shardFrame = shardOut ? new DrainFrame(shardOut.maxPayload) : undefined;
   hostProbes.onRecord = shardFrame ? (bytes) => shardFrame.add(bytes) : hostSink;
-  const hostHooks: HostHookSite = hookSite(hostProbes, (t) => (hostNow = clocks.host(t)));
+  const hostHooks: HostHookSite = hookSite(hostProbes);
   const device = new Device(spec.host.device, engine, rng.fork(1));
   const hostKernel = new HostKernel(engine, rng.fork(2), hostHooks, device);
 
@@ -220,17 +219,18 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
   spec.vms.forEach((vmSpec, vm) => {
     const kernel = new SimMemory(KERNEL_HEAP);
     const guestObject = objs.guest(vmSpec.vcpus);
-    const probes = new SideProbes('guest', guestObject, { kernel }, () => guestNow, 'guest.bpf.o', attaches(opts, 'guest'));
+    const probes = new SideProbes('guest', guestObject, { kernel }, undefined, 'guest.bpf.o', attaches(opts, 'guest'));
     guestProbes.push(probes);
     const decoders = new Map(RECORD_STRUCTS.slice(1, 3).map((s) => [s, new RecordDecoder(guestObject.btf, s)]));
     probes.onRecord = recordSink('guest', decoders, new TraceRecordDecoder(guestObject.btf, RECORD_STRUCTS.slice(1, 3)), vm);
-    const hooks: GuestHookSite = hookSite(probes, (t) => (guestNow = clocks.guest(t)));
+    const hooks: GuestHookSite = hookSite(probes);
     const disks: GuestDisk[] = [];
     const qemu = new Qemu(
       { engine, rng: rng.fork(10 + vm), hooks: hostHooks, kernel: hostKernel, deliver: (disk, vq, t) => disks[disk]!.interrupt(vq, t) },
       vm, spec.host, new SimMemory(USER_HEAP + BigInt(vm) * 0x1_0000_0000n), hostObject.btf, vmSpec.vcpus,
     );
     qemus.push(qemu);
+    qemuMemory.set(qemu.pid, qemu.memory);
     const jobs: FioJob[] = [];
     const diskRng = rng.fork(100 + vm);
     vmSpec.disks.forEach((diskSpec, d) => {
