@@ -113,6 +113,17 @@ export class TracepointLayout {
    * not a field.
    */
   encoder(fields: readonly string[]): PositionalEncoder {
+    // One per field list: a record is used before the next is encoded (programs do not keep their
+    // context), so every site of this tracepoint with these fields can share it and its buffers.
+    const key = fields.join(',');
+    let enc = this.encoders.get(key);
+    if (!enc) this.encoders.set(key, (enc = this.compileEncoder(fields)));
+    return enc;
+  }
+
+  private readonly encoders = new Map<string, PositionalEncoder>();
+
+  private compileEncoder(fields: readonly string[]): PositionalEncoder {
     const where = `${this.system}:${this.event}`;
     if (fields.length > MAX_POSITIONAL_FIELDS) throw new Error(`${where}: more than ${MAX_POSITIONAL_FIELDS} fields`);
     const params = fields.map((_, i) => `a${i}`);

@@ -290,6 +290,26 @@ const spillArgs = [1, 2, 3, 4, 5].map((i) => `L[${i}] = r${i}l; H[${i}] = r${i}h
 
 /** Compiles a validated program for a machine whose LD_IMM64 values are resolved. */
 export function compile(code: Code, layout: FunctionLayout, imm64: { lo: Int32Array; hi: Int32Array }, maps: readonly AnyMap[] = []): CompiledProgram {
+  // The generated text depends on nothing but these: the same program loaded again finds its
+  // function without generating the text to look it up by.
+  const key = inputsKey(code, layout, imm64, maps);
+  const known = compiledByInputs.get(key);
+  if (known) return known;
+  const run = generate(code, layout, imm64, maps);
+  if (compiledByInputs.size >= MAX_COMPILED) compiledByInputs.delete(compiledByInputs.keys().next().value!);
+  compiledByInputs.set(key, run);
+  return run;
+}
+
+/** Everything compile reads, as one string: the instructions, function starts, ld_imm64 values, and each map's kind and sizes. */
+function inputsKey(code: Code, layout: FunctionLayout, imm64: { lo: Int32Array; hi: Int32Array }, maps: readonly AnyMap[]): string {
+  const parts: (number | string)[] = [code.length, layout.starts.join(',')];
+  for (let pc = 0; pc < code.length; pc++) parts.push(code.op[pc]!, code.dst[pc]!, code.src[pc]!, code.off[pc]!, code.imm[pc]!, imm64.lo[pc]!, imm64.hi[pc]!);
+  for (const m of maps) parts.push(`${m.type}:${m.keySize}:${m.valueSize}`);
+  return parts.join(' ');
+}
+
+function generate(code: Code, layout: FunctionLayout, imm64: { lo: Int32Array; hi: Int32Array }, maps: readonly AnyMap[]): CompiledProgram {
   const leaders = [...leadersOf(code, layout)].filter((pc) => pc < code.length).sort((a, b) => a - b);
   const leaderSet = new Set(leaders);
   // A program whose jumps all go forward and that calls no function of its own runs as straight
@@ -476,3 +496,5 @@ export function compile(code: Code, layout: FunctionLayout, imm64: { lo: Int32Ar
  */
 const compiled = new Map<string, CompiledProgram>();
 const MAX_COMPILED = 512;
+/** The same functions by what they were compiled from (compile's inputs). */
+const compiledByInputs = new Map<string, CompiledProgram>();
