@@ -133,6 +133,9 @@ export class GuestDisk {
   readonly dev: number;
   readonly queues: HwQueue[];
   private readonly layout: { request: StructLayout; vvq: StructLayout; vq: StructLayout };
+  /** The per-request member writes, resolved once. */
+  private readonly writeSector: ReturnType<StructLayout['writer']>;
+  private readonly writeFreeHead: ReturnType<StructLayout['writer']>;
   private readonly softirq: Task = { pid: 0, tgid: 0, comm: 'ksoftirqd/0', cpu: 0 };
   private readonly sites: GuestSites;
 
@@ -148,6 +151,8 @@ export class GuestDisk {
     this.sites = guestSites(world.hooks);
     const L = (n: string): StructLayout => new StructLayout(kernelBtf, n);
     this.layout = { request: L('request'), vvq: L('vring_virtqueue'), vq: L('virtqueue') };
+    this.writeSector = this.layout.request.writer('__sector');
+    this.writeFreeHead = this.layout.vvq.writer('free_head');
     this.dev = (253 << 20) | minor;
     // The objects the kprobes read: gendisk <- request_queue <- every request; hctx; vring_virtqueue.
     const disk = kernel.alloc(L('gendisk').size);
@@ -234,7 +239,7 @@ export class GuestDisk {
     if (tag === undefined) return undefined;
     const rqAddr = hw.requestAddr[tag]!;
     // Kernel memory only programs read: not kept up when no guest program is attached.
-    if (this.world.hooks.on) this.layout.request.write(this.world.kernel, rqAddr, { __sector: bio.sector });
+    if (this.world.hooks.on) this.writeSector(this.world.kernel, rqAddr, bio.sector);
     return {
       id: this.world.nextRequestId(), vm: this.vmIndex, disk: this.diskIndex, write: bio.op.write, sector: bio.sector, nrSectors: bio.nrSectors,
       appOps: [bio.op], hwq: hw.index, tag, rqAddr, vq: hw.index, head: -1, truth: startTruth(bio.truthStart), done: false,
@@ -272,7 +277,7 @@ export class GuestDisk {
       rq.truth[EV.queue_rq] = t;
       t += this.cost(GUEST_COSTS.queueRqToAdd);
       const head = hw.freeHeads.shift()!;
-      if (hooks.on) this.layout.vvq.write(kernel, hw.vq.guestAddr, { free_head: head });
+      if (hooks.on) this.writeFreeHead(kernel, hw.vq.guestAddr, head);
       sites.addSgs?.fire(t, task, hw.vq.guestAddr, 0xffffc90000a00000n, 1n, 2n, hw.pduAddr[rq.tag]!, 0x820n);
       rq.truth[EV.vq_add] = t;
       hw.batch.push(rq);

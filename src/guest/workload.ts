@@ -12,7 +12,8 @@ export class FioJob {
   submitted = 0;
   completed = 0;
   private nextOffset = 0;
-  private readonly ioUBase: bigint;
+  /** The io_u pointers (user_data) by slot. */
+  private readonly ioU: bigint[];
   /** Free io_u slots: an io_u (and so its user_data) is reused only after its completion was reaped. */
   private readonly freeIoU: number[];
   readonly task: Task;
@@ -25,7 +26,8 @@ export class FioJob {
   ) {
     this.task = { pid: 1000 + index, tgid: 1000, comm: 'fio', cpu };
     // fio's io_u structures live in its heap: user_data is the io_u pointer.
-    this.ioUBase = 0x55a0_0000_0000n + BigInt(index) * 0x10_0000n;
+    const ioUBase = 0x55a0_0000_0000n + BigInt(index) * 0x10_0000n;
+    this.ioU = Array.from({ length: spec.iodepth }, (_, slot) => ioUBase + BigInt(slot * 0x100));
     this.freeIoU = Array.from({ length: spec.iodepth }, (_, i) => spec.iodepth - 1 - i);
     this.nextOffset = (index * 7919 * 4096) % Math.max(4096, spec.size);
   }
@@ -59,7 +61,7 @@ export class FioJob {
     }
     // io_u pointers are recycled as fio reuses its io_u array.
     const slot = this.freeIoU.pop()!;
-    const userData = this.ioUBase + BigInt(slot * 0x100);
+    const userData = this.ioU[slot]!;
     this.submitted++;
     this.inFlight++;
     return { op: { userData, write, bytes, pending: 1, job: this.index, submitted: 0, slot }, sector: offset / SECTOR };

@@ -110,6 +110,14 @@ export class Qemu {
   readonly vcpus: Task[];
   readonly devices: BlockDevice[] = [];
   private readonly L: Record<'req' | 'elem' | 'vq' | 'qiov' | 'lcb' | 'iov' | 'hdr', StructLayout>;
+  /** The per-request writes of QEMU's structures, members resolved once. */
+  private readonly W: ReturnType<typeof writers>;
+  /** Offsets inside a VirtIOBlockReq allocation, as BigInts once: the out iovec, its second entry, the qiov. */
+  private readonly outSgAt: bigint;
+  private readonly inSgAt: bigint;
+  private readonly qiovAt: bigint;
+  /** The out headers' addresses in guest RAM, by ring slot (made as first used). */
+  private readonly hdrAddr: bigint[] = [];
   /** Guest RAM as QEMU maps it: the out headers live there. */
   private readonly guestRam: bigint;
   private busyUntil = 0;
@@ -138,6 +146,10 @@ export class Qemu {
     const S = (n: string): StructLayout => new StructLayout(btf, n);
     this.L = { req: S('VirtIOBlockReq'), elem: S('VirtQueueElement'), vq: S('VirtQueue'), qiov: S('QEMUIOVector'), lcb: S('LuringAIOCB'), iov: S('qemu_iovec'), hdr: S('virtio_blk_outhdr') };
     this.guestRam = memory.alloc(1 << 16);
+    this.W = writers(this.L);
+    this.outSgAt = BigInt(this.L.req.size);
+    this.inSgAt = BigInt(this.L.req.size + this.L.iov.size);
+    this.qiovAt = BigInt(this.L.req.member('qiov').offset);
   }
 
   /** Adds a disk: its VirtIOBlock and VirtQueues in QEMU memory; returns the virtqueues both sides share. */
@@ -268,14 +280,15 @@ export class Qemu {
     const addr = m.alloc(this.L.req.size + 3 * this.L.iov.size);
     // QEMU memory only programs read: not filled in when no host program is attached.
     if (!this.world.hooks.on) return { rq, addr, dev, vq };
-    const outSg = addr + BigInt(this.L.req.size);
-    const hdr = this.guestRam + BigInt((vq.index * 256 + rq.head) * 16) % BigInt(1 << 16);
-    this.L.hdr.write(m, hdr, { type: rq.write ? 1 : 0, ioprio: 0, sector: rq.sector });
-    this.L.iov.write(m, outSg, { iov_base: hdr, iov_len: 16 });
-    this.L.elem.write(m, addr, { index: rq.head, out_num: 1, in_num: 2, out_sg: outSg, in_sg: outSg + BigInt(this.L.iov.size) });
-    this.L.req.write(m, addr, { sector_num: rq.sector, dev: dev.vdev, vq: vq.hostAddr, mr_next: 0 });
-    const qiov = addr + BigInt(this.L.req.member('qiov').offset);
-    this.L.qiov.write(m, qiov, { niov: 1, size: rq.nrSectors * SECTOR });
+    const W = this.W;
+    const outSg = addr + this.outSgAt;
+    const slot = ((vq.index * 256 + rq.head) * 16) % (1 << 16);
+    const hdr = (this.hdrAddr[slot] ??= this.guestRam + BigInt(slot));
+    W.hdr(m, hdr, rq.write ? 1 : 0, 0, rq.sector);
+    W.iov(m, outSg, hdr, 16);
+    W.elem(m, addr, rq.head, 1, 2, outSg, addr + this.inSgAt);
+    W.req(m, addr, rq.sector, dev.vdev, vq.hostAddr, 0);
+    W.qiov(m, addr + this.qiovAt, 1, rq.nrSectors * SECTOR);
     return { rq, addr, dev, vq };
   }
 
@@ -298,12 +311,12 @@ export class Qemu {
     const { hooks } = this.world;
     const m = this.memory;
     // The merged group is chained through mr_next; QEMU builds one qiov for it.
-    if (hooks.on) g.reqs.forEach((r, i) => this.L.req.write(m, r.addr, { mr_next: g.reqs[i + 1]?.addr ?? 0n }));
+    if (hooks.on) for (let i = 0; i < g.reqs.length; i++) this.W.mrNext(m, g.reqs[i]!.addr, g.reqs[i + 1]?.addr ?? 0n);
     const first = g.reqs[0]!;
     const dev = first.dev;
     const offset = g.sector * SECTOR;
-    const qiov = g.reqs.length === 1 ? first.addr + BigInt(this.L.req.member('qiov').offset) : m.alloc(this.L.qiov.size);
-    if (g.reqs.length > 1 && hooks.on) this.L.qiov.write(m, qiov, { niov: g.reqs.length, size: g.sectors * SECTOR });
+    const qiov = g.reqs.length === 1 ? first.addr + this.qiovAt : m.alloc(this.L.qiov.size);
+    if (g.reqs.length > 1 && hooks.on) this.W.qiov(m, qiov, g.reqs.length, g.sectors * SECTOR);
     (g.write ? this.sites.pwritev : this.sites.preadv)?.fire(t, this.iothread, dev.blk, offset, qiov, 0n, 0x55d0_0040_0000n, first.addr);
     for (const r of g.reqs) r.rq.truth[EV.qemu_aio] = t;
     t += this.cost(HOST_COSTS.aioToLuring);
@@ -311,7 +324,7 @@ export class Qemu {
     // the LuringAIOCB) and queued in QEMU's submit queue; ioq_submit moves it into the ring when
     // the ring has room, so a full ring holds requests here, after luring_do_submit.
     const lcb = m.alloc(this.L.lcb.size);
-    if (this.world.hooks.on) this.L.lcb.write(m, lcb, { qiov, is_read: g.write ? 0 : 1 });
+    if (this.world.hooks.on) this.W.lcb(m, lcb, qiov, g.write ? 0 : 1);
     this.sites.luringSubmit?.fire(t, this.iothread, 9, lcb, 0x55d0_0050_0000n, offset, g.write ? 2 : 1);
     for (const r of g.reqs) r.rq.truth[EV.luring_submit] = t;
     const sqe = { group: g, lcb, qiov };
@@ -387,6 +400,19 @@ export class Qemu {
     }
     return t;
   }
+}
+
+/** The member writes QEMU makes per request, in the order of the values given. */
+function writers(L: Record<'req' | 'elem' | 'vq' | 'qiov' | 'lcb' | 'iov' | 'hdr', StructLayout>) {
+  return {
+    hdr: L.hdr.writer('type', 'ioprio', 'sector'),
+    iov: L.iov.writer('iov_base', 'iov_len'),
+    elem: L.elem.writer('index', 'out_num', 'in_num', 'out_sg', 'in_sg'),
+    req: L.req.writer('sector_num', 'dev', 'vq', 'mr_next'),
+    mrNext: L.req.writer('mr_next'),
+    qiov: L.qiov.writer('niov', 'size'),
+    lcb: L.lcb.writer('qiov', 'is_read'),
+  };
 }
 
 /**

@@ -110,9 +110,19 @@ export class SimMemory {
   /** The block view `locate` found last. */
   located: DataView = new DataView(new ArrayBuffer(0));
 
+  /** The address `locate` found last, and its offset from the base (the same object is often written field group by field group). */
+  private lastAddr = -1n;
+  private lastAt = -1;
+
   /** Finds the block holding [addr, addr+len): sets `located` to its view and returns the offset there; throws if unmapped. */
   locate(addr: bigint, len: number): number {
-    const at = this.offsetOf(addr);
+    let at: number;
+    if (addr === this.lastAddr) at = this.lastAt;
+    else {
+      at = this.offsetOf(addr);
+      this.lastAddr = addr;
+      this.lastAt = at;
+    }
     const b = this.find(at, len);
     if (!b) throw new Error(`simulated memory: 0x${addr.toString(16)}+${len} is not allocated`);
     this.located = b.view;
@@ -149,7 +159,8 @@ export function writeField(v: DataView, o: number, size: number, value: bigint |
     case 1: v.setUint8(o, Number(BigInt.asUintN(8, x))); return;
     case 2: v.setUint16(o, Number(BigInt.asUintN(16, x)), true); return;
     case 4: v.setUint32(o, Number(BigInt.asUintN(32, x)), true); return;
-    case 8: v.setBigUint64(o, BigInt.asUintN(64, x), true); return;
+    // setBigUint64 takes the value modulo 2^64 itself (ToBigUint64).
+    case 8: v.setBigUint64(o, x, true); return;
   }
   throw new Error(`simulated memory: a ${size}-byte integer`);
 }
@@ -178,6 +189,26 @@ export class StructLayout {
       this.members.set(name, m);
     }
     return m;
+  }
+
+  /**
+   * A writer of the members `names`, in that order, of an object at an address: write() without
+   * a values object or a name looked up per write.
+   */
+  writer(...names: string[]): (mem: SimMemory, addr: bigint, a: bigint | number, b?: bigint | number, c?: bigint | number, d?: bigint | number, e?: bigint | number) => void {
+    const ms = names.map((n) => this.member(n));
+    if (ms.length > 5) throw new Error('a writer takes at most five members');
+    const size = this.size;
+    const [m0, m1, m2, m3, m4] = ms;
+    return (mem, addr, a, b, c, d, e) => {
+      const o = mem.locate(addr, size);
+      const view = mem.located;
+      writeField(view, o + m0!.offset, m0!.size, a);
+      if (m1) writeField(view, o + m1.offset, m1.size, b!);
+      if (m2) writeField(view, o + m2.offset, m2.size, c!);
+      if (m3) writeField(view, o + m3.offset, m3.size, d!);
+      if (m4) writeField(view, o + m4.offset, m4.size, e!);
+    };
   }
 
   /** Writes members of an object at `addr` (the object must be allocated whole). */
