@@ -73,7 +73,9 @@ function memAccess(pc: number, baseReg: number, off: number, size: number, write
   let setup = '';
   if (!cached.has(R)) {
     cached.add(R);
-    setup = `g = (r${R}h >>> 0) < ${MAX_REGION} ? regions[r${R}h] : undefined; if (g === undefined) n${R} = -1; else { n${R} = g.bytes.length; v${R} = g.view; w${R} = g.writable; } `;
+    // `| 0` keeps the length an int32 for V8, not a double (a region of 2^31 bytes or more would
+    // come out negative and take the general path).
+    setup = `g = (r${R}h >>> 0) < ${MAX_REGION} ? regions[r${R}h] : undefined; if (g === undefined) n${R} = -1; else { n${R} = g.bytes.length | 0; v${R} = g.view; w${R} = g.writable; } `;
   }
   const lowest = Math.max(0, -off);
   return `${setup}if (r${R}l >= ${lowest} && r${R}l <= n${R} - ${off + size}${write ? ` && w${R}` : ''}) { o = r${R}l + ${n(off)}; v = v${R}; } else { t = (r${R}l >>> 0) + ${n(off)}; ${general} }`;

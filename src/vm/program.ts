@@ -56,7 +56,8 @@ export class Program {
       const maps = (opts.maps ?? []).map((m) => mapSpec(m.name, m));
       this.verdict = verify(this.insns, { ctx: opts.verify.ctx, maps, ...(opts.verify.lines ? { lines: opts.verify.lines } : {}) });
     }
-    if (this.verdict) this.machine.mainStackDepth = Math.min(STACK_SIZE, this.verdict.stackDepth.get(0) ?? STACK_SIZE);
+    // A verified main function with no stack depth recorded never touches its stack.
+    if (this.verdict) this.machine.mainStackDepth = Math.min(STACK_SIZE, this.verdict.stackDepth.get(0) ?? 0);
     this.engine = opts.engine ?? 'jit';
     this.budget = opts.budget ?? DEFAULT_BUDGET;
     this.ctxWritable = opts.ctxWritable ?? true;
