@@ -140,11 +140,14 @@ export class SideProbes {
     env.pid = task.pid;
     env.tgid = task.tgid;
     env.comm = task.comm;
-    for (const a of list) {
-      a.program.run(ctx, view);
-      this.runs++;
-      this.instructions += a.program.executed;
+    let executed = 0;
+    for (let i = 0; i < list.length; i++) {
+      const p = list[i]!.program;
+      p.run(ctx, view);
+      executed += p.executed;
     }
+    this.runs += list.length;
+    this.instructions += executed;
   }
 
   /** Fires a tracepoint: the record is encoded from its format file, then every attached program runs on it. */
