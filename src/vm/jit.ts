@@ -461,7 +461,7 @@ function generate(code: Code, layout: FunctionLayout, imm64: { lo: Int32Array; h
   const head = `
     const retPc = new Int32Array(${MAX_CALL_FRAMES}), saved = new Int32Array(${MAX_CALL_FRAMES * 10});
     return function run(m, ctxHi, ctxLen) {
-      const L = m.L, H = m.H, A = m.args, HT = m.helperTable, SV = m.stackViews, S0 = SV[0], SB0 = m.mainStack, space = m.space, regions = space.regions, initial = m.budget, env = m.env, BH = m.builtinHelpers${hoisted};
+      const L = m.L, H = m.H, A = m.args, HT = m.helperTable, SV = m.stackViews, S0 = SV[0], SB0 = m.mainStack, space = m.space, regions = space.regions, initial = m.budget, env = m.env, BH = m.builtinHelpers === true${hoisted};
       let ${regs};
       let budget = initial, pc = 0, depth = 0, t = 0, ah = 0, o = 0, rg, rk, v, bl = 0, bh = 0, b = 0, f, hv = 0, g;
       let ${Array.from({ length: 10 }, (_, i) => `n${i} = -1, v${i}, w${i} = false`).join(', ')};`;
