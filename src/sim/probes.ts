@@ -107,7 +107,10 @@ export class SideProbes {
       if (!ofKind) this.byHook.set(hook.kind, (ofKind = new Map()));
       ofKind.set(hook.name, [...(ofKind.get(hook.name) ?? []), { hook, program, name: p.name }]);
     }
-    for (const m of object.maps) if (m.map instanceof vmMaps.RingBufMap) this.consumer.add(m.map, (data, off, size) => this.onRecord?.(data.subarray(off, off + size), m.name));
+    for (const m of object.maps) if (m.map instanceof vmMaps.RingBufMap) this.consumer.add(m.map, (data, off, size) => {
+      if (this.onRecordAt) this.onRecordAt(data, off, size, m.name);
+      else this.onRecord?.(data.subarray(off, off + size), m.name);
+    });
   }
 
   /**
@@ -132,6 +135,12 @@ export class SideProbes {
 
   /** Receives each ring-buffer record as it is drained (bytes valid only during the call). */
   onRecord?: (bytes: Uint8Array, ring: string) => void;
+
+  /**
+   * Receives each record as `size` bytes at `data[off]` instead (valid only during the call), so
+   * that a consumer that only counts records needs no view of each; set, it replaces onRecord.
+   */
+  onRecordAt?: (data: Uint8Array, off: number, size: number, ring: string) => void;
 
   /** Runs `list` on a context, in `task`. */
   run(list: readonly Attached[], ctx: Uint8Array, view: DataView, task: Task): void {

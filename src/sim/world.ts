@@ -179,19 +179,24 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
   // Records lost at random on the way to user space (spec.recordLoss), from their own random stream.
   const lossRng = rng.fork(7);
   const dropped = { guest: 0, host: 0 };
-  /** Decodes each drained record by its kind and hands it on, counted per side. */
+  /**
+   * Decodes each drained record (`size` bytes at `data[off]`) by its kind and hands it on, counted
+   * per side; with nothing to hand it to, only counts it (no view of its bytes is made).
+   */
   const recordSink = (side: 'guest' | 'host', decoders: Map<string, RecordDecoder>, typed: TraceRecordDecoder, vm?: number) => {
     const vmName = vm === undefined ? '' : spec.vms[vm]!.name;
-    return (bytes: Uint8Array): void => {
+    return (data: Uint8Array, off: number, size: number): void => {
       const loss = spec.recordLoss?.[side] ?? 0;
       if (loss > 0 && lossRng.uniform() < loss) {
         dropped[side]++;
         return;
       }
       records[side]++;
-      const struct = RECORD_STRUCTS[bytes[0]! | (bytes[1]! << 8) | (bytes[2]! << 16) | (bytes[3]! << 24)];
+      if (!opts.onRecord && !opts.onTraceRecord) return;
+      const struct = RECORD_STRUCTS[data[off]! | (data[off + 1]! << 8) | (data[off + 2]! << 16) | (data[off + 3]! << 24)];
       const d = struct === undefined ? undefined : decoders.get(struct);
       if (!d) return;
+      const bytes = data.subarray(off, off + size);
       if (opts.onRecord) opts.onRecord({ side, ...(vm === undefined ? {} : { vm }), struct: struct!, fields: d.decode(bytes) });
       if (opts.onTraceRecord) opts.onTraceRecord(typed.decode(struct!, bytes, vmName));
     };
@@ -205,10 +210,12 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
       probe: (kind: 'kprobe' | 'kretprobe' | 'uprobe' | 'uretprobe', name, argc) => probes.probeSite(kind, name, argc),
     };
   };
-  const hostSink = recordSink('host', hostDecoders, new TraceRecordDecoder(hostObject.btf, RECORD_STRUCTS.slice(3)));
+  const hostSinkAt = recordSink('host', hostDecoders, new TraceRecordDecoder(hostObject.btf, RECORD_STRUCTS.slice(3)));
+  const hostSink = (bytes: Uint8Array): void => hostSinkAt(bytes, 0, bytes.length);
   // A host shard sends every record raw: losses, counting and decoding happen where the records are taken.
   const shardFrame = shardOut ? new DrainFrame(shardOut.maxPayload) : undefined;
-  hostProbes.onRecord = shardFrame ? (bytes) => shardFrame.add(bytes) : hostSink;
+  if (shardFrame) hostProbes.onRecord = (bytes) => shardFrame.add(bytes);
+  else hostProbes.onRecordAt = hostSinkAt;
   const hostHooks: HostHookSite = hookSite(hostProbes);
   const device = new Device(spec.host.device, engine, rng.fork(1));
   const hostKernel = new HostKernel(engine, rng.fork(2), hostHooks, device);
@@ -222,7 +229,7 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
     const probes = new SideProbes('guest', guestObject, { kernel }, undefined, 'guest.bpf.o', attaches(opts, 'guest'));
     guestProbes.push(probes);
     const decoders = new Map(RECORD_STRUCTS.slice(1, 3).map((s) => [s, new RecordDecoder(guestObject.btf, s)]));
-    probes.onRecord = recordSink('guest', decoders, new TraceRecordDecoder(guestObject.btf, RECORD_STRUCTS.slice(1, 3)), vm);
+    probes.onRecordAt = recordSink('guest', decoders, new TraceRecordDecoder(guestObject.btf, RECORD_STRUCTS.slice(1, 3)), vm);
     const hooks: GuestHookSite = hookSite(probes);
     const disks: GuestDisk[] = [];
     const qemu = new Qemu(
