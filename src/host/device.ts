@@ -3,10 +3,12 @@ import type { Engine } from '../sim/engine.js';
 import type { Rng } from '../sim/random.js';
 import type { DeviceSpec } from '../sim/spec.js';
 
-interface DeviceIo {
-  write: boolean;
-  bytes: number;
-  done: (t: number) => void;
+/** A command for the device: its direction and size, and who hears of its completion. */
+export interface DeviceIo {
+  readonly write: boolean;
+  readonly bytes: number;
+  /** Runs at the command's completion time. */
+  deviceDone(t: number): void;
 }
 
 /**
@@ -27,9 +29,9 @@ export class Device {
     private readonly rng: Rng,
   ) {}
 
-  /** Takes a command at the current time; `done` runs at its completion time. */
-  submit(write: boolean, bytes: number, done: (t: number) => void): void {
-    this.queue.push({ write, bytes, done });
+  /** Takes a command at the current time; its deviceDone runs at its completion time. */
+  submit(io: DeviceIo): void {
+    this.queue.push(io);
     this.start();
   }
 
@@ -38,13 +40,20 @@ export class Device {
       const io = this.queue.shift()!;
       this.busy++;
       const median = (io.write ? this.spec.writeNs : this.spec.readNs) + Math.max(0, io.bytes / 1024 - 4) * this.spec.perKiBNs;
-      this.engine.after(this.rng.lognormal(median, this.spec.sigma), () => {
-        this.busy--;
-        this.served++;
-        io.done(this.engine.now);
-        this.start();
-      });
+      const delay = this.rng.lognormal(median, this.spec.sigma);
+      this.engine.atWith(this.engine.now + Math.max(0, delay), this.finished, io);
     }
+  }
+
+  /** finish, bound once: the completion event of every command, with the command as its argument. */
+  private readonly finished = (io: DeviceIo): void => this.finish(io);
+
+  /** A command completes: the next waiting one starts. */
+  private finish(io: DeviceIo): void {
+    this.busy--;
+    this.served++;
+    io.deviceDone(this.engine.now);
+    this.start();
   }
 
   /** Commands waiting or in service. */

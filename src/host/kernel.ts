@@ -4,7 +4,7 @@ import type { Task, TracepointSite } from '../sim/probes.js';
 import type { Rng } from '../sim/random.js';
 import { EV } from '../sim/request.js';
 import { HOST_COSTS, HOST_SIGMA } from './costs.js';
-import type { Device } from './device.js';
+import type { Device, DeviceIo } from './device.js';
 import type { HostHookSite } from './qemu.js';
 
 /** One io_uring operation of a QEMU process. */
@@ -63,31 +63,80 @@ export class HostKernel {
 
   /** io_uring_enter took the SQE at true time t: block request, device, completion, CQE. */
   submit(op: HostOp, t: number): void {
-    const ring = this.ringAddr(op.task.tgid);
-    const req = 0xffff8881_3000_0000n + (op.userData & 0xffffn);
-    this.engine.at(t, () => {
-      this.sites.submitReq?.fire(t, op.task, ring, req, op.userData, op.write ? 2 : 1, 0n, 0, op.write ? 'WRITEV' : 'READV');
-      op.onEvent(EV.uring_submit, t);
-      const tIssue = t + this.cost(HOST_COSTS.submitToIssue);
-      const sector = op.deviceOffset / SECTOR;
-      const nr = op.bytes / SECTOR;
-      const rwbs = op.write ? 'WS' : 'R';
-      this.engine.at(tIssue, () => {
-        this.sites.rqInsert?.fire(tIssue, op.task, this.dev, sector, nr, op.bytes, 0, rwbs, op.task.comm, '');
-        this.sites.rqIssue?.fire(tIssue, op.task, this.dev, sector, nr, op.bytes, 0, rwbs, op.task.comm, '');
-        op.onEvent(EV.host_blk_issue, tIssue);
-        this.device.submit(op.write, op.bytes, (tDone) => {
-          this.sites.rqComplete?.fire(tDone, this.irq, this.dev, sector, nr, 0, rwbs, '');
-          op.onEvent(EV.host_blk_complete, tDone);
-          // The CQE is posted by task work in the submitting thread.
-          const tCqe = tDone + this.cost(HOST_COSTS.completeToCqe);
-          this.engine.at(tCqe, () => {
-            this.sites.uringComplete?.fire(tCqe, op.task, ring, req, op.userData, op.bytes, 0, 0n, 0n);
-            op.onEvent(EV.uring_complete, tCqe);
-            op.onCqe(tCqe);
-          });
-        });
-      });
-    });
+    const io = new KernelIo(this, op, this.ringAddr(op.task.tgid), 0xffff8881_3000_0000n + (op.userData & 0xffffn), t);
+    this.engine.atWith(t, submitted, io);
+  }
+
+  /** The SQE is taken: io_uring_submit_req, then the block request after the submission cost. */
+  taken(io: KernelIo): void {
+    const { op, t } = io;
+    this.sites.submitReq?.fire(t, op.task, io.ring, io.req, op.userData, op.write ? 2 : 1, 0n, 0, op.write ? 'WRITEV' : 'READV');
+    op.onEvent(EV.uring_submit, t);
+    io.tIssue = t + this.cost(HOST_COSTS.submitToIssue);
+    this.engine.atWith(io.tIssue, issued, io);
+  }
+
+  /** The block request is inserted and issued to the device. */
+  issue(io: KernelIo): void {
+    const { op, tIssue } = io;
+    this.sites.rqInsert?.fire(tIssue, op.task, this.dev, io.sector, io.nr, op.bytes, 0, io.rwbs, op.task.comm, '');
+    this.sites.rqIssue?.fire(tIssue, op.task, this.dev, io.sector, io.nr, op.bytes, 0, io.rwbs, op.task.comm, '');
+    op.onEvent(EV.host_blk_issue, tIssue);
+    this.device.submit(io);
+  }
+
+  /** The device completed it: block_rq_complete, and the CQE after the task work's cost. */
+  completed(io: KernelIo, tDone: number): void {
+    const op = io.op;
+    this.sites.rqComplete?.fire(tDone, this.irq, this.dev, io.sector, io.nr, 0, io.rwbs, '');
+    op.onEvent(EV.host_blk_complete, tDone);
+    // The CQE is posted by task work in the submitting thread.
+    io.tCqe = tDone + this.cost(HOST_COSTS.completeToCqe);
+    this.engine.atWith(io.tCqe, posted, io);
+  }
+
+  /** The CQE is posted. */
+  post(io: KernelIo): void {
+    const { op, tCqe } = io;
+    this.sites.uringComplete?.fire(tCqe, op.task, io.ring, io.req, op.userData, op.bytes, 0, 0n, 0n);
+    op.onEvent(EV.uring_complete, tCqe);
+    op.onCqe(tCqe);
   }
 }
+
+/**
+ * One SQE on its way through the host kernel: each step an engine event with this as its argument
+ * (no closure per step), in the order and at the times submit's nested callbacks once had.
+ */
+class KernelIo implements DeviceIo {
+  readonly write: boolean;
+  readonly bytes: number;
+  readonly sector: number;
+  readonly nr: number;
+  readonly rwbs: string;
+  tIssue = 0;
+  tCqe = 0;
+
+  constructor(
+    readonly kernel: HostKernel,
+    readonly op: HostOp,
+    readonly ring: bigint,
+    readonly req: bigint,
+    /** When io_uring_enter took it. */
+    readonly t: number,
+  ) {
+    this.write = op.write;
+    this.bytes = op.bytes;
+    this.sector = op.deviceOffset / SECTOR;
+    this.nr = op.bytes / SECTOR;
+    this.rwbs = op.write ? 'WS' : 'R';
+  }
+
+  deviceDone(t: number): void {
+    this.kernel.completed(this, t);
+  }
+}
+
+const submitted = (io: KernelIo): void => io.kernel.taken(io);
+const issued = (io: KernelIo): void => io.kernel.issue(io);
+const posted = (io: KernelIo): void => io.kernel.post(io);

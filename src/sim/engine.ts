@@ -7,13 +7,16 @@ export type TrueNs = number;
  * Events at the same time run in the order they were scheduled (the sequence number breaks ties),
  * which keeps runs reproducible. Times are doubles: exact integers up to 2^53 ns (104 days).
  *
- * The pending events are a binary heap kept in three parallel arrays (time, sequence number,
- * function) rather than an object per event: scheduling allocates nothing but the caller's closure.
+ * The pending events are a binary heap kept in parallel arrays (time, sequence number, function,
+ * argument) rather than an object per event: scheduling allocates nothing but the caller's closure,
+ * and atWith needs none.
  */
 export class Engine {
   private readonly times: number[] = [];
   private readonly seqs: number[] = [];
-  private readonly fns: (() => void)[] = [];
+  private readonly fns: ((arg: never) => void)[] = [];
+  /** The argument each function is called with (atWith), undefined for at's. */
+  private readonly args: unknown[] = [];
   private seq = 0;
   /** The current time. */
   now: TrueNs = 0;
@@ -27,15 +30,25 @@ export class Engine {
 
   /** Schedules `run` at an absolute time (not before now). */
   at(at: TrueNs, run: () => void): void {
+    this.atWith(at, run, undefined);
+  }
+
+  /**
+   * Schedules `run(arg)` at an absolute time (not before now): an event that needs no closure, as
+   * when `run` is a function of the object it acts on.
+   */
+  atWith<T>(at: TrueNs, run: (arg: T) => void, arg: T): void {
     const times = this.times;
     const seqs = this.seqs;
     const fns = this.fns;
+    const args = this.args;
     const t = Math.max(Math.round(at), this.now);
     const q = this.seq++;
     let i = times.length;
     times.push(t);
     seqs.push(q);
-    fns.push(run);
+    fns.push(run as (arg: never) => void);
+    args.push(arg);
     while (i > 0) {
       const p = (i - 1) >> 1;
       const pt = times[p]!;
@@ -43,11 +56,13 @@ export class Engine {
       times[i] = pt;
       seqs[i] = seqs[p]!;
       fns[i] = fns[p]!;
+      args[i] = args[p];
       i = p;
     }
     times[i] = t;
     seqs[i] = q;
-    fns[i] = run;
+    fns[i] = run as (arg: never) => void;
+    args[i] = arg;
   }
 
   /** Runs events in order until none is left or `stop()` says so. */
@@ -55,12 +70,15 @@ export class Engine {
     const times = this.times;
     const seqs = this.seqs;
     const fns = this.fns;
+    const args = this.args;
     while (times.length > 0 && !stop()) {
       const at = times[0]!;
       const fn = fns[0]!;
+      const arg = args[0];
       const lt = times.pop()!;
       const lq = seqs.pop()!;
       const lf = fns.pop()!;
+      const la = args.pop();
       const size = times.length;
       if (size > 0) {
         let i = 0;
@@ -79,15 +97,17 @@ export class Engine {
           times[i] = ct;
           seqs[i] = seqs[c]!;
           fns[i] = fns[c]!;
+          args[i] = args[c];
           i = c;
         }
         times[i] = lt;
         seqs[i] = lq;
         fns[i] = lf;
+        args[i] = la;
       }
       this.now = at;
       this.executed++;
-      fn();
+      (fn as (arg: unknown) => void)(arg);
     }
   }
 
