@@ -209,7 +209,10 @@ function trackMaps(mapIn: (number | undefined)[], op: number, d: number, s: numb
   else if (cls === Class.STX && (op & 0xe0) === Mode.ATOMIC) {
     mapIn[s] = undefined;
     mapIn[0] = undefined;
-  } else if ((cls === Class.JMP || cls === Class.JMP32) && (op & 0xf0) === JmpOp.CALL) mapIn.fill(undefined);
+  } else if ((cls === Class.JMP || cls === Class.JMP32) && (op & 0xf0) === JmpOp.CALL) {
+    if (isLocalCall(op, s)) mapIn.fill(undefined);
+    else mapIn[0] = undefined;
+  }
 }
 
 /**
@@ -236,9 +239,16 @@ function trackValues(stackAt: (number | undefined)[], constOf: (number | undefin
     stackAt[s] = constOf[s] = undefined;
     stackAt[0] = constOf[0] = undefined;
   } else if ((cls === Class.JMP || cls === Class.JMP32) && (op & 0xf0) === JmpOp.CALL) {
-    stackAt.length = 0;
-    constOf.length = 0;
+    if (isLocalCall(op, s)) {
+      stackAt.length = 0;
+      constOf.length = 0;
+    } else stackAt[0] = constOf[0] = undefined;
   }
+}
+
+/** Whether a call instruction calls a function of the program (which changes every register) rather than a helper (r0 only). */
+function isLocalCall(op: number, src: number): boolean {
+  return src === CallSrc.LOCAL && !(op & Source.X);
 }
 
 /** Forgets the region looked up for each register the instruction writes. */
@@ -248,7 +258,10 @@ function forgetWritten(regionOf: Set<number>, op: number, d: number, s: number):
   else if (cls === Class.STX && (op & 0xe0) === Mode.ATOMIC) {
     regionOf.delete(s);
     regionOf.delete(0);
-  } else if ((cls === Class.JMP || cls === Class.JMP32) && (op & 0xf0) === JmpOp.CALL) regionOf.clear();
+  } else if ((cls === Class.JMP || cls === Class.JMP32) && (op & 0xf0) === JmpOp.CALL) {
+    if (isLocalCall(op, s)) regionOf.clear();
+    else regionOf.delete(0);
+  }
 }
 
 /**
@@ -324,6 +337,17 @@ function generate(code: Code, layout: FunctionLayout, imm64: { lo: Int32Array; h
   // Maps the fast helper paths name, hoisted out of the run loop as M<i>.
   const usedMaps = new Set<number>();
   const M = (i: number): string => (usedMaps.add(i), `M${i}`);
+  // Which map each register holds, where an ld_imm64 map reference put it (and nothing wrote the
+  // register since): a helper call names its map this way. Base registers whose region has been
+  // looked up (memAccess), until they are written. Registers pointing into the main stack frame at
+  // a known offset, or holding a known constant (straight code only: there the frame is always
+  // the main one). Helper calls change only r0 (r1-r5 keep their values in this VM), so all of
+  // this survives them.
+  let mapIn: (number | undefined)[] = [];
+  let regionOf = new Set<number>();
+  let stackAt: (number | undefined)[] = [];
+  let constOf: (number | undefined)[] = [];
+  let terminated = true;
   for (let li = 0; li < leaders.length; li++) {
     const start = leaders[li]!;
     const end = leaders[li + 1] ?? code.length;
@@ -334,16 +358,16 @@ function generate(code: Code, layout: FunctionLayout, imm64: { lo: Int32Array; h
     }
     if (structured && targets.has(start)) body.push(`} // L${start}`);
     body.push(`${structured ? '' : `case ${start}: `}if ((budget -= ${count}) < 0) { m.budget = budget; throw new VmError(${start}, 'instruction budget of ' + initial + ' exceeded'); }`);
-    let terminated = false;
-    // Which map each register holds, where an ld_imm64 map reference in this block put it (and
-    // nothing wrote the register since): a helper call names its map this way.
-    const mapIn: (number | undefined)[] = [];
-    // Base registers whose region this block has looked up (memAccess), until they are written.
-    const regionOf = new Set<number>();
-    // Registers pointing into the main stack frame at a known offset, or holding a known constant
-    // (straight code only: there the frame is always the main one).
-    const stackAt: (number | undefined)[] = [];
-    const constOf: (number | undefined)[] = [];
+    // What is known of the registers carries into a block that only the previous one falls into
+    // (straight code, not a jump target: the block after a helper call or an untaken branch);
+    // any other block starts knowing nothing.
+    if (!(structured && li > 0 && !terminated && !targets.has(start))) {
+      mapIn = [];
+      regionOf = new Set<number>();
+      stackAt = [];
+      constOf = [];
+    }
+    terminated = false;
     const known: KnownRegisters = {
       map: (r) => mapIn[r],
       stack: (r) => (structured ? (r === 10 ? STACK_SIZE : stackAt[r]) : undefined),
