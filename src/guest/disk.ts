@@ -111,6 +111,8 @@ interface HwQueue {
   freeHeads: number[];
   /** Requests added in the current batch (its notify, if any, publishes them). */
   batch: SimRequest[];
+  /** Puts a request on the virtqueue's avail ring (an engine event's function, made once per queue). */
+  makeAvailable: (rq: SimRequest) => void;
 }
 
 const SECTOR = 512;
@@ -177,7 +179,7 @@ export class GuestDisk {
         index, pduAddr: requestAddr.map((a) => a + BigInt(this.layout.request.size)), freeTags: Array.from({ length: spec.tags }, (_, i) => spec.tags - 1 - i), requestAddr, tagWaiters: [], dispatch: [], vq, hctxAddr, bdAddr,
         // One elevator per hardware queue: each of the simulated queues is fed by its own CPUs.
         sched: spec.scheduler === 'mq-deadline' ? new MqDeadline() : undefined,
-        freeHeads: Array.from({ length: spec.queueSize }, (_, i) => i), batch: [],
+        freeHeads: Array.from({ length: spec.queueSize }, (_, i) => i), batch: [], makeAvailable: (rq: SimRequest) => vq.avail.push(rq),
       };
     });
   }
@@ -283,7 +285,7 @@ export class GuestDisk {
       hw.batch.push(rq);
       rq.head = head;
       // Visible to QEMU from the moment it is added, not before.
-      this.world.engine.at(t, () => hw.vq.avail.push(rq));
+      this.world.engine.atWith(t, hw.makeAvailable, rq);
       added++;
     }
     if (added === 0) return;

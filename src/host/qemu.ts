@@ -72,6 +72,8 @@ export interface BlockDevice {
   vqs: SimVirtqueue[];
   /** A handler run is queued or running for these virtqueues. */
   handling: Set<number>;
+  /** Delivers the interrupt of each virtqueue at a true time (engine events' functions, made once). */
+  deliverTo: ((t: number) => void)[];
 }
 
 /** QEMU's per-request state (its VirtIOBlockReq). */
@@ -167,7 +169,8 @@ export class Qemu {
         msiVector: 0x22 + diskIndex * 8 + i,
       });
     }
-    this.devices.push({ index: diskIndex, spec, vdev, blk: this.memory.alloc(256), vqs, handling: new Set() });
+    const deliverTo = vqs.map((vq) => (t: number) => this.world.deliver(diskIndex, vq, t));
+    this.devices.push({ index: diskIndex, spec, vdev, blk: this.memory.alloc(256), vqs, handling: new Set(), deliverTo });
     return vqs;
   }
 
@@ -377,7 +380,7 @@ export class Qemu {
         r.rq.truth[EV.qemu_req_complete] = t;
         // In the used ring from that moment, not before (an earlier interrupt must not reap it early).
         const at = t;
-        this.world.engine.at(at, () => r.vq.used.push(r.rq));
+        this.world.engine.atWith(at, markUsed, r);
         const e = touched.get(r.vq) ?? { dev: r.dev, reqs: [] };
         e.reqs.push(r);
         touched.set(r.vq, e);
@@ -396,11 +399,16 @@ export class Qemu {
       this.sites.acceptIrq?.fire(tInject, this.iothread, 0, 0, 0, vq.msiVector);
       for (const r of reqs) r.rq.truth[EV.irq_inject] = tInject;
       const tDeliver = this.vcpuRunning(tInject) + this.cost(HOST_COSTS.delivery);
-      this.world.engine.at(tDeliver, () => this.world.deliver(dev.index, vq, tDeliver));
+      this.world.engine.atWith(tDeliver, dev.deliverTo[vq.index]!, tDeliver);
     }
     return t;
   }
 }
+
+/** Puts a completed request on its virtqueue's used ring (an engine event's function). */
+const markUsed = (r: QemuReq): void => {
+  r.vq.used.push(r.rq);
+};
 
 /** The member writes QEMU makes per request, in the order of the values given. */
 function writers(L: Record<'req' | 'elem' | 'vq' | 'qiov' | 'lcb' | 'iov' | 'hdr', StructLayout>) {
