@@ -25,8 +25,11 @@ export type CompiledProgram = (m: Machine, ctxHi: number, ctxLen: number) => voi
 
 const n = (v: number): string => String(v | 0);
 
-function leadersOf(code: Code, layout: FunctionLayout): Set<number> {
-  const leaders = new Set<number>([0, ...layout.starts]);
+/** What ends a jump-class instruction: an exit, a call (local or not), or a jump to `target`. */
+type Jump = { kind: 'exit' } | { kind: 'call'; local: boolean; target: number } | { kind: 'jump'; target: number };
+
+/** Calls `f` for each jump-class instruction (exits, calls, jumps) in order, skipping the second half of ld_imm64; stops when `f` returns false. */
+function eachJump(code: Code, f: (pc: number, j: Jump) => boolean | void): void {
   for (let pc = 0; pc < code.length; pc++) {
     const op = code.op[pc]!;
     const cls = op & 0x07;
@@ -36,20 +39,23 @@ function leadersOf(code: Code, layout: FunctionLayout): Set<number> {
     }
     if (cls !== Class.JMP && cls !== Class.JMP32) continue;
     const jop = op & 0xf0;
-    if (jop === JmpOp.EXIT) {
-      if (pc + 1 < code.length) leaders.add(pc + 1);
-      continue;
-    }
-    if (jop === JmpOp.CALL) {
-      // A return point: local calls come back here; helper calls may be followed by a budget trap.
-      if (code.src[pc] === CallSrc.LOCAL && !(op & Source.X)) leaders.add(pc + 1 + code.imm[pc]!);
-      if (pc + 1 < code.length) leaders.add(pc + 1);
-      continue;
-    }
-    const delta = cls === Class.JMP32 && jop === JmpOp.JA ? code.imm[pc]! : code.off[pc]!;
-    leaders.add(pc + 1 + delta);
-    if (pc + 1 < code.length) leaders.add(pc + 1);
+    let j: Jump;
+    if (jop === JmpOp.EXIT) j = { kind: 'exit' };
+    else if (jop === JmpOp.CALL) {
+      const local = code.src[pc] === CallSrc.LOCAL && !(op & Source.X);
+      j = { kind: 'call', local, target: local ? pc + 1 + code.imm[pc]! : -1 };
+    } else j = { kind: 'jump', target: pc + 1 + (cls === Class.JMP32 && jop === JmpOp.JA ? code.imm[pc]! : code.off[pc]!) };
+    if (f(pc, j) === false) return;
   }
+}
+
+function leadersOf(code: Code, layout: FunctionLayout): Set<number> {
+  const leaders = new Set<number>([0, ...layout.starts]);
+  eachJump(code, (pc, j) => {
+    // A local call's target starts a block; its return point too, and a helper call may be followed by a budget trap.
+    if (j.kind !== 'exit' && j.target >= 0) leaders.add(j.target);
+    if (pc + 1 < code.length) leaders.add(pc + 1);
+  });
   return leaders;
 }
 
@@ -270,25 +276,15 @@ function forgetWritten(regionOf: Set<number>, op: number, d: number, s: number):
  */
 function forwardTargets(code: Code): Set<number> | undefined {
   const targets = new Set<number>();
-  for (let pc = 0; pc < code.length; pc++) {
-    const op = code.op[pc]!;
-    const cls = op & 0x07;
-    if (op === (Class.LD | Mode.IMM | Size.DW)) {
-      pc++;
-      continue;
-    }
-    if (cls !== Class.JMP && cls !== Class.JMP32) continue;
-    const jop = op & 0xf0;
-    if (jop === JmpOp.EXIT) continue;
-    if (jop === JmpOp.CALL) {
-      if (code.src[pc] === CallSrc.LOCAL && !(op & Source.X)) return undefined;
-      continue;
-    }
-    const target = pc + 1 + (cls === Class.JMP32 && jop === JmpOp.JA ? code.imm[pc]! : code.off[pc]!);
-    if (target <= pc) return undefined;
-    targets.add(target);
-  }
-  return targets;
+  let straight = true;
+  eachJump(code, (pc, j) => {
+    if (j.kind === 'exit') return true;
+    if (j.kind === 'call') return (straight = !j.local);
+    if (j.target <= pc) return (straight = false);
+    targets.add(j.target);
+    return true;
+  });
+  return straight ? targets : undefined;
 }
 
 /** Inline bodies of built-in helpers that only read the run environment, by helper id (r0 from m.env, as the built-ins set it). */
