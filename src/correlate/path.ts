@@ -51,8 +51,8 @@ export function onGuestClock(p: RequestPath): boolean {
 /**
  * A path as the stitchers make it: event times and stage durations kept by index in two plain
  * arrays (`eventNs` by EVENT_INDEX, `stageNs` by STAGE_INDEX, NaN where absent), with `events` and
- * `stages` made from them when first read. A stitcher makes one per request at up to a million a
- * second, and most consumers (statistics, the dashboard) go by index and never need the objects.
+ * `stages` made from them when first read. A stitcher makes one per request, and most consumers
+ * (statistics, the dashboard) go by index and never need the objects.
  */
 export class StitchedPath implements RequestPath {
   #events: Partial<Record<PathEvent, GuestTime>> | undefined = undefined;

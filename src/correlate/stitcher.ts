@@ -1,12 +1,12 @@
 // The streaming two-sided stitcher: records pushed as they arrive, each guest request decided once both sides have passed it, memory bounded by a time window.
 import type {
-  BlockOp, GuestAppOpRecord, GuestRequestRecord, GuestTime, HostBlockRecord, HostTime, KickRecord, Nanos, NotifyRecord, QemuRequestRecord,
+  BlockOp, GuestAppOpRecord, GuestRequestRecord, GuestTime, HostTime, KickRecord, Nanos, QemuRequestRecord,
   Topology, TraceRecord, UringOpRecord, VirtualDisk, VirtualMachine,
 } from '../records/index.js';
 import { fileOffsetToDeviceSector } from '../records/index.js';
 import { ClockEstimator, guestToHost, hostToGuest, type ClockEstimate } from './clock.js';
 import { StitchedPath, type RequestPath, type UnmatchedReason } from './path.js';
-import { devName, guestEvents } from './guest-only.js';
+import { devName } from './guest-only.js';
 import { joinKey } from './join-key.js';
 import { KeyedRing } from './keyed-ring.js';
 import { EVENT_INDEX, foldStages, newEventNs, newStageNs, type Span } from './telescope.js';
@@ -124,9 +124,9 @@ class VmState {
   /**
    * Guest requests waiting for both sides to pass them, in arrival order: each with the time it
    * was made available to the device (vq_add, else rq_issue) as its time, its join key (disk,
-   * sector, length, direction) and its disk's slot as its tag (-1 unknown: then not in the index).
-   * The index tells whether a request's key is unique among those held: a pair sets the clock only
-   * if no other request held could have been served by the same QEMU request.
+   * sector, length, direction), and its row (P_*; a disk slot of -1 = unknown disk, then not in
+   * the index). The index tells whether a request's key is unique among those held: a pair sets
+   * the clock only if no other request held could have been served by the same QEMU request.
    */
   readonly pending = new KeyedRing<GuestRequestRecord>(P_WIDTH);
   guestMax = -Infinity;
@@ -189,13 +189,14 @@ export class Stitcher {
   private lastGuest: { vm: string; dev: number; state: VmState | undefined; d: DiskSlot | undefined } = { vm: '', dev: -1, state: undefined, d: undefined };
   /**
    * QEMU requests in arrival order, by disk, sector, length and direction (queue and head are
-   * compared after): time tReqComplete, tag the disk's slot (-1 unknown: not in the index).
+   * compared after): time tReqComplete, row Q_* (a disk slot of -1 = unknown disk, not in the index).
    */
   private readonly qreqs = new KeyedRing<QemuRequestRecord>(Q_WIDTH);
   private readonly urings = new TimeStreams<UringOpRecord>(U_WIDTH);
-  private readonly blks = new KeyedRing<HostBlockRecord>(B_WIDTH);
-  private readonly blksByDev = new TimeStreams<HostBlockRecord>(D_WIDTH);
-  private readonly notifies = new TimeStreams<NotifyRecord>(N_WIDTH);
+  // Host block requests and notifications are read from their rows only: no record is held (never).
+  private readonly blks = new KeyedRing<never>(B_WIDTH);
+  private readonly blksByDev = new TimeStreams<never>(D_WIDTH);
+  private readonly notifies = new TimeStreams<never>(N_WIDTH);
   private readonly kicks = new TimeStreams<KickRecord>(K_WIDTH);
   private hostMax = -Infinity;
   private hostRecords = 0;

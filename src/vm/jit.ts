@@ -203,22 +203,35 @@ function condition(op: number, d: number, s: number, imm: number): string {
   throw new Error(`jit: unexpected jump opcode ${op}`);
 }
 
+/** Every register (r0-r10), as a mask for `written`. */
+const ALL_REGISTERS = 0x7ff;
+
+/**
+ * The registers an instruction writes, one bit each: ALU and loads write dst; an atomic may write
+ * src (fetch) and r0 (cmpxchg); a helper call writes r0 (r1-r5 keep their values in this VM); a
+ * call of a function of the program may change any.
+ */
+function written(op: number, d: number, s: number): number {
+  const cls = op & 0x07;
+  if (cls === Class.ALU || cls === Class.ALU64 || cls === Class.LDX || cls === Class.LD) return 1 << d;
+  if (cls === Class.STX && (op & 0xe0) === Mode.ATOMIC) return (1 << s) | 1;
+  if ((cls === Class.JMP || cls === Class.JMP32) && (op & 0xf0) === JmpOp.CALL) return isLocalCall(op, s) ? ALL_REGISTERS : 1;
+  return 0;
+}
+
+/** Forgets what `known` holds for each register in the mask `regs`. */
+function forget(known: (number | undefined)[], regs: number): void {
+  for (let r = 0; regs !== 0; r++, regs >>>= 1) if (regs & 1) known[r] = undefined;
+}
+
 /**
  * Updates which map each register holds for the instruction about to run: an ld_imm64 map
  * reference sets it, a register move copies it, any other write to a register forgets it.
  */
 function trackMaps(mapIn: (number | undefined)[], op: number, d: number, s: number, off: number, lo: number, hi: number): void {
-  const cls = op & 0x07;
   if (op === (Class.LD | Mode.IMM | Size.DW)) mapIn[d] = lo === 0 && hi >= MAP_HANDLE_REGION && hi < MAP_HANDLE_REGION + 0x100 ? hi - MAP_HANDLE_REGION : undefined;
-  else if (cls === Class.ALU64 && op === (Class.ALU64 | AluOp.MOV | Source.X) && off === 0) mapIn[d] = mapIn[s];
-  else if (cls === Class.ALU || cls === Class.ALU64 || cls === Class.LDX || cls === Class.LD) mapIn[d] = undefined;
-  else if (cls === Class.STX && (op & 0xe0) === Mode.ATOMIC) {
-    mapIn[s] = undefined;
-    mapIn[0] = undefined;
-  } else if ((cls === Class.JMP || cls === Class.JMP32) && (op & 0xf0) === JmpOp.CALL) {
-    if (isLocalCall(op, s)) mapIn.fill(undefined);
-    else mapIn[0] = undefined;
-  }
+  else if (op === (Class.ALU64 | AluOp.MOV | Source.X) && off === 0) mapIn[d] = mapIn[s];
+  else forget(mapIn, written(op, d, s));
 }
 
 /**
@@ -226,7 +239,6 @@ function trackMaps(mapIn: (number | undefined)[], op: number, d: number, s: numb
  * minus constants, staying inside the frame) and which hold a known small constant.
  */
 function trackValues(stackAt: (number | undefined)[], constOf: (number | undefined)[], op: number, d: number, s: number, off: number, imm: number): void {
-  const cls = op & 0x07;
   if (op === (Class.ALU64 | AluOp.MOV | Source.X) && off === 0) {
     stackAt[d] = s === 10 ? STACK_SIZE : stackAt[s];
     constOf[d] = constOf[s];
@@ -238,17 +250,10 @@ function trackValues(stackAt: (number | undefined)[], constOf: (number | undefin
   } else if ((op === (Class.ALU64 | AluOp.MOV | Source.K) || op === (Class.ALU | AluOp.MOV | Source.K)) && off === 0) {
     stackAt[d] = undefined;
     constOf[d] = imm >= 0 ? imm : undefined;
-  } else if (cls === Class.ALU || cls === Class.ALU64 || cls === Class.LDX || cls === Class.LD) {
-    stackAt[d] = undefined;
-    constOf[d] = undefined;
-  } else if (cls === Class.STX && (op & 0xe0) === Mode.ATOMIC) {
-    stackAt[s] = constOf[s] = undefined;
-    stackAt[0] = constOf[0] = undefined;
-  } else if ((cls === Class.JMP || cls === Class.JMP32) && (op & 0xf0) === JmpOp.CALL) {
-    if (isLocalCall(op, s)) {
-      stackAt.length = 0;
-      constOf.length = 0;
-    } else stackAt[0] = constOf[0] = undefined;
+  } else {
+    const w = written(op, d, s);
+    forget(stackAt, w);
+    forget(constOf, w);
   }
 }
 
@@ -259,15 +264,7 @@ function isLocalCall(op: number, src: number): boolean {
 
 /** Forgets the region looked up for each register the instruction writes. */
 function forgetWritten(regionOf: Set<number>, op: number, d: number, s: number): void {
-  const cls = op & 0x07;
-  if (cls === Class.ALU || cls === Class.ALU64 || cls === Class.LDX || cls === Class.LD) regionOf.delete(d);
-  else if (cls === Class.STX && (op & 0xe0) === Mode.ATOMIC) {
-    regionOf.delete(s);
-    regionOf.delete(0);
-  } else if ((cls === Class.JMP || cls === Class.JMP32) && (op & 0xf0) === JmpOp.CALL) {
-    if (isLocalCall(op, s)) regionOf.clear();
-    else regionOf.delete(0);
-  }
+  for (let r = 0, w = written(op, d, s); w !== 0; r++, w >>>= 1) if (w & 1) regionOf.delete(r);
 }
 
 /**
@@ -498,25 +495,18 @@ function generate(code: Code, layout: FunctionLayout, imm64: { lo: Int32Array; h
         throw new VmError(pc, 'fell off the end of the program');
       }
     };`;
-  let run = compiled.get(src);
-  if (!run) {
-    const factory = new Function('VmError', 'hiOut', 'mul64', 'udiv64', 'umod64', 'sdiv64', 'smod64', 'udiv32', 'umod32', 'sdiv32', 'smod32', 'lsh64', 'rsh64', 'arsh64', 'bswap16', 'bswap32', 'BI', 'PR', 'PB', 'RC', src) as (...a: unknown[]) => CompiledProgram;
-    run = factory(VmError, hiOut, mul64, udiv64, umod64, sdiv64, smod64, udiv32, umod32, sdiv32, smod32, lsh64, rsh64, arsh64, bswap16, bswap32, BUILTIN_TABLE, probeReadInto, probeReadBytes, ringbufCommitAt);
-    if (compiled.size >= MAX_COMPILED) compiled.delete(compiled.keys().next().value!);
-    compiled.set(src, run);
-  }
-  return run;
+  const factory = new Function('VmError', 'hiOut', 'mul64', 'udiv64', 'umod64', 'sdiv64', 'smod64', 'udiv32', 'umod32', 'sdiv32', 'smod32', 'lsh64', 'rsh64', 'arsh64', 'bswap16', 'bswap32', 'BI', 'PR', 'PB', 'RC', src) as (...a: unknown[]) => CompiledProgram;
+  return factory(VmError, hiOut, mul64, udiv64, umod64, sdiv64, smod64, udiv32, umod32, sdiv32, smod32, lsh64, rsh64, arsh64, bswap16, bswap32, BUILTIN_TABLE, probeReadInto, probeReadBytes, ringbufCommitAt);
 }
 
 /**
- * Compiled programs by generated text. Loading the same object again (every simulation run does)
- * yields the same text, and the function made for it is reused: V8 keeps its type feedback and
- * optimised code, where a fresh function would be compiled by TurboFan again, which on two cores
- * cost more than a short run's programs do. Sharing is safe because the function holds no state
- * between runs (its call-frame arrays are scratch, and a run never re-enters a program). Bounded,
- * so a process that loads many distinct programs (a fuzzer) does not grow without limit.
+ * Compiled programs by what they were compiled from (compile's inputs). Loading the same object
+ * again (every simulation run does) gives the same inputs, and the function made for them is
+ * reused: V8 keeps its type feedback and optimised code, where a fresh function would be compiled
+ * by TurboFan again, which on two cores cost more than a short run's programs do. Sharing is safe
+ * because the function holds no state between runs (its call-frame arrays are scratch, and a run
+ * never re-enters a program). Bounded, so a process that loads many distinct programs (a fuzzer)
+ * does not grow without limit.
  */
-const compiled = new Map<string, CompiledProgram>();
-const MAX_COMPILED = 512;
-/** The same functions by what they were compiled from (compile's inputs). */
 const compiledByInputs = new Map<string, CompiledProgram>();
+const MAX_COMPILED = 512;
