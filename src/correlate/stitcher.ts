@@ -90,15 +90,20 @@ const P_COMPLETE = 0, P_SLOT = 1, P_SECTOR = 2, P_NR = 3, P_OP = 4, P_VQ = 5, P_
 const OPS: readonly BlockOp[] = ['read', 'write', 'flush', 'discard', 'other'];
 const OP_CODE: Readonly<Record<BlockOp, number>> = { read: 0, write: 1, flush: 2, discard: 3, other: 4 };
 const OP_WRITE = OP_CODE.write;
-/** A held QEMU request's row (its time is tReqComplete; slot -1 = unknown disk; type 0 in, 1 out, 2 other). */
+/**
+ * A held QEMU request's row (its time is tReqComplete; slot -1 = unknown disk; type 0 in, 1 out,
+ * 2 other), then its host operation when it was settled on arrival (Q_HOST 1; see settleHostOp):
+ * the io_uring op's submits and completion and the host block request's issue and completion
+ * (NaN: none found).
+ */
 const Q_SLOT = 0, Q_SECTOR = 1, Q_NBYTES = 2, Q_VQ = 3, Q_HEAD = 4, Q_POP = 5, Q_HANDLE = 6, Q_AIO = 7, Q_MERGED = 8, Q_UD = 9, Q_PID = 10,
-  Q_TYPE = 11, Q_WIDTH = 12;
+  Q_TYPE = 11, Q_HOST = 12, Q_LURING = 13, Q_URING_SUBMIT = 14, Q_URING_COMPLETE = 15, Q_BLK_ISSUE = 16, Q_BLK_COMPLETE = 17, Q_WIDTH = 18;
 /** A host block request's row (its time is tComplete). */
 const B_DEV = 0, B_SECTOR = 1, B_ISSUE = 2, B_NR = 3, B_WIDTH = 4;
 /** A host block request's row in its device's stream. */
 const D_ISSUE = 0, D_SECTOR = 1, D_NR = 2, D_WIDTH = 3;
 /** An io_uring op's row (its time is tComplete). */
-const U_UD = 0, U_PID = 1, U_SUBMIT = 2, U_LURING = 3, U_OFFSET = 4, U_NBYTES = 5, U_RESUBMIT = 6, U_WIDTH = 7;
+const U_UD = 0, U_PID = 1, U_SUBMIT = 2, U_LURING = 3, U_OFFSET = 4, U_NBYTES = 5, U_RESUBMIT = 6, U_RES = 7, U_WIDTH = 8;
 /** A notification's row (its time is tNotify). */
 const N_VQ = 0, N_SLOT = 1, N_INJECT = 2, N_WIDTH = 3;
 /** A notify exit's row. */
@@ -273,6 +278,7 @@ export class Stitcher {
         row[U_OFFSET] = r.offset;
         row[U_NBYTES] = r.nbytes;
         row[U_RESUBMIT] = r.resubmit ? 1 : 0;
+        row[U_RES] = r.res;
         this.urings.add(joinKey(r.pid, ud), r.tComplete, ud >= EXACT ? r : undefined);
         break;
       }
@@ -343,6 +349,14 @@ export class Stitcher {
     q.set(seq, Q_UD, ud);
     q.set(seq, Q_PID, r.qemuPid);
     q.set(seq, Q_TYPE, write ? 1 : r.type === 'in' ? 0 : 2);
+    q.set(seq, Q_HOST, d && this.hostOp(d, ud, r.userData, r.tAio, r.tReqComplete) && this.settled ? 1 : 0);
+    if (q.get(seq, Q_HOST)) {
+      q.set(seq, Q_LURING, this.opLuring);
+      q.set(seq, Q_URING_SUBMIT, this.opSubmit);
+      q.set(seq, Q_URING_COMPLETE, this.opDone);
+      q.set(seq, Q_BLK_ISSUE, this.blkIssue);
+      q.set(seq, Q_BLK_COMPLETE, this.blkComplete);
+    }
   }
 
   private guestRequest(r: GuestRequestRecord): void {
@@ -656,7 +670,6 @@ export class Stitcher {
    * `ev`: found on the host clock, then mapped to the guest's in one pass.
    */
   private hostEvents(vm: VmState, d: DiskSlot, p: Float64Array, b: number, qs: number, ev: number[]): void {
-    const pid = d.vm.vm!.qemuPid;
     const off = vm.off, beta = vm.beta, ref = vm.ref;
     const qreqs = this.qreqs;
     const qr = qreqs.rowOf(qs), qrows = qreqs.rows;
@@ -665,42 +678,19 @@ export class Stitcher {
     if (handle) ev[E_QEMU_HANDLE] = handle;
     ev[E_QEMU_POP] = pop;
     if (aio) ev[E_QEMU_AIO] = aio;
-    // user_data (the LuringAIOCB address) is reused: the op is the last to complete before QEMU completed the request.
+    // Settled when QEMU's record arrived (the op's records were still in the cache then), or found now.
+    const settled = qrows[qr + Q_HOST] === 1;
     const ud = qrows[qr + Q_UD]!;
-    const ops = this.urings.get(joinKey(pid, ud));
-    if (ops) {
-      const times = ops.times, rows = ops.rows;
-      let op = -1;
-      for (let i = ops.lowerBound(done + 1) - 1; i >= 0; i--) {
-        const r = ops.rowOf(i);
-        if (rows[r + U_UD] === ud && rows[r + U_PID] === pid && (ud < EXACT || ops.at(i).userData === qreqs.at(qs).userData)) {
-          op = i;
-          break;
-        }
+    if (settled || this.hostOp(d, ud, ud >= EXACT ? qreqs.at(qs).userData : 0n, aio, done)) {
+      const luring = settled ? qrows[qr + Q_LURING]! : this.opLuring;
+      const blkIssue = settled ? qrows[qr + Q_BLK_ISSUE]! : this.blkIssue;
+      if (luring) ev[E_LURING_SUBMIT] = luring;
+      ev[E_URING_SUBMIT] = settled ? qrows[qr + Q_URING_SUBMIT]! : this.opSubmit;
+      if (blkIssue === blkIssue) {
+        ev[E_HOST_BLK_ISSUE] = blkIssue;
+        ev[E_HOST_BLK_COMPLETE] = settled ? qrows[qr + Q_BLK_COMPLETE]! : this.blkComplete;
       }
-      if (op >= 0 && rows[ops.rowOf(op) + U_LURING]! >= aio) {
-        // A short read QEMU resubmitted is one host operation to the request: from the first submit.
-        const or = ops.rowOf(op);
-        const opDone = times[ops.slotOf(op)]!;
-        let first = or;
-        if (rows[or + U_RESUBMIT]) {
-          for (let i = 0; i < ops.size; i++) {
-            const r = ops.rowOf(i);
-            if (rows[r + U_UD] !== ud || rows[r + U_PID] !== pid || (ud >= EXACT && ops.at(i).userData !== qreqs.at(qs).userData)) continue;
-            const submit = rows[r + U_SUBMIT]!;
-            if (submit >= aio && submit < rows[first + U_SUBMIT]! && times[ops.slotOf(i)]! <= opDone) first = r;
-          }
-        }
-        const luring = rows[first + U_LURING]!, submit = rows[first + U_SUBMIT]!;
-        if (luring) ev[E_LURING_SUBMIT] = luring;
-        ev[E_URING_SUBMIT] = submit;
-        const devSector = fileOffsetToDeviceSector(d.disk, rows[or + U_OFFSET]!);
-        if (devSector !== undefined && this.hostBlock(d.disk.hostDev, devSector, rows[or + U_NBYTES]!, submit, opDone)) {
-          ev[E_HOST_BLK_ISSUE] = this.blkIssue;
-          ev[E_HOST_BLK_COMPLETE] = this.blkComplete;
-        }
-        ev[E_URING_COMPLETE] = opDone;
-      }
+      ev[E_URING_COMPLETE] = settled ? qrows[qr + Q_URING_COMPLETE]! : this.opDone;
     }
     ev[E_QEMU_REQ_COMPLETE] = done;
     const vq = p[b + P_VQ]!;
@@ -728,6 +718,61 @@ export class Stitcher {
   }
 
   /**
+   * The io_uring op that carried a QEMU request of disk `d` (user_data `ud`, its bigint `userData`
+   * when not exact as a number; submitted from `aio`, completed at `done`, host clock), and the
+   * host block request(s) that carried its bytes. user_data (the LuringAIOCB address) is reused:
+   * the op is the last to complete before QEMU completed the request. Found: true, with its times
+   * in `opLuring`, `opSubmit`, `opDone`, and the block request's in `blkIssue` and `blkComplete`
+   * (NaN when none was found); `settled` tells whether records still to come could change that.
+   */
+  private hostOp(d: DiskSlot, ud: number, userData: bigint, aio: number, done: number): boolean {
+    this.settled = false;
+    const pid = d.vm.vm!.qemuPid;
+    const ops = this.urings.get(joinKey(pid, ud));
+    if (!ops) return false;
+    const times = ops.times, rows = ops.rows;
+    let op = -1;
+    for (let i = ops.lowerBound(done + 1) - 1; i >= 0; i--) {
+      const r = ops.rowOf(i);
+      if (rows[r + U_UD] === ud && rows[r + U_PID] === pid && (ud < EXACT || ops.at(i).userData === userData)) {
+        op = i;
+        break;
+      }
+    }
+    if (op < 0 || rows[ops.rowOf(op) + U_LURING]! < aio) return false;
+    // A short read QEMU resubmitted is one host operation to the request: from the first submit.
+    const or = ops.rowOf(op);
+    const opDone = times[ops.slotOf(op)]!;
+    let first = or;
+    if (rows[or + U_RESUBMIT]) {
+      for (let i = 0; i < ops.size; i++) {
+        const r = ops.rowOf(i);
+        if (rows[r + U_UD] !== ud || rows[r + U_PID] !== pid || (ud >= EXACT && ops.at(i).userData !== userData)) continue;
+        const submit = rows[r + U_SUBMIT]!;
+        if (submit >= aio && submit < rows[first + U_SUBMIT]! && times[ops.slotOf(i)]! <= opDone) first = r;
+      }
+    }
+    this.opLuring = rows[first + U_LURING]!;
+    this.opSubmit = rows[first + U_SUBMIT]!;
+    this.opDone = opDone;
+    const devSector = fileOffsetToDeviceSector(d.disk, rows[or + U_OFFSET]!);
+    const blk = devSector !== undefined && this.hostBlock(d.disk.hostDev, devSector, rows[or + U_NBYTES]!, this.opSubmit, opDone);
+    if (!blk) this.blkIssue = this.blkComplete = NaN;
+    // Nothing to come can change this: the op moved all its bytes at once (no resubmission
+    // before or after it; the next op under its user_data starts after QEMU completed the
+    // request) and one block request at its sector carried them all (a late piece of a split
+    // or a neighbour it merged with would have to arrive after the op that waited for it).
+    this.settled = blk && this.blkWhole && !rows[or + U_RESUBMIT] && rows[or + U_NBYTES]! > 0 && rows[or + U_RES] === rows[or + U_NBYTES];
+    return true;
+  }
+
+  /** What hostOp found last. */
+  private opLuring = 0;
+  private opSubmit = 0;
+  private opDone = 0;
+  private settled = false;
+
+  /**
    * The host block request(s) that carried an io_uring op's bytes starting at device sector
    * `sector`: issued and completed inside the op. The host block layer may have merged the op
    * with a neighbour (a request starting before the sector) or split it (pieces spanning from the
@@ -750,6 +795,7 @@ export class Stitcher {
     }
     let issue = NaN, complete = NaN, nr = 0;
     if (blk >= 0 && at <= to) (issue = brows[blk + B_ISSUE]!), (complete = at), (nr = brows[blk + B_NR]!);
+    this.blkWhole = issue === issue && nr * 512 >= nbytes;
     const byDev = this.blksByDev.get(dev);
     // Otherwise (rare: merged with a neighbour) the request on the device that covers the sector.
     if (issue !== issue && byDev) {
@@ -783,9 +829,10 @@ export class Stitcher {
     return true;
   }
 
-  /** What hostBlock found last. */
+  /** What hostBlock found last; `blkWhole`: one request at the sector itself carried every byte. */
   private blkIssue = 0;
   private blkComplete = 0;
+  private blkWhole = false;
 
   /** Publishes the QEMU request `seq` (held), which no guest request claimed. */
   private hostOnly(seq: number): void {
