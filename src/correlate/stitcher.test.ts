@@ -84,4 +84,30 @@ describe('Stitcher (streaming)', () => {
     expect(sum.unmatched).toEqual({ no_host_records: run.result.requests });
     expect(paths.every((p) => p.stages.vdisk !== undefined && p.stages.guest_reap !== undefined)).toBe(true);
   });
+  it("finds a request's io_uring op and host block request when they arrive after QEMU's record, as when they arrive before", () => {
+    const run = runAndReport(scenario('baseline')!, 8, 1500, undefined, true);
+    const records = run.kept!.records;
+    // Each QEMU request's record moved to just before its io_uring op's (same user_data), and so
+    // before the op's host block request: nothing is settled on arrival, everything at decision.
+    const late: TraceRecord[] = [];
+    const opAt = new Map<bigint, number>();
+    for (const r of records) {
+      if (r.kind === 'uring_op') opAt.set(r.userData, late.length);
+      if (r.kind === 'qemu_req' && opAt.has(r.userData)) late.splice(opAt.get(r.userData)!, 0, r);
+      else late.push(r);
+      if (r.kind === 'qemu_req') opAt.delete(r.userData);
+    }
+    const full = (paths: RequestPath[]): string[] => paths.map((p) => JSON.stringify([p.sector, p.start, p.match, p.eventNs])).sort();
+    const stitched = (input: readonly TraceRecord[]): RequestPath[] => {
+      const out: RequestPath[] = [];
+      const s = new Stitcher(run.result.topology, (p) => out.push(p), { lagNs: SIM_LAG_NS });
+      for (const r of input) s.push(r);
+      s.finish();
+      return out;
+    };
+    const inOrder = stitched(records);
+    expect(late).not.toEqual(records);
+    expect(inOrder.filter((p) => p.events.host_blk_issue !== undefined && p.events.uring_submit !== undefined).length).toBe(run.result.requests);
+    expect(full(stitched(late))).toEqual(full(inOrder));
+  });
 });
