@@ -97,7 +97,7 @@ describe('Stitcher (streaming)', () => {
       else late.push(r);
       if (r.kind === 'qemu_req') opAt.delete(r.userData);
     }
-    const full = (paths: RequestPath[]): string[] => paths.map((p) => JSON.stringify([p.sector, p.start, p.match, p.eventNs])).sort();
+    const full = (paths: RequestPath[]): string[] => paths.map((p) => JSON.stringify([p.sector, p.start, p.match, p.events])).sort();
     const stitched = (input: readonly TraceRecord[]): RequestPath[] => {
       const out: RequestPath[] = [];
       const s = new Stitcher(run.result.topology, (p) => out.push(p), { lagNs: SIM_LAG_NS });
