@@ -110,4 +110,41 @@ describe('Stitcher (streaming)', () => {
     expect(inOrder.filter((p) => p.events.host_blk_issue !== undefined && p.events.uring_submit !== undefined).length).toBe(run.result.requests);
     expect(full(stitched(late))).toEqual(full(inOrder));
   });
+  it("finds a request's application op when it arrives before the request or out of time order, as when it follows it", () => {
+    const run = runAndReport(scenario('baseline')!, 9, 1500, undefined, true);
+    const records = run.kept!.records;
+    const full = (paths: RequestPath[]): string[] => paths.map((p) => JSON.stringify([p.sector, p.start, p.match, p.events])).sort();
+    const stitched = (input: readonly TraceRecord[]): RequestPath[] => {
+      const out: RequestPath[] = [];
+      const s = new Stitcher(run.result.topology, (p) => out.push(p), { lagNs: SIM_LAG_NS });
+      for (const r of input) s.push(r);
+      s.finish();
+      return out;
+    };
+    const inOrder = stitched(records);
+    expect(inOrder.filter((p) => p.events.app_submit !== undefined && p.events.app_complete !== undefined).length).toBe(run.result.requests);
+    // Each application op moved to just before the guest request it served.
+    const before: TraceRecord[] = [];
+    const rqAt = new Map<bigint, number>();
+    for (const r of records) {
+      if (r.kind === 'guest_rq' && r.appUserData) rqAt.set(r.appUserData, before.length);
+      if (r.kind === 'guest_app_op' && rqAt.has(r.userData)) before.splice(rqAt.get(r.userData)!, 0, r);
+      else before.push(r);
+      if (r.kind === 'guest_app_op') rqAt.delete(r.userData);
+    }
+    // The ops under each user_data swapped in pairs: every other one arrives after the next, so
+    // a request looks served by the op after its own until its own arrives.
+    const swapped = [...records];
+    const open = new Map<bigint, number>();
+    for (let i = 0; i < swapped.length; i++) {
+      const r = swapped[i]!;
+      if (r.kind !== 'guest_app_op') continue;
+      const j = open.get(r.userData);
+      if (j === undefined) open.set(r.userData, i);
+      else ([swapped[j], swapped[i]] = [r, swapped[j]!]), open.delete(r.userData);
+    }
+    expect(before).not.toEqual(records);
+    expect(full(stitched(before))).toEqual(full(inOrder));
+    expect(full(stitched(swapped))).toEqual(full(inOrder));
+  });
 });

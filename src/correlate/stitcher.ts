@@ -71,6 +71,10 @@ interface DiskSlot {
 const FULL = 1;
 /** Marks of a held guest request: already given to the clock estimator. */
 const SAMPLED = 2;
+/** Marks of a held guest request: its application op was settled on the op's arrival (P_APP_SUBMIT, P_APP_COMPLETE). */
+const APP_SETTLED = 4;
+/** Slots of a VM's tables of guest requests by application user_data (a power of two; a clash only costs a search). */
+const APP_SLOTS = 8192;
 /** Marks of a held QEMU request: claimed by a guest request. */
 const USED = 1;
 /** Marks of a held QEMU request: a write (VIRTIO_BLK_T_OUT). */
@@ -85,7 +89,8 @@ const WRITE = 2;
  * deciding it reads, so a decision never goes back to the record (times 0 = not seen, as there).
  */
 const P_COMPLETE = 0, P_SLOT = 1, P_SECTOR = 2, P_NR = 3, P_OP = 4, P_VQ = 5, P_HEAD = 6, P_APP = 7, P_BIO = 8, P_INSERT = 9,
-  P_ISSUE = 10, P_QUEUE_RQ = 11, P_VQ_ADD = 12, P_KICK = 13, P_VRING = 14, P_COMPLETE_RQ = 15, P_DEV = 16, P_WIDTH = 17;
+  P_ISSUE = 10, P_QUEUE_RQ = 11, P_VQ_ADD = 12, P_KICK = 13, P_VRING = 14, P_COMPLETE_RQ = 15, P_DEV = 16,
+  P_APP_SUBMIT = 17, P_APP_COMPLETE = 18, P_WIDTH = 19;
 /** Block operations by the code a guest request's row holds. */
 const OPS: readonly BlockOp[] = ['read', 'write', 'flush', 'discard', 'other'];
 const OP_CODE: Readonly<Record<BlockOp, number>> = { read: 0, write: 1, flush: 2, discard: 3, other: 4 };
@@ -138,6 +143,15 @@ class VmState {
   seenGuest = false;
   scannedAt = 0;
   readonly apps = new TimeStreams<GuestAppOpRecord>(A_WIDTH);
+  /** The newest guest request held with each application user_data, by its key's slot (-1: none). */
+  readonly appRequest = new Float64Array(APP_SLOTS).fill(-1);
+  /**
+   * By the same slots: guest requests before this sequence number may have missed an application
+   * op that arrived after them, out of time order (so theirs is searched for when they are decided).
+   */
+  readonly appLate = new Float64Array(APP_SLOTS);
+  /** The latest completion of the application ops seen, by the same slots. */
+  readonly appMax = new Float64Array(APP_SLOTS).fill(-Infinity);
   constructor(readonly name: string, readonly vm: VirtualMachine | undefined) {}
 
   /** The clock estimate's terms, for mapping host times inline: guest = h + off + beta · (h − ref), as hostToGuest computes it. */
@@ -258,10 +272,12 @@ export class Stitcher {
         const vm = this.vmState(r.vm);
         if (r.tComplete > vm.guestMax) vm.guestMax = r.tComplete;
         const ud = Number(r.userData);
+        const key = joinKey(ud, 0);
+        if (ud < EXACT) this.settleApp(vm, key, ud, r.tSubmit, r.tComplete);
         const row = vm.apps.row;
         row[A_UD] = ud;
         row[A_SUBMIT] = r.tSubmit;
-        vm.apps.add(joinKey(ud, 0), r.tComplete, ud >= EXACT ? r : undefined);
+        vm.apps.add(key, r.tComplete, ud >= EXACT ? r : undefined);
         break;
       }
       case 'qemu_req':
@@ -394,6 +410,42 @@ export class Stitcher {
     rows[b + P_VRING] = r.tVringInterrupt;
     rows[b + P_COMPLETE_RQ] = r.tCompleteRq;
     rows[b + P_DEV] = r.dev;
+    if (app) vm.appRequest[joinKey(app, 0) & (APP_SLOTS - 1)] = seq;
+  }
+
+  /**
+   * An application op (user_data `ud`, under `key`) as it arrives: when the newest guest request
+   * held with its user_data completed before it, and the op before it under that user_data
+   * completed before the request did, it is the request's op (what decide would search for), read
+   * now while the request's row is still in the cache. An op older than one already seen for its
+   * slot marks the requests held there as unsettled.
+   */
+  private settleApp(vm: VmState, key: number, ud: number, submit: number, done: number): void {
+    const at = key & (APP_SLOTS - 1);
+    const p = vm.pending;
+    if (done <= vm.appMax[at]!) {
+      vm.appLate[at] = p.end;
+      return;
+    }
+    vm.appMax[at] = done;
+    const seq = vm.appRequest[at]!;
+    if (seq < p.first || seq >= p.end || seq < vm.appLate[at]!) return;
+    const rows = p.rows, b = p.rowOf(seq);
+    const complete = rows[b + P_COMPLETE]!;
+    if (rows[b + P_APP] !== ud || complete > done) return;
+    const ops = vm.apps.get(key);
+    if (ops) {
+      const orows = ops.rows;
+      for (let i = ops.size - 1; i >= 0; i--) {
+        if (orows[ops.rowOf(i) + A_UD] !== ud) continue;
+        if (ops.timeAt(i) >= complete) return;
+        break;
+      }
+    }
+    const served = submit <= (rows[b + P_BIO] || rows[b + P_ISSUE]);
+    rows[b + P_APP_SUBMIT] = served ? submit : 0;
+    rows[b + P_APP_COMPLETE] = served ? done : 0;
+    p.mark(seq, APP_SETTLED);
   }
 
   private qemuDisk(pid: number, vdev: bigint): DiskSlot | undefined {
@@ -562,7 +614,8 @@ export class Stitcher {
     // The application op it served: the first with its user_data completing after it, submitted before it.
     const udNum = p[b + P_APP]!;
     let appSubmit = 0, appComplete = 0;
-    if (udNum) {
+    if (marks & APP_SETTLED && seq >= vm.appLate[joinKey(udNum, 0) & (APP_SLOTS - 1)]!) (appSubmit = p[b + P_APP_SUBMIT]!), (appComplete = p[b + P_APP_COMPLETE]!);
+    else if (udNum) {
       const apps = vm.apps.get(joinKey(udNum, 0));
       if (apps) {
         const rows = apps.rows;
