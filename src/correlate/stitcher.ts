@@ -97,7 +97,7 @@ const OP_CODE: Readonly<Record<BlockOp, number>> = { read: 0, write: 1, flush: 2
 const OP_WRITE = OP_CODE.write;
 /**
  * A held QEMU request's row (its time is tReqComplete; slot -1 = unknown disk; type 0 in, 1 out,
- * 2 other), then its host operation when it was settled on arrival (Q_HOST 1; see settleHostOp):
+ * 2 other), then its host operation when it was settled on arrival (Q_HOST 1; see hostOp):
  * the io_uring op's submits and completion and the host block request's issue and completion
  * (NaN: none found).
  */
@@ -785,7 +785,10 @@ export class Stitcher {
     if (!ops) return false;
     const times = ops.times, rows = ops.rows;
     let op = -1;
-    for (let i = ops.lowerBound(done + 1) - 1; i >= 0; i--) {
+    // The newest op is nearly always the one when QEMU's record arrives: no search through the cold part.
+    let from = ops.size - 1;
+    if (from >= 0 && !(times[ops.slotOf(from)]! < done + 1)) from = ops.lowerBound(done + 1) - 1;
+    for (let i = from; i >= 0; i--) {
       const r = ops.rowOf(i);
       if (rows[r + U_UD] === ud && rows[r + U_PID] === pid && (ud < EXACT || ops.at(i).userData === userData)) {
         op = i;
