@@ -187,6 +187,14 @@ class VmState {
  * A guest request is decided when both sides' records have passed its completion by `lagNs`;
  * records are dropped once no undecided request can need them, so memory follows the window,
  * not the stream. QEMU requests no guest request claimed are published as host_only then.
+ *
+ * By the time a request is decided, the records it joins arrived a lag ago and have left the
+ * cache, and reading them there was most of a decision's cost. So joins that records still to
+ * come cannot change are made as the later record arrives, while the earlier is among the newest
+ * held: a QEMU request's io_uring op and host block request when QEMU's record arrives (hostOp),
+ * a guest request's application op when the op's arrives (settleApp). What is not settled so
+ * (records out of order, short reads, split or merged block requests) is searched for when the
+ * request is decided, as before; the paths are the same either way.
  */
 export class Stitcher {
   private readonly lag: number;
