@@ -1,6 +1,6 @@
 // The streaming stitcher on simulated streams: the same answer as stitching all at once, bounded memory, unclaimed host requests published as it goes.
 import { describe, expect, it } from 'vitest';
-import type { TraceRecord } from '../records/index.js';
+import type { Topology, TraceRecord } from '../records/index.js';
 import { runAndReport, SIM_LAG_NS } from '../run/index.js';
 import { hostSpan, repeatRecords, scenario } from '../sim/index.js';
 import type { RequestPath } from './path.js';
@@ -8,6 +8,17 @@ import { stitch } from './stitch.js';
 import { Stitcher } from './stitcher.js';
 
 const ids = (paths: RequestPath[]): string[] => paths.map((p) => `${p.vm}/${p.sector}/${p.start}/${p.match}`).sort();
+/** Every path with all its events, in one order. */
+const every = (paths: RequestPath[]): string[] => paths.map((p) => JSON.stringify([p.sector, p.start, p.match, p.events])).sort();
+
+/** The paths of `input` pushed in its order through one streaming stitcher. */
+function streamed(input: readonly TraceRecord[], topology: Topology): RequestPath[] {
+  const out: RequestPath[] = [];
+  const s = new Stitcher(topology, (p) => out.push(p), { lagNs: SIM_LAG_NS });
+  for (const r of input) s.push(r);
+  s.finish();
+  return out;
+}
 
 describe('Stitcher (streaming)', () => {
   it('stitches records as they drain into the same paths as stitching them all at once', () => {
@@ -97,31 +108,16 @@ describe('Stitcher (streaming)', () => {
       else late.push(r);
       if (r.kind === 'qemu_req') opAt.delete(r.userData);
     }
-    const full = (paths: RequestPath[]): string[] => paths.map((p) => JSON.stringify([p.sector, p.start, p.match, p.events])).sort();
-    const stitched = (input: readonly TraceRecord[]): RequestPath[] => {
-      const out: RequestPath[] = [];
-      const s = new Stitcher(run.result.topology, (p) => out.push(p), { lagNs: SIM_LAG_NS });
-      for (const r of input) s.push(r);
-      s.finish();
-      return out;
-    };
-    const inOrder = stitched(records);
+    const inOrder = streamed(records, run.result.topology);
     expect(late).not.toEqual(records);
     expect(inOrder.filter((p) => p.events.host_blk_issue !== undefined && p.events.uring_submit !== undefined).length).toBe(run.result.requests);
-    expect(full(stitched(late))).toEqual(full(inOrder));
+    expect(every(streamed(late, run.result.topology))).toEqual(every(inOrder));
   });
+
   it("finds a request's application op when it arrives before the request or out of time order, as when it follows it", () => {
     const run = runAndReport(scenario('baseline')!, 9, 1500, undefined, true);
     const records = run.kept!.records;
-    const full = (paths: RequestPath[]): string[] => paths.map((p) => JSON.stringify([p.sector, p.start, p.match, p.events])).sort();
-    const stitched = (input: readonly TraceRecord[]): RequestPath[] => {
-      const out: RequestPath[] = [];
-      const s = new Stitcher(run.result.topology, (p) => out.push(p), { lagNs: SIM_LAG_NS });
-      for (const r of input) s.push(r);
-      s.finish();
-      return out;
-    };
-    const inOrder = stitched(records);
+    const inOrder = streamed(records, run.result.topology);
     expect(inOrder.filter((p) => p.events.app_submit !== undefined && p.events.app_complete !== undefined).length).toBe(run.result.requests);
     // Each application op moved to just before the guest request it served.
     const before: TraceRecord[] = [];
@@ -144,7 +140,7 @@ describe('Stitcher (streaming)', () => {
       else ([swapped[j], swapped[i]] = [r, swapped[j]!]), open.delete(r.userData);
     }
     expect(before).not.toEqual(records);
-    expect(full(stitched(before))).toEqual(full(inOrder));
-    expect(full(stitched(swapped))).toEqual(full(inOrder));
+    expect(every(streamed(before, run.result.topology))).toEqual(every(inOrder));
+    expect(every(streamed(swapped, run.result.topology))).toEqual(every(inOrder));
   });
 });
