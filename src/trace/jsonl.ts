@@ -10,7 +10,8 @@ export function bigintAsHex(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? '0x' + value.toString(16) : value;
 }
 
-const HEX = /^0x[0-9a-f]+$/i;
+/** An `id` column in JSON Lines: a u64 as 0x-hex, at most 16 digits. */
+const HEX = /^0x[0-9a-f]{1,16}$/i;
 
 /** Checks a parsed record line against its kind's columns; turns its 0x-hex identifiers into bigints. */
 export function decodeJsonRecord(obj: Record<string, unknown>, where: string): TraceRecord {
@@ -24,7 +25,7 @@ export function decodeJsonRecord(obj: Record<string, unknown>, where: string): T
         if (typeof v !== 'number') throw new InputError(`${kind} record: field ${c.name} is missing or not a number`, where);
         break;
       case 'id':
-        if (typeof v !== 'string' || !HEX.test(v)) throw new InputError(`${kind} record: field ${c.name} must be a 0x-hex string`, where);
+        if (typeof v !== 'string' || !HEX.test(v)) throw new InputError(`${kind} record: field ${c.name} must be a 0x-hex string of a u64 (at most 16 digits)`, where);
         obj[c.name] = BigInt(v);
         break;
       case 'str':

@@ -129,6 +129,22 @@ describe('trace files', () => {
     expect(recs.length).toBe(8);
   });
 
+  it('refuses an identifier wider than 64 bits, naming file:line', async () => {
+    const path = join(dir, 'wide.jsonl');
+    await writeTrace(path, 6);
+    const lines = readFileSync(path, 'utf8').split('\n');
+    const at = lines.findIndex((l) => l.includes('"userData":"0x'));
+    expect(at).toBeGreaterThan(0);
+    lines[at] = lines[at]!.replace(/"userData":"0x[0-9a-f]+"/, '"userData":"0x1ffffffffffffffff"');
+    writeFileSync(path, lines.join('\n'));
+    await expect(readAll(path)).rejects.toMatchObject({ where: `${path}:${at + 1}`, message: expect.stringContaining('at most 16 digits') });
+    // Sixteen digits are a u64.
+    lines[at] = lines[at]!.replace('0x1ffffffffffffffff', '0xffffffffffffffff');
+    writeFileSync(path, lines.join('\n'));
+    const { recs } = await readAll(path);
+    expect(recs.some((r) => 'userData' in r && r.userData === 0xffff_ffff_ffff_ffffn)).toBe(true);
+  });
+
   it('refuses a file of another format and an unknown version, naming line 1', async () => {
     const other = join(dir, 'other.txt');
     writeFileSync(other, '# tracer: nop\n');
