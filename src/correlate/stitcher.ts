@@ -7,7 +7,7 @@ import { fileOffsetToDeviceSector } from '../records/index.js';
 import { ClockEstimator, guestToHost, hostToGuest, type ClockEstimate } from './clock.js';
 import { StitchedPath, type RequestPath, type UnmatchedReason } from './path.js';
 import { devName } from './guest-only.js';
-import { joinKey } from './join-key.js';
+import { joinKey, u64ToNumber } from './join-key.js';
 import { KeyedRing } from './keyed-ring.js';
 import { EVENT_INDEX, foldStages, newEventNs, newStageNs, type Span } from './telescope.js';
 import { TimeStreams } from './time-streams.js';
@@ -243,7 +243,7 @@ export class Stitcher {
       let byVdev = this.diskByQemu.get(vm.qemuPid);
       if (!byVdev) this.diskByQemu.set(vm.qemuPid, (byVdev = new Map()));
       for (const disk of vm.disks) {
-        const d: DiskSlot = { slot: this.slots.length, vm: state, disk, kickKeys: disk.notifyGpa.map((gpa) => joinKey(vm.qemuPid, Number(gpa))) };
+        const d: DiskSlot = { slot: this.slots.length, vm: state, disk, kickKeys: disk.notifyGpa.map((gpa) => joinKey(vm.qemuPid, u64ToNumber(gpa))) };
         this.slots.push(d);
         let byDev = this.diskByGuest.get(vm.name);
         if (!byDev) this.diskByGuest.set(vm.name, (byDev = new Map()));
@@ -279,7 +279,7 @@ export class Stitcher {
       case 'guest_app_op': {
         const vm = this.vmState(r.vm);
         if (r.tComplete > vm.guestMax) vm.guestMax = r.tComplete;
-        const ud = Number(r.userData);
+        const ud = u64ToNumber(r.userData);
         const key = joinKey(ud, 0);
         if (ud < EXACT) this.settleApp(vm, key, ud, r.tSubmit, r.tComplete);
         const row = vm.apps.row;
@@ -293,7 +293,7 @@ export class Stitcher {
         break;
       case 'uring_op': {
         this.host(r.tComplete);
-        const ud = Number(r.userData);
+        const ud = u64ToNumber(r.userData);
         const row = this.urings.row;
         row[U_UD] = ud;
         row[U_PID] = r.pid;
@@ -337,7 +337,7 @@ export class Stitcher {
         // A handful of doorbells ring over and over: the last one's key is kept.
         let last = this.lastKick;
         if (r.gpa !== last.gpa || r.qemuPid !== last.pid) {
-          const gpaNum = Number(r.gpa);
+          const gpaNum = u64ToNumber(r.gpa);
           this.lastKick = last = { gpa: r.gpa, pid: r.qemuPid, key: joinKey(r.qemuPid, gpaNum), gpaNum };
         }
         const row = this.kicks.row;
@@ -359,7 +359,7 @@ export class Stitcher {
     const write = r.type === 'out';
     const key = d ? joinKey(d.slot, r.sector, r.nbytes, write ? 1 : 0) : 0;
     const q = this.qreqs;
-    const ud = Number(r.userData);
+    const ud = u64ToNumber(r.userData);
     const seq = q.push(this.onMatch || ud >= EXACT ? r : undefined, r.tReqComplete, key, d !== undefined, write ? WRITE : 0);
     q.set(seq, Q_SLOT, d ? d.slot : -1);
     q.set(seq, Q_SECTOR, r.sector);
@@ -398,7 +398,7 @@ export class Stitcher {
     const full = r.vq >= 0 && r.head >= 0;
     const key = d ? joinKey(d.slot, r.sector, r.nrSectors * 512, r.op === 'write' ? 1 : 0) : 0;
     const p = vm.pending;
-    const app = r.appUserData ? Number(r.appUserData) : 0;
+    const app = r.appUserData ? u64ToNumber(r.appUserData) : 0;
     const seq = p.push(this.onMatch || app >= EXACT ? r : undefined, r.tVqAdd || r.tRqIssue, key, d !== undefined, full ? FULL : 0);
     const rows = p.rows, b = p.rowOf(seq);
     rows[b + P_COMPLETE] = r.tRqComplete;
@@ -705,7 +705,7 @@ export class Stitcher {
     const pid = d.vm.vm!.qemuPid;
     const exits = this.kicks.get(d.kickKeys[vq]!);
     if (!exits) return false;
-    const gpaNum = Number(gpa);
+    const gpaNum = u64ToNumber(gpa);
     const mapped = guestToHost(vm.clock!, kick as GuestTime);
     const times = exits.times, rows = exits.rows;
     let n = 0;
