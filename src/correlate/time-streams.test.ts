@@ -59,4 +59,20 @@ describe('TimeStreams', () => {
     expect(times(s, 2)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
     expect(Array.from({ length: 1000 }, (_, i) => s.get(2)!.get(i, 0))).toEqual(Array.from({ length: 1000 }, (_, i) => i - 1000));
   });
+  it('keeps every time, row and record when a ring that wraps around grows', () => {
+    const s = new TimeStreams<number>(2);
+    const add = (t: number): void => {
+      s.row[0] = -t;
+      s.row[1] = t * 10;
+      s.add(7, t, t);
+    };
+    // Sixteen slots: ten in, eight dropped (the head moves to 8), fourteen in (wrapping), one more (grows).
+    for (let t = 0; t < 10; t++) add(t);
+    s.evictBefore(8);
+    for (let t = 10; t < 25; t++) add(t);
+    const st = s.get(7)!;
+    const held = Array.from({ length: 17 }, (_, i) => 8 + i);
+    expect(times(s, 7)).toEqual(held);
+    expect(Array.from({ length: st.size }, (_, i) => [st.get(i, 0), st.get(i, 1), st.at(i)])).toEqual(held.map((t) => [-t, t * 10, t]));
+  });
 });

@@ -105,12 +105,13 @@ export class TimeStream<T> {
     const vals = new Array<T | undefined>(2 * n);
     const times = new Float64Array(2 * n);
     const rows = new Float64Array(2 * n * w);
-    for (let i = 0; i < this.size; i++) {
-      const from = (this.head + i) & this.mask;
-      vals[i] = this.vals[from];
-      times[i] = this.times[from]!;
-      for (let c = 0; c < w; c++) rows[i * w + c] = this.rows[from * w + c]!;
-    }
+    // The ring's two runs (head to the end, then the start), each copied whole.
+    const first = Math.min(this.size, n - this.head);
+    times.set(this.times.subarray(this.head, this.head + first), 0);
+    times.set(this.times.subarray(0, this.size - first), first);
+    rows.set(this.rows.subarray(this.head * w, (this.head + first) * w), 0);
+    rows.set(this.rows.subarray(0, (this.size - first) * w), first * w);
+    for (let i = 0; i < this.size; i++) vals[i] = this.vals[(this.head + i) & this.mask];
     this.vals = vals;
     this.times = times;
     this.rows = rows;
