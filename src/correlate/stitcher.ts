@@ -30,11 +30,18 @@ export interface StitcherOptions {
   onMatch?: (guest: GuestRequestRecord, host: QemuRequestRecord, path: RequestPath) => void;
   /**
    * How far one side's records may arrive behind the other's, and behind their own side's order
-   * (ns). A guest request is decided once both sides have passed its completion by this much, and
-   * is matched only to a QEMU request that completed at most this long before the guest saw it.
+   * (ns), unless `skewNs` says otherwise; and how long before the guest saw a request complete
+   * the QEMU request that served it may have completed (a request is matched only within this).
    * Default 100 ms: ring buffers are drained every few ms, and interrupts take microseconds.
    */
   lagNs?: number;
+  /**
+   * How far one side's records may arrive behind the other's, and behind their own side's order
+   * (ns): a guest request is decided once both sides have passed its completion by this much.
+   * Default `lagNs`. Smaller than the lag when the sources are drained often (the simulator's, every
+   * millisecond): what waits to be decided, and with it what is held, shrinks with it.
+   */
+  skewNs?: number;
   /**
    * How long the notify exits (the only records a request needs from its start) are kept (ns).
    * Default 5 s; a request slower than this loses its vm_exit split, nothing else.
@@ -184,7 +191,8 @@ class VmState {
  * requests, then refreshed as decisions move on; every candidate is checked against it, and a
  * request with no consistent candidate, or two, is unmatched with the reason.
  *
- * A guest request is decided when both sides' records have passed its completion by `lagNs`;
+ * A guest request is decided when both sides' records have passed its completion by `skewNs`
+ * (the lag unless a source is drained more often than that);
  * records are dropped once no undecided request can need them, so memory follows the window,
  * not the stream. QEMU requests no guest request claimed are published as host_only then.
  *
@@ -198,6 +206,7 @@ class VmState {
  */
 export class Stitcher {
   private readonly lag: number;
+  private readonly skew: number;
   private readonly horizon: number;
   private readonly batch: boolean;
   private readonly onMatch: StitcherOptions['onMatch'];
@@ -235,6 +244,7 @@ export class Stitcher {
 
   constructor(private readonly topology: Topology, private readonly onPath: (p: RequestPath) => void, opts: StitcherOptions = {}) {
     this.lag = opts.lagNs ?? DEFAULT_LAG_NS;
+    this.skew = Math.min(opts.skewNs ?? this.lag, this.lag);
     this.horizon = opts.horizonNs ?? DEFAULT_HORIZON_NS;
     this.batch = opts.batch ?? false;
     this.onMatch = opts.onMatch;
@@ -505,18 +515,18 @@ export class Stitcher {
       while (pending.size > 0) {
         const seq = pending.first;
         // A request is ready once both sides have passed its completion (its number) by the lag.
-        if (warming ? pending.size <= WARM_MAX : !(pending.get(seq, P_COMPLETE) + this.lag <= until)) break;
+        if (warming ? pending.size <= WARM_MAX : !(pending.get(seq, P_COMPLETE) + this.skew <= until)) break;
         // Shifted first: the request is no longer held (nor counted under its key) while it is
         // decided, and its row stays as it is until the next push.
         const g = pending.shift();
         this.decide(vm, g, seq);
       }
     }
-    if (!final && this.hostMax - this.evictedAt >= this.lag / 4) this.evict();
+    if (!final && this.hostMax - this.evictedAt >= this.skew / 4) this.evict();
   }
 
   /**
-   * How far both sides have passed, on a VM's guest clock: its requests completed at least the lag
+   * How far both sides have passed, on a VM's guest clock: its requests completed at least the skew
    * before it can be decided (Infinity: all; -Infinity: none by time, it has no clock yet).
    */
   private readyUntil(vm: VmState): number {
@@ -922,7 +932,7 @@ export class Stitcher {
 
   /**
    * Drops what no undecided request can need. Guest requests still to come complete after each
-   * VM's frontier (the oldest held, or the newest seen less the lag), and a QEMU request is only
+   * VM's frontier (the oldest held, or the newest seen less the skew), and a QEMU request is only
    * claimed by a guest request that saw it complete within the lag; so, mapped to the host clock,
    * the earliest frontier less the lag bounds the QEMU requests still claimable. Their io_uring
    * ops and host block requests completed before them, their notifications after.
@@ -935,8 +945,8 @@ export class Stitcher {
       if (!vm.clock) return;
       any = true;
       const front = vm.pending.size > 0 ? vm.pending.get(vm.pending.first, P_COMPLETE) : Infinity;
-      const frontier = Math.min(front, vm.guestMax - this.lag);
-      vm.apps.evictBefore(frontier - this.lag);
+      const frontier = Math.min(front, vm.guestMax - this.skew);
+      vm.apps.evictBefore(frontier - this.skew);
       h = Math.min(h, guestToHost(vm.clock, (frontier - 2 * vm.slack) as GuestTime));
     }
     if (!any || !Number.isFinite(h)) return;
