@@ -1,7 +1,7 @@
 // Benchmark of the two-sided stitcher: requests stitched per second from a simulated run's records, streaming and all at once.
 import { stitch, Stitcher } from '../src/correlate/index.js';
 import type { TraceRecord } from '../src/records/index.js';
-import { runAndReport, SIM_LAG_NS } from '../src/run/index.js';
+import { runAndReport, SIM_STITCH_OPTIONS } from '../src/run/index.js';
 import { scenario } from '../src/sim/index.js';
 import { timePerCall, type Figure, type Suite } from './harness.js';
 
@@ -26,7 +26,7 @@ export const correlateSuite: Suite = {
     // the harness's own iteration is not the stitcher's cost).
     const s = measure(() => {
       n = 0;
-      const st = new Stitcher(run.result.topology, () => void n++, { lagNs: SIM_LAG_NS });
+      const st = new Stitcher(run.result.topology, () => void n++, SIM_STITCH_OPTIONS);
       for (let i = 0; i < records.length; i++) st.push(records[i]!);
       st.finish();
     });

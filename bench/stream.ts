@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Stitcher } from '../src/correlate/index.js';
-import { SIM_LAG_NS } from '../src/run/index.js';
+import { SIM_STITCH_OPTIONS } from '../src/run/index.js';
 import { baselineRun, repeated } from './baseline-stream.js';
 import type { Figure, Suite } from './harness.js';
 
@@ -25,7 +25,7 @@ function child(requests: number): void {
   let maxHeld = 0;
   let n = 0;
   const started = performance.now();
-  const s = new Stitcher(run.result.topology, () => void paths++, { lagNs: SIM_LAG_NS });
+  const s = new Stitcher(run.result.topology, () => void paths++, SIM_STITCH_OPTIONS);
   for (const r of repeated(run, copies)) {
     s.push(r);
     if ((++n & 0xffff) === 0 && s.held > maxHeld) maxHeld = s.held;

@@ -1,7 +1,7 @@
 // The streaming stitcher on simulated streams: the same answer as stitching all at once, bounded memory, unclaimed host requests published as it goes.
 import { describe, expect, it } from 'vitest';
 import type { Topology, TraceRecord } from '../records/index.js';
-import { runAndReport, SIM_LAG_NS } from '../run/index.js';
+import { runAndReport, SIM_STITCH_OPTIONS } from '../run/index.js';
 import { hostSpan, repeatRecords, scenario } from '../sim/index.js';
 import type { RequestPath } from './path.js';
 import { stitch } from './stitch.js';
@@ -14,7 +14,7 @@ const every = (paths: RequestPath[]): string[] => paths.map((p) => JSON.stringif
 /** The paths of `input` pushed in its order through one streaming stitcher. */
 function streamed(input: readonly TraceRecord[], topology: Topology): RequestPath[] {
   const out: RequestPath[] = [];
-  const s = new Stitcher(topology, (p) => out.push(p), { lagNs: SIM_LAG_NS });
+  const s = new Stitcher(topology, (p) => out.push(p), SIM_STITCH_OPTIONS);
   for (const r of input) s.push(r);
   s.finish();
   return out;
@@ -26,7 +26,7 @@ describe('Stitcher (streaming)', () => {
       const run = runAndReport(scenario(name)!, 3, 2000, undefined, true);
       const records = run.kept!.records;
       const streamed: RequestPath[] = [];
-      const s = new Stitcher(run.result.topology, (p) => streamed.push(p), { lagNs: SIM_LAG_NS });
+      const s = new Stitcher(run.result.topology, (p) => streamed.push(p), SIM_STITCH_OPTIONS);
       for (const r of records) s.push(r);
       const sum = s.finish();
       const batch: RequestPath[] = [];
@@ -46,7 +46,7 @@ describe('Stitcher (streaming)', () => {
     const heldAt: number[] = [];
     let pushed = 0;
     // Notify exits are kept for the horizon (the longest request): 50 ms here, a few copies.
-    const s = new Stitcher(run.result.topology, () => void paths++, { lagNs: SIM_LAG_NS, horizonNs: 50_000_000 });
+    const s = new Stitcher(run.result.topology, () => void paths++, { ...SIM_STITCH_OPTIONS, horizonNs: 50_000_000 });
     for (const r of repeatRecords(records, run.result.clock, 40, period)) {
       s.push(r);
       if (++pushed % 1000 === 0) heldAt.push(s.held);
@@ -74,7 +74,7 @@ describe('Stitcher (streaming)', () => {
     let pushed = 0;
     const s = new Stitcher(run.result.topology, (p) => {
       if (p.match === 'host_only' && p.sector === lost.sector) pushedWhenPublished = pushed;
-    }, { lagNs: SIM_LAG_NS });
+    }, SIM_STITCH_OPTIONS);
     for (const r of stream) (s.push(r), pushed++);
     const sum = s.finish();
     expect(sum.hostOnly).toBe(1);
@@ -142,5 +142,23 @@ describe('Stitcher (streaming)', () => {
     expect(before).not.toEqual(records);
     expect(every(streamed(before, run.result.topology))).toEqual(every(inOrder));
     expect(every(streamed(swapped, run.result.topology))).toEqual(every(inOrder));
+  });
+  it('decides a skew after a request when its sources drain often, holding less for the same matched paths', () => {
+    const run = runAndReport(scenario('host-cpu-contention')!, 10, 3000, undefined, true);
+    const records = run.kept!.records;
+    const stitchWith = (opts: { lagNs: number; skewNs?: number }): { paths: string[]; held: number } => {
+      const out: RequestPath[] = [];
+      const s = new Stitcher(run.result.topology, (p) => out.push(p), opts);
+      let held = 0;
+      for (const r of records) (s.push(r), (held = Math.max(held, s.held)));
+      s.finish();
+      return { paths: every(out.filter((p) => p.match !== 'host_only')), held };
+    };
+    const lagOnly = stitchWith({ lagNs: SIM_STITCH_OPTIONS.lagNs! });
+    const skewed = stitchWith(SIM_STITCH_OPTIONS as { lagNs: number; skewNs: number });
+    expect(SIM_STITCH_OPTIONS.skewNs).toBeLessThan(SIM_STITCH_OPTIONS.lagNs!);
+    expect(skewed.paths).toEqual(lagOnly.paths);
+    expect(skewed.paths.length).toBe(run.result.requests);
+    expect(skewed.held).toBeLessThan(0.8 * lagOnly.held);
   });
 });

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { onGuestClock, RunStatistics, SlowestRequests, stagesFromEvents, Stitcher, TOP_STAGES, type PathEvent, type RequestPath, type StageName, type StitchSummary } from '../correlate/index.js';
 import type { GuestRequestRecord, GuestTime, QemuRequestRecord, TraceRecord } from '../records/index.js';
 import type { ReportInput } from '../report/index.js';
-import { SIM_LAG_NS } from './lag.js';
+import { SIM_STITCH_OPTIONS } from './lag.js';
 import { runScenario, type EmittedRecord, type RunResult, type ScenarioSpec, type TruthRequest } from '../sim/index.js';
 
 /** The share of summed time per top-level stage in the simulator's ground truth. */
@@ -59,7 +59,7 @@ export function runAndReport(
     seed,
     parallel,
     ...(requests ? { requests } : {}),
-    onStart: (topology) => (stitcher = new Stitcher(topology, onPath, { lagNs: SIM_LAG_NS, ...(keep ? { onMatch: (g, q, p) => matches.push([g, q, p]) } : {}) })),
+    onStart: (topology) => (stitcher = new Stitcher(topology, onPath, { ...SIM_STITCH_OPTIONS, ...(keep ? { onMatch: (g, q, p) => matches.push([g, q, p]) } : {}) })),
     ...(onRecord ? { onRecord: (r: EmittedRecord) => onRecord(r, r.vm === undefined ? '' : spec.vms[r.vm]!.name) } : {}),
     onTraceRecord: (rec) => {
       stitcher!.push(rec);
@@ -96,7 +96,7 @@ export type { Accuracy } from './accuracy.js';
 export { recordScenario, scenarioTraceWriter } from './record.js';
 export { runLive } from './live.js';
 export type { LiveOptions, LiveUpdate } from './live.js';
-export { SIM_LAG_NS } from './lag.js';
+export { SIM_LAG_NS, SIM_SKEW_NS, SIM_STITCH_OPTIONS } from './lag.js';
 
 /** Requests from which a second thread pays for its start (its own module loading, verification and JIT warm-up). */
 const THREADS_FROM_REQUESTS = 50_000;

@@ -1,7 +1,7 @@
 // A scenario run for the dashboard: simulated in slices, its records stitched as they drain, paths handed over live.
 import { Stitcher, type ClockEstimate, type RequestPath } from '../correlate/index.js';
 import type { LostCounts } from '../records/index.js';
-import { SIM_LAG_NS } from './lag.js';
+import { SIM_STITCH_OPTIONS } from './lag.js';
 import { runScenarioAsync, type RunResult, type ScenarioSpec } from '../sim/index.js';
 import type { TraceWriter } from '../trace/index.js';
 import { scenarioTraceWriter } from './record.js';
@@ -56,7 +56,7 @@ export async function runLive(spec: ScenarioSpec, seed: number, requests: number
       parallel,
       ...(requests ? { requests } : {}),
       onStart: (t) => {
-        stitcher = new Stitcher(t, (p) => fresh.push(p), { lagNs: SIM_LAG_NS });
+        stitcher = new Stitcher(t, (p) => fresh.push(p), SIM_STITCH_OPTIONS);
         if (record) writer = scenarioTraceWriter(record, spec, seed, t);
       },
       onTraceRecord: (rec) => {
