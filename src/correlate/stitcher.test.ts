@@ -154,9 +154,9 @@ describe('Stitcher (streaming)', () => {
       s.finish();
       return { paths: every(out.filter((p) => p.match !== 'host_only')), held };
     };
-    const lagOnly = stitchWith({ lagNs: SIM_STITCH_OPTIONS.lagNs! });
-    const skewed = stitchWith(SIM_STITCH_OPTIONS as { lagNs: number; skewNs: number });
-    expect(SIM_STITCH_OPTIONS.skewNs).toBeLessThan(SIM_STITCH_OPTIONS.lagNs!);
+    const lagOnly = stitchWith({ lagNs: SIM_STITCH_OPTIONS.lagNs });
+    const skewed = stitchWith(SIM_STITCH_OPTIONS);
+    expect(SIM_STITCH_OPTIONS.skewNs).toBeLessThan(SIM_STITCH_OPTIONS.lagNs);
     expect(skewed.paths).toEqual(lagOnly.paths);
     expect(skewed.paths.length).toBe(run.result.requests);
     expect(skewed.held).toBeLessThan(0.8 * lagOnly.held);

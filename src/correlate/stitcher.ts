@@ -72,6 +72,8 @@ interface DiskSlot {
   disk: VirtualDisk;
   /** The kick stream key of each queue's doorbell (its QEMU's pid and the doorbell), by queue. */
   kickKeys: number[];
+  /** Each queue's doorbell address as a number (u64ToNumber), by queue. */
+  kickGpas: number[];
 }
 
 /** Marks of a held guest request: its queue and head are known (not a tracefs-only record), so they must match too. */
@@ -82,6 +84,8 @@ const SAMPLED = 2;
 const APP_SETTLED = 4;
 /** Slots of a VM's tables of guest requests by application user_data (a power of two; a clash only costs a search). */
 const APP_SLOTS = 8192;
+/** The slot of an application user_data's join key in those tables. */
+const appSlot = (key: number): number => key & (APP_SLOTS - 1);
 /** Marks of a held QEMU request: claimed by a guest request. */
 const USED = 1;
 /** Marks of a held QEMU request: a write (VIRTIO_BLK_T_OUT). */
@@ -253,7 +257,8 @@ export class Stitcher {
       let byVdev = this.diskByQemu.get(vm.qemuPid);
       if (!byVdev) this.diskByQemu.set(vm.qemuPid, (byVdev = new Map()));
       for (const disk of vm.disks) {
-        const d: DiskSlot = { slot: this.slots.length, vm: state, disk, kickKeys: disk.notifyGpa.map((gpa) => joinKey(vm.qemuPid, u64ToNumber(gpa))) };
+        const kickGpas = disk.notifyGpa.map(u64ToNumber);
+        const d: DiskSlot = { slot: this.slots.length, vm: state, disk, kickKeys: kickGpas.map((gpa) => joinKey(vm.qemuPid, gpa)), kickGpas };
         this.slots.push(d);
         let byDev = this.diskByGuest.get(vm.name);
         if (!byDev) this.diskByGuest.set(vm.name, (byDev = new Map()));
@@ -404,8 +409,9 @@ export class Stitcher {
     q.set(seq, Q_UD, ud);
     q.set(seq, Q_PID, r.qemuPid);
     q.set(seq, Q_TYPE, write ? 1 : r.type === 'in' ? 0 : 2);
-    q.set(seq, Q_HOST, d && this.hostOp(d, ud, r.userData, r.tAio, r.tReqComplete) && this.settled ? 1 : 0);
-    if (q.get(seq, Q_HOST)) {
+    const settled = d !== undefined && this.hostOp(d, ud, r.userData, r.tAio, r.tReqComplete) && this.settled;
+    q.set(seq, Q_HOST, settled ? 1 : 0);
+    if (settled) {
       q.set(seq, Q_LURING, this.opLuring);
       q.set(seq, Q_URING_SUBMIT, this.opSubmit);
       q.set(seq, Q_URING_COMPLETE, this.opDone);
@@ -449,7 +455,7 @@ export class Stitcher {
     rows[b + P_VRING] = r.tVringInterrupt;
     rows[b + P_COMPLETE_RQ] = r.tCompleteRq;
     rows[b + P_DEV] = r.dev;
-    if (app) vm.appRequest[joinKey(app, 0) & (APP_SLOTS - 1)] = seq;
+    if (app) vm.appRequest[appSlot(joinKey(app, 0))] = seq;
   }
 
   /**
@@ -460,7 +466,7 @@ export class Stitcher {
    * slot marks the requests held there as unsettled.
    */
   private settleApp(vm: VmState, key: number, ud: number, submit: number, done: number): void {
-    const at = key & (APP_SLOTS - 1);
+    const at = appSlot(key);
     const p = vm.pending;
     if (done <= vm.appMax[at]!) {
       vm.appLate[at] = p.end;
@@ -535,7 +541,7 @@ export class Stitcher {
       const warming = !final && until === -Infinity && vm.vm !== undefined;
       while (pending.size > 0) {
         const seq = pending.first;
-        // A request is ready once both sides have passed its completion (its number) by the lag.
+        // A request is ready once both sides have passed its completion (its number) by the skew.
         if (warming ? pending.size <= WARM_MAX : !(pending.get(seq, P_COMPLETE) + this.skew <= until)) break;
         // Shifted first: the request is no longer held (nor counted under its key) while it is
         // decided, and its row stays as it is until the next push.
@@ -653,9 +659,10 @@ export class Stitcher {
     // The application op it served: the first with its user_data completing after it, submitted before it.
     const udNum = p[b + P_APP]!;
     let appSubmit = 0, appComplete = 0;
-    if (marks & APP_SETTLED && seq >= vm.appLate[joinKey(udNum, 0) & (APP_SLOTS - 1)]!) (appSubmit = p[b + P_APP_SUBMIT]!), (appComplete = p[b + P_APP_COMPLETE]!);
+    const appKey = udNum ? joinKey(udNum, 0) : 0;
+    if (marks & APP_SETTLED && seq >= vm.appLate[appSlot(appKey)]!) (appSubmit = p[b + P_APP_SUBMIT]!), (appComplete = p[b + P_APP_COMPLETE]!);
     else if (udNum) {
-      const apps = vm.apps.get(joinKey(udNum, 0));
+      const apps = vm.apps.get(appKey);
       if (apps) {
         const rows = apps.rows;
         for (let i = apps.lowerBound(complete); i < apps.size; i++) {
@@ -736,7 +743,7 @@ export class Stitcher {
     const pid = d.vm.vm!.qemuPid;
     const exits = this.kicks.get(d.kickKeys[vq]!);
     if (!exits) return false;
-    const gpaNum = u64ToNumber(gpa);
+    const gpaNum = d.kickGpas[vq]!;
     const mapped = guestToHost(vm.clock!, kick as GuestTime);
     const times = exits.times, rows = exits.rows;
     let n = 0;

@@ -16,4 +16,4 @@ export const SIM_LAG_NS = 20_000_000;
 export const SIM_SKEW_NS = 5_000_000;
 
 /** The stitcher's waiting for simulated runs: live, recorded, measured. */
-export const SIM_STITCH_OPTIONS: Readonly<Pick<StitcherOptions, 'lagNs' | 'skewNs'>> = { lagNs: SIM_LAG_NS, skewNs: SIM_SKEW_NS };
+export const SIM_STITCH_OPTIONS = { lagNs: SIM_LAG_NS, skewNs: SIM_SKEW_NS } as const satisfies StitcherOptions;
