@@ -74,7 +74,12 @@ interface DiskSlot {
   kickKeys: number[];
   /** Each queue's doorbell address as a number (u64ToNumber), by queue. */
   kickGpas: number[];
+  /** The notification stream key of each queue (noteKey), by queue. */
+  noteKeys: number[];
 }
+
+/** The notification stream key of a disk's queue. */
+const noteKey = (d: DiskSlot, vq: number): number => d.noteKeys[vq] ?? joinKey(d.slot, vq);
 
 /** Marks of a held guest request: its queue and head are known (not a tracefs-only record), so they must match too. */
 const FULL = 1;
@@ -104,8 +109,22 @@ const P_COMPLETE = 0, P_SLOT = 1, P_SECTOR = 2, P_NR = 3, P_OP = 4, P_VQ = 5, P_
   P_APP_SUBMIT = 17, P_APP_COMPLETE = 18, P_WIDTH = 19;
 /** Block operations by the code a guest request's row holds. */
 const OPS: readonly BlockOp[] = ['read', 'write', 'flush', 'discard', 'other'];
-const OP_CODE: Readonly<Record<BlockOp, number>> = { read: 0, write: 1, flush: 2, discard: 3, other: 4 };
-const OP_WRITE = OP_CODE.write;
+const OP_WRITE = 1;
+/** A block operation's code, its index in OPS (a switch: a lookup by string key cost a keyed load per request). */
+function opCode(op: BlockOp): number {
+  switch (op) {
+    case 'read':
+      return 0;
+    case 'write':
+      return 1;
+    case 'flush':
+      return 2;
+    case 'discard':
+      return 3;
+    default:
+      return 4;
+  }
+}
 /**
  * A held QEMU request's row (its time is tReqComplete; slot -1 = unknown disk; type 0 in, 1 out,
  * 2 other), then its host operation when it was settled on arrival (Q_HOST 1; see hostOp):
@@ -258,7 +277,9 @@ export class Stitcher {
       if (!byVdev) this.diskByQemu.set(vm.qemuPid, (byVdev = new Map()));
       for (const disk of vm.disks) {
         const kickGpas = disk.notifyGpa.map(u64ToNumber);
-        const d: DiskSlot = { slot: this.slots.length, vm: state, disk, kickKeys: kickGpas.map((gpa) => joinKey(vm.qemuPid, gpa)), kickGpas };
+        const slot = this.slots.length;
+        const kickKeys = kickGpas.map((gpa) => joinKey(vm.qemuPid, gpa));
+        const d: DiskSlot = { slot, vm: state, disk, kickKeys, kickGpas, noteKeys: kickGpas.map((_, vq) => joinKey(slot, vq)) };
         this.slots.push(d);
         let byDev = this.diskByGuest.get(vm.name);
         if (!byDev) this.diskByGuest.set(vm.name, (byDev = new Map()));
@@ -319,7 +340,9 @@ export class Stitcher {
 
   /** An application op: the VM's newest guest time, and its request settled if it is held (settleApp). */
   private appOp(r: GuestAppOpRecord): void {
-    const vm = this.vmState(r.vm);
+    // Nearly always the VM of the guest request before it: no lookup by name.
+    const last = this.lastGuest;
+    const vm = last.vm === r.vm && last.state ? last.state : this.vmState(r.vm);
     if (r.tComplete > vm.guestMax) vm.guestMax = r.tComplete;
     const ud = u64ToNumber(r.userData);
     const key = joinKey(ud, 0);
@@ -371,7 +394,7 @@ export class Stitcher {
     row[N_VQ] = r.vq;
     row[N_SLOT] = d.slot;
     row[N_INJECT] = r.tInject;
-    this.notifies.add(joinKey(d.slot, r.vq), r.tNotify, undefined);
+    this.notifies.add(noteKey(d, r.vq), r.tNotify, undefined);
   }
 
   /** A notify exit, into its doorbell's stream. */
@@ -433,7 +456,8 @@ export class Stitcher {
     if (r.tRqComplete > vm.guestMax) vm.guestMax = r.tRqComplete;
     // Guest records from tracefs alone have no queue or head: they join by disk, sector, length and direction.
     const full = r.vq >= 0 && r.head >= 0;
-    const key = d ? joinKey(d.slot, r.sector, r.nrSectors * 512, r.op === 'write' ? 1 : 0) : 0;
+    const op = opCode(r.op);
+    const key = d ? joinKey(d.slot, r.sector, r.nrSectors * 512, op === OP_WRITE ? 1 : 0) : 0;
     const p = vm.pending;
     const app = r.appUserData ? u64ToNumber(r.appUserData) : 0;
     const seq = p.push(this.onMatch || app >= EXACT ? r : undefined, r.tVqAdd || r.tRqIssue, key, d !== undefined, full ? FULL : 0);
@@ -442,7 +466,7 @@ export class Stitcher {
     rows[b + P_SLOT] = d ? d.slot : -1;
     rows[b + P_SECTOR] = r.sector;
     rows[b + P_NR] = r.nrSectors;
-    rows[b + P_OP] = OP_CODE[r.op] ?? OP_CODE.other;
+    rows[b + P_OP] = op;
     rows[b + P_VQ] = r.vq;
     rows[b + P_HEAD] = r.head;
     rows[b + P_APP] = app;
@@ -665,7 +689,7 @@ export class Stitcher {
       const apps = vm.apps.get(appKey);
       if (apps) {
         const rows = apps.rows;
-        for (let i = apps.lowerBound(complete); i < apps.size; i++) {
+        for (let i = apps.seek(complete); i < apps.size; i++) {
           const r = apps.rowOf(i);
           if (rows[r + A_UD] !== udNum || (udNum >= EXACT && apps.at(i).userData !== g!.appUserData)) continue;
           const submit = rows[r + A_SUBMIT]!;
@@ -747,7 +771,7 @@ export class Stitcher {
     const mapped = guestToHost(vm.clock!, kick as GuestTime);
     const times = exits.times, rows = exits.rows;
     let n = 0;
-    for (let i = exits.lowerBound(mapped - vm.slack); i < exits.size; i++) {
+    for (let i = exits.seek(mapped - vm.slack); i < exits.size; i++) {
       const t = times[exits.slotOf(i)]!;
       if (t > pop) break;
       const r = exits.rowOf(i);
@@ -794,10 +818,10 @@ export class Stitcher {
     ev[E_QEMU_REQ_COMPLETE] = done;
     const vq = p[b + P_VQ]!;
     const seen = p[b + P_VRING] || p[b + P_COMPLETE_RQ] || p[b + P_COMPLETE]!;
-    const notes = this.notifies.get(joinKey(d.slot, vq));
+    const notes = this.notifies.get(noteKey(d, vq));
     if (notes) {
       const rows = notes.rows;
-      for (let i = notes.lowerBound(done); i < notes.size; i++) {
+      for (let i = notes.seek(done); i < notes.size; i++) {
         const r = notes.rowOf(i);
         if (rows[r + N_VQ] !== vq || rows[r + N_SLOT] !== d.slot) continue;
         const h = notes.times[notes.slotOf(i)]!;
@@ -902,7 +926,7 @@ export class Stitcher {
     // Otherwise (rare: merged with a neighbour) the request on the device that covers the sector.
     if (issue !== issue && byDev) {
       const rows = byDev.rows, times = byDev.times;
-      for (let i = byDev.lowerBound(from); i < byDev.size && times[byDev.slotOf(i)]! <= to; i++) {
+      for (let i = byDev.seek(from); i < byDev.size && times[byDev.slotOf(i)]! <= to; i++) {
         const r = byDev.rowOf(i);
         const s0 = rows[r + D_SECTOR]!, n0 = rows[r + D_NR]!;
         if (rows[r + D_ISSUE]! >= from && s0 <= sector && sector < s0 + n0) {
@@ -917,7 +941,7 @@ export class Stitcher {
     if (nr * 512 < nbytes && byDev) {
       const end = sector + nbytes / 512;
       const rows = byDev.rows, times = byDev.times;
-      for (let i = byDev.lowerBound(from); i < byDev.size && times[byDev.slotOf(i)]! <= to; i++) {
+      for (let i = byDev.seek(from); i < byDev.size && times[byDev.slotOf(i)]! <= to; i++) {
         const r = byDev.rowOf(i);
         const s0 = rows[r + D_SECTOR]!;
         if (rows[r + D_ISSUE]! >= from && s0 < end && s0 + rows[r + D_NR]! > sector) {

@@ -1,4 +1,4 @@
-// TimeStreams: each key's records in time order when they arrive a little out of order, binary search by time, eviction, growth and wrap-around.
+// TimeStreams: each key's records in time order when they arrive a little out of order, binary search by time (from the middle and from the last landing), eviction, growth and wrap-around.
 import { describe, expect, it } from 'vitest';
 import { TimeStreams } from './time-streams.js';
 
@@ -74,5 +74,34 @@ describe('TimeStreams', () => {
     const held = Array.from({ length: 17 }, (_, i) => 8 + i);
     expect(times(s, 7)).toEqual(held);
     expect(Array.from({ length: st.size }, (_, i) => [st.get(i, 0), st.get(i, 1), st.at(i)])).toEqual(held.map((t) => [-t, t * 10, t]));
+  });
+
+  it('seeks where a binary search lands, whatever the last seek, the drops and late records did', () => {
+    // A small deterministic generator: times with runs of equal values, late records, drops and
+    // seeks forwards, backwards and far away, each checked against lowerBound.
+    let x = 12345;
+    const rand = (n: number): number => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return (x >>> 8) % n;
+    };
+    const s = new TimeStreams<number>(1);
+    let t = 0;
+    let checked = 0;
+    for (let step = 0; step < 20_000; step++) {
+      const what = rand(10);
+      if (what < 4) {
+        t += rand(3); // equal times come in runs
+        s.add(1, t - (rand(8) === 0 ? rand(40) : 0), step);
+      } else if (what === 4) {
+        s.evictBefore(t - 50 - rand(200));
+      } else {
+        const st = s.get(1);
+        if (!st) continue;
+        const q = what === 5 ? t - rand(400) : what === 6 ? t + 5 - rand(10) : what === 7 ? -1e9 : what === 8 ? 1e9 : st.timeAt(rand(st.size));
+        expect(st.seek(q), `seek(${q}) at step ${step}`).toBe(st.lowerBound(q));
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(9_000);
   });
 });

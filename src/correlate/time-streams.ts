@@ -21,6 +21,10 @@ export class TimeStream<T> {
   private head = 0;
   /** Records held. */
   size = 0;
+  /** Records dropped from the front so far: positions counted from the stream's start are `dropped + i`. */
+  private dropped = 0;
+  /** Where the last `seek` landed, counted from the stream's start: the next one usually lands near it. */
+  private finger = 0;
 
   constructor(readonly width: number, capacity = 16) {
     this.vals = new Array<T | undefined>(capacity);
@@ -89,6 +93,52 @@ export class TimeStream<T> {
     return lo;
   }
 
+  /**
+   * `lowerBound(t)` searched from where the last seek landed, outwards in doubling steps, then
+   * by halves: the stitcher's lookups move forward with the requests it decides, so most land
+   * a few records from the last, and the search touches those instead of the log2(size) records
+   * a binary search from the middle would (across a window of thousands, most of them cold).
+   */
+  seek(t: number): number {
+    const size = this.size, mask = this.mask, head = this.head, times = this.times;
+    let i = this.finger - this.dropped;
+    if (i < 0) i = 0;
+    else if (i > size) i = size;
+    let lo: number, hi: number;
+    if (i < size && times[(head + i) & mask]! < t) {
+      // The answer is after i: probe i+1, i+2, i+4, ... until a time at or after t.
+      lo = i + 1;
+      hi = size;
+      for (let step = 1; i + step < size; step *= 2) {
+        const p = i + step;
+        if (!(times[(head + p) & mask]! < t)) {
+          hi = p;
+          break;
+        }
+        lo = p + 1;
+      }
+    } else {
+      // The answer is at or before i: probe i-1, i-2, i-4, ... until a time before t.
+      hi = i;
+      lo = 0;
+      for (let step = 1; i - step >= 0; step *= 2) {
+        const p = i - step;
+        if (times[(head + p) & mask]! < t) {
+          lo = p + 1;
+          break;
+        }
+        hi = p;
+      }
+    }
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (times[(head + mid) & mask]! < t) lo = mid + 1;
+      else hi = mid;
+    }
+    this.finger = lo + this.dropped;
+    return lo;
+  }
+
   /** Drops the records older than `t`. */
   dropBefore(t: number): void {
     const mask = this.mask;
@@ -96,6 +146,7 @@ export class TimeStream<T> {
       this.vals[this.head & mask] = undefined;
       this.head = (this.head + 1) & mask;
       this.size--;
+      this.dropped++;
     }
   }
 
