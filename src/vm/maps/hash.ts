@@ -7,8 +7,11 @@ import {
 } from './constants.js';
 import { MapDefinitionError, roundUp8, type MapDefinition, type MapEnvironment } from './definition.js';
 import { lookupCopy, lookupPerCpuViews, type ElementMap, type MapBatch } from './element-map.js';
-import { jhash } from './jhash.js';
+import { jhash, jhashWords } from './jhash.js';
 import { LruList } from './lru-list.js';
+
+/** Whether this machine stores words little-endian (keys compared as words must keep their byte order). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /**
  * A hash map laid out as the kernel's preallocated htab: max_entries element slots, a power-of-two
@@ -42,6 +45,21 @@ export class HashMap extends BpfMap implements ElementMap {
   readonly bucketCount: number;
 
   private readonly keys: Uint8Array;
+  /**
+   * Key size in 32-bit words when it is a whole number of them (nearly every map), else 0. Such
+   * keys are read once into `keyWords` by hashKey, then hashed, compared (`keys32`, over `keys`)
+   * and copied as words: reading the bytes three times was most of a map operation's cost.
+   */
+  private readonly words: number;
+  private readonly keyWords: Int32Array;
+  private readonly keys32: Int32Array;
+  /**
+   * Value size in words when it is a whole number of them and small (most timestamp structs),
+   * else 0: a program's update writes such a value as words (`values32`, over `values`); a larger
+   * one is copied with one set(), whose fixed cost a small value does not repay.
+   */
+  private readonly valueWords: number;
+  private readonly values32: Int32Array;
   private readonly hashes: Uint32Array;
   /** Next slot in the same bucket's chain, -1 at the end. */
   private readonly chain: Int32Array;
@@ -77,6 +95,11 @@ export class HashMap extends BpfMap implements ElementMap {
     this.seed = this.flags & BPF_F_ZERO_SEED ? 0 : (env.hashSeed ?? 0) >>> 0;
     this.values = new Uint8Array(slots * this.elementStride);
     this.keys = new Uint8Array(slots * this.keySize);
+    this.words = this.keySize % 4 === 0 && LITTLE_ENDIAN ? this.keySize >> 2 : 0;
+    this.keyWords = new Int32Array(this.words);
+    this.valueWords = this.valueSize % 4 === 0 && this.valueSize <= 64 && LITTLE_ENDIAN ? this.valueSize >> 2 : 0;
+    this.values32 = this.valueWords ? new Int32Array(this.values.buffer) : new Int32Array(0);
+    this.keys32 = this.words ? new Int32Array(this.keys.buffer) : new Int32Array(0);
     this.hashes = new Uint32Array(slots);
     this.chain = new Int32Array(slots).fill(-1);
     this.buckets = new Int32Array(buckets).fill(-1);
@@ -118,12 +141,29 @@ export class HashMap extends BpfMap implements ElementMap {
     return this.slotsPerList === this.maxEntries ? 0 : Math.floor(slot / this.slotsPerList);
   }
 
+  /** The key's hash; for a key of whole words, also loads them into keyWords (which find and upsert then use). */
   private hashKey(mem: Uint8Array, off: number): number {
-    return jhash(mem, off, this.keySize, this.seed);
+    const n = this.words;
+    if (n === 0) return jhash(mem, off, this.keySize, this.seed);
+    const w = this.keyWords;
+    for (let j = 0, o = off; j < n; j++, o += 4) w[j] = mem[o]! | (mem[o + 1]! << 8) | (mem[o + 2]! << 16) | (mem[o + 3]! << 24);
+    return jhashWords(w, n, this.seed);
   }
 
-  /** The slot holding the key at `mem[off]` with hash `hash`, or -1. */
+  /** The slot holding the key at `mem[off]` with hash `hash` (just computed by hashKey for this key), or -1. */
   private find(mem: Uint8Array, off: number, hash: number): number {
+    const n = this.words;
+    if (n !== 0) {
+      const w = this.keyWords, keys32 = this.keys32;
+      for (let s = this.buckets[hash & this.bucketMask]!; s >= 0; s = this.chain[s]!) {
+        if (this.hashes[s] !== hash) continue;
+        let j = 0;
+        const base = s * n;
+        while (j < n && keys32[base + j] === w[j]) j++;
+        if (j === n) return s;
+      }
+      return -1;
+    }
     const ks = this.keySize;
     const keys = this.keys;
     for (let s = this.buckets[hash & this.bucketMask]; s >= 0; s = this.chain[s]) {
@@ -197,7 +237,11 @@ export class HashMap extends BpfMap implements ElementMap {
       slot = this.allocate(cpu);
       // All preallocated elements are in use (the kernel's -E2BIG from alloc_htab_elem()).
       if (slot < 0) return -E2BIG;
-      copyBytes(this.keys, slot * this.keySize, keyMem, keyOff, this.keySize);
+      const n = this.words;
+      if (n !== 0) {
+        const w = this.keyWords, keys32 = this.keys32, base = slot * n;
+        for (let j = 0; j < n; j++) keys32[base + j] = w[j]!;
+      } else copyBytes(this.keys, slot * this.keySize, keyMem, keyOff, this.keySize);
       this.hashes[slot] = hash;
       const b = hash & this.bucketMask;
       this.chain[slot] = this.buckets[b];
@@ -211,7 +255,11 @@ export class HashMap extends BpfMap implements ElementMap {
     }
     const base = slot * this.elementStride;
     if (!this.perCpu) {
-      copyBytes(this.values, base, valueMem, valueOff, this.valueSize);
+      const n = this.valueWords;
+      if (n !== 0) {
+        const v32 = this.values32;
+        for (let j = 0, o = valueOff, w = base >> 2; j < n; j++, o += 4) v32[w + j] = valueMem[o]! | (valueMem[o + 1]! << 8) | (valueMem[o + 2]! << 16) | (valueMem[o + 3]! << 24);
+      } else copyBytes(this.values, base, valueMem, valueOff, this.valueSize);
       // A reused slot must not show the previous element's bytes past value_size.
       if (this.cpuStride !== this.valueSize) this.values.fill(0, base + this.valueSize, base + this.cpuStride);
     } else if (onAllCpus) {

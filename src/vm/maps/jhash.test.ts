@@ -1,6 +1,6 @@
 // jhash must equal the kernel's: vectors computed with include/linux/jhash.h compiled by gcc.
 import { describe, expect, it } from 'vitest';
-import { jhash } from './jhash.js';
+import { jhash, jhashWords } from './jhash.js';
 
 // [length, initval, jhash(buf, length, initval)] for buf[i] = (i * 37 + 11) & 0xff.
 const vectors: [number, number, number][] = [
@@ -23,5 +23,18 @@ describe('jhash', () => {
     const shifted = new Uint8Array(50).fill(0xaa);
     shifted.set(buf.subarray(0, 13), 7);
     expect(jhash(shifted, 7, 13, 0)).toBe(0x0d543670);
+  });
+
+  it('of whole words equals jhash of their bytes (jhash2), for every word count and seed', () => {
+    for (const length of [4, 8, 12, 16, 20, 24, 28, 32, 36, 40]) {
+      for (const seed of [0, 12345, 0xffffffff]) {
+        const words = new Int32Array(length / 4);
+        for (let i = 0; i < words.length; i++) words[i] = buf[i * 4]! | (buf[i * 4 + 1]! << 8) | (buf[i * 4 + 2]! << 16) | (buf[i * 4 + 3]! << 24);
+        expect(jhashWords(words, words.length, seed), `length ${length} seed ${seed}`).toBe(jhash(buf, 0, length, seed));
+      }
+    }
+    // The vectors' whole-word lengths, against the kernel's values directly.
+    const w4 = new Int32Array(new Uint8Array(buf.subarray(0, 16)).buffer);
+    expect(jhashWords(w4, 4, 0)).toBe(0x7f4b8ae7);
   });
 });
