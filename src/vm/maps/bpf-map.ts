@@ -123,3 +123,11 @@ export function copyBytes(dst: Uint8Array, dstOff: number, src: Uint8Array, srcO
     dst.set(src.subarray(srcOff, srcOff + n), dstOff);
   }
 }
+
+/**
+ * Reads `n` little-endian 32-bit words from the bytes at `src[srcOff]` (any alignment) into
+ * `dst[at..]`: hash maps read whole-word keys and small values this way once, then work on words.
+ */
+export function loadWords(dst: Int32Array, at: number, src: Uint8Array, srcOff: number, n: number): void {
+  for (let j = 0, o = srcOff; j < n; j++, o += 4) dst[at + j] = src[o]! | (src[o + 1]! << 8) | (src[o + 2]! << 16) | (src[o + 3]! << 24);
+}

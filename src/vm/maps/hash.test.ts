@@ -191,17 +191,14 @@ describe('hash map', () => {
     // Two 12-byte keys that differ only in their last word and collide in jhash (seed 0), found by search.
     const key = (x: number): Uint8Array => new Uint8Array(new Int32Array([0x5a5a5a5a, 7, x]).buffer);
     expect(jhash(key(3957), 0, 12, 0)).toBe(jhash(key(69676), 0, 12, 0));
-    {
-      const keySize = 12;
-      const m = hash(8, 0, keySize, 8);
-      expect(m.update(key(3957), u64(1))).toBe(0);
-      expect(m.lookup(key(69676))).toBeNull();
-      expect(m.programLookup(key(69676), 0, 0)).toBe(-1);
-      expect(m.update(key(69676), u64(2), BPF_NOEXIST)).toBe(0);
-      expect([readU64(m.lookup(key(3957))!), readU64(m.lookup(key(69676))!), m.size]).toEqual([1, 2, 2]);
-      expect(m.programDelete(key(3957), 0, 0)).toBe(0);
-      expect([m.lookup(key(3957)), readU64(m.lookup(key(69676))!)]).toEqual([null, 2]);
-    }
+    const m = hash(8, 0, 12, 8);
+    expect(m.update(key(3957), u64(1))).toBe(0);
+    expect(m.lookup(key(69676))).toBeNull();
+    expect(m.programLookup(key(69676), 0, 0)).toBe(-1);
+    expect(m.update(key(69676), u64(2), BPF_NOEXIST)).toBe(0);
+    expect([readU64(m.lookup(key(3957))!), readU64(m.lookup(key(69676))!), m.size]).toEqual([1, 2, 2]);
+    expect(m.programDelete(key(3957), 0, 0)).toBe(0);
+    expect([m.lookup(key(3957)), readU64(m.lookup(key(69676))!)]).toEqual([null, 2]);
   });
 
   it('refuses program writes to a BPF_F_RDONLY_PROG map', () => {

@@ -1,5 +1,5 @@
 // BPF_MAP_TYPE_HASH, PERCPU_HASH, LRU_HASH and LRU_PERCPU_HASH (kernel/bpf/hashtab.c) over preallocated typed arrays.
-import { BpfMap, copyBytes, expectCpu, expectLength, updateFlagsError } from './bpf-map.js';
+import { BpfMap, copyBytes, expectCpu, expectLength, loadWords, updateFlagsError } from './bpf-map.js';
 import {
   BPF_EXIST, BPF_F_NO_COMMON_LRU, BPF_F_ZERO_SEED, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LRU_HASH,
   BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_HASH, BPF_NOEXIST, E2BIG, EEXIST, EINVAL, ENOENT,
@@ -145,9 +145,8 @@ export class HashMap extends BpfMap implements ElementMap {
   private hashKey(mem: Uint8Array, off: number): number {
     const n = this.words;
     if (n === 0) return jhash(mem, off, this.keySize, this.seed);
-    const w = this.keyWords;
-    for (let j = 0, o = off; j < n; j++, o += 4) w[j] = mem[o]! | (mem[o + 1]! << 8) | (mem[o + 2]! << 16) | (mem[o + 3]! << 24);
-    return jhashWords(w, n, this.seed);
+    loadWords(this.keyWords, 0, mem, off, n);
+    return jhashWords(this.keyWords, n, this.seed);
   }
 
   /** The slot holding the key at `mem[off]` with hash `hash` (just computed by hashKey for this key), or -1. */
@@ -255,11 +254,8 @@ export class HashMap extends BpfMap implements ElementMap {
     }
     const base = slot * this.elementStride;
     if (!this.perCpu) {
-      const n = this.valueWords;
-      if (n !== 0) {
-        const v32 = this.values32;
-        for (let j = 0, o = valueOff, w = base >> 2; j < n; j++, o += 4) v32[w + j] = valueMem[o]! | (valueMem[o + 1]! << 8) | (valueMem[o + 2]! << 16) | (valueMem[o + 3]! << 24);
-      } else copyBytes(this.values, base, valueMem, valueOff, this.valueSize);
+      if (this.valueWords !== 0) loadWords(this.values32, base >> 2, valueMem, valueOff, this.valueWords);
+      else copyBytes(this.values, base, valueMem, valueOff, this.valueSize);
       // A reused slot must not show the previous element's bytes past value_size.
       if (this.cpuStride !== this.valueSize) this.values.fill(0, base + this.valueSize, base + this.cpuStride);
     } else if (onAllCpus) {
