@@ -1,6 +1,7 @@
 // Join keys: u64ToNumber agrees with Number() over the whole u64 range, rounding included.
 import { describe, expect, it } from 'vitest';
-import { joinKey, u64ToNumber } from './join-key.js';
+import { u64ToNumber } from '../records/index.js';
+import { joinKey } from './join-key.js';
 
 describe('u64ToNumber', () => {
   it('is Number(x) for every u64, exact below 2^53 and rounded as Number rounds above', () => {

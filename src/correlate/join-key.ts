@@ -18,17 +18,3 @@ function mix(h: number, v: number): number {
   h = Math.imul(h ^ hi, 0x5bd1e995);
   return h ^ (h >>> 13);
 }
-
-/** A 64-bit word's two halves, for u64ToNumber. */
-const WORD = new BigUint64Array(1);
-const HALVES = new Uint32Array(WORD.buffer);
-
-/**
- * A u64 identifier (user_data, a doorbell address) as the nearest number: Number(x) for
- * 0 <= x < 2^64, exact below 2^53 (others wrap modulo 2^64, as a u64 field would hold them). Three
- * times as fast as Number(x), which V8 leaves to its runtime: the stitcher converts four per request.
- */
-export function u64ToNumber(x: bigint): number {
-  WORD[0] = x;
-  return HALVES[1]! * 4294967296 + HALVES[0]!;
-}

@@ -1,13 +1,17 @@
 // The streaming two-sided stitcher: records pushed as they arrive, each guest request decided once both sides have passed it, memory bounded by a time window.
-import type {
-  BlockOp, GuestAppOpRecord, GuestRequestRecord, GuestTime, HostBlockRecord, HostTime, KickRecord, Nanos, NotifyRecord, QemuRequestRecord,
-  Topology, TraceRecord, UringOpRecord, VirtualDisk, VirtualMachine,
+import type { GuestRequestRecord, GuestTime, HostTime, Nanos, QemuRequestRecord, Topology, TraceRecord, VirtualDisk, VirtualMachine } from '../records/index.js';
+import {
+  AO_COMPLETE, AO_SUBMIT, AO_UD_LO, AO_UD_NUM, AO_VM, BATCH_WIDTH, BLOCK_OPS, fileOffsetToDeviceSector, G_APP_LO, G_APP_NUM, G_BIO, G_COMPLETE,
+  G_COMPLETE_RQ, G_DEV, G_HEAD, G_INSERT, G_ISSUE, G_KICK, G_NR, G_OP, G_QUEUE_RQ, G_SECTOR, G_VM, G_VQ, G_VQ_ADD, G_VRING, HB_COMPLETE, HB_DEV,
+  HB_ISSUE, HB_NR, HB_SECTOR, KX_GPA_LO, KX_GPA_NUM, KX_PID, KX_T, NT_INJECT, NT_NOTIFY, NT_PID, NT_VDEV_LO, NT_VDEV_NUM, NT_VQ, QR_AIO,
+  QR_COMPLETE, QR_HANDLE, QR_HEAD, QR_MERGED, QR_NBYTES, QR_PID, QR_POP, QR_SECTOR, QR_TYPE, QR_UD_LO, QR_UD_NUM, QR_VDEV_LO, QR_VDEV_NUM,
+  QR_VQ, RecordBatch, TAG_APP_OP, TAG_GUEST_RQ, TAG_HOST_BLK, TAG_KICK, TAG_NOTIFY, TAG_QEMU_REQ, TAG_URING_OP, u64ToNumber, UO_COMPLETE,
+  UO_LURING, UO_NBYTES, UO_OFFSET, UO_PID, UO_RES, UO_RESUBMIT, UO_SUBMIT, UO_UD_LO, UO_UD_NUM,
 } from '../records/index.js';
-import { fileOffsetToDeviceSector } from '../records/index.js';
 import { ClockEstimator, guestToHost, hostToGuest, type ClockEstimate } from './clock.js';
 import { StitchedPath, type RequestPath, type UnmatchedReason } from './path.js';
 import { devName } from './guest-only.js';
-import { joinKey, u64ToNumber } from './join-key.js';
+import { joinKey } from './join-key.js';
 import { KeyedRing } from './keyed-ring.js';
 import { EVENT_INDEX, foldStages, newEventNs, newStageNs, type Span } from './telescope.js';
 import { TimeStreams } from './time-streams.js';
@@ -74,6 +78,10 @@ interface DiskSlot {
   kickKeys: number[];
   /** Each queue's doorbell address as a number (u64ToNumber), by queue. */
   kickGpas: number[];
+  /** The low 32 bits of each queue's doorbell address, by queue (with kickGpas, exact). */
+  kickLos: number[];
+  /** The low 32 bits of the disk's QEMU device address (diskByQemu is by the nearest number). */
+  vdevLo: number;
   /** The notification stream key of each queue (noteKey), by queue. */
   noteKeys: number[];
 }
@@ -106,25 +114,9 @@ const WRITE = 2;
  */
 const P_COMPLETE = 0, P_SLOT = 1, P_SECTOR = 2, P_NR = 3, P_OP = 4, P_VQ = 5, P_HEAD = 6, P_APP = 7, P_BIO = 8, P_INSERT = 9,
   P_ISSUE = 10, P_QUEUE_RQ = 11, P_VQ_ADD = 12, P_KICK = 13, P_VRING = 14, P_COMPLETE_RQ = 15, P_DEV = 16,
-  P_APP_SUBMIT = 17, P_APP_COMPLETE = 18, P_WIDTH = 19;
-/** Block operations by the code a guest request's row holds. */
-const OPS: readonly BlockOp[] = ['read', 'write', 'flush', 'discard', 'other'];
+  P_APP_SUBMIT = 17, P_APP_COMPLETE = 18, P_APP_LO = 19, P_WIDTH = 20;
+/** The code of a write in BLOCK_OPS. */
 const OP_WRITE = 1;
-/** A block operation's code, its index in OPS (a switch: a lookup by string key cost a keyed load per request). */
-function opCode(op: BlockOp): number {
-  switch (op) {
-    case 'read':
-      return 0;
-    case 'write':
-      return 1;
-    case 'flush':
-      return 2;
-    case 'discard':
-      return 3;
-    default:
-      return 4;
-  }
-}
 /**
  * A held QEMU request's row (its time is tReqComplete; slot -1 = unknown disk; type 0 in, 1 out,
  * 2 other), then its host operation when it was settled on arrival (Q_HOST 1; see hostOp):
@@ -132,24 +124,21 @@ function opCode(op: BlockOp): number {
  * (NaN: none found).
  */
 const Q_SLOT = 0, Q_SECTOR = 1, Q_NBYTES = 2, Q_VQ = 3, Q_HEAD = 4, Q_POP = 5, Q_HANDLE = 6, Q_AIO = 7, Q_MERGED = 8, Q_UD = 9, Q_PID = 10,
-  Q_TYPE = 11, Q_HOST = 12, Q_LURING = 13, Q_URING_SUBMIT = 14, Q_URING_COMPLETE = 15, Q_BLK_ISSUE = 16, Q_BLK_COMPLETE = 17, Q_WIDTH = 18;
-/** A host block request's row (its time is tComplete). */
-const B_DEV = 0, B_SECTOR = 1, B_ISSUE = 2, B_NR = 3, B_WIDTH = 4;
+  Q_TYPE = 11, Q_HOST = 12, Q_LURING = 13, Q_URING_SUBMIT = 14, Q_URING_COMPLETE = 15, Q_BLK_ISSUE = 16, Q_BLK_COMPLETE = 17, Q_UD_LO = 18, Q_WIDTH = 19;
 /** A host block request's row in its device's stream. */
 const D_ISSUE = 0, D_SECTOR = 1, D_NR = 2, D_WIDTH = 3;
 /** An io_uring op's row (its time is tComplete). */
-const U_UD = 0, U_PID = 1, U_SUBMIT = 2, U_LURING = 3, U_OFFSET = 4, U_NBYTES = 5, U_RESUBMIT = 6, U_RES = 7, U_WIDTH = 8;
+const U_UD = 0, U_PID = 1, U_SUBMIT = 2, U_LURING = 3, U_OFFSET = 4, U_NBYTES = 5, U_RESUBMIT = 6, U_RES = 7, U_LO = 8, U_WIDTH = 9;
 /** A notification's row (its time is tNotify). */
 const N_VQ = 0, N_SLOT = 1, N_INJECT = 2, N_WIDTH = 3;
 /** A notify exit's row. */
-const K_PID = 0, K_GPA = 1, K_WIDTH = 2;
+const K_PID = 0, K_GPA = 1, K_LO = 2, K_WIDTH = 3;
 /** An application op's row (its time is tComplete). */
-const A_UD = 0, A_SUBMIT = 1, A_WIDTH = 2;
+const A_UD = 0, A_SUBMIT = 1, A_LO = 2, A_WIDTH = 3;
 /**
- * Numbers from 2^53 on are not exact: two that are equal may stand for different u64s, so a record
- * with such a user_data or doorbell is kept to compare its bigint. Otherwise no record object is
- * held once its row is filled (unless onMatch wants the pairs): what waits in the window is typed
- * arrays only, and the records die young, where the collector's cost is least.
+ * Numbers from 2^53 on are not exact: two that are equal may stand for different u64s, so rows
+ * with such a user_data or doorbell also compare its low 32 bits (the pair is exact). No record
+ * object is held (unless onMatch wants the pairs): what waits in the window is typed arrays only.
  */
 const EXACT = 2 ** 53;
 
@@ -172,7 +161,7 @@ class VmState {
   guestMax = -Infinity;
   seenGuest = false;
   scannedAt = 0;
-  readonly apps = new TimeStreams<GuestAppOpRecord>(A_WIDTH);
+  readonly apps = new TimeStreams<never>(A_WIDTH);
   /** The newest guest request held with each application user_data, by its key's slot (-1: none). */
   readonly appRequest = new Float64Array(APP_SLOTS).fill(-1);
   /**
@@ -239,24 +228,31 @@ export class Stitcher {
   private readonly slots: DiskSlot[] = [];
   /** Disks by VM name and guest dev_t. */
   private readonly diskByGuest = new Map<string, Map<number, DiskSlot>>();
-  private readonly diskByQemu = new Map<number, Map<bigint, DiskSlot>>();
+  /** Disks by QEMU pid and device address (its nearest number; several only if they differ past 2^53). */
+  private readonly diskByQemu = new Map<number, Map<number, DiskSlot[]>>();
   /** The last QEMU disk looked up: nearly every host record is for the disk before it. */
-  private lastQemu: { pid: number; vdev: bigint; d: DiskSlot | undefined } = { pid: -1, vdev: -1n, d: undefined };
+  private lastQemu: { pid: number; vdev: number; lo: number; d: DiskSlot | undefined } = { pid: -1, vdev: -1, lo: -1, d: undefined };
   /** The last doorbell a kick was filed under, and its key. */
-  private lastKick = { gpa: -1n, pid: -1, key: 0, gpaNum: -1 };
-  /** The last guest disk looked up, likewise. */
-  private lastGuest: { vm: string; dev: number; state: VmState | undefined; d: DiskSlot | undefined } = { vm: '', dev: -1, state: undefined, d: undefined };
+  private lastKick = { gpa: -1, lo: -1, pid: -1, key: 0 };
+  /**
+   * The last guest disk looked up, likewise: by the VM's name's index in a batch's strings (those
+   * of `strings`) and the guest dev_t.
+   */
+  private lastGuest: { strings: readonly string[]; vm: number; dev: number; state: VmState | undefined; d: DiskSlot | undefined } = {
+    strings: [], vm: -1, dev: -1, state: undefined, d: undefined,
+  };
+  /** The batch push() writes each record into. */
+  private readonly one = new RecordBatch();
   /**
    * QEMU requests in arrival order, by disk, sector, length and direction (queue and head are
    * compared after): time tReqComplete, row Q_* (a disk slot of -1 = unknown disk, not in the index).
    */
   private readonly qreqs = new KeyedRing<QemuRequestRecord>(Q_WIDTH);
-  private readonly urings = new TimeStreams<UringOpRecord>(U_WIDTH);
+  private readonly urings = new TimeStreams<never>(U_WIDTH);
   // Host block requests and notifications are read from their rows only: no record is held (never).
-  private readonly blks = new KeyedRing<never>(B_WIDTH);
   private readonly blksByDev = new TimeStreams<never>(D_WIDTH);
   private readonly notifies = new TimeStreams<never>(N_WIDTH);
-  private readonly kicks = new TimeStreams<KickRecord>(K_WIDTH);
+  private readonly kicks = new TimeStreams<never>(K_WIDTH);
   private hostMax = -Infinity;
   private hostRecords = 0;
   private sincePoll = 0;
@@ -277,14 +273,17 @@ export class Stitcher {
       if (!byVdev) this.diskByQemu.set(vm.qemuPid, (byVdev = new Map()));
       for (const disk of vm.disks) {
         const kickGpas = disk.notifyGpa.map(u64ToNumber);
+        const kickLos = disk.notifyGpa.map((gpa) => Number(gpa & 0xffffffffn));
         const slot = this.slots.length;
         const kickKeys = kickGpas.map((gpa) => joinKey(vm.qemuPid, gpa));
-        const d: DiskSlot = { slot, vm: state, disk, kickKeys, kickGpas, noteKeys: kickGpas.map((_, vq) => joinKey(slot, vq)) };
+        const vdevLo = Number(disk.vdev & 0xffffffffn);
+        const d: DiskSlot = { slot, vm: state, disk, kickKeys, kickGpas, kickLos, vdevLo, noteKeys: kickGpas.map((_, vq) => joinKey(slot, vq)) };
         this.slots.push(d);
         let byDev = this.diskByGuest.get(vm.name);
         if (!byDev) this.diskByGuest.set(vm.name, (byDev = new Map()));
         byDev.set(disk.guestDev, d);
-        byVdev.set(disk.vdev, d);
+        const vdev = u64ToNumber(disk.vdev);
+        byVdev.set(vdev, [...(byVdev.get(vdev) ?? []), d]);
       }
     }
   }
@@ -301,35 +300,56 @@ export class Stitcher {
 
   /** Records held (waiting to be decided or for their partners), for memory checks. */
   get held(): number {
-    let n = this.qreqs.size + this.urings.size + this.blks.size + this.blksByDev.size + this.notifies.size + this.kicks.size;
+    let n = this.qreqs.size + this.urings.size + this.blksByDev.size + this.notifies.size + this.kicks.size;
     for (const v of this.vmOrder) n += v.pending.size + v.apps.size;
     return n;
   }
 
   /** Takes one record (either side, roughly in its side's time order). */
   push(r: TraceRecord): void {
+    const one = this.one;
+    one.clear();
+    one.add(r);
+    this.take(one.tags[0]!, one.values, 0, one.strings, r);
+  }
+
+  /**
+   * Takes a batch's records in their order, as push would one by one, with no object per record
+   * (the pairs onMatch sees then have no records: it is for push).
+   */
+  pushBatch(batch: RecordBatch): void {
+    const tags = batch.tags, v = batch.values, strings = batch.strings;
+    for (let i = 0, o = 0; i < batch.length; i++) {
+      const tag = tags[i]!;
+      this.take(tag, v, o, strings, undefined);
+      o += BATCH_WIDTH[tag]!;
+    }
+  }
+
+  /** Takes the record of `tag` whose numbers start at `o` of `v` (its VM named in `strings`); `r` is its object, if there is one. */
+  private take(tag: number, v: Float64Array, o: number, strings: readonly string[], r: TraceRecord | undefined): void {
     // Each kind in a method of its own: small enough for the compiler to inline the rings' own methods into.
-    switch (r.kind) {
-      case 'guest_rq':
-        this.guestRequest(r);
+    switch (tag) {
+      case TAG_GUEST_RQ:
+        this.guestRequest(v, o, strings, r);
         break;
-      case 'guest_app_op':
-        this.appOp(r);
+      case TAG_APP_OP:
+        this.appOp(v, o, strings);
         break;
-      case 'qemu_req':
-        this.qemuRequest(r);
+      case TAG_QEMU_REQ:
+        this.qemuRequest(v, o, r);
         break;
-      case 'uring_op':
-        this.uringOp(r);
+      case TAG_URING_OP:
+        this.uringOp(v, o);
         break;
-      case 'host_blk':
-        this.hostBlk(r);
+      case TAG_HOST_BLK:
+        this.hostBlk(v, o);
         break;
-      case 'notify':
-        this.notify(r);
+      case TAG_NOTIFY:
+        this.notify(v, o);
         break;
-      case 'kick':
-        this.kick(r);
+      case TAG_KICK:
+        this.kick(v, o);
         break;
     }
     if (!this.batch && ++this.sincePoll >= POLL_EVERY) {
@@ -338,147 +358,166 @@ export class Stitcher {
     }
   }
 
-  /** An application op: the VM's newest guest time, and its request settled if it is held (settleApp). */
-  private appOp(r: GuestAppOpRecord): void {
-    // Nearly always the VM of the guest request before it: no lookup by name.
+  /** The VM named by index `vm` in `strings`: nearly always the VM of the guest record before, so no lookup by name. */
+  private guestVm(strings: readonly string[], vm: number): VmState {
     const last = this.lastGuest;
-    const vm = last.vm === r.vm && last.state ? last.state : this.vmState(r.vm);
-    if (r.tComplete > vm.guestMax) vm.guestMax = r.tComplete;
-    const ud = u64ToNumber(r.userData);
+    return last.strings === strings && last.vm === vm && last.state ? last.state : this.vmState(strings[vm]!);
+  }
+
+  /** An application op: the VM's newest guest time, and its request settled if it is held (settleApp). */
+  private appOp(v: Float64Array, o: number, strings: readonly string[]): void {
+    const vm = this.guestVm(strings, v[o + AO_VM]!);
+    const done = v[o + AO_COMPLETE]!, submit = v[o + AO_SUBMIT]!;
+    if (done > vm.guestMax) vm.guestMax = done;
+    const ud = v[o + AO_UD_NUM]!;
     const key = joinKey(ud, 0);
-    if (ud < EXACT) this.settleApp(vm, key, ud, r.tSubmit, r.tComplete);
+    if (ud < EXACT) this.settleApp(vm, key, ud, submit, done);
     const row = vm.apps.row;
     row[A_UD] = ud;
-    row[A_SUBMIT] = r.tSubmit;
-    vm.apps.add(key, r.tComplete, ud >= EXACT ? r : undefined);
+    row[A_SUBMIT] = submit;
+    row[A_LO] = v[o + AO_UD_LO]!;
+    vm.apps.add(key, done, undefined);
   }
 
   /** An io_uring op, into its user_data's stream. */
-  private uringOp(r: UringOpRecord): void {
-    this.host(r.tComplete);
-    const ud = u64ToNumber(r.userData);
+  private uringOp(v: Float64Array, o: number): void {
+    const done = v[o + UO_COMPLETE]!;
+    this.host(done);
+    const ud = v[o + UO_UD_NUM]!, pid = v[o + UO_PID]!;
     const row = this.urings.row;
     row[U_UD] = ud;
-    row[U_PID] = r.pid;
-    row[U_SUBMIT] = r.tSubmit;
-    row[U_LURING] = r.tLuringSubmit;
-    row[U_OFFSET] = r.offset;
-    row[U_NBYTES] = r.nbytes;
-    row[U_RESUBMIT] = r.resubmit ? 1 : 0;
-    row[U_RES] = r.res;
-    this.urings.add(joinKey(r.pid, ud), r.tComplete, ud >= EXACT ? r : undefined);
+    row[U_PID] = pid;
+    row[U_SUBMIT] = v[o + UO_SUBMIT]!;
+    row[U_LURING] = v[o + UO_LURING]!;
+    row[U_OFFSET] = v[o + UO_OFFSET]!;
+    row[U_NBYTES] = v[o + UO_NBYTES]!;
+    row[U_RESUBMIT] = v[o + UO_RESUBMIT]!;
+    row[U_RES] = v[o + UO_RES]!;
+    row[U_LO] = v[o + UO_UD_LO]!;
+    this.urings.add(joinKey(pid, ud), done, undefined);
   }
 
-  /** A host block request, into the ring by sector and its device's stream. */
-  private hostBlk(r: HostBlockRecord): void {
-    this.host(r.tComplete);
-    const blks = this.blks;
-    const seq = blks.push(undefined, r.tComplete, joinKey(r.dev, r.sector), true);
-    blks.set(seq, B_DEV, r.dev);
-    blks.set(seq, B_SECTOR, r.sector);
-    blks.set(seq, B_ISSUE, r.tIssue);
-    blks.set(seq, B_NR, r.nrSectors);
+  /** A host block request, into its device's stream. */
+  private hostBlk(v: Float64Array, o: number): void {
+    const done = v[o + HB_COMPLETE]!;
+    this.host(done);
     const row = this.blksByDev.row;
-    row[D_ISSUE] = r.tIssue;
-    row[D_SECTOR] = r.sector;
-    row[D_NR] = r.nrSectors;
-    this.blksByDev.add(r.dev, r.tComplete, undefined);
+    row[D_ISSUE] = v[o + HB_ISSUE]!;
+    row[D_SECTOR] = v[o + HB_SECTOR]!;
+    row[D_NR] = v[o + HB_NR]!;
+    this.blksByDev.add(v[o + HB_DEV]!, done, undefined);
   }
 
   /** A notification, into its queue's stream. */
-  private notify(r: NotifyRecord): void {
-    this.host(r.tInject > r.tNotify ? r.tInject : r.tNotify);
-    const d = this.qemuDisk(r.qemuPid, r.vdev);
+  private notify(v: Float64Array, o: number): void {
+    const t = v[o + NT_NOTIFY]!, inject = v[o + NT_INJECT]!;
+    this.host(inject > t ? inject : t);
+    const d = this.qemuDisk(v[o + NT_PID]!, v[o + NT_VDEV_NUM]!, v[o + NT_VDEV_LO]!);
     if (!d) return;
+    const vq = v[o + NT_VQ]!;
     const row = this.notifies.row;
-    row[N_VQ] = r.vq;
+    row[N_VQ] = vq;
     row[N_SLOT] = d.slot;
-    row[N_INJECT] = r.tInject;
-    this.notifies.add(noteKey(d, r.vq), r.tNotify, undefined);
+    row[N_INJECT] = inject;
+    this.notifies.add(noteKey(d, vq), t, undefined);
   }
 
   /** A notify exit, into its doorbell's stream. */
-  private kick(r: KickRecord): void {
-    this.host(r.t);
+  private kick(v: Float64Array, o: number): void {
+    const t = v[o + KX_T]!;
+    this.host(t);
     // A handful of doorbells ring over and over: the last one's key is kept.
+    const pid = v[o + KX_PID]!, gpa = v[o + KX_GPA_NUM]!, lo = v[o + KX_GPA_LO]!;
     let last = this.lastKick;
-    if (r.gpa !== last.gpa || r.qemuPid !== last.pid) {
-      const gpaNum = u64ToNumber(r.gpa);
-      this.lastKick = last = { gpa: r.gpa, pid: r.qemuPid, key: joinKey(r.qemuPid, gpaNum), gpaNum };
-    }
+    if (gpa !== last.gpa || lo !== last.lo || pid !== last.pid) this.lastKick = last = { gpa, lo, pid, key: joinKey(pid, gpa) };
     const row = this.kicks.row;
-    row[K_PID] = r.qemuPid;
-    row[K_GPA] = last.gpaNum;
-    this.kicks.add(last.key, r.t, last.gpaNum >= EXACT ? r : undefined);
+    row[K_PID] = pid;
+    row[K_GPA] = gpa;
+    row[K_LO] = lo;
+    this.kicks.add(last.key, t, undefined);
   }
 
-  private qemuRequest(r: QemuRequestRecord): void {
-    this.host(r.tReqComplete);
-    const d = this.qemuDisk(r.qemuPid, r.vdev);
-    const write = r.type === 'out';
-    const key = d ? joinKey(d.slot, r.sector, r.nbytes, write ? 1 : 0) : 0;
+  private qemuRequest(v: Float64Array, o: number, r: TraceRecord | undefined): void {
+    const done = v[o + QR_COMPLETE]!;
+    this.host(done);
+    const pid = v[o + QR_PID]!;
+    const d = this.qemuDisk(pid, v[o + QR_VDEV_NUM]!, v[o + QR_VDEV_LO]!);
+    const type = v[o + QR_TYPE]!;
+    const write = type === 1;
+    const sector = v[o + QR_SECTOR]!, nbytes = v[o + QR_NBYTES]!;
+    const key = d ? joinKey(d.slot, sector, nbytes, write ? 1 : 0) : 0;
     const q = this.qreqs;
-    const ud = u64ToNumber(r.userData);
-    const seq = q.push(this.onMatch || ud >= EXACT ? r : undefined, r.tReqComplete, key, d !== undefined, write ? WRITE : 0);
-    q.set(seq, Q_SLOT, d ? d.slot : -1);
-    q.set(seq, Q_SECTOR, r.sector);
-    q.set(seq, Q_NBYTES, r.nbytes);
-    q.set(seq, Q_VQ, r.vq);
-    q.set(seq, Q_HEAD, r.head);
-    q.set(seq, Q_POP, r.tPop);
-    q.set(seq, Q_HANDLE, r.tHandle);
-    q.set(seq, Q_AIO, r.tAio);
-    q.set(seq, Q_MERGED, r.mergedCount);
-    q.set(seq, Q_UD, ud);
-    q.set(seq, Q_PID, r.qemuPid);
-    q.set(seq, Q_TYPE, write ? 1 : r.type === 'in' ? 0 : 2);
-    const settled = d !== undefined && this.hostOp(d, ud, r.userData, r.tAio, r.tReqComplete) && this.settled;
-    q.set(seq, Q_HOST, settled ? 1 : 0);
+    const ud = v[o + QR_UD_NUM]!, lo = v[o + QR_UD_LO]!;
+    const seq = q.push(this.onMatch ? (r as QemuRequestRecord) : undefined, done, key, d !== undefined, write ? WRITE : 0);
+    const rows = q.rows, b = q.rowOf(seq);
+    const aio = v[o + QR_AIO]!;
+    rows[b + Q_SLOT] = d ? d.slot : -1;
+    rows[b + Q_SECTOR] = sector;
+    rows[b + Q_NBYTES] = nbytes;
+    rows[b + Q_VQ] = v[o + QR_VQ]!;
+    rows[b + Q_HEAD] = v[o + QR_HEAD]!;
+    rows[b + Q_POP] = v[o + QR_POP]!;
+    rows[b + Q_HANDLE] = v[o + QR_HANDLE]!;
+    rows[b + Q_AIO] = aio;
+    rows[b + Q_MERGED] = v[o + QR_MERGED]!;
+    rows[b + Q_UD] = ud;
+    rows[b + Q_UD_LO] = lo;
+    rows[b + Q_PID] = pid;
+    rows[b + Q_TYPE] = type;
+    const settled = d !== undefined && this.hostOp(d, ud, lo, aio, done) && this.settled;
+    // hostOp reads no ring of QEMU requests: the rows taken before it are still the ring's.
+    rows[b + Q_HOST] = settled ? 1 : 0;
     if (settled) {
-      q.set(seq, Q_LURING, this.opLuring);
-      q.set(seq, Q_URING_SUBMIT, this.opSubmit);
-      q.set(seq, Q_URING_COMPLETE, this.opDone);
-      q.set(seq, Q_BLK_ISSUE, this.blkIssue);
-      q.set(seq, Q_BLK_COMPLETE, this.blkComplete);
+      rows[b + Q_LURING] = this.opLuring;
+      rows[b + Q_URING_SUBMIT] = this.opSubmit;
+      rows[b + Q_URING_COMPLETE] = this.opDone;
+      rows[b + Q_BLK_ISSUE] = this.blkIssue;
+      rows[b + Q_BLK_COMPLETE] = this.blkComplete;
     }
   }
 
-  private guestRequest(r: GuestRequestRecord): void {
+  private guestRequest(v: Float64Array, o: number, strings: readonly string[], r: TraceRecord | undefined): void {
+    const vmAt = v[o + G_VM]!, dev = v[o + G_DEV]!;
     const last = this.lastGuest;
     let vm: VmState, d: DiskSlot | undefined;
-    if (last.vm === r.vm && last.dev === r.dev) (vm = last.state!), (d = last.d);
+    if (last.strings === strings && last.vm === vmAt && last.dev === dev) (vm = last.state!), (d = last.d);
     else {
-      vm = this.vmState(r.vm);
-      d = this.diskByGuest.get(r.vm)?.get(r.dev);
-      this.lastGuest = { vm: r.vm, dev: r.dev, state: vm, d };
+      const name = strings[vmAt]!;
+      vm = this.vmState(name);
+      d = this.diskByGuest.get(name)?.get(dev);
+      this.lastGuest = { strings, vm: vmAt, dev, state: vm, d };
     }
     vm.seenGuest = true;
-    if (r.tRqComplete > vm.guestMax) vm.guestMax = r.tRqComplete;
+    const complete = v[o + G_COMPLETE]!;
+    if (complete > vm.guestMax) vm.guestMax = complete;
     // Guest records from tracefs alone have no queue or head: they join by disk, sector, length and direction.
-    const full = r.vq >= 0 && r.head >= 0;
-    const op = opCode(r.op);
-    const key = d ? joinKey(d.slot, r.sector, r.nrSectors * 512, op === OP_WRITE ? 1 : 0) : 0;
+    const vq = v[o + G_VQ]!, head = v[o + G_HEAD]!;
+    const full = vq >= 0 && head >= 0;
+    const op = v[o + G_OP]!, sector = v[o + G_SECTOR]!, nr = v[o + G_NR]!;
+    const key = d ? joinKey(d.slot, sector, nr * 512, op === OP_WRITE ? 1 : 0) : 0;
     const p = vm.pending;
-    const app = r.appUserData ? u64ToNumber(r.appUserData) : 0;
-    const seq = p.push(this.onMatch || app >= EXACT ? r : undefined, r.tVqAdd || r.tRqIssue, key, d !== undefined, full ? FULL : 0);
+    const app = v[o + G_APP_NUM]!;
+    const issue = v[o + G_ISSUE]!, vqAdd = v[o + G_VQ_ADD]!;
+    const seq = p.push(this.onMatch ? (r as GuestRequestRecord) : undefined, vqAdd || issue, key, d !== undefined, full ? FULL : 0);
     const rows = p.rows, b = p.rowOf(seq);
-    rows[b + P_COMPLETE] = r.tRqComplete;
+    rows[b + P_COMPLETE] = complete;
     rows[b + P_SLOT] = d ? d.slot : -1;
-    rows[b + P_SECTOR] = r.sector;
-    rows[b + P_NR] = r.nrSectors;
+    rows[b + P_SECTOR] = sector;
+    rows[b + P_NR] = nr;
     rows[b + P_OP] = op;
-    rows[b + P_VQ] = r.vq;
-    rows[b + P_HEAD] = r.head;
+    rows[b + P_VQ] = vq;
+    rows[b + P_HEAD] = head;
     rows[b + P_APP] = app;
-    rows[b + P_BIO] = r.tBioQueue;
-    rows[b + P_INSERT] = r.tRqInsert;
-    rows[b + P_ISSUE] = r.tRqIssue;
-    rows[b + P_QUEUE_RQ] = r.tQueueRq;
-    rows[b + P_VQ_ADD] = r.tVqAdd;
-    rows[b + P_KICK] = r.tKick;
-    rows[b + P_VRING] = r.tVringInterrupt;
-    rows[b + P_COMPLETE_RQ] = r.tCompleteRq;
-    rows[b + P_DEV] = r.dev;
+    rows[b + P_APP_LO] = v[o + G_APP_LO]!;
+    rows[b + P_BIO] = v[o + G_BIO]!;
+    rows[b + P_INSERT] = v[o + G_INSERT]!;
+    rows[b + P_ISSUE] = issue;
+    rows[b + P_QUEUE_RQ] = v[o + G_QUEUE_RQ]!;
+    rows[b + P_VQ_ADD] = vqAdd;
+    rows[b + P_KICK] = v[o + G_KICK]!;
+    rows[b + P_VRING] = v[o + G_VRING]!;
+    rows[b + P_COMPLETE_RQ] = v[o + G_COMPLETE_RQ]!;
+    rows[b + P_DEV] = dev;
     if (app) vm.appRequest[appSlot(joinKey(app, 0))] = seq;
   }
 
@@ -517,11 +556,12 @@ export class Stitcher {
     p.mark(seq, APP_SETTLED);
   }
 
-  private qemuDisk(pid: number, vdev: bigint): DiskSlot | undefined {
+  /** The disk of QEMU `pid` at device address `vdev` (nearest number) with low 32 bits `lo`. */
+  private qemuDisk(pid: number, vdev: number, lo: number): DiskSlot | undefined {
     const last = this.lastQemu;
-    if (last.pid === pid && last.vdev === vdev) return last.d;
-    const d = this.diskByQemu.get(pid)?.get(vdev);
-    this.lastQemu = { pid, vdev, d };
+    if (last.pid === pid && last.vdev === vdev && last.lo === lo) return last.d;
+    const d = this.diskByQemu.get(pid)?.get(vdev)?.find((x) => x.vdevLo === lo);
+    this.lastQemu = { pid, vdev, lo, d };
     return d;
   }
 
@@ -691,7 +731,7 @@ export class Stitcher {
         const rows = apps.rows;
         for (let i = apps.seek(complete); i < apps.size; i++) {
           const r = apps.rowOf(i);
-          if (rows[r + A_UD] !== udNum || (udNum >= EXACT && apps.at(i).userData !== g!.appUserData)) continue;
+          if (rows[r + A_UD] !== udNum || (udNum >= EXACT && rows[r + A_LO] !== p[b + P_APP_LO])) continue;
           const submit = rows[r + A_SUBMIT]!;
           if (submit <= (p[b + P_BIO] || p[b + P_ISSUE])) (appSubmit = submit), (appComplete = apps.times[apps.slotOf(i)]!);
           break;
@@ -745,7 +785,7 @@ export class Stitcher {
     const span = this.span;
     foldStages(ev, stages, span);
     const path = new StitchedPath(
-      vm.name, d ? d.disk.name : devName(p[b + P_DEV]!), p[b + P_VQ]!, OPS[p[b + P_OP]!]!, p[b + P_SECTOR]!, p[b + P_NR]!, matched ? 'matched' : 'guest_only', reason, shared,
+      vm.name, d ? d.disk.name : devName(p[b + P_DEV]!), p[b + P_VQ]!, BLOCK_OPS[p[b + P_OP]!]!, p[b + P_SECTOR]!, p[b + P_NR]!, matched ? 'matched' : 'guest_only', reason, shared,
       ev, stages, span.total as Nanos, span.start as GuestTime,
     );
     this.onPath(path);
@@ -775,7 +815,7 @@ export class Stitcher {
       const t = times[exits.slotOf(i)]!;
       if (t > pop) break;
       const r = exits.rowOf(i);
-      if (rows[r + K_GPA] !== gpaNum || rows[r + K_PID] !== pid || (gpaNum >= EXACT && exits.at(i).gpa !== gpa)) continue;
+      if (rows[r + K_GPA] !== gpaNum || rows[r + K_PID] !== pid || (gpaNum >= EXACT && rows[r + K_LO] !== d.kickLos[vq])) continue;
       if (n++ === 0) this.exitAt = t;
     }
     if (n === 1) {
@@ -804,7 +844,7 @@ export class Stitcher {
     // Settled when QEMU's record arrived (the op's records were still in the cache then), or found now.
     const settled = qrows[qr + Q_HOST] === 1;
     const ud = qrows[qr + Q_UD]!;
-    if (settled || this.hostOp(d, ud, ud >= EXACT ? qreqs.at(qs).userData : 0n, aio, done)) {
+    if (settled || this.hostOp(d, ud, qrows[qr + Q_UD_LO]!, aio, done)) {
       const luring = settled ? qrows[qr + Q_LURING]! : this.opLuring;
       const blkIssue = settled ? qrows[qr + Q_BLK_ISSUE]! : this.blkIssue;
       if (luring) ev[E_LURING_SUBMIT] = luring;
@@ -841,14 +881,14 @@ export class Stitcher {
   }
 
   /**
-   * The io_uring op that carried a QEMU request of disk `d` (user_data `ud`, its bigint `userData`
-   * when not exact as a number; submitted from `aio`, completed at `done`, host clock), and the
+   * The io_uring op that carried a QEMU request of disk `d` (user_data `ud` as a number and `lo`,
+   * its low 32 bits; submitted from `aio`, completed at `done`, host clock), and the
    * host block request(s) that carried its bytes. user_data (the LuringAIOCB address) is reused:
    * the op is the last to complete before QEMU completed the request. Found: true, with its times
    * in `opLuring`, `opSubmit`, `opDone`, and the block request's in `blkIssue` and `blkComplete`
    * (NaN when none was found); `settled` tells whether records still to come could change that.
    */
-  private hostOp(d: DiskSlot, ud: number, userData: bigint, aio: number, done: number): boolean {
+  private hostOp(d: DiskSlot, ud: number, lo: number, aio: number, done: number): boolean {
     this.settled = false;
     const pid = d.vm.vm!.qemuPid;
     const ops = this.urings.get(joinKey(pid, ud));
@@ -860,7 +900,7 @@ export class Stitcher {
     if (from >= 0 && !(times[ops.slotOf(from)]! < done + 1)) from = ops.lowerBound(done + 1) - 1;
     for (let i = from; i >= 0; i--) {
       const r = ops.rowOf(i);
-      if (rows[r + U_UD] === ud && rows[r + U_PID] === pid && (ud < EXACT || ops.at(i).userData === userData)) {
+      if (rows[r + U_UD] === ud && rows[r + U_PID] === pid && (ud < EXACT || rows[r + U_LO] === lo)) {
         op = i;
         break;
       }
@@ -873,7 +913,7 @@ export class Stitcher {
     if (rows[or + U_RESUBMIT]) {
       for (let i = 0; i < ops.size; i++) {
         const r = ops.rowOf(i);
-        if (rows[r + U_UD] !== ud || rows[r + U_PID] !== pid || (ud >= EXACT && ops.at(i).userData !== userData)) continue;
+        if (rows[r + U_UD] !== ud || rows[r + U_PID] !== pid || (ud >= EXACT && rows[r + U_LO] !== lo)) continue;
         const submit = rows[r + U_SUBMIT]!;
         if (submit >= aio && submit < rows[first + U_SUBMIT]! && times[ops.slotOf(i)]! <= opDone) first = r;
       }
@@ -906,37 +946,29 @@ export class Stitcher {
    * `blkIssue` and `blkComplete`.
    */
   private hostBlock(dev: number, sector: number, nbytes: number, from: number, to: number): boolean {
-    // The earliest to complete (from `from` on) of the requests at exactly this sector issued inside the op.
-    const blks = this.blks;
-    const btimes = blks.times, brows = blks.rows;
-    let blk = -1;
-    let at = Infinity;
-    for (let s = blks.newest(joinKey(dev, sector)); s >= 0; s = blks.older(s)) {
-      const t = btimes[blks.slotOf(s)]!;
-      const r = blks.rowOf(s);
-      // Of two completing at once, the one that arrived first (the walk goes newest first).
-      if (t < from || t > at || brows[r + B_DEV] !== dev || brows[r + B_SECTOR] !== sector || brows[r + B_ISSUE]! < from) continue;
-      blk = r;
-      at = t;
-    }
+    // One walk in completion order over the device's requests issued and completed inside the op
+    // (the newest few: the op has just completed when QEMU's record arrives): the first at exactly
+    // this sector (ties in arrival order), else the first that covers it (rare: merged with a
+    // neighbour).
     let issue = NaN, complete = NaN, nr = 0;
-    if (blk >= 0 && at <= to) (issue = brows[blk + B_ISSUE]!), (complete = at), (nr = brows[blk + B_NR]!);
-    this.blkWhole = issue === issue && nr * 512 >= nbytes;
+    let exact = false;
     const byDev = this.blksByDev.get(dev);
-    // Otherwise (rare: merged with a neighbour) the request on the device that covers the sector.
-    if (issue !== issue && byDev) {
+    if (byDev) {
       const rows = byDev.rows, times = byDev.times;
-      for (let i = byDev.seek(from); i < byDev.size && times[byDev.slotOf(i)]! <= to; i++) {
+      for (let i = byDev.seek(from); i < byDev.size; i++) {
+        const t = times[byDev.slotOf(i)]!;
+        if (t > to) break;
         const r = byDev.rowOf(i);
-        const s0 = rows[r + D_SECTOR]!, n0 = rows[r + D_NR]!;
-        if (rows[r + D_ISSUE]! >= from && s0 <= sector && sector < s0 + n0) {
-          issue = rows[r + D_ISSUE]!;
-          complete = times[byDev.slotOf(i)]!;
-          nr = n0;
+        const s0 = rows[r + D_SECTOR]!;
+        if (rows[r + D_ISSUE]! < from || s0 > sector) continue;
+        if (s0 === sector) {
+          (issue = rows[r + D_ISSUE]!), (complete = t), (nr = rows[r + D_NR]!), (exact = true);
           break;
         }
+        if (issue !== issue && sector < s0 + rows[r + D_NR]!) (issue = rows[r + D_ISSUE]!), (complete = t), (nr = rows[r + D_NR]!);
       }
     }
+    this.blkWhole = exact && nr * 512 >= nbytes;
     if (issue !== issue) return false;
     if (nr * 512 < nbytes && byDev) {
       const end = sector + nbytes / 512;
@@ -1011,7 +1043,6 @@ export class Stitcher {
       q.shift();
     }
     this.urings.evictBefore(before - this.lag);
-    this.blks.dropBefore(before - this.lag);
     this.blksByDev.evictBefore(before - this.lag);
     this.notifies.evictBefore(before);
     this.kicks.evictBefore(before - this.horizon);

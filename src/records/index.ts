@@ -2,3 +2,4 @@
 export * from './time.js';
 export * from './topology.js';
 export * from './records.js';
+export * from './batch.js';
