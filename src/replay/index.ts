@@ -159,8 +159,8 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
     const shown = sourceKind === 'scenario' ? `${name} (recorded)` : name;
     opts.onProgress?.({ name: shown, lost: trace.summary.lost });
     let batches = 0;
-    for await (const batch of trace.batches()) {
-      for (const r of batch) stitcher.push(r);
+    for await (const batch of trace.recordBatches()) {
+      stitcher.pushBatch(batch);
       if (opts.signal?.aborted) break;
       // Every few batches (a batch is a chunk or frame of thousands of records): the estimate so far.
       if (opts.onProgress && ++batches % 8 === 0) {

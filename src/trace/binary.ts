@@ -1,7 +1,7 @@
 // The compact binary trace encoding: checksummed frames of fixed-layout records with a string table, decoded straight from Buffers.
 import { crc32 } from 'node:zlib';
 import { InputError } from '../errors.js';
-import type { LostCounts, TraceRecord } from '../records/index.js';
+import { BATCH_FIELDS, BATCH_KINDS, blockOpCode, RecordBatch, virtioTypeCode, type LostCounts, type TraceRecord } from '../records/index.js';
 import type { TraceSummary } from './format.js';
 import type { ByteSource } from './source.js';
 import { COLUMNS, RECORD_KINDS, field, type Column, type ColumnType } from './columns.js';
@@ -177,6 +177,50 @@ function compileDecoder(kind: string, columns: readonly Column[]): RecordDecoder
 
 const DECODERS: readonly RecordDecoder[] = RECORD_KINDS.map((k) => compileDecoder(k, COLUMNS[k]));
 
+/** Appends one record of a kind at offset `o` of a frame (after its tag) to a batch; `str` resolves string ids. */
+type BatchDecoder = (dv: DataView, o: number, str: (id: number) => string, batch: RecordBatch) => void;
+
+/**
+ * Compiles a kind's decoder into a batch: each field the batch keeps (BATCH_FIELDS) read at its
+ * column's fixed offset and stored at its slot, an identifier as its two 32-bit halves (the pair
+ * putId writes, with no bigint made). The source uses only the two tables' names and offsets.
+ */
+function compileBatchDecoder(kind: (typeof RECORD_KINDS)[number], columns: readonly Column[]): BatchDecoder {
+  const offsets = new Map<string, { at: number; type: ColumnType }>();
+  let at = 0;
+  for (const c of columns) {
+    offsets.set(c.name, { at, type: c.type });
+    at += WIDTH[c.type];
+  }
+  const tag = BATCH_KINDS.indexOf(kind);
+  const stores = BATCH_FIELDS[tag]!.map((f) => {
+    const c = offsets.get(f.name);
+    if (!c) throw new Error(`batch field ${kind}.${f.name} has no trace column`);
+    const o = `o + ${c.at}`;
+    const read = c.type === 'i32' ? `dv.getInt32(${o}, true)` : c.type === 'bool' ? `dv.getUint8(${o})` : `dv.getFloat64(${o}, true)`;
+    const s = `str(dv.getUint32(${o}, true))`;
+    switch (f.type) {
+      case 'id':
+        return `{ const lo = dv.getUint32(${o}, true); v[b + ${f.at}] = dv.getUint32(${o} + 4, true) * 4294967296 + lo; v[b + ${f.at + 1}] = lo; }`;
+      case 'string':
+        return `v[b + ${f.at}] = batch.string(${s});`;
+      case 'blockOp':
+        return `v[b + ${f.at}] = blockOpCode(${s});`;
+      case 'virtioType':
+        return `v[b + ${f.at}] = virtioTypeCode(${s});`;
+      case 'bool':
+        return `v[b + ${f.at}] = ${read} !== 0 ? 1 : 0;`;
+      case 'num':
+        return `v[b + ${f.at}] = ${read};`;
+    }
+  });
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from the column and field tables (see above)
+  const make = new Function('blockOpCode', 'virtioTypeCode', `return function (dv, o, str, batch) { const b = batch.begin(${tag}), v = batch.values; ${stores.join(' ')} };`);
+  return make(blockOpCode, virtioTypeCode) as BatchDecoder;
+}
+
+const BATCH_DECODERS: readonly BatchDecoder[] = RECORD_KINDS.map((k) => compileBatchDecoder(k, COLUMNS[k]));
+
 /** A problem inside one frame: its place and what is wrong. */
 class BadEntry extends Error {
   constructor(message: string, readonly offset: number) {
@@ -187,18 +231,79 @@ class BadEntry extends Error {
 /** The largest frame a reader believes: past it the length itself is corrupt. */
 const MAX_FRAME_BYTES = 1 << 28;
 
+/** Where a frame's records go as they are decoded: objects or a batch of numbers. */
+interface FrameSink<T> {
+  /** A new frame begins. */
+  start(): void;
+  /** Decodes the record of 0-based tag `tag` at `at` of `dv`; throws BadEntry (having kept nothing of it) when it cannot. */
+  record(tag: number, dv: DataView, at: number, str: (id: number) => string): void;
+  /** Records decoded in this frame. */
+  readonly count: number;
+  /** The frame's records. */
+  take(): T;
+}
+
+/** Decodes frames into record objects, a new array per frame. */
+class ObjectSink implements FrameSink<TraceRecord[]> {
+  private batch: TraceRecord[] = [];
+  start(): void {
+    this.batch = [];
+  }
+  record(tag: number, dv: DataView, at: number, str: (id: number) => string): void {
+    this.batch.push(DECODERS[tag]!(dv, at, str));
+  }
+  get count(): number {
+    return this.batch.length;
+  }
+  take(): TraceRecord[] {
+    return this.batch;
+  }
+}
+
+/** Decodes frames into one RecordBatch, refilled each frame. */
+class BatchSink implements FrameSink<RecordBatch> {
+  private readonly batch = new RecordBatch();
+  start(): void {
+    this.batch.clear();
+  }
+  record(tag: number, dv: DataView, at: number, str: (id: number) => string): void {
+    const b = this.batch, length = b.length, used = b.used;
+    try {
+      BATCH_DECODERS[tag]!(dv, at, str, b);
+    } catch (e) {
+      // A string used before its definition: the record's slots are given back.
+      b.length = length;
+      b.used = used;
+      throw e;
+    }
+  }
+  get count(): number {
+    return this.batch.length;
+  }
+  take(): RecordBatch {
+    return this.batch;
+  }
+}
+
 /**
  * Reads a binary trace's frames after its header, a batch of records per frame. A frame whose
  * checksum fails, or with an entry that cannot be read, is an error naming its byte offset;
  * `lenient` skips the frame's remaining entries and counts them. A frame cut short at the end of
  * the file is the cut of a killed recording: every frame before it has been given.
  */
-export async function* binaryBatches(
-  src: ByteSource,
-  path: string,
-  lenient: boolean,
-  state: TraceSummary,
-): AsyncGenerator<TraceRecord[]> {
+export function binaryBatches(src: ByteSource, path: string, lenient: boolean, state: TraceSummary): AsyncGenerator<TraceRecord[]> {
+  return binaryFrames(src, path, lenient, state, new ObjectSink());
+}
+
+/**
+ * The same frames decoded into a RecordBatch, the numbers the stitcher reads, with no object per
+ * record: one batch refilled each frame, so each must be used before the next is asked for.
+ */
+export function binaryRecordBatches(src: ByteSource, path: string, lenient: boolean, state: TraceSummary): AsyncGenerator<RecordBatch> {
+  return binaryFrames(src, path, lenient, state, new BatchSink());
+}
+
+async function* binaryFrames<T>(src: ByteSource, path: string, lenient: boolean, state: TraceSummary, sink: FrameSink<T>): AsyncGenerator<T> {
   const strings: string[] = [];
   let at = 0;
   const str = (id: number): string => {
@@ -228,7 +333,7 @@ export async function* binaryBatches(
     const payload = src.buf.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + len);
     strings.length = 0; // each frame numbers its strings afresh
     const base = frameAt + FRAME_HEADER_BYTES;
-    const batch: TraceRecord[] = [];
+    sink.start();
     let n = 0;
     try {
       if (crc32(payload) !== crc) throw new BadEntry('frame checksum mismatch: the file is corrupt', -FRAME_HEADER_BYTES);
@@ -238,7 +343,7 @@ export async function* binaryBatches(
         if (tag >= 1 && tag <= DECODERS.length) {
           const size = RECORD_BYTES[tag - 1]!;
           if (at + 1 + size > len) throw new BadEntry('record runs past the end of its frame', at);
-          batch.push(DECODERS[tag - 1]!(dv, at + 1, str));
+          sink.record(tag - 1, dv, at + 1, str);
           at += 1 + size;
         } else if (tag === TAG_STRING) {
           if (at + 3 > len) throw new BadEntry('string runs past the end of its frame', at);
@@ -265,8 +370,9 @@ export async function* binaryBatches(
       state.skipped += Math.max(1, entries - n);
     }
     src.consume(FRAME_HEADER_BYTES + len);
-    state.records += batch.length;
-    if (batch.length) yield batch;
+    const count = sink.count;
+    state.records += count;
+    if (count) yield sink.take();
   }
   if (!ended && !state.cut) state.cut = { where: binaryWhere(path, src.offset), reason: `the recording was cut: no end entry; ${state.records} complete records were read` };
 }

@@ -1,7 +1,7 @@
 // Reads a trace file (JSON Lines or binary, gzip or not) as a stream: header, batches of records, lost counts and end, with placed errors.
 import { InputError } from '../errors.js';
-import type { TraceRecord } from '../records/index.js';
-import { BINARY_LAYOUT, BINARY_MAGIC, binaryBatches } from './binary.js';
+import { RecordBatch, type TraceRecord } from '../records/index.js';
+import { BINARY_LAYOUT, BINARY_MAGIC, binaryBatches, binaryRecordBatches } from './binary.js';
 import { TRACE_FORMAT, TRACE_VERSION, type TraceEncoding, type TraceHeader, type TraceSummary } from './format.js';
 import { jsonlBatches } from './jsonl.js';
 import { ByteSource } from './source.js';
@@ -18,6 +18,12 @@ export interface TraceReader {
   encoding: TraceEncoding;
   /** The records in file order, a batch at a time (one chunk or frame): the fast way to read. */
   batches(): AsyncGenerator<TraceRecord[]>;
+  /**
+   * The records in file order as numbers (RecordBatch: what the stitcher reads, with no object per
+   * record for a binary trace), a frame or chunk at a time; one batch is refilled each time, so use
+   * each before asking for the next.
+   */
+  recordBatches(): AsyncGenerator<RecordBatch>;
   /** The records one at a time. */
   records(): AsyncGenerator<TraceRecord>;
   /** Valid after `batches()` or `records()` has been iterated to the end. */
@@ -107,9 +113,11 @@ export async function openTrace(path: string, opts: TraceReadOptions = {}): Prom
   }
   const summary: TraceSummary = { records: 0, lost: { guest: 0, host: 0 }, skipped: 0 };
   const lenient = opts.lenient ?? false;
-  async function* batches(): AsyncGenerator<TraceRecord[]> {
+  /** Reads the whole file through `frames` (binary) or JSON Lines chunks (`lines`), then checks how it ended. */
+  async function* read<T>(frames: (src: ByteSource, path: string, lenient: boolean, state: TraceSummary) => AsyncGenerator<T>, lines: (chunk: TraceRecord[]) => T): AsyncGenerator<T> {
     try {
-      yield* binary ? binaryBatches(src, path, lenient, summary) : jsonlBatches(src, path, 1, lenient, summary);
+      if (binary) yield* frames(src, path, lenient, summary);
+      else for await (const chunk of jsonlBatches(src, path, 1, lenient, summary)) yield lines(chunk);
       if (src.gzipError && binary) {
         summary.cut = { where: summary.cut?.where ?? `${path}@byte ${src.offset}`, reason: `gzip stream is truncated or corrupt (${src.gzipError.message}); ${summary.records} complete records were read` };
       }
@@ -117,8 +125,16 @@ export async function openTrace(path: string, opts: TraceReadOptions = {}): Prom
       await src.close();
     }
   }
+  const batches = (): AsyncGenerator<TraceRecord[]> => read(binaryBatches, (chunk) => chunk);
+  const one = new RecordBatch();
+  const recordBatches = (): AsyncGenerator<RecordBatch> =>
+    read(binaryRecordBatches, (chunk) => {
+      one.clear();
+      for (const r of chunk) one.add(r);
+      return one;
+    });
   async function* records(): AsyncGenerator<TraceRecord> {
     for await (const batch of batches()) yield* batch;
   }
-  return { header, encoding: binary ? 'binary' : 'jsonl', batches, records, summary };
+  return { header, encoding: binary ? 'binary' : 'jsonl', batches, recordBatches, records, summary };
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { crc32, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '../errors.js';
-import { guestTime, hostTime, type GuestRequestRecord, type QemuRequestRecord, type TraceRecord } from '../records/index.js';
+import { guestTime, hostTime, RecordBatch, type GuestRequestRecord, type QemuRequestRecord, type TraceRecord } from '../records/index.js';
 import { openTrace, TraceWriter, type TraceHeader } from './index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'viotrace-trace-'));
@@ -55,6 +55,25 @@ async function writeTrace(path: string, n: number, close = true): Promise<TraceR
     await new Promise((r) => setTimeout(r, 50));
   }
   return recs;
+}
+
+/** A trace's records as numbers (recordBatches), every batch's tags and values copied out as it comes. */
+async function readNumbers(path: string, lenient = false) {
+  const t = await openTrace(path, { lenient });
+  const tags: number[] = [];
+  const values: number[] = [];
+  for await (const b of t.recordBatches()) {
+    tags.push(...b.tags.subarray(0, b.length));
+    values.push(...b.values.subarray(0, b.used));
+  }
+  return { tags, values, summary: t.summary };
+}
+
+/** The same numbers from record objects (RecordBatch.add). */
+function numbersOf(recs: readonly TraceRecord[]) {
+  const b = new RecordBatch();
+  for (const r of recs) b.add(r);
+  return { tags: [...b.tags.subarray(0, b.length)], values: [...b.values.subarray(0, b.used)] };
 }
 
 async function readAll(path: string, lenient = false) {
@@ -198,6 +217,32 @@ describe('trace files', () => {
       expect((await readAll(path)).recs).toEqual(recs);
     });
 
+    it('decodes frames straight into the stitcher\'s numbers: the numbers the records make, for every kind, and JSON Lines alike', async () => {
+      const recs: TraceRecord[] = [];
+      for (let i = 0; i < 250; i++) recs.push(guestRq(i), qemuReq(i));
+      recs.push(
+        { kind: 'uring_op', pid: 2148, tid: 2160, userData: 0xffff_ffff_ffff_fff0n, opcode: 'READV', fd: 17, offset: 2 ** 40 + 4096, nbytes: 4096, res: -11, punted: true, resubmit: true, tLuringSubmit: hostTime(1), tSubmit: hostTime(2), tComplete: hostTime(2 ** 52) },
+        { kind: 'host_blk', dev: (259 << 20) | 1, sector: 2 ** 33, nrSectors: 256, op: 'write', rwbs: 'WS', error: 0, pid: 2160, tInsert: hostTime(3), tIssue: hostTime(4), tComplete: hostTime(90) },
+        { kind: 'kick', qemuPid: 2148, tid: 2150, gpa: 0xfe00_3000n, t: hostTime(7) },
+        { kind: 'notify', qemuPid: 2148, tid: 2148, vdev: 0x5573226b6ed0n, vq: 3, seq: 9, vector: -1, tNotify: hostTime(5), tInject: hostTime(0) },
+        { kind: 'guest_app_op', vm: 'vm-ü', pid: 1, userData: (1n << 60n) + 0x41n, opcode: 'WRITE', res: 4096, tSubmit: guestTime(1), tComplete: guestTime(2) },
+        { ...guestRq(7), vm: 'vm2', op: 'discard', rwbs: 'D' },
+      );
+      const want = numbersOf(recs);
+      for (const name of ['numbers.vtb', 'numbers.jsonl']) {
+        const path = join(dir, name);
+        const w = new TraceWriter(path, header, { flushEvery: 100 });
+        for (const r of recs) w.write(r);
+        await w.close();
+        const got = await readNumbers(path);
+        expect(got.tags, name).toEqual(want.tags);
+        expect(got.values, name).toEqual(want.values);
+        expect(got.summary.records).toBe(recs.length);
+      }
+      // Numbers stand in for the strings: the two VMs, the block ops, the virtio types.
+      expect(new Set(want.tags)).toEqual(new Set([0, 1, 2, 3, 4, 5, 6]));
+    });
+
     it('names the byte offset of a corrupt frame, and skips and counts its records when lenient', async () => {
       const path = join(dir, 'corrupt.vtb');
       await writeTrace(path, 300);
@@ -211,6 +256,11 @@ describe('trace files', () => {
       expect(summary.skipped).toBe(104); // the frame's entries: 100 records and its 4 string definitions
       expect(recs.length).toBe(200);
       expect(recs.at(-1)).toEqual(qemuReq(299));
+      // Read as numbers, the same frames are skipped and the same records kept.
+      const numbers = await readNumbers(path, true);
+      expect(numbers.summary.skipped).toBe(104);
+      expect(numbers).toMatchObject(numbersOf(recs));
+      await expect(readNumbers(path)).rejects.toMatchObject({ where: `${path}@byte ${second}` });
     });
 
     it('reads every frame after a corrupt one even when that frame defined strings the rest use', async () => {
