@@ -13,12 +13,13 @@ import type { Figure, Suite } from './harness.js';
 const BASE_REQUESTS = 20_000;
 const COPIES = 10;
 
-/** Seconds to read every record of a trace (batches, as replay reads them). */
-async function readSeconds(path: string): Promise<[number, number]> {
+/** Seconds to read every record of a trace: as objects (batches) or as numbers (recordBatches, as replay reads them). */
+async function readSeconds(path: string, numbers = false): Promise<[number, number]> {
   const t = performance.now();
   let n = 0;
   const tr = await openTrace(path);
-  for await (const b of tr.batches()) n += b.length;
+  if (numbers) for await (const b of tr.recordBatches()) n += b.length;
+  else for await (const b of tr.batches()) n += b.length;
   return [n, (performance.now() - t) / 1000];
 }
 
@@ -59,6 +60,8 @@ export const traceSuite: Suite = {
         replay[enc] = n / rs;
         figures.push({ name: `trace.${enc}.bytes_per_record`, value: statSync(files[enc]).size / n, unit: 'B' });
       }
+      const [numbered, ns] = await best(() => readSeconds(files.binary, true));
+      if (numbered !== n) throw new Error(`read ${numbered} of ${n} records as numbers`);
       // Guest-only stitching of the same trace's guest records.
       const t = performance.now();
       let stitched = 0;
@@ -72,6 +75,8 @@ export const traceSuite: Suite = {
         { name: 'replay.jsonl.records_per_s', value: replay.jsonl!, unit: 'records/s' },
         { name: 'replay.read.binary_records_per_s', value: read.binary!, unit: 'records/s' },
         { name: 'replay.read.jsonl_records_per_s', value: read.jsonl!, unit: 'records/s' },
+        { name: 'replay.read.binary_numbers_records_per_s', value: n / ns, unit: 'records/s' },
+        { name: 'replay.read.numbers_over_objects', value: n / ns / read.binary!, unit: 'x', baseline: 'replay.read.binary_records_per_s' },
         { name: 'replay.read.binary_over_jsonl', value: read.binary! / read.jsonl!, unit: 'x', baseline: 'replay.read.jsonl_records_per_s' },
         ...figures,
         { name: 'correlate.guest_only.requests_per_s', value: stitched / gs, unit: 'requests/s' },
