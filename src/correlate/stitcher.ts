@@ -308,9 +308,7 @@ export class Stitcher {
   /** Takes one record (either side, roughly in its side's time order). */
   push(r: TraceRecord): void {
     const one = this.one;
-    one.clear();
-    one.add(r);
-    this.take(one.tags[0]!, one.values, 0, one.strings, r);
+    this.take(one.put(r), one.values, 0, one.strings, r);
   }
 
   /**

@@ -146,6 +146,14 @@ export class RecordBatch {
   add(r: TraceRecord): void {
     ADD(this, r);
   }
+
+  /**
+   * Writes one record's numbers at the start of `values` and returns its tag, leaving `length` and
+   * `used` alone: a one-record scratch (Stitcher.push) without the bookkeeping of `add`.
+   */
+  put(r: TraceRecord): number {
+    return PUT(this, r);
+  }
 }
 
 /**
@@ -192,7 +200,9 @@ export const BATCH_FIELDS: readonly (readonly BatchField[])[] = [
  * offsets (a loop over the table would read each field by a name held in a variable, a keyed load
  * per field). The source uses only the table's names and offsets.
  */
-function compileAdd(): (batch: RecordBatch, r: TraceRecord) => void {
+function compileAdd(put: false): (batch: RecordBatch, r: TraceRecord) => void;
+function compileAdd(put: true): (batch: RecordBatch, r: TraceRecord) => number;
+function compileAdd(put: boolean): (batch: RecordBatch, r: TraceRecord) => unknown {
   const cases = BATCH_KINDS.map((kind, tag) => {
     const stores = BATCH_FIELDS[tag]!.map(({ name, at, type }) => {
       const x = `r.${name}`;
@@ -211,11 +221,13 @@ function compileAdd(): (batch: RecordBatch, r: TraceRecord) => void {
           return `v[o + ${at}] = ${x} ? 1 : 0;`;
       }
     });
-    return `case ${JSON.stringify(kind)}: { const o = batch.begin(${tag}), v = batch.values; ${stores.join(' ')} break; }`;
+    const o = put ? '0' : `batch.begin(${tag})`;
+    return `case ${JSON.stringify(kind)}: { const o = ${o}, v = batch.values; ${stores.join(' ')} return ${tag}; }`;
   });
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from the field table (see above)
-  const make = new Function('putId', 'blockOpCode', 'virtioTypeCode', `return function add(batch, r) { switch (r.kind) { ${cases.join('\n')} } };`);
-  return make(putId, blockOpCode, virtioTypeCode) as (batch: RecordBatch, r: TraceRecord) => void;
+  const make = new Function('putId', 'blockOpCode', 'virtioTypeCode', `return function add(batch, r) { switch (r.kind) { ${cases.join('\n')} } return -1; };`);
+  return make(putId, blockOpCode, virtioTypeCode) as (batch: RecordBatch, r: TraceRecord) => unknown;
 }
 
-const ADD = compileAdd();
+const ADD = compileAdd(false);
+const PUT = compileAdd(true);
