@@ -5,7 +5,7 @@ import {
   G_COMPLETE_RQ, G_DEV, G_HEAD, G_INSERT, G_ISSUE, G_KICK, G_NR, G_OP, G_QUEUE_RQ, G_SECTOR, G_VM, G_VQ, G_VQ_ADD, G_VRING, HB_COMPLETE, HB_DEV,
   HB_ISSUE, HB_NR, HB_SECTOR, KX_GPA_LO, KX_GPA_NUM, KX_PID, KX_T, NT_INJECT, NT_NOTIFY, NT_PID, NT_VDEV_LO, NT_VDEV_NUM, NT_VQ, QR_AIO,
   QR_COMPLETE, QR_HANDLE, QR_HEAD, QR_MERGED, QR_NBYTES, QR_PID, QR_POP, QR_SECTOR, QR_TYPE, QR_UD_LO, QR_UD_NUM, QR_VDEV_LO, QR_VDEV_NUM,
-  QR_VQ, RecordBatch, TAG_APP_OP, TAG_GUEST_RQ, TAG_HOST_BLK, TAG_KICK, TAG_NOTIFY, TAG_QEMU_REQ, TAG_URING_OP, u64ToNumber, UO_COMPLETE,
+  QR_VQ, RecordBatch, TAG_APP_OP, TAG_GUEST_RQ, TAG_HOST_BLK, TAG_KICK, TAG_NOTIFY, TAG_QEMU_REQ, TAG_URING_OP, u64Low32, u64ToNumber, UO_COMPLETE,
   UO_LURING, UO_NBYTES, UO_OFFSET, UO_PID, UO_RES, UO_RESUBMIT, UO_SUBMIT, UO_UD_LO, UO_UD_NUM,
 } from '../records/index.js';
 import { ClockEstimator, guestToHost, hostToGuest, type ClockEstimate } from './clock.js';
@@ -273,10 +273,10 @@ export class Stitcher {
       if (!byVdev) this.diskByQemu.set(vm.qemuPid, (byVdev = new Map()));
       for (const disk of vm.disks) {
         const kickGpas = disk.notifyGpa.map(u64ToNumber);
-        const kickLos = disk.notifyGpa.map((gpa) => Number(gpa & 0xffffffffn));
+        const kickLos = disk.notifyGpa.map(u64Low32);
         const slot = this.slots.length;
         const kickKeys = kickGpas.map((gpa) => joinKey(vm.qemuPid, gpa));
-        const vdevLo = Number(disk.vdev & 0xffffffffn);
+        const vdevLo = u64Low32(disk.vdev);
         const d: DiskSlot = { slot, vm: state, disk, kickKeys, kickGpas, kickLos, vdevLo, noteKeys: kickGpas.map((_, vq) => joinKey(slot, vq)) };
         this.slots.push(d);
         let byDev = this.diskByGuest.get(vm.name);
@@ -312,10 +312,11 @@ export class Stitcher {
   }
 
   /**
-   * Takes a batch's records in their order, as push would one by one, with no object per record
-   * (the pairs onMatch sees then have no records: it is for push).
+   * Takes a batch's records in their order, as push would one by one, with no object per record.
+   * Not with onMatch, whose pairs are records: that takes push.
    */
   pushBatch(batch: RecordBatch): void {
+    if (this.onMatch) throw new Error('pushBatch has no records to give onMatch: push records instead');
     const tags = batch.tags, v = batch.values, strings = batch.strings;
     for (let i = 0, o = 0; i < batch.length; i++) {
       const tag = tags[i]!;

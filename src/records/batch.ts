@@ -73,6 +73,11 @@ export function u64ToNumber(x: bigint): number {
   return HALVES[1]! * 4294967296 + HALVES[0]!;
 }
 
+/** A u64 identifier's low 32 bits: with its nearest number (u64ToNumber), the pair a batch keeps. */
+export function u64Low32(x: bigint): number {
+  return Number(x & 0xffff_ffffn);
+}
+
 /** Writes a u64 identifier's nearest number and low 32 bits at `at` and `at + 1` of `v`. */
 export function putId(v: Float64Array, at: number, x: bigint): void {
   WORD[0] = x;

@@ -26,7 +26,7 @@ export interface TraceReader {
   recordBatches(): AsyncGenerator<RecordBatch>;
   /** The records one at a time. */
   records(): AsyncGenerator<TraceRecord>;
-  /** Valid after `batches()` or `records()` has been iterated to the end. */
+  /** Valid after `batches()`, `recordBatches()` or `records()` has been iterated to the end. */
   summary: TraceSummary;
 }
 
