@@ -945,18 +945,26 @@ export class Stitcher {
    * `blkIssue` and `blkComplete`.
    */
   private hostBlock(dev: number, sector: number, nbytes: number, from: number, to: number): boolean {
-    // One walk in completion order over the device's requests issued and completed inside the op
-    // (the newest few: the op has just completed when QEMU's record arrives): the first at exactly
-    // this sector (ties in arrival order), else the first that covers it (rare: merged with a
-    // neighbour).
+    // One walk back in completion order from the op's completion over the device's requests
+    // issued and completed inside the op: the newest at exactly this sector (the op has just
+    // completed when QEMU's record arrives, and its block request completed just before it, so
+    // the walk nearly always stops within a step or two), else the oldest that covers it (rare:
+    // merged with a neighbour).
     let issue = NaN, complete = NaN, nr = 0;
     let exact = false;
     const byDev = this.blksByDev.get(dev);
     if (byDev) {
       const rows = byDev.rows, times = byDev.times;
-      for (let i = byDev.seek(from); i < byDev.size; i++) {
+      let i = byDev.size - 1;
+      // Decided later (the op not settled on arrival), the op is far from the newest: seek to it.
+      if (i >= 0 && times[byDev.slotOf(i)]! > to) {
+        i = byDev.seek(to);
+        while (i < byDev.size && times[byDev.slotOf(i)]! <= to) i++;
+        i--;
+      }
+      for (; i >= 0; i--) {
         const t = times[byDev.slotOf(i)]!;
-        if (t > to) break;
+        if (t < from) break;
         const r = byDev.rowOf(i);
         const s0 = rows[r + D_SECTOR]!;
         if (rows[r + D_ISSUE]! < from || s0 > sector) continue;
@@ -964,7 +972,7 @@ export class Stitcher {
           (issue = rows[r + D_ISSUE]!), (complete = t), (nr = rows[r + D_NR]!), (exact = true);
           break;
         }
-        if (issue !== issue && sector < s0 + rows[r + D_NR]!) (issue = rows[r + D_ISSUE]!), (complete = t), (nr = rows[r + D_NR]!);
+        if (sector < s0 + rows[r + D_NR]!) (issue = rows[r + D_ISSUE]!), (complete = t), (nr = rows[r + D_NR]!);
       }
     }
     this.blkWhole = exact && nr * 512 >= nbytes;
