@@ -59,7 +59,8 @@ class BoundSeries {
     const n = this.keys.length;
     // Bounds come in roughly time order: the last bucket or a new one, almost always.
     let i = n;
-    if (n > 0 && this.keys[n - 1]! >= k) {
+    if (n > 0 && this.keys[n - 1] === k) i = n - 1;
+    else if (n > 0 && this.keys[n - 1]! > k) {
       let lo = 0, hi = n;
       while (lo < hi) {
         const mid = (lo + hi) >> 1;
