@@ -1,5 +1,8 @@
 // Records in arrival order in a ring of typed columns, each findable by a numeric join key through chains threaded through the ring.
 
+/** Internal mark bit: the slot is in the index. Callers have the low seven bits. */
+const LINKED = 0x80;
+
 /**
  * A FIFO of records, each with a time, a join key and a row of numbers beside it in typed arrays,
  * and a hash index over the keys that costs no allocation: every slot holds the sequence number of
@@ -15,9 +18,6 @@
  * Used where most keys have one or two records (a QEMU request's disk and sector, a guest
  * request's): a Map of arrays cost more in allocation and collection than the matching itself.
  */
-/** Internal mark bit: the slot is in the index. Callers have the low seven bits. */
-const LINKED = 0x80;
-
 export class KeyedRing<T> {
   private vals: (T | undefined)[];
   /**

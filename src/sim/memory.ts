@@ -1,8 +1,9 @@
 // Simulated memory of a kernel or a process: objects allocated at realistic addresses, laid out by BTF, read by bpf_probe_read_*.
 import type { Btf, BtfType } from '../vm/index.js';
 
-/** Where kernel objects live (the x86-64 direct map) and where QEMU's heap does. */
+/** Where kernel objects live: the x86-64 direct map. */
 export const KERNEL_HEAP = 0xffff_8881_0000_0000n;
+/** Where QEMU's heap lives: a PIE process's heap, above its text. */
 export const USER_HEAP = 0x0000_55d0_0000_0000n;
 
 interface Block {
