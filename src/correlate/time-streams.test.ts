@@ -59,6 +59,21 @@ describe('TimeStreams', () => {
     expect(times(s, 2)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
     expect(Array.from({ length: 1000 }, (_, i) => s.get(2)!.get(i, 0))).toEqual(Array.from({ length: 1000 }, (_, i) => i - 1000));
   });
+  it('keeps keys apart that share a slot of its cache, and tracks a key forgotten and added again', () => {
+    const s = new TimeStreams<number>(1);
+    // 3, 67 and 131 share the low bits the cache of streams is indexed by.
+    for (let t = 0; t < 30; t++) s.add([3, 67, 131][t % 3]!, t, t);
+    expect([times(s, 3), times(s, 67).length, times(s, 131).length]).toEqual([Array.from({ length: 10 }, (_, i) => 3 * i), 10, 10]);
+    expect(s.get(195)).toBeUndefined();
+    // Key 3 empties and is forgotten while 67 stays; then 3 comes back and must be evicted again.
+    s.evictBefore(28);
+    expect([s.get(3), times(s, 67), times(s, 131)]).toEqual([undefined, [28], [29]]);
+    s.add(3, 40, 40);
+    expect(times(s, 3)).toEqual([40]);
+    s.evictBefore(41);
+    expect([s.size, s.get(3), s.get(67)]).toEqual([0, undefined, undefined]);
+  });
+
   it('keeps every time, row and record when a ring that wraps around grows', () => {
     const s = new TimeStreams<number>(2);
     const add = (t: number): void => {

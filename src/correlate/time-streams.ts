@@ -171,6 +171,9 @@ export class TimeStream<T> {
   }
 }
 
+/** Slots of a TimeStreams' cache of streams by key (a power of two). */
+const CACHE_SLOTS = 64;
+
 /**
  * Streams under numeric keys (hashes of the join fields: equal keys may still differ in their
  * fields, so callers compare fields). Used where a key has many records at once (every
@@ -184,9 +187,13 @@ export class TimeStreams<T> {
   private streams: TimeStream<T>[] = [];
   /** The numbers of the next record's row: set them, then `add`. */
   readonly row: Float64Array;
-  /** The stream looked up last: most records are for the key before them. */
-  private lastKey = -1;
-  private last: TimeStream<T> | undefined;
+  /**
+   * A direct-mapped cache of streams by the low bits of their keys, in front of byKey: a run has
+   * a handful of keys at a time (16 reused io_uring user_data, a queue's notifications), looked
+   * up in turn, which a cache of the last key alone misses nearly every time.
+   */
+  private readonly cacheKeys = new Int32Array(CACHE_SLOTS).fill(-1);
+  private readonly cached: (TimeStream<T> | undefined)[] = new Array<TimeStream<T> | undefined>(CACHE_SLOTS).fill(undefined);
   private held = 0;
 
   /** `width` numbers in each record's row. */
@@ -206,8 +213,9 @@ export class TimeStreams<T> {
       this.byKey.set(key, (s = new TimeStream<T>(this.width)));
       this.keys.push(key);
       this.streams.push(s);
-      this.lastKey = key;
-      this.last = s;
+      const c = key & (CACHE_SLOTS - 1);
+      this.cacheKeys[c] = key;
+      this.cached[c] = s;
     }
     s.add(t, v, this.row);
     this.held++;
@@ -215,11 +223,12 @@ export class TimeStreams<T> {
 
   /** The stream under `key`, if it holds anything. */
   get(key: number): TimeStream<T> | undefined {
-    if (key === this.lastKey) return this.last;
+    const c = key & (CACHE_SLOTS - 1);
+    if (this.cacheKeys[c] === key) return this.cached[c];
     const s = this.byKey.get(key);
     if (s) {
-      this.lastKey = key;
-      this.last = s;
+      this.cacheKeys[c] = key;
+      this.cached[c] = s;
     }
     return s;
   }
@@ -235,7 +244,8 @@ export class TimeStreams<T> {
       this.held -= before - s.size;
       if (s.size === 0) {
         this.byKey.delete(key);
-        if (key === this.lastKey) (this.lastKey = -1), (this.last = undefined);
+        const c = key & (CACHE_SLOTS - 1);
+        if (this.cacheKeys[c] === key) (this.cacheKeys[c] = -1), (this.cached[c] = undefined);
         continue;
       }
       keys[kept] = key;
