@@ -59,6 +59,7 @@ describe('TimeStreams', () => {
     expect(times(s, 2)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
     expect(Array.from({ length: 1000 }, (_, i) => s.get(2)!.get(i, 0))).toEqual(Array.from({ length: 1000 }, (_, i) => i - 1000));
   });
+
   it('keeps keys apart that share a slot of its cache, and tracks a key forgotten and added again', () => {
     const s = new TimeStreams<number>(1);
     // 3, 67 and 131 share the low bits the cache of streams is indexed by.
@@ -73,7 +74,6 @@ describe('TimeStreams', () => {
     s.evictBefore(41);
     expect([s.size, s.get(3), s.get(67)]).toEqual([0, undefined, undefined]);
   });
-
   it('keeps every time, row and record when a ring that wraps around grows', () => {
     const s = new TimeStreams<number>(2);
     const add = (t: number): void => {
