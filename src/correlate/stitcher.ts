@@ -103,6 +103,12 @@ const appSlot = (key: number): number => key & (APP_SLOTS - 1);
 const USED = 1;
 /** Marks of a held QEMU request: a write (VIRTIO_BLK_T_OUT). */
 const WRITE = 2;
+/**
+ * Marks of a held QEMU request: a guest request without queue and head found it its only fit,
+ * but another held request fitted it too; it is no one's without doubt then, for the requests
+ * after them with no more to go by either.
+ */
+const CONTESTED = 4;
 
 // The rows the stitcher keeps beside each record (keyed-ring.ts, time-streams.ts): the fields
 // its lookups compare and its matches read, copied as the record arrives. user_data and doorbell
@@ -682,6 +688,25 @@ export class Stitcher {
     return true;
   }
 
+  /**
+   * Whether a guest request held under `key` (the one being decided is not held any more) would
+   * fit the QEMU request `c` as decide's window has it: its join fields, its queue and head if it
+   * has them, and its times.
+   */
+  private rivalFits(vm: VmState, key: number, c: number): boolean {
+    const pending = vm.pending, rows = pending.rows, times = pending.times;
+    const q = this.qreqs;
+    const h = q.times[q.slotOf(c)]!, pop = q.rows[q.rowOf(c) + Q_POP]!;
+    const done = h + vm.off + vm.beta * (h - vm.ref), popped = pop + vm.off + vm.beta * (pop - vm.ref);
+    for (let s = pending.newest(key); s >= 0; s = pending.older(s)) {
+      const b = pending.rowOf(s);
+      if (!this.sameKey(c, rows, b, pending.marksAt(s))) continue;
+      const complete = rows[b + P_COMPLETE]!;
+      if (popped >= times[pending.slotOf(s)]! - vm.slack && done <= complete + vm.slack && done >= complete - this.lag) return true;
+    }
+    return false;
+  }
+
   /** A pair to set the clock by: a guest request and the QEMU request (popped at `pop`, completed at `done`) that served it. */
   private sample(vm: VmState, p: Float64Array, b: number, pop: number, done: number): void {
     // The latest guest event before QEMU popped it, and the earliest after QEMU completed it.
@@ -758,6 +783,13 @@ export class Stitcher {
       if (fits !== 1) {
         qs = -1;
         reason = this.unmatched(fits === 0 ? (candidates ? 'inconsistent_time' : 'host_record_lost') : 'ambiguous');
+      } else if (!(marks & FULL) && (qreqs.marksAt(qs) & CONTESTED || this.rivalFits(vm, key, qs))) {
+        // Without its queue and head, only its keys and times tie a request to the QEMU request:
+        // another request that the same QEMU request fits as well, held or decided before, makes
+        // the pair a guess.
+        qreqs.mark(qs, CONTESTED);
+        qs = -1;
+        reason = this.unmatched('ambiguous');
       }
     }
     // The guest's path events (0 = not seen, as in the records).
