@@ -4,7 +4,10 @@
  * Timestamps every block request inside the VM at each hook of its path (bio queued, inserted,
  * issued, handed to virtio-blk, put on a virtqueue, kicked, interrupted, completed) in a hash map
  * keyed by (dev, sector), the only identity the block tracepoints carry, and emits one vt_guest_rq
- * record to the ring buffer when the request completes. The keys a correlator needs to find the
+ * record to the ring buffer when the request completes. Two requests in flight at one sector at
+ * once (random I/O at a high queue depth does that now and then) share a key, and nothing the
+ * tracepoints carry tells their timestamps apart: each of them gets a record with only what its
+ * completion itself says, never one that mixes the two. The keys a correlator needs to find the
  * request on the host (virtqueue index, descriptor head, sector, length, direction) are read from
  * the kernel's own structures with CO-RE. */
 #include "include/kernel.h"
@@ -49,6 +52,8 @@ struct rq_state {
 	s32 vq;
 	s32 head;
 	u32 kick_seq;
+	u32 users;          /* requests issued under this key and not yet completed */
+	u32 shared;         /* more than one was at some time: the times above are not one request's */
 };
 
 /* Per-virtqueue kick and interrupt state, keyed by the struct virtqueue address. */
@@ -241,6 +246,20 @@ static __always_inline int rq_event(u32 dev, u64 sector, bool issue)
 
 	if (!s)
 		return 0;
+	/* Issued (or inserted) again under a key still in flight: another request at the same sector.
+	 * (A requeued request is issued twice too; it is then taken for two, which costs it its times,
+	 * never a wrong pairing.) Its bio's start cannot be told from the first one's either. Only
+	 * issues are counted: a request inserted and not yet issued when the others complete starts
+	 * a state of its own at its issue. */
+	if (issue ? s->t_rq_issue : (s->t_rq_insert || s->t_rq_issue)) {
+		if (issue)
+			s->users++;
+		s->shared = 1;
+		bpf_map_delete_elem(&bios, &k);
+		return 0;
+	}
+	if (issue)
+		s->users++;
 	if (!s->t_bio_queue) {
 		struct bio_start *b = bpf_map_lookup_elem(&bios, &k);
 		if (b) {
@@ -417,7 +436,7 @@ int block_rq_complete(struct trace_event_raw_block_rq_completion *ctx)
 		r->hwq = -1;
 		r->vq = -1;
 		r->head = -1;
-		if (s) {
+		if (s && !s->shared) {
 			r->hwq = s->hwq;
 			r->vq = s->vq;
 			r->head = s->head;
@@ -434,7 +453,10 @@ int block_rq_complete(struct trace_event_raw_block_rq_completion *ctx)
 		}
 		bpf_ringbuf_submit(r, 0);
 	}
-	if (s)
+	/* The last of the requests under the key takes the state with it. */
+	if (s && s->users > 1)
+		s->users--;
+	else if (s)
 		bpf_map_delete_elem(&inflight, &k);
 	return 0;
 }

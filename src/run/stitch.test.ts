@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { stitch, Stitcher, type RequestPath } from '../correlate/index.js';
 import { RecordBatch, type TraceRecord } from '../records/index.js';
-import { Rng, scenario } from '../sim/index.js';
+import { Clocks, Rng, scenario } from '../sim/index.js';
 import { measureAccuracy, runAndReport } from './index.js';
 
 describe('stitching a simulated run against its ground truth', () => {
@@ -99,6 +99,39 @@ describe('stitching a simulated run against its ground truth', () => {
     expect(uds.size).toBeLessThan(new Set(records.flatMap((r) => (r.kind === 'uring_op' ? [r.userData] : []))).size);
     expect(paths(lifted, true)).toEqual(want);
     expect(paths(lifted, false)).toEqual(want);
+  });
+
+  it('never mixes two requests in flight at one sector at once, in the guest program or in the stitcher', () => {
+    // Random I/O over 4 MiB at 64 in flight: the (dev, sector) the block tracepoints identify a
+    // request by is often held by two at once; 1% of records lost per side on top.
+    const base = scenario('stitch-stress')!;
+    const spec = {
+      ...base,
+      vms: base.vms.map((vm) => ({ ...vm, disks: vm.disks.map((d) => ({ ...d, jobs: d.jobs.map((j) => (j.name === 'randrw' ? { ...j, size: 4 * 2 ** 20 } : j)) })) })),
+    };
+    const run = runAndReport(spec, 2, 3000, undefined, true);
+    const clocks = new Clocks(run.result.clock);
+    const truth = new Map(run.kept!.truth.map((t) => [`${t.sector}/${clocks.guest(t.events.rq_complete!)}`, t]));
+    const guest = run.kept!.records.filter((r) => r.kind === 'guest_rq');
+    // A request that shared its key is told by its completion alone: no queue, head or earlier time.
+    const bare = guest.filter((r) => r.vq === -1 && r.tRqIssue === 0 && r.tBioQueue === 0);
+    expect(bare.length).toBeGreaterThan(20);
+    // Every other record's times and queue are its own request's, as the truth has them.
+    let checked = 0;
+    for (const r of guest) {
+      if (r.tRqIssue === 0) continue;
+      const t = truth.get(`${r.sector}/${r.tRqComplete}`)!;
+      expect([r.tRqIssue, r.tVqAdd, r.vq, r.head]).toEqual([clocks.guest(t.events.rq_issue!), clocks.guest(t.events.vq_add!), t.vq, t.head]);
+      if (r.tBioQueue) expect(r.tBioQueue).toBe(clocks.guest(t.events.bio_queue!));
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(0.9 * guest.length);
+    // The stitcher pairs a request that has no queue and head only when no other request could
+    // take its QEMU request: some are ambiguous, none is wrong.
+    const a = measureAccuracy(spec, 2, 3000);
+    expect(a.precision).toBe(1);
+    expect(a.recall).toBeGreaterThan(0.95);
+    expect(run.stitch.unmatched.ambiguous).toBeGreaterThan(0);
   });
 
   it('gives the same answer whatever order the records arrive in', () => {
