@@ -25,7 +25,7 @@ const GOLDEN: Record<string, string> = {
   'baseline': '21d2b2bbf3516adf',
   'slow-disk': '298c7b022a218506',
   'noisy-neighbour': '5992937d636398b8',
-  'iothread-stall': '148e27f91ca2da56',
+  'iothread-stall': '79c3c3f663c60f5d',
   'host-cpu-contention': '54c5bbf0cf1a9a6f',
   'uring-saturation': 'e66ef0c3d522c2bd',
   'guest-queueing': 'b10ce0a668e15ffc',

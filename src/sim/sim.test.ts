@@ -75,6 +75,19 @@ describe('simulated runs', () => {
   });
 });
 
+describe('fio jobs with a rate', () => {
+  it('cost the same events per request however long the run: one refill waits per job, not one per completion', () => {
+    // iothread-stall's job runs at 20,000 IOPS: its completions all ask for more while it waits for its next slot.
+    const perRequest = (n: number): number => {
+      const r = runScenario(scenario('iothread-stall')!, { seed: 1, requests: n, programs: false });
+      return r.events / r.requests;
+    };
+    const short = perRequest(1000), long = perRequest(4000);
+    expect(short).toBeLessThan(30);
+    expect(long).toBeLessThan(1.1 * short);
+  });
+});
+
 describe('scenarios', () => {
   it('are listed with a culprit each', () => {
     expect(SCENARIOS.map((s) => s.name)).toEqual(['baseline', 'slow-disk', 'noisy-neighbour', 'iothread-stall', 'host-cpu-contention', 'uring-saturation', 'guest-queueing', 'guest-elevator', 'stitch-stress']);

@@ -289,13 +289,29 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
 
   /** fio keeps iodepth full, submitting `batch` SQEs per io_uring_enter (or at its rate). */
   const lastSubmit = new Map<FioJob, number>();
+  /** Rate-limited jobs with a refill waiting for their next slot: one each, however many completions asked. */
+  const waiting = new Set<FioJob>();
+  /**
+   * A rate-limited job's refill at its next slot, unless one waits already (it will see all the
+   * room there is then): a refill per completion, each putting itself off slot after slot, made
+   * the events grow with the run and the run quadratic.
+   */
+  function refillAt(disk: GuestDisk, job: FioJob, at: number): void {
+    if (waiting.has(job)) return;
+    waiting.add(job);
+    engine.at(at, () => {
+      waiting.delete(job);
+      // At the slot's own time, not the engine's (rounded to the ns, which may fall before it).
+      refill(disk, job, at);
+    });
+  }
   function refill(disk: GuestDisk, job: FioJob, t: number): void {
     if (completed >= target) return;
     const rate = job.spec.rateIops;
     if (rate) {
       const next = (lastSubmit.get(job) ?? -Infinity) + 1e9 / rate;
       if (next > t) {
-        engine.at(next, () => refill(disk, job, next));
+        refillAt(disk, job, next);
         return;
       }
     }
@@ -308,7 +324,7 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
       lastSubmit.set(job, t);
       room -= n;
       if (rate) {
-        if (room > 0) engine.at(t + 1e9 / rate, () => refill(disk, job, engine.now));
+        if (room > 0) refillAt(disk, job, t + 1e9 / rate);
         break;
       }
     }
