@@ -22,6 +22,10 @@ char LICENSE[] SEC("license") = "GPL";
  * this must exceed the kicks that can happen while one request is in flight on its queue. */
 #define KICK_RING 64
 #define MAX_INFLIGHT 16384
+/* blk-mq's default request timeout (queue/io_timeout): a request issued longer ago than this has
+ * been completed or aborted, so a state still held for it lost its completion (a program the
+ * kernel skipped, a capture started mid-flight) and is not shared with the next one. */
+#define RQ_TIMEOUT_NS 30000000000ULL
 
 /* What the block tracepoints identify a request by. */
 struct rq_key {
@@ -48,6 +52,7 @@ struct rq_state {
 	u64 t_vring_interrupt;
 	u64 t_complete_rq;
 	u64 vq_ptr;
+	u64 rq_ptr;         /* the struct request virtio_queue_rq last dispatched under this key */
 	s32 hwq;
 	s32 vq;
 	s32 head;
@@ -246,11 +251,17 @@ static __always_inline int rq_event(u32 dev, u64 sector, bool issue)
 
 	if (!s)
 		return 0;
-	/* Issued (or inserted) again under a key still in flight: another request at the same sector.
-	 * (A requeued request is issued twice too; it is then taken for two, which costs it its times,
-	 * never a wrong pairing.) Its bio's start cannot be told from the first one's either. Only
-	 * issues are counted: a request inserted and not yet issued when the others complete starts
-	 * a state of its own at its issue. */
+	/* A state older than any request can be in flight: its completion was never seen. */
+	u64 since = s->t_rq_issue ? s->t_rq_issue : s->t_rq_insert;
+	if (since && now > since + RQ_TIMEOUT_NS) {
+		struct rq_state init = { .hwq = -1, .vq = -1, .head = -1 };
+		*s = init;
+	}
+	/* Issued (or inserted) again under a key still in flight: another request at the same sector
+	 * (a request dispatched again after a requeue was made fresh by virtio_queue_rq, which comes
+	 * first). Its bio's start cannot be told from the first one's either. Only issues are counted:
+	 * a request inserted and not yet issued when the others complete starts a state of its own at
+	 * its issue. */
 	if (issue ? s->t_rq_issue : (s->t_rq_insert || s->t_rq_issue)) {
 		if (issue)
 			s->users++;
@@ -296,6 +307,14 @@ int BPF_KPROBE(virtio_queue_rq, struct blk_mq_hw_ctx *hctx, struct blk_mq_queue_
 	u32 zero = 0;
 
 	if (s) {
+		/* The same request dispatched again (requeued when its virtqueue was full): the
+		 * block_rq_issue inside this call is its own again, not another request's. */
+		if (s->rq_ptr == (u64)rq && s->users) {
+			s->users--;
+			if (!s->shared)
+				s->t_rq_issue = 0;
+		}
+		s->rq_ptr = (u64)rq;
 		s->t_queue_rq = bpf_ktime_get_ns();
 		s->hwq = BPF_CORE_READ(hctx, queue_num);
 	}

@@ -1,4 +1,4 @@
-// One guest request through every guest hook, with kernel objects laid out from the 6.18 BTF: guest.bpf.o emits its vt_guest_rq.
+// Guest requests through the guest hooks, with kernel objects laid out from the 6.18 BTF: guest.bpf.o emits their vt_guest_rq records.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -64,5 +64,124 @@ describe('guest.bpf.o on the guest hooks', () => {
       t_kick: 5_000n, t_vring_interrupt: 100_000n, t_complete_rq: 101_000n, t_rq_complete: 102_000n,
     });
     expect(probes.runs).toBe(11);
+  });
+});
+
+/** guest.bpf.o on the guest hooks of one virtio-blk disk, and a request at a sector with its own struct request. */
+function guestDisk() {
+  const object = loadObject(readFileSync(repo('bpf/guest.bpf.o')), 'guest.bpf.o', { possibleCpus: 2, targetBtf: kernelBtf });
+  const kernel = new SimMemory(KERNEL_HEAP);
+  let now = 0;
+  const probes = new SideProbes('guest', object, { kernel }, () => now, 'guest.bpf.o');
+  const records: DecodedRecord[] = [];
+  const decoder = new RecordDecoder(object.btf, 'vt_guest_rq');
+  probes.onRecord = (bytes) => records.push(decoder.decode(bytes));
+  const L = (name: string): StructLayout => new StructLayout(kernelBtf, name);
+  const disk = kernel.alloc(L('gendisk').size);
+  L('gendisk').write(kernel, disk, { major: 254, first_minor: 16 });
+  const queue = kernel.alloc(L('request_queue').size);
+  L('request_queue').write(kernel, queue, { disk });
+  const hctx = kernel.alloc(L('blk_mq_hw_ctx').size);
+  L('blk_mq_hw_ctx').write(kernel, hctx, { queue_num: 0 });
+  const vq = kernel.alloc(L('vring_virtqueue').size);
+  L('virtqueue').write(kernel, vq, { index: 0 });
+  const dev = (254 << 20) | 16;
+  const task = { pid: 812, tgid: 812, comm: 'fio', cpu: 1 };
+  const at = (t: number, fire: () => void): void => {
+    now = t;
+    fire();
+  };
+  /** A request at `sector` (its own struct request), whose descriptor chain will start at `head`. */
+  const request = (sector: number) => {
+    const rq = kernel.alloc(L('request').size + 64);
+    L('request').write(kernel, rq, { q: queue, __sector: sector });
+    const bd = kernel.alloc(L('blk_mq_queue_data').size);
+    L('blk_mq_queue_data').write(kernel, bd, { rq });
+    const fields = { dev, sector: BigInt(sector), nr_sector: 8, bytes: 4096, rwbs: 'R', comm: 'fio' };
+    return {
+      insert: (t: number) => at(t, () => probes.tracepoint('block:block_rq_insert', fields, task)),
+      issue: (t: number) => at(t, () => probes.tracepoint('block:block_rq_issue', fields, task)),
+      queueRq: (t: number) => at(t, () => probes.probe('kprobe', 'virtio_queue_rq', { args: [hctx, bd] }, task)),
+      /** virtio_queue_rq and, as blk_mq_start_request inside it does in the kernel, block_rq_issue. */
+      dispatch: (t: number) => {
+        at(t, () => probes.probe('kprobe', 'virtio_queue_rq', { args: [hctx, bd] }, task));
+        at(t + 100, () => probes.tracepoint('block:block_rq_issue', fields, task));
+      },
+      /** virtqueue_add_sgs with the ring's free head at `head`. */
+      add: (t: number, head: number) => {
+        L('vring_virtqueue').write(kernel, vq, { packed_ring: 0, free_head: head });
+        at(t, () => probes.probe('kprobe', 'virtqueue_add_sgs', { args: [vq, 0n, 1n, 1n, rq + BigInt(L('request').size), 0x820n] }, task));
+      },
+      complete: (t: number) => {
+        at(t, () => probes.probe('kprobe', 'blk_mq_complete_request', { args: [rq] }, task));
+        at(t + 100, () => probes.tracepoint('block:block_rq_complete', { dev, sector: BigInt(sector), nr_sector: 8, error: 0, rwbs: 'R', cmd: '' }, task));
+      },
+    };
+  };
+  const drained = (): DecodedRecord[] => {
+    probes.drain();
+    return records.splice(0);
+  };
+  return { request, drained };
+}
+
+describe('guest.bpf.o with requests that share a sector', () => {
+  it('gives two requests in flight at one sector a record each with only their completion, never one of mixed times', () => {
+    const { request, drained } = guestDisk();
+    const a = request(4096), b = request(4096);
+    a.dispatch(1_000);
+    a.add(1_500, 11);
+    b.dispatch(2_000);
+    b.add(2_500, 12);
+    a.complete(50_000);
+    b.complete(60_000);
+    expect(drained().map((r) => [r.vq, r.head, r.t_rq_issue, r.t_vq_add, r.t_rq_complete])).toEqual([
+      [-1n, -1n, 0n, 0n, 50_100n],
+      [-1n, -1n, 0n, 0n, 60_100n],
+    ]);
+    // The state went with the last of them: the next request at the sector has all its own times.
+    const c = request(4096);
+    c.dispatch(70_000);
+    c.add(70_500, 13);
+    c.complete(90_000);
+    expect(drained().map((r) => [r.vq, r.head, r.t_rq_issue, r.t_vq_add])).toEqual([[0n, 13n, 70_100n, 70_500n]]);
+  });
+
+  it('sees the second request even when its event is stamped before the first one\'s (CPUs stamp and run in their own order)', () => {
+    // As the simulator's CPUs ran them: a inserted, issued and handed to virtio_queue_rq, then b
+    // inserted with a stamp before a's issue.
+    const { request, drained } = guestDisk();
+    const a = request(4096), b = request(4096);
+    a.insert(25_527);
+    a.issue(27_694);
+    a.queueRq(27_984);
+    b.insert(25_398);
+    b.issue(27_968);
+    b.queueRq(28_287);
+    a.add(28_526, 1);
+    b.add(28_772, 2);
+    a.complete(315_777);
+    b.complete(320_265);
+    expect(drained().map((r) => [r.vq, r.t_rq_insert, r.t_rq_issue])).toEqual([[-1n, 0n, 0n], [-1n, 0n, 0n]]);
+  });
+
+  it('takes a request dispatched again after a requeue (its virtqueue was full) for one request with its last issue', () => {
+    const { request, drained } = guestDisk();
+    const a = request(8192);
+    a.dispatch(1_000);
+    a.dispatch(9_000); // the same struct request: virtio_queue_rq returned BLK_STS_DEV_RESOURCE the first time
+    a.add(9_500, 3);
+    a.complete(40_000);
+    expect(drained().map((r) => [r.vq, r.head, r.t_rq_issue, r.t_queue_rq, r.t_vq_add])).toEqual([[0n, 3n, 9_100n, 9_000n, 9_500n]]);
+  });
+
+  it('does not share a sector with a request whose completion was never seen, once it is older than the request timeout', () => {
+    const { request, drained } = guestDisk();
+    request(12_288).dispatch(1_000); // its block_rq_complete never comes (a program the kernel skipped)
+    const b = request(12_288);
+    b.dispatch(31_000_000_000);
+    b.add(31_000_000_500, 7);
+    b.complete(31_000_040_000);
+    expect(drained().map((r) => [r.vq, r.head, r.t_rq_issue])).toEqual([[0n, 7n, 31_000_000_100n]]);
   });
 });
