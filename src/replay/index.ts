@@ -127,8 +127,8 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
     notes.push(...r.notes);
   } else if (kind === 'ftrace-text' || kind === 'bpftrace-text') {
     // A guest-side capture: tracefs text, or viotrace-guest.bt's output.
-    const asm = new GuestAssembler('guest');
     const bt = kind === 'bpftrace-text' ? readBpftrace(path, { side: 'guest', lenient: opts.lenient }) : undefined;
+    const asm = new GuestAssembler('guest', bt !== undefined);
     const stream = bt ?? readFtrace(path, { source: 'guest', clock: 'guest-mono', lenient: opts.lenient });
     for await (const ev of stream) asm.add(ev);
     if (bt) {
@@ -147,6 +147,7 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
     const s = asm.stats;
     if (s.completionsWithoutIssue) notes.push(`${s.completionsWithoutIssue} completions of requests issued before the capture began were left out`);
     if (s.completionsLost) notes.push(`${s.completionsLost} requests never showed a completion (a later request at the same sector replaced them)`);
+    if (s.sharedSector) notes.push(`${s.sharedSector} requests were in flight at the same sector as another: the tracepoints cannot tell their times apart, so they are left out`);
     if (s.inFlightAtEnd) notes.push(`${s.inFlightAtEnd} requests were still in flight when the capture ended`);
   } else {
     const trace = await openTrace(path, { lenient: opts.lenient });

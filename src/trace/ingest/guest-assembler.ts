@@ -27,7 +27,17 @@ interface InFlight {
   tBioQueue: bigint;
   tRqInsert: bigint;
   tRqIssue: bigint;
+  /** Requests issued under this key and not completed (more than one: they share it). */
+  users: number;
+  /** More than one request was under the key at once: the times are not one request's. */
+  shared: boolean;
 }
+
+/**
+ * blk-mq's default request timeout: a request issued longer ago than this has completed or been
+ * aborted, so a state still held for it lost its completion and is not shared with the next.
+ */
+const RQ_TIMEOUT_NS = 30_000_000_000n;
 
 /** Counts of what the assembler could not use, so reports can say so. */
 export interface GuestAssemblyStats {
@@ -38,10 +48,16 @@ export interface GuestAssemblyStats {
   /** io_uring completions whose submission was not captured. */
   appCompletionsWithoutSubmit: number;
   /**
-   * Requests whose completion never appeared: a new bio at the same sector found them still in
-   * flight (the completion event was lost, e.g. skipped by the kernel as a BPF recursion miss).
+   * Requests whose completion never appeared: a new request at the same sector found them still
+   * in flight longer than the request timeout (the completion event was lost, e.g. skipped by the
+   * kernel as a BPF recursion miss).
    */
   completionsLost: number;
+  /**
+   * Requests in flight at the same sector as another at once: nothing the tracepoints carry tells
+   * whose times are whose (as the guest program does), so they are left out rather than mixed.
+   */
+  sharedSector: number;
 }
 
 /**
@@ -51,7 +67,7 @@ export interface GuestAssemblyStats {
  */
 export class GuestAssembler {
   readonly records: (GuestRequestRecord | GuestAppOpRecord)[] = [];
-  readonly stats: GuestAssemblyStats = { completionsWithoutIssue: 0, inFlightAtEnd: 0, appCompletionsWithoutSubmit: 0, completionsLost: 0 };
+  readonly stats: GuestAssemblyStats = { completionsWithoutIssue: 0, inFlightAtEnd: 0, appCompletionsWithoutSubmit: 0, completionsLost: 0, sharedSector: 0 };
   /** Raw clock value that GuestTime 0 stands for; set from the first event. */
   base: bigint | undefined;
   private readonly bios = new Map<string, BioStart>();
@@ -59,7 +75,16 @@ export class GuestAssembler {
   private readonly appOps = new Map<bigint, { t: bigint; pid: number; opcode: string }>();
   private readonly lastSubmit = new Map<number, { ud: bigint; t: bigint }>();
 
-  constructor(readonly vm: string) {}
+  constructor(
+    readonly vm: string,
+    /**
+     * Whether the capture's completion events may be missing without a trace (bpftrace: the kernel
+     * skips a program that fires while another runs on its CPU): then a new request at a sector
+     * still in flight is taken to follow a completion that was skipped, as is far likelier there,
+     * rather than to share the sector with it. tracefs prints every event or counts it lost.
+     */
+    private readonly completionsSkipped = false,
+  ) {}
 
   private time(ts: bigint): number {
     return ts === 0n ? 0 : Number(ts - this.base!);
@@ -128,21 +153,46 @@ export class GuestAssembler {
         const k = key(dev, sector);
         let rq = this.inflight.get(k);
         const fresh = this.bios.get(k);
-        if (rq && fresh && fresh.t > (rq.tRqIssue || rq.tRqInsert)) {
-          // A bio queued after this request went out: the old one completed unseen. Without this, the
-          // new request would inherit the old one's start and be reported milliseconds too slow.
-          this.stats.completionsLost++;
-          this.inflight.delete(k);
-          rq = undefined;
+        const issue = ev.name === 'block_rq_issue';
+        // Another request under a key still in flight: issued (or inserted) again, or a bio queued
+        // after the request went out.
+        const again = rq && (issue ? rq.tRqIssue !== 0n : rq.tRqInsert !== 0n || rq.tRqIssue !== 0n);
+        if (rq && (again || (fresh && fresh.t > (rq.tRqIssue || rq.tRqInsert)))) {
+          const since = rq.tRqIssue || rq.tRqInsert;
+          if (ev.ts > since + RQ_TIMEOUT_NS || (this.completionsSkipped && fresh && fresh.t > since)) {
+            // Older than any request can be in flight, or a new bio where completions go missing:
+            // the old one completed unseen. Without this, the new request would inherit the old
+            // one's start and be reported far too slow.
+            this.stats.completionsLost++;
+            this.inflight.delete(k);
+            rq = undefined;
+          } else if (again) {
+            // Two at once at one sector: neither's times can be told from the other's.
+            if (issue) rq.users++;
+            rq.shared = true;
+            this.bios.delete(k);
+            return;
+          }
         }
         if (!rq) {
           this.bios.delete(k);
-          rq = { dev, sector, nrSectors: f.nr_sector as number, rwbs: f.rwbs as string, app: fresh?.app ?? 0n, tBioQueue: fresh?.t ?? 0n, tRqInsert: 0n, tRqIssue: 0n };
+          rq = { dev, sector, nrSectors: f.nr_sector as number, rwbs: f.rwbs as string, app: fresh?.app ?? 0n, tBioQueue: fresh?.t ?? 0n, tRqInsert: 0n, tRqIssue: 0n, users: 0, shared: false };
           this.inflight.set(k, rq);
         }
         rq.nrSectors = f.nr_sector as number;
-        if (ev.name === 'block_rq_insert') rq.tRqInsert = ev.ts;
-        else rq.tRqIssue = ev.ts;
+        if (issue) {
+          rq.tRqIssue = ev.ts;
+          rq.users++;
+        } else rq.tRqInsert = ev.ts;
+        return;
+      }
+      case 'block_rq_requeue': {
+        // Issued again later: the issue that follows is the same request's, not another's.
+        const rq = this.inflight.get(key(f.dev as number, f.sector as number));
+        if (rq && rq.tRqIssue !== 0n) {
+          rq.users--;
+          if (!rq.shared) rq.tRqIssue = 0n;
+        }
         return;
       }
       case 'block_rq_complete': {
@@ -151,6 +201,12 @@ export class GuestAssembler {
         if (!rq || rq.tRqIssue === 0n) {
           this.stats.completionsWithoutIssue++;
           this.inflight.delete(k);
+          return;
+        }
+        if (rq.shared) {
+          // The last of the requests that shared the key takes the state with it.
+          this.stats.sharedSector++;
+          if (--rq.users <= 0) this.inflight.delete(k);
           return;
         }
         this.inflight.delete(k);
