@@ -10,34 +10,17 @@ const kernelBtf = parseBtf(readFileSync(repo('bpf/btf/linux-6.18.min.btf')), 'li
 
 describe('guest.bpf.o on the guest hooks', () => {
   it('times one read at every guest hook and emits one vt_guest_rq with the real keys', () => {
-    const object = loadObject(readFileSync(repo('bpf/guest.bpf.o')), 'guest.bpf.o', { possibleCpus: 2, targetBtf: kernelBtf });
-    const kernel = new SimMemory(KERNEL_HEAP);
-    let now = 0;
-    const probes = new SideProbes('guest', object, { kernel }, () => now, 'guest.bpf.o');
-    const records: DecodedRecord[] = [];
-    const decoder = new RecordDecoder(object.btf, 'vt_guest_rq');
-    probes.onRecord = (bytes) => records.push(decoder.decode(bytes));
-
-    // The kernel objects the kprobes read through CO-RE, at their Linux 6.18 offsets.
-    const L = (name: string): StructLayout => new StructLayout(kernelBtf, name);
-    const disk = kernel.alloc(L('gendisk').size);
-    L('gendisk').write(kernel, disk, { major: 254, first_minor: 16 });
-    const queue = kernel.alloc(L('request_queue').size);
-    L('request_queue').write(kernel, queue, { disk });
+    const { probes, records, kernel, L, queue, hctx, vq, clock } = guestKernel(1);
     const rq = kernel.alloc(L('request').size + 64);
     L('request').write(kernel, rq, { q: queue, __sector: 2048 });
-    const hctx = kernel.alloc(L('blk_mq_hw_ctx').size);
-    L('blk_mq_hw_ctx').write(kernel, hctx, { queue_num: 1 });
     const bd = kernel.alloc(L('blk_mq_queue_data').size);
     L('blk_mq_queue_data').write(kernel, bd, { rq });
-    const vq = kernel.alloc(L('vring_virtqueue').size);
-    L('virtqueue').write(kernel, vq, { index: 1 });
     L('vring_virtqueue').write(kernel, vq, { packed_ring: 0, free_head: 37 });
 
     const dev = (254 << 20) | 16;
     const task = { pid: 812, tgid: 812, comm: 'fio', cpu: 1 };
     const at = (t: number, fire: () => void): void => {
-      now = t;
+      clock.now = t;
       fire();
     };
     const rqFields = { dev, sector: 2048n, nr_sector: 8, bytes: 4096, rwbs: 'R', comm: 'fio' };
@@ -67,12 +50,16 @@ describe('guest.bpf.o on the guest hooks', () => {
   });
 });
 
-/** guest.bpf.o on the guest hooks of one virtio-blk disk, and a request at a sector with its own struct request. */
-function guestDisk() {
+/**
+ * guest.bpf.o attached to the guest hooks, its records decoded as drained, and the kernel objects
+ * of one virtio-blk disk with hardware queue and virtqueue `index` that the kprobes read through
+ * CO-RE, at their Linux 6.18 offsets. `clock.now` is what bpf_ktime_get_ns answers.
+ */
+function guestKernel(index: number) {
   const object = loadObject(readFileSync(repo('bpf/guest.bpf.o')), 'guest.bpf.o', { possibleCpus: 2, targetBtf: kernelBtf });
   const kernel = new SimMemory(KERNEL_HEAP);
-  let now = 0;
-  const probes = new SideProbes('guest', object, { kernel }, () => now, 'guest.bpf.o');
+  const clock = { now: 0 };
+  const probes = new SideProbes('guest', object, { kernel }, () => clock.now, 'guest.bpf.o');
   const records: DecodedRecord[] = [];
   const decoder = new RecordDecoder(object.btf, 'vt_guest_rq');
   probes.onRecord = (bytes) => records.push(decoder.decode(bytes));
@@ -82,13 +69,19 @@ function guestDisk() {
   const queue = kernel.alloc(L('request_queue').size);
   L('request_queue').write(kernel, queue, { disk });
   const hctx = kernel.alloc(L('blk_mq_hw_ctx').size);
-  L('blk_mq_hw_ctx').write(kernel, hctx, { queue_num: 0 });
+  L('blk_mq_hw_ctx').write(kernel, hctx, { queue_num: index });
   const vq = kernel.alloc(L('vring_virtqueue').size);
-  L('virtqueue').write(kernel, vq, { index: 0 });
+  L('virtqueue').write(kernel, vq, { index });
+  return { probes, records, kernel, L, queue, hctx, vq, clock };
+}
+
+/** guest.bpf.o on the guest hooks of one virtio-blk disk, and a request at a sector with its own struct request. */
+function guestDisk() {
+  const { probes, records, kernel, L, queue, hctx, vq, clock } = guestKernel(0);
   const dev = (254 << 20) | 16;
   const task = { pid: 812, tgid: 812, comm: 'fio', cpu: 1 };
   const at = (t: number, fire: () => void): void => {
-    now = t;
+    clock.now = t;
     fire();
   };
   /** A request at `sector` (its own struct request), whose descriptor chain will start at `head`. */
