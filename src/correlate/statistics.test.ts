@@ -27,6 +27,16 @@ describe('RunStatistics', () => {
     expect(s.all.totalSummary().p50_ns).toBe(100_000);
   });
 
+  it('counts a request whose only event is its completion, but puts no zero in the totals', () => {
+    const s = new RunStatistics();
+    for (let i = 0; i < 10; i++) s.add(path(i * 1_000_000, 'vm1', 'read', 0, 10_000, 90_000));
+    // Its stored times were another request's at the same sector (guest.bpf.c): only its completion is left.
+    s.add({ ...path(20_000_000, 'vm1', 'read', 0, 0, 0), match: 'guest_only', reason: 'ambiguous', stages: {}, total: nanos(0) });
+    expect(s.all.matches).toEqual({ matched: 10, guest_only: 1, host_only: 0 });
+    expect(s.all.totalSummary().count).toBe(10);
+    expect(s.all.totalSummary().p50_ns).toBe(100_000);
+  });
+
   it('groups by vm, disk, queue and op', () => {
     const s = new RunStatistics();
     s.add(path(0, 'vm1', 'read', 0, 1_000, 10_000));

@@ -54,6 +54,8 @@ export class PathStatistics {
     this.matches[path.match]++;
     this.bytes += path.nrSectors * 512;
     if (path.match === 'host_only') return; // no guest-visible total
+    // No stage with both ends (a request whose only record is its completion): no duration to count.
+    if (n === 0 && path.total === 0) return;
     this.total.record(path.total);
     for (let i = 0; i < n; i++) {
       const k = s.index[i]!;
