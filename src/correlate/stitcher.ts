@@ -68,6 +68,10 @@ const WARM_MAX = 50_000;
 const REESTIMATE_NS = 1_000_000;
 /** Records pushed between polls. */
 const POLL_EVERY = 256;
+/** How far a loose pair of the first estimate may sit from the offset the others agree on (ns), beyond the drift. */
+const WARM_TOLERANCE_NS = 50_000;
+/** The largest drift a clock is taken to have (1000 ppm), for that tolerance across the pairs' span. */
+const MAX_DRIFT = 1e-3;
 
 /** A virtual disk as both sides name it, with a small number standing for it in join keys. */
 interface DiskSlot {
@@ -150,7 +154,13 @@ const EXACT = 2 ** 53;
 
 /** One guest: its clock estimate, its requests waiting, its application ops. */
 class VmState {
-  readonly estimator = new ClockEstimator();
+  estimator = new ClockEstimator();
+  /**
+   * The loose pairs the first estimate is made of, four numbers each (guest made, host pop, host
+   * done, guest seen; 0 = no such event), kept until it is made so that pairs which contradict
+   * the rest can be left out of it.
+   */
+  warmPairs: number[] = [];
   clock: ClockEstimate | undefined;
   slack = SLACK_NS;
   /** Guest time of the decision at which the clock was last estimated. */
@@ -643,11 +653,16 @@ export class Stitcher {
       const [only, n] = this.candidates(rows, b, pending.keyAt(seq), pending.marksAt(seq));
       if (n === 0) continue;
       pending.mark(seq, SAMPLED);
-      if (only >= 0) this.sample(vm, rows, b, this.qreqs.get(only, Q_POP), this.qreqs.timeAt(only));
+      if (only >= 0) {
+        const pop = this.qreqs.get(only, Q_POP), done = this.qreqs.timeAt(only);
+        this.sample(vm, rows, b, pop, done);
+        vm.warmPairs.push(rows[b + P_KICK] || rows[b + P_VQ_ADD] || rows[b + P_ISSUE]!, pop, done, rows[b + P_VRING] || rows[b + P_COMPLETE_RQ] || rows[b + P_COMPLETE]!);
+      }
     }
     const s = vm.estimator.samples;
     const enough = s.guestToHost >= WARM_BOUNDS && s.hostToGuest >= WARM_BOUNDS && vm.estimator.span >= WARM_SPAN_NS;
     if (!(final || pending.size > WARM_MAX || enough)) return;
+    this.keepConsistentWarmPairs(vm);
     this.reestimate(vm, -Infinity);
     // The first estimate rests on loose pairs (kick to QEMU's pop): with it, find the requests'
     // notify exits, whose pairs are tight, and estimate again; twice, as each pass finds more.
@@ -659,6 +674,55 @@ export class Stitcher {
         if (only >= 0) this.kickExit(vm, this.slots[rows[b + P_SLOT]!]!, rows, b, this.qreqs.get(only, Q_POP));
       }
       this.reestimate(vm, -Infinity);
+    }
+  }
+
+  /**
+   * Leaves out of the first estimate the loose pairs that contradict the rest. Paired by their
+   * keys alone (no clock yet), a guest request whose own QEMU record was lost can take another's
+   * with the same sector, queue and head (in a small hot region, often); one such bound ms off
+   * makes the estimate inconsistent and every decision after it wrong. Each pair bounds the offset
+   * θ = guest − host: made − pop ≤ θ ≤ seen − done. As NTP's intersection (Marzullo's) algorithm
+   * does, the θ that most pairs' intervals contain is found, and only those pairs are kept (with a
+   * tolerance for the drift across the pairs). When every pair agrees, the estimator is left as
+   * it is.
+   */
+  private keepConsistentWarmPairs(vm: VmState): void {
+    const w = vm.warmPairs;
+    vm.warmPairs = [];
+    const n = w.length / 4;
+    if (n < 3) return;
+    const ends: [number, number][] = [];
+    let minPop = Infinity, maxPop = -Infinity;
+    for (let i = 0; i < w.length; i += 4) {
+      const [made, pop, done, seen] = [w[i]!, w[i + 1]!, w[i + 2]!, w[i + 3]!];
+      ends.push([made ? made - pop : -Infinity, 1], [seen ? seen - done : Infinity, -1]);
+      if (pop < minPop) minPop = pop;
+      if (pop > maxPop) maxPop = pop;
+    }
+    // Opening ends before closing ones at the same value: the intervals are closed.
+    ends.sort((a, b) => a[0] - b[0] || b[1] - a[1]);
+    let depth = 0, best = 0, theta = 0;
+    for (let i = 0; i < ends.length; i++) {
+      depth += ends[i]![1];
+      if (depth > best) {
+        best = depth;
+        // The middle of the stretch where the most intervals overlap (to the next end).
+        const lo = ends[i]![0], hi = ends[i + 1]![0];
+        theta = Number.isFinite(lo) && Number.isFinite(hi) ? (lo + hi) / 2 : Number.isFinite(lo) ? lo : hi;
+      }
+    }
+    const tol = WARM_TOLERANCE_NS + MAX_DRIFT * (maxPop - minPop);
+    const kept: number[] = [];
+    for (let i = 0; i < w.length; i += 4) {
+      const [made, pop, done, seen] = [w[i]!, w[i + 1]!, w[i + 2]!, w[i + 3]!];
+      if ((!made || made - pop <= theta + tol) && (!seen || seen - done >= theta - tol)) kept.push(i);
+    }
+    if (kept.length === n) return;
+    vm.estimator = new ClockEstimator();
+    for (const i of kept) {
+      if (w[i]) vm.estimator.guestToHost(w[i] as GuestTime, w[i + 1] as HostTime);
+      if (w[i + 3]) vm.estimator.hostToGuest(w[i + 2] as HostTime, w[i + 3] as GuestTime);
     }
   }
 
@@ -783,10 +847,12 @@ export class Stitcher {
       if (fits !== 1) {
         qs = -1;
         reason = this.unmatched(fits === 0 ? (candidates ? 'inconsistent_time' : 'host_record_lost') : 'ambiguous');
-      } else if (!(marks & FULL) && (qreqs.marksAt(qs) & CONTESTED || this.rivalFits(vm, key, qs))) {
+      } else if (!(marks & FULL) && (start === 0 || qreqs.marksAt(qs) & CONTESTED || this.rivalFits(vm, key, qs))) {
         // Without its queue and head, only its keys and times tie a request to the QEMU request:
         // another request that the same QEMU request fits as well, held or decided before, makes
-        // the pair a guess.
+        // the pair a guess. So does a request known by its completion alone: the guest program
+        // gives that record to requests that shared their sector with another in flight, whose
+        // record may be the one lost.
         qreqs.mark(qs, CONTESTED);
         qs = -1;
         reason = this.unmatched('ambiguous');

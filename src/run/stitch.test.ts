@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { stitch, Stitcher, type RequestPath } from '../correlate/index.js';
 import { RecordBatch, type TraceRecord } from '../records/index.js';
-import { Clocks, Rng, scenario } from '../sim/index.js';
+import { Clocks, Rng, scenario, type ScenarioSpec } from '../sim/index.js';
 import { measureAccuracy, runAndReport } from './index.js';
 
 describe('stitching a simulated run against its ground truth', () => {
@@ -102,13 +102,7 @@ describe('stitching a simulated run against its ground truth', () => {
   });
 
   it('never mixes two requests in flight at one sector at once, in the guest program or in the stitcher', () => {
-    // Random I/O over 4 MiB at 64 in flight: the (dev, sector) the block tracepoints identify a
-    // request by is often held by two at once; 1% of records lost per side on top.
-    const base = scenario('stitch-stress')!;
-    const spec = {
-      ...base,
-      vms: base.vms.map((vm) => ({ ...vm, disks: vm.disks.map((d) => ({ ...d, jobs: d.jobs.map((j) => (j.name === 'randrw' ? { ...j, size: 4 * 2 ** 20 } : j)) })) })),
-    };
+    const spec = hotRegion();
     const run = runAndReport(spec, 2, 3000, undefined, true);
     const clocks = new Clocks(run.result.clock);
     const truth = new Map(run.kept!.truth.map((t) => [`${t.sector}/${clocks.guest(t.events.rq_complete!)}`, t]));
@@ -127,11 +121,22 @@ describe('stitching a simulated run against its ground truth', () => {
     }
     expect(checked).toBeGreaterThan(0.9 * guest.length);
     // The stitcher pairs a request that has no queue and head only when no other request could
-    // take its QEMU request: some are ambiguous, none is wrong.
+    // take its QEMU request, and one known by its completion alone never: those are ambiguous
+    // (here about 7% of the requests), none is wrong.
     const a = measureAccuracy(spec, 2, 3000);
     expect(a.precision).toBe(1);
-    expect(a.recall).toBeGreaterThan(0.95);
+    expect(a.recall).toBeGreaterThan(0.92);
     expect(run.stitch.unmatched.ambiguous).toBeGreaterThan(0);
+  });
+
+  it('sets its first clock from the loose pairs that agree: one guest request paired with another\'s QEMU request (a hot region, records lost) is left out', () => {
+    // Seed 16 paired such a request 3.5 ms off in the warm-up: the estimate came out inconsistent
+    // (a negative uncertainty, 305 ppm) and not one request was matched right.
+    const a = measureAccuracy(hotRegion(), 16, 3000);
+    expect(a.precision).toBe(1);
+    expect(a.recall).toBeGreaterThan(0.92);
+    expect(a.clock.uncertainty_ns).toBeGreaterThan(0);
+    expect(Math.abs(a.clock.estimated_offset_ns - a.clock.true_offset_ns)).toBeLessThan(5_000);
   });
 
   it('gives the same answer whatever order the records arrive in', () => {
@@ -191,3 +196,16 @@ describe('stitching a simulated run against its ground truth', () => {
     for (const [name, e] of Object.entries(behind.stage_errors)) expect(e.p99, name).toBeLessThan(2_000);
   }, 180_000);
 });
+
+/**
+ * stitch-stress with its random I/O over 4 MiB at 64 in flight: the (dev, sector) the block
+ * tracepoints identify a request by is often held by two at once, and the same sector, queue and
+ * head recur within the window; 1% of records lost per side on top.
+ */
+function hotRegion(): ScenarioSpec {
+  const base = scenario('stitch-stress')!;
+  return {
+    ...base,
+    vms: base.vms.map((vm) => ({ ...vm, disks: vm.disks.map((d) => ({ ...d, jobs: d.jobs.map((j) => (j.name === 'randrw' ? { ...j, size: 4 * 2 ** 20 } : j)) })) })),
+  };
+}
