@@ -79,8 +79,14 @@ struct blk_state {
 	u64 t_insert;
 	u64 t_issue;
 	u32 pid;
+	u32 users;          /* requests issued under this key and not yet completed */
+	u32 shared;         /* more than one was at some time: the times above are not one request's */
 	u32 pad;
 };
+
+/* blk-mq's default request timeout: a state older than this lost its completion (a program the
+ * kernel skipped) and is not shared with the next request at its sector. */
+#define RQ_TIMEOUT_NS 30000000000ULL
 
 /* An interrupt notification waiting for KVM to inject it, by the thread that signalled it. */
 struct pending_notify {
@@ -397,6 +403,11 @@ static __always_inline int blk_event(u32 dev, u64 sector, bool issue)
 	struct blk_state *b = bpf_map_lookup_elem(&blks, &k);
 	u64 now = bpf_ktime_get_ns();
 
+	if (b) {
+		u64 since = b->t_issue ? b->t_issue : b->t_insert;
+		if (since && now > since + RQ_TIMEOUT_NS)
+			b = NULL; /* its completion was never seen: start over */
+	}
 	if (!b) {
 		struct blk_state init = { .pid = bpf_get_current_pid_tgid() >> 32 };
 		bpf_map_update_elem(&blks, &k, &init, BPF_ANY);
@@ -404,9 +415,19 @@ static __always_inline int blk_event(u32 dev, u64 sector, bool issue)
 		if (!b)
 			return 0;
 	}
-	if (issue)
+	/* Issued (or inserted) again under a key still in flight: two requests at one sector of the
+	 * device (two guest requests at one sector reach it at once), whose times nothing the
+	 * tracepoints carry tells apart. Each gets a record with only its completion. */
+	if (issue ? b->t_issue : (b->t_insert || b->t_issue)) {
+		if (issue)
+			b->users++;
+		b->shared = 1;
+		return 0;
+	}
+	if (issue) {
 		b->t_issue = now;
-	else
+		b->users++;
+	} else
 		b->t_insert = now;
 	return 0;
 }
@@ -441,12 +462,18 @@ int block_rq_complete(struct trace_event_raw_block_rq_completion *ctx)
 		r->error = ctx->error;
 		r->pid = b->pid;
 		__builtin_memcpy(r->rwbs, ctx->rwbs, sizeof(ctx->rwbs));
-		r->t_insert = b->t_insert;
-		r->t_issue = b->t_issue;
+		if (!b->shared) {
+			r->t_insert = b->t_insert;
+			r->t_issue = b->t_issue;
+		}
 		r->t_complete = bpf_ktime_get_ns();
 		bpf_ringbuf_submit(r, 0);
 	}
-	bpf_map_delete_elem(&blks, &k);
+	/* The last of the requests under the key takes the state with it. */
+	if (b->users > 1)
+		b->users--;
+	else
+		bpf_map_delete_elem(&blks, &k);
 	return 0;
 }
 

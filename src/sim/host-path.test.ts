@@ -11,16 +11,7 @@ const KINDS = ['', 'vt_guest_rq', 'vt_guest_app_op', 'vt_qemu_req', 'vt_uring_op
 
 describe('host.bpf.o on the host hooks', () => {
   it('follows one request from the notify exit (MMIO, or port I/O writes only) to the injected interrupt and emits kick, uring_op, host_blk, qemu_req and notify', () => {
-    const object = loadObject(readFileSync(repo('bpf/host.bpf.o')), 'host.bpf.o', { possibleCpus: 2, targetBtf: kernelBtf });
-    const qemu = new SimMemory(USER_HEAP);
-    let now = 0;
-    const probes = new SideProbes('host', object, { user: () => qemu }, () => now, 'host.bpf.o');
-    const decoders = new Map(KINDS.slice(3).map((k) => [k, new RecordDecoder(object.btf, k)]));
-    const records: DecodedRecord[] = [];
-    probes.onRecord = (bytes) => {
-      const kind = KINDS[new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true)]!;
-      records.push({ record: kind, ...decoders.get(kind)!.decode(bytes) });
-    };
+    const { object, qemu, probes, records, clock } = hostProbes();
 
     // QEMU's objects, laid out from qemu.h as clang's BTF of host.bpf.o describes them.
     const L = (name: string): StructLayout => new StructLayout(object.btf, name);
@@ -45,7 +36,7 @@ describe('host.bpf.o on the host hooks', () => {
     const irqCtx = { pid: 0, tgid: 0, comm: 'swapper/1', cpu: 1 };
     const hostDev = (259 << 20) | 0;
     const at = (t: number, fire: () => void): void => {
-      now = t;
+      clock.now = t;
       fire();
     };
     at(5_100, () => probes.tracepoint('kvm:kvm_fast_mmio', { gpa: 0xfe003000n }, vcpu));
@@ -79,5 +70,44 @@ describe('host.bpf.o on the host hooks', () => {
       t_handle: 9_000n, t_pop: 9_500n, t_aio: 9_800n, t_req_complete: 82_000n,
     }]);
     expect(of('vt_notify')).toMatchObject([{ qemu_pid: BigInt(qemuPid), vq: 0n, vdev, vector: 35n, t_notify: 83_000n, t_inject: 84_000n }]);
+  });
+});
+
+/** host.bpf.o attached to the host hooks, QEMU's memory, and its records decoded (with their kind) as drained; `clock.now` is what bpf_ktime_get_ns answers. */
+function hostProbes() {
+  const object = loadObject(readFileSync(repo('bpf/host.bpf.o')), 'host.bpf.o', { possibleCpus: 2, targetBtf: kernelBtf });
+  const qemu = new SimMemory(USER_HEAP);
+  const clock = { now: 0 };
+  const probes = new SideProbes('host', object, { user: () => qemu }, () => clock.now, 'host.bpf.o');
+  const decoders = new Map(KINDS.slice(3).map((k) => [k, new RecordDecoder(object.btf, k)]));
+  const records: DecodedRecord[] = [];
+  probes.onRecord = (bytes) => {
+    const kind = KINDS[new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true)]!;
+    records.push({ record: kind, ...decoders.get(kind)!.decode(bytes) });
+  };
+  return { object, qemu, probes, records, clock };
+}
+
+describe('host.bpf.o with host block requests that share a sector', () => {
+  it('gives two in flight at one device sector at once a record each with only their completion; the next one there has its issue', () => {
+    const { probes, records, clock } = hostProbes();
+    const dev = (259 << 20) | 0;
+    const iothread = { pid: 5102, tgid: 5100, comm: 'IO iothread0', cpu: 1 };
+    const fields = { dev, sector: 4096n, nr_sector: 8, bytes: 4096, rwbs: 'R', comm: 'IO iothread0' };
+    const at = (t: number, name: string): void => {
+      clock.now = t;
+      if (name === 'block:block_rq_complete') probes.tracepoint(name, { dev, sector: 4096n, nr_sector: 8, error: 0, rwbs: 'R', cmd: '' }, iothread);
+      else probes.tracepoint(name, fields, iothread);
+    };
+    at(1_000, 'block:block_rq_issue');
+    at(2_000, 'block:block_rq_issue');
+    at(50_000, 'block:block_rq_complete');
+    at(60_000, 'block:block_rq_complete');
+    at(70_000, 'block:block_rq_issue');
+    at(90_000, 'block:block_rq_complete');
+    probes.drain();
+    expect(records.filter((r) => r['record'] === 'vt_host_blk').map((r) => [r['t_issue'], r['t_complete']])).toEqual([
+      [0n, 50_000n], [0n, 60_000n], [70_000n, 90_000n],
+    ]);
   });
 });
