@@ -653,17 +653,14 @@ export class Stitcher {
       const [only, n] = this.candidates(rows, b, pending.keyAt(seq), pending.marksAt(seq));
       if (n === 0) continue;
       pending.mark(seq, SAMPLED);
-      if (only >= 0) {
-        const pop = this.qreqs.get(only, Q_POP), done = this.qreqs.timeAt(only);
-        this.sample(vm, rows, b, pop, done);
-        vm.warmPairs.push(rows[b + P_KICK] || rows[b + P_VQ_ADD] || rows[b + P_ISSUE]!, pop, done, rows[b + P_VRING] || rows[b + P_COMPLETE_RQ] || rows[b + P_COMPLETE]!);
-      }
+      if (only >= 0) this.sample(vm, rows, b, this.qreqs.get(only, Q_POP), this.qreqs.timeAt(only));
     }
     const s = vm.estimator.samples;
     const enough = s.guestToHost >= WARM_BOUNDS && s.hostToGuest >= WARM_BOUNDS && vm.estimator.span >= WARM_SPAN_NS;
     if (!(final || pending.size > WARM_MAX || enough)) return;
     this.keepConsistentWarmPairs(vm);
     this.reestimate(vm, -Infinity);
+    if (vm.clock) vm.warmPairs = [];
     // The first estimate rests on loose pairs (kick to QEMU's pop): with it, find the requests'
     // notify exits, whose pairs are tight, and estimate again; twice, as each pass finds more.
     for (let pass = 0; pass < 2 && vm.clock; pass++) {
@@ -689,7 +686,6 @@ export class Stitcher {
    */
   private keepConsistentWarmPairs(vm: VmState): void {
     const w = vm.warmPairs;
-    vm.warmPairs = [];
     const n = w.length / 4;
     if (n < 3) return;
     const ends: [number, number][] = [];
@@ -779,6 +775,8 @@ export class Stitcher {
     const seen = p[b + P_VRING] || p[b + P_COMPLETE_RQ] || p[b + P_COMPLETE];
     if (seen) vm.estimator.hostToGuest(done as HostTime, seen as GuestTime);
     vm.newSamples++;
+    // Before the first estimate, the pair is also kept for keepConsistentWarmPairs.
+    if (!vm.clock) vm.warmPairs.push(made!, pop, done, seen!);
   }
 
   private reestimate(vm: VmState, at: number): void {
