@@ -968,10 +968,22 @@ export class Stitcher {
         break;
       }
     }
+    // Mapped with the estimate, then moved as one (host stages are on one clock) by as little as
+    // puts QEMU's pop after the guest made the request available and its completion before the
+    // guest saw it, as tracing systems fit a child span into its parent: where the estimate's
+    // error is larger than the time across the boundary, the request's own order is the better
+    // bound. Never further than the slack the match allowed.
+    const made = p[b + P_VQ_ADD] || p[b + P_QUEUE_RQ] || p[b + P_ISSUE]!;
+    const popG = pop + off + beta * (pop - ref), doneG = done + off + beta * (done - ref);
+    let shift = 0;
+    // (Both out of order: the window is shorter than QEMU's own time, and no move mends that.)
+    if (made && popG < made) shift = Math.max(0, Math.min(made - popG, seen - doneG));
+    else if (doneG > seen) shift = Math.min(0, Math.max(seen - doneG, made ? made - popG : -Infinity));
+    if (shift > vm.slack || shift < -vm.slack) shift = 0;
     for (let k = 0; k < HOST_EVENTS.length; k++) {
       const i = HOST_EVENTS[k]!;
       const h = ev[i]!;
-      if (h === h) ev[i] = h + off + beta * (h - ref);
+      if (h === h) ev[i] = h + off + beta * (h - ref) + shift;
     }
   }
 

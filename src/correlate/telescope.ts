@@ -82,22 +82,44 @@ const QEMU_POP = EVENT_INDEX.qemu_pop;
 /** Stage indexes in the order a path's `stages` object lists them: each top-level stage, then its parts. */
 const STAGE_ORDER: readonly number[] = TOP_STAGES.flatMap((t) => [STAGE_INDEX[t.name], ...(t.parts ?? []).map((p) => STAGE_INDEX[p])]);
 
-/** Code setting `v` to the time of the first event of `list` that was seen (NaN if none). */
-function firstPresentCode(v: string, list: readonly number[]): string {
-  return list.map((e, i) => (i === 0 ? `${v} = t[${e}];` : ` if (${v} !== ${v}) ${v} = t[${e}];`)).join('');
+/** Code setting `v` to the time of the first event of `list` that was seen (NaN if none); `ev` reads an event. */
+function firstPresentCode(v: string, list: readonly number[], ev: (e: number) => string): string {
+  return list.map((e, i) => (i === 0 ? `${v} = ${ev(e)};` : ` if (${v} !== ${v}) ${v} = ${ev(e)};`)).join('');
+}
+
+/**
+ * The start events a chain's signal stages may have to be moved to: of each stage with parts and
+ * another start to fall back on, its first start (the guest's kick; QEMU's notification). A
+ * request need not have waited for that signal: QEMU can pop a request it reached while already
+ * working through the queue, before the kick had any effect; and a guest handler already running
+ * for an earlier interrupt reaps every completion it finds, some before QEMU's notification for
+ * them was even sent. Such a start is moved to the stage's end, so the stage is 0 and the time
+ * goes to the stage before it (the driver still about to kick; QEMU until the guest reaped it),
+ * and the stage's parts, which then describe another request's signal, are not given. Moved
+ * rather than passed over, so a stage changes with the times continuously: a clock error of a
+ * few hundred ns on a signal sent just before or after the reaping costs no more than that.
+ */
+function signalStarts(chain: readonly ChainStage[]): { start: number; to: readonly number[] }[] {
+  return chain.filter((st) => st.parts.length > 0 && st.from.length > 1).map((st) => ({ start: st.from[0]!, to: st.to }));
 }
 
 /** Straight-line code folding one chain: each stage's ends looked up by constant index. */
 function chainCode(chain: readonly ChainStage[]): string {
-  return chain.map((st) => {
-    let code = `${firstPresentCode('a', st.from)} ${firstPresentCode('b', st.to)}
+  // A signal start is read once into a local, moved to its stage's end if after it, and read from there by every stage.
+  const signals = signalStarts(chain);
+  const ev = (e: number): string => (signals.some((g) => g.start === e) ? `s${e}` : `t[${e}]`);
+  const signalCode = signals.map((g) => `let s${g.start} = t[${g.start}]; ${firstPresentCode('b', g.to, (e) => `t[${e}]`)} if (s${g.start} > b) s${g.start} = b;`).join('\n      ');
+  const stages = chain.map((st) => {
+    let code = `${firstPresentCode('a', st.from, ev)} ${firstPresentCode('b', st.to, ev)}
       if (a === a && b === b) { out[${st.index}] = b - a; if (a < first) first = a; if (b > last) last = b;`;
     if (st.parts.length > 0) {
-      const parts = st.parts.map((pt, k) => `${firstPresentCode('a', pt.from)} ${firstPresentCode('b', pt.to)} const p${k} = b - a;`).join('\n        ');
-      code += `\n        ${parts}\n        if (${st.parts.map((_, k) => `p${k} === p${k}`).join(' && ')}) { ${st.parts.map((pt, k) => `out[${pt.index}] = p${k};`).join(' ')} }`;
+      // Parts in order: none negative (a signal moved, or another request's), else none given.
+      const parts = st.parts.map((pt, k) => `${firstPresentCode('a', pt.from, ev)} ${firstPresentCode('b', pt.to, ev)} const p${k} = b - a;`).join('\n        ');
+      code += `\n        ${parts}\n        if (${st.parts.map((_, k) => `p${k} >= 0`).join(' && ')}) { ${st.parts.map((pt, k) => `out[${pt.index}] = p${k};`).join(' ')} }`;
     }
     return code + ' }';
   }).join('\n      ');
+  return signalCode ? `${signalCode}\n      ${stages}` : stages;
 }
 
 /**
@@ -105,8 +127,9 @@ function chainCode(chain: readonly ChainStage[]): string {
  * NaN where absent), and their start and total into `span`. With host events present the full
  * chain is used; without them `vdisk` stands for everything between rq_issue and rq_complete.
  * Consecutive stages share their boundary event (each stage's `to` list and the next one's `from`
- * list pick the same event), so the top-level stages sum to the total. A stage's parts are given
- * only when all of them are present, so parts always sum to their parent. Compiled from the stage
+ * list pick the same event), so the top-level stages sum to the total; a kick or notification the
+ * request did not wait for is moved to its stage's end for both (`signalStarts`). A stage's parts
+ * are given only when all of them are present and none is negative, so parts always sum to their parent. Compiled from the stage
  * table into straight-line code (run once per stitched request): the table's loops over lists of
  * event indexes were a twentieth of stitching.
  */
