@@ -34,10 +34,13 @@ struct rq_key {
 	u64 sector;
 };
 
-/* A bio between block_bio_queue and the request that carries it. */
+/* A bio between block_bio_queue and the request that carries it. Two bios can wait at one sector
+ * at once (one for a tag while the next is queued): their starts cannot be told apart then. */
 struct bio_start {
 	u64 t;
 	u64 app_user_data;
+	u32 count;          /* bios queued under this key and not yet taken by a request */
+	u32 shared;         /* more than one was at some time: the start above is not one bio's */
 };
 
 /* A request in flight, filled in hook by hook. */
@@ -59,6 +62,8 @@ struct rq_state {
 	u32 kick_seq;
 	u32 users;          /* requests issued under this key and not yet completed */
 	u32 shared;         /* more than one was at some time: the times above are not one request's */
+	u32 inserted;       /* requests inserted under this key and not yet issued (an elevator holds them) */
+	u32 pad;
 };
 
 /* Per-virtqueue kick and interrupt state, keyed by the struct virtqueue address. */
@@ -214,8 +219,25 @@ int block_bio_queue(struct trace_event_raw_block_bio *ctx)
 		b.app_user_data = a->user_data;
 		bpf_map_delete_elem(&app_current, &tid);
 	}
+	/* Another bio still waiting at this sector (one older than any request can wait was lost). */
+	struct bio_start *old = bpf_map_lookup_elem(&bios, &k);
+	if (old && b.t < old->t + RQ_TIMEOUT_NS) {
+		old->count++;
+		old->shared = 1;
+		return 0;
+	}
+	b.count = 1;
 	bpf_map_update_elem(&bios, &k, &b, BPF_ANY);
 	return 0;
+}
+
+/* One of the bios waiting under `k` is taken (by a request, or merged into one). */
+static __always_inline void bio_taken(struct rq_key *k, struct bio_start *b)
+{
+	if (b->count > 1)
+		b->count--;
+	else
+		bpf_map_delete_elem(&bios, k);
 }
 
 SEC("tracepoint/block/block_bio_backmerge")
@@ -223,8 +245,10 @@ int block_bio_backmerge(struct trace_event_raw_block_bio *ctx)
 {
 	/* The bio joined a request that keeps its own start: forget the bio's. */
 	struct rq_key k = { .dev = ctx->dev, .sector = ctx->sector };
+	struct bio_start *b = bpf_map_lookup_elem(&bios, &k);
 
-	bpf_map_delete_elem(&bios, &k);
+	if (b)
+		bio_taken(&k, b);
 	return 0;
 }
 
@@ -239,6 +263,13 @@ int block_split(struct trace_event_raw_block_split *ctx)
 		return 0;
 	struct bio_start copy = *b;
 	struct rq_key nk = { .dev = ctx->dev, .sector = ctx->new_sector };
+	struct bio_start *old = bpf_map_lookup_elem(&bios, &nk);
+	if (old && copy.t < old->t + RQ_TIMEOUT_NS) {
+		old->count++;
+		old->shared = 1;
+		return 0;
+	}
+	copy.count = 1;
 	bpf_map_update_elem(&bios, &nk, &copy, BPF_ANY);
 	return 0;
 }
@@ -257,26 +288,37 @@ static __always_inline int rq_event(u32 dev, u64 sector, bool issue)
 		struct rq_state init = { .hwq = -1, .vq = -1, .head = -1 };
 		*s = init;
 	}
-	/* Issued (or inserted) again under a key still in flight: another request at the same sector
-	 * (a request dispatched again after a requeue was made fresh by virtio_queue_rq, which comes
-	 * first). Its bio's start cannot be told from the first one's either. Only issues are counted:
-	 * a request inserted and not yet issued when the others complete starts a state of its own at
-	 * its issue. */
-	if (issue ? s->t_rq_issue : (s->t_rq_insert || s->t_rq_issue)) {
-		if (issue)
-			s->users++;
+	/* The requests under this key besides this one: those issued and not completed, and those
+	 * inserted and not issued (an elevator can hold one while another at its sector completes).
+	 * An issue after an insert under the key is the inserted request's (if two were inserted,
+	 * the state is shared already). A request dispatched again after a requeue was uncounted by
+	 * virtio_queue_rq, which comes first. */
+	u32 others = s->users + s->inserted;
+	if (issue) {
+		if (s->inserted) {
+			s->inserted--;
+			others--;
+		}
+		s->users++;
+	} else {
+		s->inserted++;
+	}
+	/* Another request at the same sector: no time here is one request's, nor its bio's start. */
+	if (others || s->shared) {
 		s->shared = 1;
-		bpf_map_delete_elem(&bios, &k);
+		struct bio_start *b = bpf_map_lookup_elem(&bios, &k);
+		if (b)
+			bio_taken(&k, b);
 		return 0;
 	}
-	if (issue)
-		s->users++;
 	if (!s->t_bio_queue) {
 		struct bio_start *b = bpf_map_lookup_elem(&bios, &k);
 		if (b) {
-			s->t_bio_queue = b->t;
-			s->app_user_data = b->app_user_data;
-			bpf_map_delete_elem(&bios, &k);
+			if (!b->shared) {
+				s->t_bio_queue = b->t;
+				s->app_user_data = b->app_user_data;
+			}
+			bio_taken(&k, b);
 		}
 	}
 	if (issue)
@@ -472,10 +514,15 @@ int block_rq_complete(struct trace_event_raw_block_rq_completion *ctx)
 		}
 		bpf_ringbuf_submit(r, 0);
 	}
-	/* The last of the requests under the key takes the state with it. */
-	if (s && s->users > 1)
-		s->users--;
-	else if (s)
-		bpf_map_delete_elem(&inflight, &k);
+	/* The last of the requests under the key takes the state with it. A completion with no issue
+	 * seen is an inserted request's (its issue program was skipped). */
+	if (s) {
+		if (s->users)
+			s->users--;
+		else if (s->inserted)
+			s->inserted--;
+		if (!s->users && !s->inserted)
+			bpf_map_delete_elem(&inflight, &k);
+	}
 	return 0;
 }

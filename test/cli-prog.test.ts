@@ -12,9 +12,9 @@ describe('viotrace prog dump', () => {
     const r = await run(['prog', 'dump', 'bpf/guest.bpf.o', '--btf', 'bpf/btf/linux-6.18.min.btf']);
     expect(r.code).toBe(0);
     expect(r.out).toContain('bpf/guest.bpf.o: license GPL, 15 programs, 10 maps');
-    expect(r.out).toMatch(/inflight\s+hash\s+key 16\s+value 112\s+max_entries 16384/);
+    expect(r.out).toMatch(/inflight\s+hash\s+key 16\s+value 120\s+max_entries 16384/);
     expect(r.out).toContain('blk_mq_complete_request: kprobe blk_mq_complete_request');
-    expect(r.out).toContain('; guest.bpf.c:149: struct gendisk *disk = BPF_CORE_READ(rq, q, disk);');
+    expect(r.out).toContain('; guest.bpf.c:154: struct gendisk *disk = BPF_CORE_READ(rq, q, disk);');
     // request_queue.disk is at byte 104 in Linux 6.18: the CO-RE relocation put it there.
     expect(r.out).toContain('mov %r1, 0x68');
     expect(r.out).toContain('call 113 # probe_read_kernel');
@@ -35,7 +35,7 @@ describe('viotrace prog verify', () => {
       expect(r.out.trim().split('\n').filter((l) => / verified \(/.test(l))).toHaveLength(count);
     }
     const r = await run(['prog', 'verify', 'bpf/guest.bpf.o', '--btf', 'bpf/btf/linux-6.18.min.btf', '--program', 'block_rq_issue', '--log']);
-    expect(r.out).toMatch(/^block_rq_issue: verified \(tracepoint block:block_rq_issue, 108 insns, processed \d+, reads tracepoint record up to byte 24\)\n {2}processed \d+ insns \(limit 1000000\)/);
+    expect(r.out).toMatch(/^block_rq_issue: verified \(tracepoint block:block_rq_issue, 139 insns, processed \d+, reads tracepoint record up to byte 24\)\n {2}processed \d+ insns \(limit 1000000\)/);
   });
 
   it('refuses a clang-built program that dereferences a lookup without a NULL check, with the log', async () => {

@@ -92,6 +92,7 @@ function guestDisk() {
     L('blk_mq_queue_data').write(kernel, bd, { rq });
     const fields = { dev, sector: BigInt(sector), nr_sector: 8, bytes: 4096, rwbs: 'R', comm: 'fio' };
     return {
+      bio: (t: number) => at(t, () => probes.tracepoint('block:block_bio_queue', { dev, sector: BigInt(sector), nr_sector: 8, rwbs: 'R', comm: 'fio' }, task)),
       insert: (t: number) => at(t, () => probes.tracepoint('block:block_rq_insert', fields, task)),
       issue: (t: number) => at(t, () => probes.tracepoint('block:block_rq_issue', fields, task)),
       queueRq: (t: number) => at(t, () => probes.probe('kprobe', 'virtio_queue_rq', { args: [hctx, bd] }, task)),
@@ -119,6 +120,59 @@ function guestDisk() {
 }
 
 describe('guest.bpf.o with requests that share a sector', () => {
+  it('gives neither of two bios waiting at one sector at once the other\'s start (one waits for a tag while the next is queued)', () => {
+    const { request, drained } = guestDisk();
+    const a = request(8192), b = request(8192);
+    a.bio(1_000);
+    b.bio(2_000);
+    a.dispatch(3_000);
+    a.add(3_500, 21);
+    a.complete(50_000);
+    b.dispatch(60_000);
+    b.add(60_500, 22);
+    b.complete(90_000);
+    // Not in flight at once: each keeps its own issue, queue and head; no bio start is one bio's.
+    expect(drained().map((r) => [r.head, r.t_bio_queue, r.t_rq_issue])).toEqual([
+      [21n, 0n, 3_100n],
+      [22n, 0n, 60_100n],
+    ]);
+    // Both bios were taken: the next one at the sector is a request's own start again.
+    const c = request(8192);
+    c.bio(100_000);
+    c.dispatch(101_000);
+    c.add(101_500, 23);
+    c.complete(120_000);
+    expect(drained().map((r) => [r.head, r.t_bio_queue])).toEqual([[23n, 100_000n]]);
+  });
+
+  it('counts a request an elevator holds: one inserted at its sector before it is issued makes both bare, never one with the other\'s times', () => {
+    const { request, drained } = guestDisk();
+    const p = request(12288), r = request(12288), w = request(12288);
+    p.dispatch(1_000);
+    p.add(1_500, 31);
+    r.bio(2_000);
+    r.insert(2_500);
+    // p completes while r waits in the elevator; w is queued and inserted behind r.
+    p.complete(10_000);
+    w.bio(20_000);
+    w.insert(20_500);
+    r.dispatch(30_000);
+    r.add(30_500, 32);
+    r.complete(50_000);
+    w.dispatch(60_000);
+    w.add(60_500, 33);
+    w.complete(90_000);
+    const recs = drained();
+    expect(recs).toHaveLength(3);
+    for (const x of recs) expect([x.head, x.t_bio_queue, x.t_rq_insert, x.t_rq_issue]).toEqual([-1n, 0n, 0n, 0n]);
+    // The state went with the last of the three.
+    const c = request(12288);
+    c.dispatch(100_000);
+    c.add(100_500, 34);
+    c.complete(120_000);
+    expect(drained().map((x) => [x.head, x.t_rq_issue])).toEqual([[34n, 100_100n]]);
+  });
+
   it('gives two requests in flight at one sector a record each with only their completion, never one of mixed times', () => {
     const { request, drained } = guestDisk();
     const a = request(4096), b = request(4096);
