@@ -198,12 +198,17 @@ class VmState {
     return hostToGuest(this.clock!, h as HostTime);
   }
 
-  /** Whether the held guest request `seq` is the only one held under its key. */
+  /**
+   * Whether the held guest request `seq` is the only one held under its key that could claim a
+   * QEMU request: one known by its completion alone (time 0) never is paired (decide), so it is
+   * neither unique nor a rival.
+   */
   uniqueKey(seq: number): boolean {
     const p = this.pending;
-    if (p.get(seq, P_SLOT) < 0) return false;
-    const newest = p.newest(p.keyAt(seq));
-    return newest >= 0 && p.older(newest) < 0;
+    const times = p.times;
+    if (p.get(seq, P_SLOT) < 0 || times[p.slotOf(seq)] === 0) return false;
+    for (let s = p.newest(p.keyAt(seq)); s >= 0; s = p.older(s)) if (s !== seq && times[p.slotOf(s)] !== 0) return false;
+    return true;
   }
 }
 
@@ -744,7 +749,10 @@ export class Stitcher {
     const pending = vm.pending;
     const popped = pop + vm.off + vm.beta * (pop - vm.ref) + vm.slack;
     const times = pending.times;
-    for (let s = pending.newest(key); s >= 0; s = pending.older(s)) if (times[pending.slotOf(s)]! <= popped) return false;
+    for (let s = pending.newest(key); s >= 0; s = pending.older(s)) {
+      const t = times[pending.slotOf(s)]!;
+      if (t <= popped && t !== 0) return false;
+    }
     return true;
   }
 
