@@ -47,7 +47,7 @@ describe('the paired programs load as libbpf would load them', () => {
       'tracepoint:block:block_rq_complete',
     ]);
     const inflight = o.map('inflight')!;
-    expect([inflight.typeName, inflight.keySize, inflight.valueSize, inflight.maxEntries]).toEqual(['hash', 16, 112, 16384]);
+    expect([inflight.typeName, inflight.keySize, inflight.valueSize, inflight.maxEntries]).toEqual(['hash', 16, 120, 16384]);
     expect(o.map('events')!.typeName).toBe('ringbuf');
     expect(o.map('current_rq')!.typeName).toBe('percpu_array');
     expect(o.map('bios')!.typeName).toBe('lru_hash');
