@@ -18,6 +18,12 @@ export function buildProgram(): Command {
 /** Runs the CLI on argv (as process.argv) and returns the exit status. */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  // run is the default command, so commander would hand an unknown command to it as an argument.
+  const first = argv[2];
+  if (first !== undefined && !first.startsWith('-') && !program.commands.some((c) => c.name() === first || c.aliases().includes(first)) && first !== 'help') {
+    process.stderr.write(`error: unknown command '${first}' (viotrace --help lists them)\n`);
+    return 2;
+  }
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -4,6 +4,7 @@ import { UsageError } from '../errors.js';
 import { recordScenario, simThreads } from '../run/index.js';
 import { SCENARIOS, scenario } from '../sim/index.js';
 import type { CommandInstaller } from './index.js';
+import { requestsOption, seedOption } from './options.js';
 
 /** Installs `viotrace record`. */
 export const installRecord: CommandInstaller = (program: Command) => {
@@ -12,8 +13,8 @@ export const installRecord: CommandInstaller = (program: Command) => {
     .description('run a scenario and write every record the programs emit to a trace file (gzip when it ends in .gz)')
     .requiredOption('--scenario <name>', `scenario (${SCENARIOS.map((s) => s.name).join(', ')})`)
     .requiredOption('-o, --output <file>', 'trace file to write: .jsonl[.gz] (JSON Lines) or .vtb[.gz] (binary, for long runs and fast replay)')
-    .option('--requests <n>', 'requests to complete', (v) => Number(v))
-    .option('--seed <n>', 'random seed', (v) => Number(v), 1)
+    .option('--requests <n>', 'requests to complete', requestsOption)
+    .option('--seed <n>', 'random seed', seedOption, 1)
     .action(async (opts: { scenario: string; output: string; requests?: number; seed: number }) => {
       const spec = scenario(opts.scenario);
       if (!spec) throw new UsageError(`unknown scenario ${JSON.stringify(opts.scenario)} (viotrace scenarios lists them)`);

@@ -8,6 +8,7 @@ import { runAndReport, simThreads } from '../run/index.js';
 import { scenario } from '../sim/index.js';
 import { hostEvents } from './host-events.js';
 import type { CommandInstaller } from './index.js';
+import { integerOption, requestsOption, seedOption } from './options.js';
 
 /** Prints the notes and the cut of a replay; returns the exit status (1 for a cut unless lenient). */
 export function finishReplay(r: ReplayResult, lenient: boolean): number {
@@ -29,9 +30,9 @@ export const installReport: CommandInstaller = (program: Command) => {
     .option('-o, --output <file>', 'write the report to a file instead of standard output')
     .option('--lenient', 'skip and count malformed lines; a cut file is a warning', false)
     .option('--host-events <from>', 'capture folder made with --host-bpftrace: the host events from tracefs or bpftrace', 'tracefs')
-    .option('--slowest <n>', 'how many slowest requests to include', (v) => Number(v), 20)
-    .option('--seed <n>', 'with --scenario: the random seed', (v) => Number(v), 1)
-    .option('--requests <n>', 'with --scenario: requests to complete', (v) => Number(v))
+    .option('--slowest <n>', 'how many slowest requests to include', integerOption('--slowest', 0, 100_000), 20)
+    .option('--seed <n>', 'with --scenario: the random seed', seedOption, 1)
+    .option('--requests <n>', 'with --scenario: requests to complete', requestsOption)
     .action(async (file: string | undefined, opts: { scenario?: string; format: ReportFormat; output?: string; lenient: boolean; hostEvents: string; slowest: number; seed: number; requests?: number }) => {
       if (opts.scenario) {
         if (file) throw new UsageError('report takes a trace FILE or --scenario NAME, not both');

@@ -7,12 +7,7 @@ import { replayFile } from '../replay/index.js';
 import { SCENARIOS, scenario } from '../sim/index.js';
 import { Playback, runDashboard } from '../tui/index.js';
 import type { CommandInstaller } from './index.js';
-
-const positiveInt = (what: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${what} must be a positive integer (got ${JSON.stringify(v)})`);
-  return n;
-};
+import { requestsOption, seedOption, speedOption } from './options.js';
 
 const json = (v: unknown): string => JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? (x > BigInt(Number.MAX_SAFE_INTEGER) ? `0x${x.toString(16)}` : Number(x)) : x));
 
@@ -22,12 +17,12 @@ export const installRun: CommandInstaller = (program: Command) => {
     .command('run', { isDefault: true })
     .description('run a simulated scenario with the paired BPF programs on every hook (the default: the dashboard on baseline)')
     .option('--scenario <name>', `scenario (${SCENARIOS.map((s) => s.name).join(', ')})`, 'baseline')
-    .option('--requests <n>', 'requests to complete', positiveInt('--requests'))
-    .option('--seed <n>', 'random seed: the same seed gives the same run', positiveInt('--seed'), 1)
+    .option('--requests <n>', 'requests to complete', requestsOption)
+    .option('--seed <n>', 'random seed: the same seed gives the same run', seedOption, 1)
     .option('--json', 'print the JSON report')
     .option('--records', 'print every record the programs emitted, one JSON object a line')
     .option('--no-tui', 'print a text summary instead of the dashboard')
-    .option('--speed <n>', 'dashboard: simulated time per wall time (1/64 to 1024)', (v) => Number(v), 1 / 64)
+    .option('--speed <n>', 'dashboard: simulated time per wall time (1/64 to 1024)', speedOption, 1 / 64)
     .option('--record <file>', 'also write the records to a trace file (viotrace replay reads it)')
     .action(async (opts: { scenario: string; requests?: number; seed: number; json?: boolean; records?: boolean; tui: boolean; speed: number; record?: string }) => {
       const spec = scenario(opts.scenario);
