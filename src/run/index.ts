@@ -93,7 +93,8 @@ export function runAndReport(
 
 export { measureAccuracy } from './accuracy.js';
 export type { Accuracy } from './accuracy.js';
-export { recordScenario, scenarioTraceWriter } from './record.js';
+export { checkWritable, recordScenario, scenarioTraceWriter, watchWriter } from './record.js';
+export type { WriterWatch } from './record.js';
 export { runLive } from './live.js';
 export type { LiveOptions, LiveUpdate } from './live.js';
 export { SIM_LAG_NS, SIM_SKEW_NS, SIM_STITCH_OPTIONS } from './lag.js';

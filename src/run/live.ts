@@ -4,7 +4,7 @@ import type { LostCounts } from '../records/index.js';
 import { SIM_STITCH_OPTIONS } from './lag.js';
 import { runScenarioAsync, type RunResult, type ScenarioSpec } from '../sim/index.js';
 import type { TraceWriter } from '../trace/index.js';
-import { scenarioTraceWriter } from './record.js';
+import { checkWritable, scenarioTraceWriter, watchWriter, type WriterWatch } from './record.js';
 
 /** What the dashboard is told as the run goes. */
 export interface LiveUpdate {
@@ -40,6 +40,8 @@ export async function runLive(spec: ScenarioSpec, seed: number, requests: number
   let fresh: RequestPath[] = [];
   let stitcher: Stitcher | undefined;
   let writer: TraceWriter | undefined;
+  let watch: WriterWatch | undefined;
+  if (record) checkWritable(record);
   let lost: LostCounts = { guest: 0, host: 0 };
   let last = 0;
   const publish = (done: boolean): void => {
@@ -57,9 +59,10 @@ export async function runLive(spec: ScenarioSpec, seed: number, requests: number
       ...(requests ? { requests } : {}),
       onStart: (t) => {
         stitcher = new Stitcher(t, (p) => fresh.push(p), SIM_STITCH_OPTIONS);
-        if (record) writer = scenarioTraceWriter(record, spec, seed, t);
+        if (record) watch = watchWriter((writer = scenarioTraceWriter(record, spec, seed, t)));
       },
       onTraceRecord: (rec) => {
+        watch?.check();
         writer?.write(rec);
         stitcher!.push(rec);
       },
@@ -80,7 +83,7 @@ export async function runLive(spec: ScenarioSpec, seed: number, requests: number
   if (writer) {
     writer.writeLost('guest', lost.guest);
     writer.writeLost('host', lost.host);
-    await writer.close();
+    await watch!.close();
   }
   publish(true);
   return result;
