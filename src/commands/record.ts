@@ -18,7 +18,24 @@ export const installRecord: CommandInstaller = (program: Command) => {
     .action(async (opts: { scenario: string; output: string; requests?: number; seed: number }) => {
       const spec = scenario(opts.scenario);
       if (!spec) throw new UsageError(`unknown scenario ${JSON.stringify(opts.scenario)} (viotrace scenarios lists them)`);
-      const { result, records } = await recordScenario(spec, opts.seed, opts.requests, opts.output, simThreads(opts.requests ?? spec.requests));
+      // Ctrl-C stops the run between slices and closes the file properly, so what was recorded replays.
+      let interrupted = false;
+      const onSigint = (): void => {
+        interrupted = true;
+      };
+      process.on('SIGINT', onSigint);
+      let rec;
+      try {
+        rec = await recordScenario(spec, opts.seed, opts.requests, opts.output, simThreads(opts.requests ?? spec.requests), () => interrupted);
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+      const { result, records } = rec;
+      if (interrupted) {
+        process.stderr.write(`viotrace: recording stopped (SIGINT): ${opts.output}: ${records} records of ${result.requests} requests written (viotrace replay reads it)\n`);
+        process.exitCode = 130;
+        return;
+      }
       process.stderr.write(`viotrace: ${opts.output}: ${records} records of ${result.requests} requests (lost: guest ${result.lost.guest}, host ${result.lost.host})\n`);
     });
 };

@@ -78,9 +78,10 @@ export function scenarioTraceWriter(path: string, spec: ScenarioSpec, seed: numb
 /**
  * Runs `spec` and writes every record the programs emit to `path` (gzip when it ends in .gz). The
  * writer flushes every 1024 records, so a recording killed midway leaves a file whose complete
- * records replay (with a warning that it was cut).
+ * records replay (with a warning that it was cut). `stopped()`, asked between slices of simulated
+ * time, ends the run early; the file is then closed with its end mark, a whole trace of a shorter run.
  */
-export async function recordScenario(spec: ScenarioSpec, seed: number, requests: number | undefined, path: string, parallel = false): Promise<{ result: RunResult; records: number }> {
+export async function recordScenario(spec: ScenarioSpec, seed: number, requests: number | undefined, path: string, parallel = false, stopped?: () => boolean): Promise<{ result: RunResult; records: number }> {
   checkWritable(path);
   let writer: TraceWriter | undefined;
   let watch: WriterWatch | undefined;
@@ -101,6 +102,8 @@ export async function recordScenario(spec: ScenarioSpec, seed: number, requests:
         records++;
       },
     },
+    5_000_000,
+    stopped,
   );
   writer!.writeLost('guest', result.lost.guest);
   writer!.writeLost('host', result.lost.host);
