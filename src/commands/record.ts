@@ -4,7 +4,7 @@ import { UsageError } from '../errors.js';
 import { recordScenario, simThreads } from '../run/index.js';
 import { SCENARIOS, scenario } from '../sim/index.js';
 import type { CommandInstaller } from './index.js';
-import { requestsOption, seedOption } from './options.js';
+import { durationOption, requestsOption, seedOption } from './options.js';
 
 /** Installs `viotrace record`. */
 export const installRecord: CommandInstaller = (program: Command) => {
@@ -14,10 +14,13 @@ export const installRecord: CommandInstaller = (program: Command) => {
     .requiredOption('--scenario <name>', `scenario (${SCENARIOS.map((s) => s.name).join(', ')})`)
     .requiredOption('-o, --output <file>', 'trace file to write: .jsonl[.gz] (JSON Lines) or .vtb[.gz] (binary, for long runs and fast replay)')
     .option('--requests <n>', 'requests to complete', requestsOption)
+    .option('--duration <seconds>', 'instead of --requests: simulated seconds to record', durationOption)
     .option('--seed <n>', 'random seed', seedOption, 1)
-    .action(async (opts: { scenario: string; output: string; requests?: number; seed: number }) => {
+    .action(async (opts: { scenario: string; output: string; requests?: number; duration?: number; seed: number }) => {
       const spec = scenario(opts.scenario);
       if (!spec) throw new UsageError(`unknown scenario ${JSON.stringify(opts.scenario)} (viotrace scenarios lists them)`);
+      if (opts.requests !== undefined && opts.duration !== undefined) throw new UsageError('record takes --requests N or --duration SECONDS, not both');
+      const durationNs = opts.duration === undefined ? undefined : Math.round(opts.duration * 1e9);
       // Ctrl-C stops the run between slices and closes the file properly, so what was recorded replays.
       let interrupted = false;
       const onSigint = (): void => {
@@ -26,7 +29,7 @@ export const installRecord: CommandInstaller = (program: Command) => {
       process.on('SIGINT', onSigint);
       let rec;
       try {
-        rec = await recordScenario(spec, opts.seed, opts.requests, opts.output, simThreads(opts.requests ?? spec.requests), () => interrupted);
+        rec = await recordScenario(spec, opts.seed, opts.requests, opts.output, simThreads(opts.requests ?? spec.requests), () => interrupted, durationNs);
       } finally {
         process.off('SIGINT', onSigint);
       }

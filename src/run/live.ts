@@ -21,6 +21,8 @@ export interface LiveOptions {
   everyMs?: number;
   /** A trace file to write the records to as they drain. */
   record?: string;
+  /** Run for this much simulated time instead of a request count. */
+  durationNs?: number;
   /** Run the host side's programs on a second thread (RunOptions.parallel). */
   parallel?: boolean;
 }
@@ -36,7 +38,7 @@ export interface LiveOptions {
  * or is stopped), so what the dashboard showed can be replayed.
  */
 export async function runLive(spec: ScenarioSpec, seed: number, requests: number | undefined, onUpdate: (u: LiveUpdate) => void, stopped: () => boolean, options: LiveOptions = {}): Promise<RunResult> {
-  const { everyMs = 400, record, parallel = false } = options;
+  const { everyMs = 400, record, parallel = false, durationNs } = options;
   let fresh: RequestPath[] = [];
   let stitcher: Stitcher | undefined;
   let writer: TraceWriter | undefined;
@@ -57,6 +59,7 @@ export async function runLive(spec: ScenarioSpec, seed: number, requests: number
       seed,
       parallel,
       ...(requests ? { requests } : {}),
+      ...(durationNs !== undefined ? { durationNs } : {}),
       onStart: (t) => {
         stitcher = new Stitcher(t, (p) => fresh.push(p), SIM_STITCH_OPTIONS);
         if (record) watch = watchWriter((writer = scenarioTraceWriter(record, spec, seed, t)));

@@ -81,7 +81,7 @@ export function scenarioTraceWriter(path: string, spec: ScenarioSpec, seed: numb
  * records replay (with a warning that it was cut). `stopped()`, asked between slices of simulated
  * time, ends the run early; the file is then closed with its end mark, a whole trace of a shorter run.
  */
-export async function recordScenario(spec: ScenarioSpec, seed: number, requests: number | undefined, path: string, parallel = false, stopped?: () => boolean): Promise<{ result: RunResult; records: number }> {
+export async function recordScenario(spec: ScenarioSpec, seed: number, requests: number | undefined, path: string, parallel = false, stopped?: () => boolean, durationNs?: number): Promise<{ result: RunResult; records: number }> {
   checkWritable(path);
   let writer: TraceWriter | undefined;
   let watch: WriterWatch | undefined;
@@ -92,6 +92,7 @@ export async function recordScenario(spec: ScenarioSpec, seed: number, requests:
       seed,
       parallel,
       ...(requests ? { requests } : {}),
+      ...(durationNs !== undefined ? { durationNs } : {}),
       onStart: (topology) => {
         writer = scenarioTraceWriter(path, spec, seed, topology);
         watch = watchWriter(writer);
