@@ -61,6 +61,9 @@ export function jsonReport(input: ReportInput): Record<string, unknown> {
       matched: m.matched,
       guest_only: m.guest_only,
       host_only: m.host_only,
+      // Requests an application op (io_uring SQE) submitted: the others are the kernel's own (readahead,
+      // writeback), which an application's latency figures (fio's) do not include.
+      with_app_op: all.stages.get('guest_submit')?.count ?? 0,
       lost: { ...input.lost },
       unmatched_reasons: { ...input.unmatched },
       ...(input.skippedLines ? { skipped_lines: input.skippedLines } : {}),
