@@ -10,7 +10,7 @@ import { repoRoot } from './shared.js';
 describe('record interrupted', () => {
   it('prints one line with the records written, exits 130, and the file replays', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'viotrace-int-')), 'r.vtb');
-    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src', 'main.ts'), 'record', '--scenario', 'baseline', '--requests', '5000000', '-o', file], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src', 'main.ts'), 'record', '--scenario', 'baseline', '--requests', '5000000', '-o', file], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, VIOTRACE_THREADS: '1' } });
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     // Interrupt once records are on their way to the file.
