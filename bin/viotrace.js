@@ -8,10 +8,7 @@ if (!existsSync(cli)) {
   process.stderr.write('viotrace: dist/cli.js is missing; run `npm install` (or `npm run build`) first\n');
   process.exit(2);
 }
-const { main } = await import(cli);
-// A reader that stops early (`| head`) is not an error.
-process.stdout.on('error', (e) => {
-  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw e;
-});
+const { main, onStdoutError } = await import(cli);
+// `| head` ends quietly; any other failure of standard output is one line and exit 1.
+process.stdout.on('error', onStdoutError);
 process.exitCode = await main(process.argv);

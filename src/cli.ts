@@ -1,6 +1,6 @@
 // Command-line wiring only: commander definitions that call into the subsystems (design/interface.md).
 import { Command, CommanderError } from 'commander';
-import { InputError, UsageError, exitCodeOf } from './errors.js';
+import { fileError, InputError, UsageError, exitCodeOf } from './errors.js';
 import { VERSION } from './version.js';
 import { commands } from './commands/index.js';
 
@@ -18,6 +18,12 @@ export function buildProgram(): Command {
 /** Runs the CLI on argv (as process.argv) and returns the exit status. */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  // run is the default command, so commander would hand an unknown command to it as an argument.
+  const first = argv[2];
+  if (first !== undefined && !first.startsWith('-') && !program.commands.some((c) => c.name() === first || c.aliases().includes(first)) && first !== 'help') {
+    process.stderr.write(`error: unknown command '${first}' (viotrace --help lists them)\n`);
+    return 2;
+  }
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
@@ -35,4 +41,15 @@ export async function main(argv: string[]): Promise<number> {
     }
     return exitCodeOf(err);
   }
+}
+
+/**
+ * What the executables do when standard output fails: a reader that stops early (`| head`, EPIPE)
+ * is not an error; anything else (a full disk, `> /dev/full`) is one line and exit 1.
+ */
+export function onStdoutError(e: NodeJS.ErrnoException): void {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  const err = fileError(e, 'standard output', 'write');
+  process.stderr.write(`viotrace: ${err instanceof InputError ? err.describe() : String(e)}\n`);
+  process.exit(1);
 }

@@ -49,6 +49,38 @@ describe('viotrace prog verify', () => {
     );
   });
 
+  it('gives every program its verdict, refusals included, and exits 1 if any is refused', async () => {
+    const r = await run(['prog', 'verify', 'bpf/testdata/loops.bpf.o']);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/^bounded: verified \(kprobe blk_mq_start_request, 33 insns, processed 33\)\n$/);
+    const refusals = r.err.split('\n').filter((l) => l.startsWith('viotrace: bpf/testdata/loops.bpf.o: program '));
+    expect(refusals.map((l) => l.replace(/insn \d+/, 'insn N').replace(/ \(loops.*$/, ''))).toEqual([
+      'viotrace: bpf/testdata/loops.bpf.o: program unbounded: insn N: BPF program is too large. Processed 1000001 insn',
+      'viotrace: bpf/testdata/loops.bpf.o: program too_long: insn N: BPF program is too large. Processed 1000001 insn',
+    ]);
+    expect(r.err).toContain('verifier log of unbounded:\n');
+    expect(r.err).toContain('verifier log of too_long:\n');
+  }, 60_000);
+
+  it('refuses a tracepoint and a section type it does not know, and warns of a probe on a function it does not simulate', async () => {
+    const f = 'bpf/testdata/unknown_hooks.bpf.o';
+    const r = await run(['prog', 'verify', f]);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('known: verified (kprobe blk_mq_end_request, 2 insns, processed 2)\nno_function: verified (kprobe no_such_function_xyz, 2 insns, processed 2)\n');
+    const lines = r.err.trim().split('\n');
+    expect(lines).toContain(`viotrace: ${f}: SEC("frobnicate/whatever"): not a program type (tracepoint/, kprobe/, kretprobe/, uprobe/, uretprobe/, raw_tp/, usdt/); its code is not loaded`);
+    expect(lines).toContain(`viotrace: ${f}: program no_tracepoint: SEC("tracepoint/bogus/nonexistent"): tracepoint bogus:nonexistent is not in viotrace's hook table, so its record layout is unknown (viotrace hooks lists them)`);
+    expect(lines).toContain(`viotrace: warning: ${f}: program no_function: SEC("kprobe/no_such_function_xyz"): kprobe no_such_function_xyz is not a hook viotrace simulates (viotrace hooks lists them); checked against pt_regs only (the kernel checks at attach that the function exists)`);
+    const dump = await run(['prog', 'dump', f]);
+    expect(dump.code).toBe(0);
+    expect(dump.err).toContain(`viotrace: warning: ${f}: SEC("frobnicate/whatever"): not a program type`);
+    expect(dump.err).toContain(`viotrace: warning: ${f}: program no_tracepoint: SEC("tracepoint/bogus/nonexistent")`);
+    // Asked to, it verifies the tracepoint anyway (as a record of unknown layout).
+    const any = await run(['prog', 'verify', f, '--program', 'no_tracepoint', '--any-hook']);
+    expect(any.code).toBe(0);
+    expect(any.out).toBe('no_tracepoint: verified (tracepoint bogus:nonexistent, 2 insns, processed 2)\n');
+  });
+
   it('names the programs an object has when asked for one it lacks', async () => {
     const r = await run(['prog', 'verify', 'bpf/testdata/verifier_reject.bpf.o', '--program', 'nope']);
     expect(r.code).toBe(1);

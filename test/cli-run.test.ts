@@ -1,4 +1,7 @@
 // `viotrace scenarios` and `viotrace run`: the scenario list, a run's summary, its JSON report and its records.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './cli.js';
 
@@ -53,5 +56,32 @@ describe('viotrace report --scenario', () => {
     const requests = slices.filter((s) => / read \d+\+8$/.test(s.name)).length;
     expect(requests).toBeGreaterThanOrEqual(150);
     for (const stage of ['notify', 'qemu_submit', 'host_io', 'device', 'interrupt']) expect(slices.some((s) => s.name === stage), stage).toBe(true);
+  });
+});
+
+describe('viotrace run --duration', () => {
+  it('runs for simulated seconds instead of a request count', async () => {
+    const r = await runCli(['run', '--duration', '0.02', '--no-tui']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/^\d+ requests in 20\.00ms simulated/m);
+  }, 60_000);
+  it('records for simulated seconds too', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'viotrace-dur-')), 'd.jsonl');
+    const r = await runCli(['record', '--scenario', 'baseline', '--duration', '0.01', '-o', file]);
+    expect(r.code, r.err).toBe(0);
+    const back = await runCli(['report', file, '--format', 'json']);
+    const requests = JSON.parse(back.out).requests.total as number;
+    // 10 ms of a ~120k IOPS scenario.
+    expect(requests).toBeGreaterThan(500);
+    expect(requests).toBeLessThan(3000);
+  }, 60_000);
+  it.each([
+    [['run', '--duration', '1', '--requests', '10'], 'run takes --requests N or --duration SECONDS, not both'],
+    [['record', '--scenario', 'baseline', '-o', 'x.jsonl', '--duration', '1', '--requests', '10'], 'record takes --requests N or --duration SECONDS, not both'],
+    [['run', '--duration', '0'], '--duration must be simulated seconds, more than 0 and at most 3600 (got "0")'],
+    [['run', '--duration', 'abc'], '--duration must be simulated seconds, more than 0 and at most 3600 (got "abc")'],
+  ])('%j is bad usage', async (args, message) => {
+    const r = await runCli(args);
+    expect([r.code, r.err]).toEqual([2, `viotrace: ${message}\n`]);
   });
 });

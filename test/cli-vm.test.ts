@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encode, parseDataFile, programOf } from '../src/vm/index.js';
+import { runCli } from './cli.js';
 import { repoRoot, sharedPath } from './shared.js';
 
 const ENTRY = join(repoRoot, 'src', 'main.ts');
@@ -36,4 +37,24 @@ describe('viotrace vm plugin (bpf_conformance protocol)', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain('insn 0: load of 4 bytes at 0x900000008 is outside the memory given to the program');
   }, 30_000);
+
+  it('text that is not hex, or not whole instructions, is one line and exit 1', () => {
+    const text = (input: string, ...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', ENTRY, 'vm', 'plugin', ...args], { input, encoding: 'utf8', cwd: repoRoot });
+    const cases: [string, string[], string][] = [
+      ['zz\n', ['--mode', 'jit'], 'viotrace: stdin: not hex bytes: invalid hex byte "zz"\n'],
+      ['b7 00 00\n', [], 'viotrace: stdin: program refused: 3 bytes is not a whole number of 8-byte instructions\n'],
+      ['b7 00 00 00 05 00 00 00 95 00 00 00 00 00 00 00\n', ['0g'], 'viotrace: memory argument: not hex bytes: invalid hex byte "0g"\n'],
+    ];
+    for (const [input, args, err] of cases) {
+      const r = text(input, ...args);
+      expect([r.status, r.stdout, r.stderr]).toEqual([1, '', err]);
+    }
+  }, 30_000);
+});
+
+describe('viotrace vm run|asm|disasm on a file that cannot be read', () => {
+  it.each(['run', 'asm', 'disasm'])('vm %s names the file, exit 1', async (sub) => {
+    const r = await runCli(['vm', sub, 'no-such.data']);
+    expect([r.code, r.err]).toEqual([1, 'viotrace: no-such.data: cannot read: ENOENT (no such file or directory)\n']);
+  });
 });

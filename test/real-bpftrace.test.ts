@@ -63,7 +63,7 @@ describe('real capture: viotrace-guest.bt under fio randrw 4k qd8 on a virtio-bl
     expect(all.matches.matched).toBe(0);
     expect(r.input.lost.guest).toBe(202);
     for (const p of r.input.paths!) expect(TOP_STAGES.reduce((a, s) => a + (p.stages[s.name] ?? 0), 0)).toBe(p.total);
-    expect(r.notes.some((n) => n.includes('block_rq_comple program 202 times'))).toBe(true);
+    expect(r.notes.some((n) => n.includes('the kernel skipped the tracepoint:block:block_rq_complete program 202 times'))).toBe(true);
   });
 
   it("counts fio's I/Os less the completions the kernel skipped", () => {

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { TOP_STAGES } from '../src/correlate/index.js';
 import { replayFile } from '../src/replay/index.js';
+import { jsonReport } from '../src/report/index.js';
 import { sharedPath } from './shared.js';
 
 const dir = 'traces/real-guest';
@@ -68,5 +69,13 @@ describe('real guest capture randrw-4k-512k-qd32 (splits, readahead, reads and w
       expect(mean).toBeLessThanOrEqual(job[op].lat_ns.mean);
       expect(mean).toBeGreaterThan(job[op].lat_ns.mean * 0.92);
     }
+  });
+});
+
+describe('the JSON report tells app-linked requests from the kernel\'s own', async () => {
+  const r = await replayFile(sharedPath(dir, 'randrw-4k-512k-qd32-io_uring.trace.txt'));
+  it('counts the 95 requests with an io_uring op among the 111 (fio: 46 reads + 49 writes)', () => {
+    const requests = jsonReport(r.input).requests as { total: number; with_app_op: number };
+    expect([requests.total, requests.with_app_op]).toEqual([111, 95]);
   });
 });

@@ -5,6 +5,7 @@ import { formatNs } from '../report/index.js';
 import { measureAccuracy, simThreads } from '../run/index.js';
 import { SCENARIOS, scenario } from '../sim/index.js';
 import type { CommandInstaller } from './index.js';
+import { requestsOption, seedOption } from './options.js';
 
 /** Installs `viotrace accuracy`. */
 export const installAccuracy: CommandInstaller = (program: Command) => {
@@ -12,8 +13,8 @@ export const installAccuracy: CommandInstaller = (program: Command) => {
     .command('accuracy')
     .description("run a scenario and compare the stitched paths with the simulator's ground truth")
     .option('--scenario <name>', `scenario (${SCENARIOS.map((s) => s.name).join(', ')})`, 'baseline')
-    .option('--requests <n>', 'requests to complete', (v) => Number(v))
-    .option('--seed <n>', 'random seed', (v) => Number(v), 1)
+    .option('--requests <n>', 'requests to complete', requestsOption)
+    .option('--seed <n>', 'random seed', seedOption, 1)
     .option('--json', 'print the accuracy report as JSON')
     .action((opts: { scenario: string; requests?: number; seed: number; json?: boolean }) => {
       const spec = scenario(opts.scenario);

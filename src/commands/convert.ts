@@ -1,9 +1,13 @@
 // `viotrace convert IN OUT`: rewrites a trace in the other form (JSON Lines <-> binary), record for record.
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { InputError, UsageError } from '../errors.js';
+import { fileError, InputError, UsageError } from '../errors.js';
+import { checkWritable, watchWriter } from '../run/index.js';
 import { openTrace, TraceWriter } from '../trace/index.js';
 import type { CommandInstaller } from './index.js';
+
+/** The output names convert knows the form of. */
+const OUTPUT_NAME = /\.(jsonl|vtb)(\.gz)?$/i;
 
 /** Installs `viotrace convert`. */
 export const installConvert: CommandInstaller = (program: Command) => {
@@ -15,23 +19,34 @@ export const installConvert: CommandInstaller = (program: Command) => {
     .option('--lenient', 'skip and count malformed records; a cut input is a warning', false)
     .action(async (input: string, output: string, opts: { lenient: boolean }) => {
       if (resolve(input) === resolve(output)) throw new UsageError('convert writes a new file: give an output name other than the input');
-      const trace = await openTrace(input, { lenient: opts.lenient });
+      // The name chooses the form; any other would be written as JSON Lines under a misleading name.
+      if (!OUTPUT_NAME.test(output)) throw new UsageError(`${output}: the output name must end in .jsonl, .jsonl.gz, .vtb or .vtb.gz (it chooses the form)`);
+      let trace;
+      try {
+        trace = await openTrace(input, { lenient: opts.lenient });
+      } catch (e) {
+        throw fileError(e, input, 'read');
+      }
       const { format: _f, version: _v, ...header } = trace.header;
+      checkWritable(output);
       const w = new TraceWriter(output, header);
+      const watch = watchWriter(w);
       let n = 0;
       try {
-        for await (const batch of trace.batches()) for (const r of batch) (w.write(r), n++);
+        for await (const batch of trace.batches()) {
+          watch.check();
+          for (const r of batch) (w.write(r), n++);
+        }
       } catch (e) {
         // What was read is written, without an end mark: the output is cut where the input broke.
-        await w.abandon();
-        throw e;
+        if (!watch.failure) await watch.close(true);
+        throw fileError(e, input, 'read');
       }
       const s = trace.summary;
       w.writeLost('guest', s.lost.guest);
       w.writeLost('host', s.lost.host);
       // A cut input gives a cut output (no end mark), so the copy does not claim to be whole.
-      if (s.cut) await w.abandon();
-      else await w.close();
+      await watch.close(Boolean(s.cut));
       process.stderr.write(`viotrace: ${output}: ${n} records (${w.encoding === 'binary' ? 'binary' : 'JSON Lines'})${s.skipped ? `, ${s.skipped} malformed skipped` : ''}\n`);
       if (s.cut) {
         const e = new InputError(`${s.cut.reason}; ${output} is cut there too`, s.cut.where);

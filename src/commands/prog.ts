@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
-import { contextFor, disassemble, helperName, loadObject, mapSpec, parseBtf, verify, VerifierError, type BpfObject, type Btf } from '../vm/index.js';
+import { findHook, HOOKS } from '../hooks/index.js';
+import { contextFor, disassemble, helperName, loadObject, mapSpec, parseBtf, verify, VerifierError, type BpfObject, type BpfProgram, type Btf } from '../vm/index.js';
 import type { CommandInstaller } from './index.js';
 
 /** The kernel BTF CO-RE resolves against: --btf FILE, else this machine's, else the shipped 6.18 minimal BTF. */
@@ -28,6 +29,29 @@ function readObject(file: string, btf: string | undefined): BpfObject {
   return loadObject(bytes, file, { possibleCpus: 2, targetBtf: targetBtf(btf) });
 }
 
+/** The hook-table entry a program attaches to, on either side. */
+function hookOf(p: BpfProgram) {
+  return findHook('guest', p.kind, p.attachTo) ?? findHook('host', p.kind, p.attachTo);
+}
+
+/**
+ * Why a program's SEC name is a problem for viotrace, or undefined. A tracepoint not in the hook
+ * table has no record layout here (and the kernel refuses to attach to one it lacks), so it is a
+ * refusal; a probe on another function verifies against pt_regs, which is all the kernel checks at
+ * load, so it is only a warning: whether the function exists is known at attach.
+ */
+function hookProblem(p: BpfProgram): { refuse: boolean; text: string } | undefined {
+  if (hookOf(p)) return undefined;
+  const sec = `SEC("${p.section}")`;
+  const known = HOOKS.some((h) => h.kind === p.kind);
+  if (p.kind === 'tracepoint') return { refuse: true, text: `${sec}: tracepoint ${p.attachTo} is not in viotrace's hook table, so its record layout is unknown (viotrace hooks lists them)` };
+  if (!known) return { refuse: true, text: `${sec}: viotrace simulates no ${p.kind} hooks (viotrace hooks lists them)` };
+  return { refuse: false, text: `${sec}: ${p.kind} ${p.attachTo} is not a hook viotrace simulates (viotrace hooks lists them); checked against pt_regs only (the kernel checks at attach that the function exists)` };
+}
+
+/** The line for a code section whose SEC name is no program type: libbpf would not load it either. */
+const unknownSection = (name: string): string => `SEC("${name}"): not a program type (tracepoint/, kprobe/, kretprobe/, uprobe/, uretprobe/, raw_tp/, usdt/); its code is not loaded`;
+
 /** Installs `viotrace prog`. */
 export const installProg: CommandInstaller = (program: Command) => {
   const prog = program.command('prog').description('inspect clang-built BPF objects');
@@ -38,6 +62,11 @@ export const installProg: CommandInstaller = (program: Command) => {
     .option('--btf <file>', 'kernel BTF for CO-RE relocations (default: /sys/kernel/btf/vmlinux, else the shipped Linux 6.18 BTF)')
     .action((file: string, opts: { btf?: string }) => {
       const o = readObject(file, opts.btf);
+      for (const name of o.unknownSections) process.stderr.write(`viotrace: warning: ${file}: ${unknownSection(name)}\n`);
+      for (const p of o.programs) {
+        const problem = hookProblem(p);
+        if (problem) process.stderr.write(`viotrace: warning: ${file}: program ${p.name}: ${problem.text}\n`);
+      }
       const out: string[] = [`${file}: license ${o.license}, ${o.programs.length} programs, ${o.maps.length} maps`, '', 'maps:'];
       o.maps.forEach((m, i) => out.push(`  ${String(i).padStart(2)}  ${m.name.padEnd(16)} ${m.map.typeName.padEnd(14)} key ${m.map.keySize}  value ${m.map.valueSize}  max_entries ${m.map.maxEntries}  flags 0x${m.map.flags.toString(16)}`));
       for (const p of o.programs) {
@@ -52,31 +81,43 @@ export const installProg: CommandInstaller = (program: Command) => {
     });
   prog
     .command('verify')
-    .description('verify every program of an object as the kernel would; on a refusal, print the verifier log and exit 1')
+    .description('verify every program of an object as the kernel would; a verdict for each; on a refusal, print the verifier log and exit 1')
     .argument('<object>', 'ELF object built by clang -target bpf')
     .option('--btf <file>', 'kernel BTF for CO-RE relocations (default: /sys/kernel/btf/vmlinux, else the shipped Linux 6.18 BTF)')
     .option('--program <name>', 'verify only this program')
     .option('--log', "print each program's verifier summary line")
-    .action((file: string, opts: { btf?: string; program?: string; log?: boolean }) => {
+    .option('--any-hook', "verify programs on hooks viotrace's hook table lacks too (a tracepoint as a record of unknown layout)")
+    .action((file: string, opts: { btf?: string; program?: string; log?: boolean; anyHook?: boolean }) => {
       const o = readObject(file, opts.btf);
       const programs = opts.program ? o.programs.filter((p) => p.name === opts.program) : o.programs;
       if (programs.length === 0) throw new InputError(`no program named ${JSON.stringify(opts.program)} (it has ${o.programs.map((p) => p.name).join(', ')})`, file);
       const maps = o.maps.map(({ name, map }) => mapSpec(name, map));
-      const out: string[] = [];
+      // Every program gets its verdict: a refusal is printed where it happens and the walk goes on.
+      let refused = 0;
+      const refuse = (line: string): void => {
+        refused++;
+        process.stderr.write(`viotrace: ${file}: ${line}\n`);
+      };
+      if (!opts.program) for (const name of o.unknownSections) refuse(unknownSection(name));
       for (const p of programs) {
+        const problem = hookProblem(p);
+        if (problem?.refuse && !opts.anyHook) {
+          refuse(`program ${p.name}: ${problem.text}`);
+          continue;
+        }
+        if (problem) process.stderr.write(`viotrace: warning: ${file}: program ${p.name}: ${problem.text}\n`);
         const ctx = contextFor(p.kind);
         try {
           const v = verify(p.insns, { ctx, maps, lines: p.lines });
           const reads = v.maxCtxOffset ? `, reads ${ctx.name} up to byte ${v.maxCtxOffset}` : '';
-          out.push(`${p.name}: verified (${p.kind} ${p.attachTo}, ${p.insns.length} insns, processed ${v.processed}${reads})`);
-          if (opts.log) out.push(`  ${v.log}`);
+          process.stdout.write(`${p.name}: verified (${p.kind} ${p.attachTo}, ${p.insns.length} insns, processed ${v.processed}${reads})\n`);
+          if (opts.log) process.stdout.write(`  ${v.log}\n`);
         } catch (e) {
           if (!(e instanceof VerifierError)) throw e;
-          process.stdout.write(`${out.join('\n')}${out.length ? '\n' : ''}`);
           process.stderr.write(`verifier log of ${p.name}:\n${e.log.split('\n').map((l) => `  ${l}`).join('\n')}\n`);
-          throw new InputError(`program ${p.name}: ${e.message}${p.lines.get(e.pc) ? ` (${p.lines.get(e.pc)!.trim()})` : ''}`, file);
+          refuse(`program ${p.name}: ${e.message}${p.lines.get(e.pc) ? ` (${p.lines.get(e.pc)!.trim()})` : ''}`);
         }
       }
-      process.stdout.write(`${out.join('\n')}\n`);
+      if (refused) process.exitCode = 1;
     });
 };

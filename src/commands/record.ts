@@ -4,6 +4,7 @@ import { UsageError } from '../errors.js';
 import { recordScenario, simThreads } from '../run/index.js';
 import { SCENARIOS, scenario } from '../sim/index.js';
 import type { CommandInstaller } from './index.js';
+import { durationOption, requestsOption, seedOption } from './options.js';
 
 /** Installs `viotrace record`. */
 export const installRecord: CommandInstaller = (program: Command) => {
@@ -12,12 +13,32 @@ export const installRecord: CommandInstaller = (program: Command) => {
     .description('run a scenario and write every record the programs emit to a trace file (gzip when it ends in .gz)')
     .requiredOption('--scenario <name>', `scenario (${SCENARIOS.map((s) => s.name).join(', ')})`)
     .requiredOption('-o, --output <file>', 'trace file to write: .jsonl[.gz] (JSON Lines) or .vtb[.gz] (binary, for long runs and fast replay)')
-    .option('--requests <n>', 'requests to complete', (v) => Number(v))
-    .option('--seed <n>', 'random seed', (v) => Number(v), 1)
-    .action(async (opts: { scenario: string; output: string; requests?: number; seed: number }) => {
+    .option('--requests <n>', 'requests to complete', requestsOption)
+    .option('--duration <seconds>', 'instead of --requests: simulated seconds to record', durationOption)
+    .option('--seed <n>', 'random seed', seedOption, 1)
+    .action(async (opts: { scenario: string; output: string; requests?: number; duration?: number; seed: number }) => {
       const spec = scenario(opts.scenario);
       if (!spec) throw new UsageError(`unknown scenario ${JSON.stringify(opts.scenario)} (viotrace scenarios lists them)`);
-      const { result, records } = await recordScenario(spec, opts.seed, opts.requests, opts.output, simThreads(opts.requests ?? spec.requests));
+      if (opts.requests !== undefined && opts.duration !== undefined) throw new UsageError('record takes --requests N or --duration SECONDS, not both');
+      const durationNs = opts.duration === undefined ? undefined : Math.round(opts.duration * 1e9);
+      // Ctrl-C stops the run between slices and closes the file properly, so what was recorded replays.
+      let interrupted = false;
+      const onSigint = (): void => {
+        interrupted = true;
+      };
+      process.on('SIGINT', onSigint);
+      let rec;
+      try {
+        rec = await recordScenario(spec, opts.seed, opts.requests, opts.output, simThreads(opts.requests ?? spec.requests), () => interrupted, durationNs);
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+      const { result, records } = rec;
+      if (interrupted) {
+        process.stderr.write(`viotrace: recording stopped (SIGINT): ${opts.output}: ${records} records of ${result.requests} requests written (viotrace replay reads it)\n`);
+        process.exitCode = 130;
+        return;
+      }
       process.stderr.write(`viotrace: ${opts.output}: ${records} records of ${result.requests} requests (lost: guest ${result.lost.guest}, host ${result.lost.host})\n`);
     });
 };

@@ -8,6 +8,7 @@ import { Playback, runDashboard } from '../tui/index.js';
 import { finishReplay } from './report.js';
 import { hostEvents } from './host-events.js';
 import type { CommandInstaller } from './index.js';
+import { speedOption } from './options.js';
 
 /** Installs `viotrace replay`. */
 export const installReplay: CommandInstaller = (program: Command) => {
@@ -15,7 +16,7 @@ export const installReplay: CommandInstaller = (program: Command) => {
     .command('replay')
     .description('replay a trace file (viotrace trace or real tracefs capture) through the correlator')
     .argument('<file>', 'trace file (.jsonl[.gz] or .vtb[.gz]), tracefs text, a bpftrace capture or a capture folder')
-    .option('--speed <n>', 'replay speed for the dashboard', (v) => Number(v), 1)
+    .option('--speed <n>', 'dashboard: replay speed, trace time per wall time (1/64 to 1024)', speedOption, 1)
     .option('--json', 'print the JSON report', false)
     .option('--no-tui', 'print a text summary instead of the dashboard')
     .option('--lenient', 'skip and count malformed lines; a cut file is a warning', false)

@@ -1,13 +1,14 @@
 // `viotrace report (FILE | --scenario NAME) [--format ...] [-o OUT] [--lenient]`: writes a report.
 import { writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { UsageError } from '../errors.js';
+import { fileError, UsageError } from '../errors.js';
 import { REPORT_FORMATS, renderReport, type ReportFormat } from '../report/index.js';
 import { replayFile, type ReplayResult } from '../replay/index.js';
-import { runAndReport, simThreads } from '../run/index.js';
+import { checkWritable, runAndReport, simThreads } from '../run/index.js';
 import { scenario } from '../sim/index.js';
 import { hostEvents } from './host-events.js';
 import type { CommandInstaller } from './index.js';
+import { integerOption, requestsOption, seedOption } from './options.js';
 
 /** Prints the notes and the cut of a replay; returns the exit status (1 for a cut unless lenient). */
 export function finishReplay(r: ReplayResult, lenient: boolean): number {
@@ -16,6 +17,19 @@ export function finishReplay(r: ReplayResult, lenient: boolean): number {
   if (!r.cut) return 0;
   process.stderr.write(`viotrace: ${lenient ? 'warning: ' : ''}${r.cut.where}: ${r.cut.reason}\n`);
   return lenient ? 0 : 1;
+}
+
+/** Writes a report to `output`, or standard output; a file that cannot be written is an InputError naming it. */
+function writeReport(output: string | undefined, text: string): void {
+  if (!output) {
+    process.stdout.write(text);
+    return;
+  }
+  try {
+    writeFileSync(output, text);
+  } catch (e) {
+    throw fileError(e, output, 'write');
+  }
 }
 
 /** Installs `viotrace report`. */
@@ -29,27 +43,25 @@ export const installReport: CommandInstaller = (program: Command) => {
     .option('-o, --output <file>', 'write the report to a file instead of standard output')
     .option('--lenient', 'skip and count malformed lines; a cut file is a warning', false)
     .option('--host-events <from>', 'capture folder made with --host-bpftrace: the host events from tracefs or bpftrace', 'tracefs')
-    .option('--slowest <n>', 'how many slowest requests to include', (v) => Number(v), 20)
-    .option('--seed <n>', 'with --scenario: the random seed', (v) => Number(v), 1)
-    .option('--requests <n>', 'with --scenario: requests to complete', (v) => Number(v))
+    .option('--slowest <n>', 'how many slowest requests to include', integerOption('--slowest', 0, 100_000), 20)
+    .option('--seed <n>', 'with --scenario: the random seed', seedOption, 1)
+    .option('--requests <n>', 'with --scenario: requests to complete', requestsOption)
     .action(async (file: string | undefined, opts: { scenario?: string; format: ReportFormat; output?: string; lenient: boolean; hostEvents: string; slowest: number; seed: number; requests?: number }) => {
       if (opts.scenario) {
         if (file) throw new UsageError('report takes a trace FILE or --scenario NAME, not both');
         const spec = scenario(opts.scenario);
         if (!spec) throw new UsageError(`unknown scenario ${JSON.stringify(opts.scenario)} (viotrace scenarios lists them)`);
+        // A run can take minutes: find out first that its report can be written.
+        if (opts.output) checkWritable(opts.output);
         const keepPaths = opts.format === 'perfetto' || opts.format === 'otlp' ? 100_000 : 0;
         const run = runAndReport(spec, opts.seed, opts.requests, undefined, false, keepPaths, simThreads(opts.requests ?? spec.requests));
-        const text = renderReport(run.input, opts.format);
-        if (opts.output) writeFileSync(opts.output, text);
-        else process.stdout.write(text);
+        writeReport(opts.output, renderReport(run.input, opts.format));
         return;
       }
       if (!file) throw new UsageError('report needs a trace FILE (or --scenario NAME)');
       const keep = opts.format === 'perfetto' || opts.format === 'otlp' ? 100_000 : 0;
       const r = await replayFile(file, { lenient: opts.lenient, captureHost: hostEvents(opts.hostEvents), slowest: opts.slowest, keepPaths: keep });
-      const text = renderReport(r.input, opts.format);
-      if (opts.output) writeFileSync(opts.output, text);
-      else process.stdout.write(text);
+      writeReport(opts.output, renderReport(r.input, opts.format));
       process.exitCode = finishReplay(r, opts.lenient);
     });
 };

@@ -7,12 +7,7 @@ import { replayFile } from '../replay/index.js';
 import { SCENARIOS, scenario } from '../sim/index.js';
 import { Playback, runDashboard } from '../tui/index.js';
 import type { CommandInstaller } from './index.js';
-
-const positiveInt = (what: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${what} must be a positive integer (got ${JSON.stringify(v)})`);
-  return n;
-};
+import { durationOption, requestsOption, seedOption, speedOption } from './options.js';
 
 const json = (v: unknown): string => JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? (x > BigInt(Number.MAX_SAFE_INTEGER) ? `0x${x.toString(16)}` : Number(x)) : x));
 
@@ -22,20 +17,23 @@ export const installRun: CommandInstaller = (program: Command) => {
     .command('run', { isDefault: true })
     .description('run a simulated scenario with the paired BPF programs on every hook (the default: the dashboard on baseline)')
     .option('--scenario <name>', `scenario (${SCENARIOS.map((s) => s.name).join(', ')})`, 'baseline')
-    .option('--requests <n>', 'requests to complete', positiveInt('--requests'))
-    .option('--seed <n>', 'random seed: the same seed gives the same run', positiveInt('--seed'), 1)
+    .option('--requests <n>', 'requests to complete', requestsOption)
+    .option('--duration <seconds>', 'instead of --requests: simulated seconds to run for', durationOption)
+    .option('--seed <n>', 'random seed: the same seed gives the same run', seedOption, 1)
     .option('--json', 'print the JSON report')
     .option('--records', 'print every record the programs emitted, one JSON object a line')
     .option('--no-tui', 'print a text summary instead of the dashboard')
-    .option('--speed <n>', 'dashboard: simulated time per wall time (1/64 to 1024)', (v) => Number(v), 1 / 64)
+    .option('--speed <n>', 'dashboard: simulated time per wall time (1/64 to 1024)', speedOption, 1 / 64)
     .option('--record <file>', 'also write the records to a trace file (viotrace replay reads it)')
-    .action(async (opts: { scenario: string; requests?: number; seed: number; json?: boolean; records?: boolean; tui: boolean; speed: number; record?: string }) => {
+    .action(async (opts: { scenario: string; requests?: number; duration?: number; seed: number; json?: boolean; records?: boolean; tui: boolean; speed: number; record?: string }) => {
       const spec = scenario(opts.scenario);
       if (!spec) throw new UsageError(`unknown scenario ${JSON.stringify(opts.scenario)} (viotrace scenarios lists them)`);
+      if (opts.requests !== undefined && opts.duration !== undefined) throw new UsageError('run takes --requests N or --duration SECONDS, not both');
+      const durationNs = opts.duration === undefined ? undefined : Math.round(opts.duration * 1e9);
       const dashboard = opts.tui && !opts.json && !opts.records && process.stdout.isTTY === true && process.stdin.isTTY === true;
       if (opts.record && !dashboard) {
         // Record, then summarise what was recorded: the summary reads the trace back.
-        const rec = await recordScenario(spec, opts.seed, opts.requests, opts.record, simThreads(opts.requests ?? spec.requests));
+        const rec = await recordScenario(spec, opts.seed, opts.requests, opts.record, simThreads(opts.requests ?? spec.requests), undefined, durationNs);
         process.stderr.write(`viotrace: ${opts.record}: ${rec.records} records\n`);
         const r = await replayFile(opts.record);
         process.stdout.write(opts.json ? `${JSON.stringify(jsonReport(r.input), null, 2)}\n` : textReport(r.input));
@@ -48,12 +46,12 @@ export const installRun: CommandInstaller = (program: Command) => {
         playback.live = true;
         playback.speed = opts.speed > 0 ? opts.speed : 1 / 64;
         let quit = false;
-        const sim = runLive(spec, opts.seed, opts.requests ?? 6_000, (u) => {
+        const sim = runLive(spec, opts.seed, durationNs === undefined ? (opts.requests ?? 6_000) : undefined, (u) => {
           playback.push(u.fresh);
           playback.lost = u.lost;
           if (u.clock) playback.clockOffsetNs = u.clock.offsetNs;
           if (u.done) playback.endOfInput();
-        }, () => quit, { record: opts.record, parallel: !opts.record && simThreads(opts.requests ?? 6_000) });
+        }, () => quit, { record: opts.record, parallel: !opts.record && simThreads(opts.requests ?? 6_000), ...(durationNs !== undefined ? { durationNs } : {}) });
         await runDashboard(playback);
         quit = true;
         await sim;
@@ -63,7 +61,7 @@ export const installRun: CommandInstaller = (program: Command) => {
       }
       const out: string[] = [];
       const started = performance.now();
-      const run = runAndReport(spec, opts.seed, opts.requests, opts.records ? (r, vm) => out.push(json({ side: r.side, vm: vm || undefined, record: r.struct.replace(/^vt_/, ''), ...r.fields })) : undefined, false, 0, simThreads(opts.requests ?? spec.requests));
+      const run = runAndReport(spec, opts.seed, opts.requests, opts.records ? (r, vm) => out.push(json({ side: r.side, vm: vm || undefined, record: r.struct.replace(/^vt_/, ''), ...r.fields })) : undefined, false, 0, simThreads(opts.requests ?? spec.requests), durationNs);
       const wallMs = performance.now() - started;
       if (opts.records) {
         process.stdout.write(`${out.join('\n')}\n`);

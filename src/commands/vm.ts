@@ -1,7 +1,7 @@
 // `viotrace vm plugin|run|asm|disasm`: the eBPF VM on its own (the bpf_conformance plugin protocol, .data files, text).
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { InputError, UsageError } from '../errors.js';
+import { fileError, InputError, UsageError } from '../errors.js';
 import {
   AsmError, assembleBytes, decode, disassemble, helperName, LoadError, parseDataFile, parseHexBytes, Program, programOf, VmError,
   type Engine,
@@ -14,6 +14,30 @@ function rethrow(e: unknown, where: string): never {
   if (e instanceof LoadError) throw new InputError(`program refused: ${e.message}`, where);
   if (e instanceof VmError) throw new InputError(`run stopped: ${e.message}`, where);
   throw e;
+}
+
+/** A file's text; a file that cannot be read is an InputError naming it. */
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw fileError(e, file, 'read');
+  }
+}
+
+/** Hex bytes as an InputError naming where they came from when they are not hex pairs. */
+function hexBytes(text: string, where: string): Uint8Array {
+  try {
+    return parseHexBytes(text);
+  } catch (e) {
+    throw new InputError(`not hex bytes: ${(e as Error).message}`, where);
+  }
+}
+
+/** Instruction bytes must be whole 8-byte instructions (decode would throw a RangeError). */
+function wholeInstructions(bytes: Uint8Array, where: string): Uint8Array {
+  if (bytes.length % 8 !== 0) throw new InputError(`program refused: ${bytes.length} bytes is not a whole number of 8-byte instructions`, where);
+  return bytes;
 }
 
 function readStdin(): string {
@@ -36,8 +60,9 @@ export const installVm: CommandInstaller = (program: Command) => {
     .argument('[memory]', 'the memory r1 points to, as hex')
     .allowExcessArguments(true)
     .action((memory: string | undefined, opts: { mode: Engine }) => {
-      const bytes = parseHexBytes(readStdin().replace(/0x/gi, ''));
-      const mem = memory ? parseHexBytes(memory.replace(/\s+/g, '').replace(/(..)/g, '$1 ')) : undefined;
+      // The suite's runner counts any non-zero exit with a message as a refusal, which these are.
+      const bytes = wholeInstructions(hexBytes(readStdin().replace(/0x/gi, ''), 'stdin'), 'stdin');
+      const mem = memory ? hexBytes(memory.replace(/\s+/g, '').replace(/(..)/g, '$1 '), 'memory argument') : undefined;
       try {
         const p = new Program(bytes, { engine: opts.mode });
         p.run(mem);
@@ -52,7 +77,7 @@ export const installVm: CommandInstaller = (program: Command) => {
     .argument('<file>', '.data file')
     .addOption(engineOption())
     .action((file: string, opts: { engine: Engine }) => {
-      const c = parseDataFile(readFileSync(file, 'utf8'));
+      const c = parseDataFile(readText(file));
       let r0: bigint;
       try {
         const p = new Program(programOf(c), { engine: opts.engine });
@@ -72,7 +97,7 @@ export const installVm: CommandInstaller = (program: Command) => {
     .description('assemble text (a .data file or plain assembly) to hex instruction bytes')
     .argument('<file>', 'assembly or .data file')
     .action((file: string) => {
-      const text = readFileSync(file, 'utf8');
+      const text = readText(file);
       const asm = /^--\s*asm/m.test(text) ? (parseDataFile(text).asm ?? '') : text;
       try {
         const bytes = assembleBytes(asm);
@@ -86,7 +111,7 @@ export const installVm: CommandInstaller = (program: Command) => {
     .description('disassemble hex instruction bytes (or a .data file) to text that assembles back')
     .argument('<file>', 'hex bytes or .data file')
     .action((file: string) => {
-      const text = readFileSync(file, 'utf8');
+      const text = readText(file);
       let insns;
       try {
         insns = /^--\s*(asm|raw)/m.test(text) ? programOf(parseDataFile(text)) : decode(parseHexBytes(text));

@@ -5,6 +5,7 @@ import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { GuestOnlyStitcher, onGuestClock, RunStatistics, SlowestRequests, stitch, Stitcher, type ClockEstimate, type RequestPath, type UnmatchedReason } from '../correlate/index.js';
 import { InputError } from '../errors.js';
+import { HOOKS, type HookDef, type Side } from '../hooks/index.js';
 import type { ReportInput } from '../report/index.js';
 import { BINARY_MAGIC, captureRecords, GuestAssembler, looksLikeBpftrace, openCapture, openTrace, readBpftrace, readFtrace } from '../trace/index.js';
 
@@ -88,6 +89,24 @@ async function sniff(path: string): Promise<InputKind> {
   throw new InputError('unrecognised input: not a viotrace trace, tracefs text output or a viotrace bpftrace capture', `${path}:1`);
 }
 
+/** BPF_OBJ_NAME_LEN - 1: the kernel keeps this much of a program's name, so bpftrace's drop report may cut it. */
+const KERNEL_PROG_NAME_CHARS = 15;
+
+/**
+ * The hook a program name from the kernel's skip counts stands for: the tracepoint's event or the
+ * probed function, matched whole or, when the kernel cut it at 15 characters, by its start (only
+ * if one hook of the side starts so).
+ */
+export function probeOfProgram(program: string, side: Side): HookDef | undefined {
+  const tail = (h: HookDef): string => (h.kind === 'tracepoint' ? h.name.split(':')[1]! : h.name);
+  const hooks = HOOKS.filter((h) => h.side === side);
+  const exact = hooks.filter((h) => tail(h) === program || h.name === program);
+  if (exact.length === 1) return exact[0];
+  if (program.length !== KERNEL_PROG_NAME_CHARS) return undefined;
+  const cut = hooks.filter((h) => tail(h).startsWith(program));
+  return cut.length === 1 || (cut.length > 1 && cut.every((h) => h.name === cut[0]!.name && h.kind === cut[0]!.kind)) ? cut[0] : undefined;
+}
+
 /** Replays a file into report input. */
 export async function replayFile(path: string, opts: ReplayOptions = {}): Promise<ReplayResult> {
   const kind = await sniff(path);
@@ -124,16 +143,23 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
     const s = stitch(r.records, r.topology, onPath);
     unmatched = s.unmatched;
     clock = s.clock;
-    notes.push(...r.notes);
+    // The capture's notes come once per VM stream; one of each is enough.
+    notes.push(...new Set(r.notes));
   } else if (kind === 'ftrace-text' || kind === 'bpftrace-text') {
     // A guest-side capture: tracefs text, or viotrace-guest.bt's output.
     const bt = kind === 'bpftrace-text' ? readBpftrace(path, { side: 'guest', lenient: opts.lenient }) : undefined;
+    let completionsSkipped = 0;
     const asm = new GuestAssembler('guest', bt !== undefined);
     const stream = bt ?? readFtrace(path, { source: 'guest', clock: 'guest-mono', lenient: opts.lenient });
     for await (const ev of stream) asm.add(ev);
     if (bt) {
       cut = bt.cut;
-      for (const d of bt.drops) notes.push(`the kernel skipped the ${d.program} program ${d.count} times (${d.reason}: it fired while another BPF program ran on that CPU); those requests are left out`);
+      for (const d of bt.drops) {
+        const hook = probeOfProgram(d.program, 'guest');
+        const what = hook?.name === 'block:block_rq_complete' ? 'the requests whose completion it skipped never end and are left out' : 'those events are missing';
+        notes.push(`the kernel skipped the ${hook ? `${hook.kind}:${hook.name}` : d.program} program ${d.count} times (${d.reason}: it fired while another BPF program ran on that CPU); ${what}`);
+        if (hook?.name === 'block:block_rq_complete') completionsSkipped += d.count;
+      }
       const overruns = bt.stats.lost - bt.drops.reduce((a, d) => a + d.count, 0);
       if (overruns > 0) notes.push(`bpftrace reported ${overruns} events lost (perf buffer full)`);
     } else if (stream.stats.lost) notes.push(`the kernel reported ${stream.stats.lost} events lost while tracing`);
@@ -148,7 +174,9 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
     if (s.completionsWithoutIssue) notes.push(`${s.completionsWithoutIssue} completions of requests issued before the capture began were left out`);
     if (s.completionsLost) notes.push(`${s.completionsLost} requests never showed a completion (a later request at the same sector replaced them)`);
     if (s.sharedSector) notes.push(`${s.sharedSector} requests were in flight at the same sector as another: the tracepoints cannot tell their times apart, so they are left out`);
-    if (s.inFlightAtEnd) notes.push(`${s.inFlightAtEnd} requests were still in flight when the capture ended`);
+    // A request whose completion the kernel skipped looks in flight at the end too: only the rest are.
+    const inFlight = s.inFlightAtEnd - completionsSkipped;
+    if (inFlight > 0) notes.push(`${inFlight} requests were still in flight when the capture ended${completionsSkipped ? ` (besides the ${completionsSkipped} whose completion was skipped)` : ''}`);
   } else {
     const trace = await openTrace(path, { lenient: opts.lenient });
     name = trace.header.source.name;

@@ -48,7 +48,8 @@ export function jsonReport(input: ReportInput): Record<string, unknown> {
   const groups: Record<string, unknown>[] = [];
   for (const [dimension, map] of input.stats.groups) {
     for (const [key, s] of [...map].sort(([a], [b]) => a.localeCompare(b))) {
-      groups.push({ dimension, key, requests: s.matches.matched + s.matches.guest_only + s.matches.host_only, bytes: s.bytes, total: distribution(s.total), stages: stages(s) });
+      // The correlator keys an unknown queue (a capture without the virtqueue) as q-1; it is shown as q?.
+      groups.push({ dimension, key: dimension === 'queue' ? key.replace(/\/q-1$/, '/q?') : key, requests: s.matches.matched + s.matches.guest_only + s.matches.host_only, bytes: s.bytes, total: distribution(s.total), stages: stages(s) });
     }
   }
   const seconds = input.durationNs / 1e9;
@@ -60,6 +61,9 @@ export function jsonReport(input: ReportInput): Record<string, unknown> {
       matched: m.matched,
       guest_only: m.guest_only,
       host_only: m.host_only,
+      // Requests an application op (io_uring SQE) submitted: the others are the kernel's own (readahead,
+      // writeback), which an application's latency figures (fio's) do not include.
+      with_app_op: all.stages.get('guest_submit')?.count ?? 0,
       lost: { ...input.lost },
       unmatched_reasons: { ...input.unmatched },
       ...(input.skippedLines ? { skipped_lines: input.skippedLines } : {}),

@@ -34,7 +34,9 @@ export function otlpReport(input: ReportInput): Record<string, unknown> {
     spans.push({
       traceId, spanId: rootId, name: requestLabel(p), kind: SPAN_KIND_INTERNAL,
       startTimeUnixNano: unix(p.start), endTimeUnixNano: unix(p.start + p.total),
-      attributes: [attr('viotrace.vm', p.vm), attr('viotrace.disk', p.disk), attr('viotrace.queue', p.queue), attr('viotrace.op', p.op),
+      attributes: [attr('viotrace.vm', p.vm), attr('viotrace.disk', p.disk),
+        // A queue of -1 is unknown (a capture without the virtqueue): no attribute rather than a false one.
+        ...(p.queue >= 0 ? [attr('viotrace.queue', p.queue)] : []), attr('viotrace.op', p.op),
         attr('viotrace.sector', p.sector), attr('viotrace.nr_sectors', p.nrSectors), attr('viotrace.match', p.match)],
     });
     for (const st of placeStages(p)) {

@@ -46,7 +46,7 @@ export function perfettoReport(input: ReportInput): { traceEvents: TraceEvent[];
     }
     laneEnds[lane] = p.start + p.total;
     const tid = lane + 1;
-    events.push({ name: requestLabel(p), cat: 'request', ph: 'X', pid, tid, ts: us(p.start), dur: us(p.total), args: { match: p.match, queue: p.queue, total_ns: p.total, shared_host_op: p.sharedHostOp } });
+    events.push({ name: requestLabel(p), cat: 'request', ph: 'X', pid, tid, ts: us(p.start), dur: us(p.total), args: { match: p.match, ...(p.queue >= 0 ? { queue: p.queue } : {}), total_ns: p.total, shared_host_op: p.sharedHostOp } });
     for (const st of placeStages(p)) {
       const onHost = st.def.side === 'host';
       const spid = onHost ? pid + 1 : pid;

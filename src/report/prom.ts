@@ -10,7 +10,7 @@ function label(v: string): string {
 }
 
 function histogram(out: string[], name: string, labels: string, h: LatencyHistogram): void {
-  for (const k of POW2_BOUNDS) out.push(`${name}_bucket{${labels}le="${(2 ** k / 1e9).toPrecision(6)}"} ${h.countBelowPow2(k)}`);
+  for (const k of POW2_BOUNDS) out.push(`${name}_bucket{${labels}le="${2 ** k / 1e9}"} ${h.countBelowPow2(k)}`);
   out.push(`${name}_bucket{${labels}le="+Inf"} ${h.count}`);
   out.push(`${name}_sum{${labels.replace(/,$/, '')}} ${h.sum / 1e9}`);
   out.push(`${name}_count{${labels.replace(/,$/, '')}} ${h.count}`);
@@ -32,7 +32,7 @@ export function promReport(input: ReportInput): string {
   out.push('# HELP viotrace_requests_total Requests by match status.');
   out.push('# TYPE viotrace_requests_total counter');
   for (const [status, n] of Object.entries(all.matches)) out.push(`viotrace_requests_total{${src}match="${status}"} ${n}`);
-  out.push('# HELP viotrace_lost_records_total Records dropped before user space read them (full ring buffer).');
+  out.push('# HELP viotrace_lost_records_total Records lost before user space read them: drops at a full ring buffer, or, for a bpftrace capture, the program runs the kernel skipped.');
   out.push('# TYPE viotrace_lost_records_total counter');
   out.push(`viotrace_lost_records_total{${src}side="guest"} ${input.lost.guest}`);
   out.push(`viotrace_lost_records_total{${src}side="host"} ${input.lost.host}`);

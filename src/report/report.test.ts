@@ -153,3 +153,37 @@ describe('OTLP trace JSON', () => {
     expect(spans[0].startTimeUnixNano.startsWith('17955497')).toBe(true);
   });
 });
+
+describe('an unknown queue (-1: a capture without the virtqueue)', () => {
+  const unknownQueue = (): ReportInput => {
+    const stats = new RunStatistics();
+    const slow = new SlowestRequests(10);
+    const ps = paths(20).map((p) => ({ ...p, queue: -1 }));
+    for (const p of ps) (stats.add(p), slow.offer(p));
+    return { ...input(20), stats, slowest: slow.list(), paths: ps };
+  };
+  it('is q? in text and in the JSON group keys', () => {
+    const text = textReport(unknownQueue());
+    expect(text).toMatch(/ vm\d\/vda q\? (read|write) /);
+    expect(text).not.toContain('q-1');
+    const keys = (jsonReport(unknownQueue()).groups as { dimension: string; key: string }[]).filter((g) => g.dimension === 'queue').map((g) => g.key);
+    expect(keys).toEqual(['vm1/vda/q?', 'vm2/vda/q?']);
+  });
+  it('has no queue attribute in OTLP and no queue arg in Perfetto', () => {
+    expect(JSON.stringify(otlpReport(unknownQueue()))).not.toContain('viotrace.queue');
+    const requests = perfettoReport(unknownQueue()).traceEvents.filter((e) => e.cat === 'request');
+    expect(requests.length).toBeGreaterThan(0);
+    for (const e of requests) expect(e.args).not.toHaveProperty('queue');
+  });
+});
+
+describe('Prometheus bucket bounds', () => {
+  it('are the powers of two in seconds exactly, and lost records are described for both kinds of source', () => {
+    const text = promReport(input());
+    const bounds = [...text.matchAll(/viotrace_request_latency_seconds_bucket\{[^}]*le="([^"]+)"\}/g)].map((m) => m[1]!).filter((b) => b !== '+Inf');
+    expect(bounds).toHaveLength(25);
+    bounds.forEach((b, i) => expect(Number(b)).toBe(2 ** (i + 10) / 1e9));
+    expect(bounds).toContain('0.268435456');
+    expect(text).toContain('# HELP viotrace_lost_records_total Records lost before user space read them: drops at a full ring buffer, or, for a bpftrace capture, the program runs the kernel skipped.');
+  });
+});

@@ -35,7 +35,7 @@ export function textReport(input: ReportInput): string {
     out.push('slowest requests:');
     for (const p of input.slowest.slice(0, 5)) {
       const top = Object.entries(p.stages).sort(([, a], [, b]) => (b as number) - (a as number))[0];
-      out.push(`  ${formatNs(p.total).padStart(9)}  ${p.vm}/${p.disk} q${p.queue} ${p.op} ${p.sector}+${p.nrSectors}${top ? `  (most in ${top[0]}: ${formatNs(top[1] as number)})` : ''}`);
+      out.push(`  ${formatNs(p.total).padStart(9)}  ${p.vm}/${p.disk} q${p.queue < 0 ? '?' : p.queue} ${p.op} ${p.sector}+${p.nrSectors}${top ? `  (most in ${top[0]}: ${formatNs(top[1] as number)})` : ''}`);
     }
   }
   return out.join('\n') + '\n';

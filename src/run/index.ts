@@ -32,6 +32,8 @@ export function runAndReport(
   keepPaths = 0,
   /** Run the host side's programs on a second thread (RunOptions.parallel): the same result, sooner on two cores. */
   parallel = false,
+  /** Run for this much simulated time instead of a request count (RunOptions.durationNs). */
+  durationNs?: number,
 ): ScenarioRun {
   const stats = new RunStatistics();
   const slow = new SlowestRequests(20);
@@ -59,6 +61,7 @@ export function runAndReport(
     seed,
     parallel,
     ...(requests ? { requests } : {}),
+    ...(durationNs !== undefined ? { durationNs } : {}),
     onStart: (topology) => (stitcher = new Stitcher(topology, onPath, { ...SIM_STITCH_OPTIONS, ...(keep ? { onMatch: (g, q, p) => matches.push([g, q, p]) } : {}) })),
     ...(onRecord ? { onRecord: (r: EmittedRecord) => onRecord(r, r.vm === undefined ? '' : spec.vms[r.vm]!.name) } : {}),
     onTraceRecord: (rec) => {
@@ -93,7 +96,8 @@ export function runAndReport(
 
 export { measureAccuracy } from './accuracy.js';
 export type { Accuracy } from './accuracy.js';
-export { recordScenario, scenarioTraceWriter } from './record.js';
+export { checkWritable, recordScenario, scenarioTraceWriter, watchWriter } from './record.js';
+export type { WriterWatch } from './record.js';
 export { runLive } from './live.js';
 export type { LiveOptions, LiveUpdate } from './live.js';
 export { SIM_LAG_NS, SIM_SKEW_NS, SIM_STITCH_OPTIONS } from './lag.js';

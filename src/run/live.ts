@@ -4,7 +4,7 @@ import type { LostCounts } from '../records/index.js';
 import { SIM_STITCH_OPTIONS } from './lag.js';
 import { runScenarioAsync, type RunResult, type ScenarioSpec } from '../sim/index.js';
 import type { TraceWriter } from '../trace/index.js';
-import { scenarioTraceWriter } from './record.js';
+import { checkWritable, scenarioTraceWriter, watchWriter, type WriterWatch } from './record.js';
 
 /** What the dashboard is told as the run goes. */
 export interface LiveUpdate {
@@ -21,6 +21,8 @@ export interface LiveOptions {
   everyMs?: number;
   /** A trace file to write the records to as they drain. */
   record?: string;
+  /** Run for this much simulated time instead of a request count. */
+  durationNs?: number;
   /** Run the host side's programs on a second thread (RunOptions.parallel). */
   parallel?: boolean;
 }
@@ -36,10 +38,12 @@ export interface LiveOptions {
  * or is stopped), so what the dashboard showed can be replayed.
  */
 export async function runLive(spec: ScenarioSpec, seed: number, requests: number | undefined, onUpdate: (u: LiveUpdate) => void, stopped: () => boolean, options: LiveOptions = {}): Promise<RunResult> {
-  const { everyMs = 400, record, parallel = false } = options;
+  const { everyMs = 400, record, parallel = false, durationNs } = options;
   let fresh: RequestPath[] = [];
   let stitcher: Stitcher | undefined;
   let writer: TraceWriter | undefined;
+  let watch: WriterWatch | undefined;
+  if (record) checkWritable(record);
   let lost: LostCounts = { guest: 0, host: 0 };
   let last = 0;
   const publish = (done: boolean): void => {
@@ -55,11 +59,13 @@ export async function runLive(spec: ScenarioSpec, seed: number, requests: number
       seed,
       parallel,
       ...(requests ? { requests } : {}),
+      ...(durationNs !== undefined ? { durationNs } : {}),
       onStart: (t) => {
         stitcher = new Stitcher(t, (p) => fresh.push(p), SIM_STITCH_OPTIONS);
-        if (record) writer = scenarioTraceWriter(record, spec, seed, t);
+        if (record) watch = watchWriter((writer = scenarioTraceWriter(record, spec, seed, t)));
       },
       onTraceRecord: (rec) => {
+        watch?.check();
         writer?.write(rec);
         stitcher!.push(rec);
       },
@@ -80,7 +86,7 @@ export async function runLive(spec: ScenarioSpec, seed: number, requests: number
   if (writer) {
     writer.writeLost('guest', lost.guest);
     writer.writeLost('host', lost.host);
-    await writer.close();
+    await watch!.close();
   }
   publish(true);
   return result;

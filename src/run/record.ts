@@ -1,9 +1,66 @@
 // Records a scenario to a trace file as it runs: header with topology and clocks, records as they drain, flushed as it goes.
+import { closeSync, openSync } from 'node:fs';
+import { fileError } from '../errors.js';
 import { HOOKS } from '../hooks/index.js';
 import type { Topology } from '../records/index.js';
 import { runScenarioAsync, type RunResult, type ScenarioSpec } from '../sim/index.js';
 import { TraceWriter } from '../trace/index.js';
 import { VERSION } from '../version.js';
+
+/**
+ * Opens `path` for writing once, before a long run, so that a folder, a missing directory or a
+ * read-only place is a one-line InputError at once (TraceWriter opens its file asynchronously and
+ * would raise the error as an unhandled 'error' event).
+ */
+export function checkWritable(path: string): void {
+  try {
+    closeSync(openSync(path, 'w'));
+  } catch (e) {
+    throw fileError(e, path, 'write');
+  }
+}
+
+/** A TraceWriter's stream errors, caught: `failure` is the first, as an InputError naming the file. */
+export interface WriterWatch {
+  readonly failure: unknown;
+  /** Throws the failure if there was one. */
+  check(): void;
+  /** Closes the writer (with its end mark, or without for `abandon`); a write error is thrown as the InputError. */
+  close(abandon?: boolean): Promise<void>;
+}
+
+/**
+ * Listens for errors on a TraceWriter's file and gzip streams. TraceWriter (src/trace) attaches no
+ * 'error' listener until it closes, so a write that fails midway (ENOSPC) crashed the process; until
+ * it has its own error surface, its private streams are reached by name here.
+ */
+export function watchWriter(w: TraceWriter): WriterWatch {
+  let failure: unknown;
+  const streams = w as unknown as { out?: NodeJS.EventEmitter; gzip?: NodeJS.EventEmitter };
+  const note = (e: unknown): void => {
+    failure ??= fileError(e, w.path, 'write');
+  };
+  streams.out?.on('error', note);
+  streams.gzip?.on('error', note);
+  return {
+    get failure() {
+      return failure;
+    },
+    check() {
+      if (failure) throw failure;
+    },
+    async close(abandon = false) {
+      // After an error the stream never finishes: closing would wait forever.
+      if (failure) throw failure;
+      try {
+        await (abandon ? w.abandon() : w.close());
+      } catch (e) {
+        throw failure ?? fileError(e, w.path, 'write');
+      }
+      if (failure) throw failure;
+    },
+  };
+}
 
 /** Opens a trace file for a scenario's run: the header names the scenario, seed, hooks, clocks and topology. */
 export function scenarioTraceWriter(path: string, spec: ScenarioSpec, seed: number, topology: Topology): TraceWriter {
@@ -21,10 +78,13 @@ export function scenarioTraceWriter(path: string, spec: ScenarioSpec, seed: numb
 /**
  * Runs `spec` and writes every record the programs emit to `path` (gzip when it ends in .gz). The
  * writer flushes every 1024 records, so a recording killed midway leaves a file whose complete
- * records replay (with a warning that it was cut).
+ * records replay (with a warning that it was cut). `stopped()`, asked between slices of simulated
+ * time, ends the run early; the file is then closed with its end mark, a whole trace of a shorter run.
  */
-export async function recordScenario(spec: ScenarioSpec, seed: number, requests: number | undefined, path: string, parallel = false): Promise<{ result: RunResult; records: number }> {
+export async function recordScenario(spec: ScenarioSpec, seed: number, requests: number | undefined, path: string, parallel = false, stopped?: () => boolean, durationNs?: number): Promise<{ result: RunResult; records: number }> {
+  checkWritable(path);
   let writer: TraceWriter | undefined;
+  let watch: WriterWatch | undefined;
   let records = 0;
   const result = await runScenarioAsync(
     spec,
@@ -32,15 +92,22 @@ export async function recordScenario(spec: ScenarioSpec, seed: number, requests:
       seed,
       parallel,
       ...(requests ? { requests } : {}),
-      onStart: (topology) => (writer = scenarioTraceWriter(path, spec, seed, topology)),
+      ...(durationNs !== undefined ? { durationNs } : {}),
+      onStart: (topology) => {
+        writer = scenarioTraceWriter(path, spec, seed, topology);
+        watch = watchWriter(writer);
+      },
       onTraceRecord: (rec) => {
+        watch!.check();
         writer!.write(rec);
         records++;
       },
     },
+    5_000_000,
+    stopped,
   );
   writer!.writeLost('guest', result.lost.guest);
   writer!.writeLost('host', result.lost.host);
-  await writer!.close();
+  await watch!.close();
   return { result, records };
 }

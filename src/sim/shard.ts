@@ -10,6 +10,8 @@ export interface ShardData {
   spec: ScenarioSpec;
   seed: number;
   requests: number | undefined;
+  /** RunOptions.durationNs: the worker stops at the same simulated time. */
+  durationNs?: number;
   ringBytes: { guest: number; host: number };
   drainEveryNs: number | undefined;
   buffer: SharedArrayBuffer;
@@ -77,7 +79,7 @@ export class HostShard {
     const buffer = channelBuffer(Math.ceil(Math.max(16 << 20, Math.min(256 << 20, 8 * ring.host), 2 * ring.host + 1024) / 8) * 8);
     this.reader = channelReader(buffer);
     this.worker = idle.pop() ?? new ShardWorker();
-    this.worker.give({ spec, seed: opts.seed, requests: opts.requests, ringBytes: ring, drainEveryNs: opts.drainEveryNs, buffer });
+    this.worker.give({ spec, seed: opts.seed, requests: opts.requests, durationNs: opts.durationNs, ringBytes: ring, drainEveryNs: opts.drainEveryNs, buffer });
   }
 
   /** Takes the next drain's records from the worker (waiting for it) into `sink`. */

@@ -50,8 +50,10 @@ export type TruthRequest = Pick<SimRequest, 'id' | 'vm' | 'disk' | 'write' | 'se
 /** Options of one run. */
 export interface RunOptions {
   seed: number;
-  /** Requests to complete (default: the scenario's). */
+  /** Requests to complete (default: the scenario's, unless durationNs is given). */
   requests?: number;
+  /** Simulated time to run for, in ns from the start, instead of a request count (with requests too, whichever comes first). */
+  durationNs?: number;
   /** Ring buffer bytes per side (default: the scenario's). */
   ringBytes?: { guest: number; host: number };
   /** Called with each record as it is drained, decoded field by field. */
@@ -161,7 +163,10 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
   const clocks = new Clocks({ hostStartNs, offsetNs: spec.clock.offsetNs, driftPpm: spec.clock.driftPpm, t0: hostStartNs });
   const ring = opts.ringBytes ?? spec.ringBytes;
   const objs = objects(ring);
-  const target = opts.requests ?? spec.requests;
+  const target = opts.requests ?? (opts.durationNs !== undefined ? Infinity : spec.requests);
+  const durationNs = opts.durationNs ?? Infinity;
+  /** Whether the run has done what it was asked: its requests, or its simulated time. */
+  const over = (): boolean => completed >= target || engine.now >= durationNs;
 
   let completed = 0;
   let appOps = 0;
@@ -306,7 +311,7 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
     });
   }
   function refill(disk: GuestDisk, job: FioJob, t: number): void {
-    if (completed >= target) return;
+    if (over()) return;
     const rate = job.spec.rateIops;
     if (rate) {
       const next = (lastSubmit.get(job) ?? -Infinity) + 1e9 / rate;
@@ -344,15 +349,15 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
   const drain = (): void => {
     for (const p of guestProbes) p.drain();
     drainHost();
-    if (completed < target) engine.after(every, drain);
+    if (!over()) engine.after(every, drain);
   };
   engine.after(every, drain);
-  const done = (): boolean => completed >= target || engine.pending === 0;
+  const done = (): boolean => over() || engine.pending === 0;
   return {
-    runUntilDone: () => engine.run(() => completed >= target),
+    runUntilDone: () => engine.run(over),
     runSlice: (sliceNs) => {
       const limit = engine.now + sliceNs;
-      engine.run(() => completed >= target || engine.now >= limit);
+      engine.run(() => over() || engine.now >= limit);
       return done();
     },
     finish: () => {
@@ -386,8 +391,8 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
  * drain's host records written to the channel, then the totals. Errors go down the channel too.
  */
 export function runHostShard(data: ShardData, out: ChannelWriter): void {
-  const { spec, seed, requests, ringBytes, drainEveryNs } = data;
-  const sim = buildSimulation(spec, { seed, requests, ringBytes, drainEveryNs, programs: 'host' }, out);
+  const { spec, seed, requests, durationNs, ringBytes, drainEveryNs } = data;
+  const sim = buildSimulation(spec, { seed, requests, ...(durationNs !== undefined ? { durationNs } : {}), ringBytes, drainEveryNs, programs: 'host' }, out);
   sim.runUntilDone();
   sim.finish();
 }

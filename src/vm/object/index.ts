@@ -37,6 +37,8 @@ export interface BpfObject {
   maps: BpfObjectMap[];
   license: string;
   btf: Btf;
+  /** Code sections whose SEC name is no program type libbpf knows ("frobnicate/x"): not loaded, named so a caller can say so. */
+  unknownSections: string[];
   program(name: string): BpfProgram | undefined;
   map(name: string): AnyMap | undefined;
 }
@@ -50,6 +52,9 @@ export interface LoadOptions {
   /** max_entries overrides by map name, as bpf_map__set_max_entries before load (ring buffer sizes, table sizes). */
   mapSizes?: Readonly<Record<string, number>>;
 }
+
+/** Section flag of code (ELF SHF_EXECINSTR). */
+const SHF_EXECINSTR = 0x4;
 
 const R_BPF_64_64 = 1;
 const R_BPF_64_ABS64 = 2;
@@ -268,8 +273,10 @@ export function loadObject(bytes: Uint8Array, where: string, opts: LoadOptions):
   };
 
   const programs: BpfProgram[] = [];
+  const unknownSections: string[] = [];
   for (const sec of elf.sections) {
     const pk = programKind(sec.name);
+    if (!pk && (sec.flags & SHF_EXECINSTR) !== 0 && sec.size > 0 && sec.name !== '.text') unknownSections.push(sec.name);
     if (!pk || sec.size === 0) continue;
     const all = code(sec);
     const funcs = elf.symbols.filter((s) => s.shndx === sec.index && s.type === STT_FUNC).sort((a, b) => a.value - b.value);
@@ -304,9 +311,12 @@ export function loadObject(bytes: Uint8Array, where: string, opts: LoadOptions):
       programs.push({ name: fn.name, section: sec.name, ...pk, insns: [...mine, ...combined.slice(secCopy.length)], lines });
     }
   }
-  if (programs.length === 0) throw new InputError('no programs: no section has a known SEC name (tracepoint/, kprobe/, uprobe/, ...)', where);
+  if (programs.length === 0) {
+    const unknown = unknownSections.length ? `; not program types: ${unknownSections.map((n) => `SEC("${n}")`).join(', ')}` : '';
+    throw new InputError(`no programs: no section has a known SEC name (tracepoint/, kprobe/, uprobe/, ...)${unknown}`, where);
+  }
   return {
-    programs, maps, license, btf,
+    programs, maps, license, btf, unknownSections,
     program: (name) => programs.find((p) => p.name === name),
     map: (name) => maps.find((m) => m.name === name)?.map,
   };

@@ -104,9 +104,12 @@ export interface State {
 
 /** A state recorded at a prune point; `branches` counts paths from it still being explored. */
 export interface Checkpoint {
-  state: State;
+  /** Dropped once the checkpoint leaves its instruction's list: only the branch count is needed then. */
+  state: State | undefined;
   branches: number;
   parent: Checkpoint | undefined;
+  /** Times a path reached this instruction again while this one was still open and was not the same state. */
+  misses: number;
 }
 
 /** A fresh frame for a function starting at `fn`. */

@@ -20,6 +20,13 @@ import { COMPLEXITY_LIMIT_INSNS, VerifierError, type Verdict, type VerifyOptions
 const JMP_SEQ_LIMIT = 8192;
 /** Checkpoints kept per instruction; the oldest go first (the kernel also evicts states that never prune). */
 const CHECKPOINTS_PER_INSN = 64;
+/**
+ * Misses after which a checkpoint still being explored leaves its instruction's list (the kernel's
+ * miss_cnt eviction). Such a checkpoint only detects a loop that made no progress, which a repeat
+ * shows within a few visits; kept for every iteration of a long loop, each visit compared against all
+ * of them and the walk grew with the square of the iterations (a 2,000,000-iteration loop never ended).
+ */
+const OPEN_CHECKPOINT_MISSES = 64;
 /** Instructions of the failing path shown in the log. */
 const TRAIL = 24;
 
@@ -157,23 +164,35 @@ class Walk implements AccessEnv {
     const live = this.cfg.liveIn[st.pc]!;
     let list = this.explored.get(st.pc);
     if (list) {
+      let evict = false;
       for (const cp of list) {
         if (cp.branches === 0) {
-          if (stateCovers(cp.state, st, live)) return true;
-        } else if (stateCovers(cp.state, st, live, true)) {
+          if (stateCovers(cp.state!, st, live)) return true;
+        } else if (stateCovers(cp.state!, st, live, true)) {
           this.fail(st.pc, `infinite loop detected at insn ${st.pc}`);
+        } else if (++cp.misses > OPEN_CHECKPOINT_MISSES) {
+          evict = true;
         }
+      }
+      // Dropped from the list only: the path's parent chain still counts its branches.
+      if (evict) {
+        list = list.filter((cp) => {
+          const keep = cp.branches === 0 || cp.misses <= OPEN_CHECKPOINT_MISSES;
+          if (!keep) cp.state = undefined;
+          return keep;
+        });
+        this.explored.set(st.pc, list);
       }
     } else {
       list = [];
       this.explored.set(st.pc, list);
     }
-    const cp: Checkpoint = { state: copyState(st), branches: 1, parent: st.parent };
+    const cp: Checkpoint = { state: copyState(st), branches: 1, parent: st.parent, misses: 0 };
     st.parent = cp;
     list.push(cp);
     if (list.length > CHECKPOINTS_PER_INSN) {
       const i = list.findIndex((c) => c.branches === 0);
-      if (i >= 0) list.splice(i, 1);
+      if (i >= 0) list.splice(i, 1)[0]!.state = undefined;
     }
     this.totalStates++;
     return false;

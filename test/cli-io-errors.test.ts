@@ -1,0 +1,57 @@
+// Files that cannot be written or read (a missing directory, a folder, a full disk) are one line naming the file, exit 1, never a stack.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, openSync, closeSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from './cli.js';
+import { repoRoot } from './shared.js';
+
+const TRACE = 'traces/sim-baseline.jsonl.gz';
+const dir = mkdtempSync(join(tmpdir(), 'viotrace-io-'));
+const folder = join(dir, 'folder.vtb');
+mkdirSync(folder);
+// A name convert and record accept that fails on the first write, as a full disk does.
+const full = join(dir, 'full.vtb');
+symlinkSync('/dev/full', full);
+
+const ENOENT = 'cannot write: ENOENT (no such file or directory)';
+
+describe('outputs that cannot be written', () => {
+  it.each([
+    [['convert', TRACE, '/nonexist/d/x.vtb'], `/nonexist/d/x.vtb: ${ENOENT}`],
+    [['convert', TRACE, folder], `${folder}: cannot write: EISDIR (illegal operation on a directory); give a file name, not a folder`],
+    [['convert', TRACE, full], `${full}: cannot write: ENOSPC (no space left on device)`],
+    [['report', TRACE, '-o', '/nonexist/r.json'], `/nonexist/r.json: ${ENOENT}`],
+    [['report', TRACE, '-o', dir], `${dir}: cannot write: EISDIR (illegal operation on a directory); give a file name, not a folder`],
+    [['report', '--scenario', 'baseline', '--requests', '100', '-o', '/nonexist/r.json'], `/nonexist/r.json: ${ENOENT}`],
+    [['record', '--scenario', 'baseline', '--requests', '100', '-o', '/nonexist/x.jsonl'], `/nonexist/x.jsonl: ${ENOENT}`],
+    [['record', '--scenario', 'baseline', '--requests', '300', '-o', full], `${full}: cannot write: ENOSPC (no space left on device)`],
+    [['run', '--requests', '100', '--record', '/nonexist/x.jsonl', '--no-tui'], `/nonexist/x.jsonl: ${ENOENT}`],
+  ])('%j', async (args, line) => {
+    const r = await runCli(args);
+    expect([r.code, r.err]).toEqual([1, `viotrace: ${line}\n`]);
+  }, 30_000);
+
+  it('a convert input that is a folder is one line', async () => {
+    const r = await runCli(['convert', dir, join(dir, 'o.vtb')]);
+    expect([r.code, r.err]).toEqual([1, `viotrace: ${dir}: cannot read: EISDIR (illegal operation on a directory); give a file, not a folder\n`]);
+  });
+
+  it('a full standard output is one line and exit 1', () => {
+    const fd = openSync('/dev/full', 'w');
+    try {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'src', 'main.ts'), 'report', TRACE, '--format', 'json'], { cwd: repoRoot, stdio: ['ignore', fd, 'pipe'], encoding: 'utf8' });
+      expect([r.status, r.stderr]).toEqual([1, 'viotrace: standard output: cannot write: ENOSPC (no space left on device)\n']);
+    } finally {
+      closeSync(fd);
+    }
+  }, 30_000);
+});
+
+describe('convert output names', () => {
+  it('refuses a name that is neither .jsonl[.gz] nor .vtb[.gz]', async () => {
+    const r = await runCli(['convert', TRACE, join(dir, 'out.txt')]);
+    expect([r.code, r.err]).toEqual([2, `viotrace: ${join(dir, 'out.txt')}: the output name must end in .jsonl, .jsonl.gz, .vtb or .vtb.gz (it chooses the form)\n`]);
+  });
+});
