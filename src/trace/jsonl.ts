@@ -3,7 +3,7 @@ import { InputError } from '../errors.js';
 import type { RecordKind, TraceRecord } from '../records/index.js';
 import { COLUMNS } from './columns.js';
 import type { TraceSummary } from './format.js';
-import type { ByteSource } from './source.js';
+import { gzipCutReason, type ByteSource } from './source.js';
 
 /** JSON.stringify replacer writing bigints as 0x-hex strings. */
 export function bigintAsHex(_key: string, value: unknown): unknown {
@@ -112,17 +112,18 @@ export async function* jsonlBatches(src: ByteSource, path: string, lineNo: numbe
     if (eof) break;
     eof = !(await src.more());
   }
-  let partialLast = false;
-  if (suspect) {
-    // The last line of the file did not parse: the cut of a killed recording (lenient counts it).
-    if (lenient) state.skipped++;
-    else partialLast = true;
+  // The last line of the file did not parse: the cut of a killed recording (lenient counts it).
+  if (suspect && lenient && !ended) {
+    state.skipped++;
+    suspect = undefined;
   }
   if (src.gzipError) {
-    state.cut = { where: `${path}:${lineNo}`, reason: `gzip stream is truncated or corrupt (${src.gzipError.message}); ${state.records} complete records were read` };
+    // A half line before a gzip fault is part of the cut, as for a killed recording.
+    state.cut = { where: `${path}:${lineNo}`, reason: gzipCutReason(src.gzipError, state.records) };
   } else if (!ended) {
-    state.cut = { where: `${path}:${lineNo}`, reason: `the recording was cut: no end line${partialLast ? ', last line incomplete' : ''}; ${state.records} complete records were read` };
-  } else if (partialLast && suspect) {
-    throw new InputError(suspect.message, suspect.where);
+    // The last line of the file did not parse: the cut of a killed recording, not a malformed record.
+    state.cut = { where: `${path}:${lineNo}`, reason: `the recording was cut: no end line${suspect ? ', last line incomplete' : ''}; ${state.records} complete records were read` };
+  } else if (suspect) {
+    reject(suspect);
   }
 }

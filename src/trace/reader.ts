@@ -4,7 +4,7 @@ import { RecordBatch, type TraceRecord } from '../records/index.js';
 import { BINARY_LAYOUT, BINARY_MAGIC, binaryBatches, binaryRecordBatches } from './binary.js';
 import { TRACE_FORMAT, TRACE_VERSION, type TraceEncoding, type TraceHeader, type TraceSummary } from './format.js';
 import { jsonlBatches } from './jsonl.js';
-import { ByteSource } from './source.js';
+import { ByteSource, gzipCutReason } from './source.js';
 
 /** Options for reading a trace. */
 export interface TraceReadOptions {
@@ -69,11 +69,13 @@ async function fill(src: ByteSource, n: number): Promise<boolean> {
 /** Reads a binary trace's header (after the magic): layout version, header length, header JSON. */
 async function binaryHeader(src: ByteSource, path: string): Promise<TraceHeader> {
   const where = `${path}@byte 0`;
-  if (!(await fill(src, 16))) throw new InputError('binary trace cut inside its header', where);
+  const cut = (): InputError =>
+    new InputError(src.gzipError ? `${src.gzipError.message} (compressed byte ${src.gzipError.offset}) inside the binary trace's header` : 'binary trace cut inside its header', where);
+  if (!(await fill(src, 16))) throw cut();
   const layout = src.buf.readUInt32LE(8);
   if (layout !== BINARY_LAYOUT) throw new InputError(`unsupported binary trace layout ${layout} (this viotrace reads layout ${BINARY_LAYOUT})`, where);
   const len = src.buf.readUInt32LE(12);
-  if (!(await fill(src, 16 + len))) throw new InputError('binary trace cut inside its header', where);
+  if (!(await fill(src, 16 + len))) throw cut();
   const header = parseHeader(src.buf.toString('utf8', 16, 16 + len), where);
   src.consume(16 + len);
   return header;
@@ -84,7 +86,7 @@ async function jsonlHeader(src: ByteSource, path: string): Promise<TraceHeader> 
   const where = `${path}:1`;
   let nl = src.buf.indexOf(10);
   while (nl < 0 && (await src.more())) nl = src.buf.indexOf(10);
-  if (src.buf.length === 0) throw new InputError('empty file: not a viotrace trace', where);
+  if (src.buf.length === 0) throw new InputError(src.gzipError ? `${src.gzipError.message} (compressed byte ${src.gzipError.offset}) before the header` : 'empty file: not a viotrace trace', where);
   const end = nl < 0 ? src.buf.length : nl;
   if (src.buf[0] !== 0x7b /* { */) throw new InputError('not a viotrace trace (the first line is not a JSON header)', where);
   const header = parseHeader(src.buf.toString('utf8', 0, end), where);
@@ -119,7 +121,7 @@ export async function openTrace(path: string, opts: TraceReadOptions = {}): Prom
       if (binary) yield* frames(src, path, lenient, summary);
       else for await (const chunk of jsonlBatches(src, path, 1, lenient, summary)) yield lines(chunk);
       if (src.gzipError && binary) {
-        summary.cut = { where: summary.cut?.where ?? `${path}@byte ${src.offset}`, reason: `gzip stream is truncated or corrupt (${src.gzipError.message}); ${summary.records} complete records were read` };
+        summary.cut = { where: summary.cut?.where ?? `${path}@byte ${src.offset}`, reason: gzipCutReason(src.gzipError, summary.records) };
       }
     } finally {
       await src.close();
