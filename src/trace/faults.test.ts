@@ -133,3 +133,28 @@ describe('gzip faults keep every byte decoded before them', () => {
     await expect(openTrace(path)).rejects.toThrow(/gzip stream is truncated/);
   });
 });
+
+describe('a cut recording under --lenient', () => {
+  it('takes a half-written last line as part of the cut, not as a skipped malformed line', async () => {
+    const path = join(dir, 'half.jsonl');
+    await writeTrace(path, 20);
+    const lines = readFileSync(path, 'utf8').split('\n');
+    writeFileSync(path, lines.slice(0, 20).join('\n') + '\n' + lines[20]!.slice(0, 40));
+    const { recs, summary } = await readAll(path, true);
+    expect(recs.length).toBe(19);
+    expect(summary.skipped).toBe(0);
+    expect(summary.cut?.reason).toContain('last line incomplete');
+  });
+
+  it('the same for the half line a gzip fault leaves', async () => {
+    const plain = join(dir, 'stored2.jsonl');
+    await writeTrace(plain, 2000);
+    const gz = gzipSync(readFileSync(plain), { level: 0 });
+    gz[10 + 5 + gz.readUInt16LE(11) + 3] ^= 0xff;
+    const path = join(dir, 'stored2.jsonl.gz');
+    writeFileSync(path, gz);
+    const { summary } = await readAll(path, true);
+    expect(summary.skipped).toBe(0);
+    expect(summary.cut?.reason).toMatch(/gzip data is corrupt/);
+  });
+});

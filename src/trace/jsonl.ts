@@ -112,11 +112,6 @@ export async function* jsonlBatches(src: ByteSource, path: string, lineNo: numbe
     if (eof) break;
     eof = !(await src.more());
   }
-  // The last line of the file did not parse: the cut of a killed recording (lenient counts it).
-  if (suspect && lenient && !ended) {
-    state.skipped++;
-    suspect = undefined;
-  }
   if (src.gzipError) {
     // A half line before a gzip fault is part of the cut, as for a killed recording.
     state.cut = { where: `${path}:${lineNo}`, reason: gzipCutReason(src.gzipError, state.records) };
