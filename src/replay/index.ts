@@ -53,6 +53,8 @@ export interface ReplayResult {
   cut?: { where: string; reason: string };
   /** Notes for the user (what the capture lacks, what was left out). */
   notes: string[];
+  /** What --lenient skipped, said for this kind of input ("3 malformed lines skipped, the first at f:12: ..."). */
+  skippedNote?: string;
 }
 
 /** Reads the first bytes of a file (decompressed when gzip) to tell its kind. */
@@ -110,6 +112,7 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
   let lost = { guest: 0, host: 0 };
   let cut: ReplayResult['cut'];
   let skipped = 0;
+  let skippedNote: string | undefined;
   let name = basename(path);
   let sourceKind: 'trace' | 'scenario' = 'trace';
   let seed: number | undefined;
@@ -176,6 +179,8 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
     lost = trace.summary.lost;
     cut = opts.signal?.aborted ? { where: path, reason: 'reading was stopped' } : trace.summary.cut;
     skipped = trace.summary.skipped;
+    const frames = trace.summary.skippedFrames;
+    if (trace.encoding === 'binary' && skipped) skippedNote = `${frames ?? 0} corrupt frames skipped (${skipped} of their entries, records and string definitions, lost)`;
   }
 
   const input: ReportInput = {
@@ -190,5 +195,5 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
     ...(keep ? { paths } : {}),
     ...(skipped ? { skippedLines: skipped } : {}),
   };
-  return { input, kind, ...(cut ? { cut } : {}), notes };
+  return { input, kind, ...(cut ? { cut } : {}), notes, ...(skippedNote ? { skippedNote } : {}) };
 }

@@ -324,7 +324,14 @@ async function* binaryFrames<T>(src: ByteSource, path: string, lenient: boolean,
     const len = src.buf.readUInt32LE(0);
     const entries = src.buf.readUInt32LE(4);
     const crc = src.buf.readUInt32LE(8);
-    if (len > MAX_FRAME_BYTES) throw new InputError(`frame length ${len} is not plausible: the file is corrupt`, binaryWhere(path, frameAt));
+    // A header no writer makes (the writer never ends an empty frame; every entry takes at least a
+    // byte) cannot be trusted to find the next frame: the file is cut there, strict or lenient, so
+    // the frames before it are still reported.
+    const implausible = len === 0 || len > MAX_FRAME_BYTES ? `frame length ${len}` : entries === 0 || entries > len ? `frame entry count ${entries} (in ${len} bytes)` : undefined;
+    if (implausible) {
+      state.cut = { where: binaryWhere(path, frameAt), reason: `${implausible} is not plausible: the file is corrupt from this frame header on; ${state.records} complete records before it were read` };
+      break;
+    }
     while (src.buf.length < FRAME_HEADER_BYTES + len && (await src.more()));
     if (src.buf.length < FRAME_HEADER_BYTES + len) {
       state.cut = { where: binaryWhere(path, frameAt), reason: `the recording was cut: last frame incomplete (${src.buf.length - FRAME_HEADER_BYTES} of ${len} bytes); ${state.records} complete records were read` };
@@ -368,6 +375,7 @@ async function* binaryFrames<T>(src: ByteSource, path: string, lenient: boolean,
       if (!(e instanceof BadEntry)) throw e;
       if (!lenient) throw new InputError(e.message, binaryWhere(path, base + e.offset));
       state.skipped += Math.max(1, entries - n);
+      state.skippedFrames = (state.skippedFrames ?? 0) + 1;
     }
     src.consume(FRAME_HEADER_BYTES + len);
     const count = sink.count;

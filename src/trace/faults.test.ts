@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { guestTime, hostTime, type GuestRequestRecord, type QemuRequestRecord, type TraceRecord } from '../records/index.js';
+import { replayFile } from '../replay/index.js';
 import { openTrace, TraceWriter, type TraceHeader } from './index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'viotrace-faults-'));
@@ -156,5 +157,49 @@ describe('a cut recording under --lenient', () => {
     const { summary } = await readAll(path, true);
     expect(summary.skipped).toBe(0);
     expect(summary.cut?.reason).toMatch(/gzip data is corrupt/);
+  });
+});
+
+describe('binary frame headers', () => {
+  /** Byte offset of the second frame (after magic, layout, header length, header and the first frame). */
+  const secondFrame = (b: Buffer): number => {
+    const first = 16 + b.readUInt32LE(12);
+    return first + 12 + b.readUInt32LE(first);
+  };
+
+  for (const [field, at, value] of [['entries', 4, 0xffffffff], ['length', 0, 0], ['length', 0, 0xffffffff]] as const) {
+    it(`an implausible frame ${field} (${value}) is a cut at its byte, strict or lenient: the frames before it are kept`, async () => {
+      const path = join(dir, `hdr-${field}-${value}.vtb`);
+      const written = await writeTrace(path, 300);
+      const b = readFileSync(path);
+      const second = secondFrame(b);
+      b.writeUInt32LE(value, second + at);
+      writeFileSync(path, b);
+      for (const lenient of [false, true]) {
+        const { recs, summary } = await readAll(path, lenient);
+        expect(recs).toEqual(written.slice(0, 100));
+        expect(summary.skipped).toBe(0);
+        expect(summary.cut).toEqual({ where: `${path}@byte ${second}`, reason: expect.stringMatching(/is not plausible: the file is corrupt from this frame header on; 100 complete records/) });
+      }
+    });
+  }
+
+  it('a binary header length past belief is corrupt, not a cut', async () => {
+    const path = join(dir, 'hdrlen.vtb');
+    await writeTrace(path, 10);
+    const b = readFileSync(path);
+    b.writeUInt32LE(0xfffffff0, 12);
+    writeFileSync(path, b);
+    await expect(openTrace(path)).rejects.toMatchObject({ where: `${path}@byte 0`, message: 'header length 4294967280 is not plausible: the file is corrupt' });
+  });
+
+  it('--lenient says corrupt frames were skipped, not lines', async () => {
+    const path = join(dir, 'crcframe.vtb');
+    await writeTrace(path, 300);
+    const b = readFileSync(path);
+    b[secondFrame(b) + 12 + 40] ^= 0xff;
+    writeFileSync(path, b);
+    const r = await replayFile(path, { lenient: true });
+    expect(r.skippedNote).toBe('1 corrupt frames skipped (104 of their entries, records and string definitions, lost)');
   });
 });

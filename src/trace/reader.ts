@@ -66,6 +66,9 @@ async function fill(src: ByteSource, n: number): Promise<boolean> {
   return true;
 }
 
+/** The longest header a reader believes (a topology of thousands of disks is well under it): past it the length is corrupt. */
+const MAX_HEADER_BYTES = 1 << 24;
+
 /** Reads a binary trace's header (after the magic): layout version, header length, header JSON. */
 async function binaryHeader(src: ByteSource, path: string): Promise<TraceHeader> {
   const where = `${path}@byte 0`;
@@ -75,6 +78,7 @@ async function binaryHeader(src: ByteSource, path: string): Promise<TraceHeader>
   const layout = src.buf.readUInt32LE(8);
   if (layout !== BINARY_LAYOUT) throw new InputError(`unsupported binary trace layout ${layout} (this viotrace reads layout ${BINARY_LAYOUT})`, where);
   const len = src.buf.readUInt32LE(12);
+  if (len > MAX_HEADER_BYTES) throw new InputError(`header length ${len} is not plausible: the file is corrupt`, where);
   if (!(await fill(src, 16 + len))) throw cut();
   const header = parseHeader(src.buf.toString('utf8', 16, 16 + len), where);
   src.consume(16 + len);
