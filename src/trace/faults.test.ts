@@ -2,7 +2,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { crc32, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { guestTime, hostTime, type GuestRequestRecord, type QemuRequestRecord, type TraceRecord } from '../records/index.js';
 import { replayFile } from '../replay/index.js';
@@ -201,5 +201,87 @@ describe('binary frame headers', () => {
     writeFileSync(path, b);
     const r = await replayFile(path, { lenient: true });
     expect(r.skippedNote).toBe('1 corrupt frames skipped (104 of their entries, records and string definitions, lost)');
+  });
+});
+
+describe('values the format forbids', () => {
+  /** A 20-record JSON Lines trace with line `at` (1-based) replaced. */
+  async function withLine(name: string, at: number, text: string | ((line: string) => string)): Promise<string> {
+    const path = join(dir, name);
+    await writeTrace(path, 20);
+    const lines = readFileSync(path, 'utf8').split('\n');
+    lines[at - 1] = typeof text === 'string' ? text : text(lines[at - 1]!);
+    writeFileSync(path, lines.join('\n'));
+    return path;
+  }
+
+  const cases: [string, number, string | ((l: string) => string), RegExp][] = [
+    ['lostneg', 22, '{"kind":"lost","side":"guest","count":-3}', /lost line needs side guest\|host and a count, a whole number from 0/],
+    ['lostfrac', 22, '{"kind":"lost","side":"host","count":1.5}', /a whole number from 0/],
+    ['timefrac', 4, (l) => l.replace(/"tRqComplete":\d+/, '"tRqComplete":1.5'), /field tRqComplete is 1.5; it must be whole nanoseconds from 0/],
+    ['timeneg', 4, (l) => l.replace(/"tRqComplete":\d+/, '"tRqComplete":-5'), /field tRqComplete is -5/],
+    ['timehuge', 4, (l) => l.replace(/"tRqComplete":\d+/, '"tRqComplete":1e300'), /field tRqComplete is 1e\+300/],
+    ['i32frac', 4, (l) => l.replace(/"error":0/, '"error":0.5'), /field error is 0.5; it must be a whole number from -2147483648/],
+    ['badop', 4, (l) => l.replace(/"op":"read"/, '"op":"frobnicate"'), /guest_rq record: field op is "frobnicate"; it must be one of read, write, flush, discard, other/],
+    ['badtype', 3, (l) => l.replace(/"type":"in"/, '"type":"bogus"'), /qemu_req record: field type is "bogus"; it must be one of in, out, flush/],
+    ['header2', 5, (l) => readFileSync(join(dir, 'lostneg.jsonl'), 'utf8').split('\n')[0] ?? l, /a header line after line 1/],
+    ['endrecs', 23, '{"kind":"end","records":5,"lost":{"guest":0,"host":3}}', /end line says 5 records, but the file holds 20/],
+    ['endlost', 23, '{"kind":"end","records":20,"lost":{"guest":1,"host":3}}', /end line says lost guest 1 host 3, but the lost lines add up to guest 0 host 3/],
+  ];
+  for (const [name, at, text, message] of cases) {
+    it(`refuses ${name} at file:line; --lenient skips it`, async () => {
+      const path = await withLine(`${name}.jsonl`, at, text);
+      await expect(readAll(path)).rejects.toMatchObject({ where: `${path}:${at}`, message: expect.stringMatching(message) });
+      const { summary } = await readAll(path, true);
+      expect(summary.skipped).toBe(1);
+    });
+  }
+
+  for (const [name, edit, message] of [
+    ['noclocks', (h: Record<string, unknown>) => (h.clocks = null), /header clocks must be \{guest, host\}/],
+    ['badbase', (h: Record<string, unknown>) => ((h.clocks as { guest: { base: string } }).guest.base = 'xyz'), /clocks.guest.base is "xyz"; it must be a decimal string/],
+    ['badhooks', (h: Record<string, unknown>) => (h.hooks = ['block:block_rq_issue', 'bogus:hook']), /header hook "bogus:hook" is not a hook name/],
+    ['hooksnull', (h: Record<string, unknown>) => (h.hooks = null), /header hooks must be a list/],
+  ] as const) {
+    it(`refuses a header with ${name} at line 1`, async () => {
+      const path = join(dir, `${name}.jsonl`);
+      await writeTrace(path, 2);
+      const lines = readFileSync(path, 'utf8').split('\n');
+      const h = JSON.parse(lines[0]!) as Record<string, unknown>;
+      edit(h);
+      lines[0] = JSON.stringify(h);
+      writeFileSync(path, lines.join('\n'));
+      await expect(openTrace(path)).rejects.toMatchObject({ where: `${path}:1`, message: expect.stringMatching(message) });
+    });
+  }
+
+  it('the binary reader refuses the same record values, naming the byte offset', async () => {
+    for (const [name, rec, message] of [
+      ['binneg.vtb', { ...guestRq(3), tRqComplete: guestTime(-5) }, /guest_rq record: field tRqComplete is -5; it must be whole nanoseconds/],
+      ['binop.vtb', { ...guestRq(3), op: 'frobnicate' as 'read' }, /guest_rq record: field op is "frobnicate"; it must be one of/],
+    ] as const) {
+      const path = join(dir, name);
+      const w = new TraceWriter(path, header);
+      w.write(guestRq(1));
+      w.write(rec);
+      await w.close();
+      await expect(readAll(path)).rejects.toMatchObject({ where: expect.stringMatching(/@byte \d+$/), message: expect.stringMatching(message) });
+      const { recs, summary } = await readAll(path, true);
+      expect(recs).toEqual([guestRq(1)]);
+      expect(summary.skipped).toBeGreaterThan(0);
+    }
+  });
+
+  it('the binary reader checks the end entry\'s counts', async () => {
+    const path = join(dir, 'binend.vtb');
+    await writeTrace(path, 50);
+    const b = readFileSync(path);
+    // The last frame holds the lost entry and the end entry (17 bytes, the file's last).
+    b.writeDoubleLE(7, b.length - 16);
+    let f = 16 + b.readUInt32LE(12);
+    while (f + 12 + b.readUInt32LE(f) < b.length) f += 12 + b.readUInt32LE(f);
+    b.writeUInt32LE(crc32(b.subarray(f + 12)), f + 8);
+    writeFileSync(path, b);
+    await expect(readAll(path)).rejects.toMatchObject({ where: `${path}@byte ${b.length - 17}`, message: 'end entry says 7 records, but the file holds 50' });
   });
 });

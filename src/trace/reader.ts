@@ -1,5 +1,6 @@
 // Reads a trace file (JSON Lines or binary, gzip or not) as a stream: header, batches of records, lost counts and end, with placed errors.
 import { InputError } from '../errors.js';
+import { HOOKS } from '../hooks/index.js';
 import { RecordBatch, type TraceRecord } from '../records/index.js';
 import { BINARY_LAYOUT, BINARY_MAGIC, binaryBatches, binaryRecordBatches } from './binary.js';
 import { TRACE_FORMAT, TRACE_VERSION, type TraceEncoding, type TraceHeader, type TraceSummary } from './format.js';
@@ -56,8 +57,37 @@ function parseHeader(text: string, where: string): TraceHeader {
   }
   if (header?.format !== TRACE_FORMAT) throw new InputError(`not a viotrace trace (format is ${JSON.stringify(header?.format)})`, where);
   if (header.version !== TRACE_VERSION) throw new InputError(`unsupported trace version ${header.version} (this viotrace reads version ${TRACE_VERSION})`, where);
+  checkClocks(header.clocks, where);
+  checkHooks(header.hooks, where);
   decodeTopology(header, where);
   return header;
+}
+
+/** The prefixes a hook name may carry: the probe kinds and the tracepoint systems of the hook table (made on first use: hooks imports trace). */
+let hookPrefixes: Set<string> | undefined;
+const HOOK_PREFIXES = (): Set<string> =>
+  (hookPrefixes ??= new Set(['kprobe', 'kretprobe', 'uprobe', 'uretprobe', ...HOOKS.filter((h) => h.kind === 'tracepoint').map((h) => h.name.split(':')[0]!)]));
+
+/** `hooks` is a list of names, each bare (a QEMU trace event) or prefixed by a probe kind or tracepoint system. */
+function checkHooks(hooks: unknown, where: string): void {
+  if (!Array.isArray(hooks)) throw new InputError('header hooks must be a list of hook names', where);
+  for (const h of hooks) {
+    const m = typeof h === 'string' ? /^(?:(\w+):)?[\w.@+-]+$/.exec(h) : null;
+    if (!m || (m[1] !== undefined && !HOOK_PREFIXES().has(m[1]))) {
+      throw new InputError(`header hook ${JSON.stringify(h)} is not a hook name (a name, or kind:name with kind one of ${[...HOOK_PREFIXES()].join(', ')})`, where);
+    }
+  }
+}
+
+/** `clocks` names each side's clock domain and its base, a decimal string of nanoseconds. */
+function checkClocks(clocks: unknown, where: string): void {
+  const c = clocks as Record<string, unknown> | null;
+  if (typeof c !== 'object' || c === null) throw new InputError('header clocks must be {guest, host}, each {domain, base}', where);
+  for (const side of ['guest', 'host'] as const) {
+    const d = c[side] as Record<string, unknown> | null;
+    if (typeof d !== 'object' || d === null || typeof d.domain !== 'string') throw new InputError(`header clocks.${side} must be {domain, base} with domain a string`, where);
+    if (typeof d.base !== 'string' || !/^\d+$/.test(d.base)) throw new InputError(`header clocks.${side}.base is ${JSON.stringify(d.base)}; it must be a decimal string of nanoseconds`, where);
+  }
 }
 
 /** Reads until `buf` holds n bytes or the file ends; whether it holds them. */
