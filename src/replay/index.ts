@@ -90,6 +90,12 @@ async function sniff(path: string): Promise<InputKind> {
   throw new InputError('unrecognised input: not a viotrace trace, tracefs text output or a viotrace bpftrace capture', `${path}:1`);
 }
 
+/** The note for lines --lenient skipped: how many, and the first (where, and why). */
+function linesSkipped(count: number, examples: readonly string[]): string {
+  const first = examples.map((e) => /^(.*?:\d+): (.*)$/.exec(e)).find((m) => m);
+  return `${count} malformed lines skipped${first ? `, the first at ${first[1]} (${first[2]})` : ''}`;
+}
+
 /** Replays a file into report input. */
 export async function replayFile(path: string, opts: ReplayOptions = {}): Promise<ReplayResult> {
   const kind = await sniff(path);
@@ -122,12 +128,14 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
   if (kind === 'capture-folder') {
     // A real full-path capture: guest, QEMU and host streams assembled into records, then stitched.
     const capture = await openCapture(path);
-    const r = await captureRecords(capture, { host: opts.captureHost ?? 'tracefs' });
+    const r = await captureRecords(capture, { host: opts.captureHost ?? 'tracefs', lenient: opts.lenient ?? false });
     name = `${basename(path)} (real capture)`;
     const s = stitch(r.records, r.topology, onPath);
     unmatched = s.unmatched;
     clock = s.clock;
     notes.push(...r.notes);
+    skipped = r.skipped;
+    if (skipped) skippedNote = linesSkipped(skipped, r.skippedExamples);
   } else if (kind === 'ftrace-text' || kind === 'bpftrace-text') {
     // A guest-side capture: tracefs text, or viotrace-guest.bt's output.
     const bt = kind === 'bpftrace-text' ? readBpftrace(path, { side: 'guest', lenient: opts.lenient }) : undefined;
@@ -142,6 +150,7 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
     } else if (stream.stats.lost) notes.push(`the kernel reported ${stream.stats.lost} events lost while tracing`);
     asm.finish();
     skipped = stream.stats.skipped;
+    if (skipped) skippedNote = linesSkipped(skipped, stream.stats.skippedExamples);
     lost = { guest: stream.stats.lost, host: 0 };
     const stitcher = new GuestOnlyStitcher(onPath);
     for (const r of asm.records) stitcher.add(r);
