@@ -96,6 +96,12 @@ function linesSkipped(count: number, examples: readonly string[]): string {
   return `${count} malformed lines skipped${first ? `, the first at ${first[1]} (${first[2]})` : ''}`;
 }
 
+/** The note for requests --lenient left out because their timestamps were out of order. */
+function outOfOrderNote(count: number, example: string | undefined): string {
+  const m = example ? /^(.*?:\d+): (.*)$/.exec(example) : null;
+  return `${count} events with timestamps out of order were left out, with their requests${m ? `, the first at ${m[1]} (${m[2]})` : ''}`;
+}
+
 /** Replays a file into report input. */
 export async function replayFile(path: string, opts: ReplayOptions = {}): Promise<ReplayResult> {
   const kind = await sniff(path);
@@ -139,7 +145,7 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
   } else if (kind === 'ftrace-text' || kind === 'bpftrace-text') {
     // A guest-side capture: tracefs text, or viotrace-guest.bt's output.
     const bt = kind === 'bpftrace-text' ? readBpftrace(path, { side: 'guest', lenient: opts.lenient }) : undefined;
-    const asm = new GuestAssembler('guest', bt !== undefined);
+    const asm = new GuestAssembler('guest', bt !== undefined, opts.lenient ?? false);
     const stream = bt ?? readFtrace(path, { source: 'guest', clock: 'guest-mono', lenient: opts.lenient });
     for await (const ev of stream) asm.add(ev);
     if (bt) {
@@ -160,6 +166,7 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
     if (s.completionsWithoutIssue) notes.push(`${s.completionsWithoutIssue} completions of requests issued before the capture began were left out`);
     if (s.completionsLost) notes.push(`${s.completionsLost} requests never showed a completion (a later request at the same sector replaced them)`);
     if (s.sharedSector) notes.push(`${s.sharedSector} requests were in flight at the same sector as another: the tracepoints cannot tell their times apart, so they are left out`);
+    if (s.outOfOrder) notes.push(outOfOrderNote(s.outOfOrder, s.outOfOrderExample));
     if (s.inFlightAtEnd) notes.push(`${s.inFlightAtEnd} requests were still in flight when the capture ended`);
   } else {
     const trace = await openTrace(path, { lenient: opts.lenient });

@@ -40,7 +40,7 @@ export async function captureRecords(capture: Capture, options: CaptureRecordOpt
   const streams: EventStream[] = [];
   /** A stream, kept so its skipped lines are counted at the end. */
   const counted = <S extends EventStream>(stream: S): S => (streams.push(stream), stream);
-  const guest = new GuestAssembler(CAPTURE_VM);
+  const guest = new GuestAssembler(CAPTURE_VM, false, read.lenient);
   let guestDev = 0;
   for await (const ev of counted(capture.guest(read))) {
     if (ev.name === 'block_rq_issue' && !guestDev) guestDev = Number(ev.fields.dev);
@@ -81,6 +81,7 @@ export async function captureRecords(capture: Capture, options: CaptureRecordOpt
     }],
     hostDevices: [{ dev: m.host.dev, name: m.host.device, model: 'captured' }],
   };
+  if (guest.stats.outOfOrder) notes.push(`${guest.stats.outOfOrder} guest events with timestamps out of order were left out, with their requests, the first at ${guest.stats.outOfOrderExample}`);
   if (guest.stats.completionsWithoutIssue) notes.push(`${guest.stats.completionsWithoutIssue} guest completions of requests issued before the capture began were left out`);
   if (host.stats.unsubmitted) notes.push(`${host.stats.unsubmitted} QEMU requests had no io_uring submission in the capture (before tracing began)`);
   notes.push(`accel ${m.made.accel}: guest notifies and interrupts do not pass through KVM, so the capture has no kick or injection events`);
