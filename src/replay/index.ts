@@ -2,10 +2,10 @@
 import { existsSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { GuestOnlyStitcher, onGuestClock, RunStatistics, SlowestRequests, stitch, Stitcher, type ClockEstimate, type RequestPath, type UnmatchedReason } from '../correlate/index.js';
 import { InputError } from '../errors.js';
 import type { ReportInput } from '../report/index.js';
+import { gunzipFile, type GzipFault } from '../trace/gzip.js';
 import { BINARY_MAGIC, captureRecords, GuestAssembler, looksLikeBpftrace, openCapture, openTrace, readBpftrace, readFtrace } from '../trace/index.js';
 
 /** An ftrace event line: "task-pid [cpu] flags? seconds.micros: event:". */
@@ -75,11 +75,16 @@ async function sniff(path: string): Promise<InputKind> {
     await fh.close();
   }
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
-    try {
-      head = gunzipSync(head, { finishFlush: 2 /* Z_SYNC_FLUSH: a prefix is enough */ });
-    } catch {
-      throw new InputError('gzip data is corrupt at its start', `${path}:1`);
+    // The first inflated bytes are enough; a fault later in the file (a bad trailer, trailing bytes) is the reader's to report.
+    const fault: { error?: GzipFault } = {};
+    const parts: Buffer[] = [];
+    let have = 0;
+    for await (const b of gunzipFile(path, fault, 1 << 16)) {
+      parts.push(b);
+      if ((have += b.length) >= 65536) break;
     }
+    head = Buffer.concat(parts);
+    if (head.length === 0) throw new InputError(fault.error ? `gzip data is corrupt at its start (${fault.error.message})` : 'gzip data is corrupt at its start', `${path}:1`);
   }
   if (head.subarray(0, BINARY_MAGIC.length).equals(BINARY_MAGIC)) return 'viotrace-trace';
   const text = head.toString('utf8');

@@ -75,6 +75,17 @@ describe('gzip faults keep every byte decoded before them', () => {
     }
   });
 
+  it('replay tells a small gzip trace with a bad trailer by its first bytes, then reports the cut', async () => {
+    const path = join(dir, 'small-crc.jsonl.gz');
+    await writeTrace(path, 20);
+    const b = readFileSync(path);
+    b[b.length - 6] ^= 0xff;
+    writeFileSync(path, b);
+    const r = await replayFile(path);
+    expect(r.kind).toBe('viotrace-trace');
+    expect(r.cut?.reason).toMatch(/CRC-32 does not match.*the 20 complete records/);
+  });
+
   it('a bad length in the trailer is named as such', async () => {
     const path = join(dir, 'isize.jsonl.gz');
     const written = await writeTrace(path, 500);
