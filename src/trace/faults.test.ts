@@ -83,7 +83,7 @@ describe('gzip faults keep every byte decoded before them', () => {
     writeFileSync(path, b);
     const r = await replayFile(path);
     expect(r.kind).toBe('viotrace-trace');
-    expect(r.cut?.reason).toMatch(/CRC-32 does not match.*the 20 complete records/);
+    expect(r.cut?.reason).toMatch(/CRC-32 does not match.*20 complete records were read/);
   });
 
   it('a bad length in the trailer is named as such', async () => {

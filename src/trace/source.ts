@@ -4,7 +4,7 @@ import { gunzipFile, isGzip, type GzipFault } from './gzip.js';
 
 /** The reason given for a trace whose gzip stream failed part way: what, where in the compressed file, and what was kept. */
 export function gzipCutReason(fault: GzipFault, records: number): string {
-  return `${fault.message} (compressed byte ${fault.offset}); the ${records} complete records before it were read`;
+  return `${fault.message} (compressed byte ${fault.offset}); ${records} complete records were read`;
 }
 
 /** Bytes read from the file per chunk: large reads keep per-chunk costs off the per-record path. */
