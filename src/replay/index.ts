@@ -201,7 +201,7 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
     cut = opts.signal?.aborted ? { where: path, reason: 'reading was stopped' } : trace.summary.cut;
     skipped = trace.summary.skipped;
     const frames = trace.summary.skippedFrames;
-    if (trace.encoding === 'binary' && skipped) skippedNote = `${frames ?? 0} corrupt frames skipped (${skipped} of their entries, records and string definitions, lost)`;
+    if (trace.encoding === 'binary' && frames) skippedNote = `${frames} corrupt frames: ${skipped} of their entries (records and string definitions) could not be read and were skipped`;
   }
 
   const input: ReportInput = {

@@ -348,11 +348,12 @@ async function* binaryFrames<T>(src: ByteSource, path: string, lenient: boolean,
     while (src.buf.length < FRAME_HEADER_BYTES && (await src.more()));
     if (src.buf.length === 0) break;
     const frameAt = src.offset;
+    // Bytes after the end entry, however few, are not the cut of a recording that never ended.
+    if (ended) throw new InputError('data after the end entry', binaryWhere(path, frameAt));
     if (src.buf.length < FRAME_HEADER_BYTES) {
       state.cut = { where: binaryWhere(path, frameAt), reason: `the recording was cut inside a frame header; ${state.records} complete records were read` };
       break;
     }
-    if (ended) throw new InputError('data after the end entry', binaryWhere(path, frameAt));
     const len = src.buf.readUInt32LE(0);
     const entries = src.buf.readUInt32LE(4);
     const crc = src.buf.readUInt32LE(8);
@@ -374,6 +375,7 @@ async function* binaryFrames<T>(src: ByteSource, path: string, lenient: boolean,
     const base = frameAt + FRAME_HEADER_BYTES;
     sink.start();
     let n = 0;
+    at = 0;
     try {
       if (crc32(payload) !== crc) throw new BadEntry('frame checksum mismatch: the file is corrupt', -FRAME_HEADER_BYTES);
       const dv = new DataView(payload.buffer, payload.byteOffset, payload.length);
@@ -415,7 +417,8 @@ async function* binaryFrames<T>(src: ByteSource, path: string, lenient: boolean,
     } catch (e) {
       if (!(e instanceof BadEntry)) throw e;
       if (!lenient) throw new InputError(e.message, binaryWhere(path, base + e.offset));
-      state.skipped += Math.max(1, entries - n);
+      // The entries not read: the rest of the frame, or (a miscount, every entry read) those it claims beyond.
+      state.skipped += at >= len ? Math.max(0, entries - n) : Math.max(1, entries - n);
       state.skippedFrames = (state.skippedFrames ?? 0) + 1;
     }
     src.consume(FRAME_HEADER_BYTES + len);

@@ -195,6 +195,28 @@ describe('binary frame headers', () => {
     });
   }
 
+  it('a frame that miscounts its entries keeps every record it holds; --lenient notes the frame', async () => {
+    const path = join(dir, 'miscount.vtb');
+    const written = await writeTrace(path, 300);
+    const b = readFileSync(path);
+    const second = secondFrame(b);
+    b.writeUInt32LE(5, second + 4);
+    writeFileSync(path, b);
+    await expect(readAll(path)).rejects.toMatchObject({ where: `${path}@byte ${second}`, message: 'frame says 5 entries but holds 104' });
+    const { recs, summary } = await readAll(path, true);
+    expect(recs).toEqual(written);
+    expect(summary).toMatchObject({ skipped: 0, skippedFrames: 1 });
+    expect((await replayFile(path, { lenient: true })).skippedNote).toBe('1 corrupt frames: 0 of their entries (records and string definitions) could not be read and were skipped');
+  });
+
+  it('bytes after the end entry, even fewer than a frame header, are data after the end', async () => {
+    const path = join(dir, 'trail.vtb');
+    await writeTrace(path, 20);
+    const size = readFileSync(path).length;
+    writeFileSync(path, Buffer.concat([readFileSync(path), Buffer.from('garbage\n')]));
+    await expect(readAll(path)).rejects.toMatchObject({ where: `${path}@byte ${size}`, message: 'data after the end entry' });
+  });
+
   it('a binary header length past belief is corrupt, not a cut', async () => {
     const path = join(dir, 'hdrlen.vtb');
     await writeTrace(path, 10);
@@ -211,7 +233,7 @@ describe('binary frame headers', () => {
     b[secondFrame(b) + 12 + 40] ^= 0xff;
     writeFileSync(path, b);
     const r = await replayFile(path, { lenient: true });
-    expect(r.skippedNote).toBe('1 corrupt frames skipped (104 of their entries, records and string definitions, lost)');
+    expect(r.skippedNote).toBe('1 corrupt frames: 104 of their entries (records and string definitions) could not be read and were skipped');
   });
 });
 
