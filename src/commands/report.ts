@@ -13,7 +13,8 @@ import { integerOption, requestsOption, seedOption } from './options.js';
 /** Prints the notes and the cut of a replay; returns the exit status (1 for a cut unless lenient). */
 export function finishReplay(r: ReplayResult, lenient: boolean): number {
   for (const n of r.notes) process.stderr.write(`viotrace: note: ${n}\n`);
-  if (r.input.skippedLines) process.stderr.write(`viotrace: note: ${r.input.skippedLines} malformed lines skipped (--lenient)\n`);
+  if (r.skippedNote) process.stderr.write(`viotrace: note: ${r.skippedNote} (--lenient)\n`);
+  else if (r.input.skippedLines) process.stderr.write(`viotrace: note: ${r.input.skippedLines} malformed lines skipped (--lenient)\n`);
   if (!r.cut) return 0;
   process.stderr.write(`viotrace: ${lenient ? 'warning: ' : ''}${r.cut.where}: ${r.cut.reason}\n`);
   return lenient ? 0 : 1;

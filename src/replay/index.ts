@@ -2,11 +2,11 @@
 import { existsSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { GuestOnlyStitcher, onGuestClock, RunStatistics, SlowestRequests, stitch, Stitcher, type ClockEstimate, type RequestPath, type UnmatchedReason } from '../correlate/index.js';
 import { InputError } from '../errors.js';
 import { HOOKS, type HookDef, type Side } from '../hooks/index.js';
 import type { ReportInput } from '../report/index.js';
+import { gunzipFile, type GzipFault } from '../trace/gzip.js';
 import { BINARY_MAGIC, captureRecords, GuestAssembler, looksLikeBpftrace, openCapture, openTrace, readBpftrace, readFtrace } from '../trace/index.js';
 
 /** An ftrace event line: "task-pid [cpu] flags? seconds.micros: event:". */
@@ -54,6 +54,8 @@ export interface ReplayResult {
   cut?: { where: string; reason: string };
   /** Notes for the user (what the capture lacks, what was left out). */
   notes: string[];
+  /** What --lenient skipped, said for this kind of input ("3 malformed lines skipped, the first at f:12: ..."). */
+  skippedNote?: string;
 }
 
 /** Reads the first bytes of a file (decompressed when gzip) to tell its kind. */
@@ -74,11 +76,16 @@ async function sniff(path: string): Promise<InputKind> {
     await fh.close();
   }
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
-    try {
-      head = gunzipSync(head, { finishFlush: 2 /* Z_SYNC_FLUSH: a prefix is enough */ });
-    } catch {
-      throw new InputError('gzip data is corrupt at its start', `${path}:1`);
+    // The first inflated bytes are enough; a fault later in the file (a bad trailer, trailing bytes) is the reader's to report.
+    const fault: { error?: GzipFault } = {};
+    const parts: Buffer[] = [];
+    let have = 0;
+    for await (const b of gunzipFile(path, fault, 1 << 16)) {
+      parts.push(b);
+      if ((have += b.length) >= 65536) break;
     }
+    head = Buffer.concat(parts);
+    if (head.length === 0) throw new InputError(fault.error ? `gzip data is corrupt at its start (${fault.error.message})` : 'gzip data is corrupt at its start', `${path}:1`);
   }
   if (head.subarray(0, BINARY_MAGIC.length).equals(BINARY_MAGIC)) return 'viotrace-trace';
   const text = head.toString('utf8');
@@ -87,6 +94,18 @@ async function sniff(path: string): Promise<InputKind> {
   if (looksLikeBpftrace(lines)) return 'bpftrace-text';
   if (looksLikeFtrace(lines)) return 'ftrace-text';
   throw new InputError('unrecognised input: not a viotrace trace, tracefs text output or a viotrace bpftrace capture', `${path}:1`);
+}
+
+/** The note for lines --lenient skipped: how many, and the first (where, and why). */
+function linesSkipped(count: number, examples: readonly string[]): string {
+  const first = examples.map((e) => /^(.*?:\d+): (.*)$/.exec(e)).find((m) => m);
+  return `${count} malformed lines skipped${first ? `, the first at ${first[1]} (${first[2]})` : ''}`;
+}
+
+/** The note for requests --lenient left out because their timestamps were out of order. */
+function outOfOrderNote(count: number, example: string | undefined): string {
+  const m = example ? /^(.*?:\d+): (.*)$/.exec(example) : null;
+  return `${count} events with timestamps out of order were left out, with their requests${m ? `, the first at ${m[1]} (${m[2]})` : ''}`;
 }
 
 /** BPF_OBJ_NAME_LEN - 1: the kernel keeps this much of a program's name, so bpftrace's drop report may cut it. */
@@ -129,6 +148,7 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
   let lost = { guest: 0, host: 0 };
   let cut: ReplayResult['cut'];
   let skipped = 0;
+  let skippedNote: string | undefined;
   let name = basename(path);
   let sourceKind: 'trace' | 'scenario' = 'trace';
   let seed: number | undefined;
@@ -138,18 +158,20 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
   if (kind === 'capture-folder') {
     // A real full-path capture: guest, QEMU and host streams assembled into records, then stitched.
     const capture = await openCapture(path);
-    const r = await captureRecords(capture, { host: opts.captureHost ?? 'tracefs' });
+    const r = await captureRecords(capture, { host: opts.captureHost ?? 'tracefs', lenient: opts.lenient ?? false });
     name = `${basename(path)} (real capture)`;
     const s = stitch(r.records, r.topology, onPath);
     unmatched = s.unmatched;
     clock = s.clock;
     // The capture's notes come once per VM stream; one of each is enough.
     notes.push(...new Set(r.notes));
+    skipped = r.skipped;
+    if (skipped) skippedNote = linesSkipped(skipped, r.skippedExamples);
   } else if (kind === 'ftrace-text' || kind === 'bpftrace-text') {
     // A guest-side capture: tracefs text, or viotrace-guest.bt's output.
     const bt = kind === 'bpftrace-text' ? readBpftrace(path, { side: 'guest', lenient: opts.lenient }) : undefined;
     let completionsSkipped = 0;
-    const asm = new GuestAssembler('guest', bt !== undefined);
+    const asm = new GuestAssembler('guest', bt !== undefined, opts.lenient ?? false);
     const stream = bt ?? readFtrace(path, { source: 'guest', clock: 'guest-mono', lenient: opts.lenient });
     for await (const ev of stream) asm.add(ev);
     if (bt) {
@@ -165,6 +187,7 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
     } else if (stream.stats.lost) notes.push(`the kernel reported ${stream.stats.lost} events lost while tracing`);
     asm.finish();
     skipped = stream.stats.skipped;
+    if (skipped) skippedNote = linesSkipped(skipped, stream.stats.skippedExamples);
     lost = { guest: stream.stats.lost, host: 0 };
     const stitcher = new GuestOnlyStitcher(onPath);
     for (const r of asm.records) stitcher.add(r);
@@ -174,6 +197,7 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
     if (s.completionsWithoutIssue) notes.push(`${s.completionsWithoutIssue} completions of requests issued before the capture began were left out`);
     if (s.completionsLost) notes.push(`${s.completionsLost} requests never showed a completion (a later request at the same sector replaced them)`);
     if (s.sharedSector) notes.push(`${s.sharedSector} requests were in flight at the same sector as another: the tracepoints cannot tell their times apart, so they are left out`);
+    if (s.outOfOrder) notes.push(outOfOrderNote(s.outOfOrder, s.outOfOrderExample));
     // A request whose completion the kernel skipped looks in flight at the end too: only the rest are.
     const inFlight = s.inFlightAtEnd - completionsSkipped;
     if (inFlight > 0) notes.push(`${inFlight} requests were still in flight when the capture ended${completionsSkipped ? ` (besides the ${completionsSkipped} whose completion was skipped)` : ''}`);
@@ -204,6 +228,8 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
     lost = trace.summary.lost;
     cut = opts.signal?.aborted ? { where: path, reason: 'reading was stopped' } : trace.summary.cut;
     skipped = trace.summary.skipped;
+    const frames = trace.summary.skippedFrames;
+    if (trace.encoding === 'binary' && frames) skippedNote = `${frames} corrupt frames: ${skipped} of their entries (records and string definitions) could not be read and were skipped`;
   }
 
   const input: ReportInput = {
@@ -218,5 +244,5 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
     ...(keep ? { paths } : {}),
     ...(skipped ? { skippedLines: skipped } : {}),
   };
-  return { input, kind, ...(cut ? { cut } : {}), notes };
+  return { input, kind, ...(cut ? { cut } : {}), notes, ...(skippedNote ? { skippedNote } : {}) };
 }

@@ -4,7 +4,7 @@ import { InputError } from '../errors.js';
 import { BATCH_FIELDS, BATCH_KINDS, blockOpCode, RecordBatch, virtioTypeCode, type LostCounts, type TraceRecord } from '../records/index.js';
 import type { TraceSummary } from './format.js';
 import type { ByteSource } from './source.js';
-import { COLUMNS, RECORD_KINDS, field, type Column, type ColumnType } from './columns.js';
+import { COLUMNS, FIELD_VALUES, RECORD_KINDS, field, type Column, type ColumnType } from './columns.js';
 
 /**
  * The first 8 bytes of a binary trace. As PNG's signature does, the high byte catches a 7-bit
@@ -177,6 +177,38 @@ function compileDecoder(kind: string, columns: readonly Column[]): RecordDecoder
 
 const DECODERS: readonly RecordDecoder[] = RECORD_KINDS.map((k) => compileDecoder(k, COLUMNS[k]));
 
+/** Checks one record of a kind at offset `o` of a frame (after its tag): what is wrong with it, or undefined. */
+type RecordChecker = (dv: DataView, o: number, str: (id: number) => string) => string | undefined;
+
+/**
+ * Compiles a kind's checks from its columns, the JSON Lines reader's rules for what a fixed-width
+ * field can still get wrong: `num` and `time` whole numbers from 0 to 2^53 (the doubles may hold a
+ * fraction or a negative), names from FIELD_VALUES. Generated, as the decoders are, so a record's
+ * checks are a few comparisons; the source uses only the tables' names and offsets.
+ */
+function compileChecker(kind: (typeof RECORD_KINDS)[number], columns: readonly Column[]): RecordChecker {
+  const tests: string[] = [];
+  const allowed = FIELD_VALUES[kind] ?? {};
+  const sets: Set<string>[] = [];
+  let at = 0;
+  for (const c of columns) {
+    const o = `o + ${at}`;
+    const what = c.type === 'time' ? 'whole nanoseconds from 0 (not seen) to 2^53' : 'a whole number from 0 to 2^53';
+    if (c.type === 'num' || c.type === 'time') {
+      tests.push(`{ const v = dv.getFloat64(${o}, true); if (!(v >= 0 && v <= 9007199254740991 && Math.floor(v) === v)) return ${JSON.stringify(`field ${c.name} is `)} + v + ${JSON.stringify(`; it must be ${what}`)}; }`);
+    } else if (c.type === 'str' && allowed[c.name]) {
+      sets.push(new Set(allowed[c.name]));
+      tests.push(`{ const s = str(dv.getUint32(${o}, true)); if (!sets[${sets.length - 1}].has(s)) return ${JSON.stringify(`field ${c.name} is `)} + JSON.stringify(s) + ${JSON.stringify(`; it must be one of ${allowed[c.name]!.join(', ')}`)}; }`);
+    }
+    at += WIDTH[c.type];
+  }
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from the column table (see above)
+  const make = new Function('sets', `return function (dv, o, str) { ${tests.join(' ')} return undefined; };`);
+  return make(sets) as RecordChecker;
+}
+
+const CHECKERS: readonly RecordChecker[] = RECORD_KINDS.map((k) => compileChecker(k, COLUMNS[k]));
+
 /** Appends one record of a kind at offset `o` of a frame (after its tag) to a batch; `str` resolves string ids. */
 type BatchDecoder = (dv: DataView, o: number, str: (id: number) => string, batch: RecordBatch) => void;
 
@@ -316,15 +348,23 @@ async function* binaryFrames<T>(src: ByteSource, path: string, lenient: boolean,
     while (src.buf.length < FRAME_HEADER_BYTES && (await src.more()));
     if (src.buf.length === 0) break;
     const frameAt = src.offset;
+    // Bytes after the end entry, however few, are not the cut of a recording that never ended.
+    if (ended) throw new InputError('data after the end entry', binaryWhere(path, frameAt));
     if (src.buf.length < FRAME_HEADER_BYTES) {
       state.cut = { where: binaryWhere(path, frameAt), reason: `the recording was cut inside a frame header; ${state.records} complete records were read` };
       break;
     }
-    if (ended) throw new InputError('data after the end entry', binaryWhere(path, frameAt));
     const len = src.buf.readUInt32LE(0);
     const entries = src.buf.readUInt32LE(4);
     const crc = src.buf.readUInt32LE(8);
-    if (len > MAX_FRAME_BYTES) throw new InputError(`frame length ${len} is not plausible: the file is corrupt`, binaryWhere(path, frameAt));
+    // A header no writer makes (the writer never ends an empty frame; every entry takes at least a
+    // byte) cannot be trusted to find the next frame: the file is cut there, strict or lenient, so
+    // the frames before it are still reported.
+    const implausible = len === 0 || len > MAX_FRAME_BYTES ? `frame length ${len}` : entries === 0 || entries > len ? `frame entry count ${entries} (in ${len} bytes)` : undefined;
+    if (implausible) {
+      state.cut = { where: binaryWhere(path, frameAt), reason: `${implausible} is not plausible: the file is corrupt from this frame header on; ${state.records} complete records before it were read` };
+      break;
+    }
     while (src.buf.length < FRAME_HEADER_BYTES + len && (await src.more()));
     if (src.buf.length < FRAME_HEADER_BYTES + len) {
       state.cut = { where: binaryWhere(path, frameAt), reason: `the recording was cut: last frame incomplete (${src.buf.length - FRAME_HEADER_BYTES} of ${len} bytes); ${state.records} complete records were read` };
@@ -335,6 +375,7 @@ async function* binaryFrames<T>(src: ByteSource, path: string, lenient: boolean,
     const base = frameAt + FRAME_HEADER_BYTES;
     sink.start();
     let n = 0;
+    at = 0;
     try {
       if (crc32(payload) !== crc) throw new BadEntry('frame checksum mismatch: the file is corrupt', -FRAME_HEADER_BYTES);
       const dv = new DataView(payload.buffer, payload.byteOffset, payload.length);
@@ -343,6 +384,8 @@ async function* binaryFrames<T>(src: ByteSource, path: string, lenient: boolean,
         if (tag >= 1 && tag <= DECODERS.length) {
           const size = RECORD_BYTES[tag - 1]!;
           if (at + 1 + size > len) throw new BadEntry('record runs past the end of its frame', at);
+          const bad = CHECKERS[tag - 1]!(dv, at + 1, str);
+          if (bad) throw new BadEntry(`${RECORD_KINDS[tag - 1]} record: ${bad}`, at);
           sink.record(tag - 1, dv, at + 1, str);
           at += 1 + size;
         } else if (tag === TAG_STRING) {
@@ -360,6 +403,13 @@ async function* binaryFrames<T>(src: ByteSource, path: string, lenient: boolean,
         } else if (tag === TAG_END) {
           if (at + 17 !== len) throw new BadEntry('the end entry must be the last of its frame', at);
           ended = true;
+          // The writer's own counts, checked as the JSON Lines end line's are (not once --lenient skipped entries).
+          const records = payload.readDoubleLE(at + 1), guest = payload.readUInt32LE(at + 9), host = payload.readUInt32LE(at + 13);
+          const have = state.records + sink.count;
+          if (state.skipped === 0 && records !== have) throw new BadEntry(`end entry says ${records} records, but the file holds ${have}`, at);
+          if (state.skipped === 0 && (guest !== state.lost.guest || host !== state.lost.host)) {
+            throw new BadEntry(`end entry says lost guest ${guest} host ${host}, but the lost entries add up to guest ${state.lost.guest} host ${state.lost.host}`, at);
+          }
           at += 17;
         } else throw new BadEntry(`unknown entry tag 0x${tag.toString(16)}`, at);
       }
@@ -367,7 +417,9 @@ async function* binaryFrames<T>(src: ByteSource, path: string, lenient: boolean,
     } catch (e) {
       if (!(e instanceof BadEntry)) throw e;
       if (!lenient) throw new InputError(e.message, binaryWhere(path, base + e.offset));
-      state.skipped += Math.max(1, entries - n);
+      // The entries not read: the rest of the frame, or (a miscount, every entry read) those it claims beyond.
+      state.skipped += at >= len ? Math.max(0, entries - n) : Math.max(1, entries - n);
+      state.skippedFrames = (state.skippedFrames ?? 0) + 1;
     }
     src.consume(FRAME_HEADER_BYTES + len);
     const count = sink.count;

@@ -1,5 +1,5 @@
 // The record columns of a trace: every field of every record kind with its type, the one table both encodings follow.
-import type { RecordKind, TraceRecord } from '../records/index.js';
+import { BLOCK_OPS, type RecordKind, type TraceRecord, type VirtioBlkType } from '../records/index.js';
 
 /**
  * How a field is stored. `i32`: a whole number that fits in 32 signed bits (pids, queue indexes,
@@ -39,6 +39,16 @@ export const COLUMNS: Readonly<Record<RecordKind, readonly Column[]>> = {
   host_blk: cols('dev:num sector:num nrSectors:i32 op:str rwbs:str error:i32 pid:i32 tInsert:time tIssue:time tComplete:time'),
   kick: cols('qemuPid:i32 tid:i32 gpa:id t:time'),
   notify: cols('qemuPid:i32 tid:i32 vdev:id vq:i32 seq:num vector:i32 tNotify:time tInject:time'),
+};
+
+/** The virtio-blk request types a qemu_req's `type` names (records.ts's VirtioBlkType). */
+export const VIRTIO_BLK_TYPES: readonly VirtioBlkType[] = ['in', 'out', 'flush', 'get_id', 'discard', 'write_zeroes', 'other'];
+
+/** The string fields that hold one of a few names, and the names each allows (readers refuse others). */
+export const FIELD_VALUES: { readonly [K in RecordKind]?: Readonly<Record<string, readonly string[]>> } = {
+  guest_rq: { op: BLOCK_OPS },
+  host_blk: { op: BLOCK_OPS },
+  qemu_req: { type: VIRTIO_BLK_TYPES },
 };
 
 /** The record kinds in tag order. */

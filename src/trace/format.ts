@@ -65,6 +65,8 @@ export interface TraceSummary {
   lost: LostCounts;
   /** Malformed lines (binary: entries) skipped in lenient mode. */
   skipped: number;
+  /** Binary: corrupt frames whose entries were skipped in lenient mode (absent when none, and for JSON Lines). */
+  skippedFrames?: number;
   /** Set when the file ends before its end line (a cut recording) or its gzip stream is truncated. */
   cut?: { where: string; reason: string };
 }

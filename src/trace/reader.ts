@@ -1,10 +1,11 @@
 // Reads a trace file (JSON Lines or binary, gzip or not) as a stream: header, batches of records, lost counts and end, with placed errors.
 import { InputError } from '../errors.js';
+import { HOOKS } from '../hooks/index.js';
 import { RecordBatch, type TraceRecord } from '../records/index.js';
 import { BINARY_LAYOUT, BINARY_MAGIC, binaryBatches, binaryRecordBatches } from './binary.js';
 import { TRACE_FORMAT, TRACE_VERSION, type TraceEncoding, type TraceHeader, type TraceSummary } from './format.js';
 import { jsonlBatches } from './jsonl.js';
-import { ByteSource } from './source.js';
+import { ByteSource, gzipCutReason } from './source.js';
 
 /** Options for reading a trace. */
 export interface TraceReadOptions {
@@ -56,8 +57,37 @@ function parseHeader(text: string, where: string): TraceHeader {
   }
   if (header?.format !== TRACE_FORMAT) throw new InputError(`not a viotrace trace (format is ${JSON.stringify(header?.format)})`, where);
   if (header.version !== TRACE_VERSION) throw new InputError(`unsupported trace version ${header.version} (this viotrace reads version ${TRACE_VERSION})`, where);
+  checkClocks(header.clocks, where);
+  checkHooks(header.hooks, where);
   decodeTopology(header, where);
   return header;
+}
+
+/** The prefixes a hook name may carry: the probe kinds and the tracepoint systems of the hook table (made on first use: hooks imports trace). */
+let hookPrefixes: Set<string> | undefined;
+const HOOK_PREFIXES = (): Set<string> =>
+  (hookPrefixes ??= new Set(['kprobe', 'kretprobe', 'uprobe', 'uretprobe', ...HOOKS.filter((h) => h.kind === 'tracepoint').map((h) => h.name.split(':')[0]!)]));
+
+/** `hooks` is a list of names, each bare (a QEMU trace event) or prefixed by a probe kind or tracepoint system. */
+function checkHooks(hooks: unknown, where: string): void {
+  if (!Array.isArray(hooks)) throw new InputError('header hooks must be a list of hook names', where);
+  for (const h of hooks) {
+    const m = typeof h === 'string' ? /^(?:(\w+):)?[\w.@+-]+$/.exec(h) : null;
+    if (!m || (m[1] !== undefined && !HOOK_PREFIXES().has(m[1]))) {
+      throw new InputError(`header hook ${JSON.stringify(h)} is not a hook name (a name, or kind:name with kind one of ${[...HOOK_PREFIXES()].join(', ')})`, where);
+    }
+  }
+}
+
+/** `clocks` names each side's clock domain and its base, a decimal string of nanoseconds. */
+function checkClocks(clocks: unknown, where: string): void {
+  const c = clocks as Record<string, unknown> | null;
+  if (typeof c !== 'object' || c === null) throw new InputError('header clocks must be {guest, host}, each {domain, base}', where);
+  for (const side of ['guest', 'host'] as const) {
+    const d = c[side] as Record<string, unknown> | null;
+    if (typeof d !== 'object' || d === null || typeof d.domain !== 'string') throw new InputError(`header clocks.${side} must be {domain, base} with domain a string`, where);
+    if (typeof d.base !== 'string' || !/^\d+$/.test(d.base)) throw new InputError(`header clocks.${side}.base is ${JSON.stringify(d.base)}; it must be a decimal string of nanoseconds`, where);
+  }
 }
 
 /** Reads until `buf` holds n bytes or the file ends; whether it holds them. */
@@ -66,14 +96,20 @@ async function fill(src: ByteSource, n: number): Promise<boolean> {
   return true;
 }
 
+/** The longest header a reader believes (a topology of thousands of disks is well under it): past it the length is corrupt. */
+const MAX_HEADER_BYTES = 1 << 24;
+
 /** Reads a binary trace's header (after the magic): layout version, header length, header JSON. */
 async function binaryHeader(src: ByteSource, path: string): Promise<TraceHeader> {
   const where = `${path}@byte 0`;
-  if (!(await fill(src, 16))) throw new InputError('binary trace cut inside its header', where);
+  const cut = (): InputError =>
+    new InputError(src.gzipError ? `${src.gzipError.message} (compressed byte ${src.gzipError.offset}) inside the binary trace's header` : 'binary trace cut inside its header', where);
+  if (!(await fill(src, 16))) throw cut();
   const layout = src.buf.readUInt32LE(8);
   if (layout !== BINARY_LAYOUT) throw new InputError(`unsupported binary trace layout ${layout} (this viotrace reads layout ${BINARY_LAYOUT})`, where);
   const len = src.buf.readUInt32LE(12);
-  if (!(await fill(src, 16 + len))) throw new InputError('binary trace cut inside its header', where);
+  if (len > MAX_HEADER_BYTES) throw new InputError(`header length ${len} is not plausible: the file is corrupt`, where);
+  if (!(await fill(src, 16 + len))) throw cut();
   const header = parseHeader(src.buf.toString('utf8', 16, 16 + len), where);
   src.consume(16 + len);
   return header;
@@ -84,7 +120,7 @@ async function jsonlHeader(src: ByteSource, path: string): Promise<TraceHeader> 
   const where = `${path}:1`;
   let nl = src.buf.indexOf(10);
   while (nl < 0 && (await src.more())) nl = src.buf.indexOf(10);
-  if (src.buf.length === 0) throw new InputError('empty file: not a viotrace trace', where);
+  if (src.buf.length === 0) throw new InputError(src.gzipError ? `${src.gzipError.message} (compressed byte ${src.gzipError.offset}) before the header` : 'empty file: not a viotrace trace', where);
   const end = nl < 0 ? src.buf.length : nl;
   if (src.buf[0] !== 0x7b /* { */) throw new InputError('not a viotrace trace (the first line is not a JSON header)', where);
   const header = parseHeader(src.buf.toString('utf8', 0, end), where);
@@ -119,7 +155,7 @@ export async function openTrace(path: string, opts: TraceReadOptions = {}): Prom
       if (binary) yield* frames(src, path, lenient, summary);
       else for await (const chunk of jsonlBatches(src, path, 1, lenient, summary)) yield lines(chunk);
       if (src.gzipError && binary) {
-        summary.cut = { where: summary.cut?.where ?? `${path}@byte ${src.offset}`, reason: `gzip stream is truncated or corrupt (${src.gzipError.message}); ${summary.records} complete records were read` };
+        summary.cut = { where: summary.cut?.where ?? `${path}@byte ${src.offset}`, reason: gzipCutReason(src.gzipError, summary.records) };
       }
     } finally {
       await src.close();

@@ -1,7 +1,11 @@
 // A trace file's bytes as large chunks, gunzipped when the file is gzip, with the bytes not yet consumed kept between reads.
 import { createReadStream } from 'node:fs';
-import { createGunzip, constants as zlib } from 'node:zlib';
-import { isGzip } from './gzip.js';
+import { gunzipFile, isGzip, type GzipFault } from './gzip.js';
+
+/** The reason given for a trace whose gzip stream failed part way: what, where in the compressed file, and what was kept. */
+export function gzipCutReason(fault: GzipFault, records: number): string {
+  return `${fault.message} (compressed byte ${fault.offset}); ${records} complete records were read`;
+}
 
 /** Bytes read from the file per chunk: large reads keep per-chunk costs off the per-record path. */
 const CHUNK_BYTES = 1 << 20;
@@ -20,34 +24,20 @@ export class ByteSource {
 
   private constructor(
     private readonly chunks: AsyncIterator<Buffer>,
-    private readonly failed: { error?: Error } = {},
+    private readonly failed: { error?: GzipFault } = {},
   ) {}
 
-  /** Set when the gzip stream was truncated or corrupt. */
-  get gzipError(): Error | undefined {
+  /** Set when the gzip stream was truncated or corrupt: what and where (every byte before it was given). */
+  get gzipError(): GzipFault | undefined {
     return this.failed.error;
   }
 
   /** Opens `path` (gzip detected by content). */
   static async open(path: string): Promise<ByteSource> {
     const gz = await isGzip(path);
-    const raw = createReadStream(path, { highWaterMark: CHUNK_BYTES });
-    if (!gz) return new ByteSource(raw[Symbol.asyncIterator]() as AsyncIterator<Buffer>);
-    // Sync-flush finishing lets a gzip cut mid-stream give up every complete byte written before the cut.
-    const gunzip = createGunzip({ finishFlush: zlib.Z_SYNC_FLUSH, chunkSize: CHUNK_BYTES });
-    raw.pipe(gunzip);
-    const failed: { error?: Error } = {};
-    const src = new ByteSource(
-      (async function* () {
-        try {
-          for await (const c of gunzip) yield c as Buffer;
-        } catch (e) {
-          failed.error = e as Error;
-        }
-      })(),
-      failed,
-    );
-    return src;
+    if (!gz) return new ByteSource(createReadStream(path, { highWaterMark: CHUNK_BYTES })[Symbol.asyncIterator]() as AsyncIterator<Buffer>);
+    const failed: { error?: GzipFault } = {};
+    return new ByteSource(gunzipFile(path, failed, CHUNK_BYTES), failed);
   }
 
   /** Reads the next chunk onto the end of `buf`; false when the file has ended. */

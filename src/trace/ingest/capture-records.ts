@@ -2,6 +2,7 @@
 import type { Extent as TopologyExtent, Topology, TraceRecord } from '../../records/index.js';
 import { InputError } from '../../errors.js';
 import type { Capture } from './capture.js';
+import type { EventStream } from './event-stream.js';
 import { GuestAssembler } from './guest-assembler.js';
 import { HostAssembler } from './host-assembler.js';
 
@@ -11,12 +12,18 @@ export interface CaptureRecords {
   topology: Topology;
   /** What the capture lacked or what was left out, for the user. */
   notes: string[];
+  /** Malformed lines skipped under `lenient`, over every stream. */
+  skipped: number;
+  /** The first few of them as `file:line: reason`. */
+  skippedExamples: string[];
 }
 
 /** Which recording of the host's kernel events to use. */
 export interface CaptureRecordOptions {
   /** `tracefs` (the lab's instances, the default) or `bpftrace` (viotrace-host.bt's output of the same run). */
   host?: 'tracefs' | 'bpftrace';
+  /** Skip and count malformed lines in every stream instead of stopping at the first. */
+  lenient?: boolean;
 }
 
 /** The VM's name in reports of a capture. */
@@ -29,20 +36,24 @@ export const CAPTURE_VM = 'guest';
  */
 export async function captureRecords(capture: Capture, options: CaptureRecordOptions = {}): Promise<CaptureRecords> {
   const m = capture.manifest;
-  const guest = new GuestAssembler(CAPTURE_VM);
+  const read = { lenient: options.lenient ?? false };
+  const streams: EventStream[] = [];
+  /** A stream, kept so its skipped lines are counted at the end. */
+  const counted = <S extends EventStream>(stream: S): S => (streams.push(stream), stream);
+  const guest = new GuestAssembler(CAPTURE_VM, false, read.lenient);
   let guestDev = 0;
-  for await (const ev of capture.guest()) {
+  for await (const ev of counted(capture.guest(read))) {
     if (ev.name === 'block_rq_issue' && !guestDev) guestDev = Number(ev.fields.dev);
     guest.add(ev);
   }
   guest.finish();
   const host = new HostAssembler({ qemuPid: m.qemu.pid, hostDev: m.host.dev, realtimeToMono: (ns) => capture.realtimeToHostMono(ns) });
-  for await (const ev of capture.qemu()) host.addQemu(ev);
+  for await (const ev of counted(capture.qemu(read))) host.addQemu(ev);
   const notes: string[] = [];
   if (options.host === 'bpftrace') {
     if (!capture.hostBpftrace) throw new InputError('the capture has no bpftrace host stream (made without --host-bpftrace)', capture.dir);
     // One time-ordered stream of both kinds: each kind still reaches the assembler in time order.
-    const bt = capture.hostBpftrace();
+    const bt = counted(capture.hostBpftrace(read));
     for await (const ev of bt) {
       if (ev.name.startsWith('io_uring_')) host.addIouring(ev);
       else if (ev.name.startsWith('block_')) host.addBlock(ev);
@@ -50,8 +61,8 @@ export async function captureRecords(capture: Capture, options: CaptureRecordOpt
     for (const d of bt.drops) notes.push(`host: the kernel skipped the ${d.program} program ${d.count} times (${d.reason})`);
     if (bt.cut) notes.push(`host bpftrace stream cut: ${bt.cut.where}: ${bt.cut.reason}`);
   } else {
-    for await (const ev of capture.hostIouring()) host.addIouring(ev);
-    for await (const ev of capture.hostBlock()) host.addBlock(ev);
+    for await (const ev of counted(capture.hostIouring(read))) host.addIouring(ev);
+    for await (const ev of counted(capture.hostBlock(read))) host.addBlock(ev);
   }
   host.finish();
   const x = capture.extents;
@@ -70,8 +81,11 @@ export async function captureRecords(capture: Capture, options: CaptureRecordOpt
     }],
     hostDevices: [{ dev: m.host.dev, name: m.host.device, model: 'captured' }],
   };
+  if (guest.stats.outOfOrder) notes.push(`${guest.stats.outOfOrder} guest events with timestamps out of order were left out, with their requests, the first at ${guest.stats.outOfOrderExample}`);
   if (guest.stats.completionsWithoutIssue) notes.push(`${guest.stats.completionsWithoutIssue} guest completions of requests issued before the capture began were left out`);
   if (host.stats.unsubmitted) notes.push(`${host.stats.unsubmitted} QEMU requests had no io_uring submission in the capture (before tracing began)`);
   notes.push(`accel ${m.made.accel}: guest notifies and interrupts do not pass through KVM, so the capture has no kick or injection events`);
-  return { records: [...guest.records, ...host.qemuReqs, ...host.uringOps, ...host.hostBlocks, ...host.notifies], topology, notes };
+  const skipped = streams.reduce((n, st) => n + st.stats.skipped, 0);
+  const skippedExamples = streams.flatMap((st) => st.stats.skippedExamples);
+  return { records: [...guest.records, ...host.qemuReqs, ...host.uringOps, ...host.hostBlocks, ...host.notifies], topology, notes, skipped, skippedExamples };
 }

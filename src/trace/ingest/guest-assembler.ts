@@ -1,4 +1,5 @@
 // Turns a guest's block and io_uring tracepoint events into guest records, as the guest program does in the kernel.
+import { InputError } from '../../errors.js';
 import { guestTime, type BlockOp, type GuestAppOpRecord, type GuestRequestRecord } from '../../records/index.js';
 import type { RawEvent } from './event.js';
 
@@ -14,9 +15,17 @@ export function opFromRwbs(rwbs: string): BlockOp {
 /** A bio's application op is the io_uring submission just before it in the same task, within this window. */
 const APP_LINK_WINDOW_NS = 1_000_000n;
 
+/** Where an event was read, to name it when a later one of its request is out of order. */
+interface Seen {
+  name: string;
+  ts: bigint;
+  line: number;
+}
+
 interface BioStart {
   t: bigint;
   app: bigint;
+  seen: Seen;
 }
 interface InFlight {
   dev: number;
@@ -31,6 +40,10 @@ interface InFlight {
   users: number;
   /** More than one request was under the key at once: the times are not one request's. */
   shared: boolean;
+  /** The request's latest event so far: each next one must not be earlier. */
+  last?: Seen;
+  /** An event of it was out of order (lenient): it is left out when it completes. */
+  bad: boolean;
 }
 
 /**
@@ -58,6 +71,15 @@ export interface GuestAssemblyStats {
    * whose times are whose (as the guest program does), so they are left out rather than mixed.
    */
   sharedSector: number;
+  /** Events left out (--lenient), with their request or app op where known, for being earlier than one before them in it or than the capture's first. */
+  outOfOrder: number;
+  /** The first of them, as `file:line: reason`. */
+  outOfOrderExample?: string;
+}
+
+/** A tracefs stamp as printed: seconds and microseconds. */
+function stamp(ts: bigint): string {
+  return `${ts / 1_000_000_000n}.${(ts % 1_000_000_000n).toString().padStart(9, '0').slice(0, 6)}`;
 }
 
 /**
@@ -67,12 +89,14 @@ export interface GuestAssemblyStats {
  */
 export class GuestAssembler {
   readonly records: (GuestRequestRecord | GuestAppOpRecord)[] = [];
-  readonly stats: GuestAssemblyStats = { completionsWithoutIssue: 0, inFlightAtEnd: 0, appCompletionsWithoutSubmit: 0, completionsLost: 0, sharedSector: 0 };
+  readonly stats: GuestAssemblyStats = { completionsWithoutIssue: 0, inFlightAtEnd: 0, appCompletionsWithoutSubmit: 0, completionsLost: 0, sharedSector: 0, outOfOrder: 0 };
+  /** The first event, whose second is the base: no event may be earlier. */
+  private first: Seen | undefined;
   /** Raw clock value that GuestTime 0 stands for; set from the first event. */
   base: bigint | undefined;
   private readonly bios = new Map<string, BioStart>();
   private readonly inflight = new Map<string, InFlight>();
-  private readonly appOps = new Map<bigint, { t: bigint; pid: number; opcode: string }>();
+  private readonly appOps = new Map<bigint, { t: bigint; pid: number; opcode: string; seen: Seen }>();
   private readonly lastSubmit = new Map<number, { ud: bigint; t: bigint }>();
 
   constructor(
@@ -84,7 +108,32 @@ export class GuestAssembler {
      * rather than to share the sector with it. tracefs prints every event or counts it lost.
      */
     private readonly completionsSkipped = false,
+    /** Leave out a request with an event out of order (counted in stats) rather than stop with file:line. */
+    private readonly lenient = false,
   ) {}
+
+  /**
+   * An event earlier than `before`, an earlier event of its request (or the capture's first event):
+   * a clock that jumped or an edited line, not a negative duration. Stops with the event's
+   * file:line, or under --lenient counts it and returns, for the caller to leave the request out.
+   */
+  private outOfOrder(ev: RawEvent, before: Seen, whose: string): void {
+    const why = `${ev.name} at ${stamp(ev.ts)} is earlier than ${whose} ${before.name} at ${stamp(before.ts)} (line ${before.line}): the timestamps are out of order`;
+    if (!this.lenient) throw new InputError(why, `${ev.file}:${ev.line}`);
+    this.stats.outOfOrder++;
+    this.stats.outOfOrderExample ??= `${ev.file}:${ev.line}: ${why}`;
+  }
+
+  /** Checks `ev` against the request's latest event; one out of order (lenient) marks the request to be left out. */
+  private inOrder(ev: RawEvent, rq: InFlight): void {
+    if (rq.bad) return;
+    if (rq.last && ev.ts < rq.last.ts) {
+      this.outOfOrder(ev, rq.last, "its request's");
+      rq.bad = true;
+      return;
+    }
+    rq.last = { name: ev.name, ts: ev.ts, line: ev.line };
+  }
 
   private time(ts: bigint): number {
     return ts === 0n ? 0 : Number(ts - this.base!);
@@ -92,14 +141,21 @@ export class GuestAssembler {
 
   /** Feeds one event (in time order). */
   add(ev: RawEvent): void {
-    if (this.base === undefined) this.base = (ev.ts / 1_000_000_000n) * 1_000_000_000n;
+    if (this.base === undefined) {
+      this.base = (ev.ts / 1_000_000_000n) * 1_000_000_000n;
+      this.first = { name: ev.name, ts: ev.ts, line: ev.line };
+    } else if (ev.ts < this.base) {
+      // Before the second of the first event: its time would be negative. Left out (lenient).
+      this.outOfOrder(ev, this.first!, "the capture's first event,");
+      return;
+    }
     const f = ev.fields;
     const pid = ev.pid ?? 0;
     switch (ev.name) {
       case 'io_uring_submit_req':
       case 'io_uring_submit_sqe': {
         const ud = BigInt(String(f.user_data));
-        this.appOps.set(ud, { t: ev.ts, pid, opcode: String(f.op_str ?? f.opcode ?? '') });
+        this.appOps.set(ud, { t: ev.ts, pid, opcode: String(f.op_str ?? f.opcode ?? ''), seen: { name: ev.name, ts: ev.ts, line: ev.line } });
         this.lastSubmit.set(pid, { ud, t: ev.ts });
         return;
       }
@@ -111,6 +167,10 @@ export class GuestAssembler {
           return;
         }
         this.appOps.delete(ud);
+        if (ev.ts < op.t) {
+          this.outOfOrder(ev, op.seen, 'its submission');
+          return;
+        }
         this.records.push({
           kind: 'guest_app_op', vm: this.vm, pid: op.pid, userData: ud, opcode: op.opcode, res: Number(f.res ?? f.result ?? 0),
           tSubmit: guestTime(this.time(op.t)), tComplete: guestTime(this.time(ev.ts)),
@@ -120,7 +180,7 @@ export class GuestAssembler {
       case 'block_bio_queue': {
         const last = this.lastSubmit.get(pid);
         const app = last && ev.ts - last.t <= APP_LINK_WINDOW_NS ? last.ud : 0n;
-        this.bios.set(key(f.dev as number, f.sector as number), { t: ev.ts, app });
+        this.bios.set(key(f.dev as number, f.sector as number), { t: ev.ts, app, seen: { name: ev.name, ts: ev.ts, line: ev.line } });
         return;
       }
       case 'block_split': {
@@ -176,10 +236,12 @@ export class GuestAssembler {
         }
         if (!rq) {
           this.bios.delete(k);
-          rq = { dev, sector, nrSectors: f.nr_sector as number, rwbs: f.rwbs as string, app: fresh?.app ?? 0n, tBioQueue: fresh?.t ?? 0n, tRqInsert: 0n, tRqIssue: 0n, users: 0, shared: false };
+          rq = { dev, sector, nrSectors: f.nr_sector as number, rwbs: f.rwbs as string, app: fresh?.app ?? 0n, tBioQueue: fresh?.t ?? 0n, tRqInsert: 0n, tRqIssue: 0n, users: 0, shared: false, ...(fresh ? { last: fresh.seen } : {}), bad: false };
           this.inflight.set(k, rq);
         }
         rq.nrSectors = f.nr_sector as number;
+        // Out of order (lenient): its times are still kept, so its completion finds it and drops it.
+        if (!rq.shared) this.inOrder(ev, rq);
         if (issue) {
           rq.tRqIssue = ev.ts;
           rq.users++;
@@ -200,6 +262,11 @@ export class GuestAssembler {
         const rq = this.inflight.get(k);
         if (!rq || rq.tRqIssue === 0n) {
           this.stats.completionsWithoutIssue++;
+          this.inflight.delete(k);
+          return;
+        }
+        if (!rq.shared) this.inOrder(ev, rq);
+        if (rq.bad && !rq.shared) {
           this.inflight.delete(k);
           return;
         }
