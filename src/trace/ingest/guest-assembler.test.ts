@@ -46,4 +46,29 @@ describe('the tracefs guest assembler with requests at one sector', () => {
     expect([asm.stats.completionsLost, asm.stats.sharedSector]).toEqual([1, 0]);
     expect(records.map((r) => Number(r.tRqIssue))).toEqual([31_001_001 * 1000]);
   });
+
+  it('gives neither of two bios waiting at one sector at once the other\'s start (one waits for a tag while the next is queued)', () => {
+    const { records, asm } = assemble([
+      ev(1000, 'block_bio_queue', 12288), ev(1500, 'block_bio_queue', 12288),
+      ev(2000, 'block_rq_issue', 12288), ev(2100, 'block_rq_complete', 12288),
+      ev(3000, 'block_rq_issue', 12288), ev(3100, 'block_rq_complete', 12288),
+    ]);
+    expect(asm.stats.sharedSector).toBe(0);
+    // Each keeps its own issue and completion; no bio start is one bio's.
+    expect(records.map((r) => [Number(r.tBioQueue), Number(r.tRqIssue)])).toEqual([[0, 2_000_000], [0, 3_000_000]]);
+  });
+
+  it('counts a request an elevator holds: one inserted behind it at its sector makes both left out, never one with the other\'s times', () => {
+    const { records, asm } = assemble([
+      ev(1000, 'block_rq_issue', 16384),
+      ev(1100, 'block_bio_queue', 16384), ev(1110, 'block_rq_insert', 16384), // held while the first is in flight
+      ev(1200, 'block_rq_complete', 16384),
+      ev(1300, 'block_bio_queue', 16384), ev(1310, 'block_rq_insert', 16384), // inserted behind it
+      ev(1400, 'block_rq_issue', 16384), ev(1500, 'block_rq_complete', 16384),
+      ev(1600, 'block_rq_issue', 16384), ev(1700, 'block_rq_complete', 16384),
+      ev(2000, 'block_bio_queue', 16384), ev(2010, 'block_rq_issue', 16384), ev(2100, 'block_rq_complete', 16384),
+    ]);
+    expect(asm.stats.sharedSector).toBe(3);
+    expect(records.map((r) => [Number(r.tBioQueue), Number(r.tRqIssue)])).toEqual([[2_000_000, 2_010_000]]);
+  });
 });

@@ -26,6 +26,10 @@ interface BioStart {
   t: bigint;
   app: bigint;
   seen: Seen;
+  /** Bios queued under this key and not yet taken by a request (one waits for a tag while the next is queued). */
+  count: number;
+  /** More than one was at once: the start is not one bio's, so no request takes it. */
+  shared: boolean;
 }
 interface InFlight {
   dev: number;
@@ -38,6 +42,8 @@ interface InFlight {
   tRqIssue: bigint;
   /** Requests issued under this key and not completed (more than one: they share it). */
   users: number;
+  /** Requests inserted under this key and not yet issued (an elevator holds them): they count as users too. */
+  inserted: number;
   /** More than one request was under the key at once: the times are not one request's. */
   shared: boolean;
   /** The request's latest event so far: each next one must not be earlier. */
@@ -180,22 +186,21 @@ export class GuestAssembler {
       case 'block_bio_queue': {
         const last = this.lastSubmit.get(pid);
         const app = last && ev.ts - last.t <= APP_LINK_WINDOW_NS ? last.ud : 0n;
-        this.bios.set(key(f.dev as number, f.sector as number), { t: ev.ts, app, seen: { name: ev.name, ts: ev.ts, line: ev.line } });
+        this.queueBio(key(f.dev as number, f.sector as number), { t: ev.ts, app, seen: { name: ev.name, ts: ev.ts, line: ev.line }, count: 1, shared: false });
         return;
       }
       case 'block_split': {
         const start = this.bios.get(key(f.dev as number, f.sector as number));
-        if (start) this.bios.set(key(f.dev as number, f.new_sector as number), { ...start });
+        if (start) this.queueBio(key(f.dev as number, f.new_sector as number), { ...start, count: 1 });
         return;
       }
       case 'block_bio_backmerge':
-        this.bios.delete(key(f.dev as number, f.sector as number));
+        this.takeBio(key(f.dev as number, f.sector as number));
         return;
       case 'block_bio_frontmerge': {
         // The request now starts at the bio's sector: move its state to the new key.
         const dev = f.dev as number, sector = f.sector as number;
-        const bio = this.bios.get(key(dev, sector));
-        this.bios.delete(key(dev, sector));
+        const bio = this.takeBio(key(dev, sector));
         const oldKey = key(dev, sector + (f.nr_sector as number));
         const rq = this.inflight.get(oldKey);
         if (rq) {
@@ -214,9 +219,10 @@ export class GuestAssembler {
         let rq = this.inflight.get(k);
         const fresh = this.bios.get(k);
         const issue = ev.name === 'block_rq_issue';
-        // Another request under a key still in flight: issued (or inserted) again, or a bio queued
-        // after the request went out.
-        const again = rq && (issue ? rq.tRqIssue !== 0n : rq.tRqInsert !== 0n || rq.tRqIssue !== 0n);
+        // Another request under a key still in flight: issued or inserted, and not completed (an
+        // issue after an insert under the key is the inserted request's); or a bio queued after
+        // the request went out.
+        const again = rq && rq.users + rq.inserted - (issue && rq.inserted > 0 ? 1 : 0) > 0;
         if (rq && (again || (fresh && fresh.t > (rq.tRqIssue || rq.tRqInsert)))) {
           const since = rq.tRqIssue || rq.tRqInsert;
           if (ev.ts > since + RQ_TIMEOUT_NS || (this.completionsSkipped && fresh && fresh.t > since)) {
@@ -228,24 +234,23 @@ export class GuestAssembler {
             rq = undefined;
           } else if (again) {
             // Two at once at one sector: neither's times can be told from the other's.
-            if (issue) rq.users++;
+            this.count(rq, issue);
             rq.shared = true;
-            this.bios.delete(k);
+            this.takeBio(k);
             return;
           }
         }
         if (!rq) {
-          this.bios.delete(k);
-          rq = { dev, sector, nrSectors: f.nr_sector as number, rwbs: f.rwbs as string, app: fresh?.app ?? 0n, tBioQueue: fresh?.t ?? 0n, tRqInsert: 0n, tRqIssue: 0n, users: 0, shared: false, ...(fresh ? { last: fresh.seen } : {}), bad: false };
+          const bio = this.takeBio(k);
+          rq = { dev, sector, nrSectors: f.nr_sector as number, rwbs: f.rwbs as string, app: bio?.app ?? 0n, tBioQueue: bio?.t ?? 0n, tRqInsert: 0n, tRqIssue: 0n, users: 0, inserted: 0, shared: false, ...(bio ? { last: bio.seen } : {}), bad: false };
           this.inflight.set(k, rq);
         }
         rq.nrSectors = f.nr_sector as number;
         // Out of order (lenient): its times are still kept, so its completion finds it and drops it.
         if (!rq.shared) this.inOrder(ev, rq);
-        if (issue) {
-          rq.tRqIssue = ev.ts;
-          rq.users++;
-        } else rq.tRqInsert = ev.ts;
+        this.count(rq, issue);
+        if (issue) rq.tRqIssue = ev.ts;
+        else rq.tRqInsert = ev.ts;
         return;
       }
       case 'block_rq_requeue': {
@@ -260,20 +265,23 @@ export class GuestAssembler {
       case 'block_rq_complete': {
         const k = key(f.dev as number, f.sector as number);
         const rq = this.inflight.get(k);
+        if (rq?.shared) {
+          // The last of the requests that shared the key takes the state with it (one whose issue
+          // was not seen is an inserted one's).
+          this.stats.sharedSector++;
+          if (rq.users > 0) rq.users--;
+          else if (rq.inserted > 0) rq.inserted--;
+          if (rq.users <= 0 && rq.inserted <= 0) this.inflight.delete(k);
+          return;
+        }
         if (!rq || rq.tRqIssue === 0n) {
           this.stats.completionsWithoutIssue++;
           this.inflight.delete(k);
           return;
         }
         if (!rq.shared) this.inOrder(ev, rq);
-        if (rq.bad && !rq.shared) {
+        if (rq.bad) {
           this.inflight.delete(k);
-          return;
-        }
-        if (rq.shared) {
-          // The last of the requests that shared the key takes the state with it.
-          this.stats.sharedSector++;
-          if (--rq.users <= 0) this.inflight.delete(k);
           return;
         }
         this.inflight.delete(k);
@@ -287,6 +295,34 @@ export class GuestAssembler {
         return;
       }
     }
+  }
+
+  /** A request's insert or issue under its key: an issue after an insert is the inserted one's. */
+  private count(rq: InFlight, issue: boolean): void {
+    if (!issue) rq.inserted++;
+    else {
+      if (rq.inserted > 0) rq.inserted--;
+      rq.users++;
+    }
+  }
+
+  /** A bio queued under `k`: with another still waiting there (one younger than the request timeout), neither's start is known. */
+  private queueBio(k: string, bio: BioStart): void {
+    const old = this.bios.get(k);
+    if (old && bio.t - old.t <= RQ_TIMEOUT_NS) {
+      old.count++;
+      old.shared = true;
+      return;
+    }
+    this.bios.set(k, bio);
+  }
+
+  /** One of the bios waiting under `k` is taken (by a request, or merged into one): its start, unless it is not one bio's. */
+  private takeBio(k: string): BioStart | undefined {
+    const bio = this.bios.get(k);
+    if (!bio) return undefined;
+    if (--bio.count <= 0) this.bios.delete(k);
+    return bio.shared ? undefined : bio;
   }
 
   /** Call after the last event: counts what was left in flight. */
