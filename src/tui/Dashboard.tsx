@@ -1,9 +1,10 @@
 // The dashboard: header, one main view (stages, histogram, slowest), keys; renders at most 10 times a second.
 import { Box, Text, useApp, useInput, useStdin, useStdout } from 'ink';
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { Header } from './Header.js';
 import { HelpOverlay } from './HelpOverlay.js';
 import { HistogramView } from './HistogramView.js';
+import { keysOf, type KeyPress } from './keys.js';
 import { parseFilter, type Playback } from './playback.js';
 import { alertColor } from './theme.js';
 import { SlowestView } from './SlowestView.js';
@@ -23,9 +24,41 @@ export interface DashboardProps {
 }
 
 /** Keys are read only when stdin is a terminal (Ink cannot enter raw mode otherwise). */
-function Keys({ onKey }: { onKey: (input: string, key: Parameters<Parameters<typeof useInput>[0]>[1]) => void }) {
-  useInput(onKey);
+function Keys({ onKey }: { onKey: (press: KeyPress) => void }) {
+  useInput((input, key) => {
+    for (const k of keysOf(input, key)) onKey(k);
+  });
   return null;
+}
+
+/** What the keys set, apart from the playback. */
+interface Controls {
+  view: View;
+  stageSel: number;
+  reqSel: number;
+  expanded: boolean;
+  help: boolean;
+  sortByShare: boolean;
+  sortByStart: boolean;
+  /** The filter being typed (the prompt is open while set). */
+  filterText: string | undefined;
+  message: string;
+}
+
+const INITIAL_CONTROLS: Controls = { view: 'stages', stageSel: 0, reqSel: 0, expanded: false, help: false, sortByShare: false, sortByStart: false, filterText: undefined, message: '' };
+
+/**
+ * The controls, held where each key sees the one before it: keys read at once are handled before
+ * React renders again, so a key that read state from the last render would undo its predecessor.
+ */
+function useControls(): [() => Controls, (change: Partial<Controls>) => void] {
+  const ref = useRef(INITIAL_CONTROLS);
+  const [, setFrame] = useState(0);
+  const set = useCallback((change: Partial<Controls>) => {
+    ref.current = { ...ref.current, ...change };
+    setFrame((f) => f + 1);
+  }, []);
+  return [() => ref.current, set];
 }
 
 /** The dashboard component. */
@@ -35,15 +68,7 @@ export function Dashboard({ playback, tick = true }: DashboardProps) {
   const { stdout } = useStdout();
   const [, setFrame] = useState(0);
   const [started] = useState(() => Date.now());
-  const [view, setView] = useState<View>('stages');
-  const [stageSel, setStageSel] = useState(0);
-  const [reqSel, setReqSel] = useState(0);
-  const [expanded, setExpanded] = useState(false);
-  const [help, setHelp] = useState(false);
-  const [sortByShare, setSortByShare] = useState(false);
-  const [sortByStart, setSortByStart] = useState(false);
-  const [filterText, setFilterText] = useState<string | undefined>(undefined);
-  const [message, setMessage] = useState('');
+  const [controls, setControls] = useControls();
   const redraw = () => setFrame((f) => f + 1);
 
   useEffect(() => {
@@ -58,6 +83,7 @@ export function Dashboard({ playback, tick = true }: DashboardProps) {
     return () => clearInterval(id);
   }, [playback, tick]);
 
+  const { view, stageSel, reqSel, expanded, help, sortByShare, sortByStart, filterText, message } = controls();
   const snap = playback.snapshot();
   let stages = snap.stats.all.stageSummaries();
   if (sortByShare) stages = [...stages].sort((a, b) => b.share - a.share);
@@ -67,38 +93,41 @@ export function Dashboard({ playback, tick = true }: DashboardProps) {
   const height = stdout?.rows ?? 24;
   const bodyRows = Math.max(4, height - 8);
 
-  const onKey: Parameters<typeof useInput>[0] = (input, key) => {
-    if (filterText !== undefined) {
-      if (key.return) {
+  /** One key, on the controls as the key before it left them. */
+  const onKey = (k: KeyPress): void => {
+    const c = controls();
+    if (c.filterText !== undefined) {
+      if (k.name === 'return') {
+        let message = '';
         try {
-          playback.setFilter(parseFilter(filterText));
-          setMessage('');
+          playback.setFilter(parseFilter(c.filterText));
         } catch (e) {
-          setMessage((e as Error).message);
+          message = (e as Error).message;
         }
-        setFilterText(undefined);
-      } else if (key.escape) setFilterText(undefined);
-      else if (key.backspace || key.delete) setFilterText(filterText.slice(0, -1));
-      else setFilterText(filterText + input);
-      return redraw();
+        setControls({ filterText: undefined, message });
+      } else if (k.name === 'escape') setControls({ filterText: undefined });
+      else if (k.name === 'backspace') setControls({ filterText: c.filterText.slice(0, -1) });
+      else if (k.name === 'char') setControls({ filterText: c.filterText + k.text });
+      return;
     }
-    if (help) {
-      if (input === '?' || key.escape || input === 'q') setHelp(false);
-      return redraw();
+    if (c.help) {
+      if (k.text === '?' || k.name === 'escape' || k.text === 'q') setControls({ help: false });
+      return;
     }
-    if (input === 'q' || (key.ctrl && input === 'c')) return exit();
-    if (input === '?') setHelp(true);
-    else if (input === 'p') playback.paused = !playback.paused;
-    else if (key.tab) setView(VIEWS[(VIEWS.indexOf(view) + 1) % VIEWS.length]);
-    else if (key.upArrow) view === 'slowest' ? setReqSel(Math.max(0, reqSel - 1)) : setStageSel(Math.max(0, stageSel - 1));
-    else if (key.downArrow) view === 'slowest' ? setReqSel(Math.min(slowest.length - 1, reqSel + 1)) : setStageSel(Math.min(stages.length - 1, stageSel + 1));
-    else if (key.return) setExpanded(!expanded);
-    else if (input === '/') setFilterText('');
-    else if (input === 's') view === 'slowest' ? setSortByStart(!sortByStart) : setSortByShare(!sortByShare);
-    else if (input === '+' || input === '=') playback.scaleSpeed(2);
-    else if (input === '-') playback.scaleSpeed(0.5);
-    else if (key.rightArrow) playback.seekTo(playback.destination + snap.duration / 10);
-    else if (key.leftArrow) playback.seekTo(playback.destination - snap.duration / 10);
+    if ((k.name === 'char' && k.text === 'q') || (k.name === 'ctrl' && k.text === 'c')) return exit();
+    if (k.name === 'char') {
+      if (k.text === '?') setControls({ help: true });
+      else if (k.text === 'p') playback.paused = !playback.paused;
+      else if (k.text === '/') setControls({ filterText: '' });
+      else if (k.text === 's') setControls(c.view === 'slowest' ? { sortByStart: !c.sortByStart } : { sortByShare: !c.sortByShare });
+      else if (k.text === '+' || k.text === '=') playback.scaleSpeed(2);
+      else if (k.text === '-') playback.scaleSpeed(0.5);
+    } else if (k.name === 'tab') setControls({ view: VIEWS[(VIEWS.indexOf(c.view) + 1) % VIEWS.length] });
+    else if (k.name === 'up') setControls(c.view === 'slowest' ? { reqSel: Math.max(0, c.reqSel - 1) } : { stageSel: Math.max(0, c.stageSel - 1) });
+    else if (k.name === 'down') setControls(c.view === 'slowest' ? { reqSel: Math.min(slowest.length - 1, c.reqSel + 1) } : { stageSel: Math.min(stages.length - 1, c.stageSel + 1) });
+    else if (k.name === 'return') setControls({ expanded: !c.expanded });
+    else if (k.name === 'right') playback.seekTo(playback.destination + snap.duration / 10);
+    else if (k.name === 'left') playback.seekTo(playback.destination - snap.duration / 10);
     redraw();
   };
 

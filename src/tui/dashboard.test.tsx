@@ -5,6 +5,7 @@ import { replayFile } from '../replay/index.js';
 import { sharedPath } from '../../test/shared.js';
 import type { RequestPath } from '../correlate/index.js';
 import { Dashboard, Playback, parseFilter } from './index.js';
+import { splitKeys } from './keys.js';
 
 let paths: RequestPath[] = [];
 beforeAll(async () => {
@@ -92,6 +93,25 @@ describe('Dashboard', () => {
     await press('/');
     for (const c of 'colour=red') await press(c);
     expect(await press(keys.enter)).toContain('unknown filter key "colour"');
+    app.unmount();
+  });
+
+  it('keys read in one chunk count one by one', async () => {
+    const { app, press } = await mount();
+    await press(keys.down + keys.down);
+    expect(await press(keys.tab)).toContain('latency histogram: vdisk (111 samples)');
+    app.unmount();
+  });
+
+  it('a filter typed in one chunk, return included, is applied and closes the prompt', async () => {
+    const { app, press } = await mount();
+    await press('/');
+    const f = await press('op=write\r');
+    expect(f).toContain('filter: op=write');
+    expect(f).not.toContain('filter: op=write_');
+    expect(Number(/requests (\d+)/.exec(f)![1])).toBe(paths.filter((p) => p.op === 'write').length);
+    // A backspace in the chunk takes back the character before it.
+    expect(await press('/op=reax\u007fd\r')).toContain('filter: op=read');
     app.unmount();
   });
 
@@ -201,5 +221,15 @@ describe('playback', () => {
     await wait;
     expect(free).toBe(true);
     await expect(pb.room()).resolves.toBeUndefined();
+  });
+});
+
+describe('splitKeys', () => {
+  it('splits a chunk into arrows, return, backspace, ctrl and printable keys', () => {
+    const names = (s: string) => splitKeys(s).map((k) => (k.text ? `${k.name}:${k.text}` : k.name));
+    expect(names('\u001B[B\u001B[B\u001BOA\u001B[1;5C')).toEqual(['down', 'down', 'up', 'right']);
+    expect(names('op=r\r')).toEqual(['char:o', 'char:p', 'char:=', 'char:r', 'return']);
+    expect(names('a\u007F\b\t\u0003\u001B')).toEqual(['char:a', 'backspace', 'backspace', 'tab', 'ctrl:c', 'escape']);
+    expect(names('\u001B[5~x')).toEqual(['char:x']);
   });
 });
