@@ -110,11 +110,12 @@ export function Dashboard({ playback, tick = true }: DashboardProps) {
       else if (k.name === 'char') setControls({ filterText: c.filterText + k.text });
       return;
     }
+    // The help overlay lists q among the keys: it quits from there too; ? and escape close the overlay.
+    if ((k.name === 'char' && k.text === 'q') || (k.name === 'ctrl' && k.text === 'c')) return exit();
     if (c.help) {
-      if (k.text === '?' || k.name === 'escape' || k.text === 'q') setControls({ help: false });
+      if ((k.name === 'char' && k.text === '?') || k.name === 'escape') setControls({ help: false });
       return;
     }
-    if ((k.name === 'char' && k.text === 'q') || (k.name === 'ctrl' && k.text === 'c')) return exit();
     if (k.name === 'char') {
       if (k.text === '?') setControls({ help: true });
       else if (k.text === 'p') playback.paused = !playback.paused;

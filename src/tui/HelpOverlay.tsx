@@ -25,7 +25,7 @@ export function HelpOverlay() {
           {k.padEnd(14)} {what}
         </Text>
       ))}
-      <Text dimColor>press ? or esc to close</Text>
+      <Text dimColor>press ? or esc to close, q to quit</Text>
     </Box>
   );
 }

@@ -1,5 +1,6 @@
-// Dashboard component tests (ink-testing-library) on the real guest capture: each view and each key.
-import { render } from 'ink-testing-library';
+// Dashboard component tests (Ink on a fake terminal of a given size) on the real guest capture: each view and each key.
+import { EventEmitter } from 'node:events';
+import { render } from 'ink';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { replayFile } from '../replay/index.js';
 import { sharedPath } from '../../test/shared.js';
@@ -17,18 +18,66 @@ const tick = () => new Promise((r) => setTimeout(r, 60));
 const ESC = '\u001B';
 const keys = { tab: '\t', down: `${ESC}[B`, up: `${ESC}[A`, enter: '\r', right: `${ESC}[C`, left: `${ESC}[D`, escape: ESC };
 
-/** Renders a finished playback (all requests in) without the frame timer, so frames are deterministic. */
-async function mount(seek = Infinity) {
+/** A terminal's output of a given size, as Ink writes to it (debug mode: each frame whole); `resize` changes it as a terminal does. */
+class FakeStdout extends EventEmitter {
+  readonly isTTY = true;
+  frames: string[] = [];
+  constructor(
+    public columns: number,
+    public rows: number,
+  ) {
+    super();
+  }
+  write = (frame: string): boolean => {
+    this.frames.push(frame);
+    return true;
+  };
+  resize(columns: number, rows: number): void {
+    this.columns = columns;
+    this.rows = rows;
+    this.emit('resize');
+  }
+}
+
+/** A terminal's input: what `write` sends is read as one chunk, as keys typed fast or sent by tmux are. */
+class FakeStdin extends EventEmitter {
+  readonly isTTY = true;
+  private data: string | null = null;
+  write(data: string): void {
+    this.data = data;
+    this.emit('readable');
+  }
+  read = (): string | null => {
+    const d = this.data;
+    this.data = null;
+    return d;
+  };
+  setEncoding(): void {}
+  setRawMode(): void {}
+  resume(): void {}
+  pause(): void {}
+  ref(): void {}
+  unref(): void {}
+}
+
+/** Renders a finished playback (all requests in) on a terminal of `columns` x `rows`, without the frame timer, so frames are deterministic. */
+async function mount(seek = Infinity, columns = 100, rows = 24) {
   const pb = new Playback(paths, 'randrw-qd32');
   pb.seekTo(seek);
-  const app = render(<Dashboard playback={pb} tick={false} />);
+  const stdout = new FakeStdout(columns, rows);
+  const stdin = new FakeStdin();
+  const app = render(<Dashboard playback={pb} tick={false} />, {
+    stdout: stdout as unknown as NodeJS.WriteStream, stdin: stdin as unknown as NodeJS.ReadStream, stderr: new FakeStdout(columns, rows) as unknown as NodeJS.WriteStream,
+    debug: true, exitOnCtrlC: false, patchConsole: false,
+  });
+  const lastFrame = () => stdout.frames.at(-1) ?? '';
   await tick();
   const press = async (k: string) => {
-    app.stdin.write(k);
+    stdin.write(k);
     await tick();
-    return app.lastFrame() ?? '';
+    return lastFrame();
   };
-  return { pb, app, press };
+  return { pb, app: { ...app, lastFrame }, press, stdout };
 }
 
 describe('Dashboard', () => {
@@ -134,6 +183,15 @@ describe('Dashboard', () => {
     for (const k of ['quit', 'pause / resume', 'next view', 'filter', 'replay faster', 'seek']) expect(f).toContain(k);
     expect(await press(keys.escape)).not.toContain('pause / resume');
     app.unmount();
+  });
+
+  it('q quits from the help overlay too, as the overlay says', async () => {
+    const { app, press } = await mount();
+    let exited = false;
+    void app.waitUntilExit().then(() => (exited = true));
+    expect(await press('?')).toContain('q, Ctrl-C');
+    await press('q');
+    expect(exited).toBe(true);
   });
 });
 
