@@ -1,5 +1,5 @@
 // The dashboard: header, one main view (stages, histogram, slowest), keys; renders at most 10 times a second.
-import { Box, Text, useApp, useInput, useStdin, useStdout } from 'ink';
+import { Box, Text, useApp, useInput, useStdin } from 'ink';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { Header } from './Header.js';
 import { HelpOverlay } from './HelpOverlay.js';
@@ -9,6 +9,7 @@ import { parseFilter, type Playback } from './playback.js';
 import { alertColor } from './theme.js';
 import { SlowestView } from './SlowestView.js';
 import { StageBreakdown } from './StageBreakdown.js';
+import { useTerminalSize } from './terminal.js';
 
 /** The views `tab` cycles through. */
 export const VIEWS = ['stages', 'histogram', 'slowest'] as const;
@@ -65,7 +66,7 @@ function useControls(): [() => Controls, (change: Partial<Controls>) => void] {
 export function Dashboard({ playback, tick = true }: DashboardProps) {
   const { exit } = useApp();
   const { isRawModeSupported } = useStdin();
-  const { stdout } = useStdout();
+  const { columns: width, rows: height } = useTerminalSize();
   const [, setFrame] = useState(0);
   const [started] = useState(() => Date.now());
   const [controls, setControls] = useControls();
@@ -89,8 +90,6 @@ export function Dashboard({ playback, tick = true }: DashboardProps) {
   if (sortByShare) stages = [...stages].sort((a, b) => b.share - a.share);
   let slowest = snap.slowest;
   if (sortByStart) slowest = [...slowest].sort((a, b) => a.start - b.start);
-  const width = stdout?.columns ?? 80;
-  const height = stdout?.rows ?? 24;
   const bodyRows = Math.max(4, height - 8);
 
   /** One key, on the controls as the key before it left them. */

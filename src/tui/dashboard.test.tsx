@@ -14,6 +14,8 @@ beforeAll(async () => {
   paths = r.input.paths!;
 });
 
+/** A frame without colour codes. */
+const plain = (frame: string) => frame.replace(/\u001B\[[0-9;]*m/g, '');
 const tick = () => new Promise((r) => setTimeout(r, 60));
 const ESC = '\u001B';
 const keys = { tab: '\t', down: `${ESC}[B`, up: `${ESC}[A`, enter: '\r', right: `${ESC}[C`, left: `${ESC}[D`, escape: ESC };
@@ -192,6 +194,16 @@ describe('Dashboard', () => {
     expect(await press('?')).toContain('q, Ctrl-C');
     await press('q');
     expect(exited).toBe(true);
+  });
+
+  it('lays itself out again when the terminal is resized', async () => {
+    const { app, stdout } = await mount();
+    const bar = () => plain(app.lastFrame()).split('\n').find((l) => /^[█▓▒]+$/.test(l))?.length;
+    expect(bar()).toBe(98);
+    stdout.resize(120, 40);
+    await tick();
+    expect(bar()).toBe(118);
+    app.unmount();
   });
 });
 
