@@ -1,10 +1,11 @@
 // The dashboard: header, one main view (stages, histogram, slowest), keys; renders at most 10 times a second.
 import { Box, Text, useApp, useInput, useStdin } from 'ink';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { Header } from './Header.js';
+import { Header, headerLines } from './Header.js';
 import { HelpOverlay } from './HelpOverlay.js';
 import { HistogramView } from './HistogramView.js';
 import { keysOf, type KeyPress } from './keys.js';
+import { fit, fitTail } from './layout.js';
 import { parseFilter, type Playback } from './playback.js';
 import { alertColor } from './theme.js';
 import { SlowestView } from './SlowestView.js';
@@ -17,6 +18,9 @@ type View = (typeof VIEWS)[number];
 
 /** Frame interval: 10 frames per second at most. Advancing the playback (the aggregation) happens on this timer, not in render. */
 export const FRAME_MS = 100;
+
+/** Rows of the main view below which the header is cut to a line a group rather than packed. */
+const MIN_BODY_ROWS = 6;
 
 /** Props: the playback to show; `tick` false leaves time frozen (tests drive it). */
 export interface DashboardProps {
@@ -90,7 +94,6 @@ export function Dashboard({ playback, tick = true }: DashboardProps) {
   if (sortByShare) stages = [...stages].sort((a, b) => b.share - a.share);
   let slowest = snap.slowest;
   if (sortByStart) slowest = [...slowest].sort((a, b) => a.start - b.start);
-  const bodyRows = Math.max(4, height - 8);
 
   /** One key, on the controls as the key before it left them. */
   const onKey = (k: KeyPress): void => {
@@ -132,29 +135,43 @@ export function Dashboard({ playback, tick = true }: DashboardProps) {
   };
 
   const selectedStage = stages[stageSel];
+  // The frame stays a row short of the terminal: one as tall makes Ink clear the screen every frame.
+  const frameRows = Math.max(1, height - 1);
+  const prompt = filterText !== undefined ? fitTail(`filter: ${filterText}_`, width) : undefined;
+  const notes = (prompt !== undefined ? 1 : 0) + (message ? 1 : 0);
+  const elapsedMs = Date.now() - started;
+  let header = headerLines(snap, elapsedMs, width);
+  // Few rows: the header keeps to a line a group, so the view keeps some.
+  if (frameRows - header.length - 1 - notes < MIN_BODY_ROWS) header = headerLines(snap, elapsedMs, width, true);
+  header = header.slice(0, Math.max(1, frameRows - 1 - notes));
+  const bodyRows = Math.max(0, frameRows - header.length - 1 - notes);
   return (
     <Box flexDirection="column" width={width}>
       {isRawModeSupported && <Keys onKey={onKey} />}
-      <Header snap={snap} elapsedMs={Date.now() - started} />
-      <Text dimColor>
-        view: {VIEWS.map((v) => (v === view ? `[${v}]` : v)).join(' ')}   ? help
+      <Header lines={header} />
+      <Text dimColor wrap="truncate-end">
+        {fit(`view: ${VIEWS.map((v) => (v === view ? `[${v}]` : v)).join(' ')}   ? help`, width)}
       </Text>
       {help ? (
-        <HelpOverlay />
+        <HelpOverlay width={width} rows={bodyRows} />
       ) : view === 'stages' ? (
-        <StageBreakdown stages={stages} selected={stageSel} width={width} />
+        <StageBreakdown stages={stages} selected={stageSel} width={width} rows={bodyRows} />
       ) : view === 'histogram' ? (
         <HistogramView
           title={selectedStage ? selectedStage.name : 'total'}
           hist={selectedStage ? snap.stats.all.stages.get(selectedStage.name) : snap.stats.all.total}
           width={width}
-          rows={bodyRows - 2}
+          rows={bodyRows}
         />
       ) : (
-        <SlowestView paths={slowest} selected={Math.min(reqSel, Math.max(0, slowest.length - 1))} expanded={expanded} width={width} rows={expanded ? Math.max(1, bodyRows - 14) : bodyRows - 1} />
+        <SlowestView paths={slowest} selected={Math.min(reqSel, Math.max(0, slowest.length - 1))} expanded={expanded} width={width} rows={bodyRows} />
       )}
-      {filterText !== undefined && <Text>filter: {filterText}_</Text>}
-      {message && <Text color={alertColor('error')}>{message}</Text>}
+      {prompt !== undefined && <Text wrap="truncate-start">{prompt}</Text>}
+      {message && (
+        <Text color={alertColor('error')} wrap="truncate-end">
+          {fit(message, width)}
+        </Text>
+      )}
     </Box>
   );
 }

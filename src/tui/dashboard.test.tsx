@@ -9,10 +9,21 @@ import { Dashboard, Playback, parseFilter } from './index.js';
 import { splitKeys } from './keys.js';
 
 let paths: RequestPath[] = [];
+/** The simulated baseline's paths: both sides, every stage and part. */
+let simulated: RequestPath[] = [];
 beforeAll(async () => {
   const r = await replayFile(sharedPath('traces/real-guest/randrw-4k-512k-qd32-io_uring.trace.txt'), { keepPaths: 1000 });
   paths = r.input.paths!;
+  simulated = (await replayFile('traces/sim-baseline.jsonl.gz', { keepPaths: 1_000_000 })).input.paths!;
 });
+
+/** Fails unless `frame` fits a terminal of `columns` x `rows`: no line wider, a row to spare below, the title on top. */
+function expectFits(frame: string, columns: number, rows: number) {
+  const lines = plain(frame).split('\n');
+  expect(lines.length, plain(frame)).toBeLessThan(rows);
+  for (const l of lines) expect(l.length, l).toBeLessThanOrEqual(columns);
+  expect(lines[0]).toMatch(/^viotrace /);
+}
 
 /** A frame without colour codes. */
 const plain = (frame: string) => frame.replace(/\u001B\[[0-9;]*m/g, '');
@@ -62,9 +73,9 @@ class FakeStdin extends EventEmitter {
   unref(): void {}
 }
 
-/** Renders a finished playback (all requests in) on a terminal of `columns` x `rows`, without the frame timer, so frames are deterministic. */
-async function mount(seek = Infinity, columns = 100, rows = 24) {
-  const pb = new Playback(paths, 'randrw-qd32');
+/** Renders a finished playback of `from` (all requests in) on a terminal of `columns` x `rows`, without the frame timer, so frames are deterministic. */
+async function mount({ seek = Infinity, columns = 100, rows = 24, from = paths }: { seek?: number; columns?: number; rows?: number; from?: RequestPath[] } = {}) {
+  const pb = new Playback(from, 'randrw-qd32');
   pb.seekTo(seek);
   const stdout = new FakeStdout(columns, rows);
   const stdin = new FakeStdin();
@@ -167,7 +178,7 @@ describe('Dashboard', () => {
   });
 
   it('p pauses, + and - change the speed, arrows seek', async () => {
-    const { pb, app, press } = await mount(0);
+    const { pb, app, press } = await mount({ seek: 0 });
     expect(await press('p')).toContain('PAUSED');
     expect(await press('+')).toContain('x2');
     await press('-');
@@ -205,6 +216,44 @@ describe('Dashboard', () => {
     expect(bar()).toBe(118);
     app.unmount();
   });
+
+  it('fits a 60x15 terminal: stage rows clipped with a count of the rest, narrow columns dropped, header fields packed', async () => {
+    const { app } = await mount({ columns: 60, rows: 15, from: simulated });
+    const f = app.lastFrame();
+    expectFits(f, 60, 15);
+    expect(f).toMatch(/^… \d+ more$/m);
+    expect(f).toMatch(/^stage\s+p50\s+p99\s+max\s+share$/m);
+    expect(f).toMatch(/in flight 0/);
+    expect(f).toMatch(/clock n\/a/);
+    app.unmount();
+  });
+
+  it('every view, the waterfall, the help and the filter prompt fit small terminals', async () => {
+    for (const [columns, rows] of [[60, 15], [80, 24], [40, 10]] as const) {
+      const { app, press } = await mount({ columns, rows, from: simulated });
+      for (const k of [keys.down, keys.down, keys.down, keys.down, keys.down, keys.down, keys.down]) await press(k);
+      expectFits(await press('/'), columns, rows);
+      expectFits(await press('op=read'), columns, rows);
+      await press(keys.enter);
+      expectFits(await press(keys.tab), columns, rows);
+      expectFits(await press(keys.tab), columns, rows);
+      await press(keys.down);
+      const waterfall = await press(keys.enter);
+      expectFits(waterfall, columns, rows);
+      if (rows > 15) expect(waterfall).toMatch(/host_io\s+\S+us/);
+      expectFits(await press('?'), columns, rows);
+      app.unmount();
+    }
+  });
+
+  it('fits the terminal again when it is made smaller', async () => {
+    const { app, stdout } = await mount({ columns: 120, rows: 40, from: simulated });
+    expect(plain(app.lastFrame())).toMatch(/^stage\s+side\s+p50/m);
+    stdout.resize(60, 15);
+    await tick();
+    expectFits(app.lastFrame(), 60, 15);
+    app.unmount();
+  });
 });
 
 describe('parseFilter', () => {
@@ -216,8 +265,8 @@ describe('parseFilter', () => {
 
 describe('playback', () => {
   let all: RequestPath[] = [];
-  beforeAll(async () => {
-    all = (await replayFile('traces/sim-baseline.jsonl.gz', { keepPaths: 1_000_000 })).input.paths!;
+  beforeAll(() => {
+    all = simulated;
   });
 
   it('is not finished while a simulation feeds it, and adds what arrives to what it has', () => {
