@@ -135,6 +135,8 @@ export function Dashboard({ playback, tick = true }: DashboardProps) {
   };
 
   const selectedStage = stages[stageSel];
+  // What `s` sorts the view by now (the histogram has no order to choose).
+  const sortKey = view === 'stages' ? (sortByShare ? 'share' : 'path order') : view === 'slowest' ? (sortByStart ? 'start' : 'total') : undefined;
   // The frame stays a row short of the terminal: one as tall makes Ink clear the screen every frame.
   const frameRows = Math.max(1, height - 1);
   const prompt = filterText !== undefined ? fitTail(`filter: ${filterText}_`, width) : undefined;
@@ -150,7 +152,7 @@ export function Dashboard({ playback, tick = true }: DashboardProps) {
       {isRawModeSupported && <Keys onKey={onKey} />}
       <Header lines={header} />
       <Text dimColor wrap="truncate-end">
-        {fit(`view: ${VIEWS.map((v) => (v === view ? `[${v}]` : v)).join(' ')}   ? help`, width)}
+        {fit(`view: ${VIEWS.map((v) => (v === view ? `[${v}]` : v)).join(' ')}${sortKey ? `   sort: ${sortKey}` : ''}   ? help`, width)}
       </Text>
       {help ? (
         <HelpOverlay width={width} rows={bodyRows} />

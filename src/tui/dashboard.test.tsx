@@ -132,14 +132,17 @@ describe('Dashboard', () => {
     app.unmount();
   });
 
-  it('s sorts: stages by share, slowest by start', async () => {
+  it('s sorts: stages by share, slowest by start; the view line says by what', async () => {
     const { app, press } = await mount();
+    expect(app.lastFrame()).toContain('sort: path order');
     const f = await press('s');
     expect(f.indexOf('vdisk')).toBeLessThan(f.indexOf('guest_submit'));
-    await press(keys.tab);
-    await press(keys.tab);
+    expect(f).toContain('sort: share');
+    expect(await press(keys.tab)).not.toContain('sort:');
+    expect(await press(keys.tab)).toContain('sort: total');
     const g = await press('s');
     expect(g).not.toMatch(/^\s*780\.0us/m);
+    expect(g).toContain('sort: start');
     app.unmount();
   });
 
