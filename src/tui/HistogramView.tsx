@@ -17,6 +17,11 @@ export function busiestBuckets(counts: readonly number[], shown: number): { star
   return { start, end: start + shown };
 }
 
+/** A bucket's bar: its count scaled to the largest, at least one mark for any sample (a bucket of 2 next to one of 2,000 rounded to none). */
+export function barLength(count: number, max: number, bar: number): number {
+  return count > 0 ? Math.max(1, Math.round((count / max) * bar)) : 0;
+}
+
 /**
  * Renders `hist` in power-of-two rows, in `rows` rows at most: the title, the headings, and the
  * buckets from the first with a sample to the last; when they do not all fit, the run of them
@@ -46,7 +51,7 @@ export function HistogramView({ title, hist, width, rows }: { title: string; his
       )}
       {lines.map(([k, c]) => (
         <Text key={k} wrap="truncate-end">
-          {fit(`${`${formatNs(k === 0 ? 0 : 2 ** k)} -> ${formatNs(2 ** (k + 1))}`.padStart(20)} ${String(c).padStart(8)} |${'@'.repeat(Math.round((c / max) * bar)).padEnd(bar)}|`, width)}
+          {fit(`${`${formatNs(k === 0 ? 0 : 2 ** k)} -> ${formatNs(2 ** (k + 1))}`.padStart(20)} ${String(c).padStart(8)} |${'@'.repeat(barLength(c, max, bar)).padEnd(bar)}|`, width)}
         </Text>
       ))}
       {hidden > 0 && room > 0 && <Text dimColor>{moreLine(hidden, 'below', width, `buckets (${hiddenSamples} samples)`)}</Text>}

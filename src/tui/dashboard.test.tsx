@@ -113,6 +113,16 @@ describe('Dashboard', () => {
     app.unmount();
   });
 
+  it('a histogram bucket with any samples gets a mark, however few', async () => {
+    const { app, press } = await mount({ from: simulated });
+    const f = plain(await press(keys.tab));
+    const rows = [...f.matchAll(/^\s*\S+ -> \S+\s+(\d+) \|(@*) *\|$/gm)];
+    expect(rows.length).toBeGreaterThan(2);
+    expect(rows.some(([, n]) => Number(n) < 20)).toBe(true);
+    for (const [, n, marks] of rows) expect(marks!.length > 0).toBe(Number(n) > 0);
+    app.unmount();
+  });
+
   it('arrows select the stage the histogram shows', async () => {
     const { app, press } = await mount();
     await press(keys.down);
