@@ -9,7 +9,7 @@ import { fit, fitTail } from './layout.js';
 import { parseFilter, type Playback } from './playback.js';
 import { alertColor } from './theme.js';
 import { SlowestView } from './SlowestView.js';
-import { StageBreakdown } from './StageBreakdown.js';
+import { StageBreakdown, stageRows } from './StageBreakdown.js';
 import { useTerminalSize } from './terminal.js';
 
 /** The views `tab` cycles through. */
@@ -90,8 +90,7 @@ export function Dashboard({ playback, tick = true }: DashboardProps) {
 
   const { view, stageSel, reqSel, expanded, help, sortByShare, sortByStart, filterText, message } = controls();
   const snap = playback.snapshot();
-  let stages = snap.stats.all.stageSummaries();
-  if (sortByShare) stages = [...stages].sort((a, b) => b.share - a.share);
+  const stages = stageRows(snap.stats.all.stageSummaries(), sortByShare);
   let slowest = snap.slowest;
   if (sortByStart) slowest = [...slowest].sort((a, b) => a.start - b.start);
 

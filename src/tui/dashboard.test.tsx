@@ -101,7 +101,29 @@ describe('Dashboard', () => {
     expect(f).toContain('clock n/a (one side)');
     const order = ['guest_submit', 'guest_queue', 'vdisk', 'guest_reap'].map((s) => f.indexOf(s));
     expect(order).toEqual([...order].sort((a, b) => a - b));
-    expect(f).toMatch(/vdisk\s+guest\s+\S+\s+\S+\s+\S+\s+79\.0%/);
+    expect(f).toMatch(/vdisk\s+guest\s+111\s+\S+\s+\S+\s+\S+\s+79\.0%/);
+    app.unmount();
+  });
+
+  it('parts sit under the stage they split, with the count of requests that have them, and a line says which cover fewer', async () => {
+    // As in iothread-stall: requests the guest did not kick have no vm_exit, qemu_wakeup or qemu_dispatch.
+    const unkicked = new Set<string>(['vm_exit', 'qemu_wakeup', 'qemu_dispatch']);
+    const from = simulated.map((p, i): RequestPath => {
+      const { vm, disk, queue, op, sector, nrSectors, match, sharedHostOp, events, total, start } = p;
+      const stages = Object.fromEntries(Object.entries(p.stages).filter(([k]) => i % 3 !== 0 || !unkicked.has(k)));
+      return { vm, disk, queue, op, sector, nrSectors, match, sharedHostOp, events, stages, total, start };
+    });
+    const { app } = await mount({ columns: 120, rows: 40, from });
+    const lines = plain(app.lastFrame()).split('\n');
+    const row = (stage: string) => lines.findIndex((l) => new RegExp(`^\\s*${stage}\\s`).test(l));
+    expect(row('vm_exit')).toBe(row('notify') + 1);
+    expect(row('host_queue')).toBe(row('host_io') + 1);
+    const having = (stage: string) => from.filter((p) => p.stages[stage as keyof RequestPath['stages']] !== undefined).length;
+    expect(lines[row('notify')]).toMatch(new RegExp(`^notify\\s+boundary\\s+${having('notify')}\\s`));
+    expect(lines[row('vm_exit')]).toMatch(new RegExp(`^ {2}vm_exit\\s+boundary\\s+${having('vm_exit')}\\s`));
+    const covered = Math.max(...[...unkicked].map(having));
+    expect(covered).toBeLessThan(having('notify'));
+    expect(lines).toContain(`parts cover only the requests with their events: notify ${covered} of ${having('notify')}`);
     app.unmount();
   });
 
@@ -235,7 +257,7 @@ describe('Dashboard', () => {
     const f = app.lastFrame();
     expectFits(f, 60, 15);
     expect(f).toMatch(/^… \d+ more$/m);
-    expect(f).toMatch(/^stage\s+p50\s+p99\s+max\s+share$/m);
+    expect(f).toMatch(/^stage\s+count\s+p50\s+p99\s+share$/m);
     expect(f).toMatch(/in flight 0/);
     expect(f).toMatch(/clock n\/a/);
     app.unmount();
@@ -261,7 +283,7 @@ describe('Dashboard', () => {
 
   it('fits the terminal again when it is made smaller', async () => {
     const { app, stdout } = await mount({ columns: 120, rows: 40, from: simulated });
-    expect(plain(app.lastFrame())).toMatch(/^stage\s+side\s+p50/m);
+    expect(plain(app.lastFrame())).toMatch(/^stage\s+side\s+count\s+p50/m);
     stdout.resize(60, 15);
     await tick();
     expectFits(app.lastFrame(), 60, 15);
