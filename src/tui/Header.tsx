@@ -12,6 +12,20 @@ export interface HeaderLine {
   color?: string | undefined;
 }
 
+/** The clock field: the estimate, or why there is none yet. */
+function clockText(snap: DashboardSnapshot): string {
+  if (snap.clockOffsetNs !== undefined) return formatNs(snap.clockOffsetNs);
+  return snap.twoSided ? 'waiting for the first estimate' : 'n/a (one side)';
+}
+
+/**
+ * A live run that has handed over nothing yet: its programs are being verified, the simulation
+ * warming up, the stitcher waiting for its first clock estimate before it decides a request.
+ */
+function starting(snap: DashboardSnapshot): boolean {
+  return snap.live && snap.duration === 0 && snap.stats.all.total.count === 0 && snap.inFlight === 0;
+}
+
 /**
  * The header's lines at `width`: the title, then the time and rate fields and the count fields, a
  * line each when both fit; else all of them packed, so no line is wider than `width` (a field wider
@@ -27,8 +41,10 @@ export function headerLines(snap: DashboardSnapshot, elapsedMs: number, width: n
   const filter = describeFilter(snap.filter);
   const title = ['viotrace', snap.source, `[${state} x${snap.speed >= 1 ? snap.speed : snap.speed.toFixed(2)}]`, ...(filter ? [`filter: ${filter}`] : [])];
   const elapsed = `elapsed ${(elapsedMs / 1000).toFixed(1)}s`;
-  const time = [elapsed, `trace ${formatNs(snap.position)}/${formatNs(snap.duration)}${snap.reading ? '+' : ''}`, `${iops.toFixed(0)} IOPS`, `${mbps.toFixed(1)} MiB/s`, `in flight ${snap.inFlight}`];
-  const counts = [`requests ${all.total.count}`, `unmatched ${snap.unmatched}`, `lost guest ${snap.lost.guest} host ${snap.lost.host}`, `clock ${snap.clockOffsetNs === undefined ? 'n/a (one side)' : formatNs(snap.clockOffsetNs)}`];
+  const time = starting(snap)
+    ? [elapsed, `starting: simulating, ${snap.clockOffsetNs === undefined ? 'waiting for the first clock estimate' : 'stitching the first requests'}`]
+    : [elapsed, `trace ${formatNs(snap.position)}/${formatNs(snap.duration)}${snap.reading ? '+' : ''}`, `${iops.toFixed(0)} IOPS`, `${mbps.toFixed(1)} MiB/s`, `in flight ${snap.inFlight}`];
+  const counts = [`requests ${all.total.count}`, `unmatched ${snap.unmatched}`, `lost guest ${snap.lost.guest} host ${snap.lost.host}`, `clock ${clockText(snap)}`];
   const oneLine = (fields: string[]) => [fit(fields.join('  '), width)];
   const timeLines = packFields(time, width);
   const countLines = packFields(counts, width);

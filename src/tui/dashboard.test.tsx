@@ -73,9 +73,9 @@ class FakeStdin extends EventEmitter {
   unref(): void {}
 }
 
-/** Renders a finished playback of `from` (all requests in) on a terminal of `columns` x `rows`, without the frame timer, so frames are deterministic. */
-async function mount({ seek = Infinity, columns = 100, rows = 24, from = paths }: { seek?: number; columns?: number; rows?: number; from?: RequestPath[] } = {}) {
-  const pb = new Playback(from, 'randrw-qd32');
+/** Renders a finished playback of `from` (all requests in), or `playback`, on a terminal of `columns` x `rows`, without the frame timer, so frames are deterministic. */
+async function mount({ seek = Infinity, columns = 100, rows = 24, from = paths, playback }: { seek?: number; columns?: number; rows?: number; from?: RequestPath[]; playback?: Playback } = {}) {
+  const pb = playback ?? new Playback(from, 'randrw-qd32');
   pb.seekTo(seek);
   const stdout = new FakeStdout(columns, rows);
   const stdin = new FakeStdin();
@@ -259,7 +259,7 @@ describe('Dashboard', () => {
     expect(f).toMatch(/^… \d+ more$/m);
     expect(f).toMatch(/^stage\s+count\s+p50\s+p99\s+share$/m);
     expect(f).toMatch(/in flight 0/);
-    expect(f).toMatch(/clock n\/a/);
+    expect(f).toMatch(/clock waiting for the first estimate/);
     app.unmount();
   });
 
@@ -287,6 +287,25 @@ describe('Dashboard', () => {
     stdout.resize(60, 15);
     await tick();
     expectFits(app.lastFrame(), 60, 15);
+    app.unmount();
+  });
+
+  it('a live run with nothing handed over yet says it is starting and waiting for the clock, not "one side"', async () => {
+    const pb = new Playback([], 'scenario guest-elevator (seed 1)');
+    pb.live = true;
+    pb.twoSided = true;
+    const { app } = await mount({ playback: pb });
+    const f = plain(app.lastFrame());
+    expect(f).toContain('starting: simulating, waiting for the first clock estimate');
+    expect(f).toContain('clock waiting for the first estimate');
+    expect(f).not.toContain('n/a (one side)');
+    expect(f).not.toContain('trace 0ns/0ns');
+    app.unmount();
+  });
+
+  it('a replay that matches requests waits for the clock estimate rather than saying "one side"', async () => {
+    const { app } = await mount({ from: simulated.slice(0, 100) });
+    expect(plain(app.lastFrame())).toContain('clock waiting for the first estimate');
     app.unmount();
   });
 });
