@@ -1,12 +1,12 @@
-// The dashboard: header, one main view (stages, histogram, slowest), keys; renders at most 10 times a second.
+// The dashboard: header, one main view (stages, histogram, slowest), keys; fitted to the terminal, rendered at most 10 times a second.
 import { Box, Text, useApp, useInput, useStdin } from 'ink';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { Header, headerLines } from './Header.js';
+import { Header, headerLines, type HeaderLine } from './Header.js';
 import { HelpOverlay } from './HelpOverlay.js';
 import { HistogramView } from './HistogramView.js';
 import { keysOf, type KeyPress } from './keys.js';
 import { fit, fitTail } from './layout.js';
-import { parseFilter, type Playback } from './playback.js';
+import { parseFilter, type DashboardSnapshot, type Playback } from './playback.js';
 import { alertColor } from './theme.js';
 import { SlowestView } from './SlowestView.js';
 import { StageBreakdown, stageRows } from './StageBreakdown.js';
@@ -21,6 +21,20 @@ export const FRAME_MS = 100;
 
 /** Rows of the main view below which the header is cut to a line a group rather than packed. */
 const MIN_BODY_ROWS = 6;
+
+/**
+ * The header's lines and the rows left for the main view in a terminal of `width` x `height`, with
+ * `notes` lines (prompt, message) below the view and the view line above it. The frame stays a row
+ * short of the terminal: one as tall makes Ink clear the screen every frame.
+ */
+function frameRows(snap: DashboardSnapshot, elapsedMs: number, width: number, height: number, notes: number): { header: HeaderLine[]; bodyRows: number } {
+  const rows = Math.max(1, height - 1);
+  let header = headerLines(snap, elapsedMs, width);
+  // Few rows: the header keeps to a line a group, so the view keeps some.
+  if (rows - header.length - 1 - notes < MIN_BODY_ROWS) header = headerLines(snap, elapsedMs, width, true);
+  header = header.slice(0, Math.max(1, rows - 1 - notes));
+  return { header, bodyRows: Math.max(0, rows - header.length - 1 - notes) };
+}
 
 /** Props: the playback to show; `tick` false leaves time frozen (tests drive it). */
 export interface DashboardProps {
@@ -136,16 +150,8 @@ export function Dashboard({ playback, tick = true }: DashboardProps) {
   const selectedStage = stages[stageSel];
   // What `s` sorts the view by now (the histogram has no order to choose).
   const sortKey = view === 'stages' ? (sortByShare ? 'share' : 'path order') : view === 'slowest' ? (sortByStart ? 'start' : 'total') : undefined;
-  // The frame stays a row short of the terminal: one as tall makes Ink clear the screen every frame.
-  const frameRows = Math.max(1, height - 1);
   const prompt = filterText !== undefined ? fitTail(`filter: ${filterText}_`, width) : undefined;
-  const notes = (prompt !== undefined ? 1 : 0) + (message ? 1 : 0);
-  const elapsedMs = Date.now() - started;
-  let header = headerLines(snap, elapsedMs, width);
-  // Few rows: the header keeps to a line a group, so the view keeps some.
-  if (frameRows - header.length - 1 - notes < MIN_BODY_ROWS) header = headerLines(snap, elapsedMs, width, true);
-  header = header.slice(0, Math.max(1, frameRows - 1 - notes));
-  const bodyRows = Math.max(0, frameRows - header.length - 1 - notes);
+  const { header, bodyRows } = frameRows(snap, Date.now() - started, width, height, (prompt !== undefined ? 1 : 0) + (message ? 1 : 0));
   return (
     <Box flexDirection="column" width={width}>
       {isRawModeSupported && <Keys onKey={onKey} />}
