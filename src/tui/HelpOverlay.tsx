@@ -9,7 +9,7 @@ export const KEYS: readonly [string, string][] = [
   ['tab', 'next view (stages, histogram, slowest)'],
   ['up / down', 'select a stage or a request'],
   ['enter', 'expand the selected request into its waterfall'],
-  ['/', 'filter: vm=NAME disk=NAME queue=N op=read|write (empty clears)'],
+  ['/', 'filter: vm=NAME disk=NAME queue=N op=read|write, empty clears'],
   ['s', 'sort (stages: path order / share; slowest: total / start)'],
   ['+ / -', 'replay faster / slower'],
   ['left / right', 'seek back / forward by a tenth of the trace'],
