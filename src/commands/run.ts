@@ -44,15 +44,19 @@ export const installRun: CommandInstaller = (program: Command) => {
         // (One thread when recording: quitting early, a second thread's last host records would be cut from the file.)
         const playback = new Playback([], `scenario ${spec.name} (seed ${opts.seed})`);
         playback.live = true;
+        // Both sides are simulated: until the stitcher's first estimate, the clock is awaited, not missing.
+        playback.twoSided = true;
         playback.speed = opts.speed > 0 ? opts.speed : 1 / 64;
         let quit = false;
+        // The first frame is drawn before the simulation starts loading its programs.
+        const shown = runDashboard(playback);
         const sim = runLive(spec, opts.seed, durationNs === undefined ? (opts.requests ?? 6_000) : undefined, (u) => {
           playback.push(u.fresh);
           playback.lost = u.lost;
           if (u.clock) playback.clockOffsetNs = u.clock.offsetNs;
           if (u.done) playback.endOfInput();
         }, () => quit, { record: opts.record, parallel: !opts.record && simThreads(opts.requests ?? 6_000), ...(durationNs !== undefined ? { durationNs } : {}) });
-        await runDashboard(playback);
+        await shown;
         quit = true;
         await sim;
         // Recorded while shown: the file ends where the run did (q stops both).

@@ -19,6 +19,8 @@ export interface LiveUpdate {
 export interface LiveOptions {
   /** Wall-time milliseconds between updates (default 400). */
   everyMs?: number;
+  /** Wall-time milliseconds the run goes on before it lets the event loop run (default 40: keys are read within that). */
+  sliceMs?: number;
   /** A trace file to write the records to as they drain. */
   record?: string;
   /** Run for this much simulated time instead of a request count. */
@@ -28,17 +30,18 @@ export interface LiveOptions {
 }
 
 /**
- * Runs `spec` one simulated millisecond at a time, yielding to the event loop in between (so the
- * dashboard keeps drawing and reading keys). Records go into a streaming stitcher as they drain;
- * at most every `everyMs` of wall time `onUpdate` gets the paths decided since it last heard (it
- * keeps what it needs: the run holds none). A request is
- * decided once both sides have moved past it by the stitcher's lag, so the newest are a little
- * behind the simulation. `stopped()` ends the run early. With `record`, every record also goes to
- * that trace file as it drains (flushed as the run goes; closed with its end line when the run ends
- * or is stopped), so what the dashboard showed can be replayed.
+ * Runs `spec` one simulated millisecond at a time, or `sliceMs` of wall time when that comes first
+ * (a heavy scenario's millisecond can take a few hundred), yielding to the event loop in between
+ * (so the dashboard keeps drawing and reading keys); its programs are verified the same way first.
+ * Records go into a streaming stitcher as they drain; at most every `everyMs` of wall time
+ * `onUpdate` gets the paths decided since it last heard (it keeps what it needs: the run holds
+ * none). A request is decided once both sides have moved past it by the stitcher's lag, so the
+ * newest are a little behind the simulation. `stopped()` ends the run early. With `record`, every
+ * record also goes to that trace file as it drains (flushed as the run goes; closed with its end
+ * line when the run ends or is stopped), so what the dashboard showed can be replayed.
  */
 export async function runLive(spec: ScenarioSpec, seed: number, requests: number | undefined, onUpdate: (u: LiveUpdate) => void, stopped: () => boolean, options: LiveOptions = {}): Promise<RunResult> {
-  const { everyMs = 400, record, parallel = false, durationNs } = options;
+  const { everyMs = 400, sliceMs = 40, record, parallel = false, durationNs } = options;
   let fresh: RequestPath[] = [];
   let stitcher: Stitcher | undefined;
   let writer: TraceWriter | undefined;
@@ -81,6 +84,7 @@ export async function runLive(spec: ScenarioSpec, seed: number, requests: number
       }
       return false;
     },
+    sliceMs,
   );
   lost = result.lost;
   if (writer) {

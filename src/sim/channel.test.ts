@@ -33,6 +33,20 @@ describe('channel', () => {
     expect(r.next(1000).payload).toEqual(bytes(100, 1).subarray(0, 10));
   });
 
+  it('says whether a frame after the one last read is there, so a reader can wait without blocking', () => {
+    const buffer = channelBuffer(1024);
+    const w = channelWriter(buffer);
+    const r = channelReader(buffer);
+    expect(r.hasFrame()).toBe(false);
+    w.write(1, bytes(10, 1));
+    w.write(2, bytes(10, 2));
+    expect(r.hasFrame()).toBe(true);
+    r.next(1000);
+    expect(r.hasFrame()).toBe(true);
+    r.next(1000);
+    expect(r.hasFrame()).toBe(false);
+  });
+
   it('refuses a frame larger than the ring, and says when nothing arrives', () => {
     const buffer = channelBuffer(1024);
     expect(() => channelWriter(buffer).write(1, new Uint8Array(2000))).toThrow(/does not fit/);

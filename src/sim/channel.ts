@@ -98,6 +98,11 @@ export class ChannelReader extends End {
     }
   }
 
+  /** Whether a frame after the one last read has been written (`next` would not wait for it). */
+  hasFrame(): boolean {
+    return Number(Atomics.load(this.ctl, WRITTEN)) > this.read + this.pending;
+  }
+
   private peek(timeoutMs: number): Frame {
     const deadline = Date.now() + timeoutMs;
     while (Number(Atomics.load(this.ctl, WRITTEN)) === this.read) {

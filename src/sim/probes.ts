@@ -4,7 +4,7 @@ import {
   findHook, PtRegsFrame, tracepointLayout, type HookDef, type PositionalEncoder, type ProbeRegisters, type RegisterValue, type Side,
   type TracepointValue, type TracepointValues,
 } from '../hooks/index.js';
-import { contextFor, maps as vmMaps, Program, type BpfObject, type RunEnvironment } from '../vm/index.js';
+import { contextFor, maps as vmMaps, Program, type BpfObject, type ProgramOptions, type RunEnvironment } from '../vm/index.js';
 import type { Clocks } from './clock.js';
 import type { SimMemory } from './memory.js';
 
@@ -59,6 +59,11 @@ interface Attached {
   name: string;
 }
 
+/** How a side's program is loaded: read-only context, verified with its hook's context. */
+function programOptions(p: BpfObject['programs'][number], maps: ProgramOptions['maps']): ProgramOptions {
+  return { maps, ctxWritable: false, verify: { ctx: contextFor(p.kind), lines: p.lines } };
+}
+
 /** The paired programs of one side, attached and run at every firing of their hooks. */
 export class SideProbes {
   /** Attached programs by hook kind, then hook name (no key string built per firing). */
@@ -94,7 +99,7 @@ export class SideProbes {
       if (!hook) throw new InputError(`program ${p.name}: no ${side} hook ${p.kind} ${p.attachTo} (see viotrace hooks)`, where);
       let program: Program;
       try {
-        program = new Program(p.insns, { maps: mapList, ctxWritable: false, verify: { ctx: contextFor(p.kind), lines: p.lines } });
+        program = new Program(p.insns, programOptions(p, mapList));
       } catch (e) {
         throw new InputError(`program ${p.name}: ${(e as Error).message}`, where);
       }
@@ -111,6 +116,18 @@ export class SideProbes {
       if (this.onRecordAt) this.onRecordAt(data, off, size, m.name);
       else this.onRecord?.(data.subarray(off, off + size), m.name);
     });
+  }
+
+  /**
+   * Verifies the programs of `object` as the constructor will, a slice at a time with the event
+   * loop let run in between, so that attaching them after does not hold it for the verifier (half
+   * a second for host.bpf.o's luring_do_submit alone, while a dashboard waits to draw). `stop`,
+   * asked between slices, gives up; resolves false then.
+   */
+  static async prepare(object: BpfObject, stop?: () => boolean): Promise<boolean> {
+    const mapList = object.maps.map((m) => m.map);
+    for (const p of object.programs) if (!(await Program.verifyAhead(p.insns, programOptions(p, mapList), stop))) return false;
+    return true;
   }
 
   /**

@@ -82,6 +82,21 @@ export class HostShard {
     this.worker.give({ spec, seed: opts.seed, requests: opts.requests, durationNs: opts.durationNs, ringBytes: ring, drainEveryNs: opts.drainEveryNs, buffer });
   }
 
+  /**
+   * Resolves true once the worker's next drain is there to take (or the worker failed, which
+   * `drain` then reports), letting the event loop run meanwhile: the worker takes about a second
+   * to start, load and verify host.bpf.o, and `drain` would block the thread for it. Checked
+   * every 5 ms; `stop` (asked as often) gives up the wait, resolving false.
+   */
+  async ready(stop: () => boolean = () => false): Promise<boolean> {
+    const until = Date.now() + TIMEOUT_MS;
+    while (!this.done && !this.reader.hasFrame() && !this.worker.failure && Date.now() < until) {
+      if (stop()) return false;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    return true;
+  }
+
   /** Takes the next drain's records from the worker (waiting for it) into `sink`. */
   drain(sink: (record: Uint8Array) => void): void {
     let frame;

@@ -128,24 +128,66 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions): RunResult {
 }
 
 /**
- * The same run, yielding to the event loop every `sliceNs` of simulated time, so that what
- * consumers do with records (a recording's writes and flushes, a dashboard) happens as it goes.
+ * The same run, yielding to the event loop every `sliceNs` of simulated time, and with `sliceMs`
+ * after that much wall time too, so that what consumers do with records (a recording's writes and
+ * flushes, a dashboard drawing and reading keys) happens as it goes. The objects are loaded and
+ * their programs verified first, a slice at a time as well, and a host shard's drains are awaited
+ * without blocking. `between` is asked after each of these slices and waits; true stops the run
+ * there (before the first simulated slice: a run of nothing).
  */
-export async function runScenarioAsync(spec: ScenarioSpec, opts: RunOptions, sliceNs = 5_000_000, between?: () => boolean): Promise<RunResult> {
-  const sim = buildSimulation(spec, opts);
-  while (!sim.runSlice(sliceNs)) {
+export async function runScenarioAsync(spec: ScenarioSpec, opts: RunOptions, sliceNs = 5_000_000, between?: () => boolean, sliceMs?: number): Promise<RunResult> {
+  const stop = () => between?.() ?? false;
+  const loaded = await prepareSimulation(spec, opts, stop);
+  // Stopped before it started: a run of nothing, with no program verified or run.
+  if (!loaded) return buildSimulation(spec, { ...opts, programs: false }).finish();
+  const sim = buildSimulation(spec, opts, undefined, loaded);
+  while ((await sim.ready(stop)) && !sim.runSlice(sliceNs, sliceMs)) {
     await new Promise((r) => setImmediate(r));
-    // `between` runs between slices; true stops the run there.
-    if (between?.()) break;
+    if (stop()) break;
   }
   return sim.finish();
+}
+
+/** The objects a simulation uses, loaded ahead of building it: each VM's guest.bpf.o, and host.bpf.o. */
+interface LoadedObjects {
+  guest: BpfObject[];
+  host: BpfObject;
+}
+
+/**
+ * Loads the objects buildSimulation uses and verifies the programs it attaches on this thread (a
+ * host shard's worker verifies its own), a slice at a time with the event loop let run in between:
+ * building then takes the objects and finds every verdict remembered, instead of holding the event
+ * loop for the loader and the verifier. `stop`, asked between slices, gives up; undefined then.
+ */
+async function prepareSimulation(spec: ScenarioSpec, opts: RunOptions, stop: () => boolean): Promise<LoadedObjects | undefined> {
+  const objs = objects(opts.ringBytes ?? spec.ringBytes);
+  const shard = opts.parallel && (opts.programs ?? true) === true;
+  const slice = async <T>(load: () => T): Promise<T | undefined> => {
+    await new Promise((resolve) => setImmediate(resolve));
+    return stop() ? undefined : load();
+  };
+  const guest: BpfObject[] = [];
+  for (const vm of spec.vms) {
+    const o = await slice(() => objs.guest(vm.vcpus));
+    if (!o || (attaches(opts, 'guest') && !(await SideProbes.prepare(o, stop)))) return undefined;
+    guest.push(o);
+  }
+  const host = await slice(() => objs.host());
+  if (!host || (!shard && attaches(opts, 'host') && !(await SideProbes.prepare(host, stop)))) return undefined;
+  return { guest, host };
 }
 
 /** A built simulation: run it to completion at once or in slices, then collect its result. */
 interface Simulation {
   runUntilDone(): void;
-  /** Runs `sliceNs` more simulated time; true when the run is done. */
-  runSlice(sliceNs: number): boolean;
+  /**
+   * Resolves true when a slice can start without blocking the thread: at once, or with a host
+   * shard, once its next drain has arrived; false when `stop` gave up the wait.
+   */
+  ready(stop: () => boolean): Promise<boolean>;
+  /** Runs `sliceNs` more simulated time, or until `sliceMs` of wall time has passed; true when the run is done. */
+  runSlice(sliceNs: number, sliceMs?: number): boolean;
   finish(): RunResult;
 }
 
@@ -155,7 +197,7 @@ function attaches(opts: RunOptions, side: 'guest' | 'host'): boolean {
   return p === true || p === side;
 }
 
-function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: ChannelWriter): Simulation {
+function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: ChannelWriter, loaded?: LoadedObjects): Simulation {
   const engine = new Engine();
   const rng = new Rng(opts.seed);
   // The host has been up 76 hours; t0 is the start, so offsetNs is the guest-host difference then.
@@ -175,7 +217,7 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
 
   // Host: one device, the host kernel, host.bpf.o with QEMU processes' memories.
   const qemus: Qemu[] = [];
-  const hostObject = objs.host();
+  const hostObject = loaded?.host ?? objs.host();
   // With `parallel`, a worker runs the host side's programs (see HostShard); this thread attaches none there.
   const shard = opts.parallel && (opts.programs ?? true) === true && !shardOut ? new HostShard(spec, opts, ring) : undefined;
   const qemuMemory = new Map<number, SimMemory>();
@@ -230,7 +272,7 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
 
   spec.vms.forEach((vmSpec, vm) => {
     const kernel = new SimMemory(KERNEL_HEAP);
-    const guestObject = objs.guest(vmSpec.vcpus);
+    const guestObject = loaded?.guest[vm] ?? objs.guest(vmSpec.vcpus);
     const probes = new SideProbes('guest', guestObject, { kernel }, undefined, 'guest.bpf.o', attaches(opts, 'guest'));
     guestProbes.push(probes);
     const decoders = new Map(RECORD_STRUCTS.slice(1, 3).map((s) => [s, new RecordDecoder(guestObject.btf, s)]));
@@ -355,9 +397,16 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
   const done = (): boolean => over() || engine.pending === 0;
   return {
     runUntilDone: () => engine.run(over),
-    runSlice: (sliceNs) => {
+    ready: (stop) => (shard ? shard.ready(stop) : Promise.resolve(true)),
+    runSlice: (sliceNs, sliceMs) => {
       const limit = engine.now + sliceNs;
-      engine.run(() => over() || engine.now >= limit);
+      if (sliceMs === undefined) engine.run(() => over() || engine.now >= limit);
+      else {
+        // The clock is read every 256 events: an event is a few microseconds.
+        const until = performance.now() + sliceMs;
+        let n = 0;
+        engine.run(() => over() || engine.now >= limit || ((++n & 255) === 0 && performance.now() >= until));
+      }
       return done();
     },
     finish: () => {

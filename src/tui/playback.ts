@@ -50,6 +50,8 @@ export interface DashboardSnapshot {
   lost: LostCounts;
   unmatched: number;
   clockOffsetNs?: number;
+  /** The source has both sides' records, so a clock estimate is coming when there is none yet. */
+  twoSided: boolean;
   /** A simulation is still running and feeding requests. */
   live: boolean;
   /** A trace file is still being read (its duration is not known yet). */
@@ -145,6 +147,11 @@ export class Playback {
   live = false;
   /** Set while a trace file is still being read. */
   reading = false;
+  /**
+   * Set when the source has both sides' records: by a live run, whose simulation has both; by the
+   * first matched path of a replay. Until the first clock estimate, the clock is awaited, not "one side".
+   */
+  twoSided = false;
   private stats = new RunStatistics();
   private slow = new SlowestRequests(50);
   position = 0;
@@ -190,6 +197,7 @@ export class Playback {
   push(paths: Iterable<RequestPath>): void {
     for (const p of paths) {
       // A host-only path with no guest time is counted but has no place on the timeline.
+      if (p.match === 'matched') this.twoSided = true;
       if (!onGuestClock(p)) {
         this.pending.push(p);
         continue;
@@ -327,7 +335,7 @@ export class Playback {
     return {
       source: this.source, position: this.position, duration: this.duration, speed: this.speed, paused: this.paused,
       finished: !this.live && !this.reading && this.pending.size === 0, filter: this.filter, stats: this.stats, slowest: this.slow.list(), inFlight,
-      lost: this.lost, unmatched: this.stats.all.matches.guest_only + this.stats.all.matches.host_only, live: this.live, reading: this.reading,
+      lost: this.lost, unmatched: this.stats.all.matches.guest_only + this.stats.all.matches.host_only, live: this.live, reading: this.reading, twoSided: this.twoSided,
       ...(this.clockOffsetNs !== undefined ? { clockOffsetNs: this.clockOffsetNs } : {}),
       ...(this.partial !== undefined ? { partialHistory: this.partial } : {}),
       ...(this.problem !== undefined ? { problem: this.problem } : {}),

@@ -9,7 +9,7 @@ import { compile, type CompiledProgram } from './jit.js';
 import { codeOf, DEFAULT_BUDGET, Machine } from './machine.js';
 import type { AnyMap } from './maps/index.js';
 import { CTX_REGION, STACK_REGION } from './memory.js';
-import { mapSpec, verify, type ContextSpec, type Verdict } from './verifier/index.js';
+import { mapSpec, verify, verifyInSlices, type ContextSpec, type Verdict, type VerifyOptions } from './verifier/index.js';
 
 /** Which engine runs a program. */
 export type Engine = 'interpreter' | 'jit';
@@ -35,6 +35,11 @@ export interface ProgramOptions {
   verify?: { ctx?: ContextSpec; lines?: ReadonlyMap<number, string> };
 }
 
+/** What the verifier is given for a program loaded with `verify` and `maps`. */
+function verifierOptions(v: NonNullable<ProgramOptions['verify']>, maps: readonly AnyMap[] = []): VerifyOptions {
+  return { ctx: v.ctx, maps: maps.map((m) => mapSpec(m.name, m)), ...(v.lines ? { lines: v.lines } : {}) };
+}
+
 /** A program loaded into the VM. */
 export class Program {
   readonly insns: readonly Instruction[];
@@ -52,16 +57,29 @@ export class Program {
     this.insns = program instanceof Uint8Array ? decode(program) : program;
     this.machine = new Machine(codeOf(this.insns), opts.maps ?? [], opts.helpers, opts.seed ?? 1);
     this.layout = validateProgram(this.insns, { helperExists: (id) => this.machine.hasHelper(id) });
-    if (opts.verify) {
-      const maps = (opts.maps ?? []).map((m) => mapSpec(m.name, m));
-      this.verdict = verify(this.insns, { ctx: opts.verify.ctx, maps, ...(opts.verify.lines ? { lines: opts.verify.lines } : {}) });
-    }
+    if (opts.verify) this.verdict = verify(this.insns, verifierOptions(opts.verify, opts.maps));
     // A verified main function with no stack depth recorded never touches its stack.
     if (this.verdict) this.machine.mainStackDepth = Math.min(STACK_SIZE, this.verdict.stackDepth.get(0) ?? 0);
     this.engine = opts.engine ?? 'jit';
     this.budget = opts.budget ?? DEFAULT_BUDGET;
     this.ctxWritable = opts.ctxWritable ?? true;
     if (this.engine === 'jit') this.compiled = compile(this.machine.code, this.layout, { lo: this.machine.imm64Lo, hi: this.machine.imm64Hi }, this.machine.maps);
+  }
+
+  /**
+   * Verifies a program as loading it with `opts` would, a slice at a time with the event loop let
+   * run in between, so that loading it afterwards finds the verdict remembered. Nothing is thrown:
+   * a program refused (or not valid) is refused by the load, with its reasons. `stop`, asked
+   * between slices, gives up; resolves false then.
+   */
+  static async verifyAhead(program: Uint8Array | readonly Instruction[], opts: ProgramOptions, stop?: () => boolean): Promise<boolean> {
+    if (!opts.verify) return true;
+    try {
+      return await verifyInSlices(program instanceof Uint8Array ? decode(program) : program, verifierOptions(opts.verify, opts.maps), stop);
+    } catch {
+      // The load reports it.
+      return true;
+    }
   }
 
   /** The run environment (CPU, task, clock, memory readers) seen by helpers; replace or mutate between runs. */

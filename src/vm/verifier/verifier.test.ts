@@ -12,7 +12,7 @@ import { createGlobalDataMap, createMap, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH, 
 import { loadObject } from '../object/index.js';
 import { Program, type Engine } from '../program.js';
 import { VmError } from '../memory.js';
-import { contextFor, mapSpec, verify, VerifierError, type ContextSpec } from './index.js';
+import { COMPLEXITY_LIMIT_INSNS, contextFor, mapSpec, verify, verifyInSlices, VerifierError, type ContextSpec } from './index.js';
 
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 
@@ -146,6 +146,30 @@ describe('the shipped objects', () => {
       }
     });
   }
+
+  it('verifies in slices with the event loop let run in between: the same verdict, remembered for verify; a stop gives up', async () => {
+    const obj = loadObject(readFileSync(here('../../../bpf/host.bpf.o')), 'host.bpf.o', { possibleCpus: 2, targetBtf: btf });
+    const p = obj.programs.find((q) => q.name === 'luring_do_submit')!;
+    // A limit of its own: a verdict no other test has remembered.
+    const opts = { ctx: contextFor(p.kind), maps: obj.maps.map(({ name, map }) => mapSpec(name, map)), maxProcessed: COMPLEXITY_LIMIT_INSNS - 1 };
+    let turns = 0;
+    let walking = true;
+    const turn = (): void => {
+      turns++;
+      if (walking) setImmediate(turn);
+    };
+    setImmediate(turn);
+    expect(await verifyInSlices(p.insns, opts, () => false, 5)).toBe(true);
+    walking = false;
+    expect(turns).toBeGreaterThan(3);
+    const started = performance.now();
+    const remembered = verify(p.insns, opts);
+    expect(performance.now() - started).toBeLessThan(50);
+    const walked = verify(p.insns, { ...opts, maxProcessed: COMPLEXITY_LIMIT_INSNS - 2 });
+    expect(remembered.processed).toBe(walked.processed);
+    expect(remembered.stackDepth).toEqual(walked.stackDepth);
+    expect(await verifyInSlices(p.insns, { ...opts, maxProcessed: COMPLEXITY_LIMIT_INSNS - 3 }, () => true, 1)).toBe(false);
+  });
 });
 
 describe('long loops', () => {

@@ -42,9 +42,45 @@ export function verify(insns: readonly Instruction[], opts: VerifyOptions): Verd
   const known = verdicts.get(key);
   if (known) return known;
   const verdict = new Walk(insns, opts).run();
+  remember(key, verdict);
+  return verdict;
+}
+
+/**
+ * Verifies a program as `verify` does, `sliceMs` of walking at a time with the event loop let run
+ * in between, and remembers an acceptance, so that `verify` on the same program, context and maps
+ * answers at once (a dashboard that loads programs while it draws; one program can take half a
+ * second). A refusal is not reported here: `verify` walks it again and throws, as the loader does.
+ * `stop`, asked between slices, gives up the walk; resolves false then.
+ */
+export async function verifyInSlices(insns: readonly Instruction[], opts: VerifyOptions, stop: () => boolean = () => false, sliceMs = 20): Promise<boolean> {
+  const key = verdictKey(insns, opts);
+  if (verdicts.has(key)) return true;
+  try {
+    const walk = new Walk(insns, opts);
+    for (;;) {
+      const until = performance.now() + sliceMs;
+      while (performance.now() < until) {
+        if (walk.walk(WALK_STEP)) {
+          remember(key, walk.verdict());
+          return true;
+        }
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+      if (stop()) return false;
+    }
+  } catch (e) {
+    if (e instanceof VerifierError) return true;
+    throw e;
+  }
+}
+
+/** Instructions walked between looks at the clock (one can take 40 us in a loop with many states to compare). */
+const WALK_STEP = 64;
+
+function remember(key: string, verdict: Verdict): void {
   if (verdicts.size >= MAX_VERDICTS) verdicts.delete(verdicts.keys().next().value!);
   verdicts.set(key, verdict);
-  return verdict;
 }
 
 const verdicts = new Map<string, Verdict>();
@@ -70,6 +106,8 @@ class Walk implements AccessEnv {
   maxCtxOffset = 0;
   readonly depth = new Map<number, number>();
   private current: State | undefined;
+  /** The state the walk goes on from; undefined once every path is walked. */
+  private next: State | undefined;
 
   constructor(
     readonly insns: readonly Instruction[],
@@ -81,6 +119,7 @@ class Walk implements AccessEnv {
       if (e instanceof CfgError) throw new VerifierError(e.pc, e.reason, `${e.pc}: ${this.text(e.pc)}\n${e.reason}`);
       throw e;
     }
+    this.next = this.entry();
   }
 
   get maps() {
@@ -117,14 +156,26 @@ class Walk implements AccessEnv {
     return line && !/:0:$/.test(line) ? `${t}\t; ${line}` : t;
   }
 
+  /** Walks every path at once. */
   run(): Verdict {
+    while (!this.walk(Infinity));
+    return this.verdict();
+  }
+
+  /** The first state: r1 the context, r10 the frame pointer. */
+  private entry(): State {
     const st: State = { pc: 0, frames: [newFrame(0, -1)], refs: [], parent: undefined };
     const f0 = st.frames[0]!;
     f0.regs[10] = pointerReg('fp', { frame: 0 });
     if (this.opts.ctx) f0.regs[1] = pointerReg('ctx');
+    return st;
+  }
+
+  /** Walks up to `budget` more instructions; true once every path is walked (then `verdict()`). */
+  walk(budget: number): boolean {
     const limit = this.opts.maxProcessed ?? COMPLEXITY_LIMIT_INSNS;
-    let cur: State | undefined = st;
-    while (cur) {
+    let cur = this.next;
+    while (cur && budget-- > 0) {
       this.current = cur;
       if (++this.processed > limit) this.fail(cur.pc, `BPF program is too large. Processed ${this.processed} insn`);
       if (this.cfg.prunePoint[cur.pc] && this.prune(cur)) {
@@ -140,6 +191,13 @@ class Walk implements AccessEnv {
         cur = this.pending.pop();
       }
     }
+    this.next = cur;
+    return cur === undefined;
+  }
+
+  /** The verdict of a finished walk (its stack depth checked). */
+  verdict(): Verdict {
+    const limit = this.opts.maxProcessed ?? COMPLEXITY_LIMIT_INSNS;
     this.checkStackDepth();
     const log = `processed ${this.processed} insns (limit ${limit}) max_states_per_insn ${this.maxStatesPerInsn()} total_states ${this.totalStates} pruned ${this.prunedPaths} peak_pending ${this.peakPending}`;
     return {
