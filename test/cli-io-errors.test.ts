@@ -1,6 +1,6 @@
 // Files that cannot be written or read (a missing directory, a folder, a full disk) are one line naming the file, exit 1, never a stack.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, closeSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -32,6 +32,16 @@ describe('outputs that cannot be written', () => {
     const r = await runCli(args);
     expect([r.code, r.err]).toEqual([1, `viotrace: ${line}\n`]);
   }, 30_000);
+
+  it('checks an output without truncating it or leaving a file: a convert that fails on its input destroys nothing', async () => {
+    const kept = join(dir, 'kept.vtb');
+    writeFileSync(kept, 'an earlier trace');
+    expect((await runCli(['convert', join(dir, 'missing.jsonl'), kept])).code).toBe(1);
+    expect(readFileSync(kept, 'utf8')).toBe('an earlier trace');
+    const fresh = join(dir, 'fresh.vtb');
+    expect((await runCli(['convert', join(dir, 'missing.jsonl'), fresh])).code).toBe(1);
+    expect(existsSync(fresh)).toBe(false);
+  });
 
   it('a convert input that is a folder is one line', async () => {
     const r = await runCli(['convert', dir, join(dir, 'o.vtb')]);

@@ -21,6 +21,9 @@ export const installConvert: CommandInstaller = (program: Command) => {
       if (resolve(input) === resolve(output)) throw new UsageError('convert writes a new file: give an output name other than the input');
       // The name chooses the form; any other would be written as JSON Lines under a misleading name.
       if (!OUTPUT_NAME.test(output)) throw new UsageError(`${output}: the output name must end in .jsonl, .jsonl.gz, .vtb or .vtb.gz (it chooses the form)`);
+      // The output is checked first: an input opened and then left for an unwritable output would
+      // keep its file open until the collector closed it (with a warning on stderr).
+      checkWritable(output);
       let trace;
       try {
         trace = await openTrace(input, { lenient: opts.lenient });
@@ -28,7 +31,6 @@ export const installConvert: CommandInstaller = (program: Command) => {
         throw fileError(e, input, 'read');
       }
       const { format: _f, version: _v, ...header } = trace.header;
-      checkWritable(output);
       const w = new TraceWriter(output, header);
       const watch = watchWriter(w);
       let n = 0;

@@ -1,5 +1,5 @@
 // Records a scenario to a trace file as it runs: header with topology and clocks, records as they drain, flushed as it goes.
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync, unlinkSync } from 'node:fs';
 import { fileError } from '../errors.js';
 import { HOOKS } from '../hooks/index.js';
 import type { Topology } from '../records/index.js';
@@ -10,11 +10,17 @@ import { VERSION } from '../version.js';
 /**
  * Opens `path` for writing once, before a long run, so that a folder, a missing directory or a
  * read-only place is a one-line InputError at once (TraceWriter opens its file asynchronously and
- * would raise the error as an unhandled 'error' event).
+ * would raise the error as an unhandled 'error' event). Nothing is truncated or left behind: an
+ * existing file is opened without truncating it, a new one is made and removed again, so a run
+ * that then fails on its input has not destroyed the file it would have replaced.
  */
 export function checkWritable(path: string): void {
   try {
-    closeSync(openSync(path, 'w'));
+    if (existsSync(path)) closeSync(openSync(path, 'r+'));
+    else {
+      closeSync(openSync(path, 'wx'));
+      unlinkSync(path);
+    }
   } catch (e) {
     throw fileError(e, path, 'write');
   }
