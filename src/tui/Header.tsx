@@ -44,7 +44,9 @@ export function headerLines(snap: DashboardSnapshot, elapsedMs: number, width: n
   const time = starting(snap)
     ? [elapsed, `starting: simulating, ${snap.clockOffsetNs === undefined ? 'waiting for the first clock estimate' : 'stitching the first requests'}`]
     : [elapsed, `trace ${formatNs(snap.position)}/${formatNs(snap.duration)}${snap.reading ? '+' : ''}`, `${iops.toFixed(0)} IOPS`, `${mbps.toFixed(1)} MiB/s`, `in flight ${snap.inFlight}`];
-  const counts = [`requests ${all.total.count}`, `unmatched ${snap.unmatched}`, `lost guest ${snap.lost.guest} host ${snap.lost.host}`, `clock ${clockText(snap)}`];
+  // A guest-side capture has nothing to match: every request unmatched would read as a failure.
+  const partners = snap.twoSided || snap.unmatched.host > 0 ? `unmatched guest ${snap.unmatched.guest} host ${snap.unmatched.host}` : 'guest side only';
+  const counts = [`requests ${all.total.count}`, partners, `lost guest ${snap.lost.guest} host ${snap.lost.host}`, `clock ${clockText(snap)}`];
   const oneLine = (fields: string[]) => [fit(fields.join('  '), width)];
   const timeLines = packFields(time, width);
   const countLines = packFields(counts, width);

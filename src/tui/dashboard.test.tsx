@@ -98,6 +98,9 @@ describe('Dashboard', () => {
     const { app } = await mount();
     const f = app.lastFrame()!;
     expect(f).toContain('requests 111');
+    // A guest-side capture: its requests are not 'unmatched', there was nothing to match.
+    expect(f).toContain('guest side only');
+    expect(f).not.toContain('unmatched');
     expect(f).toContain('clock n/a (one side)');
     const order = ['guest_submit', 'guest_queue', 'vdisk', 'guest_reap'].map((s) => f.indexOf(s));
     expect(order).toEqual([...order].sort((a, b) => a - b));
@@ -309,6 +312,8 @@ describe('Dashboard', () => {
   it('a replay that matches requests waits for the clock estimate rather than saying "one side"', async () => {
     const { app } = await mount({ from: simulated.slice(0, 100) });
     expect(plain(app.lastFrame())).toContain('clock waiting for the first estimate');
+    // Both sides: unmatched requests by the side that has them.
+    expect(plain(app.lastFrame())).toMatch(/unmatched guest \d+ host \d+/);
     app.unmount();
   });
 });

@@ -48,7 +48,8 @@ export interface DashboardSnapshot {
   /** Requests started but not completed at the current position. */
   inFlight: number;
   lost: LostCounts;
-  unmatched: number;
+  /** Requests with no partner: guest requests no host record was found for, host requests no guest record claimed. */
+  unmatched: { guest: number; host: number };
   clockOffsetNs?: number;
   /** The source has both sides' records, so a clock estimate is coming when there is none yet. */
   twoSided: boolean;
@@ -335,7 +336,7 @@ export class Playback {
     return {
       source: this.source, position: this.position, duration: this.duration, speed: this.speed, paused: this.paused,
       finished: !this.live && !this.reading && this.pending.size === 0, filter: this.filter, stats: this.stats, slowest: this.slow.list(), inFlight,
-      lost: this.lost, unmatched: this.stats.all.matches.guest_only + this.stats.all.matches.host_only, live: this.live, reading: this.reading, twoSided: this.twoSided,
+      lost: this.lost, unmatched: { guest: this.stats.all.matches.guest_only, host: this.stats.all.matches.host_only }, live: this.live, reading: this.reading, twoSided: this.twoSided,
       ...(this.clockOffsetNs !== undefined ? { clockOffsetNs: this.clockOffsetNs } : {}),
       ...(this.partial !== undefined ? { partialHistory: this.partial } : {}),
       ...(this.problem !== undefined ? { problem: this.problem } : {}),
