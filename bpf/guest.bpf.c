@@ -206,6 +206,22 @@ int io_uring_complete(struct trace_event_raw_io_uring_complete *ctx)
 	return 0;
 }
 
+/* A bio waiting under `k` for a request: with another still waiting there (one older than any
+ * request can wait was lost), neither's start is known. */
+static __always_inline void bio_queued(struct rq_key *k, struct bio_start *b)
+{
+	struct bio_start *old = bpf_map_lookup_elem(&bios, k);
+
+	if (old && b->t < old->t + RQ_TIMEOUT_NS) {
+		old->count++;
+		old->shared = 1;
+		return;
+	}
+	b->count = 1;
+	b->shared = 0;
+	bpf_map_update_elem(&bios, k, b, BPF_ANY);
+}
+
 SEC("tracepoint/block/block_bio_queue")
 int block_bio_queue(struct trace_event_raw_block_bio *ctx)
 {
@@ -219,15 +235,7 @@ int block_bio_queue(struct trace_event_raw_block_bio *ctx)
 		b.app_user_data = a->user_data;
 		bpf_map_delete_elem(&app_current, &tid);
 	}
-	/* Another bio still waiting at this sector (one older than any request can wait was lost). */
-	struct bio_start *old = bpf_map_lookup_elem(&bios, &k);
-	if (old && b.t < old->t + RQ_TIMEOUT_NS) {
-		old->count++;
-		old->shared = 1;
-		return 0;
-	}
-	b.count = 1;
-	bpf_map_update_elem(&bios, &k, &b, BPF_ANY);
+	bio_queued(&k, &b);
 	return 0;
 }
 
@@ -263,14 +271,7 @@ int block_split(struct trace_event_raw_block_split *ctx)
 		return 0;
 	struct bio_start copy = *b;
 	struct rq_key nk = { .dev = ctx->dev, .sector = ctx->new_sector };
-	struct bio_start *old = bpf_map_lookup_elem(&bios, &nk);
-	if (old && copy.t < old->t + RQ_TIMEOUT_NS) {
-		old->count++;
-		old->shared = 1;
-		return 0;
-	}
-	copy.count = 1;
-	bpf_map_update_elem(&bios, &nk, &copy, BPF_ANY);
+	bio_queued(&nk, &copy);
 	return 0;
 }
 
