@@ -35,35 +35,23 @@ export interface WriterWatch {
   close(abandon?: boolean): Promise<void>;
 }
 
-/**
- * Listens for errors on a TraceWriter's file and gzip streams. TraceWriter (src/trace) attaches no
- * 'error' listener until it closes, so a write that fails midway (ENOSPC) crashed the process; until
- * it has its own error surface, its private streams are reached by name here.
- */
+/** Watches a TraceWriter's `failure`, given as an InputError naming the file. */
 export function watchWriter(w: TraceWriter): WriterWatch {
-  let failure: unknown;
-  const streams = w as unknown as { out?: NodeJS.EventEmitter; gzip?: NodeJS.EventEmitter };
-  const note = (e: unknown): void => {
-    failure ??= fileError(e, w.path, 'write');
-  };
-  streams.out?.on('error', note);
-  streams.gzip?.on('error', note);
+  const failure = (): unknown => (w.failure ? fileError(w.failure, w.path, 'write') : undefined);
   return {
     get failure() {
-      return failure;
+      return failure();
     },
     check() {
-      if (failure) throw failure;
+      const f = failure();
+      if (f) throw f;
     },
     async close(abandon = false) {
-      // After an error the stream never finishes: closing would wait forever.
-      if (failure) throw failure;
       try {
         await (abandon ? w.abandon() : w.close());
       } catch (e) {
-        throw failure ?? fileError(e, w.path, 'write');
+        throw failure() ?? fileError(e, w.path, 'write');
       }
-      if (failure) throw failure;
     },
   };
 }

@@ -265,3 +265,13 @@ describe('trace files', () => {
     });
   });
 });
+
+describe('a trace writer whose file fails', () => {
+  it('keeps the error as its failure and rejects close with it, instead of crashing or waiting forever', async () => {
+    const w = new TraceWriter(join(dir, 'no-such-folder', 'x.jsonl.gz'), header);
+    w.write(guestRq(0));
+    await new Promise((r) => setTimeout(r, 50));
+    expect((w.failure as NodeJS.ErrnoException | undefined)?.code).toBe('ENOENT');
+    await expect(w.close()).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});

@@ -76,7 +76,10 @@ class BinaryEncoder implements Encoder {
 /**
  * Appends records to a trace file. Records are buffered and written every `flushEvery` records (and
  * on `flush()`); with gzip, each flush is a zlib sync flush, so every complete record written so
- * far can be read back even if the process is killed. `close()` writes the end mark.
+ * far can be read back even if the process is killed. `close()` writes the end mark. A stream error
+ * (the file cannot be opened, the disk is full) is caught from the start and kept in `failure`:
+ * writes after it go nowhere, and `close()`/`abandon()` reject with it instead of waiting for a
+ * finish that never comes.
  */
 export class TraceWriter {
   private readonly out: WriteStream;
@@ -87,6 +90,7 @@ export class TraceWriter {
   private records = 0;
   private readonly lost: LostCounts = { guest: 0, host: 0 };
   private closed = false;
+  private error: Error | undefined;
   /** The encoding this writer uses. */
   readonly encoding: TraceEncoding;
 
@@ -98,13 +102,21 @@ export class TraceWriter {
     this.flushEvery = opts.flushEvery ?? 4096;
     this.encoding = opts.encoding ?? encodingFor(path);
     this.out = createWriteStream(path);
+    const note = (e: Error): void => void (this.error ??= e);
+    this.out.on('error', note);
     if (path.endsWith('.gz')) {
       this.gzip = createGzip({ level: 6 });
+      this.gzip.on('error', note);
       this.gzip.pipe(this.out);
     }
     const full: TraceHeader = { format: TRACE_FORMAT, version: TRACE_VERSION, ...header };
     this.encoder = this.encoding === 'binary' ? new BinaryEncoder(full) : new JsonlEncoder(full);
     this.flush();
+  }
+
+  /** The first error of the file's streams (e.g. ENOENT, EISDIR, ENOSPC), if there was one. */
+  get failure(): Error | undefined {
+    return this.error;
   }
 
   /** Adds one record. */
@@ -147,6 +159,8 @@ export class TraceWriter {
   private async finish(end: boolean): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // After an error the stream never finishes: waiting for it would hang.
+    if (this.error) throw this.error;
     if (end) this.encoder.end(this.records, this.lost);
     this.flush();
     await new Promise<void>((resolve, reject) => {
@@ -154,5 +168,6 @@ export class TraceWriter {
       if (this.gzip) this.gzip.end();
       else this.out.end();
     });
+    if (this.error) throw this.error;
   }
 }
