@@ -1,6 +1,6 @@
 // The notes a replay prints on stderr: each once, with the kernel's cut program names made whole, and consistent with each other.
 import { describe, expect, it } from 'vitest';
-import { probeOfProgram } from '../src/replay/index.js';
+import { probeOfProgram } from '../src/hooks/index.js';
 import { runCli } from './cli.js';
 
 const notes = (err: string): string[] => err.split('\n').filter((l) => l.startsWith('viotrace: note: '));
@@ -25,5 +25,7 @@ describe('replay notes', () => {
     expect(probeOfProgram('vring_interrupt', 'guest')?.name).toBe('vring_interrupt');
     expect(probeOfProgram('block_rq_', 'guest')).toBeUndefined();
     expect(probeOfProgram('no_such_program', 'guest')).toBeUndefined();
+    // The host's too (capture folders' host bpftrace streams): io_uring_submit_req cut to 15.
+    expect(probeOfProgram('io_uring_submit', 'host')?.name).toBe('io_uring:io_uring_submit_req');
   });
 });

@@ -4,7 +4,7 @@ import { open, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { GuestOnlyStitcher, onGuestClock, RunStatistics, SlowestRequests, stitch, Stitcher, type ClockEstimate, type RequestPath, type UnmatchedReason } from '../correlate/index.js';
 import { InputError } from '../errors.js';
-import { HOOKS, type HookDef, type Side } from '../hooks/index.js';
+import { probeOfProgram } from '../hooks/index.js';
 import type { ReportInput } from '../report/index.js';
 import { gunzipFile, type GzipFault } from '../trace/gzip.js';
 import { BINARY_MAGIC, captureRecords, GuestAssembler, looksLikeBpftrace, openCapture, openTrace, readBpftrace, readFtrace } from '../trace/index.js';
@@ -106,24 +106,6 @@ function linesSkipped(count: number, examples: readonly string[]): string {
 function outOfOrderNote(count: number, example: string | undefined): string {
   const m = example ? /^(.*?:\d+): (.*)$/.exec(example) : null;
   return `${count} events with timestamps out of order were left out, with their requests${m ? `, the first at ${m[1]} (${m[2]})` : ''}`;
-}
-
-/** BPF_OBJ_NAME_LEN - 1: the kernel keeps this much of a program's name, so bpftrace's drop report may cut it. */
-const KERNEL_PROG_NAME_CHARS = 15;
-
-/**
- * The hook a program name from the kernel's skip counts stands for: the tracepoint's event or the
- * probed function, matched whole or, when the kernel cut it at 15 characters, by its start (only
- * if one hook of the side starts so).
- */
-export function probeOfProgram(program: string, side: Side): HookDef | undefined {
-  const tail = (h: HookDef): string => (h.kind === 'tracepoint' ? h.name.split(':')[1]! : h.name);
-  const hooks = HOOKS.filter((h) => h.side === side);
-  const exact = hooks.filter((h) => tail(h) === program || h.name === program);
-  if (exact.length === 1) return exact[0];
-  if (program.length !== KERNEL_PROG_NAME_CHARS) return undefined;
-  const cut = hooks.filter((h) => tail(h).startsWith(program));
-  return cut.length === 1 || (cut.length > 1 && cut.every((h) => h.name === cut[0]!.name && h.kind === cut[0]!.kind)) ? cut[0] : undefined;
 }
 
 /** Replays a file into report input. */

@@ -1,6 +1,7 @@
 // A whole capture-lab folder as records and topology: guest tracefs through GuestAssembler, QEMU and host streams through HostAssembler.
 import type { Extent as TopologyExtent, Topology, TraceRecord } from '../../records/index.js';
 import { InputError } from '../../errors.js';
+import { probeOfProgram } from '../../hooks/index.js';
 import type { Capture } from './capture.js';
 import type { EventStream } from './event-stream.js';
 import { GuestAssembler } from './guest-assembler.js';
@@ -58,7 +59,10 @@ export async function captureRecords(capture: Capture, options: CaptureRecordOpt
       if (ev.name.startsWith('io_uring_')) host.addIouring(ev);
       else if (ev.name.startsWith('block_')) host.addBlock(ev);
     }
-    for (const d of bt.drops) notes.push(`host: the kernel skipped the ${d.program} program ${d.count} times (${d.reason})`);
+    for (const d of bt.drops) {
+      const hook = probeOfProgram(d.program, 'host');
+      notes.push(`host: the kernel skipped the ${hook ? `${hook.kind}:${hook.name}` : d.program} program ${d.count} times (${d.reason})`);
+    }
     if (bt.cut) notes.push(`host bpftrace stream cut: ${bt.cut.where}: ${bt.cut.reason}`);
   } else {
     for await (const ev of counted(capture.hostIouring(read))) host.addIouring(ev);
