@@ -3,17 +3,21 @@ import type { GuestTime, HostTime } from '../records/index.js';
 
 /**
  * The relation guest = host + offset + drift · (host − refHost), estimated from events that cross
- * the VM boundary. `uncertaintyNs` is half the width of the band of lines consistent with every
- * causal bound: the true relation at refHost lies within offsetNs ± uncertaintyNs when the bounds
- * are right. A negative width means the bounds contradict each other (wrong pairs or a clock step).
+ * the VM boundary. `uncertaintyNs` is how far from offsetNs the relation at refHost can be on any
+ * line consistent with every causal bound, whatever its slope: the true relation lies within
+ * offsetNs ± uncertaintyNs when the bounds are right. `bandNs` is half the width of the band of such
+ * lines at the estimated slope. A negative width means the bounds contradict each other (wrong
+ * pairs or a clock step).
  */
 export interface ClockEstimate {
   /** guest − host at refHost (ns). */
   offsetNs: number;
   /** Rate difference in parts per million (guest runs faster when positive). */
   driftPpm: number;
-  /** Half the width of the feasible band at its widest (ns); negative if inconsistent. */
+  /** How far the offset at refHost can be from offsetNs on any line the bounds allow (ns); negative if inconsistent. */
   uncertaintyNs: number;
+  /** Half the width of the band the bounds leave at the estimated slope (ns); negative if inconsistent. */
+  bandNs: number;
   /** Host time the offset refers to. */
   refHost: HostTime;
   /** Number of bounds (after bucketing) in each direction. */
@@ -235,10 +239,49 @@ export class ClockEstimator {
       beta = (a + b) / 2;
     }
     const [lo, hi] = band(beta);
+    const offsetNs = (lo + hi) / 2;
+    // The band is at the chosen slope; the true relation has the true slope, which may be any the
+    // bounds leave room for. Over those slopes (where the band is not empty: width is concave, so
+    // they are one interval around beta) the offset at refHost can be anywhere from the lowest
+    // lower edge to the highest upper edge (lo is convex in the slope, hi concave). Found when
+    // first asked for (reports, not the stitcher, which maps with the band): the searches cost a
+    // twentieth of stitching when made at every estimate.
+    const reachOf = (): number => {
+      let reach = (hi - lo) / 2;
+      if (!(hi >= lo && span > 1)) return reach;
+      const edge = (inside: number, outside: number): number => {
+        while (Math.abs(outside - inside) * span > 0.01) {
+          const m = (inside + outside) / 2;
+          if (width(m) >= 0) inside = m;
+          else outside = m;
+        }
+        return inside;
+      };
+      const left = width(-MAX_DRIFT) >= 0 ? -MAX_DRIFT : edge(beta, -MAX_DRIFT);
+      const right = width(MAX_DRIFT) >= 0 ? MAX_DRIFT : edge(beta, MAX_DRIFT);
+      const extreme = (f: (b: number) => number): number => {
+        // The largest of a concave function over [left, right].
+        let a = left, b = right;
+        while ((b - a) * span > 0.01) {
+          const m1 = a + (b - a) / 3, m2 = b - (b - a) / 3;
+          if (f(m1) < f(m2)) a = m1;
+          else b = m2;
+        }
+        return f((a + b) / 2);
+      };
+      const lowest = -extreme((b) => -band(b)[0]);
+      const highest = extreme((b) => band(b)[1]);
+      reach = Math.max(reach, offsetNs - lowest, highest - offsetNs);
+      return reach;
+    };
+    let reach: number | undefined;
     return {
-      offsetNs: (lo + hi) / 2,
+      offsetNs,
       driftPpm: beta * 1e6,
-      uncertaintyNs: (hi - lo) / 2,
+      get uncertaintyNs() {
+        return (reach ??= reachOf());
+      },
+      bandNs: (hi - lo) / 2,
       refHost: ref as HostTime,
       samples: this.samples,
       consistent: hi >= lo,

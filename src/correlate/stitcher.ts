@@ -793,7 +793,8 @@ export class Stitcher {
     vm.clockAt = at;
     if (!est) return;
     vm.clock = est;
-    vm.slack = Math.max(0, est.uncertaintyNs) + SLACK_NS;
+    // The band at the estimated slope: what mapping a time with this estimate can be off by nearby.
+    vm.slack = Math.max(0, est.bandNs) + SLACK_NS;
     vm.off = est.offsetNs;
     vm.beta = est.driftPpm * 1e-6;
     vm.ref = est.refHost;

@@ -36,7 +36,7 @@ function input(n = 500): ReportInput {
   for (const p of ps) (stats.add(p), slow.offer(p));
   return {
     source: { kind: 'scenario', name: 'baseline', seed: 7 }, stats, lost: { guest: 2, host: 1 }, unmatched: { host_record_lost: 10 },
-    clock: { offsetNs: 50_000_123, driftPpm: 99.7, uncertaintyNs: 350, refHost: 0 as never, samples: { guestToHost: 10, hostToGuest: 10 }, consistent: true },
+    clock: { offsetNs: 50_000_123, driftPpm: 99.7, uncertaintyNs: 350, bandNs: 300, refHost: 0 as never, samples: { guestToHost: 10, hostToGuest: 10 }, consistent: true },
     slowest: slow.list(), durationNs: n * 20_000, paths: ps, epochNs: 1_795_549_769_000_000_000,
   };
 }
