@@ -50,7 +50,7 @@ describe('ClockEstimator', () => {
         est.guestToHost(guestTime(guestOf(h, offset, drift, h0)), hostTime(h + 5_000 + rand() * 55_000));
         est.hostToGuest(hostTime(h), guestTime(guestOf(h + 5_000 + rand() * 55_000, offset, drift, h0)));
       }
-      const e = est.estimate()!;
+      const e = est.withReach(est.estimate()!);
       const err = Math.abs(e.offsetNs - (guestOf(e.refHost, offset, drift, h0) - e.refHost));
       expect(err, `seed ${seed}`).toBeLessThanOrEqual(e.uncertaintyNs + 1);
       expect(e.bandNs).toBeLessThanOrEqual(e.uncertaintyNs);

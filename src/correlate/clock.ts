@@ -3,18 +3,19 @@ import type { GuestTime, HostTime } from '../records/index.js';
 
 /**
  * The relation guest = host + offset + drift · (host − refHost), estimated from events that cross
- * the VM boundary. `uncertaintyNs` is how far from offsetNs the relation at refHost can be on any
- * line consistent with every causal bound, whatever its slope: the true relation lies within
- * offsetNs ± uncertaintyNs when the bounds are right. `bandNs` is half the width of the band of such
- * lines at the estimated slope. A negative width means the bounds contradict each other (wrong
- * pairs or a clock step).
+ * the VM boundary. `bandNs` is half the width of the band of lines consistent with every causal
+ * bound at the estimated slope. `uncertaintyNs` is the same from `estimate()`; `withReach` (what
+ * summaries and reports give) widens it to how far from offsetNs the relation at refHost can be on
+ * any such line whatever its slope, so the true relation lies within offsetNs ± uncertaintyNs when
+ * the bounds are right. A negative width means the bounds contradict each other (wrong pairs or a
+ * clock step).
  */
 export interface ClockEstimate {
   /** guest − host at refHost (ns). */
   offsetNs: number;
   /** Rate difference in parts per million (guest runs faster when positive). */
   driftPpm: number;
-  /** How far the offset at refHost can be from offsetNs on any line the bounds allow (ns); negative if inconsistent. */
+  /** How far the offset at refHost can be from offsetNs (ns; see above); negative if inconsistent. */
   uncertaintyNs: number;
   /** Half the width of the band the bounds leave at the estimated slope (ns); negative if inconsistent. */
   bandNs: number;
@@ -193,13 +194,14 @@ export class ClockEstimator {
     return { guestToHost: this.lower.size, hostToGuest: this.upper.size };
   }
 
-  /** The current estimate, or undefined until both directions have bounds. */
-  estimate(): ClockEstimate | undefined {
-    if (!this.ready() || this.ref === undefined) return undefined;
-    const ref = this.ref;
+  /**
+   * The hulls of both directions' bounds relative to `ref`, the band of offsets they leave at a
+   * slope (lo(beta) = max(ly - beta*lx), hi(beta) = min(uy - beta*ux)), its width, and the time
+   * the bounds span (for how finely a slope must be resolved).
+   */
+  private envelopes(ref: number) {
     const { x: lx, y: ly } = this.lower.hull(ref);
     const { x: ux, y: uy } = this.upper.hull(ref);
-    // For slope beta: lo(beta) = max(ly - beta*lx), hi(beta) = min(uy - beta*ux).
     const band = (beta: number): [number, number] => {
       let lo = -Infinity, hi = Infinity;
       for (let i = 0; i < lx.length; i++) lo = Math.max(lo, ly[i]! - beta * lx[i]!);
@@ -213,6 +215,57 @@ export class ClockEstimator {
     let span = 1;
     for (const v of lx) span = Math.max(span, Math.abs(v));
     for (const v of ux) span = Math.max(span, Math.abs(v));
+    return { lx, ly, ux, uy, band, width, span };
+  }
+
+  /**
+   * `est` (an estimate of this estimator) with the uncertainty that holds whatever the slope: the
+   * band is at the estimated slope, but the true relation has the true slope, which the bounds may
+   * leave open (short runs of loose pairs). Over the slopes the band is not empty at (width is
+   * concave in the slope, so they are one interval around the estimate's) the offset at refHost
+   * can be anywhere from the lowest lower edge to the highest upper edge (lo is convex in the
+   * slope, hi concave): uncertaintyNs is how far that reaches from offsetNs. For reports: the
+   * searches cost a twentieth of stitching made at every estimate, and matching uses the band.
+   */
+  withReach(est: ClockEstimate): ClockEstimate {
+    if (!this.ready() || this.ref === undefined || !est.consistent) return est;
+    const ref = this.ref;
+    const { band, width, span } = this.envelopes(ref);
+    const beta = est.driftPpm * 1e-6;
+    // The estimate's own offset, moved to this estimator's reference time.
+    const offsetNs = est.offsetNs + beta * (ref - est.refHost);
+    const [lo, hi] = band(beta);
+    if (!(hi >= lo) || span <= 1) return est;
+    const edge = (inside: number, outside: number): number => {
+      while (Math.abs(outside - inside) * span > 0.01) {
+        const m = (inside + outside) / 2;
+        if (width(m) >= 0) inside = m;
+        else outside = m;
+      }
+      return inside;
+    };
+    const left = width(-MAX_DRIFT) >= 0 ? -MAX_DRIFT : edge(beta, -MAX_DRIFT);
+    const right = width(MAX_DRIFT) >= 0 ? MAX_DRIFT : edge(beta, MAX_DRIFT);
+    /** The largest of a concave function over [left, right]. */
+    const extreme = (f: (b: number) => number): number => {
+      let a = left, b = right;
+      while ((b - a) * span > 0.01) {
+        const m1 = a + (b - a) / 3, m2 = b - (b - a) / 3;
+        if (f(m1) < f(m2)) a = m1;
+        else b = m2;
+      }
+      return f((a + b) / 2);
+    };
+    const lowest = -extreme((b) => -band(b)[0]);
+    const highest = extreme((b) => band(b)[1]);
+    return { ...est, uncertaintyNs: Math.max(est.uncertaintyNs, offsetNs - lowest, highest - offsetNs) };
+  }
+
+  /** The current estimate, or undefined until both directions have bounds. */
+  estimate(): ClockEstimate | undefined {
+    if (!this.ready() || this.ref === undefined) return undefined;
+    const ref = this.ref;
+    const { lx, ly, ux, uy, band, width, span } = this.envelopes(ref);
     // Envelope slopes, in order of trust: the guest→host side (notify exits, ~1 us after the
     // doorbell write, many and tight), the mean of both, the host→guest side. The first the
     // bounds leave a band at is used.
@@ -240,47 +293,10 @@ export class ClockEstimator {
     }
     const [lo, hi] = band(beta);
     const offsetNs = (lo + hi) / 2;
-    // The band is at the chosen slope; the true relation has the true slope, which may be any the
-    // bounds leave room for. Over those slopes (where the band is not empty: width is concave, so
-    // they are one interval around beta) the offset at refHost can be anywhere from the lowest
-    // lower edge to the highest upper edge (lo is convex in the slope, hi concave). Found when
-    // first asked for (reports, not the stitcher, which maps with the band): the searches cost a
-    // twentieth of stitching when made at every estimate.
-    const reachOf = (): number => {
-      let reach = (hi - lo) / 2;
-      if (!(hi >= lo && span > 1)) return reach;
-      const edge = (inside: number, outside: number): number => {
-        while (Math.abs(outside - inside) * span > 0.01) {
-          const m = (inside + outside) / 2;
-          if (width(m) >= 0) inside = m;
-          else outside = m;
-        }
-        return inside;
-      };
-      const left = width(-MAX_DRIFT) >= 0 ? -MAX_DRIFT : edge(beta, -MAX_DRIFT);
-      const right = width(MAX_DRIFT) >= 0 ? MAX_DRIFT : edge(beta, MAX_DRIFT);
-      const extreme = (f: (b: number) => number): number => {
-        // The largest of a concave function over [left, right].
-        let a = left, b = right;
-        while ((b - a) * span > 0.01) {
-          const m1 = a + (b - a) / 3, m2 = b - (b - a) / 3;
-          if (f(m1) < f(m2)) a = m1;
-          else b = m2;
-        }
-        return f((a + b) / 2);
-      };
-      const lowest = -extreme((b) => -band(b)[0]);
-      const highest = extreme((b) => band(b)[1]);
-      reach = Math.max(reach, offsetNs - lowest, highest - offsetNs);
-      return reach;
-    };
-    let reach: number | undefined;
     return {
       offsetNs,
       driftPpm: beta * 1e6,
-      get uncertaintyNs() {
-        return (reach ??= reachOf());
-      },
+      uncertaintyNs: (hi - lo) / 2,
       bandNs: (hi - lo) / 2,
       refHost: ref as HostTime,
       samples: this.samples,

@@ -608,8 +608,10 @@ export class Stitcher {
     let first: ClockEstimate | undefined;
     for (const v of this.vmOrder) {
       if (!v.clock) continue;
-      clocks[v.name] = v.clock;
-      first ??= v.clock;
+      // Reported with the uncertainty that holds whatever the slope (the stitcher maps with the band).
+      const c = v.estimator.withReach(v.clock);
+      clocks[v.name] = c;
+      first ??= c;
     }
     return { ...this.sum, unmatched: { ...this.sum.unmatched }, clocks, ...(first ? { clock: first } : {}) };
   }
