@@ -42,8 +42,8 @@ export function guestToHost(est: ClockEstimate, g: GuestTime): HostTime {
 const DEFAULT_BUCKET_NS = 1_000_000;
 /** Buckets kept per direction; past this the bucket width doubles, so memory and estimate cost stay bounded. */
 const DEFAULT_MAX_BUCKETS = 1024;
-/** Drift search range: real oscillators are within a few hundred ppm; 1000 leaves margin. */
-const MAX_DRIFT = 1e-3;
+/** Drift search range, and the largest drift a clock is taken to have: real oscillators are within a few hundred ppm; 1000 leaves margin. */
+export const MAX_DRIFT = 1e-3;
 
 /** The tightest bound per host-time bucket, in bucket order, for one direction. */
 class BoundSeries {

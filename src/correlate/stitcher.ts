@@ -8,7 +8,7 @@ import {
   QR_VQ, RecordBatch, TAG_APP_OP, TAG_GUEST_RQ, TAG_HOST_BLK, TAG_KICK, TAG_NOTIFY, TAG_QEMU_REQ, TAG_URING_OP, u64Low32, u64ToNumber, UO_COMPLETE,
   UO_LURING, UO_NBYTES, UO_OFFSET, UO_PID, UO_RES, UO_RESUBMIT, UO_SUBMIT, UO_UD_LO, UO_UD_NUM,
 } from '../records/index.js';
-import { ClockEstimator, guestToHost, hostToGuest, type ClockEstimate } from './clock.js';
+import { ClockEstimator, guestToHost, hostToGuest, MAX_DRIFT, type ClockEstimate } from './clock.js';
 import { StitchedPath, type RequestPath, type UnmatchedReason } from './path.js';
 import { devName } from './guest-only.js';
 import { joinKey } from './join-key.js';
@@ -70,8 +70,6 @@ const REESTIMATE_NS = 1_000_000;
 const POLL_EVERY = 256;
 /** How far a loose pair of the first estimate may sit from the offset the others agree on (ns), beyond the drift. */
 const WARM_TOLERANCE_NS = 50_000;
-/** The largest drift a clock is taken to have (1000 ppm), for that tolerance across the pairs' span. */
-const MAX_DRIFT = 1e-3;
 
 /** A virtual disk as both sides name it, with a small number standing for it in join keys. */
 interface DiskSlot {
@@ -849,6 +847,7 @@ export class Stitcher {
         candidates++;
         if (qreqs.marksAt(c) & USED) continue;
         // QEMU completed it before the guest saw the completion, but not more than the lag before.
+        // (rivalFits asks the same of a held request; written out here, where it runs for every candidate.)
         const h = qreqs.times[qreqs.slotOf(c)]!, pop = qreqs.rows[qreqs.rowOf(c) + Q_POP]!;
         const done = h + off + beta * (h - ref);
         if (pop + off + beta * (pop - ref) >= start - slack && done <= complete + slack && done >= complete - this.lag) (fits++, (qs = c));

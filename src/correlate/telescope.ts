@@ -88,8 +88,8 @@ function firstPresentCode(v: string, list: readonly number[], ev: (e: number) =>
 }
 
 /**
- * The start events a chain's signal stages may have to be moved to: of each stage with parts and
- * another start to fall back on, its first start (the guest's kick; QEMU's notification). A
+ * The start events of a chain's signal stages, which may have to be moved: of each stage with parts
+ * and another start to fall back on, its first start (the guest's kick; QEMU's notification). A
  * request need not have waited for that signal: QEMU can pop a request it reached while already
  * working through the queue, before the kick had any effect; and a guest handler already running
  * for an earlier interrupt reaps every completion it finds, some before QEMU's notification for
@@ -129,9 +129,9 @@ function chainCode(chain: readonly ChainStage[]): string {
  * Consecutive stages share their boundary event (each stage's `to` list and the next one's `from`
  * list pick the same event), so the top-level stages sum to the total; a kick or notification the
  * request did not wait for is moved to its stage's end for both (`signalStarts`). A stage's parts
- * are given only when all of them are present and none is negative, so parts always sum to their parent. Compiled from the stage
- * table into straight-line code (run once per stitched request): the table's loops over lists of
- * event indexes were a twentieth of stitching.
+ * are given only when all of them are present and none is negative, so parts always sum to their
+ * parent. Compiled from the stage table into straight-line code (run once per stitched request):
+ * the table's loops over lists of event indexes were a twentieth of stitching.
  */
 export const foldStages = new Function('t', 'out', 'span', `
   let first = Infinity, last = -Infinity, a = 0, b = 0;

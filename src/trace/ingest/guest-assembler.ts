@@ -83,6 +83,9 @@ export interface GuestAssemblyStats {
   outOfOrderExample?: string;
 }
 
+/** What an event is remembered by for that. */
+const seenOf = (ev: RawEvent): Seen => ({ name: ev.name, ts: ev.ts, line: ev.line });
+
 /** A tracefs stamp as printed: seconds and microseconds. */
 function stamp(ts: bigint): string {
   return `${ts / 1_000_000_000n}.${(ts % 1_000_000_000n).toString().padStart(9, '0').slice(0, 6)}`;
@@ -138,7 +141,7 @@ export class GuestAssembler {
       rq.bad = true;
       return;
     }
-    rq.last = { name: ev.name, ts: ev.ts, line: ev.line };
+    rq.last = seenOf(ev);
   }
 
   private time(ts: bigint): number {
@@ -149,7 +152,7 @@ export class GuestAssembler {
   add(ev: RawEvent): void {
     if (this.base === undefined) {
       this.base = (ev.ts / 1_000_000_000n) * 1_000_000_000n;
-      this.first = { name: ev.name, ts: ev.ts, line: ev.line };
+      this.first = seenOf(ev);
     } else if (ev.ts < this.base) {
       // Before the second of the first event: its time would be negative. Left out (lenient).
       this.outOfOrder(ev, this.first!, "the capture's first event,");
@@ -161,7 +164,7 @@ export class GuestAssembler {
       case 'io_uring_submit_req':
       case 'io_uring_submit_sqe': {
         const ud = BigInt(String(f.user_data));
-        this.appOps.set(ud, { t: ev.ts, pid, opcode: String(f.op_str ?? f.opcode ?? ''), seen: { name: ev.name, ts: ev.ts, line: ev.line } });
+        this.appOps.set(ud, { t: ev.ts, pid, opcode: String(f.op_str ?? f.opcode ?? ''), seen: seenOf(ev) });
         this.lastSubmit.set(pid, { ud, t: ev.ts });
         return;
       }
@@ -186,7 +189,7 @@ export class GuestAssembler {
       case 'block_bio_queue': {
         const last = this.lastSubmit.get(pid);
         const app = last && ev.ts - last.t <= APP_LINK_WINDOW_NS ? last.ud : 0n;
-        this.queueBio(key(f.dev as number, f.sector as number), { t: ev.ts, app, seen: { name: ev.name, ts: ev.ts, line: ev.line }, count: 1, shared: false });
+        this.queueBio(key(f.dev as number, f.sector as number), { t: ev.ts, app, seen: seenOf(ev), count: 1, shared: false });
         return;
       }
       case 'block_split': {
