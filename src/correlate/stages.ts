@@ -74,7 +74,7 @@ export const STAGES: readonly StageDef[] = [
   { name: 'guest_completion', side: 'guest', from: ['vring_interrupt'], to: ['rq_complete'], description: 'guest virtblk_done to block-layer completion' },
   { name: 'guest_reap', side: 'guest', from: ['rq_complete'], to: ['app_complete'], description: 'block completion to the application seeing it' },
   { name: 'vm_exit', side: 'boundary', parent: 'notify', from: ['kick'], to: ['kick_exit'], description: 'notify write to KVM exit' },
-  { name: 'qemu_wakeup', side: 'host', parent: 'notify', from: ['kick_exit'], to: ['qemu_handle'], description: 'ioeventfd to QEMU handling the virtqueue' },
+  { name: 'qemu_wakeup', side: 'host', parent: 'notify', from: ['kick_exit', 'vq_add'], to: ['qemu_handle'], description: 'ioeventfd to QEMU handling the virtqueue (from vq_add for a request the guest did not kick for: notifications were off while QEMU had the queue due)' },
   { name: 'qemu_dispatch', side: 'host', parent: 'notify', from: ['qemu_handle'], to: ['qemu_pop'], description: 'QEMU reaching this request in the virtqueue' },
   { name: 'host_queue', side: 'host', parent: 'host_io', from: ['uring_submit'], to: ['host_blk_issue'], description: 'io_uring and host block layer until the device has it' },
   { name: 'device', side: 'host', parent: 'host_io', from: ['host_blk_issue'], to: ['host_blk_complete'], description: 'host device service time' },

@@ -53,6 +53,24 @@ describe('stagesFromEvents', () => {
     }
   });
 
+  it('splits the notification of a request the guest did not kick for: its wait for QEMU is the wakeup', () => {
+    // Notifications were off (event idx: QEMU had the queue due), so no kick and no exit: made
+    // available at 1 us, QEMU came round to the queue at 6 us (after a stall) and popped it at 7 us.
+    const { kick: _k, kick_exit: _x, ...unkicked } = full;
+    const b = stagesFromEvents(unkicked);
+    expect(b.stages).toMatchObject({ notify: 6_000, qemu_wakeup: 5_000, qemu_dispatch: 1_000 });
+    expect(b.stages.vm_exit).toBeUndefined();
+    // Kicked, but the exit was lost: the parts cannot be told apart, so none is given.
+    const { kick_exit: _y, ...noExit } = full;
+    const c = stagesFromEvents(noExit);
+    expect(c.stages.notify).toBe(5_500);
+    expect([c.stages.vm_exit, c.stages.qemu_wakeup, c.stages.qemu_dispatch]).toEqual([undefined, undefined, undefined]);
+    // QEMU was already handling the queue when the request was added: not a wait for a wakeup either.
+    const d = stagesFromEvents({ ...unkicked, qemu_handle: at(500) });
+    expect(d.stages.notify).toBe(6_000);
+    expect(d.stages.qemu_wakeup).toBeUndefined();
+  });
+
   it('gives no time to a kick QEMU did not wait for: it popped the request while working through the queue', () => {
     const b = stagesFromEvents({ ...full, kick: at(7_400), kick_exit: at(8_000), qemu_handle: at(8_500) });
     expect(b.stages.guest_driver).toBe(7_000);

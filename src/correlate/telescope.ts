@@ -113,9 +113,12 @@ function chainCode(chain: readonly ChainStage[]): string {
     let code = `${firstPresentCode('a', st.from, ev)} ${firstPresentCode('b', st.to, ev)}
       if (a === a && b === b) { out[${st.index}] = b - a; if (a < first) first = a; if (b > last) last = b;`;
     if (st.parts.length > 0) {
-      // Parts in order: none negative (a signal moved, or another request's), else none given.
-      const parts = st.parts.map((pt, k) => `${firstPresentCode('a', pt.from, ev)} ${firstPresentCode('b', pt.to, ev)} const p${k} = b - a;`).join('\n        ');
-      code += `\n        ${parts}\n        if (${st.parts.map((_, k) => `p${k} >= 0`).join(' && ')}) { ${st.parts.map((pt, k) => `out[${pt.index}] = p${k};`).join(' ')} }`;
+      // The parts present must chain from the stage's start to its end, each starting where the one
+      // before ended, none negative (a signal moved, or another request's); else none is given.
+      // Compared as the event times picked, not as sums: mapped host times are not integers.
+      const parts = st.parts.map((pt, k) => `${firstPresentCode('a', pt.from, ev)} ${firstPresentCode('b', pt.to, ev)} const p${k} = b - a;
+        if (p${k} === p${k}) { if (a !== at || p${k} < 0) ok = false; at = b; }`).join('\n        ');
+      code += `\n        const end = b; let at = a, ok = true;\n        ${parts}\n        if (ok && at === end) { ${st.parts.map((pt, k) => `out[${pt.index}] = p${k};`).join(' ')} }`;
     }
     return code + ' }';
   }).join('\n      ');
@@ -129,8 +132,8 @@ function chainCode(chain: readonly ChainStage[]): string {
  * Consecutive stages share their boundary event (each stage's `to` list and the next one's `from`
  * list pick the same event), so the top-level stages sum to the total; a kick or notification the
  * request did not wait for is moved to its stage's end for both (`signalStarts`). A stage's parts
- * are given only when all of them are present and none is negative, so parts always sum to their
- * parent. Compiled from the stage table into straight-line code (run once per stitched request):
+ * are given only when those present chain from its start to its end, none negative, so parts
+ * always sum to their parent. Compiled from the stage table into straight-line code (run once per stitched request):
  * the table's loops over lists of event indexes were a twentieth of stitching.
  */
 export const foldStages = new Function('t', 'out', 'span', `

@@ -62,6 +62,17 @@ describe('stitching a simulated run against its ground truth', () => {
     expect(run.input.stats.all.stages.get('vm_exit')!.count).toBe(kicked);
   });
 
+  it('puts an iothread stall in qemu_wakeup: requests the guest did not kick for waited for QEMU too', () => {
+    // With event idx the guest kicks only when QEMU has caught up with the queue: while the
+    // iothread is blocked, the requests added after the first wait without a kick, the longest.
+    const run = runAndReport(scenario('iothread-stall')!, 1, 3000, undefined, true);
+    const stages = run.input.stats.all.stages;
+    const unkicked = run.kept!.records.filter((r) => r.kind === 'guest_rq' && !r.tKick).length;
+    expect(unkicked).toBeGreaterThan(300);
+    expect(stages.get('qemu_wakeup')!.count).toBeGreaterThan(stages.get('vm_exit')!.count + unkicked / 2);
+    expect(stages.get('qemu_wakeup')!.sum).toBeGreaterThan(0.9 * stages.get('notify')!.sum);
+  });
+
   it('with mq-deadline in the guest, requests waiting for descriptors issue in sector order, and still all match', () => {
     // One queue of 128 descriptors under iodepth 256: requests wait in blk-mq for the device.
     const base = scenario('baseline')!;
