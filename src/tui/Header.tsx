@@ -39,7 +39,10 @@ export function headerLines(snap: DashboardSnapshot, elapsedMs: number, width: n
   const mbps = secs > 0 ? all.bytes / secs / 1048576 : 0;
   const state = snap.finished ? 'finished' : snap.paused ? 'PAUSED' : snap.live ? 'live' : snap.reading ? 'reading' : 'playing';
   const filter = describeFilter(snap.filter);
-  const title = ['viotrace', snap.source, `[${state} x${snap.speed >= 1 ? snap.speed : snap.speed.toFixed(2)}]`, ...(filter ? [`filter: ${filter}`] : [])];
+  const mode = `[${state} x${snap.speed >= 1 ? snap.speed : snap.speed.toFixed(2)}]`;
+  const named = ['viotrace', snap.source, mode, ...(filter ? [`filter: ${filter}`] : [])];
+  // On one cut line the state goes first: whether it is live, paused or finished matters more than the name.
+  const title = compact && named.join('  ').length > width ? [mode, snap.source, ...(filter ? [`filter: ${filter}`] : [])] : named;
   const elapsed = `elapsed ${(elapsedMs / 1000).toFixed(1)}s`;
   const time = starting(snap)
     ? [elapsed, `starting: simulating, ${snap.clockOffsetNs === undefined ? 'waiting for the first clock estimate' : 'stitching the first requests'}`]

@@ -17,12 +17,12 @@ beforeAll(async () => {
   simulated = (await replayFile('traces/sim-baseline.jsonl.gz', { keepPaths: 1_000_000 })).input.paths!;
 });
 
-/** Fails unless `frame` fits a terminal of `columns` x `rows`: no line wider, a row to spare below, the title on top. */
+/** Fails unless `frame` fits a terminal of `columns` x `rows`: no line wider, a row to spare below, the title on top (led by the state when cut). */
 function expectFits(frame: string, columns: number, rows: number) {
   const lines = plain(frame).split('\n');
   expect(lines.length, plain(frame)).toBeLessThan(rows);
   for (const l of lines) expect(l.length, l).toBeLessThanOrEqual(columns);
-  expect(lines[0]).toMatch(/^viotrace /);
+  expect(lines[0]).toMatch(/^(viotrace |\[(finished|PAUSED|live|reading|playing) x)/);
 }
 
 /** A frame without colour codes. */
@@ -266,6 +266,14 @@ describe('Dashboard', () => {
     expect(f).toMatch(/^stage\s+count\s+p50\s+p99\s+share$/m);
     expect(f).toMatch(/in flight 0/);
     expect(f).toMatch(/clock waiting for the first estimate/);
+    app.unmount();
+  });
+
+  it('on a 40x10 terminal the title keeps the playback state: it leads the cut line', async () => {
+    const { app } = await mount({ columns: 40, rows: 10, playback: new Playback(simulated, 'scenario baseline (seed 1)') });
+    const title = plain(app.lastFrame()).split('\n')[0]!;
+    expect(title).toMatch(/^\[finished x1\]  /);
+    expect(title.length).toBeLessThanOrEqual(40);
     app.unmount();
   });
 
