@@ -34,7 +34,11 @@ function checkRegion(env: AccessEnv, pc: number, regno: number, p: Reg, off: num
   switch (p.type) {
     case 'ctx': {
       const ctx = env.ctx!;
-      if (!fixed(p) || p.varMin !== 0) env.fail(pc, `dereference of modified ctx ptr R${regno} off=${p.off} disallowed`);
+      // Only the unmodified pointer may be dereferenced (the kernel's check_ptr_off_reg): the offset
+      // belongs in the instruction, where the context's access rules can see it.
+      if (p.off < 0) env.fail(pc, `negative offset ctx ptr R${regno} off=${p.off} disallowed`);
+      if (p.off !== 0) env.fail(pc, `dereference of modified ctx ptr R${regno} off=${p.off} disallowed`);
+      if (p.varMin !== 0 || p.varMax !== 0) env.fail(pc, `variable ctx access var_off=[${p.varMin}, ${p.varMax}] disallowed`);
       if ((write && !ctx.writable) || lo < ctx.minOffset || hi > ctx.size || (ctx.aligned && lo % size !== 0)) {
         env.fail(pc, `invalid bpf_context access off=${lo} size=${size}`);
       }

@@ -419,7 +419,6 @@ class Walk implements AccessEnv {
       if (Math.abs(c) >= 1 << 29) this.fail(st.pc, `value ${c} makes ${ptr.type} pointer be out of bounds`);
       return { ...ptr, off: ptr.off + c, id: ptr.id };
     }
-    if (ptr.type === 'ctx') this.fail(st.pc, `R${pregno} variable ctx access prohibited (math between ctx pointer and register)`);
     const MAX = 1n << 29n;
     if (v.smin <= -MAX || v.smax >= MAX) {
       this.fail(st.pc, v.smin < 0n && v.umax >= MAX
