@@ -34,7 +34,7 @@ export const HELPERS: readonly HelperProto[] = [
   { id: 3, name: 'map_delete_elem', args: ['ARG_CONST_MAP_PTR', 'ARG_PTR_TO_MAP_KEY'], ret: 'RET_INTEGER' },
   { id: 4, name: 'probe_read', args: ['ARG_PTR_TO_UNINIT_MEM', 'ARG_CONST_SIZE_OR_ZERO', 'ARG_ANYTHING'], ret: 'RET_INTEGER' },
   { id: 5, name: 'ktime_get_ns', args: [], ret: 'RET_INTEGER' },
-  { id: 6, name: 'trace_printk', args: ['ARG_PTR_TO_MEM', 'ARG_CONST_SIZE', 'ARG_ANYTHING', 'ARG_ANYTHING', 'ARG_ANYTHING'], ret: 'RET_INTEGER' },
+  { id: 6, name: 'trace_printk', args: ['ARG_PTR_TO_MEM', 'ARG_CONST_SIZE', 'ARG_DONTCARE', 'ARG_DONTCARE', 'ARG_DONTCARE'], ret: 'RET_INTEGER' },
   { id: 7, name: 'get_prandom_u32', args: [], ret: 'RET_INTEGER' },
   { id: 8, name: 'get_smp_processor_id', args: [], ret: 'RET_INTEGER' },
   { id: 14, name: 'get_current_pid_tgid', args: [], ret: 'RET_INTEGER' },

@@ -4,7 +4,7 @@ import { Btf, Kind, parseBtf, parseBtfExt, type BtfMember, type BtfType, type Co
 import { readElf, STT_FUNC, type ElfFile, type ElfSection } from '../elf/index.js';
 import { decode, type Instruction } from '../isa/instruction.js';
 import { CallSrc, Class, Imm64Src, JmpOp, Mode, Size } from '../isa/opcodes.js';
-import { createGlobalDataMap, createMap, type AnyMap, type GlobalDataSection } from '../maps/index.js';
+import { BPF_MAP_TYPE_PERF_EVENT_ARRAY, createGlobalDataMap, createMap, type AnyMap, type GlobalDataSection } from '../maps/index.js';
 
 /** Program kinds, from the SEC name as libbpf reads it. */
 export type ProgramKind = 'tracepoint' | 'raw_tracepoint' | 'kprobe' | 'kretprobe' | 'uprobe' | 'uretprobe' | 'usdt';
@@ -209,6 +209,7 @@ export function loadObject(bytes: Uint8Array, where: string, opts: LoadOptions):
       const spec = mapSpecFromBtf(btf, vt, vt.name, where);
       const resized = opts.mapSizes?.[vt.name];
       if (resized !== undefined) spec.maxEntries = resized;
+      withCpuDefault(spec, env.possibleCpus);
       mapBySymbol.set(vt.name, maps.length);
       maps.push({ name: vt.name, map: createMap({ name: vt.name, ...spec }, env, `${where}: map ${vt.name}`) });
     }
@@ -217,6 +218,7 @@ export function loadObject(bytes: Uint8Array, where: string, opts: LoadOptions):
   if (legacySec) {
     for (const m of legacyMaps(elf, legacySec, where)) {
       if (mapBySymbol.has(m.name)) throw new InputError(`maps: map ${m.name} is defined twice`, where);
+      withCpuDefault(m, env.possibleCpus);
       mapBySymbol.set(m.name, maps.length);
       maps.push({ name: m.name, map: createMap(m, env, `${where}: map ${m.name}`) });
     }
@@ -329,6 +331,14 @@ const LEGACY_DEF_MIN = 16;
  * The legacy `maps` section, as libbpf read it before 1.0: one struct bpf_map_def per symbol, each
  * definition section size / symbol count bytes long; bytes past the fields libbpf knew must be zero.
  */
+/**
+ * A perf_event_array that leaves max_entries out gets one entry per possible CPU, as libbpf gives
+ * it (libbpf-tools declare theirs so; bpf(2) itself would refuse max_entries 0).
+ */
+function withCpuDefault(def: { type: number; maxEntries: number }, possibleCpus: number): void {
+  if (def.type === BPF_MAP_TYPE_PERF_EVENT_ARRAY && def.maxEntries === 0) def.maxEntries = possibleCpus;
+}
+
 function legacyMaps(elf: ElfFile, sec: ElfSection, where: string): { name: string; type: number; keySize: number; valueSize: number; maxEntries: number; flags: number }[] {
   const syms = elf.symbols.filter((s) => s.shndx === sec.index && s.name && s.type !== 3 /* STT_SECTION */).sort((a, b) => a.value - b.value);
   if (syms.length === 0) throw new InputError('maps: the legacy maps section has no map symbols', where);

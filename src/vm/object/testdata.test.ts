@@ -132,6 +132,32 @@ describe.each(ENGINES)('bpf/testdata objects (%s)', (engine) => {
     expect(readU64(elements(obj, '.data').lookup(u32(0)))).toBe(3n);
   });
 
+  it('kernel_accepts.bpf.o: what Linux 6.18 loads, viotrace loads and runs too', () => {
+    const obj = load('kernel_accepts');
+    const clock = { t: 123 };
+    // A padded value goes to map_update_elem whole, its padding never written.
+    program(obj, 'padded_value', engine, clock).run(ptRegs(0xffff888000002000n));
+    const v = elements(obj, 'seen').lookup(u64(0xffff888000002000n))!;
+    expect([readU64(v.subarray(0, 8)), readU64(v.subarray(8, 16)), new DataView(v.buffer, v.byteOffset).getUint32(16, true)]).toEqual([123n, 0n, 1]);
+    // A __data_loc string read at the record's address plus the offset in the record.
+    const rec = new Uint8Array(80);
+    new DataView(rec.buffer).setUint32(60, (9 << 16) | 64, true);
+    rec.set(new TextEncoder().encode('flush-cmd\0'), 64);
+    program(obj, 'data_loc', engine, clock).run(rec);
+    expect(new TextDecoder().decode(elements(obj, '.bss').lookup(u32(0))!.subarray(0, 9))).toBe('flush-cmd');
+    // bpf_printk with one argument leaves r4 and r5 unset.
+    const lines: string[] = [];
+    const printk = program(obj, 'printk', engine, clock);
+    printk.env = { ...printk.env, printk: (l) => void lines.push(l) };
+    printk.run(ptRegs(0xabcn));
+    expect(lines).toEqual(['notify abc']);
+    // A perf_event_array without max_entries has one entry per possible CPU (4 here).
+    expect(map(obj, 'irqs').maxEntries).toBe(4);
+    expect(program(obj, 'perf_default', engine, clock).run(ptRegs(11n))).toBe(0);
+    // 264 + 240 bytes of stack over a call.
+    expect(program(obj, 'stack_504', engine, clock).verdict!.processed).toBeGreaterThan(0);
+  });
+
   it('legacy.bpf.o: maps from the legacy `maps` section work as BTF-defined ones', () => {
     const obj = load('legacy');
     expect(obj.maps.map((m) => `${m.name}:${m.map.typeName}:${m.map.keySize}:${m.map.valueSize}:${m.map.maxEntries}`)).toEqual(['counts:hash:4:8:128', 'totals:array:4:8:2']);

@@ -18,7 +18,7 @@ export interface ContextSpec {
 export const PT_REGS_SIZE = 168;
 
 /** PERF_MAX_TRACE_SIZE: a tracepoint program is verified against this, then its reads against the record at attach. */
-export const PERF_MAX_TRACE_SIZE = 2048;
+export const PERF_MAX_TRACE_SIZE = 8192;
 
 /**
  * The kernel's contexts per program kind. Tracepoint programs may not read the first 8 bytes

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseBtf } from '../btf/index.js';
+import { readElf } from '../elf/index.js';
 import { assemble } from '../isa/asm.js';
 import type { Instruction } from '../isa/instruction.js';
 import { validateProgram } from '../isa/validate.js';
@@ -193,6 +194,20 @@ describe('long loops', () => {
     expect(verdict(name)).toMatch(/^insn \d+: BPF program is too large\. Processed 1000001 insn$/);
     expect(performance.now() - started).toBeLessThan(20_000);
   }, 30_000);
+});
+
+describe('context pointers', () => {
+  // The kernel refuses a context load through a pointer moved by a constant (CO-RE leaves &regs->di
+  // as ctx + 112 in a register); it was accepted here, so an object viotrace ran failed to load.
+  it('refuses a load through a moved ctx pointer, as Linux 6.18 does', () => {
+    const bytes = readFileSync(here('../../../bpf/testdata/ctx_offset.bpf.o'));
+    // The object's own BTF has x86's struct pt_regs, the target its CO-RE pt_regs___core resolves to.
+    const targetBtf = parseBtf(readElf(bytes, 'ctx_offset.bpf.o').section('.BTF')!.data, 'ctx_offset.bpf.o');
+    const obj = loadObject(bytes, 'ctx_offset.bpf.o', { possibleCpus: 2, targetBtf });
+    const verdict = (name: string): () => unknown => () => verify(obj.program(name)!.insns, { ctx: contextFor('kprobe'), maps: [] });
+    expect(verdict('arg_first')).not.toThrow();
+    expect(verdict('arg_sum')).toThrow('insn 4: dereference of modified ctx ptr R3 off=112 disallowed');
+  });
 });
 
 /** Random programs from a small grammar that often verifies: whatever verifies must run without faults. */

@@ -419,7 +419,6 @@ class Walk implements AccessEnv {
       if (Math.abs(c) >= 1 << 29) this.fail(st.pc, `value ${c} makes ${ptr.type} pointer be out of bounds`);
       return { ...ptr, off: ptr.off + c, id: ptr.id };
     }
-    if (ptr.type === 'ctx') this.fail(st.pc, `R${pregno} variable ctx access prohibited (math between ctx pointer and register)`);
     const MAX = 1n << 29n;
     if (v.smin <= -MAX || v.smax >= MAX) {
       this.fail(st.pc, v.smin < 0n && v.umax >= MAX
@@ -592,9 +591,12 @@ class Walk implements AccessEnv {
     return false;
   }
 
-  /** The kernel's check_max_stack_depth: the deepest call chain's stacks, each rounded to 32 bytes, fit 512. */
+  /**
+   * The kernel's check_max_stack_depth: the deepest call chain's stacks fit 512, each rounded to 16
+   * bytes as for a JIT-compiled program (x86-64 always JITs; only the interpreter rounds to 32).
+   */
   private checkStackDepth(): void {
-    const rounded = (fn: number): number => Math.ceil((this.depth.get(fn) ?? 0) / 32) * 32 || 0;
+    const rounded = (fn: number): number => Math.ceil((this.depth.get(fn) ?? 0) / 16) * 16;
     const calls = new Map<number, number[]>();
     const fnOf = (pc: number): number => {
       let best = 0;
