@@ -40,7 +40,8 @@ describe('record and replay', () => {
     const fromTxt = await replayFile(txt, { keepPaths: 10_000 });
     expect((await openTrace(bin)).encoding).toBe('binary');
     expect(fromBin.cut).toBeUndefined();
-    expect(fromBin.input.paths!.length).toBeGreaterThan(800);
+    // Every request the run completed (800, of both VMs), and any in flight at its end.
+    expect(fromBin.input.paths!.length).toBeGreaterThanOrEqual(800);
     expect(fromBin.input.paths).toEqual(fromTxt.input.paths);
     expect(fromBin.input.clock).toEqual(fromTxt.input.clock);
     expect(fromBin.input.unmatched).toEqual(fromTxt.input.unmatched);

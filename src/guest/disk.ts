@@ -116,6 +116,8 @@ interface HwQueue {
 }
 
 const SECTOR = 512;
+/** The guest's page: one segment of an application buffer. */
+const PAGE = 4096;
 
 /** The io_kiocb fio's job `job` submits through (one per job, as the guest's io_uring allocates it). */
 const uringReqs: bigint[] = [];
@@ -140,6 +142,12 @@ export class GuestDisk {
   private readonly writeFreeHead: ReturnType<StructLayout['writer']>;
   private readonly softirq: Task = { pid: 0, tgid: 0, comm: 'ksoftirqd/0', cpu: 0 };
   private readonly sites: GuestSites;
+  /**
+   * The most sectors one request holds: max_sectors, or fewer where max_segments one-page segments
+   * say so (a 1 MiB O_DIRECT read on a 256-entry virtqueue splits at 254 pages, 2032 sectors, as
+   * traces/real/qd1-mixed shows).
+   */
+  private readonly requestSectors: number;
 
   constructor(
     readonly world: DiskWorld,
@@ -151,6 +159,7 @@ export class GuestDisk {
   ) {
     const { kernel, kernelBtf } = world;
     this.sites = guestSites(world.hooks);
+    this.requestSectors = Math.min(spec.maxSectors, (spec.maxSegments ?? spec.queueSize - 2) * (PAGE / SECTOR));
     const L = (n: string): StructLayout => new StructLayout(kernelBtf, n);
     this.layout = { request: L('request'), vvq: L('vring_virtqueue'), vq: L('virtqueue') };
     this.writeSector = this.layout.request.writer('__sector');
@@ -207,10 +216,10 @@ export class GuestDisk {
       const nr = op.bytes / SECTOR;
       sites.bioQueue?.fire(t, task, this.dev, sector, nr, this.rwbs(op.write), task.comm);
       const bioQueue = t;
-      // Split at max_sectors: block_split names the remainder's first sector.
+      // Split at the request limit (max_sectors, max_segments): block_split names the remainder's first sector.
       const parts: [number, number][] = [];
       for (let s = sector, left = nr; left > 0; ) {
-        const n = Math.min(left, this.spec.maxSectors);
+        const n = Math.min(left, this.requestSectors);
         parts.push([s, n]);
         s += n;
         left -= n;
@@ -219,7 +228,7 @@ export class GuestDisk {
       op.pending = parts.length;
       for (const [s, n] of parts) {
         const last = plug[plug.length - 1];
-        if (last && last.write === op.write && last.sector + last.nrSectors === s && last.nrSectors + n <= this.spec.maxSectors) {
+        if (last && last.write === op.write && last.sector + last.nrSectors === s && last.nrSectors + n <= this.requestSectors) {
           sites.backmerge?.fire(t, task, this.dev, BigInt(s), n, this.rwbs(op.write), task.comm);
           last.nrSectors += n;
           last.appOps.push(op);

@@ -32,6 +32,13 @@ export interface DiskSpec {
   tags: number;
   /** max_sectors_kb * 2: larger bios are split. */
   maxSectors: number;
+  /**
+   * The device's seg_max, which the guest takes as max_segments: a bio with more segments is split
+   * too. Each segment is one 4 KiB page (fio's buffers are page-aligned, not physically
+   * contiguous), so a request holds at most maxSegments * 8 sectors. Default queueSize - 2, what
+   * QEMU offers with seg-max-adjust (on since QEMU 5.0).
+   */
+  maxSegments?: number;
   scheduler: 'none' | 'mq-deadline';
   /**
    * How the guest notifies the device: 'mmio' (virtio-pci modern: one doorbell address per queue,
@@ -91,7 +98,7 @@ export interface ScenarioSpec {
   host: HostSpec;
   /** guest = host + offsetNs + driftPpm * (host - t0). */
   clock: { offsetNs: number; driftPpm: number };
-  /** Requests the run completes (the first VM's first disk counts) unless told otherwise. */
+  /** Requests the run completes, of every VM and disk, unless told otherwise. */
   requests: number;
   /** Guest and host ring buffer sizes in bytes (power of two pages). */
   ringBytes: { guest: number; host: number };
