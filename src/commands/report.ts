@@ -4,7 +4,7 @@ import { Option, type Command } from 'commander';
 import { fileError, UsageError } from '../errors.js';
 import { REPORT_FORMATS, renderReport, type ReportFormat } from '../report/index.js';
 import { replayFile, type ReplayResult } from '../replay/index.js';
-import { checkWritable, runAndReport, simThreads } from '../run/index.js';
+import { checkNotInput, checkWritable, runAndReport, simThreads } from '../run/index.js';
 import { scenario } from '../sim/index.js';
 import { hostEvents } from './host-events.js';
 import type { CommandInstaller } from './index.js';
@@ -60,6 +60,11 @@ export const installReport: CommandInstaller = (program: Command) => {
         return;
       }
       if (!file) throw new UsageError('report needs a trace FILE (or --scenario NAME)');
+      if (opts.output) {
+        // Written over, the trace would be lost; and a long replay is not wasted on an output that cannot be written.
+        checkNotInput(opts.output, file);
+        checkWritable(opts.output);
+      }
       const keep = opts.format === 'perfetto' || opts.format === 'otlp' ? 100_000 : 0;
       const r = await replayFile(file, { lenient: opts.lenient, captureHost: hostEvents(opts.hostEvents), slowest: opts.slowest, keepPaths: keep });
       writeReport(opts.output, renderReport(r.input, opts.format));

@@ -96,7 +96,7 @@ export function runAndReport(
 
 export { measureAccuracy } from './accuracy.js';
 export type { Accuracy } from './accuracy.js';
-export { checkWritable, recordScenario, scenarioTraceWriter, watchWriter } from './record.js';
+export { checkNotInput, checkWritable, recordScenario, scenarioTraceWriter, watchWriter } from './record.js';
 export type { WriterWatch } from './record.js';
 export { runLive } from './live.js';
 export type { LiveOptions, LiveUpdate } from './live.js';
