@@ -57,6 +57,22 @@ describe('viotrace report --scenario', () => {
     expect(requests).toBeGreaterThanOrEqual(150);
     for (const stage of ['notify', 'qemu_submit', 'host_io', 'device', 'interrupt']) expect(slices.some((s) => s.name === stage), stage).toBe(true);
   });
+
+  it('keeps as many slowest requests as --slowest asks, as report FILE does', async () => {
+    for (const n of [0, 3, 25]) {
+      const r = await runCli(['report', '--scenario', 'baseline', '--requests', '200', '--slowest', String(n)]);
+      expect(r.code, r.err).toBe(0);
+      expect(JSON.parse(r.out).slowest).toHaveLength(n);
+    }
+  });
+
+  it('runs for simulated seconds with --duration, the same run as run --duration', async () => {
+    const r = await runCli(['report', '--scenario', 'baseline', '--duration', '0.01', '--seed', '4']);
+    expect(r.code, r.err).toBe(0);
+    const run = await runCli(['run', '--scenario', 'baseline', '--duration', '0.01', '--seed', '4', '--json']);
+    expect(JSON.parse(r.out)).toEqual(JSON.parse(run.out));
+    expect(JSON.parse(r.out).requests.total).toBeGreaterThan(500);
+  }, 60_000);
 });
 
 describe('viotrace run --duration', () => {
@@ -78,6 +94,7 @@ describe('viotrace run --duration', () => {
   it.each([
     [['run', '--duration', '1', '--requests', '10'], 'run takes --requests N or --duration SECONDS, not both'],
     [['record', '--scenario', 'baseline', '-o', 'x.jsonl', '--duration', '1', '--requests', '10'], 'record takes --requests N or --duration SECONDS, not both'],
+    [['report', '--scenario', 'baseline', '--duration', '1', '--requests', '10'], 'report takes --requests N or --duration SECONDS, not both'],
     [['run', '--duration', '0'], '--duration must be simulated seconds, more than 0 and at most 3600 (got "0")'],
     [['run', '--duration', 'abc'], '--duration must be simulated seconds, more than 0 and at most 3600 (got "abc")'],
   ])('%j is bad usage', async (args, message) => {

@@ -8,7 +8,7 @@ import { checkNotInput, checkWritable, runAndReport, simThreads } from '../run/i
 import { scenario } from '../sim/index.js';
 import { hostEvents } from './host-events.js';
 import type { CommandInstaller } from './index.js';
-import { integerOption, requestsOption, seedOption } from './options.js';
+import { durationOption, integerOption, requestsOption, seedOption } from './options.js';
 
 /** Prints the notes and the cut of a replay; returns the exit status (1 for a cut unless lenient). */
 export function finishReplay(r: ReplayResult, lenient: boolean): number {
@@ -47,15 +47,18 @@ export const installReport: CommandInstaller = (program: Command) => {
     .option('--slowest <n>', 'how many slowest requests to include', integerOption('--slowest', 0, 100_000), 20)
     .option('--seed <n>', 'with --scenario: the random seed', seedOption, 1)
     .option('--requests <n>', 'with --scenario: requests to complete', requestsOption)
-    .action(async (file: string | undefined, opts: { scenario?: string; format: ReportFormat; output?: string; lenient: boolean; hostEvents: string; slowest: number; seed: number; requests?: number }) => {
+    .option('--duration <seconds>', 'with --scenario, instead of --requests: simulated seconds to run for', durationOption)
+    .action(async (file: string | undefined, opts: { scenario?: string; format: ReportFormat; output?: string; lenient: boolean; hostEvents: string; slowest: number; seed: number; requests?: number; duration?: number }) => {
       if (opts.scenario) {
         if (file) throw new UsageError('report takes a trace FILE or --scenario NAME, not both');
         const spec = scenario(opts.scenario);
         if (!spec) throw new UsageError(`unknown scenario ${JSON.stringify(opts.scenario)} (viotrace scenarios lists them)`);
+        if (opts.requests !== undefined && opts.duration !== undefined) throw new UsageError('report takes --requests N or --duration SECONDS, not both');
+        const durationNs = opts.duration === undefined ? undefined : Math.round(opts.duration * 1e9);
         // A run can take minutes: find out first that its report can be written.
         if (opts.output) checkWritable(opts.output);
         const keepPaths = opts.format === 'perfetto' || opts.format === 'otlp' ? 100_000 : 0;
-        const run = runAndReport(spec, opts.seed, opts.requests, undefined, false, keepPaths, simThreads(opts.requests ?? spec.requests));
+        const run = runAndReport(spec, opts.seed, opts.requests, undefined, false, keepPaths, simThreads(opts.requests ?? spec.requests), durationNs, opts.slowest);
         writeReport(opts.output, renderReport(run.input, opts.format));
         return;
       }
