@@ -33,6 +33,14 @@ describe('viotrace run', () => {
     expect(report.requests.total).toBeGreaterThanOrEqual(200);
   });
 
+  it('prints the same JSON report when it also records, the source still the scenario', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'viotrace-rec-')), 'r.jsonl');
+    const recorded = await runCli(['run', '--scenario', 'baseline', '--requests', '200', '--seed', '3', '--record', file, '--json']);
+    expect(recorded.code, recorded.err).toBe(0);
+    const plain = await runCli(['run', '--scenario', 'baseline', '--requests', '200', '--seed', '3', '--json']);
+    expect(JSON.parse(recorded.out)).toEqual(JSON.parse(plain.out));
+  });
+
   it('prints every record, one JSON object a line, the same for the same seed', async () => {
     const a = await runCli(['run', '--requests', '100', '--records']);
     const b = await runCli(['run', '--requests', '100', '--records']);
