@@ -1,7 +1,8 @@
 // `viotrace convert`: a shipped trace into the binary form and back, record for record; a cut input stays cut.
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, linkSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { TraceRecord } from '../src/records/index.js';
 import { replayFile } from '../src/replay/index.js';
@@ -58,5 +59,47 @@ describe('viotrace convert', () => {
   it('refuses to write over its input', async () => {
     const r = await runCli(['convert', 'traces/sim-baseline.jsonl.gz', 'traces/sim-baseline.jsonl.gz']);
     expect(r.code).toBe(2);
+  });
+
+  // Another name for the same file (a hard link, a symbolic link) is the input too: writing it would
+  // truncate the trace while it is being read (a 171,402-record trace kept 75,672 before this).
+  it('refuses to write over its input under another name (hard or symbolic link), leaving it whole', async () => {
+    const src = join(dir, 'linked.jsonl.gz');
+    copyFileSync('traces/sim-baseline.jsonl.gz', src);
+    const before = readFileSync(src);
+    linkSync(src, join(dir, 'hard.vtb'));
+    symlinkSync(src, join(dir, 'soft.vtb'));
+    for (const other of ['hard.vtb', 'soft.vtb']) {
+      const r = await runCli(['convert', src, join(dir, other)]);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/^viotrace: .*is the input/);
+      expect(readFileSync(src).equals(before)).toBe(true);
+    }
+  });
+});
+
+describe('viotrace report -o', () => {
+  it('refuses to write the report over the trace it reads (same name or a link to it), leaving it whole', async () => {
+    const src = join(dir, 'reported.jsonl.gz');
+    copyFileSync('traces/sim-baseline.jsonl.gz', src);
+    const before = readFileSync(src);
+    symlinkSync(src, join(dir, 'reported-link.json'));
+    for (const out of [src, join(dir, 'reported-link.json')]) {
+      const r = await runCli(['report', src, '--format', 'json', '-o', out]);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/^viotrace: .*is the input/);
+      expect(readFileSync(src).equals(before)).toBe(true);
+    }
+  });
+
+  it('checks the output can be written before reading the trace (a long replay is not wasted on it)', async () => {
+    // A trace that fails on its first record: read first, its error would be the one shown.
+    const bad = join(dir, 'bad.jsonl');
+    const header = gunzipSync(readFileSync('traces/sim-baseline.jsonl.gz')).toString().split('\n')[0];
+    writeFileSync(bad, `${header}\n{"kind":"banana"}\n`);
+    expect((await runCli(['report', bad])).err).toMatch(/bad\.jsonl:2: /);
+    const r = await runCli(['report', bad, '-o', join(dir, 'no-such-dir', 'r.json')]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^viotrace: .*no-such-dir.*r\.json: cannot write: ENOENT/);
   });
 });

@@ -1,5 +1,5 @@
 // Files that cannot be written or read (a missing directory, a folder, a full disk) are one line naming the file, exit 1, never a stack.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,4 +64,21 @@ describe('convert output names', () => {
     const r = await runCli(['convert', TRACE, join(dir, 'out.txt')]);
     expect([r.code, r.err]).toEqual([2, `viotrace: ${join(dir, 'out.txt')}: the output name must end in .jsonl, .jsonl.gz, .vtb or .vtb.gz (it chooses the form)\n`]);
   });
+});
+
+describe('inputs that are a pipe', () => {
+  // `viotrace report /dev/stdin < f` or `report <(zcat f)`: a trace is read more than once (its kind
+  // told from its first bytes, then its records), which a pipe does not allow.
+  for (const args of [['report', '--format', 'text'], ['replay', '--json'], ['convert']]) {
+    it(`${args[0]} of a pipe is one line naming it, exit 1`, async () => {
+      const fifo = join(dir, `${args[0]}.fifo`);
+      spawnSync('mkfifo', [fifo]);
+      // A writer, so that opening the pipe (were it opened) does not wait forever.
+      const writer = spawn('sh', ['-c', `cat ${TRACE} > ${fifo}`], { cwd: repoRoot, stdio: 'ignore' });
+      const r = await runCli(args[0] === 'convert' ? ['convert', fifo, join(dir, 'from-fifo.vtb')] : [...args, fifo]);
+      writer.kill();
+      expect(r.code).toBe(1);
+      expect(r.err).toBe(`viotrace: ${fifo}: a pipe, not a file: a trace is read more than once (its kind, then its records); save it to a file first\n`);
+    });
+  }
 });

@@ -70,3 +70,22 @@ describe('viotrace replay of a cut recording', () => {
     expect(l.err).toContain('warning');
   });
 });
+
+describe('viotrace report: a Perfetto or OTLP export of more requests than it keeps', () => {
+  // The export holds paths in memory (100,000 by default): the ones beyond are left out, and the user is told.
+  it('says how many requests it left out, and --max-paths sets the limit', async () => {
+    const r = await run('report', 'traces/real/qd16-mixed', '--format', 'perfetto', '--max-paths', '100');
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toContain('viotrace: note: the perfetto export holds the first 100 of 516 requests (--max-paths sets the limit)\n');
+    const events = JSON.parse(r.out).traceEvents as { cat?: string }[];
+    expect(events.filter((e) => e.cat === 'request').length).toBeLessThanOrEqual(100);
+    const all = await run('report', 'traces/real/qd16-mixed', '--format', 'otlp');
+    expect(all.err).not.toContain('export holds');
+  });
+
+  it('says it for --scenario too', async () => {
+    const r = await run('report', '--scenario', 'baseline', '--requests', '300', '--format', 'otlp', '--max-paths', '50');
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/^viotrace: note: the otlp export holds the first 50 of \d+ requests \(--max-paths sets the limit\)\n$/);
+  });
+});

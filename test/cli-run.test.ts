@@ -33,6 +33,14 @@ describe('viotrace run', () => {
     expect(report.requests.total).toBeGreaterThanOrEqual(200);
   });
 
+  it('prints the same JSON report when it also records, the source still the scenario', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'viotrace-rec-')), 'r.jsonl');
+    const recorded = await runCli(['run', '--scenario', 'baseline', '--requests', '200', '--seed', '3', '--record', file, '--json']);
+    expect(recorded.code, recorded.err).toBe(0);
+    const plain = await runCli(['run', '--scenario', 'baseline', '--requests', '200', '--seed', '3', '--json']);
+    expect(JSON.parse(recorded.out)).toEqual(JSON.parse(plain.out));
+  });
+
   it('prints every record, one JSON object a line, the same for the same seed', async () => {
     const a = await runCli(['run', '--requests', '100', '--records']);
     const b = await runCli(['run', '--requests', '100', '--records']);
@@ -57,6 +65,22 @@ describe('viotrace report --scenario', () => {
     expect(requests).toBeGreaterThanOrEqual(150);
     for (const stage of ['notify', 'qemu_submit', 'host_io', 'device', 'interrupt']) expect(slices.some((s) => s.name === stage), stage).toBe(true);
   });
+
+  it('keeps as many slowest requests as --slowest asks, as report FILE does', async () => {
+    for (const n of [0, 3, 25]) {
+      const r = await runCli(['report', '--scenario', 'baseline', '--requests', '200', '--slowest', String(n)]);
+      expect(r.code, r.err).toBe(0);
+      expect(JSON.parse(r.out).slowest).toHaveLength(n);
+    }
+  });
+
+  it('runs for simulated seconds with --duration, the same run as run --duration', async () => {
+    const r = await runCli(['report', '--scenario', 'baseline', '--duration', '0.01', '--seed', '4']);
+    expect(r.code, r.err).toBe(0);
+    const run = await runCli(['run', '--scenario', 'baseline', '--duration', '0.01', '--seed', '4', '--json']);
+    expect(JSON.parse(r.out)).toEqual(JSON.parse(run.out));
+    expect(JSON.parse(r.out).requests.total).toBeGreaterThan(500);
+  }, 60_000);
 });
 
 describe('viotrace run --duration', () => {
@@ -78,6 +102,7 @@ describe('viotrace run --duration', () => {
   it.each([
     [['run', '--duration', '1', '--requests', '10'], 'run takes --requests N or --duration SECONDS, not both'],
     [['record', '--scenario', 'baseline', '-o', 'x.jsonl', '--duration', '1', '--requests', '10'], 'record takes --requests N or --duration SECONDS, not both'],
+    [['report', '--scenario', 'baseline', '--duration', '1', '--requests', '10'], 'report takes --requests N or --duration SECONDS, not both'],
     [['run', '--duration', '0'], '--duration must be simulated seconds, more than 0 and at most 3600 (got "0")'],
     [['run', '--duration', 'abc'], '--duration must be simulated seconds, more than 0 and at most 3600 (got "abc")'],
   ])('%j is bad usage', async (args, message) => {

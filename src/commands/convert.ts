@@ -1,8 +1,7 @@
 // `viotrace convert IN OUT`: rewrites a trace in the other form (JSON Lines <-> binary), record for record.
 import type { Command } from 'commander';
-import { resolve } from 'node:path';
 import { fileError, InputError, UsageError } from '../errors.js';
-import { checkWritable, watchWriter } from '../run/index.js';
+import { checkNotInput, checkWritable, watchWriter } from '../run/index.js';
 import { openTrace, TraceWriter } from '../trace/index.js';
 import type { CommandInstaller } from './index.js';
 
@@ -18,7 +17,7 @@ export const installConvert: CommandInstaller = (program: Command) => {
     .argument('<out>', 'the trace to write')
     .option('--lenient', 'skip and count malformed records; a cut input is a warning', false)
     .action(async (input: string, output: string, opts: { lenient: boolean }) => {
-      if (resolve(input) === resolve(output)) throw new UsageError('convert writes a new file: give an output name other than the input');
+      checkNotInput(output, input);
       // The name chooses the form; any other would be written as JSON Lines under a misleading name.
       if (!OUTPUT_NAME.test(output)) throw new UsageError(`${output}: the output name must end in .jsonl, .jsonl.gz, .vtb or .vtb.gz (it chooses the form)`);
       // The output is checked first: an input opened and then left for an unwritable output would

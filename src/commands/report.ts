@@ -2,13 +2,13 @@
 import { writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { fileError, UsageError } from '../errors.js';
-import { REPORT_FORMATS, renderReport, type ReportFormat } from '../report/index.js';
+import { REPORT_FORMATS, renderReport, type ReportFormat, type ReportInput } from '../report/index.js';
 import { replayFile, type ReplayResult } from '../replay/index.js';
-import { checkWritable, runAndReport, simThreads } from '../run/index.js';
+import { checkNotInput, checkWritable, runAndReport, simThreads } from '../run/index.js';
 import { scenario } from '../sim/index.js';
 import { hostEvents } from './host-events.js';
 import type { CommandInstaller } from './index.js';
-import { integerOption, requestsOption, seedOption } from './options.js';
+import { durationOption, integerOption, requestsOption, seedOption } from './options.js';
 
 /** Prints the notes and the cut of a replay; returns the exit status (1 for a cut unless lenient). */
 export function finishReplay(r: ReplayResult, lenient: boolean): number {
@@ -33,6 +33,23 @@ function writeReport(output: string | undefined, text: string): void {
   }
 }
 
+/** How many stitched paths a Perfetto or OTLP export holds by default: they are kept in memory until written. */
+const MAX_EXPORT_PATHS = 100_000;
+
+/** The paths an export of `format` keeps (none for the summary formats). */
+function exportPaths(format: ReportFormat, max: number): number {
+  return format === 'perfetto' || format === 'otlp' ? max : 0;
+}
+
+/** Notes on stderr that an export left requests out, rather than a trace that silently ends early. */
+function noteLeftOut(input: ReportInput, format: ReportFormat): void {
+  const kept = input.paths?.length ?? 0;
+  const m = input.stats.all.matches;
+  const total = m.matched + m.guest_only + m.host_only;
+  if (!input.paths || kept >= total) return;
+  process.stderr.write(`viotrace: note: the ${format} export holds the first ${kept.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} requests (--max-paths sets the limit)\n`);
+}
+
 /** Installs `viotrace report`. */
 export const installReport: CommandInstaller = (program: Command) => {
   program
@@ -47,22 +64,31 @@ export const installReport: CommandInstaller = (program: Command) => {
     .option('--slowest <n>', 'how many slowest requests to include', integerOption('--slowest', 0, 100_000), 20)
     .option('--seed <n>', 'with --scenario: the random seed', seedOption, 1)
     .option('--requests <n>', 'with --scenario: requests to complete', requestsOption)
-    .action(async (file: string | undefined, opts: { scenario?: string; format: ReportFormat; output?: string; lenient: boolean; hostEvents: string; slowest: number; seed: number; requests?: number }) => {
+    .option('--duration <seconds>', 'with --scenario, instead of --requests: simulated seconds to run for', durationOption)
+    .option('--max-paths <n>', 'perfetto and otlp: the most requests to export (held in memory until written)', integerOption('--max-paths', 1, 100_000_000), MAX_EXPORT_PATHS)
+    .action(async (file: string | undefined, opts: { scenario?: string; format: ReportFormat; output?: string; lenient: boolean; hostEvents: string; slowest: number; seed: number; requests?: number; duration?: number; maxPaths: number }) => {
       if (opts.scenario) {
         if (file) throw new UsageError('report takes a trace FILE or --scenario NAME, not both');
         const spec = scenario(opts.scenario);
         if (!spec) throw new UsageError(`unknown scenario ${JSON.stringify(opts.scenario)} (viotrace scenarios lists them)`);
+        if (opts.requests !== undefined && opts.duration !== undefined) throw new UsageError('report takes --requests N or --duration SECONDS, not both');
+        const durationNs = opts.duration === undefined ? undefined : Math.round(opts.duration * 1e9);
         // A run can take minutes: find out first that its report can be written.
         if (opts.output) checkWritable(opts.output);
-        const keepPaths = opts.format === 'perfetto' || opts.format === 'otlp' ? 100_000 : 0;
-        const run = runAndReport(spec, opts.seed, opts.requests, undefined, false, keepPaths, simThreads(opts.requests ?? spec.requests));
+        const run = runAndReport(spec, opts.seed, opts.requests, undefined, false, exportPaths(opts.format, opts.maxPaths), simThreads(opts.requests ?? spec.requests), durationNs, opts.slowest);
         writeReport(opts.output, renderReport(run.input, opts.format));
+        noteLeftOut(run.input, opts.format);
         return;
       }
       if (!file) throw new UsageError('report needs a trace FILE (or --scenario NAME)');
-      const keep = opts.format === 'perfetto' || opts.format === 'otlp' ? 100_000 : 0;
-      const r = await replayFile(file, { lenient: opts.lenient, captureHost: hostEvents(opts.hostEvents), slowest: opts.slowest, keepPaths: keep });
+      if (opts.output) {
+        // Written over, the trace would be lost; and a long replay is not wasted on an output that cannot be written.
+        checkNotInput(opts.output, file);
+        checkWritable(opts.output);
+      }
+      const r = await replayFile(file, { lenient: opts.lenient, captureHost: hostEvents(opts.hostEvents), slowest: opts.slowest, keepPaths: exportPaths(opts.format, opts.maxPaths) });
       writeReport(opts.output, renderReport(r.input, opts.format));
+      noteLeftOut(r.input, opts.format);
       process.exitCode = finishReplay(r, opts.lenient);
     });
 };

@@ -36,7 +36,9 @@ export const installRun: CommandInstaller = (program: Command) => {
         const rec = await recordScenario(spec, opts.seed, opts.requests, opts.record, simThreads(opts.requests ?? spec.requests), undefined, durationNs);
         process.stderr.write(`viotrace: ${opts.record}: ${rec.records} records\n`);
         const r = await replayFile(opts.record);
-        process.stdout.write(opts.json ? `${JSON.stringify(jsonReport(r.input), null, 2)}\n` : textReport(r.input));
+        // The report is of the run, as without --record: its source is the scenario, not the file.
+        const input = { ...r.input, source: { kind: 'scenario' as const, name: spec.name, seed: opts.seed } };
+        process.stdout.write(opts.json ? `${JSON.stringify(jsonReport(input), null, 2)}\n` : textReport(input));
         return;
       }
       if (dashboard) {

@@ -127,7 +127,11 @@ function stageSamples(path: RequestPath, out: StageSamples): number {
   return n;
 }
 
-/** Summary figures of a histogram (zeros when empty, so reports stay numeric). */
+/**
+ * Summary figures of a histogram (zeros when empty, so reports stay numeric), in whole nanoseconds:
+ * the max is rounded as the percentiles are, since a stage across the clock boundary has fractional
+ * nanoseconds and a rounded p99.9 would otherwise pass the unrounded max it is clamped to.
+ */
 export function summarize(h: LatencyHistogram): DistributionSummary {
   if (h.count === 0) return { count: 0, mean_ns: 0, p50_ns: 0, p90_ns: 0, p99_ns: 0, p999_ns: 0, max_ns: 0 };
   return {
@@ -137,7 +141,7 @@ export function summarize(h: LatencyHistogram): DistributionSummary {
     p90_ns: Math.round(h.quantile(0.9)),
     p99_ns: Math.round(h.quantile(0.99)),
     p999_ns: Math.round(h.quantile(0.999)),
-    max_ns: h.max,
+    max_ns: Math.round(h.max),
   };
 }
 

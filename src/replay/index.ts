@@ -6,7 +6,7 @@ import { GuestOnlyStitcher, onGuestClock, RunStatistics, SlowestRequests, stitch
 import { InputError } from '../errors.js';
 import { probeOfProgram } from '../hooks/index.js';
 import type { ReportInput } from '../report/index.js';
-import { gunzipFile, type GzipFault } from '../trace/gzip.js';
+import { gunzipFile, refuseStream, type GzipFault } from '../trace/gzip.js';
 import { BINARY_MAGIC, captureRecords, GuestAssembler, looksLikeBpftrace, openCapture, openTrace, readBpftrace, readFtrace } from '../trace/index.js';
 
 /** An ftrace event line: "task-pid [cpu] flags? seconds.micros: event:". */
@@ -64,6 +64,7 @@ async function sniff(path: string): Promise<InputKind> {
     if (existsSync(join(path, 'manifest.json'))) return 'capture-folder';
     throw new InputError('a folder, but not a capture-lab folder (no manifest.json)', path);
   }
+  await refuseStream(path);
   let head: Buffer;
   const fh = await open(path, 'r').catch((e: Error) => {
     throw new InputError(`cannot open: ${e.message}`, path);

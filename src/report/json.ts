@@ -17,11 +17,11 @@ export interface FioLatency {
 /** A distribution in both layouts: interface.md's flat fields and fio's `lat_ns` block. */
 export type ReportDistribution = DistributionSummary & { lat_ns: FioLatency };
 
-/** fio's layout of a histogram. */
+/** fio's layout of a histogram; min and max rounded as the percentiles are, so none falls outside them. */
 export function fioLatency(h: LatencyHistogram): FioLatency {
   const percentile: Record<string, number> = {};
   for (const p of FIO_PERCENTILES) percentile[p.toFixed(6)] = h.count ? Math.round(h.quantile(p / 100)) : 0;
-  return { min: h.count ? h.min : 0, max: h.count ? h.max : 0, mean: h.count ? h.mean() : 0, N: h.count, percentile };
+  return { min: h.count ? Math.round(h.min) : 0, max: h.count ? Math.round(h.max) : 0, mean: h.count ? h.mean() : 0, N: h.count, percentile };
 }
 
 function distribution(h: LatencyHistogram): ReportDistribution {

@@ -34,9 +34,11 @@ export function runAndReport(
   parallel = false,
   /** Run for this much simulated time instead of a request count (RunOptions.durationNs). */
   durationNs?: number,
+  /** How many of the slowest requests the report input keeps. */
+  slowest = 20,
 ): ScenarioRun {
   const stats = new RunStatistics();
-  const slow = new SlowestRequests(20);
+  const slow = new SlowestRequests(slowest);
   let first = Infinity;
   let last = -Infinity;
   const records: TraceRecord[] = [];
@@ -96,7 +98,7 @@ export function runAndReport(
 
 export { measureAccuracy } from './accuracy.js';
 export type { Accuracy } from './accuracy.js';
-export { checkWritable, recordScenario, scenarioTraceWriter, watchWriter } from './record.js';
+export { checkNotInput, checkWritable, recordScenario, scenarioTraceWriter, watchWriter } from './record.js';
 export type { WriterWatch } from './record.js';
 export { runLive } from './live.js';
 export type { LiveOptions, LiveUpdate } from './live.js';

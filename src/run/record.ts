@@ -1,11 +1,26 @@
 // Records a scenario to a trace file as it runs: header with topology and clocks, records as they drain, flushed as it goes.
-import { closeSync, existsSync, openSync, unlinkSync } from 'node:fs';
-import { fileError } from '../errors.js';
+import { closeSync, existsSync, openSync, statSync, unlinkSync } from 'node:fs';
+import { fileError, UsageError } from '../errors.js';
 import { HOOKS } from '../hooks/index.js';
 import type { Topology } from '../records/index.js';
 import { runScenarioAsync, type RunResult, type ScenarioSpec } from '../sim/index.js';
 import { TraceWriter } from '../trace/index.js';
 import { VERSION } from '../version.js';
+
+/**
+ * Refuses an output that is the input under any name (the same path, a hard or a symbolic link):
+ * opening it for writing would truncate the file being read, so the input would be lost. Compared by
+ * device and inode, as the names alone miss links. Bad usage (exit 2).
+ */
+export function checkNotInput(output: string, input: string): void {
+  let a, b;
+  try {
+    [a, b] = [statSync(output), statSync(input)];
+  } catch {
+    return; // one of them does not exist: they cannot be one file (a missing input is its own error)
+  }
+  if (a.isFile() && a.dev === b.dev && a.ino === b.ino) throw new UsageError(`${output} is the input ${input}: give an output name other than the input`);
+}
 
 /**
  * Opens `path` for writing once, before a long run, so that a folder, a missing directory or a

@@ -1,10 +1,21 @@
 // Gzip, shared by the trace reader and the capture readers: detection by content, and a member-by-member gunzip that keeps every byte decoded before a fault.
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { constants as zlib, crc32, createInflateRaw, type InflateRaw } from 'node:zlib';
 import { InputError } from '../errors.js';
 
+/**
+ * Refuses a pipe or a socket (`/dev/stdin` fed by a pipe, `<(zcat f)`) as an InputError: an input is
+ * read more than once, by position (its kind told from its first bytes, then its records), which a
+ * stream does not allow. Told by stat, before opening: opening a FIFO would wait for its writer.
+ */
+export async function refuseStream(path: string): Promise<void> {
+  const st = await stat(path).catch(() => undefined);
+  if (st && (st.isFIFO() || st.isSocket())) throw new InputError('a pipe, not a file: a trace is read more than once (its kind, then its records); save it to a file first', path);
+}
+
 /** True when the file starts with the gzip magic bytes (so a .gz name is not required, nor trusted). */
 export async function isGzip(path: string): Promise<boolean> {
+  await refuseStream(path);
   let fh;
   try {
     fh = await open(path, 'r');
