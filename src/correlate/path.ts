@@ -11,6 +11,7 @@ export type UnmatchedReason =
   | 'no_host_records' // the trace has no host side at all (guest-only capture)
   | 'host_record_lost' // host side exists but nothing fits this request's keys
   | 'guest_record_lost' // a host request whose guest record is missing
+  | 'no_guest_records' // the trace has no guest side at all (host-only capture)
   | 'ambiguous' // more than one host candidate fits equally well
   | 'inconsistent_time'; // the only candidate contradicts the clock estimate
 

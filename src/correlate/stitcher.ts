@@ -1120,7 +1120,8 @@ export class Stitcher {
   /** Publishes the QEMU request `seq` (held), which no guest request claimed. */
   private hostOnly(seq: number): void {
     this.sum.hostOnly++;
-    this.unmatched('guest_record_lost');
+    // With no guest record at all (a host-side capture), nothing was lost: there is no guest side.
+    const reason = this.unmatched(this.vmOrder.some((v) => v.seenGuest) ? 'guest_record_lost' : 'no_guest_records');
     const q = this.qreqs;
     const rows = q.rows, r = q.rowOf(seq);
     const slot = rows[r + Q_SLOT]!, pid = rows[r + Q_PID]!;
@@ -1135,7 +1136,7 @@ export class Stitcher {
     const type = rows[r + Q_TYPE]!;
     this.onPath(new StitchedPath(
       vm?.name ?? `qemu:${pid}`, d?.disk.name ?? '?', rows[r + Q_VQ]!, type === 1 ? 'write' : type === 0 ? 'read' : 'other',
-      rows[r + Q_SECTOR]!, rows[r + Q_NBYTES]! / 512, 'host_only', 'guest_record_lost', Math.max(1, rows[r + Q_MERGED]!), ev, newStageNs(), total as Nanos, start as GuestTime,
+      rows[r + Q_SECTOR]!, rows[r + Q_NBYTES]! / 512, 'host_only', reason, Math.max(1, rows[r + Q_MERGED]!), ev, newStageNs(), total as Nanos, start as GuestTime,
     ));
   }
 

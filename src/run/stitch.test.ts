@@ -196,6 +196,19 @@ describe('stitching a simulated run against its ground truth', () => {
     expect(ids(records)).toEqual(ids(run.kept!.records));
   });
 
+  it('says a host-side capture has no guest side, not that every guest record was lost', () => {
+    const run = runAndReport(scenario('baseline')!, 1, 300, undefined, true);
+    const host = run.kept!.records.filter((r) => !['guest_rq', 'guest_app_op'].includes(r.kind));
+    const paths: RequestPath[] = [];
+    const s = stitch(host, run.result.topology, (p) => paths.push(p));
+    expect(paths.length).toBeGreaterThan(250);
+    expect(paths.every((p) => p.match === 'host_only' && p.reason === 'no_guest_records')).toBe(true);
+    expect(s.unmatched).toEqual({ no_guest_records: paths.length });
+    // With the guest side there, a QEMU request with no guest record is one whose record was lost.
+    const some = run.kept!.records.filter((r, i) => r.kind !== 'guest_rq' || i % 10 !== 0);
+    expect(stitch(some, run.result.topology, () => undefined).unmatched.guest_record_lost).toBeGreaterThan(0);
+  });
+
   it('reports requests whose other side was lost as unmatched with the reason, and never matches them wrongly', () => {
     const spec = { ...scenario('baseline')!, ringBytes: { guest: 8192, host: 4096 } };
     const run = runAndReport(spec, 1, 1500, undefined, true);
