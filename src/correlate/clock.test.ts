@@ -40,7 +40,7 @@ describe('ClockEstimator', () => {
   it('states an uncertainty that holds whatever the slope: short runs of loose pairs leave the drift open', () => {
     // 150 pairs over 15 ms, delays of 5..60 us each way: the drift is poorly pinned down, and the
     // band at the chosen slope alone missed the true offset in some of these runs.
-    let missedByBand = 0;
+    let missedByBand = 0, wide = 0;
     for (let seed = 1; seed <= 200; seed++) {
       const rand = rng(seed);
       const est = new ClockEstimator();
@@ -54,9 +54,18 @@ describe('ClockEstimator', () => {
       const err = Math.abs(e.offsetNs - (guestOf(e.refHost, offset, drift, h0) - e.refHost));
       expect(err, `seed ${seed}`).toBeLessThanOrEqual(e.uncertaintyNs + 1);
       expect(e.bandNs).toBeLessThanOrEqual(e.uncertaintyNs);
+      // The drifts the bounds allow hold the true one, and the estimate's.
+      const range = e.driftRangePpm!;
+      expect(range.min, `seed ${seed}`).toBeLessThanOrEqual(drift + 1e-6);
+      expect(range.max, `seed ${seed}`).toBeGreaterThanOrEqual(drift - 1e-6);
+      expect(e.driftPpm).toBeGreaterThanOrEqual(range.min);
+      expect(e.driftPpm).toBeLessThanOrEqual(range.max);
+      if (range.max - range.min > 50) wide++;
       if (err > e.bandNs) missedByBand++;
     }
     expect(missedByBand).toBeGreaterThan(0);
+    // Over 15 ms the rate is open by tens of ppm or more: the range says so where driftPpm alone looks firm.
+    expect(wide).toBeGreaterThan(100);
   });
 
   it('recovers a +50 ms offset with 100 ppm drift to within its stated uncertainty', () => {

@@ -25,6 +25,11 @@ export interface ClockEstimate {
   samples: { guestToHost: number; hostToGuest: number };
   /** False when the bounds contradict each other. */
   consistent: boolean;
+  /**
+   * The drifts every bound allows (ppm, within ±1000), from `withReach`: short runs leave the slope
+   * open (a few ms of samples fix the offset long before the rate), and driftPpm is then one of many.
+   */
+  driftRangePpm?: { min: number; max: number };
 }
 
 /** Maps a host time to the guest clock with an estimate. */
@@ -258,7 +263,10 @@ export class ClockEstimator {
     };
     const lowest = -extreme((b) => -band(b)[0]);
     const highest = extreme((b) => band(b)[1]);
-    return { ...est, uncertaintyNs: Math.max(est.uncertaintyNs, offsetNs - lowest, highest - offsetNs) };
+    return {
+      ...est, uncertaintyNs: Math.max(est.uncertaintyNs, offsetNs - lowest, highest - offsetNs),
+      driftRangePpm: { min: Math.min(left, beta) * 1e6, max: Math.max(right, beta) * 1e6 },
+    };
   }
 
   /** The current estimate, or undefined until both directions have bounds. */

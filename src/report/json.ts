@@ -69,7 +69,8 @@ export function jsonReport(input: ReportInput): Record<string, unknown> {
       ...(input.skippedLines ? { skipped_lines: input.skippedLines } : {}),
     },
     clock: input.clock
-      ? { offset_ns: Math.round(input.clock.offsetNs), drift_ppm: input.clock.driftPpm, uncertainty_ns: Math.round(input.clock.uncertaintyNs), consistent: input.clock.consistent }
+      ? { offset_ns: Math.round(input.clock.offsetNs), drift_ppm: input.clock.driftPpm, uncertainty_ns: Math.round(input.clock.uncertaintyNs), consistent: input.clock.consistent,
+        ...(input.clock.driftRangePpm ? { drift_range_ppm: { min: input.clock.driftRangePpm.min, max: input.clock.driftRangePpm.max } } : {}) }
       : { offset_ns: 0, drift_ppm: 0, uncertainty_ns: 0, estimated: false },
     rates: { duration_s: seconds, iops: seconds > 0 ? (all.total.count / seconds) : 0, bytes_per_s: seconds > 0 ? all.bytes / seconds : 0 },
     total: distribution(all.total),

@@ -20,7 +20,7 @@ export function textReport(input: ReportInput): string {
   if (seconds > 0) out.push(`over ${seconds.toFixed(3)}s: ${(all.total.count / seconds).toFixed(0)} IOPS, ${(all.bytes / seconds / 1048576).toFixed(1)} MiB/s`);
   if (input.clock) {
     const c = input.clock;
-    out.push(`clock: guest - host = ${formatNs(c.offsetNs)} +- ${formatNs(c.uncertaintyNs)}, drift ${c.driftPpm.toFixed(2)} ppm${c.consistent ? '' : ' (INCONSISTENT bounds)'}`);
+    out.push(`clock: guest - host = ${formatNs(c.offsetNs)} +- ${formatNs(c.uncertaintyNs)}, drift ${c.driftPpm.toFixed(2)} ppm${c.driftRangePpm ? ` (bounds allow ${c.driftRangePpm.min.toFixed(1)} to ${c.driftRangePpm.max.toFixed(1)})` : ''}${c.consistent ? '' : ' (INCONSISTENT bounds)'}`);
   }
   const t = all.totalSummary();
   out.push(`total: p50 ${formatNs(t.p50_ns)}  p90 ${formatNs(t.p90_ns)}  p99 ${formatNs(t.p99_ns)}  p99.9 ${formatNs(t.p999_ns)}  max ${formatNs(t.max_ns)}  mean ${formatNs(t.mean_ns)}`);
