@@ -1,4 +1,5 @@
 // The JSON report's figures on real inputs keep the order interface.md's readers rely on (p50 <= ... <= max).
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './cli.js';
 import { repoRoot } from './shared.js';
@@ -38,4 +39,20 @@ describe('report distributions are ordered', () => {
       expect(allDisorder(JSON.parse(r.out) as Report)).toEqual([]);
     });
   }
+});
+
+describe('OTLP spans of a real capture are at wall-clock times', () => {
+  // The capture folder's manifest pairs CLOCK_REALTIME with the host's CLOCK_MONOTONIC; the clock
+  // estimate takes guest times to the host's. Spans at 1970 would be dropped by a tracing backend's retention.
+  it('traces/real/qd16-mixed: every span within the capture\'s clock pairs', async () => {
+    const manifest = JSON.parse(readFileSync(`${repoRoot}/traces/real/qd16-mixed/manifest.json`, 'utf8')) as { clocks: { pairs: { realtime_ns: string }[] } };
+    const times = manifest.clocks.pairs.map((p) => BigInt(p.realtime_ns));
+    const r = await runCli(['report', `${repoRoot}/traces/real/qd16-mixed`, '--format', 'otlp']);
+    expect(r.code).toBe(0);
+    const spans = (JSON.parse(r.out) as { resourceSpans: { scopeSpans: { spans: { startTimeUnixNano: string; endTimeUnixNano: string }[] }[] }[] }).resourceSpans[0]!.scopeSpans[0]!.spans;
+    expect(spans.length).toBeGreaterThan(1000);
+    for (const s of spans) {
+      expect(BigInt(s.startTimeUnixNano) >= times[0]! && BigInt(s.endTimeUnixNano) <= times.at(-1)!).toBe(true);
+    }
+  });
 });

@@ -137,6 +137,7 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
   let seed: number | undefined;
   let unmatched: Partial<Record<UnmatchedReason, number>> | undefined;
   let clock: ClockEstimate | undefined;
+  let epochNs: number | undefined;
 
   if (kind === 'capture-folder') {
     // A real full-path capture: guest, QEMU and host streams assembled into records, then stitched.
@@ -146,6 +147,10 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
     const s = stitch(r.records, r.topology, onPath);
     unmatched = s.unmatched;
     clock = s.clock;
+    // Wall-clock time of guest time 0, for exports: guest -> host monotonic by the estimate, then
+    // to CLOCK_REALTIME by the capture's first clock pair (to within its width and the drift).
+    const pair = capture.clockPairs[0];
+    if (pair && clock) epochNs = Number(pair.realtimeNs - pair.monoNs) - clock.offsetNs;
     // The capture's notes come once per VM stream; one of each is enough.
     notes.push(...new Set(r.notes));
     skipped = r.skipped;
@@ -226,6 +231,7 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
     durationNs: Number.isFinite(first) ? last - first : 0,
     ...(keep ? { paths } : {}),
     ...(skipped ? { skippedLines: skipped } : {}),
+    ...(epochNs !== undefined ? { epochNs } : {}),
   };
   return { input, kind, ...(cut ? { cut } : {}), notes, ...(skippedNote ? { skippedNote } : {}) };
 }
