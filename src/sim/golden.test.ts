@@ -26,7 +26,7 @@ const GOLDEN: Record<string, string> = {
   'slow-disk': 'c3906c07f3da38ee',
   'noisy-neighbour': 'b1070b3e50dc8e12',
   'iothread-stall': '722375ee501823a2',
-  'host-cpu-contention': '5758899495be0ab3',
+  'host-cpu-contention': '31703feb5e94fd50',
   'uring-saturation': '9a736da5637f7ebb',
   'guest-queueing': 'dbf7eea2e7b6097c',
   'guest-elevator': '682ac4db92d926be',

@@ -63,10 +63,10 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
   }),
   base({
     name: 'host-cpu-contention',
-    description: 'host CPUs are oversubscribed: the vCPU is off its CPU half the time, in ~400 us slices; interrupts wait for it',
+    description: 'host CPUs are oversubscribed: the vCPU is off its CPU 60% of the time, in ~400 us slices; interrupts wait for it',
     culprit: 'interrupt',
     vms: [vm('vm0', [vda([randread()])])],
-    host: host({ cpuContention: { busyFraction: 0.5, meanNs: 400_000 } }),
+    host: host({ cpuContention: { busyFraction: 0.6, meanNs: 400_000 } }),
   }),
   base({
     name: 'uring-saturation',

@@ -92,10 +92,11 @@ describe('scenarios', () => {
   it('are listed with a culprit each', () => {
     expect(SCENARIOS.map((s) => s.name)).toEqual(['baseline', 'slow-disk', 'noisy-neighbour', 'iothread-stall', 'host-cpu-contention', 'uring-saturation', 'guest-queueing', 'guest-elevator', 'stitch-stress']);
   });
-  it.each(SCENARIOS.map((s) => [s.name, s.culprit] as const))('%s: %s dominates the ground-truth breakdown', (name, culprit) => {
+  // Over several seeds: a culprit that leads on one seed only is not what the scenario says it is.
+  it.each(SCENARIOS.flatMap((s) => [1, 2, 3, 11].map((seed) => [s.name, s.culprit, seed] as const)))('%s: %s dominates the ground-truth breakdown (seed %d)', (name, culprit, seed) => {
     const sums = new Map<string, number>();
     runScenario(scenario(name)!, {
-      seed: 11,
+      seed,
       requests: 1500,
       onTruth: (t) => {
         if (t.vm !== 0) return;
