@@ -149,6 +149,9 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
     notes.push(...new Set(r.notes));
     skipped = r.skipped;
     if (skipped) skippedNote = linesSkipped(skipped, r.skippedExamples);
+    // The first cut is the replay's; any other stream cut too is named in a note.
+    cut = r.cuts[0];
+    for (const c of r.cuts.slice(1)) notes.push(`another capture file was cut too: ${c.where}: ${c.reason}`);
   } else if (kind === 'ftrace-text' || kind === 'bpftrace-text') {
     // A guest-side capture: tracefs text, or viotrace-guest.bt's output.
     const bt = kind === 'bpftrace-text' ? readBpftrace(path, { side: 'guest', lenient: opts.lenient }) : undefined;
@@ -156,8 +159,8 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
     const asm = new GuestAssembler('guest', bt !== undefined, opts.lenient ?? false);
     const stream = bt ?? readFtrace(path, { source: 'guest', clock: 'guest-mono', lenient: opts.lenient });
     for await (const ev of stream) asm.add(ev);
+    cut = stream.cut;
     if (bt) {
-      cut = bt.cut;
       for (const d of bt.drops) {
         const hook = probeOfProgram(d.program, 'guest');
         const what = hook?.name === 'block:block_rq_complete' ? 'the requests whose completion it skipped never end and are left out' : 'those events are missing';

@@ -17,6 +17,8 @@ export interface CaptureRecords {
   skipped: number;
   /** The first few of them as `file:line: reason`. */
   skippedExamples: string[];
+  /** Streams that ended early (lenient: a gzip fault; a bpftrace stream without its `# end` line), in reading order. */
+  cuts: { where: string; reason: string }[];
 }
 
 /** Which recording of the host's kernel events to use. */
@@ -63,7 +65,6 @@ export async function captureRecords(capture: Capture, options: CaptureRecordOpt
       const hook = probeOfProgram(d.program, 'host');
       notes.push(`host: the kernel skipped the ${hook ? `${hook.kind}:${hook.name}` : d.program} program ${d.count} times (${d.reason})`);
     }
-    if (bt.cut) notes.push(`host bpftrace stream cut: ${bt.cut.where}: ${bt.cut.reason}`);
   } else {
     for await (const ev of counted(capture.hostIouring(read))) host.addIouring(ev);
     for await (const ev of counted(capture.hostBlock(read))) host.addBlock(ev);
@@ -91,5 +92,6 @@ export async function captureRecords(capture: Capture, options: CaptureRecordOpt
   notes.push(`accel ${m.made.accel}: guest notifies and interrupts do not pass through KVM, so the capture has no kick or injection events`);
   const skipped = streams.reduce((n, st) => n + st.stats.skipped, 0);
   const skippedExamples = streams.flatMap((st) => st.stats.skippedExamples);
-  return { records: [...guest.records, ...host.qemuReqs, ...host.uringOps, ...host.hostBlocks, ...host.notifies], topology, notes, skipped, skippedExamples };
+  const cuts = streams.flatMap((st) => (st.cut ? [st.cut] : []));
+  return { records: [...guest.records, ...host.qemuReqs, ...host.uringOps, ...host.hostBlocks, ...host.notifies], topology, notes, skipped, skippedExamples, cuts };
 }
