@@ -7,7 +7,7 @@ import { InputError } from '../errors.js';
 import { probeOfProgram } from '../hooks/index.js';
 import type { ReportInput } from '../report/index.js';
 import { gunzipFile, type GzipFault } from '../trace/gzip.js';
-import { BINARY_MAGIC, captureRecords, GuestAssembler, looksLikeBpftrace, openCapture, openTrace, readBpftrace, readFtrace } from '../trace/index.js';
+import { BINARY_MAGIC, captureRecords, GuestAssembler, looksLikeBpftrace, openCapture, openTrace, outOfOrderNote, readBpftrace, readFtrace } from '../trace/index.js';
 
 /** An ftrace event line: "task-pid [cpu] flags? seconds.micros: event:". */
 const FTRACE_LINE = /^\s*.+-\d+\s+(?:\(\s*[-\d]+\)\s+)?\[\d+\]\s+(?:\S{4,6}\s+)?\d+\.\d+:\s+\w+:/;
@@ -102,12 +102,6 @@ function linesSkipped(count: number, examples: readonly string[]): string {
   return `${count} malformed lines skipped${first ? `, the first at ${first[1]} (${first[2]})` : ''}`;
 }
 
-/** The note for requests --lenient left out because their timestamps were out of order. */
-function outOfOrderNote(count: number, example: string | undefined): string {
-  const m = example ? /^(.*?:\d+): (.*)$/.exec(example) : null;
-  return `${count} events with timestamps out of order were left out, with their requests${m ? `, the first at ${m[1]} (${m[2]})` : ''}`;
-}
-
 /** Replays a file into report input. */
 export async function replayFile(path: string, opts: ReplayOptions = {}): Promise<ReplayResult> {
   const kind = await sniff(path);
@@ -182,7 +176,7 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
     if (s.completionsWithoutIssue) notes.push(`${s.completionsWithoutIssue} completions of requests issued before the capture began were left out`);
     if (s.completionsLost) notes.push(`${s.completionsLost} requests never showed a completion (a later request at the same sector replaced them)`);
     if (s.sharedSector) notes.push(`${s.sharedSector} requests were in flight at the same sector as another: the tracepoints cannot tell their times apart, so they are left out`);
-    if (s.outOfOrder) notes.push(outOfOrderNote(s.outOfOrder, s.outOfOrderExample));
+    if (s.outOfOrder) notes.push(outOfOrderNote(s));
     // A request whose completion the kernel skipped looks in flight at the end too: only the rest are.
     const inFlight = s.inFlightAtEnd - completionsSkipped;
     if (inFlight > 0) notes.push(`${inFlight} requests were still in flight when the capture ended${completionsSkipped ? ` (besides the ${completionsSkipped} whose completion was skipped)` : ''}`);
