@@ -1,12 +1,13 @@
 // `viotrace report` / `replay` end to end through the CLI: output, exit codes, file:line errors, cut files.
-import { rmSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, rmSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { constants, gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { guestTime } from '../src/records/index.js';
 import { TraceWriter } from '../src/trace/index.js';
 import { runCli } from './cli.js';
-import { sharedPath } from './shared.js';
+import { repoRoot, sharedPath } from './shared.js';
 
 /** Runs the CLI capturing stdout and stderr. */
 const run = (...args: string[]): ReturnType<typeof runCli> => runCli(args);
@@ -87,5 +88,46 @@ describe('viotrace report: a Perfetto or OTLP export of more requests than it ke
     const r = await run('report', '--scenario', 'baseline', '--requests', '300', '--format', 'otlp', '--max-paths', '50');
     expect(r.code, r.err).toBe(0);
     expect(r.err).toMatch(/^viotrace: note: the otlp export holds the first 50 of \d+ requests \(--max-paths sets the limit\)\n$/);
+  });
+});
+
+describe('viotrace report of a real capture whose gzip stream is cut', () => {
+  const shipped = readFileSync(join(repoRoot, 'traces/real-bpftrace/randrw-4k-qd8.guest.bt.txt.gz'));
+  /** Lines zlib itself decodes whole from the first `at` bytes. */
+  const complete = (at: number) => gunzipSync(shipped.subarray(0, at), { finishFlush: constants.Z_SYNC_FLUSH }).toString('utf8').split('\n').length - 1;
+
+  it('names the line after the last complete one and the compressed byte, exit 1; --lenient reports what came before, warns, exit 0', async () => {
+    const at = shipped.length >> 1;
+    const path = join(dir, 'cut.bt.txt.gz');
+    writeFileSync(path, shipped.subarray(0, at));
+    const k = complete(at);
+    const line = `${path}:${k + 1}: the gzip stream is truncated: the file ends inside its compressed data (compressed byte ${at}); ${k} complete lines were read\n`;
+    const r = await run('report', path, '--format', 'json');
+    expect([r.code, r.out, r.err]).toEqual([1, '', `viotrace: ${line}`]);
+    const l = await run('report', path, '--format', 'json', '--lenient');
+    expect(l.code).toBe(0);
+    const total = JSON.parse(l.out).requests.total;
+    // The whole capture replays 2200 requests; its first half about half of them.
+    expect(total).toBeGreaterThan(800);
+    expect(total).toBeLessThan(1400);
+    expect(l.err.endsWith(`viotrace: warning: ${line}`)).toBe(true);
+  });
+
+  it('a capture folder with a cut stream: the same line; --lenient stitches the rest and warns', async () => {
+    const folder = join(dir, 'cut-folder');
+    cpSync(join(repoRoot, 'traces/real/qd16-mixed-bpftrace'), folder, { recursive: true });
+    const qemu = join(folder, 'qemu-trace.log.gz');
+    const gz = readFileSync(qemu);
+    writeFileSync(qemu, gz.subarray(0, gz.length >> 1));
+    const r = await run('report', folder, '--format', 'json');
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err).toMatch(new RegExp(`^viotrace: ${qemu.replace(/[.]/g, '\\.')}:\\d+: the gzip stream is truncated: .*complete lines were read\n$`));
+    const l = await run('report', folder, '--format', 'json', '--lenient');
+    expect(l.code).toBe(0);
+    const rep = JSON.parse(l.out);
+    expect(rep.requests.matched).toBeGreaterThan(100);
+    expect(rep.requests.matched).toBeLessThan(512);
+    expect(l.err).toContain(`viotrace: warning: ${r.err.slice('viotrace: '.length)}`);
   });
 });

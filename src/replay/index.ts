@@ -7,7 +7,7 @@ import { InputError } from '../errors.js';
 import { probeOfProgram } from '../hooks/index.js';
 import type { ReportInput } from '../report/index.js';
 import { gunzipFile, refuseStream, type GzipFault } from '../trace/gzip.js';
-import { BINARY_MAGIC, captureRecords, GuestAssembler, looksLikeBpftrace, openCapture, openTrace, readBpftrace, readFtrace } from '../trace/index.js';
+import { BINARY_MAGIC, captureRecords, GuestAssembler, looksLikeBpftrace, openCapture, openTrace, outOfOrderNote, readBpftrace, readFtrace } from '../trace/index.js';
 
 /** An ftrace event line: "task-pid [cpu] flags? seconds.micros: event:". */
 const FTRACE_LINE = /^\s*.+-\d+\s+(?:\(\s*[-\d]+\)\s+)?\[\d+\]\s+(?:\S{4,6}\s+)?\d+\.\d+:\s+\w+:/;
@@ -103,12 +103,6 @@ function linesSkipped(count: number, examples: readonly string[]): string {
   return `${count} malformed lines skipped${first ? `, the first at ${first[1]} (${first[2]})` : ''}`;
 }
 
-/** The note for requests --lenient left out because their timestamps were out of order. */
-function outOfOrderNote(count: number, example: string | undefined): string {
-  const m = example ? /^(.*?:\d+): (.*)$/.exec(example) : null;
-  return `${count} events with timestamps out of order were left out, with their requests${m ? `, the first at ${m[1]} (${m[2]})` : ''}`;
-}
-
 /** Replays a file into report input. */
 export async function replayFile(path: string, opts: ReplayOptions = {}): Promise<ReplayResult> {
   const kind = await sniff(path);
@@ -155,6 +149,9 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
     notes.push(...new Set(r.notes));
     skipped = r.skipped;
     if (skipped) skippedNote = linesSkipped(skipped, r.skippedExamples);
+    // The first cut is the replay's; any other stream cut too is named in a note.
+    cut = r.cuts[0];
+    for (const c of r.cuts.slice(1)) notes.push(`another capture file was cut too: ${c.where}: ${c.reason}`);
   } else if (kind === 'ftrace-text' || kind === 'bpftrace-text') {
     // A guest-side capture: tracefs text, or viotrace-guest.bt's output.
     const bt = kind === 'bpftrace-text' ? readBpftrace(path, { side: 'guest', lenient: opts.lenient }) : undefined;
@@ -162,8 +159,8 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
     const asm = new GuestAssembler('guest', bt !== undefined, opts.lenient ?? false);
     const stream = bt ?? readFtrace(path, { source: 'guest', clock: 'guest-mono', lenient: opts.lenient });
     for await (const ev of stream) asm.add(ev);
+    cut = stream.cut;
     if (bt) {
-      cut = bt.cut;
       for (const d of bt.drops) {
         const hook = probeOfProgram(d.program, 'guest');
         const what = hook?.name === 'block:block_rq_complete' ? 'the requests whose completion it skipped never end and are left out' : 'those events are missing';
@@ -185,7 +182,7 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
     if (s.completionsWithoutIssue) notes.push(`${s.completionsWithoutIssue} completions of requests issued before the capture began were left out`);
     if (s.completionsLost) notes.push(`${s.completionsLost} requests never showed a completion (a later request at the same sector replaced them)`);
     if (s.sharedSector) notes.push(`${s.sharedSector} requests were in flight at the same sector as another: the tracepoints cannot tell their times apart, so they are left out`);
-    if (s.outOfOrder) notes.push(outOfOrderNote(s.outOfOrder, s.outOfOrderExample));
+    if (s.outOfOrder) notes.push(outOfOrderNote(s));
     // A request whose completion the kernel skipped looks in flight at the end too: only the rest are.
     const inFlight = s.inFlightAtEnd - completionsSkipped;
     if (inFlight > 0) notes.push(`${inFlight} requests were still in flight when the capture ended${completionsSkipped ? ` (besides the ${completionsSkipped} whose completion was skipped)` : ''}`);

@@ -2,9 +2,9 @@
 import { createReadStream } from 'node:fs';
 import { gunzipFile, isGzip, type GzipFault } from './gzip.js';
 
-/** The reason given for a trace whose gzip stream failed part way: what, where in the compressed file, and what was kept. */
-export function gzipCutReason(fault: GzipFault, records: number): string {
-  return `${fault.message} (compressed byte ${fault.offset}); ${records} complete records were read`;
+/** The reason given for a file whose gzip stream failed part way: what, where in the compressed file, and what was kept (records of a trace, lines of a capture). */
+export function gzipCutReason(fault: GzipFault, count: number, what: 'records' | 'lines' = 'records'): string {
+  return `${fault.message} (compressed byte ${fault.offset}); ${count} complete ${what} were read`;
 }
 
 /** Bytes read from the file per chunk: large reads keep per-chunk costs off the per-record path. */
@@ -24,12 +24,18 @@ export class ByteSource {
 
   private constructor(
     private readonly chunks: AsyncIterator<Buffer>,
-    private readonly failed: { error?: GzipFault } = {},
+    /** The gunzip's fault holder; undefined for a plain file. */
+    private readonly failed?: { error?: GzipFault },
   ) {}
+
+  /** True when the file is gzip (by its content). */
+  get gzip(): boolean {
+    return this.failed !== undefined;
+  }
 
   /** Set when the gzip stream was truncated or corrupt: what and where (every byte before it was given). */
   get gzipError(): GzipFault | undefined {
-    return this.failed.error;
+    return this.failed?.error;
   }
 
   /** Opens `path` (gzip detected by content). */

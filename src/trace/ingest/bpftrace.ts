@@ -2,7 +2,7 @@
 import { InputError } from '../../errors.js';
 import { emptyStats, malformedLine, type FieldValue, type IngestStats, type RawEvent, type ReadOptions } from './event.js';
 import { eventStream, type EventStream } from './event-stream.js';
-import { readLineBatches, textLineBatches } from './lines.js';
+import { readLineBatches, textLineBatches, type LineBatches } from './lines.js';
 
 /** The first line every viotrace bpftrace script prints (after bpftrace's own "Attaching N probes..."). */
 export const BPFTRACE_MAGIC = '# viotrace-bpftrace';
@@ -61,7 +61,7 @@ export interface BpftraceStream extends EventStream {
   readonly header: BpftraceHeader | undefined;
   /** Programs the kernel skipped, per the wrapper's `# lost` lines. */
   readonly drops: BpftraceDrop[];
-  /** Set when the file has no `# end` line (bpftrace was killed, or the copy was cut). */
+  /** Set when the file has no `# end` line (bpftrace was killed, or the copy was cut), or (lenient) its gzip stream failed. */
   readonly cut: { where: string; reason: string } | undefined;
   /** Events printed after a later one (put back in time order). */
   readonly reordered: number;
@@ -262,10 +262,13 @@ export class BpftraceLineParser {
     };
   }
 
-  /** After the last line: a held-back malformed line or a missing `# end` means the capture was cut. */
-  finish(): { where: string; reason: string } | undefined {
+  /**
+   * After the last line: a held-back malformed line or a missing `# end` means the capture was cut.
+   * `linesCut`: the lines ended at a gzip fault, which kept any half line back, so a held-back line was whole.
+   */
+  finish(linesCut = false): { where: string; reason: string } | undefined {
     if (!this.header) throw new InputError(`not a viotrace bpftrace capture: no "${BPFTRACE_MAGIC} v1" header`, `${this.file}:1`);
-    if (this.pending && this.ended) {
+    if (this.pending && (this.ended || linesCut)) {
       const p = this.pending;
       this.pending = undefined;
       malformedLine(this.stats, this.options, this.file, p.line, p.why);
@@ -278,7 +281,7 @@ export class BpftraceLineParser {
   }
 }
 
-function bpftraceStream(batches: AsyncIterable<string[]> | Iterable<string[]>, parser: BpftraceLineParser, windowNs: bigint): BpftraceStream {
+function bpftraceStream(batches: LineBatches | Iterable<string[]>, parser: BpftraceLineParser, windowNs: bigint): BpftraceStream {
   let line = 0;
   let cut: { where: string; reason: string } | undefined;
   const order = new TimeOrder(windowNs);
@@ -293,7 +296,7 @@ function bpftraceStream(batches: AsyncIterable<string[]> | Iterable<string[]>, p
       order.release(out, false);
     },
     (out) => {
-      cut = parser.finish();
+      cut = parser.finish(stream.cut !== undefined);
       order.release(out, true);
     },
   );
@@ -304,8 +307,9 @@ function bpftraceStream(batches: AsyncIterable<string[]> | Iterable<string[]>, p
       return parser.header;
     },
     drops: parser.drops,
+    // A gzip fault explains the missing "# end" line, and places the cut at its line.
     get cut() {
-      return cut;
+      return stream.cut ?? cut;
     },
     get reordered() {
       return order.reordered;
@@ -316,7 +320,7 @@ function bpftraceStream(batches: AsyncIterable<string[]> | Iterable<string[]>, p
 /** Reads a capture printed by viotrace-guest.bt or viotrace-host.bt (plain or gzip). */
 export function readBpftrace(path: string, options: BpftraceOptions = {}): BpftraceStream {
   const file = options.label ?? path;
-  return bpftraceStream(readLineBatches(path), new BpftraceLineParser(file, options), options.reorderWindowNs ?? DEFAULT_WINDOW_NS);
+  return bpftraceStream(readLineBatches(path, { label: file, lenient: options.lenient }), new BpftraceLineParser(file, options), options.reorderWindowNs ?? DEFAULT_WINDOW_NS);
 }
 
 /** The same over text in memory (fixtures). */

@@ -3,6 +3,7 @@ import type { Extent as TopologyExtent, Topology, TraceRecord } from '../../reco
 import { InputError } from '../../errors.js';
 import { probeOfProgram } from '../../hooks/index.js';
 import type { Capture } from './capture.js';
+import { outOfOrderNote } from './event-order.js';
 import type { EventStream } from './event-stream.js';
 import { GuestAssembler } from './guest-assembler.js';
 import { HostAssembler } from './host-assembler.js';
@@ -17,6 +18,8 @@ export interface CaptureRecords {
   skipped: number;
   /** The first few of them as `file:line: reason`. */
   skippedExamples: string[];
+  /** Streams that ended early (lenient: a gzip fault; a bpftrace stream without its `# end` line), in reading order. */
+  cuts: { where: string; reason: string }[];
 }
 
 /** Which recording of the host's kernel events to use. */
@@ -48,7 +51,7 @@ export async function captureRecords(capture: Capture, options: CaptureRecordOpt
     guest.add(ev);
   }
   guest.finish();
-  const host = new HostAssembler({ qemuPid: m.qemu.pid, hostDev: m.host.dev, realtimeToMono: (ns) => capture.realtimeToHostMono(ns) });
+  const host = new HostAssembler({ qemuPid: m.qemu.pid, hostDev: m.host.dev, realtimeToMono: (ns) => capture.realtimeToHostMono(ns), lenient: read.lenient });
   for await (const ev of counted(capture.qemu(read))) host.addQemu(ev);
   const notes: string[] = [];
   if (options.host === 'bpftrace') {
@@ -63,7 +66,6 @@ export async function captureRecords(capture: Capture, options: CaptureRecordOpt
       const hook = probeOfProgram(d.program, 'host');
       notes.push(`host: the kernel skipped the ${hook ? `${hook.kind}:${hook.name}` : d.program} program ${d.count} times (${d.reason})`);
     }
-    if (bt.cut) notes.push(`host bpftrace stream cut: ${bt.cut.where}: ${bt.cut.reason}`);
   } else {
     for await (const ev of counted(capture.hostIouring(read))) host.addIouring(ev);
     for await (const ev of counted(capture.hostBlock(read))) host.addBlock(ev);
@@ -85,11 +87,13 @@ export async function captureRecords(capture: Capture, options: CaptureRecordOpt
     }],
     hostDevices: [{ dev: m.host.dev, name: m.host.device, model: 'captured' }],
   };
-  if (guest.stats.outOfOrder) notes.push(`${guest.stats.outOfOrder} guest events with timestamps out of order were left out, with their requests, the first at ${guest.stats.outOfOrderExample}`);
+  if (guest.stats.outOfOrder) notes.push(outOfOrderNote(guest.stats, 'guest'));
+  if (host.stats.outOfOrder) notes.push(outOfOrderNote(host.stats, 'host'));
   if (guest.stats.completionsWithoutIssue) notes.push(`${guest.stats.completionsWithoutIssue} guest completions of requests issued before the capture began were left out`);
   if (host.stats.unsubmitted) notes.push(`${host.stats.unsubmitted} QEMU requests had no io_uring submission in the capture (before tracing began)`);
   notes.push(`accel ${m.made.accel}: guest notifies and interrupts do not pass through KVM, so the capture has no kick or injection events`);
   const skipped = streams.reduce((n, st) => n + st.stats.skipped, 0);
   const skippedExamples = streams.flatMap((st) => st.stats.skippedExamples);
-  return { records: [...guest.records, ...host.qemuReqs, ...host.uringOps, ...host.hostBlocks, ...host.notifies], topology, notes, skipped, skippedExamples };
+  const cuts = streams.flatMap((st) => (st.cut ? [st.cut] : []));
+  return { records: [...guest.records, ...host.qemuReqs, ...host.uringOps, ...host.hostBlocks, ...host.notifies], topology, notes, skipped, skippedExamples, cuts };
 }

@@ -1,9 +1,13 @@
 // An async stream of events parsed batch by batch: one promise per event, not an async generator's several hops.
+import { InputError } from '../../errors.js';
 import type { IngestStats, RawEvent } from './event.js';
+import type { LineBatches, LinesCut } from './lines.js';
 
 /** An async stream of events with the reader's counts (complete once iteration has ended). */
 export interface EventStream<E extends RawEvent = RawEvent> extends AsyncIterable<E> {
   readonly stats: IngestStats;
+  /** Set (lenient) when the file's lines ended early at a gzip fault: every event before it was given. */
+  readonly cut: LinesCut | undefined;
 }
 
 /**
@@ -14,11 +18,12 @@ export interface EventStream<E extends RawEvent = RawEvent> extends AsyncIterabl
  */
 export function eventStream<E extends RawEvent>(
   stats: IngestStats,
-  batches: AsyncIterable<string[]> | Iterable<string[]>,
+  batches: LineBatches | Iterable<string[]>,
   parse: (batch: string[], out: E[]) => void,
   finish: (out: E[]) => void = () => {},
 ): EventStream<E> {
-  const source = Symbol.asyncIterator in batches ? (batches as AsyncIterable<string[]>)[Symbol.asyncIterator]() : undefined;
+  const lines = Symbol.asyncIterator in batches ? batches : undefined;
+  const source = lines?.[Symbol.asyncIterator]();
   const syncSource = source ? undefined : (batches as Iterable<string[]>)[Symbol.iterator]();
   let buffer: E[] = [];
   let pos = 0;
@@ -36,9 +41,23 @@ export function eventStream<E extends RawEvent>(
       }
       buffer = [];
       pos = 0;
-      parse(r.value, buffer);
+      try {
+        parse(r.value, buffer);
+      } catch (err) {
+        // next() failing ends a for-await without return(): close the file here.
+        const e = await damaged(err);
+        ended = true;
+        await source?.return?.();
+        throw e;
+      }
     }
     return true;
+  };
+  /** A bad line in a gzip file whose stream proves corrupt further on: the message says it may be damage. */
+  const damaged = async (err: unknown): Promise<unknown> => {
+    if (!(err instanceof InputError) || !lines) return err;
+    const fault = await lines.damage();
+    return fault ? new InputError(`${err.message}; this line may be damaged data rather than what was written: ${fault}`, err.where) : err;
   };
   const iterator: AsyncIterator<E> = {
     next(): Promise<IteratorResult<E>> {
@@ -52,5 +71,11 @@ export function eventStream<E extends RawEvent>(
       return { value: undefined, done: true };
     },
   };
-  return { stats, [Symbol.asyncIterator]: () => iterator };
+  return {
+    stats,
+    get cut() {
+      return lines?.cut;
+    },
+    [Symbol.asyncIterator]: () => iterator,
+  };
 }

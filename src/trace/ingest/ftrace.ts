@@ -3,7 +3,7 @@ import { InputError } from '../../errors.js';
 import { emptyStats, type ClockDomain, type EventSource, type IngestStats, type RawEvent, type ReadOptions, malformedLine } from './event.js';
 import { builtInGrammars, grammarsWith, type GrammarTable } from './ftrace-grammars.js';
 import { eventStream, type EventStream } from './event-stream.js';
-import { readLineBatches, textLineBatches } from './lines.js';
+import { readLineBatches, textLineBatches, type LineBatches } from './lines.js';
 import type { EventFormat } from './print-fmt.js';
 
 /** Options of the ftrace reader. */
@@ -181,10 +181,10 @@ class SectionGate {
 }
 
 /** Parses batches of lines through the section gate, if any, counting line numbers across batches. */
-function ftraceStream(batches: AsyncIterable<string[]> | Iterable<string[]>, parser: FtraceLineParser, file: string, options: FtraceOptions): EventStream {
+function ftraceStream(batches: LineBatches | Iterable<string[]>, parser: FtraceLineParser, file: string, options: FtraceOptions): EventStream {
   const gate = options.section ? new SectionGate(options.section) : undefined;
   let line = 0;
-  return eventStream(
+  const stream = eventStream(
     parser.stats,
     batches,
     (batch, out) => {
@@ -195,8 +195,12 @@ function ftraceStream(batches: AsyncIterable<string[]> | Iterable<string[]>, par
         if (e) out.push(e);
       }
     },
-    () => gate?.finish(file, options.lenient ?? false, parser.stats),
+    () => {
+      // Lines cut by a gzip fault end inside the section: the cut says so, not a missing END marker.
+      if (stream.cut === undefined) gate?.finish(file, options.lenient ?? false, parser.stats);
+    },
   );
+  return stream;
 }
 
 /**
@@ -205,7 +209,7 @@ function ftraceStream(batches: AsyncIterable<string[]> | Iterable<string[]>, par
  */
 export function readFtrace(path: string, options: FtraceOptions): EventStream {
   const file = options.label ?? path;
-  return ftraceStream(readLineBatches(path), new FtraceLineParser(file, options), file, options);
+  return ftraceStream(readLineBatches(path, { label: file, lenient: options.lenient }), new FtraceLineParser(file, options), file, options);
 }
 
 /** The same over text already in memory (fixtures, benchmarks). */

@@ -1,7 +1,7 @@
 // Turns a guest's block and io_uring tracepoint events into guest records, as the guest program does in the kernel.
-import { InputError } from '../../errors.js';
 import { guestTime, type BlockOp, type GuestAppOpRecord, type GuestRequestRecord } from '../../records/index.js';
 import type { RawEvent } from './event.js';
+import { EventOrder, seenOf, type OrderedEvents, type OutOfOrderStats, type Seen } from './event-order.js';
 
 /** Block operation from the rwbs string: its first letter is the operation (R, W, D, F, N). */
 export function opFromRwbs(rwbs: string): BlockOp {
@@ -15,13 +15,6 @@ export function opFromRwbs(rwbs: string): BlockOp {
 /** A bio's application op is the io_uring submission just before it in the same task, within this window. */
 const APP_LINK_WINDOW_NS = 1_000_000n;
 
-/** Where an event was read, to name it when a later one of its request is out of order. */
-interface Seen {
-  name: string;
-  ts: bigint;
-  line: number;
-}
-
 interface BioStart {
   t: bigint;
   app: bigint;
@@ -31,7 +24,7 @@ interface BioStart {
   /** More than one was at once: the start is not one bio's, so no request takes it. */
   shared: boolean;
 }
-interface InFlight {
+interface InFlight extends OrderedEvents {
   dev: number;
   sector: number;
   nrSectors: number;
@@ -46,10 +39,6 @@ interface InFlight {
   inserted: number;
   /** More than one request was under the key at once: the times are not one request's. */
   shared: boolean;
-  /** The request's latest event so far: each next one must not be earlier. */
-  last?: Seen;
-  /** An event of it was out of order (lenient): it is left out when it completes. */
-  bad: boolean;
 }
 
 /**
@@ -58,8 +47,8 @@ interface InFlight {
  */
 const RQ_TIMEOUT_NS = 30_000_000_000n;
 
-/** Counts of what the assembler could not use, so reports can say so. */
-export interface GuestAssemblyStats {
+/** Counts of what the assembler could not use, so reports can say so (out of order: events earlier than one before them in their request or app op, or than the capture's first). */
+export interface GuestAssemblyStats extends OutOfOrderStats {
   /** Completions whose request was issued before the capture began. */
   completionsWithoutIssue: number;
   /** Requests still in flight when the capture ended. */
@@ -77,18 +66,6 @@ export interface GuestAssemblyStats {
    * whose times are whose (as the guest program does), so they are left out rather than mixed.
    */
   sharedSector: number;
-  /** Events left out (--lenient), with their request or app op where known, for being earlier than one before them in it or than the capture's first. */
-  outOfOrder: number;
-  /** The first of them, as `file:line: reason`. */
-  outOfOrderExample?: string;
-}
-
-/** What an event is remembered by for that. */
-const seenOf = (ev: RawEvent): Seen => ({ name: ev.name, ts: ev.ts, line: ev.line });
-
-/** A tracefs stamp as printed: seconds and microseconds. */
-function stamp(ts: bigint): string {
-  return `${ts / 1_000_000_000n}.${(ts % 1_000_000_000n).toString().padStart(9, '0').slice(0, 6)}`;
 }
 
 /**
@@ -107,6 +84,7 @@ export class GuestAssembler {
   private readonly inflight = new Map<string, InFlight>();
   private readonly appOps = new Map<bigint, { t: bigint; pid: number; opcode: string; seen: Seen }>();
   private readonly lastSubmit = new Map<number, { ud: bigint; t: bigint }>();
+  private readonly order: EventOrder;
 
   constructor(
     readonly vm: string,
@@ -118,30 +96,9 @@ export class GuestAssembler {
      */
     private readonly completionsSkipped = false,
     /** Leave out a request with an event out of order (counted in stats) rather than stop with file:line. */
-    private readonly lenient = false,
-  ) {}
-
-  /**
-   * An event earlier than `before`, an earlier event of its request (or the capture's first event):
-   * a clock that jumped or an edited line, not a negative duration. Stops with the event's
-   * file:line, or under --lenient counts it and returns, for the caller to leave the request out.
-   */
-  private outOfOrder(ev: RawEvent, before: Seen, whose: string): void {
-    const why = `${ev.name} at ${stamp(ev.ts)} is earlier than ${whose} ${before.name} at ${stamp(before.ts)} (line ${before.line}): the timestamps are out of order`;
-    if (!this.lenient) throw new InputError(why, `${ev.file}:${ev.line}`);
-    this.stats.outOfOrder++;
-    this.stats.outOfOrderExample ??= `${ev.file}:${ev.line}: ${why}`;
-  }
-
-  /** Checks `ev` against the request's latest event; one out of order (lenient) marks the request to be left out. */
-  private inOrder(ev: RawEvent, rq: InFlight): void {
-    if (rq.bad) return;
-    if (rq.last && ev.ts < rq.last.ts) {
-      this.outOfOrder(ev, rq.last, "its request's");
-      rq.bad = true;
-      return;
-    }
-    rq.last = seenOf(ev);
+    lenient = false,
+  ) {
+    this.order = new EventOrder(this.stats, lenient);
   }
 
   private time(ts: bigint): number {
@@ -155,7 +112,7 @@ export class GuestAssembler {
       this.first = seenOf(ev);
     } else if (ev.ts < this.base) {
       // Before the second of the first event: its time would be negative. Left out (lenient).
-      this.outOfOrder(ev, this.first!, "the capture's first event,");
+      this.order.outOfOrder(ev, this.first!, "the capture's first event,");
       return;
     }
     const f = ev.fields;
@@ -177,7 +134,7 @@ export class GuestAssembler {
         }
         this.appOps.delete(ud);
         if (ev.ts < op.t) {
-          this.outOfOrder(ev, op.seen, 'its submission');
+          this.order.outOfOrder(ev, op.seen, 'its submission');
           return;
         }
         this.records.push({
@@ -250,7 +207,7 @@ export class GuestAssembler {
         }
         rq.nrSectors = f.nr_sector as number;
         // Out of order (lenient): its times are still kept, so its completion finds it and drops it.
-        if (!rq.shared) this.inOrder(ev, rq);
+        if (!rq.shared) this.order.next(ev, rq);
         this.count(rq, issue);
         if (issue) rq.tRqIssue = ev.ts;
         else rq.tRqInsert = ev.ts;
@@ -282,7 +239,7 @@ export class GuestAssembler {
           this.inflight.delete(k);
           return;
         }
-        if (!rq.shared) this.inOrder(ev, rq);
+        if (!rq.shared) this.order.next(ev, rq);
         if (rq.bad) {
           this.inflight.delete(k);
           return;

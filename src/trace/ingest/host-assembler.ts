@@ -1,6 +1,7 @@
 // Builds host-side records from a real capture: QEMU's log trace, the host's io_uring and block tracefs, on the host's monotonic clock.
 import type { HostBlockRecord, HostTime, NotifyRecord, QemuRequestRecord, UringOpRecord, VirtioBlkType } from '../../records/index.js';
 import type { RawEvent } from './event.js';
+import { EventOrder, seenOf, type OrderedEvents, type OutOfOrderStats, type Seen } from './event-order.js';
 
 /** What the host assembler needs to know of the capture. */
 export interface HostAssemblyOptions {
@@ -10,20 +11,24 @@ export interface HostAssemblyOptions {
   hostDev: number;
   /** QEMU's log stamps are host CLOCK_REALTIME: the capture's conversion to host CLOCK_MONOTONIC. */
   realtimeToMono(ns: bigint): bigint;
+  /** Leave out a request with an event out of order (counted in stats) rather than stop with file:line. */
+  lenient?: boolean;
 }
 
-/** Counts of what could not be assembled, for the user's notes. */
-export interface HostAssemblyStats {
+/** Counts of what could not be assembled, for the user's notes (out of order: events earlier than one before them in their QEMU request, io_uring op or disk request). */
+export interface HostAssemblyStats extends OutOfOrderStats {
   /** QEMU requests handled before their luring submission was seen (e.g. before tracing started). */
   unsubmitted: number;
   /** Requests whose completion never came before the capture ended. */
   incomplete: number;
 }
 
-interface PendingReq {
-  rec: QemuRequestRecord;
+/** A QEMU request, an io_uring op or a disk request being assembled, with its events' order so far. */
+interface Pending<R> extends OrderedEvents {
+  rec: R;
+}
+interface PendingReq extends Pending<QemuRequestRecord> {
   req: string;
-  done: boolean;
 }
 
 const ptr = (v: unknown): bigint => {
@@ -46,7 +51,7 @@ export class HostAssembler {
   readonly uringOps: UringOpRecord[] = [];
   readonly hostBlocks: HostBlockRecord[] = [];
   readonly notifies: NotifyRecord[] = [];
-  readonly stats: HostAssemblyStats = { unsubmitted: 0, incomplete: 0 };
+  readonly stats: HostAssemblyStats = { unsubmitted: 0, incomplete: 0, outOfOrder: 0 };
   /** QEMU's virtio device, as its events name it. */
   vdev = 0n;
   private readonly byReq = new Map<string, PendingReq>();
@@ -54,15 +59,19 @@ export class HostAssembler {
   private unsubmitted: PendingReq[] = [];
   /** Per luringcb: the luring_do_submit time, offset and bytes (the io_uring tracepoints carry neither). */
   private readonly luring = new Map<bigint, { t: number; offset: number; nbytes: number }>();
-  private lastQueue = new Map<number, { n: number; t: number }>();
+  private lastQueue = new Map<number, { n: number; t: number; seen: Seen }>();
   private lastAio = new Map<string, number>();
   private readonly rings = new Set<string>();
-  private readonly uring = new Map<bigint, UringOpRecord>();
+  private readonly uring = new Map<bigint, Pending<UringOpRecord>>();
   private readonly punted = new Set<bigint>();
-  private readonly blk = new Map<string, HostBlockRecord>();
+  private readonly blk = new Map<string, Pending<HostBlockRecord>>();
   private notifySeq = 0;
+  /** Each stream's events checked per request: the streams are fed one after another, on two clocks. */
+  private readonly order: EventOrder;
 
-  constructor(private readonly opts: HostAssemblyOptions) {}
+  constructor(private readonly opts: HostAssemblyOptions) {
+    this.order = new EventOrder(this.stats, opts.lenient ?? false);
+  }
 
   private mono(ev: RawEvent): number {
     return Number(this.opts.realtimeToMono(ev.ts));
@@ -75,7 +84,7 @@ export class HostAssembler {
     switch (ev.name) {
       case 'virtio_queue_notify':
         this.vdev = ptr(f.vdev);
-        this.lastQueue.set(tid, { n: num(f.n), t: this.mono(ev) });
+        this.lastQueue.set(tid, { n: num(f.n), t: this.mono(ev), seen: seenOf(ev) });
         return;
       case 'virtio_blk_handle_read':
       case 'virtio_blk_handle_write': {
@@ -87,7 +96,9 @@ export class HostAssembler {
           type: (write ? 'out' : 'in') as VirtioBlkType, sector: num(f.sector), nbytes: num(f.nsectors) * 512, status: 0,
           userData: 0n, mergedCount: 1, notifySeq: 0, tHandle: (q?.t ?? t) as HostTime, tPop: t as HostTime, tAio: 0 as HostTime, tReqComplete: 0 as HostTime,
         };
-        const p = { rec, req: String(f.req), done: false };
+        // Its notify (tHandle) is its first event.
+        const p: PendingReq = { rec, req: String(f.req), ...(q ? { last: q.seen } : {}), bad: false };
+        this.order.next(ev, p);
         this.byReq.set(p.req, p);
         this.unsubmitted.push(p);
         return;
@@ -110,6 +121,7 @@ export class HostAssembler {
         if (covered.length === 0) return;
         const aio = this.lastAio.get(`${offset}/${nbytes}`) ?? t;
         for (const p of covered) {
+          this.order.next(ev, p);
           p.rec.userData = cb;
           p.rec.mergedCount = covered.length;
           p.rec.tAio = aio as HostTime;
@@ -121,9 +133,10 @@ export class HostAssembler {
         const p = this.byReq.get(String(f.req));
         if (!p) return;
         this.byReq.delete(String(f.req));
+        this.order.next(ev, p);
+        if (p.bad) return;
         p.rec.status = num(f.status);
         p.rec.tReqComplete = this.mono(ev) as HostTime;
-        p.done = true;
         if (p.rec.userData === 0n) this.stats.unsubmitted++;
         else this.qemuReqs.push(p.rec);
         return;
@@ -152,11 +165,14 @@ export class HostAssembler {
       case 'io_uring_submit_req': {
         const prior = this.uring.get(ud);
         const l = this.luring.get(ud);
-        const op: UringOpRecord = {
+        const rec: UringOpRecord = {
           kind: 'uring_op', pid: this.opts.qemuPid, tid: ev.pid ?? 0, userData: ud, opcode: String(f.op_str ?? f.opcode ?? ''), fd: -1,
           offset: l?.offset ?? 0, nbytes: l?.nbytes ?? 0, res: 0, punted: false, resubmit: prior !== undefined,
           tLuringSubmit: (l?.t ?? 0) as HostTime, tSubmit: t as HostTime, tComplete: 0 as HostTime,
         };
+        // A resubmission is the same user_data's next event.
+        const op: Pending<UringOpRecord> = { rec, ...(prior?.last ? { last: prior.last } : {}), bad: prior?.bad ?? false };
+        this.order.next(ev, op, 'its submission');
         this.uring.set(ud, op);
         return;
       }
@@ -164,11 +180,15 @@ export class HostAssembler {
         this.punted.add(ud);
         return;
       case 'io_uring_complete': {
-        const op = this.uring.get(ud);
-        if (!op) return;
+        const p = this.uring.get(ud);
+        if (!p) return;
         this.uring.delete(ud);
+        const punted = this.punted.delete(ud);
+        this.order.next(ev, p, 'its submission');
+        if (p.bad) return;
+        const op = p.rec;
         op.res = num(f.res ?? f.result);
-        op.punted = this.punted.delete(ud);
+        op.punted = punted;
         op.tComplete = t as HostTime;
         this.uringOps.push(op);
         return;
@@ -189,22 +209,26 @@ export class HostAssembler {
         const cur = this.blk.get(key);
         const t = Number(ev.ts) as HostTime;
         if (cur && ev.name === 'block_rq_issue') {
-          cur.tIssue = t;
+          this.order.next(ev, cur);
+          cur.rec.tIssue = t;
           return;
         }
-        this.blk.set(key, {
+        const rec: HostBlockRecord = {
           kind: 'host_blk', dev, sector: num(f.sector), nrSectors: num(f.nr_sector), op: rwbs.includes('W') ? 'write' : rwbs.includes('R') ? 'read' : rwbs.includes('F') ? 'flush' : 'other',
           rwbs, error: 0, pid: ev.pid ?? 0, tInsert: ev.name === 'block_rq_insert' ? t : (0 as HostTime), tIssue: ev.name === 'block_rq_issue' ? t : (0 as HostTime), tComplete: 0 as HostTime,
-        });
+        };
+        this.blk.set(key, { rec, last: seenOf(ev), bad: false });
         return;
       }
       case 'block_rq_complete': {
         const cur = this.blk.get(key);
-        if (!cur || !cur.tIssue) return;
+        if (!cur || !cur.rec.tIssue) return;
         this.blk.delete(key);
-        cur.error = num(f.error);
-        cur.tComplete = Number(ev.ts) as HostTime;
-        this.hostBlocks.push(cur);
+        this.order.next(ev, cur);
+        if (cur.bad) return;
+        cur.rec.error = num(f.error);
+        cur.rec.tComplete = Number(ev.ts) as HostTime;
+        this.hostBlocks.push(cur.rec);
         return;
       }
     }

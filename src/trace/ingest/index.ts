@@ -3,6 +3,7 @@ export type { ClockDomain, EventSource, FieldValue, IngestStats, RawEvent, ReadO
 export { emptyStats, numberField, stringField } from './event.js';
 export { collect, FtraceLineParser, readFtrace, readFtraceText, type FtraceOptions } from './ftrace.js';
 export { eventStream, type EventStream } from './event-stream.js';
+export { EventOrder, outOfOrderNote, seenOf, type OrderedEvents, type OutOfOrderStats, type Seen } from './event-order.js';
 export { builtInGrammars, grammarsWith, loadFormatDir, type GrammarTable } from './ftrace-grammars.js';
 export { knownFormats, type KnownFormat } from './known-formats.js';
 export { compilePrintFmt, parseFormatFile, type BodyGrammar, type EventFormat } from './print-fmt.js';

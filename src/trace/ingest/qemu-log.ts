@@ -1,7 +1,7 @@
 // Reader for QEMU's log-backend trace (`-trace events=…,file=…`): `TID@SEC.USEC:event key value …` lines.
 import { emptyStats, type FieldValue, type IngestStats, type RawEvent, type ReadOptions, malformedLine } from './event.js';
 import { eventStream, type EventStream } from './event-stream.js';
-import { readLineBatches, textLineBatches } from './lines.js';
+import { readLineBatches, textLineBatches, type LineBatches } from './lines.js';
 
 /**
  * The QEMU events the stitching uses and the keys each must print (from QEMU 7.2's trace-events).
@@ -157,7 +157,7 @@ export class QemuLogLineParser {
 }
 
 /** Parses batches of lines, counting line numbers across batches. */
-function qemuStream(batches: AsyncIterable<string[]> | Iterable<string[]>, parser: QemuLogLineParser): EventStream<QemuEvent> {
+function qemuStream(batches: LineBatches | Iterable<string[]>, parser: QemuLogLineParser): EventStream<QemuEvent> {
   let line = 0;
   return eventStream<QemuEvent>(parser.stats, batches, (batch, out) => {
     for (const text of batch) {
@@ -170,7 +170,7 @@ function qemuStream(batches: AsyncIterable<string[]> | Iterable<string[]>, parse
 /** Reads a QEMU log-backend trace file (plain or gzip) as a stream of events. */
 export function readQemuLog(path: string, options: QemuLogOptions = {}): EventStream<QemuEvent> {
   const file = options.label ?? path;
-  return qemuStream(readLineBatches(path), new QemuLogLineParser(file, options));
+  return qemuStream(readLineBatches(path, { label: file, lenient: options.lenient }), new QemuLogLineParser(file, options));
 }
 
 /** The same over text already in memory. */
