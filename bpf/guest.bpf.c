@@ -466,6 +466,10 @@ int BPF_KPROBE(blk_mq_complete_request, struct request *rq)
 	if (!s)
 		return 0;
 	s->t_complete_rq = bpf_ktime_get_ns();
+	/* This struct request is done: dispatched again under the key, it is a new request reusing
+	 * it (blk-mq hands a tag's struct out again at once), not this one back after a requeue. */
+	if (s->rq_ptr == (u64)rq)
+		s->rq_ptr = 0;
 	/* Called from virtblk_done inside vring_interrupt: the queue's last interrupt is this one. */
 	u64 vq_ptr = s->vq_ptr;
 	struct vq_state *q = bpf_map_lookup_elem(&vqs, &vq_ptr);

@@ -70,6 +70,19 @@ const REESTIMATE_NS = 1_000_000;
 const POLL_EVERY = 256;
 /** How far a loose pair of the first estimate may sit from the offset the others agree on (ns), beyond the drift. */
 const WARM_TOLERANCE_NS = 50_000;
+/**
+ * Guest time held without enough unique pairs before the offset is looked for by alignment
+ * (alignByHead), and the tries: again at twice the span, then four times, then not before the end.
+ */
+const ALIGN_SPAN_NS = 2 * WARM_SPAN_NS;
+const ALIGN_TRIES = 3;
+/** Guest requests an alignment reads at most (the oldest held): it walks every QEMU request at each one's key. */
+const ALIGN_MAX_REQUESTS = 8192;
+/** Pairs that must agree on the offset, and how many times more than agree on any other. */
+const ALIGN_MIN_PAIRS = 16;
+const ALIGN_RIVAL_RATIO = 4;
+/** The widest the offsets most pairs agree on may be (ns): wider, the pairs are too loose to pick out true ones. */
+const ALIGN_MAX_WIDTH_NS = 20_000;
 
 /** A virtual disk as both sides name it, with a small number standing for it in join keys. */
 interface DiskSlot {
@@ -160,6 +173,9 @@ class VmState {
    */
   warmPairs: number[] = [];
   clock: ClockEstimate | undefined;
+  /** Alignments tried (alignByHead), and the requests held at the last. */
+  aligns = 0;
+  alignedAt = 0;
   slack = SLACK_NS;
   /** Guest time of the decision at which the clock was last estimated. */
   clockAt = -Infinity;
@@ -662,21 +678,150 @@ export class Stitcher {
     }
     const s = vm.estimator.samples;
     const enough = s.guestToHost >= WARM_BOUNDS && s.hostToGuest >= WARM_BOUNDS && vm.estimator.span >= WARM_SPAN_NS;
-    if (!(final || pending.size > WARM_MAX || enough)) return;
+    const out = final || pending.size > WARM_MAX;
+    // Few requests alone under their key (a workload recurring over a few dozen sectors): the
+    // offset is found by what every request's queue and head say instead.
+    if (!enough && this.alignDue(vm, out)) {
+      const pairs = this.alignByHead(vm);
+      if (pairs) {
+        this.tighten(vm, pairs);
+        return;
+      }
+    }
+    if (!(out || enough)) return;
     this.keepConsistentWarmPairs(vm);
     this.reestimate(vm, -Infinity);
     if (vm.clock) vm.warmPairs = [];
-    // The first estimate rests on loose pairs (kick to QEMU's pop): with it, find the requests'
-    // notify exits, whose pairs are tight, and estimate again; twice, as each pass finds more.
+    this.tighten(vm, undefined);
+  }
+
+  /**
+   * The first estimate rests on loose pairs (kick to QEMU's pop): with it, find the notify exits
+   * of the requests paired (flat guest, QEMU sequence numbers; undefined: those whose key is
+   * unique), whose pairs are tight, and estimate again; twice, as each pass finds more.
+   */
+  private tighten(vm: VmState, pairs: number[] | undefined): void {
+    const pending = vm.pending;
     for (let pass = 0; pass < 2 && vm.clock; pass++) {
-      for (let seq = pending.first; seq < pending.end; seq++) {
-        if (!vm.uniqueKey(seq)) continue;
-        const rows = pending.rows, b = pending.rowOf(seq);
-        const [only] = this.candidates(rows, b, pending.keyAt(seq), pending.marksAt(seq));
-        if (only >= 0) this.kickExit(vm, this.slots[rows[b + P_SLOT]!]!, rows, b, this.qreqs.get(only, Q_POP));
+      const list = pairs ?? this.uniquePairs(vm);
+      for (let i = 0; i < list.length; i += 2) {
+        const rows = pending.rows, b = pending.rowOf(list[i]!);
+        this.kickExit(vm, this.slots[rows[b + P_SLOT]!]!, rows, b, this.qreqs.get(list[i + 1]!, Q_POP));
       }
       this.reestimate(vm, -Infinity);
     }
+  }
+
+  /** The held guest requests whose key is unique and the only QEMU request at it, in pairs (flat). */
+  private uniquePairs(vm: VmState): number[] {
+    const pending = vm.pending;
+    const out: number[] = [];
+    for (let seq = pending.first; seq < pending.end; seq++) {
+      if (!vm.uniqueKey(seq)) continue;
+      const [only] = this.candidates(pending.rows, pending.rowOf(seq), pending.keyAt(seq), pending.marksAt(seq));
+      if (only >= 0) out.push(seq, only);
+    }
+    return out;
+  }
+
+  /**
+   * Whether an alignment is due: the guest time held has reached ALIGN_SPAN_NS, then twice and
+   * four times that, or no more is to be waited for (`out`) and more is held than at the last try.
+   */
+  private alignDue(vm: VmState, out: boolean): boolean {
+    const pending = vm.pending;
+    if (pending.size <= vm.alignedAt) return false;
+    if (!out) {
+      if (vm.aligns >= ALIGN_TRIES) return false;
+      let first = 0;
+      for (let seq = pending.first; seq < pending.end && !first; seq++) first = pending.times[pending.slotOf(seq)]!;
+      if (!first || vm.guestMax - first < ALIGN_SPAN_NS * 2 ** vm.aligns) return false;
+    }
+    vm.aligns++;
+    vm.alignedAt = pending.size;
+    return true;
+  }
+
+  /**
+   * The first estimate when few requests are alone under their key: from the requests' queues and
+   * heads, which a hot region repeats less than its sectors. A descriptor head is one request's
+   * from the guest making it available until the guest takes it back, so a QEMU request with a
+   * guest request's head, sector, length and direction that fits inside its window is its own,
+   * once the offset is known to well under QEMU's shortest service (pop to completion): the
+   * request before or after at that head would have to be served in less than the error.
+   *
+   * The offset: every candidate pair (guest request, QEMU request with its join fields and head)
+   * bounds it, made − pop ≤ θ ≤ seen − done, and a true pair's bounds hold the true θ. Where the
+   * most pairs' bounds overlap (Marzullo's intersection) is taken when at least ALIGN_MIN_PAIRS
+   * agree there, ALIGN_RIVAL_RATIO times more than agree anywhere else (among the pairs that do
+   * not hold it: a near-periodic workload can align the wrong pairs too), and the overlap is
+   * narrow. Then each guest request's candidates are checked with that offset, widened by half the
+   * overlap and the slack: a request with exactly one that fits, claimed by no other, is a pair,
+   * and half the requests the host side has passed must have one. Only those pairs set the
+   * clock. Returns them (flat guest, QEMU sequence numbers), or undefined with the VM unchanged.
+   */
+  private alignByHead(vm: VmState): number[] | undefined {
+    const pending = vm.pending, q = this.qreqs;
+    const rows = pending.rows, times = pending.times, qrows = q.rows, qtimes = q.times;
+    const lo: number[] = [], hi: number[] = [];
+    let read = 0;
+    for (let seq = pending.first; seq < pending.end && read < ALIGN_MAX_REQUESTS; seq++) {
+      const marks = pending.marksAt(seq), b = pending.rowOf(seq);
+      if (!(marks & FULL) || times[pending.slotOf(seq)] === 0 || rows[b + P_SLOT]! < 0) continue;
+      read++;
+      const made = rows[b + P_KICK] || rows[b + P_VQ_ADD] || rows[b + P_ISSUE]!;
+      const seen = rows[b + P_VRING] || rows[b + P_COMPLETE_RQ] || rows[b + P_COMPLETE]!;
+      for (let c = q.newest(pending.keyAt(seq)); c >= 0; c = q.older(c)) {
+        if (!this.sameKey(c, rows, b, marks)) continue;
+        const l = made - qrows[q.rowOf(c) + Q_POP]!, h = seen - qtimes[q.slotOf(c)]!;
+        if (l <= h) (lo.push(l), hi.push(h));
+      }
+    }
+    const [depth, from, to] = deepest(lo, hi);
+    if (depth < ALIGN_MIN_PAIRS || to - from > ALIGN_MAX_WIDTH_NS) return undefined;
+    const theta = (from + to) / 2;
+    // The pairs that do not hold θ, and the most of them that agree anywhere.
+    const olo: number[] = [], ohi: number[] = [];
+    for (let i = 0; i < lo.length; i++) if (lo[i]! > theta || hi[i]! < theta) (olo.push(lo[i]!), ohi.push(hi[i]!));
+    if (deepest(olo, ohi)[0] * ALIGN_RIVAL_RATIO > depth) return undefined;
+    const u = (to - from) / 2 + SLACK_NS;
+    const passed = this.hostMax - this.skew;
+    const pairs: number[] = [];
+    const claims = new Map<number, number>();
+    let tried = 0;
+    read = 0;
+    for (let seq = pending.first; seq < pending.end && read < ALIGN_MAX_REQUESTS; seq++) {
+      const marks = pending.marksAt(seq), b = pending.rowOf(seq);
+      const start = times[pending.slotOf(seq)]!;
+      if (!(marks & FULL) || start === 0 || rows[b + P_SLOT]! < 0) continue;
+      read++;
+      const complete = rows[b + P_COMPLETE]!;
+      if (complete - theta <= passed) tried++;
+      let fits = 0, only = -1;
+      for (let c = q.newest(pending.keyAt(seq)); c >= 0; c = q.older(c)) {
+        if (!this.sameKey(c, rows, b, marks)) continue;
+        const done = qtimes[q.slotOf(c)]! + theta, pop = qrows[q.rowOf(c) + Q_POP]! + theta;
+        if (pop >= start - u && done <= complete + u && done >= complete - this.lag) (fits++, (only = c));
+      }
+      if (fits !== 1) continue;
+      pairs.push(seq, only);
+      claims.set(only, (claims.get(only) ?? 0) + 1);
+    }
+    const kept: number[] = [];
+    for (let i = 0; i < pairs.length; i += 2) if (claims.get(pairs[i + 1]!) === 1) kept.push(pairs[i]!, pairs[i + 1]!);
+    if (kept.length / 2 < ALIGN_MIN_PAIRS || kept.length < tried) return undefined;
+    const estimator = new ClockEstimator();
+    for (let i = 0; i < kept.length; i += 2) {
+      const b = pending.rowOf(kept[i]!), c = kept[i + 1]!;
+      pairBounds(estimator, rows, b, qrows[q.rowOf(c) + Q_POP]!, qtimes[q.slotOf(c)]!);
+    }
+    const est = estimator.estimate();
+    if (!est?.consistent) return undefined;
+    vm.estimator = estimator;
+    vm.warmPairs = [];
+    for (let i = 0; i < kept.length; i += 2) pending.mark(kept[i]!, SAMPLED);
+    this.reestimate(vm, -Infinity);
+    return kept;
   }
 
   /**
@@ -777,14 +922,10 @@ export class Stitcher {
 
   /** A pair to set the clock by: a guest request and the QEMU request (popped at `pop`, completed at `done`) that served it. */
   private sample(vm: VmState, p: Float64Array, b: number, pop: number, done: number): void {
-    // The latest guest event before QEMU popped it, and the earliest after QEMU completed it.
-    const made = p[b + P_KICK] || p[b + P_VQ_ADD] || p[b + P_ISSUE];
-    if (made) vm.estimator.guestToHost(made as GuestTime, pop as HostTime);
-    const seen = p[b + P_VRING] || p[b + P_COMPLETE_RQ] || p[b + P_COMPLETE];
-    if (seen) vm.estimator.hostToGuest(done as HostTime, seen as GuestTime);
+    const [made, seen] = pairBounds(vm.estimator, p, b, pop, done);
     vm.newSamples++;
     // Before the first estimate, the pair is also kept for keepConsistentWarmPairs.
-    if (!vm.clock) vm.warmPairs.push(made!, pop, done, seen!);
+    if (!vm.clock) vm.warmPairs.push(made, pop, done, seen);
   }
 
   private reestimate(vm: VmState, at: number): void {
@@ -1173,6 +1314,37 @@ export class Stitcher {
     this.notifies.evictBefore(before);
     this.kicks.evictBefore(before - this.horizon);
   }
+}
+
+/**
+ * Gives `estimator` the bounds of a guest request (its row at `b` of `p`) and the QEMU request
+ * that served it (popped at `pop`, completed at `done`): the latest guest event before QEMU popped
+ * it, and the earliest after QEMU completed it. Returns those guest times (0: none).
+ */
+function pairBounds(estimator: ClockEstimator, p: Float64Array, b: number, pop: number, done: number): [number, number] {
+  const made = p[b + P_KICK] || p[b + P_VQ_ADD] || p[b + P_ISSUE]!;
+  if (made) estimator.guestToHost(made as GuestTime, pop as HostTime);
+  const seen = p[b + P_VRING] || p[b + P_COMPLETE_RQ] || p[b + P_COMPLETE]!;
+  if (seen) estimator.hostToGuest(done as HostTime, seen as GuestTime);
+  return [made, seen];
+}
+
+/**
+ * Where the most of the closed intervals [lo[i], hi[i]] overlap (Marzullo's algorithm): how many,
+ * and the stretch [from, to] (to the next end).
+ */
+function deepest(lo: readonly number[], hi: readonly number[]): [number, number, number] {
+  const ends: number[] = [];
+  for (let i = 0; i < lo.length; i++) ends.push(lo[i]!, hi[i]!);
+  const order = Array.from(ends.keys());
+  // Opening ends before closing ones at the same value: the intervals are closed.
+  order.sort((a, b) => ends[a]! - ends[b]! || (a & 1) - (b & 1));
+  let depth = 0, best = 0, from = 0, to = 0;
+  for (let k = 0; k < order.length; k++) {
+    depth += order[k]! & 1 ? -1 : 1;
+    if (depth > best) (best = depth), (from = ends[order[k]!]!), (to = ends[order[k + 1]!]!);
+  }
+  return [best, from, to];
 }
 
 const E_APP_SUBMIT = EVENT_INDEX.app_submit, E_APP_COMPLETE = EVENT_INDEX.app_complete;
