@@ -1,9 +1,10 @@
 // `viotrace scenarios` and `viotrace run`: the scenario list, a run's summary, its JSON report and its records.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './cli.js';
+import { sharedPath } from './shared.js';
 
 describe('viotrace scenarios', () => {
   it('lists name, description and culprit as JSON', async () => {
@@ -108,5 +109,39 @@ describe('viotrace run --duration', () => {
   ])('%j is bad usage', async (args, message) => {
     const r = await runCli(args);
     expect([r.code, r.err]).toEqual([2, `viotrace: ${message}\n`]);
+  });
+});
+
+describe('viotrace run --job', () => {
+  const job = (text: string): string => {
+    const file = join(mkdtempSync(join(tmpdir(), 'viotrace-job-')), 'j.fio');
+    writeFileSync(file, text);
+    return file;
+  };
+
+  it("runs a real fio run's jobs (its JSON output) for their runtime, the report naming the job", async () => {
+    const r = await runCli(['run', '--job', sharedPath('traces', 'real-guest', 'randread-4k-qd8-io_uring.fio.json'), '--json']);
+    expect(r.code, r.err).toBe(0);
+    const report = JSON.parse(r.out);
+    expect(report.source).toEqual({ kind: 'scenario', name: 'baseline', seed: 1, job: 'randread-4k-qd8-io_uring.fio.json' });
+    // rate_iops=3000 for runtime=2: 6,000 requests, all 4 KiB reads.
+    expect(report.requests.total).toBe(6000);
+    expect(report.requests.matched).toBe(6000);
+  }, 60_000);
+
+  it('ends at number_ios on any scenario, and says on stderr what it simulates differently', async () => {
+    const r = await runCli(['accuracy', '--scenario', 'slow-disk', '--job', job('[j]\nrw=randread\niodepth=8\nnumber_ios=400\nfsync=4\n'), '--json']);
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ requests: 400, precision: 1 });
+    expect(r.err).toMatch(/^viotrace: note: .*j\.fio:5: fsync=4: not simulated, ignored$/m);
+  }, 60_000);
+
+  it('refuses what it cannot simulate with the line, exit 1', async () => {
+    const file = job('[global]\ndirect=1\n[t]\nrw=randtrim\n');
+    const r = await runCli(['run', '--job', file, '--no-tui']);
+    expect([r.code, r.err]).toEqual([1, `viotrace: ${file}:4: rw=randtrim: not simulated (read, write, randread, randwrite, randrw, rw/readwrite)\n`]);
+    const missing = await runCli(['report', '--job', `${file}.gone`]);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/j\.fio\.gone: cannot read: ENOENT/);
   });
 });

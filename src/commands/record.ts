@@ -1,10 +1,10 @@
 // `viotrace record --scenario NAME -o FILE`: records a scenario's records to a trace file, without the dashboard.
 import type { Command } from 'commander';
-import { UsageError } from '../errors.js';
 import { recordScenario, simThreads } from '../run/index.js';
-import { SCENARIOS, scenario } from '../sim/index.js';
+import { SCENARIOS } from '../sim/index.js';
 import type { CommandInstaller } from './index.js';
 import { durationOption, requestsOption, seedOption } from './options.js';
+import { JOB_HELP, scenarioRun } from './scenario-run.js';
 
 /** Installs `viotrace record`. */
 export const installRecord: CommandInstaller = (program: Command) => {
@@ -13,14 +13,12 @@ export const installRecord: CommandInstaller = (program: Command) => {
     .description('run a scenario and write every record the programs emit to a trace file (gzip when it ends in .gz)')
     .requiredOption('--scenario <name>', `scenario (${SCENARIOS.map((s) => s.name).join(', ')})`)
     .requiredOption('-o, --output <file>', 'trace file to write: .jsonl[.gz] (JSON Lines) or .vtb[.gz] (binary, for long runs and fast replay)')
+    .option('--job <file>', JOB_HELP)
     .option('--requests <n>', 'requests to complete', requestsOption)
     .option('--duration <seconds>', 'instead of --requests: simulated seconds to record', durationOption)
     .option('--seed <n>', 'random seed', seedOption, 1)
-    .action(async (opts: { scenario: string; output: string; requests?: number; duration?: number; seed: number }) => {
-      const spec = scenario(opts.scenario);
-      if (!spec) throw new UsageError(`unknown scenario ${JSON.stringify(opts.scenario)} (viotrace scenarios lists them)`);
-      if (opts.requests !== undefined && opts.duration !== undefined) throw new UsageError('record takes --requests N or --duration SECONDS, not both');
-      const durationNs = opts.duration === undefined ? undefined : Math.round(opts.duration * 1e9);
+    .action(async (opts: { scenario: string; job?: string; output: string; requests?: number; duration?: number; seed: number }) => {
+      const { spec, requests, durationNs } = scenarioRun('record', opts);
       // Ctrl-C stops the run between slices and closes the file properly, so what was recorded replays.
       let interrupted = false;
       const onSigint = (): void => {
@@ -29,7 +27,7 @@ export const installRecord: CommandInstaller = (program: Command) => {
       process.on('SIGINT', onSigint);
       let rec;
       try {
-        rec = await recordScenario(spec, opts.seed, opts.requests, opts.output, simThreads(opts.requests ?? spec.requests), () => interrupted, durationNs);
+        rec = await recordScenario(spec, opts.seed, requests, opts.output, simThreads(requests ?? spec.requests), () => interrupted, durationNs);
       } finally {
         process.off('SIGINT', onSigint);
       }

@@ -11,6 +11,8 @@ export class FioJob {
   inFlight = 0;
   submitted = 0;
   completed = 0;
+  /** Bytes issued so far (against the job's ioBytes). */
+  private issuedBytes = 0;
   private nextOffset = 0;
   /** The io_u pointers (user_data) by slot. */
   private readonly ioU: bigint[];
@@ -35,7 +37,7 @@ export class FioJob {
   private blockSize(): number {
     const bs = this.spec.bs;
     if (typeof bs === 'number') return bs;
-    const steps = (bs[1] - bs[0]) / 4096;
+    const steps = Math.floor((bs[1] - bs[0]) / 4096);
     return bs[0] + 4096 * this.rng.int(steps + 1);
   }
 
@@ -64,6 +66,7 @@ export class FioJob {
     const userData = this.ioU[slot]!;
     this.submitted++;
     this.inFlight++;
+    this.issuedBytes += bytes;
     return { op: { userData, write, bytes, pending: 1, job: this.index, submitted: 0, slot }, sector: offset / SECTOR };
   }
 
@@ -74,8 +77,21 @@ export class FioJob {
     this.freeIoU.push(op.slot);
   }
 
-  /** How many to submit now to keep iodepth full. */
+  /** How many to submit now to keep iodepth full (none once the job has issued all it was to). */
   room(): number {
-    return this.spec.iodepth - this.inFlight;
+    if (this.issuedAll()) return 0;
+    const left = this.spec.ios === undefined ? Infinity : this.spec.ios - this.submitted;
+    return Math.min(this.spec.iodepth - this.inFlight, left);
+  }
+
+  /** Whether the job has an end (ioBytes, ios) and has issued all of it. */
+  issuedAll(): boolean {
+    const { ioBytes, ios } = this.spec;
+    return (ioBytes !== undefined && this.issuedBytes >= ioBytes) || (ios !== undefined && this.submitted >= ios);
+  }
+
+  /** Whether the job has an end and every I/O of it has been reaped: fio's job is done. */
+  finished(): boolean {
+    return this.inFlight === 0 && this.issuedAll();
   }
 }

@@ -128,6 +128,8 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
   let skippedNote: string | undefined;
   let name = basename(path);
   let sourceKind: 'trace' | 'scenario' = 'trace';
+  /** A recorded scenario's fio job description, if it ran one. */
+  let job: string | undefined;
   let seed: number | undefined;
   let unmatched: Partial<Record<UnmatchedReason, number>> | undefined;
   let clock: ClockEstimate | undefined;
@@ -191,6 +193,7 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
     name = trace.header.source.name;
     if (trace.header.source.kind === 'scenario') sourceKind = 'scenario';
     if (trace.header.source.seed !== undefined) seed = trace.header.source.seed;
+    job = trace.header.source.job;
     // Records stream through the stitcher, which holds only its window: a trace of any length
     // replays in bounded memory. A trace with no host records comes out guest-only.
     const stitcher = new Stitcher(trace.header.topology, onPath);
@@ -219,7 +222,7 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
 
   const input: ReportInput = {
     // A trace file is the source; a recorded scenario keeps its name and seed.
-    source: { kind: 'trace', name: sourceKind === 'scenario' ? `${name} (recorded)` : name, ...(seed !== undefined ? { seed } : {}) },
+    source: { kind: 'trace', name: sourceKind === 'scenario' ? `${name} (recorded)` : name, ...(seed !== undefined ? { seed } : {}), ...(job ? { job } : {}) },
     stats,
     lost,
     unmatched: unmatched ?? { no_host_records: stats.all.matches.guest_only },

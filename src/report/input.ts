@@ -7,6 +7,8 @@ export interface ReportSource {
   kind: 'scenario' | 'trace';
   name: string;
   seed?: number;
+  /** With a scenario: the fio job description its workload was read from (`--job`). */
+  job?: string;
 }
 
 /** Everything a report format needs. */

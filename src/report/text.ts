@@ -8,7 +8,7 @@ export function textReport(input: ReportInput): string {
   const m = all.matches;
   const out: string[] = [];
   const src = input.source;
-  out.push(`viotrace report: ${src.kind} ${src.name}${src.seed !== undefined ? ` (seed ${src.seed})` : ''}`);
+  out.push(`viotrace report: ${src.kind} ${src.name}${src.seed !== undefined ? ` (seed ${src.seed})` : ''}${src.job ? ` with the fio jobs of ${src.job}` : ''}`);
   const seconds = input.durationNs / 1e9;
   out.push(
     `requests ${m.matched + m.guest_only + m.host_only}: matched ${m.matched}, guest only ${m.guest_only}, host only ${m.host_only}; ` +

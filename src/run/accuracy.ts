@@ -44,8 +44,8 @@ export interface Accuracy {
  * whose path is complete (every event the truth has: no record of it lost, so no stage stood in
  * for by a neighbour) with the truth's, mapped to the guest clock as the stitcher maps everything.
  */
-export function measureAccuracy(spec: ScenarioSpec, seed: number, requests?: number, parallel = false): Accuracy {
-  const run = runAndReport(spec, seed, requests, undefined, true, 0, parallel);
+export function measureAccuracy(spec: ScenarioSpec, seed: number, requests?: number, parallel = false, durationNs?: number): Accuracy {
+  const run = runAndReport(spec, seed, requests, undefined, true, 0, parallel, durationNs);
   const kept = run.kept!;
   const clocks = new Clocks(run.result.clock);
   const vmName = (i: number): string => spec.vms[i]!.name;

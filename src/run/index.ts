@@ -83,7 +83,7 @@ export function runAndReport(
   const summary = stitcher!.finish();
   const truth = TOP_STAGES.filter((s) => sums.has(s.name)).map((s) => ({ stage: s.name, share: total ? sums.get(s.name)! / total : 0, meanNs: sums.get(s.name)! / Math.max(1, truthCount) }));
   const input: ReportInput = {
-    source: { kind: 'scenario', name: spec.name, seed },
+    source: { kind: 'scenario', name: spec.name, seed, ...(spec.workload ? { job: spec.workload } : {}) },
     stats,
     lost: result.lost,
     unmatched: summary.unmatched,

@@ -76,7 +76,7 @@ export function scenarioTraceWriter(path: string, spec: ScenarioSpec, seed: numb
   return new TraceWriter(path, {
     tool: `viotrace ${VERSION}`,
     created: new Date().toISOString(),
-    source: { kind: 'scenario', name: spec.name, seed },
+    source: { kind: 'scenario', name: spec.name, seed, ...(spec.workload ? { job: spec.workload } : {}) },
     hooks: [...new Set(HOOKS.map((h) => (h.kind === 'tracepoint' ? h.name : `${h.kind}:${h.name}`)))],
     // Record times are the programs' bpf_ktime_get_ns values as they are (base 0).
     clocks: { guest: { domain: 'guest-mono', base: '0' }, host: { domain: 'host-mono', base: '0' } },

@@ -1,25 +1,32 @@
 // What a simulation runs: the VMs and their disks and fio-like jobs, the host and its device, the clocks, the scenario's culprit.
 import type { StageName } from '../correlate/index.js';
 
-/** fio's rw= values viotrace models. */
-export type RwMode = 'read' | 'write' | 'randread' | 'randwrite' | 'randrw';
+/** fio's rw= values viotrace models ('readwrite': fio's rw=rw, sequential mixed reads and writes). */
+export type RwMode = 'read' | 'write' | 'randread' | 'randwrite' | 'randrw' | 'readwrite';
 
 /** A fio-like job run by one guest application (ioengine=io_uring). */
 export interface JobSpec {
   name: string;
   rw: RwMode;
-  /** Block size in bytes, or [min, max] for bsrange (multiples of 4 KiB). */
+  /** Block size in bytes (whole sectors), or [min, max] for bsrange (multiples of 4 KiB, drawn in 4 KiB steps). */
   bs: number | [number, number];
   iodepth: number;
   /** SQEs submitted per io_uring_enter (iodepth_batch_submit); 1 submits each alone. */
   batch: number;
   numjobs: number;
-  /** Reads in percent for randrw (rwmixread). */
+  /** Reads in percent for randrw and readwrite (rwmixread; fio's default 50). */
   rwmixread?: number;
   /** Bytes of the disk the job covers (size=). */
   size: number;
   /** I/O operations per second per job (rate_iops); absent: as fast as completions allow. */
   rateIops?: number;
+  /**
+   * Bytes each job issues, then stops (fio's io_size, which defaults to size, when not time_based);
+   * absent: no end of its own. A run whose jobs all have an end is over when the last is reaped.
+   */
+  ioBytes?: number;
+  /** I/Os each job issues, then stops (fio's number_ios); with ioBytes, whichever comes first. */
+  ios?: number;
 }
 
 /** A virtio-blk disk of a VM. */
@@ -98,6 +105,8 @@ export interface ScenarioSpec {
   host: HostSpec;
   /** guest = host + offsetNs + driftPpm * (host - t0). */
   clock: { offsetNs: number; driftPpm: number };
+  /** The fio job description (its file's name) the first disk's jobs were read from, when not the scenario's own (`--job`). */
+  workload?: string;
   /** Requests the run completes, of every VM and disk, unless told otherwise. */
   requests: number;
   /** Guest and host ring buffer sizes in bytes (power of two pages). */

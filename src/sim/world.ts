@@ -205,10 +205,13 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
   const clocks = new Clocks({ hostStartNs, offsetNs: spec.clock.offsetNs, driftPpm: spec.clock.driftPpm, t0: hostStartNs });
   const ring = opts.ringBytes ?? spec.ringBytes;
   const objs = objects(ring);
-  const target = opts.requests ?? (opts.durationNs !== undefined ? Infinity : spec.requests);
+  /** Job clones with an end of their own (JobSpec ioBytes, ios): the run is over when all are done, if it has any. */
+  let jobsLeft = spec.vms.reduce((n, v) => n + v.disks.reduce((m, d) => m + d.jobs.reduce((k, j) => k + (j.ioBytes !== undefined || j.ios !== undefined ? j.numjobs : 0), 0), 0), 0);
+  const target = opts.requests ?? (opts.durationNs !== undefined || jobsLeft > 0 ? Infinity : spec.requests);
   const durationNs = opts.durationNs ?? Infinity;
-  /** Whether the run has done what it was asked: its requests, or its simulated time. */
-  const over = (): boolean => completed >= target || engine.now >= durationNs;
+  if (jobsLeft === 0) jobsLeft = -1;
+  /** Whether the run has done what it was asked: its requests, its simulated time, or its jobs' I/O. */
+  const over = (): boolean => completed >= target || engine.now >= durationNs || jobsLeft === 0;
 
   let completed = 0;
   let appOps = 0;
@@ -303,6 +306,7 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
             appOps++;
             const job = jobs[op.job]!;
             job.reaped(op);
+            if (job.finished()) jobsLeft--;
             refill(disk, job, t + diskRng.lognormal(GUEST_COSTS.appThink, 0.2));
           },
           nextRequestId: () => nextId++,

@@ -12,6 +12,8 @@ export interface TraceSource {
   /** Scenario name, or the capture's name. */
   name: string;
   seed?: number;
+  /** With a scenario: the fio job description its workload was read from (`--job`). */
+  job?: string;
 }
 
 /** One side's clock: what its times mean and the raw value that time 0 stands for. */
