@@ -561,6 +561,22 @@ int BPF_KPROBE(virtio_notify_irqfd, void *vdev, struct VirtQueue *vq)
 	return 0;
 }
 
+/* The call returns: a notification still pending was suppressed (virtio_should_notify said no:
+ * EVENT_IDX), as it is for most completions while the guest's handler runs or an interrupt is on
+ * its way. Reported at once, so the requests it covers need not wait for the thread's next call. */
+SEC("uretprobe//usr/bin/qemu-system-x86_64:virtio_notify_irqfd")
+int BPF_KRETPROBE(virtio_notify_irqfd_ret)
+{
+	u64 id = bpf_get_current_pid_tgid();
+	struct pending_notify *p = bpf_map_lookup_elem(&pending, &id);
+
+	if (!p)
+		return 0;
+	emit_notify(p, -1, 0);
+	bpf_map_delete_elem(&pending, &id);
+	return 0;
+}
+
 static __always_inline int injected(s32 vector)
 {
 	u64 id = bpf_get_current_pid_tgid();

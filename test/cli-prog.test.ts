@@ -29,7 +29,7 @@ describe('viotrace prog dump', () => {
 
 describe('viotrace prog verify', () => {
   it('verifies every program of the shipped objects', async () => {
-    for (const [file, count] of [['bpf/guest.bpf.o', 15], ['bpf/host.bpf.o', 18]] as const) {
+    for (const [file, count] of [['bpf/guest.bpf.o', 15], ['bpf/host.bpf.o', 19]] as const) {
       const r = await run(['prog', 'verify', file, '--btf', 'bpf/btf/linux-6.18.min.btf']);
       expect(r.code, r.err).toBe(0);
       expect(r.out.trim().split('\n').filter((l) => / verified \(/.test(l))).toHaveLength(count);

@@ -109,6 +109,13 @@ class BoundSeries {
     return this.hs.length ? this.hs[this.hs.length - 1]! - this.hs[0]! : 0;
   }
 
+  /** Mean bound of the kept points. */
+  meanY(): number {
+    let sum = 0;
+    for (const b of this.bs) sum += b;
+    return sum / this.bs.length;
+  }
+
   /** Mean host time of the kept points, relative to `ref`. */
   meanX(ref: number): number {
     let sum = 0;
@@ -137,13 +144,19 @@ class BoundSeries {
   }
 }
 
-/** The slope of the hull edge over `mean` (x sorted), or undefined for a hull of one point. */
-function envelopeSlope(x: readonly number[], y: readonly number[], mean: number): number | undefined {
+/**
+ * The hull edge over `mean` (x sorted): its slope and its height at `mean`, or undefined for a hull
+ * of one point. That edge's line is the one on the hull's side of every point with the least
+ * summed distance to them, and its height at the points' mean x less their mean y is that mean distance.
+ */
+function envelopeLine(x: readonly number[], y: readonly number[], mean: number): { slope: number; at: number } | undefined {
   if (x.length < 2) return undefined;
   let i = 0;
   while (i < x.length - 2 && x[i + 1]! < mean) i++;
   const dx = x[i + 1]! - x[i]!;
-  return dx > 0 ? (y[i + 1]! - y[i]!) / dx : undefined;
+  if (!(dx > 0)) return undefined;
+  const slope = (y[i + 1]! - y[i]!) / dx;
+  return { slope, at: y[i]! + slope * (mean - x[i]!) };
 }
 
 /**
@@ -274,12 +287,17 @@ export class ClockEstimator {
     if (!this.ready() || this.ref === undefined) return undefined;
     const ref = this.ref;
     const { lx, ly, ux, uy, band, width, span } = this.envelopes(ref);
-    // Envelope slopes, in order of trust: the guest→host side (notify exits, ~1 us after the
-    // doorbell write, many and tight), the mean of both, the host→guest side. The first the
-    // bounds leave a band at is used.
-    const lowerSlope = envelopeSlope(lx, ly, this.lower.meanX(ref));
-    const upperSlope = envelopeSlope(ux, uy, this.upper.meanX(ref));
-    const slopes = [lowerSlope, lowerSlope !== undefined && upperSlope !== undefined ? (lowerSlope + upperSlope) / 2 : undefined, upperSlope];
+    // Envelope slopes, in order of trust: the tighter side's (its bounds nearer its line on the
+    // whole: delays that often reach their minimum, as notify exits ~1 us after the doorbell
+    // write do; a saturated iothread leaves the guest nearly no kicks, every guest→host bound
+    // then being a request's wait in the avail ring, while the guest's handler reaps at once),
+    // the mean of both, the other side's. The first the bounds leave a band at is used.
+    const lowerLine = envelopeLine(lx, ly, this.lower.meanX(ref));
+    const upperLine = envelopeLine(ux, uy, this.upper.meanX(ref));
+    const lowerSlope = lowerLine?.slope, upperSlope = upperLine?.slope;
+    const mean = lowerSlope !== undefined && upperSlope !== undefined ? (lowerSlope + upperSlope) / 2 : undefined;
+    const upperTighter = lowerLine !== undefined && upperLine !== undefined && this.upper.meanY() - upperLine.at < lowerLine.at - this.lower.meanY();
+    const slopes = upperTighter ? [upperSlope, mean, lowerSlope] : [lowerSlope, mean, upperSlope];
     let beta = 0;
     let best = -Infinity;
     for (const v of slopes) {

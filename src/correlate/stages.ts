@@ -45,6 +45,11 @@ export interface StageDef {
   parts?: readonly StageName[];
   /** Set on parts: the stage they split. */
   parent?: StageName;
+  /**
+   * An event the end (its first `to` event) is moved up to when before it: the end is an event
+   * of a handler that may have begun before this request was ready for it and picked it up later.
+   */
+  endNotBefore?: PathEvent;
   /** One line for legends and docs. */
   description: string;
 }
@@ -70,7 +75,10 @@ export const STAGES: readonly StageDef[] = [
   { name: 'qemu_submit', side: 'host', from: ['qemu_pop'], to: ['uring_submit'], description: 'QEMU request handling, multireq merge, io_uring SQE submit' },
   { name: 'host_io', side: 'host', from: ['uring_submit'], to: ['uring_complete'], parts: ['host_queue', 'device', 'host_completion'], description: 'host kernel io_uring, block layer and device' },
   { name: 'qemu_complete', side: 'host', from: ['uring_complete'], to: ['qemu_notify', 'qemu_req_complete'], description: 'QEMU completion processing until it notifies the guest' },
-  { name: 'interrupt', side: 'boundary', from: ['qemu_notify', 'qemu_req_complete'], to: ['vring_interrupt', 'complete_rq', 'rq_complete'], parts: ['irq_inject', 'irq_delivery'], description: 'irqfd, KVM injection, vCPU scheduling, guest interrupt handler (to rq_complete when the capture has no guest interrupt events)' },
+  // A handler already running (virtblk_done re-reads the used ring after virtqueue_enable_cb)
+  // reaps requests QEMU completed after its vring_interrupt: for them the stage ends, at 0, when
+  // QEMU completed them, and the wait in the used ring is the guest's completion.
+  { name: 'interrupt', side: 'boundary', from: ['qemu_notify', 'qemu_req_complete'], to: ['vring_interrupt', 'complete_rq', 'rq_complete'], endNotBefore: 'qemu_req_complete', parts: ['irq_inject', 'irq_delivery'], description: 'irqfd, KVM injection, vCPU scheduling, guest interrupt handler (to rq_complete when the capture has no guest interrupt events)' },
   { name: 'guest_completion', side: 'guest', from: ['vring_interrupt'], to: ['rq_complete'], description: 'guest virtblk_done to block-layer completion' },
   { name: 'guest_reap', side: 'guest', from: ['rq_complete'], to: ['app_complete'], description: 'block completion to the application seeing it' },
   { name: 'vm_exit', side: 'boundary', parent: 'notify', from: ['kick'], to: ['kick_exit'], description: 'notify write to KVM exit' },

@@ -770,7 +770,7 @@ export class Stitcher {
       if (!(marks & FULL) || times[pending.slotOf(seq)] === 0 || rows[b + P_SLOT]! < 0) continue;
       read++;
       const made = rows[b + P_KICK] || rows[b + P_VQ_ADD] || rows[b + P_ISSUE]!;
-      const seen = rows[b + P_VRING] || rows[b + P_COMPLETE_RQ] || rows[b + P_COMPLETE]!;
+      const seen = rows[b + P_COMPLETE_RQ] || rows[b + P_COMPLETE]!;
       for (let c = q.newest(pending.keyAt(seq)); c >= 0; c = q.older(c)) {
         if (!this.sameKey(c, rows, b, marks)) continue;
         const l = made - qrows[q.rowOf(c) + Q_POP]!, h = seen - qtimes[q.slotOf(c)]!;
@@ -1103,7 +1103,8 @@ export class Stitcher {
     }
     ev[E_QEMU_REQ_COMPLETE] = done;
     const vq = p[b + P_VQ]!;
-    const seen = p[b + P_VRING] || p[b + P_COMPLETE_RQ] || p[b + P_COMPLETE]!;
+    // Seen: the request reaped, not vring_interrupt (a running handler reaps what QEMU completed after it began).
+    const seen = p[b + P_COMPLETE_RQ] || p[b + P_COMPLETE]!;
     const notes = this.notifies.get(noteKey(d, vq));
     if (notes) {
       const rows = notes.rows;
@@ -1319,12 +1320,15 @@ export class Stitcher {
 /**
  * Gives `estimator` the bounds of a guest request (its row at `b` of `p`) and the QEMU request
  * that served it (popped at `pop`, completed at `done`): the latest guest event before QEMU popped
- * it, and the earliest after QEMU completed it. Returns those guest times (0: none).
+ * it, and the earliest after QEMU completed it. Returns those guest times (0: none). The earliest
+ * after is blk_mq_complete_request, not vring_interrupt: a handler already running (its loop
+ * re-reads the used ring after virtqueue_enable_cb) reaps requests QEMU completed after the
+ * handler's vring_interrupt, and such a bound would be on the wrong side of the offset.
  */
 function pairBounds(estimator: ClockEstimator, p: Float64Array, b: number, pop: number, done: number): [number, number] {
   const made = p[b + P_KICK] || p[b + P_VQ_ADD] || p[b + P_ISSUE]!;
   if (made) estimator.guestToHost(made as GuestTime, pop as HostTime);
-  const seen = p[b + P_VRING] || p[b + P_COMPLETE_RQ] || p[b + P_COMPLETE]!;
+  const seen = p[b + P_COMPLETE_RQ] || p[b + P_COMPLETE]!;
   if (seen) estimator.hostToGuest(done as HostTime, seen as GuestTime);
   return [made, seen];
 }

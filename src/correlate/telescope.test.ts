@@ -53,6 +53,20 @@ describe('stagesFromEvents', () => {
     }
   });
 
+  it('ends the interrupt at QEMU\'s completion for a request a running handler reaped after its vring_interrupt', () => {
+    // virtblk_done began at 100 us for an earlier request's interrupt; QEMU pushed this one at
+    // 100.6 us (no interrupt: EVENT_IDX, the guest had not re-enabled callbacks) and the handler's
+    // next pass after virtqueue_enable_cb reaped it at 101 us.
+    const { irq_inject: _i, ...notInjected } = full;
+    const b = stagesFromEvents({ ...notInjected, uring_complete: at(99_000), qemu_req_complete: at(100_600), qemu_notify: at(100_660) });
+    expect(b.stages.qemu_complete).toBe(1_600);
+    expect(b.stages.interrupt).toBe(0);
+    // The used-ring wait is the guest's completion, from QEMU's push to the block-layer completion.
+    expect(b.stages.guest_completion).toBe(3_400);
+    expect(Object.values(b.stages).every((v) => v >= 0)).toBe(true);
+    expect(b.total).toBe(104_000);
+  });
+
   it('splits the notification of a request the guest did not kick for: its wait for QEMU is the wakeup', () => {
     // Notifications were off (event idx: QEMU had the queue due), so no kick and no exit: made
     // available at 1 us, QEMU came round to the queue at 6 us (after a stall) and popped it at 7 us.

@@ -69,10 +69,15 @@ interface ChainStage {
   from: readonly number[];
   to: readonly number[];
   parts: readonly ChainStage[];
+  /** The event the first end is moved up to when before it (-1: none). */
+  endNotBefore: number;
 }
 
 function resolve(def: StageDef): ChainStage {
-  return { index: STAGE_INDEX[def.name], from: def.from.map((e) => EVENT_INDEX[e]), to: def.to.map((e) => EVENT_INDEX[e]), parts: (def.parts ?? []).map((p) => resolve(stageDef(p))) };
+  return {
+    index: STAGE_INDEX[def.name], from: def.from.map((e) => EVENT_INDEX[e]), to: def.to.map((e) => EVENT_INDEX[e]),
+    parts: (def.parts ?? []).map((p) => resolve(stageDef(p))), endNotBefore: def.endNotBefore ? EVENT_INDEX[def.endNotBefore] : -1,
+  };
 }
 
 const FULL_CHAIN = TOP_STAGES.filter((s) => s.name !== 'vdisk').map(resolve);
@@ -107,8 +112,11 @@ function signalStarts(chain: readonly ChainStage[]): { start: number; to: readon
 function chainCode(chain: readonly ChainStage[]): string {
   // A signal start is read once into a local, moved to its stage's end if after it, and read from there by every stage.
   const signals = signalStarts(chain);
-  const ev = (e: number): string => (signals.some((g) => g.start === e) ? `s${e}` : `t[${e}]`);
-  const signalCode = signals.map((g) => `let s${g.start} = t[${g.start}]; ${firstPresentCode('b', g.to, (e) => `t[${e}]`)} if (s${g.start} > b) s${g.start} = b;`).join('\n      ');
+  // Ends moved up to an earlier event (endNotBefore), read once into a local first: signals move to them.
+  const raised = chain.filter((st) => st.endNotBefore >= 0).map((st) => ({ end: st.to[0]!, floor: st.endNotBefore }));
+  const ev = (e: number): string => (signals.some((g) => g.start === e) ? `s${e}` : raised.some((r) => r.end === e) ? `r${e}` : `t[${e}]`);
+  const raisedCode = raised.map((r) => `let r${r.end} = t[${r.end}]; if (r${r.end} < t[${r.floor}]) r${r.end} = t[${r.floor}];`).join(' ');
+  const signalCode = raisedCode + signals.map((g) => `let s${g.start} = t[${g.start}]; ${firstPresentCode('b', g.to, (e) => (raised.some((r) => r.end === e) ? `r${e}` : `t[${e}]`))} if (s${g.start} > b) s${g.start} = b;`).join('\n      ');
   const stages = chain.map((st) => {
     let code = `${firstPresentCode('a', st.from, ev)} ${firstPresentCode('b', st.to, ev)}
       if (a === a && b === b) { out[${st.index}] = b - a; if (a < first) first = a; if (b > last) last = b;`;

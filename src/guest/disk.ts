@@ -141,6 +141,8 @@ export class GuestDisk {
   private readonly writeSector: ReturnType<StructLayout['writer']>;
   private readonly writeFreeHead: ReturnType<StructLayout['writer']>;
   private readonly softirq: Task = { pid: 0, tgid: 0, comm: 'ksoftirqd/0', cpu: 0 };
+  /** The interrupted task of each CPU a queue's interrupt lands on. */
+  private readonly irqTasks: Task[] = [0, 1].map((cpu) => ({ pid: 0, tgid: 0, comm: 'swapper', cpu }));
   private readonly sites: GuestSites;
   /**
    * The most sectors one request holds: max_sectors, or fewer where max_segments one-page segments
@@ -313,16 +315,35 @@ export class GuestDisk {
   }
 
   /**
-   * The interrupt of `vq` reaches the guest at true time t: vring_interrupt, then virtblk_done
-   * completes every used request, frees its descriptor and tag, and wakes tag waiters.
+   * The interrupt of `vq` reaches the guest at true time t: vring_interrupt, then virtblk_done's
+   * loop (`reap`). An interrupt while the handler runs is latched and taken when it returns; one
+   * finding nothing used returns at once (IRQ_NONE).
    */
   interrupt(vq: SimVirtqueue, t: number): void {
+    if (vq.inHandler) {
+      vq.irqLatched = true;
+      return;
+    }
+    this.sites.vringInterrupt?.fire(t, this.irqTasks[vq.index % 2]!, vq.msiVector, vq.guestAddr);
+    if (vq.used.length === 0) return;
+    vq.inHandler = true;
+    vq.handlerIrq = t;
+    this.reap(vq, t);
+  }
+
+  /**
+   * One pass of virtblk_done's loop at true time t: completes every used request, frees its
+   * descriptor and tag, wakes tag waiters; virtqueue_enable_cb follows at the pass's end
+   * (`enableCb`, an engine event, so that what QEMU pushes until then is seen).
+   */
+  private reap(vq: SimVirtqueue, t: number): void {
     const sites = this.sites;
     const hw = this.queues[vq.index]!;
-    const irqTask: Task = { pid: 0, tgid: 0, comm: 'swapper', cpu: vq.index % 2 };
-    sites.vringInterrupt?.fire(t, irqTask, vq.msiVector, vq.guestAddr);
+    const irqTask = this.irqTasks[vq.index % 2]!;
     const used = vq.used.splice(0);
-    for (const rq of used) rq.truth[EV.vring_interrupt] = t;
+    vq.lastUsed = (vq.lastUsed + used.length) & 0xffff;
+    const tIrq = vq.handlerIrq;
+    for (const rq of used) rq.truth[EV.vring_interrupt] = tIrq;
     for (const rq of used) {
       t += this.cost(GUEST_COSTS.irqToComplete);
       sites.completeRequest?.fire(t, irqTask, rq.rqAddr);
@@ -346,6 +367,7 @@ export class GuestDisk {
       }
       this.world.completed(rq);
     }
+    this.world.engine.atWith(t, this.enableCb, vq);
     // Freed tags go to waiting bios (each becomes a request in its submitter's context), then dispatch.
     const woken: SimRequest[] = [];
     while (hw.tagWaiters.length > 0 && hw.freeTags.length > 0) {
@@ -355,6 +377,26 @@ export class GuestDisk {
     if (woken.length > 0) this.flushPlug(hw, woken, this.taskOf(woken[0]!), t + this.cost(GUEST_COSTS.bioToInsert));
     else if (hw.dispatch.length > 0 || (hw.sched?.size ?? 0) > 0) this.dispatch(hw, irqTask, t);
   }
+
+  /**
+   * virtqueue_enable_cb at the end of a pass: used_event = last_used_idx, then a look at the used
+   * ring. Anything QEMU pushed meanwhile (no interrupt was sent for it) is reaped by another pass,
+   * during which used_event is 0 (virtqueue_disable_cb_split's "hack" value); else the handler returns.
+   */
+  private readonly enableCb = (vq: SimVirtqueue): void => {
+    const t = this.world.engine.now;
+    vq.usedEvent = vq.lastUsed;
+    if (vq.used.length > 0) {
+      vq.usedEvent = 0;
+      this.reap(vq, t);
+      return;
+    }
+    vq.inHandler = false;
+    if (vq.irqLatched) {
+      vq.irqLatched = false;
+      this.interrupt(vq, t);
+    }
+  };
 
   private taskOf(rq: SimRequest): Task {
     return { pid: 1000 + rq.appOps[0]!.job, tgid: 1000, comm: 'fio', cpu: rq.hwq };

@@ -57,7 +57,8 @@ export const HOOKS: readonly HookDef[] = [
   tp('host', 'block:block_rq_complete', 'the device completed the host block request'),
   tp('host', 'io_uring:io_uring_complete', 'the CQE is posted'),
   probe('host', 'uprobe', 'virtio_blk_req_complete', ['req', 'status'], 'QEMU completes one guest request (used ring)'),
-  probe('host', 'uprobe', 'virtio_notify_irqfd', ['vdev', 'vq'], 'QEMU signals the guest (irqfd write)'),
+  probe('host', 'uprobe', 'virtio_notify_irqfd', ['vdev', 'vq'], 'QEMU asks to signal the guest after each completion (EVENT_IDX may say no)'),
+  probe('host', 'uretprobe', 'virtio_notify_irqfd', ['vdev', 'vq'], 'the signal was sent (an injection came first) or suppressed'),
   tp('host', 'kvm:kvm_apic_accept_irq', "the interrupt is accepted by the vCPU's LAPIC"),
   tp('host', 'kvm:kvm_msi_set_irq', 'injection through kvm_set_msi (irqfd slow path)'),
 ];

@@ -34,6 +34,7 @@ interface QemuSites {
   luringSubmit?: ProbeSite;
   reqComplete?: ProbeSite;
   notifyIrqfd?: ProbeSite;
+  notifyIrqfdRet?: ProbeSite;
   acceptIrq?: TracepointSite;
 }
 
@@ -49,6 +50,7 @@ function qemuSites(h: HostHookSite): QemuSites {
     luringSubmit: h.probe('uprobe', 'luring_do_submit', 5),
     reqComplete: h.probe('uprobe', 'virtio_blk_req_complete', 2),
     notifyIrqfd: h.probe('uprobe', 'virtio_notify_irqfd', 2),
+    notifyIrqfdRet: h.probe('uretprobe', 'virtio_notify_irqfd'),
     acceptIrq: h.tracepoint('kvm:kvm_apic_accept_irq', ['apicid', 'dm', 'tm', 'vec']),
   };
 }
@@ -131,6 +133,9 @@ export class Qemu {
   /** Completions waiting for the iothread. */
   private readonly cqes: Sqe[] = [];
   private completionPosted = false;
+  /** The requests of the completion run in progress, and the next one's index. */
+  private readonly completing: QemuReq[] = [];
+  private completingAt = 0;
   private readonly sites: QemuSites;
 
   constructor(
@@ -163,6 +168,7 @@ export class Qemu {
       this.L.vq.write(this.memory, hostAddr, { queue_index: i, vdev, vector: i + 1 });
       vqs.push({
         index: i, avail: [], used: [], wantsNotify: true, guestAddr: 0n, hostAddr,
+        usedIdx: 0, signalledUsed: 0, signalledValid: false, usedEvent: 0, lastUsed: 0, inHandler: false, handlerIrq: 0, irqLatched: false,
         // virtio-pci modern notify area of this disk's BAR: one doorbell per queue (notify_off_multiplier 4);
         // with port I/O, the disk's notify port and the queue index written to it (port << 16 | queue).
         notifyGpa: spec.notify === 'pio' ? (BigInt(pioPort(diskIndex)) << 16n) | BigInt(i) : 0xfe003000n + BigInt(diskIndex) * 0x4000n + BigInt(i) * 4n,
@@ -216,10 +222,16 @@ export class Qemu {
 
   private readonly pump = (): void => {
     const w = this.work.shift()!;
-    this.busyUntil = w(this.world.engine.now);
-    if (this.work.length > 0) this.world.engine.at(this.iothreadFree(this.busyUntil), this.pump);
-    else this.pumping = false;
+    const end = w(this.world.engine.now);
+    if (end !== CONTINUES) this.resume(end);
   };
+
+  /** The work running ended at t: the next one starts when the iothread is free. */
+  private resume(end: number): void {
+    this.busyUntil = end;
+    if (this.work.length > 0) this.world.engine.at(this.iothreadFree(end), this.pump);
+    else this.pumping = false;
+  }
 
   /**
    * The guest wrote `vq`'s doorbell at true time t: KVM exits (kvm_fast_mmio, or kvm_pio for a port I/O notify, in the vCPU thread),
@@ -367,48 +379,85 @@ export class Qemu {
     this.world.engine.at(ready, () => this.post((t) => this.processCompletions(t)));
   }
 
-  /** luring_process_completions: complete every request of every CQE, refill the ring, then notify the guest once per queue. */
+  /**
+   * luring_process_completions: every request of every CQE completed in turn, one engine event
+   * each (`completeNext`), so that each virtio_notify_irqfd decides on the guest's used_event as it
+   * is at that moment; then the held SQEs go in.
+   */
   private processCompletions(t: number): number {
     this.completionPosted = false;
     const batch = this.cqes.splice(0);
-    const touched = new Map<SimVirtqueue, { dev: BlockDevice; reqs: QemuReq[] }>();
+    const reqs = this.completing;
     for (const c of batch) {
       this.inUring--;
-      for (const r of c.group.reqs) {
-        t += this.cost(HOST_COSTS.reqComplete);
-        this.sites.reqComplete?.fire(t, this.iothread, r.addr, 0n);
-        r.rq.truth[EV.qemu_req_complete] = t;
-        // In the used ring from that moment, not before (an earlier interrupt must not reap it early).
-        const at = t;
-        this.world.engine.atWith(at, markUsed, r);
-        const e = touched.get(r.vq) ?? { dev: r.dev, reqs: [] };
-        e.reqs.push(r);
-        touched.set(r.vq, e);
-        this.memory.free(r.addr);
-      }
+      for (const r of c.group.reqs) reqs.push(r);
       this.memory.free(c.lcb);
       if (c.group.reqs.length > 1) this.memory.free(c.qiov);
     }
-    // Held SQEs go in as entries free up.
-    while (this.held.length > 0 && this.inUring < this.host.uringEntries) t = this.enterUring(this.held.shift()!, t);
-    for (const [vq, { dev, reqs }] of touched) {
-      t += this.cost(HOST_COSTS.reqComplete);
-      this.sites.notifyIrqfd?.fire(t, this.iothread, dev.vdev, vq.hostAddr);
-      for (const r of reqs) r.rq.truth[EV.qemu_notify] = t;
-      const tInject = t + this.cost(HOST_COSTS.inject);
-      this.sites.acceptIrq?.fire(tInject, this.iothread, 0, 0, 0, vq.msiVector);
-      for (const r of reqs) r.rq.truth[EV.irq_inject] = tInject;
-      const tDeliver = this.vcpuRunning(tInject) + this.cost(HOST_COSTS.delivery);
+    this.completingAt = 0;
+    this.world.engine.at(t + this.cost(HOST_COSTS.reqComplete), this.completeNext);
+    return CONTINUES;
+  }
+
+  /**
+   * One virtio_blk_req_complete (QEMU 7.2's order): status written, the element pushed on the used
+   * ring, then virtio_notify_irqfd, which signals the irqfd only if virtio_should_notify says so
+   * (EVENT_IDX: the push crossed the guest's used_event). The injection then happens in this
+   * thread's eventfd write (KVM's irqfd fast path) before the function returns.
+   */
+  private readonly completeNext = (): void => {
+    const t0 = this.world.engine.now;
+    const r = this.completing[this.completingAt++]!;
+    const { vq, dev } = r;
+    const sites = this.sites;
+    sites.reqComplete?.fire(t0, this.iothread, r.addr, 0n);
+    const truth = r.rq.truth;
+    truth[EV.qemu_req_complete] = t0;
+    vq.used.push(r.rq);
+    vq.usedIdx = (vq.usedIdx + 1) & 0xffff;
+    let t = t0 + NOTIFY_CALL_NS;
+    sites.notifyIrqfd?.fire(t, this.iothread, dev.vdev, vq.hostAddr);
+    truth[EV.qemu_notify] = t;
+    if (shouldNotify(vq)) {
+      t += this.cost(HOST_COSTS.inject);
+      sites.acceptIrq?.fire(t, this.iothread, 0, 0, 0, vq.msiVector);
+      truth[EV.irq_inject] = t;
+      const tDeliver = this.vcpuRunning(t) + this.cost(HOST_COSTS.delivery);
       this.world.engine.atWith(tDeliver, dev.deliverTo[vq.index]!, tDeliver);
     }
-    return t;
-  }
+    t += NOTIFY_CALL_NS;
+    sites.notifyIrqfdRet?.fire(t, this.iothread, 0n);
+    this.memory.free(r.addr);
+    if (this.completingAt < this.completing.length) {
+      this.world.engine.at(t + this.cost(HOST_COSTS.reqComplete), this.completeNext);
+      return;
+    }
+    this.completing.length = 0;
+    // Held SQEs go in as entries free up.
+    while (this.held.length > 0 && this.inUring < this.host.uringEntries) t = this.enterUring(this.held.shift()!, t);
+    this.resume(t);
+  };
 }
 
-/** Puts a completed request on its virtqueue's used ring (an engine event's function). */
-const markUsed = (r: QemuReq): void => {
-  r.vq.used.push(r.rq);
-};
+/** Work that goes on in engine events and calls `resume` with its end returns this. */
+const CONTINUES = -1;
+
+/** virtio_notify_irqfd's own cost until its decision, and after it (ns): a few loads and a barrier. */
+const NOTIFY_CALL_NS = 60;
+
+/**
+ * virtio_should_notify for a split ring with EVENT_IDX (QEMU's virtio_split_should_notify): the
+ * first time always; then only if the guest's used_event lies in [old, new), old being the used
+ * idx last checked (vring_need_event, in 16-bit ring arithmetic).
+ */
+function shouldNotify(vq: SimVirtqueue): boolean {
+  const valid = vq.signalledValid;
+  const old = vq.signalledUsed;
+  const now = vq.usedIdx;
+  vq.signalledValid = true;
+  vq.signalledUsed = now;
+  return !valid || ((now - vq.usedEvent - 1) & 0xffff) < ((now - old) & 0xffff);
+}
 
 /** The member writes QEMU makes per request, in the order of the values given. */
 function writers(L: Record<'req' | 'elem' | 'vq' | 'qiov' | 'lcb' | 'iov' | 'hdr', StructLayout>) {

@@ -57,9 +57,12 @@ describe('stitching a simulated run against its ground truth', () => {
     const a = measureAccuracy(spec, 3, 2000);
     expect(a.precision).toBe(1);
     expect(a.recall).toBeGreaterThanOrEqual(0.99);
-    // Every request whose kick was recorded found its exit: the vm_exit part of notify is measured for each.
-    const kicked = run.kept!.records.filter((r) => r.kind === 'guest_rq' && r.tKick).length;
-    expect(run.input.stats.all.stages.get('vm_exit')!.count).toBe(kicked);
+    // With no record lost, every kicked request finds its exit: the vm_exit part of notify is
+    // measured for each (with 1% lost, a lost exit leaves its batch without one).
+    const whole = runAndReport({ ...spec, recordLoss: { guest: 0, host: 0 } }, 3, 2000, undefined, true);
+    const kicked = whole.kept!.records.filter((r) => r.kind === 'guest_rq' && r.tKick).length;
+    expect(kicked).toBeGreaterThan(100);
+    expect(whole.input.stats.all.stages.get('vm_exit')!.count).toBe(kicked);
   });
 
   it('puts an iothread stall in qemu_wakeup: requests the guest did not kick for waited for QEMU too', () => {

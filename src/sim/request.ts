@@ -46,6 +46,20 @@ export interface SimVirtqueue {
   used: SimRequest[];
   /** Whether QEMU wants a notify for new requests (off while it is processing: EVENT_IDX suppression). */
   wantsNotify: boolean;
+  /**
+   * The used ring's EVENT_IDX state (16-bit indexes, as in the ring): QEMU's used idx and what it
+   * last signalled (virtio_should_notify's signalled_used); the guest's used_event and
+   * last_used_idx. An interrupt is sent only for a push that crosses used_event.
+   */
+  usedIdx: number;
+  signalledUsed: number;
+  signalledValid: boolean;
+  usedEvent: number;
+  lastUsed: number;
+  /** Whether the guest's virtblk_done is running for this queue, since its vring_interrupt at `handlerIrq`; whether its MSI came again meanwhile (latched). */
+  inHandler: boolean;
+  handlerIrq: number;
+  irqLatched: boolean;
   /** Guest-side struct vring_virtqueue address and QEMU-side VirtQueue address. */
   guestAddr: bigint;
   hostAddr: bigint;

@@ -101,7 +101,8 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
           { name: 'seqwrite', rw: 'write', bs: 16384, iodepth: 32, batch: 8, numjobs: 2, size: 8 * GiB },
         ], { queues: 4 })],
       }],
-      host: host(),
+      // A device serving 12 at once (a smaller drive): 128 in flight keep it the bottleneck, not QEMU's one iothread.
+      host: host({ device: { ...NVME, parallelism: 12 } }),
     }),
     clock: { offsetNs: 50_000_000, driftPpm: 100 },
     recordLoss: { guest: 0.01, host: 0.01 },
