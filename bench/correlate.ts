@@ -2,7 +2,7 @@
 import { stitch, Stitcher } from '../src/correlate/index.js';
 import { RecordBatch, type TraceRecord } from '../src/records/index.js';
 import { runAndReport, SIM_STITCH_OPTIONS } from '../src/run/index.js';
-import { scenario } from '../src/sim/index.js';
+import { hostSpan, repeatRecords, scenario } from '../src/sim/index.js';
 import { timePerCall, type Figure, type Suite } from './harness.js';
 
 /** Measured periods per figure: the median is reported, with the range (this machine's speed swings with its load). */
@@ -14,6 +14,9 @@ function measure(fn: () => void): { median: number; min: number; max: number } {
   const s = Array.from({ length: PERIODS }, () => timePerCall(fn, 1000)).sort((a, b) => a - b);
   return { median: s[PERIODS >> 1]!, min: s[0]!, max: s[PERIODS - 1]! };
 }
+
+/** Copies of the run in the steady-state stream: 200,000 requests, 1.6 s of simulated time. */
+const STEADY_COPIES = 10;
 
 /** The correlate suite. */
 export const correlateSuite: Suite = {
@@ -45,6 +48,24 @@ export const correlateSuite: Suite = {
       for (const b of batches) st.pushBatch(b);
       st.finish();
     });
+    // A long stream, as a live run or a replay keeps up with once past its start: the run's records
+    // ten times along its clock relation (batches built before timing) through one stitcher, so
+    // its windows, clock bounds and streams are grown once per 200,000 requests, not per 20,000.
+    const steady: RecordBatch[] = [];
+    let sb = new RecordBatch();
+    for (const r of repeatRecords(records, run.result.clock, STEADY_COPIES, hostSpan(records) + 1_000_000)) {
+      sb.add(r);
+      if (sb.length === 4096) (steady.push(sb), (sb = new RecordBatch()));
+    }
+    steady.push(sb);
+    let q = 0;
+    const l = measure(() => {
+      q = 0;
+      const st = new Stitcher(run.result.topology, () => void q++, SIM_STITCH_OPTIONS);
+      for (const x of steady) st.pushBatch(x);
+      st.finish();
+    });
+    steady.length = 0;
     let m = 0;
     const b = measure(() => {
       m = 0;
@@ -59,6 +80,10 @@ export const correlateSuite: Suite = {
       { name: 'correlate.from_batch.requests_per_s.min', value: k / f.max, unit: 'req/s' },
       { name: 'correlate.from_batch.requests_per_s.max', value: k / f.min, unit: 'req/s' },
       { name: 'correlate.from_batch_over_objects', value: (k / f.median) / (n / s.median), unit: 'x', baseline: 'correlate.requests_per_s' },
+      { name: 'correlate.steady.requests_per_s', value: q / l.median, unit: 'req/s' },
+      { name: 'correlate.steady.requests_per_s.min', value: q / l.max, unit: 'req/s' },
+      { name: 'correlate.steady.requests_per_s.max', value: q / l.min, unit: 'req/s' },
+      { name: 'correlate.steady_over_from_batch', value: (q / l.median) / (k / f.median), unit: 'x', baseline: 'correlate.from_batch.requests_per_s' },
       { name: 'correlate.batch_requests_per_s', value: m / b.median, unit: 'req/s' },
       { name: 'correlate.stream_over_batch', value: (n / s.median) / (m / b.median), unit: 'x', baseline: 'correlate.batch_requests_per_s' },
     ];

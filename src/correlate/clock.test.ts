@@ -1,7 +1,7 @@
 // ClockEstimator: recovers offset and drift from causal pairs with random positive delays in both directions.
 import { describe, expect, it } from 'vitest';
 import { guestTime, hostTime } from '../records/index.js';
-import { ClockEstimator, guestToHost, hostToGuest } from './clock.js';
+import { BoundSeries, ClockEstimator, guestToHost, hostToGuest } from './clock.js';
 
 /** A small deterministic PRNG (mulberry32) so the test is reproducible. */
 function rng(seed: number): () => number {
@@ -100,6 +100,67 @@ describe('ClockEstimator', () => {
       const e = est.estimate()!;
       expect(Math.abs(e.driftPpm - drift), `seed ${seed}`).toBeLessThan(1);
       expect(Math.abs(e.offsetNs - (guestOf(e.refHost, offset, drift, h0) - e.refHost)), `seed ${seed}`).toBeLessThanOrEqual(e.uncertaintyNs);
+    }
+  });
+
+  it('estimates the same whatever the order bounds came in and however often it was asked', () => {
+    // The hull of all but the newest bucket is kept between estimates: bounds for earlier buckets
+    // (up to 400 bounds late), new buckets before the newest, tighter bounds replacing kept ones
+    // and coarsening must leave it as a fresh estimator fed the same bounds in time order makes it.
+    // Bounds every 50 us with 256 buckets kept (coarsened 3 times), and every 1.5 ms with 1024.
+    for (const [every, buckets] of [[50_000, 256], [1_500_000, 1024]] as const) {
+      for (let seed = 1; seed <= 10; seed++) {
+        const rand = rng(seed);
+        const h0 = 9_000_000_000_000, offset = -40_000_000, drift = -70;
+        const delay = () => (rand() < 0.05 ? rand() * 500 : 2_000 + rand() * 20_000);
+        const bounds: { dir: 0 | 1; h: number; g: number }[] = [];
+        for (let i = 0; i < 2_000; i++) {
+          const h = h0 + i * every + Math.floor(rand() * 40_000);
+          bounds.push({ dir: 0, h: h + 300 + Math.floor(delay()), g: guestOf(h, offset, drift, h0) });
+          bounds.push({ dir: 1, h, g: guestOf(h + 900 + delay(), offset, drift, h0) });
+        }
+        // One in five late by up to 400 bounds; the first kept first (it sets the reference).
+        const shuffled = bounds.map((b, i) => ({ b, k: i === 0 ? -1 : i + (rand() < 0.2 ? rand() * 400 : 0) })).sort((x, y) => x.k - y.k).map((x) => x.b);
+        const asked = new ClockEstimator(1_000_000, buckets), once = new ClockEstimator(1_000_000, buckets);
+        shuffled.forEach((b, i) => {
+          if (b.dir === 0) asked.guestToHost(guestTime(b.g), hostTime(b.h));
+          else asked.hostToGuest(hostTime(b.h), guestTime(b.g));
+          if (i % 3 === 0) asked.estimate();
+        });
+        for (const b of [bounds[0]!, ...bounds.slice(1).sort((x, y) => x.h - y.h)]) {
+          if (b.dir === 0) once.guestToHost(guestTime(b.g), hostTime(b.h));
+          else once.hostToGuest(hostTime(b.h), guestTime(b.g));
+        }
+        const a = asked.estimate()!, o = once.estimate()!;
+        expect(a.samples.guestToHost, `seed ${seed}`).toBeLessThanOrEqual(buckets);
+        expect(a, `every ${every} ns, seed ${seed}`).toEqual(o);
+        // The reach over every slope the bounds allow rests on more of the hull than the estimate.
+        expect(asked.withReach(a), `every ${every} ns, seed ${seed}`).toEqual(once.withReach(o));
+        expect(Math.abs(a.driftPpm - drift), `seed ${seed}`).toBeLessThan(5);
+      }
+    }
+  });
+
+  it('keeps the hull a fresh series would build, with bounds late, replaced and coarsened', () => {
+    // Bounds on an arc with a little noise: most points are on the hull, so a point it missed shows.
+    for (const [every, cap] of [[50_000, 256], [1_500_000, 4096], [300_000, 64]] as const) {
+      for (const sign of [1, -1] as const) {
+        for (let seed = 1; seed <= 10; seed++) {
+          const rand = rng(seed);
+          const ref = 9_000_000_000_000;
+          const points = Array.from({ length: 2_000 }, (_, i) => ({ h: ref + i * every + Math.floor(rand() * 40_000), b: 5_000_000 - sign * ((i - 1_000) / 100) ** 2 * 1_000 + rand() * 100 }));
+          const late = [points[0]!, ...points.slice(1).map((p, i) => ({ p, k: i + (rand() < 0.2 ? rand() * 200 : 0) })).sort((x, y) => x.k - y.k).map((x) => x.p)];
+          const kept = new BoundSeries(1_000_000, cap, sign);
+          late.forEach((p, i) => {
+            kept.add(p.h, p.b, ref);
+            if (i % 3 === 0) kept.hull(ref);
+          });
+          const fresh = new BoundSeries(1_000_000, cap, sign);
+          for (const p of [...points].sort((x, y) => x.h - y.h)) fresh.add(p.h, p.b, ref);
+          expect(kept.hull(ref), `every ${every} ns, sign ${sign}, seed ${seed}`).toEqual(fresh.hull(ref));
+          expect(kept.meanX(ref)).toBe(fresh.meanX(ref));
+        }
+      }
     }
   });
 

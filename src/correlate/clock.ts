@@ -50,12 +50,25 @@ const DEFAULT_MAX_BUCKETS = 1024;
 /** Drift search range, and the largest drift a clock is taken to have: real oscillators are within a few hundred ppm; 1000 leaves margin. */
 export const MAX_DRIFT = 1e-3;
 
-/** The tightest bound per host-time bucket, in bucket order, for one direction. */
-class BoundSeries {
+/** The tightest bound per host-time bucket, in bucket order, for one direction (exported for its tests). */
+export class BoundSeries {
   /** Bucket index, host time and bound of each kept point, sorted by bucket. */
   private keys: number[] = [];
   private hs: number[] = [];
   private bs: number[] = [];
+  /** Sum of the kept points' host times less `ref` (whole numbers, so exact): meanX without a pass. */
+  private sumX = 0;
+  private ref = 0;
+  /**
+   * The hull of every kept point but the last (x relative to `ref`), extended as points come:
+   * only the last bucket's bound changes as bounds arrive in time order, so the hull of those
+   * before it is built once, not at every estimate. Anything else (a bound for an earlier
+   * bucket, coarsening) rebuilds it at the next `hull`.
+   */
+  private hullX: number[] = [];
+  private hullY: number[] = [];
+  /** Points hullX/hullY cover, from the first. */
+  private hullOf = 0;
 
   /** `sign` +1 keeps the largest bound per bucket (lower bounds), -1 the smallest (upper bounds). */
   constructor(private width: number, private readonly cap: number, private readonly sign: 1 | -1) {}
@@ -64,7 +77,9 @@ class BoundSeries {
     return this.keys.length;
   }
 
-  add(h: number, b: number): void {
+  /** Takes bound `b` at host time `h`; `ref` is the estimator's reference time (the same at every call). */
+  add(h: number, b: number, ref: number): void {
+    this.ref = ref;
     const k = Math.floor(h / this.width);
     const n = this.keys.length;
     // Bounds come in roughly time order: the last bucket or a new one, almost always.
@@ -80,11 +95,20 @@ class BoundSeries {
       i = lo;
     }
     if (i < n && this.keys[i] === k) {
-      if ((b - this.bs[i]!) * this.sign > 0) (this.hs[i] = h), (this.bs[i] = b);
+      if ((b - this.bs[i]!) * this.sign > 0) {
+        this.sumX += h - this.hs[i]!;
+        this.hs[i] = h;
+        this.bs[i] = b;
+        if (i < this.hullOf) this.hullOf = 0;
+      }
       return;
     }
+    this.sumX += h - ref;
     if (i === n) (this.keys.push(k), this.hs.push(h), this.bs.push(b));
-    else (this.keys.splice(i, 0, k), this.hs.splice(i, 0, h), this.bs.splice(i, 0, b));
+    else {
+      this.keys.splice(i, 0, k), this.hs.splice(i, 0, h), this.bs.splice(i, 0, b);
+      if (i < this.hullOf) this.hullOf = 0;
+    }
     if (this.keys.length > this.cap) this.coarsen();
   }
 
@@ -102,6 +126,9 @@ class BoundSeries {
     this.keys = keys;
     this.hs = hs;
     this.bs = bs;
+    this.sumX = 0;
+    for (const h of hs) this.sumX += h - this.ref;
+    this.hullOf = 0;
   }
 
   /** Host time from the first kept point to the last. */
@@ -116,31 +143,37 @@ class BoundSeries {
     return sum / this.bs.length;
   }
 
-  /** Mean host time of the kept points, relative to `ref`. */
+  /** Mean host time of the kept points, relative to `ref` (the estimator's). */
   meanX(ref: number): number {
-    let sum = 0;
-    for (const h of this.hs) sum += h - ref;
-    return sum / this.hs.length;
+    return (this.sumX + (this.ref - ref) * this.hs.length) / this.hs.length;
   }
 
   /**
-   * The points that can bind a line (x relative to `ref`): for lower bounds the upper convex hull,
-   * for upper bounds the lower one. Only these decide the band for any slope.
+   * The points that can bind a line (x relative to `ref`, the estimator's): for lower bounds the
+   * upper convex hull, for upper bounds the lower one. Only these decide the band for any slope.
+   * The arrays are fresh: the caller may keep them.
    */
   hull(ref: number): { x: number[]; y: number[] } {
-    const x: number[] = [], y: number[] = [];
-    for (let i = 0; i < this.hs.length; i++) {
-      const px = this.hs[i]! - ref, py = this.bs[i]!;
-      while (x.length >= 2) {
-        const ax = x[x.length - 2]!, ay = y[y.length - 2]!, bx = x[x.length - 1]!, by = y[y.length - 1]!;
-        const cross = (bx - ax) * (py - ay) - (by - ay) * (px - ax);
-        if (cross * this.sign >= 0) (x.pop(), y.pop());
-        else break;
-      }
-      x.push(px);
-      y.push(py);
-    }
+    const n = this.hs.length;
+    if (this.hullOf === 0 || ref !== this.ref) (this.hullX.length = 0), (this.hullY.length = 0), (this.hullOf = 0);
+    const hx = this.hullX, hy = this.hullY;
+    for (let i = this.hullOf; i < n - 1; i++) this.extend(hx, hy, this.hs[i]! - ref, this.bs[i]!);
+    if (n > 0) this.hullOf = n - 1;
+    const x = hx.slice(), y = hy.slice();
+    if (n > 0) this.extend(x, y, this.hs[n - 1]! - ref, this.bs[n - 1]!);
     return { x, y };
+  }
+
+  /** One step of the monotone chain: (px, py) joins the hull in x, y, dropping what it covers. */
+  private extend(x: number[], y: number[], px: number, py: number): void {
+    while (x.length >= 2) {
+      const ax = x[x.length - 2]!, ay = y[y.length - 2]!, bx = x[x.length - 1]!, by = y[y.length - 1]!;
+      const cross = (bx - ax) * (py - ay) - (by - ay) * (px - ax);
+      if (cross * this.sign >= 0) (x.pop(), y.pop());
+      else break;
+    }
+    x.push(px);
+    y.push(py);
   }
 }
 
@@ -188,13 +221,13 @@ export class ClockEstimator {
   /** A guest event at `g` that caused a host event at `h` (e.g. guest kick → kvm_fast_mmio). */
   guestToHost(g: GuestTime, h: HostTime): void {
     if (this.ref === undefined) this.ref = h;
-    this.lower.add(h, g - h);
+    this.lower.add(h, g - h, this.ref);
   }
 
   /** A host event at `h` that caused a guest event at `g` (e.g. kvm_apic_accept_irq → vring_interrupt). */
   hostToGuest(h: HostTime, g: GuestTime): void {
     if (this.ref === undefined) this.ref = h;
-    this.upper.add(h, g - h);
+    this.upper.add(h, g - h, this.ref);
   }
 
   /** True when both directions have at least one bound. */

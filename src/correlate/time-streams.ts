@@ -8,7 +8,8 @@
  * by time, and dropping the old end costs what it drops.
  */
 export class TimeStream<T> {
-  private vals: (T | undefined)[];
+  /** The records, made at the first added with one: the stitcher's streams hold rows alone. */
+  private vals: (T | undefined)[] | undefined;
   /**
    * Each slot's time and row (`slotOf`, `rowOf`), for loops that read many: read only, and
    * replaced when the stream grows, so taken again after an add. (A method returning a double
@@ -27,7 +28,7 @@ export class TimeStream<T> {
   private finger = 0;
 
   constructor(readonly width: number, capacity = 16) {
-    this.vals = new Array<T | undefined>(capacity);
+    this.vals = undefined;
     this.times = new Float64Array(capacity);
     this.rows = new Float64Array(capacity * width);
     this.mask = capacity - 1;
@@ -36,6 +37,8 @@ export class TimeStream<T> {
   /** Adds `v` at time `t` with the numbers of `row`, after any record held at the same time. */
   add(t: number, v: T | undefined, row: Float64Array): void {
     if (this.size > this.mask) this.grow();
+    if (v !== undefined && !this.vals) this.vals = new Array<T | undefined>(this.mask + 1);
+    const vals = this.vals;
     const mask = this.mask;
     const w = this.width;
     const rows = this.rows;
@@ -46,13 +49,13 @@ export class TimeStream<T> {
       if (!(this.times[from]! > t)) break;
       const to = (this.head + i) & mask;
       this.times[to] = this.times[from]!;
-      this.vals[to] = this.vals[from];
+      if (vals) vals[to] = vals[from];
       for (let c = 0; c < w; c++) rows[to * w + c] = rows[from * w + c]!;
       i--;
     }
     const at = (this.head + i) & mask;
     this.times[at] = t;
-    this.vals[at] = v;
+    if (vals) vals[at] = v;
     for (let c = 0; c < w; c++) rows[at * w + c] = row[c]!;
   }
 
@@ -73,7 +76,7 @@ export class TimeStream<T> {
 
   /** The i-th record in time order (0 = oldest held), if it was added with one. */
   at(i: number): T {
-    return this.vals[(this.head + i) & this.mask]!;
+    return this.vals?.[(this.head + i) & this.mask] as T;
   }
 
   /** The time of the i-th record. */
@@ -143,7 +146,7 @@ export class TimeStream<T> {
   dropBefore(t: number): void {
     const mask = this.mask;
     while (this.size > 0 && this.times[this.head & mask]! < t) {
-      this.vals[this.head & mask] = undefined;
+      if (this.vals) this.vals[this.head & mask] = undefined;
       this.head = (this.head + 1) & mask;
       this.size--;
       this.dropped++;
@@ -153,7 +156,6 @@ export class TimeStream<T> {
   private grow(): void {
     const n = this.mask + 1;
     const w = this.width;
-    const vals = new Array<T | undefined>(2 * n);
     const times = new Float64Array(2 * n);
     const rows = new Float64Array(2 * n * w);
     // The ring's two runs (head to the end, then the start), each copied whole.
@@ -162,8 +164,11 @@ export class TimeStream<T> {
     times.set(this.times.subarray(0, this.size - first), first);
     rows.set(this.rows.subarray(this.head * w, (this.head + first) * w), 0);
     rows.set(this.rows.subarray(0, (this.size - first) * w), first * w);
-    for (let i = 0; i < this.size; i++) vals[i] = this.vals[(this.head + i) & this.mask];
-    this.vals = vals;
+    if (this.vals) {
+      const vals = new Array<T | undefined>(2 * n);
+      for (let i = 0; i < this.size; i++) vals[i] = this.vals[(this.head + i) & this.mask];
+      this.vals = vals;
+    }
     this.times = times;
     this.rows = rows;
     this.head = 0;
