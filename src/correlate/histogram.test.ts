@@ -64,6 +64,32 @@ describe('LatencyHistogram', () => {
     }
   });
 
+  it('counts samples at most 2^k exactly: one at 2^k is in, one a fraction above is not, below and above 2^31 ns', () => {
+    for (let k = 0; k <= 44; k++) {
+      const h = new LatencyHistogram();
+      for (const v of [2 ** k - 0.5, 2 ** k, 2 ** k + 0.25, 2 ** k + 1]) h.record(v);
+      expect(h.countAtMostPow2(k), `2^${k}`).toBe(2);
+      expect(h.countAtMostPow2(k + 1), `2^${k + 1}`).toBe(4);
+    }
+  });
+
+  it('counts at most 2^k as a direct count does, after merging too', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.integer({ min: 0, max: 40 }).map((k) => 2 ** k), fc.double({ min: 0, max: 2 ** 40, noNaN: true })), { maxLength: 200 }),
+        (values) => {
+          const a = new LatencyHistogram();
+          const b = new LatencyHistogram();
+          values.forEach((v, i) => (i % 2 ? a : b).record(v));
+          a.merge(b);
+          for (let k = 0; k <= 41; k++) expect(a.countAtMostPow2(k)).toBe(values.filter((v) => v <= 2 ** k).length);
+          a.reset();
+          expect(a.countAtMostPow2(41)).toBe(0);
+        },
+      ),
+    );
+  });
+
   it('saturates values past 2^45 ns into the top bucket, keeping max exact', () => {
     const h = new LatencyHistogram();
     h.record(2 ** 50);

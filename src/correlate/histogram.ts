@@ -40,6 +40,20 @@ function bucketOf(v: number): number {
   return (exp - SUB_BITS + 1) * SUB_COUNT + (sub < SUB_COUNT ? sub : SUB_COUNT - 1);
 }
 
+/**
+ * k if v is exactly 2^k ns for k in 0..MAX_EXP, else -1. Integer tests below 2^31 ns; above, a
+ * power of two is still exact in a double, so comparing with POW2 is.
+ */
+function pow2Exponent(v: number): number {
+  if (v < 0x80000000) {
+    const x = v | 0;
+    return x === v && x > 0 && (x & (x - 1)) === 0 ? 31 - Math.clz32(x) : -1;
+  }
+  if (!(v <= POW2[MAX_EXP]!)) return -1;
+  const k = Math.round(Math.log2(v));
+  return POW2[k] === v ? k : -1;
+}
+
 /** Lower bound and width of a bucket. */
 function bucketRange(i: number): [number, number] {
   if (i < SUB_COUNT) return [i, 1];
@@ -56,6 +70,11 @@ function bucketRange(i: number): [number, number] {
  */
 export class LatencyHistogram {
   private readonly counts = new Float64Array(BUCKETS);
+  /**
+   * Samples exactly at 2^k ns, by k. The bucket starting at 2^k also holds values just above it,
+   * so the buckets alone cannot say how many are <= 2^k (Prometheus `le`); these counts can.
+   */
+  private readonly atPow2 = new Float64Array(MAX_EXP + 1);
   /** Number of samples. */
   count = 0;
   /** Exact sum of samples (ns). */
@@ -67,7 +86,13 @@ export class LatencyHistogram {
 
   /** Adds one sample (ns, >= 0). */
   record(ns: number): void {
-    this.counts[bucketOf(ns)]++;
+    const i = bucketOf(ns);
+    this.counts[i]++;
+    // Only the first bucket of a power of two (or an exact small bucket) can hold one: one test per sample.
+    if (i < SUB_COUNT || (i & (SUB_COUNT - 1)) === 0) {
+      const k = pow2Exponent(ns);
+      if (k >= 0) this.atPow2[k]++;
+    }
     this.count++;
     this.sum += ns;
     if (ns < this.min) this.min = ns;
@@ -79,6 +104,7 @@ export class LatencyHistogram {
     const a = this.counts;
     const b = other.counts;
     for (let i = 0; i < BUCKETS; i++) a[i] += b[i];
+    for (let k = 0; k <= MAX_EXP; k++) this.atPow2[k] += other.atPow2[k];
     this.count += other.count;
     this.sum += other.sum;
     if (other.min < this.min) this.min = other.min;
@@ -88,6 +114,7 @@ export class LatencyHistogram {
   /** Removes all samples. */
   reset(): void {
     this.counts.fill(0);
+    this.atPow2.fill(0);
     this.count = 0;
     this.sum = 0;
     this.min = Infinity;
@@ -122,8 +149,7 @@ export class LatencyHistogram {
   }
 
   /**
-   * Number of samples below 2^k ns. Exact, because powers of two are bucket boundaries (this is
-   * what Prometheus `le` buckets at 2^k ns use).
+   * Number of samples below 2^k ns (k in 0..44). Exact, because powers of two are bucket boundaries.
    */
   countBelowPow2(k: number): number {
     const limit = 2 ** k;
@@ -134,6 +160,14 @@ export class LatencyHistogram {
       n += this.counts[i];
     }
     return n;
+  }
+
+  /**
+   * Number of samples at most 2^k ns (k in 0..44), exactly: those below 2^k plus those exactly at
+   * it. This is what a Prometheus bucket `le` = 2^k ns counts.
+   */
+  countAtMostPow2(k: number): number {
+    return this.countBelowPow2(k) + (this.atPow2[k] ?? 0);
   }
 
   /**

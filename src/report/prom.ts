@@ -2,7 +2,7 @@
 import type { LatencyHistogram } from '../correlate/index.js';
 import type { ReportInput } from './input.js';
 
-/** Bucket bounds: powers of two from 2^10 ns (~1 us) to 2^34 ns (~17 s); exact for our histograms. */
+/** Bucket bounds: powers of two from 2^10 ns (~1 us) to 2^34 ns (~17 s), which our histograms count exactly. */
 const POW2_BOUNDS = Array.from({ length: 25 }, (_, i) => i + 10);
 
 function label(v: string): string {
@@ -10,7 +10,7 @@ function label(v: string): string {
 }
 
 function histogram(out: string[], name: string, labels: string, h: LatencyHistogram): void {
-  for (const k of POW2_BOUNDS) out.push(`${name}_bucket{${labels}le="${2 ** k / 1e9}"} ${h.countBelowPow2(k)}`);
+  for (const k of POW2_BOUNDS) out.push(`${name}_bucket{${labels}le="${2 ** k / 1e9}"} ${h.countAtMostPow2(k)}`);
   out.push(`${name}_bucket{${labels}le="+Inf"} ${h.count}`);
   out.push(`${name}_sum{${labels.replace(/,$/, '')}} ${h.sum / 1e9}`);
   out.push(`${name}_count{${labels.replace(/,$/, '')}} ${h.count}`);

@@ -61,7 +61,7 @@ export interface BpftraceStream extends EventStream {
   readonly header: BpftraceHeader | undefined;
   /** Programs the kernel skipped, per the wrapper's `# lost` lines. */
   readonly drops: BpftraceDrop[];
-  /** Set when the file has no `# end` line (bpftrace was killed, or the copy was cut), or (lenient) its gzip stream failed. */
+  /** Set when the file has no `# end` line (bpftrace was killed, or the copy was cut), or its lines ended early (a gzip fault, a last line cut short). */
   readonly cut: { where: string; reason: string } | undefined;
   /** Events printed after a later one (put back in time order). */
   readonly reordered: number;
@@ -307,7 +307,7 @@ function bpftraceStream(batches: LineBatches | Iterable<string[]>, parser: Bpftr
       return parser.header;
     },
     drops: parser.drops,
-    // A gzip fault explains the missing "# end" line, and places the cut at its line.
+    // Lines cut short (a gzip fault, a half last line) explain the missing "# end" line, and place the cut at theirs.
     get cut() {
       return stream.cut ?? cut;
     },
@@ -320,7 +320,7 @@ function bpftraceStream(batches: LineBatches | Iterable<string[]>, parser: Bpftr
 /** Reads a capture printed by viotrace-guest.bt or viotrace-host.bt (plain or gzip). */
 export function readBpftrace(path: string, options: BpftraceOptions = {}): BpftraceStream {
   const file = options.label ?? path;
-  return bpftraceStream(readLineBatches(path, { label: file, lenient: options.lenient }), new BpftraceLineParser(file, options), options.reorderWindowNs ?? DEFAULT_WINDOW_NS);
+  return bpftraceStream(readLineBatches(path, { label: file }), new BpftraceLineParser(file, options), options.reorderWindowNs ?? DEFAULT_WINDOW_NS);
 }
 
 /** The same over text in memory (fixtures). */

@@ -1,4 +1,4 @@
-// Real capture files whose gzip stream fails (cut, corrupt, a flipped byte): every complete line before the fault is read, the fault is named at file:line, --lenient reads on; a folder's cut streams.
+// Real capture files whose gzip stream fails (cut, corrupt, a flipped byte): every complete line before the fault is read and the fault is the stream's cut at file:line, lenient or not; a bad line before it stops a strict read; a folder's cut streams.
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,17 +45,18 @@ describe('a real bpftrace capture (.gz) cut at several offsets', async () => {
   const whole = (await collect(readBpftraceText(gunzipSync(gz).toString('utf8'), { label: 'whole', side: 'guest' }))).events;
 
   for (const at of [200, Math.floor(gz.length / 3), Math.floor((2 * gz.length) / 3), gz.length - 4]) {
-    it(`cut at compressed byte ${at}: stops at the line after the last complete one; --lenient gives every event before it`, async () => {
+    it(`cut at compressed byte ${at}: every event before the line after the last complete one, the cut named there, lenient or not`, async () => {
       const path = file(`bt-cut-${at}.gz`, gz.subarray(0, at));
       const k = completeLines(gz.subarray(0, at));
       const what = at === gz.length - 4 ? 'it ends inside its 8-byte trailer' : 'the file ends inside its compressed data';
       const reason = new RegExp(`^the gzip stream is truncated: ${what} \\(compressed byte \\d+\\); ${k} complete lines were read$`);
-      await expect(collect(readBpftrace(path, { side: 'guest' }))).rejects.toMatchObject({ where: `${path}:${k + 1}`, message: expect.stringMatching(reason) });
-      const stream = readBpftrace(path, { side: 'guest', lenient: true });
-      const { events } = await collect(stream);
-      expect(events.sort(byLine).map(key)).toEqual(whole.filter((e) => e.line <= k).sort(byLine).map(key));
-      expect(stream.cut).toEqual({ where: `${path}:${k + 1}`, reason: expect.stringMatching(reason) });
-      if (at > 1000) expect(events.length).toBeGreaterThan(1000);
+      for (const lenient of [false, true]) {
+        const stream = readBpftrace(path, { side: 'guest', lenient });
+        const { events } = await collect(stream);
+        expect(events.sort(byLine).map(key)).toEqual(whole.filter((e) => e.line <= k).sort(byLine).map(key));
+        expect(stream.cut).toEqual({ where: `${path}:${k + 1}`, reason: expect.stringMatching(reason) });
+        if (at > 1000) expect(events.length).toBeGreaterThan(1000);
+      }
     });
   }
 
@@ -80,16 +81,17 @@ describe('a real bpftrace capture (.gz) cut at several offsets', async () => {
     expect(stream.cut?.where).toBe(`${path}:${k + 1}`);
   });
 
-  it('a bad CRC-32 in the trailer: every line read, the file named corrupt after its last line', async () => {
+  it('a bad CRC-32 in the trailer: every line read, the file named corrupt after its last line, lenient or not', async () => {
     const b = Buffer.from(gz);
     b[b.length - 6]! ^= 0xff;
     const path = file('bt-crc.gz', b);
     const lines = completeLines(gz);
     const reason = new RegExp(`^the gzip trailer's CRC-32 does not match the data: the file is corrupt \\(compressed byte ${gz.length - 8}\\); ${lines} complete lines were read$`);
-    await expect(collect(readBpftrace(path))).rejects.toMatchObject({ where: `${path}:${lines + 1}`, message: expect.stringMatching(reason) });
-    const stream = readBpftrace(path, { lenient: true });
-    expect((await collect(stream)).events.length).toBe(whole.length);
-    expect(stream.cut?.reason).toMatch(reason);
+    for (const lenient of [false, true]) {
+      const stream = readBpftrace(path, { lenient });
+      expect((await collect(stream)).events.length).toBe(whole.length);
+      expect(stream.cut).toEqual({ where: `${path}:${lines + 1}`, reason: expect.stringMatching(reason) });
+    }
   });
 
   it('a flipped byte inside the data: the garbage line it makes is named, and said to be maybe damage, with the gzip fault', async () => {
@@ -113,16 +115,17 @@ describe('a real tracefs capture (.gz) that fails part way', async () => {
   const gz = gzipSync(tracefsText, { level: 9 });
 
   for (const part of [0.25, 0.5, 0.75]) {
-    it(`cut at ${part * 100}% of its bytes: the line after the last complete one is named; --lenient gives every event before it`, async () => {
+    it(`cut at ${part * 100}% of its bytes: every event before the line after the last complete one, the cut named there, lenient or not`, async () => {
       const at = Math.floor(gz.length * part);
       const path = file(`ft-cut-${part}.txt.gz`, gz.subarray(0, at));
       const k = completeLines(gz.subarray(0, at));
-      await expect(collect(readFtrace(path, { source: 'guest' }))).rejects.toMatchObject({ where: `${path}:${k + 1}`, message: expect.stringMatching(/^the gzip stream is truncated/) });
-      const stream = readFtrace(path, { source: 'guest', lenient: true });
-      const { events, stats } = await collect(stream);
-      expect(events.map(key)).toEqual(whole.filter((e) => e.line <= k).map(key));
-      expect(stats.skipped).toBe(0);
-      expect(stream.cut?.where).toBe(`${path}:${k + 1}`);
+      for (const lenient of [false, true]) {
+        const stream = readFtrace(path, { source: 'guest', lenient });
+        const { events, stats } = await collect(stream);
+        expect(events.map(key)).toEqual(whole.filter((e) => e.line <= k).map(key));
+        expect(stats.skipped).toBe(0);
+        expect(stream.cut).toEqual({ where: `${path}:${k + 1}`, reason: expect.stringMatching(/^the gzip stream is truncated/) });
+      }
     });
   }
 
@@ -136,10 +139,11 @@ describe('a real tracefs capture (.gz) that fails part way', async () => {
     const path = file('ft-stored.txt.gz', stored);
     const k = tracefsText.subarray(0, len).toString('utf8').split('\n').length - 1;
     const reason = `the gzip data is corrupt (invalid stored block lengths) (compressed byte ${second + 4}); ${k} complete lines were read`;
-    await expect(collect(readFtrace(path, { source: 'guest' }))).rejects.toMatchObject({ where: `${path}:${k + 1}`, message: reason });
-    const stream = readFtrace(path, { source: 'guest', lenient: true });
-    expect((await collect(stream)).events.map(key)).toEqual(whole.filter((e) => e.line <= k).map(key));
-    expect(stream.cut).toEqual({ where: `${path}:${k + 1}`, reason });
+    for (const lenient of [false, true]) {
+      const stream = readFtrace(path, { source: 'guest', lenient });
+      expect((await collect(stream)).events.map(key)).toEqual(whole.filter((e) => e.line <= k).map(key));
+      expect(stream.cut).toEqual({ where: `${path}:${k + 1}`, reason });
+    }
   });
 });
 
@@ -155,22 +159,25 @@ describe('a capture folder with a stream cut', () => {
   }
 
   for (const [name, host] of [['qemu-trace.log.gz', 'tracefs'], ['host-block.txt.gz', 'tracefs'], ['guest-serial.txt.gz', 'tracefs'], ['host.bt.txt.gz', 'bpftrace']] as const) {
-    it(`${name}: stops at its file:line; --lenient stitches every line before the cut, as a folder holding only those lines would`, async () => {
+    it(`${name}: the replay's cut at its file:line; every line before the cut is stitched, as a folder holding only those lines would, lenient or not`, async () => {
       const { dir, path, k, gz } = cutFolder(name);
-      await expect(replayFile(dir, { captureHost: host })).rejects.toMatchObject({ where: `${path}:${k + 1}`, message: expect.stringMatching(/^the gzip stream is truncated: .*; \d+ complete lines were read$/) });
-      const r = await replayFile(dir, { captureHost: host, lenient: true });
-      expect(r.cut?.where).toBe(`${path}:${k + 1}`);
+      for (const lenient of [false, true]) {
+        const r = await replayFile(dir, { captureHost: host, lenient });
+        expect(r.cut).toEqual({ where: `${path}:${k + 1}`, reason: expect.stringMatching(/^the gzip stream is truncated: .*; \d+ complete lines were read$/) });
+      }
       // The oracle: the same folder with the stream replaced by its first k lines, whole.
       const prefix = join(work, `prefix-${name.replace(/\W/g, '-')}`);
       cpSync(gzFolder, prefix, { recursive: true });
       const lines = gunzipSync(gz).toString('utf8').split('\n').slice(0, k);
       writeFileSync(join(prefix, name), gzipSync(lines.join('\n') + '\n'));
-      const got = await captureRecords(await openCapture(dir), { host, lenient: true });
-      const want = await captureRecords(await openCapture(prefix), { host, lenient: true });
-      expect(got.records).toEqual(want.records);
-      expect(got.cuts).toEqual([{ where: `${path}:${k + 1}`, reason: expect.stringMatching(/truncated/) }]);
-      // A cut guest copy ends inside its section: the cut says so, not a missing END marker as well.
-      expect(got.skippedExamples).toEqual([]);
+      for (const lenient of [false, true]) {
+        const got = await captureRecords(await openCapture(dir), { host, lenient });
+        const want = await captureRecords(await openCapture(prefix), { host, lenient });
+        expect(got.records).toEqual(want.records);
+        // A cut guest copy ends inside its section: the cut says so, not a missing END marker as well.
+        expect(got.cuts).toEqual([{ where: `${path}:${k + 1}`, reason: expect.stringMatching(/truncated/) }]);
+        expect(got.skippedExamples).toEqual([]);
+      }
     });
   }
 

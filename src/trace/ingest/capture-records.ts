@@ -18,7 +18,7 @@ export interface CaptureRecords {
   skipped: number;
   /** The first few of them as `file:line: reason`. */
   skippedExamples: string[];
-  /** Streams that ended early (lenient: a gzip fault; a bpftrace stream without its `# end` line), in reading order. */
+  /** Streams that ended early (a gzip fault, a last line cut short, a missing END marker or `# end` line), in reading order. */
   cuts: { where: string; reason: string }[];
 }
 

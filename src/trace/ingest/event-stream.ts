@@ -6,7 +6,7 @@ import type { LineBatches, LinesCut } from './lines.js';
 /** An async stream of events with the reader's counts (complete once iteration has ended). */
 export interface EventStream<E extends RawEvent = RawEvent> extends AsyncIterable<E> {
   readonly stats: IngestStats;
-  /** Set (lenient) when the file's lines ended early at a gzip fault: every event before it was given. */
+  /** Set when the file's lines ended early (a gzip fault, a last line cut short, a section never ended): every event before it was given. */
   readonly cut: LinesCut | undefined;
 }
 

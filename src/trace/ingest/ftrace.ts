@@ -3,7 +3,7 @@ import { InputError } from '../../errors.js';
 import { emptyStats, type ClockDomain, type EventSource, type IngestStats, type RawEvent, type ReadOptions, malformedLine } from './event.js';
 import { builtInGrammars, grammarsWith, type GrammarTable } from './ftrace-grammars.js';
 import { eventStream, type EventStream } from './event-stream.js';
-import { readLineBatches, textLineBatches, type LineBatches } from './lines.js';
+import { readLineBatches, textLineBatches, type LineBatches, type LinesCut } from './lines.js';
 import type { EventFormat } from './print-fmt.js';
 
 /** Options of the ftrace reader. */
@@ -16,7 +16,7 @@ export interface FtraceOptions extends ReadOptions {
   formats?: EventFormat[];
   /**
    * Read only between `=== NAME BEGIN ===` and `=== NAME END ===` (the lab's serial-console sections).
-   * A missing BEGIN is an error; a missing END means the copy was cut (an error unless lenient).
+   * A missing BEGIN is an error; a missing END means the copy was cut: the stream's `cut`.
    */
   section?: string;
 }
@@ -169,21 +169,29 @@ class SectionGate {
     }
     return true;
   }
-  /** Throws (or, lenient, reports) a section that never began or never ended. */
-  finish(file: string, lenient: boolean, stats: IngestStats): void {
+  /** True once the section's END marker was read: nothing after it is read. */
+  get ended(): boolean {
+    return this.state === 'after';
+  }
+
+  /**
+   * After `lines` lines: throws for a section that never began (not this file's section, or nothing
+   * of it); returns the cut of one that never ended, at the line after the last.
+   */
+  finish(file: string, lines: number): LinesCut | undefined {
     if (this.state === 'before') throw new InputError(`no "=== ${this.name} BEGIN ===" marker`, file);
-    if (this.state === 'inside') {
-      const why = `no "=== ${this.name} END ===" marker: the copy was cut`;
-      if (!lenient) throw new InputError(why, file);
-      stats.skippedExamples.push(`${file}: ${why}`);
-    }
+    if (this.state === 'after') return undefined;
+    return { where: `${file}:${lines + 1}`, reason: `no "=== ${this.name} END ===" marker: the copy was cut; ${lines} complete lines were read` };
   }
 }
 
-/** Parses batches of lines through the section gate, if any, counting line numbers across batches. */
-function ftraceStream(batches: LineBatches | Iterable<string[]>, parser: FtraceLineParser, file: string, options: FtraceOptions): EventStream {
-  const gate = options.section ? new SectionGate(options.section) : undefined;
+/**
+ * Parses batches of lines through the section gate, if any, counting line numbers across batches.
+ * Its cut is the lines' (a gzip fault, a last line cut short), or else a section that never ended.
+ */
+function ftraceStream(batches: LineBatches | Iterable<string[]>, parser: FtraceLineParser, file: string, gate: SectionGate | undefined): EventStream {
   let line = 0;
+  let sectionCut: LinesCut | undefined;
   const stream = eventStream(
     parser.stats,
     batches,
@@ -196,11 +204,17 @@ function ftraceStream(batches: LineBatches | Iterable<string[]>, parser: FtraceL
       }
     },
     () => {
-      // Lines cut by a gzip fault end inside the section: the cut says so, not a missing END marker.
-      if (stream.cut === undefined) gate?.finish(file, options.lenient ?? false, parser.stats);
+      // Lines cut short end inside the section: that cut says so, not a missing END marker as well.
+      if (stream.cut === undefined) sectionCut = gate?.finish(file, line);
     },
   );
-  return stream;
+  return {
+    stats: stream.stats,
+    [Symbol.asyncIterator]: () => stream[Symbol.asyncIterator](),
+    get cut() {
+      return stream.cut ?? sectionCut;
+    },
+  };
 }
 
 /**
@@ -209,12 +223,16 @@ function ftraceStream(batches: LineBatches | Iterable<string[]>, parser: FtraceL
  */
 export function readFtrace(path: string, options: FtraceOptions): EventStream {
   const file = options.label ?? path;
-  return ftraceStream(readLineBatches(path, { label: file, lenient: options.lenient }), new FtraceLineParser(file, options), file, options);
+  const gate = options.section ? new SectionGate(options.section) : undefined;
+  // Text cut short after the section's END marker is nothing of the trace: no cut.
+  const wants = (text: string): boolean => (gate!.admit(text), !gate!.ended);
+  const lines = readLineBatches(path, { label: file, ...(gate ? { wants } : {}) });
+  return ftraceStream(lines, new FtraceLineParser(file, options), file, gate);
 }
 
 /** The same over text already in memory (fixtures, benchmarks). */
 export function readFtraceText(text: string, options: FtraceOptions & { label: string }): EventStream {
-  return ftraceStream(textLineBatches(text), new FtraceLineParser(options.label, options), options.label, options);
+  return ftraceStream(textLineBatches(text), new FtraceLineParser(options.label, options), options.label, options.section ? new SectionGate(options.section) : undefined);
 }
 
 /** Drains a stream into an array, returning the events and the final counts. */

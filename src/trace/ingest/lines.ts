@@ -1,4 +1,4 @@
-// Streams the lines of a capture file, plain or gzip, in batches; a gzip fault ends them after the last complete line, named at file:line.
+// Streams the lines of a capture file, plain or gzip, in batches; a gzip fault or a last line cut short ends them after the last complete line, named at file:line.
 import { InputError } from '../../errors.js';
 import { ByteSource, gzipCutReason } from '../source.js';
 
@@ -17,7 +17,11 @@ export interface LinesCut {
 
 /** A capture file's lines in batches, with how they ended. */
 export interface LineBatches extends AsyncIterable<string[]> {
-  /** Set (lenient only) once the lines have ended at a gzip fault; strict reading throws it instead. */
+  /**
+   * Set once the lines have ended early, at a gzip fault or inside a line (text after the file's last
+   * newline): every complete line before it was given. Not thrown, lenient or not, so a reader keeps
+   * what it read; whether a cut fails the run is its caller's to say (a report: exit 1 unless lenient).
+   */
   readonly cut: LinesCut | undefined;
   /**
    * After a bad line: reads the rest of the file and says how its gzip stream fails, if it does. A
@@ -31,8 +35,12 @@ export interface LineBatches extends AsyncIterable<string[]> {
 export interface LineOptions {
   /** The file's name in messages (defaults to the path). */
   label?: string;
-  /** A gzip fault ends the lines and sets `cut`, rather than throwing. */
-  lenient?: boolean;
+  /**
+   * Whether the reader still wants `text`, the text after the last complete line (empty at a gzip
+   * cut at a line end): a serial copy's reader wants nothing after its section's END marker. Not
+   * wanted, a half last line or a gzip stream cut short is no cut: nothing the reader reads was lost.
+   */
+  wants?: (text: string) => boolean;
 }
 
 /**
@@ -40,7 +48,9 @@ export interface LineOptions {
  * when a serial console left stray `\r`s inside lines. Batches keep the per-line cost of async
  * iteration out of the hot loop. Gzip goes through the trace reader's gunzip, which gives every byte
  * decoded before a fault: every complete line before it is yielded, a half line at it is part of the
- * cut, and the fault is an InputError at the line after the last complete one (lenient: `cut`).
+ * cut, and the fault is the `cut` at the line after the last complete one. A plain file's text after
+ * its last newline is a line cut short in the same way (a killed copy): it is the cut, not parsed,
+ * since its last field may be cut too and still look whole ("offset 33067" of "offset 3306700").
  */
 export function readLineBatches(path: string, options: LineOptions = {}): LineBatches {
   const file = options.label ?? path;
@@ -68,13 +78,15 @@ export function readLineBatches(path: string, options: LineOptions = {}): LineBa
       await src.close();
     }
     const fault = src.gzipError;
+    const tail = src.buf.toString('utf8');
     if (fault) {
-      const c = { where: `${file}:${lines + 1}`, reason: gzipCutReason(fault, lines, 'lines') };
-      if (!options.lenient) throw new InputError(c.reason, c.where);
-      cut = c;
+      // Corrupt data may have touched any line, wanted or not: only a stream cut short can be let pass.
+      if (!fault.truncated || (options.wants?.(tail) ?? true)) cut = { where: `${file}:${lines + 1}`, reason: gzipCutReason(fault, lines, 'lines') };
       return;
     }
-    if (src.buf.length) yield [src.buf.toString('utf8')];
+    if (tail.trim() !== '' && (options.wants?.(tail) ?? true)) {
+      cut = { where: `${file}:${lines + 1}`, reason: `the file ends inside line ${lines + 1}, ${src.buf.length} bytes into it (no newline after them): it was cut; ${lines} complete lines were read` };
+    }
   }
   return {
     get cut() {

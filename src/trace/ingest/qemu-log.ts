@@ -170,7 +170,7 @@ function qemuStream(batches: LineBatches | Iterable<string[]>, parser: QemuLogLi
 /** Reads a QEMU log-backend trace file (plain or gzip) as a stream of events. */
 export function readQemuLog(path: string, options: QemuLogOptions = {}): EventStream<QemuEvent> {
   const file = options.label ?? path;
-  return qemuStream(readLineBatches(path, { label: file, lenient: options.lenient }), new QemuLogLineParser(file, options));
+  return qemuStream(readLineBatches(path, { label: file }), new QemuLogLineParser(file, options));
 }
 
 /** The same over text already in memory. */
