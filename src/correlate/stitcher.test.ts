@@ -84,6 +84,26 @@ describe('Stitcher (streaming)', () => {
     expect(pushedWhenPublished).toBeLessThan(stream.length - 4 * records.length);
   });
 
+  it('counts QEMU requests the guest had not reaped when the trace ended as in flight, not as host-only', () => {
+    const run = runAndReport(scenario('baseline')!, 4, 1200, undefined, true);
+    const records = run.kept!.records;
+    const stitched = (input: readonly TraceRecord[]) => {
+      const s = new Stitcher(run.result.topology, () => {}, SIM_STITCH_OPTIONS);
+      for (const r of input) s.push(r);
+      return s.finish();
+    };
+    const whole = stitched(records);
+    // The guest's last three completions on queue 0, as if its trace had ended before it reaped them.
+    const last = records.filter((r): r is Extract<TraceRecord, { kind: 'guest_rq' }> => r.kind === 'guest_rq' && r.vq === 0)
+      .sort((a, b) => a.tRqComplete - b.tRqComplete).slice(-3);
+    const cut = stitched(records.filter((r) => !last.includes(r as (typeof last)[number])));
+    expect([cut.matched, cut.hostOnly, cut.inFlightAtEnd]).toEqual([whole.matched - 3, whole.hostOnly, whole.inFlightAtEnd + 3]);
+    // One lost before a request the guest did reap on that queue was lost, not in flight.
+    const lost = stitched(records.filter((r) => r !== last[1]));
+    expect([lost.matched, lost.hostOnly, lost.inFlightAtEnd]).toEqual([whole.matched - 1, whole.hostOnly + 1, whole.inFlightAtEnd]);
+    expect(lost.unmatched).toEqual({ ...whole.unmatched, guest_record_lost: (whole.unmatched.guest_record_lost ?? 0) + 1 });
+  });
+
   it('decides a guest-only stream from the guest side alone, as no_host_records', () => {
     const run = runAndReport(scenario('baseline')!, 7, 800, undefined, true);
     const guest = run.kept!.records.filter((r) => r.kind === 'guest_rq' || r.kind === 'guest_app_op');
