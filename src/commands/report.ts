@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { fileError, UsageError } from '../errors.js';
+import { STDOUT } from '../trace/index.js';
 import { REPORT_FORMATS, renderReport, type ReportFormat, type ReportInput } from '../report/index.js';
 import { replayFile, type ReplayResult } from '../replay/index.js';
 import { checkNotInput, checkWritable, runAndReport, simThreads } from '../run/index.js';
@@ -20,9 +21,9 @@ export function finishReplay(r: ReplayResult, lenient: boolean): number {
   return lenient ? 0 : 1;
 }
 
-/** Writes a report to `output`, or standard output; a file that cannot be written is an InputError naming it. */
+/** Writes a report to `output`, or standard output (no output, or `-`); a file that cannot be written is an InputError naming it. */
 function writeReport(output: string | undefined, text: string): void {
-  if (!output) {
+  if (!output || output === STDOUT) {
     process.stdout.write(text);
     return;
   }
@@ -59,7 +60,7 @@ export const installReport: CommandInstaller = (program: Command) => {
     .option('--scenario <name>', 'run a scenario and report on it')
     .option('--job <file>', `${JOB_HELP} (with --scenario, or on baseline)`)
     .addOption(new Option('--format <format>', 'report format').choices([...REPORT_FORMATS]).default('json'))
-    .option('-o, --output <file>', 'write the report to a file instead of standard output')
+    .option('-o, --output <file>', 'write the report to a file instead of standard output (- is standard output)')
     .option('--lenient', 'skip and count malformed lines; a cut file is a warning', false)
     .option('--host-events <from>', 'capture folder made with --host-bpftrace: the host events from tracefs or bpftrace', 'tracefs')
     .option('--slowest <n>', 'how many slowest requests to include', integerOption('--slowest', 0, 100_000), 20)

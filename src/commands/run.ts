@@ -4,6 +4,8 @@ import { jsonReport, textReport, formatNs } from '../report/index.js';
 import { recordScenario, runAndReport, runLive, simThreads } from '../run/index.js';
 import { replayFile } from '../replay/index.js';
 import { SCENARIOS } from '../sim/index.js';
+import { STDOUT } from '../trace/index.js';
+import { UsageError } from '../errors.js';
 import { Playback, runDashboard } from '../tui/index.js';
 import type { CommandInstaller } from './index.js';
 import { durationOption, requestsOption, seedOption, speedOption } from './options.js';
@@ -25,8 +27,10 @@ export const installRun: CommandInstaller = (program: Command) => {
     .option('--records', 'print every record the programs emitted, one JSON object a line')
     .option('--no-tui', 'print a text summary instead of the dashboard')
     .option('--speed <n>', 'dashboard: simulated time per wall time (1/64 to 1024)', speedOption, 1 / 64)
-    .option('--record <file>', 'also write the records to a trace file (viotrace replay reads it)')
+    .option('--record <file>', 'also write the records to a trace file (viotrace replay reads it; not -: standard output holds the summary)')
     .action(async (opts: { scenario: string; job?: string; requests?: number; duration?: number; seed: number; json?: boolean; records?: boolean; tui: boolean; speed: number; record?: string }) => {
+      // The trace would be interleaved with the summary or the dashboard, and the summary reads the trace back.
+      if (opts.record === STDOUT) throw new UsageError('--record - would mix the trace with the summary on standard output: use viotrace record -o - for the trace alone, or --records for the records as JSON');
       const { spec, requests, durationNs, jobEnds } = scenarioRun('run', opts);
       const dashboard = opts.tui && !opts.json && !opts.records && process.stdout.isTTY === true && process.stdin.isTTY === true;
       if (opts.record && !dashboard) {

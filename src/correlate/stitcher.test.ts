@@ -52,8 +52,14 @@ describe('Stitcher (streaming)', () => {
       if (++pushed % 1000 === 0) heldAt.push(s.held);
     }
     const sum = s.finish();
+    // A run stops at its last completion with the rest of that interrupt's pass unreaped: those
+    // requests are in flight at the end of one copy, and host-only where another copy follows.
+    const one = new Stitcher(run.result.topology, () => {}, SIM_STITCH_OPTIONS);
+    for (const r of records) one.push(r);
+    const tail = one.finish().inFlightAtEnd;
     expect(sum.matched).toBe(40 * run.result.requests);
-    expect(paths).toBe(40 * run.result.requests);
+    expect([sum.hostOnly, sum.inFlightAtEnd]).toEqual([39 * tail, tail]);
+    expect(paths).toBe(40 * run.result.requests + 39 * tail);
     // What is held levels off once the window is full: no more in the last quarter than in the second.
     const q = heldAt.length / 4;
     const max = (from: number, to: number): number => Math.max(...heldAt.slice(from, to));
@@ -82,6 +88,26 @@ describe('Stitcher (streaming)', () => {
     expect(pushedWhenPublished).toBeGreaterThan(lostAt);
     // Decided once the stream passed it by the lag (20 ms, under two copies), not at the end.
     expect(pushedWhenPublished).toBeLessThan(stream.length - 4 * records.length);
+  });
+
+  it('counts QEMU requests the guest had not reaped when the trace ended as in flight, not as host-only', () => {
+    const run = runAndReport(scenario('baseline')!, 4, 1200, undefined, true);
+    const records = run.kept!.records;
+    const stitched = (input: readonly TraceRecord[]) => {
+      const s = new Stitcher(run.result.topology, () => {}, SIM_STITCH_OPTIONS);
+      for (const r of input) s.push(r);
+      return s.finish();
+    };
+    const whole = stitched(records);
+    // The guest's last three completions on queue 0, as if its trace had ended before it reaped them.
+    const last = records.filter((r): r is Extract<TraceRecord, { kind: 'guest_rq' }> => r.kind === 'guest_rq' && r.vq === 0)
+      .sort((a, b) => a.tRqComplete - b.tRqComplete).slice(-3);
+    const cut = stitched(records.filter((r) => !last.includes(r as (typeof last)[number])));
+    expect([cut.matched, cut.hostOnly, cut.inFlightAtEnd]).toEqual([whole.matched - 3, whole.hostOnly, whole.inFlightAtEnd + 3]);
+    // One lost before a request the guest did reap on that queue was lost, not in flight.
+    const lost = stitched(records.filter((r) => r !== last[1]));
+    expect([lost.matched, lost.hostOnly, lost.inFlightAtEnd]).toEqual([whole.matched - 1, whole.hostOnly + 1, whole.inFlightAtEnd]);
+    expect(lost.unmatched).toEqual({ ...whole.unmatched, guest_record_lost: (whole.unmatched.guest_record_lost ?? 0) + 1 });
   });
 
   it('decides a guest-only stream from the guest side alone, as no_host_records', () => {

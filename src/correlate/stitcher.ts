@@ -25,6 +25,12 @@ export interface StitchSummary {
   matched: number;
   guestOnly: number;
   hostOnly: number;
+  /**
+   * QEMU requests unclaimed at the end that completed after the last one the guest reaped on their
+   * queue: the guest had not reaped them yet when its trace ended (or lost the records of every
+   * one of them, which a trace cannot tell apart), so they are not counted as host-only.
+   */
+  inFlightAtEnd: number;
   unmatched: Partial<Record<UnmatchedReason, number>>;
 }
 
@@ -289,12 +295,18 @@ export class Stitcher {
   private readonly notifies = new TimeStreams<never>(N_WIDTH);
   private readonly kicks = new TimeStreams<never>(K_WIDTH);
   private hostMax = -Infinity;
+  /**
+   * Per disk slot and virtqueue (`reapedKey`), the host completion time of the latest QEMU request
+   * a guest request claimed. The used ring is first in, first out, so the guest had reaped every
+   * request of that queue QEMU completed up to then.
+   */
+  private readonly lastReaped = new Map<number, number>();
   private hostRecords = 0;
   private sincePoll = 0;
   private evictedAt = -Infinity;
   /** Where the stages of the request being decided start, and their total. */
   private readonly span: Span = { start: 0, total: 0 };
-  private readonly sum: StitchSummary = { clocks: {}, matched: 0, guestOnly: 0, hostOnly: 0, unmatched: {} };
+  private readonly sum: StitchSummary = { clocks: {}, matched: 0, guestOnly: 0, hostOnly: 0, inFlightAtEnd: 0, unmatched: {} };
 
   constructor(private readonly topology: Topology, private readonly onPath: (p: RequestPath) => void, opts: StitcherOptions = {}) {
     this.lag = opts.lagNs ?? DEFAULT_LAG_NS;
@@ -604,16 +616,35 @@ export class Stitcher {
     if (t > this.hostMax) this.hostMax = t;
   }
 
-  /** Decides every request still held and publishes unclaimed QEMU requests; returns the summary. */
+  /**
+   * Decides every request still held and publishes unclaimed QEMU requests, but for those the guest
+   * had yet to reap when its trace ended (`inFlightAtEnd`); returns the summary.
+   */
   finish(): StitchSummary {
     this.poll(true);
     const q = this.qreqs;
     while (q.size > 0) {
       const s = q.first;
-      if (!(q.marksAt(s) & USED)) this.hostOnly(s);
+      if (!(q.marksAt(s) & USED)) {
+        if (this.notReapedYet(s)) this.sum.inFlightAtEnd++;
+        else this.hostOnly(s);
+      }
       q.shift();
     }
     return this.summary();
+  }
+
+  /** A QEMU request's disk slot and virtqueue as one number (slot -1, an unknown disk, has none). */
+  private reapedKey(seq: number): number {
+    const rows = this.qreqs.rows, r = this.qreqs.rowOf(seq);
+    const slot = rows[r + Q_SLOT]!;
+    return slot < 0 ? -1 : slot * 0x10000 + rows[r + Q_VQ]!;
+  }
+
+  /** Whether an unclaimed QEMU request completed after the last one the guest reaped on its queue. */
+  private notReapedYet(seq: number): boolean {
+    const last = this.lastReaped.get(this.reapedKey(seq));
+    return last !== undefined && this.qreqs.timeAt(seq) > last;
   }
 
   /** The summary so far. */
@@ -1019,6 +1050,8 @@ export class Stitcher {
     const matched = qs >= 0 && d !== undefined && clock !== undefined;
     if (matched) {
       qreqs.mark(qs, USED);
+      const queue = this.reapedKey(qs), done = qreqs.timeAt(qs);
+      if (queue >= 0 && !((this.lastReaped.get(queue) ?? -Infinity) >= done)) this.lastReaped.set(queue, done);
       this.sum.matched++;
       // The only QEMU request that fits this guest request, which no other guest request held
       // could claim: a pair to set the clock by.

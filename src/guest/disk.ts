@@ -76,6 +76,12 @@ export interface DiskWorld {
   notify(vq: SimVirtqueue, t: number): void;
   /** A request completed in the guest (for ground truth and counting). */
   completed(rq: SimRequest): void;
+  /**
+   * Whether the run has completed all the requests it was asked for: the handler's pass stops
+   * there, as a trace ending mid-pass would, so that a run of N requests completes N, not N and
+   * the rest of the pass.
+   */
+  enough(): boolean;
   /** An application op completed at true time t. */
   appCompleted(op: AppOp, t: number): void;
   /** Ground-truth ids. */
@@ -366,6 +372,8 @@ export class GuestDisk {
         }
       }
       this.world.completed(rq);
+      // The rest of the pass would complete requests past the count; the run ends with this event.
+      if (this.world.enough()) return;
     }
     this.world.engine.atWith(t, this.enableCb, vq);
     // Freed tags go to waiting bios (each becomes a request in its submitter's context), then dispatch.

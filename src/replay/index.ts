@@ -7,6 +7,7 @@ import { InputError } from '../errors.js';
 import { probeOfProgram } from '../hooks/index.js';
 import type { ReportInput } from '../report/index.js';
 import { gunzipFile, refuseStream, type GzipFault } from '../trace/gzip.js';
+import { withoutByteOrderMark } from '../trace/source.js';
 import { BINARY_MAGIC, captureRecords, GuestAssembler, looksLikeBpftrace, openCapture, openTrace, outOfOrderNote, readBpftrace, readFtrace } from '../trace/index.js';
 
 /** An ftrace event line: "task-pid [cpu] flags? seconds.micros: event:". */
@@ -89,7 +90,8 @@ async function sniff(path: string): Promise<InputKind> {
     if (head.length === 0) throw new InputError(fault.error ? `gzip data is corrupt at its start (${fault.error.message})` : 'gzip data is corrupt at its start', `${path}:1`);
   }
   if (head.subarray(0, BINARY_MAGIC.length).equals(BINARY_MAGIC)) return 'viotrace-trace';
-  const text = head.toString('utf8');
+  // Text saved by a Windows editor begins with a byte-order mark; the readers drop it too.
+  const text = withoutByteOrderMark(head.toString('utf8'));
   if (text.startsWith('{') && text.includes('"viotrace.trace"')) return 'viotrace-trace';
   const lines = text.split('\n').slice(0, 50);
   if (looksLikeBpftrace(lines)) return 'bpftrace-text';

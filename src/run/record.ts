@@ -4,15 +4,16 @@ import { fileError, UsageError } from '../errors.js';
 import { HOOKS } from '../hooks/index.js';
 import type { Topology } from '../records/index.js';
 import { runScenarioAsync, type RunResult, type ScenarioSpec } from '../sim/index.js';
-import { TraceWriter } from '../trace/index.js';
+import { outputName, STDOUT, TraceWriter, type TraceEncoding } from '../trace/index.js';
 import { VERSION } from '../version.js';
 
 /**
  * Refuses an output that is the input under any name (the same path, a hard or a symbolic link):
  * opening it for writing would truncate the file being read, so the input would be lost. Compared by
- * device and inode, as the names alone miss links. Bad usage (exit 2).
+ * device and inode, as the names alone miss links. Bad usage (exit 2). Standard output (`-`) is never the input.
  */
 export function checkNotInput(output: string, input: string): void {
+  if (output === STDOUT) return;
   let a, b;
   try {
     [a, b] = [statSync(output), statSync(input)];
@@ -27,9 +28,11 @@ export function checkNotInput(output: string, input: string): void {
  * read-only place is a one-line InputError at once (TraceWriter opens its file asynchronously and
  * would raise the error as an unhandled 'error' event). Nothing is truncated or left behind: an
  * existing file is opened without truncating it, a new one is made and removed again, so a run
- * that then fails on its input has not destroyed the file it would have replaced.
+ * that then fails on its input has not destroyed the file it would have replaced. Standard output
+ * (`-`) is not checked: it is already open, and its failures are the executable's (onStdoutError).
  */
 export function checkWritable(path: string): void {
+  if (path === STDOUT) return;
   try {
     if (existsSync(path)) closeSync(openSync(path, 'r+'));
     else {
@@ -52,7 +55,7 @@ export interface WriterWatch {
 
 /** Watches a TraceWriter's `failure`, given as an InputError naming the file. */
 export function watchWriter(w: TraceWriter): WriterWatch {
-  const failure = (): unknown => (w.failure ? fileError(w.failure, w.path, 'write') : undefined);
+  const failure = (): unknown => (w.failure ? fileError(w.failure, outputName(w.path), 'write') : undefined);
   return {
     get failure() {
       return failure();
@@ -65,14 +68,14 @@ export function watchWriter(w: TraceWriter): WriterWatch {
       try {
         await (abandon ? w.abandon() : w.close());
       } catch (e) {
-        throw failure() ?? fileError(e, w.path, 'write');
+        throw failure() ?? fileError(e, outputName(w.path), 'write');
       }
     },
   };
 }
 
-/** Opens a trace file for a scenario's run: the header names the scenario, seed, hooks, clocks and topology. */
-export function scenarioTraceWriter(path: string, spec: ScenarioSpec, seed: number, topology: Topology): TraceWriter {
+/** Opens a trace file for a scenario's run: the header names the scenario, seed, hooks, clocks and topology; `encoding` as TraceWriterOptions. */
+export function scenarioTraceWriter(path: string, spec: ScenarioSpec, seed: number, topology: Topology, encoding?: TraceEncoding): TraceWriter {
   return new TraceWriter(path, {
     tool: `viotrace ${VERSION}`,
     created: new Date().toISOString(),
@@ -81,7 +84,7 @@ export function scenarioTraceWriter(path: string, spec: ScenarioSpec, seed: numb
     // Record times are the programs' bpf_ktime_get_ns values as they are (base 0).
     clocks: { guest: { domain: 'guest-mono', base: '0' }, host: { domain: 'host-mono', base: '0' } },
     topology,
-  }, { flushEvery: 1024 });
+  }, { flushEvery: 1024, ...(encoding ? { encoding } : {}) });
 }
 
 /**
@@ -89,8 +92,9 @@ export function scenarioTraceWriter(path: string, spec: ScenarioSpec, seed: numb
  * writer flushes every 1024 records, so a recording killed midway leaves a file whose complete
  * records replay (with a warning that it was cut). `stopped()`, asked between slices of simulated
  * time, ends the run early; the file is then closed with its end mark, a whole trace of a shorter run.
+ * `path` may be `-` (standard output); `encoding` overrides the one its name asks for.
  */
-export async function recordScenario(spec: ScenarioSpec, seed: number, requests: number | undefined, path: string, parallel = false, stopped?: () => boolean, durationNs?: number): Promise<{ result: RunResult; records: number }> {
+export async function recordScenario(spec: ScenarioSpec, seed: number, requests: number | undefined, path: string, parallel = false, stopped?: () => boolean, durationNs?: number, encoding?: TraceEncoding): Promise<{ result: RunResult; records: number }> {
   checkWritable(path);
   let writer: TraceWriter | undefined;
   let watch: WriterWatch | undefined;
@@ -103,7 +107,7 @@ export async function recordScenario(spec: ScenarioSpec, seed: number, requests:
       ...(requests ? { requests } : {}),
       ...(durationNs !== undefined ? { durationNs } : {}),
       onStart: (topology) => {
-        writer = scenarioTraceWriter(path, spec, seed, topology);
+        writer = scenarioTraceWriter(path, spec, seed, topology, encoding);
         watch = watchWriter(writer);
       },
       onTraceRecord: (rec) => {

@@ -24,13 +24,13 @@ function digestOf(spec: string | ScenarioSpec, opts: RunOptions): string {
 const GOLDEN: Record<string, string> = {
   'baseline': '66f9335d0f35f329',
   'slow-disk': '7d4f24275505be02',
-  'noisy-neighbour': 'afef9f71544643c2',
-  'iothread-stall': '408db3a0120b57f6',
+  'noisy-neighbour': '2ff6a0b3e7d07f19',
+  'iothread-stall': '286e315b354c73be',
   'host-cpu-contention': '896d876b3c3c694b',
   'uring-saturation': '4ebe2b57d9e2ca73',
-  'guest-queueing': '7eee7c3c0b9a8b12',
-  'guest-elevator': 'c1a3d66de5b6bcd1',
-  'stitch-stress': '915a12c0fc7edf36',
+  'guest-queueing': '4d6c52ce16f12655',
+  'guest-elevator': '3b867d558e448e8b',
+  'stitch-stress': '8750cd964bb16fa3',
 };
 
 /** A run losing records both ways: ring buffers too small for the drains, and losses on the way to user space. */

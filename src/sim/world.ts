@@ -50,7 +50,7 @@ export type TruthRequest = Pick<SimRequest, 'id' | 'vm' | 'disk' | 'write' | 'se
 /** Options of one run. */
 export interface RunOptions {
   seed: number;
-  /** Requests to complete (default: the scenario's, unless durationNs is given). */
+  /** Requests to complete, exactly: the run ends at the last one's completion (default: the scenario's, unless durationNs is given). */
   requests?: number;
   /** Simulated time to run for, in ns from the start, instead of a request count (with requests too, whichever comes first). */
   durationNs?: number;
@@ -309,6 +309,7 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
             if (job.finished()) jobsLeft--;
             refill(disk, job, t + diskRng.lognormal(GUEST_COSTS.appThink, 0.2));
           },
+          enough: () => completed >= target,
           nextRequestId: () => nextId++,
         },
         vm, d, diskSpec, vqs, d * 16,

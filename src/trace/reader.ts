@@ -136,6 +136,9 @@ export async function openTrace(path: string, opts: TraceReadOptions = {}): Prom
   const src = await ByteSource.open(path);
   try {
     await fill(src, BINARY_MAGIC.length);
+    // A JSON Lines trace saved by a Windows editor begins with a byte-order mark; its header follows.
+    src.dropByteOrderMark();
+    await fill(src, BINARY_MAGIC.length);
   } catch (e) {
     throw new InputError(`cannot read: ${(e as Error).message}`, `${path}:1`);
   }

@@ -7,6 +7,14 @@ export function gzipCutReason(fault: GzipFault, count: number, what: 'records' |
   return `${fault.message} (compressed byte ${fault.offset}); ${count} complete ${what} were read`;
 }
 
+/** The UTF-8 byte-order mark Windows editors begin a text file with: not part of its text. */
+export const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/** Text read from a file without a leading byte-order mark (U+FEFF, as UTF-8 decodes the mark). */
+export function withoutByteOrderMark(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
 /** Bytes read from the file per chunk: large reads keep per-chunk costs off the per-record path. */
 const CHUNK_BYTES = 1 << 20;
 
@@ -56,6 +64,15 @@ export class ByteSource {
     }
     this.buf = this.buf.length === 0 ? next.value : Buffer.concat([this.buf, next.value]);
     return true;
+  }
+
+  /**
+   * Drops a byte-order mark at the start of a text file, once its first bytes have been read (byte
+   * offsets in messages stay the file's). Does nothing once anything has been consumed, so a reader
+   * may call it on every chunk until the first three bytes are in.
+   */
+  dropByteOrderMark(): void {
+    if (this.offset === 0 && this.buf.length >= UTF8_BOM.length && this.buf.subarray(0, UTF8_BOM.length).equals(UTF8_BOM)) this.consume(UTF8_BOM.length);
   }
 
   /** Drops the first n bytes of `buf`. */

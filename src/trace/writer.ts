@@ -1,16 +1,26 @@
 // Writes a trace file as records arrive (JSON Lines or binary), flushing as it goes so a killed recording still replays.
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
 import { createGzip, constants as zlib, type Gzip } from 'node:zlib';
 import type { LostCounts, TraceRecord } from '../records/index.js';
 import { BINARY_LAYOUT, BINARY_MAGIC, FrameEncoder } from './binary.js';
 import { encodingFor, TRACE_FORMAT, TRACE_VERSION, type TraceEncoding, type TraceHeader } from './format.js';
 import { bigintAsHex } from './jsonl.js';
 
+/** The output name that stands for standard output, as for any Unix tool (`-o -`); `./-` still names a file. */
+export const STDOUT = '-';
+
+/** An output as messages name it: its path, or "standard output" for `-`. */
+export function outputName(path: string): string {
+  return path === STDOUT ? 'standard output' : path;
+}
+
 /** How a trace is written. */
 export interface TraceWriterOptions {
   /** Records between flushes (default 4096). */
   flushEvery?: number;
-  /** Default: from the file name (`encodingFor`). */
+  /** Default: from the file name (`encodingFor`); JSON Lines for standard output. */
   encoding?: TraceEncoding;
 }
 
@@ -74,7 +84,8 @@ class BinaryEncoder implements Encoder {
 }
 
 /**
- * Appends records to a trace file. Records are buffered and written every `flushEvery` records (and
+ * Appends records to a trace file, or to standard output for the path `-` (never gzip there: the
+ * name asks for no .gz; standard output is left open at the end, as it is the process's). Records are buffered and written every `flushEvery` records (and
  * on `flush()`); with gzip, each flush is a zlib sync flush, so every complete record written so
  * far can be read back even if the process is killed. `close()` writes the end mark. A stream error
  * (the file cannot be opened, the disk is full) is caught from the start and kept in `failure`:
@@ -82,7 +93,9 @@ class BinaryEncoder implements Encoder {
  * finish that never comes.
  */
 export class TraceWriter {
-  private readonly out: WriteStream;
+  private readonly out: Writable;
+  private readonly toStdout: boolean;
+  private readonly note = (e: Error): void => void (this.error ??= e);
   private readonly gzip: Gzip | undefined;
   private readonly encoder: Encoder;
   private readonly flushEvery: number;
@@ -101,12 +114,12 @@ export class TraceWriter {
   ) {
     this.flushEvery = opts.flushEvery ?? 4096;
     this.encoding = opts.encoding ?? encodingFor(path);
-    this.out = createWriteStream(path);
-    const note = (e: Error): void => void (this.error ??= e);
-    this.out.on('error', note);
+    this.toStdout = path === STDOUT;
+    this.out = this.toStdout ? process.stdout : createWriteStream(path);
+    this.out.on('error', this.note);
     if (path.endsWith('.gz')) {
       this.gzip = createGzip({ level: 6 });
-      this.gzip.on('error', note);
+      this.gzip.on('error', this.note);
       this.gzip.pipe(this.out);
     }
     const full: TraceHeader = { format: TRACE_FORMAT, version: TRACE_VERSION, ...header };
@@ -163,6 +176,13 @@ export class TraceWriter {
     if (this.error) throw this.error;
     if (end) this.encoder.end(this.records, this.lost);
     this.flush();
+    if (this.toStdout) {
+      // Standard output is not ended (later output, and the process's own exit, need it): what was written only has to be handed on.
+      if (this.out.writableNeedDrain) await once(this.out, 'drain');
+      this.out.off('error', this.note);
+      if (this.error) throw this.error;
+      return;
+    }
     await new Promise<void>((resolve, reject) => {
       this.out.on('finish', resolve).on('error', reject);
       if (this.gzip) this.gzip.end();

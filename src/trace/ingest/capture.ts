@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../../errors.js';
+import { withoutByteOrderMark } from '../source.js';
 import type { ReadOptions } from './event.js';
 import { fileOffsetToDeviceSector, fileRangeToDeviceRanges, parseFilefrag, type FileExtents, type SectorRange } from './fiemap.js';
 import type { EventStream } from './event-stream.js';
@@ -81,7 +82,7 @@ export interface Capture {
 async function readJson(path: string): Promise<unknown> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = withoutByteOrderMark(await readFile(path, 'utf8'));
   } catch {
     throw new InputError('no manifest.json: not a capture-lab folder', path);
   }
@@ -134,7 +135,7 @@ export async function openCapture(dir: string): Promise<Capture> {
   const extentsPath = join(dir, manifest.files.extents);
   let extentsText: string;
   try {
-    extentsText = await readFile(extentsPath, 'utf8');
+    extentsText = withoutByteOrderMark(await readFile(extentsPath, 'utf8'));
   } catch {
     throw new InputError('missing extents file', extentsPath);
   }

@@ -2,6 +2,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../../errors.js';
+import { withoutByteOrderMark } from '../source.js';
 import { knownFormats } from './known-formats.js';
 import { compilePrintFmt, parseFormatFile, type BodyGrammar, type EventFormat } from './print-fmt.js';
 
@@ -53,7 +54,7 @@ export async function loadFormatDir(dir: string): Promise<EventFormat[]> {
     if (!(name.endsWith('.format') || name === 'format' || name.endsWith('/format'))) continue;
     const path = join(dir, name);
     try {
-      out.push(parseFormatFile(await readFile(path, 'utf8')));
+      out.push(parseFormatFile(withoutByteOrderMark(await readFile(path, 'utf8'))));
     } catch (err) {
       throw new InputError((err as Error).message, path);
     }

@@ -1,6 +1,6 @@
 // Streams the lines of a capture file, plain or gzip, in batches; a gzip fault or a last line cut short ends them after the last complete line, named at file:line.
 import { InputError } from '../../errors.js';
-import { ByteSource, gzipCutReason } from '../source.js';
+import { ByteSource, gzipCutReason, withoutByteOrderMark } from '../source.js';
 
 /**
  * Text per batch, at most (but for one longer line). A gzip chunk inflates to megabytes: parsed as
@@ -61,6 +61,8 @@ export function readLineBatches(path: string, options: LineOptions = {}): LineBa
     let lines = 0;
     try {
       while (await next(src, file)) {
+        // A byte-order mark is not part of the first line (until it is consumed, or the bytes are not one).
+        if (lines === 0) src.dropByteOrderMark();
         for (;;) {
           // Up to the last '\n' within BATCH_BYTES (or the first after, for a longer line): '\n' is never
           // part of a multi-byte UTF-8 sequence, so the text before it decodes whole.
@@ -118,7 +120,7 @@ async function next(src: ByteSource, file: string): Promise<boolean> {
 
 /** Splits in-memory text the same way (for fixtures and for benchmarks without disk I/O). */
 export function* textLineBatches(text: string): Generator<string[]> {
-  const lines = text.split('\n');
+  const lines = withoutByteOrderMark(text).split('\n');
   if (lines.length && lines[lines.length - 1] === '') lines.pop();
   yield lines;
 }
