@@ -1,6 +1,6 @@
 // Benchmark of the two-sided stitcher: requests stitched per second from a simulated run's records, streaming and all at once.
 import { stitch, Stitcher } from '../src/correlate/index.js';
-import { RecordBatch, type TraceRecord } from '../src/records/index.js';
+import { RecordBatch, type Topology, type TraceRecord } from '../src/records/index.js';
 import { runAndReport, SIM_STITCH_OPTIONS } from '../src/run/index.js';
 import { hostSpan, repeatRecords, scenario } from '../src/sim/index.js';
 import { timePerCall, type Figure, type Suite } from './harness.js';
@@ -17,6 +17,27 @@ function measure(fn: () => void): { median: number; min: number; max: number } {
 
 /** Copies of the run in the steady-state stream: 200,000 requests, 1.6 s of simulated time. */
 const STEADY_COPIES = 10;
+
+/** Records as RecordBatches of 4,096 each, built before timing. */
+function toBatches(records: Iterable<TraceRecord>): RecordBatch[] {
+  const batches: RecordBatch[] = [];
+  let b = new RecordBatch();
+  for (const r of records) {
+    b.add(r);
+    if (b.length === 4096) (batches.push(b), (b = new RecordBatch()));
+  }
+  if (b.length > 0) batches.push(b);
+  return batches;
+}
+
+/** Stitches `batches` through one streaming stitcher; returns the requests stitched. */
+function stitchBatches(batches: readonly RecordBatch[], topology: Topology): number {
+  let n = 0;
+  const st = new Stitcher(topology, () => void n++, SIM_STITCH_OPTIONS);
+  for (const b of batches) st.pushBatch(b);
+  st.finish();
+  return n;
+}
 
 /** The correlate suite. */
 export const correlateSuite: Suite = {
@@ -35,36 +56,15 @@ export const correlateSuite: Suite = {
     });
     // The same records as numbers (a RecordBatch per 4,096 records, built before timing), as replay
     // feeds a binary trace's frames: no object per record to read.
-    const batches: RecordBatch[] = [];
-    for (let i = 0; i < records.length; i += 4096) {
-      const b = new RecordBatch();
-      for (const r of records.slice(i, i + 4096)) b.add(r);
-      batches.push(b);
-    }
+    const batches = toBatches(records);
     let k = 0;
-    const f = measure(() => {
-      k = 0;
-      const st = new Stitcher(run.result.topology, () => void k++, SIM_STITCH_OPTIONS);
-      for (const b of batches) st.pushBatch(b);
-      st.finish();
-    });
+    const f = measure(() => void (k = stitchBatches(batches, run.result.topology)));
     // A long stream, as a live run or a replay keeps up with once past its start: the run's records
     // ten times along its clock relation (batches built before timing) through one stitcher, so
     // its windows, clock bounds and streams are grown once per 200,000 requests, not per 20,000.
-    const steady: RecordBatch[] = [];
-    let sb = new RecordBatch();
-    for (const r of repeatRecords(records, run.result.clock, STEADY_COPIES, hostSpan(records) + 1_000_000)) {
-      sb.add(r);
-      if (sb.length === 4096) (steady.push(sb), (sb = new RecordBatch()));
-    }
-    steady.push(sb);
+    const steady = toBatches(repeatRecords(records, run.result.clock, STEADY_COPIES, hostSpan(records) + 1_000_000));
     let q = 0;
-    const l = measure(() => {
-      q = 0;
-      const st = new Stitcher(run.result.topology, () => void q++, SIM_STITCH_OPTIONS);
-      for (const x of steady) st.pushBatch(x);
-      st.finish();
-    });
+    const l = measure(() => void (q = stitchBatches(steady, run.result.topology)));
     steady.length = 0;
     let m = 0;
     const b = measure(() => {

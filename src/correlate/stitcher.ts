@@ -105,6 +105,12 @@ interface DiskSlot {
   vdevLo: number;
   /** The notification stream key of each queue (noteKey), by queue. */
   noteKeys: number[];
+  /**
+   * By queue, the host completion time of the latest QEMU request a guest request claimed. The
+   * used ring is first in, first out, so the guest had reaped every request of that queue QEMU
+   * completed up to then.
+   */
+  lastReaped: number[];
 }
 
 /** The notification stream key of a disk's queue. */
@@ -295,12 +301,6 @@ export class Stitcher {
   private readonly notifies = new TimeStreams<never>(N_WIDTH);
   private readonly kicks = new TimeStreams<never>(K_WIDTH);
   private hostMax = -Infinity;
-  /**
-   * Per disk slot and virtqueue (`reapedKey`), the host completion time of the latest QEMU request
-   * a guest request claimed. The used ring is first in, first out, so the guest had reaped every
-   * request of that queue QEMU completed up to then.
-   */
-  private readonly lastReaped = new Map<number, number>();
   private hostRecords = 0;
   private sincePoll = 0;
   private evictedAt = -Infinity;
@@ -324,7 +324,7 @@ export class Stitcher {
         const slot = this.slots.length;
         const kickKeys = kickGpas.map((gpa) => joinKey(vm.qemuPid, gpa));
         const vdevLo = u64Low32(disk.vdev);
-        const d: DiskSlot = { slot, vm: state, disk, kickKeys, kickGpas, kickLos, vdevLo, noteKeys: kickGpas.map((_, vq) => joinKey(slot, vq)) };
+        const d: DiskSlot = { slot, vm: state, disk, kickKeys, kickGpas, kickLos, vdevLo, noteKeys: kickGpas.map((_, vq) => joinKey(slot, vq)), lastReaped: [] };
         this.slots.push(d);
         let byDev = this.diskByGuest.get(vm.name);
         if (!byDev) this.diskByGuest.set(vm.name, (byDev = new Map()));
@@ -634,16 +634,12 @@ export class Stitcher {
     return this.summary();
   }
 
-  /** A QEMU request's disk slot and virtqueue as one number (slot -1, an unknown disk, has none). */
-  private reapedKey(seq: number): number {
-    const rows = this.qreqs.rows, r = this.qreqs.rowOf(seq);
-    const slot = rows[r + Q_SLOT]!;
-    return slot < 0 ? -1 : slot * 0x10000 + rows[r + Q_VQ]!;
-  }
-
   /** Whether an unclaimed QEMU request completed after the last one the guest reaped on its queue. */
   private notReapedYet(seq: number): boolean {
-    const last = this.lastReaped.get(this.reapedKey(seq));
+    const rows = this.qreqs.rows, r = this.qreqs.rowOf(seq);
+    const slot = rows[r + Q_SLOT]!;
+    if (slot < 0) return false;
+    const last = this.slots[slot]!.lastReaped[rows[r + Q_VQ]!];
     return last !== undefined && this.qreqs.timeAt(seq) > last;
   }
 
@@ -1050,8 +1046,10 @@ export class Stitcher {
     const matched = qs >= 0 && d !== undefined && clock !== undefined;
     if (matched) {
       qreqs.mark(qs, USED);
-      const queue = this.reapedKey(qs), done = qreqs.timeAt(qs);
-      if (queue >= 0 && !((this.lastReaped.get(queue) ?? -Infinity) >= done)) this.lastReaped.set(queue, done);
+      // A QEMU request a guest one claimed is of a known disk (only those are linked under a key).
+      const qrow = qreqs.rowOf(qs), done = qreqs.timeAt(qs);
+      const reaped = this.slots[qreqs.rows[qrow + Q_SLOT]!]!.lastReaped, vq = qreqs.rows[qrow + Q_VQ]!;
+      if (!(reaped[vq]! >= done)) reaped[vq] = done;
       this.sum.matched++;
       // The only QEMU request that fits this guest request, which no other guest request held
       // could claim: a pair to set the clock by.
