@@ -15,4 +15,4 @@ export { runScenario, runScenarioAsync, RECORD_STRUCTS } from './world.js';
 export type { EmittedRecord, RunOptions, RunResult, TruthRequest } from './world.js';
 export type { AppOp, SimRequest, SimVirtqueue } from './request.js';
 export { toTraceRecord, opOfRwbs } from './to-records.js';
-export { repeatRecords, hostSpan } from './repeat.js';
+export { repeatRecords, repeatShift, shiftBatch, hostSpan } from './repeat.js';

@@ -1,5 +1,5 @@
 // A long record stream from one simulated run: its records again and again, each copy later in time along the run's true clock relation.
-import type { TraceRecord } from '../records/index.js';
+import { BATCH_FIELDS, BATCH_WIDTH, TAG_APP_OP, TAG_GUEST_RQ, type RecordBatch, type TraceRecord } from '../records/index.js';
 import type { ClockRelation } from './clock.js';
 
 /** Time fields of each record kind ("t" or "tXxx"), read off the first record of the kind. */
@@ -21,18 +21,40 @@ const isGuest = (r: TraceRecord): boolean => r.kind === 'guest_rq' || r.kind ===
  * a real long run. Times of 0 ("not seen") stay 0. For benchmarks and memory tests of stream consumers.
  */
 export function* repeatRecords(records: readonly TraceRecord[], relation: ClockRelation, copies: number, periodNs: number): Generator<TraceRecord> {
-  const guestScale = 1 + relation.driftPpm * 1e-6;
   yield* records;
   for (let k = 1; k < copies; k++) {
-    const dh = k * periodNs;
-    // Whole nanoseconds, as clocks give them.
-    const dg = Math.round(dh * guestScale);
+    const { host: dh, guest: dg } = repeatShift(relation, k * periodNs);
     for (const r of records) {
       const c = { ...r } as Record<string, unknown>;
       const d = isGuest(r) ? dg : dh;
       for (const f of timesOf(r)) if (c[f] as number) c[f] = (c[f] as number) + d;
       yield c as unknown as TraceRecord;
     }
+  }
+}
+
+/** How far a copy `hostNs` later on the host clock moves each side's times: the guest's clock runs `relation.driftPpm` fast. */
+export function repeatShift(relation: ClockRelation, hostNs: number): { host: number; guest: number } {
+  // Whole nanoseconds, as clocks give them.
+  return { host: hostNs, guest: Math.round(hostNs * (1 + relation.driftPpm * 1e-6)) };
+}
+
+/** The offsets of each batch kind's time fields (the names repeatRecords shifts), by tag. */
+const BATCH_TIMES: readonly (readonly number[])[] = BATCH_FIELDS.map((fs) => fs.filter((f) => f.name === 't' || /^t[A-Z]/.test(f.name)).map((f) => f.at));
+
+/**
+ * Moves a batch's records in place as repeatRecords moves a copy (`shift` from repeatShift):
+ * host times by `shift.host`, guest times by `shift.guest`, 0 ("not seen") left as it is. A
+ * stream of any length from one set of batches, for benchmarks of stream consumers: each pass
+ * over them later than the one before, with nothing to allocate.
+ */
+export function shiftBatch(batch: RecordBatch, shift: { host: number; guest: number }): void {
+  const tags = batch.tags, v = batch.values;
+  for (let i = 0, o = 0; i < batch.length; i++) {
+    const tag = tags[i]!;
+    const d = tag === TAG_GUEST_RQ || tag === TAG_APP_OP ? shift.guest : shift.host;
+    for (const at of BATCH_TIMES[tag]!) if (v[o + at]) v[o + at] += d;
+    o += BATCH_WIDTH[tag]!;
   }
 }
 
