@@ -8,6 +8,7 @@ import type { RequestPath } from '../src/correlate/index.js';
 import { recordScenario, runAndReport, runLive } from '../src/run/index.js';
 import { scenario } from '../src/sim/index.js';
 import { openTrace } from '../src/trace/index.js';
+import { jsonReport, textReport } from '../src/report/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'viotrace-rec-'));
 
@@ -123,4 +124,30 @@ describe('a recording killed midway', () => {
     expect(r.cut?.reason).toMatch(/complete records were read/);
     expect(r.input.stats.all.matches.matched).toBeGreaterThan(500);
   }, 90_000);
+
+});
+
+describe('a trace that ended before the guest reaped', () => {
+  it('reports the QEMU requests the guest had not reaped when its trace ended as in flight, in JSON and text', async () => {
+    const file = join(dir, 'unreaped.jsonl');
+    await recordScenario(scenario('baseline')!, 4, 1200, file);
+    const whole = await replayFile(file);
+    // The guest's last three completions on queue 0 left out, as if its trace had ended before it reaped them.
+    const lines = readFileSync(file, 'utf8').split('\n');
+    const last = lines.map((l, i) => [l.startsWith('{') ? JSON.parse(l) : undefined, i] as const)
+      .filter(([r]) => r?.kind === 'guest_rq' && r.vq === 0).sort(([a], [b]) => Number(a.tRqComplete) - Number(b.tRqComplete)).slice(-3).map(([, i]) => i);
+    const cut = join(dir, 'unreaped-cut.jsonl');
+    // The end line counts the records: three fewer now.
+    const kept = lines.filter((_, i) => !last.includes(i)).map((l) => {
+      const o = l.startsWith('{') ? JSON.parse(l) : undefined;
+      return o?.kind === 'end' ? JSON.stringify({ ...o, records: o.records - 3 }) : l;
+    });
+    writeFileSync(cut, kept.join('\n'));
+    const r = await replayFile(cut);
+    const inFlight = (whole.input.inFlightAtEnd ?? 0) + 3;
+    expect(r.input.inFlightAtEnd).toBe(inFlight);
+    const req = (jsonReport(r.input) as { requests: Record<string, number> }).requests;
+    expect([req.matched, req.host_only, req.in_flight_at_end]).toEqual([whole.input.stats.all.matches.matched - 3, whole.input.stats.all.matches.host_only, inFlight]);
+    expect(textReport(r.input)).toContain(`in flight at the end: ${inFlight} QEMU requests the guest had not reaped yet`);
+  });
 });

@@ -135,6 +135,7 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
   let seed: number | undefined;
   let unmatched: Partial<Record<UnmatchedReason, number>> | undefined;
   let clock: ClockEstimate | undefined;
+  let inFlightAtEnd = 0;
   let epochNs: number | undefined;
 
   if (kind === 'capture-folder') {
@@ -145,6 +146,7 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
     const s = stitch(r.records, r.topology, onPath);
     unmatched = s.unmatched;
     clock = s.clock;
+    inFlightAtEnd = s.inFlightAtEnd;
     // Wall-clock time of guest time 0, for exports: guest -> host monotonic by the estimate, then
     // to CLOCK_REALTIME by the capture's first clock pair (to within its width and the drift).
     const pair = capture.clockPairs[0];
@@ -215,6 +217,7 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
     const s = stitcher.finish();
     unmatched = s.unmatched;
     clock = s.clock;
+    inFlightAtEnd = s.inFlightAtEnd;
     lost = trace.summary.lost;
     cut = opts.signal?.aborted ? { where: path, reason: 'reading was stopped' } : trace.summary.cut;
     skipped = trace.summary.skipped;
@@ -229,6 +232,7 @@ export async function replayFile(path: string, opts: ReplayOptions = {}): Promis
     lost,
     unmatched: unmatched ?? { no_host_records: stats.all.matches.guest_only },
     ...(clock ? { clock } : {}),
+    ...(inFlightAtEnd ? { inFlightAtEnd } : {}),
     slowest: slow.list(),
     durationNs: Number.isFinite(first) ? last - first : 0,
     ...(keep ? { paths } : {}),

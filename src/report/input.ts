@@ -22,6 +22,11 @@ export interface ReportInput {
   clock?: ClockEstimate;
   /** The slowest requests with their full paths, slowest first. */
   slowest: RequestPath[];
+  /**
+   * QEMU requests the guest had not reaped when its trace ended (completed after the last one it
+   * reaped on their queue): in no request count, neither matched nor host-only.
+   */
+  inFlightAtEnd?: number;
   /** Malformed input lines skipped in lenient mode. */
   skippedLines?: number;
   /** Guest time span covered (ns), for rates. */

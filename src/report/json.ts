@@ -66,6 +66,8 @@ export function jsonReport(input: ReportInput): Record<string, unknown> {
       with_app_op: all.stages.get('guest_submit')?.count ?? 0,
       lost: { ...input.lost },
       unmatched_reasons: { ...input.unmatched },
+      // QEMU requests completed on the host that the guest had not reaped yet when its trace ended.
+      in_flight_at_end: input.inFlightAtEnd ?? 0,
       ...(input.skippedLines ? { skipped_lines: input.skippedLines } : {}),
     },
     clock: input.clock

@@ -15,6 +15,7 @@ export function textReport(input: ReportInput): string {
       `lost records guest ${input.lost.guest}, host ${input.lost.host}` +
       (input.skippedLines ? `; skipped lines ${input.skippedLines}` : ''),
   );
+  if (input.inFlightAtEnd) out.push(`in flight at the end: ${input.inFlightAtEnd} QEMU requests the guest had not reaped yet (in no count above)`);
   const reasons = Object.entries(input.unmatched).filter(([, n]) => n);
   if (reasons.length) out.push(`unmatched: ${reasons.map(([r, n]) => `${r} ${n}`).join(', ')}`);
   if (seconds > 0) out.push(`over ${seconds.toFixed(3)}s: ${(all.total.count / seconds).toFixed(0)} IOPS, ${(all.bytes / seconds / 1048576).toFixed(1)} MiB/s`);

@@ -87,6 +87,7 @@ export function runAndReport(
     stats,
     lost: result.lost,
     unmatched: summary.unmatched,
+    ...(summary.inFlightAtEnd ? { inFlightAtEnd: summary.inFlightAtEnd } : {}),
     ...(summary.clock ? { clock: summary.clock } : {}),
     slowest: slow.list(),
     durationNs: Number.isFinite(first) ? last - first : 0,
