@@ -167,7 +167,7 @@ describe('Prometheus le buckets', () => {
     const text = promReport(r.input);
     const { types, samples } = parseExposition(text);
     expect([...types.keys()]).toEqual([
-      'viotrace_request_latency_seconds', 'viotrace_stage_latency_seconds', 'viotrace_requests_total', 'viotrace_lost_records_total', 'viotrace_clock_offset_seconds',
+      'viotrace_request_latency_seconds', 'viotrace_stage_latency_seconds', 'viotrace_requests_total', 'viotrace_requests_in_flight_at_end', 'viotrace_lost_records_total', 'viotrace_clock_offset_seconds',
     ]);
     // What the statistics count, from the paths themselves: no total for a host-only request or one with no stage.
     const totals: number[] = [];
@@ -192,5 +192,12 @@ describe('Prometheus le buckets', () => {
     for (const [s, values] of stages) check('viotrace_stage_latency_seconds', { stage: s }, values);
     const count = samples.find((s) => s.name === 'viotrace_request_latency_seconds_count')!;
     expect(count.value).toBe(totals.length);
+    // One level at a time: the top-level stages (parent="") sum to the request latency; each stage's parts to no more than it.
+    const sumOf = (match: Record<string, string>): number => samples.filter((s) => s.name === 'viotrace_stage_latency_seconds_sum' && Object.entries(match).every(([k, v]) => s.labels[k] === v)).reduce((a, s) => a + s.value, 0);
+    const total = samples.find((s) => s.name === 'viotrace_request_latency_seconds_sum')!.value;
+    expect(sumOf({ parent: '' })).toBeCloseTo(total, 6);
+    const parents = new Set(samples.filter((s) => s.name === 'viotrace_stage_latency_seconds_sum' && s.labels.parent).map((s) => s.labels.parent!));
+    expect([...parents]).toContain('host_io');
+    for (const p of parents) expect(sumOf({ parent: p })).toBeLessThanOrEqual(sumOf({ stage: p }) * (1 + 1e-9));
   });
 });

@@ -24,14 +24,19 @@ export function promReport(input: ReportInput): string {
   out.push('# HELP viotrace_request_latency_seconds Guest-visible latency of each request (first to last guest event).');
   out.push('# TYPE viotrace_request_latency_seconds histogram');
   histogram(out, 'viotrace_request_latency_seconds', src, all.total);
-  out.push('# HELP viotrace_stage_latency_seconds Time each request spent in each stage of its path.');
+  // A stage's parts split its time again: each series says its parent stage ("" for a top-level one), so
+  // that sums over stages can keep to one level ({parent=""} sums to the request latency).
+  out.push('# HELP viotrace_stage_latency_seconds Time each request spent in each stage of its path; parts of a stage carry its name as parent, top-level stages parent="" (they sum to the request latency).');
   out.push('# TYPE viotrace_stage_latency_seconds histogram');
   for (const s of all.stageSummaries()) {
-    histogram(out, 'viotrace_stage_latency_seconds', `${src}stage="${s.name}",side="${s.side}",`, all.stages.get(s.name)!);
+    histogram(out, 'viotrace_stage_latency_seconds', `${src}stage="${s.name}",side="${s.side}",parent="${s.parent ?? ''}",`, all.stages.get(s.name)!);
   }
   out.push('# HELP viotrace_requests_total Requests by match status.');
   out.push('# TYPE viotrace_requests_total counter');
   for (const [status, n] of Object.entries(all.matches)) out.push(`viotrace_requests_total{${src}match="${status}"} ${n}`);
+  out.push('# HELP viotrace_requests_in_flight_at_end QEMU requests the guest had not reaped when its trace ended (in no match status).');
+  out.push('# TYPE viotrace_requests_in_flight_at_end gauge');
+  out.push(`viotrace_requests_in_flight_at_end{${src.replace(/,$/, '')}} ${input.inFlightAtEnd ?? 0}`);
   out.push('# HELP viotrace_lost_records_total Records lost before user space read them: drops at a full ring buffer, or, for a bpftrace capture, the program runs the kernel skipped.');
   out.push('# TYPE viotrace_lost_records_total counter');
   out.push(`viotrace_lost_records_total{${src}side="guest"} ${input.lost.guest}`);

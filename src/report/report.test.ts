@@ -102,7 +102,7 @@ describe('Prometheus exposition', () => {
     for (const counts of series.values()) {
       for (let i = 1; i < counts.length; i++) expect(counts[i]).toBeGreaterThanOrEqual(counts[i - 1]);
     }
-    expect(text).toMatch(/viotrace_stage_latency_seconds_count\{source="baseline",stage="device",side="host"\} 500/);
+    expect(text).toMatch(/viotrace_stage_latency_seconds_count\{source="baseline",stage="device",side="host",parent="host_io"\} 500/);
   });
 });
 
