@@ -1,5 +1,6 @@
 // Reading fio job descriptions: a job file (fio's INI form) or fio's JSON output (its "global options" and each job's "job options").
 import { InputError } from '../errors.js';
+import { withoutByteOrderMark } from '../trace/index.js';
 
 /** One option as written: `key=value`, or a bare `key` (a flag), with the place it was read. */
 export interface FioOption {
@@ -33,7 +34,7 @@ export function parseJobFile(text: string, file: string): FioJobOptions[] {
     if (current.global) globals = [...globals.filter((g) => !current!.options.some((o) => o.key === g.key)), ...current.options];
     else jobs.push({ name: current.name, where: current.where, options: [...globals, ...current.options], clones: 1 });
   };
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  const lines = withoutByteOrderMark(text).split(/\r?\n/);
   lines.forEach((raw, i) => {
     const where = `${file}:${i + 1}`;
     const line = raw.trim();
@@ -72,7 +73,7 @@ interface FioJsonOutput {
 export function parseFioJson(text: string, file: string): FioJobOptions[] {
   let out: FioJsonOutput;
   try {
-    out = JSON.parse(text.replace(/^\uFEFF/, '')) as FioJsonOutput;
+    out = JSON.parse(withoutByteOrderMark(text)) as FioJsonOutput;
   } catch (e) {
     throw new InputError(`not fio's JSON output: ${(e as Error).message}`, file);
   }

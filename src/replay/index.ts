@@ -7,8 +7,7 @@ import { InputError } from '../errors.js';
 import { probeOfProgram } from '../hooks/index.js';
 import type { ReportInput } from '../report/index.js';
 import { gunzipFile, refuseStream, type GzipFault } from '../trace/gzip.js';
-import { withoutByteOrderMark } from '../trace/source.js';
-import { BINARY_MAGIC, captureRecords, GuestAssembler, looksLikeBpftrace, openCapture, openTrace, outOfOrderNote, readBpftrace, readFtrace } from '../trace/index.js';
+import { BINARY_MAGIC, captureRecords, GuestAssembler, looksLikeBpftrace, openCapture, openTrace, outOfOrderNote, readBpftrace, readFtrace, withoutByteOrderMark } from '../trace/index.js';
 
 /** An ftrace event line: "task-pid [cpu] flags? seconds.micros: event:". */
 const FTRACE_LINE = /^\s*.+-\d+\s+(?:\(\s*[-\d]+\)\s+)?\[\d+\]\s+(?:\S{4,6}\s+)?\d+\.\d+:\s+\w+:/;
