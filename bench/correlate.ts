@@ -2,7 +2,7 @@
 import { stitch, Stitcher } from '../src/correlate/index.js';
 import { RecordBatch, type Topology, type TraceRecord } from '../src/records/index.js';
 import { runAndReport, SIM_STITCH_OPTIONS } from '../src/run/index.js';
-import { hostSpan, repeatRecords, repeatShift, scenario, shiftBatch } from '../src/sim/index.js';
+import { hostSpan, repeatRecords, repeatShift, scenario, shiftBatch, type RepeatShift } from '../src/sim/index.js';
 import { timePerCall, type Figure, type Suite } from './harness.js';
 
 /** Measured periods per figure: the median is reported, with the range (this machine's speed swings with its load). */
@@ -48,7 +48,7 @@ function stitchBatches(batches: readonly RecordBatch[], topology: Topology): num
  * lap moved on by its span (shiftBatch, untimed: the reader's work, not the stitcher's). Returns
  * the median, slowest and fastest of PERIODS periods (seconds per request), after WARM_LAPS laps.
  */
-function longStream(lap: RecordBatch[], shift: { host: number; guest: number }, topology: Topology): { median: number; min: number; max: number; matchedShare: number } {
+function longStream(lap: RecordBatch[], shift: RepeatShift, topology: Topology): { median: number; min: number; max: number; matchedShare: number } {
   let n = 0;
   const st = new Stitcher(topology, () => void n++, SIM_STITCH_OPTIONS);
   /** Pushes `laps` laps; returns the seconds per request stitched meanwhile. */

@@ -124,7 +124,6 @@ describe('a recording killed midway', () => {
     expect(r.cut?.reason).toMatch(/complete records were read/);
     expect(r.input.stats.all.matches.matched).toBeGreaterThan(500);
   }, 90_000);
-
 });
 
 describe('a trace that ended before the guest reaped', () => {
@@ -134,14 +133,12 @@ describe('a trace that ended before the guest reaped', () => {
     const whole = await replayFile(file);
     // The guest's last three completions on queue 0 left out, as if its trace had ended before it reaped them.
     const lines = readFileSync(file, 'utf8').split('\n');
-    const last = lines.map((l, i) => [l.startsWith('{') ? JSON.parse(l) : undefined, i] as const)
+    const parsed = lines.map((l) => (l.startsWith('{') ? JSON.parse(l) : undefined));
+    const last = parsed.map((r, i) => [r, i] as const)
       .filter(([r]) => r?.kind === 'guest_rq' && r.vq === 0).sort(([a], [b]) => Number(a.tRqComplete) - Number(b.tRqComplete)).slice(-3).map(([, i]) => i);
     const cut = join(dir, 'unreaped-cut.jsonl');
     // The end line counts the records: three fewer now.
-    const kept = lines.filter((_, i) => !last.includes(i)).map((l) => {
-      const o = l.startsWith('{') ? JSON.parse(l) : undefined;
-      return o?.kind === 'end' ? JSON.stringify({ ...o, records: o.records - 3 }) : l;
-    });
+    const kept = lines.map((l, i) => (parsed[i]?.kind === 'end' ? JSON.stringify({ ...parsed[i], records: parsed[i].records - 3 }) : l)).filter((_, i) => !last.includes(i));
     writeFileSync(cut, kept.join('\n'));
     const r = await replayFile(cut);
     const inFlight = (whole.input.inFlightAtEnd ?? 0) + 3;

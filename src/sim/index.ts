@@ -16,3 +16,4 @@ export type { EmittedRecord, RunOptions, RunResult, TruthRequest } from './world
 export type { AppOp, SimRequest, SimVirtqueue } from './request.js';
 export { toTraceRecord, opOfRwbs } from './to-records.js';
 export { repeatRecords, repeatShift, shiftBatch, hostSpan } from './repeat.js';
+export type { RepeatShift } from './repeat.js';

@@ -1,18 +1,28 @@
 // A long record stream from one simulated run: its records again and again, each copy later in time along the run's true clock relation.
-import { BATCH_FIELDS, BATCH_WIDTH, TAG_APP_OP, TAG_GUEST_RQ, type RecordBatch, type TraceRecord } from '../records/index.js';
+import { BATCH_FIELDS, BATCH_KINDS, BATCH_WIDTH, type RecordBatch, type RecordKind, type TraceRecord } from '../records/index.js';
 import type { ClockRelation } from './clock.js';
 
-/** Time fields of each record kind ("t" or "tXxx"), read off the first record of the kind. */
+/** Whether a record field is a time: "t" or "tXxx". */
+const isTimeField = (name: string): boolean => name === 't' || /^t[A-Z]/.test(name);
+
+/** Time fields of each record kind, read off the first record of the kind. */
 const timeFields = new Map<string, readonly string[]>();
 
 function timesOf(r: TraceRecord): readonly string[] {
   let f = timeFields.get(r.kind);
-  if (!f) timeFields.set(r.kind, (f = Object.keys(r).filter((k) => k === 't' || /^t[A-Z]/.test(k))));
+  if (!f) timeFields.set(r.kind, (f = Object.keys(r).filter(isTimeField)));
   return f;
 }
 
 /** Guest records carry guest-clock times; the rest host-clock times. */
-const isGuest = (r: TraceRecord): boolean => r.kind === 'guest_rq' || r.kind === 'guest_app_op';
+const isGuestKind = (kind: RecordKind): boolean => kind === 'guest_rq' || kind === 'guest_app_op';
+const isGuest = (r: TraceRecord): boolean => isGuestKind(r.kind);
+
+/** How far a copy moves each side's times (repeatShift). */
+export interface RepeatShift {
+  host: number;
+  guest: number;
+}
 
 /**
  * Yields `records` `copies` times; copy k is shifted `periodNs` × k later on the host clock and by
@@ -34,13 +44,15 @@ export function* repeatRecords(records: readonly TraceRecord[], relation: ClockR
 }
 
 /** How far a copy `hostNs` later on the host clock moves each side's times: the guest's clock runs `relation.driftPpm` fast. */
-export function repeatShift(relation: ClockRelation, hostNs: number): { host: number; guest: number } {
+export function repeatShift(relation: ClockRelation, hostNs: number): RepeatShift {
   // Whole nanoseconds, as clocks give them.
   return { host: hostNs, guest: Math.round(hostNs * (1 + relation.driftPpm * 1e-6)) };
 }
 
-/** The offsets of each batch kind's time fields (the names repeatRecords shifts), by tag. */
-const BATCH_TIMES: readonly (readonly number[])[] = BATCH_FIELDS.map((fs) => fs.filter((f) => f.name === 't' || /^t[A-Z]/.test(f.name)).map((f) => f.at));
+/** The offsets of each batch kind's time fields (the fields repeatRecords shifts), by tag. */
+const BATCH_TIMES: readonly (readonly number[])[] = BATCH_FIELDS.map((fs) => fs.filter((f) => isTimeField(f.name)).map((f) => f.at));
+/** Whether each batch kind's times are on the guest clock, by tag. */
+const BATCH_GUEST: readonly boolean[] = BATCH_KINDS.map(isGuestKind);
 
 /**
  * Moves a batch's records in place as repeatRecords moves a copy (`shift` from repeatShift):
@@ -48,11 +60,11 @@ const BATCH_TIMES: readonly (readonly number[])[] = BATCH_FIELDS.map((fs) => fs.
  * stream of any length from one set of batches, for benchmarks of stream consumers: each pass
  * over them later than the one before, with nothing to allocate.
  */
-export function shiftBatch(batch: RecordBatch, shift: { host: number; guest: number }): void {
+export function shiftBatch(batch: RecordBatch, shift: RepeatShift): void {
   const tags = batch.tags, v = batch.values;
   for (let i = 0, o = 0; i < batch.length; i++) {
     const tag = tags[i]!;
-    const d = tag === TAG_GUEST_RQ || tag === TAG_APP_OP ? shift.guest : shift.host;
+    const d = BATCH_GUEST[tag] ? shift.guest : shift.host;
     for (const at of BATCH_TIMES[tag]!) if (v[o + at]) v[o + at] += d;
     o += BATCH_WIDTH[tag]!;
   }
