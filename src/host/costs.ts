@@ -12,6 +12,11 @@
 export const HOST_COSTS = {
   /** ioeventfd signalled to virtio_blk_handle_vq running in the iothread. */
   iothreadWakeup: 7_000,
+  /**
+   * What the main loop's wakeups take beyond an iothread's: glib's dispatch of its sources and
+   * retaking the BQL after ppoll (a modelling choice: docs/models.md).
+   */
+  mainLoopDispatch: 2_000,
   /** virtio_blk_handle_vq to the first pop, and between pops (virtqueue_pop, header parsing). */
   pop: 1_000,
   /** Last pop to blk_aio_preadv/pwritev (multireq sort and merge). */

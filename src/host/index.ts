@@ -1,4 +1,4 @@
-// The simulated host: KVM's side of the boundary, QEMU's virtio-blk on an iothread, the host kernel's io_uring and block layer, the device.
+// The simulated host: KVM's side of the boundary, QEMU's virtio-blk on an iothread or the main loop, the host kernel's io_uring and block layer, the device.
 export { Qemu } from './qemu.js';
 export type { HostHookSite, QemuWorld } from './qemu.js';
 export { HostKernel } from './kernel.js';

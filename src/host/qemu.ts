@@ -1,4 +1,4 @@
-// QEMU for one VM: its iothread, the virtio-blk devices (pop, multireq merge, io_uring submission, completion, irqfd) and KVM's side of the boundary.
+// QEMU for one VM: its event loops (an iothread, the main loop), the virtio-blk devices (pop, multireq merge, io_uring submission, completion, irqfd) and KVM's side of the boundary.
 import type { Engine } from '../sim/engine.js';
 import { StructLayout, type SimMemory } from '../sim/memory.js';
 import type { ProbeSite, Task, TracepointSite } from '../sim/probes.js';
@@ -7,6 +7,7 @@ import { EV, type SimRequest, type SimVirtqueue } from '../sim/request.js';
 import type { DiskSpec, HostSpec } from '../sim/spec.js';
 import type { Btf } from '../vm/index.js';
 import { HOST_COSTS, HOST_SIGMA } from './costs.js';
+import { BusyPeriods, CONTINUES, EventLoop, periodicStall } from './event-loop.js';
 import type { HostKernel, HostOp } from './kernel.js';
 
 /**
@@ -76,6 +77,25 @@ export interface BlockDevice {
   handling: Set<number>;
   /** Delivers the interrupt of each virtqueue at a true time (engine events' functions, made once). */
   deliverTo: ((t: number) => void)[];
+  /** The AioContext the device runs in. */
+  ctx: AioContext;
+}
+
+/**
+ * One of QEMU's AioContexts as virtio-blk uses it: its event loop and its io_uring (QEMU's
+ * LuringState is per AioContext), with the SQEs waiting for room and the CQEs waiting for the loop.
+ */
+interface AioContext {
+  loop: EventLoop;
+  /** SQEs QEMU holds because its io_uring is full. */
+  held: Sqe[];
+  inUring: number;
+  /** Completions waiting for the loop. */
+  cqes: Sqe[];
+  completionPosted: boolean;
+  /** The requests of the completion run in progress, and the next one's index. */
+  completing: QemuReq[];
+  completingAt: number;
 }
 
 /** QEMU's per-request state (its VirtIOBlockReq). */
@@ -95,6 +115,7 @@ interface Sqe {
 
 /** A virtio-blk device's requests as QEMU submits them: one group per merged (multireq) run. */
 interface Group {
+  ctx: AioContext;
   reqs: QemuReq[];
   write: boolean;
   sector: number;
@@ -110,6 +131,9 @@ const MAX_MERGE_REQS = 32;
 /** One QEMU process. */
 export class Qemu {
   readonly pid: number;
+  /** QEMU's main thread (the process's first: tid = pid), which runs the main loop. */
+  readonly mainThread: Task;
+  /** The iothread (`-object iothread,id=iothread0`) that devices with `loop: 'iothread'` run in. */
   readonly iothread: Task;
   readonly vcpus: Task[];
   readonly devices: BlockDevice[] = [];
@@ -124,18 +148,9 @@ export class Qemu {
   private readonly hdrAddr: bigint[] = [];
   /** Guest RAM as QEMU maps it: the out headers live there. */
   private readonly guestRam: bigint;
-  private busyUntil = 0;
-  private readonly work: ((t: number) => number)[] = [];
-  private pumping = false;
-  /** SQEs QEMU holds because its io_uring is full. */
-  private readonly held: Sqe[] = [];
-  private inUring = 0;
-  /** Completions waiting for the iothread. */
-  private readonly cqes: Sqe[] = [];
-  private completionPosted = false;
-  /** The requests of the completion run in progress, and the next one's index. */
-  private readonly completing: QemuReq[] = [];
-  private completingAt = 0;
+  /** The AioContexts, made as the first device using each is added. */
+  private iothreadCtx?: AioContext;
+  private mainCtx?: AioContext;
   private readonly sites: QemuSites;
 
   constructor(
@@ -148,6 +163,7 @@ export class Qemu {
   ) {
     this.pid = 5000 + vmIndex * 100;
     this.sites = qemuSites(world.hooks);
+    this.mainThread = { pid: this.pid, tgid: this.pid, comm: 'qemu-system-x86', cpu: (vmIndex * 2) % 2 };
     this.iothread = { pid: this.pid + 2, tgid: this.pid, comm: 'IO iothread0', cpu: (vmIndex * 2 + 1) % 2 };
     this.vcpus = Array.from({ length: vcpus }, (_, i) => ({ pid: this.pid + 10 + i, tgid: this.pid, comm: `CPU ${i}/KVM`, cpu: i % 2 }));
     const S = (n: string): StructLayout => new StructLayout(btf, n);
@@ -176,66 +192,49 @@ export class Qemu {
       });
     }
     const deliverTo = vqs.map((vq) => (t: number) => this.world.deliver(diskIndex, vq, t));
-    this.devices.push({ index: diskIndex, spec, vdev, blk: this.memory.alloc(256), vqs, handling: new Set(), deliverTo });
+    this.devices.push({ index: diskIndex, spec, vdev, blk: this.memory.alloc(256), vqs, handling: new Set(), deliverTo, ctx: this.context(spec.loop ?? 'iothread') });
     return vqs;
+  }
+
+  /**
+   * The AioContext of an iothread or of the main loop. The main loop wakes through glib's dispatch
+   * and retakes the BQL after its ppoll, and shares its thread with all else QEMU's main loop serves
+   * (QMP, the display, timers), which a scenario's `mainLoopBusy` makes it busy with.
+   */
+  private context(loop: 'iothread' | 'main'): AioContext {
+    const made = loop === 'main' ? this.mainCtx : this.iothreadCtx;
+    if (made) return made;
+    const { engine } = this.world;
+    const { iothreadStall, mainLoopBusy } = this.host;
+    const ctx: AioContext = {
+      loop: loop === 'main'
+        ? new EventLoop(engine, this.mainThread, HOST_COSTS.mainLoopDispatch, mainLoopBusy ? new BusyPeriods(this.world.rng, mainLoopBusy).freeAt : undefined)
+        : new EventLoop(engine, this.iothread, 0, iothreadStall ? periodicStall(iothreadStall) : undefined),
+      held: [], inUring: 0, cqes: [], completionPosted: false, completing: [], completingAt: 0,
+    };
+    if (loop === 'main') this.mainCtx = ctx;
+    else this.iothreadCtx = ctx;
+    return ctx;
   }
 
   private cost(median: number): number {
     return this.world.rng.lognormal(median, HOST_SIGMA);
   }
 
-  /** Periods the vCPUs are off their CPU under host CPU contention, generated as time goes on. */
-  private offCpu: { from: number; to: number } = { from: -1, to: -1 };
+  /** Under host CPU contention, the periods the vCPUs are off their CPU. */
+  private offCpu?: BusyPeriods;
 
   /** The first moment at or after t that the vCPU runs (so an injected interrupt is taken). */
   private vcpuRunning(t: number): number {
     const c = this.host.cpuContention;
     if (!c) return t;
-    const rng = this.world.rng;
-    // Alternate on-CPU gaps and off-CPU periods whose means give the busy fraction.
-    while (this.offCpu.to < t) {
-      const gap = rng.exponential((c.meanNs * (1 - c.busyFraction)) / c.busyFraction);
-      const from = Math.max(this.offCpu.to, 0) + gap;
-      this.offCpu = { from, to: from + rng.exponential(c.meanNs) };
-    }
-    return t >= this.offCpu.from ? this.offCpu.to : t;
-  }
-
-  /** The first moment the iothread can run work at or after t: after what it is doing and outside stalls. */
-  private iothreadFree(t: number): number {
-    let at = Math.max(t, this.busyUntil);
-    const stall = this.host.iothreadStall;
-    if (stall) {
-      const phase = at % stall.everyNs;
-      if (phase < stall.durationNs) at += stall.durationNs - phase;
-    }
-    return at;
-  }
-
-  /** Queues work on the iothread (event loop): runs in order, each taking the time it returns. */
-  private post(work: (t: number) => number): void {
-    this.work.push(work);
-    if (this.pumping) return;
-    this.pumping = true;
-    this.world.engine.at(this.iothreadFree(this.world.engine.now), this.pump);
-  }
-
-  private readonly pump = (): void => {
-    const w = this.work.shift()!;
-    const end = w(this.world.engine.now);
-    if (end !== CONTINUES) this.resume(end);
-  };
-
-  /** The work running ended at t: the next one starts when the iothread is free. */
-  private resume(end: number): void {
-    this.busyUntil = end;
-    if (this.work.length > 0) this.world.engine.at(this.iothreadFree(end), this.pump);
-    else this.pumping = false;
+    this.offCpu ??= new BusyPeriods(this.world.rng, c);
+    return this.offCpu.freeAt(t);
   }
 
   /**
    * The guest wrote `vq`'s doorbell at true time t: KVM exits (kvm_fast_mmio, or kvm_pio for a port I/O notify, in the vCPU thread),
-   * signals the ioeventfd, and the iothread handles the queue.
+   * signals the ioeventfd, and the device's event loop handles the queue.
    */
   kick(disk: number, vq: SimVirtqueue, t: number, exitNs: number, vcpu: number): void {
     const dev = this.devices.find((d) => d.index === disk)!;
@@ -245,7 +244,7 @@ export class Qemu {
       if (dev.spec.notify === 'pio') this.sites.pio?.fire(tExit, task, 1, pioPort(disk), 2, 1, vq.index);
       else this.sites.fastMmio?.fire(tExit, task, vq.notifyGpa);
       for (const rq of vq.avail) if (rq.truth[EV.kick] === t) rq.truth[EV.kick_exit] = tExit;
-      const ready = tExit + this.cost(HOST_COSTS.iothreadWakeup);
+      const ready = tExit + this.cost(HOST_COSTS.iothreadWakeup + dev.ctx.loop.extraWakeupNs);
       this.world.engine.at(ready, () => this.schedule(dev, vq));
     });
   }
@@ -253,13 +252,13 @@ export class Qemu {
   private schedule(dev: BlockDevice, vq: SimVirtqueue): void {
     if (dev.handling.has(vq.index)) return;
     dev.handling.add(vq.index);
-    this.post((t) => this.handleVq(dev, vq, t));
+    dev.ctx.loop.post((t) => this.handleVq(dev, vq, t));
   }
 
   /** virtio_blk_handle_vq: pops every available request with notifications off, then submits them (multireq). */
   private handleVq(dev: BlockDevice, vq: SimVirtqueue, t: number): number {
     const sites = this.sites;
-    const task = this.iothread;
+    const task = dev.ctx.loop.task;
     sites.handleVq?.fire(t, task, dev.vdev, vq.hostAddr);
     const start = t;
     vq.wantsNotify = false;
@@ -316,7 +315,7 @@ export class Qemu {
       if (g && g.write === r.rq.write && g.sector + g.sectors === r.rq.sector && g.reqs.length < MAX_MERGE_REQS && (g.sectors + r.rq.nrSectors) * SECTOR <= MAX_MERGE_BYTES) {
         g.reqs.push(r);
         g.sectors += r.rq.nrSectors;
-      } else groups.push({ reqs: [r], write: r.rq.write, sector: r.rq.sector, sectors: r.rq.nrSectors });
+      } else groups.push({ ctx: r.dev.ctx, reqs: [r], write: r.rq.write, sector: r.rq.sector, sectors: r.rq.nrSectors });
     }
     for (const g of groups) t = this.submitGroup(g, t);
     return t;
@@ -332,7 +331,8 @@ export class Qemu {
     const offset = g.sector * SECTOR;
     const qiov = g.reqs.length === 1 ? first.addr + this.qiovAt : m.alloc(this.L.qiov.size);
     if (g.reqs.length > 1 && hooks.on) this.W.qiov(m, qiov, g.reqs.length, g.sectors * SECTOR);
-    (g.write ? this.sites.pwritev : this.sites.preadv)?.fire(t, this.iothread, dev.blk, offset, qiov, 0n, 0x55d0_0040_0000n, first.addr);
+    const task = g.ctx.loop.task;
+    (g.write ? this.sites.pwritev : this.sites.preadv)?.fire(t, task, dev.blk, offset, qiov, 0n, 0x55d0_0040_0000n, first.addr);
     for (const r of g.reqs) r.rq.truth[EV.qemu_aio] = t;
     t += this.cost(HOST_COSTS.aioToLuring);
     // luring_do_submit runs in the request's coroutine right away: the SQE is prepared (user_data =
@@ -340,11 +340,11 @@ export class Qemu {
     // the ring has room, so a full ring holds requests here, after luring_do_submit.
     const lcb = m.alloc(this.L.lcb.size);
     if (this.world.hooks.on) this.W.lcb(m, lcb, qiov, g.write ? 0 : 1);
-    this.sites.luringSubmit?.fire(t, this.iothread, 9, lcb, 0x55d0_0050_0000n, offset, g.write ? 2 : 1);
+    this.sites.luringSubmit?.fire(t, task, 9, lcb, 0x55d0_0050_0000n, offset, g.write ? 2 : 1);
     for (const r of g.reqs) r.rq.truth[EV.luring_submit] = t;
     const sqe = { group: g, lcb, qiov };
-    if (this.inUring < this.host.uringEntries) return this.enterUring(sqe, t);
-    this.held.push(sqe);
+    if (g.ctx.inUring < this.host.uringEntries) return this.enterUring(sqe, t);
+    g.ctx.held.push(sqe);
     return t;
   }
 
@@ -353,12 +353,12 @@ export class Qemu {
     const { group: g, lcb, qiov } = sqe;
     const offset = g.sector * SECTOR;
     t += this.cost(HOST_COSTS.luringToSubmit);
-    this.inUring++;
+    g.ctx.inUring++;
     // Methods, not arrow properties: a named closure per SQE costs a name definition where the
     // simulator runs under tsx (keepNames), more than the rest of the op.
     const qemu = this;
     const op: HostOp = {
-      userData: lcb, write: g.write, fileOffset: offset, deviceOffset: offset + g.reqs[0]!.dev.spec.hostOffset, bytes: g.sectors * SECTOR, task: this.iothread,
+      userData: lcb, write: g.write, fileOffset: offset, deviceOffset: offset + g.reqs[0]!.dev.spec.hostOffset, bytes: g.sectors * SECTOR, task: g.ctx.loop.task,
       onEvent(event, at) {
         for (const r of g.reqs) r.rq.truth[event] = at;
       },
@@ -370,13 +370,14 @@ export class Qemu {
     return t;
   }
 
-  /** A CQE is posted: the iothread wakes on the io_uring's eventfd and processes every CQE there is. */
+  /** A CQE is posted: the event loop wakes on the io_uring's eventfd and processes every CQE there is. */
   private cqeArrived(sqe: Sqe): void {
-    this.cqes.push(sqe);
-    if (this.completionPosted) return;
-    this.completionPosted = true;
-    const ready = this.world.engine.now + this.cost(HOST_COSTS.completionWakeup);
-    this.world.engine.at(ready, () => this.post((t) => this.processCompletions(t)));
+    const ctx = sqe.group.ctx;
+    ctx.cqes.push(sqe);
+    if (ctx.completionPosted) return;
+    ctx.completionPosted = true;
+    const ready = this.world.engine.now + this.cost(HOST_COSTS.completionWakeup + ctx.loop.extraWakeupNs);
+    this.world.engine.at(ready, () => ctx.loop.post((t) => this.processCompletions(ctx, t)));
   }
 
   /**
@@ -384,18 +385,18 @@ export class Qemu {
    * each (`completeNext`), so that each virtio_notify_irqfd decides on the guest's used_event as it
    * is at that moment; then the held SQEs go in.
    */
-  private processCompletions(t: number): number {
-    this.completionPosted = false;
-    const batch = this.cqes.splice(0);
-    const reqs = this.completing;
+  private processCompletions(ctx: AioContext, t: number): number {
+    ctx.completionPosted = false;
+    const batch = ctx.cqes.splice(0);
+    const reqs = ctx.completing;
     for (const c of batch) {
-      this.inUring--;
+      ctx.inUring--;
       for (const r of c.group.reqs) reqs.push(r);
       this.memory.free(c.lcb);
       if (c.group.reqs.length > 1) this.memory.free(c.qiov);
     }
-    this.completingAt = 0;
-    this.world.engine.at(t + this.cost(HOST_COSTS.reqComplete), this.completeNext);
+    ctx.completingAt = 0;
+    this.world.engine.atWith(t + this.cost(HOST_COSTS.reqComplete), this.completeNext, ctx);
     return CONTINUES;
   }
 
@@ -405,42 +406,40 @@ export class Qemu {
    * (EVENT_IDX: the push crossed the guest's used_event). The injection then happens in this
    * thread's eventfd write (KVM's irqfd fast path) before the function returns.
    */
-  private readonly completeNext = (): void => {
+  private readonly completeNext = (ctx: AioContext): void => {
     const t0 = this.world.engine.now;
-    const r = this.completing[this.completingAt++]!;
+    const r = ctx.completing[ctx.completingAt++]!;
     const { vq, dev } = r;
     const sites = this.sites;
-    sites.reqComplete?.fire(t0, this.iothread, r.addr, 0n);
+    const task = ctx.loop.task;
+    sites.reqComplete?.fire(t0, task, r.addr, 0n);
     const truth = r.rq.truth;
     truth[EV.qemu_req_complete] = t0;
     vq.used.push(r.rq);
     vq.usedIdx = (vq.usedIdx + 1) & 0xffff;
     let t = t0 + NOTIFY_CALL_NS;
-    sites.notifyIrqfd?.fire(t, this.iothread, dev.vdev, vq.hostAddr);
+    sites.notifyIrqfd?.fire(t, task, dev.vdev, vq.hostAddr);
     truth[EV.qemu_notify] = t;
     if (shouldNotify(vq)) {
       t += this.cost(HOST_COSTS.inject);
-      sites.acceptIrq?.fire(t, this.iothread, 0, 0, 0, vq.msiVector);
+      sites.acceptIrq?.fire(t, task, 0, 0, 0, vq.msiVector);
       truth[EV.irq_inject] = t;
       const tDeliver = this.vcpuRunning(t) + this.cost(HOST_COSTS.delivery);
       this.world.engine.atWith(tDeliver, dev.deliverTo[vq.index]!, tDeliver);
     }
     t += NOTIFY_CALL_NS;
-    sites.notifyIrqfdRet?.fire(t, this.iothread, 0n);
+    sites.notifyIrqfdRet?.fire(t, task, 0n);
     this.memory.free(r.addr);
-    if (this.completingAt < this.completing.length) {
-      this.world.engine.at(t + this.cost(HOST_COSTS.reqComplete), this.completeNext);
+    if (ctx.completingAt < ctx.completing.length) {
+      this.world.engine.atWith(t + this.cost(HOST_COSTS.reqComplete), this.completeNext, ctx);
       return;
     }
-    this.completing.length = 0;
+    ctx.completing.length = 0;
     // Held SQEs go in as entries free up.
-    while (this.held.length > 0 && this.inUring < this.host.uringEntries) t = this.enterUring(this.held.shift()!, t);
-    this.resume(t);
+    while (ctx.held.length > 0 && ctx.inUring < this.host.uringEntries) t = this.enterUring(ctx.held.shift()!, t);
+    ctx.loop.resume(t);
   };
 }
-
-/** Work that goes on in engine events and calls `resume` with its end returns this. */
-const CONTINUES = -1;
 
 /** virtio_notify_irqfd's own cost until its decision, and after it (ns): a few loads and a barrier. */
 const NOTIFY_CALL_NS = 60;

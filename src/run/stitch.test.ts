@@ -6,7 +6,7 @@ import { Clocks, Rng, scenario, type ScenarioSpec } from '../sim/index.js';
 import { measureAccuracy, runAndReport } from './index.js';
 
 describe('stitching a simulated run against its ground truth', () => {
-  it.each(['baseline', 'noisy-neighbour', 'uring-saturation', 'host-cpu-contention'])('%s: every match right, every request matched, stages within microseconds', (name) => {
+  it.each(['baseline', 'noisy-neighbour', 'uring-saturation', 'host-cpu-contention', 'main-loop-busy'])('%s: every match right, every request matched, stages within microseconds', (name) => {
     const a = measureAccuracy(scenario(name)!, 2, 1200);
     expect(a.precision).toBe(1);
     expect(a.recall).toBe(1);

@@ -26,6 +26,7 @@ const GOLDEN: Record<string, string> = {
   'slow-disk': '7d4f24275505be02',
   'noisy-neighbour': '2ff6a0b3e7d07f19',
   'iothread-stall': '286e315b354c73be',
+  'main-loop-busy': '4799f7bbca654477',
   'host-cpu-contention': '896d876b3c3c694b',
   'uring-saturation': '4ebe2b57d9e2ca73',
   'guest-queueing': '4d6c52ce16f12655',

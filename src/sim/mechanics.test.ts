@@ -90,3 +90,58 @@ describe('virtio-blk interrupts (EVENT_IDX)', () => {
     }
   });
 });
+
+/** The thread ids a real capture's QEMU trace log shows its events on (`TID@SEC.USEC:event`), and QEMU's pid from its manifest. */
+function realQemuThreads(capture: string): { tids: Set<number>; pid: number } {
+  const dir = new URL(`../../traces/real/${capture}/`, import.meta.url);
+  const log = readFileSync(new URL('qemu-trace.log', dir), 'utf8').split('\n').filter((l) => /^\d+@/.test(l));
+  const manifest = JSON.parse(readFileSync(new URL('manifest.json', dir), 'utf8')) as { qemu?: { pid?: number }; pid?: number };
+  return { tids: new Set(log.map((l) => Number(l.slice(0, l.indexOf('@'))))), pid: Number(manifest.qemu?.pid ?? manifest.pid) };
+}
+
+describe("QEMU's event loops", () => {
+  const job: JobSpec[] = [{ name: 'randread', rw: 'randread', bs: 4096, iodepth: 16, batch: 4, numjobs: 1, size: 64 * MiB }];
+  const hostTids = (records: EmittedRecord[], struct: 'vt_qemu_req' | 'vt_uring_op') => new Set(records.filter((r) => r.struct === struct).map((r) => Number(r.fields['tid'])));
+
+  it("runs a device without an iothread in QEMU's main thread (tid = pid), as the real qd16 capture shows", () => {
+    const real = realQemuThreads('qd16-mixed');
+    expect(real.tids).toEqual(new Set([real.pid]));
+    const { records, result } = run(oneDisk('main-loop', job, { loop: 'main' }), 300);
+    const pid = result.topology.vms[0]!.qemuPid;
+    expect(hostTids(records, 'vt_qemu_req')).toEqual(new Set([pid]));
+    expect(hostTids(records, 'vt_uring_op')).toEqual(new Set([pid]));
+    // With iothread=, the same work is the iothread's: another thread of the same process.
+    const io = run(oneDisk('iothread', job, { loop: 'iothread' }), 300);
+    const [tid] = [...hostTids(io.records, 'vt_qemu_req')];
+    expect(tid).not.toBe(pid);
+    expect(hostTids(io.records, 'vt_uring_op')).toEqual(new Set([tid]));
+  });
+
+  it("delays only the main loop's device when the main loop is busy; a disk on the iothread beside it is not held up", () => {
+    const base = scenario('baseline')!;
+    const vda = base.vms[0]!.disks[0]!;
+    // Arrivals at a steady rate, so that requests do not wait out a busy period in step with it (as a closed loop would).
+    const steady: JobSpec[] = [{ ...job[0]!, iodepth: 64, batch: 1, rateIops: 5_000 }];
+    const spec: ScenarioSpec = {
+      ...base, name: 'two-loops',
+      vms: [{ ...base.vms[0]!, disks: [{ ...vda, name: 'vda', loop: 'iothread', jobs: steady }, { ...vda, name: 'vdb', loop: 'main', hostOffset: 80 * (1 << 30), jobs: steady }] }],
+      host: { ...base.host, mainLoopBusy: { busyFraction: 0.3, meanNs: 500_000 } },
+    };
+    const { truth, records, result } = run(spec, 3000);
+    // The time a request waits on QEMU's loop: from rq_issue until popped, and from its CQE until completed.
+    const loopWait = (disk: number) => {
+      const w = truth.filter((t) => t.disk === disk).map(({ events: e }) => e.qemu_pop! - e.rq_issue! + e.qemu_req_complete! - e.uring_complete!);
+      return w.reduce((a, b) => a + b, 0) / w.length;
+    };
+    // The iothread's device: baseline's wakeups and pops (~20 us); the main loop's: its busy periods too
+    // (30% of the time busy, ~500 us left of a busy period when one is met: ~150 us a wait).
+    expect(loopWait(0)).toBeLessThan(30_000);
+    expect(loopWait(1)).toBeGreaterThan(5 * loopWait(0));
+    // Each device's records come from its own loop's thread.
+    const [vdaVdev, vdbVdev] = result.topology.vms[0]!.disks.map((d) => d.vdev);
+    const tidsOf = (vdev: bigint) => new Set(records.filter((r) => r.struct === 'vt_qemu_req' && r.fields['vdev'] === vdev).map((r) => Number(r.fields['tid'])));
+    expect(tidsOf(vdbVdev!)).toEqual(new Set([result.topology.vms[0]!.qemuPid]));
+    expect(tidsOf(vdaVdev!).size).toBe(1);
+    expect(tidsOf(vdaVdev!)).not.toEqual(tidsOf(vdbVdev!));
+  });
+});

@@ -62,6 +62,13 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
     host: host({ iothreadStall: { everyNs: 10_000_000, durationNs: 3_000_000 } }),
   }),
   base({
+    name: 'main-loop-busy',
+    description: "virtio-blk without an iothread (QEMU's default): its handlers share QEMU's main loop, which QMP polling, a VNC display and timers keep busy 30% of the time in ~500 us periods; fio's steady 10k IOPS wait to be popped",
+    culprit: 'notify',
+    vms: [vm('vm0', [vda([randread({ iodepth: 64, batch: 1, rateIops: 10_000 })], { loop: 'main' })])],
+    host: host({ mainLoopBusy: { busyFraction: 0.3, meanNs: 500_000 } }),
+  }),
+  base({
     name: 'host-cpu-contention',
     description: 'host CPUs are oversubscribed: the vCPU is off its CPU 60% of the time, in ~400 us slices; interrupts wait for it',
     culprit: 'interrupt',

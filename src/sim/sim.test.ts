@@ -115,7 +115,7 @@ describe('fio jobs with a rate', () => {
 
 describe('scenarios', () => {
   it('are listed with a culprit each', () => {
-    expect(SCENARIOS.map((s) => s.name)).toEqual(['baseline', 'slow-disk', 'noisy-neighbour', 'iothread-stall', 'host-cpu-contention', 'uring-saturation', 'guest-queueing', 'guest-elevator', 'stitch-stress']);
+    expect(SCENARIOS.map((s) => s.name)).toEqual(['baseline', 'slow-disk', 'noisy-neighbour', 'iothread-stall', 'main-loop-busy', 'host-cpu-contention', 'uring-saturation', 'guest-queueing', 'guest-elevator', 'stitch-stress']);
   });
   // Over several seeds: a culprit that leads on one seed only is not what the scenario says it is.
   it.each(SCENARIOS.flatMap((s) => [1, 2, 3, 11].map((seed) => [s.name, s.culprit, seed] as const)))('%s: %s dominates the ground-truth breakdown (seed %d)', (name, culprit, seed) => {

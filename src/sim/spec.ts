@@ -53,6 +53,13 @@ export interface DiskSpec {
    * its index to one I/O port, kvm_pio). Default 'mmio'.
    */
   notify?: 'mmio' | 'pio';
+  /**
+   * Where QEMU runs the device: 'iothread' (`-device virtio-blk-pci,iothread=iothread0`: one
+   * iothread per QEMU, shared by the disks that name it) or 'main' (no iothread=, QEMU's own
+   * default: the main loop, in QEMU's main thread, under the BQL, beside all else that loop
+   * serves). Each has its own io_uring. Default 'iothread'.
+   */
+  loop?: 'iothread' | 'main';
   jobs: JobSpec[];
   /** The disk's size; its raw image file is one extent of the host device. */
   sizeBytes: number;
@@ -87,6 +94,12 @@ export interface HostSpec {
   uringEntries: number;
   /** The iothread stops for `durationNs` every `everyNs` (a blocking call, a page fault storm, a long bottom half). */
   iothreadStall?: { everyNs: number; durationNs: number };
+  /**
+   * QEMU's main loop is busy with its other work (QMP, a VNC display, timers, a block job; the BQL
+   * held by vCPU threads' exits) for `busyFraction` of the time, in periods of exponential length
+   * with this mean: work of a device on the main loop (`loop: 'main'`) waits for it.
+   */
+  mainLoopBusy?: { busyFraction: number; meanNs: number };
   /**
    * Host CPU contention: the VM's vCPUs lose their CPU to other host tasks for `busyFraction` of the
    * time, in periods of exponential length with this mean; an interrupt injected meanwhile waits
