@@ -157,3 +157,25 @@ describe('viotrace run --job', () => {
     expect(missing.err).toMatch(/j\.fio\.gone: cannot read: ENOENT/);
   });
 });
+
+describe('viotrace run --qemu-loop', () => {
+  const qemuReqs = (out: string) => out.split('\n').filter((l) => l.includes('"record":"qemu_req"')).map((l) => JSON.parse(l) as { qemu_pid: number; tid: number });
+
+  it("moves a scenario's devices to QEMU's main loop (tid = QEMU's pid) or to the iothread", async () => {
+    const main = await runCli(['run', '--scenario', 'baseline', '--qemu-loop', 'main', '--requests', '100', '--records']);
+    expect(main.code, main.err).toBe(0);
+    const onMain = qemuReqs(main.out);
+    expect(onMain.length).toBe(100);
+    for (const r of onMain) expect(r.tid).toBe(r.qemu_pid);
+    const io = await runCli(['run', '--scenario', 'main-loop-busy', '--qemu-loop', 'iothread', '--requests', '100', '--records']);
+    expect(io.code, io.err).toBe(0);
+    const onIothread = qemuReqs(io.out);
+    expect(onIothread.length).toBe(100);
+    for (const r of onIothread) expect(r.tid).not.toBe(r.qemu_pid);
+  });
+
+  it('refuses a loop it does not know, exit 2', async () => {
+    const r = await runCli(['accuracy', '--scenario', 'baseline', '--qemu-loop', 'vcpu']);
+    expect([r.code, r.err]).toEqual([2, 'viotrace: --qemu-loop takes iothread or main, not "vcpu"\n']);
+  });
+});

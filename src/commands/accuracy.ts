@@ -5,7 +5,7 @@ import { measureAccuracy, simThreads } from '../run/index.js';
 import { SCENARIOS } from '../sim/index.js';
 import type { CommandInstaller } from './index.js';
 import { durationOption, requestsOption, seedOption } from './options.js';
-import { JOB_HELP, scenarioRun } from './scenario-run.js';
+import { JOB_HELP, QEMU_LOOP_HELP, scenarioRun } from './scenario-run.js';
 
 /** Installs `viotrace accuracy`. */
 export const installAccuracy: CommandInstaller = (program: Command) => {
@@ -14,11 +14,12 @@ export const installAccuracy: CommandInstaller = (program: Command) => {
     .description("run a scenario and compare the stitched paths with the simulator's ground truth")
     .option('--scenario <name>', `scenario (${SCENARIOS.map((s) => s.name).join(', ')})`, 'baseline')
     .option('--job <file>', JOB_HELP)
+    .option('--qemu-loop <loop>', QEMU_LOOP_HELP)
     .option('--requests <n>', 'requests to complete', requestsOption)
     .option('--duration <seconds>', 'instead of --requests: simulated seconds to run for', durationOption)
     .option('--seed <n>', 'random seed', seedOption, 1)
     .option('--json', 'print the accuracy report as JSON')
-    .action((opts: { scenario: string; job?: string; requests?: number; duration?: number; seed: number; json?: boolean }) => {
+    .action((opts: { scenario: string; job?: string; qemuLoop?: string; requests?: number; duration?: number; seed: number; json?: boolean }) => {
       const { spec, requests, durationNs } = scenarioRun('accuracy', opts);
       const a = measureAccuracy(spec, opts.seed, requests, simThreads(requests ?? spec.requests), durationNs);
       if (opts.json) {

@@ -6,7 +6,7 @@ import { outputName } from '../trace/index.js';
 import type { CommandInstaller } from './index.js';
 import { durationOption, requestsOption, seedOption } from './options.js';
 import { BINARY_HELP, traceEncoding } from './output.js';
-import { JOB_HELP, scenarioRun } from './scenario-run.js';
+import { JOB_HELP, QEMU_LOOP_HELP, scenarioRun } from './scenario-run.js';
 
 /** Installs `viotrace record`. */
 export const installRecord: CommandInstaller = (program: Command) => {
@@ -17,10 +17,11 @@ export const installRecord: CommandInstaller = (program: Command) => {
     .requiredOption('-o, --output <file>', 'trace file to write: .jsonl[.gz] (JSON Lines) or .vtb[.gz] (binary, for long runs and fast replay); - writes JSON Lines to standard output')
     .option('--binary', BINARY_HELP)
     .option('--job <file>', JOB_HELP)
+    .option('--qemu-loop <loop>', QEMU_LOOP_HELP)
     .option('--requests <n>', 'requests to complete', requestsOption)
     .option('--duration <seconds>', 'instead of --requests: simulated seconds to record', durationOption)
     .option('--seed <n>', 'random seed', seedOption, 1)
-    .action(async (opts: { scenario: string; job?: string; output: string; requests?: number; duration?: number; seed: number; binary?: boolean }) => {
+    .action(async (opts: { scenario: string; job?: string; qemuLoop?: string; output: string; requests?: number; duration?: number; seed: number; binary?: boolean }) => {
       const { spec, requests, durationNs } = scenarioRun('record', opts);
       const encoding = traceEncoding(opts.output, opts.binary);
       const name = outputName(opts.output);

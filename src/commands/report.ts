@@ -6,7 +6,7 @@ import { STDOUT } from '../trace/index.js';
 import { REPORT_FORMATS, renderReport, type ReportFormat, type ReportInput } from '../report/index.js';
 import { replayFile, type ReplayResult } from '../replay/index.js';
 import { checkNotInput, checkWritable, runAndReport, simThreads } from '../run/index.js';
-import { JOB_HELP, scenarioRun } from './scenario-run.js';
+import { JOB_HELP, QEMU_LOOP_HELP, scenarioRun } from './scenario-run.js';
 import { hostEvents } from './host-events.js';
 import type { CommandInstaller } from './index.js';
 import { durationOption, integerOption, requestsOption, seedOption } from './options.js';
@@ -59,6 +59,7 @@ export const installReport: CommandInstaller = (program: Command) => {
     .argument('[file]', 'trace file: viotrace .jsonl[.gz] or .vtb[.gz], tracefs text (cat trace / trace-cmd report), a bpftrace capture or a capture folder')
     .option('--scenario <name>', 'run a scenario and report on it')
     .option('--job <file>', `${JOB_HELP} (with --scenario, or on baseline)`)
+    .option('--qemu-loop <loop>', QEMU_LOOP_HELP)
     .addOption(new Option('--format <format>', 'report format').choices([...REPORT_FORMATS]).default('json'))
     .option('-o, --output <file>', 'write the report to a file instead of standard output (- is standard output)')
     .option('--lenient', 'skip and count malformed lines; a cut file is a warning', false)
@@ -68,9 +69,9 @@ export const installReport: CommandInstaller = (program: Command) => {
     .option('--requests <n>', 'with --scenario: requests to complete', requestsOption)
     .option('--duration <seconds>', 'with --scenario, instead of --requests: simulated seconds to run for', durationOption)
     .option('--max-paths <n>', 'perfetto and otlp: the most requests to export (held in memory until written)', integerOption('--max-paths', 1, 100_000_000), MAX_EXPORT_PATHS)
-    .action(async (file: string | undefined, opts: { scenario?: string; job?: string; format: ReportFormat; output?: string; lenient: boolean; hostEvents: string; slowest: number; seed: number; requests?: number; duration?: number; maxPaths: number }) => {
-      if (opts.scenario || opts.job) {
-        if (file) throw new UsageError(`report takes a trace FILE or ${opts.scenario ? '--scenario NAME' : '--job FILE'}, not both`);
+    .action(async (file: string | undefined, opts: { scenario?: string; job?: string; qemuLoop?: string; format: ReportFormat; output?: string; lenient: boolean; hostEvents: string; slowest: number; seed: number; requests?: number; duration?: number; maxPaths: number }) => {
+      if (opts.scenario || opts.job || opts.qemuLoop) {
+        if (file) throw new UsageError(`report takes a trace FILE or ${opts.scenario ? '--scenario NAME' : opts.job ? '--job FILE' : '--qemu-loop'}, not both`);
         const { spec, requests, durationNs } = scenarioRun('report', { ...opts, scenario: opts.scenario ?? 'baseline' });
         // A run can take minutes: find out first that its report can be written.
         if (opts.output) checkWritable(opts.output);

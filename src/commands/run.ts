@@ -9,7 +9,7 @@ import { UsageError } from '../errors.js';
 import { Playback, runDashboard } from '../tui/index.js';
 import type { CommandInstaller } from './index.js';
 import { durationOption, requestsOption, seedOption, speedOption } from './options.js';
-import { JOB_HELP, scenarioRun } from './scenario-run.js';
+import { JOB_HELP, QEMU_LOOP_HELP, scenarioRun } from './scenario-run.js';
 
 const json = (v: unknown): string => JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? (x > BigInt(Number.MAX_SAFE_INTEGER) ? `0x${x.toString(16)}` : Number(x)) : x));
 
@@ -20,6 +20,7 @@ export const installRun: CommandInstaller = (program: Command) => {
     .description('run a simulated scenario with the paired BPF programs on every hook (the default: the dashboard on baseline)')
     .option('--scenario <name>', `scenario (${SCENARIOS.map((s) => s.name).join(', ')})`, 'baseline')
     .option('--job <file>', JOB_HELP)
+    .option('--qemu-loop <loop>', QEMU_LOOP_HELP)
     .option('--requests <n>', 'requests to complete', requestsOption)
     .option('--duration <seconds>', 'instead of --requests: simulated seconds to run for', durationOption)
     .option('--seed <n>', 'random seed: the same seed gives the same run', seedOption, 1)
@@ -28,7 +29,7 @@ export const installRun: CommandInstaller = (program: Command) => {
     .option('--no-tui', 'print a text summary instead of the dashboard')
     .option('--speed <n>', 'dashboard: simulated time per wall time (1/64 to 1024)', speedOption, 1 / 64)
     .option('--record <file>', 'also write the records to a trace file (viotrace replay reads it; not -: standard output holds the summary)')
-    .action(async (opts: { scenario: string; job?: string; requests?: number; duration?: number; seed: number; json?: boolean; records?: boolean; tui: boolean; speed: number; record?: string }) => {
+    .action(async (opts: { scenario: string; job?: string; qemuLoop?: string; requests?: number; duration?: number; seed: number; json?: boolean; records?: boolean; tui: boolean; speed: number; record?: string }) => {
       // The trace would be interleaved with the summary or the dashboard, and the summary reads the trace back.
       if (opts.record === STDOUT) throw new UsageError('--record - would mix the trace with the summary on standard output: use viotrace record -o - for the trace alone, or --records for the records as JSON');
       const { spec, requests, durationNs, jobEnds } = scenarioRun('run', opts);

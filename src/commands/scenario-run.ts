@@ -1,4 +1,4 @@
-// What a scenario command runs: the named scenario (or fio's jobs on it, --job) and for how long (--requests, --duration, or the jobs' own end).
+// What a scenario command runs: the named scenario (or fio's jobs on it, --job; its devices on another QEMU loop, --qemu-loop) and for how long (--requests, --duration, or the jobs' own end).
 import { basename } from 'node:path';
 import { UsageError } from '../errors.js';
 import { withFioJobs } from '../fio/index.js';
@@ -8,6 +8,8 @@ import { scenario, type ScenarioSpec } from '../sim/index.js';
 export interface ScenarioRunOptions {
   scenario: string;
   job?: string;
+  /** Where QEMU runs every disk of every VM: 'iothread' or 'main' (absent: as the scenario says). */
+  qemuLoop?: string;
   requests?: number;
   duration?: number;
 }
@@ -44,8 +46,16 @@ export function scenarioRun(command: string, opts: ScenarioRunOptions): Scenario
       jobEnds = ends || durationNs !== undefined;
     }
   }
+  if (opts.qemuLoop !== undefined) {
+    const loop = opts.qemuLoop;
+    if (loop !== 'iothread' && loop !== 'main') throw new UsageError(`--qemu-loop takes iothread or main, not ${JSON.stringify(loop)}`);
+    spec = { ...spec, vms: spec.vms.map((vm) => ({ ...vm, disks: vm.disks.map((d) => ({ ...d, loop })) })) };
+  }
   return { spec, ...(opts.requests !== undefined ? { requests: opts.requests } : {}), ...(durationNs !== undefined ? { durationNs } : {}), jobEnds };
 }
 
 /** The --job option's help. */
 export const JOB_HELP = "run the jobs of a fio job file, or of fio's JSON output, on the scenario's first disk (its runtime and size end the run)";
+
+/** The --qemu-loop option's help. */
+export const QEMU_LOOP_HELP = "where QEMU runs the virtio-blk devices: iothread (iothread=iothread0) or main (no iothread=, QEMU's default: the main loop); default: the scenario's";
