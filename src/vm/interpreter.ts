@@ -3,7 +3,9 @@ import {
   arsh64, bswap16, bswap32, cmpS64, cmpU64, hiOut, lsh64, mul64, rsh64, sdiv32, sdiv64, smod32, smod64, udiv32, udiv64,
   umod32, umod64,
 } from './int64.js';
-import { CTX_REGION, VmError, formatAddress } from './memory.js';
+import { CODE_REGION, CTX_REGION, VmError, formatAddress } from './memory.js';
+import { BPF_LOOP_HELPER, BPF_MAX_LOOPS } from './helpers/table.js';
+import { E2BIG, EINVAL } from './maps/constants.js';
 import { AluOp, Class, JmpOp, MAX_CALL_FRAMES, Mode, STACK_SIZE, Size, Source } from './isa/opcodes.js';
 import type { Machine } from './machine.js';
 
@@ -54,6 +56,37 @@ export function interpret(m: Machine): void {
   let depth = 0;
   const retPc = new Int32Array(MAX_CALL_FRAMES);
   const saved = new Int32Array(MAX_CALL_FRAMES * 10);
+  // bpf_loop in progress, by the depth of the frame that called it: its callback runs one frame deeper.
+  const loopFn = new Int32Array(MAX_CALL_FRAMES);
+  const loopAt = new Int32Array(MAX_CALL_FRAMES);
+  const loopEnd = new Int32Array(MAX_CALL_FRAMES);
+  const loopCtx = new Int32Array(MAX_CALL_FRAMES * 2);
+  /** Whether frame k runs a bpf_loop callback (its exit goes back to the loop, not to a call site). */
+  const callbackFrame = new Uint8Array(MAX_CALL_FRAMES);
+  /** Before a call from frame `depth` at pc: r6-r9 and r10 saved, and where it returns to. */
+  const saveCaller = (): void => {
+    if (depth + 1 >= MAX_CALL_FRAMES) throw new VmError(pc, `call stack too deep: more than ${MAX_CALL_FRAMES} frames`);
+    for (let i = 0; i < 4; i++) {
+      saved[depth * 10 + i * 2] = L[6 + i]!;
+      saved[depth * 10 + i * 2 + 1] = H[6 + i]!;
+    }
+    saved[depth * 10 + 8] = L[10]!;
+    saved[depth * 10 + 9] = H[10]!;
+    retPc[depth] = pc + 1;
+  };
+  /** Enters frame `depth` for iteration i of the loop its caller runs: r1 = i, r2 = the callback's context, r3-r5 = 0. */
+  const enterCallback = (i: number): number => {
+    const caller = depth - 1;
+    m.enterFrame(depth);
+    L[1] = i;
+    H[1] = 0;
+    L[2] = loopCtx[caller * 2]!;
+    H[2] = loopCtx[caller * 2 + 1]!;
+    for (let r = 3; r <= 5; r++) L[r] = H[r] = 0;
+    L[10] = STACK_SIZE;
+    H[10] = m.stackRegion(depth);
+    return loopFn[caller]!;
+  };
 
   const addr = (lo: number, hi: number, off: number): number => {
     // (hi, lo) + sign-extended off, with the carry or borrow into hi.
@@ -298,6 +331,19 @@ export function interpret(m: Machine): void {
             m.budget = budget;
             return;
           }
+          if (callbackFrame[depth]) {
+            // bpf_loop: 0 asks for the next iteration, anything else stops; r0 is then the iterations run.
+            const caller = depth - 1;
+            const ran = loopAt[caller]! + 1;
+            if ((L[0] | H[0]) === 0 && ran < loopEnd[caller]!) {
+              loopAt[caller] = ran;
+              pc = enterCallback(ran);
+              continue;
+            }
+            callbackFrame[depth] = 0;
+            L[0] = ran;
+            H[0] = 0;
+          }
           m.leaveFrame(depth);
           depth--;
           for (let i = 0; i < 4; i++) {
@@ -312,19 +358,34 @@ export function interpret(m: Machine): void {
         if (jop === JmpOp.CALL) {
           if (opcode & Source.X || s === 0) {
             const id = opcode & Source.X ? L[d]! : imm;
+            if (id === BPF_LOOP_HELPER) {
+              // bpf_loop(nr_loops, callback_fn, callback_ctx, flags) calls back into the program: it runs here, as the kernel's bpf_loop() does.
+              const n = L[1]! >>> 0;
+              const err = (L[4] | H[4]) !== 0 ? -EINVAL : n > BPF_MAX_LOOPS ? -E2BIG : 0;
+              if (err !== 0 || n === 0) {
+                L[0] = err;
+                H[0] = err >> 31;
+                pc++;
+                continue;
+              }
+              if (H[2] !== CODE_REGION) throw new VmError(pc, `bpf_loop: R2 (${formatAddress(L[2]!, H[2]!)}) is not a function's address`);
+              saveCaller();
+              loopFn[depth] = L[2]!;
+              loopAt[depth] = 0;
+              loopEnd[depth] = n;
+              loopCtx[depth * 2] = L[3]!;
+              loopCtx[depth * 2 + 1] = H[3]!;
+              depth++;
+              callbackFrame[depth] = 1;
+              pc = enterCallback(0);
+              continue;
+            }
             m.callHelper(id, pc);
             pc++;
             continue;
           }
           // bpf-to-bpf call: new frame, r6-r9 and r10 saved.
-          if (depth + 1 >= MAX_CALL_FRAMES) throw new VmError(pc, `call stack too deep: more than ${MAX_CALL_FRAMES} frames`);
-          for (let i = 0; i < 4; i++) {
-            saved[depth * 10 + i * 2] = L[6 + i]!;
-            saved[depth * 10 + i * 2 + 1] = H[6 + i]!;
-          }
-          saved[depth * 10 + 8] = L[10]!;
-          saved[depth * 10 + 9] = H[10]!;
-          retPc[depth] = pc + 1;
+          saveCaller();
           depth++;
           m.enterFrame(depth);
           L[10] = STACK_SIZE;

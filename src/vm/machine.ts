@@ -1,12 +1,12 @@
 // The state one loaded program runs in: decoded code, registers, address space, stack frames, helpers, atomics.
 import { BUILTIN_HELPERS } from './helpers/builtin.js';
 import { DEFAULT_ENVIRONMENT, type HelperCall, type HelperImpl, type RunEnvironment } from './helpers/call.js';
-import { helperName } from './helpers/table.js';
+import { BPF_LOOP_HELPER, helperName } from './helpers/table.js';
 import { hiOut } from './int64.js';
 import type { Instruction } from './isa/instruction.js';
 import { AtomicOp, Class, Imm64Src, MAX_CALL_FRAMES, Mode, Size, STACK_SIZE } from './isa/opcodes.js';
 import type { AnyMap } from './maps/index.js';
-import { AddressSpace, MAP_DATA_REGION, MAP_HANDLE_REGION, STACK_REGION, VmError, type Region } from './memory.js';
+import { AddressSpace, CODE_REGION, MAP_DATA_REGION, MAP_HANDLE_REGION, STACK_REGION, VmError, type Region } from './memory.js';
 
 /** The decoded fields of every instruction slot, as typed arrays for fast dispatch. */
 export interface Code {
@@ -135,8 +135,12 @@ export class Machine implements HelperCall {
           this.imm64Hi[pc] = MAP_DATA_REGION + imm;
           break;
         }
+        case Imm64Src.CODE_ADDR:
+          this.imm64Lo[pc] = pc + 1 + imm;
+          this.imm64Hi[pc] = CODE_REGION;
+          break;
         default:
-          throw new VmError(pc, `lddw source ${src} (variable or code address) is not supported`);
+          throw new VmError(pc, `lddw source ${src} (a variable's address) is not supported`);
       }
       pc++;
     }
@@ -151,7 +155,7 @@ export class Machine implements HelperCall {
 
   /** Whether a helper id has an implementation. */
   hasHelper(id: number): boolean {
-    return this.helpers.has(id);
+    return id === BPF_LOOP_HELPER || this.helpers.has(id);
   }
 
   /** Region id of frame `depth`'s stack. */

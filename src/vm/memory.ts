@@ -32,6 +32,8 @@ export const CTX_REGION = 9;
 export const MAP_HANDLE_REGION = 0x100;
 /** Map i's storage (values, ring data, global data) is region MAP_DATA_REGION + i. */
 export const MAP_DATA_REGION = 0x200;
+/** A function's address (an ld_imm64 of a code address, for bpf_loop) is (its first instruction, CODE_REGION): a value with no memory behind it. */
+export const CODE_REGION = 0x300;
 /** Highest region id. */
 export const MAX_REGION = 0x400;
 

@@ -13,7 +13,9 @@ export type ArgKind =
   | 'ARG_CONST_SIZE_OR_ZERO'
   | 'ARG_PTR_TO_CTX'
   | 'ARG_PTR_TO_ALLOC_MEM'
-  | 'ARG_CONST_ALLOC_SIZE_OR_ZERO';
+  | 'ARG_CONST_ALLOC_SIZE_OR_ZERO'
+  | 'ARG_PTR_TO_FUNC'
+  | 'ARG_PTR_TO_STACK_OR_NULL';
 
 /** Return kinds. */
 export type RetKind = 'RET_INTEGER' | 'RET_VOID' | 'RET_PTR_TO_MAP_VALUE_OR_NULL' | 'RET_PTR_TO_ALLOC_MEM_OR_NULL';
@@ -53,7 +55,17 @@ export const HELPERS: readonly HelperProto[] = [
   { id: 132, name: 'ringbuf_submit', args: ['ARG_PTR_TO_ALLOC_MEM', 'ARG_ANYTHING'], ret: 'RET_VOID' },
   { id: 133, name: 'ringbuf_discard', args: ['ARG_PTR_TO_ALLOC_MEM', 'ARG_ANYTHING'], ret: 'RET_VOID' },
   { id: 134, name: 'ringbuf_query', args: ['ARG_CONST_MAP_PTR', 'ARG_ANYTHING'], ret: 'RET_INTEGER' },
+  { id: 181, name: 'loop', args: ['ARG_ANYTHING', 'ARG_PTR_TO_FUNC', 'ARG_PTR_TO_STACK_OR_NULL', 'ARG_ANYTHING'], ret: 'RET_INTEGER' },
 ];
+
+/**
+ * bpf_loop's id. It calls back into the program, so the VM runs it itself (in the interpreter)
+ * rather than as a helper implementation.
+ */
+export const BPF_LOOP_HELPER = 181;
+
+/** Most iterations bpf_loop runs (the kernel's BPF_MAX_LOOPS); more return -E2BIG. */
+export const BPF_MAX_LOOPS = 1 << 23;
 
 const BY_ID = new Map(HELPERS.map((h) => [h.id, h]));
 

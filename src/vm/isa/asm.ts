@@ -178,6 +178,13 @@ function statement(text: string, line: number): Pending[] {
         { insn: insn(0, 0, 0, 0, value ? Number(mapRef[2]) : 0), line },
       ];
     }
+    // `func LABEL` (or `func +N`): a function's address, as a callback for bpf_loop.
+    const fnRef = /^func\s+(.+)$/.exec(ops[1]!.trim());
+    if (fnRef) {
+      const p: Pending = { insn: insn(Class.LD | Mode.IMM | Size.DW, reg(ops[0]!, line), Imm64Src.CODE_ADDR), line };
+      target(fnRef[1]!, line, p, 'imm');
+      return [p, { insn: insn(0), line }];
+    }
     const v = parseInt64(ops[1]!);
     if (v === undefined || v < -(2n ** 63n) || v > 2n ** 64n - 1n) throw new AsmError(line, `invalid 64-bit immediate ${JSON.stringify(ops[1])}`);
     const u = BigInt.asUintN(64, v);

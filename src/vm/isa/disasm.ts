@@ -65,6 +65,7 @@ export function formatInstruction(insn: Instruction, next: Instruction | undefin
         const value = (BigInt.asUintN(32, BigInt(hi)) << 32n) | BigInt.asUintN(32, BigInt(imm));
         if (src === Imm64Src.MAP_FD || src === Imm64Src.MAP_IDX) return `lddw %r${dst}, map[${opts.mapName?.(imm) ?? imm}]`;
         if (src === Imm64Src.MAP_VALUE || src === Imm64Src.MAP_IDX_VALUE) return `lddw %r${dst}, map[${opts.mapName?.(imm) ?? imm}]+${hi}`;
+        if (src === Imm64Src.CODE_ADDR) return `lddw %r${dst}, func ${rel(imm)}`;
         return `lddw %r${dst}, 0x${value.toString(16)}`;
       }
       return `ld? ${hex(opcode)}`;

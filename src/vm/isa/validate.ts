@@ -136,11 +136,18 @@ function checkMemory(insn: Instruction, pc: number): void {
   if (!ATOMIC_IMMS.has(imm)) throw new LoadError(pc, `unknown atomic operation ${hex(imm)}`);
 }
 
-/** Finds the functions: 0 and every `call local` target. */
+/** The function an ld_imm64 of a code address (BPF_PSEUDO_FUNC: a callback for bpf_loop) loads, or -1 for any other instruction. */
+export function codeAddressTarget(insn: Instruction, pc: number): number {
+  return insn.opcode === (Class.LD | Mode.IMM | Size.DW) && insn.src === Imm64Src.CODE_ADDR ? pc + 1 + insn.imm : -1;
+}
+
+/** Finds the functions: 0, every `call local` target and every callback a code address loads. */
 export function functionLayout(insns: readonly Instruction[]): FunctionLayout {
   const starts = new Set<number>([0]);
   insns.forEach((insn, pc) => {
     if (insn.opcode === (Class.JMP | JmpOp.CALL) && insn.src === CallSrc.LOCAL) starts.add(pc + 1 + insn.imm);
+    const callback = codeAddressTarget(insn, pc);
+    if (callback >= 0 && callback < insns.length) starts.add(callback);
   });
   const sorted = [...starts].sort((a, b) => a - b);
   const functionOf = new Int32Array(insns.length);
@@ -185,6 +192,10 @@ export function validateProgram(insns: readonly Instruction[], opts: ValidateOpt
         if (insn.src > Imm64Src.MAP_IDX_VALUE) throw new LoadError(pc, `invalid source register for LDDW (${insn.src})`);
         if (insn.dst === FRAME_POINTER) throw new LoadError(pc, 'frame pointer r10 is read only');
         fieldsZero(insn, pc, ['off']);
+        if (insn.src === Imm64Src.CODE_ADDR) {
+          const target = pc + 1 + insn.imm;
+          if (target < 0 || target >= insns.length) throw new LoadError(pc, `code address out of range: insn ${target}`);
+        }
         const next = insns[pc + 1]!;
         if (next.opcode !== 0 || next.dst !== 0 || next.src !== 0 || next.off !== 0) throw new LoadError(pc + 1, 'invalid lddw second half');
         secondHalf[pc + 1] = 1;

@@ -239,6 +239,11 @@ export function loadObject(bytes: Uint8Array, where: string, opts: LoadOptions):
     return decode(sec.data);
   };
   const textInsns = textSec && textSec.size ? code(textSec) : [];
+  // .text's functions as [first instruction, length]; one piece when it has no function symbols.
+  const textSymbols = textSec ? elf.symbols.filter((s) => s.shndx === textSec.index && s.type === STT_FUNC).sort((a, b) => a.value - b.value) : [];
+  const textFunctions: [number, number][] = textSymbols.length === 0
+    ? (textInsns.length ? [[0, textInsns.length]] : [])
+    : textSymbols.map((f, i) => [f.value / 8, ((textSymbols[i + 1]?.value ?? textInsns.length * 8) - f.value) / 8]);
 
   const relocate = (sec: ElfSection, insns: Instruction[], base: number, textBase: number): void => {
     for (const rel of elf.relocations.get(sec.index) ?? []) {
@@ -261,7 +266,14 @@ export function loadObject(bytes: Uint8Array, where: string, opts: LoadOptions):
           insn.src = Imm64Src.MAP_IDX_VALUE;
           insn.imm = globalIndex.get(sym.shndx)!;
           insns[pc + 1]!.imm = off;
-        } else throw new InputError(`${at}: ld_imm64 of ${sym.name || symSec?.name}, which is neither a map nor global data`, where);
+        } else if (symSec?.name === '.text') {
+          // A function's address (a bpf_loop callback): libbpf's BPF_PSEUDO_FUNC, imm relative as a call's.
+          // imm holds clang's byte addend (against the section symbol) or 0 (against the function's own).
+          const targetPc = textBase + (sym.value + insn.imm) / 8;
+          if (!Number.isInteger(targetPc)) throw new InputError(`${at}: ld_imm64 of ${sym.name || '.text'}+${insn.imm} is not on an instruction`, where);
+          insn.src = Imm64Src.CODE_ADDR;
+          insn.imm = targetPc - pc - 1;
+        } else throw new InputError(`${at}: ld_imm64 of ${sym.name || symSec?.name}, which is neither a map, global data nor a function`, where);
       } else if (rel.type === R_BPF_64_32) {
         // A call into .text: make imm relative to the subprogram's place after this program.
         const symSec = elf.sections[sym.shndx];
@@ -290,27 +302,24 @@ export function loadObject(bytes: Uint8Array, where: string, opts: LoadOptions):
       }
       // The whole section is relocated in place, then the program's slice taken; .text follows it.
       const secCopy = all.map((i) => ({ ...i }));
-      const insns = secCopy.slice(start, start + len);
-      const usesText = (elf.relocations.get(sec.index) ?? []).some((r) => r.type === R_BPF_64_32);
-      const textBase = insns.length;
+      const usesText = (elf.relocations.get(sec.index) ?? []).some((r) => r.type === R_BPF_64_32 || (r.type === R_BPF_64_64 && elf.sections[elf.symbols[r.symbol]?.shndx ?? -1]?.name === '.text'));
       const text = usesText ? textInsns.map((i) => ({ ...i })) : [];
       const combined = [...secCopy, ...text];
       relocate(sec, combined, 0, secCopy.length);
       if (textSec && usesText) relocate(textSec, combined, secCopy.length, secCopy.length);
       applyCore(combined, 0, btf, opts.targetBtf, ext.core.filter((c) => c.section === sec.name), where);
       if (textSec && usesText) applyCore(combined, secCopy.length, btf, opts.targetBtf, ext.core.filter((c) => c.section === '.text'), where);
-      // Keep this function's instructions and .text; fix call offsets for the shift.
-      const mine = combined.slice(start, start + len);
-      const shift = secCopy.length - textBase - start;
-      mine.forEach((insn, i) => {
-        if (insn.opcode === (Class.JMP | JmpOp.CALL) && insn.src === CallSrc.LOCAL && start + i + 1 + insn.imm >= secCopy.length) insn.imm -= shift;
-      });
+      // Keep this function's instructions and the .text functions it reaches, as libbpf appends
+      // only the subprograms a program uses: an unused one would be unreachable code to the verifier.
+      const pieces = linkedPieces(combined, start, len, usesText ? textFunctions.map(([s, n]) => [secCopy.length + s, n]) : [], `${sec.name}: ${fn.name}`, where);
       const lines = new Map<number, string>();
       for (const l of ext.lines) {
-        if (l.section === sec.name && l.insnOff / 8 >= start && l.insnOff / 8 < start + len) lines.set(l.insnOff / 8 - start, lineText(l));
-        if (usesText && l.section === '.text') lines.set(textBase + l.insnOff / 8, lineText(l));
+        const at = l.section === sec.name ? l.insnOff / 8 : usesText && l.section === '.text' ? secCopy.length + l.insnOff / 8 : -1;
+        if (at < 0 || (l.section === sec.name && (at < start || at >= start + len))) continue;
+        const moved = pieces.place(at);
+        if (moved >= 0) lines.set(moved, lineText(l));
       }
-      programs.push({ name: fn.name, section: sec.name, ...pk, insns: [...mine, ...combined.slice(secCopy.length)], lines });
+      programs.push({ name: fn.name, section: sec.name, ...pk, insns: pieces.insns, lines });
     }
   }
   if (programs.length === 0) {
@@ -322,6 +331,64 @@ export function loadObject(bytes: Uint8Array, where: string, opts: LoadOptions):
     program: (name) => programs.find((p) => p.name === name),
     map: (name) => maps.find((m) => m.name === name)?.map,
   };
+}
+
+/** A program's instructions as linked: its own, then the functions it reaches; `place` gives an instruction's new index (-1: left out). */
+interface Linked {
+  insns: Instruction[];
+  place(oldPc: number): number;
+}
+
+/** Whether an instruction's imm is relative to it: a bpf-to-bpf call, or the ld_imm64 of a function's address. */
+function relativeTarget(insn: Instruction, pc: number): number {
+  if (insn.opcode === (Class.JMP | JmpOp.CALL) && insn.src === CallSrc.LOCAL) return pc + 1 + insn.imm;
+  if (insn.opcode === (Class.LD | Mode.IMM | Size.DW) && insn.src === Imm64Src.CODE_ADDR) return pc + 1 + insn.imm;
+  return -1;
+}
+
+/**
+ * Links one program out of `combined` (its section, then .text, both relocated): the program's
+ * instructions [start, start + len), then each function of `functions` ([first, length] in
+ * `combined`) it reaches through calls and function addresses, transitively, in .text order, with
+ * every relative offset fixed for the new places.
+ */
+function linkedPieces(combined: Instruction[], start: number, len: number, functions: [number, number][], what: string, where: string): Linked {
+  const chosen = new Set<number>();
+  const work: [number, number][] = [[start, len]];
+  while (work.length) {
+    const [from, n] = work.pop()!;
+    for (let pc = from; pc < from + n; pc++) {
+      const t = relativeTarget(combined[pc]!, pc);
+      if (t < 0 || (t >= start && t < start + len)) continue;
+      const f = functions.findIndex(([s, k]) => t >= s && t < s + k);
+      if (f < 0) throw new InputError(`${what}: insn ${pc - start}: calls or takes the address of insn ${t - start}, outside the program and .text`, where);
+      if (!chosen.has(f)) {
+        chosen.add(f);
+        work.push(functions[f]!);
+      }
+    }
+  }
+  const pieces: [number, number][] = [[start, len], ...functions.filter((_, i) => chosen.has(i))];
+  const bases: number[] = [];
+  let total = 0;
+  for (const [, n] of pieces) {
+    bases.push(total);
+    total += n;
+  }
+  const place = (oldPc: number): number => {
+    const i = pieces.findIndex(([s, n]) => oldPc >= s && oldPc < s + n);
+    return i < 0 ? -1 : bases[i]! + oldPc - pieces[i]![0];
+  };
+  const insns: Instruction[] = [];
+  for (const [from, n] of pieces) {
+    for (let pc = from; pc < from + n; pc++) {
+      const insn = combined[pc]!;
+      const t = relativeTarget(insn, pc);
+      if (t >= 0) insn.imm = place(t) - insns.length - 1;
+      insns.push(insn);
+    }
+  }
+  return { insns, place };
 }
 
 /** Bytes of struct bpf_map_def up to max_entries; map_flags follows when the definition is 20 bytes or more. */

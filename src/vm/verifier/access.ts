@@ -19,7 +19,7 @@ const fixed = (p: Reg): boolean => p.varMin === p.varMax;
 
 /** Rejects accesses through things that are not (yet) valid pointers. */
 function checkPointer(env: AccessEnv, pc: number, regno: number, p: Reg): void {
-  if (p.type === 'scalar' || p.type === 'map_ptr' || p.type === 'map_value_or_null' || p.type === 'ringbuf_mem_or_null') {
+  if (p.type === 'scalar' || p.type === 'map_ptr' || p.type === 'map_value_or_null' || p.type === 'ringbuf_mem_or_null' || p.type === 'func') {
     env.fail(pc, `R${regno} invalid mem access '${p.type}'`);
   }
 }

@@ -1,6 +1,6 @@
 // The control-flow pass before symbolic execution: reachability, prune points, register liveness, the call graph.
 import type { Instruction } from '../isa/instruction.js';
-import { AtomicOp, CallSrc, Class, JmpOp, Mode, Source } from '../isa/opcodes.js';
+import { AtomicOp, CallSrc, Class, Imm64Src, JmpOp, Mode, Source } from '../isa/opcodes.js';
 import { helperProto } from '../helpers/table.js';
 
 /** What the control-flow pass learns about a program. */
@@ -9,7 +9,7 @@ export interface ControlFlow {
   prunePoint: Uint8Array;
   /** Registers (bit r) read before written on some path from each instruction. */
   liveIn: Uint16Array;
-  /** Call edges: [call site, callee start]. */
+  /** Call edges: [call site, callee start]; a callback's is [the ld_imm64 of its address, its start]. */
   calls: [number, number][];
 }
 
@@ -100,6 +100,13 @@ export function analyzeControlFlow(insns: readonly Instruction[]): ControlFlow {
     const pc = work.pop()!;
     const insn = insns[pc]!;
     const succ = successors(insns, pc);
+    if (insn.opcode === LD_IMM64 && insn.src === Imm64Src.CODE_ADDR) {
+      // A callback's address: the function is reached (bpf_loop calls it) and its stack is on this one's.
+      const target = pc + 1 + insn.imm;
+      calls.push([pc, target]);
+      prunePoint[target] = 1;
+      succ.push(target);
+    }
     if (isJump(insn)) {
       const op = insn.opcode & 0xf0;
       if (op === JmpOp.CALL && insn.src === CallSrc.LOCAL) {

@@ -93,6 +93,14 @@ export function checkHelperCall(env: HelperEnv, st: State, proto: HelperProto): 
         if (reg.off !== 0 || reg.varMin !== 0 || reg.varMax !== 0) env.fail(pc, `R${regno} must have zero fixed offset when passed to release func`);
         released = reg;
         return;
+      case 'ARG_PTR_TO_FUNC':
+        if (reg.type !== 'func') expect(regno, reg, 'func');
+        return;
+      case 'ARG_PTR_TO_STACK_OR_NULL':
+        // A pointer into a stack frame, or NULL: bpf_loop's callback_ctx.
+        if (reg.type === 'scalar' && isConst(reg.value) && reg.value.umin === 0n) return;
+        if (reg.type !== 'fp') expect(regno, reg, 'fp');
+        return;
       case 'ARG_CONST_ALLOC_SIZE_OR_ZERO':
         if (reg.type !== 'scalar' || !isConst(reg.value)) env.fail(pc, `R${regno} is not a known constant`);
         if (reg.value.umax >= BigInt(MAX_VAR_SIZE)) env.fail(pc, `R${regno} unbounded memory access`);

@@ -11,7 +11,9 @@ export type RegType =
   | 'map_value'
   | 'map_value_or_null'
   | 'ringbuf_mem'
-  | 'ringbuf_mem_or_null';
+  | 'ringbuf_mem_or_null'
+  /** A function's address (ld_imm64 of a code address), its first instruction in `off`: a callback for bpf_loop. */
+  | 'func';
 
 /** One register's abstract value. */
 export interface Reg {
@@ -84,6 +86,8 @@ export interface Frame {
   fn: number;
   /** Deepest stack byte used, as a positive depth. */
   depth: number;
+  /** Whether the frame runs a bpf_loop callback: its exit returns 0 or 1 to the loop, and the loop's call site continues. */
+  callback: boolean;
 }
 
 /** A reference a program holds and must release before it exits. */
@@ -113,17 +117,17 @@ export interface Checkpoint {
 }
 
 /** A fresh frame for a function starting at `fn`. */
-export function newFrame(fn: number, returnTo: number): Frame {
+export function newFrame(fn: number, returnTo: number, callback = false): Frame {
   const regs: Reg[] = [];
   for (let i = 0; i < 11; i++) regs.push(notInit());
-  return { regs, slots: new Uint8Array(STACK_BYTES), spills: new Array(STACK_BYTES / 8).fill(undefined), returnTo, fn, depth: 0 };
+  return { regs, slots: new Uint8Array(STACK_BYTES), spills: new Array(STACK_BYTES / 8).fill(undefined), returnTo, fn, depth: 0, callback };
 }
 
 /** A deep copy (registers are replaced, never mutated, so they are shared). */
 export function copyState(s: State): State {
   return {
     pc: s.pc,
-    frames: s.frames.map((f) => ({ regs: f.regs.slice(), slots: f.slots.slice(), spills: f.spills.slice(), returnTo: f.returnTo, fn: f.fn, depth: f.depth })),
+    frames: s.frames.map((f) => ({ regs: f.regs.slice(), slots: f.slots.slice(), spills: f.spills.slice(), returnTo: f.returnTo, fn: f.fn, depth: f.depth, callback: f.callback })),
     refs: s.refs.slice(),
     parent: s.parent,
   };
@@ -142,6 +146,7 @@ export function formatReg(r: Reg): string {
     case 'map_value_or_null': return `${r.type}(map=${r.map},off=${off}${r.id ? `,id=${r.id}` : ''})`;
     case 'ringbuf_mem':
     case 'ringbuf_mem_or_null': return `${r.type}(size=${r.memSize},off=${off},ref=${r.ref})`;
+    case 'func': return `func(insn=${r.off})`;
   }
 }
 
@@ -202,7 +207,7 @@ export function stateCovers(old: State, cur: State, live: number, exact = false)
   for (let f = 0; f < old.frames.length; f++) {
     const of = old.frames[f]!;
     const cf = cur.frames[f]!;
-    if (of.returnTo !== cf.returnTo || of.fn !== cf.fn) return false;
+    if (of.returnTo !== cf.returnTo || of.fn !== cf.fn || of.callback !== cf.callback) return false;
     const mask = f === old.frames.length - 1 ? live : 0x3c0;
     for (let r = 0; r < 10; r++) {
       if ((mask & (1 << r)) === 0) continue;

@@ -2,7 +2,7 @@
 import { formatInstruction } from '../isa/disasm.js';
 import type { Instruction } from '../isa/instruction.js';
 import { AluOp, AtomicOp, CallSrc, Class, Imm64Src, JmpOp, MAX_CALL_FRAMES, Mode, Size, Source, sizeBytes } from '../isa/opcodes.js';
-import { helperName, helperProto } from '../helpers/table.js';
+import { BPF_LOOP_HELPER, helperName, helperProto } from '../helpers/table.js';
 import { analyzeControlFlow, CfgError, type ControlFlow } from './cfg.js';
 import { checkHelperCall } from './helper-call.js';
 import { readMemory, writeMemory, type AccessEnv } from './access.js';
@@ -346,6 +346,9 @@ class Walk implements AccessEnv {
         this.set(st, insn.dst, pointerReg('map_value', { map: insn.imm, off: next.imm }));
         return;
       }
+      case Imm64Src.CODE_ADDR:
+        this.set(st, insn.dst, pointerReg('func', { off: st.pc + 1 + insn.imm }));
+        return;
       default:
         this.fail(st.pc, `unsupported ld_imm64 source ${insn.src}`);
     }
@@ -410,7 +413,7 @@ class Walk implements AccessEnv {
     const ptr = isPointer(d) ? d : s;
     const k = isPointer(d) ? s : d;
     const pregno = isPointer(d) ? dst : insn.src;
-    if (ptr.type === 'map_ptr') this.fail(st.pc, `R${pregno} pointer arithmetic on map_ptr prohibited`);
+    if (ptr.type === 'map_ptr' || ptr.type === 'func') this.fail(st.pc, `R${pregno} pointer arithmetic on ${ptr.type} prohibited`);
     if (mayBeNull(ptr)) this.fail(st.pc, `R${pregno} pointer arithmetic on ${ptr.type} prohibited, null-check it first`);
     const v: Scalar = k.value;
     const neg = op === AluOp.SUB;
@@ -457,9 +460,13 @@ class Walk implements AccessEnv {
         {
           const proto = helperProto(insn.imm);
           if (!proto) this.fail(pc, `invalid func unknown#${insn.imm}`);
+          const caller = this.frame(st);
+          const callback = caller.regs[2]!;
+          const callbackCtx = caller.regs[3]!;
           checkHelperCall(this, st, proto);
+          st.pc = pc + 1;
+          if (insn.imm === BPF_LOOP_HELPER) this.loopCallback(st, callback.off, callbackCtx);
         }
-        st.pc = pc + 1;
         return true;
     }
     const x = (insn.opcode & Source.X) !== 0;
@@ -571,10 +578,42 @@ class Walk implements AccessEnv {
     return true;
   }
 
+  /**
+   * bpf_loop's callback: `st`, past the call, is the loop that ran no iteration; a fork runs the
+   * callback once, r1 the index, r2 the context, and goes on past the call when it returns (the
+   * rule of kernels before 6.7, which verify the body once; they do not walk iterations after the
+   * first, nor does this).
+   */
+  private loopCallback(st: State, target: number, ctx: Reg): void {
+    if (st.frames.length >= MAX_CALL_FRAMES) this.fail(st.pc - 1, `the call stack of ${st.frames.length + 1} frames is too deep !`);
+    const cb = this.fork(st);
+    const callee = newFrame(target, st.pc, true);
+    callee.regs[1] = scalarReg(unknownScalar());
+    callee.regs[2] = ctx;
+    callee.regs[10] = pointerReg('fp', { frame: cb.frames.length });
+    cb.frames.push(callee);
+    cb.pc = target;
+  }
+
   private exit(st: State): boolean {
     const f = this.frame(st);
     const r0 = f.regs[0]!;
     if (r0.type === 'not_init') this.fail(st.pc, 'R0 !read_ok');
+    if (f.callback) {
+      if (r0.type !== 'scalar') this.fail(st.pc, 'R0 not a scalar value');
+      const v = r0.value;
+      if (v.smin < 0n || v.smax > 1n) {
+        const bounds = `${v.smin > -(1n << 63n) ? ` smin=${v.smin}` : ''}${v.smax < (1n << 63n) - 1n ? ` smax=${v.smax}` : ''}`;
+        this.fail(st.pc, `At callback return the register R0 has${bounds || ' unknown scalar value'} should have been in [0, 1]`);
+      }
+      st.frames.pop();
+      const caller = this.frame(st);
+      // What bpf_loop returns: the iterations it ran, or an error.
+      caller.regs[0] = scalarReg(unknownScalar());
+      for (let r = 1; r <= 5; r++) caller.regs[r] = notInit();
+      st.pc = f.returnTo;
+      return true;
+    }
     if (st.frames.length > 1) {
       if (r0.type === 'fp' && r0.frame === st.frames.length - 1) this.fail(st.pc, 'cannot return stack pointer to the caller');
       st.frames.pop();
