@@ -107,7 +107,7 @@ describe('bpftrace capture files that are cut or wrong', () => {
     bad[99] = '34708908596152 tracepoint:block:block_rq_issue cpu=0 pid=12281 dev=266338304 sector comm=fio';
     const path = join(tmp, 'bad.bt.txt');
     writeFileSync(path, bad.join('\n'));
-    expect(await failure(replayFile(path))).toBe(`${path}:100: block_rq_issue: "sector" is not key=value`);
+    expect(await failure(replayFile(path))).toBe(`${path}:100: block_rq_issue: "sector" is not key=value (--lenient skips malformed lines)`);
     const r = await replayFile(path, { lenient: true });
     expect(r.input.skippedLines).toBe(1);
   });
@@ -117,7 +117,7 @@ describe('bpftrace capture files that are cut or wrong', () => {
     expect(await failure(collect(readBpftraceText('# viotrace-bpftrace v2 side=guest clock=monotonic\n', { label: 'v.txt' })))).toMatch(/^v.txt:1: unsupported viotrace-bpftrace version "v2"/);
     expect(await failure(collect(readBpftraceText('# viotrace-bpftrace v1 side=host clock=monotonic\n# end\n', { label: 'h.txt', side: 'guest' })))).toMatch(/^h.txt:1: a host-side capture where the guest side was expected/);
     const missing = `# viotrace-bpftrace v1 side=guest clock=monotonic\n5 block_rq_issue cpu=0 pid=1 dev=1 sector=1 nr_sector=8 rwbs=R comm=x y\n# end\n`;
-    expect(await failure(collect(readBpftraceText(missing, { label: 'm.txt' })))).toBe('m.txt:2: block_rq_issue: no bytes= field');
+    expect(await failure(collect(readBpftraceText(missing, { label: 'm.txt' })))).toBe('m.txt:2: block_rq_issue: no bytes= field (--lenient skips malformed lines)');
   });
 
   it('keeps a task name with spaces whole and counts bpftrace\'s own lost-event lines', async () => {

@@ -80,7 +80,8 @@ export interface ReadOptions {
  */
 export function malformedLine(stats: IngestStats, options: ReadOptions, file: string, line: number, why: string): undefined {
   const where = `${file}:${line}`;
-  if (!options.lenient) throw new InputError(why, where);
+  // The hint names the way past it: a capture with a stray line is still worth a report.
+  if (!options.lenient) throw new InputError(`${why} (--lenient skips malformed lines)`, where);
   stats.skipped++;
   if (stats.skippedExamples.length < 5) stats.skippedExamples.push(`${where}: ${why}`);
   return undefined;
