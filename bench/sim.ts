@@ -15,7 +15,7 @@ interface Rate {
 }
 
 /** One whole run (loading and verifying the objects, building the stack, simulating), timed. */
-function once(requests: number, programs: boolean, parallel = false): Rate {
+function once(requests: number, programs: boolean | 'empty', parallel = false): Rate {
   const spec = scenario('baseline')!;
   const t = process.hrtime.bigint();
   const r = runScenario(spec, { seed: 1, requests, programs, parallel });
@@ -28,7 +28,7 @@ function once(requests: number, programs: boolean, parallel = false): Rate {
  * in the first second or so, and a process that simulates (the dashboard, a recording) spends its
  * time past that point. The first run of a process is reported separately.
  */
-function steady(programs: boolean, parallel = false): Rate {
+function steady(programs: boolean | 'empty', parallel = false): Rate {
   once(REQUESTS, programs, parallel);
   once(REQUESTS, programs, parallel);
   const rates = Array.from({ length: RUNS }, () => once(REQUESTS, programs, parallel)).sort((a, b) => a.perSecond - b.perSecond);
@@ -49,6 +49,8 @@ export const simSuite: Suite = {
     const first = once(REQUESTS, true);
     const withPrograms = steady(true);
     const alone = steady(false);
+    // Every hook firing into `r0 = 0; exit`: contexts built, programs entered, nothing done.
+    const hooksOnly = steady('empty');
     // The host side's programs on a second thread (a replica simulation in a worker kept warm between runs).
     const twoThreads = steady(true, true);
     const build = buildMs();
@@ -63,6 +65,8 @@ export const simSuite: Suite = {
       { name: 'sim.two_threads_over_one', value: twoThreads.perSecond / withPrograms.perSecond, unit: 'x', baseline: 'sim.requests_per_s' },
       { name: 'sim.requests_per_s_without_programs', value: alone.perSecond, unit: 'req/s' },
       { name: 'sim.vm_share', value: 1 - withPrograms.perSecond / alone.perSecond, unit: 'fraction', baseline: 'sim.requests_per_s_without_programs' },
+      { name: 'sim.requests_per_s_empty_programs', value: hooksOnly.perSecond, unit: 'req/s' },
+      { name: 'sim.hooks_share', value: 1 - hooksOnly.perSecond / alone.perSecond, unit: 'fraction', baseline: 'sim.requests_per_s_without_programs' },
       { name: 'sim.bpf_insns_per_request', value: withPrograms.instructions / REQUESTS, unit: 'insn' },
       { name: 'sim.program_runs_per_request', value: withPrograms.runs / REQUESTS, unit: 'runs' },
       { name: 'sim.build_ms', value: build, unit: 'ms' },

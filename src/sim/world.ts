@@ -69,9 +69,10 @@ export interface RunOptions {
   drainEveryNs?: number;
   /**
    * Which programs are attached: true (default) both sides', false none (the benchmark's baseline
-   * for the VM's share), or one side's ('guest', 'host').
+   * for the VM's share), one side's ('guest', 'host'), or 'empty': every hook fires into a program
+   * that only returns (the benchmark's measure of what the hooks cost without the programs' work).
    */
-  programs?: boolean | 'guest' | 'host';
+  programs?: boolean | 'guest' | 'host' | 'empty';
   /**
    * Runs the host side's programs on a second thread (when both sides' are attached): a worker runs
    * a replica of this simulation (it is deterministic, and programs never change it) with
@@ -194,7 +195,14 @@ interface Simulation {
 /** Whether the run attaches `side`'s programs. */
 function attaches(opts: RunOptions, side: 'guest' | 'host'): boolean {
   const p = opts.programs ?? true;
-  return p === true || p === side;
+  return p === true || p === 'empty' || p === side;
+}
+
+/** The object with every program made `r0 = 0; exit` (`programs: 'empty'`): the hooks fire, the programs do nothing. */
+function emptied(o: BpfObject, opts: RunOptions): BpfObject {
+  if (opts.programs !== 'empty') return o;
+  for (const p of o.programs) p.insns = [{ opcode: 0xb7, dst: 0, src: 0, off: 0, imm: 0 }, { opcode: 0x95, dst: 0, src: 0, off: 0, imm: 0 }];
+  return o;
 }
 
 function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: ChannelWriter, loaded?: LoadedObjects): Simulation {
@@ -220,7 +228,7 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
 
   // Host: one device, the host kernel, host.bpf.o with QEMU processes' memories.
   const qemus: Qemu[] = [];
-  const hostObject = loaded?.host ?? objs.host();
+  const hostObject = emptied(loaded?.host ?? objs.host(), opts);
   // With `parallel`, a worker runs the host side's programs (see HostShard); this thread attaches none there.
   const shard = opts.parallel && (opts.programs ?? true) === true && !shardOut ? new HostShard(spec, opts, ring) : undefined;
   const qemuMemory = new Map<number, SimMemory>();
@@ -275,7 +283,7 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
 
   spec.vms.forEach((vmSpec, vm) => {
     const kernel = new SimMemory(KERNEL_HEAP);
-    const guestObject = loaded?.guest[vm] ?? objs.guest(vmSpec.vcpus);
+    const guestObject = emptied(loaded?.guest[vm] ?? objs.guest(vmSpec.vcpus), opts);
     const probes = new SideProbes('guest', guestObject, { kernel }, undefined, 'guest.bpf.o', attaches(opts, 'guest'));
     guestProbes.push(probes);
     const decoders = new Map(RECORD_STRUCTS.slice(1, 3).map((s) => [s, new RecordDecoder(guestObject.btf, s)]));
