@@ -16,6 +16,14 @@ function collect(name: string, seed: number, requests: number, extra: Parameters
 }
 
 describe('simulated runs', () => {
+  it("with programs 'empty' fire every hook into programs that do nothing: as many runs, two instructions each, no record, the same requests", () => {
+    const real = collect('baseline', 4, 300);
+    const empty = collect('baseline', 4, 300, { seed: 4, programs: 'empty' });
+    expect(empty.result.programRuns).toBe(real.result.programRuns);
+    expect(empty.result.instructions).toBe(2 * empty.result.programRuns);
+    expect(empty.records).toHaveLength(0);
+    expect(empty.truth).toEqual(real.truth);
+  });
   it('give the same typed records decoded straight from the ring buffer as decoded field by field', () => {
     const decoded: TraceRecord[] = [];
     const typed: TraceRecord[] = [];
