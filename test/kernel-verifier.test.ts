@@ -34,7 +34,7 @@ function ourVerdict(file: string): string | undefined {
   const maps = o.maps.map(({ name, map }) => mapSpec(name, map));
   for (const p of o.programs) {
     try {
-      verify(p.insns, { ctx: contextFor(p.kind), maps });
+      verify(p.insns, { ctx: contextFor(p.kind), maps, globals: p.globals });
     } catch (e) {
       if (e instanceof VerifierError) return e.reason;
       throw e;
@@ -45,7 +45,7 @@ function ourVerdict(file: string): string | undefined {
 
 describe.skipIf(!canLoad)('the running kernel agrees with our verifier', () => {
   // legacy.bpf.o is left out: libbpf 1.0 and later (bpftool's) refuse the legacy maps section.
-  const objects = ['guest', 'host', ...['timestamp', 'ringbuf', 'percpu', 'subprog', 'verifier_reject', 'kernel_accepts', 'ctx_offset', 'bpf_loop', 'bpf_loop_reject', 'bpf_loop_ctx'].map((t) => `testdata/${t}`)];
+  const objects = ['guest', 'host', ...['timestamp', 'ringbuf', 'percpu', 'subprog', 'verifier_reject', 'kernel_accepts', 'ctx_offset', 'bpf_loop', 'bpf_loop_reject', 'bpf_loop_ctx', 'global_funcs', 'global_unbounded', 'global_null', 'global_void', 'global_small'].map((t) => `testdata/${t}`)];
   for (const file of objects.map((o) => `bpf/${o}.bpf.o`)) {
     it(file, () => {
       const ours = ourVerdict(file);

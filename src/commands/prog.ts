@@ -108,7 +108,7 @@ export const installProg: CommandInstaller = (program: Command) => {
         if (problem) process.stderr.write(`viotrace: warning: ${file}: program ${p.name}: ${problem.text}\n`);
         const ctx = contextFor(p.kind);
         try {
-          const v = verify(p.insns, { ctx, maps, lines: p.lines });
+          const v = verify(p.insns, { ctx, maps, lines: p.lines, globals: p.globals });
           const reads = v.maxCtxOffset ? `, reads ${ctx.name} up to byte ${v.maxCtxOffset}` : '';
           process.stdout.write(`${p.name}: verified (${p.kind} ${p.attachTo}, ${p.insns.length} insns, processed ${v.processed}${reads})\n`);
           if (opts.log) process.stdout.write(`  ${v.log}\n`);

@@ -61,7 +61,7 @@ interface Attached {
 
 /** How a side's program is loaded: read-only context, verified with its hook's context. */
 function programOptions(p: BpfObject['programs'][number], maps: ProgramOptions['maps']): ProgramOptions {
-  return { maps, ctxWritable: false, verify: { ctx: contextFor(p.kind), lines: p.lines } };
+  return { maps, ctxWritable: false, verify: { ctx: contextFor(p.kind), lines: p.lines, globals: p.globals } };
 }
 
 /** The paired programs of one side, attached and run at every firing of their hooks. */

@@ -33,12 +33,12 @@ export interface ProgramOptions {
    * Verify before loading, as the kernel does for every program, with this context in r1 (the
    * conformance suites' programs are not verified: they test the ISA on raw memory).
    */
-  verify?: { ctx?: ContextSpec; lines?: ReadonlyMap<number, string> };
+  verify?: { ctx?: ContextSpec; lines?: ReadonlyMap<number, string>; globals?: VerifyOptions['globals'] };
 }
 
 /** What the verifier is given for a program loaded with `verify` and `maps`. */
 function verifierOptions(v: NonNullable<ProgramOptions['verify']>, maps: readonly AnyMap[] = []): VerifyOptions {
-  return { ctx: v.ctx, maps: maps.map((m) => mapSpec(m.name, m)), ...(v.lines ? { lines: v.lines } : {}) };
+  return { ctx: v.ctx, maps: maps.map((m) => mapSpec(m.name, m)), ...(v.lines ? { lines: v.lines } : {}), ...(v.globals?.size ? { globals: v.globals } : {}) };
 }
 
 /** A program loaded into the VM. */

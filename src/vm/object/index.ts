@@ -4,6 +4,7 @@ import { Btf, Kind, parseBtf, parseBtfExt, type BtfMember, type BtfType, type Co
 import { readElf, STT_FUNC, type ElfFile, type ElfSection } from '../elf/index.js';
 import { decode, type Instruction } from '../isa/instruction.js';
 import { CallSrc, Class, Imm64Src, JmpOp, Mode, Size } from '../isa/opcodes.js';
+import type { GlobalArg, GlobalFunction } from '../verifier/index.js';
 import { BPF_MAP_TYPE_PERF_EVENT_ARRAY, createGlobalDataMap, createMap, type AnyMap, type GlobalDataSection } from '../maps/index.js';
 
 /** Program kinds, from the SEC name as libbpf reads it. */
@@ -22,6 +23,8 @@ export interface BpfProgram {
   insns: Instruction[];
   /** C source lines by instruction index (from .BTF.ext line_info). */
   lines: Map<number, string>;
+  /** The global (non-static) functions linked in, by first instruction, with their BTF arguments: the verifier checks each on its own. */
+  globals: Map<number, GlobalFunction>;
 }
 
 /** A map spec as the object defines it, created as a map. */
@@ -319,7 +322,17 @@ export function loadObject(bytes: Uint8Array, where: string, opts: LoadOptions):
         const moved = pieces.place(at);
         if (moved >= 0) lines.set(moved, lineText(l));
       }
-      programs.push({ name: fn.name, section: sec.name, ...pk, insns: pieces.insns, lines });
+      const globals = new Map<number, GlobalFunction>();
+      if (usesText) {
+        textFunctions.forEach(([first], f) => {
+          const sym = textSymbols[f];
+          const at = pieces.place(secCopy.length + first);
+          if (!sym || sym.bind !== STB_GLOBAL || at < 0) return;
+          const args = btf && globalArgs(btf, sym.name, pk.kind);
+          if (args) globals.set(at, { name: sym.name, args });
+        });
+      }
+      programs.push({ name: fn.name, section: sec.name, ...pk, insns: pieces.insns, lines, globals });
     }
   }
   if (programs.length === 0) {
@@ -331,6 +344,36 @@ export function loadObject(bytes: Uint8Array, where: string, opts: LoadOptions):
     program: (name) => programs.find((p) => p.name === name),
     map: (name) => maps.find((m) => m.name === name)?.map,
   };
+}
+
+const STB_GLOBAL = 1;
+
+/** BTF kind names as the kernel's log prints them (btf_kind_str). */
+const KIND_NAMES = ['UNKNOWN', 'INT', 'PTR', 'ARRAY', 'STRUCT', 'UNION', 'ENUM', 'FWD', 'TYPEDEF', 'VOLATILE', 'CONST', 'RESTRICT', 'FUNC', 'FUNC_PROTO', 'VAR', 'DATASEC', 'FLOAT', 'DECL_TAG', 'TYPE_TAG', 'ENUM64'];
+
+/**
+ * A global function's arguments from its BTF prototype, as the kernel's btf_prepare_func_args
+ * reads them: integers and enums are scalars, a pointer to the program type's context struct the
+ * context, a pointer to any other sized type that much memory (or NULL); undefined when the
+ * object's BTF has no such function (it is then verified as a static one).
+ */
+function globalArgs(btf: Btf, name: string, kind: ProgramKind): GlobalArg[] | undefined {
+  const fn = btf.named(name).map((id) => btf.type(id)!).find((t) => t.kind === Kind.FUNC);
+  const proto = fn && btf.type(fn.type);
+  if (!proto || proto.kind !== Kind.FUNC_PROTO) return undefined;
+  const ctxStruct = kind === 'kprobe' || kind === 'kretprobe' || kind === 'uprobe' || kind === 'uretprobe' || kind === 'usdt' ? 'pt_regs' : undefined;
+  return proto.members.map((p, i): GlobalArg => {
+    const t = btf.resolve(p.type);
+    if (t && (t.kind === Kind.INT || t.kind === Kind.ENUM || t.kind === Kind.ENUM64)) return { kind: 'scalar' };
+    if (t && t.kind === Kind.PTR) {
+      const to = btf.resolve(t.type);
+      if (to && to.kind === Kind.STRUCT && to.name === ctxStruct) return { kind: 'ctx' };
+      const size = to && to.kind !== Kind.FUNC_PROTO && to.kind !== Kind.FWD ? btf.sizeOf(t.type) : 0;
+      if (size > 0) return { kind: 'mem', size };
+      return { kind: 'unsupported', why: `arg#${i} reference type('${KIND_NAMES[to?.kind ?? 0]} ${to?.name ?? ''}') size cannot be determined: -22` };
+    }
+    return { kind: 'unsupported', why: `Arg#${i} type ${KIND_NAMES[t?.kind ?? 0]} in ${name}() is not supported yet.` };
+  });
 }
 
 /** A program's instructions as linked: its own, then the functions it reaches; `place` gives an instruction's new index (-1: left out). */

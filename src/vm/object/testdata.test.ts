@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { contextFor } from '../verifier/index.js';
+import { contextFor, mapSpec, verify, type VerifierError } from '../verifier/index.js';
 import { DEFAULT_ENVIRONMENT, Program, type Engine } from '../program.js';
 import { ArrayMap, HashMap, RingBufConsumer, RingBufMap, BPF_NOEXIST, type AnyMap } from '../maps/index.js';
 import { loadObject, type BpfObject } from './index.js';
@@ -22,7 +22,7 @@ function ptRegs(...args: bigint[]): Uint8Array {
 /** Loads one program of an object, verified with a kprobe context. */
 function program(obj: BpfObject, name: string, engine: Engine, clock: { t: number }, cpu = 0): Program {
   const p = obj.program(name)!;
-  const prog = new Program(p.insns, { maps: obj.maps.map((m) => m.map), engine, ctxWritable: false, verify: { ctx: contextFor(p.kind), lines: p.lines } });
+  const prog = new Program(p.insns, { maps: obj.maps.map((m) => m.map), engine, ctxWritable: false, verify: { ctx: contextFor(p.kind), lines: p.lines, globals: p.globals } });
   prog.env = { ...DEFAULT_ENVIRONMENT, cpu, pid: 4242, tgid: 4200, ktimeNs: () => clock.t };
   return prog;
 }
@@ -191,6 +191,16 @@ describe.each(ENGINES)('bpf/testdata objects (%s)', (engine) => {
     expect(program(obj, 'stack_504', engine, clock).verdict!.processed).toBeGreaterThan(0);
   });
 
+  it('global_funcs.bpf.o: global functions verified on their own from their BTF arguments run as calls', () => {
+    const obj = load('global_funcs');
+    const p = obj.program('globals')!;
+    expect([...p.globals.values()].map((g) => `${g.name}(${g.args.map((a) => (a.kind === 'mem' ? `mem ${a.size}` : a.kind)).join(', ')})`)).toEqual(['sum(mem 16)', 'first_arg(ctx)', 'scaled(scalar)']);
+    const prog = program(obj, 'globals', engine, { t: 0 });
+    prog.run(ptRegs(7n, 5n));
+    // sum(&p) + sum(NULL) + first_arg(ctx) * 1000 + scaled(4)
+    expect(readU64(elements(obj, '.bss').lookup(u32(0)))).toBe(7n + 5n + 0n + 7000n + 16n);
+  });
+
   it('legacy.bpf.o: maps from the legacy `maps` section work as BTF-defined ones', () => {
     const obj = load('legacy');
     expect(obj.maps.map((m) => `${m.name}:${m.map.typeName}:${m.map.keySize}:${m.map.valueSize}:${m.map.maxEntries}`)).toEqual(['counts:hash:4:8:128', 'totals:array:4:8:2']);
@@ -200,6 +210,32 @@ describe.each(ENGINES)('bpf/testdata objects (%s)', (engine) => {
     expect([1, 2, 3].map((k) => readU64(counts.lookup(u32(k))))).toEqual([3n, 1n, 1n]);
     const totals = elements(obj, 'totals');
     expect([0, 1].map((k) => readU64(totals.lookup(u32(k))))).toEqual([1n, 4n]);
+  });
+});
+
+describe('objects the kernel refuses (Linux 6.18 says the same: test/kernel-verifier.test.ts)', () => {
+  it.each([
+    ['bpf_loop_reject', 'At callback return the register R0 has smin=2 smax=2 should have been in [0, 1]'],
+    ['bpf_loop_ctx', 'R3 type=map_value expected=fp'],
+    ['global_unbounded', 'R2 unbounded memory access, make sure to bounds check any such access'],
+    ['global_null', "R1 invalid mem access 'mem_or_null'"],
+    ['global_void', "Caller passes invalid args into func#1 ('peek')"],
+    ['global_small', "Caller passes invalid args into func#1 ('sum')"],
+  ])('%s.bpf.o: %s', (name, reason) => {
+    const obj = load(name);
+    const p = obj.programs[0]!;
+    expect(() => program(obj, p.name, 'interpreter', { t: 0 })).toThrow(reason);
+  });
+
+  it('says why a call to a global function is refused, in the log, before the refusal', () => {
+    const obj = load('global_void');
+    const p = obj.programs[0]!;
+    try {
+      verify(p.insns, { ctx: contextFor(p.kind), maps: obj.maps.map((m) => mapSpec(m.name, m.map)), globals: p.globals });
+      expect.unreachable();
+    } catch (e) {
+      expect((e as VerifierError).log.split('\n').slice(-2)).toEqual(["arg#0 reference type('UNKNOWN ') size cannot be determined: -22", "Caller passes invalid args into func#1 ('peek')"]);
+    }
   });
 });
 

@@ -19,7 +19,7 @@ const fixed = (p: Reg): boolean => p.varMin === p.varMax;
 
 /** Rejects accesses through things that are not (yet) valid pointers. */
 function checkPointer(env: AccessEnv, pc: number, regno: number, p: Reg): void {
-  if (p.type === 'scalar' || p.type === 'map_ptr' || p.type === 'map_value_or_null' || p.type === 'ringbuf_mem_or_null' || p.type === 'func') {
+  if (p.type === 'scalar' || p.type === 'map_ptr' || p.type === 'map_value_or_null' || p.type === 'ringbuf_mem_or_null' || p.type === 'mem_or_null' || p.type === 'func') {
     env.fail(pc, `R${regno} invalid mem access '${p.type}'`);
   }
 }
@@ -56,6 +56,7 @@ function checkRegion(env: AccessEnv, pc: number, regno: number, p: Reg, off: num
       return;
     }
     case 'ringbuf_mem':
+    case 'mem':
       if (lo < 0 || hi > p.memSize) {
         const why = fixed(p) ? '' : `: R${regno} max value is outside of the allowed memory range`;
         env.fail(pc, `invalid access to memory, mem_size=${p.memSize} off=${fixed(p) ? lo : hi - size} size=${size}${why}`);

@@ -61,14 +61,14 @@ export function checkHelperCall(env: HelperEnv, st: State, proto: HelperProto): 
       case 'ARG_PTR_TO_MAP_KEY':
       case 'ARG_PTR_TO_MAP_VALUE': {
         if (!map) env.fail(pc, `invalid map_ptr to access map->${kind === 'ARG_PTR_TO_MAP_KEY' ? 'key' : 'value'}`);
-        if (reg.type !== 'fp' && reg.type !== 'map_value') expect(regno, reg, 'fp, map_value');
+        if (reg.type !== 'fp' && reg.type !== 'map_value' && reg.type !== 'mem') expect(regno, reg, 'fp, map_value');
         const spec = env.maps[map.map]!;
         helperMemory(env, st, pc, regno, reg, kind === 'ARG_PTR_TO_MAP_KEY' ? spec.keySize : spec.valueSize, false);
         return;
       }
       case 'ARG_PTR_TO_MEM':
       case 'ARG_PTR_TO_UNINIT_MEM':
-        if (reg.type !== 'fp' && reg.type !== 'map_value' && reg.type !== 'ringbuf_mem') {
+        if (reg.type !== 'fp' && reg.type !== 'map_value' && reg.type !== 'ringbuf_mem' && reg.type !== 'mem') {
           if (mayBeNull(reg)) env.fail(pc, `R${regno} invalid mem access '${reg.type}'`);
           expect(regno, reg, 'fp, map_value, ringbuf_mem');
         }

@@ -56,6 +56,29 @@ export interface VerifyOptions {
   maxProcessed?: number;
   /** C source lines by instruction, for the log. */
   lines?: ReadonlyMap<number, string>;
+  /**
+   * The program's global (non-static) functions by first instruction, with their arguments as
+   * their BTF types make them: each is verified on its own from those, before the program, and a
+   * call to one checks the arguments and returns an unknown scalar, as the kernel does. Functions
+   * not listed are verified in their caller's context (static functions).
+   */
+  globals?: ReadonlyMap<number, GlobalFunction>;
+}
+
+/** A global function's argument, as the kernel's btf_prepare_func_args makes it of the BTF type. */
+export type GlobalArg =
+  | { kind: 'scalar' }
+  /** A pointer to the program type's context struct (struct pt_regs for kprobes and uprobes). */
+  | { kind: 'ctx' }
+  /** Any other pointer to a sized type: memory of that size, or NULL (the function must check). */
+  | { kind: 'mem'; size: number }
+  /** A type the kernel cannot pass (void *, a struct by value): `why` is its complaint; calls are refused. */
+  | { kind: 'unsupported'; why: string };
+
+/** A global function: its name and arguments. */
+export interface GlobalFunction {
+  name: string;
+  args: readonly GlobalArg[];
 }
 
 /** The kernel's BPF_COMPLEXITY_LIMIT_INSNS. */

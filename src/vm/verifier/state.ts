@@ -13,7 +13,10 @@ export type RegType =
   | 'ringbuf_mem'
   | 'ringbuf_mem_or_null'
   /** A function's address (ld_imm64 of a code address), its first instruction in `off`: a callback for bpf_loop. */
-  | 'func';
+  | 'func'
+  /** A global function's pointer argument: `memSize` bytes, or NULL until checked. */
+  | 'mem'
+  | 'mem_or_null';
 
 /** One register's abstract value. */
 export interface Reg {
@@ -59,7 +62,7 @@ export function isPointer(r: Reg): boolean {
 
 /** Whether the pointer may be NULL. */
 export function mayBeNull(r: Reg): boolean {
-  return r.type === 'map_value_or_null' || r.type === 'ringbuf_mem_or_null';
+  return r.type === 'map_value_or_null' || r.type === 'ringbuf_mem_or_null' || r.type === 'mem_or_null';
 }
 
 /** Stack byte states. */
@@ -147,6 +150,8 @@ export function formatReg(r: Reg): string {
     case 'ringbuf_mem':
     case 'ringbuf_mem_or_null': return `${r.type}(size=${r.memSize},off=${off},ref=${r.ref})`;
     case 'func': return `func(insn=${r.off})`;
+    case 'mem': return `mem(sz=${r.memSize},off=${off})`;
+    case 'mem_or_null': return `mem_or_null(id=${r.id},sz=${r.memSize})`;
   }
 }
 

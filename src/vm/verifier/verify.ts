@@ -5,7 +5,7 @@ import { AluOp, AtomicOp, CallSrc, Class, Imm64Src, JmpOp, MAX_CALL_FRAMES, Mode
 import { BPF_LOOP_HELPER, helperName, helperProto } from '../helpers/table.js';
 import { analyzeControlFlow, CfgError, type ControlFlow } from './cfg.js';
 import { checkHelperCall } from './helper-call.js';
-import { readMemory, writeMemory, type AccessEnv } from './access.js';
+import { helperMemory, readMemory, writeMemory, type AccessEnv } from './access.js';
 import {
   alu32Scalar, aluScalar, branchOutcome, constScalar, endScalar, fits31, fits32, isConst, negScalar,
   refineBranch, sext, unknownScalar, zext32, type CompareOp, type Scalar,
@@ -14,7 +14,7 @@ import {
   copyState, formatRegs, isPointer, mayBeNull, newFrame, notInit, pointerReg, scalarReg, stateCovers,
   type Checkpoint, type Reg, type State,
 } from './state.js';
-import { COMPLEXITY_LIMIT_INSNS, VerifierError, type Verdict, type VerifyOptions } from './spec.js';
+import { COMPLEXITY_LIMIT_INSNS, VerifierError, type GlobalFunction, type Verdict, type VerifyOptions } from './spec.js';
 
 /** BPF_COMPLEXITY_LIMIT_JMP_SEQ: pending branches at once. */
 const JMP_SEQ_LIMIT = 8192;
@@ -87,7 +87,7 @@ const verdicts = new Map<string, Verdict>();
 const MAX_VERDICTS = 512;
 
 function verdictKey(insns: readonly Instruction[], opts: VerifyOptions): string {
-  const parts: (string | number)[] = [JSON.stringify(opts.ctx ?? null), JSON.stringify(opts.maps), opts.maxProcessed ?? COMPLEXITY_LIMIT_INSNS];
+  const parts: (string | number)[] = [JSON.stringify(opts.ctx ?? null), JSON.stringify(opts.maps), opts.maxProcessed ?? COMPLEXITY_LIMIT_INSNS, JSON.stringify([...(opts.globals ?? [])])];
   for (const i of insns) parts.push(i.opcode, i.dst, i.src, i.off, i.imm);
   return parts.join(',');
 }
@@ -108,6 +108,10 @@ class Walk implements AccessEnv {
   private current: State | undefined;
   /** The state the walk goes on from; undefined once every path is walked. */
   private next: State | undefined;
+  /** Walks still to start once the current one is done: the global functions, then the program. */
+  private readonly entries: State[] = [];
+  /** Function starts in order (func#N in messages is the index). */
+  private readonly functionStarts: number[];
 
   constructor(
     readonly insns: readonly Instruction[],
@@ -119,7 +123,63 @@ class Walk implements AccessEnv {
       if (e instanceof CfgError) throw new VerifierError(e.pc, e.reason, `${e.pc}: ${this.text(e.pc)}\n${e.reason}`);
       throw e;
     }
-    this.next = this.entry();
+    this.functionStarts = [...new Set([0, ...this.cfg.calls.map(([, t]) => t)])].sort((a, b) => a - b);
+    // The kernel validates the global functions first, each on its own, then the program.
+    for (const [start, g] of [...(opts.globals ?? [])].sort((a, b) => a[0] - b[0])) {
+      if (this.functionStarts.includes(start) && g.args.every((a) => a.kind !== 'unsupported')) this.entries.push(this.globalEntry(start, g));
+    }
+    this.entries.push(this.entry());
+    this.next = this.entries.shift();
+  }
+
+  /** A global function's first state: its arguments as their types say, r10 its own frame. */
+  private globalEntry(start: number, g: GlobalFunction): State {
+    const st: State = { pc: start, frames: [newFrame(start, -1)], refs: [], parent: undefined };
+    const f = st.frames[0]!;
+    f.regs[10] = pointerReg('fp', { frame: 0 });
+    g.args.forEach((a, i) => {
+      if (i >= 5) return;
+      f.regs[i + 1] = a.kind === 'ctx' ? pointerReg('ctx') : a.kind === 'mem' ? pointerReg('mem_or_null', { memSize: a.size, id: this.newId() }) : scalarReg(unknownScalar());
+    });
+    return st;
+  }
+
+  /**
+   * A call of a global function: the arguments checked against its types (btf_check_subprog_call),
+   * then r0 an unknown scalar and r1-r5 clobbered; the body was verified on its own.
+   */
+  private callGlobal(st: State, target: number, g: GlobalFunction): boolean {
+    const pc = st.pc;
+    const caller = this.frame(st);
+    const refuse = (why: string): never => this.fail(pc, `Caller passes invalid args into func#${this.functionStarts.indexOf(target)} ('${g.name}')`, why);
+    g.args.forEach((a, i) => {
+      const regno = i + 1;
+      const reg = caller.regs[regno]!;
+      switch (a.kind) {
+        case 'unsupported':
+          refuse(a.why);
+          break;
+        case 'scalar':
+          if (reg.type !== 'scalar') refuse(`R${regno} is not a scalar`);
+          break;
+        case 'ctx':
+          if (reg.type !== 'ctx') refuse(`arg#${i} expects pointer to ctx`);
+          break;
+        case 'mem':
+          if (reg.type === 'scalar' && isConst(reg.value) && reg.value.umin === 0n) break;
+          try {
+            helperMemory(this, st, pc, regno, reg, a.size, false);
+          } catch (e) {
+            if (e instanceof VerifierError) refuse(e.reason);
+            throw e;
+          }
+          break;
+      }
+    });
+    caller.regs[0] = scalarReg(unknownScalar());
+    for (let r = 1; r <= 5; r++) caller.regs[r] = notInit();
+    st.pc = pc + 1;
+    return true;
   }
 
   get maps() {
@@ -137,7 +197,8 @@ class Walk implements AccessEnv {
     if (depth > (this.depth.get(fn) ?? 0)) this.depth.set(fn, depth);
   }
 
-  fail(pc: number, reason: string): never {
+  /** Refuses at pc with `reason`, the kernel's last line (`detail`, when given, the line before it). */
+  fail(pc: number, reason: string, detail?: string): never {
     const lines: string[] = [];
     for (let i = 0; i < TRAIL; i++) {
       const at = this.trail[(this.trailAt + i) % TRAIL]!;
@@ -145,6 +206,7 @@ class Walk implements AccessEnv {
     }
     const st = this.current;
     if (st) lines.push(`; ${formatRegs(st.frames[st.frames.length - 1]!)}`);
+    if (detail) lines.push(detail);
     lines.push(reason);
     throw new VerifierError(pc, reason, lines.join('\n'));
   }
@@ -181,14 +243,14 @@ class Walk implements AccessEnv {
       if (this.cfg.prunePoint[cur.pc] && this.prune(cur)) {
         this.prunedPaths++;
         this.endPath(cur);
-        cur = this.pending.pop();
+        cur = this.pending.pop() ?? this.entries.shift();
         continue;
       }
       this.trail[this.trailAt] = cur.pc;
       this.trailAt = (this.trailAt + 1) % TRAIL;
       if (!this.step(cur)) {
         this.endPath(cur);
-        cur = this.pending.pop();
+        cur = this.pending.pop() ?? this.entries.shift();
       }
     }
     this.next = cur;
@@ -556,7 +618,7 @@ class Walk implements AccessEnv {
     const settle = (q: Reg | undefined): Reg | undefined => {
       if (!q || !mayBeNull(q) || q.id !== id) return q;
       if (isNull) return scalarReg(constScalar(0n));
-      return { ...q, type: q.type === 'map_value_or_null' ? 'map_value' : 'ringbuf_mem', id: 0 };
+      return { ...q, type: q.type === 'map_value_or_null' ? 'map_value' : q.type === 'mem_or_null' ? 'mem' : 'ringbuf_mem', id: 0 };
     };
     for (const frame of st.frames) {
       frame.regs = frame.regs.map((q) => settle(q)!);
@@ -567,6 +629,8 @@ class Walk implements AccessEnv {
   }
 
   private callLocal(st: State, insn: Instruction): boolean {
+    const global = this.opts.globals?.get(st.pc + 1 + insn.imm);
+    if (global) return this.callGlobal(st, st.pc + 1 + insn.imm, global);
     if (st.frames.length >= MAX_CALL_FRAMES) this.fail(st.pc, `the call stack of ${st.frames.length + 1} frames is too deep !`);
     const target = st.pc + 1 + insn.imm;
     const caller = this.frame(st);
@@ -614,6 +678,8 @@ class Walk implements AccessEnv {
       st.pc = f.returnTo;
       return true;
     }
+    // A global function walked on its own returns a number to callers the walk never saw.
+    if (st.frames.length === 1 && f.fn !== 0 && r0.type !== 'scalar') this.fail(st.pc, `At subprogram exit the register R0 is not a scalar value (${r0.type})`);
     if (st.frames.length > 1) {
       if (r0.type === 'fp' && r0.frame === st.frames.length - 1) this.fail(st.pc, 'cannot return stack pointer to the caller');
       st.frames.pop();
