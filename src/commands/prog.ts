@@ -1,10 +1,11 @@
-// `viotrace prog dump|verify OBJECT.o`: an object's programs, maps and disassembly with C source lines; the verifier's verdict on each.
+// `viotrace prog dump|verify|run OBJECT.o`: an object's programs, maps and disassembly with C source lines; the verifier's verdict on each; run (prog-run.ts).
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import { findHook, HOOKS } from '../hooks/index.js';
 import { contextFor, disassemble, helperName, loadObject, mapSpec, parseBtf, verify, VerifierError, type BpfObject, type BpfProgram, type Btf } from '../vm/index.js';
 import type { CommandInstaller } from './index.js';
+import { addProgRun } from './prog-run.js';
 
 /** The kernel BTF CO-RE resolves against: --btf FILE, else this machine's, else the shipped 6.18 minimal BTF. */
 function targetBtf(file: string | undefined): Btf {
@@ -54,7 +55,7 @@ const unknownSection = (name: string): string => `SEC("${name}"): not a program 
 
 /** Installs `viotrace prog`. */
 export const installProg: CommandInstaller = (program: Command) => {
-  const prog = program.command('prog').description('inspect clang-built BPF objects');
+  const prog = program.command('prog').description('inspect clang-built BPF objects, and run them on the simulated stack');
   prog
     .command('dump')
     .description("list an object's programs and maps and disassemble each program (with C source lines)")
@@ -120,4 +121,5 @@ export const installProg: CommandInstaller = (program: Command) => {
       }
       if (refused) process.exitCode = 1;
     });
+  addProgRun(prog);
 };

@@ -1,7 +1,7 @@
 // The simulation's shared machinery: simulated memory laid out by BTF, one side's programs on its hooks, record decoding.
 export { KERNEL_HEAP, USER_HEAP, SimMemory, StructLayout } from './memory.js';
 export { SideProbes } from './probes.js';
-export type { SideMemory, Task } from './probes.js';
+export type { AttachedProgram, SideMemory, Task } from './probes.js';
 export { RecordDecoder } from './decode.js';
 export type { DecodedRecord } from './decode.js';
 export { Engine } from './engine.js';
@@ -12,7 +12,7 @@ export type { ClockRelation } from './clock.js';
 export { SCENARIOS, scenario } from './scenarios.js';
 export type { DeviceSpec, DiskSpec, HostSpec, JobSpec, RwMode, ScenarioSpec, VmSpec } from './spec.js';
 export { runScenario, runScenarioAsync, RECORD_STRUCTS } from './world.js';
-export type { EmittedRecord, RunOptions, RunResult, TruthRequest } from './world.js';
+export type { EmittedRecord, RunOptions, RunResult, ToolAttach, ToolResult, TruthRequest } from './world.js';
 export type { AppOp, SimRequest, SimVirtqueue } from './request.js';
 export { toTraceRecord, opOfRwbs } from './to-records.js';
 export { repeatRecords, repeatShift, shiftBatch, hostSpan } from './repeat.js';

@@ -36,6 +36,8 @@ class ProbeEnvironment implements RunEnvironment {
   comm = '';
   /** The side's clock at the current firing (set through SideProbes.useClock). */
   now = 0;
+  /** Receives bpf_trace_printk lines (SideProbes.onPrintk). */
+  printk?: (line: string) => void;
 
   constructor(
     private readonly memory: SideMemory,
@@ -57,6 +59,16 @@ interface Attached {
   hook: HookDef;
   program: Program;
   name: string;
+  /** Times it ran. */
+  runs: number;
+}
+
+/** One attached program and how often it ran (SideProbes.attachedPrograms). */
+export interface AttachedProgram {
+  name: string;
+  /** The hook: side, kind and name, as `viotrace hooks` lists it. */
+  hook: string;
+  runs: number;
 }
 
 /** How a side's program is loaded: read-only context, verified with its hook's context. */
@@ -110,7 +122,7 @@ export class SideProbes {
       program.env = this.env;
       let ofKind = this.byHook.get(hook.kind);
       if (!ofKind) this.byHook.set(hook.kind, (ofKind = new Map()));
-      ofKind.set(hook.name, [...(ofKind.get(hook.name) ?? []), { hook, program, name: p.name }]);
+      ofKind.set(hook.name, [...(ofKind.get(hook.name) ?? []), { hook, program, name: p.name, runs: 0 }]);
     }
     for (const m of object.maps) if (m.map instanceof vmMaps.RingBufMap) this.consumer.add(m.map, (data, off, size) => {
       if (this.onRecordAt) this.onRecordAt(data, off, size, m.name);
@@ -168,9 +180,10 @@ export class SideProbes {
     env.comm = task.comm;
     let executed = 0;
     for (let i = 0; i < list.length; i++) {
-      const p = list[i]!.program;
-      p.run(ctx, view);
-      executed += p.executed;
+      const a = list[i]!;
+      a.program.run(ctx, view);
+      executed += a.program.executed;
+      a.runs++;
     }
     this.runs += list.length;
     this.instructions += executed;
@@ -212,6 +225,23 @@ export class SideProbes {
     return new ProbeSite(this, list, this.regs, user, kind === 'kretprobe' || kind === 'uretprobe' ? -1 : argc);
   }
 
+  /** The side's clock as the programs read it now (bpf_ktime_get_ns). */
+  get clockNs(): number {
+    return this.env.ktimeNs();
+  }
+
+  /** Receives each bpf_trace_printk line the programs print. */
+  set onPrintk(sink: ((line: string) => void) | undefined) {
+    this.env.printk = sink;
+  }
+
+  /** The attached programs, in the order they were attached, with their run counts. */
+  attachedPrograms(): AttachedProgram[] {
+    const out: AttachedProgram[] = [];
+    for (const byName of this.byHook.values()) for (const list of byName.values()) for (const a of list) out.push({ name: a.name, hook: `${a.hook.side} ${a.hook.kind} ${a.hook.name}`, runs: a.runs });
+    return out;
+  }
+
   /** Drains the side's ring buffers into onRecord; returns the number of records. */
   drain(): number {
     return this.consumer.consume();
@@ -231,11 +261,15 @@ export class TracepointSite {
     private readonly encode: PositionalEncoder,
   ) {}
 
+  /** Another object's site on the same hook (a tool attached beside the paired programs), fired after this one. */
+  also: TracepointSite | undefined = undefined;
+
   /** Fires at true time t in `task`, with the values of the site's fields in order. */
   fire(t: number, task: Task, a?: TracepointValue, b?: TracepointValue, c?: TracepointValue, d?: TracepointValue, e?: TracepointValue, f?: TracepointValue, g?: TracepointValue, h?: TracepointValue): void {
     this.probes.atTime(t);
     const out = this.encode(task.pid, a, b, c, d, e, f, g, h);
     this.probes.run(this.list, out, this.encode.view, task);
+    if (this.also !== undefined) this.also.fire(t, task, a, b, c, d, e, f, g, h);
   }
 }
 
@@ -250,11 +284,15 @@ export class ProbeSite {
     private readonly argc: number,
   ) {}
 
+  /** Another object's site on the same hook (a tool attached beside the paired programs), fired after this one. */
+  also: ProbeSite | undefined = undefined;
+
   /** Fires at true time t in `task`: the arguments (entry) or the return value in `a` (return). */
   fire(t: number, task: Task, a?: RegisterValue, b?: RegisterValue, c?: RegisterValue, d?: RegisterValue, e?: RegisterValue, f?: RegisterValue): void {
     this.probes.atTime(t);
     if (this.argc < 0) this.regs.ret(this.user, a!);
     else this.regs.args(this.user, this.argc, a, b, c, d, e, f);
     this.probes.run(this.list, this.regs.bytes, this.regs.view, task);
+    if (this.also !== undefined) this.also.fire(t, task, a, b, c, d, e, f);
   }
 }

@@ -16,6 +16,21 @@ function collect(name: string, seed: number, requests: number, extra: Parameters
 }
 
 describe('simulated runs', () => {
+  it('with a tool attached beside the paired programs give the same records and truth, and the tool sees every completion', async () => {
+    const { loadObject, parseBtf } = await import('../vm/index.js');
+    const { readFileSync } = await import('node:fs');
+    const btf = parseBtf(readFileSync(new URL('../../bpf/btf/linux-6.18.min.btf', import.meta.url)), 'btf');
+    const object = loadObject(readFileSync(new URL('../../bpf/testdata/rq_latency.bpf.o', import.meta.url)), 'rq_latency.bpf.o', { possibleCpus: 2, targetBtf: btf });
+    const plain = collect('noisy-neighbour', 3, 400);
+    const withTool = collect('noisy-neighbour', 3, 400, { seed: 3, tools: [{ side: 'host', object, name: 'rq_latency.bpf.o' }] });
+    expect(digest(withTool.records)).toBe(digest(plain.records));
+    expect(withTool.truth).toEqual(plain.truth);
+    const tool = withTool.result.tools[0]!;
+    // On the host, both VMs' requests reach the shared device: every host block_rq_complete.
+    const hostCompletes = tool.programs.find((p) => p.name === 'on_complete')!.runs;
+    expect(hostCompletes).toBe(plain.records.filter((r) => r.struct === 'vt_host_blk').length);
+    expect(plain.result.tools).toEqual([]);
+  });
   it("with programs 'empty' fire every hook into programs that do nothing: as many runs, two instructions each, no record, the same requests", () => {
     const real = collect('baseline', 4, 300);
     const empty = collect('baseline', 4, 300, { seed: 4, programs: 'empty' });

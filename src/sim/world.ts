@@ -8,7 +8,7 @@ import { Clocks } from './clock.js';
 import { RecordDecoder, type DecodedRecord } from './decode.js';
 import { Engine } from './engine.js';
 import { KERNEL_HEAP, SimMemory, USER_HEAP } from './memory.js';
-import { SideProbes } from './probes.js';
+import { SideProbes, type AttachedProgram } from './probes.js';
 import { Rng } from './random.js';
 import { RELEASED_TRUTH, releaseTruth, truthEvents, type AppOp, type SimRequest } from './request.js';
 import type { ScenarioSpec } from './spec.js';
@@ -65,6 +65,8 @@ export interface RunOptions {
   onTraceRecord?: (r: TraceRecord) => void;
   /** Called with each completed request's ground truth. */
   onTruth?: (t: TruthRequest) => void;
+  /** BPF objects of the user's attached beside the paired programs (viotrace prog run); the run stays on one thread. */
+  tools?: readonly ToolAttach[];
   /** How often user space drains the ring buffers, in simulated ns (default 1 ms). */
   drainEveryNs?: number;
   /**
@@ -100,6 +102,34 @@ export interface RunResult {
   clock: Clocks['relation'];
   /** Which guest disk is which QEMU device and host extent: what a real tool is told or reads from libvirt. */
   topology: Topology;
+  /** The tools' programs (RunOptions.tools) with their run counts, and their ring buffers' counts, in the tools' order. */
+  tools: ToolResult[];
+}
+
+/**
+ * A BPF object of the user's, attached beside the paired programs as a second tool on the same
+ * machine: on the host, or on the first VM's guest kernel. Its maps are the object's own: read them
+ * after the run.
+ */
+export interface ToolAttach {
+  side: 'guest' | 'host';
+  object: BpfObject;
+  /** Its file's name, for messages. */
+  name: string;
+  /** Each record its ring buffers emit, as drained (bytes valid only during the call). */
+  onRecord?: (bytes: Uint8Array, ring: string) => void;
+  /** Each bpf_trace_printk line, with the side's clock when it printed. */
+  onPrintk?: (line: string, ns: number) => void;
+}
+
+/** What a tool's programs did in a run. */
+export interface ToolResult {
+  name: string;
+  programs: AttachedProgram[];
+  instructions: number;
+  /** Ring-buffer records drained, and lost because a ring was full. */
+  records: number;
+  lost: number;
 }
 
 /** The host's CPUs as per-CPU maps see them (the simulated host runs QEMU's threads on two). */
@@ -230,7 +260,7 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
   const qemus: Qemu[] = [];
   const hostObject = emptied(loaded?.host ?? objs.host(), opts);
   // With `parallel`, a worker runs the host side's programs (see HostShard); this thread attaches none there.
-  const shard = opts.parallel && (opts.programs ?? true) === true && !shardOut ? new HostShard(spec, opts, ring) : undefined;
+  const shard = opts.parallel && (opts.programs ?? true) === true && !shardOut && !opts.tools?.length ? new HostShard(spec, opts, ring) : undefined;
   const qemuMemory = new Map<number, SimMemory>();
   const hostProbes = new SideProbes('host', hostObject, { user: (tgid) => qemuMemory.get(tgid) }, undefined, 'host.bpf.o', !shard && attaches(opts, 'host'));
   const hostDecoders = new Map(RECORD_STRUCTS.slice(3).map((s) => [s, new RecordDecoder(hostObject.btf, s)]));
@@ -259,22 +289,46 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
       if (opts.onTraceRecord) opts.onTraceRecord(typed.decode(struct!, bytes, vmName));
     };
   };
-  /** A side's hook sites, firing at a true time with that side's clock reading it. */
-  const hookSite = (probes: SideProbes): GuestHookSite & HostHookSite => {
-    probes.useClock(clocks);
+  /**
+   * A side's hook sites, firing at a true time with that side's clock reading it: the paired
+   * programs', then each tool's on the same hook.
+   */
+  const hookSite = (paired: SideProbes, tools: readonly SideProbes[] = []): GuestHookSite & HostHookSite => {
+    const all = [paired, ...tools];
+    for (const p of all) p.useClock(clocks);
+    const chain = <S extends { also: S | undefined }>(sites: (S | undefined)[]): S | undefined => {
+      const on = sites.filter((s): s is S => s !== undefined);
+      for (let i = 0; i + 1 < on.length; i++) on[i]!.also = on[i + 1];
+      return on[0];
+    };
     return {
-      on: probes.attached,
-      tracepoint: (name, fields) => probes.tracepointSite(name, fields),
-      probe: (kind: 'kprobe' | 'kretprobe' | 'uprobe' | 'uretprobe', name, argc) => probes.probeSite(kind, name, argc),
+      on: all.some((p) => p.attached),
+      tracepoint: (name, fields) => chain(all.map((p) => p.tracepointSite(name, fields))),
+      probe: (kind: 'kprobe' | 'kretprobe' | 'uprobe' | 'uretprobe', name, argc) => chain(all.map((p) => p.probeSite(kind, name, argc))),
     };
   };
+  /** The tools' probes: on the host, or on the first VM's kernel (made with it). */
+  const toolProbes: { tool: ToolAttach; probes: SideProbes; records: number }[] = [];
+  const attachTool = (tool: ToolAttach, memory: ConstructorParameters<typeof SideProbes>[2]): SideProbes => {
+    const probes = new SideProbes(tool.side, tool.object, memory, undefined, tool.name);
+    const entry = { tool, probes, records: 0 };
+    probes.onRecord = (bytes, ringName) => {
+      entry.records++;
+      tool.onRecord?.(bytes, ringName);
+    };
+    const printk = tool.onPrintk;
+    if (printk) probes.onPrintk = (line) => printk(line, probes.clockNs);
+    toolProbes.push(entry);
+    return probes;
+  };
+  const hostTools = (opts.tools ?? []).filter((t) => t.side === 'host').map((t) => attachTool(t, { user: (tgid) => qemuMemory.get(tgid) }));
   const hostSinkAt = recordSink('host', hostDecoders, new TraceRecordDecoder(hostObject.btf, RECORD_STRUCTS.slice(3)));
   const hostSink = (bytes: Uint8Array): void => hostSinkAt(bytes, 0, bytes.length);
   // A host shard sends every record raw: losses, counting and decoding happen where the records are taken.
   const shardFrame = shardOut ? new DrainFrame(shardOut.maxPayload) : undefined;
   if (shardFrame) hostProbes.onRecord = (bytes) => shardFrame.add(bytes);
   else hostProbes.onRecordAt = hostSinkAt;
-  const hostHooks: HostHookSite = hookSite(hostProbes);
+  const hostHooks: HostHookSite = hookSite(hostProbes, hostTools);
   const device = new Device(spec.host.device, engine, rng.fork(1));
   const hostKernel = new HostKernel(engine, rng.fork(2), hostHooks, device);
 
@@ -288,7 +342,8 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
     guestProbes.push(probes);
     const decoders = new Map(RECORD_STRUCTS.slice(1, 3).map((s) => [s, new RecordDecoder(guestObject.btf, s)]));
     probes.onRecordAt = recordSink('guest', decoders, new TraceRecordDecoder(guestObject.btf, RECORD_STRUCTS.slice(1, 3)), vm);
-    const hooks: GuestHookSite = hookSite(probes);
+    const guestTools = vm === 0 ? (opts.tools ?? []).filter((t) => t.side === 'guest').map((t) => attachTool(t, { kernel })) : [];
+    const hooks: GuestHookSite = hookSite(probes, guestTools);
     const disks: GuestDisk[] = [];
     const qemu = new Qemu(
       { engine, rng: rng.fork(10 + vm), hooks: hostHooks, kernel: hostKernel, deliver: (disk, vq, t) => disks[disk]!.interrupt(vq, t) },
@@ -404,6 +459,7 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
   const drain = (): void => {
     for (const p of guestProbes) p.drain();
     drainHost();
+    for (const t of toolProbes) t.probes.drain();
     if (!over()) engine.after(every, drain);
   };
   engine.after(every, drain);
@@ -427,6 +483,7 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
       // Stopped early, a shard has run on past this point: keep what it drained before.
       const finished = done();
       if (!shard || finished) drainHost();
+      for (const t of toolProbes) t.probes.drain();
       shard?.stop(finished);
       return result();
     },
@@ -444,6 +501,7 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
     events: engine.executed,
     clock: clocks.relation,
     topology,
+    tools: toolProbes.map(({ tool, probes, records: n }) => ({ name: tool.name, programs: probes.attachedPrograms(), instructions: probes.instructions, records: n, lost: probes.lost })),
     };
   }
 }

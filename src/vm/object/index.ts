@@ -31,6 +31,9 @@ export interface BpfProgram {
 export interface BpfObjectMap {
   name: string;
   map: AnyMap;
+  /** BTF types of a key and a value (`__type(key, ..)`; a global-data section's value is its DATASEC), when the object says. */
+  keyType?: number;
+  valueType?: number;
 }
 
 /** A loaded object. */
@@ -87,10 +90,10 @@ function programKind(section: string): { kind: ProgramKind; attachTo: string } |
 }
 
 /** Reads a BTF-defined map (struct { __uint(type, ..); __type(key, ..); ... } name SEC(".maps")). */
-function mapSpecFromBtf(btf: Btf, varType: BtfType, name: string, where: string): { type: number; keySize: number; valueSize: number; maxEntries: number; flags: number } {
+function mapSpecFromBtf(btf: Btf, varType: BtfType, name: string, where: string): { type: number; keySize: number; valueSize: number; maxEntries: number; flags: number; keyType?: number; valueType?: number } {
   const def = btf.resolve(varType.type);
   if (!def || def.kind !== Kind.STRUCT) throw new InputError(`map ${name}: its BTF is not a struct`, where);
-  const spec = { type: 0, keySize: 0, valueSize: 0, maxEntries: 0, flags: 0 };
+  const spec: { type: number; keySize: number; valueSize: number; maxEntries: number; flags: number; keyType?: number; valueType?: number } = { type: 0, keySize: 0, valueSize: 0, maxEntries: 0, flags: 0 };
   for (const m of def.members) {
     const ptr = btf.resolve(m.type);
     if (!ptr || ptr.kind !== Kind.PTR) throw new InputError(`map ${name}: member ${m.name} is not a __uint/__type pointer`, where);
@@ -103,8 +106,8 @@ function mapSpecFromBtf(btf: Btf, varType: BtfType, name: string, where: string)
       case 'map_flags': spec.flags = uint ?? 0; break;
       case 'key_size': spec.keySize = uint ?? 0; break;
       case 'value_size': spec.valueSize = uint ?? 0; break;
-      case 'key': spec.keySize = btf.sizeOf(ptr.type); break;
-      case 'value': spec.valueSize = btf.sizeOf(ptr.type); break;
+      case 'key': spec.keySize = btf.sizeOf(ptr.type); spec.keyType = ptr.type; break;
+      case 'value': spec.valueSize = btf.sizeOf(ptr.type); spec.valueType = ptr.type; break;
       case 'pinning': case 'numa_node': case 'map_extra': break;
       default: throw new InputError(`map ${name}: unknown map attribute ${m.name}`, where);
     }
@@ -209,12 +212,12 @@ export function loadObject(bytes: Uint8Array, where: string, opts: LoadOptions):
     for (const v of datasec.members) {
       const vt = btf.type(v.type);
       if (!vt) throw new InputError(`.maps: DATASEC entry names type ${v.type}, which .BTF does not have`, where);
-      const spec = mapSpecFromBtf(btf, vt, vt.name, where);
+      const { keyType, valueType, ...spec } = mapSpecFromBtf(btf, vt, vt.name, where);
       const resized = opts.mapSizes?.[vt.name];
       if (resized !== undefined) spec.maxEntries = resized;
       withCpuDefault(spec, env.possibleCpus);
       mapBySymbol.set(vt.name, maps.length);
-      maps.push({ name: vt.name, map: createMap({ name: vt.name, ...spec }, env, `${where}: map ${vt.name}`) });
+      maps.push({ name: vt.name, map: createMap({ name: vt.name, ...spec }, env, `${where}: map ${vt.name}`), ...(keyType ? { keyType } : {}), ...(valueType ? { valueType } : {}) });
     }
   }
   const legacySec = elf.section('maps');
@@ -233,7 +236,16 @@ export function loadObject(bytes: Uint8Array, where: string, opts: LoadOptions):
     const kind = m[1] as GlobalDataSection;
     globalIndex.set(s.index, maps.length);
     const name = s.name.slice(0, 15);
-    maps.push({ name, map: createGlobalDataMap({ name, section: kind, size: s.size, image: kind === 'bss' ? undefined : s.data }, env, `${where}: ${s.name}`) });
+    // clang leaves the DATASEC's variable offsets 0; libbpf sets them from the symbols (btf_fixup_datasec).
+    const datasec = btf.named(s.name).map((id) => btf.type(id)!).find((t) => t.kind === Kind.DATASEC);
+    for (const v of datasec?.members ?? []) {
+      const sym = elf.symbols.find((x) => x.shndx === s.index && x.name === btf.type(v.type)?.name);
+      if (sym) {
+        v.offset = sym.value;
+        v.size = sym.size || v.size;
+      }
+    }
+    maps.push({ name, map: createGlobalDataMap({ name, section: kind, size: s.size, image: kind === 'bss' ? undefined : s.data }, env, `${where}: ${s.name}`), ...(datasec ? { valueType: datasec.id } : {}) });
   }
 
   const textSec = elf.section('.text');

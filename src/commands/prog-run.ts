@@ -1,0 +1,210 @@
+// `viotrace prog run OBJECT.o`: a user's BPF object attached beside the paired programs on a simulated run; what its programs did, its maps' contents, its records and printk lines.
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { Command } from 'commander';
+import { InputError, UsageError } from '../errors.js';
+import { findHook } from '../hooks/index.js';
+import { runScenario, type ToolResult } from '../sim/index.js';
+import { BtfKind as Kind, loadObject, parseBtf, type BpfObject, type Btf } from '../vm/index.js';
+
+import { requestsOption, seedOption } from './options.js';
+import { JOB_HELP, QEMU_LOOP_HELP, scenarioRun } from './scenario-run.js';
+
+/** The simulated kernels' BTF: a tool's CO-RE relocations resolve against the kernel it runs on. */
+const SIM_BTF = new URL('../../bpf/btf/linux-6.18.min.btf', import.meta.url);
+
+/** Entries of a map shown at most (the rest counted). */
+const SHOWN_ENTRIES = 64;
+
+/** One map's contents as printed: non-zero entries of arrays, every entry of hashes, variables of global data. */
+export interface MapContents {
+  name: string;
+  type: string;
+  /** Entries present (hashes) or non-zero (arrays). */
+  entries: number;
+  shown: { key: string; value: string }[];
+}
+
+/** What `prog run` reports. */
+export interface ToolRunReport {
+  object: string;
+  side: 'guest' | 'host';
+  scenario: string;
+  seed: number;
+  requests: number;
+  simulated_ns: number;
+  programs: { name: string; hook: string; runs: number }[];
+  instructions: number;
+  records: number;
+  lost: number;
+  maps: MapContents[];
+  printk: { ns: number; line: string }[];
+  printk_lines: number;
+}
+
+/** The side every program has a hook on; guest when both have them all (block tracepoints exist on both). */
+function sideOf(o: BpfObject, asked: string | undefined, file: string): 'guest' | 'host' {
+  if (asked !== undefined && asked !== 'guest' && asked !== 'host') throw new UsageError(`--side takes guest or host, not ${JSON.stringify(asked)}`);
+  const fits = (side: 'guest' | 'host'): boolean => o.programs.every((p) => findHook(side, p.kind, p.attachTo) !== undefined);
+  if (asked) return asked;
+  if (fits('guest')) return 'guest';
+  if (fits('host')) return 'host';
+  const missing = o.programs.find((p) => !findHook('guest', p.kind, p.attachTo) && !findHook('host', p.kind, p.attachTo));
+  if (missing) throw new InputError(`program ${missing.name}: no hook ${missing.kind} ${missing.attachTo} on either side (viotrace hooks lists them)`, file);
+  throw new InputError('its programs attach to hooks of both sides: load the guest and the host programs from separate objects', file);
+}
+
+/** A little-endian number of 1, 2, 4 or 8 bytes, else hex. */
+function numberText(b: Uint8Array): string {
+  if (b.length === 0) return '';
+  if (b.length === 1 || b.length === 2 || b.length === 4 || b.length === 8) {
+    let v = 0n;
+    for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]!);
+    return v.toString();
+  }
+  return `0x${[...b].map((x) => x.toString(16).padStart(2, '0')).join('')}`;
+}
+
+const isZero = (b: Uint8Array): boolean => b.every((x) => x === 0);
+
+/** Elements of an array shown at most. */
+const SHOWN_ELEMENTS = 16;
+
+/**
+ * Bytes as their BTF type says: integers and enums as numbers, char arrays as strings, arrays as
+ * [..], structs as {member=..}, pointers in hex; without a type, numberText.
+ */
+function typed(btf: Btf, id: number | undefined, b: Uint8Array): string {
+  const t = id === undefined ? undefined : btf.resolve(id);
+  if (!t) return numberText(b);
+  switch (t.kind) {
+    case Kind.INT:
+    case Kind.ENUM:
+    case Kind.ENUM64:
+      return numberText(b.subarray(0, t.size || b.length));
+    case Kind.PTR:
+      return `0x${BigInt(numberText(b.subarray(0, 8))).toString(16)}`;
+    case Kind.ARRAY: {
+      const elem = btf.resolve(t.elemType);
+      const size = btf.sizeOf(t.elemType);
+      if (elem?.kind === Kind.INT && size === 1 && /char/.test(elem.name)) {
+        const end = b.indexOf(0);
+        return JSON.stringify(new TextDecoder().decode(b.subarray(0, end < 0 ? b.length : end)));
+      }
+      const items: string[] = [];
+      for (let i = 0; i < Math.min(t.nelems, SHOWN_ELEMENTS); i++) items.push(typed(btf, t.elemType, b.subarray(i * size, (i + 1) * size)));
+      return `[${items.join(', ')}${t.nelems > SHOWN_ELEMENTS ? `, ... ${t.nelems - SHOWN_ELEMENTS} more` : ''}]`;
+    }
+    case Kind.STRUCT:
+    case Kind.UNION:
+      // Bitfields are shown as the bytes they sit in.
+      return `{${t.members.map((m) => {
+        const at = Math.floor(m.offset / 8);
+        const size = m.size ? Math.ceil(m.size / 8) : btf.sizeOf(m.type);
+        return `${m.name || '?'}=${m.size ? numberText(b.subarray(at, at + size)) : typed(btf, m.type, b.subarray(at, at + size))}`;
+      }).join(', ')}}`;
+    default:
+      return numberText(b);
+  }
+}
+
+/** A map's contents after the run. */
+function contents(m: BpfObject['maps'][number], btf: Btf): MapContents | undefined {
+  const { name, map } = m;
+  if (!('nextKey' in map) || !('lookup' in map)) return undefined;
+  const shown: { key: string; value: string }[] = [];
+  const datasec = m.valueType === undefined ? undefined : btf.type(m.valueType);
+  if (datasec?.kind === Kind.DATASEC) {
+    // Global data: one line per variable.
+    const v = map.lookup(new Uint8Array(4)) ?? new Uint8Array(map.valueSize);
+    for (const e of datasec.members) {
+      const vt = btf.type(e.type);
+      shown.push({ key: vt?.name ?? `+${e.offset}`, value: typed(btf, vt?.type, v.subarray(e.offset, e.offset + e.size)) });
+    }
+    return { name, type: map.typeName, entries: shown.length, shown };
+  }
+  let entries = 0;
+  const array = map.typeName.includes('array');
+  const perCpu = map.typeName.includes('percpu') && 'lookupPerCpu' in map;
+  for (let k = map.nextKey(null); k; k = map.nextKey(k)) {
+    const cpus = perCpu ? map.lookupPerCpu(k) : null;
+    const v = cpus ? null : map.lookup(k);
+    if (array && (cpus ? cpus.every(isZero) : !v || isZero(v))) continue;
+    entries++;
+    if (shown.length < SHOWN_ENTRIES) {
+      const value = cpus ? cpus.map((c, cpu) => `cpu${cpu} ${typed(btf, m.valueType, c)}`).join(', ') : typed(btf, m.valueType, v ?? new Uint8Array());
+      shown.push({ key: typed(btf, m.keyType, k), value });
+    }
+  }
+  return { name, type: map.typeName, entries, shown };
+}
+
+/** The report as text. */
+function text(r: ToolRunReport): string {
+  const out = [
+    `${r.object} on the ${r.side}${r.side === 'guest' ? ' of the first VM' : ''}, beside the paired programs: scenario ${r.scenario} (seed ${r.seed}), ${r.requests} requests in ${(r.simulated_ns / 1e6).toFixed(2)} ms simulated`,
+    '',
+    'programs:',
+    ...r.programs.map((p) => `  ${p.name.padEnd(24)} ${p.hook.padEnd(48)} ${p.runs} runs`),
+    `  ${r.instructions} BPF instructions in all`,
+  ];
+  for (const m of r.maps) {
+    out.push('', `map ${m.name} (${m.type}): ${m.entries} ${m.type.includes('array') && !m.name.startsWith('.') ? 'non-zero entries' : m.name.startsWith('.') ? 'variables' : 'entries'}`);
+    for (const e of m.shown) out.push(`  ${e.key.padStart(12)}: ${e.value}`);
+    if (m.entries > m.shown.length) out.push(`  ... ${m.entries - m.shown.length} more`);
+  }
+  out.push('', `ring buffers: ${r.records} records drained, ${r.lost} lost`);
+  if (r.printk_lines) {
+    out.push('', `bpf_trace_printk: ${r.printk_lines} lines${r.printk_lines > r.printk.length ? ` (the first ${r.printk.length})` : ''}`);
+    for (const p of r.printk) out.push(`  ${(p.ns / 1e9).toFixed(6)}: ${p.line}`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** Adds `viotrace prog run` to the `prog` command. */
+export function addProgRun(prog: Command): void {
+  prog
+    .command('run')
+    .description("attach an object's programs beside the paired programs on a simulated run (a second tool on the machine) and show what they did: runs, maps, ring-buffer records, trace_printk lines")
+    .argument('<object>', 'ELF object built by clang -target bpf')
+    .option('--side <side>', 'guest (the first VM) or host; default: the side that has every hook its programs attach to, the guest when both do')
+    .option('--scenario <name>', 'scenario (viotrace scenarios lists them)', 'baseline')
+    .option('--job <file>', JOB_HELP)
+    .option('--qemu-loop <loop>', QEMU_LOOP_HELP)
+    .option('--requests <n>', 'requests to complete (default 2000)', requestsOption)
+    .option('--seed <n>', 'random seed', seedOption, 1)
+    .option('--printk <n>', 'trace_printk lines shown at most', (v) => Math.max(0, Number.parseInt(v, 10) || 0), 20)
+    .option('--json', 'print the report as JSON')
+    .action((file: string, opts: { side?: string; scenario: string; job?: string; qemuLoop?: string; requests?: number; seed: number; printk: number; json?: boolean }) => {
+      const { spec, requests, durationNs } = scenarioRun('prog run', { ...opts, requests: opts.requests ?? (opts.job ? undefined : 2000) });
+      let bytes: Uint8Array;
+      try {
+        bytes = readFileSync(file);
+      } catch (e) {
+        throw new InputError(`cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, file);
+      }
+      const btf = parseBtf(readFileSync(SIM_BTF), 'linux-6.18.min.btf');
+      // Loaded once to find its side, then for its CPUs there: per-CPU maps have a slot per CPU of the machine it runs on.
+      const side = sideOf(loadObject(bytes, file, { possibleCpus: 2, targetBtf: btf }), opts.side, file);
+      const object = loadObject(bytes, file, { possibleCpus: side === 'guest' ? spec.vms[0]!.vcpus : 2, targetBtf: btf });
+      const printk: { ns: number; line: string }[] = [];
+      let printkLines = 0;
+      const result = runScenario(spec, {
+        seed: opts.seed,
+        ...(requests !== undefined ? { requests } : {}),
+        ...(durationNs !== undefined ? { durationNs } : {}),
+        tools: [{ side, object, name: basename(file), onPrintk: (line, ns) => {
+          printkLines++;
+          if (printk.length < opts.printk) printk.push({ ns, line: line.replace(/\n$/, '') });
+        } }],
+      });
+      const tool: ToolResult = result.tools[0]!;
+      const report: ToolRunReport = {
+        object: basename(file), side, scenario: spec.name, seed: opts.seed, requests: result.requests, simulated_ns: result.simulatedNs,
+        programs: tool.programs, instructions: tool.instructions, records: tool.records, lost: tool.lost,
+        maps: object.maps.map((m) => contents(m, object.btf)).filter((m): m is MapContents => m !== undefined),
+        printk, printk_lines: printkLines,
+      };
+      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : text(report));
+    });
+}
