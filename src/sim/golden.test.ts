@@ -16,7 +16,8 @@ function digestOf(spec: string | ScenarioSpec, opts: RunOptions): string {
     onRecord: (r) => h.update(JSON.stringify(r, big)),
     onTruth: (t) => h.update(JSON.stringify(t, big)),
   });
-  h.update(JSON.stringify({ ...result, clock: undefined, topology: undefined }, big));
+  // tools (RunResult.tools, empty here) came after the digests were taken: a run without tools is what it was.
+  h.update(JSON.stringify({ ...result, clock: undefined, topology: undefined, tools: undefined }, big));
   return h.digest('hex').slice(0, 16);
 }
 
