@@ -183,10 +183,24 @@ describe('viotrace prog run', () => {
     expect(mode(histogram(report))).toBeLessThanOrEqual(11);
   });
 
+  it("runs in the VM --vm names: the noisy neighbour's own 256 KiB writes, milliseconds each", async () => {
+    const r = await run(['prog', 'run', 'bpf/testdata/rq_latency.bpf.o', '--scenario', 'noisy-neighbour', '--vm', 'noisy', '--requests', '600', '--json']);
+    expect(r.code, r.err).toBe(0);
+    const report = JSON.parse(r.out) as Report & { vm: string };
+    expect(report.vm).toBe('noisy');
+    // Its completions only: fewer than the run's, which counts both VMs'.
+    const completes = report.programs.find((p) => p.name === 'on_complete')!.runs;
+    expect(completes).toBeGreaterThan(100);
+    expect(completes).toBeLessThan(600);
+    expect(mode(histogram(report))).toBeGreaterThanOrEqual(12);
+    const bad = await run(['prog', 'run', 'bpf/testdata/rq_latency.bpf.o', '--vm', 'nope']);
+    expect([bad.code, bad.err]).toEqual([2, 'viotrace: --vm: scenario baseline has no VM "nope" (it has vm0)\n']);
+  });
+
   it('prints maps by their BTF types in text', async () => {
     const r = await run(['prog', 'run', 'bpf/testdata/rq_latency.bpf.o', '--requests', '200']);
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toMatch(/^rq_latency\.bpf\.o on the guest of the first VM, beside the paired programs: scenario baseline \(seed 1\), 200 requests/);
+    expect(r.out).toMatch(/^rq_latency\.bpf\.o on the guest of vm0, beside the paired programs: scenario baseline \(seed 1\), 200 requests/);
     expect(r.out).toMatch(/\{dev=\d+, pad=0, sector=\d+\}: \d+/);
     expect(r.out).toContain('on_complete.____fmt: "%llu requests completed"');
   });

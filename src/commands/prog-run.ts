@@ -29,6 +29,8 @@ export interface MapContents {
 export interface ToolRunReport {
   object: string;
   side: 'guest' | 'host';
+  /** The guest's VM. */
+  vm?: string;
   scenario: string;
   seed: number;
   requests: number;
@@ -142,7 +144,7 @@ function contents(m: BpfObject['maps'][number], btf: Btf): MapContents | undefin
 /** The report as text. */
 function text(r: ToolRunReport): string {
   const out = [
-    `${r.object} on the ${r.side}${r.side === 'guest' ? ' of the first VM' : ''}, beside the paired programs: scenario ${r.scenario} (seed ${r.seed}), ${r.requests} requests in ${(r.simulated_ns / 1e6).toFixed(2)} ms simulated`,
+    `${r.object} on the ${r.side}${r.vm ? ` of ${r.vm}` : ''}, beside the paired programs: scenario ${r.scenario} (seed ${r.seed}), ${r.requests} requests in ${(r.simulated_ns / 1e6).toFixed(2)} ms simulated`,
     '',
     'programs:',
     ...r.programs.map((p) => `  ${p.name.padEnd(24)} ${p.hook.padEnd(48)} ${p.runs} runs`),
@@ -167,7 +169,8 @@ export function addProgRun(prog: Command): void {
     .command('run')
     .description("attach an object's programs beside the paired programs on a simulated run (a second tool on the machine) and show what they did: runs, maps, ring-buffer records, trace_printk lines")
     .argument('<object>', 'ELF object built by clang -target bpf')
-    .option('--side <side>', 'guest (the first VM) or host; default: the side that has every hook its programs attach to, the guest when both do')
+    .option('--side <side>', 'guest or host; default: the side that has every hook its programs attach to, the guest when both do')
+    .option('--vm <name>', "with the guest side: the VM whose kernel it runs in (default: the scenario's first)")
     .option('--scenario <name>', 'scenario (viotrace scenarios lists them)', 'baseline')
     .option('--job <file>', JOB_HELP)
     .option('--qemu-loop <loop>', QEMU_LOOP_HELP)
@@ -175,7 +178,7 @@ export function addProgRun(prog: Command): void {
     .option('--seed <n>', 'random seed', seedOption, 1)
     .option('--printk <n>', 'trace_printk lines shown at most', (v) => Math.max(0, Number.parseInt(v, 10) || 0), 20)
     .option('--json', 'print the report as JSON')
-    .action((file: string, opts: { side?: string; scenario: string; job?: string; qemuLoop?: string; requests?: number; seed: number; printk: number; json?: boolean }) => {
+    .action((file: string, opts: { side?: string; vm?: string; scenario: string; job?: string; qemuLoop?: string; requests?: number; seed: number; printk: number; json?: boolean }) => {
       const { spec, requests, durationNs } = scenarioRun('prog run', { ...opts, requests: opts.requests ?? (opts.job ? undefined : 2000) });
       let bytes: Uint8Array;
       try {
@@ -186,21 +189,24 @@ export function addProgRun(prog: Command): void {
       const btf = parseBtf(readFileSync(SIM_BTF), 'linux-6.18.min.btf');
       // Loaded once to find its side, then for its CPUs there: per-CPU maps have a slot per CPU of the machine it runs on.
       const side = sideOf(loadObject(bytes, file, { possibleCpus: 2, targetBtf: btf }), opts.side, file);
-      const object = loadObject(bytes, file, { possibleCpus: side === 'guest' ? spec.vms[0]!.vcpus : 2, targetBtf: btf });
+      const vm = opts.vm === undefined ? 0 : spec.vms.findIndex((v) => v.name === opts.vm);
+      if (vm < 0) throw new UsageError(`--vm: scenario ${spec.name} has no VM ${JSON.stringify(opts.vm)} (it has ${spec.vms.map((v) => v.name).join(', ')})`);
+      if (opts.vm !== undefined && side === 'host') throw new UsageError('--vm is for the guest side: the host is one');
+      const object = loadObject(bytes, file, { possibleCpus: side === 'guest' ? spec.vms[vm]!.vcpus : 2, targetBtf: btf });
       const printk: { ns: number; line: string }[] = [];
       let printkLines = 0;
       const result = runScenario(spec, {
         seed: opts.seed,
         ...(requests !== undefined ? { requests } : {}),
         ...(durationNs !== undefined ? { durationNs } : {}),
-        tools: [{ side, object, name: basename(file), onPrintk: (line, ns) => {
+        tools: [{ side, vm, object, name: basename(file), onPrintk: (line, ns) => {
           printkLines++;
           if (printk.length < opts.printk) printk.push({ ns, line: line.replace(/\n$/, '') });
         } }],
       });
       const tool: ToolResult = result.tools[0]!;
       const report: ToolRunReport = {
-        object: basename(file), side, scenario: spec.name, seed: opts.seed, requests: result.requests, simulated_ns: result.simulatedNs,
+        object: basename(file), side, ...(side === 'guest' ? { vm: spec.vms[vm]!.name } : {}), scenario: spec.name, seed: opts.seed, requests: result.requests, simulated_ns: result.simulatedNs,
         programs: tool.programs, instructions: tool.instructions, records: tool.records, lost: tool.lost,
         maps: object.maps.map((m) => contents(m, object.btf)).filter((m): m is MapContents => m !== undefined),
         printk, printk_lines: printkLines,

@@ -108,11 +108,13 @@ export interface RunResult {
 
 /**
  * A BPF object of the user's, attached beside the paired programs as a second tool on the same
- * machine: on the host, or on the first VM's guest kernel. Its maps are the object's own: read them
- * after the run.
+ * machine: on the host, or on a VM's guest kernel. Its maps are the object's own: read them after
+ * the run.
  */
 export interface ToolAttach {
   side: 'guest' | 'host';
+  /** The guest's VM by index (default 0). */
+  vm?: number;
   object: BpfObject;
   /** Its file's name, for messages. */
   name: string;
@@ -342,7 +344,7 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
     guestProbes.push(probes);
     const decoders = new Map(RECORD_STRUCTS.slice(1, 3).map((s) => [s, new RecordDecoder(guestObject.btf, s)]));
     probes.onRecordAt = recordSink('guest', decoders, new TraceRecordDecoder(guestObject.btf, RECORD_STRUCTS.slice(1, 3)), vm);
-    const guestTools = vm === 0 ? (opts.tools ?? []).filter((t) => t.side === 'guest').map((t) => attachTool(t, { kernel })) : [];
+    const guestTools = (opts.tools ?? []).filter((t) => t.side === 'guest' && (t.vm ?? 0) === vm).map((t) => attachTool(t, { kernel }));
     const hooks: GuestHookSite = hookSite(probes, guestTools);
     const disks: GuestDisk[] = [];
     const qemu = new Qemu(
