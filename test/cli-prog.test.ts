@@ -197,6 +197,19 @@ describe('viotrace prog run', () => {
     expect([bad.code, bad.err]).toEqual([2, 'viotrace: --vm: scenario baseline has no VM "nope" (it has vm0)\n']);
   });
 
+  it("decodes the first ring-buffer records as a struct of the object's BTF: the paired guest program run as a tool", async () => {
+    const r = await run(['prog', 'run', 'bpf/guest.bpf.o', '--record-struct', 'vt_guest_rq', '--records', '2', '--requests', '100', '--json']);
+    expect(r.code, r.err).toBe(0);
+    const report = JSON.parse(r.out) as { records: number; first_records: { ring: string; record: string }[] };
+    // A guest request record and an app-op record for each of the 100 requests.
+    expect(report.records).toBe(200);
+    expect(report.first_records).toHaveLength(2);
+    expect(report.first_records[0]!.ring).toBe('events');
+    expect(report.first_records[0]!.record).toMatch(/^\{kind=1, dev=\d+, sector=\d+, nr_sector=8, .*rwbs="R", .*t_rq_issue=\d+/);
+    const missing = await run(['prog', 'run', 'bpf/guest.bpf.o', '--record-struct', 'nope', '--requests', '10']);
+    expect([missing.code, missing.err]).toEqual([1, 'viotrace: bpf/guest.bpf.o: its BTF has no struct nope\n']);
+  });
+
   it('prints maps by their BTF types in text', async () => {
     const r = await run(['prog', 'run', 'bpf/testdata/rq_latency.bpf.o', '--requests', '200']);
     expect(r.code, r.err).toBe(0);

@@ -39,6 +39,8 @@ export interface ToolRunReport {
   instructions: number;
   records: number;
   lost: number;
+  /** The first records, decoded as --record-struct's BTF struct, with the ring they came from. */
+  first_records?: { ring: string; record: string }[];
   maps: MapContents[];
   printk: { ns: number; line: string }[];
   printk_lines: number;
@@ -100,7 +102,8 @@ function typed(btf: Btf, id: number | undefined, b: Uint8Array): string {
     case Kind.STRUCT:
     case Kind.UNION:
       // Bitfields are shown as the bytes they sit in.
-      return `{${t.members.map((m) => {
+      // A record shorter than the struct (another kind of record in the same ring) shows what it has.
+      return `{${t.members.filter((m) => Math.floor(m.offset / 8) < b.length).map((m) => {
         const at = Math.floor(m.offset / 8);
         const size = m.size ? Math.ceil(m.size / 8) : btf.sizeOf(m.type);
         return `${m.name || '?'}=${m.size ? numberText(b.subarray(at, at + size)) : typed(btf, m.type, b.subarray(at, at + size))}`;
@@ -156,6 +159,7 @@ function text(r: ToolRunReport): string {
     if (m.entries > m.shown.length) out.push(`  ... ${m.entries - m.shown.length} more`);
   }
   out.push('', `ring buffers: ${r.records} records drained, ${r.lost} lost`);
+  for (const f of r.first_records ?? []) out.push(`  ${f.ring}: ${f.record}`);
   if (r.printk_lines) {
     out.push('', `bpf_trace_printk: ${r.printk_lines} lines${r.printk_lines > r.printk.length ? ` (the first ${r.printk.length})` : ''}`);
     for (const p of r.printk) out.push(`  ${(p.ns / 1e9).toFixed(6)}: ${p.line}`);
@@ -177,8 +181,10 @@ export function addProgRun(prog: Command): void {
     .option('--requests <n>', 'requests to complete (default 2000)', requestsOption)
     .option('--seed <n>', 'random seed', seedOption, 1)
     .option('--printk <n>', 'trace_printk lines shown at most', (v) => Math.max(0, Number.parseInt(v, 10) || 0), 20)
+    .option('--record-struct <name>', "decode the first ring-buffer records as this struct of the object's BTF")
+    .option('--records <n>', 'with --record-struct: records shown', (v) => Math.max(0, Number.parseInt(v, 10) || 0), 10)
     .option('--json', 'print the report as JSON')
-    .action((file: string, opts: { side?: string; vm?: string; scenario: string; job?: string; qemuLoop?: string; requests?: number; seed: number; printk: number; json?: boolean }) => {
+    .action((file: string, opts: { side?: string; vm?: string; scenario: string; job?: string; qemuLoop?: string; requests?: number; seed: number; printk: number; recordStruct?: string; records: number; json?: boolean }) => {
       const { spec, requests, durationNs } = scenarioRun('prog run', { ...opts, requests: opts.requests ?? (opts.job ? undefined : 2000) });
       let bytes: Uint8Array;
       try {
@@ -193,13 +199,18 @@ export function addProgRun(prog: Command): void {
       if (vm < 0) throw new UsageError(`--vm: scenario ${spec.name} has no VM ${JSON.stringify(opts.vm)} (it has ${spec.vms.map((v) => v.name).join(', ')})`);
       if (opts.vm !== undefined && side === 'host') throw new UsageError('--vm is for the guest side: the host is one');
       const object = loadObject(bytes, file, { possibleCpus: side === 'guest' ? spec.vms[vm]!.vcpus : 2, targetBtf: btf });
+      const recordType = opts.recordStruct === undefined ? undefined : object.btf.named(opts.recordStruct).find((id) => object.btf.type(id)?.kind === Kind.STRUCT);
+      if (opts.recordStruct !== undefined && recordType === undefined) throw new InputError(`its BTF has no struct ${opts.recordStruct}`, file);
+      const first: { ring: string; record: string }[] = [];
       const printk: { ns: number; line: string }[] = [];
       let printkLines = 0;
       const result = runScenario(spec, {
         seed: opts.seed,
         ...(requests !== undefined ? { requests } : {}),
         ...(durationNs !== undefined ? { durationNs } : {}),
-        tools: [{ side, vm, object, name: basename(file), onPrintk: (line, ns) => {
+        tools: [{ side, vm, object, name: basename(file), ...(recordType !== undefined ? { onRecord: (bytes: Uint8Array, ring: string) => {
+          if (first.length < opts.records) first.push({ ring, record: typed(object.btf, recordType, bytes) });
+        } } : {}), onPrintk: (line, ns) => {
           printkLines++;
           if (printk.length < opts.printk) printk.push({ ns, line: line.replace(/\n$/, '') });
         } }],
@@ -207,7 +218,7 @@ export function addProgRun(prog: Command): void {
       const tool: ToolResult = result.tools[0]!;
       const report: ToolRunReport = {
         object: basename(file), side, ...(side === 'guest' ? { vm: spec.vms[vm]!.name } : {}), scenario: spec.name, seed: opts.seed, requests: result.requests, simulated_ns: result.simulatedNs,
-        programs: tool.programs, instructions: tool.instructions, records: tool.records, lost: tool.lost,
+        programs: tool.programs, instructions: tool.instructions, records: tool.records, lost: tool.lost, ...(recordType !== undefined ? { first_records: first } : {}),
         maps: object.maps.map((m) => contents(m, object.btf)).filter((m): m is MapContents => m !== undefined),
         printk, printk_lines: printkLines,
       };
