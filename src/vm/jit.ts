@@ -11,11 +11,11 @@ import {
 import { AluOp, CallSrc, Class, JmpOp, MAX_CALL_FRAMES, Mode, STACK_SIZE, Size, Source } from './isa/opcodes.js';
 import type { FunctionLayout } from './isa/validate.js';
 import { probeReadBytes, probeReadInto, ringbufCommitAt } from './helpers/builtin.js';
-import { helperProto } from './helpers/table.js';
+import { BPF_LOOP_HELPER, BPF_MAX_LOOPS, helperProto } from './helpers/table.js';
 import { BUILTIN_TABLE, fastHelperCall, type KnownRegisters } from './jit-calls.js';
 import type { Code, Machine } from './machine.js';
 import type { AnyMap } from './maps/index.js';
-import { MAP_HANDLE_REGION, MAX_REGION, STACK_REGION, VmError } from './memory.js';
+import { CODE_REGION, MAP_HANDLE_REGION, MAX_REGION, STACK_REGION, VmError } from './memory.js';
 
 /**
  * A compiled program: runs on a machine prepared by Program.run, starting with r1 = (0, ctxHi)
@@ -323,7 +323,10 @@ function generate(code: Code, layout: FunctionLayout, imm64: { lo: Int32Array; h
   // A program whose jumps all go forward and that calls no function of its own runs as straight
   // code: each jump target is the end of a labelled block (`break L<pc>`), so V8 sees the control
   // flow as it is instead of a dispatch loop whose every variable is a loop phi.
-  const targets = forwardTargets(code);
+  // bpf_loop calls back into the program: its callback runs as a frame of the dispatch loop.
+  let callsBack = false;
+  for (let pc = 0; pc < code.length; pc++) if (code.op[pc] === (Class.JMP | JmpOp.CALL) && code.src[pc] === CallSrc.HELPER && code.imm[pc] === BPF_LOOP_HELPER) callsBack = true;
+  const targets = callsBack ? undefined : forwardTargets(code);
   const structured = targets !== undefined;
   const jump = (target: number): string => (structured ? `break L${target};` : `pc = ${target}; continue;`);
   const body: string[] = [];
@@ -424,12 +427,24 @@ function generate(code: Code, layout: FunctionLayout, imm64: { lo: Int32Array; h
             if (structured) body.push('L[0] = r0l; H[0] = r0h; m.budget = budget; return;');
             else body.push(
               'if (depth === 0) { L[0] = r0l; H[0] = r0h; m.budget = budget; return; }' +
+                // A bpf_loop callback returns to the loop: 0 runs the next iteration, else (or at the end) r0 is the count.
+                (callsBack ? ' if (cbFrame[depth] === 1) { b = depth - 1; lt = loopAt[b] + 1; if ((r0l | r0h) === 0 && lt < loopEnd[b]) { loopAt[b] = lt; r1l = lt; r1h = 0; r2l = loopCtx[b * 2]; r2h = loopCtx[b * 2 + 1]; r3l = 0; r3h = 0; r4l = 0; r4h = 0; r5l = 0; r5h = 0; r10l = ' + STACK_SIZE + '; r10h = ' + STACK_REGION + ' + depth; m.enterFrame(depth); pc = loopFn[b]; continue; } cbFrame[depth] = 0; r0l = lt; r0h = 0; }' : '') +
                 ' m.leaveFrame(depth); depth--; b = depth * 10; r6l = saved[b]; r6h = saved[b + 1]; r7l = saved[b + 2]; r7h = saved[b + 3]; r8l = saved[b + 4]; r8h = saved[b + 5]; r9l = saved[b + 6]; r9h = saved[b + 7]; r10l = saved[b + 8]; r10h = saved[b + 9];' +
                 ' pc = retPc[depth]; continue;',
             );
             terminated = true;
           } else if (jop === JmpOp.CALL) {
-            if (op & Source.X || s === CallSrc.HELPER) {
+            if (!(op & Source.X) && s === CallSrc.HELPER && imm === BPF_LOOP_HELPER) {
+              // bpf_loop(nr_loops, callback_fn, callback_ctx, flags), as the kernel's bpf_loop(): errors first, then a frame per iteration.
+              body.push(
+                `if ((r4l | r4h) !== 0) { r0l = -22; r0h = -1; } else if ((r1l >>> 0) > ${BPF_MAX_LOOPS}) { r0l = -7; r0h = -1; } else if (r1l === 0) { r0l = 0; r0h = 0; } else {` +
+                  ` if (r2h !== ${CODE_REGION}) throw new VmError(${pc}, "bpf_loop: R2 is not a function's address");` +
+                  ` if (depth + 1 >= ${MAX_CALL_FRAMES}) throw new VmError(${pc}, 'call stack too deep: more than ${MAX_CALL_FRAMES} frames');` +
+                  ' b = depth * 10; saved[b] = r6l; saved[b + 1] = r6h; saved[b + 2] = r7l; saved[b + 3] = r7h; saved[b + 4] = r8l; saved[b + 5] = r8h; saved[b + 6] = r9l; saved[b + 7] = r9h; saved[b + 8] = r10l; saved[b + 9] = r10h;' +
+                  ` retPc[depth] = ${pc + 1}; b = depth; loopFn[b] = r2l; loopAt[b] = 0; loopEnd[b] = r1l >>> 0; loopCtx[b * 2] = r3l; loopCtx[b * 2 + 1] = r3h; depth++; cbFrame[depth] = 1;` +
+                  ` r1l = 0; r1h = 0; r2l = loopCtx[b * 2]; r2h = loopCtx[b * 2 + 1]; r3l = 0; r3h = 0; r4l = 0; r4h = 0; r5l = 0; r5h = 0; r10l = ${STACK_SIZE}; r10h = ${STACK_REGION} + depth; m.enterFrame(depth); pc = loopFn[b]; continue; }`,
+              );
+            } else if (op & Source.X || s === CallSrc.HELPER) {
               if (op & Source.X) body.push(`${spillArgs} m.callHelper(r${d}l, ${pc}); r0l = L[0]; r0h = H[0];`);
               // A helper by constant id is called straight from the table with r1-r5 in m.args, as
               // callHelper would (which still reports an unknown id).
@@ -476,11 +491,12 @@ function generate(code: Code, layout: FunctionLayout, imm64: { lo: Int32Array; h
   // The call-frame arrays live with the compiled program, not in each run: a run never re-enters
   // its own program, and allocating two typed arrays per run cost more than many programs' bodies.
   const head = `
-    const retPc = new Int32Array(${MAX_CALL_FRAMES}), saved = new Int32Array(${MAX_CALL_FRAMES * 10});
+    const retPc = new Int32Array(${MAX_CALL_FRAMES}), saved = new Int32Array(${MAX_CALL_FRAMES * 10});${callsBack ? `
+    const loopFn = new Int32Array(${MAX_CALL_FRAMES}), loopAt = new Int32Array(${MAX_CALL_FRAMES}), loopEnd = new Int32Array(${MAX_CALL_FRAMES}), loopCtx = new Int32Array(${MAX_CALL_FRAMES * 2}), cbFrame = new Uint8Array(${MAX_CALL_FRAMES});` : ''}
     return function run(m, ctxHi, ctxLen) {
       const L = m.L, H = m.H, A = m.args, HT = m.helperTable, SV = m.stackViews, S0 = SV[0], SB0 = m.mainStack, space = m.space, regions = space.regions, initial = m.budget, env = m.env, BH = m.builtinHelpers === true${hoisted};
       let ${regs};
-      let budget = initial, pc = 0, depth = 0, t = 0, ah = 0, o = 0, rg, rk, v, bl = 0, bh = 0, b = 0, f, hv = 0, g;
+      let budget = initial, pc = 0, depth = 0, lt = 0, t = 0, ah = 0, o = 0, rg, rk, v, bl = 0, bh = 0, b = 0, f, hv = 0, g;
       let ${Array.from({ length: 10 }, (_, i) => `n${i} = -1, v${i}, w${i} = false`).join(', ')};`;
   // Labels open outermost-last-target first, so each closes just before its target's code.
   const src = structured ? `${head}

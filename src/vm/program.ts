@@ -1,10 +1,9 @@
 // A loaded program ready to run: validated, bound to its maps and helpers, run by the JIT or the interpreter.
 import { DEFAULT_ENVIRONMENT, type HelperImpl, type RunEnvironment } from './helpers/call.js';
-import { BPF_LOOP_HELPER } from './helpers/table.js';
 import { interpret } from './interpreter.js';
 import { pairToBigInt } from './int64.js';
 import { decode, type Instruction } from './isa/instruction.js';
-import { CallSrc, Class, JmpOp, STACK_SIZE } from './isa/opcodes.js';
+import { STACK_SIZE } from './isa/opcodes.js';
 import { validateProgram, type FunctionLayout } from './isa/validate.js';
 import { compile, type CompiledProgram } from './jit.js';
 import { codeOf, DEFAULT_BUDGET, Machine } from './machine.js';
@@ -61,10 +60,7 @@ export class Program {
     if (opts.verify) this.verdict = verify(this.insns, verifierOptions(opts.verify, opts.maps));
     // A verified main function with no stack depth recorded never touches its stack.
     if (this.verdict) this.machine.mainStackDepth = Math.min(STACK_SIZE, this.verdict.stackDepth.get(0) ?? 0);
-    // bpf_loop calls back into the program from a helper, which the JIT's compiled functions do
-    // not do: such a program runs in the interpreter, with the same results.
-    const engine = opts.engine ?? 'jit';
-    this.engine = engine === 'jit' && callsBack(this.insns) ? 'interpreter' : engine;
+    this.engine = opts.engine ?? 'jit';
     this.budget = opts.budget ?? DEFAULT_BUDGET;
     this.ctxWritable = opts.ctxWritable ?? true;
     if (this.engine === 'jit') this.compiled = compile(this.machine.code, this.layout, { lo: this.machine.imm64Lo, hi: this.machine.imm64Hi }, this.machine.maps);
@@ -141,11 +137,6 @@ export class Program {
   setHelper(id: number, impl: HelperImpl): void {
     this.machine.setHelper(id, impl);
   }
-}
-
-/** Whether a program calls bpf_loop. */
-function callsBack(insns: readonly Instruction[]): boolean {
-  return insns.some((i) => i.opcode === (Class.JMP | JmpOp.CALL) && i.src === CallSrc.HELPER && i.imm === BPF_LOOP_HELPER);
 }
 
 /** Default environment re-exported for callers that build on it. */
