@@ -210,6 +210,19 @@ describe('viotrace prog run', () => {
     expect([missing.code, missing.err]).toEqual([1, 'viotrace: bpf/guest.bpf.o: its BTF has no struct nope\n']);
   });
 
+  it('prints an array map as a log2 histogram as bpftrace prints hist(), --hist MAP', async () => {
+    const r = await run(['prog', 'run', 'bpf/testdata/rq_latency.bpf.o', '--hist', 'usecs', '--requests', '600']);
+    expect(r.code, r.err).toBe(0);
+    const rows = r.out.split('\n').filter((l) => /^\[\d+K?, \d+K?\)/.test(l));
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    // The largest bucket's bar is the full 52 characters; counts add up to the completions.
+    expect(rows.some((l) => l.includes(`|${'@'.repeat(52)}|`))).toBe(true);
+    expect(rows.map((l) => Number(/\)\s+(\d+) \|/.exec(l)![1])).reduce((a, b) => a + b, 0)).toBe(600);
+    expect(r.out).toMatch(/^\[64, 128\)\s+\d+ \|@+/m);
+    const bad = await run(['prog', 'run', 'bpf/testdata/rq_latency.bpf.o', '--hist', 'issued']);
+    expect([bad.code, bad.err]).toEqual([2, 'viotrace: --hist issued: not an array map\n']);
+  });
+
   it('prints maps by their BTF types in text', async () => {
     const r = await run(['prog', 'run', 'bpf/testdata/rq_latency.bpf.o', '--requests', '200']);
     expect(r.code, r.err).toBe(0);

@@ -144,8 +144,34 @@ function contents(m: BpfObject['maps'][number], btf: Btf): MapContents | undefin
   return { name, type: map.typeName, entries, shown };
 }
 
-/** The report as text. */
-function text(r: ToolRunReport): string {
+/** A power of two as bpftrace prints a bucket's bounds: 1, 2, 4, ... 512, 1K, 2K, ... 1M, ... */
+function pow2(i: number): string {
+  const units = ['', 'K', 'M', 'G', 'T', 'P', 'E'];
+  return `${2 ** (i % 10)}${units[Math.floor(i / 10)] ?? `*2^${i - (i % 10)}`}`;
+}
+
+/**
+ * A log2 histogram array (element i counts values in [2^i, 2^(i+1)), 0 also counting 0 and 1) as
+ * bpftrace's hist() prints one: bucket bounds, count, a bar of @ scaled to the largest.
+ */
+export function log2Histogram(m: MapContents): string[] {
+  const counts = m.shown.map((e) => [Number(e.key), Number(e.value)] as const).filter(([k, v]) => Number.isInteger(k) && Number.isFinite(v));
+  if (counts.length === 0) return ['  (empty)'];
+  const lo = Math.min(...counts.map(([k]) => k));
+  const hi = Math.max(...counts.map(([k]) => k));
+  const max = Math.max(...counts.map(([, v]) => v));
+  const by = new Map(counts);
+  const out: string[] = [];
+  for (let i = lo; i <= hi; i++) {
+    const n = by.get(i) ?? 0;
+    const range = i === 0 ? '[0, 2)' : `[${pow2(i)}, ${pow2(i + 1)})`;
+    out.push(`${range.padEnd(14)}${String(n).padStart(8)} |${'@'.repeat(Math.round((52 * n) / max)).padEnd(52)}|`);
+  }
+  return out;
+}
+
+/** The report as text; maps named in `hist` as log2 histograms. */
+function text(r: ToolRunReport, hist: readonly string[] = []): string {
   const out = [
     `${r.object} on the ${r.side}${r.vm ? ` of ${r.vm}` : ''}, beside the paired programs: scenario ${r.scenario} (seed ${r.seed}), ${r.requests} requests in ${(r.simulated_ns / 1e6).toFixed(2)} ms simulated`,
     '',
@@ -155,6 +181,10 @@ function text(r: ToolRunReport): string {
   ];
   for (const m of r.maps) {
     out.push('', `map ${m.name} (${m.type}): ${m.entries} ${m.type.includes('array') && !m.name.startsWith('.') ? 'non-zero entries' : m.name.startsWith('.') ? 'variables' : 'entries'}`);
+    if (hist.includes(m.name)) {
+      out.push(...log2Histogram(m));
+      continue;
+    }
     for (const e of m.shown) out.push(`  ${e.key.padStart(12)}: ${e.value}`);
     if (m.entries > m.shown.length) out.push(`  ... ${m.entries - m.shown.length} more`);
   }
@@ -183,8 +213,9 @@ export function addProgRun(prog: Command): void {
     .option('--printk <n>', 'trace_printk lines shown at most', (v) => Math.max(0, Number.parseInt(v, 10) || 0), 20)
     .option('--record-struct <name>', "decode the first ring-buffer records as this struct of the object's BTF")
     .option('--records <n>', 'with --record-struct: records shown', (v) => Math.max(0, Number.parseInt(v, 10) || 0), 10)
+    .option('--hist <map...>', 'print these array maps as log2 histograms, as bpftrace prints hist() (element i: [2^i, 2^(i+1)))')
     .option('--json', 'print the report as JSON')
-    .action((file: string, opts: { side?: string; vm?: string; scenario: string; job?: string; qemuLoop?: string; requests?: number; seed: number; printk: number; recordStruct?: string; records: number; json?: boolean }) => {
+    .action((file: string, opts: { side?: string; vm?: string; scenario: string; job?: string; qemuLoop?: string; requests?: number; seed: number; printk: number; recordStruct?: string; records: number; hist?: string[]; json?: boolean }) => {
       const { spec, requests, durationNs } = scenarioRun('prog run', { ...opts, requests: opts.requests ?? (opts.job ? undefined : 2000) });
       let bytes: Uint8Array;
       try {
@@ -199,6 +230,10 @@ export function addProgRun(prog: Command): void {
       if (vm < 0) throw new UsageError(`--vm: scenario ${spec.name} has no VM ${JSON.stringify(opts.vm)} (it has ${spec.vms.map((v) => v.name).join(', ')})`);
       if (opts.vm !== undefined && side === 'host') throw new UsageError('--vm is for the guest side: the host is one');
       const object = loadObject(bytes, file, { possibleCpus: side === 'guest' ? spec.vms[vm]!.vcpus : 2, targetBtf: btf });
+      for (const name of opts.hist ?? []) {
+        const m = object.maps.find((x) => x.name === name);
+        if (!m || !m.map.typeName.includes('array')) throw new UsageError(`--hist ${name}: ${m ? 'not an array map' : `no map of that name (it has ${object.maps.map((x) => x.name).join(', ')})`}`);
+      }
       const recordType = opts.recordStruct === undefined ? undefined : object.btf.named(opts.recordStruct).find((id) => object.btf.type(id)?.kind === Kind.STRUCT);
       if (opts.recordStruct !== undefined && recordType === undefined) throw new InputError(`its BTF has no struct ${opts.recordStruct}`, file);
       const first: { ring: string; record: string }[] = [];
@@ -222,6 +257,6 @@ export function addProgRun(prog: Command): void {
         maps: object.maps.map((m) => contents(m, object.btf)).filter((m): m is MapContents => m !== undefined),
         printk, printk_lines: printkLines,
       };
-      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : text(report));
+      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : text(report, opts.hist));
     });
 }
