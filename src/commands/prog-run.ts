@@ -2,16 +2,12 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { InputError, UsageError } from '../errors.js';
+import { fileError, InputError, UsageError } from '../errors.js';
 import { findHook } from '../hooks/index.js';
-import { runScenario, type ToolResult } from '../sim/index.js';
-import { BtfKind as Kind, loadObject, parseBtf, type BpfObject, type Btf } from '../vm/index.js';
-
-import { requestsOption, seedOption } from './options.js';
+import { HOST_CPUS, runScenario, simKernelBtf, type ToolResult } from '../sim/index.js';
+import { BtfKind as Kind, loadObject, type BpfObject, type Btf } from '../vm/index.js';
+import { integerOption, requestsOption, seedOption } from './options.js';
 import { JOB_HELP, QEMU_LOOP_HELP, scenarioRun } from './scenario-run.js';
-
-/** The simulated kernels' BTF: a tool's CO-RE relocations resolve against the kernel it runs on. */
-const SIM_BTF = new URL('../../bpf/btf/linux-6.18.min.btf', import.meta.url);
 
 /** Entries of a map shown at most (the rest counted). */
 const SHOWN_ENTRIES = 64;
@@ -210,9 +206,9 @@ export function addProgRun(prog: Command): void {
     .option('--qemu-loop <loop>', QEMU_LOOP_HELP)
     .option('--requests <n>', 'requests to complete (default 2000)', requestsOption)
     .option('--seed <n>', 'random seed', seedOption, 1)
-    .option('--printk <n>', 'trace_printk lines shown at most', (v) => Math.max(0, Number.parseInt(v, 10) || 0), 20)
+    .option('--printk <n>', 'trace_printk lines shown at most', integerOption('--printk', 0), 20)
     .option('--record-struct <name>', "decode the first ring-buffer records as this struct of the object's BTF")
-    .option('--records <n>', 'with --record-struct: records shown', (v) => Math.max(0, Number.parseInt(v, 10) || 0), 10)
+    .option('--records <n>', 'with --record-struct: records shown', integerOption('--records', 0), 10)
     .option('--hist <map...>', 'print these array maps as log2 histograms, as bpftrace prints hist() (element i: [2^i, 2^(i+1)))')
     .option('--json', 'print the report as JSON')
     .action((file: string, opts: { side?: string; vm?: string; scenario: string; job?: string; qemuLoop?: string; requests?: number; seed: number; printk: number; recordStruct?: string; records: number; hist?: string[]; json?: boolean }) => {
@@ -221,15 +217,18 @@ export function addProgRun(prog: Command): void {
       try {
         bytes = readFileSync(file);
       } catch (e) {
-        throw new InputError(`cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, file);
+        throw fileError(e, file, 'read');
       }
-      const btf = parseBtf(readFileSync(SIM_BTF), 'linux-6.18.min.btf');
-      // Loaded once to find its side, then for its CPUs there: per-CPU maps have a slot per CPU of the machine it runs on.
-      const side = sideOf(loadObject(bytes, file, { possibleCpus: 2, targetBtf: btf }), opts.side, file);
+      const targetBtf = simKernelBtf();
+      // Per-CPU maps have a slot per CPU of the machine it runs on: loaded for the host's CPUs, and
+      // again for a guest with another number of vCPUs once the side is known.
+      let object = loadObject(bytes, file, { possibleCpus: HOST_CPUS, targetBtf });
+      const side = sideOf(object, opts.side, file);
       const vm = opts.vm === undefined ? 0 : spec.vms.findIndex((v) => v.name === opts.vm);
       if (vm < 0) throw new UsageError(`--vm: scenario ${spec.name} has no VM ${JSON.stringify(opts.vm)} (it has ${spec.vms.map((v) => v.name).join(', ')})`);
       if (opts.vm !== undefined && side === 'host') throw new UsageError('--vm is for the guest side: the host is one');
-      const object = loadObject(bytes, file, { possibleCpus: side === 'guest' ? spec.vms[vm]!.vcpus : 2, targetBtf: btf });
+      const cpus = side === 'guest' ? spec.vms[vm]!.vcpus : HOST_CPUS;
+      if (cpus !== HOST_CPUS) object = loadObject(bytes, file, { possibleCpus: cpus, targetBtf });
       for (const name of opts.hist ?? []) {
         const m = object.maps.find((x) => x.name === name);
         if (!m || !m.map.typeName.includes('array')) throw new UsageError(`--hist ${name}: ${m ? 'not an array map' : `no map of that name (it has ${object.maps.map((x) => x.name).join(', ')})`}`);

@@ -11,7 +11,7 @@ export { Clocks } from './clock.js';
 export type { ClockRelation } from './clock.js';
 export { SCENARIOS, scenario } from './scenarios.js';
 export type { DeviceSpec, DiskSpec, HostSpec, JobSpec, RwMode, ScenarioSpec, VmSpec } from './spec.js';
-export { runScenario, runScenarioAsync, RECORD_STRUCTS } from './world.js';
+export { HOST_CPUS, runScenario, runScenarioAsync, RECORD_STRUCTS, simKernelBtf } from './world.js';
 export type { EmittedRecord, RunOptions, RunResult, ToolAttach, ToolResult, TruthRequest } from './world.js';
 export type { AppOp, SimRequest, SimVirtqueue } from './request.js';
 export { toTraceRecord, opOfRwbs } from './to-records.js';

@@ -30,6 +30,11 @@ function shippedObjects(): { guest: Uint8Array; host: Uint8Array; btf: Btf } {
   return shipped;
 }
 
+/** The simulated kernels' BTF (Linux 6.18's, minimal): what objects attached to the simulation resolve CO-RE against. */
+export function simKernelBtf(): Btf {
+  return shippedObjects().btf;
+}
+
 /** Record kinds as bpf/include/records.h numbers them. */
 export const RECORD_STRUCTS = ['', 'vt_guest_rq', 'vt_guest_app_op', 'vt_qemu_req', 'vt_uring_op', 'vt_host_blk', 'vt_kick', 'vt_notify'] as const;
 
@@ -135,7 +140,7 @@ export interface ToolResult {
 }
 
 /** The host's CPUs as per-CPU maps see them (the simulated host runs QEMU's threads on two). */
-const HOST_CPUS = 2;
+export const HOST_CPUS = 2;
 
 /** Loads the paired objects with ring buffers of the run's size; a guest's per-CPU maps have a slot per vCPU. */
 function objects(ring: { guest: number; host: number }): { guest: (vcpus: number) => BpfObject; host: () => BpfObject; btf: Btf } {
@@ -309,19 +314,18 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
       probe: (kind: 'kprobe' | 'kretprobe' | 'uprobe' | 'uretprobe', name, argc) => chain(all.map((p) => p.probeSite(kind, name, argc))),
     };
   };
-  /** The tools' probes: on the host, or on the first VM's kernel (made with it). */
+  /** The tools' probes: on the host, or on their VM's kernel (made with it); records counted as drained. */
   const toolProbes: { tool: ToolAttach; probes: SideProbes; records: number }[] = [];
   const attachTool = (tool: ToolAttach, memory: ConstructorParameters<typeof SideProbes>[2]): SideProbes => {
     const probes = new SideProbes(tool.side, tool.object, memory, undefined, tool.name);
-    const entry = { tool, probes, records: 0 };
-    probes.onRecord = (bytes, ringName) => {
-      entry.records++;
-      tool.onRecord?.(bytes, ringName);
-    };
+    probes.onRecord = tool.onRecord;
     const printk = tool.onPrintk;
     if (printk) probes.onPrintk = (line) => printk(line, probes.clockNs);
-    toolProbes.push(entry);
+    toolProbes.push({ tool, probes, records: 0 });
     return probes;
+  };
+  const drainTools = (): void => {
+    for (const t of toolProbes) t.records += t.probes.drain();
   };
   const hostTools = (opts.tools ?? []).filter((t) => t.side === 'host').map((t) => attachTool(t, { user: (tgid) => qemuMemory.get(tgid) }));
   const hostSinkAt = recordSink('host', hostDecoders, new TraceRecordDecoder(hostObject.btf, RECORD_STRUCTS.slice(3)));
@@ -461,7 +465,7 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
   const drain = (): void => {
     for (const p of guestProbes) p.drain();
     drainHost();
-    for (const t of toolProbes) t.probes.drain();
+    drainTools();
     if (!over()) engine.after(every, drain);
   };
   engine.after(every, drain);
@@ -485,7 +489,7 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
       // Stopped early, a shard has run on past this point: keep what it drained before.
       const finished = done();
       if (!shard || finished) drainHost();
-      for (const t of toolProbes) t.probes.drain();
+      drainTools();
       shard?.stop(finished);
       return result();
     },

@@ -15,6 +15,7 @@ import { BPF_LOOP_HELPER, BPF_MAX_LOOPS, helperProto } from './helpers/table.js'
 import { BUILTIN_TABLE, fastHelperCall, type KnownRegisters } from './jit-calls.js';
 import type { Code, Machine } from './machine.js';
 import type { AnyMap } from './maps/index.js';
+import { E2BIG, EINVAL } from './maps/constants.js';
 import { CODE_REGION, MAP_HANDLE_REGION, MAX_REGION, STACK_REGION, VmError } from './memory.js';
 
 /**
@@ -296,6 +297,16 @@ const argsOut = [1, 2, 3, 4, 5].map((i) => `A[${(i - 1) * 2}] = r${i}l; A[${(i -
 const argsOf = (k: number): string => [1, 2, 3, 4, 5].slice(0, k).map((i) => `A[${(i - 1) * 2}] = r${i}l; A[${(i - 1) * 2 + 1}] = r${i}h;`).join(' ');
 const spillArgs = [1, 2, 3, 4, 5].map((i) => `L[${i}] = r${i}l; H[${i}] = r${i}h;`).join(' ');
 
+/** Generated code: frame `depth`'s r6-r9 and r10 saved before it calls a function (or bpf_loop its callback). */
+const SAVE_CALLER = ' b = depth * 10; saved[b] = r6l; saved[b + 1] = r6h; saved[b + 2] = r7l; saved[b + 3] = r7h; saved[b + 4] = r8l; saved[b + 5] = r8h; saved[b + 6] = r9l; saved[b + 7] = r9h; saved[b + 8] = r10l; saved[b + 9] = r10h;';
+
+/**
+ * Generated code: enters frame `depth`, the callback of the bpf_loop frame `b` runs, for iteration
+ * `index` (an expression): r1 the index, r2 the loop's context, r3-r5 zero, a fresh stack.
+ */
+const enterCallback = (index: string): string =>
+  ` r1l = ${index}; r1h = 0; r2l = loopCtx[b * 2]; r2h = loopCtx[b * 2 + 1]; r3l = 0; r3h = 0; r4l = 0; r4h = 0; r5l = 0; r5h = 0; r10l = ${STACK_SIZE}; r10h = ${STACK_REGION} + depth; m.enterFrame(depth); pc = loopFn[b]; continue;`;
+
 /** Compiles a validated program for a machine whose LD_IMM64 values are resolved. */
 export function compile(code: Code, layout: FunctionLayout, imm64: { lo: Int32Array; hi: Int32Array }, maps: readonly AnyMap[] = []): CompiledProgram {
   // The generated text depends on nothing but these: the same program loaded again finds its
@@ -428,7 +439,7 @@ function generate(code: Code, layout: FunctionLayout, imm64: { lo: Int32Array; h
             else body.push(
               'if (depth === 0) { L[0] = r0l; H[0] = r0h; m.budget = budget; return; }' +
                 // A bpf_loop callback returns to the loop: 0 runs the next iteration, else (or at the end) r0 is the count.
-                (callsBack ? ' if (cbFrame[depth] === 1) { b = depth - 1; lt = loopAt[b] + 1; if ((r0l | r0h) === 0 && lt < loopEnd[b]) { loopAt[b] = lt; r1l = lt; r1h = 0; r2l = loopCtx[b * 2]; r2h = loopCtx[b * 2 + 1]; r3l = 0; r3h = 0; r4l = 0; r4h = 0; r5l = 0; r5h = 0; r10l = ' + STACK_SIZE + '; r10h = ' + STACK_REGION + ' + depth; m.enterFrame(depth); pc = loopFn[b]; continue; } cbFrame[depth] = 0; r0l = lt; r0h = 0; }' : '') +
+                (callsBack ? ` if (cbFrame[depth] === 1) { b = depth - 1; lt = loopAt[b] + 1; if ((r0l | r0h) === 0 && lt < loopEnd[b]) { loopAt[b] = lt;${enterCallback('lt')} } cbFrame[depth] = 0; r0l = lt; r0h = 0; }` : '') +
                 ' m.leaveFrame(depth); depth--; b = depth * 10; r6l = saved[b]; r6h = saved[b + 1]; r7l = saved[b + 2]; r7h = saved[b + 3]; r8l = saved[b + 4]; r8h = saved[b + 5]; r9l = saved[b + 6]; r9h = saved[b + 7]; r10l = saved[b + 8]; r10h = saved[b + 9];' +
                 ' pc = retPc[depth]; continue;',
             );
@@ -437,12 +448,12 @@ function generate(code: Code, layout: FunctionLayout, imm64: { lo: Int32Array; h
             if (!(op & Source.X) && s === CallSrc.HELPER && imm === BPF_LOOP_HELPER) {
               // bpf_loop(nr_loops, callback_fn, callback_ctx, flags), as the kernel's bpf_loop(): errors first, then a frame per iteration.
               body.push(
-                `if ((r4l | r4h) !== 0) { r0l = -22; r0h = -1; } else if ((r1l >>> 0) > ${BPF_MAX_LOOPS}) { r0l = -7; r0h = -1; } else if (r1l === 0) { r0l = 0; r0h = 0; } else {` +
+                `if ((r4l | r4h) !== 0) { r0l = ${-EINVAL}; r0h = -1; } else if ((r1l >>> 0) > ${BPF_MAX_LOOPS}) { r0l = ${-E2BIG}; r0h = -1; } else if (r1l === 0) { r0l = 0; r0h = 0; } else {` +
                   ` if (r2h !== ${CODE_REGION}) throw new VmError(${pc}, "bpf_loop: R2 is not a function's address");` +
                   ` if (depth + 1 >= ${MAX_CALL_FRAMES}) throw new VmError(${pc}, 'call stack too deep: more than ${MAX_CALL_FRAMES} frames');` +
-                  ' b = depth * 10; saved[b] = r6l; saved[b + 1] = r6h; saved[b + 2] = r7l; saved[b + 3] = r7h; saved[b + 4] = r8l; saved[b + 5] = r8h; saved[b + 6] = r9l; saved[b + 7] = r9h; saved[b + 8] = r10l; saved[b + 9] = r10h;' +
+                  SAVE_CALLER +
                   ` retPc[depth] = ${pc + 1}; b = depth; loopFn[b] = r2l; loopAt[b] = 0; loopEnd[b] = r1l >>> 0; loopCtx[b * 2] = r3l; loopCtx[b * 2 + 1] = r3h; depth++; cbFrame[depth] = 1;` +
-                  ` r1l = 0; r1h = 0; r2l = loopCtx[b * 2]; r2h = loopCtx[b * 2 + 1]; r3l = 0; r3h = 0; r4l = 0; r4h = 0; r5l = 0; r5h = 0; r10l = ${STACK_SIZE}; r10h = ${STACK_REGION} + depth; m.enterFrame(depth); pc = loopFn[b]; continue; }`,
+                  `${enterCallback('0')} }`,
               );
             } else if (op & Source.X || s === CallSrc.HELPER) {
               if (op & Source.X) body.push(`${spillArgs} m.callHelper(r${d}l, ${pc}); r0l = L[0]; r0h = H[0];`);
@@ -463,7 +474,7 @@ function generate(code: Code, layout: FunctionLayout, imm64: { lo: Int32Array; h
               const target = pc + 1 + imm;
               body.push(
                 `if (depth + 1 >= ${MAX_CALL_FRAMES}) throw new VmError(${pc}, 'call stack too deep: more than ${MAX_CALL_FRAMES} frames');` +
-                  ' b = depth * 10; saved[b] = r6l; saved[b + 1] = r6h; saved[b + 2] = r7l; saved[b + 3] = r7h; saved[b + 4] = r8l; saved[b + 5] = r8h; saved[b + 6] = r9l; saved[b + 7] = r9h; saved[b + 8] = r10l; saved[b + 9] = r10h;' +
+                  SAVE_CALLER +
                   ` retPc[depth] = ${pc + 1}; depth++; m.enterFrame(depth); r10l = ${STACK_SIZE}; r10h = ${STACK_REGION} + depth; pc = ${target}; continue;`,
               );
               terminated = true;

@@ -59,7 +59,7 @@ export const HELPERS: readonly HelperProto[] = [
 ];
 
 /**
- * bpf_loop's id. It calls back into the program, so the VM runs it itself (in the interpreter)
+ * bpf_loop's id. It calls back into the program, so the interpreter and the JIT run it themselves
  * rather than as a helper implementation.
  */
 export const BPF_LOOP_HELPER = 181;

@@ -193,7 +193,7 @@ export function validateProgram(insns: readonly Instruction[], opts: ValidateOpt
         if (insn.dst === FRAME_POINTER) throw new LoadError(pc, 'frame pointer r10 is read only');
         fieldsZero(insn, pc, ['off']);
         if (insn.src === Imm64Src.CODE_ADDR) {
-          const target = pc + 1 + insn.imm;
+          const target = codeAddressTarget(insn, pc);
           if (target < 0 || target >= insns.length) throw new LoadError(pc, `code address out of range: insn ${target}`);
         }
         const next = insns[pc + 1]!;

@@ -4,6 +4,7 @@ import { Btf, Kind, parseBtf, parseBtfExt, type BtfMember, type BtfType, type Co
 import { readElf, STT_FUNC, type ElfFile, type ElfSection } from '../elf/index.js';
 import { decode, type Instruction } from '../isa/instruction.js';
 import { CallSrc, Class, Imm64Src, JmpOp, Mode, Size } from '../isa/opcodes.js';
+import { codeAddressTarget } from '../isa/validate.js';
 import type { GlobalArg, GlobalFunction } from '../verifier/index.js';
 import { BPF_MAP_TYPE_PERF_EVENT_ARRAY, createGlobalDataMap, createMap, type AnyMap, type GlobalDataSection } from '../maps/index.js';
 
@@ -340,7 +341,7 @@ export function loadObject(bytes: Uint8Array, where: string, opts: LoadOptions):
           const sym = textSymbols[f];
           const at = pieces.place(secCopy.length + first);
           if (!sym || sym.bind !== STB_GLOBAL || at < 0) return;
-          const args = btf && globalArgs(btf, sym.name, pk.kind);
+          const args = globalArgs(btf, sym.name, pk.kind);
           if (args) globals.set(at, { name: sym.name, args });
         });
       }
@@ -394,11 +395,10 @@ interface Linked {
   place(oldPc: number): number;
 }
 
-/** Whether an instruction's imm is relative to it: a bpf-to-bpf call, or the ld_imm64 of a function's address. */
+/** The instruction an instruction's imm is relative to: a bpf-to-bpf call's callee, or a function address's function; -1 for others. */
 function relativeTarget(insn: Instruction, pc: number): number {
   if (insn.opcode === (Class.JMP | JmpOp.CALL) && insn.src === CallSrc.LOCAL) return pc + 1 + insn.imm;
-  if (insn.opcode === (Class.LD | Mode.IMM | Size.DW) && insn.src === Imm64Src.CODE_ADDR) return pc + 1 + insn.imm;
-  return -1;
+  return codeAddressTarget(insn, pc);
 }
 
 /**

@@ -1,7 +1,7 @@
 // Memory accesses the verifier allows: context, stack (with spills and fills), map values, ring-buffer records.
 import type { Instruction } from '../isa/instruction.js';
 import { constScalar, isConst, loadedScalar, unknownScalar } from './scalar.js';
-import { scalarReg, Slot, STACK_BYTES, type Reg, type State } from './state.js';
+import { isNull, scalarReg, Slot, STACK_BYTES, type Reg, type State } from './state.js';
 import type { ContextSpec, MapSpec } from './spec.js';
 
 /** What access checks need from the walk. */
@@ -94,7 +94,7 @@ export function readMemory(env: AccessEnv, st: State, pc: number, regno: number,
     if (s === Slot.SPILL) {
       const spilled = frame.spills[i >> 3];
       if (spilled && spilled.type !== 'scalar') env.fail(pc, `invalid size of register fill`);
-      if (!(spilled && isConst(spilled.value) && spilled.value.umin === 0n)) allZero = false;
+      if (!(spilled && isNull(spilled))) allZero = false;
     } else if (s !== Slot.ZERO) allZero = false;
   }
   return scalarReg(allZero ? constScalar(0n) : loadedScalar(size, signExtend));
@@ -126,7 +126,7 @@ export function writeMemory(env: AccessEnv, st: State, pc: number, regno: number
     frame.spills[base >> 3] = value;
     return;
   }
-  const zero = value.type === 'scalar' && isConst(value.value) && value.value.umin === 0n;
+  const zero = isNull(value);
   frame.slots.fill(zero ? Slot.ZERO : Slot.MISC, base, end);
 }
 

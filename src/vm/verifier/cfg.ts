@@ -1,6 +1,7 @@
 // The control-flow pass before symbolic execution: reachability, prune points, register liveness, the call graph.
 import type { Instruction } from '../isa/instruction.js';
-import { AtomicOp, CallSrc, Class, Imm64Src, JmpOp, Mode, Source } from '../isa/opcodes.js';
+import { AtomicOp, CallSrc, Class, JmpOp, Mode, Source } from '../isa/opcodes.js';
+import { codeAddressTarget } from '../isa/validate.js';
 import { helperProto } from '../helpers/table.js';
 
 /** What the control-flow pass learns about a program. */
@@ -100,12 +101,12 @@ export function analyzeControlFlow(insns: readonly Instruction[]): ControlFlow {
     const pc = work.pop()!;
     const insn = insns[pc]!;
     const succ = successors(insns, pc);
-    if (insn.opcode === LD_IMM64 && insn.src === Imm64Src.CODE_ADDR) {
+    const callback = codeAddressTarget(insn, pc);
+    if (callback >= 0) {
       // A callback's address: the function is reached (bpf_loop calls it) and its stack is on this one's.
-      const target = pc + 1 + insn.imm;
-      calls.push([pc, target]);
-      prunePoint[target] = 1;
-      succ.push(target);
+      calls.push([pc, callback]);
+      prunePoint[callback] = 1;
+      succ.push(callback);
     }
     if (isJump(insn)) {
       const op = insn.opcode & 0xf0;

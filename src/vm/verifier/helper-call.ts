@@ -3,7 +3,7 @@ import type { HelperProto } from '../helpers/table.js';
 import { BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_RINGBUF } from '../maps/constants.js';
 import { helperMemory, type AccessEnv } from './access.js';
 import { isConst, unknownScalar } from './scalar.js';
-import { mayBeNull, notInit, pointerReg, scalarReg, type Reg, type State } from './state.js';
+import { isNull, mayBeNull, notInit, pointerReg, scalarReg, type Reg, type State } from './state.js';
 
 /** What helper checks need beyond memory access. */
 export interface HelperEnv extends AccessEnv {
@@ -98,7 +98,7 @@ export function checkHelperCall(env: HelperEnv, st: State, proto: HelperProto): 
         return;
       case 'ARG_PTR_TO_STACK_OR_NULL':
         // A pointer into a stack frame, or NULL: bpf_loop's callback_ctx.
-        if (reg.type === 'scalar' && isConst(reg.value) && reg.value.umin === 0n) return;
+        if (isNull(reg)) return;
         if (reg.type !== 'fp') expect(regno, reg, 'fp');
         return;
       case 'ARG_CONST_ALLOC_SIZE_OR_ZERO':

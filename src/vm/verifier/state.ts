@@ -1,5 +1,5 @@
 // The verifier's abstract state: register types, stack slots per call frame, acquired references.
-import { containsScalar, formatScalar, sameScalar, unknownScalar, type Scalar } from './scalar.js';
+import { containsScalar, formatScalar, isConst, sameScalar, unknownScalar, type Scalar } from './scalar.js';
 
 /** Register types, as the kernel's reg_type_str names them. */
 export type RegType =
@@ -58,6 +58,11 @@ export function pointerReg(type: RegType, fields: Partial<Reg> = {}): Reg {
 /** Whether the type is a pointer. */
 export function isPointer(r: Reg): boolean {
   return r.type !== 'scalar' && r.type !== 'not_init';
+}
+
+/** Whether the register is the constant 0: NULL, where a pointer may be (the kernel's register_is_null). */
+export function isNull(r: Reg): boolean {
+  return r.type === 'scalar' && isConst(r.value) && r.value.umin === 0n;
 }
 
 /** Whether the pointer may be NULL. */

@@ -1,5 +1,6 @@
 // The verifier's walk: symbolic execution of every path with register types and bounds, pruned by covering states.
 import { formatInstruction } from '../isa/disasm.js';
+import { codeAddressTarget } from '../isa/validate.js';
 import type { Instruction } from '../isa/instruction.js';
 import { AluOp, AtomicOp, CallSrc, Class, Imm64Src, JmpOp, MAX_CALL_FRAMES, Mode, Size, Source, sizeBytes } from '../isa/opcodes.js';
 import { BPF_LOOP_HELPER, helperName, helperProto } from '../helpers/table.js';
@@ -11,7 +12,7 @@ import {
   refineBranch, sext, unknownScalar, zext32, type CompareOp, type Scalar,
 } from './scalar.js';
 import {
-  copyState, formatRegs, isPointer, mayBeNull, newFrame, notInit, pointerReg, scalarReg, stateCovers,
+  copyState, formatRegs, isNull, isPointer, mayBeNull, newFrame, notInit, pointerReg, scalarReg, stateCovers,
   type Checkpoint, type Reg, type State,
 } from './state.js';
 import { COMPLEXITY_LIMIT_INSNS, VerifierError, type GlobalFunction, type Verdict, type VerifyOptions } from './spec.js';
@@ -166,7 +167,7 @@ class Walk implements AccessEnv {
           if (reg.type !== 'ctx') refuse(`arg#${i} expects pointer to ctx`);
           break;
         case 'mem':
-          if (reg.type === 'scalar' && isConst(reg.value) && reg.value.umin === 0n) break;
+          if (isNull(reg)) break;
           try {
             helperMemory(this, st, pc, regno, reg, a.size, false);
           } catch (e) {
@@ -409,7 +410,7 @@ class Walk implements AccessEnv {
         return;
       }
       case Imm64Src.CODE_ADDR:
-        this.set(st, insn.dst, pointerReg('func', { off: st.pc + 1 + insn.imm }));
+        this.set(st, insn.dst, pointerReg('func', { off: codeAddressTarget(insn, st.pc) }));
         return;
       default:
         this.fail(st.pc, `unsupported ld_imm64 source ${insn.src}`);
@@ -537,7 +538,7 @@ class Walk implements AccessEnv {
     const target = pc + 1 + insn.off;
 
     // A maybe-NULL pointer compared with 0 (the kernel does this for 64-bit compares only).
-    if (!is32 && (op === JmpOp.JEQ || op === JmpOp.JNE) && mayBeNull(a) && b.type === 'scalar' && isConst(b.value) && b.value.umin === 0n) {
+    if (!is32 && (op === JmpOp.JEQ || op === JmpOp.JNE) && mayBeNull(a) && isNull(b)) {
       const other = this.fork(st);
       // `st` continues with the fall-through, `other` takes the jump.
       const nullOnJump = op === JmpOp.JEQ;
@@ -549,7 +550,7 @@ class Walk implements AccessEnv {
     }
     if (isPointer(a) || isPointer(b)) {
       // A pointer that cannot be NULL against 0 has a known outcome; anything else goes both ways.
-      const ptrVsZero = isPointer(a) && !mayBeNull(a) && b.type === 'scalar' && isConst(b.value) && b.value.umin === 0n;
+      const ptrVsZero = isPointer(a) && !mayBeNull(a) && isNull(b);
       if (ptrVsZero && (op === JmpOp.JEQ || op === JmpOp.JNE)) {
         st.pc = op === JmpOp.JNE ? target : pc + 1;
         return true;
@@ -629,10 +630,10 @@ class Walk implements AccessEnv {
   }
 
   private callLocal(st: State, insn: Instruction): boolean {
-    const global = this.opts.globals?.get(st.pc + 1 + insn.imm);
-    if (global) return this.callGlobal(st, st.pc + 1 + insn.imm, global);
-    if (st.frames.length >= MAX_CALL_FRAMES) this.fail(st.pc, `the call stack of ${st.frames.length + 1} frames is too deep !`);
     const target = st.pc + 1 + insn.imm;
+    const global = this.opts.globals?.get(target);
+    if (global) return this.callGlobal(st, target, global);
+    if (st.frames.length >= MAX_CALL_FRAMES) this.fail(st.pc, `the call stack of ${st.frames.length + 1} frames is too deep !`);
     const caller = this.frame(st);
     const callee = newFrame(target, st.pc + 1);
     for (let r = 1; r <= 5; r++) callee.regs[r] = caller.regs[r]!;
@@ -670,11 +671,8 @@ class Walk implements AccessEnv {
         const bounds = `${v.smin > -(1n << 63n) ? ` smin=${v.smin}` : ''}${v.smax < (1n << 63n) - 1n ? ` smax=${v.smax}` : ''}`;
         this.fail(st.pc, `At callback return the register R0 has${bounds || ' unknown scalar value'} should have been in [0, 1]`);
       }
+      // The caller's registers are as the helper call left them: r0 bpf_loop's result, r1-r5 clobbered.
       st.frames.pop();
-      const caller = this.frame(st);
-      // What bpf_loop returns: the iterations it ran, or an error.
-      caller.regs[0] = scalarReg(unknownScalar());
-      for (let r = 1; r <= 5; r++) caller.regs[r] = notInit();
       st.pc = f.returnTo;
       return true;
     }
