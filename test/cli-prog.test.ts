@@ -66,9 +66,11 @@ describe('viotrace prog verify', () => {
     const f = 'bpf/testdata/unknown_hooks.bpf.o';
     const r = await run(['prog', 'verify', f]);
     expect(r.code).toBe(1);
-    expect(r.out).toBe('known: verified (kprobe blk_mq_end_request, 2 insns, processed 2)\nno_function: verified (kprobe no_such_function_xyz, 2 insns, processed 2)\n');
+    expect(r.out).toBe('known: verified (kprobe blk_mq_end_request, 2 insns, processed 2)\nno_function: verified (kprobe no_such_function_xyz, 2 insns, processed 2)\nno_raw_event: verified (raw_tracepoint no_such_event, 2 insns, processed 2)\n');
     const lines = r.err.trim().split('\n');
     expect(lines).toContain(`viotrace: ${f}: SEC("frobnicate/whatever"): not a program type (tracepoint/, kprobe/, kretprobe/, uprobe/, uretprobe/, raw_tp/, usdt/); its code is not loaded`);
+    expect(lines).toContain(`viotrace: ${f}: SEC("tp_btf/block_rq_issue"): BTF-typed programs (tp_btf/, fentry/, fexit/, ...) are not supported, so its code is not loaded; raw_tp/ programs are (libbpf-tools' fallback; viotrace hooks lists the raw tracepoints)`);
+    expect(lines).toContain(`viotrace: warning: ${f}: program no_raw_event: SEC("raw_tp/no_such_event"): raw tracepoint no_such_event is not one viotrace fires (viotrace hooks lists them); checked against 12 u64 arguments, as the kernel loads it (it checks at attach that the tracepoint exists and has the arguments read)`);
     expect(lines).toContain(`viotrace: ${f}: program no_tracepoint: SEC("tracepoint/bogus/nonexistent"): tracepoint bogus:nonexistent is not in viotrace's hook table, so its record layout is unknown (viotrace hooks lists them)`);
     expect(lines).toContain(`viotrace: warning: ${f}: program no_function: SEC("kprobe/no_such_function_xyz"): kprobe no_such_function_xyz is not a hook viotrace simulates (viotrace hooks lists them); checked against pt_regs only (the kernel checks at attach that the function exists)`);
     const dump = await run(['prog', 'dump', f]);
@@ -136,7 +138,14 @@ describe('viotrace hooks', () => {
     const r = await run(['hooks', '--json']);
     expect(r.code).toBe(0);
     const rows = JSON.parse(r.out) as { side: string; kind: string; name: string; context: string; args?: string[] }[];
-    expect(rows.filter((h) => h.side === 'guest')).toHaveLength(15);
+    // 15 tracepoints and probes, and 3 of those tracepoints again as raw tracepoints.
+    expect(rows.filter((h) => h.side === 'guest')).toHaveLength(18);
+    expect(rows.filter((h) => h.kind === 'raw_tracepoint').map((h) => `${h.side} ${h.name}(${h.args!.join(', ')})`)).toEqual([
+      'guest block_rq_insert(rq)', 'guest block_rq_issue(rq)', 'guest block_rq_complete(rq, error, nr_bytes)',
+    ]);
+    expect(rows.find((h) => h.kind === 'raw_tracepoint' && h.name === 'block_rq_complete')!.context).toBe(
+      'u64 args[3] (24 bytes): struct request *rq, blk_status_t error, unsigned int nr_bytes',
+    );
     expect(rows.find((h) => h.side === 'host' && h.name === 'block:block_rq_issue')!.context).toBe(
       'record 64 bytes: dev@8 sector@16 nr_sector@24 bytes@28 ioprio@32 rwbs@34 comm@44 cmd@60',
     );
@@ -229,6 +238,59 @@ describe('viotrace prog run', () => {
     expect(r.out).toMatch(/^rq_latency\.bpf\.o on the guest of vm0, beside the paired programs: scenario baseline \(seed 1\), 200 requests/);
     expect(r.out).toMatch(/\{dev=\d+, pad=0, sector=\d+\}: \d+/);
     expect(r.out).toContain('on_complete.____fmt: "%llu requests completed"');
+  });
+
+  describe('raw tracepoints: a tool keyed by struct request *, reading the request with CO-RE (biolat_raw.bpf.o)', () => {
+    const value = (r: Report, map: string, key: string): string | undefined => r.maps.find((m) => m.name === map)!.shown.find((e) => e.key === key)?.value;
+    const hist = (r: Report, map: string): Map<number, number> => new Map(r.maps.find((m) => m.name === map)!.shown.map((e) => [Number(e.key), Number(e.value)]));
+    const sum = (h: Map<number, number>): number => [...h.values()].reduce((a, b) => a + b, 0);
+
+    it("baseline's 4 KiB reads: every completion in the read histogram at the tracepoint tool's bucket, the bytes and disk name the request holds, tags below the queue depth", async () => {
+      const [raw, tp] = await Promise.all([
+        run(['prog', 'run', 'bpf/testdata/biolat_raw.bpf.o', '--requests', '1000', '--json']),
+        run(['prog', 'run', 'bpf/testdata/rq_latency.bpf.o', '--requests', '1000', '--json']),
+      ]);
+      expect(raw.code, raw.err).toBe(0);
+      const report = JSON.parse(raw.out) as Report;
+      expect(report.programs.map((p) => p.hook)).toEqual(['guest raw_tracepoint block_rq_insert', 'guest raw_tracepoint block_rq_issue', 'guest raw_tracepoint block_rq_complete']);
+      expect(report.programs.find((p) => p.name === 'block_rq_complete')!.runs).toBe(1000);
+      const reads = hist(report, 'read_usecs');
+      expect(sum(reads)).toBe(1000);
+      expect(sum(hist(report, 'write_usecs'))).toBe(0);
+      // The same issue-to-complete times as the tracepoint tool's, keyed another way.
+      expect(mode(reads)).toBe(mode(histogram(JSON.parse(tp.out) as Report)));
+      expect(value(report, '.bss', 'bytes')).toBe(String(1000 * 4096));
+      expect(value(report, '.bss', 'partial')).toBe('0');
+      expect(value(report, '.bss', 'unmatched')).toBe('0');
+      expect(value(report, '.bss', 'disk')).toBe('"vda"');
+      // iodepth 16 on the disk's tags: the highest tag a request held.
+      const maxTag = Number(value(report, '.data', 'max_tag'));
+      expect(maxTag).toBeGreaterThanOrEqual(8);
+      expect(maxTag).toBeLessThan(64);
+    });
+
+    it("the noisy neighbour's writes: cmd_flags says write, and __data_len follows the back-merges of its sequential bios", async () => {
+      const r = await run(['prog', 'run', 'bpf/testdata/biolat_raw.bpf.o', '--scenario', 'noisy-neighbour', '--vm', 'noisy', '--requests', '600', '--json']);
+      expect(r.code, r.err).toBe(0);
+      const report = JSON.parse(r.out) as Report;
+      const completed = Number(value(report, '.bss', 'completed'));
+      expect(completed).toBeGreaterThan(100);
+      expect(sum(hist(report, 'write_usecs'))).toBe(completed);
+      expect(sum(hist(report, 'read_usecs'))).toBe(0);
+      expect(mode(hist(report, 'write_usecs'))).toBeGreaterThanOrEqual(12);
+      // nr_bytes of every completion equals the request's __data_len, merged requests included.
+      expect(value(report, '.bss', 'partial')).toBe('0');
+      expect(Number(value(report, '.bss', 'bytes')) / completed).toBeGreaterThanOrEqual(256 * 1024);
+    });
+
+    it('refuses to attach a program that reads an argument its raw tracepoint lacks, as the kernel does; prog verify loads it with a warning', async () => {
+      const r = await run(['prog', 'run', 'bpf/testdata/raw_tp_args.bpf.o']);
+      expect([r.code, r.err]).toEqual([1, "viotrace: raw_tp_args.bpf.o: program second_arg: reads raw tracepoint block_rq_issue's arguments up to byte 16, but it has 1 (rq: 8 bytes)\n"]);
+      const v = await run(['prog', 'verify', 'bpf/testdata/raw_tp_args.bpf.o']);
+      expect(v.code, v.err).toBe(0);
+      expect(v.out).toBe('second_arg: verified (raw_tracepoint block_rq_issue, 6 insns, processed 5, reads raw tracepoint args up to byte 16)\n');
+      expect(v.err).toBe("viotrace: warning: bpf/testdata/raw_tp_args.bpf.o: program second_arg: it loads, but the kernel refuses to attach it (EINVAL): it reads raw tracepoint block_rq_issue's arguments up to byte 16, but it has 1 (rq: 8 bytes)\n");
+    });
   });
 
   it('refuses an object with a hook neither side has, exit 1, and a side it does not know, exit 2', async () => {

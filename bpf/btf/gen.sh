@@ -4,4 +4,6 @@
 # Run on a 6.18 kernel after bpf/build.sh.
 set -euo pipefail
 cd "$(dirname "$0")"
-bpftool gen min_core_btf /sys/kernel/btf/vmlinux linux-6.18.min.btf ../guest.bpf.o
+# testdata/biolat_raw.bpf.o stands for the tools users run beside them (viotrace prog run): the fields of
+# struct request and struct gendisk the simulator keeps for them.
+bpftool gen min_core_btf /sys/kernel/btf/vmlinux linux-6.18.min.btf ../guest.bpf.o ../testdata/biolat_raw.bpf.o

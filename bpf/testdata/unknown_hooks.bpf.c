@@ -1,4 +1,4 @@
-// Programs on hooks viotrace's hook table does not have, and one in a section libbpf would not know: `prog verify` must say so.
+// Programs on hooks viotrace's hook table does not have, and sections libbpf would not know or viotrace does not support: `prog verify` must say so.
 #include "../include/kernel.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -26,6 +26,20 @@ int no_tracepoint(void *ctx)
 
 SEC("frobnicate/whatever")
 int no_type(void *ctx)
+{
+	return 0;
+}
+
+// A BTF-typed program (its context holds typed kernel pointers): not supported, said so.
+SEC("tp_btf/block_rq_issue")
+int btf_typed(unsigned long long *ctx)
+{
+	return 0;
+}
+
+// A raw tracepoint the simulator does not fire: verified against 12 arguments, with a warning.
+SEC("raw_tp/no_such_event")
+int no_raw_event(unsigned long long *ctx)
 {
 	return 0;
 }

@@ -1,10 +1,11 @@
 // `viotrace hooks [--json]`: the hook table, the one source the simulator, the contexts and the docs come from.
 import type { Command } from 'commander';
-import { HOOKS, QEMU_BINARY, tracepointLayout } from '../hooks/index.js';
+import { HOOKS, QEMU_BINARY, RAW_TRACEPOINTS, tracepointLayout } from '../hooks/index.js';
 import type { CommandInstaller } from './index.js';
 
 /** What a program attached to the hook receives in r1. */
-function context(kind: string, name: string): string {
+function context(kind: string, name: string, proto?: readonly string[]): string {
+  if (kind === 'raw_tracepoint') return `u64 args[${proto!.length}] (${proto!.length * 8} bytes): ${proto!.join(', ')}`;
   if (kind !== 'tracepoint') return `struct pt_regs (168 bytes)`;
   const l = tracepointLayout(name);
   const fields = l.format.fields.filter((f) => !f.name.startsWith('common_')).map((f) => `${f.name}@${f.offset}`);
@@ -18,18 +19,18 @@ export const installHooks: CommandInstaller = (program: Command) => {
     .description('list every hook programs attach to: side, kind, real name, arguments or record layout, when it fires')
     .option('--json', 'print the table as JSON')
     .action((opts: { json?: boolean }) => {
-      const rows = HOOKS.map((h) => ({
+      const rows = [...HOOKS, ...RAW_TRACEPOINTS].map((h) => ({
         side: h.side, kind: h.kind, name: h.name,
         ...(h.kind === 'uprobe' || h.kind === 'uretprobe' ? { binary: QEMU_BINARY } : {}),
         ...(h.args ? { args: h.args } : {}),
-        context: context(h.kind, h.name),
+        context: context(h.kind, h.name, h.proto),
         fires: h.fires,
       }));
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         return;
       }
-      const out = rows.map((r) => `${r.side.padEnd(6)}${r.kind.padEnd(11)}${(r.args ? `${r.name}(${r.args.join(', ')})` : r.name).padEnd(58)}${r.fires}\n${' '.repeat(17)}${r.context}`);
+      const out = rows.map((r) => `${r.side.padEnd(6)}${r.kind.padEnd(15)}${(r.args ? `${r.name}(${r.args.join(', ')})` : r.name).padEnd(58)}${r.fires}\n${' '.repeat(21)}${r.context}`);
       process.stdout.write(`${out.join('\n')}\n`);
     });
 };

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
-import { findHook, HOOKS } from '../hooks/index.js';
+import { attachRefusal, findHook, HOOKS, RAW_TRACEPOINTS } from '../hooks/index.js';
 import { contextFor, disassemble, helperName, loadObject, mapSpec, parseBtf, verify, VerifierError, type BpfObject, type BpfProgram, type Btf } from '../vm/index.js';
 import type { CommandInstaller } from './index.js';
 import { addProgRun } from './prog-run.js';
@@ -44,14 +44,19 @@ function hookOf(p: BpfProgram) {
 function hookProblem(p: BpfProgram): { refuse: boolean; text: string } | undefined {
   if (hookOf(p)) return undefined;
   const sec = `SEC("${p.section}")`;
-  const known = HOOKS.some((h) => h.kind === p.kind);
+  const known = HOOKS.some((h) => h.kind === p.kind) || (p.kind === 'raw_tracepoint' && RAW_TRACEPOINTS.length > 0);
   if (p.kind === 'tracepoint') return { refuse: true, text: `${sec}: tracepoint ${p.attachTo} is not in viotrace's hook table, so its record layout is unknown (viotrace hooks lists them)` };
   if (!known) return { refuse: true, text: `${sec}: viotrace simulates no ${p.kind} hooks (viotrace hooks lists them)` };
+  if (p.kind === 'raw_tracepoint') return { refuse: false, text: `${sec}: raw tracepoint ${p.attachTo} is not one viotrace fires (viotrace hooks lists them); checked against 12 u64 arguments, as the kernel loads it (it checks at attach that the tracepoint exists and has the arguments read)` };
   return { refuse: false, text: `${sec}: ${p.kind} ${p.attachTo} is not a hook viotrace simulates (viotrace hooks lists them); checked against pt_regs only (the kernel checks at attach that the function exists)` };
 }
 
 /** The line for a code section whose SEC name is no program type: libbpf would not load it either. */
-const unknownSection = (name: string): string => `SEC("${name}"): not a program type (tracepoint/, kprobe/, kretprobe/, uprobe/, uretprobe/, raw_tp/, usdt/); its code is not loaded`;
+const unknownSection = (name: string): string =>
+  /^(tp_btf|fentry|fexit|fmod_ret|lsm|iter)(\.s)?\//.test(name)
+    // Their context is BTF-typed kernel pointers, which this VM's verifier does not track.
+    ? `SEC("${name}"): BTF-typed programs (tp_btf/, fentry/, fexit/, ...) are not supported, so its code is not loaded; raw_tp/ programs are (libbpf-tools' fallback; viotrace hooks lists the raw tracepoints)`
+    : `SEC("${name}"): not a program type (tracepoint/, kprobe/, kretprobe/, uprobe/, uretprobe/, raw_tp/, usdt/); its code is not loaded`;
 
 /** Installs `viotrace prog`. */
 export const installProg: CommandInstaller = (program: Command) => {
@@ -113,6 +118,9 @@ export const installProg: CommandInstaller = (program: Command) => {
           const reads = v.maxCtxOffset ? `, reads ${ctx.name} up to byte ${v.maxCtxOffset}` : '';
           process.stdout.write(`${p.name}: verified (${p.kind} ${p.attachTo}, ${p.insns.length} insns, processed ${v.processed}${reads})\n`);
           if (opts.log) process.stdout.write(`  ${v.log}\n`);
+          const hook = hookOf(p);
+          const refusal = hook && attachRefusal(hook, v.maxCtxOffset);
+          if (refusal) process.stderr.write(`viotrace: warning: ${file}: program ${p.name}: it loads, but the kernel refuses to attach it (EINVAL): it ${refusal}\n`);
         } catch (e) {
           if (!(e instanceof VerifierError)) throw e;
           process.stderr.write(`verifier log of ${p.name}:\n${e.log.split('\n').map((l) => `  ${l}`).join('\n')}\n`);

@@ -2,7 +2,7 @@
 import type { Engine } from '../sim/engine.js';
 import type { SimMemory } from '../sim/memory.js';
 import { StructLayout } from '../sim/memory.js';
-import type { ProbeSite, Task, TracepointSite } from '../sim/probes.js';
+import type { ProbeSite, RawTracepointSite, Task, TracepointSite } from '../sim/probes.js';
 import type { Rng } from '../sim/random.js';
 import { EV, freshTruth, type AppOp, type SimRequest, type SimVirtqueue } from '../sim/request.js';
 import type { DiskSpec } from '../sim/spec.js';
@@ -21,6 +21,8 @@ export interface GuestHookSite {
   tracepoint(name: string, fields: readonly string[]): TracepointSite | undefined;
   /** A kprobe with `argc` arguments, or a kretprobe. */
   probe(kind: 'kprobe' | 'kretprobe', name: string, argc?: number): ProbeSite | undefined;
+  /** A raw tracepoint, fired with its TP_PROTO arguments just after its tracepoint. */
+  rawTracepoint(event: string): RawTracepointSite | undefined;
 }
 
 /** The guest's hook sites, resolved once per disk. */
@@ -33,6 +35,9 @@ interface GuestSites {
   rqIssue?: TracepointSite;
   rqComplete?: TracepointSite;
   uringComplete?: TracepointSite;
+  rqInsertRaw?: RawTracepointSite;
+  rqIssueRaw?: RawTracepointSite;
+  rqCompleteRaw?: RawTracepointSite;
   queueRq?: ProbeSite;
   addSgs?: ProbeSite;
   kickPrepare?: ProbeSite;
@@ -55,6 +60,9 @@ function guestSites(h: GuestHookSite): GuestSites {
     rqIssue: h.tracepoint('block:block_rq_issue', RQ_FIELDS),
     rqComplete: h.tracepoint('block:block_rq_complete', ['dev', 'sector', 'nr_sector', 'error', 'rwbs', 'cmd']),
     uringComplete: h.tracepoint('io_uring:io_uring_complete', ['ctx', 'req', 'user_data', 'res', 'cflags', 'extra1', 'extra2']),
+    rqInsertRaw: h.rawTracepoint('block_rq_insert'),
+    rqIssueRaw: h.rawTracepoint('block_rq_issue'),
+    rqCompleteRaw: h.rawTracepoint('block_rq_complete'),
     queueRq: h.probe('kprobe', 'virtio_queue_rq', 2),
     addSgs: h.probe('kprobe', 'virtqueue_add_sgs', 6),
     kickPrepare: h.probe('kprobe', 'virtqueue_kick_prepare', 1),
@@ -122,6 +130,9 @@ interface HwQueue {
 }
 
 const SECTOR = 512;
+/** enum req_op (include/linux/blk_types.h): a request's cmd_flags & REQ_OP_MASK. */
+const REQ_OP_READ = 0;
+const REQ_OP_WRITE = 1;
 /** The guest's page: one segment of an application buffer. */
 const PAGE = 4096;
 
@@ -144,7 +155,10 @@ export class GuestDisk {
   readonly queues: HwQueue[];
   private readonly layout: { request: StructLayout; vvq: StructLayout; vq: StructLayout };
   /** The per-request member writes, resolved once. */
-  private readonly writeSector: ReturnType<StructLayout['writer']>;
+  /** A request's fields as blk_mq_rq_ctx_init and the bio it starts from set them (__sector, __data_len, cmd_flags, tag). */
+  private readonly writeRequest: ReturnType<StructLayout['writer']>;
+  /** __data_len again, after a bio back-merges. */
+  private readonly writeDataLen: ReturnType<StructLayout['writer']>;
   private readonly writeFreeHead: ReturnType<StructLayout['writer']>;
   private readonly softirq: Task = { pid: 0, tgid: 0, comm: 'ksoftirqd/0', cpu: 0 };
   /** The interrupted task of each CPU a queue's interrupt lands on. */
@@ -170,12 +184,16 @@ export class GuestDisk {
     this.requestSectors = Math.min(spec.maxSectors, (spec.maxSegments ?? spec.queueSize - 2) * (PAGE / SECTOR));
     const L = (n: string): StructLayout => new StructLayout(kernelBtf, n);
     this.layout = { request: L('request'), vvq: L('vring_virtqueue'), vq: L('virtqueue') };
-    this.writeSector = this.layout.request.writer('__sector');
+    this.writeRequest = this.layout.request.writer('__sector', '__data_len', 'cmd_flags', 'tag');
+    this.writeDataLen = this.layout.request.writer('__data_len');
     this.writeFreeHead = this.layout.vvq.writer('free_head');
     this.dev = (253 << 20) | minor;
     // The objects the kprobes read: gendisk <- request_queue <- every request; hctx; vring_virtqueue.
     const disk = kernel.alloc(L('gendisk').size);
     L('gendisk').write(kernel, disk, { major: 253, first_minor: minor });
+    // virtio-blk names its disks vda, vdb, ... in probe order (virtblk_name_format).
+    const name = L('gendisk').member('disk_name');
+    kernel.view(disk + BigInt(name.offset), name.size).set(new TextEncoder().encode(`vd${String.fromCharCode(97 + diskIndex)}`));
     const q = kernel.alloc(L('request_queue').size);
     L('request_queue').write(kernel, q, { disk });
     const pdu = 64; // struct virtblk_req follows struct request (blk_mq_rq_to_pdu)
@@ -239,6 +257,7 @@ export class GuestDisk {
         if (last && last.write === op.write && last.sector + last.nrSectors === s && last.nrSectors + n <= this.requestSectors) {
           sites.backmerge?.fire(t, task, this.dev, BigInt(s), n, this.rwbs(op.write), task.comm);
           last.nrSectors += n;
+          if (this.world.hooks.on) this.writeDataLen(this.world.kernel, last.rqAddr, last.nrSectors * SECTOR);
           last.appOps.push(op);
           continue;
         }
@@ -258,7 +277,7 @@ export class GuestDisk {
     if (tag === undefined) return undefined;
     const rqAddr = hw.requestAddr[tag]!;
     // Kernel memory only programs read: not kept up when no guest program is attached.
-    if (this.world.hooks.on) this.writeSector(this.world.kernel, rqAddr, bio.sector);
+    if (this.world.hooks.on) this.writeRequest(this.world.kernel, rqAddr, bio.sector, bio.nrSectors * SECTOR, bio.op.write ? REQ_OP_WRITE : REQ_OP_READ, tag);
     return {
       id: this.world.nextRequestId(), vm: this.vmIndex, disk: this.diskIndex, write: bio.op.write, sector: bio.sector, nrSectors: bio.nrSectors,
       appOps: [bio.op], hwq: hw.index, tag, rqAddr, vq: hw.index, head: -1, truth: startTruth(bio.truthStart), done: false,
@@ -269,6 +288,7 @@ export class GuestDisk {
     const site = this.sites.rqInsert;
     for (const rq of plug) {
       site?.fire(t, task, this.dev, rq.sector, rq.nrSectors, rq.nrSectors * SECTOR, 0, this.rwbs(rq.write), task.comm, '');
+      this.sites.rqInsertRaw?.fire(t, task, rq.rqAddr);
       rq.truth[EV.rq_insert] = t;
       if (hw.sched) hw.sched.insert(rq, t);
       else hw.dispatch.push(rq);
@@ -289,6 +309,7 @@ export class GuestDisk {
       const rq = hw.sched ? hw.sched.dispatch(t) : hw.dispatch.shift();
       if (!rq) break;
       sites.rqIssue?.fire(t, task, this.dev, rq.sector, rq.nrSectors, rq.nrSectors * SECTOR, 0, this.rwbs(rq.write), task.comm, '');
+      sites.rqIssueRaw?.fire(t, task, rq.rqAddr);
       rq.truth[EV.rq_issue] = t;
       t += this.cost(GUEST_COSTS.issueToQueueRq);
       if (hooks.on) kernel.writeInt(hw.bdAddr, 8, rq.rqAddr);
@@ -359,6 +380,7 @@ export class GuestDisk {
     for (const rq of used) {
       t += this.cost(GUEST_COSTS.completeToRq);
       sites.rqComplete?.fire(t, this.softirq, this.dev, rq.sector, rq.nrSectors, 0, this.rwbs(rq.write), '');
+      sites.rqCompleteRaw?.fire(t, this.softirq, rq.rqAddr, 0, rq.nrSectors * SECTOR);
       rq.truth[EV.rq_complete] = t;
       rq.done = true;
       hw.freeTags.push(rq.tag);

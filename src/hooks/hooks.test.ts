@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { sharedPath } from '../../test/shared.js';
 import { loadObject, parseBtf } from '../vm/index.js';
-import { findHook, HOOKS, PT_REGS, PT_REGS_BYTES, ptRegs, tracepointLayout, writePtRegs } from './index.js';
+import { attachRefusal, findHook, HOOKS, PT_REGS, PT_REGS_BYTES, ptRegs, RAW_TRACEPOINTS, tracepointLayout, writePtRegs } from './index.js';
 
 const repo = (p: string): string => fileURLToPath(new URL(`../../${p}`, import.meta.url));
 
@@ -116,5 +116,25 @@ describe('the paired programs and the table', () => {
     }
     const unused = HOOKS.filter((h) => !used.has(`${h.side} ${h.kind} ${h.name}`)).map((h) => `${h.side} ${h.kind} ${h.name}`);
     expect(unused).toEqual([]);
+  });
+});
+
+describe('raw tracepoints', () => {
+  it('are the tracepoints with a TP_PROTO, found by event name, their arguments named from it', () => {
+    expect(RAW_TRACEPOINTS.map((h) => h.name)).toEqual(['block_rq_insert', 'block_rq_issue', 'block_rq_complete']);
+    for (const raw of RAW_TRACEPOINTS) expect(HOOKS.find((h) => h.kind === 'tracepoint' && h.side === raw.side && h.name === `block:${raw.name}`)!.fires).toBe(raw.fires);
+    expect(findHook('guest', 'raw_tracepoint', 'block_rq_complete')!.args).toEqual(['rq', 'error', 'nr_bytes']);
+    expect(findHook('host', 'raw_tracepoint', 'block_rq_complete')).toBeUndefined();
+    expect(findHook('guest', 'raw_tracepoint', 'block:block_rq_issue')).toBeUndefined();
+  });
+  it('refuse an attach that reads past the arguments, as tracepoints past the record', () => {
+    const issue = findHook('guest', 'raw_tracepoint', 'block_rq_issue')!;
+    expect(attachRefusal(issue, 8)).toBeUndefined();
+    expect(attachRefusal(issue, 16)).toBe("reads raw tracepoint block_rq_issue's arguments up to byte 16, but it has 1 (rq: 8 bytes)");
+    expect(attachRefusal(findHook('guest', 'raw_tracepoint', 'block_rq_complete')!, 24)).toBeUndefined();
+    const tp = findHook('guest', 'tracepoint', 'block:block_rq_issue')!;
+    expect(attachRefusal(tp, tracepointLayout(tp.name).fixedSize)).toBeUndefined();
+    expect(attachRefusal(tp, tracepointLayout(tp.name).fixedSize + 1)).toMatch(/^reads block:block_rq_issue up to byte \d+, but its record has \d+$/);
+    expect(attachRefusal(findHook('guest', 'kprobe', 'virtio_queue_rq')!, 168)).toBeUndefined();
   });
 });

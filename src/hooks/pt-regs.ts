@@ -23,7 +23,8 @@ export interface ProbeRegisters {
   sp?: RegisterValue;
 }
 
-function set64(dv: DataView, off: number, v: RegisterValue): void {
+/** Writes a 64-bit register value little-endian at `off` (a pt_regs slot, a raw tracepoint argument). */
+export function writeRegisterValue(dv: DataView, off: number, v: RegisterValue): void {
   if (typeof v === 'number') {
     if (!Number.isSafeInteger(v)) throw new Error(`register value ${v} is not an exact integer`);
     dv.setUint32(off, v >>> 0, true);
@@ -40,11 +41,11 @@ export function writePtRegs(dv: DataView, r: ProbeRegisters, user: boolean): voi
   const args = r.args;
   if (args) {
     if (args.length > ARG_REGISTERS.length) throw new Error('more than six register arguments');
-    for (let i = 0; i < args.length; i++) set64(dv, ARG_OFFSETS[i]!, args[i]!);
+    for (let i = 0; i < args.length; i++) writeRegisterValue(dv, ARG_OFFSETS[i]!, args[i]!);
   }
-  if (r.ret !== undefined) set64(dv, PT_REGS.ax, r.ret);
-  if (r.ip !== undefined) set64(dv, PT_REGS.ip, r.ip);
-  if (r.sp !== undefined) set64(dv, PT_REGS.sp, r.sp);
+  if (r.ret !== undefined) writeRegisterValue(dv, PT_REGS.ax, r.ret);
+  if (r.ip !== undefined) writeRegisterValue(dv, PT_REGS.ip, r.ip);
+  if (r.sp !== undefined) writeRegisterValue(dv, PT_REGS.sp, r.sp);
   dv.setUint32(PT_REGS.cs, user ? 0x33 : 0x10, true);
   dv.setUint32(PT_REGS.ss, user ? 0x2b : 0x18, true);
   dv.setUint32(PT_REGS.flags, 0x246, true);
@@ -138,7 +139,7 @@ export class PtRegsFrame {
     if (this.held[slot] === v) return;
     // Not known while being written: set64 may throw half way.
     this.held[slot] = UNKNOWN;
-    set64(this.view, off, v);
+    writeRegisterValue(this.view, off, v);
     this.held[slot] = v;
   }
 

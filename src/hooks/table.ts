@@ -5,7 +5,7 @@ import { TracepointLayout } from './tracepoint.js';
 export type Side = 'guest' | 'host';
 
 /** How a program attaches (libbpf's SEC prefixes). */
-export type HookKind = 'tracepoint' | 'kprobe' | 'kretprobe' | 'uprobe' | 'uretprobe';
+export type HookKind = 'tracepoint' | 'raw_tracepoint' | 'kprobe' | 'kretprobe' | 'uprobe' | 'uretprobe';
 
 /** The QEMU binary uprobes attach to. */
 export const QEMU_BINARY = '/usr/bin/qemu-system-x86_64';
@@ -16,13 +16,18 @@ export interface HookDef {
   kind: HookKind;
   /** `system:event` for tracepoints; the function for probes. */
   name: string;
-  /** Parameter names of the probed function (kprobe/uprobe), in register order. */
+  /**
+   * Parameter names of the probed function (kprobe/uprobe), in register order; of a raw
+   * tracepoint, its TP_PROTO's, in the order of the u64 array the program gets.
+   */
   args?: readonly string[];
+  /** A tracepoint's TP_PROTO, declared as the kernel does (`struct request *rq`): it is also a raw tracepoint with those arguments. */
+  proto?: readonly string[];
   /** When it fires, in the terms of the real code. */
   fires: string;
 }
 
-const tp = (side: Side, name: string, fires: string): HookDef => ({ side, kind: 'tracepoint', name, fires });
+const tp = (side: Side, name: string, fires: string, proto?: readonly string[]): HookDef => ({ side, kind: 'tracepoint', name, fires, ...(proto ? { proto } : {}) });
 const probe = (side: Side, kind: HookKind, name: string, args: readonly string[], fires: string): HookDef => ({ side, kind, name, args, fires });
 
 /** Every hook, guest first, in the order a request meets them. docs/design/request-path.md §2 is this table in prose. */
@@ -31,8 +36,8 @@ export const HOOKS: readonly HookDef[] = [
   tp('guest', 'block:block_bio_queue', 'a bio enters blk-mq (submit_bio)'),
   tp('guest', 'block:block_bio_backmerge', 'a bio is merged into a queued or plugged request'),
   tp('guest', 'block:block_split', 'a bio is split at max_sectors'),
-  tp('guest', 'block:block_rq_insert', 'a request is inserted (scheduler, or plug flush)'),
-  tp('guest', 'block:block_rq_issue', 'blk_mq_start_request: the request is handed to the driver'),
+  tp('guest', 'block:block_rq_insert', 'a request is inserted (scheduler, or plug flush)', ['struct request *rq']),
+  tp('guest', 'block:block_rq_issue', 'blk_mq_start_request: the request is handed to the driver', ['struct request *rq']),
   probe('guest', 'kprobe', 'virtio_queue_rq', ['hctx', 'bd'], "virtio-blk's ->queue_rq"),
   probe('guest', 'kprobe', 'virtqueue_add_sgs', ['vq', 'sgs', 'out_sgs', 'in_sgs', 'data', 'gfp'], 'the descriptor chain is added to the split ring'),
   probe('guest', 'kprobe', 'virtqueue_kick_prepare', ['vq'], 'the driver closes a batch (bd->last or commit_rqs)'),
@@ -40,7 +45,7 @@ export const HOOKS: readonly HookDef[] = [
   probe('guest', 'kprobe', 'virtqueue_notify', ['vq'], 'the notify write that exits to the host'),
   probe('guest', 'kprobe', 'vring_interrupt', ['irq', 'vq'], "the guest's interrupt handler for a virtqueue"),
   probe('guest', 'kprobe', 'blk_mq_complete_request', ['rq'], 'virtblk_done completes a request'),
-  tp('guest', 'block:block_rq_complete', 'blk_update_request: the block layer sees the completion'),
+  tp('guest', 'block:block_rq_complete', 'blk_update_request: the block layer sees the completion', ['struct request *rq', 'blk_status_t error', 'unsigned int nr_bytes']),
   tp('guest', 'io_uring:io_uring_complete', "the guest application's CQE is posted"),
   tp('host', 'kvm:kvm_fast_mmio', "the guest's notify write exits to KVM (MMIO, ioeventfd)"),
   tp('host', 'kvm:kvm_pio', "the guest's notify write exits to KVM (port I/O)"),
@@ -63,6 +68,18 @@ export const HOOKS: readonly HookDef[] = [
   tp('host', 'kvm:kvm_msi_set_irq', 'injection through kvm_set_msi (irqfd slow path)'),
 ];
 
+/** The parameter name of a TP_PROTO declaration (`struct request *rq` -> `rq`). */
+const paramName = (decl: string): string => /([A-Za-z_][A-Za-z0-9_]*)\s*$/.exec(decl)![1]!;
+
+/**
+ * The raw tracepoints (SEC("raw_tp/EVENT")): the tracepoints of HOOKS whose TP_PROTO the simulator
+ * passes, fired at the same point. A raw tracepoint program gets the arguments as an array of u64,
+ * pointers into the side's simulated kernel memory (bpf_probe_read_kernel reads them).
+ */
+export const RAW_TRACEPOINTS: readonly HookDef[] = HOOKS.filter((h) => h.proto).map((h) => ({
+  side: h.side, kind: 'raw_tracepoint', name: h.name.split(':')[1]!, args: h.proto!.map(paramName), proto: h.proto!, fires: h.fires,
+}));
+
 /** The key a program's SEC name attaches by: `tracepoint block:block_rq_issue`, `uprobe virtio_blk_handle_vq`. */
 export function hookKey(kind: HookKind, name: string): string {
   return `${kind} ${name}`;
@@ -71,6 +88,7 @@ export function hookKey(kind: HookKind, name: string): string {
 /** Finds the hook a program of an object attaches to (libbpf's attach target, uprobes with their binary). */
 export function findHook(side: Side, kind: string, attachTo: string): HookDef | undefined {
   const name = kind === 'uprobe' || kind === 'uretprobe' ? attachTo.replace(`${QEMU_BINARY}:`, '') : attachTo;
+  if (kind === 'raw_tracepoint') return RAW_TRACEPOINTS.find((h) => h.side === side && h.name === name);
   return HOOKS.find((h) => h.side === side && h.kind === kind && h.name === name);
 }
 

@@ -1,7 +1,7 @@
 // One side's paired programs attached to the hook table: contexts built per firing, programs run in the VM, ring buffers drained.
 import { InputError } from '../errors.js';
 import {
-  findHook, PtRegsFrame, tracepointLayout, type HookDef, type PositionalEncoder, type ProbeRegisters, type RegisterValue, type Side,
+  attachRefusal, findHook, PtRegsFrame, tracepointLayout, writeRegisterValue, type HookDef, type PositionalEncoder, type ProbeRegisters, type RegisterValue, type Side,
   type TracepointValue, type TracepointValues,
 } from '../hooks/index.js';
 import { contextFor, maps as vmMaps, Program, type BpfObject, type ProgramOptions, type RunEnvironment } from '../vm/index.js';
@@ -115,10 +115,8 @@ export class SideProbes {
       } catch (e) {
         throw new InputError(`program ${p.name}: ${(e as Error).message}`, where);
       }
-      if (hook.kind === 'tracepoint') {
-        const size = tracepointLayout(hook.name).fixedSize;
-        if (program.verdict!.maxCtxOffset > size) throw new InputError(`program ${p.name}: reads ${hook.name} up to byte ${program.verdict!.maxCtxOffset}, but its record has ${size}`, where);
-      }
+      const refusal = attachRefusal(hook, program.verdict!.maxCtxOffset);
+      if (refusal) throw new InputError(`program ${p.name}: ${refusal}`, where);
       program.env = this.env;
       let ofKind = this.byHook.get(hook.kind);
       if (!ofKind) this.byHook.set(hook.kind, (ofKind = new Map()));
@@ -225,6 +223,15 @@ export class SideProbes {
     return new ProbeSite(this, list, this.regs, user, kind === 'kretprobe' || kind === 'uretprobe' ? -1 : argc);
   }
 
+  /**
+   * The firing point of raw tracepoint `event` (its TP_PROTO arguments as u64s), resolved once;
+   * undefined when no program is attached there.
+   */
+  rawTracepointSite(event: string): RawTracepointSite | undefined {
+    const list = this.byHook.get('raw_tracepoint')?.get(event);
+    return list ? new RawTracepointSite(this, list, list[0]!.hook.args!.length) : undefined;
+  }
+
   /** The side's clock as the programs read it now (bpf_ktime_get_ns). */
   get clockNs(): number {
     return this.env.ktimeNs();
@@ -294,5 +301,35 @@ export class ProbeSite {
     else this.regs.args(this.user, this.argc, a, b, c, d, e, f);
     this.probes.run(this.list, this.regs.bytes, this.regs.view, task);
     if (this.also !== undefined) this.also.fire(t, task, a, b, c, d, e, f);
+  }
+}
+
+/** A raw tracepoint's programs, resolved once (SideProbes.rawTracepointSite): the context is the TP_PROTO arguments as u64s. */
+export class RawTracepointSite {
+  private readonly bytes: Uint8Array;
+  private readonly view: DataView;
+
+  constructor(
+    private readonly probes: SideProbes,
+    private readonly list: readonly Attached[],
+    /** How many arguments the tracepoint passes. */
+    private readonly argc: number,
+  ) {
+    this.bytes = new Uint8Array(argc * 8);
+    this.view = new DataView(this.bytes.buffer);
+  }
+
+  /** Another object's site on the same hook (a tool attached beside the paired programs), fired after this one. */
+  also: RawTracepointSite | undefined = undefined;
+
+  /** Fires at true time t in `task` with the tracepoint's arguments in order. */
+  fire(t: number, task: Task, a: RegisterValue, b?: RegisterValue, c?: RegisterValue): void {
+    this.probes.atTime(t);
+    const n = this.argc;
+    writeRegisterValue(this.view, 0, a);
+    if (n > 1) writeRegisterValue(this.view, 8, b ?? 0);
+    if (n > 2) writeRegisterValue(this.view, 16, c ?? 0);
+    this.probes.run(this.list, this.bytes, this.view, task);
+    if (this.also !== undefined) this.also.fire(t, task, a, b, c);
   }
 }
