@@ -142,6 +142,7 @@ describe('viotrace hooks', () => {
     expect(rows.filter((h) => h.side === 'guest')).toHaveLength(18);
     expect(rows.filter((h) => h.kind === 'raw_tracepoint').map((h) => `${h.side} ${h.name}(${h.args!.join(', ')})`)).toEqual([
       'guest block_rq_insert(rq)', 'guest block_rq_issue(rq)', 'guest block_rq_complete(rq, error, nr_bytes)',
+      'host block_rq_insert(rq)', 'host block_rq_issue(rq)', 'host block_rq_complete(rq, error, nr_bytes)',
     ]);
     expect(rows.find((h) => h.kind === 'raw_tracepoint' && h.name === 'block_rq_complete')!.context).toBe(
       'u64 args[3] (24 bytes): struct request *rq, blk_status_t error, unsigned int nr_bytes',
@@ -281,6 +282,30 @@ describe('viotrace prog run', () => {
       // nr_bytes of every completion equals the request's __data_len, merged requests included.
       expect(value(report, '.bss', 'partial')).toBe('0');
       expect(Number(value(report, '.bss', 'bytes')) / completed).toBeGreaterThanOrEqual(256 * 1024);
+    });
+
+    it("on the host's block layer, --side host: the NVMe disk's requests, slow-disk's reads in the tracepoint tool's bucket, both VMs' reads and writes in noisy-neighbour", async () => {
+      const [raw, tp, nn] = await Promise.all([
+        run(['prog', 'run', 'bpf/testdata/biolat_raw.bpf.o', '--side', 'host', '--scenario', 'slow-disk', '--requests', '400', '--json']),
+        run(['prog', 'run', 'bpf/testdata/rq_latency.bpf.o', '--side', 'host', '--scenario', 'slow-disk', '--requests', '400', '--json']),
+        run(['prog', 'run', 'bpf/testdata/biolat_raw.bpf.o', '--side', 'host', '--scenario', 'noisy-neighbour', '--requests', '600', '--json']),
+      ]);
+      expect(raw.code, raw.err).toBe(0);
+      const report = JSON.parse(raw.out) as Report;
+      expect(report.programs.map((p) => p.hook)).toEqual(['host raw_tracepoint block_rq_insert', 'host raw_tracepoint block_rq_issue', 'host raw_tracepoint block_rq_complete']);
+      expect(value(report, '.bss', 'disk')).toBe('"nvme0n1"');
+      const reads = hist(report, 'read_usecs');
+      expect(sum(reads)).toBe(400);
+      expect(mode(reads)).toBe(mode(histogram(JSON.parse(tp.out) as Report)));
+      expect(value(report, '.bss', 'bytes')).toBe(String(400 * 4096));
+      expect(value(report, '.bss', 'partial')).toBe('0');
+      expect(Number(value(report, '.data', 'max_tag'))).toBeGreaterThanOrEqual(7);
+      const both = JSON.parse(nn.out) as Report;
+      expect(nn.code, nn.err).toBe(0);
+      const writes = sum(hist(both, 'write_usecs'));
+      expect(writes).toBeGreaterThan(50);
+      expect(sum(hist(both, 'read_usecs'))).toBeGreaterThan(50);
+      expect(sum(hist(both, 'read_usecs')) + writes).toBe(Number(value(both, '.bss', 'completed')));
     });
 
     it('refuses to attach a program that reads an argument its raw tracepoint lacks, as the kernel does; prog verify loads it with a warning', async () => {

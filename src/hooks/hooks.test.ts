@@ -121,10 +121,11 @@ describe('the paired programs and the table', () => {
 
 describe('raw tracepoints', () => {
   it('are the tracepoints with a TP_PROTO, found by event name, their arguments named from it', () => {
-    expect(RAW_TRACEPOINTS.map((h) => h.name)).toEqual(['block_rq_insert', 'block_rq_issue', 'block_rq_complete']);
+    expect(RAW_TRACEPOINTS.map((h) => `${h.side} ${h.name}`)).toEqual(['guest block_rq_insert', 'guest block_rq_issue', 'guest block_rq_complete', 'host block_rq_insert', 'host block_rq_issue', 'host block_rq_complete']);
     for (const raw of RAW_TRACEPOINTS) expect(HOOKS.find((h) => h.kind === 'tracepoint' && h.side === raw.side && h.name === `block:${raw.name}`)!.fires).toBe(raw.fires);
     expect(findHook('guest', 'raw_tracepoint', 'block_rq_complete')!.args).toEqual(['rq', 'error', 'nr_bytes']);
-    expect(findHook('host', 'raw_tracepoint', 'block_rq_complete')).toBeUndefined();
+    expect(findHook('host', 'raw_tracepoint', 'block_rq_complete')!.side).toBe('host');
+    expect(findHook('host', 'raw_tracepoint', 'io_uring_complete')).toBeUndefined();
     expect(findHook('guest', 'raw_tracepoint', 'block:block_rq_issue')).toBeUndefined();
   });
   it('refuse an attach that reads past the arguments, as tracepoints past the record', () => {

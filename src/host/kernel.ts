@@ -1,10 +1,12 @@
 // The host kernel under QEMU: io_uring taking SQEs, the block layer issuing to the device, completions posted as CQEs.
 import type { Engine } from '../sim/engine.js';
-import type { Task, TracepointSite } from '../sim/probes.js';
+import { StructLayout, type SimMemory } from '../sim/memory.js';
+import type { RawTracepointSite, Task, TracepointSite } from '../sim/probes.js';
 import type { Rng } from '../sim/random.js';
 import { EV } from '../sim/request.js';
 import { HOST_COSTS, HOST_SIGMA } from './costs.js';
 import type { Device, DeviceIo } from './device.js';
+import type { Btf } from '../vm/index.js';
 import type { HostHookSite } from './qemu.js';
 
 /** One io_uring operation of a QEMU process. */
@@ -24,19 +26,79 @@ export interface HostOp {
 }
 
 const SECTOR = 512;
+/** enum req_op (include/linux/blk_types.h): a request's cmd_flags & REQ_OP_MASK; O_DIRECT writes add REQ_SYNC | REQ_IDLE (block/fops.c), as the rwbs "WS" says. */
+const REQ_OP_READ = 0;
+const REQ_OP_WRITE = 1;
+const REQ_SYNC = 1 << 11;
+const REQ_IDLE = 1 << 12;
+
+/**
+ * The host block layer's struct request objects, for raw tracepoint programs that read them:
+ * one per tag (blk-mq preallocates a request per tag), the lowest free tag taken as sbitmap
+ * mostly does; each request's q points to the device's request_queue and its gendisk.
+ */
+class HostRequests {
+  private readonly request: StructLayout;
+  private readonly write: ReturnType<StructLayout['writer']>;
+  private readonly q: bigint;
+  private readonly addr: bigint[] = [];
+  private readonly free: number[] = [];
+  private next = 0;
+
+  constructor(private readonly memory: SimMemory, btf: Btf, major: number, minor: number, name: string) {
+    const L = (n: string): StructLayout => new StructLayout(btf, n);
+    this.request = L('request');
+    this.write = this.request.writer('__sector', '__data_len', 'cmd_flags', 'tag');
+    const disk = memory.alloc(L('gendisk').size);
+    L('gendisk').write(memory, disk, { major, first_minor: minor });
+    const dn = L('gendisk').member('disk_name');
+    memory.view(disk + BigInt(dn.offset), dn.size).set(new TextEncoder().encode(name));
+    this.q = memory.alloc(L('request_queue').size);
+    L('request_queue').write(memory, this.q, { disk });
+  }
+
+  /** A request for `io` at blk_mq_get_tag: its tag and address. */
+  take(io: KernelIo): void {
+    const tag = this.free.length > 0 ? this.free.pop()! : this.next++;
+    let a = this.addr[tag];
+    if (a === undefined) {
+      a = this.memory.alloc(this.request.size);
+      this.request.write(this.memory, a, { q: this.q });
+      this.addr[tag] = a;
+    }
+    this.write(this.memory, a, io.sector, io.bytes, io.write ? REQ_OP_WRITE | REQ_SYNC | REQ_IDLE : REQ_OP_READ, tag);
+    io.tag = tag;
+    io.rqAddr = a;
+  }
+
+  /** The request is freed after its completion: its tag is the next taken. */
+  release(io: KernelIo): void {
+    this.free.push(io.tag);
+    // Lowest first, as a mostly idle sbitmap hands them out.
+    if (this.free.length > 1 && this.free[this.free.length - 1]! > this.free[this.free.length - 2]!) this.free.sort((x, y) => y - x);
+  }
+}
 
 /** The host's io_uring and block layer over one device. */
 export class HostKernel {
   /** dev_t of the host device (nvme0n1 is 259:0). */
   readonly dev = (259 << 20) | 0;
   private readonly irq: Task = { pid: 0, tgid: 0, comm: 'swapper/0', cpu: 0 };
-  private readonly sites: { submitReq?: TracepointSite; rqInsert?: TracepointSite; rqIssue?: TracepointSite; rqComplete?: TracepointSite; uringComplete?: TracepointSite };
+  private readonly sites: {
+    submitReq?: TracepointSite; rqInsert?: TracepointSite; rqIssue?: TracepointSite; rqComplete?: TracepointSite; uringComplete?: TracepointSite;
+    rqInsertRaw?: RawTracepointSite; rqIssueRaw?: RawTracepointSite; rqCompleteRaw?: RawTracepointSite;
+  };
+  /** The struct requests raw tracepoint programs read; undefined when none is attached. */
+  private readonly requests: HostRequests | undefined;
 
   constructor(
     private readonly engine: Engine,
     private readonly rng: Rng,
     hooks: HostHookSite,
     private readonly device: Device,
+    /** The host kernel's memory and BTF, where its block requests live for raw tracepoint programs. */
+    memory: SimMemory,
+    btf: Btf,
   ) {
     const rq = ['dev', 'sector', 'nr_sector', 'bytes', 'ioprio', 'rwbs', 'comm', 'cmd'];
     this.sites = {
@@ -45,7 +107,12 @@ export class HostKernel {
       rqIssue: hooks.tracepoint('block:block_rq_issue', rq),
       rqComplete: hooks.tracepoint('block:block_rq_complete', ['dev', 'sector', 'nr_sector', 'error', 'rwbs', 'cmd']),
       uringComplete: hooks.tracepoint('io_uring:io_uring_complete', ['ctx', 'req', 'user_data', 'res', 'cflags', 'extra1', 'extra2']),
+      rqInsertRaw: hooks.rawTracepoint('block_rq_insert'),
+      rqIssueRaw: hooks.rawTracepoint('block_rq_issue'),
+      rqCompleteRaw: hooks.rawTracepoint('block_rq_complete'),
     };
+    const raw = this.sites.rqInsertRaw ?? this.sites.rqIssueRaw ?? this.sites.rqCompleteRaw;
+    this.requests = raw ? new HostRequests(memory, btf, 259, 0, 'nvme0n1') : undefined;
   }
 
   private readonly rings = new Map<number, bigint>();
@@ -79,8 +146,12 @@ export class HostKernel {
   /** The block request is inserted and issued to the device. */
   issue(io: KernelIo): void {
     const { op, tIssue } = io;
-    this.sites.rqInsert?.fire(tIssue, op.task, this.dev, io.sector, io.nr, op.bytes, 0, io.rwbs, op.task.comm, '');
-    this.sites.rqIssue?.fire(tIssue, op.task, this.dev, io.sector, io.nr, op.bytes, 0, io.rwbs, op.task.comm, '');
+    const sites = this.sites;
+    this.requests?.take(io);
+    sites.rqInsert?.fire(tIssue, op.task, this.dev, io.sector, io.nr, op.bytes, 0, io.rwbs, op.task.comm, '');
+    sites.rqInsertRaw?.fire(tIssue, op.task, io.rqAddr);
+    sites.rqIssue?.fire(tIssue, op.task, this.dev, io.sector, io.nr, op.bytes, 0, io.rwbs, op.task.comm, '');
+    sites.rqIssueRaw?.fire(tIssue, op.task, io.rqAddr);
     op.onEvent(EV.host_blk_issue, tIssue);
     this.device.submit(io);
   }
@@ -89,6 +160,10 @@ export class HostKernel {
   completed(io: KernelIo, tDone: number): void {
     const op = io.op;
     this.sites.rqComplete?.fire(tDone, this.irq, this.dev, io.sector, io.nr, 0, io.rwbs, '');
+    if (this.requests) {
+      this.sites.rqCompleteRaw?.fire(tDone, this.irq, io.rqAddr, 0, io.bytes);
+      this.requests.release(io);
+    }
     op.onEvent(EV.host_blk_complete, tDone);
     // The CQE is posted by task work in the submitting thread.
     io.tCqe = tDone + this.cost(HOST_COSTS.completeToCqe);
@@ -116,6 +191,9 @@ class KernelIo implements DeviceIo {
   readonly rwbs: string;
   tIssue = 0;
   tCqe = 0;
+  /** Its struct request's tag and address (HostRequests), when raw tracepoint programs read them. */
+  tag = -1;
+  rqAddr = 0n;
 
   constructor(
     readonly kernel: HostKernel,

@@ -31,6 +31,20 @@ describe('simulated runs', () => {
     expect(hostCompletes).toBe(plain.records.filter((r) => r.struct === 'vt_host_blk').length);
     expect(plain.result.tools).toEqual([]);
   });
+  it('with a raw tracepoint tool on each side give the same records and truth; its requests are the ones the tracepoints saw', async () => {
+    const { loadObject, parseBtf } = await import('../vm/index.js');
+    const { readFileSync } = await import('node:fs');
+    const btf = parseBtf(readFileSync(new URL('../../bpf/btf/linux-6.18.min.btf', import.meta.url)), 'btf');
+    const load = () => loadObject(readFileSync(new URL('../../bpf/testdata/biolat_raw.bpf.o', import.meta.url)), 'biolat_raw.bpf.o', { possibleCpus: 2, targetBtf: btf });
+    const plain = collect('guest-elevator', 5, 400);
+    const withTools = collect('guest-elevator', 5, 400, { seed: 5, tools: [{ side: 'host', object: load(), name: 'host' }, { side: 'guest', object: load(), name: 'guest' }] });
+    expect(digest(withTools.records)).toBe(digest(plain.records));
+    expect(withTools.truth).toEqual(plain.truth);
+    const [host, guest] = withTools.result.tools;
+    const runs = (t: typeof host, name: string): number => t!.programs.find((p) => p.name === name)!.runs;
+    expect(runs(host, 'block_rq_complete')).toBe(plain.records.filter((r) => r.struct === 'vt_host_blk').length);
+    expect(runs(guest, 'block_rq_complete')).toBe(plain.truth.length);
+  });
   it("with programs 'empty' fire every hook into programs that do nothing: as many runs, two instructions each, no record, the same requests", () => {
     const real = collect('baseline', 4, 300);
     const empty = collect('baseline', 4, 300, { seed: 4, programs: 'empty' });

@@ -269,7 +269,9 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
   // With `parallel`, a worker runs the host side's programs (see HostShard); this thread attaches none there.
   const shard = opts.parallel && (opts.programs ?? true) === true && !shardOut && !opts.tools?.length ? new HostShard(spec, opts, ring) : undefined;
   const qemuMemory = new Map<number, SimMemory>();
-  const hostProbes = new SideProbes('host', hostObject, { user: (tgid) => qemuMemory.get(tgid) }, undefined, 'host.bpf.o', !shard && attaches(opts, 'host'));
+  const hostKernelMemory = new SimMemory(KERNEL_HEAP);
+  const hostMemory = { kernel: hostKernelMemory, user: (tgid: number) => qemuMemory.get(tgid) };
+  const hostProbes = new SideProbes('host', hostObject, hostMemory, undefined, 'host.bpf.o', !shard && attaches(opts, 'host'));
   const hostDecoders = new Map(RECORD_STRUCTS.slice(3).map((s) => [s, new RecordDecoder(hostObject.btf, s)]));
   // Records lost at random on the way to user space (spec.recordLoss), from their own random stream.
   const lossRng = rng.fork(7);
@@ -328,7 +330,7 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
   const drainTools = (): void => {
     for (const t of toolProbes) t.records += t.probes.drain();
   };
-  const hostTools = (opts.tools ?? []).filter((t) => t.side === 'host').map((t) => attachTool(t, { user: (tgid) => qemuMemory.get(tgid) }));
+  const hostTools = (opts.tools ?? []).filter((t) => t.side === 'host').map((t) => attachTool(t, hostMemory));
   const hostSinkAt = recordSink('host', hostDecoders, new TraceRecordDecoder(hostObject.btf, RECORD_STRUCTS.slice(3)));
   const hostSink = (bytes: Uint8Array): void => hostSinkAt(bytes, 0, bytes.length);
   // A host shard sends every record raw: losses, counting and decoding happen where the records are taken.
@@ -337,7 +339,7 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
   else hostProbes.onRecordAt = hostSinkAt;
   const hostHooks: HostHookSite = hookSite(hostProbes, hostTools);
   const device = new Device(spec.host.device, engine, rng.fork(1));
-  const hostKernel = new HostKernel(engine, rng.fork(2), hostHooks, device);
+  const hostKernel = new HostKernel(engine, rng.fork(2), hostHooks, device, hostKernelMemory, objs.btf);
 
   const guestProbes: SideProbes[] = [];
   const topology: Topology = { vms: [], hostDevices: [{ dev: hostKernel.dev, name: spec.host.device.name, model: `simulated ${spec.host.device.name}` }] };
