@@ -192,8 +192,7 @@ export class GuestDisk {
     const disk = kernel.alloc(L('gendisk').size);
     L('gendisk').write(kernel, disk, { major: 253, first_minor: minor });
     // virtio-blk names its disks vda, vdb, ... in probe order (virtblk_name_format).
-    const name = L('gendisk').member('disk_name');
-    kernel.view(disk + BigInt(name.offset), name.size).set(new TextEncoder().encode(`vd${String.fromCharCode(97 + diskIndex)}`));
+    L('gendisk').writeString(kernel, disk, 'disk_name', `vd${String.fromCharCode(97 + diskIndex)}`);
     const q = kernel.alloc(L('request_queue').size);
     L('request_queue').write(kernel, q, { disk });
     const pdu = 64; // struct virtblk_req follows struct request (blk_mq_rq_to_pdu)

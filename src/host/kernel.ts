@@ -51,8 +51,7 @@ class HostRequests {
     this.write = this.request.writer('__sector', '__data_len', 'cmd_flags', 'tag');
     const disk = memory.alloc(L('gendisk').size);
     L('gendisk').write(memory, disk, { major, first_minor: minor });
-    const dn = L('gendisk').member('disk_name');
-    memory.view(disk + BigInt(dn.offset), dn.size).set(new TextEncoder().encode(name));
+    L('gendisk').writeString(memory, disk, 'disk_name', name);
     this.q = memory.alloc(L('request_queue').size);
     L('request_queue').write(memory, this.q, { disk });
   }

@@ -212,6 +212,16 @@ export class StructLayout {
     };
   }
 
+  /** Writes `text` into the char array member `name` of the object at `addr`, NUL-padded (as strscpy leaves a name). */
+  writeString(mem: SimMemory, addr: bigint, name: string, text: string): void {
+    const m = this.member(name);
+    const bytes = new TextEncoder().encode(text);
+    if (bytes.length >= m.size) throw new Error(`struct ${this.name}: ${JSON.stringify(text)} does not fit ${name}[${m.size}]`);
+    const o = mem.locate(addr, this.size);
+    const view = mem.located;
+    for (let i = 0; i < m.size; i++) view.setUint8(o + m.offset + i, bytes[i] ?? 0);
+  }
+
   /** Writes members of an object at `addr` (the object must be allocated whole). */
   write(mem: SimMemory, addr: bigint, values: Readonly<Record<string, bigint | number>>): void {
     const o = mem.locate(addr, this.size);
