@@ -82,7 +82,7 @@ function run(insns: Instruction[], engine: Engine, ctx: Uint8Array): unknown {
   } catch (e) {
     outcome = (e as Error).message;
   }
-  const contents = maps.map((m) => (m instanceof RingBufMap ? [m.producerPos, m.dropped, Buffer.from(m.dataArea.subarray(0, 512)).toString('hex')] : m instanceof PerfEventArrayMap ? [] : [...m.entries()].map(([k, v]) => Buffer.from(k).toString('hex') + ':' + Buffer.from(v).toString('hex'))));
+  const contents = maps.map((m) => (m instanceof RingBufMap ? [m.producerPos, m.dropped, Buffer.from(m.dataArea.subarray(0, 512)).toString('hex')] : !('entries' in m) ? [] : [...m.entries()].map(([k, v]) => Buffer.from(k).toString('hex') + ':' + Buffer.from(v).toString('hex'))));
   return { outcome, ctx: Buffer.from(mem).toString('hex'), contents };
 }
 

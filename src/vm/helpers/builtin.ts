@@ -1,5 +1,5 @@
 // The helpers' implementations with kernel semantics: maps, ring buffers, perf output, clocks, task identity, probe reads, trace_printk.
-import { PerfEventArrayMap, RingBufMap, type AnyMap } from '../maps/index.js';
+import { ArrayMap, CgroupArrayMap, HashMap, PerfEventArrayMap, RingBufMap, type AnyMap } from '../maps/index.js';
 import { MAP_DATA_REGION, MAP_HANDLE_REGION, VmError, formatAddress, type Region } from '../memory.js';
 import { returnNumber, type HelperCall, type HelperImpl } from './call.js';
 
@@ -42,10 +42,13 @@ function setNull(call: HelperCall): void {
   call.retHi = 0;
 }
 
+/** Maps whose elements programs look up, update and delete (the verifier keeps the others from those helpers). */
+const isElementMap = (map: AnyMap): map is HashMap | ArrayMap => map instanceof HashMap || map instanceof ArrayMap;
+
 const mapLookup: HelperImpl = (call) => {
   const map = mapArg(call, 0);
   const index = mapIndex;
-  if (map instanceof RingBufMap || map instanceof PerfEventArrayMap) throw new VmError(call.pc, `map_lookup_elem on ${map.typeName} map ${map.name}`);
+  if (!isElementMap(map)) throw new VmError(call.pc, `map_lookup_elem on ${map.typeName} map ${map.name}`);
   const key = memArg(call, 1, map.keySize, false);
   const off = map.programLookup(key.bytes, offArg(call, 1), call.env.cpu);
   if (off < 0) setNull(call);
@@ -54,7 +57,7 @@ const mapLookup: HelperImpl = (call) => {
 
 const mapUpdate: HelperImpl = (call) => {
   const map = mapArg(call, 0);
-  if (map instanceof RingBufMap || map instanceof PerfEventArrayMap) throw new VmError(call.pc, `map_update_elem on ${map.typeName} map ${map.name}`);
+  if (!isElementMap(map)) throw new VmError(call.pc, `map_update_elem on ${map.typeName} map ${map.name}`);
   const key = memArg(call, 1, map.keySize, false);
   const value = memArg(call, 2, map.valueSize, false);
   returnNumber(call, map.programUpdate(key.bytes, offArg(call, 1), value.bytes, offArg(call, 2), numArg(call, 3), call.env.cpu));
@@ -62,7 +65,7 @@ const mapUpdate: HelperImpl = (call) => {
 
 const mapDelete: HelperImpl = (call) => {
   const map = mapArg(call, 0);
-  if (map instanceof RingBufMap || map instanceof PerfEventArrayMap) throw new VmError(call.pc, `map_delete_elem on ${map.typeName} map ${map.name}`);
+  if (!isElementMap(map)) throw new VmError(call.pc, `map_delete_elem on ${map.typeName} map ${map.name}`);
   const key = memArg(call, 1, map.keySize, false);
   returnNumber(call, map.programDelete(key.bytes, offArg(call, 1), call.env.cpu));
 };
@@ -183,6 +186,13 @@ const perfEventOutput: HelperImpl = (call) => {
   returnNumber(call, map.output(call.env.cpu, flags, data.bytes, offArg(call, 3), size));
 };
 
+const currentTaskUnderCgroup: HelperImpl = (call) => {
+  const map = mapArg(call, 0);
+  if (!(map instanceof CgroupArrayMap)) throw new VmError(call.pc, `current_task_under_cgroup on ${map.typeName} map ${map.name}`);
+  // The index is a u32.
+  returnNumber(call, map.currentTaskUnder(call.args[2]! >>> 0));
+};
+
 const ktimeGetNs: HelperImpl = (call) => returnNumber(call, call.env.ktimeNs());
 const ktimeGetBootNs: HelperImpl = (call) => returnNumber(call, call.env.bootNs ? call.env.bootNs() : call.env.ktimeNs());
 const getPrandomU32: HelperImpl = (call) => {
@@ -267,6 +277,7 @@ export const BUILTIN_HELPERS: ReadonlyMap<number, HelperImpl> = new Map<number, 
   [16, getCurrentComm],
   [25, perfEventOutput],
   [35, getCurrentTask],
+  [37, currentTaskUnderCgroup],
   [45, probeReadStr('any')],
   [112, probeRead('user')],
   [113, probeRead('kernel')],

@@ -44,6 +44,7 @@ export const HELPERS: readonly HelperProto[] = [
   { id: 16, name: 'get_current_comm', args: ['ARG_PTR_TO_UNINIT_MEM', 'ARG_CONST_SIZE'], ret: 'RET_INTEGER' },
   { id: 25, name: 'perf_event_output', args: ['ARG_PTR_TO_CTX', 'ARG_CONST_MAP_PTR', 'ARG_ANYTHING', 'ARG_PTR_TO_MEM', 'ARG_CONST_SIZE_OR_ZERO'], ret: 'RET_INTEGER' },
   { id: 35, name: 'get_current_task', args: [], ret: 'RET_INTEGER' },
+  { id: 37, name: 'current_task_under_cgroup', args: ['ARG_CONST_MAP_PTR', 'ARG_ANYTHING'], ret: 'RET_INTEGER' },
   { id: 45, name: 'probe_read_str', args: ['ARG_PTR_TO_UNINIT_MEM', 'ARG_CONST_SIZE_OR_ZERO', 'ARG_ANYTHING'], ret: 'RET_INTEGER' },
   { id: 112, name: 'probe_read_user', args: ['ARG_PTR_TO_UNINIT_MEM', 'ARG_CONST_SIZE_OR_ZERO', 'ARG_ANYTHING'], ret: 'RET_INTEGER' },
   { id: 113, name: 'probe_read_kernel', args: ['ARG_PTR_TO_UNINIT_MEM', 'ARG_CONST_SIZE_OR_ZERO', 'ARG_ANYTHING'], ret: 'RET_INTEGER' },

@@ -7,6 +7,8 @@ export const BPF_MAP_TYPE_HASH = 1;
 export const BPF_MAP_TYPE_ARRAY = 2;
 /** Array of perf event "fds", one per CPU, written with bpf_perf_event_output. */
 export const BPF_MAP_TYPE_PERF_EVENT_ARRAY = 4;
+/** Array of cgroups, asked by bpf_current_task_under_cgroup (libbpf-tools' -c filters). */
+export const BPF_MAP_TYPE_CGROUP_ARRAY = 8;
 /** Hash whose value exists once per possible CPU. */
 export const BPF_MAP_TYPE_PERCPU_HASH = 5;
 /** Array whose value exists once per possible CPU. */

@@ -3,7 +3,7 @@ import { InputError } from '../../errors.js';
 import {
   BPF_F_ACCESS_MASK, BPF_F_INNER_MAP, BPF_F_MMAPABLE, BPF_F_NO_COMMON_LRU, BPF_F_NO_PREALLOC,
   BPF_F_NUMA_NODE, BPF_F_PRESERVE_ELEMS, BPF_F_RDONLY, BPF_F_RDONLY_PROG, BPF_F_WRONLY,
-  BPF_F_WRONLY_PROG, BPF_F_ZERO_SEED, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH,
+  BPF_F_WRONLY_PROG, BPF_F_ZERO_SEED, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_CGROUP_ARRAY, BPF_MAP_TYPE_HASH,
   BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY,
   BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_RINGBUF, E2BIG, EINVAL,
   ENOMEM, ENOTSUPP, MAP_TYPE_NAMES, PAGE_SIZE,
@@ -118,12 +118,13 @@ export function checkMapDefinition(def: MapDefinition, env: MapEnvironment, wher
       return;
     }
     case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
+    case BPF_MAP_TYPE_CGROUP_ARRAY:
     case BPF_MAP_TYPE_ARRAY:
     case BPF_MAP_TYPE_PERCPU_ARRAY: {
       const percpu = def.type === BPF_MAP_TYPE_PERCPU_ARRAY;
-      if (def.type === BPF_MAP_TYPE_PERF_EVENT_ARRAY) {
-        // fd_array_map_alloc_check(): values are perf event fds.
-        if (def.valueSize !== 4) fail(`value_size must be 4 (a perf event fd), got ${def.valueSize}`, EINVAL);
+      if (def.type === BPF_MAP_TYPE_PERF_EVENT_ARRAY || def.type === BPF_MAP_TYPE_CGROUP_ARRAY) {
+        // fd_array_map_alloc_check(): values are perf event or cgroup fds.
+        if (def.valueSize !== 4) fail(`value_size must be 4 (a${def.type === BPF_MAP_TYPE_CGROUP_ARRAY ? ' cgroup' : ' perf event'} fd), got ${def.valueSize}`, EINVAL);
         if (flags & (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG)) fail('BPF_F_RDONLY_PROG/WRONLY_PROG not allowed', EINVAL);
       }
       if (def.maxEntries === 0) fail('max_entries must be non-zero', EINVAL);

@@ -6,6 +6,7 @@
 //   2   map_update_elem      ElementMap.programUpdate(keyMem, keyOff, valMem, valOff, flags, cpu) -> 0 / -errno
 //   3   map_delete_elem      ElementMap.programDelete(keyMem, keyOff, cpu) -> 0 / -errno
 //   25  perf_event_output    PerfEventArrayMap.output(cpu, flags, mem, off, size) -> 0 / -errno
+//   37  current_task_under_cgroup  CgroupArrayMap.currentTaskUnder(index) -> 1 / 0 / -errno
 //   130 ringbuf_output       RingBufMap.output(mem, off, size, flags) -> 0 / -errno
 //   131 ringbuf_reserve      RingBufMap.reserve(size, flags) -> offset in ring.data, -1 = NULL
 //   132 ringbuf_submit       RingBufMap.submit(offset in ring.data, flags)
@@ -26,6 +27,7 @@ export { RingBufConsumer, consumeRing } from './ringbuf-consumer.js';
 export type { RingSampleCallback } from './ringbuf-consumer.js';
 export { PerfEventArrayMap, PerfEventRing, PERF_EVENT_HEADER_SIZE, PERF_LOST_RECORD_SIZE } from './perf-event-array.js';
 export { PerfBuffer } from './perf-buffer.js';
+export { CgroupArrayMap } from './cgroup-array.js';
 export type { PerfLostCallback, PerfSampleCallback } from './perf-buffer.js';
 export { createGlobalDataMap } from './global-data.js';
 export type { GlobalDataDefinition, GlobalDataSection } from './global-data.js';

@@ -1,6 +1,6 @@
 // Helper calls as the verifier checks them: each argument against its kind, map types against the helper, the return type.
 import type { HelperProto } from '../helpers/table.js';
-import { BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_RINGBUF } from '../maps/constants.js';
+import { BPF_MAP_TYPE_CGROUP_ARRAY, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_RINGBUF } from '../maps/constants.js';
 import { helperMemory, type AccessEnv } from './access.js';
 import { isConst, unknownScalar } from './scalar.js';
 import { isNull, mayBeNull, notInit, pointerReg, scalarReg, type Reg, type State } from './state.js';
@@ -14,6 +14,7 @@ export interface HelperEnv extends AccessEnv {
 const ONLY_WITH: Record<number, readonly string[]> = {
   [BPF_MAP_TYPE_RINGBUF]: ['ringbuf_output', 'ringbuf_reserve', 'ringbuf_query'],
   [BPF_MAP_TYPE_PERF_EVENT_ARRAY]: ['perf_event_output'],
+  [BPF_MAP_TYPE_CGROUP_ARRAY]: ['current_task_under_cgroup'],
 };
 
 /** Map types these helpers need. */
@@ -22,6 +23,7 @@ const NEEDS_MAP: Record<string, number> = {
   ringbuf_reserve: BPF_MAP_TYPE_RINGBUF,
   ringbuf_query: BPF_MAP_TYPE_RINGBUF,
   perf_event_output: BPF_MAP_TYPE_PERF_EVENT_ARRAY,
+  current_task_under_cgroup: BPF_MAP_TYPE_CGROUP_ARRAY,
 };
 
 /** Largest size a helper may be given (the kernel's BPF_MAX_VAR_SIZ). */
