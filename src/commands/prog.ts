@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import { attachRefusal, findHook, HOOKS, RAW_TRACEPOINTS } from '../hooks/index.js';
-import { contextFor, disassemble, helperName, loadObject, mapSpec, parseBtf, verify, VerifierError, type BpfObject, type BpfProgram, type Btf } from '../vm/index.js';
+import { contextFor, disassemble, helperName, libbpfReason, loadObject, mapSpec, parseBtf, verify, VerifierError, type BpfObject, type BpfProgram, type Btf } from '../vm/index.js';
 import type { CommandInstaller } from './index.js';
 import { addProgRun } from './prog-run.js';
 
@@ -124,7 +124,7 @@ export const installProg: CommandInstaller = (program: Command) => {
         } catch (e) {
           if (!(e instanceof VerifierError)) throw e;
           process.stderr.write(`verifier log of ${p.name}:\n${e.log.split('\n').map((l) => `  ${l}`).join('\n')}\n`);
-          refuse(`program ${p.name}: ${e.message}${p.lines.get(e.pc) ? ` (${p.lines.get(e.pc)!.trim()})` : ''}`);
+          refuse(`program ${p.name}: insn ${e.pc}: ${libbpfReason(p, e.pc, e.reason)}${p.lines.get(e.pc) ? ` (${p.lines.get(e.pc)!.trim()})` : ''}`);
         }
       }
       if (refused) process.exitCode = 1;

@@ -4,7 +4,7 @@ import {
   attachRefusal, findHook, PtRegsFrame, tracepointLayout, writeRegisterValue, type HookDef, type PositionalEncoder, type ProbeRegisters, type RegisterValue, type Side,
   type TracepointValue, type TracepointValues,
 } from '../hooks/index.js';
-import { contextFor, maps as vmMaps, Program, type BpfObject, type ProgramOptions, type RunEnvironment } from '../vm/index.js';
+import { contextFor, libbpfReason, maps as vmMaps, Program, VerifierError, type BpfObject, type ProgramOptions, type RunEnvironment } from '../vm/index.js';
 import type { Clocks } from './clock.js';
 import type { SimMemory } from './memory.js';
 
@@ -113,7 +113,7 @@ export class SideProbes {
       try {
         program = new Program(p.insns, programOptions(p, mapList));
       } catch (e) {
-        throw new InputError(`program ${p.name}: ${(e as Error).message}`, where);
+        throw new InputError(`program ${p.name}: ${e instanceof VerifierError ? `insn ${e.pc}: ${libbpfReason(p, e.pc, e.reason)}` : (e as Error).message}`, where);
       }
       const refusal = attachRefusal(hook, program.verdict!.maxCtxOffset);
       if (refusal) throw new InputError(`program ${p.name}: ${refusal}`, where);

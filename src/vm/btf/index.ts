@@ -32,6 +32,8 @@ export interface BtfType {
   elemType: number;
   nelems: number;
   kindFlag: boolean;
+  /** INT: BTF_INT_SIGNED in its encoding; ENUM and ENUM64: kind_flag (signed values). */
+  signed?: boolean;
 }
 
 /** Parsed BTF. */
@@ -151,6 +153,8 @@ export function parseBtf(bytes: Uint8Array, where: string): Btf {
     switch (kind) {
       case Kind.INT:
         t.size = sizeOrType;
+        // BTF_INT_ENCODING: bits 24-27 of the word that follows; BTF_INT_SIGNED is bit 0 of it.
+        t.signed = ((dv.getUint32(p, true) >>> 24) & 1) === 1;
         p += 4;
         break;
       case Kind.PTR: case Kind.FWD: case Kind.TYPEDEF: case Kind.VOLATILE: case Kind.CONST: case Kind.RESTRICT: case Kind.FUNC: case Kind.TYPE_TAG:

@@ -104,3 +104,10 @@ export const FRAME_POINTER = 10;
 export const STACK_SIZE = 512;
 /** Deepest bpf-to-bpf call chain, frames included (the kernel's MAX_CALL_FRAMES). */
 export const MAX_CALL_FRAMES = 8;
+
+/**
+ * The helper id libbpf writes over an instruction whose CO-RE relocation found nothing in the
+ * kernel's BTF (bpf_core_poison_insn: 0xbad2310, "bad relo"): loadable, and refused by the
+ * verifier only if reached, as "invalid func unknown#195896080".
+ */
+export const CORE_POISON_HELPER = 0xbad2310;

@@ -1,6 +1,6 @@
 // Load-time checks of a program's encoding: every field as RFC 9669 allows it, jumps and calls inside the program.
 import type { Instruction } from './instruction.js';
-import { AluOp, AtomicOp, CallSrc, Class, FRAME_POINTER, Imm64Src, JmpOp, Mode, Size, Source } from './opcodes.js';
+import { AluOp, AtomicOp, CallSrc, Class, CORE_POISON_HELPER, FRAME_POINTER, Imm64Src, JmpOp, Mode, Size, Source } from './opcodes.js';
 
 /** The most instructions a program may have (uBPF's limit; far above what tracing programs need). */
 export const MAX_PROGRAM_INSNS = 65536;
@@ -93,7 +93,8 @@ function checkJmp(insns: readonly Instruction[], insn: Instruction, pc: number, 
     }
     fieldsZero(insn, pc, ['dst', 'off']);
     if (insn.src === CallSrc.HELPER) {
-      if (!opts.helperExists(imm)) throw new LoadError(pc, `call to nonexistent function ${imm}`);
+      // libbpf's poisoned CO-RE relocation loads; the verifier refuses it where it is reached.
+      if (imm !== CORE_POISON_HELPER && !opts.helperExists(imm)) throw new LoadError(pc, `call to nonexistent function ${imm}`);
     } else if (insn.src === CallSrc.LOCAL) {
       const target = pc + 1 + imm;
       if (target < 0 || target >= insns.length) throw new LoadError(pc, `call local to ${target}: out of the program`);

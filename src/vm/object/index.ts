@@ -3,7 +3,7 @@ import { InputError } from '../../errors.js';
 import { Btf, Kind, parseBtf, parseBtfExt, type BtfMember, type BtfType, type CoreRelocation, type LineInfo } from '../btf/index.js';
 import { readElf, STT_FUNC, type ElfFile, type ElfSection } from '../elf/index.js';
 import { decode, type Instruction } from '../isa/instruction.js';
-import { CallSrc, Class, Imm64Src, JmpOp, Mode, Size } from '../isa/opcodes.js';
+import { CallSrc, Class, CORE_POISON_HELPER, Imm64Src, JmpOp, Mode, Size } from '../isa/opcodes.js';
 import { codeAddressTarget } from '../isa/validate.js';
 import type { GlobalArg, GlobalFunction } from '../verifier/index.js';
 import { BPF_MAP_TYPE_PERF_EVENT_ARRAY, createGlobalDataMap, createMap, type AnyMap, type GlobalDataSection } from '../maps/index.js';
@@ -26,6 +26,45 @@ export interface BpfProgram {
   lines: Map<number, string>;
   /** The global (non-static) functions linked in, by first instruction, with their BTF arguments: the verifier checks each on its own. */
   globals: Map<number, GlobalFunction>;
+  /**
+   * Instructions whose CO-RE relocation the kernel's BTF could not resolve, poisoned as libbpf
+   * poisons them, with libbpf's description of the relocation
+   * (`<byte_off> [6] struct request___old.rq_disk (0:0 @ offset 0)`).
+   */
+  poisoned: Map<number, string>;
+}
+
+/**
+ * The reason to report for a verifier refusal of `p`, as libbpf reports it: the kernel refuses a
+ * poisoned instruction it reaches as "invalid func unknown#195896080", which libbpf rewrites in
+ * the log to name the relocation it could not resolve (fixup_log_failed_core_relo).
+ */
+export function libbpfReason(p: Pick<BpfProgram, 'poisoned'>, pc: number, reason: string): string {
+  const relo = p.poisoned.get(pc);
+  return relo !== undefined && reason === `invalid func unknown#${CORE_POISON_HELPER}` ? `failed to resolve CO-RE relocation ${relo}` : reason;
+}
+
+/** libbpf's names of CO-RE relocation kinds (core_relo_kind_str). */
+const CORE_KIND_NAMES = ['byte_off', 'byte_sz', 'field_exists', 'signed', 'lshift_u64', 'rshift_u64', 'local_type_id', 'target_type_id', 'type_exists', 'type_size', 'enumval_exists', 'enumval_value', 'type_matches'];
+
+/** libbpf's bpf_core_format_spec of a field relocation: kind, root type, member path, raw access and the local offset. */
+function formatCoreSpec(local: Btf, r: CoreRelocation, localOff: number): string {
+  const root = local.type(r.typeId);
+  const kindName = root?.kind === Kind.UNION ? 'union' : root?.kind === Kind.STRUCT ? 'struct' : 'type';
+  const idx = r.access.split(':').map(Number);
+  let path = idx[0]! > 0 ? `[${idx[0]}]` : '';
+  let t = local.resolve(r.typeId);
+  for (let i = 1; i < idx.length && t; i++) {
+    if (t.kind === Kind.ARRAY) {
+      path += `[${idx[i]}]`;
+      t = local.resolve(t.elemType);
+      continue;
+    }
+    const m = t.members[idx[i]!];
+    path += m?.name ? `.${m.name}` : `[${idx[i]}]`;
+    t = m ? local.resolve(m.type) : undefined;
+  }
+  return `<${CORE_KIND_NAMES[r.kind] ?? r.kind}> [${r.typeId}] ${kindName} ${root?.name || '<anon>'}${path} (${r.access} @ offset ${localOff})`;
 }
 
 /** A map spec as the object defines it, created as a map. */
@@ -58,6 +97,47 @@ export interface LoadOptions {
   targetBtf?: Btf;
   /** max_entries overrides by map name, as bpf_map__set_max_entries before load (ring buffer sizes, table sizes). */
   mapSizes?: Readonly<Record<string, number>>;
+  /** The kernel's version for LINUX_KERNEL_VERSION (default 6.18.0, the kernel of the simulator's BTF). */
+  kernelVersion?: readonly [number, number, number];
+  /** CONFIG_* values for `extern ... __kconfig` variables, as libbpf reads them from the kernel's config (y = 1, n = 0). */
+  kconfig?: Readonly<Record<string, number>>;
+  /**
+   * Initial values of global variables (.rodata, .data, .bss) by name, set before .rodata is
+   * frozen, as a libbpf skeleton's user space sets `skel->rodata->targ_ms = true` between open and
+   * load. Integers and bools only; an unknown name is refused.
+   */
+  globals?: Readonly<Record<string, bigint>>;
+}
+
+/** KERNEL_VERSION(a, b, c) of linux/version.h, the patch level capped at 255 as libbpf does. */
+export const kernelVersionCode = ([a, b, c]: readonly [number, number, number]): number => (a << 16) + (b << 8) + Math.min(c, 255);
+
+/** Writes `value` into the global variable `v` (a DATASEC member) of a section's bytes, checked against its BTF type. */
+function setGlobal(btf: Btf, v: BtfMember, bytes: Uint8Array, value: bigint, where: string): void {
+  const t = btf.resolve(btf.type(v.type)?.type ?? 0);
+  const size = v.size;
+  if (!t || (t.kind !== Kind.INT && t.kind !== Kind.ENUM) || ![1, 2, 4, 8].includes(size)) throw new InputError(`is not an integer, bool or enum (${t ? `BTF kind ${t.kind}` : 'no type'}): it cannot be set`, where);
+  const bits = BigInt(size * 8);
+  if (value < -(1n << (bits - 1n)) || value >= 1n << bits) throw new InputError(`${value} does not fit its ${size} bytes`, where);
+  const u = BigInt.asUintN(size * 8, value);
+  for (let i = 0; i < size; i++) bytes[v.offset + i] = Number((u >> BigInt(8 * i)) & 0xffn);
+}
+
+/** STB_WEAK: an extern declared __weak, 0 when the loader has no value for it. */
+const STB_WEAK = 2;
+
+/**
+ * The value libbpf gives a .kconfig extern (bpf_object__resolve_externs): the kernel version, the
+ * two features it probes for, or a CONFIG_* option; undefined when it has none.
+ */
+function kconfigValue(name: string, opts: LoadOptions): number | undefined {
+  switch (name) {
+    case 'LINUX_KERNEL_VERSION': return kernelVersionCode(opts.kernelVersion ?? [6, 18, 0]);
+    // Both hold on x86-64 since 5.15 and 4.17.
+    case 'LINUX_HAS_BPF_COOKIE': return 1;
+    case 'LINUX_HAS_SYSCALL_WRAPPER': return 1;
+    default: return opts.kconfig?.[name];
+  }
 }
 
 /** Section flag of code (ELF SHF_EXECINSTR). */
@@ -154,7 +234,18 @@ function coreField(local: Btf, target: Btf, r: CoreRelocation, where: string): {
   return { localOff, targetOff, targetSize, exists: !!tt };
 }
 
-function applyCore(insns: Instruction[], base: number, local: Btf, target: Btf | undefined, relos: CoreRelocation[], where: string): void {
+/**
+ * libbpf's answer to a field relocation the kernel's BTF has no match for (bpf_core_poison_insn):
+ * the instruction (both halves of an ld_imm64) becomes a call of CORE_POISON_HELPER, so the object
+ * loads and the verifier refuses it only where the code is reached (a field of another kernel
+ * version, behind bpf_core_field_exists or a .rodata flag, is not).
+ */
+function poison(insns: Instruction[], pc: number): void {
+  const ldImm64 = insns[pc]!.opcode === (Class.LD | Mode.IMM | Size.DW);
+  for (const at of ldImm64 ? [pc, pc + 1] : [pc]) insns[at] = { ...insns[at]!, opcode: Class.JMP | JmpOp.CALL, dst: 0, src: 0, off: 0, imm: CORE_POISON_HELPER };
+}
+
+function applyCore(insns: Instruction[], base: number, local: Btf, target: Btf | undefined, relos: CoreRelocation[], where: string, poisoned: Map<number, string>): void {
   for (const r of relos) {
     const pc = base + r.insnOff / 8;
     const insn = insns[pc];
@@ -167,7 +258,11 @@ function applyCore(insns: Instruction[], base: number, local: Btf, target: Btf |
       case 1: // FIELD_BYTE_SIZE
       case 2: { // FIELD_EXISTS
         const f = coreField(local, target, r, where);
-        if (!f.exists && r.kind !== 2) throw new InputError(`${r.section}: insn ${pc}: field ${r.access} of ${local.type(r.typeId)?.name} does not exist in the kernel's BTF`, where);
+        if (!f.exists && r.kind !== 2) {
+          poison(insns, pc);
+          poisoned.set(pc, formatCoreSpec(local, r, f.localOff));
+          continue;
+        }
         value = r.kind === 0 ? f.targetOff : r.kind === 1 ? f.targetSize : f.exists ? 1 : 0;
         break;
       }
@@ -231,6 +326,7 @@ export function loadObject(bytes: Uint8Array, where: string, opts: LoadOptions):
     }
   }
   const globalIndex = new Map<number, number>();
+  const set = new Set<string>();
   for (const s of elf.sections) {
     const m = /^\.(rodata|data|bss)(\..*)?$/.exec(s.name);
     if (!m || s.size === 0 || (s.flags & 2) === 0) continue; // SHF_ALLOC
@@ -246,7 +342,64 @@ export function loadObject(bytes: Uint8Array, where: string, opts: LoadOptions):
         v.size = sym.size || v.size;
       }
     }
-    maps.push({ name, map: createGlobalDataMap({ name, section: kind, size: s.size, image: kind === 'bss' ? undefined : s.data }, env, `${where}: ${s.name}`), ...(datasec ? { valueType: datasec.id } : {}) });
+    const map = createGlobalDataMap({ name, section: kind, size: s.size, image: kind === 'bss' ? undefined : s.data }, env, `${where}: ${s.name}`);
+    for (const v of opts.globals ? datasec?.members ?? [] : []) {
+      const name = btf.type(v.type)?.name;
+      const value = name === undefined ? undefined : opts.globals![name];
+      if (value === undefined) continue;
+      setGlobal(btf, v, map.values, value, `${where}: ${name}`);
+      set.add(name!);
+    }
+    // libbpf freezes .rodata before it loads the programs: the verifier then reads its constants.
+    if (kind === 'rodata') map.freeze();
+    maps.push({ name, map, ...(datasec ? { valueType: datasec.id } : {}) });
+  }
+
+  for (const name of Object.keys(opts.globals ?? {})) if (!set.has(name)) throw new InputError(`no global variable ${name} in .rodata, .data or .bss`, where);
+
+  // Externs of .kconfig: one read-only map of their values, laid out as libbpf lays them out
+  // (largest alignment first, then by name), frozen like .rodata.
+  const kconfigAt = new Map<string, number>();
+  let kconfigIndex = -1;
+  const kconfigSec = btf.named('.kconfig').map((id) => btf.type(id)!).find((t) => t.kind === Kind.DATASEC);
+  if (kconfigSec?.members.length) {
+    const vars = kconfigSec.members.map((v) => {
+      const t = btf.type(v.type);
+      if (t?.kind !== Kind.VAR) throw new InputError(`.kconfig: DATASEC entry names type ${v.type}, which is not a variable of .BTF`, where);
+      const size = btf.sizeOf(t.type);
+      const align = Math.min(8, size & -size);
+      return { name: t.name, type: t.type, size, align };
+    }).sort((x, y) => y.align - x.align || x.name.localeCompare(y.name));
+    let size = 0;
+    const fields: { at: number; size: number; value: number }[] = [];
+    for (const v of vars) {
+      const sym = elf.symbols.find((s) => s.shndx === 0 && s.name === v.name);
+      let value = kconfigValue(v.name, opts);
+      if (value === undefined) {
+        if (sym?.bind !== STB_WEAK) throw new InputError(`extern (kcfg) '${v.name}': value not found (viotrace knows LINUX_KERNEL_VERSION, LINUX_HAS_BPF_COOKIE, LINUX_HAS_SYSCALL_WRAPPER; declare it __weak to get 0)`, where);
+        value = 0;
+      }
+      if (![1, 2, 4, 8].includes(v.size)) throw new InputError(`extern (kcfg) '${v.name}': a ${v.size}-byte value (only integers and bools are supported)`, where);
+      size = Math.ceil(size / v.align) * v.align;
+      kconfigAt.set(v.name, size);
+      fields.push({ at: size, size: v.size, value });
+      size += v.size;
+    }
+    const image = new Uint8Array(size);
+    const view = new DataView(image.buffer);
+    for (const f of fields) {
+      if (f.size === 8) view.setBigUint64(f.at, BigInt.asUintN(64, BigInt(f.value)), true);
+      else for (let i = 0; i < f.size; i++) image[f.at + i] = (f.value >>> (8 * i)) & 0xff;
+    }
+    // libbpf sets the DATASEC's offsets from its layout, so the variables print by name.
+    for (const v of kconfigSec.members) {
+      const at = kconfigAt.get(btf.type(v.type)?.name ?? '');
+      if (at !== undefined) v.offset = at;
+    }
+    kconfigIndex = maps.length;
+    const map = createGlobalDataMap({ name: '.kconfig', section: 'kconfig', size, image }, env, `${where}: .kconfig`);
+    map.freeze();
+    maps.push({ name: '.kconfig', map, valueType: kconfigSec.id });
   }
 
   const textSec = elf.section('.text');
@@ -289,6 +442,14 @@ export function loadObject(bytes: Uint8Array, where: string, opts: LoadOptions):
           if (!Number.isInteger(targetPc)) throw new InputError(`${at}: ld_imm64 of ${sym.name || '.text'}+${insn.imm} is not on an instruction`, where);
           insn.src = Imm64Src.CODE_ADDR;
           insn.imm = targetPc - pc - 1;
+        } else if (sym.shndx === 0 && kconfigAt.has(sym.name)) {
+          // A .kconfig extern: its place in the .kconfig map's value (plus the addend clang left in imm).
+          const off = kconfigAt.get(sym.name)! + insn.imm;
+          insn.src = Imm64Src.MAP_IDX_VALUE;
+          insn.imm = kconfigIndex;
+          insns[pc + 1]!.imm = off;
+        } else if (sym.shndx === 0) {
+          throw new InputError(`${at}: ld_imm64 of extern ${sym.name}, which is not a __kconfig extern (__ksym externs are not supported)`, where);
         } else throw new InputError(`${at}: ld_imm64 of ${sym.name || symSec?.name}, which is neither a map, global data nor a function`, where);
       } else if (rel.type === R_BPF_64_32) {
         // A call into .text: make imm relative to the subprogram's place after this program.
@@ -323,8 +484,9 @@ export function loadObject(bytes: Uint8Array, where: string, opts: LoadOptions):
       const combined = [...secCopy, ...text];
       relocate(sec, combined, 0, secCopy.length);
       if (textSec && usesText) relocate(textSec, combined, secCopy.length, secCopy.length);
-      applyCore(combined, 0, btf, opts.targetBtf, ext.core.filter((c) => c.section === sec.name), where);
-      if (textSec && usesText) applyCore(combined, secCopy.length, btf, opts.targetBtf, ext.core.filter((c) => c.section === '.text'), where);
+      const poisonedAt = new Map<number, string>();
+      applyCore(combined, 0, btf, opts.targetBtf, ext.core.filter((c) => c.section === sec.name), where, poisonedAt);
+      if (textSec && usesText) applyCore(combined, secCopy.length, btf, opts.targetBtf, ext.core.filter((c) => c.section === '.text'), where, poisonedAt);
       // Keep this function's instructions and the .text functions it reaches, as libbpf appends
       // only the subprograms a program uses: an unused one would be unreachable code to the verifier.
       const pieces = linkedPieces(combined, start, len, usesText ? textFunctions.map(([s, n]) => [secCopy.length + s, n]) : [], `${sec.name}: ${fn.name}`, where);
@@ -345,7 +507,12 @@ export function loadObject(bytes: Uint8Array, where: string, opts: LoadOptions):
           if (args) globals.set(at, { name: sym.name, args });
         });
       }
-      programs.push({ name: fn.name, section: sec.name, ...pk, insns: pieces.insns, lines, globals });
+      const poisoned = new Map<number, string>();
+      for (const [at, relo] of poisonedAt) {
+        const moved = pieces.place(at);
+        if (moved >= 0) poisoned.set(moved, relo);
+      }
+      programs.push({ name: fn.name, section: sec.name, ...pk, insns: pieces.insns, lines, globals, poisoned });
     }
   }
   if (programs.length === 0) {

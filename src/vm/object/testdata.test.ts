@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { contextFor, mapSpec, verify, type VerifierError } from '../verifier/index.js';
 import { DEFAULT_ENVIRONMENT, Program, type Engine } from '../program.js';
 import { ArrayMap, HashMap, RingBufConsumer, RingBufMap, BPF_NOEXIST, type AnyMap } from '../maps/index.js';
-import { loadObject, type BpfObject } from './index.js';
+import { parseBtf } from '../btf/index.js';
+import { libbpfReason, loadObject, type BpfObject } from './index.js';
 
 const ENGINES: Engine[] = ['interpreter', 'jit'];
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
@@ -255,5 +256,66 @@ describe('an object loaded again', () => {
     const startsB = elements(b, 'starts');
     expect([readU64(startsA.lookup(u64(0x1000n))), readU64(startsA.lookup(u64(0x2000n))), readU64(startsA.lookup(u64(0x3000n)))]).toEqual([5_000n, -1n, 6_000n]);
     expect([readU64(startsB.lookup(u64(0x1000n))), readU64(startsB.lookup(u64(0x2000n)))]).toEqual([-1n, 6_000n]);
+  });
+});
+
+describe('libbpf-tools conventions: .kconfig externs, options set before load, frozen .rodata, poisoned CO-RE', () => {
+  const btf = parseBtf(readFileSync(here('../../../bpf/btf/linux-6.18.min.btf')), 'min');
+  const bytes = (name: string): Uint8Array => readFileSync(here(`../../../bpf/testdata/${name}.bpf.o`));
+  const verdictOf = (obj: BpfObject, name: string) => {
+    const p = obj.program(name)!;
+    return verify(p.insns, { ctx: contextFor(p.kind), maps: obj.maps.map((m) => mapSpec(m.name, m.map)), lines: p.lines });
+  };
+  const readU32 = (m: AnyMap, off: number): number => new DataView((m as ArrayMap).values.buffer).getUint32(off, true);
+
+  it('.kconfig holds the kernel version and 0 for a __weak extern it has no value for; its branch on the version is walked one way', () => {
+    const obj = loadObject(bytes('tool_config'), 'tool_config.bpf.o', { possibleCpus: 2, targetBtf: btf });
+    const kconfig = obj.map('.kconfig')!;
+    expect(kconfig.frozen).toBe(true);
+    expect(kconfig.readOnlyForPrograms).toBe(true);
+    // Laid out by alignment, then name: both 4 bytes.
+    expect([readU32(kconfig, 0), readU32(kconfig, 4)]).toEqual([0, (6 << 16) + (18 << 8)]);
+    expect(obj.map('.rodata')!.frozen).toBe(true);
+    // KERNEL_VERSION(6, 18, 0) >= 5.11: ctx[0] only; 23 instructions processed, as Linux 6.18 counts them.
+    expect(verdictOf(obj, 'on_issue')).toMatchObject({ maxCtxOffset: 8, processed: 23 });
+    const old = loadObject(bytes('tool_config'), 'tool_config.bpf.o', { possibleCpus: 2, targetBtf: btf, kernelVersion: [5, 10, 0] });
+    expect(readU32(old.map('.kconfig')!, 4)).toBe((5 << 16) + (10 << 8));
+    // On 5.10 the other arm is walked: clang's select of ctx + 8 is a modified context pointer there.
+    expect(() => verdictOf(old, 'on_issue')).toThrow('dereference of modified ctx ptr R1 off=8 disallowed');
+  });
+
+  it('sets const volatile options before .rodata is frozen, and refuses names it does not have and values that do not fit', () => {
+    const obj = loadObject(bytes('tool_config'), 'tool_config.bpf.o', { possibleCpus: 2, targetBtf: btf, globals: { per_op: 1n, filter_cg: 1n } });
+    const rodata = (obj.map('.rodata') as ArrayMap).values;
+    expect([...rodata.subarray(0, 3)]).toEqual([1, 1, 0]);
+    // filter_cg now walks the helper call: more instructions than with the option off.
+    expect(verdictOf(obj, 'on_issue').processed).toBeGreaterThan(23);
+    expect(() => loadObject(bytes('tool_config'), 'x.o', { possibleCpus: 2, targetBtf: btf, globals: { nope: 1n } })).toThrow('no global variable nope in .rodata, .data or .bss');
+    expect(() => loadObject(bytes('tool_config'), 'x.o', { possibleCpus: 2, targetBtf: btf, globals: { per_op: 256n } })).toThrow('256 does not fit its 1 bytes');
+  });
+
+  it('poisons a relocation the kernel BTF cannot resolve: loaded, refused only where reached, named as libbpf names it', () => {
+    const obj = loadObject(bytes('tool_config'), 'tool_config.bpf.o', { possibleCpus: 2, targetBtf: btf });
+    const p = obj.program('on_complete')!;
+    expect([...p.poisoned.values()]).toEqual(['<byte_off> [31] struct request___old.rq_disk (0:0 @ offset 0)']);
+    const [at] = [...p.poisoned.keys()];
+    expect(p.insns[at!]).toMatchObject({ opcode: 0x85, imm: 0xbad2310 });
+    expect(() => verdictOf(obj, 'on_complete')).not.toThrow();
+    const on = loadObject(bytes('tool_config'), 'tool_config.bpf.o', { possibleCpus: 2, targetBtf: btf, globals: { old_disk_field: 1n } });
+    let refusal: VerifierError | undefined;
+    try {
+      verdictOf(on, 'on_complete');
+    } catch (e) {
+      refusal = e as VerifierError;
+    }
+    expect(refusal!.pc).toBe(at);
+    expect(refusal!.reason).toBe('invalid func unknown#195896080');
+    expect(libbpfReason(on.program('on_complete')!, refusal!.pc, refusal!.reason)).toBe('failed to resolve CO-RE relocation <byte_off> [31] struct request___old.rq_disk (0:0 @ offset 0)');
+  });
+
+  it('refuses a strong .kconfig extern it has no value for, as libbpf does, and loads it given one', () => {
+    expect(() => loadObject(bytes('kconfig_strong'), 'kconfig_strong.bpf.o', { possibleCpus: 2 })).toThrow("extern (kcfg) 'CONFIG_HZ': value not found");
+    const obj = loadObject(bytes('kconfig_strong'), 'kconfig_strong.bpf.o', { possibleCpus: 2, kconfig: { CONFIG_HZ: 250 } });
+    expect(readU32(obj.map('.kconfig')!, 0)).toBe(250);
   });
 });

@@ -70,10 +70,21 @@ function checkRegion(env: AccessEnv, pc: number, regno: number, p: Reg, off: num
   }
 }
 
+/** bpf_map_direct_read: `size` bytes little-endian at `off`, sign-extended for ldsx, as the u64 a register holds. */
+function directRead(value: Uint8Array, off: number, size: number, signExtend: boolean): bigint {
+  let v = 0n;
+  for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(value[off + i]!);
+  return signExtend ? BigInt.asUintN(64, BigInt.asIntN(size * 8, v)) : v;
+}
+
 /** The result of a load through `p`, after checking it; stack loads fill spilled registers back. */
 export function readMemory(env: AccessEnv, st: State, pc: number, regno: number, p: Reg, off: number, size: number, signExtend: boolean): Reg {
   checkPointer(env, pc, regno, p);
   checkRegion(env, pc, regno, p, off, size, false);
+  if (p.type === 'map_value' && fixed(p)) {
+    const frozen = env.maps[p.map]!.frozenValue;
+    if (frozen) return scalarReg(constScalar(directRead(frozen, span(p, off, size)[0], size, signExtend)));
+  }
   if (p.type !== 'fp') return scalarReg(loadedScalar(size, signExtend));
   const frame = st.frames[p.frame]!;
   const [lo, hi] = span(p, off, size);

@@ -1,4 +1,5 @@
 // What the verifier is told about a program: its context, its maps, its limits; and what it answers.
+import { BPF_MAP_TYPE_ARRAY } from '../maps/constants.js';
 
 /** The context a program type gets in r1, as the kernel's is_valid_access sees it. */
 export interface ContextSpec {
@@ -44,6 +45,12 @@ export interface MapSpec {
   valueSize: number;
   /** BPF_F_RDONLY_PROG (.rodata): program writes are refused. */
   readOnly: boolean;
+  /**
+   * The value of a read-only, frozen, one-element array (.rodata and .kconfig after libbpf's
+   * freeze): the kernel reads loads from it at constant offsets as known numbers
+   * (bpf_map_direct_read), so branches on a configuration flag are walked one way only.
+   */
+  frozenValue?: Uint8Array;
 }
 
 /** How to verify. */
@@ -114,6 +121,9 @@ export class VerifierError extends Error {
 }
 
 /** The verifier's view of a created map. */
-export function mapSpec(name: string, map: { type: number; keySize: number; valueSize: number; readOnlyForPrograms: boolean }): MapSpec {
-  return { name, type: map.type, keySize: map.keySize, valueSize: map.valueSize, readOnly: map.readOnlyForPrograms };
+export function mapSpec(name: string, map: { type: number; keySize: number; valueSize: number; readOnlyForPrograms: boolean; frozen?: boolean; maxEntries?: number; values?: Uint8Array }): MapSpec {
+  const spec: MapSpec = { name, type: map.type, keySize: map.keySize, valueSize: map.valueSize, readOnly: map.readOnlyForPrograms };
+  // bpf_map_is_rdonly() and array_map_direct_value_addr(): read-only for programs, frozen, an array of one.
+  if (map.readOnlyForPrograms && map.frozen && map.type === BPF_MAP_TYPE_ARRAY && map.maxEntries === 1 && map.values) spec.frozenValue = map.values.slice(0, map.valueSize);
+  return spec;
 }
