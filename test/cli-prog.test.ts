@@ -318,6 +318,51 @@ describe('viotrace prog run', () => {
     });
   });
 
+  describe("a tool configured as libbpf-tools configure theirs (tool_config.bpf.o): --set before load, .kconfig, a cgroup filter, a poisoned field", () => {
+    const value = (r: Report, map: string, key: string): string | undefined => r.maps.find((m) => m.name === map)!.shown.find((e) => e.key === key)?.value;
+
+    it('verifies as Linux 6.18 does: the version test walked one way, the instructions processed counted alike', async () => {
+      const r = await run(['prog', 'verify', 'bpf/testdata/tool_config.bpf.o']);
+      expect(r.code, r.err).toBe(0);
+      expect(r.out).toBe('on_issue: verified (raw_tracepoint block_rq_issue, 34 insns, processed 23, reads raw tracepoint args up to byte 8)\non_complete: verified (raw_tracepoint block_rq_complete, 86 insns, processed 47, reads raw tracepoint args up to byte 8)\n');
+    });
+
+    it('runs with its defaults, then per op with --set per_op=1 (reads and writes apart) and with the cgroup filter on (no cgroup stored: -EAGAIN, which lets every request through)', async () => {
+      const [plain, perOp] = await Promise.all([
+        run(['prog', 'run', 'bpf/testdata/tool_config.bpf.o', '--scenario', 'guest-elevator', '--requests', '500', '--json']),
+        run(['prog', 'run', 'bpf/testdata/tool_config.bpf.o', '--scenario', 'guest-elevator', '--requests', '500', '--set', 'per_op=1', 'filter_cg=true', '--json']),
+      ]);
+      expect(plain.code, plain.err).toBe(0);
+      const a = JSON.parse(plain.out) as Report;
+      expect(a.maps.find((m) => m.name === 'by_op')!.shown).toEqual([{ key: '0', value: '500' }]);
+      expect(value(a, '.kconfig', 'LINUX_KERNEL_VERSION')).toBe(String((6 << 16) + (18 << 8)));
+      expect(value(a, '.kconfig', 'CONFIG_VIOTRACE_NOT_THERE')).toBe('0');
+      expect(value(a, '.data', 'cgroup_answer')).toBe('1');
+      expect(perOp.code, perOp.err).toBe(0);
+      const b = JSON.parse(perOp.out) as Report;
+      const byOp = new Map(b.maps.find((m) => m.name === 'by_op')!.shown.map((e) => [e.key, Number(e.value)]));
+      expect([...byOp.keys()].sort()).toEqual(['0', '1']);
+      expect(byOp.get('0')! + byOp.get('1')!).toBe(500);
+      expect(byOp.get('1')).toBeGreaterThan(50);
+      expect(value(b, '.rodata', 'per_op')).toBe('1');
+      expect(value(b, '.data', 'cgroup_answer')).toBe('-11');
+    });
+
+    it("refuses, as libbpf reports it, a field the kernel's BTF lacks once an option reaches it; --set names it cannot set are errors", async () => {
+      const r = await run(['prog', 'run', 'bpf/testdata/tool_config.bpf.o', '--set', 'old_disk_field=1']);
+      expect([r.code, r.err]).toEqual([1, 'viotrace: tool_config.bpf.o: program on_complete: insn 53: failed to resolve CO-RE relocation <byte_off> [31] struct request___old.rq_disk (0:0 @ offset 0)\n']);
+      const v = await run(['prog', 'verify', 'bpf/testdata/core_poison.bpf.o']);
+      expect(v.code).toBe(1);
+      expect(v.err).toContain('viotrace: bpf/testdata/core_poison.bpf.o: program old_kernel_only: insn 0: failed to resolve CO-RE relocation <byte_off> [6] struct request___old.rq_disk (0:0 @ offset 0) (core_poison.bpf.c:16:');
+      const unknown = await run(['prog', 'run', 'bpf/testdata/tool_config.bpf.o', '--set', 'nope=1']);
+      expect([unknown.code, unknown.err]).toEqual([1, 'viotrace: bpf/testdata/tool_config.bpf.o: no global variable nope in .rodata, .data or .bss\n']);
+      const bad = await run(['prog', 'run', 'bpf/testdata/tool_config.bpf.o', '--set', 'per_op']);
+      expect([bad.code, bad.err]).toEqual([2, 'viotrace: --set takes NAME=VALUE, not "per_op"\n']);
+      const word = await run(['prog', 'run', 'bpf/testdata/tool_config.bpf.o', '--set', 'per_op=yes']);
+      expect([word.code, word.err]).toEqual([2, 'viotrace: --set per_op: "yes" is not an integer or true/false\n']);
+    });
+  });
+
   it('refuses an object with a hook neither side has, exit 1, and a side it does not know, exit 2', async () => {
     const r = await run(['prog', 'run', 'bpf/testdata/timestamp.bpf.o']);
     expect([r.code, r.err]).toEqual([1, 'viotrace: bpf/testdata/timestamp.bpf.o: program start: no hook kprobe blk_mq_start_request on either side (viotrace hooks lists them)\n']);

@@ -54,13 +54,13 @@ function sideOf(o: BpfObject, asked: string | undefined, file: string): 'guest' 
   throw new InputError('its programs attach to hooks of both sides: load the guest and the host programs from separate objects', file);
 }
 
-/** A little-endian number of 1, 2, 4 or 8 bytes, else hex. */
-function numberText(b: Uint8Array): string {
+/** A little-endian number of 1, 2, 4 or 8 bytes (two's complement when `signed`), else hex. */
+function numberText(b: Uint8Array, signed = false): string {
   if (b.length === 0) return '';
   if (b.length === 1 || b.length === 2 || b.length === 4 || b.length === 8) {
     let v = 0n;
     for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]!);
-    return v.toString();
+    return (signed ? BigInt.asIntN(b.length * 8, v) : v).toString();
   }
   return `0x${[...b].map((x) => x.toString(16).padStart(2, '0')).join('')}`;
 }
@@ -81,7 +81,7 @@ function typed(btf: Btf, id: number | undefined, b: Uint8Array): string {
     case Kind.INT:
     case Kind.ENUM:
     case Kind.ENUM64:
-      return numberText(b.subarray(0, t.size || b.length));
+      return numberText(b.subarray(0, t.size || b.length), t.kind === Kind.INT ? t.signed : t.kindFlag);
     case Kind.PTR:
       return `0x${BigInt(numberText(b.subarray(0, 8))).toString(16)}`;
     case Kind.ARRAY: {
@@ -194,6 +194,18 @@ function text(r: ToolRunReport, hist: readonly string[] = []): string {
 }
 
 /** Adds `viotrace prog run` to the `prog` command. */
+/** Parses one --set NAME=VALUE (an integer, or true/false) into the settings so far. */
+function collectSettings(arg: string, settings: Record<string, bigint>): Record<string, bigint> {
+  const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/.exec(arg);
+  if (!m) throw new UsageError(`--set takes NAME=VALUE, not ${JSON.stringify(arg)}`);
+  const text = m[2]!;
+  let value: bigint;
+  if (text === 'true' || text === 'false') value = text === 'true' ? 1n : 0n;
+  else if (/^-?(0x[0-9a-fA-F]+|\d+)$/.test(text)) value = text.startsWith('-') ? -BigInt(text.slice(1)) : BigInt(text);
+  else throw new UsageError(`--set ${m[1]}: ${JSON.stringify(text)} is not an integer or true/false`);
+  return { ...settings, [m[1]!]: value };
+}
+
 export function addProgRun(prog: Command): void {
   prog
     .command('run')
@@ -210,8 +222,9 @@ export function addProgRun(prog: Command): void {
     .option('--record-struct <name>', "decode the first ring-buffer records as this struct of the object's BTF")
     .option('--records <n>', 'with --record-struct: records shown', integerOption('--records', 0), 10)
     .option('--hist <map...>', 'print these array maps as log2 histograms, as bpftrace prints hist() (element i: [2^i, 2^(i+1)))')
+    .option('--set <name=value...>', 'set global variables before load, as a libbpf skeleton sets rodata (const volatile options): --set targ_per_flag=1 targ_ms=true', collectSettings, {})
     .option('--json', 'print the report as JSON')
-    .action((file: string, opts: { side?: string; vm?: string; scenario: string; job?: string; qemuLoop?: string; requests?: number; seed: number; printk: number; recordStruct?: string; records: number; hist?: string[]; json?: boolean }) => {
+    .action((file: string, opts: { side?: string; vm?: string; scenario: string; job?: string; qemuLoop?: string; requests?: number; seed: number; printk: number; recordStruct?: string; records: number; hist?: string[]; set: Record<string, bigint>; json?: boolean }) => {
       const { spec, requests, durationNs } = scenarioRun('prog run', { ...opts, requests: opts.requests ?? (opts.job ? undefined : 2000) });
       let bytes: Uint8Array;
       try {
@@ -222,13 +235,13 @@ export function addProgRun(prog: Command): void {
       const targetBtf = simKernelBtf();
       // Per-CPU maps have a slot per CPU of the machine it runs on: loaded for the host's CPUs, and
       // again for a guest with another number of vCPUs once the side is known.
-      let object = loadObject(bytes, file, { possibleCpus: HOST_CPUS, targetBtf });
+      let object = loadObject(bytes, file, { possibleCpus: HOST_CPUS, targetBtf, globals: opts.set });
       const side = sideOf(object, opts.side, file);
       const vm = opts.vm === undefined ? 0 : spec.vms.findIndex((v) => v.name === opts.vm);
       if (vm < 0) throw new UsageError(`--vm: scenario ${spec.name} has no VM ${JSON.stringify(opts.vm)} (it has ${spec.vms.map((v) => v.name).join(', ')})`);
       if (opts.vm !== undefined && side === 'host') throw new UsageError('--vm is for the guest side: the host is one');
       const cpus = side === 'guest' ? spec.vms[vm]!.vcpus : HOST_CPUS;
-      if (cpus !== HOST_CPUS) object = loadObject(bytes, file, { possibleCpus: cpus, targetBtf });
+      if (cpus !== HOST_CPUS) object = loadObject(bytes, file, { possibleCpus: cpus, targetBtf, globals: opts.set });
       for (const name of opts.hist ?? []) {
         const m = object.maps.find((x) => x.name === name);
         if (!m || !m.map.typeName.includes('array')) throw new UsageError(`--hist ${name}: ${m ? 'not an array map' : `no map of that name (it has ${object.maps.map((x) => x.name).join(', ')})`}`);
