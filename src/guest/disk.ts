@@ -4,7 +4,7 @@ import type { SimMemory } from '../sim/memory.js';
 import { StructLayout } from '../sim/memory.js';
 import type { ProbeSite, RawTracepointSite, Task, TracepointSite } from '../sim/probes.js';
 import type { Rng } from '../sim/random.js';
-import { EV, freshTruth, type AppOp, type SimRequest, type SimVirtqueue } from '../sim/request.js';
+import { directIoFlags, EV, freshTruth, rwbsOf, type AppOp, type SimRequest, type SimVirtqueue } from '../sim/request.js';
 import type { DiskSpec } from '../sim/spec.js';
 import type { Btf } from '../vm/index.js';
 import { GUEST_COSTS, GUEST_SIGMA } from './costs.js';
@@ -130,9 +130,8 @@ interface HwQueue {
 }
 
 const SECTOR = 512;
-/** enum req_op (include/linux/blk_types.h): a request's cmd_flags & REQ_OP_MASK. */
-const REQ_OP_READ = 0;
-const REQ_OP_WRITE = 1;
+const GUEST_READ_RWBS = rwbsOf(directIoFlags('guest', false));
+const GUEST_WRITE_RWBS = rwbsOf(directIoFlags('guest', true));
 /** The guest's page: one segment of an application buffer. */
 const PAGE = 4096;
 
@@ -223,7 +222,7 @@ export class GuestDisk {
   }
 
   private rwbs(write: boolean): string {
-    return write ? 'W' : 'R';
+    return write ? GUEST_WRITE_RWBS : GUEST_READ_RWBS;
   }
 
   /**
@@ -276,7 +275,7 @@ export class GuestDisk {
     if (tag === undefined) return undefined;
     const rqAddr = hw.requestAddr[tag]!;
     // Kernel memory only programs read: not kept up when no guest program is attached.
-    if (this.world.hooks.on) this.writeRequest(this.world.kernel, rqAddr, bio.sector, bio.nrSectors * SECTOR, bio.op.write ? REQ_OP_WRITE : REQ_OP_READ, tag);
+    if (this.world.hooks.on) this.writeRequest(this.world.kernel, rqAddr, bio.sector, bio.nrSectors * SECTOR, directIoFlags('guest', bio.op.write), tag);
     return {
       id: this.world.nextRequestId(), vm: this.vmIndex, disk: this.diskIndex, write: bio.op.write, sector: bio.sector, nrSectors: bio.nrSectors,
       appOps: [bio.op], hwq: hw.index, tag, rqAddr, vq: hw.index, head: -1, truth: startTruth(bio.truthStart), done: false,

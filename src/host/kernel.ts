@@ -3,7 +3,7 @@ import type { Engine } from '../sim/engine.js';
 import { StructLayout, type SimMemory } from '../sim/memory.js';
 import type { RawTracepointSite, Task, TracepointSite } from '../sim/probes.js';
 import type { Rng } from '../sim/random.js';
-import { EV } from '../sim/request.js';
+import { directIoFlags, EV, rwbsOf } from '../sim/request.js';
 import { HOST_COSTS, HOST_SIGMA } from './costs.js';
 import type { Device, DeviceIo } from './device.js';
 import type { Btf } from '../vm/index.js';
@@ -26,12 +26,8 @@ export interface HostOp {
 }
 
 const SECTOR = 512;
-/** enum req_op (include/linux/blk_types.h): a request's cmd_flags & REQ_OP_MASK; O_DIRECT writes add REQ_SYNC | REQ_IDLE (block/fops.c), as the rwbs "WS" says. */
-const REQ_OP_READ = 0;
-const REQ_OP_WRITE = 1;
-const REQ_SYNC = 1 << 11;
-const REQ_IDLE = 1 << 12;
-
+const HOST_READ_RWBS = rwbsOf(directIoFlags('host', false));
+const HOST_WRITE_RWBS = rwbsOf(directIoFlags('host', true));
 /**
  * The host block layer's struct request objects, for raw tracepoint programs that read them:
  * one per tag (blk-mq preallocates a request per tag), the lowest free tag taken as sbitmap
@@ -65,7 +61,7 @@ class HostRequests {
       this.request.write(this.memory, a, { q: this.q });
       this.addr[tag] = a;
     }
-    this.write(this.memory, a, io.sector, io.bytes, io.write ? REQ_OP_WRITE | REQ_SYNC | REQ_IDLE : REQ_OP_READ, tag);
+    this.write(this.memory, a, io.sector, io.bytes, directIoFlags('host', io.write), tag);
     io.tag = tag;
     io.rqAddr = a;
   }
@@ -206,7 +202,7 @@ class KernelIo implements DeviceIo {
     this.bytes = op.bytes;
     this.sector = op.deviceOffset / SECTOR;
     this.nr = op.bytes / SECTOR;
-    this.rwbs = op.write ? 'WS' : 'R';
+    this.rwbs = op.write ? HOST_WRITE_RWBS : HOST_READ_RWBS;
   }
 
   deviceDone(t: number): void {

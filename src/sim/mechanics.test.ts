@@ -145,3 +145,26 @@ describe("QEMU's event loops", () => {
     expect(tidsOf(vdaVdev!)).not.toEqual(tidsOf(vdbVdev!));
   });
 });
+
+/** The rwbs of the real capture's block_rq_issue lines from one process (by comm) or any, the ones with at least a tenth of them. */
+function realRwbs(file: string, comm?: string): string[] {
+  const lines = readFileSync(new URL(`../../traces/real/qd16-mixed/${file}`, import.meta.url), 'utf8').split('\n');
+  const counts = new Map<string, number>();
+  for (const l of lines) {
+    const m = /^\s*(\S+)-\d+\s.*block_rq_issue: \d+,\d+ (\w+) /.exec(l);
+    if (m && (comm === undefined || m[1] === comm)) counts.set(m[2]!, (counts.get(m[2]!) ?? 0) + 1);
+  }
+  const all = [...counts.values()].reduce((a, b) => a + b, 0);
+  return [...counts].filter(([, n]) => n >= all / 10).map(([r]) => r).sort();
+}
+
+describe("O_DIRECT requests' flags", () => {
+  it("are the real qd16 capture's: fio's reads R and writes WS in the guest, QEMU's reads RS and writes WS on the host", () => {
+    expect(realRwbs('guest-serial.txt')).toEqual(['R', 'WS']);
+    expect(realRwbs('host-block.txt', 'qemu-system-x86')).toEqual(['RS', 'WS']);
+    const { of } = run(oneDisk('qd16', [{ name: 'randrw-qd16', rw: 'randrw', rwmixread: 70, bs: 4096, iodepth: 16, batch: 1, numjobs: 1, size: 48 * MiB }], { queues: 1 }), 400);
+    const rwbs = (struct: EmittedRecord['struct']) => [...new Set(of(struct).map((r) => String(r.fields['rwbs'])))].sort();
+    expect(rwbs('vt_guest_rq')).toEqual(realRwbs('guest-serial.txt'));
+    expect(rwbs('vt_host_blk')).toEqual(realRwbs('host-block.txt', 'qemu-system-x86'));
+  });
+});

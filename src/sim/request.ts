@@ -94,3 +94,27 @@ export function truthEvents(times: EventTimes): Partial<Record<PathEvent, number
   for (let i = 0; i < PATH_EVENTS.length; i++) if (!Number.isNaN(times[i])) out[PATH_EVENTS[i]!] = times[i]!;
   return out;
 }
+
+/** enum req_op (include/linux/blk_types.h): a request's cmd_flags & REQ_OP_MASK. */
+export const REQ_OP_READ = 0;
+export const REQ_OP_WRITE = 1;
+/** __REQ_SYNC and __REQ_IDLE's bits (enum req_flag_bits, Linux 6.18). */
+export const REQ_SYNC = 1 << 11;
+export const REQ_IDLE = 1 << 12;
+
+/**
+ * The cmd_flags of the O_DIRECT requests a side makes, as the real captures show them
+ * (traces/real/qd16-mixed). In the guest, fio's io_uring on the raw virtio-blk disk goes through
+ * block/fops.c: reads plain REQ_OP_READ ("R"), writes dio_bio_write_op()'s REQ_SYNC | REQ_IDLE
+ * ("WS"). On the host, QEMU's cache=none image on ext4 goes through iomap's direct I/O, which marks
+ * both REQ_SYNC | REQ_IDLE ("RS", "WS").
+ */
+export function directIoFlags(side: 'guest' | 'host', write: boolean): number {
+  if (write) return REQ_OP_WRITE | REQ_SYNC | REQ_IDLE;
+  return side === 'host' ? REQ_OP_READ | REQ_SYNC | REQ_IDLE : REQ_OP_READ;
+}
+
+/** blk_fill_rwbs for the flags directIoFlags makes: the op's letter, then S for REQ_SYNC. */
+export function rwbsOf(cmdFlags: number): string {
+  return `${(cmdFlags & 0xff) === REQ_OP_WRITE ? 'W' : 'R'}${cmdFlags & REQ_SYNC ? 'S' : ''}`;
+}
