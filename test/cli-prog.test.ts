@@ -361,6 +361,19 @@ describe('viotrace prog run', () => {
       const word = await run(['prog', 'run', 'bpf/testdata/tool_config.bpf.o', '--set', 'per_op=yes']);
       expect([word.code, word.err]).toEqual([2, 'viotrace: --set per_op: "yes" is not an integer or true/false\n']);
     });
+
+    it('takes CONFIG_* values with --kconfig, and refuses a strong extern without one as libbpf does', async () => {
+      const missing = await run(['prog', 'run', 'bpf/testdata/kconfig_strong.bpf.o', '--requests', '50']);
+      expect(missing.code).toBe(1);
+      expect(missing.err).toBe("viotrace: bpf/testdata/kconfig_strong.bpf.o: extern (kcfg) 'CONFIG_HZ': value not found (viotrace knows LINUX_KERNEL_VERSION, LINUX_HAS_BPF_COOKIE and LINUX_HAS_SYSCALL_WRAPPER; give others with prog run --kconfig NAME=VALUE, or declare it __weak to get 0)\n");
+      const given = await run(['prog', 'run', 'bpf/testdata/kconfig_strong.bpf.o', '--requests', '50', '--kconfig', 'CONFIG_HZ=250', '--json']);
+      expect(given.code, given.err).toBe(0);
+      const r = JSON.parse(given.out) as Report;
+      expect(value(r, '.bss', 'hz')).toBe('250');
+      expect(value(r, '.kconfig', 'CONFIG_HZ')).toBe('250');
+      const bad = await run(['prog', 'run', 'bpf/testdata/kconfig_strong.bpf.o', '--kconfig', 'CONFIG_HZ']);
+      expect([bad.code, bad.err]).toEqual([2, 'viotrace: --kconfig takes NAME=VALUE, not "CONFIG_HZ"\n']);
+    });
   });
 
   it('refuses an object with a hook neither side has, exit 1, and a side it does not know, exit 2', async () => {

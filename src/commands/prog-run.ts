@@ -194,16 +194,18 @@ function text(r: ToolRunReport, hist: readonly string[] = []): string {
 }
 
 /** Adds `viotrace prog run` to the `prog` command. */
-/** Parses one --set NAME=VALUE (an integer, or true/false) into the settings so far. */
-function collectSettings(arg: string, settings: Record<string, bigint>): Record<string, bigint> {
-  const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/.exec(arg);
-  if (!m) throw new UsageError(`--set takes NAME=VALUE, not ${JSON.stringify(arg)}`);
-  const text = m[2]!;
-  let value: bigint;
-  if (text === 'true' || text === 'false') value = text === 'true' ? 1n : 0n;
-  else if (/^-?(0x[0-9a-fA-F]+|\d+)$/.test(text)) value = text.startsWith('-') ? -BigInt(text.slice(1)) : BigInt(text);
-  else throw new UsageError(`--set ${m[1]}: ${JSON.stringify(text)} is not an integer or true/false`);
-  return { ...settings, [m[1]!]: value };
+/** A commander collector of NAME=VALUE arguments (integers, or true/false) for `option`. */
+function settings(option: string): (arg: string, so: Record<string, bigint>) => Record<string, bigint> {
+  return (arg, so) => {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/.exec(arg);
+    if (!m) throw new UsageError(`${option} takes NAME=VALUE, not ${JSON.stringify(arg)}`);
+    const text = m[2]!;
+    let value: bigint;
+    if (text === 'true' || text === 'false') value = text === 'true' ? 1n : 0n;
+    else if (/^-?(0x[0-9a-fA-F]+|\d+)$/.test(text)) value = text.startsWith('-') ? -BigInt(text.slice(1)) : BigInt(text);
+    else throw new UsageError(`${option} ${m[1]}: ${JSON.stringify(text)} is not an integer or true/false`);
+    return { ...so, [m[1]!]: value };
+  };
 }
 
 export function addProgRun(prog: Command): void {
@@ -222,9 +224,10 @@ export function addProgRun(prog: Command): void {
     .option('--record-struct <name>', "decode the first ring-buffer records as this struct of the object's BTF")
     .option('--records <n>', 'with --record-struct: records shown', integerOption('--records', 0), 10)
     .option('--hist <map...>', 'print these array maps as log2 histograms, as bpftrace prints hist() (element i: [2^i, 2^(i+1)))')
-    .option('--set <name=value...>', 'set global variables before load, as a libbpf skeleton sets rodata (const volatile options): --set targ_per_flag=1 targ_ms=true', collectSettings, {})
+    .option('--set <name=value...>', 'set global variables before load, as a libbpf skeleton sets rodata (const volatile options): --set targ_per_flag=1 targ_ms=true', settings('--set'), {})
+    .option('--kconfig <name=value...>', "values for the object's CONFIG_* __kconfig externs (y = 1, n = 0), as libbpf reads them from the kernel's config", settings('--kconfig'), {})
     .option('--json', 'print the report as JSON')
-    .action((file: string, opts: { side?: string; vm?: string; scenario: string; job?: string; qemuLoop?: string; requests?: number; seed: number; printk: number; recordStruct?: string; records: number; hist?: string[]; set: Record<string, bigint>; json?: boolean }) => {
+    .action((file: string, opts: { side?: string; vm?: string; scenario: string; job?: string; qemuLoop?: string; requests?: number; seed: number; printk: number; recordStruct?: string; records: number; hist?: string[]; set: Record<string, bigint>; kconfig: Record<string, bigint>; json?: boolean }) => {
       const { spec, requests, durationNs } = scenarioRun('prog run', { ...opts, requests: opts.requests ?? (opts.job ? undefined : 2000) });
       let bytes: Uint8Array;
       try {
@@ -233,15 +236,17 @@ export function addProgRun(prog: Command): void {
         throw fileError(e, file, 'read');
       }
       const targetBtf = simKernelBtf();
+      const kconfig = Object.fromEntries(Object.entries(opts.kconfig).map(([k, v]) => [k, Number(v)]));
+      const load = { targetBtf, globals: opts.set, kconfig };
       // Per-CPU maps have a slot per CPU of the machine it runs on: loaded for the host's CPUs, and
       // again for a guest with another number of vCPUs once the side is known.
-      let object = loadObject(bytes, file, { possibleCpus: HOST_CPUS, targetBtf, globals: opts.set });
+      let object = loadObject(bytes, file, { possibleCpus: HOST_CPUS, ...load });
       const side = sideOf(object, opts.side, file);
       const vm = opts.vm === undefined ? 0 : spec.vms.findIndex((v) => v.name === opts.vm);
       if (vm < 0) throw new UsageError(`--vm: scenario ${spec.name} has no VM ${JSON.stringify(opts.vm)} (it has ${spec.vms.map((v) => v.name).join(', ')})`);
       if (opts.vm !== undefined && side === 'host') throw new UsageError('--vm is for the guest side: the host is one');
       const cpus = side === 'guest' ? spec.vms[vm]!.vcpus : HOST_CPUS;
-      if (cpus !== HOST_CPUS) object = loadObject(bytes, file, { possibleCpus: cpus, targetBtf, globals: opts.set });
+      if (cpus !== HOST_CPUS) object = loadObject(bytes, file, { possibleCpus: cpus, ...load });
       for (const name of opts.hist ?? []) {
         const m = object.maps.find((x) => x.name === name);
         if (!m || !m.map.typeName.includes('array')) throw new UsageError(`--hist ${name}: ${m ? 'not an array map' : `no map of that name (it has ${object.maps.map((x) => x.name).join(', ')})`}`);

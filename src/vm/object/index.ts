@@ -376,7 +376,7 @@ export function loadObject(bytes: Uint8Array, where: string, opts: LoadOptions):
       const sym = elf.symbols.find((s) => s.shndx === 0 && s.name === v.name);
       let value = kconfigValue(v.name, opts);
       if (value === undefined) {
-        if (sym?.bind !== STB_WEAK) throw new InputError(`extern (kcfg) '${v.name}': value not found (viotrace knows LINUX_KERNEL_VERSION, LINUX_HAS_BPF_COOKIE, LINUX_HAS_SYSCALL_WRAPPER; declare it __weak to get 0)`, where);
+        if (sym?.bind !== STB_WEAK) throw new InputError(`extern (kcfg) '${v.name}': value not found (viotrace knows LINUX_KERNEL_VERSION, LINUX_HAS_BPF_COOKIE and LINUX_HAS_SYSCALL_WRAPPER; give others with prog run --kconfig NAME=VALUE, or declare it __weak to get 0)`, where);
         value = 0;
       }
       if (![1, 2, 4, 8].includes(v.size)) throw new InputError(`extern (kcfg) '${v.name}': a ${v.size}-byte value (only integers and bools are supported)`, where);
