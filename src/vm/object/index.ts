@@ -5,6 +5,7 @@ import { readElf, STT_FUNC, type ElfFile, type ElfSection } from '../elf/index.j
 import { decode, type Instruction } from '../isa/instruction.js';
 import { CallSrc, Class, CORE_POISON_HELPER, Imm64Src, JmpOp, Mode, Size } from '../isa/opcodes.js';
 import { codeAddressTarget } from '../isa/validate.js';
+import { kconfigMap } from './kconfig.js';
 import type { GlobalArg, GlobalFunction } from '../verifier/index.js';
 import { BPF_MAP_TYPE_PERF_EVENT_ARRAY, createGlobalDataMap, createMap, type AnyMap, type GlobalDataSection } from '../maps/index.js';
 
@@ -109,9 +110,6 @@ export interface LoadOptions {
   globals?: Readonly<Record<string, bigint>>;
 }
 
-/** KERNEL_VERSION(a, b, c) of linux/version.h, the patch level capped at 255 as libbpf does. */
-export const kernelVersionCode = ([a, b, c]: readonly [number, number, number]): number => (a << 16) + (b << 8) + Math.min(c, 255);
-
 /** Writes `value` into the global variable `v` (a DATASEC member) of a section's bytes, checked against its BTF type. */
 function setGlobal(btf: Btf, v: BtfMember, bytes: Uint8Array, value: bigint, where: string): void {
   const t = btf.resolve(btf.type(v.type)?.type ?? 0);
@@ -121,23 +119,6 @@ function setGlobal(btf: Btf, v: BtfMember, bytes: Uint8Array, value: bigint, whe
   if (value < -(1n << (bits - 1n)) || value >= 1n << bits) throw new InputError(`${value} does not fit its ${size} bytes`, where);
   const u = BigInt.asUintN(size * 8, value);
   for (let i = 0; i < size; i++) bytes[v.offset + i] = Number((u >> BigInt(8 * i)) & 0xffn);
-}
-
-/** STB_WEAK: an extern declared __weak, 0 when the loader has no value for it. */
-const STB_WEAK = 2;
-
-/**
- * The value libbpf gives a .kconfig extern (bpf_object__resolve_externs): the kernel version, the
- * two features it probes for, or a CONFIG_* option; undefined when it has none.
- */
-function kconfigValue(name: string, opts: LoadOptions): number | undefined {
-  switch (name) {
-    case 'LINUX_KERNEL_VERSION': return kernelVersionCode(opts.kernelVersion ?? [6, 18, 0]);
-    // Both hold on x86-64 since 5.15 and 4.17.
-    case 'LINUX_HAS_BPF_COOKIE': return 1;
-    case 'LINUX_HAS_SYSCALL_WRAPPER': return 1;
-    default: return opts.kconfig?.[name];
-  }
 }
 
 /** Section flag of code (ELF SHF_EXECINSTR). */
@@ -326,7 +307,7 @@ export function loadObject(bytes: Uint8Array, where: string, opts: LoadOptions):
     }
   }
   const globalIndex = new Map<number, number>();
-  const set = new Set<string>();
+  const globalsSet = new Set<string>();
   for (const s of elf.sections) {
     const m = /^\.(rodata|data|bss)(\..*)?$/.exec(s.name);
     if (!m || s.size === 0 || (s.flags & 2) === 0) continue; // SHF_ALLOC
@@ -348,59 +329,20 @@ export function loadObject(bytes: Uint8Array, where: string, opts: LoadOptions):
       const value = name === undefined ? undefined : opts.globals![name];
       if (value === undefined) continue;
       setGlobal(btf, v, map.values, value, `${where}: ${name}`);
-      set.add(name!);
+      globalsSet.add(name!);
     }
     // libbpf freezes .rodata before it loads the programs: the verifier then reads its constants.
     if (kind === 'rodata') map.freeze();
     maps.push({ name, map, ...(datasec ? { valueType: datasec.id } : {}) });
   }
 
-  for (const name of Object.keys(opts.globals ?? {})) if (!set.has(name)) throw new InputError(`no global variable ${name} in .rodata, .data or .bss`, where);
+  for (const name of Object.keys(opts.globals ?? {})) if (!globalsSet.has(name)) throw new InputError(`no global variable ${name} in .rodata, .data or .bss`, where);
 
-  // Externs of .kconfig: one read-only map of their values, laid out as libbpf lays them out
-  // (largest alignment first, then by name), frozen like .rodata.
-  const kconfigAt = new Map<string, number>();
-  let kconfigIndex = -1;
-  const kconfigSec = btf.named('.kconfig').map((id) => btf.type(id)!).find((t) => t.kind === Kind.DATASEC);
-  if (kconfigSec?.members.length) {
-    const vars = kconfigSec.members.map((v) => {
-      const t = btf.type(v.type);
-      if (t?.kind !== Kind.VAR) throw new InputError(`.kconfig: DATASEC entry names type ${v.type}, which is not a variable of .BTF`, where);
-      const size = btf.sizeOf(t.type);
-      const align = Math.min(8, size & -size);
-      return { name: t.name, type: t.type, size, align };
-    }).sort((x, y) => y.align - x.align || x.name.localeCompare(y.name));
-    let size = 0;
-    const fields: { at: number; size: number; value: number }[] = [];
-    for (const v of vars) {
-      const sym = elf.symbols.find((s) => s.shndx === 0 && s.name === v.name);
-      let value = kconfigValue(v.name, opts);
-      if (value === undefined) {
-        if (sym?.bind !== STB_WEAK) throw new InputError(`extern (kcfg) '${v.name}': value not found (viotrace knows LINUX_KERNEL_VERSION, LINUX_HAS_BPF_COOKIE and LINUX_HAS_SYSCALL_WRAPPER; give others with prog run --kconfig NAME=VALUE, or declare it __weak to get 0)`, where);
-        value = 0;
-      }
-      if (![1, 2, 4, 8].includes(v.size)) throw new InputError(`extern (kcfg) '${v.name}': a ${v.size}-byte value (only integers and bools are supported)`, where);
-      size = Math.ceil(size / v.align) * v.align;
-      kconfigAt.set(v.name, size);
-      fields.push({ at: size, size: v.size, value });
-      size += v.size;
-    }
-    const image = new Uint8Array(size);
-    const view = new DataView(image.buffer);
-    for (const f of fields) {
-      if (f.size === 8) view.setBigUint64(f.at, BigInt.asUintN(64, BigInt(f.value)), true);
-      else for (let i = 0; i < f.size; i++) image[f.at + i] = (f.value >>> (8 * i)) & 0xff;
-    }
-    // libbpf sets the DATASEC's offsets from its layout, so the variables print by name.
-    for (const v of kconfigSec.members) {
-      const at = kconfigAt.get(btf.type(v.type)?.name ?? '');
-      if (at !== undefined) v.offset = at;
-    }
-    kconfigIndex = maps.length;
-    const map = createGlobalDataMap({ name: '.kconfig', section: 'kconfig', size, image }, env, `${where}: .kconfig`);
-    map.freeze();
-    maps.push({ name: '.kconfig', map, valueType: kconfigSec.id });
-  }
+  // Externs of .kconfig: one frozen read-only map of their values (kconfig.ts).
+  const kconfig = kconfigMap(btf, elf, opts, env, where);
+  const kconfigIndex = kconfig ? maps.length : -1;
+  const kconfigAt = kconfig?.offsets ?? new Map<string, number>();
+  if (kconfig) maps.push(kconfig.map);
 
   const textSec = elf.section('.text');
   const code = (sec: ElfSection): Instruction[] => {
