@@ -351,6 +351,9 @@ describe('viotrace prog run', () => {
     it("refuses, as libbpf reports it, a field the kernel's BTF lacks once an option reaches it; --set names it cannot set are errors", async () => {
       const r = await run(['prog', 'run', 'bpf/testdata/tool_config.bpf.o', '--set', 'old_disk_field=1']);
       expect([r.code, r.err]).toEqual([1, 'viotrace: tool_config.bpf.o: program on_complete: insn 53: failed to resolve CO-RE relocation <byte_off> [31] struct request___old.rq_disk (0:0 @ offset 0)\n']);
+      const dump = await run(['prog', 'dump', 'bpf/testdata/tool_config.bpf.o']);
+      expect(dump.code, dump.err).toBe(0);
+      expect(dump.out).toContain('    53: call 195896080\t; <invalid CO-RE relocation> <byte_off> [31] struct request___old.rq_disk (0:0 @ offset 0)\n');
       const v = await run(['prog', 'verify', 'bpf/testdata/core_poison.bpf.o']);
       expect(v.code).toBe(1);
       expect(v.err).toContain('viotrace: bpf/testdata/core_poison.bpf.o: program old_kernel_only: insn 0: failed to resolve CO-RE relocation <byte_off> [6] struct request___old.rq_disk (0:0 @ offset 0) (core_poison.bpf.c:16:');

@@ -80,7 +80,9 @@ export const installProg: CommandInstaller = (program: Command) => {
         for (const l of disassemble(p.insns, { helperName, mapName: (i) => o.maps[i]?.name })) {
           const src = p.lines.get(l.pc);
           if (src) out.push(`    ; ${src}`);
-          out.push(`  ${String(l.pc).padStart(4)}: ${l.text}`);
+          // libbpf's own word for a poisoned instruction in the logs it prints.
+          const poisoned = p.poisoned.get(l.pc);
+          out.push(`  ${String(l.pc).padStart(4)}: ${l.text}${poisoned === undefined ? '' : `\t; <invalid CO-RE relocation> ${poisoned}`}`);
         }
       }
       process.stdout.write(`${out.join('\n')}\n`);
