@@ -1,6 +1,6 @@
 // `viotrace hooks [--json]`: the hook table, the one source the simulator, the contexts and the docs come from.
 import type { Command } from 'commander';
-import { HOOKS, QEMU_BINARY, RAW_TRACEPOINTS, tracepointLayout } from '../hooks/index.js';
+import { ALL_HOOKS, QEMU_BINARY, tracepointLayout } from '../hooks/index.js';
 import type { CommandInstaller } from './index.js';
 
 /** What a program attached to the hook receives in r1. */
@@ -19,7 +19,7 @@ export const installHooks: CommandInstaller = (program: Command) => {
     .description('list every hook programs attach to: side, kind, real name, arguments or record layout, when it fires')
     .option('--json', 'print the table as JSON')
     .action((opts: { json?: boolean }) => {
-      const rows = [...HOOKS, ...RAW_TRACEPOINTS].map((h) => ({
+      const rows = ALL_HOOKS.map((h) => ({
         side: h.side, kind: h.kind, name: h.name,
         ...(h.kind === 'uprobe' || h.kind === 'uretprobe' ? { binary: QEMU_BINARY } : {}),
         ...(h.args ? { args: h.args } : {}),

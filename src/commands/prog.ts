@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
-import { attachRefusal, findHook, HOOKS, RAW_TRACEPOINTS } from '../hooks/index.js';
+import { ALL_HOOKS, attachRefusal, findHook } from '../hooks/index.js';
 import { contextFor, disassemble, helperName, libbpfReason, loadObject, mapSpec, parseBtf, verify, VerifierError, type BpfObject, type BpfProgram, type Btf } from '../vm/index.js';
 import type { CommandInstaller } from './index.js';
 import { addProgRun } from './prog-run.js';
@@ -44,7 +44,7 @@ function hookOf(p: BpfProgram) {
 function hookProblem(p: BpfProgram): { refuse: boolean; text: string } | undefined {
   if (hookOf(p)) return undefined;
   const sec = `SEC("${p.section}")`;
-  const known = HOOKS.some((h) => h.kind === p.kind) || (p.kind === 'raw_tracepoint' && RAW_TRACEPOINTS.length > 0);
+  const known = ALL_HOOKS.some((h) => h.kind === p.kind);
   if (p.kind === 'tracepoint') return { refuse: true, text: `${sec}: tracepoint ${p.attachTo} is not in viotrace's hook table, so its record layout is unknown (viotrace hooks lists them)` };
   if (!known) return { refuse: true, text: `${sec}: viotrace simulates no ${p.kind} hooks (viotrace hooks lists them)` };
   if (p.kind === 'raw_tracepoint') return { refuse: false, text: `${sec}: raw tracepoint ${p.attachTo} is not one viotrace fires (viotrace hooks lists them); checked against 12 u64 arguments, as the kernel loads it (it checks at attach that the tracepoint exists and has the arguments read)` };

@@ -1,5 +1,5 @@
 // Hooks: the one table of places programs attach (real names, kinds, contexts), and the context bytes each gets.
-export { HOOKS, QEMU_BINARY, RAW_TRACEPOINTS, findHook, hookKey, tracepointLayout } from './table.js';
+export { ALL_HOOKS, HOOKS, QEMU_BINARY, RAW_TRACEPOINTS, findHook, hookKey, tracepointLayout } from './table.js';
 export type { HookDef, HookKind, Side } from './table.js';
 export { probeOfProgram } from './program-name.js';
 export { attachRefusal } from './attach.js';

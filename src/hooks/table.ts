@@ -80,6 +80,9 @@ export const RAW_TRACEPOINTS: readonly HookDef[] = HOOKS.filter((h) => h.proto).
   side: h.side, kind: 'raw_tracepoint', name: h.name.split(':')[1]!, args: h.proto!.map(paramName), proto: h.proto!, fires: h.fires,
 }));
 
+/** Every place a program attaches: HOOKS and the raw tracepoints derived from them. */
+export const ALL_HOOKS: readonly HookDef[] = [...HOOKS, ...RAW_TRACEPOINTS];
+
 /** The key a program's SEC name attaches by: `tracepoint block:block_rq_issue`, `uprobe virtio_blk_handle_vq`. */
 export function hookKey(kind: HookKind, name: string): string {
   return `${kind} ${name}`;
@@ -88,8 +91,7 @@ export function hookKey(kind: HookKind, name: string): string {
 /** Finds the hook a program of an object attaches to (libbpf's attach target, uprobes with their binary). */
 export function findHook(side: Side, kind: string, attachTo: string): HookDef | undefined {
   const name = kind === 'uprobe' || kind === 'uretprobe' ? attachTo.replace(`${QEMU_BINARY}:`, '') : attachTo;
-  if (kind === 'raw_tracepoint') return RAW_TRACEPOINTS.find((h) => h.side === side && h.name === name);
-  return HOOKS.find((h) => h.side === side && h.kind === kind && h.name === name);
+  return ALL_HOOKS.find((h) => h.side === side && h.kind === kind && h.name === name);
 }
 
 const layouts = new Map<string, TracepointLayout>();

@@ -66,11 +66,10 @@ class HostRequests {
     io.rqAddr = a;
   }
 
-  /** The request is freed after its completion: its tag is the next taken. */
+  /** The request is freed after its completion; free tags are kept highest first, so `take` pops the lowest, as a mostly idle sbitmap hands them out. */
   release(io: KernelIo): void {
-    this.free.push(io.tag);
-    // Lowest first, as a mostly idle sbitmap hands them out.
-    if (this.free.length > 1 && this.free[this.free.length - 1]! > this.free[this.free.length - 2]!) this.free.sort((x, y) => y - x);
+    const at = this.free.findIndex((t) => t < io.tag);
+    this.free.splice(at < 0 ? this.free.length : at, 0, io.tag);
   }
 }
 

@@ -371,11 +371,13 @@ export function loadObject(bytes: Uint8Array, where: string, opts: LoadOptions):
           if (idx === undefined) throw new InputError(`${at}: refers to map ${sym.name}, which .maps does not define`, where);
           insn.src = Imm64Src.MAP_IDX;
           insn.imm = idx;
-        } else if (globalIndex.has(sym.shndx)) {
-          // ld_imm64 of global data: the map's value plus (symbol value + the addend clang left in imm).
-          const off = sym.value + insn.imm;
+        } else if (globalIndex.has(sym.shndx) || (sym.shndx === 0 && kconfigAt.has(sym.name))) {
+          // ld_imm64 of global data or of a .kconfig extern: its map's value plus (the variable's
+          // offset there + the addend clang left in imm).
+          const global = globalIndex.has(sym.shndx);
+          const off = (global ? sym.value : kconfigAt.get(sym.name)!) + insn.imm;
           insn.src = Imm64Src.MAP_IDX_VALUE;
-          insn.imm = globalIndex.get(sym.shndx)!;
+          insn.imm = global ? globalIndex.get(sym.shndx)! : kconfigIndex;
           insns[pc + 1]!.imm = off;
         } else if (symSec?.name === '.text') {
           // A function's address (a bpf_loop callback): libbpf's BPF_PSEUDO_FUNC, imm relative as a call's.
@@ -384,12 +386,6 @@ export function loadObject(bytes: Uint8Array, where: string, opts: LoadOptions):
           if (!Number.isInteger(targetPc)) throw new InputError(`${at}: ld_imm64 of ${sym.name || '.text'}+${insn.imm} is not on an instruction`, where);
           insn.src = Imm64Src.CODE_ADDR;
           insn.imm = targetPc - pc - 1;
-        } else if (sym.shndx === 0 && kconfigAt.has(sym.name)) {
-          // A .kconfig extern: its place in the .kconfig map's value (plus the addend clang left in imm).
-          const off = kconfigAt.get(sym.name)! + insn.imm;
-          insn.src = Imm64Src.MAP_IDX_VALUE;
-          insn.imm = kconfigIndex;
-          insns[pc + 1]!.imm = off;
         } else if (sym.shndx === 0) {
           throw new InputError(`${at}: ld_imm64 of extern ${sym.name}, which is not a __kconfig extern (__ksym externs are not supported)`, where);
         } else throw new InputError(`${at}: ld_imm64 of ${sym.name || symSec?.name}, which is neither a map, global data nor a function`, where);
