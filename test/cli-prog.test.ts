@@ -68,8 +68,8 @@ describe('viotrace prog verify', () => {
     expect(r.code).toBe(1);
     expect(r.out).toBe('known: verified (kprobe blk_mq_end_request, 2 insns, processed 2)\nno_function: verified (kprobe no_such_function_xyz, 2 insns, processed 2)\nno_raw_event: verified (raw_tracepoint no_such_event, 2 insns, processed 2)\n');
     const lines = r.err.trim().split('\n');
-    expect(lines).toContain(`viotrace: ${f}: SEC("frobnicate/whatever"): not a program type (tracepoint/, kprobe/, kretprobe/, uprobe/, uretprobe/, raw_tp/, usdt/); its code is not loaded`);
-    expect(lines).toContain(`viotrace: ${f}: SEC("tp_btf/block_rq_issue"): BTF-typed programs (tp_btf/, fentry/, fexit/, ...) are not supported, so its code is not loaded; raw_tp/ programs are (libbpf-tools' fallback; viotrace hooks lists the raw tracepoints)`);
+    expect(lines).toContain(`viotrace: ${f}: SEC("frobnicate/whatever"): not a program type (tracepoint/, kprobe/, kretprobe/, uprobe/, uretprobe/, raw_tp/, tp_btf/, usdt/); its code is not loaded`);
+    expect(lines).toContain(`viotrace: ${f}: SEC("fentry/blk_mq_start_request"): BTF-typed programs on kernel functions (fentry/, fexit/, ...) are not supported, so its code is not loaded; kprobe/ programs on the functions viotrace simulates are, and tp_btf/ and raw_tp/ ones on its tracepoints (viotrace hooks lists them)`);
     expect(lines).toContain(`viotrace: warning: ${f}: program no_raw_event: SEC("raw_tp/no_such_event"): raw tracepoint no_such_event is not one viotrace fires (viotrace hooks lists them); checked against 12 u64 arguments, as the kernel loads it (it checks at attach that the tracepoint exists and has the arguments read)`);
     expect(lines).toContain(`viotrace: ${f}: program no_tracepoint: SEC("tracepoint/bogus/nonexistent"): tracepoint bogus:nonexistent is not in viotrace's hook table, so its record layout is unknown (viotrace hooks lists them)`);
     expect(lines).toContain(`viotrace: warning: ${f}: program no_function: SEC("kprobe/no_such_function_xyz"): kprobe no_such_function_xyz is not a hook viotrace simulates (viotrace hooks lists them); checked against pt_regs only (the kernel checks at attach that the function exists)`);
@@ -150,7 +150,10 @@ describe('viotrace hooks', () => {
     expect(rows.find((h) => h.side === 'host' && h.name === 'block:block_rq_issue')!.context).toBe(
       'record 64 bytes: dev@8 sector@16 nr_sector@24 bytes@28 ioprio@32 rwbs@34 comm@44 cmd@60',
     );
-    expect(rows.find((h) => h.name === 'luring_do_submit')).toMatchObject({ kind: 'uprobe', args: ['fd', 'luringcb', 's', 'offset', 'type'], context: 'struct pt_regs (168 bytes)' });
+    expect(rows.find((h) => h.name === 'luring_do_submit')).toMatchObject({ kind: 'uprobe', args: ['fd', 'luringcb', 's', 'offset', 'type'], context: 'struct pt_regs (168 bytes)', sections: ['uprobe//usr/bin/qemu-system-x86_64:luring_do_submit'] });
+    // A raw tracepoint takes raw_tp/ programs and BTF-typed tp_btf/ ones.
+    expect(rows.find((h) => h.side === 'host' && h.kind === 'raw_tracepoint' && h.name === 'block_rq_issue')).toMatchObject({ sections: ['raw_tp/block_rq_issue', 'tp_btf/block_rq_issue'] });
+    expect(rows.find((h) => h.side === 'guest' && h.name === 'block:block_rq_issue')).toMatchObject({ sections: ['tracepoint/block/block_rq_issue'] });
   });
 });
 
@@ -315,6 +318,71 @@ describe('viotrace prog run', () => {
       expect(v.code, v.err).toBe(0);
       expect(v.out).toBe('second_arg: verified (raw_tracepoint block_rq_issue, 6 insns, processed 5, reads raw tracepoint args up to byte 16)\n');
       expect(v.err).toBe("viotrace: warning: bpf/testdata/raw_tp_args.bpf.o: program second_arg: it loads, but the kernel refuses to attach it (EINVAL): it reads raw tracepoint block_rq_issue's arguments up to byte 16, but it has 1 (rq: 8 bytes)\n");
+    });
+  });
+
+  describe('BTF-typed tracepoints: the same tool reading struct request straight through its BTF-typed pointer (biolat_btf.bpf.o)', () => {
+    const value = (r: Report, map: string, key: string): string | undefined => r.maps.find((m) => m.name === map)!.shown.find((e) => e.key === key)?.value;
+    const hist = (r: Report, map: string): Map<number, number> => new Map(r.maps.find((m) => m.name === map)!.shown.map((e) => [Number(e.key), Number(e.value)]));
+
+    it("gives the raw tracepoint tool's histogram on the same run, bitesize's size buckets, and the disk's dev and name read through rq->q->disk", async () => {
+      const [btf, raw] = await Promise.all([
+        run(['prog', 'run', 'bpf/testdata/biolat_btf.bpf.o', '--requests', '1000', '--json']),
+        run(['prog', 'run', 'bpf/testdata/biolat_raw.bpf.o', '--requests', '1000', '--json']),
+      ]);
+      expect(btf.code, btf.err).toBe(0);
+      const report = JSON.parse(btf.out) as Report;
+      const rawReport = JSON.parse(raw.out) as Report;
+      expect(report.programs.map((p) => p.hook)).toEqual(['guest tp_btf block_rq_insert', 'guest tp_btf block_rq_issue', 'guest tp_btf block_rq_complete']);
+      // rq->tag, rq->__data_len and rq->cmd_flags read directly, as biolat_raw reads them with bpf_probe_read_kernel.
+      expect(hist(report, 'read_usecs')).toEqual(hist(rawReport, 'read_usecs'));
+      expect(value(report, '.data', 'max_tag')).toBe(value(rawReport, '.data', 'max_tag'));
+      const issues = report.programs.find((p) => p.name === 'block_rq_issue')!.runs;
+      // 4 KiB requests: log2(4) = 2, every one.
+      expect([...hist(report, 'size_kib')]).toEqual([[2, issues]]);
+      expect(value(report, '.bss', 'completed')).toBe('1000');
+      expect(value(report, '.bss', 'bytes')).toBe(String(1000 * 4096));
+      expect(value(report, '.bss', 'partial')).toBe('0');
+      expect(value(report, '.bss', 'unmatched')).toBe('0');
+      expect(value(report, '.bss', 'no_disk')).toBe('0');
+      // virtio-blk's major 253, minor 0: MKDEV as the kernel makes it.
+      expect(value(report, '.bss', 'dev')).toBe(String((253 << 20) | 0));
+      expect(value(report, '.bss', 'first')).toBe(String('v'.charCodeAt(0)));
+      expect(value(report, '.bss', 'disk')).toBe('"vda"');
+      expect(value(report, '.bss', 'last_sector')).not.toBe('0');
+    });
+
+    it("runs on the host's block layer: the NVMe disk, 259:0, slow-disk's reads in the raw tool's buckets", async () => {
+      const [btf, raw] = await Promise.all([
+        run(['prog', 'run', 'bpf/testdata/biolat_btf.bpf.o', '--side', 'host', '--scenario', 'slow-disk', '--requests', '400', '--json']),
+        run(['prog', 'run', 'bpf/testdata/biolat_raw.bpf.o', '--side', 'host', '--scenario', 'slow-disk', '--requests', '400', '--json']),
+      ]);
+      expect(btf.code, btf.err).toBe(0);
+      const report = JSON.parse(btf.out) as Report;
+      expect(report.programs.map((p) => p.hook)).toEqual(['host tp_btf block_rq_insert', 'host tp_btf block_rq_issue', 'host tp_btf block_rq_complete']);
+      expect(hist(report, 'read_usecs')).toEqual(hist(JSON.parse(raw.out) as Report, 'read_usecs'));
+      expect(value(report, '.bss', 'disk')).toBe('"nvme0n1"');
+      expect(value(report, '.bss', 'dev')).toBe(String((259 << 20) | 0));
+    });
+
+    it('refuses what Linux 6.18 refuses, in its words: a store, an argument the tracepoint lacks, half a pointer, past the struct, a variable offset', async () => {
+      const cases: [string, string][] = [
+        ['btf_store', 'program store_field: insn 2: only read is supported'],
+        ['btf_arg', 'program second_arg: insn 0: invalid bpf_context access off=8 size=8'],
+        ['btf_half_ptr', 'program half_pointer: insn 1: cannot access ptr member q with moff 0 in struct request with off 0 size 4'],
+        ['btf_past_struct', 'program past_struct: insn 1: access beyond struct request at off 4096 size 8'],
+        ['btf_var_off', 'program var_offset: insn 4: R6 is ptr_request invalid variable offset: off=0, var_off=(0x0; 0x7)'],
+      ];
+      const results = await Promise.all(cases.map(([f]) => run(['prog', 'verify', `bpf/testdata/${f}.bpf.o`, '--btf', 'bpf/btf/linux-6.18.min.btf'])));
+      results.forEach((r, i) => {
+        const [f, text] = cases[i]!;
+        expect(r.code).toBe(1);
+        expect(r.err).toContain(`viotrace: bpf/testdata/${f}.bpf.o: ${text} (`);
+      });
+      // The kernel's line before the reason is in the log.
+      expect(results[1]!.err).toContain("func 'block_rq_issue' doesn't have 2-th argument\n");
+      const sim = await run(['prog', 'run', 'bpf/testdata/btf_store.bpf.o']);
+      expect([sim.code, sim.err]).toEqual([1, 'viotrace: btf_store.bpf.o: program store_field: insn 2: only read is supported\n']);
     });
   });
 

@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { contextFor, libbpfReason, loadObject, mapSpec, parseBtf, verify, VerifierError } from '../src/vm/index.js';
+import { programContext } from '../src/hooks/index.js';
+import { libbpfReason, loadObject, mapSpec, parseBtf, verify, VerifierError } from '../src/vm/index.js';
 
 /** Whether the BPF filesystem is mounted at /sys/fs/bpf (the directory may exist unmounted), mounting it if it can (as root). */
 function bpffs(): boolean {
@@ -34,7 +35,8 @@ function ourVerdict(file: string): string | undefined {
   const maps = o.maps.map(({ name, map }) => mapSpec(name, map));
   for (const p of o.programs) {
     try {
-      verify(p.insns, { ctx: contextFor(p.kind), maps, globals: p.globals });
+      // tp_btf programs' arguments are typed by this kernel's btf_trace_<event>, as the kernel types them.
+      verify(p.insns, { ctx: programContext(p, btf, file), maps, globals: p.globals, btf });
     } catch (e) {
       // libbpf rewrites the refusal of a poisoned CO-RE relocation in the log it prints.
       if (e instanceof VerifierError) return libbpfReason(p, e.pc, e.reason);
@@ -46,7 +48,7 @@ function ourVerdict(file: string): string | undefined {
 
 describe.skipIf(!canLoad)('the running kernel agrees with our verifier', () => {
   // legacy.bpf.o is left out: libbpf 1.0 and later (bpftool's) refuse the legacy maps section.
-  const objects = ['guest', 'host', ...['timestamp', 'ringbuf', 'percpu', 'subprog', 'verifier_reject', 'kernel_accepts', 'ctx_offset', 'bpf_loop', 'bpf_loop_reject', 'bpf_loop_ctx', 'global_funcs', 'global_unbounded', 'global_null', 'global_void', 'global_small', 'rq_latency', 'biolat_raw', 'raw_tp_args', 'tool_config', 'core_poison'].map((t) => `testdata/${t}`)];
+  const objects = ['guest', 'host', ...['timestamp', 'ringbuf', 'percpu', 'subprog', 'verifier_reject', 'kernel_accepts', 'ctx_offset', 'bpf_loop', 'bpf_loop_reject', 'bpf_loop_ctx', 'global_funcs', 'global_unbounded', 'global_null', 'global_void', 'global_small', 'rq_latency', 'biolat_raw', 'raw_tp_args', 'tool_config', 'core_poison', 'biolat_btf', 'btf_store', 'btf_arg', 'btf_half_ptr', 'btf_past_struct', 'btf_var_off'].map((t) => `testdata/${t}`)];
   for (const file of objects.map((o) => `bpf/${o}.bpf.o`)) {
     it(file, () => {
       const ours = ourVerdict(file);

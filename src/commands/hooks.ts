@@ -12,6 +12,17 @@ function context(kind: string, name: string, proto?: readonly string[]): string 
   return `record ${l.fixedSize} bytes: ${fields.join(' ')}`;
 }
 
+/** The SEC names of programs that attach to the hook, as libbpf reads them (a raw tracepoint takes raw_tp/ and BTF-typed tp_btf/ programs). */
+function sections(kind: string, name: string): string[] {
+  switch (kind) {
+    case 'tracepoint': return [`tracepoint/${name.replace(':', '/')}`];
+    case 'raw_tracepoint': return [`raw_tp/${name}`, `tp_btf/${name}`];
+    case 'uprobe':
+    case 'uretprobe': return [`${kind}/${QEMU_BINARY}:${name}`];
+    default: return [`${kind}/${name}`];
+  }
+}
+
 /** Installs `viotrace hooks`. */
 export const installHooks: CommandInstaller = (program: Command) => {
   program
@@ -24,13 +35,14 @@ export const installHooks: CommandInstaller = (program: Command) => {
         ...(h.kind === 'uprobe' || h.kind === 'uretprobe' ? { binary: QEMU_BINARY } : {}),
         ...(h.args ? { args: h.args } : {}),
         context: context(h.kind, h.name, h.proto),
+        sections: sections(h.kind, h.name),
         fires: h.fires,
       }));
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         return;
       }
-      const out = rows.map((r) => `${r.side.padEnd(6)}${r.kind.padEnd(15)}${(r.args ? `${r.name}(${r.args.join(', ')})` : r.name).padEnd(58)}${r.fires}\n${' '.repeat(21)}${r.context}`);
+      const out = rows.map((r) => `${r.side.padEnd(6)}${r.kind.padEnd(15)}${(r.args ? `${r.name}(${r.args.join(', ')})` : r.name).padEnd(58)}${r.fires}\n${' '.repeat(21)}${r.context}\n${' '.repeat(21)}SEC ${r.sections.map((x) => `"${x}"`).join(' or ')}`);
       process.stdout.write(`${out.join('\n')}\n`);
     });
 };

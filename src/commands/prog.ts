@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
-import { ALL_HOOKS, attachRefusal, findHook } from '../hooks/index.js';
-import { contextFor, disassemble, helperName, libbpfReason, loadObject, mapSpec, parseBtf, verify, VerifierError, type BpfObject, type BpfProgram, type Btf } from '../vm/index.js';
+import { ALL_HOOKS, attachRefusal, findHook, programContext } from '../hooks/index.js';
+import { disassemble, helperName, libbpfReason, loadObject, mapSpec, parseBtf, verify, VerifierError, type BpfObject, type BpfProgram, type Btf } from '../vm/index.js';
 import type { CommandInstaller } from './index.js';
 import { addProgRun } from './prog-run.js';
 
@@ -44,19 +44,20 @@ function hookOf(p: BpfProgram) {
 function hookProblem(p: BpfProgram): { refuse: boolean; text: string } | undefined {
   if (hookOf(p)) return undefined;
   const sec = `SEC("${p.section}")`;
-  const known = ALL_HOOKS.some((h) => h.kind === p.kind);
+  const known = ALL_HOOKS.some((h) => h.kind === (p.kind === 'tp_btf' ? 'raw_tracepoint' : p.kind));
   if (p.kind === 'tracepoint') return { refuse: true, text: `${sec}: tracepoint ${p.attachTo} is not in viotrace's hook table, so its record layout is unknown (viotrace hooks lists them)` };
   if (!known) return { refuse: true, text: `${sec}: viotrace simulates no ${p.kind} hooks (viotrace hooks lists them)` };
+  if (p.kind === 'tp_btf') return { refuse: false, text: `${sec}: raw tracepoint ${p.attachTo} is not one viotrace fires (viotrace hooks lists them); its arguments are typed by the kernel BTF's btf_trace_${p.attachTo}` };
   if (p.kind === 'raw_tracepoint') return { refuse: false, text: `${sec}: raw tracepoint ${p.attachTo} is not one viotrace fires (viotrace hooks lists them); checked against 12 u64 arguments, as the kernel loads it (it checks at attach that the tracepoint exists and has the arguments read)` };
   return { refuse: false, text: `${sec}: ${p.kind} ${p.attachTo} is not a hook viotrace simulates (viotrace hooks lists them); checked against pt_regs only (the kernel checks at attach that the function exists)` };
 }
 
 /** The line for a code section whose SEC name is no program type: libbpf would not load it either. */
 const unknownSection = (name: string): string =>
-  /^(tp_btf|fentry|fexit|fmod_ret|lsm|iter)(\.s)?\//.test(name)
-    // Their context is BTF-typed kernel pointers, which this VM's verifier does not track.
-    ? `SEC("${name}"): BTF-typed programs (tp_btf/, fentry/, fexit/, ...) are not supported, so its code is not loaded; raw_tp/ programs are (libbpf-tools' fallback; viotrace hooks lists the raw tracepoints)`
-    : `SEC("${name}"): not a program type (tracepoint/, kprobe/, kretprobe/, uprobe/, uretprobe/, raw_tp/, usdt/); its code is not loaded`;
+  /^(fentry|fexit|fmod_ret|lsm|iter)(\.s)?\//.test(name)
+    // Programs on kernel functions by BTF: the simulator fires kprobes on its functions, not trampolines.
+    ? `SEC("${name}"): BTF-typed programs on kernel functions (fentry/, fexit/, ...) are not supported, so its code is not loaded; kprobe/ programs on the functions viotrace simulates are, and tp_btf/ and raw_tp/ ones on its tracepoints (viotrace hooks lists them)`
+    : `SEC("${name}"): not a program type (tracepoint/, kprobe/, kretprobe/, uprobe/, uretprobe/, raw_tp/, tp_btf/, usdt/); its code is not loaded`;
 
 /** Installs `viotrace prog`. */
 export const installProg: CommandInstaller = (program: Command) => {
@@ -114,9 +115,9 @@ export const installProg: CommandInstaller = (program: Command) => {
           continue;
         }
         if (problem) process.stderr.write(`viotrace: warning: ${file}: program ${p.name}: ${problem.text}\n`);
-        const ctx = contextFor(p.kind);
         try {
-          const v = verify(p.insns, { ctx, maps, lines: p.lines, globals: p.globals });
+          const ctx = programContext(p, o.kernelBtf, file);
+          const v = verify(p.insns, { ctx, maps, lines: p.lines, globals: p.globals, ...(o.kernelBtf ? { btf: o.kernelBtf } : {}) });
           const reads = v.maxCtxOffset ? `, reads ${ctx.name} up to byte ${v.maxCtxOffset}` : '';
           process.stdout.write(`${p.name}: verified (${p.kind} ${p.attachTo}, ${p.insns.length} insns, processed ${v.processed}${reads})\n`);
           if (opts.log) process.stdout.write(`  ${v.log}\n`);
@@ -124,6 +125,10 @@ export const installProg: CommandInstaller = (program: Command) => {
           const refusal = hook && attachRefusal(hook, v.maxCtxOffset);
           if (refusal) process.stderr.write(`viotrace: warning: ${file}: program ${p.name}: it loads, but the kernel refuses to attach it (EINVAL): it ${refusal}\n`);
         } catch (e) {
+          if (e instanceof InputError) {
+            refuse(`program ${p.name}: ${e.message}`);
+            continue;
+          }
           if (!(e instanceof VerifierError)) throw e;
           process.stderr.write(`verifier log of ${p.name}:\n${e.log.split('\n').map((l) => `  ${l}`).join('\n')}\n`);
           refuse(`program ${p.name}: insn ${e.pc}: ${libbpfReason(p, e.pc, e.reason)}${p.lines.get(e.pc) ? ` (${p.lines.get(e.pc)!.trim()})` : ''}`);

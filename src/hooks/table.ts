@@ -91,7 +91,9 @@ export function hookKey(kind: HookKind, name: string): string {
 /** Finds the hook a program of an object attaches to (libbpf's attach target, uprobes with their binary). */
 export function findHook(side: Side, kind: string, attachTo: string): HookDef | undefined {
   const name = kind === 'uprobe' || kind === 'uretprobe' ? attachTo.replace(`${QEMU_BINARY}:`, '') : attachTo;
-  return ALL_HOOKS.find((h) => h.side === side && h.kind === kind && h.name === name);
+  // A tp_btf program is a raw tracepoint program whose arguments the kernel types from BTF: it fires at the same site.
+  const k = kind === 'tp_btf' ? 'raw_tracepoint' : kind;
+  return ALL_HOOKS.find((h) => h.side === side && h.kind === k && h.name === name);
 }
 
 const layouts = new Map<string, TracepointLayout>();

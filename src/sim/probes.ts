@@ -1,10 +1,10 @@
 // One side's paired programs attached to the hook table: contexts built per firing, programs run in the VM, ring buffers drained.
 import { InputError } from '../errors.js';
 import {
-  attachRefusal, findHook, PtRegsFrame, tracepointLayout, writeRegisterValue, type HookDef, type PositionalEncoder, type ProbeRegisters, type RegisterValue, type Side,
+  attachRefusal, findHook, programContext, PtRegsFrame, tracepointLayout, writeRegisterValue, type HookDef, type PositionalEncoder, type ProbeRegisters, type RegisterValue, type Side,
   type TracepointValue, type TracepointValues,
 } from '../hooks/index.js';
-import { contextFor, libbpfReason, maps as vmMaps, Program, VerifierError, type BpfObject, type ProgramOptions, type RunEnvironment } from '../vm/index.js';
+import { libbpfReason, maps as vmMaps, Program, VerifierError, type BpfObject, type ProgramOptions, type RunEnvironment } from '../vm/index.js';
 import type { Clocks } from './clock.js';
 import type { SimMemory } from './memory.js';
 
@@ -57,6 +57,8 @@ class ProbeEnvironment implements RunEnvironment {
 
 interface Attached {
   hook: HookDef;
+  /** The program's own kind (tp_btf programs attach to raw tracepoint hooks). */
+  kind: string;
   program: Program;
   name: string;
   /** Times it ran. */
@@ -66,14 +68,15 @@ interface Attached {
 /** One attached program and how often it ran (SideProbes.attachedPrograms). */
 export interface AttachedProgram {
   name: string;
-  /** The hook: side, kind and name, as `viotrace hooks` lists it. */
+  /** The hook: side, kind and name, as `viotrace hooks` lists it (a tp_btf program's kind is tp_btf, on its raw tracepoint). */
   hook: string;
   runs: number;
 }
 
-/** How a side's program is loaded: read-only context, verified with its hook's context. */
-function programOptions(p: BpfObject['programs'][number], maps: ProgramOptions['maps']): ProgramOptions {
-  return { maps, ctxWritable: false, verify: { ctx: contextFor(p.kind), lines: p.lines, globals: p.globals } };
+/** How a side's program is loaded: read-only context, verified with its hook's context (a tp_btf program's typed by the object's kernel BTF). */
+function programOptions(p: BpfObject['programs'][number], object: BpfObject, maps: ProgramOptions['maps'], where: string, side?: Side): ProgramOptions {
+  const btf = object.kernelBtf;
+  return { maps, ctxWritable: false, verify: { ctx: programContext(p, btf, where, side), lines: p.lines, globals: p.globals, ...(btf ? { btf } : {}) } };
 }
 
 /** The paired programs of one side, attached and run at every firing of their hooks. */
@@ -111,7 +114,7 @@ export class SideProbes {
       if (!hook) throw new InputError(`program ${p.name}: no ${side} hook ${p.kind} ${p.attachTo} (see viotrace hooks)`, where);
       let program: Program;
       try {
-        program = new Program(p.insns, programOptions(p, mapList));
+        program = new Program(p.insns, programOptions(p, object, mapList, where, side));
       } catch (e) {
         throw new InputError(`program ${p.name}: ${e instanceof VerifierError ? `insn ${e.pc}: ${libbpfReason(p, e.pc, e.reason)}` : (e as Error).message}`, where);
       }
@@ -120,7 +123,7 @@ export class SideProbes {
       program.env = this.env;
       let ofKind = this.byHook.get(hook.kind);
       if (!ofKind) this.byHook.set(hook.kind, (ofKind = new Map()));
-      ofKind.set(hook.name, [...(ofKind.get(hook.name) ?? []), { hook, program, name: p.name, runs: 0 }]);
+      ofKind.set(hook.name, [...(ofKind.get(hook.name) ?? []), { hook, kind: p.kind, program, name: p.name, runs: 0 }]);
     }
     for (const m of object.maps) if (m.map instanceof vmMaps.RingBufMap) this.consumer.add(m.map, (data, off, size) => {
       if (this.onRecordAt) this.onRecordAt(data, off, size, m.name);
@@ -136,7 +139,16 @@ export class SideProbes {
    */
   static async prepare(object: BpfObject, stop?: () => boolean): Promise<boolean> {
     const mapList = object.maps.map((m) => m.map);
-    for (const p of object.programs) if (!(await Program.verifyAhead(p.insns, programOptions(p, mapList), stop))) return false;
+    for (const p of object.programs) {
+      let opts: ProgramOptions;
+      try {
+        opts = programOptions(p, object, mapList, '');
+      } catch {
+        // Attaching reports it.
+        continue;
+      }
+      if (!(await Program.verifyAhead(p.insns, opts, stop))) return false;
+    }
     return true;
   }
 
@@ -245,7 +257,7 @@ export class SideProbes {
   /** The attached programs, in the order they were attached, with their run counts. */
   attachedPrograms(): AttachedProgram[] {
     const out: AttachedProgram[] = [];
-    for (const byName of this.byHook.values()) for (const list of byName.values()) for (const a of list) out.push({ name: a.name, hook: `${a.hook.side} ${a.hook.kind} ${a.hook.name}`, runs: a.runs });
+    for (const byName of this.byHook.values()) for (const list of byName.values()) for (const a of list) out.push({ name: a.name, hook: `${a.hook.side} ${a.kind} ${a.hook.name}`, runs: a.runs });
     return out;
   }
 

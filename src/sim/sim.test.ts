@@ -31,19 +31,26 @@ describe('simulated runs', () => {
     expect(hostCompletes).toBe(plain.records.filter((r) => r.struct === 'vt_host_blk').length);
     expect(plain.result.tools).toEqual([]);
   });
-  it('with a raw tracepoint tool on each side give the same records and truth; its requests are the ones the tracepoints saw', async () => {
+  it('with raw tracepoint and BTF-typed tracepoint tools on each side give the same records and truth; their requests are the ones the tracepoints saw', async () => {
     const { loadObject, parseBtf } = await import('../vm/index.js');
     const { readFileSync } = await import('node:fs');
     const btf = parseBtf(readFileSync(new URL('../../bpf/btf/linux-6.18.min.btf', import.meta.url)), 'btf');
-    const load = () => loadObject(readFileSync(new URL('../../bpf/testdata/biolat_raw.bpf.o', import.meta.url)), 'biolat_raw.bpf.o', { possibleCpus: 2, targetBtf: btf });
+    const load = (f: string) => loadObject(readFileSync(new URL(`../../bpf/testdata/${f}`, import.meta.url)), f, { possibleCpus: 2, targetBtf: btf });
     const plain = collect('guest-elevator', 5, 400);
-    const withTools = collect('guest-elevator', 5, 400, { seed: 5, tools: [{ side: 'host', object: load(), name: 'host' }, { side: 'guest', object: load(), name: 'guest' }] });
+    const withTools = collect('guest-elevator', 5, 400, { seed: 5, tools: [
+      { side: 'host', object: load('biolat_raw.bpf.o'), name: 'host' }, { side: 'guest', object: load('biolat_raw.bpf.o'), name: 'guest' },
+      { side: 'host', object: load('biolat_btf.bpf.o'), name: 'host btf' }, { side: 'guest', object: load('biolat_btf.bpf.o'), name: 'guest btf' },
+    ] });
     expect(digest(withTools.records)).toBe(digest(plain.records));
     expect(withTools.truth).toEqual(plain.truth);
-    const [host, guest] = withTools.result.tools;
-    const runs = (t: typeof host, name: string): number => t!.programs.find((p) => p.name === name)!.runs;
-    expect(runs(host, 'block_rq_complete')).toBe(plain.records.filter((r) => r.struct === 'vt_host_blk').length);
+    const tool = (name: string) => withTools.result.tools.find((t) => t.name === name)!;
+    const [host, guest, hostBtf, guestBtf] = [tool('host'), tool('guest'), tool('host btf'), tool('guest btf')];
+    const runs = (t: typeof host, name: string): number => t.programs.find((p) => p.name === name)!.runs;
+    const hostRequests = plain.records.filter((r) => r.struct === 'vt_host_blk').length;
+    expect(runs(host, 'block_rq_complete')).toBe(hostRequests);
+    expect(runs(hostBtf, 'block_rq_complete')).toBe(hostRequests);
     expect(runs(guest, 'block_rq_complete')).toBe(plain.truth.length);
+    expect(runs(guestBtf, 'block_rq_complete')).toBe(plain.truth.length);
   });
   it("with programs 'empty' fire every hook into programs that do nothing: as many runs, two instructions each, no record, the same requests", () => {
     const real = collect('baseline', 4, 300);

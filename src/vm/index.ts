@@ -14,5 +14,5 @@ export { Btf, Kind as BtfKind, parseBtf, parseBtfExt } from './btf/index.js';
 export type { BtfType, BtfMember, CoreRelocation, LineInfo } from './btf/index.js';
 export { libbpfReason, loadObject } from './object/index.js';
 export type { BpfObject, BpfProgram, BpfObjectMap, LoadOptions, ProgramKind } from './object/index.js';
-export { verify, verifyInSlices, contextFor, mapSpec, VerifierError, COMPLEXITY_LIMIT_INSNS, PERF_MAX_TRACE_SIZE, PT_REGS_SIZE } from './verifier/index.js';
-export type { ContextSpec, MapSpec, Verdict, VerifyOptions } from './verifier/index.js';
+export { verify, verifyInSlices, contextFor, tracingContext, mapSpec, VerifierError, COMPLEXITY_LIMIT_INSNS, PERF_MAX_TRACE_SIZE, PT_REGS_SIZE } from './verifier/index.js';
+export type { ContextSpec, MapSpec, TracingArg, Verdict, VerifyOptions } from './verifier/index.js';

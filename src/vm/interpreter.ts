@@ -414,7 +414,9 @@ export function interpret(m: Machine): void {
       }
       case Class.LDX: {
         const size = opcode & 0x18;
-        load(L[s]!, H[s]!, off, size === Size.B ? 1 : size === Size.H ? 2 : size === Size.W ? 4 : 8, (opcode & 0xe0) === Mode.MEMSX);
+        const bytes = size === Size.B ? 1 : size === Size.H ? 2 : size === Size.W ? 4 : 8;
+        if (m.probeMem[pc] === 1) m.probeLoad(L[s]!, H[s]!, off, bytes, (opcode & 0xe0) === Mode.MEMSX);
+        else load(L[s]!, H[s]!, off, bytes, (opcode & 0xe0) === Mode.MEMSX);
         L[d] = m.tmp;
         H[d] = hiOut[0]!;
         pc++;

@@ -308,13 +308,13 @@ const enterCallback = (index: string): string =>
   ` r1l = ${index}; r1h = 0; r2l = loopCtx[b * 2]; r2h = loopCtx[b * 2 + 1]; r3l = 0; r3h = 0; r4l = 0; r4h = 0; r5l = 0; r5h = 0; r10l = ${STACK_SIZE}; r10h = ${STACK_REGION} + depth; m.enterFrame(depth); pc = loopFn[b]; continue;`;
 
 /** Compiles a validated program for a machine whose LD_IMM64 values are resolved. */
-export function compile(code: Code, layout: FunctionLayout, imm64: { lo: Int32Array; hi: Int32Array }, maps: readonly AnyMap[] = []): CompiledProgram {
+export function compile(code: Code, layout: FunctionLayout, imm64: { lo: Int32Array; hi: Int32Array }, maps: readonly AnyMap[] = [], probeMem: readonly number[] = []): CompiledProgram {
   // The generated text depends on nothing but these: the same program loaded again finds its
   // function without generating the text to look it up by.
-  const key = inputsKey(code, layout, imm64, maps);
+  const key = `${inputsKey(code, layout, imm64, maps)} probe ${probeMem.join(',')}`;
   const known = compiledByInputs.get(key);
   if (known) return known;
-  const run = generate(code, layout, imm64, maps);
+  const run = generate(code, layout, imm64, maps, new Set(probeMem));
   if (compiledByInputs.size >= MAX_COMPILED) compiledByInputs.delete(compiledByInputs.keys().next().value!);
   compiledByInputs.set(key, run);
   return run;
@@ -328,7 +328,7 @@ function inputsKey(code: Code, layout: FunctionLayout, imm64: { lo: Int32Array; 
   return parts.join(' ');
 }
 
-function generate(code: Code, layout: FunctionLayout, imm64: { lo: Int32Array; hi: Int32Array }, maps: readonly AnyMap[]): CompiledProgram {
+function generate(code: Code, layout: FunctionLayout, imm64: { lo: Int32Array; hi: Int32Array }, maps: readonly AnyMap[], probeMem: ReadonlySet<number>): CompiledProgram {
   const leaders = [...leadersOf(code, layout)].filter((pc) => pc < code.length).sort((a, b) => a - b);
   const leaderSet = new Set(leaders);
   // A program whose jumps all go forward and that calls no function of its own runs as straight
@@ -405,6 +405,11 @@ function generate(code: Code, layout: FunctionLayout, imm64: { lo: Int32Array; h
           const size = op & 0x18;
           const bytes = size === Size.B ? 1 : size === Size.H ? 2 : size === Size.W ? 4 : 8;
           const sx = (op & 0xe0) === Mode.MEMSX;
+          // Through a BTF-typed kernel pointer: the kernel's PROBE_MEM, a load of simulated kernel memory that reads 0 where nothing is.
+          if (probeMem.has(pc)) {
+            body.push(`m.probeLoad(r${s}l, r${s}h, ${n(off)}, ${bytes}, ${sx}); r${d}l = m.tmp; r${d}h = hiOut[0];`);
+            break;
+          }
           let read: string;
           if (bytes === 1) read = sx ? `r${d}l = v.getInt8(o); r${d}h = r${d}l >> 31;` : `r${d}l = v.getUint8(o); r${d}h = 0;`;
           else if (bytes === 2) read = sx ? `r${d}l = v.getInt16(o, true); r${d}h = r${d}l >> 31;` : `r${d}l = v.getUint16(o, true); r${d}h = 0;`;

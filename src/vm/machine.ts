@@ -146,6 +146,48 @@ export class Machine implements HelperCall {
     }
   }
 
+  /** Scratch for PROBE_MEM loads. */
+  private readonly probeBytes = new Uint8Array(8);
+  private readonly probeView = new DataView(this.probeBytes.buffer);
+
+  /**
+   * A BPF_PROBE_MEM load (through a ptr_to_btf_id): `size` bytes of the side's kernel memory at
+   * (hi, lo) + off into tmp and hiOut[0], sign-extended for PROBE_MEMSX. An address with nothing
+   * behind it (NULL, or an object the simulator does not keep) reads as 0, as the kernel's
+   * exception table makes a faulting load read.
+   */
+  probeLoad(lo: number, hi: number, off: number, size: number, signed: boolean): void {
+    const t = (lo >>> 0) + off;
+    const aHi = (hi + (t > 0xffffffff ? 1 : t < 0 ? -1 : 0)) | 0;
+    const b = this.probeBytes;
+    if (!(this.env.readMemory?.('kernel', t | 0, aHi, b, 0, size) ?? false)) {
+      this.tmp = 0;
+      hiOut[0] = 0;
+      return;
+    }
+    const v = this.probeView;
+    switch (size) {
+      case 1:
+        this.tmp = signed ? v.getInt8(0) : v.getUint8(0);
+        hiOut[0] = signed ? this.tmp >> 31 : 0;
+        return;
+      case 2:
+        this.tmp = signed ? v.getInt16(0, true) : v.getUint16(0, true);
+        hiOut[0] = signed ? this.tmp >> 31 : 0;
+        return;
+      case 4:
+        this.tmp = v.getInt32(0, true);
+        hiOut[0] = signed ? this.tmp >> 31 : 0;
+        return;
+      default:
+        this.tmp = v.getInt32(0, true);
+        hiOut[0] = v.getInt32(4, true);
+    }
+  }
+
+  /** Instructions that are PROBE_MEM loads (the verifier's verdict), one flag per slot. */
+  probeMem: Uint8Array = new Uint8Array(0);
+
   /** Registers (or replaces) a helper implementation. */
   setHelper(id: number, impl: HelperImpl): void {
     this.helpers.set(id, impl);

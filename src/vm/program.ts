@@ -32,12 +32,12 @@ export interface ProgramOptions {
    * Verify before loading, as the kernel does for every program, with this context in r1 (the
    * conformance suites' programs are not verified: they test the ISA on raw memory).
    */
-  verify?: { ctx?: ContextSpec; lines?: ReadonlyMap<number, string>; globals?: VerifyOptions['globals'] };
+  verify?: { ctx?: ContextSpec; lines?: ReadonlyMap<number, string>; globals?: VerifyOptions['globals']; btf?: VerifyOptions['btf'] };
 }
 
 /** What the verifier is given for a program loaded with `verify` and `maps`. */
 function verifierOptions(v: NonNullable<ProgramOptions['verify']>, maps: readonly AnyMap[] = []): VerifyOptions {
-  return { ctx: v.ctx, maps: maps.map((m) => mapSpec(m.name, m)), ...(v.lines ? { lines: v.lines } : {}), ...(v.globals?.size ? { globals: v.globals } : {}) };
+  return { ctx: v.ctx, maps: maps.map((m) => mapSpec(m.name, m)), ...(v.lines ? { lines: v.lines } : {}), ...(v.globals?.size ? { globals: v.globals } : {}), ...(v.btf ? { btf: v.btf } : {}) };
 }
 
 /** A program loaded into the VM. */
@@ -60,10 +60,15 @@ export class Program {
     if (opts.verify) this.verdict = verify(this.insns, verifierOptions(opts.verify, opts.maps));
     // A verified main function with no stack depth recorded never touches its stack.
     if (this.verdict) this.machine.mainStackDepth = Math.min(STACK_SIZE, this.verdict.stackDepth.get(0) ?? 0);
+    const probeMem = this.verdict?.probeMem ?? [];
+    if (probeMem.length) {
+      this.machine.probeMem = new Uint8Array(this.insns.length);
+      for (const pc of probeMem) this.machine.probeMem[pc] = 1;
+    }
     this.engine = opts.engine ?? 'jit';
     this.budget = opts.budget ?? DEFAULT_BUDGET;
     this.ctxWritable = opts.ctxWritable ?? true;
-    if (this.engine === 'jit') this.compiled = compile(this.machine.code, this.layout, { lo: this.machine.imm64Lo, hi: this.machine.imm64Hi }, this.machine.maps);
+    if (this.engine === 'jit') this.compiled = compile(this.machine.code, this.layout, { lo: this.machine.imm64Lo, hi: this.machine.imm64Hi }, this.machine.maps, probeMem);
   }
 
   /**

@@ -10,7 +10,7 @@ import type { GlobalArg, GlobalFunction } from '../verifier/index.js';
 import { BPF_MAP_TYPE_PERF_EVENT_ARRAY, createGlobalDataMap, createMap, type AnyMap, type GlobalDataSection } from '../maps/index.js';
 
 /** Program kinds, from the SEC name as libbpf reads it. */
-export type ProgramKind = 'tracepoint' | 'raw_tracepoint' | 'kprobe' | 'kretprobe' | 'uprobe' | 'uretprobe' | 'usdt';
+export type ProgramKind = 'tracepoint' | 'raw_tracepoint' | 'tp_btf' | 'kprobe' | 'kretprobe' | 'uprobe' | 'uretprobe' | 'usdt';
 
 /** One program of an object. */
 export interface BpfProgram {
@@ -84,6 +84,8 @@ export interface BpfObject {
   maps: BpfObjectMap[];
   license: string;
   btf: Btf;
+  /** The kernel BTF it was loaded against (LoadOptions.targetBtf): CO-RE's target, and what tp_btf programs' arguments are typed by. */
+  kernelBtf?: Btf;
   /** Code sections whose SEC name is no program type libbpf knows ("frobnicate/x"): not loaded, named so a caller can say so. */
   unknownSections: string[];
   program(name: string): BpfProgram | undefined;
@@ -133,6 +135,8 @@ const R_BPF_64_32 = 10;
 const SEC_KINDS: [RegExp, ProgramKind][] = [
   [/^(?:tracepoint|tp)\/([^/]+)\/(.+)$/, 'tracepoint'],
   [/^(?:raw_tracepoint|raw_tp)\/(.+)$/, 'raw_tracepoint'],
+  // BTF-typed raw tracepoints: the same arguments, typed by the kernel's btf_trace_<event>.
+  [/^tp_btf\/(.+)$/, 'tp_btf'],
   [/^kprobe\/(.+)$/, 'kprobe'],
   [/^kretprobe\/(.+)$/, 'kretprobe'],
   [/^uprobe\/(.+)$/, 'uprobe'],
@@ -458,7 +462,7 @@ export function loadObject(bytes: Uint8Array, where: string, opts: LoadOptions):
     throw new InputError(`no programs: no section has a known SEC name (tracepoint/, kprobe/, uprobe/, ...)${unknown}`, where);
   }
   return {
-    programs, maps, license, btf, unknownSections,
+    programs, maps, license, btf, unknownSections, ...(opts.targetBtf ? { kernelBtf: opts.targetBtf } : {}),
     program: (name) => programs.find((p) => p.name === name),
     map: (name) => maps.find((m) => m.name === name)?.map,
   };

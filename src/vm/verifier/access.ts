@@ -1,7 +1,9 @@
-// Memory accesses the verifier allows: context, stack (with spills and fills), map values, ring-buffer records.
+// Memory accesses the verifier allows: context, stack (with spills and fills), map values, ring-buffer records, kernel structs through BTF-typed pointers.
+import type { Btf } from '../btf/index.js';
 import type { Instruction } from '../isa/instruction.js';
+import { structRead } from './btf-access.js';
 import { constScalar, isConst, loadedScalar, unknownScalar } from './scalar.js';
-import { isNull, scalarReg, Slot, STACK_BYTES, type Reg, type State } from './state.js';
+import { isNull, pointerReg, scalarReg, Slot, STACK_BYTES, type Reg, type State } from './state.js';
 import type { ContextSpec, MapSpec } from './spec.js';
 
 /** What access checks need from the walk. */
@@ -9,9 +11,57 @@ export interface AccessEnv {
   readonly insns: readonly Instruction[];
   readonly maps: readonly MapSpec[];
   readonly ctx: ContextSpec | undefined;
+  /** The kernel's BTF, for loads through ptr_to_btf_id. */
+  readonly btf: Btf | undefined;
   maxCtxOffset: number;
-  fail(pc: number, reason: string): never;
+  /** Refuses at pc; `detail`, when given, is the kernel's log line before the reason. */
+  fail(pc: number, reason: string, detail?: string): never;
   noteDepth(fn: number, depth: number): void;
+  /**
+   * A load at pc went through a pointer, a ptr_to_btf_id or not: the kernel makes the first kind
+   * PROBE_MEM, so one instruction may not load through both (save_aux_ptr_type).
+   */
+  noteLoad(pc: number, throughBtf: boolean): void;
+}
+
+/**
+ * The kernel's tnum_range, printed as it prints a tnum: the known bits of every offset in
+ * [min, max] and the unknown ones (`(0x0; 0x7)` for [0, 7]).
+ */
+function formatVarOff(min: number, max: number): string {
+  if (min < 0 || max < 0) return '(0x0; 0xffffffffffffffff)';
+  const chi = BigInt(min) ^ BigInt(max);
+  const delta = chi === 0n ? 0n : (1n << BigInt(chi.toString(2).length)) - 1n;
+  return `(0x${(BigInt(min) & ~delta).toString(16)}; 0x${delta.toString(16)})`;
+}
+
+/** Checks a read of a tp_btf program's arguments (tracing_prog_is_valid_access, then btf_ctx_access). */
+function checkTracingArgs(env: AccessEnv, pc: number, ctx: ContextSpec, lo: number, size: number, write: boolean): void {
+  const { func, args } = ctx.tracing!;
+  const invalid = `invalid bpf_context access off=${lo} size=${size}`;
+  if (write || lo < 0 || lo + size > ctx.size || lo % size !== 0) env.fail(pc, invalid);
+  if (lo % 8 !== 0) env.fail(pc, invalid, `func '${func}' offset ${lo} is not multiple of 8`);
+  const arg = lo / 8;
+  if (arg >= args.length) env.fail(pc, invalid, `func '${func}' doesn't have ${arg + 1}-th argument`);
+}
+
+/** The value a read of a tp_btf argument gives: a trusted pointer to its struct, or a number. */
+function tracingArg(ctx: ContextSpec, lo: number, size: number, signExtend: boolean): Reg {
+  const a = ctx.tracing!.args[lo / 8]!;
+  return a.kind === 'ptr' ? pointerReg('ptr_to_btf_id', { btf: { id: a.id, name: a.name, trusted: true } }) : scalarReg(loadedScalar(size, signExtend));
+}
+
+/** Checks an access through a ptr_to_btf_id (check_ptr_to_btf_access) and walks the struct for a read. */
+function btfAccess(env: AccessEnv, pc: number, regno: number, p: Reg, off: number, size: number, write: boolean): Reg {
+  const total = p.off + off;
+  const name = p.btf!.name;
+  if (total < 0) env.fail(pc, `R${regno} is ptr_${name} invalid negative access: off=${total}`);
+  if (p.varMin !== 0 || p.varMax !== 0) env.fail(pc, `R${regno} is ptr_${name} invalid variable offset: off=${p.off}, var_off=${formatVarOff(p.varMin, p.varMax)}`);
+  if (write) env.fail(pc, 'only read is supported');
+  if (!env.btf) env.fail(pc, `R${regno} is ptr_${name}: no kernel BTF to check the access against`);
+  const r = structRead(env.btf, p.btf!.id, total, size);
+  if (r.kind === 'refused') env.fail(pc, r.reason);
+  return r.kind === 'ptr' ? pointerReg('ptr_to_btf_id', { btf: r.pointee }) : scalarReg(loadedScalar(size, false));
 }
 
 /** Whether a pointer's variable offset part is exactly known. */
@@ -34,6 +84,12 @@ function checkRegion(env: AccessEnv, pc: number, regno: number, p: Reg, off: num
   switch (p.type) {
     case 'ctx': {
       const ctx = env.ctx!;
+      if (ctx.tracing) {
+        if (p.off !== 0 || p.varMin !== 0 || p.varMax !== 0) env.fail(pc, `dereference of modified ctx ptr R${regno} off=${p.off} disallowed`);
+        checkTracingArgs(env, pc, ctx, lo, size, write);
+        if (hi > env.maxCtxOffset) env.maxCtxOffset = hi;
+        return;
+      }
       // Only the unmodified pointer may be dereferenced (the kernel's check_ptr_off_reg): the offset
       // belongs in the instruction, where the context's access rules can see it.
       if (p.off < 0) env.fail(pc, `negative offset ctx ptr R${regno} off=${p.off} disallowed`);
@@ -65,6 +121,9 @@ function checkRegion(env: AccessEnv, pc: number, regno: number, p: Reg, off: num
     case 'fp':
       if (lo < -STACK_BYTES || hi > 0) env.fail(pc, `invalid ${write ? 'write to' : 'read from'} stack R${regno} off=${lo} size=${size}`);
       return;
+    case 'ptr_to_btf_id':
+      btfAccess(env, pc, regno, p, off, size, write);
+      return;
     default:
       env.fail(pc, `R${regno} invalid mem access '${p.type}'`);
   }
@@ -80,7 +139,15 @@ function directRead(value: Uint8Array, off: number, size: number, signExtend: bo
 /** The result of a load through `p`, after checking it; stack loads fill spilled registers back. */
 export function readMemory(env: AccessEnv, st: State, pc: number, regno: number, p: Reg, off: number, size: number, signExtend: boolean): Reg {
   checkPointer(env, pc, regno, p);
+  if (p.type === 'ptr_to_btf_id') {
+    env.noteLoad(pc, true);
+    const value = btfAccess(env, pc, regno, p, off, size, false);
+    // A sign-extending load of a number keeps its sign (PROBE_MEMSX).
+    return value.type === 'scalar' && signExtend ? scalarReg(loadedScalar(size, true)) : value;
+  }
+  env.noteLoad(pc, false);
   checkRegion(env, pc, regno, p, off, size, false);
+  if (p.type === 'ctx' && env.ctx?.tracing) return tracingArg(env.ctx, span(p, off, size)[0], size, signExtend);
   if (p.type === 'map_value' && fixed(p)) {
     const frozen = env.maps[p.map]!.frozenValue;
     if (frozen) return scalarReg(constScalar(directRead(frozen, span(p, off, size)[0], size, signExtend)));
@@ -149,6 +216,7 @@ export function helperMemory(env: AccessEnv, st: State, pc: number, regno: numbe
   checkPointer(env, pc, regno, p);
   if (size === 0) return;
   if (p.type === 'ctx') env.fail(pc, `R${regno} type=ctx expected=fp, map_value, ringbuf_mem`);
+  if (p.type === 'ptr_to_btf_id') env.fail(pc, `R${regno} type=${p.btf!.trusted ? 'trusted_' : ''}ptr_ expected=fp, map_value, ringbuf_mem`);
   checkRegion(env, pc, regno, p, 0, size, write);
   if (p.type !== 'fp') return;
   const frame = st.frames[p.frame]!;

@@ -1,5 +1,12 @@
 // What the verifier is told about a program: its context, its maps, its limits; and what it answers.
+import type { Btf } from '../btf/index.js';
 import { BPF_MAP_TYPE_ARRAY } from '../maps/constants.js';
+
+/** One argument of a BTF-typed tracing program's context: a number, or a pointer to a kernel struct (its BTF id in the kernel BTF). */
+export type TracingArg = { kind: 'scalar' } | { kind: 'ptr'; id: number; name: string };
+
+/** MAX_BPF_FUNC_ARGS: a tracing program's context is verified as up to this many u64 arguments. */
+export const MAX_BPF_FUNC_ARGS = 12;
 
 /** The context a program type gets in r1, as the kernel's is_valid_access sees it. */
 export interface ContextSpec {
@@ -13,6 +20,17 @@ export interface ContextSpec {
   minOffset: number;
   /** Whether accesses must be aligned to their size. */
   aligned: boolean;
+  /**
+   * A BTF-typed tracing program's (tp_btf) arguments, as the kernel types them from the target's
+   * BTF at load (btf_ctx_access): reading one past them is refused at load, and a pointer to a
+   * struct reads as a trusted ptr_to_btf_id.
+   */
+  tracing?: { func: string; args: readonly TracingArg[] };
+}
+
+/** The context of a tp_btf program attached to `func` (a tracepoint's name) with these arguments. */
+export function tracingContext(func: string, args: readonly TracingArg[]): ContextSpec {
+  return { name: `${func} arguments`, size: MAX_BPF_FUNC_ARGS * 8, writable: false, minOffset: 0, aligned: true, tracing: { func, args } };
 }
 
 /** x86-64 struct pt_regs: 21 eight-byte registers. */
@@ -70,6 +88,8 @@ export interface VerifyOptions {
    * not listed are verified in their caller's context (static functions).
    */
   globals?: ReadonlyMap<number, GlobalFunction>;
+  /** The kernel's BTF, which loads through ptr_to_btf_id are checked against (the BTF the context's tracing arguments come from). */
+  btf?: Btf;
 }
 
 /** A global function's argument, as the kernel's btf_prepare_func_args makes it of the BTF type. */
@@ -104,6 +124,8 @@ export interface Verdict {
   maxCtxOffset: number;
   /** Stack bytes per function (by start instruction), rounded as the kernel does. */
   stackDepth: Map<number, number>;
+  /** Loads through ptr_to_btf_id, which the kernel makes BPF_PROBE_MEM (a fault reads 0): by instruction, in order. */
+  probeMem: readonly number[];
   /** The log's summary line. */
   log: string;
 }

@@ -16,7 +16,22 @@ export type RegType =
   | 'func'
   /** A global function's pointer argument: `memSize` bytes, or NULL until checked. */
   | 'mem'
-  | 'mem_or_null';
+  | 'mem_or_null'
+  /** A kernel object typed by BTF (PTR_TO_BTF_ID): a tp_btf argument, or a pointer member read through one. Loads are PROBE_MEM. */
+  | 'ptr_to_btf_id';
+
+/** What a ptr_to_btf_id points to: a struct of the kernel's BTF. */
+export interface BtfPointee {
+  /** The struct's type id in the kernel BTF. */
+  id: number;
+  /** Its name, for logs (`ptr_request`). */
+  name: string;
+  /**
+   * PTR_TRUSTED: a tracing program's own argument, which the kernel holds valid and not NULL for
+   * the run. A pointer read out of a kernel object is not (it may be NULL: tests on it go both ways).
+   */
+  trusted: boolean;
+}
 
 /** One register's abstract value. */
 export interface Reg {
@@ -38,11 +53,13 @@ export interface Reg {
   ref: number;
   /** Call frame whose stack an fp pointer points into. */
   frame: number;
+  /** The struct a ptr_to_btf_id points to. */
+  btf: BtfPointee | undefined;
 }
 
 /** A register with nothing in it. */
 export function notInit(): Reg {
-  return { type: 'not_init', value: unknownScalar(), off: 0, varMin: 0, varMax: 0, map: -1, memSize: 0, id: 0, ref: 0, frame: 0 };
+  return { type: 'not_init', value: unknownScalar(), off: 0, varMin: 0, varMax: 0, map: -1, memSize: 0, id: 0, ref: 0, frame: 0, btf: undefined };
 }
 
 /** A scalar register. */
@@ -157,6 +174,7 @@ export function formatReg(r: Reg): string {
     case 'func': return `func(insn=${r.off})`;
     case 'mem': return `mem(sz=${r.memSize},off=${off})`;
     case 'mem_or_null': return `mem_or_null(id=${r.id},sz=${r.memSize})`;
+    case 'ptr_to_btf_id': return `${r.btf!.trusted ? 'trusted_' : ''}ptr_${r.btf!.name}(off=${off})`;
   }
 }
 
@@ -193,6 +211,7 @@ function regSubsumes(old: Reg, cur: Reg, ids: IdMap): boolean {
     old.map === cur.map &&
     old.memSize === cur.memSize &&
     old.frame === cur.frame &&
+    sameBtf(old, cur) &&
     sameId(ids, old.id, cur.id) &&
     sameId(ids, old.ref, cur.ref)
   );
@@ -203,7 +222,12 @@ function regEqual(a: Reg, b: Reg): boolean {
   if (a.type !== b.type) return false;
   if (a.type === 'scalar') return sameScalar(a.value, b.value);
   if (a.type === 'not_init') return true;
-  return a.off === b.off && a.varMin === b.varMin && a.varMax === b.varMax && a.map === b.map && a.memSize === b.memSize && a.frame === b.frame;
+  return a.off === b.off && a.varMin === b.varMin && a.varMax === b.varMax && a.map === b.map && a.memSize === b.memSize && a.frame === b.frame && sameBtf(a, b);
+}
+
+/** Whether two pointers point to the same BTF type with the same trust (both undefined for other pointers). */
+function sameBtf(a: Reg, b: Reg): boolean {
+  return a.btf === b.btf || (a.btf !== undefined && b.btf !== undefined && a.btf.id === b.btf.id && a.btf.trusted === b.btf.trusted);
 }
 
 /**

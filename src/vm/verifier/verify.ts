@@ -87,8 +87,18 @@ function remember(key: string, verdict: Verdict): void {
 const verdicts = new Map<string, Verdict>();
 const MAX_VERDICTS = 512;
 
+/** A number per kernel BTF object seen, so a verdict reached against one BTF is not taken for another's. */
+const btfSerials = new WeakMap<object, number>();
+let nextBtfSerial = 1;
+function btfSerial(btf: object | undefined): number {
+  if (!btf) return 0;
+  let n = btfSerials.get(btf);
+  if (n === undefined) btfSerials.set(btf, (n = nextBtfSerial++));
+  return n;
+}
+
 function verdictKey(insns: readonly Instruction[], opts: VerifyOptions): string {
-  const parts: (string | number)[] = [JSON.stringify(opts.ctx ?? null), JSON.stringify(opts.maps), opts.maxProcessed ?? COMPLEXITY_LIMIT_INSNS, JSON.stringify([...(opts.globals ?? [])])];
+  const parts: (string | number)[] = [JSON.stringify(opts.ctx ?? null), JSON.stringify(opts.maps), opts.maxProcessed ?? COMPLEXITY_LIMIT_INSNS, JSON.stringify([...(opts.globals ?? [])]), btfSerial(opts.btf)];
   for (const i of insns) parts.push(i.opcode, i.dst, i.src, i.off, i.imm);
   return parts.join(',');
 }
@@ -106,6 +116,8 @@ class Walk implements AccessEnv {
   private nextIdValue = 1;
   maxCtxOffset = 0;
   readonly depth = new Map<number, number>();
+  /** Per load instruction: whether it went through a ptr_to_btf_id (those are PROBE_MEM). */
+  private readonly loadsThroughBtf = new Map<number, boolean>();
   private current: State | undefined;
   /** The state the walk goes on from; undefined once every path is walked. */
   private next: State | undefined;
@@ -189,6 +201,15 @@ class Walk implements AccessEnv {
   get ctx() {
     return this.opts.ctx;
   }
+  get btf() {
+    return this.opts.btf;
+  }
+
+  noteLoad(pc: number, throughBtf: boolean): void {
+    const before = this.loadsThroughBtf.get(pc);
+    if (before === undefined) this.loadsThroughBtf.set(pc, throughBtf);
+    else if (before !== throughBtf) this.fail(pc, 'same insn cannot be used with different pointers');
+  }
 
   newId(): number {
     return this.nextIdValue++;
@@ -270,6 +291,7 @@ class Walk implements AccessEnv {
       peakPending: this.peakPending,
       maxCtxOffset: this.maxCtxOffset,
       stackDepth: new Map(this.depth),
+      probeMem: [...this.loadsThroughBtf].filter(([, btf]) => btf).map(([pc]) => pc).sort((a, b) => a - b),
       log,
     };
   }
@@ -550,7 +572,8 @@ class Walk implements AccessEnv {
     }
     if (isPointer(a) || isPointer(b)) {
       // A pointer that cannot be NULL against 0 has a known outcome; anything else goes both ways.
-      const ptrVsZero = isPointer(a) && !mayBeNull(a) && isNull(b);
+      // A ptr_to_btf_id read out of a kernel object may be NULL; a trusted one (the program's argument) may not (reg_not_null).
+      const ptrVsZero = isPointer(a) && !mayBeNull(a) && (a.type !== 'ptr_to_btf_id' || a.btf!.trusted) && isNull(b);
       if (ptrVsZero && (op === JmpOp.JEQ || op === JmpOp.JNE)) {
         st.pc = op === JmpOp.JNE ? target : pc + 1;
         return true;
