@@ -138,11 +138,11 @@ describe('viotrace hooks', () => {
     const r = await run(['hooks', '--json']);
     expect(r.code).toBe(0);
     const rows = JSON.parse(r.out) as { side: string; kind: string; name: string; context: string; args?: string[] }[];
-    // 15 tracepoints and probes, and 3 of those tracepoints again as raw tracepoints.
-    expect(rows.filter((h) => h.side === 'guest')).toHaveLength(18);
+    // 17 tracepoints and probes, and 5 of those tracepoints again as raw tracepoints.
+    expect(rows.filter((h) => h.side === 'guest')).toHaveLength(22);
     expect(rows.filter((h) => h.kind === 'raw_tracepoint').map((h) => `${h.side} ${h.name}(${h.args!.join(', ')})`)).toEqual([
-      'guest block_rq_insert(rq)', 'guest block_rq_issue(rq)', 'guest block_rq_complete(rq, error, nr_bytes)',
-      'host block_rq_insert(rq)', 'host block_rq_issue(rq)', 'host block_rq_complete(rq, error, nr_bytes)',
+      'guest block_io_start(rq)', 'guest block_rq_insert(rq)', 'guest block_rq_issue(rq)', 'guest block_rq_complete(rq, error, nr_bytes)', 'guest block_io_done(rq)',
+      'host block_io_start(rq)', 'host block_rq_insert(rq)', 'host block_rq_issue(rq)', 'host block_rq_complete(rq, error, nr_bytes)', 'host block_io_done(rq)',
     ]);
     expect(rows.find((h) => h.kind === 'raw_tracepoint' && h.name === 'block_rq_complete')!.context).toBe(
       'u64 args[3] (24 bytes): struct request *rq, blk_status_t error, unsigned int nr_bytes',
@@ -365,6 +365,49 @@ describe('viotrace prog run', () => {
       expect(value(report, '.bss', 'dev')).toBe(String((259 << 20) | 0));
     });
 
+    it("follows requests as biosnoop does: each completion's task from block_io_start, one perf event per completion, drained as the run goes; block_io_start and block_io_done records with the request's bytes", async () => {
+      const r = await run(['prog', 'run', 'bpf/testdata/io_account.bpf.o', '--requests', '1000', '--record-struct', 'event', '--records', '1000', '--json']);
+      expect(r.code, r.err).toBe(0);
+      const report = JSON.parse(r.out) as Report & { records: number; lost: number; first_records: { ring: string; record: string }[] };
+      const runs = (name: string): number => report.programs.find((p) => p.name === name)!.runs;
+      expect(report.programs.map((p) => p.hook)).toEqual(['guest tp_btf block_io_start', 'guest tp_btf block_rq_issue', 'guest tp_btf block_rq_complete', 'guest tracepoint block:block_io_start', 'guest tracepoint block:block_io_done']);
+      // Every request is started (accounted) once, before it is issued; every completion ends one.
+      expect(runs('io_start')).toBe(runs('rq_issue'));
+      expect(runs('tp_io_start')).toBe(runs('io_start'));
+      expect(runs('tp_io_done')).toBe(1000);
+      expect(value(report, '.bss', 'io_start_bytes')).toBe(String(runs('io_start') * 4096));
+      expect(value(report, '.bss', 'io_done_bytes')).toBe(String(1000 * 4096));
+      expect(value(report, '.bss', 'no_task')).toBe('0');
+      expect(value(report, '.bss', 'output_errors')).toBe('0');
+      expect([report.records, report.lost]).toEqual([1000, 0]);
+      expect(report.first_records).toHaveLength(1000);
+      expect(new Set(report.first_records.map((e) => e.ring))).toEqual(new Set(['events']));
+      expect(report.first_records.every((e) => /^\{delta_ns=\d+, sector=\d+, len=4096, pid=1000, comm="fio"\}$/.test(e.record))).toBe(true);
+    });
+
+    it("--skip leaves programs unloaded, as a tool's user space turns off their autoload; a name the object lacks is a usage error", async () => {
+      const r = await run(['prog', 'run', 'bpf/testdata/io_account.bpf.o', '--requests', '200', '--skip', 'tp_io_start', 'tp_io_done', '--json']);
+      const bad = await run(['prog', 'run', 'bpf/testdata/io_account.bpf.o', '--skip', 'block_rq_insert_btf']);
+      const all = await run(['prog', 'run', 'bpf/testdata/io_account.bpf.o', '--skip', 'io_start', 'rq_issue', 'rq_complete', 'tp_io_start', 'tp_io_done']);
+      expect(r.code, r.err).toBe(0);
+      const report = JSON.parse(r.out) as Report;
+      expect(report.programs.map((p) => p.name)).toEqual(['io_start', 'rq_issue', 'rq_complete']);
+      expect(value(report, '.bss', 'io_dones')).toBe('0');
+      expect([bad.code, bad.err]).toEqual([2, 'viotrace: --skip block_rq_insert_btf: no program of that name (it has io_start, rq_issue, rq_complete, tp_io_start, tp_io_done)\n']);
+      expect([all.code, all.err]).toEqual([2, 'viotrace: --skip: every program skipped, nothing to run\n']);
+    });
+
+    it("on the host, a completion's task is the QEMU process whose iothread submitted it: both VMs' in noisy-neighbour", async () => {
+      const r = await run(['prog', 'run', 'bpf/testdata/io_account.bpf.o', '--side', 'host', '--scenario', 'noisy-neighbour', '--requests', '600', '--record-struct', 'event', '--records', '10000', '--json']);
+      expect(r.code, r.err).toBe(0);
+      const report = JSON.parse(r.out) as Report & { records: number; first_records: { record: string }[] };
+      expect(report.first_records.length).toBe(report.records);
+      expect(report.records).toBe(Number(value(report, '.bss', 'io_dones')));
+      const pids = new Set(report.first_records.map((e) => /pid=(\d+)/.exec(e.record)![1]));
+      expect(pids.size).toBe(2);
+      expect(report.first_records.every((e) => e.record.endsWith('comm="IO iothread0"}'))).toBe(true);
+    });
+
     it('refuses what Linux 6.18 refuses, in its words: a store, an argument the tracepoint lacks, half a pointer, past the struct, a variable offset', async () => {
       const cases: [string, string][] = [
         ['btf_store', 'program store_field: insn 2: only read is supported'],
@@ -449,7 +492,7 @@ describe('viotrace prog run', () => {
 
   it('refuses an object with a hook neither side has, exit 1, and a side it does not know, exit 2', async () => {
     const r = await run(['prog', 'run', 'bpf/testdata/timestamp.bpf.o']);
-    expect([r.code, r.err]).toEqual([1, 'viotrace: bpf/testdata/timestamp.bpf.o: program start: no hook kprobe blk_mq_start_request on either side (viotrace hooks lists them)\n']);
+    expect([r.code, r.err]).toEqual([1, 'viotrace: bpf/testdata/timestamp.bpf.o: program start: no hook kprobe blk_mq_start_request on either side (viotrace hooks lists them; --skip start leaves it unloaded, as a tool turns off autoload for what the kernel lacks)\n']);
     const s = await run(['prog', 'run', 'bpf/testdata/rq_latency.bpf.o', '--side', 'qemu']);
     expect([s.code, s.err]).toEqual([2, 'viotrace: --side takes guest or host, not "qemu"\n']);
   });

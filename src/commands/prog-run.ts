@@ -42,6 +42,16 @@ export interface ToolRunReport {
   printk_lines: number;
 }
 
+/** The object without the programs --skip names (their autoload off); a name it has no program of is a usage error. */
+function withoutSkipped(o: BpfObject, skip: readonly string[] | undefined): BpfObject {
+  if (!skip?.length) return o;
+  const unknown = skip.find((n) => !o.programs.some((p) => p.name === n));
+  if (unknown !== undefined) throw new UsageError(`--skip ${unknown}: no program of that name (it has ${o.programs.map((p) => p.name).join(', ')})`);
+  const programs = o.programs.filter((p) => !skip.includes(p.name));
+  if (programs.length === 0) throw new UsageError('--skip: every program skipped, nothing to run');
+  return { ...o, programs, program: (name) => programs.find((p) => p.name === name) };
+}
+
 /** The side every program has a hook on; guest when both have them all (block tracepoints exist on both). */
 function sideOf(o: BpfObject, asked: string | undefined, file: string): 'guest' | 'host' {
   if (asked !== undefined && asked !== 'guest' && asked !== 'host') throw new UsageError(`--side takes guest or host, not ${JSON.stringify(asked)}`);
@@ -50,7 +60,7 @@ function sideOf(o: BpfObject, asked: string | undefined, file: string): 'guest' 
   if (fits('guest')) return 'guest';
   if (fits('host')) return 'host';
   const missing = o.programs.find((p) => !findHook('guest', p.kind, p.attachTo) && !findHook('host', p.kind, p.attachTo));
-  if (missing) throw new InputError(`program ${missing.name}: no hook ${missing.kind} ${missing.attachTo} on either side (viotrace hooks lists them)`, file);
+  if (missing) throw new InputError(`program ${missing.name}: no hook ${missing.kind} ${missing.attachTo} on either side (viotrace hooks lists them; --skip ${missing.name} leaves it unloaded, as a tool turns off autoload for what the kernel lacks)`, file);
   throw new InputError('its programs attach to hooks of both sides: load the guest and the host programs from separate objects', file);
 }
 
@@ -184,7 +194,7 @@ function text(r: ToolRunReport, hist: readonly string[] = []): string {
     for (const e of m.shown) out.push(`  ${e.key.padStart(12)}: ${e.value}`);
     if (m.entries > m.shown.length) out.push(`  ... ${m.entries - m.shown.length} more`);
   }
-  out.push('', `ring buffers: ${r.records} records drained, ${r.lost} lost`);
+  out.push('', `ring and perf buffers: ${r.records} records drained, ${r.lost} lost`);
   for (const f of r.first_records ?? []) out.push(`  ${f.ring}: ${f.record}`);
   if (r.printk_lines) {
     out.push('', `bpf_trace_printk: ${r.printk_lines} lines${r.printk_lines > r.printk.length ? ` (the first ${r.printk.length})` : ''}`);
@@ -226,8 +236,9 @@ export function addProgRun(prog: Command): void {
     .option('--hist <map...>', 'print these array maps as log2 histograms, as bpftrace prints hist() (element i: [2^i, 2^(i+1)))')
     .option('--set <name=value...>', 'set global variables before load, as a libbpf skeleton sets rodata (const volatile options): --set targ_per_flag=1 targ_ms=true', settings('--set'), {})
     .option('--kconfig <name=value...>', "values for the object's CONFIG_* __kconfig externs (y = 1, n = 0), as libbpf reads them from the kernel's config", settings('--kconfig'), {})
+    .option('--skip <program...>', "programs not to load, as a tool's user space turns off their autoload (bpf_program__set_autoload) for what it does not want or the kernel lacks: --skip block_rq_insert_btf")
     .option('--json', 'print the report as JSON')
-    .action((file: string, opts: { side?: string; vm?: string; scenario: string; job?: string; qemuLoop?: string; requests?: number; seed: number; printk: number; recordStruct?: string; records: number; hist?: string[]; set: Record<string, bigint>; kconfig: Record<string, bigint>; json?: boolean }) => {
+    .action((file: string, opts: { side?: string; vm?: string; scenario: string; job?: string; qemuLoop?: string; requests?: number; seed: number; printk: number; recordStruct?: string; records: number; hist?: string[]; set: Record<string, bigint>; kconfig: Record<string, bigint>; skip?: string[]; json?: boolean }) => {
       const { spec, requests, durationNs } = scenarioRun('prog run', { ...opts, requests: opts.requests ?? (opts.job ? undefined : 2000) });
       let bytes: Uint8Array;
       try {
@@ -240,13 +251,13 @@ export function addProgRun(prog: Command): void {
       const load = { targetBtf, globals: opts.set, kconfig };
       // Per-CPU maps have a slot per CPU of the machine it runs on: loaded for the host's CPUs, and
       // again for a guest with another number of vCPUs once the side is known.
-      let object = loadObject(bytes, file, { possibleCpus: HOST_CPUS, ...load });
+      let object = withoutSkipped(loadObject(bytes, file, { possibleCpus: HOST_CPUS, ...load }), opts.skip);
       const side = sideOf(object, opts.side, file);
       const vm = opts.vm === undefined ? 0 : spec.vms.findIndex((v) => v.name === opts.vm);
       if (vm < 0) throw new UsageError(`--vm: scenario ${spec.name} has no VM ${JSON.stringify(opts.vm)} (it has ${spec.vms.map((v) => v.name).join(', ')})`);
       if (opts.vm !== undefined && side === 'host') throw new UsageError('--vm is for the guest side: the host is one');
       const cpus = side === 'guest' ? spec.vms[vm]!.vcpus : HOST_CPUS;
-      if (cpus !== HOST_CPUS) object = loadObject(bytes, file, { possibleCpus: cpus, ...load });
+      if (cpus !== HOST_CPUS) object = withoutSkipped(loadObject(bytes, file, { possibleCpus: cpus, ...load }), opts.skip);
       for (const name of opts.hist ?? []) {
         const m = object.maps.find((x) => x.name === name);
         if (!m || !m.map.typeName.includes('array')) throw new UsageError(`--hist ${name}: ${m ? 'not an array map' : `no map of that name (it has ${object.maps.map((x) => x.name).join(', ')})`}`);

@@ -31,13 +31,17 @@ interface GuestSites {
   bioQueue?: TracepointSite;
   split?: TracepointSite;
   backmerge?: TracepointSite;
+  ioStart?: TracepointSite;
   rqInsert?: TracepointSite;
   rqIssue?: TracepointSite;
   rqComplete?: TracepointSite;
+  ioDone?: TracepointSite;
   uringComplete?: TracepointSite;
+  ioStartRaw?: RawTracepointSite;
   rqInsertRaw?: RawTracepointSite;
   rqIssueRaw?: RawTracepointSite;
   rqCompleteRaw?: RawTracepointSite;
+  ioDoneRaw?: RawTracepointSite;
   queueRq?: ProbeSite;
   addSgs?: ProbeSite;
   kickPrepare?: ProbeSite;
@@ -47,7 +51,7 @@ interface GuestSites {
   completeRequest?: ProbeSite;
 }
 
-/** The fields of block_rq_insert and block_rq_issue, in the order the disk gives them. */
+/** The fields of the block_rq event class (block_rq_insert, block_rq_issue, block_io_start, block_io_done), in the order the disk gives them. */
 const RQ_FIELDS = ['dev', 'sector', 'nr_sector', 'bytes', 'ioprio', 'rwbs', 'comm', 'cmd'] as const;
 
 function guestSites(h: GuestHookSite): GuestSites {
@@ -56,13 +60,17 @@ function guestSites(h: GuestHookSite): GuestSites {
     bioQueue: h.tracepoint('block:block_bio_queue', ['dev', 'sector', 'nr_sector', 'rwbs', 'comm']),
     split: h.tracepoint('block:block_split', ['dev', 'sector', 'new_sector', 'rwbs', 'comm']),
     backmerge: h.tracepoint('block:block_bio_backmerge', ['dev', 'sector', 'nr_sector', 'rwbs', 'comm']),
+    ioStart: h.tracepoint('block:block_io_start', RQ_FIELDS),
     rqInsert: h.tracepoint('block:block_rq_insert', RQ_FIELDS),
     rqIssue: h.tracepoint('block:block_rq_issue', RQ_FIELDS),
     rqComplete: h.tracepoint('block:block_rq_complete', ['dev', 'sector', 'nr_sector', 'error', 'rwbs', 'cmd']),
+    ioDone: h.tracepoint('block:block_io_done', RQ_FIELDS),
     uringComplete: h.tracepoint('io_uring:io_uring_complete', ['ctx', 'req', 'user_data', 'res', 'cflags', 'extra1', 'extra2']),
+    ioStartRaw: h.rawTracepoint('block_io_start'),
     rqInsertRaw: h.rawTracepoint('block_rq_insert'),
     rqIssueRaw: h.rawTracepoint('block_rq_issue'),
     rqCompleteRaw: h.rawTracepoint('block_rq_complete'),
+    ioDoneRaw: h.rawTracepoint('block_io_done'),
     queueRq: h.probe('kprobe', 'virtio_queue_rq', 2),
     addSgs: h.probe('kprobe', 'virtqueue_add_sgs', 6),
     kickPrepare: h.probe('kprobe', 'virtqueue_kick_prepare', 1),
@@ -260,7 +268,7 @@ export class GuestDisk {
           continue;
         }
         const bio: PendingBio = { op, sector: s, nrSectors: n, task, t, truthStart: { app_submit: appSubmit, bio_queue: bioQueue } };
-        const rq = this.allocate(hw, bio);
+        const rq = this.allocate(hw, bio, t);
         if (rq) plug.push(rq);
         else hw.tagWaiters.push(bio);
       }
@@ -269,13 +277,18 @@ export class GuestDisk {
     this.flushPlug(hw, plug, task, t);
   }
 
-  /** blk_mq_get_tag: a request for the bio, or undefined when the hardware queue has no free tag. */
-  private allocate(hw: HwQueue, bio: PendingBio): SimRequest | undefined {
+  /**
+   * blk_mq_get_tag at true time t: a request for the bio, or undefined when the hardware queue has
+   * no free tag; blk_mq_bio_to_request accounts its start (block_io_start) in the bio's task.
+   */
+  private allocate(hw: HwQueue, bio: PendingBio, t: number): SimRequest | undefined {
     const tag = hw.freeTags.pop();
     if (tag === undefined) return undefined;
     const rqAddr = hw.requestAddr[tag]!;
     // Kernel memory only programs read: not kept up when no guest program is attached.
     if (this.world.hooks.on) this.writeRequest(this.world.kernel, rqAddr, bio.sector, bio.nrSectors * SECTOR, directIoFlags('guest', bio.op.write), tag);
+    this.sites.ioStart?.fire(t, bio.task, this.dev, bio.sector, bio.nrSectors, bio.nrSectors * SECTOR, 0, this.rwbs(bio.op.write), bio.task.comm, '');
+    this.sites.ioStartRaw?.fire(t, bio.task, rqAddr);
     return {
       id: this.world.nextRequestId(), vm: this.vmIndex, disk: this.diskIndex, write: bio.op.write, sector: bio.sector, nrSectors: bio.nrSectors,
       appOps: [bio.op], hwq: hw.index, tag, rqAddr, vq: hw.index, head: -1, truth: startTruth(bio.truthStart), done: false,
@@ -379,6 +392,9 @@ export class GuestDisk {
       t += this.cost(GUEST_COSTS.completeToRq);
       sites.rqComplete?.fire(t, this.softirq, this.dev, rq.sector, rq.nrSectors, 0, this.rwbs(rq.write), '');
       sites.rqCompleteRaw?.fire(t, this.softirq, rq.rqAddr, 0, rq.nrSectors * SECTOR);
+      // __blk_mq_end_request: the whole request completed in one blk_update_request, its accounting ends.
+      sites.ioDone?.fire(t, this.softirq, this.dev, rq.sector, rq.nrSectors, rq.nrSectors * SECTOR, 0, this.rwbs(rq.write), this.softirq.comm, '');
+      sites.ioDoneRaw?.fire(t, this.softirq, rq.rqAddr);
       rq.truth[EV.rq_complete] = t;
       rq.done = true;
       hw.freeTags.push(rq.tag);
@@ -400,7 +416,7 @@ export class GuestDisk {
     const woken: SimRequest[] = [];
     while (hw.tagWaiters.length > 0 && hw.freeTags.length > 0) {
       const bio = hw.tagWaiters.shift()!;
-      woken.push(this.allocate(hw, bio)!);
+      woken.push(this.allocate(hw, bio, t)!);
     }
     if (woken.length > 0) this.flushPlug(hw, woken, this.taskOf(woken[0]!), t + this.cost(GUEST_COSTS.bioToInsert));
     else if (hw.dispatch.length > 0 || (hw.sched?.size ?? 0) > 0) this.dispatch(hw, irqTask, t);

@@ -25,9 +25,12 @@ export interface HookDef {
   proto?: readonly string[];
   /** When it fires, in the terms of the real code. */
   fires: string;
+  /** Fired for users' own tools (viotrace prog run: biosnoop's block_io_start, say); the paired programs do not attach to it. */
+  toolsOnly?: true;
 }
 
 const tp = (side: Side, name: string, fires: string, proto?: readonly string[]): HookDef => ({ side, kind: 'tracepoint', name, fires, ...(proto ? { proto } : {}) });
+const toolsTp = (side: Side, name: string, fires: string, proto: readonly string[]): HookDef => ({ ...tp(side, name, fires, proto), toolsOnly: true });
 const probe = (side: Side, kind: HookKind, name: string, args: readonly string[], fires: string): HookDef => ({ side, kind, name, args, fires });
 
 /** Every hook, guest first, in the order a request meets them. docs/design/request-path.md §2 is this table in prose. */
@@ -36,6 +39,7 @@ export const HOOKS: readonly HookDef[] = [
   tp('guest', 'block:block_bio_queue', 'a bio enters blk-mq (submit_bio)'),
   tp('guest', 'block:block_bio_backmerge', 'a bio is merged into a queued or plugged request'),
   tp('guest', 'block:block_split', 'a bio is split at max_sectors'),
+  toolsTp('guest', 'block:block_io_start', 'blk_account_io_start: a bio became a request (blk_mq_bio_to_request)', ['struct request *rq']),
   tp('guest', 'block:block_rq_insert', 'a request is inserted (scheduler, or plug flush)', ['struct request *rq']),
   tp('guest', 'block:block_rq_issue', 'blk_mq_start_request: the request is handed to the driver', ['struct request *rq']),
   probe('guest', 'kprobe', 'virtio_queue_rq', ['hctx', 'bd'], "virtio-blk's ->queue_rq"),
@@ -46,6 +50,7 @@ export const HOOKS: readonly HookDef[] = [
   probe('guest', 'kprobe', 'vring_interrupt', ['irq', 'vq'], "the guest's interrupt handler for a virtqueue"),
   probe('guest', 'kprobe', 'blk_mq_complete_request', ['rq'], 'virtblk_done completes a request'),
   tp('guest', 'block:block_rq_complete', 'blk_update_request: the block layer sees the completion', ['struct request *rq', 'blk_status_t error', 'unsigned int nr_bytes']),
+  toolsTp('guest', 'block:block_io_done', 'blk_account_io_done: the request ends (__blk_mq_end_request)', ['struct request *rq']),
   tp('guest', 'io_uring:io_uring_complete', "the guest application's CQE is posted"),
   tp('host', 'kvm:kvm_fast_mmio', "the guest's notify write exits to KVM (MMIO, ioeventfd)"),
   tp('host', 'kvm:kvm_pio', "the guest's notify write exits to KVM (port I/O)"),
@@ -57,9 +62,11 @@ export const HOOKS: readonly HookDef[] = [
   probe('host', 'uprobe', 'luring_do_submit', ['fd', 'luringcb', 's', 'offset', 'type'], "QEMU's io_uring backend queues an SQE (user_data = luringcb)"),
   tp('host', 'io_uring:io_uring_submit_req', 'the host kernel takes the SQE'),
   tp('host', 'io_uring:io_uring_queue_async_work', 'the request is punted to io-wq'),
+  toolsTp('host', 'block:block_io_start', "blk_account_io_start: the host block request is made from QEMU's bio", ['struct request *rq']),
   tp('host', 'block:block_rq_insert', 'a host block request is inserted', ['struct request *rq']),
   tp('host', 'block:block_rq_issue', 'the host block request goes to the device', ['struct request *rq']),
   tp('host', 'block:block_rq_complete', 'the device completed the host block request', ['struct request *rq', 'blk_status_t error', 'unsigned int nr_bytes']),
+  toolsTp('host', 'block:block_io_done', 'blk_account_io_done: the host block request ends', ['struct request *rq']),
   tp('host', 'io_uring:io_uring_complete', 'the CQE is posted'),
   probe('host', 'uprobe', 'virtio_blk_req_complete', ['req', 'status'], 'QEMU completes one guest request (used ring)'),
   probe('host', 'uprobe', 'virtio_notify_irqfd', ['vdev', 'vq'], 'QEMU asks to signal the guest after each completion (EVENT_IDX may say no)'),
@@ -77,7 +84,7 @@ const paramName = (decl: string): string => /([A-Za-z_][A-Za-z0-9_]*)\s*$/.exec(
  * pointers into the side's simulated kernel memory (bpf_probe_read_kernel reads them).
  */
 export const RAW_TRACEPOINTS: readonly HookDef[] = HOOKS.filter((h) => h.proto).map((h) => ({
-  side: h.side, kind: 'raw_tracepoint', name: h.name.split(':')[1]!, args: h.proto!.map(paramName), proto: h.proto!, fires: h.fires,
+  side: h.side, kind: 'raw_tracepoint', name: h.name.split(':')[1]!, args: h.proto!.map(paramName), proto: h.proto!, fires: h.fires, ...(h.toolsOnly ? { toolsOnly: true } : {}),
 }));
 
 /** Every place a program attaches: HOOKS and the raw tracepoints derived from them. */

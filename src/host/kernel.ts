@@ -79,8 +79,8 @@ export class HostKernel {
   readonly dev = (259 << 20) | 0;
   private readonly irq: Task = { pid: 0, tgid: 0, comm: 'swapper/0', cpu: 0 };
   private readonly sites: {
-    submitReq?: TracepointSite; rqInsert?: TracepointSite; rqIssue?: TracepointSite; rqComplete?: TracepointSite; uringComplete?: TracepointSite;
-    rqInsertRaw?: RawTracepointSite; rqIssueRaw?: RawTracepointSite; rqCompleteRaw?: RawTracepointSite;
+    submitReq?: TracepointSite; ioStart?: TracepointSite; rqInsert?: TracepointSite; rqIssue?: TracepointSite; rqComplete?: TracepointSite; ioDone?: TracepointSite; uringComplete?: TracepointSite;
+    ioStartRaw?: RawTracepointSite; rqInsertRaw?: RawTracepointSite; rqIssueRaw?: RawTracepointSite; rqCompleteRaw?: RawTracepointSite; ioDoneRaw?: RawTracepointSite;
   };
   /** The struct requests raw tracepoint programs read; undefined when none is attached. */
   private readonly requests: HostRequests | undefined;
@@ -97,15 +97,19 @@ export class HostKernel {
     const rq = ['dev', 'sector', 'nr_sector', 'bytes', 'ioprio', 'rwbs', 'comm', 'cmd'];
     this.sites = {
       submitReq: hooks.tracepoint('io_uring:io_uring_submit_req', ['ctx', 'req', 'user_data', 'opcode', 'flags', 'sq_thread', 'op_str']),
+      ioStart: hooks.tracepoint('block:block_io_start', rq),
       rqInsert: hooks.tracepoint('block:block_rq_insert', rq),
       rqIssue: hooks.tracepoint('block:block_rq_issue', rq),
       rqComplete: hooks.tracepoint('block:block_rq_complete', ['dev', 'sector', 'nr_sector', 'error', 'rwbs', 'cmd']),
+      ioDone: hooks.tracepoint('block:block_io_done', rq),
       uringComplete: hooks.tracepoint('io_uring:io_uring_complete', ['ctx', 'req', 'user_data', 'res', 'cflags', 'extra1', 'extra2']),
+      ioStartRaw: hooks.rawTracepoint('block_io_start'),
       rqInsertRaw: hooks.rawTracepoint('block_rq_insert'),
       rqIssueRaw: hooks.rawTracepoint('block_rq_issue'),
       rqCompleteRaw: hooks.rawTracepoint('block_rq_complete'),
+      ioDoneRaw: hooks.rawTracepoint('block_io_done'),
     };
-    const raw = this.sites.rqInsertRaw ?? this.sites.rqIssueRaw ?? this.sites.rqCompleteRaw;
+    const raw = this.sites.ioStartRaw ?? this.sites.rqInsertRaw ?? this.sites.rqIssueRaw ?? this.sites.rqCompleteRaw ?? this.sites.ioDoneRaw;
     this.requests = raw ? new HostRequests(memory, btf, 259, 0, 'nvme0n1') : undefined;
   }
 
@@ -142,6 +146,8 @@ export class HostKernel {
     const { op, tIssue } = io;
     const sites = this.sites;
     this.requests?.take(io);
+    sites.ioStart?.fire(tIssue, op.task, this.dev, io.sector, io.nr, op.bytes, 0, io.rwbs, op.task.comm, '');
+    sites.ioStartRaw?.fire(tIssue, op.task, io.rqAddr);
     sites.rqInsert?.fire(tIssue, op.task, this.dev, io.sector, io.nr, op.bytes, 0, io.rwbs, op.task.comm, '');
     sites.rqInsertRaw?.fire(tIssue, op.task, io.rqAddr);
     sites.rqIssue?.fire(tIssue, op.task, this.dev, io.sector, io.nr, op.bytes, 0, io.rwbs, op.task.comm, '');
@@ -153,9 +159,13 @@ export class HostKernel {
   /** The device completed it: block_rq_complete, and the CQE after the task work's cost. */
   completed(io: KernelIo, tDone: number): void {
     const op = io.op;
-    this.sites.rqComplete?.fire(tDone, this.irq, this.dev, io.sector, io.nr, 0, io.rwbs, '');
+    const sites = this.sites;
+    sites.rqComplete?.fire(tDone, this.irq, this.dev, io.sector, io.nr, 0, io.rwbs, '');
+    if (this.requests) sites.rqCompleteRaw?.fire(tDone, this.irq, io.rqAddr, 0, io.bytes);
+    // __blk_mq_end_request: the request's accounting ends, then it is freed.
+    sites.ioDone?.fire(tDone, this.irq, this.dev, io.sector, io.nr, io.bytes, 0, io.rwbs, this.irq.comm, '');
     if (this.requests) {
-      this.sites.rqCompleteRaw?.fire(tDone, this.irq, io.rqAddr, 0, io.bytes);
+      sites.ioDoneRaw?.fire(tDone, this.irq, io.rqAddr);
       this.requests.release(io);
     }
     op.onEvent(EV.host_blk_complete, tDone);

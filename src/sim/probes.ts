@@ -73,6 +73,9 @@ export interface AttachedProgram {
   runs: number;
 }
 
+/** Pages of each CPU's perf ring a tool's perf buffer opens (libbpf-tools' PERF_BUFFER_PAGES). */
+const PERF_BUFFER_PAGES = 16;
+
 /** How a side's program is loaded: read-only context, verified with its hook's context (a tp_btf program's typed by the object's kernel BTF). */
 function programOptions(p: BpfObject['programs'][number], object: BpfObject, maps: ProgramOptions['maps'], where: string, side?: Side): ProgramOptions {
   const btf = object.kernelBtf;
@@ -85,6 +88,8 @@ export class SideProbes {
   private readonly byHook = new Map<string, Map<string, Attached[]>>();
   private readonly env: ProbeEnvironment;
   private readonly consumer = new vmMaps.RingBufConsumer();
+  /** Perf buffers opened on the object's perf event arrays. */
+  private readonly perfBuffers: InstanceType<typeof vmMaps.PerfBuffer>[] = [];
   private readonly regs = new PtRegsFrame();
   /** The clocks sites read the side's time from at a true time (useClock). */
   private clocks: Clocks | undefined;
@@ -129,6 +134,12 @@ export class SideProbes {
       if (this.onRecordAt) this.onRecordAt(data, off, size, m.name);
       else this.onRecord?.(data.subarray(off, off + size), m.name);
     });
+    // A tool's perf event array gets what its user space opens on it: a perf buffer on every CPU
+    // (libbpf-tools' PERF_BUFFER_PAGES), read when the ring buffers are.
+    for (const m of attach ? object.maps : []) if (m.map instanceof vmMaps.PerfEventArrayMap) this.perfBuffers.push(new vmMaps.PerfBuffer(m.map, PERF_BUFFER_PAGES, (_cpu, data, off, size) => {
+      if (this.onRecordAt) this.onRecordAt(data, off, size, m.name);
+      else this.onRecord?.(data.subarray(off, off + size), m.name);
+    }));
   }
 
   /**
@@ -261,14 +272,18 @@ export class SideProbes {
     return out;
   }
 
-  /** Drains the side's ring buffers into onRecord; returns the number of records. */
+  /** Drains the side's ring buffers and perf buffers into onRecord; returns the number of records. */
   drain(): number {
-    return this.consumer.consume();
+    let n = this.consumer.consume();
+    for (const b of this.perfBuffers) n += b.consume();
+    return n;
   }
 
-  /** Records lost because a ring buffer was full. */
+  /** Records lost because a ring buffer or a CPU's perf ring was full. */
   get lost(): number {
-    return this.consumer.dropped;
+    let n = this.consumer.dropped;
+    for (const b of this.perfBuffers) n += b.lost;
+    return n;
   }
 }
 

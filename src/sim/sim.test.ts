@@ -39,18 +39,19 @@ describe('simulated runs', () => {
     const plain = collect('guest-elevator', 5, 400);
     const withTools = collect('guest-elevator', 5, 400, { seed: 5, tools: [
       { side: 'host', object: load('biolat_raw.bpf.o'), name: 'host' }, { side: 'guest', object: load('biolat_raw.bpf.o'), name: 'guest' },
-      { side: 'host', object: load('biolat_btf.bpf.o'), name: 'host btf' }, { side: 'guest', object: load('biolat_btf.bpf.o'), name: 'guest btf' },
+      { side: 'host', object: load('biolat_btf.bpf.o'), name: 'host btf' }, { side: 'guest', object: load('io_account.bpf.o'), name: 'guest io' },
     ] });
     expect(digest(withTools.records)).toBe(digest(plain.records));
     expect(withTools.truth).toEqual(plain.truth);
     const tool = (name: string) => withTools.result.tools.find((t) => t.name === name)!;
-    const [host, guest, hostBtf, guestBtf] = [tool('host'), tool('guest'), tool('host btf'), tool('guest btf')];
+    const [host, guest, hostBtf, guestIo] = [tool('host'), tool('guest'), tool('host btf'), tool('guest io')];
     const runs = (t: typeof host, name: string): number => t.programs.find((p) => p.name === name)!.runs;
     const hostRequests = plain.records.filter((r) => r.struct === 'vt_host_blk').length;
     expect(runs(host, 'block_rq_complete')).toBe(hostRequests);
     expect(runs(hostBtf, 'block_rq_complete')).toBe(hostRequests);
     expect(runs(guest, 'block_rq_complete')).toBe(plain.truth.length);
-    expect(runs(guestBtf, 'block_rq_complete')).toBe(plain.truth.length);
+    expect(runs(guestIo, 'tp_io_done')).toBe(plain.truth.length);
+    expect(guestIo.records).toBe(plain.truth.length);
   });
   it("with programs 'empty' fire every hook into programs that do nothing: as many runs, two instructions each, no record, the same requests", () => {
     const real = collect('baseline', 4, 300);
