@@ -138,8 +138,8 @@ describe('viotrace hooks', () => {
     const r = await run(['hooks', '--json']);
     expect(r.code).toBe(0);
     const rows = JSON.parse(r.out) as { side: string; kind: string; name: string; context: string; args?: string[] }[];
-    // 17 tracepoints and probes, and 5 of those tracepoints again as raw tracepoints.
-    expect(rows.filter((h) => h.side === 'guest')).toHaveLength(22);
+    // 18 tracepoints and probes, and 5 of those tracepoints again as raw tracepoints.
+    expect(rows.filter((h) => h.side === 'guest')).toHaveLength(23);
     expect(rows.filter((h) => h.kind === 'raw_tracepoint').map((h) => `${h.side} ${h.name}(${h.args!.join(', ')})`)).toEqual([
       'guest block_io_start(rq)', 'guest block_rq_insert(rq)', 'guest block_rq_issue(rq)', 'guest block_rq_complete(rq, error, nr_bytes)', 'guest block_io_done(rq)',
       'host block_io_start(rq)', 'host block_rq_insert(rq)', 'host block_rq_issue(rq)', 'host block_rq_complete(rq, error, nr_bytes)', 'host block_io_done(rq)',
@@ -370,7 +370,10 @@ describe('viotrace prog run', () => {
       expect(r.code, r.err).toBe(0);
       const report = JSON.parse(r.out) as Report & { records: number; lost: number; first_records: { ring: string; record: string }[] };
       const runs = (name: string): number => report.programs.find((p) => p.name === name)!.runs;
-      expect(report.programs.map((p) => p.hook)).toEqual(['guest tp_btf block_io_start', 'guest tp_btf block_rq_issue', 'guest tp_btf block_rq_complete', 'guest tracepoint block:block_io_start', 'guest tracepoint block:block_io_done']);
+      expect(report.programs.map((p) => p.hook)).toEqual([
+        'guest tp_btf block_io_start', 'guest tp_btf block_rq_issue', 'guest tp_btf block_rq_complete', 'guest kprobe blk_account_io_merge_bio',
+        'guest tracepoint block:block_io_start', 'guest tracepoint block:block_io_done', 'guest tracepoint block:block_bio_backmerge',
+      ]);
       // Every request is started (accounted) once, before it is issued; every completion ends one.
       expect(runs('io_start')).toBe(runs('rq_issue'));
       expect(runs('tp_io_start')).toBe(runs('io_start'));
@@ -385,20 +388,32 @@ describe('viotrace prog run', () => {
       expect(report.first_records.every((e) => /^\{delta_ns=\d+, sector=\d+, len=4096, pid=1000, comm="fio"\}$/.test(e.record))).toBe(true);
     });
 
-    it("--skip leaves programs unloaded, as a tool's user space turns off their autoload; a name the object lacks is a usage error", async () => {
-      const r = await run(['prog', 'run', 'bpf/testdata/io_account.bpf.o', '--requests', '200', '--skip', 'tp_io_start', 'tp_io_done', '--json']);
-      const bad = await run(['prog', 'run', 'bpf/testdata/io_account.bpf.o', '--skip', 'block_rq_insert_btf']);
-      const all = await run(['prog', 'run', 'bpf/testdata/io_account.bpf.o', '--skip', 'io_start', 'rq_issue', 'rq_complete', 'tp_io_start', 'tp_io_done']);
+    it("sees each bio merged into a request as biosnoop does, with kprobe blk_account_io_merge_bio: the noisy VM's sequential writes, once per block_bio_backmerge", async () => {
+      const r = await run(['prog', 'run', 'bpf/testdata/io_account.bpf.o', '--scenario', 'noisy-neighbour', '--vm', 'noisy', '--requests', '300', '--json']);
       expect(r.code, r.err).toBe(0);
       const report = JSON.parse(r.out) as Report;
-      expect(report.programs.map((p) => p.name)).toEqual(['io_start', 'rq_issue', 'rq_complete']);
+      const merges = Number(value(report, '.bss', 'merges'));
+      expect(merges).toBeGreaterThan(10);
+      expect(value(report, '.bss', 'backmerges')).toBe(String(merges));
+      // Every merged-into request was started before: its task is known.
+      expect(value(report, '.bss', 'merge_unknown')).toBe('0');
+    });
+
+    it("--skip leaves programs unloaded, as a tool's user space turns off their autoload; a name the object lacks is a usage error", async () => {
+      const r = await run(['prog', 'run', 'bpf/testdata/io_account.bpf.o', '--requests', '200', '--skip', 'tp_io_start', 'tp_io_done', 'tp_backmerge', '--json']);
+      const bad = await run(['prog', 'run', 'bpf/testdata/io_account.bpf.o', '--skip', 'block_rq_insert_btf']);
+      const all = await run(['prog', 'run', 'bpf/testdata/io_account.bpf.o', '--skip', 'io_start', 'io_merge', 'rq_issue', 'rq_complete', 'tp_io_start', 'tp_io_done', 'tp_backmerge']);
+      expect(r.code, r.err).toBe(0);
+      const report = JSON.parse(r.out) as Report;
+      expect(report.programs.map((p) => p.name)).toEqual(['io_start', 'rq_issue', 'rq_complete', 'io_merge']);
       expect(value(report, '.bss', 'io_dones')).toBe('0');
-      expect([bad.code, bad.err]).toEqual([2, 'viotrace: --skip block_rq_insert_btf: no program of that name (it has io_start, rq_issue, rq_complete, tp_io_start, tp_io_done)\n']);
+      expect([bad.code, bad.err]).toEqual([2, 'viotrace: --skip block_rq_insert_btf: no program of that name (it has io_start, io_merge, rq_issue, rq_complete, tp_io_start, tp_io_done, tp_backmerge)\n']);
       expect([all.code, all.err]).toEqual([2, 'viotrace: --skip: every program skipped, nothing to run\n']);
     });
 
     it("on the host, a completion's task is the QEMU process whose iothread submitted it: both VMs' in noisy-neighbour", async () => {
-      const r = await run(['prog', 'run', 'bpf/testdata/io_account.bpf.o', '--side', 'host', '--scenario', 'noisy-neighbour', '--requests', '600', '--record-struct', 'event', '--records', '10000', '--json']);
+      // The host's block layer merges no bios (QEMU merged them already): the merge hooks are the guest's.
+      const r = await run(['prog', 'run', 'bpf/testdata/io_account.bpf.o', '--side', 'host', '--skip', 'io_merge', 'tp_backmerge', '--scenario', 'noisy-neighbour', '--requests', '600', '--record-struct', 'event', '--records', '10000', '--json']);
       expect(r.code, r.err).toBe(0);
       const report = JSON.parse(r.out) as Report & { records: number; first_records: { record: string }[] };
       expect(report.first_records.length).toBe(report.records);

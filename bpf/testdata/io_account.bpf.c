@@ -1,4 +1,4 @@
-// biosnoop's way of following a request (libbpf-tools): its task at block_io_start, its issue at block_rq_issue, one perf event per completion at block_rq_complete, all on BTF-typed tracepoints keyed by struct request *; beside it the block_io_start and block_io_done tracepoint records, counted.
+// biosnoop's way of following a request (libbpf-tools): its task at block_io_start and at each bio merged into it (kprobe blk_account_io_merge_bio), its issue at block_rq_issue, one perf event per completion at block_rq_complete, keyed by struct request *; beside it the block_io_start, block_io_done and block_bio_backmerge tracepoint records, counted.
 #include "../include/kernel.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -56,6 +56,10 @@ u64 io_done_bytes = 0;
 /* Completions whose request had no block_io_start (its task unknown, biosnoop's '?'). */
 u64 no_task = 0;
 u64 output_errors = 0;
+u64 merges = 0;
+u64 backmerges = 0;
+/* Merged bios whose request block_io_start had not seen. */
+u64 merge_unknown = 0;
 char done_comm[16] = {};
 
 SEC("tp_btf/block_io_start")
@@ -66,6 +70,23 @@ int BPF_PROG(io_start, struct request___tool *rq)
 	p.pid = bpf_get_current_pid_tgid() >> 32;
 	bpf_get_current_comm(&p.comm, sizeof(p.comm));
 	bpf_map_update_elem(&infobyreq, &rq, &p, BPF_ANY);
+	return 0;
+}
+
+/* pt_regs as a tool built on vmlinux.h reads it (BPF_KPROBE there is a CO-RE read of pt_regs.di),
+ * so the kernel's BTF must have it. */
+struct pt_regs___core {
+	unsigned long di;
+} __attribute__((preserve_access_index));
+
+SEC("kprobe/blk_account_io_merge_bio")
+int io_merge(struct pt_regs *ctx)
+{
+	struct request___tool *rq = (void *)((struct pt_regs___core *)ctx)->di;
+
+	__sync_fetch_and_add(&merges, 1);
+	if (!bpf_map_lookup_elem(&infobyreq, &rq))
+		__sync_fetch_and_add(&merge_unknown, 1);
 	return 0;
 }
 
@@ -120,5 +141,12 @@ int tp_io_done(struct trace_event_raw_block_rq *ctx)
 	__sync_fetch_and_add(&io_dones, 1);
 	__sync_fetch_and_add(&io_done_bytes, ctx->bytes);
 	bpf_probe_read_kernel_str(&done_comm, sizeof(done_comm), ctx->comm);
+	return 0;
+}
+
+SEC("tracepoint/block/block_bio_backmerge")
+int tp_backmerge(void *ctx)
+{
+	__sync_fetch_and_add(&backmerges, 1);
 	return 0;
 }

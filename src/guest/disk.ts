@@ -31,6 +31,7 @@ interface GuestSites {
   bioQueue?: TracepointSite;
   split?: TracepointSite;
   backmerge?: TracepointSite;
+  mergeBio?: ProbeSite;
   ioStart?: TracepointSite;
   rqInsert?: TracepointSite;
   rqIssue?: TracepointSite;
@@ -60,6 +61,7 @@ function guestSites(h: GuestHookSite): GuestSites {
     bioQueue: h.tracepoint('block:block_bio_queue', ['dev', 'sector', 'nr_sector', 'rwbs', 'comm']),
     split: h.tracepoint('block:block_split', ['dev', 'sector', 'new_sector', 'rwbs', 'comm']),
     backmerge: h.tracepoint('block:block_bio_backmerge', ['dev', 'sector', 'nr_sector', 'rwbs', 'comm']),
+    mergeBio: h.probe('kprobe', 'blk_account_io_merge_bio', 1),
     ioStart: h.tracepoint('block:block_io_start', RQ_FIELDS),
     rqInsert: h.tracepoint('block:block_rq_insert', RQ_FIELDS),
     rqIssue: h.tracepoint('block:block_rq_issue', RQ_FIELDS),
@@ -264,6 +266,7 @@ export class GuestDisk {
           sites.backmerge?.fire(t, task, this.dev, BigInt(s), n, this.rwbs(op.write), task.comm);
           last.nrSectors += n;
           if (this.world.hooks.on) this.writeDataLen(this.world.kernel, last.rqAddr, last.nrSectors * SECTOR);
+          sites.mergeBio?.fire(t, task, last.rqAddr);
           last.appOps.push(op);
           continue;
         }

@@ -31,6 +31,7 @@ export interface HookDef {
 
 const tp = (side: Side, name: string, fires: string, proto?: readonly string[]): HookDef => ({ side, kind: 'tracepoint', name, fires, ...(proto ? { proto } : {}) });
 const toolsTp = (side: Side, name: string, fires: string, proto: readonly string[]): HookDef => ({ ...tp(side, name, fires, proto), toolsOnly: true });
+const toolsProbe = (side: Side, kind: HookKind, name: string, args: readonly string[], fires: string): HookDef => ({ ...probe(side, kind, name, args, fires), toolsOnly: true });
 const probe = (side: Side, kind: HookKind, name: string, args: readonly string[], fires: string): HookDef => ({ side, kind, name, args, fires });
 
 /** Every hook, guest first, in the order a request meets them. docs/design/request-path.md §2 is this table in prose. */
@@ -38,6 +39,7 @@ export const HOOKS: readonly HookDef[] = [
   tp('guest', 'io_uring:io_uring_submit_req', "the guest application's io_uring takes an SQE (fio)"),
   tp('guest', 'block:block_bio_queue', 'a bio enters blk-mq (submit_bio)'),
   tp('guest', 'block:block_bio_backmerge', 'a bio is merged into a queued or plugged request'),
+  toolsProbe('guest', 'kprobe', 'blk_account_io_merge_bio', ['req'], 'bio_attempt_back_merge accounts the merged bio to the request (after __data_len grew)'),
   tp('guest', 'block:block_split', 'a bio is split at max_sectors'),
   toolsTp('guest', 'block:block_io_start', 'blk_account_io_start: a bio became a request (blk_mq_bio_to_request)', ['struct request *rq']),
   tp('guest', 'block:block_rq_insert', 'a request is inserted (scheduler, or plug flush)', ['struct request *rq']),
