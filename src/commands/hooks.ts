@@ -6,15 +6,21 @@ import type { CommandInstaller } from './index.js';
 /** What a program attached to the hook receives in r1. */
 function context(kind: string, name: string, proto?: readonly string[]): string {
   if (kind === 'raw_tracepoint') return `u64 args[${proto!.length}] (${proto!.length * 8} bytes): ${proto!.join(', ')}`;
+  // An fentry program on the function gets its arguments as u64s instead.
+  if (kind === 'kprobe' && proto) return `struct pt_regs (168 bytes); fentry: u64 args[${proto.length}]: ${proto.join(', ')}`;
   if (kind !== 'tracepoint') return `struct pt_regs (168 bytes)`;
   const l = tracepointLayout(name);
   const fields = l.format.fields.filter((f) => !f.name.startsWith('common_')).map((f) => `${f.name}@${f.offset}`);
   return `record ${l.fixedSize} bytes: ${fields.join(' ')}`;
 }
 
-/** The SEC names of programs that attach to the hook, as libbpf reads them (a raw tracepoint takes raw_tp/ and BTF-typed tp_btf/ programs). */
-function sections(kind: string, name: string): string[] {
+/**
+ * The SEC names of programs that attach to the hook, as libbpf reads them: a raw tracepoint takes
+ * raw_tp/ and BTF-typed tp_btf/ programs, a kernel function declared in the table kprobe/ and fentry/ ones.
+ */
+function sections(kind: string, name: string, proto?: readonly string[]): string[] {
   switch (kind) {
+    case 'kprobe': return proto ? [`kprobe/${name}`, `fentry/${name}`] : [`kprobe/${name}`];
     case 'tracepoint': return [`tracepoint/${name.replace(':', '/')}`];
     case 'raw_tracepoint': return [`raw_tp/${name}`, `tp_btf/${name}`];
     case 'uprobe':
@@ -35,7 +41,7 @@ export const installHooks: CommandInstaller = (program: Command) => {
         ...(h.kind === 'uprobe' || h.kind === 'uretprobe' ? { binary: QEMU_BINARY } : {}),
         ...(h.args ? { args: h.args } : {}),
         context: context(h.kind, h.name, h.proto),
-        sections: sections(h.kind, h.name),
+        sections: sections(h.kind, h.name, h.proto),
         fires: h.fires,
       }));
       if (opts.json) {

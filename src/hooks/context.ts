@@ -20,13 +20,20 @@ function fromTypedef(btf: Btf, event: string): TracingArg[] | undefined {
   return proto.members.slice(1).map((p) => argOfType(btf, p.type));
 }
 
-/** The arguments from the hook table's TP_PROTO (`struct request *rq`), struct names looked up in the BTF. */
-function fromProto(btf: Btf, hook: HookDef, where: string): TracingArg[] {
+/** The arguments of a kernel function from its FUNC in the BTF. */
+function fromFunc(btf: Btf, func: string): TracingArg[] | undefined {
+  const id = btf.named(func).find((i) => btf.type(i)!.kind === Kind.FUNC);
+  const proto = id === undefined ? undefined : btf.type(btf.type(id)!.type);
+  return proto?.kind === Kind.FUNC_PROTO ? proto.members.map((p) => argOfType(btf, p.type)) : undefined;
+}
+
+/** The arguments from the hook table's declarations (`struct request *rq`), struct names looked up in the BTF. */
+function fromProto(btf: Btf, hook: HookDef, sec: string, where: string): TracingArg[] {
   return hook.proto!.map((decl) => {
     const m = /^(?:const\s+)?struct\s+(\w+)\s*\*\s*\w+$/.exec(decl.trim());
     if (!m) return { kind: 'scalar' };
     const s = btf.struct(m[1]!);
-    if (!s) throw new InputError(`tp_btf/${hook.name}: the kernel BTF has no struct ${m[1]} (the type of ${decl})`, where);
+    if (!s) throw new InputError(`${sec}: the kernel BTF has no struct ${m[1]} (the type of ${decl})`, where);
     return { kind: 'ptr', id: s.id, name: s.name };
   });
 }
@@ -38,18 +45,29 @@ function fromProto(btf: Btf, hook: HookDef, where: string): TracingArg[] {
  * InputError, in libbpf's words, when neither knows the event.
  */
 export function tpBtfContext(event: string, btf: Btf, hook: HookDef | undefined, where: string): ContextSpec {
-  const args = fromTypedef(btf, event) ?? (hook?.proto ? fromProto(btf, hook, where) : undefined);
+  const args = fromTypedef(btf, event) ?? (hook?.proto ? fromProto(btf, hook, `tp_btf/${event}`, where) : undefined);
   if (!args) throw new InputError(`tp_btf/${event}: failed to find kernel BTF type ID of '${event}' (no btf_trace_${event} in the kernel BTF, and no such raw tracepoint in viotrace hooks)`, where);
   return tracingContext(event, args);
 }
 
 /**
- * The context a program of `kind` attached to `attachTo` is verified with. tp_btf programs need
- * the kernel BTF (`btf`) and take their hook on `side`, else on either side.
+ * The context of an fentry program on kernel function `func`: its arguments from the function's
+ * FUNC in the kernel BTF, else (the simulator's BTF has no functions) from the hook table's
+ * declaration of it. fentry arguments are not trusted: a struct pointer may be NULL.
+ */
+export function fentryContext(func: string, btf: Btf, hook: HookDef | undefined, where: string): ContextSpec {
+  const args = fromFunc(btf, func) ?? (hook?.proto ? fromProto(btf, hook, `fentry/${func}`, where) : undefined);
+  if (!args) throw new InputError(`fentry/${func}: failed to find kernel BTF type ID of '${func}' (no such function in the kernel BTF, and no such kprobe in viotrace hooks)`, where);
+  return tracingContext(func, args, false);
+}
+
+/**
+ * The context a program of `kind` attached to `attachTo` is verified with. BTF-typed programs
+ * (tp_btf, fentry) need the kernel BTF (`btf`) and take their hook on `side`, else on either side.
  */
 export function programContext(p: { kind: string; attachTo: string }, btf: Btf | undefined, where: string, side?: Side): ContextSpec {
-  if (p.kind !== 'tp_btf') return contextFor(p.kind);
-  if (!btf) throw new InputError(`tp_btf/${p.attachTo}: a BTF-typed program needs the kernel's BTF`, where);
-  const hook = side ? findHook(side, 'tp_btf', p.attachTo) : (findHook('guest', 'tp_btf', p.attachTo) ?? findHook('host', 'tp_btf', p.attachTo));
-  return tpBtfContext(p.attachTo, btf, hook, where);
+  if (p.kind !== 'tp_btf' && p.kind !== 'fentry') return contextFor(p.kind);
+  if (!btf) throw new InputError(`${p.kind}/${p.attachTo}: a BTF-typed program needs the kernel's BTF`, where);
+  const hook = side ? findHook(side, p.kind, p.attachTo) : (findHook('guest', p.kind, p.attachTo) ?? findHook('host', p.kind, p.attachTo));
+  return p.kind === 'tp_btf' ? tpBtfContext(p.attachTo, btf, hook, where) : fentryContext(p.attachTo, btf, hook, where);
 }

@@ -132,6 +132,15 @@ describe('raw tracepoints', () => {
     expect(findHook('host', 'raw_tracepoint', 'io_uring_complete')).toBeUndefined();
     expect(findHook('guest', 'raw_tracepoint', 'block:block_rq_issue')).toBeUndefined();
   });
+  it('give fentry programs the kernel functions the table declares: the kprobe hook, not its kretprobe, not a tracepoint', () => {
+    expect(findHook('guest', 'fentry', 'virtio_queue_rq')).toMatchObject({ kind: 'kprobe', proto: ['struct blk_mq_hw_ctx *hctx', 'const struct blk_mq_queue_data *bd'] });
+    expect(findHook('guest', 'fentry', 'blk_account_io_merge_bio')!.proto).toEqual(['struct request *req']);
+    expect(findHook('guest', 'fentry', 'block_rq_issue')).toBeUndefined();
+    expect(findHook('host', 'fentry', 'virtio_blk_handle_vq')).toBeUndefined();
+    // Every guest kprobe's function is declared, with as many parameters as the hook names.
+    for (const h of HOOKS.filter((x) => x.kind === 'kprobe')) expect(h.proto?.length, h.name).toBe(h.args!.length);
+    expect(RAW_TRACEPOINTS.every((r) => HOOKS.some((h) => h.kind === 'tracepoint' && h.name === `block:${r.name}`))).toBe(true);
+  });
   it('refuse an attach that reads past the arguments, as tracepoints past the record', () => {
     const issue = findHook('guest', 'raw_tracepoint', 'block_rq_issue')!;
     expect(attachRefusal(issue, 8)).toBeUndefined();

@@ -21,7 +21,11 @@ export interface HookDef {
    * tracepoint, its TP_PROTO's, in the order of the u64 array the program gets.
    */
   args?: readonly string[];
-  /** A tracepoint's TP_PROTO, declared as the kernel does (`struct request *rq`): it is also a raw tracepoint with those arguments. */
+  /**
+   * The arguments declared as the kernel declares them (`struct request *rq`): a tracepoint's
+   * TP_PROTO (it is then also a raw tracepoint with those arguments), a kernel function's
+   * parameters (a kprobe's function is then also an fentry target, its arguments typed so).
+   */
   proto?: readonly string[];
   /** When it fires, in the terms of the real code. */
   fires: string;
@@ -31,26 +35,27 @@ export interface HookDef {
 
 const tp = (side: Side, name: string, fires: string, proto?: readonly string[]): HookDef => ({ side, kind: 'tracepoint', name, fires, ...(proto ? { proto } : {}) });
 const toolsTp = (side: Side, name: string, fires: string, proto: readonly string[]): HookDef => ({ ...tp(side, name, fires, proto), toolsOnly: true });
-const toolsProbe = (side: Side, kind: HookKind, name: string, args: readonly string[], fires: string): HookDef => ({ ...probe(side, kind, name, args, fires), toolsOnly: true });
-const probe = (side: Side, kind: HookKind, name: string, args: readonly string[], fires: string): HookDef => ({ side, kind, name, args, fires });
+const toolsProbe = (side: Side, kind: HookKind, name: string, args: readonly string[], fires: string, proto?: readonly string[]): HookDef => ({ ...probe(side, kind, name, args, fires, proto), toolsOnly: true });
+const probe = (side: Side, kind: HookKind, name: string, args: readonly string[], fires: string, proto?: readonly string[]): HookDef => ({ side, kind, name, args, fires, ...(proto ? { proto } : {}) });
 
 /** Every hook, guest first, in the order a request meets them. docs/design/request-path.md §2 is this table in prose. */
 export const HOOKS: readonly HookDef[] = [
   tp('guest', 'io_uring:io_uring_submit_req', "the guest application's io_uring takes an SQE (fio)"),
   tp('guest', 'block:block_bio_queue', 'a bio enters blk-mq (submit_bio)'),
   tp('guest', 'block:block_bio_backmerge', 'a bio is merged into a queued or plugged request'),
-  toolsProbe('guest', 'kprobe', 'blk_account_io_merge_bio', ['req'], 'bio_attempt_back_merge accounts the merged bio to the request (after __data_len grew)'),
+  toolsProbe('guest', 'kprobe', 'blk_account_io_merge_bio', ['req'], 'bio_attempt_back_merge accounts the merged bio to the request (after __data_len grew)', ['struct request *req']),
   tp('guest', 'block:block_split', 'a bio is split at max_sectors'),
   toolsTp('guest', 'block:block_io_start', 'blk_account_io_start: a bio became a request (blk_mq_bio_to_request)', ['struct request *rq']),
   tp('guest', 'block:block_rq_insert', 'a request is inserted (scheduler, or plug flush)', ['struct request *rq']),
   tp('guest', 'block:block_rq_issue', 'blk_mq_start_request: the request is handed to the driver', ['struct request *rq']),
-  probe('guest', 'kprobe', 'virtio_queue_rq', ['hctx', 'bd'], "virtio-blk's ->queue_rq"),
-  probe('guest', 'kprobe', 'virtqueue_add_sgs', ['vq', 'sgs', 'out_sgs', 'in_sgs', 'data', 'gfp'], 'the descriptor chain is added to the split ring'),
-  probe('guest', 'kprobe', 'virtqueue_kick_prepare', ['vq'], 'the driver closes a batch (bd->last or commit_rqs)'),
+  probe('guest', 'kprobe', 'virtio_queue_rq', ['hctx', 'bd'], "virtio-blk's ->queue_rq", ['struct blk_mq_hw_ctx *hctx', 'const struct blk_mq_queue_data *bd']),
+  probe('guest', 'kprobe', 'virtqueue_add_sgs', ['vq', 'sgs', 'out_sgs', 'in_sgs', 'data', 'gfp'], 'the descriptor chain is added to the split ring',
+    ['struct virtqueue *_vq', 'struct scatterlist **sgs', 'unsigned int out_sgs', 'unsigned int in_sgs', 'void *data', 'gfp_t gfp']),
+  probe('guest', 'kprobe', 'virtqueue_kick_prepare', ['vq'], 'the driver closes a batch (bd->last or commit_rqs)', ['struct virtqueue *_vq']),
   probe('guest', 'kretprobe', 'virtqueue_kick_prepare', ['vq'], 'returns whether the device wants a notify (EVENT_IDX)'),
-  probe('guest', 'kprobe', 'virtqueue_notify', ['vq'], 'the notify write that exits to the host'),
-  probe('guest', 'kprobe', 'vring_interrupt', ['irq', 'vq'], "the guest's interrupt handler for a virtqueue"),
-  probe('guest', 'kprobe', 'blk_mq_complete_request', ['rq'], 'virtblk_done completes a request'),
+  probe('guest', 'kprobe', 'virtqueue_notify', ['vq'], 'the notify write that exits to the host', ['struct virtqueue *_vq']),
+  probe('guest', 'kprobe', 'vring_interrupt', ['irq', 'vq'], "the guest's interrupt handler for a virtqueue", ['int irq', 'void *_vq']),
+  probe('guest', 'kprobe', 'blk_mq_complete_request', ['rq'], 'virtblk_done completes a request', ['struct request *rq']),
   tp('guest', 'block:block_rq_complete', 'blk_update_request: the block layer sees the completion', ['struct request *rq', 'blk_status_t error', 'unsigned int nr_bytes']),
   toolsTp('guest', 'block:block_io_done', 'blk_account_io_done: the request ends (__blk_mq_end_request)', ['struct request *rq']),
   tp('guest', 'io_uring:io_uring_complete', "the guest application's CQE is posted"),
@@ -85,7 +90,7 @@ const paramName = (decl: string): string => /([A-Za-z_][A-Za-z0-9_]*)\s*$/.exec(
  * passes, fired at the same point. A raw tracepoint program gets the arguments as an array of u64,
  * pointers into the side's simulated kernel memory (bpf_probe_read_kernel reads them).
  */
-export const RAW_TRACEPOINTS: readonly HookDef[] = HOOKS.filter((h) => h.proto).map((h) => ({
+export const RAW_TRACEPOINTS: readonly HookDef[] = HOOKS.filter((h) => h.kind === 'tracepoint' && h.proto).map((h) => ({
   side: h.side, kind: 'raw_tracepoint', name: h.name.split(':')[1]!, args: h.proto!.map(paramName), proto: h.proto!, fires: h.fires, ...(h.toolsOnly ? { toolsOnly: true } : {}),
 }));
 
@@ -101,6 +106,8 @@ export function hookKey(kind: HookKind, name: string): string {
 export function findHook(side: Side, kind: string, attachTo: string): HookDef | undefined {
   const name = kind === 'uprobe' || kind === 'uretprobe' ? attachTo.replace(`${QEMU_BINARY}:`, '') : attachTo;
   // A tp_btf program is a raw tracepoint program whose arguments the kernel types from BTF: it fires at the same site.
+  // An fentry program runs on entry to a kernel function, where its kprobe fires, given the function's arguments.
+  if (kind === 'fentry') return ALL_HOOKS.find((h) => h.side === side && h.kind === 'kprobe' && h.name === name && h.proto);
   const k = kind === 'tp_btf' ? 'raw_tracepoint' : kind;
   return ALL_HOOKS.find((h) => h.side === side && h.kind === k && h.name === name);
 }

@@ -126,8 +126,10 @@ export class SideProbes {
       const refusal = attachRefusal(hook, program.verdict!.maxCtxOffset);
       if (refusal) throw new InputError(`program ${p.name}: ${refusal}`, where);
       program.env = this.env;
-      let ofKind = this.byHook.get(hook.kind);
-      if (!ofKind) this.byHook.set(hook.kind, (ofKind = new Map()));
+      // fentry programs run where their function's kprobe fires, on the arguments instead of pt_regs.
+      const key = p.kind === 'fentry' ? 'fentry' : hook.kind;
+      let ofKind = this.byHook.get(key);
+      if (!ofKind) this.byHook.set(key, (ofKind = new Map()));
       ofKind.set(hook.name, [...(ofKind.get(hook.name) ?? []), { hook, kind: p.kind, program, name: p.name, runs: 0 }]);
     }
     for (const m of object.maps) if (m.map instanceof vmMaps.RingBufMap) this.consumer.add(m.map, (data, off, size) => {
@@ -241,9 +243,11 @@ export class SideProbes {
    */
   probeSite(kind: 'kprobe' | 'kretprobe' | 'uprobe' | 'uretprobe', name: string, argc = 0): ProbeSite | undefined {
     const list = this.byHook.get(kind)?.get(name);
-    if (!list) return undefined;
+    // A kprobe's function is where fentry programs on it run too.
+    const fentry = kind === 'kprobe' ? this.byHook.get('fentry')?.get(name) : undefined;
+    if (!list && !fentry) return undefined;
     const user = kind === 'uprobe' || kind === 'uretprobe';
-    return new ProbeSite(this, list, this.regs, user, kind === 'kretprobe' || kind === 'uretprobe' ? -1 : argc);
+    return new ProbeSite(this, list ?? [], this.regs, user, kind === 'kretprobe' || kind === 'uretprobe' ? -1 : argc, fentry);
   }
 
   /**
@@ -316,7 +320,17 @@ export class ProbeSite {
     private readonly user: boolean,
     /** Arguments an entry hit sets; -1 for a return probe. */
     private readonly argc: number,
-  ) {}
+    /** fentry programs on the function: they get its arguments as u64s. */
+    private readonly fentry?: readonly Attached[],
+  ) {
+    if (fentry) {
+      this.args = new Uint8Array(argc * 8);
+      this.argsView = new DataView(this.args.buffer);
+    }
+  }
+
+  private readonly args: Uint8Array | undefined;
+  private readonly argsView: DataView | undefined;
 
   /** Another object's site on the same hook (a tool attached beside the paired programs), fired after this one. */
   also: ProbeSite | undefined = undefined;
@@ -324,9 +338,18 @@ export class ProbeSite {
   /** Fires at true time t in `task`: the arguments (entry) or the return value in `a` (return). */
   fire(t: number, task: Task, a?: RegisterValue, b?: RegisterValue, c?: RegisterValue, d?: RegisterValue, e?: RegisterValue, f?: RegisterValue): void {
     this.probes.atTime(t);
-    if (this.argc < 0) this.regs.ret(this.user, a!);
-    else this.regs.args(this.user, this.argc, a, b, c, d, e, f);
-    this.probes.run(this.list, this.regs.bytes, this.regs.view, task);
+    if (this.list.length > 0) {
+      if (this.argc < 0) this.regs.ret(this.user, a!);
+      else this.regs.args(this.user, this.argc, a, b, c, d, e, f);
+      this.probes.run(this.list, this.regs.bytes, this.regs.view, task);
+    }
+    if (this.fentry !== undefined) {
+      const v = this.argsView!;
+      const n = this.argc;
+      const values = [a, b, c, d, e, f];
+      for (let i = 0; i < n; i++) writeRegisterValue(v, i * 8, values[i] ?? 0);
+      this.probes.run(this.fentry, this.args!, v, task);
+    }
     if (this.also !== undefined) this.also.fire(t, task, a, b, c, d, e, f);
   }
 }

@@ -10,7 +10,7 @@ import type { GlobalArg, GlobalFunction } from '../verifier/index.js';
 import { BPF_MAP_TYPE_PERF_EVENT_ARRAY, createGlobalDataMap, createMap, type AnyMap, type GlobalDataSection } from '../maps/index.js';
 
 /** Program kinds, from the SEC name as libbpf reads it. */
-export type ProgramKind = 'tracepoint' | 'raw_tracepoint' | 'tp_btf' | 'kprobe' | 'kretprobe' | 'uprobe' | 'uretprobe' | 'usdt';
+export type ProgramKind = 'tracepoint' | 'raw_tracepoint' | 'tp_btf' | 'fentry' | 'kprobe' | 'kretprobe' | 'uprobe' | 'uretprobe' | 'usdt';
 
 /** One program of an object. */
 export interface BpfProgram {
@@ -137,6 +137,8 @@ const SEC_KINDS: [RegExp, ProgramKind][] = [
   [/^(?:raw_tracepoint|raw_tp)\/(.+)$/, 'raw_tracepoint'],
   // BTF-typed raw tracepoints: the same arguments, typed by the kernel's btf_trace_<event>.
   [/^tp_btf\/(.+)$/, 'tp_btf'],
+  // BPF trampolines on entry to a kernel function, its arguments typed by the function's BTF.
+  [/^fentry\/(.+)$/, 'fentry'],
   [/^kprobe\/(.+)$/, 'kprobe'],
   [/^kretprobe\/(.+)$/, 'kretprobe'],
   [/^uprobe\/(.+)$/, 'uprobe'],

@@ -45,10 +45,10 @@ function checkTracingArgs(env: AccessEnv, pc: number, ctx: ContextSpec, lo: numb
   if (arg >= args.length) env.fail(pc, invalid, `func '${func}' doesn't have ${arg + 1}-th argument`);
 }
 
-/** The value a read of a tp_btf argument gives: a trusted pointer to its struct, or a number. */
+/** The value a read of a BTF-typed tracing argument gives: a pointer to its struct (trusted for a raw tracepoint's), or a number. */
 function tracingArg(ctx: ContextSpec, lo: number, size: number, signExtend: boolean): Reg {
   const a = ctx.tracing!.args[lo / 8]!;
-  return a.kind === 'ptr' ? pointerReg('ptr_to_btf_id', { btf: { id: a.id, name: a.name, trusted: true } }) : scalarReg(loadedScalar(size, signExtend));
+  return a.kind === 'ptr' ? pointerReg('ptr_to_btf_id', { btf: { id: a.id, name: a.name, trusted: ctx.tracing!.trusted } }) : scalarReg(loadedScalar(size, signExtend));
 }
 
 /** Checks an access through a ptr_to_btf_id (check_ptr_to_btf_access) and walks the struct for a read. */

@@ -76,6 +76,9 @@ describe('the verifier on ptr_to_btf_id', () => {
     const bad = (reg: string): string => `ldxdw %r6, [%r1+0]\nldxdw %r2, [%r6+${Q}]\njne ${reg}, 0, +2\nldxdw %r0, [%r6+${request.size}]\nexit\nmov %r0, 0\nexit`;
     expect(verify(assemble(bad('%r6')), { ctx, maps: [], btf }).processed).toBe(5);
     expect(refusal(() => verify(assemble(bad('%r2')), { ctx, maps: [], btf }))).toEqual([3, `access beyond struct request at off ${request.size} size 8`]);
+    // An fentry program's arguments are not trusted (prog_args_trusted): its rq may be NULL, so that arm is walked.
+    const fentry = tracingContext('blk_mq_complete_request', [{ kind: 'ptr', id: request.id, name: 'request' }], false);
+    expect(refusal(() => verify(assemble(bad('%r6')), { ctx: fentry, maps: [], btf }))).toEqual([3, `access beyond struct request at off ${request.size} size 8`]);
   });
 
   it('refuses one instruction loading through a BTF-typed pointer on one path and the stack on another', () => {

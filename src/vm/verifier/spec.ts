@@ -25,12 +25,20 @@ export interface ContextSpec {
    * BTF at load (btf_ctx_access): reading one past them is refused at load, and a pointer to a
    * struct reads as a trusted ptr_to_btf_id.
    */
-  tracing?: { func: string; args: readonly TracingArg[] };
+  tracing?: {
+    func: string;
+    args: readonly TracingArg[];
+    /**
+     * Whether struct pointer arguments are PTR_TRUSTED (never NULL): a raw tracepoint's are; an
+     * fentry program's are not (the kernel's prog_args_trusted), so tests of them go both ways.
+     */
+    trusted: boolean;
+  };
 }
 
-/** The context of a tp_btf program attached to `func` (a tracepoint's name) with these arguments. */
-export function tracingContext(func: string, args: readonly TracingArg[]): ContextSpec {
-  return { name: `${func} arguments`, size: MAX_BPF_FUNC_ARGS * 8, writable: false, minOffset: 0, aligned: true, tracing: { func, args } };
+/** The context of a BTF-typed tracing program attached to `func` (a tracepoint's or a kernel function's name) with these arguments. */
+export function tracingContext(func: string, args: readonly TracingArg[], trusted = true): ContextSpec {
+  return { name: `${func} arguments`, size: MAX_BPF_FUNC_ARGS * 8, writable: false, minOffset: 0, aligned: true, tracing: { func, args, trusted } };
 }
 
 /** x86-64 struct pt_regs: 21 eight-byte registers. */
