@@ -138,8 +138,8 @@ describe('viotrace hooks', () => {
     const r = await run(['hooks', '--json']);
     expect(r.code).toBe(0);
     const rows = JSON.parse(r.out) as { side: string; kind: string; name: string; context: string; args?: string[] }[];
-    // 18 tracepoints and probes, and 5 of those tracepoints again as raw tracepoints.
-    expect(rows.filter((h) => h.side === 'guest')).toHaveLength(23);
+    // 20 tracepoints and probes, and 5 of those tracepoints again as raw tracepoints.
+    expect(rows.filter((h) => h.side === 'guest')).toHaveLength(25);
     expect(rows.filter((h) => h.kind === 'raw_tracepoint').map((h) => `${h.side} ${h.name}(${h.args!.join(', ')})`)).toEqual([
       'guest block_io_start(rq)', 'guest block_rq_insert(rq)', 'guest block_rq_issue(rq)', 'guest block_rq_complete(rq, error, nr_bytes)', 'guest block_io_done(rq)',
       'host block_io_start(rq)', 'host block_rq_insert(rq)', 'host block_rq_issue(rq)', 'host block_rq_complete(rq, error, nr_bytes)', 'host block_io_done(rq)',
@@ -374,12 +374,16 @@ describe('viotrace prog run', () => {
       const report = JSON.parse(r.out) as Report & { records: number; lost: number; first_records: { ring: string; record: string }[] };
       const runs = (name: string): number => report.programs.find((p) => p.name === name)!.runs;
       expect(report.programs.map((p) => p.hook)).toEqual([
-        'guest tp_btf block_io_start', 'guest tp_btf block_rq_issue', 'guest tp_btf block_rq_complete', 'guest kprobe blk_account_io_merge_bio',
+        'guest tp_btf block_io_start', 'guest tp_btf block_rq_issue', 'guest tp_btf block_rq_complete', 'guest kprobe blk_account_io_merge_bio', 'guest kprobe blk_mq_start_request',
         'guest tracepoint block:block_io_start', 'guest tracepoint block:block_io_done', 'guest tracepoint block:block_bio_backmerge',
       ]);
       // Every request is started (accounted) once, before it is issued; every completion ends one.
       expect(runs('io_start')).toBe(runs('rq_issue'));
       expect(runs('tp_io_start')).toBe(runs('io_start'));
+      // blk_mq_start_request (biotop's start) runs for each request, after its block_io_start.
+      expect(runs('mq_start')).toBe(runs('rq_issue'));
+      expect(value(report, '.bss', 'mq_starts')).toBe(String(runs('rq_issue')));
+      expect(value(report, '.bss', 'start_unknown')).toBe('0');
       expect(runs('tp_io_done')).toBe(1000);
       expect(value(report, '.bss', 'io_start_bytes')).toBe(String(runs('io_start') * 4096));
       expect(value(report, '.bss', 'io_done_bytes')).toBe(String(1000 * 4096));
@@ -405,12 +409,12 @@ describe('viotrace prog run', () => {
     it("--skip leaves programs unloaded, as a tool's user space turns off their autoload; a name the object lacks is a usage error", async () => {
       const r = await run(['prog', 'run', 'bpf/testdata/io_account.bpf.o', '--requests', '200', '--skip', 'tp_io_start', 'tp_io_done', 'tp_backmerge', '--json']);
       const bad = await run(['prog', 'run', 'bpf/testdata/io_account.bpf.o', '--skip', 'block_rq_insert_btf']);
-      const all = await run(['prog', 'run', 'bpf/testdata/io_account.bpf.o', '--skip', 'io_start', 'io_merge', 'rq_issue', 'rq_complete', 'tp_io_start', 'tp_io_done', 'tp_backmerge']);
+      const all = await run(['prog', 'run', 'bpf/testdata/io_account.bpf.o', '--skip', 'io_start', 'io_merge', 'mq_start', 'rq_issue', 'rq_complete', 'tp_io_start', 'tp_io_done', 'tp_backmerge']);
       expect(r.code, r.err).toBe(0);
       const report = JSON.parse(r.out) as Report;
-      expect(report.programs.map((p) => p.name)).toEqual(['io_start', 'rq_issue', 'rq_complete', 'io_merge']);
+      expect(report.programs.map((p) => p.name)).toEqual(['io_start', 'rq_issue', 'rq_complete', 'io_merge', 'mq_start']);
       expect(value(report, '.bss', 'io_dones')).toBe('0');
-      expect([bad.code, bad.err]).toEqual([2, 'viotrace: --skip block_rq_insert_btf: no program of that name (it has io_start, io_merge, rq_issue, rq_complete, tp_io_start, tp_io_done, tp_backmerge)\n']);
+      expect([bad.code, bad.err]).toEqual([2, 'viotrace: --skip block_rq_insert_btf: no program of that name (it has io_start, io_merge, mq_start, rq_issue, rq_complete, tp_io_start, tp_io_done, tp_backmerge)\n']);
       expect([all.code, all.err]).toEqual([2, 'viotrace: --skip: every program skipped, nothing to run\n']);
     });
 
@@ -421,6 +425,9 @@ describe('viotrace prog run', () => {
       const report = JSON.parse(r.out) as Report & { records: number; first_records: { record: string }[] };
       expect(report.first_records.length).toBe(report.records);
       expect(report.records).toBe(Number(value(report, '.bss', 'io_dones')));
+      // The host kernel's blk_mq_start_request, on the requests QEMU's io_uring made.
+      expect(Number(value(report, '.bss', 'mq_starts'))).toBe(report.programs.find((p) => p.name === 'rq_issue')!.runs);
+      expect(value(report, '.bss', 'start_unknown')).toBe('0');
       const pids = new Set(report.first_records.map((e) => /pid=(\d+)/.exec(e.record)![1]));
       expect(pids.size).toBe(2);
       expect(report.first_records.every((e) => e.record.endsWith('comm="IO iothread0"}'))).toBe(true);
@@ -535,9 +542,24 @@ describe('viotrace prog run', () => {
     });
   });
 
+  it("runs kprobes on blk_mq_start_request and blk_mq_end_request on either side: issue to completion, the raw tracepoint tool's histogram", async () => {
+    const hist = (r: Report, map: string): [number, number][] => r.maps.find((m) => m.name === map)!.shown.map((e) => [Number(e.key), Number(e.value)]);
+    for (const side of [['--requests', '500'], ['--side', 'host', '--scenario', 'slow-disk', '--requests', '300']]) {
+      const [k, raw] = await Promise.all([
+        run(['prog', 'run', 'bpf/testdata/timestamp.bpf.o', ...side, '--json']),
+        run(['prog', 'run', 'bpf/testdata/biolat_raw.bpf.o', ...side, '--json']),
+      ]);
+      expect(k.code, k.err).toBe(0);
+      const report = JSON.parse(k.out) as Report;
+      const where = side.includes('host') ? 'host' : 'guest';
+      expect(report.programs.map((p) => p.hook)).toEqual([`${where} kprobe blk_mq_start_request`, `${where} kprobe blk_mq_end_request`]);
+      expect(hist(report, 'hist')).toEqual(hist(JSON.parse(raw.out) as Report, 'read_usecs'));
+    }
+  });
+
   it('refuses an object with a hook neither side has, exit 1, and a side it does not know, exit 2', async () => {
-    const r = await run(['prog', 'run', 'bpf/testdata/timestamp.bpf.o']);
-    expect([r.code, r.err]).toEqual([1, 'viotrace: bpf/testdata/timestamp.bpf.o: program start: no hook kprobe blk_mq_start_request on either side (viotrace hooks lists them; --skip start leaves it unloaded, as a tool turns off autoload for what the kernel lacks)\n']);
+    const r = await run(['prog', 'run', 'bpf/testdata/unknown_hooks.bpf.o']);
+    expect([r.code, r.err]).toEqual([1, 'viotrace: bpf/testdata/unknown_hooks.bpf.o: program no_function: no hook kprobe no_such_function_xyz on either side (viotrace hooks lists them; --skip no_function leaves it unloaded, as a tool turns off autoload for what the kernel lacks)\n']);
     const s = await run(['prog', 'run', 'bpf/testdata/rq_latency.bpf.o', '--side', 'qemu']);
     expect([s.code, s.err]).toEqual([2, 'viotrace: --side takes guest or host, not "qemu"\n']);
   });

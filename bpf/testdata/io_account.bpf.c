@@ -1,4 +1,4 @@
-// biosnoop's way of following a request (libbpf-tools): its task at block_io_start and at each bio merged into it (kprobe blk_account_io_merge_bio), its issue at block_rq_issue, one perf event per completion at block_rq_complete, keyed by struct request *; beside it the block_io_start, block_io_done and block_bio_backmerge tracepoint records, counted.
+// biosnoop's way of following a request (libbpf-tools): its task at block_io_start and at each bio merged into it (kprobe blk_account_io_merge_bio), its start (kprobe blk_mq_start_request, biotop's) and issue at block_rq_issue, one perf event per completion at block_rq_complete, keyed by struct request *; beside it the block_io_start, block_io_done and block_bio_backmerge tracepoint records, counted.
 #include "../include/kernel.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -60,6 +60,9 @@ u64 merges = 0;
 u64 backmerges = 0;
 /* Merged bios whose request block_io_start had not seen. */
 u64 merge_unknown = 0;
+/* blk_mq_start_request's entries (biotop's start), and those of requests block_io_start had not seen. */
+u64 mq_starts = 0;
+u64 start_unknown = 0;
 char done_comm[16] = {};
 
 SEC("tp_btf/block_io_start")
@@ -87,6 +90,17 @@ int io_merge(struct pt_regs *ctx)
 	__sync_fetch_and_add(&merges, 1);
 	if (!bpf_map_lookup_elem(&infobyreq, &rq))
 		__sync_fetch_and_add(&merge_unknown, 1);
+	return 0;
+}
+
+SEC("kprobe/blk_mq_start_request")
+int mq_start(struct pt_regs *ctx)
+{
+	struct request___tool *rq = (void *)((struct pt_regs___core *)ctx)->di;
+
+	__sync_fetch_and_add(&mq_starts, 1);
+	if (!bpf_map_lookup_elem(&infobyreq, &rq))
+		__sync_fetch_and_add(&start_unknown, 1);
 	return 0;
 }
 

@@ -34,7 +34,9 @@ interface GuestSites {
   mergeBio?: ProbeSite;
   ioStart?: TracepointSite;
   rqInsert?: TracepointSite;
+  startRequest?: ProbeSite;
   rqIssue?: TracepointSite;
+  endRequest?: ProbeSite;
   rqComplete?: TracepointSite;
   ioDone?: TracepointSite;
   uringComplete?: TracepointSite;
@@ -64,7 +66,9 @@ function guestSites(h: GuestHookSite): GuestSites {
     mergeBio: h.probe('kprobe', 'blk_account_io_merge_bio', 1),
     ioStart: h.tracepoint('block:block_io_start', RQ_FIELDS),
     rqInsert: h.tracepoint('block:block_rq_insert', RQ_FIELDS),
+    startRequest: h.probe('kprobe', 'blk_mq_start_request', 1),
     rqIssue: h.tracepoint('block:block_rq_issue', RQ_FIELDS),
+    endRequest: h.probe('kprobe', 'blk_mq_end_request', 2),
     rqComplete: h.tracepoint('block:block_rq_complete', ['dev', 'sector', 'nr_sector', 'error', 'rwbs', 'cmd']),
     ioDone: h.tracepoint('block:block_io_done', RQ_FIELDS),
     uringComplete: h.tracepoint('io_uring:io_uring_complete', ['ctx', 'req', 'user_data', 'res', 'cflags', 'extra1', 'extra2']),
@@ -322,6 +326,7 @@ export class GuestDisk {
     while (hw.freeHeads.length > 0) {
       const rq = hw.sched ? hw.sched.dispatch(t) : hw.dispatch.shift();
       if (!rq) break;
+      sites.startRequest?.fire(t, task, rq.rqAddr);
       sites.rqIssue?.fire(t, task, this.dev, rq.sector, rq.nrSectors, rq.nrSectors * SECTOR, 0, this.rwbs(rq.write), task.comm, '');
       sites.rqIssueRaw?.fire(t, task, rq.rqAddr);
       rq.truth[EV.rq_issue] = t;
@@ -393,6 +398,7 @@ export class GuestDisk {
     }
     for (const rq of used) {
       t += this.cost(GUEST_COSTS.completeToRq);
+      sites.endRequest?.fire(t, this.softirq, rq.rqAddr, 0);
       sites.rqComplete?.fire(t, this.softirq, this.dev, rq.sector, rq.nrSectors, 0, this.rwbs(rq.write), '');
       sites.rqCompleteRaw?.fire(t, this.softirq, rq.rqAddr, 0, rq.nrSectors * SECTOR);
       // __blk_mq_end_request: the whole request completed in one blk_update_request, its accounting ends.

@@ -1,7 +1,7 @@
 // The host kernel under QEMU: io_uring taking SQEs, the block layer issuing to the device, completions posted as CQEs.
 import type { Engine } from '../sim/engine.js';
 import { StructLayout, type SimMemory } from '../sim/memory.js';
-import type { RawTracepointSite, Task, TracepointSite } from '../sim/probes.js';
+import type { ProbeSite, RawTracepointSite, Task, TracepointSite } from '../sim/probes.js';
 import type { Rng } from '../sim/random.js';
 import { directIoFlags, EV, rwbsOf } from '../sim/request.js';
 import { HOST_COSTS, HOST_SIGMA } from './costs.js';
@@ -81,6 +81,7 @@ export class HostKernel {
   private readonly sites: {
     submitReq?: TracepointSite; ioStart?: TracepointSite; rqInsert?: TracepointSite; rqIssue?: TracepointSite; rqComplete?: TracepointSite; ioDone?: TracepointSite; uringComplete?: TracepointSite;
     ioStartRaw?: RawTracepointSite; rqInsertRaw?: RawTracepointSite; rqIssueRaw?: RawTracepointSite; rqCompleteRaw?: RawTracepointSite; ioDoneRaw?: RawTracepointSite;
+    startRequest?: ProbeSite; endRequest?: ProbeSite;
   };
   /** The struct requests raw tracepoint programs read; undefined when none is attached. */
   private readonly requests: HostRequests | undefined;
@@ -108,8 +109,11 @@ export class HostKernel {
       rqIssueRaw: hooks.rawTracepoint('block_rq_issue'),
       rqCompleteRaw: hooks.rawTracepoint('block_rq_complete'),
       ioDoneRaw: hooks.rawTracepoint('block_io_done'),
+      startRequest: hooks.probe('kprobe', 'blk_mq_start_request', 1),
+      endRequest: hooks.probe('kprobe', 'blk_mq_end_request', 2),
     };
-    const raw = this.sites.ioStartRaw ?? this.sites.rqInsertRaw ?? this.sites.rqIssueRaw ?? this.sites.rqCompleteRaw ?? this.sites.ioDoneRaw;
+    // Programs given a struct request * (raw tracepoints, the kprobe) need the requests in memory.
+    const raw = this.sites.ioStartRaw ?? this.sites.rqInsertRaw ?? this.sites.rqIssueRaw ?? this.sites.rqCompleteRaw ?? this.sites.ioDoneRaw ?? this.sites.startRequest ?? this.sites.endRequest;
     this.requests = raw ? new HostRequests(memory, btf, 259, 0, 'nvme0n1') : undefined;
   }
 
@@ -150,6 +154,7 @@ export class HostKernel {
     sites.ioStartRaw?.fire(tIssue, op.task, io.rqAddr);
     sites.rqInsert?.fire(tIssue, op.task, this.dev, io.sector, io.nr, op.bytes, 0, io.rwbs, op.task.comm, '');
     sites.rqInsertRaw?.fire(tIssue, op.task, io.rqAddr);
+    sites.startRequest?.fire(tIssue, op.task, io.rqAddr);
     sites.rqIssue?.fire(tIssue, op.task, this.dev, io.sector, io.nr, op.bytes, 0, io.rwbs, op.task.comm, '');
     sites.rqIssueRaw?.fire(tIssue, op.task, io.rqAddr);
     op.onEvent(EV.host_blk_issue, tIssue);
@@ -160,6 +165,7 @@ export class HostKernel {
   completed(io: KernelIo, tDone: number): void {
     const op = io.op;
     const sites = this.sites;
+    sites.endRequest?.fire(tDone, this.irq, io.rqAddr, 0);
     sites.rqComplete?.fire(tDone, this.irq, this.dev, io.sector, io.nr, 0, io.rwbs, '');
     if (this.requests) sites.rqCompleteRaw?.fire(tDone, this.irq, io.rqAddr, 0, io.bytes);
     // __blk_mq_end_request: the request's accounting ends, then it is freed.

@@ -19,8 +19,8 @@ export interface HostHookSite {
   readonly on: boolean;
   /** A tracepoint taking the values of `fields` in order. */
   tracepoint(name: string, fields: readonly string[]): TracepointSite | undefined;
-  /** A uprobe with `argc` arguments, or a uretprobe. */
-  probe(kind: 'uprobe' | 'uretprobe', name: string, argc?: number): ProbeSite | undefined;
+  /** A uprobe with `argc` arguments, or a uretprobe; a kprobe on a host kernel function. */
+  probe(kind: 'uprobe' | 'uretprobe' | 'kprobe', name: string, argc?: number): ProbeSite | undefined;
   /** A raw tracepoint, fired with its TP_PROTO arguments just after its tracepoint. */
   rawTracepoint(event: string): RawTracepointSite | undefined;
 }
