@@ -137,7 +137,7 @@ describe('viotrace hooks', () => {
   it('prints the hook table as JSON with the record layouts of the format files', async () => {
     const r = await run(['hooks', '--json']);
     expect(r.code).toBe(0);
-    const rows = JSON.parse(r.out) as { side: string; kind: string; name: string; context: string; args?: string[] }[];
+    const rows = JSON.parse(r.out) as { side: string; kind: string; name: string; context: string; args?: string[]; paired: boolean }[];
     // 20 tracepoints and probes, and 5 of those tracepoints again as raw tracepoints.
     expect(rows.filter((h) => h.side === 'guest')).toHaveLength(25);
     expect(rows.filter((h) => h.kind === 'raw_tracepoint').map((h) => `${h.side} ${h.name}(${h.args!.join(', ')})`)).toEqual([
@@ -156,7 +156,12 @@ describe('viotrace hooks', () => {
     expect(rows.find((h) => h.side === 'guest' && h.name === 'block:block_rq_issue')).toMatchObject({ sections: ['tracepoint/block/block_rq_issue'] });
     // A kernel function the table declares takes kprobe/ and fentry/ programs.
     expect(rows.find((h) => h.kind === 'kprobe' && h.name === 'blk_mq_complete_request')).toMatchObject({ sections: ['kprobe/blk_mq_complete_request', 'fentry/blk_mq_complete_request'], context: 'struct pt_regs (168 bytes); fentry: u64 args[1]: struct request *rq' });
-    expect(rows.find((h) => h.kind === 'kretprobe')).toMatchObject({ sections: ['kretprobe/virtqueue_kick_prepare'] });
+    expect(rows.find((h) => h.kind === 'kretprobe')).toMatchObject({ sections: ['kretprobe/virtqueue_kick_prepare'], paired: true });
+    // Hooks kept for users' tools (biosnoop's, biotop's) say so.
+    expect(rows.filter((h) => !h.paired && h.kind !== 'raw_tracepoint').map((h) => `${h.side} ${h.name}`)).toEqual([
+      'guest blk_account_io_merge_bio', 'guest block:block_io_start', 'guest blk_mq_start_request', 'guest blk_mq_end_request', 'guest block:block_io_done',
+      'host block:block_io_start', 'host blk_mq_start_request', 'host blk_mq_end_request', 'host block:block_io_done',
+    ]);
   });
 });
 
@@ -353,6 +358,17 @@ describe('viotrace prog run', () => {
       expect(value(report, '.bss', 'first')).toBe(String('v'.charCodeAt(0)));
       expect(value(report, '.bss', 'disk')).toBe('"vda"');
       expect(value(report, '.bss', 'last_sector')).not.toBe('0');
+      // Scheduler none: q->elevator is NULL.
+      expect(value(report, '.bss', 'elevator_issues')).toBe('0');
+    });
+
+    it("reads q->elevator as biosnoop -Q does: set under guest-elevator's mq-deadline, for every issue", async () => {
+      const r = await run(['prog', 'run', 'bpf/testdata/biolat_btf.bpf.o', '--scenario', 'guest-elevator', '--requests', '300', '--json']);
+      expect(r.code, r.err).toBe(0);
+      const report = JSON.parse(r.out) as Report;
+      const issues = report.programs.find((p) => p.name === 'block_rq_issue')!.runs;
+      expect(issues).toBeGreaterThan(300);
+      expect(value(report, '.bss', 'elevator_issues')).toBe(String(issues));
     });
 
     it("runs on the host's block layer: the NVMe disk, 259:0, slow-disk's reads in the raw tool's buckets", async () => {

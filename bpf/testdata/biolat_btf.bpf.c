@@ -14,6 +14,7 @@ struct gendisk___tool {
 
 struct request_queue___tool {
 	struct gendisk___tool *disk;
+	void *elevator;
 } __attribute__((preserve_access_index));
 
 struct request___tool {
@@ -72,6 +73,8 @@ u32 dev = 0;
 char first = 0;
 char disk[32] = {};
 u64 last_sector = 0;
+/* Issues of requests whose queue has an I/O scheduler (q->elevator, as biosnoop -Q tests it). */
+u64 elevator_issues = 0;
 
 static __always_inline u32 log2_slot(u64 v)
 {
@@ -104,6 +107,8 @@ int BPF_PROG(block_rq_issue, struct request___tool *rq)
 	bpf_map_update_elem(&start, &rq, &now, BPF_ANY);
 	if (tag > max_tag)
 		max_tag = tag;
+	if (rq->q->elevator)
+		__sync_fetch_and_add(&elevator_issues, 1);
 	return 0;
 }
 

@@ -42,13 +42,15 @@ export const installHooks: CommandInstaller = (program: Command) => {
         ...(h.args ? { args: h.args } : {}),
         context: context(h.kind, h.name, h.proto),
         sections: sections(h.kind, h.name, h.proto),
+        // Whether viotrace's own paired programs attach there; the rest are kept for users' tools.
+        paired: !h.toolsOnly && h.kind !== 'raw_tracepoint',
         fires: h.fires,
       }));
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         return;
       }
-      const out = rows.map((r) => `${r.side.padEnd(6)}${r.kind.padEnd(15)}${(r.args ? `${r.name}(${r.args.join(', ')})` : r.name).padEnd(58)}${r.fires}\n${' '.repeat(21)}${r.context}\n${' '.repeat(21)}SEC ${r.sections.map((x) => `"${x}"`).join(' or ')}`);
+      const out = rows.map((r) => `${r.side.padEnd(6)}${r.kind.padEnd(15)}${(r.args ? `${r.name}(${r.args.join(', ')})` : r.name).padEnd(58)}${r.fires}${r.paired ? '' : " (for users' tools)"}\n${' '.repeat(21)}${r.context}\n${' '.repeat(21)}SEC ${r.sections.map((x) => `"${x}"`).join(' or ')}`);
       process.stdout.write(`${out.join('\n')}\n`);
     });
 };

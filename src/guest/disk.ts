@@ -54,6 +54,9 @@ interface GuestSites {
   completeRequest?: ProbeSite;
 }
 
+/** Bytes of a struct elevator_queue (Linux 6.18, x86-64): only its address is read. */
+const ELEVATOR_QUEUE_SIZE = 640;
+
 /** The fields of the block_rq event class (block_rq_insert, block_rq_issue, block_io_start, block_io_done), in the order the disk gives them. */
 const RQ_FIELDS = ['dev', 'sector', 'nr_sector', 'bytes', 'ioprio', 'rwbs', 'comm', 'cmd'] as const;
 
@@ -207,7 +210,9 @@ export class GuestDisk {
     // virtio-blk names its disks vda, vdb, ... in probe order (virtblk_name_format).
     L('gendisk').writeString(kernel, disk, 'disk_name', `vd${String.fromCharCode(97 + diskIndex)}`);
     const q = kernel.alloc(L('request_queue').size);
-    L('request_queue').write(kernel, q, { disk });
+    // q->elevator: the scheduler's struct elevator_queue (mq-deadline), NULL for none (biosnoop -Q tests it).
+    const elevator = spec.scheduler === 'mq-deadline' ? kernel.alloc(ELEVATOR_QUEUE_SIZE) : 0n;
+    L('request_queue').write(kernel, q, { disk, elevator });
     const pdu = 64; // struct virtblk_req follows struct request (blk_mq_rq_to_pdu)
     this.queues = virtqueues.map((vq, index) => {
       const hctxAddr = kernel.alloc(L('blk_mq_hw_ctx').size);
