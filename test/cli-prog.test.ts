@@ -476,6 +476,17 @@ describe('viotrace prog run', () => {
       expect(runs(report, 'notify')).toBeGreaterThan(0);
     });
 
+    it("refuses, in libbpf's words, a BTF-typed program whose target the kernel's BTF lacks; verifies one the hook table declares", async () => {
+      const f = 'bpf/testdata/btf_targets.bpf.o';
+      const r = await run(['prog', 'verify', f, '--btf', 'bpf/btf/linux-6.18.min.btf']);
+      expect(r.code).toBe(1);
+      expect(r.out).toBe('starts: verified (fentry blk_mq_start_request, 7 insns, processed 6)\n');
+      expect(r.err.trim().split('\n')).toEqual([
+        `viotrace: ${f}: program switches: tp_btf/sched_switch: failed to find kernel BTF type ID of 'sched_switch' (no btf_trace_sched_switch in the kernel BTF, and no such raw tracepoint in viotrace hooks)`,
+        `viotrace: ${f}: program no_function: fentry/no_such_function_xyz: failed to find kernel BTF type ID of 'no_such_function_xyz' (no such function in the kernel BTF, and no such kprobe in viotrace hooks)`,
+      ]);
+    });
+
     it('refuses what Linux 6.18 refuses, in its words: a store, an argument the tracepoint lacks, half a pointer, past the struct, a variable offset', async () => {
       const cases: [string, string][] = [
         ['btf_store', 'program store_field: insn 2: only read is supported'],

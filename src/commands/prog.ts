@@ -115,9 +115,10 @@ export const installProg: CommandInstaller = (program: Command) => {
           refuse(`program ${p.name}: ${problem.text}`);
           continue;
         }
-        if (problem) process.stderr.write(`viotrace: warning: ${file}: program ${p.name}: ${problem.text}\n`);
         try {
           const ctx = programContext(p, o.kernelBtf, file);
+          // Warned only once its context is known: a BTF-typed program whose target the BTF lacks is refused instead.
+          if (problem) process.stderr.write(`viotrace: warning: ${file}: program ${p.name}: ${problem.text}\n`);
           const v = verify(p.insns, { ctx, maps, lines: p.lines, globals: p.globals, ...(o.kernelBtf ? { btf: o.kernelBtf } : {}) });
           const reads = v.maxCtxOffset ? `, reads ${ctx.name} up to byte ${v.maxCtxOffset}` : '';
           process.stdout.write(`${p.name}: verified (${p.kind} ${p.attachTo}, ${p.insns.length} insns, processed ${v.processed}${reads})\n`);

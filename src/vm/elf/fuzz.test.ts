@@ -9,7 +9,7 @@ import { loadObject } from '../object/index.js';
 
 const repo = (p: string): string => fileURLToPath(new URL(`../../../${p}`, import.meta.url));
 const btf = parseBtf(readFileSync(repo('bpf/btf/linux-6.18.min.btf')), 'min');
-const OBJECTS = ['bpf/guest.bpf.o', 'bpf/host.bpf.o', 'bpf/testdata/subprog.bpf.o', 'bpf/testdata/legacy.bpf.o', 'bpf/testdata/tool_config.bpf.o'].map((f) => new Uint8Array(readFileSync(repo(f))));
+const OBJECTS = ['bpf/guest.bpf.o', 'bpf/host.bpf.o', 'bpf/testdata/subprog.bpf.o', 'bpf/testdata/legacy.bpf.o', 'bpf/testdata/tool_config.bpf.o', 'bpf/testdata/biolat_btf.bpf.o', 'bpf/testdata/fentry_virtio.bpf.o'].map((f) => new Uint8Array(readFileSync(repo(f))));
 
 function outcome(bytes: Uint8Array): string {
   try {

@@ -1,7 +1,8 @@
 // BTF-typed kernel pointers (tp_btf): the struct walk against Linux 6.18's BTF, trusted and walked pointers in the verifier, PROBE_MEM loads in both engines.
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseBtf } from '../btf/index.js';
+import { Kind, parseBtf } from '../btf/index.js';
 import { assemble } from '../isa/asm.js';
 import { Program, type Engine } from '../program.js';
 import { DEFAULT_ENVIRONMENT, type RunEnvironment } from '../helpers/call.js';
@@ -42,6 +43,26 @@ describe('structRead: a load through a BTF-typed pointer, as btf_struct_access w
     expect(structRead(btf, request.id, tag + 2, 4)).toEqual({ kind: 'refused', reason: `access beyond the end of member tag (mend:${tag + 4}) in struct request with off ${tag + 2} size 4` });
     // The simulator's BTF keeps only the fields it simulates: the rest of struct request is a hole.
     expect(structRead(btf, request.id, 200, 8)).toEqual({ kind: 'refused', reason: "struct request doesn't have field at offset 200" });
+  });
+
+  it("answers every read of every struct of a real kernel's BTF: a number or a struct pointer inside it, else a refusal", () => {
+    const vmlinux = (() => {
+      try {
+        return parseBtf(readFileSync('/sys/kernel/btf/vmlinux'), 'vmlinux');
+      } catch {
+        return btf;
+      }
+    })();
+    const structs = vmlinux.types.filter((t) => t && (t.kind === Kind.STRUCT || t.kind === Kind.UNION) && t.size > 0);
+    fc.assert(
+      fc.property(fc.nat({ max: structs.length - 1 }), fc.nat({ max: 4096 }), fc.constantFrom(1, 2, 4, 8), (i, off, size) => {
+        const s = structs[i]!;
+        const r = structRead(vmlinux, s.id, off % (s.size + 16), size);
+        if (r.kind === 'ptr') expect([Kind.STRUCT, Kind.UNION]).toContain(vmlinux.type(r.pointee.id)!.kind);
+        if (r.kind !== 'refused') expect(off % (s.size + 16) + size).toBeLessThanOrEqual(s.size);
+      }),
+      { numRuns: 20000, seed: 7 },
+    );
   });
 });
 
