@@ -18,7 +18,8 @@ struct piddata {
 	u32 pid;
 };
 
-/* One completion, as biosnoop sends it to user space. */
+/* One completion, as biosnoop sends it to user space. Like biosnoop's, it is not in this object's
+ * BTF (no global uses it): io_event.bpf.c carries it, as a tool's header does for its user space. */
 struct event {
 	u64 delta_ns;
 	u64 sector;
@@ -47,8 +48,6 @@ struct {
 	__uint(value_size, sizeof(u32));
 } events SEC(".maps");
 
-/* In the BTF, so that viotrace prog run --record-struct event decodes the perf samples. */
-struct event last_event = {};
 u64 io_starts = 0;
 u64 io_start_bytes = 0;
 u64 io_dones = 0;
@@ -135,7 +134,6 @@ int BPF_PROG(rq_complete, struct request___tool *rq, int error, unsigned int nr_
 	ev.len = rq->__data_len;
 	if (bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, &ev, sizeof(ev)))
 		__sync_fetch_and_add(&output_errors, 1);
-	last_event = ev;
 	bpf_map_delete_elem(&start, &rq);
 	bpf_map_delete_elem(&infobyreq, &rq);
 	return 0;

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { fileError, InputError, UsageError } from '../errors.js';
 import { findHook } from '../hooks/index.js';
 import { HOST_CPUS, runScenario, simKernelBtf, type ToolResult } from '../sim/index.js';
-import { BtfKind as Kind, loadObject, type BpfObject, type Btf } from '../vm/index.js';
+import { BtfKind as Kind, loadObject, parseBtf, readElf, type BpfObject, type Btf } from '../vm/index.js';
 import { integerOption, requestsOption, seedOption } from './options.js';
 import { JOB_HELP, QEMU_LOOP_HELP, scenarioRun } from './scenario-run.js';
 
@@ -40,6 +40,20 @@ export interface ToolRunReport {
   maps: MapContents[];
   printk: { ns: number; line: string }[];
   printk_lines: number;
+}
+
+/** The BTF of a file: an ELF object's .BTF section, or raw BTF (a vmlinux's, bpftool's output). */
+function btfOfFile(file: string): Btf {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    throw fileError(e, file, 'read');
+  }
+  if (bytes[0] !== 0x7f || bytes[1] !== 0x45) return parseBtf(bytes, file);
+  const sec = readElf(bytes, file).sections.find((x) => x.name === '.BTF');
+  if (!sec) throw new InputError('has no .BTF section (build it with clang -g)', file);
+  return parseBtf(sec.data, file);
 }
 
 /** The object without the programs --skip names (their autoload off); a name it has no program of is a usage error. */
@@ -233,12 +247,13 @@ export function addProgRun(prog: Command): void {
     .option('--printk <n>', 'trace_printk lines shown at most', integerOption('--printk', 0), 20)
     .option('--record-struct <name>', "decode the first ring-buffer records as this struct of the object's BTF")
     .option('--records <n>', 'with --record-struct: records shown', integerOption('--records', 0), 10)
+    .option('--record-btf <file>', "with --record-struct: the struct from this file's BTF (an object built from the tool's header, or raw BTF) when the tool's own BTF lacks it, as a tool's user space decodes its events with its header")
     .option('--hist <map...>', 'print these array maps as log2 histograms, as bpftrace prints hist() (element i: [2^i, 2^(i+1)))')
     .option('--set <name=value...>', 'set global variables before load, as a libbpf skeleton sets rodata (const volatile options): --set targ_per_flag=1 targ_ms=true', settings('--set'), {})
     .option('--kconfig <name=value...>', "values for the object's CONFIG_* __kconfig externs (y = 1, n = 0), as libbpf reads them from the kernel's config", settings('--kconfig'), {})
     .option('--skip <program...>', "programs not to load, as a tool's user space turns off their autoload (bpf_program__set_autoload) for what it does not want or the kernel lacks: --skip block_rq_insert_btf")
     .option('--json', 'print the report as JSON')
-    .action((file: string, opts: { side?: string; vm?: string; scenario: string; job?: string; qemuLoop?: string; requests?: number; seed: number; printk: number; recordStruct?: string; records: number; hist?: string[]; set: Record<string, bigint>; kconfig: Record<string, bigint>; skip?: string[]; json?: boolean }) => {
+    .action((file: string, opts: { side?: string; vm?: string; scenario: string; job?: string; qemuLoop?: string; requests?: number; seed: number; printk: number; recordStruct?: string; records: number; recordBtf?: string; hist?: string[]; set: Record<string, bigint>; kconfig: Record<string, bigint>; skip?: string[]; json?: boolean }) => {
       const { spec, requests, durationNs } = scenarioRun('prog run', { ...opts, requests: opts.requests ?? (opts.job ? undefined : 2000) });
       let bytes: Uint8Array;
       try {
@@ -262,8 +277,10 @@ export function addProgRun(prog: Command): void {
         const m = object.maps.find((x) => x.name === name);
         if (!m || !m.map.typeName.includes('array')) throw new UsageError(`--hist ${name}: ${m ? 'not an array map' : `no map of that name (it has ${object.maps.map((x) => x.name).join(', ')})`}`);
       }
-      const recordType = opts.recordStruct === undefined ? undefined : object.btf.named(opts.recordStruct).find((id) => object.btf.type(id)?.kind === Kind.STRUCT);
-      if (opts.recordStruct !== undefined && recordType === undefined) throw new InputError(`its BTF has no struct ${opts.recordStruct}`, file);
+      if (opts.recordBtf !== undefined && opts.recordStruct === undefined) throw new UsageError('--record-btf goes with --record-struct');
+      const recordBtf = opts.recordBtf === undefined ? object.btf : btfOfFile(opts.recordBtf);
+      const recordType = opts.recordStruct === undefined ? undefined : recordBtf.named(opts.recordStruct).find((id) => recordBtf.type(id)?.kind === Kind.STRUCT);
+      if (opts.recordStruct !== undefined && recordType === undefined) throw new InputError(`its BTF has no struct ${opts.recordStruct}${opts.recordBtf === undefined ? ' (--record-btf FILE takes it from another object, built from the header that declares it)' : ''}`, opts.recordBtf ?? file);
       const first: { ring: string; record: string }[] = [];
       const printk: { ns: number; line: string }[] = [];
       let printkLines = 0;
@@ -272,7 +289,7 @@ export function addProgRun(prog: Command): void {
         ...(requests !== undefined ? { requests } : {}),
         ...(durationNs !== undefined ? { durationNs } : {}),
         tools: [{ side, vm, object, name: basename(file), ...(recordType !== undefined ? { onRecord: (bytes: Uint8Array, ring: string) => {
-          if (first.length < opts.records) first.push({ ring, record: typed(object.btf, recordType, bytes) });
+          if (first.length < opts.records) first.push({ ring, record: typed(recordBtf, recordType, bytes) });
         } } : {}), onPrintk: (line, ns) => {
           printkLines++;
           if (printk.length < opts.printk) printk.push({ ns, line: line.replace(/\n$/, '') });
