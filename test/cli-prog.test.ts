@@ -68,8 +68,8 @@ describe('viotrace prog verify', () => {
     expect(r.code).toBe(1);
     expect(r.out).toBe('known: verified (kprobe blk_mq_end_request, 2 insns, processed 2)\nno_function: verified (kprobe no_such_function_xyz, 2 insns, processed 2)\nno_raw_event: verified (raw_tracepoint no_such_event, 2 insns, processed 2)\n');
     const lines = r.err.trim().split('\n');
-    expect(lines).toContain(`viotrace: ${f}: SEC("frobnicate/whatever"): not a program type (tracepoint/, kprobe/, kretprobe/, uprobe/, uretprobe/, raw_tp/, tp_btf/, fentry/, usdt/); its code is not loaded`);
-    expect(lines).toContain(`viotrace: ${f}: SEC("fexit/blk_mq_start_request"): fexit programs are not supported, so its code is not loaded; fentry/ programs on the kernel functions viotrace simulates are, and kprobe/ and kretprobe/ ones (viotrace hooks lists them)`);
+    expect(lines).toContain(`viotrace: ${f}: SEC("frobnicate/whatever"): not a program type (tracepoint/, kprobe/, kretprobe/, uprobe/, uretprobe/, raw_tp/, tp_btf/, fentry/, fexit/, usdt/); its code is not loaded`);
+    expect(lines).toContain(`viotrace: ${f}: SEC("fmod_ret/blk_mq_start_request"): fmod_ret programs are not supported, so its code is not loaded; fentry/ and fexit/ programs on the kernel functions viotrace simulates are, and kprobe/ and kretprobe/ ones (viotrace hooks lists them)`);
     expect(lines).toContain(`viotrace: warning: ${f}: program no_raw_event: SEC("raw_tp/no_such_event"): raw tracepoint no_such_event is not one viotrace fires (viotrace hooks lists them); checked against 12 u64 arguments, as the kernel loads it (it checks at attach that the tracepoint exists and has the arguments read)`);
     expect(lines).toContain(`viotrace: ${f}: program no_tracepoint: SEC("tracepoint/bogus/nonexistent"): tracepoint bogus:nonexistent is not in viotrace's hook table, so its record layout is unknown (viotrace hooks lists them)`);
     expect(lines).toContain(`viotrace: warning: ${f}: program no_function: SEC("kprobe/no_such_function_xyz"): kprobe no_such_function_xyz is not a hook viotrace simulates (viotrace hooks lists them); checked against pt_regs only (the kernel checks at attach that the function exists)`);
@@ -154,8 +154,9 @@ describe('viotrace hooks', () => {
     // A raw tracepoint takes raw_tp/ programs and BTF-typed tp_btf/ ones.
     expect(rows.find((h) => h.side === 'host' && h.kind === 'raw_tracepoint' && h.name === 'block_rq_issue')).toMatchObject({ sections: ['raw_tp/block_rq_issue', 'tp_btf/block_rq_issue'] });
     expect(rows.find((h) => h.side === 'guest' && h.name === 'block:block_rq_issue')).toMatchObject({ sections: ['tracepoint/block/block_rq_issue'] });
-    // A kernel function the table declares takes kprobe/ and fentry/ programs.
-    expect(rows.find((h) => h.kind === 'kprobe' && h.name === 'blk_mq_complete_request')).toMatchObject({ sections: ['kprobe/blk_mq_complete_request', 'fentry/blk_mq_complete_request'], context: 'struct pt_regs (168 bytes); fentry: u64 args[1]: struct request *rq' });
+    // A kernel function the table declares takes kprobe/ and fentry/ programs, and fexit/ ones where its return point is known.
+    expect(rows.find((h) => h.kind === 'kprobe' && h.name === 'blk_mq_complete_request')).toMatchObject({ sections: ['kprobe/blk_mq_complete_request', 'fentry/blk_mq_complete_request', 'fexit/blk_mq_complete_request'], context: 'struct pt_regs (168 bytes); fentry: u64 args[1]: struct request *rq; fexit: then void' });
+    expect(rows.find((h) => h.kind === 'kprobe' && h.name === 'virtqueue_notify')).toMatchObject({ sections: ['kprobe/virtqueue_notify', 'fentry/virtqueue_notify'] });
     expect(rows.find((h) => h.kind === 'kretprobe')).toMatchObject({ sections: ['kretprobe/virtqueue_kick_prepare'], paired: true });
     // Hooks kept for users' tools (biosnoop's, biotop's) say so.
     expect(rows.filter((h) => !h.paired && h.kind !== 'raw_tracepoint').map((h) => `${h.side} ${h.name}`)).toEqual([
@@ -496,6 +497,33 @@ describe('viotrace prog run', () => {
         `viotrace: ${f}: program switches: tp_btf/sched_switch: failed to find kernel BTF type ID of 'sched_switch' (no btf_trace_sched_switch in the kernel BTF, and no such raw tracepoint in viotrace hooks)`,
         `viotrace: ${f}: program no_function: fentry/no_such_function_xyz: failed to find kernel BTF type ID of 'no_such_function_xyz' (no such function in the kernel BTF, and no such kprobe in viotrace hooks)`,
       ]);
+    });
+
+    it("pairs fentry and fexit on the guest's functions: time inside virtio_queue_rq, virtqueue_kick_prepare's answer, blk_mq_start_request's request read again on return", async () => {
+      const [r, raw] = await Promise.all([
+        run(['prog', 'run', 'bpf/testdata/fexit_virtio.bpf.o', '--requests', '1000', '--json']),
+        run(['prog', 'run', 'bpf/testdata/biolat_raw.bpf.o', '--requests', '1000', '--json']),
+      ]);
+      expect(r.code, r.err).toBe(0);
+      const report = JSON.parse(r.out) as Report;
+      const runs = (name: string): number => report.programs.find((p) => p.name === name)!.runs;
+      expect(report.programs.map((p) => p.hook)).toEqual(['guest fentry virtio_queue_rq', 'guest fentry virtqueue_notify', 'guest fexit virtio_queue_rq', 'guest fexit virtqueue_kick_prepare', 'guest fexit blk_mq_start_request']);
+      const calls = runs('queue_rq_entry');
+      // Every call returns once, BLK_STS_OK, on the CPU it was made on, after it was made.
+      expect(runs('queue_rq_exit')).toBe(calls);
+      expect(value(report, '.bss', 'queue_rq_returns')).toBe(String(calls));
+      expect(value(report, '.bss', 'nonzero_status')).toBe('0');
+      expect(value(report, '.bss', 'unmatched')).toBe('0');
+      const inside = hist(report, 'queue_rq_ns');
+      expect([...inside.values()].reduce((a, b) => a + b, 0)).toBe(calls);
+      // Descriptor setup, and for a batch's last request the kick: between 256 ns and 4 us.
+      expect(Math.min(...inside.keys())).toBeGreaterThanOrEqual(8);
+      expect(Math.max(...inside.keys())).toBeLessThanOrEqual(11);
+      // kick_prepare said yes exactly as often as virtqueue_notify was called.
+      expect(value(report, '.bss', 'kicks_wanted')).toBe(value(report, '.bss', 'notifies'));
+      expect(Number(value(report, '.bss', 'kicks_wanted')) + Number(value(report, '.bss', 'kicks_not_wanted'))).toBe(runs('kick_prepare_exit'));
+      expect(value(report, '.bss', 'starts_returned')).toBe(String(runs('start_exit')));
+      expect(value(report, '.data', 'max_tag')).toBe(value(JSON.parse(raw.out) as Report, '.data', 'max_tag'));
     });
 
     it('refuses what Linux 6.18 refuses, in its words: a store, an argument the tracepoint lacks, half a pointer, past the struct, a variable offset', async () => {

@@ -30,8 +30,8 @@ int no_type(void *ctx)
 	return 0;
 }
 
-// A BTF-typed program on a kernel function's return (a trampoline, not a kretprobe): not supported, said so.
-SEC("fexit/blk_mq_start_request")
+// A BTF-typed program that overrides a kernel function's return value: not supported, said so.
+SEC("fmod_ret/blk_mq_start_request")
 int btf_typed(unsigned long long *ctx)
 {
 	return 0;

@@ -44,10 +44,10 @@ function hookOf(p: BpfProgram) {
 function hookProblem(p: BpfProgram): { refuse: boolean; text: string } | undefined {
   if (hookOf(p)) return undefined;
   const sec = `SEC("${p.section}")`;
-  const known = ALL_HOOKS.some((h) => h.kind === (p.kind === 'tp_btf' ? 'raw_tracepoint' : p.kind === 'fentry' ? 'kprobe' : p.kind));
+  const known = ALL_HOOKS.some((h) => h.kind === (p.kind === 'tp_btf' ? 'raw_tracepoint' : p.kind === 'fentry' || p.kind === 'fexit' ? 'kprobe' : p.kind));
   if (p.kind === 'tracepoint') return { refuse: true, text: `${sec}: tracepoint ${p.attachTo} is not in viotrace's hook table, so its record layout is unknown (viotrace hooks lists them)` };
   if (!known) return { refuse: true, text: `${sec}: viotrace simulates no ${p.kind} hooks (viotrace hooks lists them)` };
-  if (p.kind === 'fentry') return { refuse: false, text: `${sec}: ${p.attachTo} is not a kernel function viotrace simulates (viotrace hooks lists them); its arguments are typed by the kernel BTF's FUNC ${p.attachTo}` };
+  if (p.kind === 'fentry' || p.kind === 'fexit') return { refuse: false, text: `${sec}: ${p.attachTo} is not a kernel function viotrace simulates${p.kind === 'fexit' ? ' the return of' : ''} (viotrace hooks lists them); its arguments are typed by the kernel BTF's FUNC ${p.attachTo}` };
   if (p.kind === 'tp_btf') return { refuse: false, text: `${sec}: raw tracepoint ${p.attachTo} is not one viotrace fires (viotrace hooks lists them); its arguments are typed by the kernel BTF's btf_trace_${p.attachTo}` };
   if (p.kind === 'raw_tracepoint') return { refuse: false, text: `${sec}: raw tracepoint ${p.attachTo} is not one viotrace fires (viotrace hooks lists them); checked against 12 u64 arguments, as the kernel loads it (it checks at attach that the tracepoint exists and has the arguments read)` };
   return { refuse: false, text: `${sec}: ${p.kind} ${p.attachTo} is not a hook viotrace simulates (viotrace hooks lists them); checked against pt_regs only (the kernel checks at attach that the function exists)` };
@@ -55,10 +55,10 @@ function hookProblem(p: BpfProgram): { refuse: boolean; text: string } | undefin
 
 /** The line for a code section whose SEC name is no program type: libbpf would not load it either. */
 const unknownSection = (name: string): string =>
-  /^(fexit|fmod_ret|lsm|iter)(\.s)?\/|^fentry\.s\//.test(name)
-    // Trampolines on a function's return, LSM hooks, iterators, sleepable programs: not simulated.
-    ? `SEC("${name}"): ${name.split('/')[0]} programs are not supported, so its code is not loaded; fentry/ programs on the kernel functions viotrace simulates are, and kprobe/ and kretprobe/ ones (viotrace hooks lists them)`
-    : `SEC("${name}"): not a program type (tracepoint/, kprobe/, kretprobe/, uprobe/, uretprobe/, raw_tp/, tp_btf/, fentry/, usdt/); its code is not loaded`;
+  /^(fmod_ret|lsm|iter)(\.s)?\/|^f(entry|exit)\.s\//.test(name)
+    // Return-value overrides, LSM hooks, iterators, sleepable programs: not simulated.
+    ? `SEC("${name}"): ${name.split('/')[0]} programs are not supported, so its code is not loaded; fentry/ and fexit/ programs on the kernel functions viotrace simulates are, and kprobe/ and kretprobe/ ones (viotrace hooks lists them)`
+    : `SEC("${name}"): not a program type (tracepoint/, kprobe/, kretprobe/, uprobe/, uretprobe/, raw_tp/, tp_btf/, fentry/, fexit/, usdt/); its code is not loaded`;
 
 /** Installs `viotrace prog`. */
 export const installProg: CommandInstaller = (program: Command) => {

@@ -2,7 +2,7 @@
 import type { Engine } from '../sim/engine.js';
 import type { SimMemory } from '../sim/memory.js';
 import { StructLayout } from '../sim/memory.js';
-import type { ProbeSite, RawTracepointSite, Task, TracepointSite } from '../sim/probes.js';
+import type { FexitSite, ProbeSite, RawTracepointSite, Task, TracepointSite } from '../sim/probes.js';
 import type { Rng } from '../sim/random.js';
 import { directIoFlags, EV, freshTruth, rwbsOf, type AppOp, type SimRequest, type SimVirtqueue } from '../sim/request.js';
 import type { DiskSpec } from '../sim/spec.js';
@@ -23,6 +23,8 @@ export interface GuestHookSite {
   probe(kind: 'kprobe' | 'kretprobe', name: string, argc?: number): ProbeSite | undefined;
   /** A raw tracepoint, fired with its TP_PROTO arguments just after its tracepoint. */
   rawTracepoint(event: string): RawTracepointSite | undefined;
+  /** A kernel function's return, for fexit programs. */
+  fexit(name: string, argc: number): FexitSite | undefined;
 }
 
 /** The guest's hook sites, resolved once per disk. */
@@ -52,6 +54,14 @@ interface GuestSites {
   notify?: ProbeSite;
   vringInterrupt?: ProbeSite;
   completeRequest?: ProbeSite;
+  /** The functions' returns, for fexit programs. */
+  mergeBioExit?: FexitSite;
+  startRequestExit?: FexitSite;
+  queueRqExit?: FexitSite;
+  addSgsExit?: FexitSite;
+  kickPrepareExit?: FexitSite;
+  completeRequestExit?: FexitSite;
+  endRequestExit?: FexitSite;
 }
 
 /** Bytes of a struct elevator_queue (Linux 6.18, x86-64): only its address is read. */
@@ -87,6 +97,13 @@ function guestSites(h: GuestHookSite): GuestSites {
     notify: h.probe('kprobe', 'virtqueue_notify', 1),
     vringInterrupt: h.probe('kprobe', 'vring_interrupt', 2),
     completeRequest: h.probe('kprobe', 'blk_mq_complete_request', 1),
+    mergeBioExit: h.fexit('blk_account_io_merge_bio', 1),
+    startRequestExit: h.fexit('blk_mq_start_request', 1),
+    queueRqExit: h.fexit('virtio_queue_rq', 2),
+    addSgsExit: h.fexit('virtqueue_add_sgs', 6),
+    kickPrepareExit: h.fexit('virtqueue_kick_prepare', 1),
+    completeRequestExit: h.fexit('blk_mq_complete_request', 1),
+    endRequestExit: h.fexit('blk_mq_end_request', 2),
   };
 }
 
@@ -276,6 +293,7 @@ export class GuestDisk {
           last.nrSectors += n;
           if (this.world.hooks.on) this.writeDataLen(this.world.kernel, last.rqAddr, last.nrSectors * SECTOR);
           sites.mergeBio?.fire(t, task, last.rqAddr);
+          sites.mergeBioExit?.fire(t, task, 0, last.rqAddr);
           last.appOps.push(op);
           continue;
         }
@@ -328,12 +346,17 @@ export class GuestDisk {
     const sites = this.sites;
     const kernel = this.world.kernel;
     let added = 0;
+    // virtio_queue_rq returns after adding a request's descriptors, the batch's last after the kick
+    // too: its return waits until the next request shows it was not the last (bd->rq is still its).
+    const queueRqExit = sites.queueRqExit;
     while (hw.freeHeads.length > 0) {
       const rq = hw.sched ? hw.sched.dispatch(t) : hw.dispatch.shift();
       if (!rq) break;
+      if (added > 0) queueRqExit?.fire(t, task, 0, hw.hctxAddr, hw.bdAddr);
       sites.startRequest?.fire(t, task, rq.rqAddr);
       sites.rqIssue?.fire(t, task, this.dev, rq.sector, rq.nrSectors, rq.nrSectors * SECTOR, 0, this.rwbs(rq.write), task.comm, '');
       sites.rqIssueRaw?.fire(t, task, rq.rqAddr);
+      sites.startRequestExit?.fire(t, task, 0, rq.rqAddr);
       rq.truth[EV.rq_issue] = t;
       t += this.cost(GUEST_COSTS.issueToQueueRq);
       if (hooks.on) kernel.writeInt(hw.bdAddr, 8, rq.rqAddr);
@@ -343,6 +366,7 @@ export class GuestDisk {
       const head = hw.freeHeads.shift()!;
       if (hooks.on) this.writeFreeHead(kernel, hw.vq.guestAddr, head);
       sites.addSgs?.fire(t, task, hw.vq.guestAddr, 0xffffc90000a00000n, 1n, 2n, hw.pduAddr[rq.tag]!, 0x820n);
+      sites.addSgsExit?.fire(t, task, 0, hw.vq.guestAddr, 0xffffc90000a00000n, 1n, 2n, hw.pduAddr[rq.tag]!, 0x820n);
       rq.truth[EV.vq_add] = t;
       hw.batch.push(rq);
       rq.head = head;
@@ -355,10 +379,15 @@ export class GuestDisk {
     sites.kickPrepare?.fire(t, task, hw.vq.guestAddr);
     const notify = hw.vq.wantsNotify;
     sites.kickPrepareRet?.fire(t, task, notify ? 1n : 0n);
+    sites.kickPrepareExit?.fire(t, task, notify ? 1n : 0n, hw.vq.guestAddr);
     const batch = hw.batch.splice(0);
-    if (!notify) return;
+    if (!notify) {
+      queueRqExit?.fire(t, task, 0, hw.hctxAddr, hw.bdAddr);
+      return;
+    }
     t += this.cost(GUEST_COSTS.addToKick);
     sites.notify?.fire(t, task, hw.vq.guestAddr);
+    queueRqExit?.fire(t, task, 0, hw.hctxAddr, hw.bdAddr);
     for (const rq of batch) rq.truth[EV.kick] = t;
     // QEMU will not want another notify until it has looked at the ring (EVENT_IDX).
     hw.vq.wantsNotify = false;
@@ -398,6 +427,7 @@ export class GuestDisk {
     for (const rq of used) {
       t += this.cost(GUEST_COSTS.irqToComplete);
       sites.completeRequest?.fire(t, irqTask, rq.rqAddr);
+      sites.completeRequestExit?.fire(t, irqTask, 0, rq.rqAddr);
       rq.truth[EV.complete_rq] = t;
       hw.freeHeads.unshift(rq.head);
     }
@@ -409,6 +439,7 @@ export class GuestDisk {
       // __blk_mq_end_request: the whole request completed in one blk_update_request, its accounting ends.
       sites.ioDone?.fire(t, this.softirq, this.dev, rq.sector, rq.nrSectors, rq.nrSectors * SECTOR, 0, this.rwbs(rq.write), this.softirq.comm, '');
       sites.ioDoneRaw?.fire(t, this.softirq, rq.rqAddr);
+      sites.endRequestExit?.fire(t, this.softirq, 0, rq.rqAddr, 0);
       rq.truth[EV.rq_complete] = t;
       rq.done = true;
       hw.freeTags.push(rq.tag);

@@ -20,22 +20,29 @@ function fromTypedef(btf: Btf, event: string): TracingArg[] | undefined {
   return proto.members.slice(1).map((p) => argOfType(btf, p.type));
 }
 
-/** The arguments of a kernel function from its FUNC in the BTF. */
-function fromFunc(btf: Btf, func: string): TracingArg[] | undefined {
+/** The arguments of a kernel function from its FUNC in the BTF, and (withReturn) its return value after them. */
+function fromFunc(btf: Btf, func: string, withReturn = false): TracingArg[] | undefined {
   const id = btf.named(func).find((i) => btf.type(i)!.kind === Kind.FUNC);
   const proto = id === undefined ? undefined : btf.type(btf.type(id)!.type);
-  return proto?.kind === Kind.FUNC_PROTO ? proto.members.map((p) => argOfType(btf, p.type)) : undefined;
+  if (proto?.kind !== Kind.FUNC_PROTO) return undefined;
+  const args = proto.members.map((p) => argOfType(btf, p.type));
+  // A void function's return slot reads as a number too (btf_ctx_access lets fexit read it).
+  return withReturn ? [...args, proto.type === 0 ? { kind: 'scalar' } : argOfType(btf, proto.type)] : args;
+}
+
+/** A declaration's type (`struct request *rq`, `blk_status_t`) as a tracing argument, its struct looked up in the BTF. */
+function declared(btf: Btf, decl: string, sec: string, where: string): TracingArg {
+  const m = /^(?:const\s+)?struct\s+(\w+)\s*\*\s*\w*$/.exec(decl.trim());
+  if (!m) return { kind: 'scalar' };
+  const s = btf.struct(m[1]!);
+  if (!s) throw new InputError(`${sec}: the kernel BTF has no struct ${m[1]} (the type of ${decl})`, where);
+  return { kind: 'ptr', id: s.id, name: s.name };
 }
 
 /** The arguments from the hook table's declarations (`struct request *rq`), struct names looked up in the BTF. */
-function fromProto(btf: Btf, hook: HookDef, sec: string, where: string): TracingArg[] {
-  return hook.proto!.map((decl) => {
-    const m = /^(?:const\s+)?struct\s+(\w+)\s*\*\s*\w+$/.exec(decl.trim());
-    if (!m) return { kind: 'scalar' };
-    const s = btf.struct(m[1]!);
-    if (!s) throw new InputError(`${sec}: the kernel BTF has no struct ${m[1]} (the type of ${decl})`, where);
-    return { kind: 'ptr', id: s.id, name: s.name };
-  });
+function fromProto(btf: Btf, hook: HookDef, sec: string, where: string, withReturn = false): TracingArg[] {
+  const args = hook.proto!.map((decl) => declared(btf, decl, sec, where));
+  return withReturn ? [...args, declared(btf, hook.returns!, sec, where)] : args;
 }
 
 /**
@@ -62,12 +69,23 @@ export function fentryContext(func: string, btf: Btf, hook: HookDef | undefined,
 }
 
 /**
+ * The context of an fexit program on kernel function `func`: its arguments, then its return value
+ * (a void function's slot reads as a number), typed as for fentry; not trusted either.
+ */
+export function fexitContext(func: string, btf: Btf, hook: HookDef | undefined, where: string): ContextSpec {
+  const args = fromFunc(btf, func, true) ?? (hook?.proto && hook.returns ? fromProto(btf, hook, `fexit/${func}`, where, true) : undefined);
+  if (!args) throw new InputError(`fexit/${func}: failed to find kernel BTF type ID of '${func}' (no such function in the kernel BTF, and no function viotrace hooks says it returns from)`, where);
+  return tracingContext(func, args, false);
+}
+
+/**
  * The context a program of `kind` attached to `attachTo` is verified with. BTF-typed programs
- * (tp_btf, fentry) need the kernel BTF (`btf`) and take their hook on `side`, else on either side.
+ * (tp_btf, fentry, fexit) need the kernel BTF (`btf`) and take their hook on `side`, else on either side.
  */
 export function programContext(p: { kind: string; attachTo: string }, btf: Btf | undefined, where: string, side?: Side): ContextSpec {
-  if (p.kind !== 'tp_btf' && p.kind !== 'fentry') return contextFor(p.kind);
+  if (p.kind !== 'tp_btf' && p.kind !== 'fentry' && p.kind !== 'fexit') return contextFor(p.kind);
   if (!btf) throw new InputError(`${p.kind}/${p.attachTo}: a BTF-typed program needs the kernel's BTF`, where);
   const hook = side ? findHook(side, p.kind, p.attachTo) : (findHook('guest', p.kind, p.attachTo) ?? findHook('host', p.kind, p.attachTo));
-  return p.kind === 'tp_btf' ? tpBtfContext(p.attachTo, btf, hook, where) : fentryContext(p.attachTo, btf, hook, where);
+  if (p.kind === 'tp_btf') return tpBtfContext(p.attachTo, btf, hook, where);
+  return p.kind === 'fentry' ? fentryContext(p.attachTo, btf, hook, where) : fexitContext(p.attachTo, btf, hook, where);
 }

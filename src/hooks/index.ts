@@ -3,7 +3,7 @@ export { ALL_HOOKS, HOOKS, QEMU_BINARY, RAW_TRACEPOINTS, findHook, hookKey, trac
 export type { HookDef, HookKind, Side } from './table.js';
 export { probeOfProgram } from './program-name.js';
 export { attachRefusal } from './attach.js';
-export { fentryContext, programContext, tpBtfContext } from './context.js';
+export { fentryContext, fexitContext, programContext, tpBtfContext } from './context.js';
 export { MAX_POSITIONAL_FIELDS, TracepointLayout } from './tracepoint.js';
 export type { CommonFields, PositionalEncoder, TracepointValue, TracepointValues } from './tracepoint.js';
 export { ARG_REGISTERS, PT_REGS, PT_REGS_BYTES, PtRegsFrame, ptRegs, writePtRegs, writeRegisterValue, type RegisterValue } from './pt-regs.js';

@@ -27,6 +27,11 @@ export interface HookDef {
    * parameters (a kprobe's function is then also an fentry target, its arguments typed so).
    */
   proto?: readonly string[];
+  /**
+   * A kernel function's return type, where the simulator knows the point it returns at: fexit
+   * programs run there, given the arguments and the value returned after them.
+   */
+  returns?: string;
   /** When it fires, in the terms of the real code. */
   fires: string;
   /** Fired for users' own tools (viotrace prog run: biosnoop's block_io_start, say); the paired programs do not attach to it. */
@@ -35,29 +40,29 @@ export interface HookDef {
 
 const tp = (side: Side, name: string, fires: string, proto?: readonly string[]): HookDef => ({ side, kind: 'tracepoint', name, fires, ...(proto ? { proto } : {}) });
 const toolsTp = (side: Side, name: string, fires: string, proto: readonly string[]): HookDef => ({ ...tp(side, name, fires, proto), toolsOnly: true });
-const toolsProbe = (side: Side, kind: HookKind, name: string, args: readonly string[], fires: string, proto?: readonly string[]): HookDef => ({ ...probe(side, kind, name, args, fires, proto), toolsOnly: true });
-const probe = (side: Side, kind: HookKind, name: string, args: readonly string[], fires: string, proto?: readonly string[]): HookDef => ({ side, kind, name, args, fires, ...(proto ? { proto } : {}) });
+const toolsProbe = (side: Side, kind: HookKind, name: string, args: readonly string[], fires: string, proto?: readonly string[], returns?: string): HookDef => ({ ...probe(side, kind, name, args, fires, proto, returns), toolsOnly: true });
+const probe = (side: Side, kind: HookKind, name: string, args: readonly string[], fires: string, proto?: readonly string[], returns?: string): HookDef => ({ side, kind, name, args, fires, ...(proto ? { proto } : {}), ...(returns ? { returns } : {}) });
 
 /** Every hook, guest first, in the order a request meets them. docs/design/request-path.md §2 is this table in prose. */
 export const HOOKS: readonly HookDef[] = [
   tp('guest', 'io_uring:io_uring_submit_req', "the guest application's io_uring takes an SQE (fio)"),
   tp('guest', 'block:block_bio_queue', 'a bio enters blk-mq (submit_bio)'),
   tp('guest', 'block:block_bio_backmerge', 'a bio is merged into a queued or plugged request'),
-  toolsProbe('guest', 'kprobe', 'blk_account_io_merge_bio', ['req'], 'bio_attempt_back_merge accounts the merged bio to the request (after __data_len grew)', ['struct request *req']),
+  toolsProbe('guest', 'kprobe', 'blk_account_io_merge_bio', ['req'], 'bio_attempt_back_merge accounts the merged bio to the request (after __data_len grew)', ['struct request *req'], 'void'),
   tp('guest', 'block:block_split', 'a bio is split at max_sectors'),
   toolsTp('guest', 'block:block_io_start', 'blk_account_io_start: a bio became a request (blk_mq_bio_to_request)', ['struct request *rq']),
   tp('guest', 'block:block_rq_insert', 'a request is inserted (scheduler, or plug flush)', ['struct request *rq']),
-  toolsProbe('guest', 'kprobe', 'blk_mq_start_request', ['rq'], 'the request is handed to the driver (block_rq_issue fires inside it)', ['struct request *rq']),
+  toolsProbe('guest', 'kprobe', 'blk_mq_start_request', ['rq'], 'the request is handed to the driver (block_rq_issue fires inside it)', ['struct request *rq'], 'void'),
   tp('guest', 'block:block_rq_issue', 'blk_mq_start_request: the request is handed to the driver', ['struct request *rq']),
-  probe('guest', 'kprobe', 'virtio_queue_rq', ['hctx', 'bd'], "virtio-blk's ->queue_rq", ['struct blk_mq_hw_ctx *hctx', 'const struct blk_mq_queue_data *bd']),
+  probe('guest', 'kprobe', 'virtio_queue_rq', ['hctx', 'bd'], "virtio-blk's ->queue_rq (it returns after the descriptors are added, and for a batch's last request after the kick)", ['struct blk_mq_hw_ctx *hctx', 'const struct blk_mq_queue_data *bd'], 'blk_status_t'),
   probe('guest', 'kprobe', 'virtqueue_add_sgs', ['vq', 'sgs', 'out_sgs', 'in_sgs', 'data', 'gfp'], 'the descriptor chain is added to the split ring',
-    ['struct virtqueue *_vq', 'struct scatterlist **sgs', 'unsigned int out_sgs', 'unsigned int in_sgs', 'void *data', 'gfp_t gfp']),
-  probe('guest', 'kprobe', 'virtqueue_kick_prepare', ['vq'], 'the driver closes a batch (bd->last or commit_rqs)', ['struct virtqueue *_vq']),
+    ['struct virtqueue *_vq', 'struct scatterlist **sgs', 'unsigned int out_sgs', 'unsigned int in_sgs', 'void *data', 'gfp_t gfp'], 'int'),
+  probe('guest', 'kprobe', 'virtqueue_kick_prepare', ['vq'], 'the driver closes a batch (bd->last or commit_rqs)', ['struct virtqueue *_vq'], 'bool'),
   probe('guest', 'kretprobe', 'virtqueue_kick_prepare', ['vq'], 'returns whether the device wants a notify (EVENT_IDX)'),
   probe('guest', 'kprobe', 'virtqueue_notify', ['vq'], 'the notify write that exits to the host', ['struct virtqueue *_vq']),
   probe('guest', 'kprobe', 'vring_interrupt', ['irq', 'vq'], "the guest's interrupt handler for a virtqueue", ['int irq', 'void *_vq']),
-  probe('guest', 'kprobe', 'blk_mq_complete_request', ['rq'], 'virtblk_done completes a request', ['struct request *rq']),
-  toolsProbe('guest', 'kprobe', 'blk_mq_end_request', ['rq', 'error'], "virtblk_request_done ends the request (block_rq_complete and block_io_done fire inside it)", ['struct request *rq', 'blk_status_t error']),
+  probe('guest', 'kprobe', 'blk_mq_complete_request', ['rq'], 'virtblk_done completes a request (it returns at once: the completion goes on in softirq)', ['struct request *rq'], 'void'),
+  toolsProbe('guest', 'kprobe', 'blk_mq_end_request', ['rq', 'error'], "virtblk_request_done ends the request (block_rq_complete and block_io_done fire inside it)", ['struct request *rq', 'blk_status_t error'], 'void'),
   tp('guest', 'block:block_rq_complete', 'blk_update_request: the block layer sees the completion', ['struct request *rq', 'blk_status_t error', 'unsigned int nr_bytes']),
   toolsTp('guest', 'block:block_io_done', 'blk_account_io_done: the request ends (__blk_mq_end_request)', ['struct request *rq']),
   tp('guest', 'io_uring:io_uring_complete', "the guest application's CQE is posted"),
@@ -73,9 +78,9 @@ export const HOOKS: readonly HookDef[] = [
   tp('host', 'io_uring:io_uring_queue_async_work', 'the request is punted to io-wq'),
   toolsTp('host', 'block:block_io_start', "blk_account_io_start: the host block request is made from QEMU's bio", ['struct request *rq']),
   tp('host', 'block:block_rq_insert', 'a host block request is inserted', ['struct request *rq']),
-  toolsProbe('host', 'kprobe', 'blk_mq_start_request', ['rq'], 'the host block request goes to the device (block_rq_issue fires inside it)', ['struct request *rq']),
+  toolsProbe('host', 'kprobe', 'blk_mq_start_request', ['rq'], 'the host block request goes to the device (block_rq_issue fires inside it)', ['struct request *rq'], 'void'),
   tp('host', 'block:block_rq_issue', 'the host block request goes to the device', ['struct request *rq']),
-  toolsProbe('host', 'kprobe', 'blk_mq_end_request', ['rq', 'error'], 'the NVMe driver ends the host block request (block_rq_complete and block_io_done fire inside it)', ['struct request *rq', 'blk_status_t error']),
+  toolsProbe('host', 'kprobe', 'blk_mq_end_request', ['rq', 'error'], 'the NVMe driver ends the host block request (block_rq_complete and block_io_done fire inside it)', ['struct request *rq', 'blk_status_t error'], 'void'),
   tp('host', 'block:block_rq_complete', 'the device completed the host block request', ['struct request *rq', 'blk_status_t error', 'unsigned int nr_bytes']),
   toolsTp('host', 'block:block_io_done', 'blk_account_io_done: the host block request ends', ['struct request *rq']),
   tp('host', 'io_uring:io_uring_complete', 'the CQE is posted'),
@@ -112,6 +117,8 @@ export function findHook(side: Side, kind: string, attachTo: string): HookDef | 
   // A tp_btf program is a raw tracepoint program whose arguments the kernel types from BTF: it fires at the same site.
   // An fentry program runs on entry to a kernel function, where its kprobe fires, given the function's arguments.
   if (kind === 'fentry') return ALL_HOOKS.find((h) => h.side === side && h.kind === 'kprobe' && h.name === name && h.proto);
+  // An fexit program runs where the function returns: for the functions whose return point the simulator knows.
+  if (kind === 'fexit') return ALL_HOOKS.find((h) => h.side === side && h.kind === 'kprobe' && h.name === name && h.proto && h.returns);
   const k = kind === 'tp_btf' ? 'raw_tracepoint' : kind;
   return ALL_HOOKS.find((h) => h.side === side && h.kind === k && h.name === name);
 }

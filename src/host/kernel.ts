@@ -1,7 +1,7 @@
 // The host kernel under QEMU: io_uring taking SQEs, the block layer issuing to the device, completions posted as CQEs.
 import type { Engine } from '../sim/engine.js';
 import { StructLayout, type SimMemory } from '../sim/memory.js';
-import type { ProbeSite, RawTracepointSite, Task, TracepointSite } from '../sim/probes.js';
+import type { FexitSite, ProbeSite, RawTracepointSite, Task, TracepointSite } from '../sim/probes.js';
 import type { Rng } from '../sim/random.js';
 import { directIoFlags, EV, rwbsOf } from '../sim/request.js';
 import { HOST_COSTS, HOST_SIGMA } from './costs.js';
@@ -81,7 +81,7 @@ export class HostKernel {
   private readonly sites: {
     submitReq?: TracepointSite; ioStart?: TracepointSite; rqInsert?: TracepointSite; rqIssue?: TracepointSite; rqComplete?: TracepointSite; ioDone?: TracepointSite; uringComplete?: TracepointSite;
     ioStartRaw?: RawTracepointSite; rqInsertRaw?: RawTracepointSite; rqIssueRaw?: RawTracepointSite; rqCompleteRaw?: RawTracepointSite; ioDoneRaw?: RawTracepointSite;
-    startRequest?: ProbeSite; endRequest?: ProbeSite;
+    startRequest?: ProbeSite; endRequest?: ProbeSite; startRequestExit?: FexitSite; endRequestExit?: FexitSite;
   };
   /** The struct requests raw tracepoint programs read; undefined when none is attached. */
   private readonly requests: HostRequests | undefined;
@@ -111,9 +111,11 @@ export class HostKernel {
       ioDoneRaw: hooks.rawTracepoint('block_io_done'),
       startRequest: hooks.probe('kprobe', 'blk_mq_start_request', 1),
       endRequest: hooks.probe('kprobe', 'blk_mq_end_request', 2),
+      startRequestExit: hooks.fexit('blk_mq_start_request', 1),
+      endRequestExit: hooks.fexit('blk_mq_end_request', 2),
     };
     // Programs given a struct request * (raw tracepoints, the kprobe) need the requests in memory.
-    const raw = this.sites.ioStartRaw ?? this.sites.rqInsertRaw ?? this.sites.rqIssueRaw ?? this.sites.rqCompleteRaw ?? this.sites.ioDoneRaw ?? this.sites.startRequest ?? this.sites.endRequest;
+    const raw = this.sites.ioStartRaw ?? this.sites.rqInsertRaw ?? this.sites.rqIssueRaw ?? this.sites.rqCompleteRaw ?? this.sites.ioDoneRaw ?? this.sites.startRequest ?? this.sites.endRequest ?? this.sites.startRequestExit ?? this.sites.endRequestExit;
     this.requests = raw ? new HostRequests(memory, btf, 259, 0, 'nvme0n1') : undefined;
   }
 
@@ -157,6 +159,7 @@ export class HostKernel {
     sites.startRequest?.fire(tIssue, op.task, io.rqAddr);
     sites.rqIssue?.fire(tIssue, op.task, this.dev, io.sector, io.nr, op.bytes, 0, io.rwbs, op.task.comm, '');
     sites.rqIssueRaw?.fire(tIssue, op.task, io.rqAddr);
+    sites.startRequestExit?.fire(tIssue, op.task, 0, io.rqAddr);
     op.onEvent(EV.host_blk_issue, tIssue);
     this.device.submit(io);
   }
@@ -172,6 +175,7 @@ export class HostKernel {
     sites.ioDone?.fire(tDone, this.irq, this.dev, io.sector, io.nr, io.bytes, 0, io.rwbs, this.irq.comm, '');
     if (this.requests) {
       sites.ioDoneRaw?.fire(tDone, this.irq, io.rqAddr);
+      sites.endRequestExit?.fire(tDone, this.irq, 0, io.rqAddr, 0);
       this.requests.release(io);
     }
     op.onEvent(EV.host_blk_complete, tDone);

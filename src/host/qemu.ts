@@ -1,7 +1,7 @@
 // QEMU for one VM: its event loops (an iothread, the main loop), the virtio-blk devices (pop, multireq merge, io_uring submission, completion, irqfd) and KVM's side of the boundary.
 import type { Engine } from '../sim/engine.js';
 import { StructLayout, type SimMemory } from '../sim/memory.js';
-import type { ProbeSite, RawTracepointSite, Task, TracepointSite } from '../sim/probes.js';
+import type { FexitSite, ProbeSite, RawTracepointSite, Task, TracepointSite } from '../sim/probes.js';
 import type { Rng } from '../sim/random.js';
 import { EV, type SimRequest, type SimVirtqueue } from '../sim/request.js';
 import type { DiskSpec, HostSpec } from '../sim/spec.js';
@@ -23,6 +23,8 @@ export interface HostHookSite {
   probe(kind: 'uprobe' | 'uretprobe' | 'kprobe', name: string, argc?: number): ProbeSite | undefined;
   /** A raw tracepoint, fired with its TP_PROTO arguments just after its tracepoint. */
   rawTracepoint(event: string): RawTracepointSite | undefined;
+  /** A host kernel function's return, for fexit programs. */
+  fexit(name: string, argc: number): FexitSite | undefined;
 }
 
 /** QEMU's and KVM's hook sites, resolved once per QEMU process. */

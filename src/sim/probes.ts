@@ -126,8 +126,8 @@ export class SideProbes {
       const refusal = attachRefusal(hook, program.verdict!.maxCtxOffset);
       if (refusal) throw new InputError(`program ${p.name}: ${refusal}`, where);
       program.env = this.env;
-      // fentry programs run where their function's kprobe fires, on the arguments instead of pt_regs.
-      const key = p.kind === 'fentry' ? 'fentry' : hook.kind;
+      // fentry programs run where their function's kprobe fires, on the arguments instead of pt_regs; fexit ones where it returns.
+      const key = p.kind === 'fentry' || p.kind === 'fexit' ? p.kind : hook.kind;
       let ofKind = this.byHook.get(key);
       if (!ofKind) this.byHook.set(key, (ofKind = new Map()));
       ofKind.set(hook.name, [...(ofKind.get(hook.name) ?? []), { hook, kind: p.kind, program, name: p.name, runs: 0 }]);
@@ -248,6 +248,15 @@ export class SideProbes {
     if (!list && !fentry) return undefined;
     const user = kind === 'uprobe' || kind === 'uretprobe';
     return new ProbeSite(this, list ?? [], this.regs, user, kind === 'kretprobe' || kind === 'uretprobe' ? -1 : argc, fentry);
+  }
+
+  /**
+   * The return point of kernel function `name` with `argc` arguments, for fexit programs (the
+   * arguments, then the return value, as u64s), resolved once; undefined when none is attached.
+   */
+  fexitSite(name: string, argc: number): FexitSite | undefined {
+    const list = this.byHook.get('fexit')?.get(name);
+    return list ? new FexitSite(this, list, argc) : undefined;
   }
 
   /**
@@ -381,5 +390,40 @@ export class RawTracepointSite {
     if (n > 2) writeRegisterValue(this.view, 16, c ?? 0);
     this.probes.run(this.list, this.bytes, this.view, task);
     if (this.also !== undefined) this.also.fire(t, task, a, b, c);
+  }
+}
+
+/** A kernel function's return point for fexit programs (SideProbes.fexitSite): its arguments, then the value it returns, as u64s. */
+export class FexitSite {
+  private readonly bytes: Uint8Array;
+  private readonly view: DataView;
+
+  constructor(
+    private readonly probes: SideProbes,
+    private readonly list: readonly Attached[],
+    /** How many arguments the function takes. */
+    private readonly argc: number,
+  ) {
+    this.bytes = new Uint8Array((argc + 1) * 8);
+    this.view = new DataView(this.bytes.buffer);
+  }
+
+  /** Another object's site on the same function (a tool attached beside others), fired after this one. */
+  also: FexitSite | undefined = undefined;
+
+  /** Fires at true time t in `task` as the function returns `ret`, called with arguments a, b, ... */
+  fire(t: number, task: Task, ret: RegisterValue, a?: RegisterValue, b?: RegisterValue, c?: RegisterValue, d?: RegisterValue, e?: RegisterValue, f?: RegisterValue): void {
+    this.probes.atTime(t);
+    const n = this.argc;
+    const v = this.view;
+    if (n > 0) writeRegisterValue(v, 0, a ?? 0);
+    if (n > 1) writeRegisterValue(v, 8, b ?? 0);
+    if (n > 2) writeRegisterValue(v, 16, c ?? 0);
+    if (n > 3) writeRegisterValue(v, 24, d ?? 0);
+    if (n > 4) writeRegisterValue(v, 32, e ?? 0);
+    if (n > 5) writeRegisterValue(v, 40, f ?? 0);
+    writeRegisterValue(v, n * 8, ret);
+    this.probes.run(this.list, this.bytes, v, task);
+    if (this.also !== undefined) this.also.fire(t, task, ret, a, b, c, d, e, f);
   }
 }

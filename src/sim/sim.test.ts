@@ -31,7 +31,7 @@ describe('simulated runs', () => {
     expect(hostCompletes).toBe(plain.records.filter((r) => r.struct === 'vt_host_blk').length);
     expect(plain.result.tools).toEqual([]);
   });
-  it('with raw tracepoint, BTF-typed tracepoint and fentry tools on each side give the same records and truth; their requests are the ones the tracepoints saw', async () => {
+  it('with raw tracepoint, BTF-typed tracepoint, fentry and fexit tools on each side give the same records and truth; their requests are the ones the tracepoints saw', async () => {
     const { loadObject, parseBtf } = await import('../vm/index.js');
     const { readFileSync } = await import('node:fs');
     const btf = parseBtf(readFileSync(new URL('../../bpf/btf/linux-6.18.min.btf', import.meta.url)), 'btf');
@@ -40,7 +40,7 @@ describe('simulated runs', () => {
     const withTools = collect('guest-elevator', 5, 400, { seed: 5, tools: [
       { side: 'host', object: load('biolat_raw.bpf.o'), name: 'host' }, { side: 'guest', object: load('biolat_raw.bpf.o'), name: 'guest' },
       { side: 'host', object: load('biolat_btf.bpf.o'), name: 'host btf' }, { side: 'guest', object: load('io_account.bpf.o'), name: 'guest io' },
-      { side: 'guest', object: load('fentry_virtio.bpf.o'), name: 'guest fentry' },
+      { side: 'guest', object: load('fentry_virtio.bpf.o'), name: 'guest fentry' }, { side: 'guest', object: load('fexit_virtio.bpf.o'), name: 'guest fexit' },
     ] });
     expect(digest(withTools.records)).toBe(digest(plain.records));
     expect(withTools.truth).toEqual(plain.truth);
@@ -54,6 +54,7 @@ describe('simulated runs', () => {
     expect(runs(guestIo, 'tp_io_done')).toBe(plain.truth.length);
     expect(guestIo.records).toBe(plain.truth.length);
     expect(runs(tool('guest fentry'), 'queue_rq')).toBe(runs(guest, 'block_rq_issue'));
+    expect(runs(tool('guest fexit'), 'queue_rq_exit')).toBe(runs(guest, 'block_rq_issue'));
   });
   it("with programs 'empty' fire every hook into programs that do nothing: as many runs, two instructions each, no record, the same requests", () => {
     const real = collect('baseline', 4, 300);

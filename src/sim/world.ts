@@ -315,6 +315,7 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
       tracepoint: (name, fields) => chain(all.map((p) => p.tracepointSite(name, fields))),
       probe: (kind: 'kprobe' | 'kretprobe' | 'uprobe' | 'uretprobe', name, argc) => chain(all.map((p) => p.probeSite(kind, name, argc))),
       rawTracepoint: (event) => chain(all.map((p) => p.rawTracepointSite(event))),
+      fexit: (name, argc) => chain(all.map((p) => p.fexitSite(name, argc))),
     };
   };
   /** The tools' probes: on the host, or on their VM's kernel (made with it); records counted as drained. */

@@ -10,7 +10,7 @@ import type { GlobalArg, GlobalFunction } from '../verifier/index.js';
 import { BPF_MAP_TYPE_PERF_EVENT_ARRAY, createGlobalDataMap, createMap, type AnyMap, type GlobalDataSection } from '../maps/index.js';
 
 /** Program kinds, from the SEC name as libbpf reads it. */
-export type ProgramKind = 'tracepoint' | 'raw_tracepoint' | 'tp_btf' | 'fentry' | 'kprobe' | 'kretprobe' | 'uprobe' | 'uretprobe' | 'usdt';
+export type ProgramKind = 'tracepoint' | 'raw_tracepoint' | 'tp_btf' | 'fentry' | 'fexit' | 'kprobe' | 'kretprobe' | 'uprobe' | 'uretprobe' | 'usdt';
 
 /** One program of an object. */
 export interface BpfProgram {
@@ -139,6 +139,8 @@ const SEC_KINDS: [RegExp, ProgramKind][] = [
   [/^tp_btf\/(.+)$/, 'tp_btf'],
   // BPF trampolines on entry to a kernel function, its arguments typed by the function's BTF.
   [/^fentry\/(.+)$/, 'fentry'],
+  // ... and on its return, given the arguments and the return value after them.
+  [/^fexit\/(.+)$/, 'fexit'],
   [/^kprobe\/(.+)$/, 'kprobe'],
   [/^kretprobe\/(.+)$/, 'kretprobe'],
   [/^uprobe\/(.+)$/, 'uprobe'],

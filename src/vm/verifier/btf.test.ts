@@ -100,6 +100,10 @@ describe('the verifier on ptr_to_btf_id', () => {
     // An fentry program's arguments are not trusted (prog_args_trusted): its rq may be NULL, so that arm is walked.
     const fentry = tracingContext('blk_mq_complete_request', [{ kind: 'ptr', id: request.id, name: 'request' }], false);
     expect(refusal(() => verify(assemble(bad('%r6')), { ctx: fentry, maps: [], btf }))).toEqual([3, `access beyond struct request at off ${request.size} size 8`]);
+    // fexit: the return value's slot follows the arguments, and nothing after it.
+    const fexit = tracingContext('blk_mq_start_request', [{ kind: 'ptr', id: request.id, name: 'request' }, { kind: 'scalar' }], false);
+    expect(verify(assemble('ldxdw %r0, [%r1+8]\nexit'), { ctx: fexit, maps: [], btf }).maxCtxOffset).toBe(16);
+    expect(refusal(() => verify(assemble('ldxdw %r0, [%r1+16]\nexit'), { ctx: fexit, maps: [], btf }))).toEqual([0, 'invalid bpf_context access off=16 size=8']);
   });
 
   it('refuses one instruction loading through a BTF-typed pointer on one path and the stack on another', () => {
