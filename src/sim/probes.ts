@@ -363,19 +363,27 @@ export class ProbeSite {
   }
 }
 
-/** A raw tracepoint's programs, resolved once (SideProbes.rawTracepointSite): the context is the TP_PROTO arguments as u64s. */
-export class RawTracepointSite {
-  private readonly bytes: Uint8Array;
-  private readonly view: DataView;
+/** A site whose programs get their context as u64 slots (raw tracepoints, fexit): the slots' buffer, reused every firing. */
+abstract class U64Site {
+  protected readonly bytes: Uint8Array;
+  protected readonly view: DataView;
 
   constructor(
-    private readonly probes: SideProbes,
-    private readonly list: readonly Attached[],
-    /** How many arguments the tracepoint passes. */
-    private readonly argc: number,
+    protected readonly probes: SideProbes,
+    protected readonly list: readonly Attached[],
+    /** How many arguments the tracepoint or function passes. */
+    protected readonly argc: number,
+    slots: number,
   ) {
-    this.bytes = new Uint8Array(argc * 8);
+    this.bytes = new Uint8Array(slots * 8);
     this.view = new DataView(this.bytes.buffer);
+  }
+}
+
+/** A raw tracepoint's programs, resolved once (SideProbes.rawTracepointSite): the context is the TP_PROTO arguments as u64s. */
+export class RawTracepointSite extends U64Site {
+  constructor(probes: SideProbes, list: readonly Attached[], argc: number) {
+    super(probes, list, argc, argc);
   }
 
   /** Another object's site on the same hook (a tool attached beside the paired programs), fired after this one. */
@@ -394,18 +402,9 @@ export class RawTracepointSite {
 }
 
 /** A kernel function's return point for fexit programs (SideProbes.fexitSite): its arguments, then the value it returns, as u64s. */
-export class FexitSite {
-  private readonly bytes: Uint8Array;
-  private readonly view: DataView;
-
-  constructor(
-    private readonly probes: SideProbes,
-    private readonly list: readonly Attached[],
-    /** How many arguments the function takes. */
-    private readonly argc: number,
-  ) {
-    this.bytes = new Uint8Array((argc + 1) * 8);
-    this.view = new DataView(this.bytes.buffer);
+export class FexitSite extends U64Site {
+  constructor(probes: SideProbes, list: readonly Attached[], argc: number) {
+    super(probes, list, argc, argc + 1);
   }
 
   /** Another object's site on the same function (a tool attached beside others), fired after this one. */
