@@ -156,7 +156,8 @@ describe('viotrace hooks', () => {
     expect(rows.find((h) => h.side === 'guest' && h.name === 'block:block_rq_issue')).toMatchObject({ sections: ['tracepoint/block/block_rq_issue'] });
     // A kernel function the table declares takes kprobe/ and fentry/ programs, and fexit/ ones where its return point is known.
     expect(rows.find((h) => h.kind === 'kprobe' && h.name === 'blk_mq_complete_request')).toMatchObject({ sections: ['kprobe/blk_mq_complete_request', 'fentry/blk_mq_complete_request', 'fexit/blk_mq_complete_request'], context: 'struct pt_regs (168 bytes); fentry: u64 args[1]: struct request *rq; fexit: then void' });
-    expect(rows.find((h) => h.kind === 'kprobe' && h.name === 'virtqueue_notify')).toMatchObject({ sections: ['kprobe/virtqueue_notify', 'fentry/virtqueue_notify'] });
+    expect(rows.find((h) => h.kind === 'kprobe' && h.name === 'virtqueue_notify')).toMatchObject({ sections: ['kprobe/virtqueue_notify', 'fentry/virtqueue_notify', 'fexit/virtqueue_notify'] });
+    expect(rows.find((h) => h.kind === 'kprobe' && h.name === 'virtio_queue_rq')).toMatchObject({ context: 'struct pt_regs (168 bytes); fentry: u64 args[2]: struct blk_mq_hw_ctx *hctx, const struct blk_mq_queue_data *bd; fexit: then blk_status_t' });
     expect(rows.find((h) => h.kind === 'kretprobe')).toMatchObject({ sections: ['kretprobe/virtqueue_kick_prepare'], paired: true });
     // Hooks kept for users' tools (biosnoop's, biotop's) say so.
     expect(rows.filter((h) => !h.paired && h.kind !== 'raw_tracepoint').map((h) => `${h.side} ${h.name}`)).toEqual([
@@ -507,7 +508,10 @@ describe('viotrace prog run', () => {
       expect(r.code, r.err).toBe(0);
       const report = JSON.parse(r.out) as Report;
       const runs = (name: string): number => report.programs.find((p) => p.name === name)!.runs;
-      expect(report.programs.map((p) => p.hook)).toEqual(['guest fentry virtio_queue_rq', 'guest fentry virtqueue_notify', 'guest fexit virtio_queue_rq', 'guest fexit virtqueue_kick_prepare', 'guest fexit blk_mq_start_request']);
+      expect(report.programs.map((p) => p.hook)).toEqual([
+        'guest fentry virtio_queue_rq', 'guest fentry virtqueue_notify', 'guest fentry vring_interrupt',
+        'guest fexit virtio_queue_rq', 'guest fexit virtqueue_kick_prepare', 'guest fexit virtqueue_notify', 'guest fexit vring_interrupt', 'guest fexit blk_mq_start_request',
+      ]);
       const calls = runs('queue_rq_entry');
       // Every call returns once, BLK_STS_OK, on the CPU it was made on, after it was made.
       expect(runs('queue_rq_exit')).toBe(calls);
@@ -516,9 +520,22 @@ describe('viotrace prog run', () => {
       expect(value(report, '.bss', 'unmatched')).toBe('0');
       const inside = hist(report, 'queue_rq_ns');
       expect([...inside.values()].reduce((a, b) => a + b, 0)).toBe(calls);
-      // Descriptor setup, and for a batch's last request the kick: between 256 ns and 4 us.
+      // Descriptor setup, and for a batch's last request the kick and its VM exit: between 256 ns and 8 us.
       expect(Math.min(...inside.keys())).toBeGreaterThanOrEqual(8);
-      expect(Math.max(...inside.keys())).toBeLessThanOrEqual(11);
+      expect(Math.max(...inside.keys())).toBeLessThanOrEqual(12);
+      // virtqueue_notify returns true once the vCPU is back from its exit (1.5 us median, docs/models.md).
+      const notifies = Number(value(report, '.bss', 'notifies'));
+      expect(value(report, '.bss', 'notify_returns')).toBe(String(notifies));
+      expect(value(report, '.bss', 'notify_true')).toBe(String(notifies));
+      const exits = hist(report, 'notify_ns');
+      expect([...exits.values()].reduce((a, b) => a + b, 0)).toBe(notifies);
+      expect(Math.min(...exits.keys())).toBeGreaterThanOrEqual(9);
+      expect(Math.max(...exits.keys())).toBeLessThanOrEqual(12);
+      expect([...exits].sort((a, b) => b[1] - a[1])[0]![0]).toBe(10);
+      // vring_interrupt returns IRQ_HANDLED when virtblk_done's loop is done; one handler may still run as the run stops.
+      const handled = Number(value(report, '.bss', 'irq_handled'));
+      expect(handled).toBeGreaterThan(100);
+      expect(Number(value(report, '.bss', 'interrupts')) - handled - Number(value(report, '.bss', 'irq_none'))).toBeLessThanOrEqual(1);
       // kick_prepare said yes exactly as often as virtqueue_notify was called.
       expect(value(report, '.bss', 'kicks_wanted')).toBe(value(report, '.bss', 'notifies'));
       expect(Number(value(report, '.bss', 'kicks_wanted')) + Number(value(report, '.bss', 'kicks_not_wanted'))).toBe(runs('kick_prepare_exit'));

@@ -60,9 +60,15 @@ interface GuestSites {
   queueRqExit?: FexitSite;
   addSgsExit?: FexitSite;
   kickPrepareExit?: FexitSite;
+  notifyExit?: FexitSite;
+  vringInterruptExit?: FexitSite;
   completeRequestExit?: FexitSite;
   endRequestExit?: FexitSite;
 }
+
+/** irqreturn_t values vring_interrupt returns. */
+const IRQ_NONE = 0;
+const IRQ_HANDLED = 1;
 
 /** Bytes of a struct elevator_queue (Linux 6.18, x86-64): only its address is read. */
 const ELEVATOR_QUEUE_SIZE = 640;
@@ -102,6 +108,8 @@ function guestSites(h: GuestHookSite): GuestSites {
     queueRqExit: h.fexit('virtio_queue_rq', 2),
     addSgsExit: h.fexit('virtqueue_add_sgs', 6),
     kickPrepareExit: h.fexit('virtqueue_kick_prepare', 1),
+    notifyExit: h.fexit('virtqueue_notify', 1),
+    vringInterruptExit: h.fexit('vring_interrupt', 2),
     completeRequestExit: h.fexit('blk_mq_complete_request', 1),
     endRequestExit: h.fexit('blk_mq_end_request', 2),
   };
@@ -114,8 +122,8 @@ export interface DiskWorld {
   hooks: GuestHookSite;
   kernel: SimMemory;
   kernelBtf: Btf;
-  /** The guest wrote the doorbell of `vq` at true time t (the VM exit follows). */
-  notify(vq: SimVirtqueue, t: number): void;
+  /** The guest wrote the doorbell of `vq` at true time t (the VM exit follows); returns the exit's ns, after which the vCPU is back in virtqueue_notify. */
+  notify(vq: SimVirtqueue, t: number): number;
   /** A request completed in the guest (for ground truth and counting). */
   completed(rq: SimRequest): void;
   /**
@@ -387,11 +395,13 @@ export class GuestDisk {
     }
     t += this.cost(GUEST_COSTS.addToKick);
     sites.notify?.fire(t, task, hw.vq.guestAddr);
-    queueRqExit?.fire(t, task, 0, hw.hctxAddr, hw.bdAddr);
     for (const rq of batch) rq.truth[EV.kick] = t;
     // QEMU will not want another notify until it has looked at the ring (EVENT_IDX).
     hw.vq.wantsNotify = false;
-    this.world.notify(hw.vq, t);
+    const exitNs = this.world.notify(hw.vq, t);
+    // The vCPU is back from the exit: virtqueue_notify returns true, then the batch's last virtio_queue_rq.
+    sites.notifyExit?.fire(t + exitNs, task, 1n, hw.vq.guestAddr);
+    queueRqExit?.fire(t + exitNs, task, 0, hw.hctxAddr, hw.bdAddr);
   }
 
   /**
@@ -404,8 +414,13 @@ export class GuestDisk {
       vq.irqLatched = true;
       return;
     }
-    this.sites.vringInterrupt?.fire(t, this.irqTasks[vq.index % 2]!, vq.msiVector, vq.guestAddr);
-    if (vq.used.length === 0) return;
+    const irqTask = this.irqTasks[vq.index % 2]!;
+    this.sites.vringInterrupt?.fire(t, irqTask, vq.msiVector, vq.guestAddr);
+    if (vq.used.length === 0) {
+      // Nothing used: vring_interrupt returns IRQ_NONE at once.
+      this.sites.vringInterruptExit?.fire(t, irqTask, IRQ_NONE, vq.msiVector, vq.guestAddr);
+      return;
+    }
     vq.inHandler = true;
     vq.handlerIrq = t;
     this.reap(vq, t);
@@ -481,6 +496,8 @@ export class GuestDisk {
       return;
     }
     vq.inHandler = false;
+    // virtblk_done's loop found nothing more: vring_interrupt returns IRQ_HANDLED.
+    this.sites.vringInterruptExit?.fire(t, this.irqTasks[vq.index % 2]!, IRQ_HANDLED, vq.msiVector, vq.guestAddr);
     if (vq.irqLatched) {
       vq.irqLatched = false;
       this.interrupt(vq, t);

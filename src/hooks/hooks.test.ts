@@ -140,11 +140,12 @@ describe('raw tracepoints', () => {
     expect(findHook('guest', 'fentry', 'blk_account_io_merge_bio')!.proto).toEqual(['struct request *req']);
     expect(findHook('guest', 'fentry', 'block_rq_issue')).toBeUndefined();
     expect(findHook('host', 'fentry', 'virtio_blk_handle_vq')).toBeUndefined();
-    // fexit: only where the simulator knows the return point (virtqueue_notify's, the vCPU back from its exit, it does not model).
+    // fexit: where the table gives the function's return type (every kprobe's now), never a tracepoint's.
     expect(findHook('guest', 'fexit', 'virtio_queue_rq')!.returns).toBe('blk_status_t');
     expect(findHook('host', 'fexit', 'blk_mq_end_request')!.returns).toBe('void');
-    expect(findHook('guest', 'fexit', 'virtqueue_notify')).toBeUndefined();
-    expect(findHook('guest', 'fexit', 'vring_interrupt')).toBeUndefined();
+    expect(findHook('guest', 'fexit', 'vring_interrupt')!.returns).toBe('irqreturn_t');
+    expect(HOOKS.filter((h) => h.kind === 'kprobe' && !h.returns)).toEqual([]);
+    expect(findHook('guest', 'fexit', 'block_rq_issue')).toBeUndefined();
     // Every guest kprobe's function is declared, with as many parameters as the hook names.
     for (const h of HOOKS.filter((x) => x.kind === 'kprobe')) expect(h.proto?.length, h.name).toBe(h.args!.length);
     expect(RAW_TRACEPOINTS.every((r) => HOOKS.some((h) => h.kind === 'tracepoint' && h.name === `block:${r.name}`))).toBe(true);

@@ -368,7 +368,11 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
       const disk = new GuestDisk(
         {
           engine, rng: diskRng, hooks, kernel, kernelBtf: objs.btf,
-          notify: (vq, t) => qemu.kick(d, vq, t, diskRng.lognormal(GUEST_COSTS.vmExit, 0.2), vq.index),
+          notify: (vq, t) => {
+            const exitNs = diskRng.lognormal(GUEST_COSTS.vmExit, 0.2);
+            qemu.kick(d, vq, t, exitNs, vq.index);
+            return exitNs;
+          },
           completed: (rq: SimRequest) => {
             completed++;
             opts.onTruth?.({ id: rq.id, vm, disk: d, write: rq.write, sector: rq.sector, nrSectors: rq.nrSectors, vq: rq.vq, head: rq.head, events: truthEvents(rq.truth) });
