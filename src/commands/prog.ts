@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
-import { ALL_HOOKS, attachRefusal, findHook, programContext } from '../hooks/index.js';
+import { ALL_HOOKS, attachRefusal, findHook, hookKindOf, programContext } from '../hooks/index.js';
 import { disassemble, helperName, libbpfReason, loadObject, mapSpec, parseBtf, verify, VerifierError, type BpfObject, type BpfProgram, type Btf } from '../vm/index.js';
 import type { CommandInstaller } from './index.js';
 import { addProgRun } from './prog-run.js';
@@ -44,7 +44,7 @@ function hookOf(p: BpfProgram) {
 function hookProblem(p: BpfProgram): { refuse: boolean; text: string } | undefined {
   if (hookOf(p)) return undefined;
   const sec = `SEC("${p.section}")`;
-  const known = ALL_HOOKS.some((h) => h.kind === (p.kind === 'tp_btf' ? 'raw_tracepoint' : p.kind === 'fentry' || p.kind === 'fexit' ? 'kprobe' : p.kind));
+  const known = ALL_HOOKS.some((h) => h.kind === hookKindOf(p.kind));
   if (p.kind === 'tracepoint') return { refuse: true, text: `${sec}: tracepoint ${p.attachTo} is not in viotrace's hook table, so its record layout is unknown (viotrace hooks lists them)` };
   if (!known) return { refuse: true, text: `${sec}: viotrace simulates no ${p.kind} hooks (viotrace hooks lists them)` };
   if (p.kind === 'fentry' || p.kind === 'fexit') return { refuse: false, text: `${sec}: ${p.attachTo} is not a kernel function viotrace simulates${p.kind === 'fexit' ? ' the return of' : ''} (viotrace hooks lists them); its arguments are typed by the kernel BTF's FUNC ${p.attachTo}` };

@@ -1,4 +1,4 @@
-// The context a program is verified with, by its kind: a tracepoint record, raw u64 arguments, pt_regs, or (tp_btf) arguments typed by the kernel's BTF.
+// The context a program is verified with, by its kind: a tracepoint record, raw u64 arguments, pt_regs, or (tp_btf, fentry, fexit) arguments typed by the kernel's BTF.
 import { InputError } from '../errors.js';
 import { BtfKind as Kind, contextFor, tracingContext, type Btf, type ContextSpec, type TracingArg } from '../vm/index.js';
 import { findHook, type HookDef, type Side } from './table.js';
@@ -51,30 +51,22 @@ function fromProto(btf: Btf, hook: HookDef, sec: string, where: string, withRetu
  * fields it keeps) has no such typedefs, so there the hook table's TP_PROTO gives them. Throws
  * InputError, in libbpf's words, when neither knows the event.
  */
-export function tpBtfContext(event: string, btf: Btf, hook: HookDef | undefined, where: string): ContextSpec {
+function tpBtfContext(event: string, btf: Btf, hook: HookDef | undefined, where: string): ContextSpec {
   const args = fromTypedef(btf, event) ?? (hook?.proto ? fromProto(btf, hook, `tp_btf/${event}`, where) : undefined);
   if (!args) throw new InputError(`tp_btf/${event}: failed to find kernel BTF type ID of '${event}' (no btf_trace_${event} in the kernel BTF, and no such raw tracepoint in viotrace hooks)`, where);
   return tracingContext(event, args);
 }
 
 /**
- * The context of an fentry program on kernel function `func`: its arguments from the function's
- * FUNC in the kernel BTF, else (the simulator's BTF has no functions) from the hook table's
- * declaration of it. fentry arguments are not trusted: a struct pointer may be NULL.
+ * The context of an fentry or fexit program on kernel function `func`: its arguments, and for
+ * fexit its return value after them (a void function's slot reads as a number), from the
+ * function's FUNC in the kernel BTF, else (the simulator's BTF has no functions) from the hook
+ * table's declaration. Their pointers are not trusted: a struct pointer may be NULL.
  */
-export function fentryContext(func: string, btf: Btf, hook: HookDef | undefined, where: string): ContextSpec {
-  const args = fromFunc(btf, func) ?? (hook?.proto ? fromProto(btf, hook, `fentry/${func}`, where) : undefined);
-  if (!args) throw new InputError(`fentry/${func}: failed to find kernel BTF type ID of '${func}' (no such function in the kernel BTF, and no such kprobe in viotrace hooks)`, where);
-  return tracingContext(func, args, false);
-}
-
-/**
- * The context of an fexit program on kernel function `func`: its arguments, then its return value
- * (a void function's slot reads as a number), typed as for fentry; not trusted either.
- */
-export function fexitContext(func: string, btf: Btf, hook: HookDef | undefined, where: string): ContextSpec {
-  const args = fromFunc(btf, func, true) ?? (hook?.proto && hook.returns ? fromProto(btf, hook, `fexit/${func}`, where, true) : undefined);
-  if (!args) throw new InputError(`fexit/${func}: failed to find kernel BTF type ID of '${func}' (no such function in the kernel BTF, and no function viotrace hooks says it returns from)`, where);
+function functionContext(kind: 'fentry' | 'fexit', func: string, btf: Btf, hook: HookDef | undefined, where: string): ContextSpec {
+  const exit = kind === 'fexit';
+  const args = fromFunc(btf, func, exit) ?? (hook?.proto && (!exit || hook.returns) ? fromProto(btf, hook, `${kind}/${func}`, where, exit) : undefined);
+  if (!args) throw new InputError(`${kind}/${func}: failed to find kernel BTF type ID of '${func}' (no such function in the kernel BTF, and no ${exit ? 'function viotrace hooks says it returns from' : 'such kprobe in viotrace hooks'})`, where);
   return tracingContext(func, args, false);
 }
 
@@ -86,6 +78,5 @@ export function programContext(p: { kind: string; attachTo: string }, btf: Btf |
   if (p.kind !== 'tp_btf' && p.kind !== 'fentry' && p.kind !== 'fexit') return contextFor(p.kind);
   if (!btf) throw new InputError(`${p.kind}/${p.attachTo}: a BTF-typed program needs the kernel's BTF`, where);
   const hook = side ? findHook(side, p.kind, p.attachTo) : (findHook('guest', p.kind, p.attachTo) ?? findHook('host', p.kind, p.attachTo));
-  if (p.kind === 'tp_btf') return tpBtfContext(p.attachTo, btf, hook, where);
-  return p.kind === 'fentry' ? fentryContext(p.attachTo, btf, hook, where) : fexitContext(p.attachTo, btf, hook, where);
+  return p.kind === 'tp_btf' ? tpBtfContext(p.attachTo, btf, hook, where) : functionContext(p.kind, p.attachTo, btf, hook, where);
 }

@@ -111,16 +111,22 @@ export function hookKey(kind: HookKind, name: string): string {
   return `${kind} ${name}`;
 }
 
+/**
+ * The kind of hook a program kind attaches to: a tp_btf program is a raw tracepoint program whose
+ * arguments the kernel types from BTF, and fires at the same site; fentry and fexit programs run
+ * where a kernel function's kprobe fires and where it returns.
+ */
+export function hookKindOf(programKind: string): string {
+  return programKind === 'tp_btf' ? 'raw_tracepoint' : programKind === 'fentry' || programKind === 'fexit' ? 'kprobe' : programKind;
+}
+
 /** Finds the hook a program of an object attaches to (libbpf's attach target, uprobes with their binary). */
 export function findHook(side: Side, kind: string, attachTo: string): HookDef | undefined {
   const name = kind === 'uprobe' || kind === 'uretprobe' ? attachTo.replace(`${QEMU_BINARY}:`, '') : attachTo;
-  // A tp_btf program is a raw tracepoint program whose arguments the kernel types from BTF: it fires at the same site.
-  // An fentry program runs on entry to a kernel function, where its kprobe fires, given the function's arguments.
-  if (kind === 'fentry') return ALL_HOOKS.find((h) => h.side === side && h.kind === 'kprobe' && h.name === name && h.proto);
-  // An fexit program runs where the function returns: for the functions whose return point the simulator knows.
-  if (kind === 'fexit') return ALL_HOOKS.find((h) => h.side === side && h.kind === 'kprobe' && h.name === name && h.proto && h.returns);
-  const k = kind === 'tp_btf' ? 'raw_tracepoint' : kind;
-  return ALL_HOOKS.find((h) => h.side === side && h.kind === k && h.name === name);
+  const k = hookKindOf(kind);
+  // fentry needs the function's parameters declared; fexit its return type too (the point it returns at is known).
+  const typed = (h: HookDef): boolean => (kind === 'fentry' ? !!h.proto : kind === 'fexit' ? !!(h.proto && h.returns) : true);
+  return ALL_HOOKS.find((h) => h.side === side && h.kind === k && h.name === name && typed(h));
 }
 
 const layouts = new Map<string, TracepointLayout>();

@@ -83,7 +83,7 @@ export class HostKernel {
     ioStartRaw?: RawTracepointSite; rqInsertRaw?: RawTracepointSite; rqIssueRaw?: RawTracepointSite; rqCompleteRaw?: RawTracepointSite; ioDoneRaw?: RawTracepointSite;
     startRequest?: ProbeSite; endRequest?: ProbeSite; startRequestExit?: FexitSite; endRequestExit?: FexitSite;
   };
-  /** The struct requests raw tracepoint programs read; undefined when none is attached. */
+  /** The struct requests the programs given a struct request * read; undefined when none is attached. */
   private readonly requests: HostRequests | undefined;
 
   constructor(
@@ -114,9 +114,11 @@ export class HostKernel {
       startRequestExit: hooks.fexit('blk_mq_start_request', 1),
       endRequestExit: hooks.fexit('blk_mq_end_request', 2),
     };
-    // Programs given a struct request * (raw tracepoints, the kprobe) need the requests in memory.
-    const raw = this.sites.ioStartRaw ?? this.sites.rqInsertRaw ?? this.sites.rqIssueRaw ?? this.sites.rqCompleteRaw ?? this.sites.ioDoneRaw ?? this.sites.startRequest ?? this.sites.endRequest ?? this.sites.startRequestExit ?? this.sites.endRequestExit;
-    this.requests = raw ? new HostRequests(memory, btf, 259, 0, 'nvme0n1') : undefined;
+    // Programs given a struct request * (raw tracepoints, kprobes, fexit) need the requests in memory;
+    // with none of those sites attached, none fires and io.rqAddr is never read.
+    const { ioStartRaw, rqInsertRaw, rqIssueRaw, rqCompleteRaw, ioDoneRaw, startRequest, endRequest, startRequestExit, endRequestExit } = this.sites;
+    const givenRequest = [ioStartRaw, rqInsertRaw, rqIssueRaw, rqCompleteRaw, ioDoneRaw, startRequest, endRequest, startRequestExit, endRequestExit].some((x) => x !== undefined);
+    this.requests = givenRequest ? new HostRequests(memory, btf, 259, 0, 'nvme0n1') : undefined;
   }
 
   private readonly rings = new Map<number, bigint>();
@@ -170,14 +172,12 @@ export class HostKernel {
     const sites = this.sites;
     sites.endRequest?.fire(tDone, this.irq, io.rqAddr, 0);
     sites.rqComplete?.fire(tDone, this.irq, this.dev, io.sector, io.nr, 0, io.rwbs, '');
-    if (this.requests) sites.rqCompleteRaw?.fire(tDone, this.irq, io.rqAddr, 0, io.bytes);
+    sites.rqCompleteRaw?.fire(tDone, this.irq, io.rqAddr, 0, io.bytes);
     // __blk_mq_end_request: the request's accounting ends, then it is freed.
     sites.ioDone?.fire(tDone, this.irq, this.dev, io.sector, io.nr, io.bytes, 0, io.rwbs, this.irq.comm, '');
-    if (this.requests) {
-      sites.ioDoneRaw?.fire(tDone, this.irq, io.rqAddr);
-      sites.endRequestExit?.fire(tDone, this.irq, 0, io.rqAddr, 0);
-      this.requests.release(io);
-    }
+    sites.ioDoneRaw?.fire(tDone, this.irq, io.rqAddr);
+    sites.endRequestExit?.fire(tDone, this.irq, 0, io.rqAddr, 0);
+    this.requests?.release(io);
     op.onEvent(EV.host_blk_complete, tDone);
     // The CQE is posted by task work in the submitting thread.
     io.tCqe = tDone + this.cost(HOST_COSTS.completeToCqe);

@@ -132,16 +132,20 @@ export class SideProbes {
       if (!ofKind) this.byHook.set(key, (ofKind = new Map()));
       ofKind.set(hook.name, [...(ofKind.get(hook.name) ?? []), { hook, kind: p.kind, program, name: p.name, runs: 0 }]);
     }
-    for (const m of object.maps) if (m.map instanceof vmMaps.RingBufMap) this.consumer.add(m.map, (data, off, size) => {
-      if (this.onRecordAt) this.onRecordAt(data, off, size, m.name);
-      else this.onRecord?.(data.subarray(off, off + size), m.name);
-    });
+    /** Hands a record of map `name` (ring buffer or perf buffer) to whichever receiver is set. */
+    const deliver = (name: string) => (data: Uint8Array, off: number, size: number): void => {
+      if (this.onRecordAt) this.onRecordAt(data, off, size, name);
+      else this.onRecord?.(data.subarray(off, off + size), name);
+    };
+    for (const m of object.maps) if (m.map instanceof vmMaps.RingBufMap) this.consumer.add(m.map, deliver(m.name));
     // A tool's perf event array gets what its user space opens on it: a perf buffer on every CPU
     // (libbpf-tools' PERF_BUFFER_PAGES), read when the ring buffers are.
-    for (const m of attach ? object.maps : []) if (m.map instanceof vmMaps.PerfEventArrayMap) this.perfBuffers.push(new vmMaps.PerfBuffer(m.map, PERF_BUFFER_PAGES, (_cpu, data, off, size) => {
-      if (this.onRecordAt) this.onRecordAt(data, off, size, m.name);
-      else this.onRecord?.(data.subarray(off, off + size), m.name);
-    }));
+    for (const m of attach ? object.maps : []) {
+      if (m.map instanceof vmMaps.PerfEventArrayMap) {
+        const onSample = deliver(m.name);
+        this.perfBuffers.push(new vmMaps.PerfBuffer(m.map, PERF_BUFFER_PAGES, (_cpu, data, off, size) => onSample(data, off, size)));
+      }
+    }
   }
 
   /**
@@ -247,7 +251,7 @@ export class SideProbes {
     const fentry = kind === 'kprobe' ? this.byHook.get('fentry')?.get(name) : undefined;
     if (!list && !fentry) return undefined;
     const user = kind === 'uprobe' || kind === 'uretprobe';
-    return new ProbeSite(this, list ?? [], this.regs, user, kind === 'kretprobe' || kind === 'uretprobe' ? -1 : argc, fentry);
+    return new ProbeSite(this, list ?? [], this.regs, user, kind === 'kretprobe' || kind === 'uretprobe' ? -1 : argc, fentry && new FentrySite(this, fentry, argc));
   }
 
   /**
@@ -330,16 +334,8 @@ export class ProbeSite {
     /** Arguments an entry hit sets; -1 for a return probe. */
     private readonly argc: number,
     /** fentry programs on the function: they get its arguments as u64s. */
-    private readonly fentry?: readonly Attached[],
-  ) {
-    if (fentry) {
-      this.args = new Uint8Array(argc * 8);
-      this.argsView = new DataView(this.args.buffer);
-    }
-  }
-
-  private readonly args: Uint8Array | undefined;
-  private readonly argsView: DataView | undefined;
+    private readonly fentry?: FentrySite,
+  ) {}
 
   /** Another object's site on the same hook (a tool attached beside the paired programs), fired after this one. */
   also: ProbeSite | undefined = undefined;
@@ -352,18 +348,12 @@ export class ProbeSite {
       else this.regs.args(this.user, this.argc, a, b, c, d, e, f);
       this.probes.run(this.list, this.regs.bytes, this.regs.view, task);
     }
-    if (this.fentry !== undefined) {
-      const v = this.argsView!;
-      const n = this.argc;
-      const values = [a, b, c, d, e, f];
-      for (let i = 0; i < n; i++) writeRegisterValue(v, i * 8, values[i] ?? 0);
-      this.probes.run(this.fentry, this.args!, v, task);
-    }
+    this.fentry?.fire(task, a, b, c, d, e, f);
     if (this.also !== undefined) this.also.fire(t, task, a, b, c, d, e, f);
   }
 }
 
-/** A site whose programs get their context as u64 slots (raw tracepoints, fexit): the slots' buffer, reused every firing. */
+/** A site whose programs get their context as u64 slots (raw tracepoints, fentry, fexit): the slots' buffer, reused every firing. */
 abstract class U64Site {
   protected readonly bytes: Uint8Array;
   protected readonly view: DataView;
@@ -377,6 +367,31 @@ abstract class U64Site {
   ) {
     this.bytes = new Uint8Array(slots * 8);
     this.view = new DataView(this.bytes.buffer);
+  }
+
+  /** Writes the first `argc` of the arguments into their slots (missing ones as 0). */
+  protected put(a?: RegisterValue, b?: RegisterValue, c?: RegisterValue, d?: RegisterValue, e?: RegisterValue, f?: RegisterValue): void {
+    const n = this.argc;
+    const v = this.view;
+    if (n > 0) writeRegisterValue(v, 0, a ?? 0);
+    if (n > 1) writeRegisterValue(v, 8, b ?? 0);
+    if (n > 2) writeRegisterValue(v, 16, c ?? 0);
+    if (n > 3) writeRegisterValue(v, 24, d ?? 0);
+    if (n > 4) writeRegisterValue(v, 32, e ?? 0);
+    if (n > 5) writeRegisterValue(v, 40, f ?? 0);
+  }
+}
+
+/** A kernel function's fentry programs, run from its kprobe's site (ProbeSite) at the same firing: the arguments as u64s. */
+class FentrySite extends U64Site {
+  constructor(probes: SideProbes, list: readonly Attached[], argc: number) {
+    super(probes, list, argc, argc);
+  }
+
+  /** Runs the programs in `task` on the arguments (the site has set the time). */
+  fire(task: Task, a?: RegisterValue, b?: RegisterValue, c?: RegisterValue, d?: RegisterValue, e?: RegisterValue, f?: RegisterValue): void {
+    this.put(a, b, c, d, e, f);
+    this.probes.run(this.list, this.bytes, this.view, task);
   }
 }
 
@@ -392,10 +407,7 @@ export class RawTracepointSite extends U64Site {
   /** Fires at true time t in `task` with the tracepoint's arguments in order. */
   fire(t: number, task: Task, a: RegisterValue, b?: RegisterValue, c?: RegisterValue): void {
     this.probes.atTime(t);
-    const n = this.argc;
-    writeRegisterValue(this.view, 0, a);
-    if (n > 1) writeRegisterValue(this.view, 8, b ?? 0);
-    if (n > 2) writeRegisterValue(this.view, 16, c ?? 0);
+    this.put(a, b, c);
     this.probes.run(this.list, this.bytes, this.view, task);
     if (this.also !== undefined) this.also.fire(t, task, a, b, c);
   }
@@ -413,16 +425,9 @@ export class FexitSite extends U64Site {
   /** Fires at true time t in `task` as the function returns `ret`, called with arguments a, b, ... */
   fire(t: number, task: Task, ret: RegisterValue, a?: RegisterValue, b?: RegisterValue, c?: RegisterValue, d?: RegisterValue, e?: RegisterValue, f?: RegisterValue): void {
     this.probes.atTime(t);
-    const n = this.argc;
-    const v = this.view;
-    if (n > 0) writeRegisterValue(v, 0, a ?? 0);
-    if (n > 1) writeRegisterValue(v, 8, b ?? 0);
-    if (n > 2) writeRegisterValue(v, 16, c ?? 0);
-    if (n > 3) writeRegisterValue(v, 24, d ?? 0);
-    if (n > 4) writeRegisterValue(v, 32, e ?? 0);
-    if (n > 5) writeRegisterValue(v, 40, f ?? 0);
-    writeRegisterValue(v, n * 8, ret);
-    this.probes.run(this.list, this.bytes, v, task);
+    this.put(a, b, c, d, e, f);
+    writeRegisterValue(this.view, this.argc * 8, ret);
+    this.probes.run(this.list, this.bytes, this.view, task);
     if (this.also !== undefined) this.also.fire(t, task, ret, a, b, c, d, e, f);
   }
 }
