@@ -52,7 +52,7 @@ describe('viotrace prog verify', () => {
   it('gives every program its verdict, refusals included, and exits 1 if any is refused', async () => {
     const r = await run(['prog', 'verify', 'bpf/testdata/loops.bpf.o']);
     expect(r.code).toBe(1);
-    expect(r.out).toMatch(/^bounded: verified \(kprobe blk_mq_start_request, 33 insns, processed 33\)\n$/);
+    expect(r.out).toMatch(/^bounded: verified \(kprobe blk_mq_start_request, 33 insns, processed 33\)\nlong_bounded: verified \(kprobe blk_mq_end_request, 9 insns, processed 100004\)\n$/);
     const refusals = r.err.split('\n').filter((l) => l.startsWith('viotrace: bpf/testdata/loops.bpf.o: program '));
     expect(refusals.map((l) => l.replace(/insn \d+/, 'insn N').replace(/ \(loops.*$/, ''))).toEqual([
       'viotrace: bpf/testdata/loops.bpf.o: program unbounded: insn N: BPF program is too large. Processed 1000001 insn',

@@ -150,9 +150,9 @@ export class SideProbes {
 
   /**
    * Verifies the programs of `object` as the constructor will, a slice at a time with the event
-   * loop let run in between, so that attaching them after does not hold it for the verifier (half
-   * a second for host.bpf.o's luring_do_submit alone, while a dashboard waits to draw). `stop`,
-   * asked between slices, gives up; resolves false then.
+   * loop let run in between, so that attaching them after does not hold it for the verifier (a
+   * user's object with long bounded loops can take seconds, while a dashboard waits to draw).
+   * `stop`, asked between slices, gives up; resolves false then.
    */
   static async prepare(object: BpfObject, stop?: () => boolean): Promise<boolean> {
     const mapList = object.maps.map((m) => m.map);

@@ -89,8 +89,7 @@ function useDef(insns: readonly Instruction[], pc: number): [number, number] {
  */
 export function analyzeControlFlow(insns: readonly Instruction[]): ControlFlow {
   const n = insns.length;
-  const secondHalf = new Uint8Array(n);
-  for (let pc = 0; pc < n; pc++) if (insns[pc]!.opcode === LD_IMM64) secondHalf[++pc] = 1;
+  const secondHalf = secondHalves(insns);
 
   const reached = new Uint8Array(n);
   const prunePoint = new Uint8Array(n);
@@ -136,19 +135,36 @@ export function analyzeControlFlow(insns: readonly Instruction[]): ControlFlow {
     if (secondHalf[pc]) continue;
     [use[pc], def[pc]] = useDef(insns, pc);
   }
-  const liveIn = new Uint16Array(n);
+  const liveIn = backwardFixpoint(insns, secondHalf, (pc, out) => use[pc]! | (out & ~def[pc]!));
+  return { prunePoint, liveIn, calls };
+}
+
+/** Marks the second slot of each LD_IMM64 (not an instruction of its own). */
+export function secondHalves(insns: readonly Instruction[]): Uint8Array {
+  const secondHalf = new Uint8Array(insns.length);
+  for (let pc = 0; pc < insns.length; pc++) if (insns[pc]!.opcode === LD_IMM64) secondHalf[++pc] = 1;
+  return secondHalf;
+}
+
+/**
+ * A backward dataflow of register masks to a fixed point: each instruction's mask is `transfer` of
+ * the union of its successors' (inside its function; a call falls through). Skips `secondHalf` slots.
+ */
+export function backwardFixpoint(insns: readonly Instruction[], secondHalf: Uint8Array, transfer: (pc: number, out: number) => number): Uint16Array {
+  const n = insns.length;
+  const mask = new Uint16Array(n);
   for (let changed = true; changed; ) {
     changed = false;
     for (let pc = n - 1; pc >= 0; pc--) {
       if (secondHalf[pc]) continue;
       let out = 0;
-      for (const s of successors(insns, pc)) if (s < n) out |= liveIn[s]!;
-      const inn = use[pc]! | (out & ~def[pc]!);
-      if (inn !== liveIn[pc]) {
-        liveIn[pc] = inn;
+      for (const s of successors(insns, pc)) if (s < n) out |= mask[s]!;
+      const inn = transfer(pc, out);
+      if (inn !== mask[pc]) {
+        mask[pc] = inn;
         changed = true;
       }
     }
   }
-  return { prunePoint, liveIn, calls };
+  return mask;
 }

@@ -87,6 +87,11 @@ export interface VerifyOptions {
   maps: readonly MapSpec[];
   /** BPF_COMPLEXITY_LIMIT_INSNS: instructions processed across all paths. */
   maxProcessed?: number;
+  /**
+   * false: prune only on states whose every live scalar is covered by range, as if every register
+   * were precise (the walk before precision.ts; a check that the relaxation changes no verdict).
+   */
+  precision?: boolean;
   /** C source lines by instruction, for the log. */
   lines?: ReadonlyMap<number, string>;
   /**

@@ -1,4 +1,5 @@
 // The verifier's abstract state: register types, stack slots per call frame, acquired references.
+import { ALL_PRECISE } from './precision.js';
 import { containsScalar, formatScalar, isConst, sameScalar, unknownScalar, type Scalar } from './scalar.js';
 
 /** Register types, as the kernel's reg_type_str names them. */
@@ -233,19 +234,26 @@ function sameBtf(a: Reg, b: Reg): boolean {
 /**
  * Whether `old` covers `cur`: every register live at this point and every stack byte allows at
  * least what `cur` may hold. `live` is the current frame's live-register mask; caller frames keep
- * r6-r9 alive. With `exact`, asks equality instead (a loop that made no progress).
+ * r6-r9 alive. With `exact`, asks equality instead (a loop that made no progress). A scalar of the
+ * current frame outside `precise` (the registers whose values may matter from here, see
+ * precision.ts) covers any scalar, as an imprecise one does in the kernel's states_equal.
  */
-export function stateCovers(old: State, cur: State, live: number, exact = false): boolean {
+export function stateCovers(old: State, cur: State, live: number, exact = false, precise = ALL_PRECISE): boolean {
   if (old.frames.length !== cur.frames.length || old.refs.length !== cur.refs.length) return false;
   const ids: IdMap = new Map();
   for (let f = 0; f < old.frames.length; f++) {
     const of = old.frames[f]!;
     const cf = cur.frames[f]!;
     if (of.returnTo !== cf.returnTo || of.fn !== cf.fn || of.callback !== cf.callback) return false;
-    const mask = f === old.frames.length - 1 ? live : 0x3c0;
+    const top = f === old.frames.length - 1;
+    const mask = top ? live : 0x3c0;
+    const free = top ? ~precise : 0;
     for (let r = 0; r < 10; r++) {
       if ((mask & (1 << r)) === 0) continue;
-      const ok = exact ? regEqual(of.regs[r]!, cf.regs[r]!) : regSubsumes(of.regs[r]!, cf.regs[r]!, ids);
+      const o = of.regs[r]!;
+      const c = cf.regs[r]!;
+      if (!exact && free & (1 << r) && o.type === 'scalar' && c.type === 'scalar') continue;
+      const ok = exact ? regEqual(o, c) : regSubsumes(o, c, ids);
       if (!ok) return false;
     }
     for (let i = 0; i < STACK_BYTES; i++) {

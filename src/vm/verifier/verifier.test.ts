@@ -149,8 +149,9 @@ describe('the shipped objects', () => {
   }
 
   it('verifies in slices with the event loop let run in between: the same verdict, remembered for verify; a stop gives up', async () => {
-    const obj = loadObject(readFileSync(here('../../../bpf/host.bpf.o')), 'host.bpf.o', { possibleCpus: 2, targetBtf: btf });
-    const p = obj.programs.find((q) => q.name === 'luring_do_submit')!;
+    // 100,004 instructions to walk, as on Linux 6.18: many slices.
+    const obj = loadObject(readFileSync(here('../../../bpf/testdata/loops.bpf.o')), 'loops.bpf.o', { possibleCpus: 2 });
+    const p = obj.program('long_bounded')!;
     // A limit of its own: a verdict no other test has remembered.
     const opts = { ctx: contextFor(p.kind), maps: obj.maps.map(({ name, map }) => mapSpec(name, map)), maxProcessed: COMPLEXITY_LIMIT_INSNS - 1 };
     let turns = 0;

@@ -5,6 +5,7 @@ import type { Instruction } from '../isa/instruction.js';
 import { AluOp, AtomicOp, CallSrc, Class, Imm64Src, JmpOp, MAX_CALL_FRAMES, Mode, Size, Source, sizeBytes } from '../isa/opcodes.js';
 import { BPF_LOOP_HELPER, helperName, helperProto } from '../helpers/table.js';
 import { analyzeControlFlow, CfgError, type ControlFlow } from './cfg.js';
+import { preciseRegisters } from './precision.js';
 import { checkHelperCall } from './helper-call.js';
 import { helperMemory, readMemory, writeMemory, type AccessEnv } from './access.js';
 import {
@@ -98,13 +99,15 @@ function btfSerial(btf: object | undefined): number {
 }
 
 function verdictKey(insns: readonly Instruction[], opts: VerifyOptions): string {
-  const parts: (string | number)[] = [JSON.stringify(opts.ctx ?? null), JSON.stringify(opts.maps), opts.maxProcessed ?? COMPLEXITY_LIMIT_INSNS, JSON.stringify([...(opts.globals ?? [])]), btfSerial(opts.btf)];
+  const parts: (string | number)[] = [JSON.stringify(opts.ctx ?? null), JSON.stringify(opts.maps), opts.maxProcessed ?? COMPLEXITY_LIMIT_INSNS, opts.precision === false ? 'exact' : 'precise', JSON.stringify([...(opts.globals ?? [])]), btfSerial(opts.btf)];
   for (const i of insns) parts.push(i.opcode, i.dst, i.src, i.off, i.imm);
   return parts.join(',');
 }
 
 class Walk implements AccessEnv {
   readonly cfg: ControlFlow;
+  /** Per instruction, the registers whose scalar values may matter from there (precision.ts). */
+  private readonly precise: Uint16Array;
   private readonly explored = new Map<number, Checkpoint[]>();
   private readonly pending: State[] = [];
   private readonly trail = new Int32Array(TRAIL).fill(-1);
@@ -137,6 +140,7 @@ class Walk implements AccessEnv {
       throw e;
     }
     this.functionStarts = [...new Set([0, ...this.cfg.calls.map(([, t]) => t)])].sort((a, b) => a - b);
+    this.precise = preciseRegisters(insns, this.cfg.calls.length > 0 || opts.precision === false);
     // The kernel validates the global functions first, each on its own, then the program.
     for (const [start, g] of [...(opts.globals ?? [])].sort((a, b) => a[0] - b[0])) {
       if (this.functionStarts.includes(start) && g.args.every((a) => a.kind !== 'unsupported')) this.entries.push(this.globalEntry(start, g));
@@ -305,12 +309,13 @@ class Walk implements AccessEnv {
   /** Whether an explored, finished state covers this one; else checkpoints it. */
   private prune(st: State): boolean {
     const live = this.cfg.liveIn[st.pc]!;
+    const precise = this.precise[st.pc]!;
     let list = this.explored.get(st.pc);
     if (list) {
       let evict = false;
       for (const cp of list) {
         if (cp.branches === 0) {
-          if (stateCovers(cp.state!, st, live)) return true;
+          if (stateCovers(cp.state!, st, live, false, precise)) return true;
         } else if (stateCovers(cp.state!, st, live, true)) {
           this.fail(st.pc, `infinite loop detected at insn ${st.pc}`);
         } else if (++cp.misses > OPEN_CHECKPOINT_MISSES) {

@@ -1,0 +1,170 @@
+// Precision: the pass's marks on real code, and random programs whose verdict must not change when imprecise scalars prune.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { assemble } from '../isa/asm.js';
+import type { Instruction } from '../isa/instruction.js';
+import { validateProgram } from '../isa/validate.js';
+import { helperProto } from '../helpers/table.js';
+import { createMap, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_RINGBUF } from '../maps/index.js';
+import { loadObject } from '../object/index.js';
+import { parseBtf } from '../btf/index.js';
+import { preciseRegisters } from './precision.js';
+import { contextFor, mapSpec, verify, VerifierError, type MapSpec } from './index.js';
+
+const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
+const ENV = { possibleCpus: 2 };
+const MAPS: MapSpec[] = [
+  mapSpec('hist', createMap({ name: 'hist', type: BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 64, maxEntries: 4, flags: 0 }, ENV)),
+  mapSpec('events', createMap({ name: 'events', type: BPF_MAP_TYPE_RINGBUF, keySize: 0, valueSize: 0, maxEntries: 4096, flags: 0 }, ENV)),
+];
+
+/** The verdict ('accept', or the refusal with its instruction) and the instructions processed. */
+function verdict(insns: Instruction[], precision: boolean): { text: string; processed: number } {
+  try {
+    const v = verify(insns, { ctx: contextFor('kprobe'), maps: MAPS, precision });
+    return { text: 'accept', processed: v.processed };
+  } catch (e) {
+    if (e instanceof VerifierError) return { text: e.message, processed: -1 };
+    throw e;
+  }
+}
+
+const bit = (r: number): number => 1 << r;
+
+describe('precise registers', () => {
+  it('marks what reaches a branch, a pointer, a helper size or a spill, and frees what only reaches a map value', () => {
+    const insns = assemble([
+      'ldxdw %r6, [%r1+0]', // 0: r6 unknown, compared below: precise
+      'mov %r7, 1', // 1: r7 only stored into a map value: free
+      'mov %r8, 8', // 2: r8 is a helper's size: precise
+      'mov %r9, 3', // 3: r9 is spilled to the stack: precise
+      'stxdw [%r10-8], %r9', // 4
+      'stw [%r10-12], 0', // 5
+      'mov %r2, %r10', // 6
+      'add %r2, -12', // 7
+      'lddw %r1, map[0]', // 8-9
+      'call 1', // 10
+      'jeq %r0, 0, +6', // 11
+      'stxdw [%r0+0], %r7', // 12: into the map value
+      'mov %r1, %r10', // 13
+      'add %r1, -24', // 14
+      'mov %r2, %r8', // 15
+      'mov %r3, 0', // 16
+      'call 113', // 17: bpf_probe_read_kernel(fp-24, r8, 0)
+      'jgt %r6, 5, +0', // 18
+      'mov %r0, 0', // 19
+      'exit', // 20
+    ].join('\n'));
+    const p = preciseRegisters(insns, false);
+    expect(p[4]! & bit(9)).toBeTruthy();
+    expect(p[4]! & bit(7)).toBe(0);
+    expect(p[4]! & bit(8)).toBeTruthy();
+    expect(p[4]! & bit(6)).toBeTruthy();
+    expect(p[12]! & bit(7)).toBe(0);
+    // After the exit's r0 = 0, nothing of the earlier r0 matters; before the call, only its arguments.
+    expect(p[19]!).toBe(0);
+    expect(p[10]! & 0x3e).toBe(bit(1) | bit(2));
+    // With local calls or callbacks, every register is precise.
+    expect([...preciseRegisters(insns, true)].every((m) => m === 0x7ff)).toBe(true);
+  });
+
+  it('keeps a value stored through a copy of the frame pointer precise, and one loaded back from the stack once a stack pointer was spilled', () => {
+    const insns = assemble([
+      'mov %r6, %r10', // 0
+      'add %r6, -16', // 1
+      'mov %r7, 4', // 2
+      'stxdw [%r6+0], %r7', // 3: into the stack through r6
+      'stxdw [%r10-24], %r6', // 4: a stack pointer spilled
+      'ldxdw %r8, [%r10-24]', // 5: r8 may point into the stack
+      'mov %r9, 2', // 6
+      'stxdw [%r8+0], %r9', // 7
+      'mov %r0, 0', // 8
+      'exit', // 9
+    ].join('\n'));
+    const p = preciseRegisters(insns, false);
+    expect(p[3]! & bit(7)).toBeTruthy();
+    expect(p[7]! & bit(9)).toBeTruthy();
+  });
+});
+
+describe('pruning on imprecise scalars', () => {
+  it("walks QEMU's request chains as Linux 6.18 does, in hundreds of instructions, not tens of thousands", () => {
+    const btf = parseBtf(readFileSync(here('../../../bpf/btf/linux-6.18.min.btf')), 'linux-6.18.min.btf');
+    const obj = loadObject(readFileSync(here('../../../bpf/host.bpf.o')), 'host.bpf.o', { possibleCpus: 2, targetBtf: btf });
+    const p = obj.program('luring_do_submit')!;
+    const maps = obj.maps.map(({ name, map }) => mapSpec(name, map));
+    const precise = verify(p.insns, { ctx: contextFor(p.kind), maps, precision: true });
+    const exact = verify(p.insns, { ctx: contextFor(p.kind), maps, precision: false });
+    // Linux 6.18 processes 1990 (bpftool -d prog loadall); every count of a loop here was once ~11 times that.
+    expect(precise.processed).toBeLessThan(2500);
+    expect(exact.processed).toBeGreaterThan(10 * precise.processed);
+  });
+
+  // Registers start unknown (r6, r7), bounded (r8) or known (r9); r1 stays the context.
+  const PROLOGUE = 'ldxdw %r6, [%r1+0]\nldxdw %r7, [%r1+8]\nldxdw %r8, [%r1+16]\nand %r8, 31\nmov %r9, 3\n';
+  const reg = fc.integer({ min: 6, max: 9 });
+  const any = fc.integer({ min: 0, max: 9 });
+  const k = fc.integer({ min: -4, max: 70 });
+  const skip = fc.integer({ min: 1, max: 4 });
+  const slot = fc.constantFrom(-8, -16, -24);
+  const line = fc.oneof(
+    fc.tuple(reg, k).map(([r, v]) => `mov %r${r}, ${v}`),
+    fc.tuple(reg, any).map(([a, b]) => `mov %r${a}, %r${b}`),
+    fc.tuple(fc.constantFrom('add', 'sub', 'and', 'or', 'rsh', 'lsh', 'mul'), reg, fc.integer({ min: 0, max: 40 })).map(([op, r, v]) => `${op} %r${r}, ${v}`),
+    fc.tuple(fc.constantFrom('add', 'sub', 'and'), reg, reg).map(([op, a, b]) => `${op} %r${a}, %r${b}`),
+    fc.tuple(fc.constantFrom('jgt', 'jlt', 'jeq', 'jne', 'jsge', 'jle'), reg, k, skip).map(([op, r, v, s]) => `${op} %r${r}, ${v}, +${s}`),
+    fc.tuple(fc.constantFrom('jgt', 'jeq'), reg, reg, skip).map(([op, a, b, s]) => `${op} %r${a}, %r${b}, +${s}`),
+    fc.tuple(slot, reg).map(([o, r]) => `stxdw [%r10${o}], %r${r}`),
+    fc.tuple(reg, slot).map(([r, o]) => `ldxdw %r${r}, [%r10${o}]`),
+    // A round trip through a stack slot; a copy of the frame pointer, and stores through it (or through a scalar, refused).
+    { arbitrary: fc.tuple(reg, reg).map(([a, b]) => `stxdw [%r10-8], %r${a}\nldxdw %r${b}, [%r10-8]`), weight: 3 },
+    fc.tuple(reg).map(([r]) => `mov %r${r}, %r10`),
+    { arbitrary: fc.tuple(reg, reg, reg).map(([p, a, b]) => `mov %r${p}, %r10\nstxdw [%r${p}-16], %r${a}\nldxdw %r${b}, [%r10-16]`), weight: 2 },
+    { arbitrary: fc.tuple(reg, reg, reg).map(([p, a, b]) => `mov %r${p}, %r10\nstxdw [%r10-24], %r${p}\nldxdw %r${p}, [%r10-24]\nstxdw [%r${p}-16], %r${a}\nldxdw %r${b}, [%r10-16]`), weight: 2 },
+    fc.tuple(reg, reg, slot).map(([p, v, o]) => `stxdw [%r${p}${o}], %r${v}`),
+    // A diamond: two paths that join with a register holding a different constant on each.
+    { arbitrary: fc.tuple(reg, k, reg, k, k).map(([c, v, r, a, b]) => `jgt %r${c}, ${v}, +2\nmov %r${r}, ${a}\nja +1\nmov %r${r}, ${b}`), weight: 6 },
+    // A map value indexed by a register (its bounds decide the access), written with another.
+    { arbitrary: fc.tuple(reg, reg).map(([i, v]) => `stw [%r10-4], 0\nmov %r2, %r10\nadd %r2, -4\nlddw %r1, map[0]\ncall 1\njeq %r0, 0, +3\nadd %r0, %r${i}\nstxb [%r0+0], %r${v}\nja +0`), weight: 3 },
+    // A helper's size from a register.
+    fc.tuple(reg).map(([r]) => `mov %r1, %r10\nadd %r1, -24\nmov %r2, %r${r}\nmov %r3, 0\ncall 113`),
+    // A ring-buffer record of a register's size, stored into and submitted.
+    fc.tuple(reg, reg).map(([n, v]) => `lddw %r1, map[1]\nmov %r2, %r${n}\nmov %r3, 0\ncall 131\njeq %r0, 0, +4\nstxb [%r0+0], %r${v}\nmov %r1, %r0\nmov %r2, 0\ncall 132`),
+    // The stack pointer moved by a register, then written through.
+    fc.tuple(reg, reg).map(([i, v]) => `mov %r2, %r10\nadd %r2, -32\nadd %r2, %r${i}\nstxb [%r2+0], %r${v}`),
+  );
+
+  it('gives every random program the verdict exact pruning gives it, in no more instructions', () => {
+    let accepted = 0;
+    let fewer = 0;
+    fc.assert(
+      fc.property(fc.array(line, { minLength: 1, maxLength: 20 }), fc.constantFrom('0', '%r6', '%r7', '%r8', '%r9'), (lines, ret) => {
+        const text = `${PROLOGUE}${lines.join('\n')}\nja +0\nja +0\nja +0\nja +0\nmov %r0, ${ret}\nexit`;
+        let insns: Instruction[];
+        try {
+          insns = assemble(text);
+          validateProgram(insns, { helperExists: (id) => helperProto(id) !== undefined });
+        } catch {
+          return;
+        }
+        const precise = verdict(insns, true);
+        const exact = verdict(insns, false);
+        if (precise.text !== exact.text) throw new Error(`precision changed the verdict: ${precise.text} against ${exact.text}\n${text}`);
+        if (precise.text === 'accept') {
+          accepted++;
+          expect(precise.processed).toBeLessThanOrEqual(exact.processed);
+          if (precise.processed < exact.processed) fewer++;
+        }
+      }),
+      { numRuns: 10000, seed: 6187 },
+    );
+    // Enough accepted programs, and enough that pruned more, for the property to mean something.
+    // Leaving out the rule for branches, for register arithmetic, for helper arguments, for stores into
+    // the stack (through r10 or a copy of it) or for copies of r10 each made this test fail; the
+    // spilled frame pointer's rule is the test above's.
+    expect(accepted).toBeGreaterThan(2500);
+    expect(fewer).toBeGreaterThan(40);
+  });
+});
