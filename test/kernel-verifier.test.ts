@@ -1,5 +1,5 @@
 // Our verifier against the real one: the kernel of this machine must agree on the shipped objects (needs root, bpftool and the BPF filesystem, which it mounts if it can).
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -15,37 +15,38 @@ function bpffs(): boolean {
 
 const canLoad = process.getuid?.() === 0 && spawnSync('bpftool', ['version']).status === 0 && existsSync('/sys/kernel/btf/vmlinux') && bpffs();
 
-/** Loads every program of an object into the running kernel; the verifier's complaint, or undefined. */
-function kernelVerdict(file: string): string | undefined {
+/** Runs `bpftool prog loadall` on an object (with -d, libbpf's debug output and each program's log), pinned in a directory removed after. */
+function loadAll(file: string, debug = false): SpawnSyncReturns<string> {
   const pin = mkdtempSync('/sys/fs/bpf/viotrace-');
   try {
-    const r = spawnSync('bpftool', ['prog', 'loadall', file, join(pin, 'p')], { encoding: 'utf8' });
-    if (r.status === 0) return undefined;
-    const lines = r.stderr.split('\n');
-    const i = lines.findIndex((l) => /^processed \d+ insns/.test(l));
-    return i > 0 ? lines[i - 1] : r.stderr;
+    return spawnSync('bpftool', [...(debug ? ['-d'] : []), 'prog', 'loadall', file, join(pin, 'p')], { encoding: 'utf8', maxBuffer: 256 << 20 });
   } finally {
     rmSync(pin, { recursive: true, force: true });
   }
 }
 
-/** Instructions the kernel processed for each program of an object it loads whole (bpftool -d prints each program's log). */
-function kernelProcessed(file: string): Map<string, number> {
-  const pin = mkdtempSync('/sys/fs/bpf/viotrace-');
-  try {
-    const r = spawnSync('bpftool', ['-d', 'prog', 'loadall', file, join(pin, 'p')], { encoding: 'utf8' });
-    const out = new Map<string, number>();
-    let prog = '';
-    for (const line of r.stderr.split('\n')) {
-      const begin = /^libbpf: prog '(\w+)': -- BEGIN PROG LOAD LOG --/.exec(line);
-      if (begin) prog = begin[1]!;
-      const processed = /^processed (\d+) insns/.exec(line);
-      if (processed && prog) out.set(prog, Number(processed[1]));
-    }
-    return out;
-  } finally {
-    rmSync(pin, { recursive: true, force: true });
+/** Loads every program of an object into the running kernel; the verifier's complaint, or undefined. */
+function kernelVerdict(file: string): string | undefined {
+  const r = loadAll(file);
+  if (r.status === 0) return undefined;
+  const lines = r.stderr.split('\n');
+  const i = lines.findIndex((l) => /^processed \d+ insns/.test(l));
+  return i > 0 ? lines[i - 1] : r.stderr;
+}
+
+/** Instructions the kernel processed for each program of an object, or undefined when it refuses the object. */
+function kernelProcessed(file: string): Map<string, number> | undefined {
+  const r = loadAll(file, true);
+  if (r.status !== 0) return undefined;
+  const out = new Map<string, number>();
+  let prog = '';
+  for (const line of r.stderr.split('\n')) {
+    const begin = /^libbpf: prog '(\w+)': -- BEGIN PROG LOAD LOG --/.exec(line);
+    if (begin) prog = begin[1]!;
+    const processed = /^processed (\d+) insns/.exec(line);
+    if (processed && prog) out.set(prog, Number(processed[1]));
   }
+  return out;
 }
 
 function ourVerdict(file: string): string | undefined {
@@ -81,8 +82,8 @@ describe.skipIf(!canLoad)('the running kernel agrees with our verifier', () => {
     const btf = parseBtf(readFileSync('/sys/kernel/btf/vmlinux'), 'vmlinux');
     const compared: string[] = [];
     for (const file of objects.map((o) => `bpf/${o}.bpf.o`)) {
-      if (kernelVerdict(file) !== undefined) continue;
       const kernel = kernelProcessed(file);
+      if (!kernel) continue;
       const o = loadObject(readFileSync(file), file, { possibleCpus: 2, targetBtf: btf });
       const maps = o.maps.map(({ name, map }) => mapSpec(name, map));
       for (const p of o.programs) {

@@ -35,10 +35,11 @@ const bit = (r: number): number => 1 << r;
 
 /**
  * For each instruction, the registers (bit r) whose scalar values may matter on some path from it
- * (ALL_PRECISE everywhere for a program with local calls or callbacks, `hasCalls`).
+ * (ALL_PRECISE everywhere with `everyRegister`: a program with local calls or callbacks, or a walk asked to
+ * compare every scalar).
  */
-export function preciseRegisters(insns: readonly Instruction[], hasCalls: boolean): Uint16Array {
-  if (hasCalls) return new Uint16Array(insns.length).fill(ALL_PRECISE);
+export function preciseRegisters(insns: readonly Instruction[], everyRegister: boolean): Uint16Array {
+  if (everyRegister) return new Uint16Array(insns.length).fill(ALL_PRECISE);
   const secondHalf = secondHalves(insns);
   const stackBase = mayPointIntoStack(insns, secondHalf);
   return backwardFixpoint(insns, secondHalf, (pc, out) => transfer(insns[pc]!, out, stackBase[pc]!));
