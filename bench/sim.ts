@@ -1,5 +1,5 @@
 // Benchmark of the simulator: requests per second end to end with the paired programs on every hook, the VM's share, and the cost of building a run.
-import { runScenario, scenario } from '../src/sim/index.js';
+import { FiringLog, runScenario, scenario } from '../src/sim/index.js';
 import type { Figure, Suite } from './harness.js';
 
 const REQUESTS = 30_000;
@@ -35,6 +35,34 @@ function steady(programs: boolean | 'empty', parallel = false): Rate {
   return { ...rates[RUNS >> 1]!, min: rates[0]!.perSecond, max: rates[RUNS - 1]!.perSecond };
 }
 
+/** Requests of the run whose firings are replayed (its log holds every context: about 2.5 KB a request). */
+const REPLAY_REQUESTS = 10_000;
+/** CPU time per request the goal allows: 200,000 requests/s on two cores. */
+const GOAL_US_PER_REQUEST = 2 / 200_000 * 1e6;
+
+/**
+ * The paired programs alone: a baseline run's firings recorded, then replayed on fresh loads of
+ * the objects (same contexts, clock, memory reads and drains, so exactly the run's instructions)
+ * with nothing of the simulator between them. The median of RUNS replays after two warm-ups, in
+ * requests of the recorded run per second; loading each replay's programs is not timed.
+ */
+function programsAlone(): Rate {
+  const log = new FiringLog();
+  const run = runScenario(scenario('baseline')!, { seed: 1, requests: REPLAY_REQUESTS, firings: log });
+  const once = (): Rate => {
+    const replay = log.prepare();
+    const t = process.hrtime.bigint();
+    const r = replay.run();
+    const s = Number(process.hrtime.bigint() - t) / 1e9;
+    if (r.instructions !== run.instructions) throw new Error(`replay ran ${r.instructions} instructions, the run ${run.instructions}`);
+    return { perSecond: run.requests / s, instructions: r.instructions, runs: r.runs };
+  };
+  once();
+  once();
+  const rates = Array.from({ length: RUNS }, once).sort((a, b) => a.perSecond - b.perSecond);
+  return { ...rates[RUNS >> 1]!, min: rates[0]!.perSecond, max: rates[RUNS - 1]!.perSecond };
+}
+
 /** Milliseconds to build a run with one request: loading both objects, attaching, allocating maps. */
 function buildMs(): number {
   const t = process.hrtime.bigint();
@@ -54,6 +82,7 @@ export const simSuite: Suite = {
     // The host side's programs on a second thread (a replica simulation in a worker kept warm between runs).
     const twoThreads = steady(true, true);
     const build = buildMs();
+    const replayed = programsAlone();
     return [
       { name: 'sim.requests_per_s', value: withPrograms.perSecond, unit: 'req/s' },
       { name: 'sim.requests_per_s.min', value: withPrograms.min!, unit: 'req/s' },
@@ -70,6 +99,12 @@ export const simSuite: Suite = {
       { name: 'sim.bpf_insns_per_request', value: withPrograms.instructions / REQUESTS, unit: 'insn' },
       { name: 'sim.program_runs_per_request', value: withPrograms.runs / REQUESTS, unit: 'runs' },
       { name: 'sim.build_ms', value: build, unit: 'ms' },
+      { name: 'sim.programs_alone.requests_per_s', value: replayed.perSecond, unit: 'req/s' },
+      { name: 'sim.programs_alone.requests_per_s.min', value: replayed.min!, unit: 'req/s' },
+      { name: 'sim.programs_alone.requests_per_s.max', value: replayed.max!, unit: 'req/s' },
+      { name: 'sim.programs_alone.us_per_request', value: 1e6 / replayed.perSecond, unit: 'us' },
+      { name: 'sim.programs_alone.goal_budget_used', value: 1e6 / replayed.perSecond / GOAL_US_PER_REQUEST, unit: 'x' },
+      { name: 'sim.programs_alone_over_full', value: replayed.perSecond / withPrograms.perSecond, unit: 'x', baseline: 'sim.requests_per_s' },
     ];
   },
 };

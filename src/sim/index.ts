@@ -1,6 +1,8 @@
 // The simulation's shared machinery: simulated memory laid out by BTF, one side's programs on its hooks, record decoding.
 export { KERNEL_HEAP, USER_HEAP, SimMemory, StructLayout } from './memory.js';
 export { SideProbes } from './probes.js';
+export { FiringLog, Replay } from './firings.js';
+export type { ReplayResult } from './firings.js';
 export type { AttachedProgram, SideMemory, Task } from './probes.js';
 export { RecordDecoder } from './decode.js';
 export type { DecodedRecord } from './decode.js';

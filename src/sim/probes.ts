@@ -39,6 +39,11 @@ class ProbeEnvironment implements RunEnvironment {
   /** Receives bpf_trace_printk lines (SideProbes.onPrintk). */
   printk?: (line: string) => void;
 
+  /** Set while a run's firings are recorded: every read of simulated memory is logged too. */
+  recorder: FiringRecorder | undefined = undefined;
+  /** Set while recorded firings are replayed: reads answer what the recording read, in order. */
+  replay: FiringReplay | undefined = undefined;
+
   constructor(
     private readonly memory: SideMemory,
     /** The clock the caller gave, or undefined when the sites set `now`. */
@@ -50,10 +55,31 @@ class ProbeEnvironment implements RunEnvironment {
   }
 
   readMemory(space: 'kernel' | 'user', lo: number, hi: number, dst: Uint8Array, off: number, len: number): boolean {
+    if (this.replay !== undefined) return this.replay.read(dst, off, len);
     const mem = space === 'user' ? this.memory.user?.(this.tgid) : this.memory.kernel;
-    return mem ? mem.readHalves(lo, hi, dst, off, len) : false;
+    const ok = mem ? mem.readHalves(lo, hi, dst, off, len) : false;
+    if (this.recorder !== undefined) this.recorder.read(ok, dst, off, len);
+    return ok;
   }
 }
+
+/**
+ * What SideProbes tells while a run's firings are recorded (firings.ts): each firing's context and
+ * task, each read of simulated memory its programs make, and each drain of its ring buffers.
+ */
+export interface FiringRecorder {
+  firing(probes: SideProbes, list: AttachedList, ctx: Uint8Array, task: Task, now: number): void;
+  read(ok: boolean, dst: Uint8Array, off: number, len: number): void;
+  drained(probes: SideProbes, records: number): void;
+}
+
+/** Where a replay's programs read simulated memory from: the recording's reads, in order. */
+export interface FiringReplay {
+  read(dst: Uint8Array, off: number, len: number): boolean;
+}
+
+/** The programs attached at one hook, in order (what a firing runs); opaque outside this file. */
+export type AttachedList = readonly Attached[];
 
 interface Attached {
   hook: HookDef;
@@ -198,9 +224,41 @@ export class SideProbes {
    */
   onRecordAt?: (data: Uint8Array, off: number, size: number, ring: string) => void;
 
+  /** Set while the run's firings are recorded (firings.ts): each firing and drain is told to it. */
+  private recorder: FiringRecorder | undefined = undefined;
+
+  /** Records every firing, memory read and drain of this side into `recorder` from now on (undefined: stop). */
+  recordInto(recorder: FiringRecorder | undefined): void {
+    this.recorder = recorder;
+    this.env.recorder = recorder;
+  }
+
+  /**
+   * These probes' programs at the hook where `recorded` runs on another SideProbes loaded from the
+   * same object (a replay runs a recording's firings on a fresh load); throws when there are none.
+   */
+  listLike(recorded: AttachedList): AttachedList {
+    const a = recorded[0]!;
+    const key = a.kind === 'fentry' || a.kind === 'fexit' ? a.kind : a.hook.kind;
+    const list = this.byHook.get(key)?.get(a.hook.name);
+    if (!list || list.length !== recorded.length) throw new Error(`replay: no programs at ${key} ${a.hook.name} like the recording's`);
+    return list;
+  }
+
+  /** Answers the programs' memory reads from `reads` (a replay) instead of simulated memory; undefined: from memory again. */
+  readFrom(reads: FiringReplay | undefined): void {
+    this.env.replay = reads;
+  }
+
+  /** Sets the side's clock as a recorded firing saw it (a replay). */
+  atNs(now: number): void {
+    this.env.now = now;
+  }
+
   /** Runs `list` on a context, in `task`. */
   run(list: readonly Attached[], ctx: Uint8Array, view: DataView, task: Task): void {
     const env = this.env;
+    if (this.recorder !== undefined) this.recorder.firing(this, list, ctx, task, env.now);
     env.cpu = task.cpu;
     env.pid = task.pid;
     env.tgid = task.tgid;
@@ -293,6 +351,7 @@ export class SideProbes {
   drain(): number {
     let n = this.consumer.consume();
     for (const b of this.perfBuffers) n += b.consume();
+    if (this.recorder !== undefined) this.recorder.drained(this, n);
     return n;
   }
 

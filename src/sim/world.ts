@@ -8,6 +8,7 @@ import { Clocks } from './clock.js';
 import { RecordDecoder, type DecodedRecord } from './decode.js';
 import { Engine } from './engine.js';
 import { KERNEL_HEAP, SimMemory, USER_HEAP } from './memory.js';
+import type { FiringLog } from './firings.js';
 import { SideProbes, type AttachedProgram } from './probes.js';
 import { Rng } from './random.js';
 import { RELEASED_TRUTH, releaseTruth, truthEvents, type AppOp, type SimRequest } from './request.js';
@@ -89,6 +90,11 @@ export interface RunOptions {
    * `between`) keeps the host records up to the last drain before the stop.
    */
   parallel?: boolean;
+  /**
+   * Records every firing of the paired programs into this log (on one thread, without tools), to
+   * replay them with nothing of the simulator around them: what the programs cost by themselves.
+   */
+  firings?: FiringLog;
   /** Called once the stack is built, before the first event: what a recording's header needs. */
   onStart?: (topology: Topology, clocks: Clocks) => void;
 }
@@ -272,6 +278,11 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
   const hostKernelMemory = new SimMemory(KERNEL_HEAP);
   const hostMemory = { kernel: hostKernelMemory, user: (tgid: number) => qemuMemory.get(tgid) };
   const hostProbes = new SideProbes('host', hostObject, hostMemory, undefined, 'host.bpf.o', !shard && attaches(opts, 'host'));
+  const firings = opts.firings;
+  if (firings) {
+    if (opts.parallel || opts.tools?.length || shardOut) throw new Error('firings are recorded on one thread, without tools');
+    firings.add(hostProbes, () => new SideProbes('host', emptied(objs.host(), opts), {}, undefined, 'host.bpf.o', attaches(opts, 'host')));
+  }
   const hostDecoders = new Map(RECORD_STRUCTS.slice(3).map((s) => [s, new RecordDecoder(hostObject.btf, s)]));
   // Records lost at random on the way to user space (spec.recordLoss), from their own random stream.
   const lossRng = rng.fork(7);
@@ -350,6 +361,7 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
     const guestObject = emptied(loaded?.guest[vm] ?? objs.guest(vmSpec.vcpus), opts);
     const probes = new SideProbes('guest', guestObject, { kernel }, undefined, 'guest.bpf.o', attaches(opts, 'guest'));
     guestProbes.push(probes);
+    firings?.add(probes, () => new SideProbes('guest', emptied(objs.guest(vmSpec.vcpus), opts), {}, undefined, 'guest.bpf.o', attaches(opts, 'guest')));
     const decoders = new Map(RECORD_STRUCTS.slice(1, 3).map((s) => [s, new RecordDecoder(guestObject.btf, s)]));
     probes.onRecordAt = recordSink('guest', decoders, new TraceRecordDecoder(guestObject.btf, RECORD_STRUCTS.slice(1, 3)), vm);
     const guestTools = (opts.tools ?? []).filter((t) => t.side === 'guest' && (t.vm ?? 0) === vm).map((t) => attachTool(t, { kernel }));
@@ -499,6 +511,7 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
       if (!shard || finished) drainHost();
       drainTools();
       shard?.stop(finished);
+      firings?.stop();
       return result();
     },
   };
