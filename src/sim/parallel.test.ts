@@ -61,10 +61,11 @@ describe('a run with the host side on a worker thread', () => {
     expect(await shard.ready()).toBe(true);
     waiting = false;
     expect(turns).toBeGreaterThan(10);
-    const started = performance.now();
+    // Ready means the drain is there: taking it does not wait for the worker.
+    expect(shard.drainArrived).toBe(true);
     let records = 0;
     shard.drain(() => records++);
-    expect(performance.now() - started).toBeLessThan(100);
+    expect(records).toBeGreaterThan(0);
     shard.stop();
     expect(await new HostShard(spec, { seed: 6, requests: 1000 }, spec.ringBytes).ready(() => true)).toBe(false);
   }, 60_000);

@@ -97,6 +97,11 @@ export class HostShard {
     return true;
   }
 
+  /** Whether the worker's next drain has arrived (`drain` takes it without waiting). */
+  get drainArrived(): boolean {
+    return this.reader.hasFrame();
+  }
+
   /** Takes the next drain's records from the worker (waiting for it) into `sink`. */
   drain(sink: (record: Uint8Array) => void): void {
     let frame;
