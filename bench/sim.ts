@@ -35,7 +35,7 @@ function steady(programs: boolean | 'empty', parallel = false): Rate {
   return { ...rates[RUNS >> 1]!, min: rates[0]!.perSecond, max: rates[RUNS - 1]!.perSecond };
 }
 
-/** Requests of the run whose firings are replayed (its log holds every context: about 2.5 KB a request). */
+/** Requests of the run whose firings are replayed (its log holds every context and memory read: about 13 KB a request). */
 const REPLAY_REQUESTS = 10_000;
 /** CPU time per request the goal allows: 200,000 requests/s on two cores. */
 const GOAL_US_PER_REQUEST = 2 / 200_000 * 1e6;

@@ -3,6 +3,9 @@ import type { Side } from '../hooks/index.js';
 import type { BpfObject } from '../vm/index.js';
 import type { AttachedList, FiringRecorder, FiringReplay, SideProbes, Task } from './probes.js';
 
+/** Bytes of each chunk of a log's arena. */
+const ARENA_CHUNK = 1 << 20;
+
 /** What one replay did: the same as the recording's programs did, or the replay throws. */
 export interface ReplayResult {
   firings: number;
@@ -48,6 +51,22 @@ export class FiringLog implements FiringRecorder {
   private readonly drainRecords: number[] = [];
   private recordedRuns = 0;
   private recordedInstructions = 0;
+  /** Contexts and reads are copied into chunks of this arena, not each into an ArrayBuffer of its own. */
+  private chunk = new Uint8Array(ARENA_CHUNK);
+  private chunkAt = 0;
+
+  /** A copy of `len` bytes of `from` at `off`, in the arena. */
+  private copy(from: Uint8Array, off: number, len: number): Uint8Array {
+    if (this.chunkAt + len > this.chunk.length) {
+      this.chunk = new Uint8Array(Math.max(ARENA_CHUNK, len));
+      this.chunkAt = 0;
+    }
+    const at = this.chunkAt;
+    const c = this.chunk;
+    for (let i = 0; i < len; i++) c[at + i] = from[off + i]!;
+    this.chunkAt = (at + len + 7) & ~7;
+    return c.subarray(at, at + len);
+  }
 
   /** Starts recording `probes` (the run does this as it builds each side); `reload` loads the same programs afresh. */
   add(probes: SideProbes, reload: () => SideProbes): void {
@@ -76,7 +95,7 @@ export class FiringLog implements FiringRecorder {
   }
 
   firing(probes: SideProbes, list: AttachedList, ctx: Uint8Array, task: Task, now: number): void {
-    const copy = ctx.slice();
+    const copy = this.copy(ctx, 0, ctx.length);
     let t = this.taskCopy.get(task);
     if (t === undefined || t.cpu !== task.cpu || t.pid !== task.pid || t.tgid !== task.tgid || t.comm !== task.comm) {
       t = { pid: task.pid, tgid: task.tgid, comm: task.comm, cpu: task.cpu };
@@ -85,13 +104,13 @@ export class FiringLog implements FiringRecorder {
     this.side.push(this.sideOf.get(probes)!);
     this.list.push(list);
     this.ctx.push(copy);
-    this.view.push(new DataView(copy.buffer));
+    this.view.push(new DataView(copy.buffer, copy.byteOffset, copy.length));
     this.task.push(t);
     this.now.push(now);
   }
 
   read(ok: boolean, dst: Uint8Array, off: number, len: number): void {
-    this.reads.push(ok ? dst.slice(off, off + len) : undefined);
+    this.reads.push(ok ? this.copy(dst, off, len) : undefined);
   }
 
   drained(probes: SideProbes, records: number): void {

@@ -93,6 +93,7 @@ export interface RunOptions {
   /**
    * Records every firing of the paired programs into this log (on one thread, without tools), to
    * replay them with nothing of the simulator around them: what the programs cost by themselves.
+   * The log keeps every context and read, about 13 KB a request of the baseline.
    */
   firings?: FiringLog;
   /** Called once the stack is built, before the first event: what a recording's header needs. */
