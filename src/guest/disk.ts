@@ -1,7 +1,6 @@
 // One virtio-blk disk inside the guest: blk-mq (tags, plug merging, splitting, none or mq-deadline, dispatch) and the virtio-blk driver (descriptors, kicks, completions).
 import type { Engine } from '../sim/engine.js';
-import type { SimMemory } from '../sim/memory.js';
-import { StructLayout } from '../sim/memory.js';
+import { address, StructLayout, type Address, type SimMemory } from '../sim/memory.js';
 import type { FexitSite, ProbeSite, RawTracepointSite, Task, TracepointSite } from '../sim/probes.js';
 import type { Rng } from '../sim/random.js';
 import { directIoFlags, EV, freshTruth, rwbsOf, type AppOp, type SimRequest, type SimVirtqueue } from '../sim/request.js';
@@ -152,17 +151,17 @@ interface HwQueue {
   index: number;
   freeTags: number[];
   /** Requests preallocated per tag (blk_mq_alloc_rqs), struct request followed by virtio-blk's pdu. */
-  requestAddr: bigint[];
+  requestAddr: Address[];
   /** The virtblk_req (pdu) after each tag's request: what virtqueue_add_sgs is handed. */
-  pduAddr: bigint[];
+  pduAddr: Address[];
   tagWaiters: PendingBio[];
   /** Requests inserted and not yet issued: hctx->dispatch with no scheduler, or the elevator's. */
   dispatch: SimRequest[];
   /** The elevator when the disk uses mq-deadline. */
   sched: MqDeadline | undefined;
   vq: SimVirtqueue;
-  hctxAddr: bigint;
-  bdAddr: bigint;
+  hctxAddr: Address;
+  bdAddr: Address;
   /** Free descriptor heads, most recently freed first (detach_buf pushes on free_head). */
   freeHeads: number[];
   /** Requests added in the current batch (its notify, if any, publishes them). */
@@ -178,10 +177,15 @@ const GUEST_WRITE_RWBS = rwbsOf(directIoFlags('guest', true));
 const PAGE = 4096;
 
 /** The io_kiocb fio's job `job` submits through (one per job, as the guest's io_uring allocates it). */
-const uringReqs: bigint[] = [];
-function uringReqAddr(job: number): bigint {
-  return (uringReqs[job] ??= 0xffff888104b00000n + BigInt(job) * 0x100n);
+const uringReqs: Address[] = [];
+const URING_REQS = address(0xffff888104b00000n);
+function uringReqAddr(job: number): Address {
+  return (uringReqs[job] ??= URING_REQS + job * 0x100);
 }
+/** The guest io_uring's io_ring_ctx. */
+const URING_CTX = address(0xffff888104a00000n);
+/** The scatterlist array virtio_queue_rq hands virtqueue_add_sgs (on the vmalloc'd stack). */
+const SGS = address(0xffffc90000a00000n);
 
 function startTruth(start: PendingBio['truthStart']): SimRequest['truth'] {
   const truth = freshTruth();
@@ -236,14 +240,14 @@ export class GuestDisk {
     L('gendisk').writeString(kernel, disk, 'disk_name', `vd${String.fromCharCode(97 + diskIndex)}`);
     const q = kernel.alloc(L('request_queue').size);
     // q->elevator: the scheduler's struct elevator_queue (mq-deadline), NULL for none (biosnoop -Q tests it).
-    const elevator = spec.scheduler === 'mq-deadline' ? kernel.alloc(ELEVATOR_QUEUE_SIZE) : 0n;
+    const elevator = spec.scheduler === 'mq-deadline' ? kernel.alloc(ELEVATOR_QUEUE_SIZE) : 0;
     L('request_queue').write(kernel, q, { disk, elevator });
     const pdu = 64; // struct virtblk_req follows struct request (blk_mq_rq_to_pdu)
     this.queues = virtqueues.map((vq, index) => {
       const hctxAddr = kernel.alloc(L('blk_mq_hw_ctx').size);
       L('blk_mq_hw_ctx').write(kernel, hctxAddr, { queue_num: index });
       const bdAddr = kernel.alloc(L('blk_mq_queue_data').size);
-      const requestAddr: bigint[] = [];
+      const requestAddr: Address[] = [];
       for (let tag = 0; tag < spec.tags; tag++) {
         const a = kernel.alloc(this.layout.request.size + pdu);
         this.layout.request.write(kernel, a, { q });
@@ -253,7 +257,7 @@ export class GuestDisk {
       this.layout.vq.write(kernel, vq.guestAddr, { index });
       this.layout.vvq.write(kernel, vq.guestAddr, { packed_ring: 0, free_head: 0 });
       return {
-        index, pduAddr: requestAddr.map((a) => a + BigInt(this.layout.request.size)), freeTags: Array.from({ length: spec.tags }, (_, i) => spec.tags - 1 - i), requestAddr, tagWaiters: [], dispatch: [], vq, hctxAddr, bdAddr,
+        index, pduAddr: requestAddr.map((a) => a + this.layout.request.size), freeTags: Array.from({ length: spec.tags }, (_, i) => spec.tags - 1 - i), requestAddr, tagWaiters: [], dispatch: [], vq, hctxAddr, bdAddr,
         // One elevator per hardware queue: each of the simulated queues is fed by its own CPUs.
         sched: spec.scheduler === 'mq-deadline' ? new MqDeadline() : undefined,
         freeHeads: Array.from({ length: spec.queueSize }, (_, i) => i), batch: [], makeAvailable: (rq: SimRequest) => vq.avail.push(rq),
@@ -278,7 +282,7 @@ export class GuestDisk {
     const hw = this.queues[task.cpu % this.queues.length]!;
     const plug: SimRequest[] = [];
     for (const { op, sector } of ops) {
-      sites.submitReq?.fire(t, task, 0xffff888104a00000n, uringReqAddr(op.job), op.userData, op.write ? 2 : 1, 0n, 0, op.write ? 'WRITEV' : 'READV');
+      sites.submitReq?.fire(t, task, URING_CTX, uringReqAddr(op.job), op.userData, op.write ? 2 : 1, 0, 0, op.write ? 'WRITEV' : 'READV');
       const appSubmit = t;
       t += this.cost(GUEST_COSTS.appToBio);
       const nr = op.bytes / SECTOR;
@@ -297,7 +301,7 @@ export class GuestDisk {
       for (const [s, n] of parts) {
         const last = plug[plug.length - 1];
         if (last && last.write === op.write && last.sector + last.nrSectors === s && last.nrSectors + n <= this.requestSectors) {
-          sites.backmerge?.fire(t, task, this.dev, BigInt(s), n, this.rwbs(op.write), task.comm);
+          sites.backmerge?.fire(t, task, this.dev, s, n, this.rwbs(op.write), task.comm);
           last.nrSectors += n;
           if (this.world.hooks.on) this.writeDataLen(this.world.kernel, last.rqAddr, last.nrSectors * SECTOR);
           sites.mergeBio?.fire(t, task, last.rqAddr);
@@ -373,8 +377,8 @@ export class GuestDisk {
       t += this.cost(GUEST_COSTS.queueRqToAdd);
       const head = hw.freeHeads.shift()!;
       if (hooks.on) this.writeFreeHead(kernel, hw.vq.guestAddr, head);
-      sites.addSgs?.fire(t, task, hw.vq.guestAddr, 0xffffc90000a00000n, 1n, 2n, hw.pduAddr[rq.tag]!, 0x820n);
-      sites.addSgsExit?.fire(t, task, 0, hw.vq.guestAddr, 0xffffc90000a00000n, 1n, 2n, hw.pduAddr[rq.tag]!, 0x820n);
+      sites.addSgs?.fire(t, task, hw.vq.guestAddr, SGS, 1, 2, hw.pduAddr[rq.tag]!, 0x820);
+      sites.addSgsExit?.fire(t, task, 0, hw.vq.guestAddr, SGS, 1, 2, hw.pduAddr[rq.tag]!, 0x820);
       rq.truth[EV.vq_add] = t;
       hw.batch.push(rq);
       rq.head = head;
@@ -386,8 +390,8 @@ export class GuestDisk {
     t += this.cost(GUEST_COSTS.addToKick);
     sites.kickPrepare?.fire(t, task, hw.vq.guestAddr);
     const notify = hw.vq.wantsNotify;
-    sites.kickPrepareRet?.fire(t, task, notify ? 1n : 0n);
-    sites.kickPrepareExit?.fire(t, task, notify ? 1n : 0n, hw.vq.guestAddr);
+    sites.kickPrepareRet?.fire(t, task, notify ? 1 : 0);
+    sites.kickPrepareExit?.fire(t, task, notify ? 1 : 0, hw.vq.guestAddr);
     const batch = hw.batch.splice(0);
     if (!notify) {
       queueRqExit?.fire(t, task, 0, hw.hctxAddr, hw.bdAddr);
@@ -400,7 +404,7 @@ export class GuestDisk {
     hw.vq.wantsNotify = false;
     const exitNs = this.world.notify(hw.vq, t);
     // The vCPU is back from the exit: virtqueue_notify returns true, then the batch's last virtio_queue_rq.
-    sites.notifyExit?.fire(t + exitNs, task, 1n, hw.vq.guestAddr);
+    sites.notifyExit?.fire(t + exitNs, task, 1, hw.vq.guestAddr);
     queueRqExit?.fire(t + exitNs, task, 0, hw.hctxAddr, hw.bdAddr);
   }
 
@@ -463,7 +467,7 @@ export class GuestDisk {
         if (op.pending === 0) {
           const tApp = t + this.cost(GUEST_COSTS.rqToApp);
           rq.truth[EV.app_complete] = tApp;
-          sites.uringComplete?.fire(tApp, this.softirq, 0xffff888104a00000n, uringReqAddr(op.job), op.userData, op.bytes, 0, 0n, 0n);
+          sites.uringComplete?.fire(tApp, this.softirq, URING_CTX, uringReqAddr(op.job), op.userData, op.bytes, 0, 0, 0);
           this.world.appCompleted(op, tApp);
         }
       }

@@ -15,7 +15,7 @@ export class FioJob {
   private issuedBytes = 0;
   private nextOffset = 0;
   /** The io_u pointers (user_data) by slot. */
-  private readonly ioU: bigint[];
+  private readonly ioU: number[];
   /** Free io_u slots: an io_u (and so its user_data) is reused only after its completion was reaped. */
   private readonly freeIoU: number[];
   readonly task: Task;
@@ -28,8 +28,8 @@ export class FioJob {
   ) {
     this.task = { pid: 1000 + index, tgid: 1000, comm: 'fio', cpu };
     // fio's io_u structures live in its heap: user_data is the io_u pointer.
-    const ioUBase = 0x55a0_0000_0000n + BigInt(index) * 0x10_0000n;
-    this.ioU = Array.from({ length: spec.iodepth }, (_, slot) => ioUBase + BigInt(slot * 0x100));
+    const ioUBase = 0x55a0_0000_0000 + index * 0x10_0000;
+    this.ioU = Array.from({ length: spec.iodepth }, (_, slot) => ioUBase + slot * 0x100);
     this.freeIoU = Array.from({ length: spec.iodepth }, (_, i) => spec.iodepth - 1 - i);
     this.nextOffset = (index * 7919 * 4096) % Math.max(4096, spec.size);
   }

@@ -38,7 +38,7 @@ export interface PositionalEncoder {
 function storeField(where: string, f: EventFormat['fields'][number]): string {
   const { offset: o, size } = f;
   const num =
-    size === 8 ? `if (typeof v === 'number' && v >= 0 && v <= 9007199254740991) { dv.setUint32(${o}, v >>> 0, true); dv.setUint32(${o + 4}, Math.floor(v / 4294967296), true); } else if (typeof v === 'bigint' && v >= 0n && v <= 18446744073709551615n) dv.setBigUint64(${o}, v, true); else dv.setBigUint64(${o}, BigInt.asUintN(64, BigInt(v)), true);`
+    size === 8 ? `if (typeof v === 'number' && v >= -9007199254740991 && v <= 9007199254740991 && v === Math.floor(v)) { dv.setUint32(${o}, v >>> 0, true); dv.setUint32(${o + 4}, Math.floor(v / 4294967296) >>> 0, true); } else if (typeof v === 'bigint' && v >= 0n && v <= 18446744073709551615n) dv.setBigUint64(${o}, v, true); else dv.setBigUint64(${o}, BigInt.asUintN(64, BigInt(v)), true);`
     : size === 4 ? `dv.setUint32(${o}, typeof v === 'number' ? v >>> 0 : Number(BigInt.asUintN(32, v)), true);`
     : size === 2 ? `dv.setUint16(${o}, typeof v === 'number' ? v & 65535 : Number(BigInt.asUintN(16, v)), true);`
     : size === 1 ? `dv.setUint8(${o}, typeof v === 'number' ? v & 255 : Number(BigInt.asUintN(8, v)));`

@@ -1,6 +1,6 @@
 // The host kernel under QEMU: io_uring taking SQEs, the block layer issuing to the device, completions posted as CQEs.
 import type { Engine } from '../sim/engine.js';
-import { StructLayout, type SimMemory } from '../sim/memory.js';
+import { address, StructLayout, type Address, type SimMemory } from '../sim/memory.js';
 import type { FexitSite, ProbeSite, RawTracepointSite, Task, TracepointSite } from '../sim/probes.js';
 import type { Rng } from '../sim/random.js';
 import { directIoFlags, EV, rwbsOf } from '../sim/request.js';
@@ -11,7 +11,7 @@ import type { HostHookSite } from './qemu.js';
 
 /** One io_uring operation of a QEMU process. */
 export interface HostOp {
-  userData: bigint;
+  userData: Address;
   write: boolean;
   /** Byte offset in the disk image file (what QEMU submits). */
   fileOffset: number;
@@ -26,6 +26,9 @@ export interface HostOp {
 }
 
 const SECTOR = 512;
+/** Where the host's io_ring_ctx of each QEMU process, and its io_kiocbs, are (kernel addresses). */
+const RING_CTXS = address(0xffff8881_2345_0000n);
+const IO_KIOCBS = address(0xffff8881_3000_0000n);
 const HOST_READ_RWBS = rwbsOf(directIoFlags('host', false));
 const HOST_WRITE_RWBS = rwbsOf(directIoFlags('host', true));
 /**
@@ -36,8 +39,8 @@ const HOST_WRITE_RWBS = rwbsOf(directIoFlags('host', true));
 class HostRequests {
   private readonly request: StructLayout;
   private readonly write: ReturnType<StructLayout['writer']>;
-  private readonly q: bigint;
-  private readonly addr: bigint[] = [];
+  private readonly q: Address;
+  private readonly addr: Address[] = [];
   private readonly free: number[] = [];
   private next = 0;
 
@@ -121,12 +124,12 @@ export class HostKernel {
     this.requests = givenRequest ? new HostRequests(memory, btf, 259, 0, 'nvme0n1') : undefined;
   }
 
-  private readonly rings = new Map<number, bigint>();
+  private readonly rings = new Map<number, Address>();
 
   /** The io_ring_ctx of a process's ring (one per QEMU process). */
-  private ringAddr(tgid: number): bigint {
+  private ringAddr(tgid: number): Address {
     let r = this.rings.get(tgid);
-    if (r === undefined) this.rings.set(tgid, (r = 0xffff8881_2345_0000n + BigInt(tgid) * 0x1000n));
+    if (r === undefined) this.rings.set(tgid, (r = RING_CTXS + tgid * 0x1000));
     return r;
   }
 
@@ -136,14 +139,14 @@ export class HostKernel {
 
   /** io_uring_enter took the SQE at true time t: block request, device, completion, CQE. */
   submit(op: HostOp, t: number): void {
-    const io = new KernelIo(this, op, this.ringAddr(op.task.tgid), 0xffff8881_3000_0000n + (op.userData & 0xffffn), t);
+    const io = new KernelIo(this, op, this.ringAddr(op.task.tgid), IO_KIOCBS + (op.userData & 0xffff), t);
     this.engine.atWith(t, submitted, io);
   }
 
   /** The SQE is taken: io_uring_submit_req, then the block request after the submission cost. */
   taken(io: KernelIo): void {
     const { op, t } = io;
-    this.sites.submitReq?.fire(t, op.task, io.ring, io.req, op.userData, op.write ? 2 : 1, 0n, 0, op.write ? 'WRITEV' : 'READV');
+    this.sites.submitReq?.fire(t, op.task, io.ring, io.req, op.userData, op.write ? 2 : 1, 0, 0, op.write ? 'WRITEV' : 'READV');
     op.onEvent(EV.uring_submit, t);
     io.tIssue = t + this.cost(HOST_COSTS.submitToIssue);
     this.engine.atWith(io.tIssue, issued, io);
@@ -187,7 +190,7 @@ export class HostKernel {
   /** The CQE is posted. */
   post(io: KernelIo): void {
     const { op, tCqe } = io;
-    this.sites.uringComplete?.fire(tCqe, op.task, io.ring, io.req, op.userData, op.bytes, 0, 0n, 0n);
+    this.sites.uringComplete?.fire(tCqe, op.task, io.ring, io.req, op.userData, op.bytes, 0, 0, 0);
     op.onEvent(EV.uring_complete, tCqe);
     op.onCqe(tCqe);
   }
@@ -207,13 +210,13 @@ class KernelIo implements DeviceIo {
   tCqe = 0;
   /** Its struct request's tag and address (HostRequests), when raw tracepoint programs read them. */
   tag = -1;
-  rqAddr = 0n;
+  rqAddr: Address = 0;
 
   constructor(
     readonly kernel: HostKernel,
     readonly op: HostOp,
-    readonly ring: bigint,
-    readonly req: bigint,
+    readonly ring: Address,
+    readonly req: Address,
     /** When io_uring_enter took it. */
     readonly t: number,
   ) {

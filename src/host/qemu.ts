@@ -1,6 +1,6 @@
 // QEMU for one VM: its event loops (an iothread, the main loop), the virtio-blk devices (pop, multireq merge, io_uring submission, completion, irqfd) and KVM's side of the boundary.
 import type { Engine } from '../sim/engine.js';
-import { StructLayout, type SimMemory } from '../sim/memory.js';
+import { StructLayout, type Address, type SimMemory } from '../sim/memory.js';
 import type { FexitSite, ProbeSite, RawTracepointSite, Task, TracepointSite } from '../sim/probes.js';
 import type { Rng } from '../sim/random.js';
 import { EV, type SimRequest, type SimVirtqueue } from '../sim/request.js';
@@ -9,6 +9,11 @@ import type { Btf } from '../vm/index.js';
 import { HOST_COSTS, HOST_SIGMA } from './costs.js';
 import { BusyPeriods, CONTINUES, EventLoop, periodicStall } from './event-loop.js';
 import type { HostKernel, HostOp } from './kernel.js';
+
+/** Pointers QEMU passes that no program reads: the MultiReqBuffer on the handler's stack, virtio_blk_rw_complete (blk_aio_*'s cb), the AioContext's LuringState. */
+const MULTIREQ_BUFFER: Address = 0x7f3a_0000_1000;
+const BLK_AIO_COMPLETE: Address = 0x55d0_0040_0000;
+const LURING_STATE: Address = 0x55d0_0050_0000;
 
 /**
  * Where the host's hooks fire: each resolved once into a site that fires at a true time in a task
@@ -74,8 +79,8 @@ export interface QemuWorld {
 export interface BlockDevice {
   index: number;
   spec: DiskSpec;
-  vdev: bigint;
-  blk: bigint;
+  vdev: Address;
+  blk: Address;
   vqs: SimVirtqueue[];
   /** A handler run is queued or running for these virtqueues. */
   handling: Set<number>;
@@ -105,7 +110,7 @@ interface AioContext {
 /** QEMU's per-request state (its VirtIOBlockReq). */
 interface QemuReq {
   rq: SimRequest;
-  addr: bigint;
+  addr: Address;
   dev: BlockDevice;
   vq: SimVirtqueue;
 }
@@ -113,8 +118,8 @@ interface QemuReq {
 /** An SQE QEMU prepared: its group, its LuringAIOCB (user_data) and qiov. */
 interface Sqe {
   group: Group;
-  lcb: bigint;
-  qiov: bigint;
+  lcb: Address;
+  qiov: Address;
 }
 
 /** A virtio-blk device's requests as QEMU submits them: one group per merged (multireq) run. */
@@ -144,14 +149,14 @@ export class Qemu {
   private readonly L: Record<'req' | 'elem' | 'vq' | 'qiov' | 'lcb' | 'iov' | 'hdr', StructLayout>;
   /** The per-request writes of QEMU's structures, members resolved once. */
   private readonly W: ReturnType<typeof writers>;
-  /** Offsets inside a VirtIOBlockReq allocation, as BigInts once: the out iovec, its second entry, the qiov. */
-  private readonly outSgAt: bigint;
-  private readonly inSgAt: bigint;
-  private readonly qiovAt: bigint;
+  /** Offsets inside a VirtIOBlockReq allocation: the out iovec, its second entry, the qiov. */
+  private readonly outSgAt: number;
+  private readonly inSgAt: number;
+  private readonly qiovAt: number;
   /** The out headers' addresses in guest RAM, by ring slot (made as first used). */
-  private readonly hdrAddr: bigint[] = [];
+  private readonly hdrAddr: Address[] = [];
   /** Guest RAM as QEMU maps it: the out headers live there. */
-  private readonly guestRam: bigint;
+  private readonly guestRam: Address;
   /** The AioContexts, made as the first device using each is added. */
   private iothreadCtx?: AioContext;
   private mainCtx?: AioContext;
@@ -174,9 +179,9 @@ export class Qemu {
     this.L = { req: S('VirtIOBlockReq'), elem: S('VirtQueueElement'), vq: S('VirtQueue'), qiov: S('QEMUIOVector'), lcb: S('LuringAIOCB'), iov: S('qemu_iovec'), hdr: S('virtio_blk_outhdr') };
     this.guestRam = memory.alloc(1 << 16);
     this.W = writers(this.L);
-    this.outSgAt = BigInt(this.L.req.size);
-    this.inSgAt = BigInt(this.L.req.size + this.L.iov.size);
-    this.qiovAt = BigInt(this.L.req.member('qiov').offset);
+    this.outSgAt = this.L.req.size;
+    this.inSgAt = this.L.req.size + this.L.iov.size;
+    this.qiovAt = this.L.req.member('qiov').offset;
   }
 
   /** Adds a disk: its VirtIOBlock and VirtQueues in QEMU memory; returns the virtqueues both sides share. */
@@ -187,11 +192,11 @@ export class Qemu {
       const hostAddr = this.memory.alloc(this.L.vq.size);
       this.L.vq.write(this.memory, hostAddr, { queue_index: i, vdev, vector: i + 1 });
       vqs.push({
-        index: i, avail: [], used: [], wantsNotify: true, guestAddr: 0n, hostAddr,
+        index: i, avail: [], used: [], wantsNotify: true, guestAddr: 0, hostAddr,
         usedIdx: 0, signalledUsed: 0, signalledValid: false, usedEvent: 0, lastUsed: 0, inHandler: false, handlerIrq: 0, irqLatched: false,
         // virtio-pci modern notify area of this disk's BAR: one doorbell per queue (notify_off_multiplier 4);
         // with port I/O, the disk's notify port and the queue index written to it (port << 16 | queue).
-        notifyGpa: spec.notify === 'pio' ? (BigInt(pioPort(diskIndex)) << 16n) | BigInt(i) : 0xfe003000n + BigInt(diskIndex) * 0x4000n + BigInt(i) * 4n,
+        notifyGpa: spec.notify === 'pio' ? pioPort(diskIndex) * 0x10000 + i : 0xfe003000 + diskIndex * 0x4000 + i * 4,
         msiVector: 0x22 + diskIndex * 8 + i,
       });
     }
@@ -271,10 +276,10 @@ export class Qemu {
       t += this.cost(HOST_COSTS.pop);
       const rq = vq.avail.shift()!;
       const req = this.makeReq(dev, vq, rq);
-      sites.handleRequest?.fire(t, task, req.addr, 0x7f3a_0000_1000n);
+      sites.handleRequest?.fire(t, task, req.addr, MULTIREQ_BUFFER);
       rq.truth[EV.qemu_handle] = start;
       rq.truth[EV.qemu_pop] = t;
-      sites.handleRequestRet?.fire(t + 150, task, 0n);
+      sites.handleRequestRet?.fire(t + 150, task, 0);
       t += 150;
       popped.push(req);
     }
@@ -301,7 +306,7 @@ export class Qemu {
     const W = this.W;
     const outSg = addr + this.outSgAt;
     const slot = ((vq.index * 256 + rq.head) * 16) % (1 << 16);
-    const hdr = (this.hdrAddr[slot] ??= this.guestRam + BigInt(slot));
+    const hdr = (this.hdrAddr[slot] ??= this.guestRam + slot);
     W.hdr(m, hdr, rq.write ? 1 : 0, 0, rq.sector);
     W.iov(m, outSg, hdr, 16);
     W.elem(m, addr, rq.head, 1, 2, outSg, addr + this.inSgAt);
@@ -329,14 +334,14 @@ export class Qemu {
     const { hooks } = this.world;
     const m = this.memory;
     // The merged group is chained through mr_next; QEMU builds one qiov for it.
-    if (hooks.on) for (let i = 0; i < g.reqs.length; i++) this.W.mrNext(m, g.reqs[i]!.addr, g.reqs[i + 1]?.addr ?? 0n);
+    if (hooks.on) for (let i = 0; i < g.reqs.length; i++) this.W.mrNext(m, g.reqs[i]!.addr, g.reqs[i + 1]?.addr ?? 0);
     const first = g.reqs[0]!;
     const dev = first.dev;
     const offset = g.sector * SECTOR;
     const qiov = g.reqs.length === 1 ? first.addr + this.qiovAt : m.alloc(this.L.qiov.size);
     if (g.reqs.length > 1 && hooks.on) this.W.qiov(m, qiov, g.reqs.length, g.sectors * SECTOR);
     const task = g.ctx.loop.task;
-    (g.write ? this.sites.pwritev : this.sites.preadv)?.fire(t, task, dev.blk, offset, qiov, 0n, 0x55d0_0040_0000n, first.addr);
+    (g.write ? this.sites.pwritev : this.sites.preadv)?.fire(t, task, dev.blk, offset, qiov, 0, BLK_AIO_COMPLETE, first.addr);
     for (const r of g.reqs) r.rq.truth[EV.qemu_aio] = t;
     t += this.cost(HOST_COSTS.aioToLuring);
     // luring_do_submit runs in the request's coroutine right away: the SQE is prepared (user_data =
@@ -344,7 +349,7 @@ export class Qemu {
     // the ring has room, so a full ring holds requests here, after luring_do_submit.
     const lcb = m.alloc(this.L.lcb.size);
     if (this.world.hooks.on) this.W.lcb(m, lcb, qiov, g.write ? 0 : 1);
-    this.sites.luringSubmit?.fire(t, task, 9, lcb, 0x55d0_0050_0000n, offset, g.write ? 2 : 1);
+    this.sites.luringSubmit?.fire(t, task, 9, lcb, LURING_STATE, offset, g.write ? 2 : 1);
     for (const r of g.reqs) r.rq.truth[EV.luring_submit] = t;
     const sqe = { group: g, lcb, qiov };
     if (g.ctx.inUring < this.host.uringEntries) return this.enterUring(sqe, t);
@@ -416,7 +421,7 @@ export class Qemu {
     const { vq, dev } = r;
     const sites = this.sites;
     const task = ctx.loop.task;
-    sites.reqComplete?.fire(t0, task, r.addr, 0n);
+    sites.reqComplete?.fire(t0, task, r.addr, 0);
     const truth = r.rq.truth;
     truth[EV.qemu_req_complete] = t0;
     vq.used.push(r.rq);
@@ -432,7 +437,7 @@ export class Qemu {
       this.world.engine.atWith(tDeliver, dev.deliverTo[vq.index]!, tDeliver);
     }
     t += NOTIFY_CALL_NS;
-    sites.notifyIrqfdRet?.fire(t, task, 0n);
+    sites.notifyIrqfdRet?.fire(t, task, 0);
     this.memory.free(r.addr);
     if (ctx.completingAt < ctx.completing.length) {
       this.world.engine.atWith(t + this.cost(HOST_COSTS.reqComplete), this.completeNext, ctx);

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadObject, parseBtf } from '../vm/index.js';
-import { KERNEL_HEAP, RecordDecoder, SideProbes, SimMemory, StructLayout, type DecodedRecord } from './index.js';
+import { KERNEL_HEAP, RecordDecoder, SideProbes, SimMemory, StructLayout, type Address, type DecodedRecord } from './index.js';
 
 const repo = (p: string): string => fileURLToPath(new URL(`../../${p}`, import.meta.url));
 const kernelBtf = parseBtf(readFileSync(repo('bpf/btf/linux-6.18.min.btf')), 'linux-6.18.min.btf');
@@ -28,7 +28,7 @@ describe('guest.bpf.o on the guest hooks', () => {
     at(2_000, () => probes.tracepoint('block:block_rq_insert', rqFields, task));
     at(3_000, () => probes.tracepoint('block:block_rq_issue', rqFields, task));
     at(3_500, () => probes.probe('kprobe', 'virtio_queue_rq', { args: [hctx, bd] }, task));
-    at(4_000, () => probes.probe('kprobe', 'virtqueue_add_sgs', { args: [vq, 0n, 1n, 1n, rq + BigInt(L('request').size), 0x820n] }, task));
+    at(4_000, () => probes.probe('kprobe', 'virtqueue_add_sgs', { args: [vq, 0n, 1n, 1n, rq + L('request').size, 0x820n] }, task));
     at(4_500, () => probes.probe('kprobe', 'virtqueue_kick_prepare', { args: [vq] }, task));
     at(4_600, () => probes.probe('kretprobe', 'virtqueue_kick_prepare', { ret: 1n }, task));
     at(5_000, () => probes.probe('kprobe', 'virtqueue_notify', { args: [vq] }, task));
@@ -85,7 +85,7 @@ function guestDisk() {
     fire();
   };
   /** A request at `sector` in its own struct request, or in `reuse` (a tag's, handed out again), whose descriptor chain will start at `head`. */
-  const request = (sector: number, reuse?: bigint) => {
+  const request = (sector: number, reuse?: Address) => {
     const rq = reuse ?? kernel.alloc(L('request').size + 64);
     L('request').write(kernel, rq, { q: queue, __sector: sector });
     const bd = kernel.alloc(L('blk_mq_queue_data').size);
@@ -105,7 +105,7 @@ function guestDisk() {
       /** virtqueue_add_sgs with the ring's free head at `head`. */
       add: (t: number, head: number) => {
         L('vring_virtqueue').write(kernel, vq, { packed_ring: 0, free_head: head });
-        at(t, () => probes.probe('kprobe', 'virtqueue_add_sgs', { args: [vq, 0n, 1n, 1n, rq + BigInt(L('request').size), 0x820n] }, task));
+        at(t, () => probes.probe('kprobe', 'virtqueue_add_sgs', { args: [vq, 0n, 1n, 1n, rq + L('request').size, 0x820n] }, task));
       },
       complete: (t: number) => {
         at(t, () => probes.probe('kprobe', 'blk_mq_complete_request', { args: [rq] }, task));

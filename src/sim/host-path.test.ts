@@ -25,7 +25,7 @@ describe('host.bpf.o on the host hooks', () => {
     const req = qemu.alloc(L('VirtIOBlockReq').size);
     L('VirtQueueElement').write(qemu, req, { index: 37, out_num: 1, in_num: 2, out_sg: outSg });
     L('VirtIOBlockReq').write(qemu, req, { sector_num: 2048, dev: vdev, vq, mr_next: 0 });
-    const qiovAt = req + BigInt(L('VirtIOBlockReq').member('qiov').offset);
+    const qiovAt = req + L('VirtIOBlockReq').member('qiov').offset;
     L('QEMUIOVector').write(qemu, qiovAt, { niov: 1, size: 4096 });
     const lcb = qemu.alloc(L('LuringAIOCB').size);
     L('LuringAIOCB').write(qemu, lcb, { qiov: qiovAt, is_read: 1 });
@@ -63,13 +63,13 @@ describe('host.bpf.o on the host hooks', () => {
       { qemu_pid: BigInt(qemuPid), tid: 5104n, gpa: 0xfe003000n, t: 5_100n },
       { qemu_pid: BigInt(qemuPid), tid: 5104n, gpa: (0xc050n << 16n) | 2n, t: 5_200n },
     ]);
-    expect(of('vt_uring_op')).toMatchObject([{ pid: BigInt(qemuPid), user_data: lcb, res: 4096n, nbytes: 4096n, offset: 2048n * 512n, t_luring_submit: 10_000n, t_submit: 10_500n, t_complete: 81_000n }]);
+    expect(of('vt_uring_op')).toMatchObject([{ pid: BigInt(qemuPid), user_data: BigInt(lcb), res: 4096n, nbytes: 4096n, offset: 2048n * 512n, t_luring_submit: 10_000n, t_submit: 10_500n, t_complete: 81_000n }]);
     expect(of('vt_host_blk')).toMatchObject([{ dev: BigInt(hostDev), sector: 1_050_624n, nr_sector: 8n, t_issue: 11_000n, t_complete: 80_000n, rwbs: 'R' }]);
     expect(of('vt_qemu_req')).toMatchObject([{
-      qemu_pid: BigInt(qemuPid), vq: 0n, vdev, head: 37n, type: 0n, sector: 2048n, nbytes: 4096n, status: 0n, merged_count: 1n, user_data: lcb,
+      qemu_pid: BigInt(qemuPid), vq: 0n, vdev: BigInt(vdev), head: 37n, type: 0n, sector: 2048n, nbytes: 4096n, status: 0n, merged_count: 1n, user_data: BigInt(lcb),
       t_handle: 9_000n, t_pop: 9_500n, t_aio: 9_800n, t_req_complete: 82_000n,
     }]);
-    expect(of('vt_notify')).toMatchObject([{ qemu_pid: BigInt(qemuPid), vq: 0n, vdev, vector: 35n, t_notify: 83_000n, t_inject: 84_000n }]);
+    expect(of('vt_notify')).toMatchObject([{ qemu_pid: BigInt(qemuPid), vq: 0n, vdev: BigInt(vdev), vector: 35n, t_notify: 83_000n, t_inject: 84_000n }]);
   });
 });
 

@@ -1,5 +1,6 @@
 // The simulation's shared machinery: simulated memory laid out by BTF, one side's programs on its hooks, record decoding.
-export { KERNEL_HEAP, USER_HEAP, SimMemory, StructLayout } from './memory.js';
+export { address, hexAddress, KERNEL_HEAP, USER_HEAP, SimMemory, StructLayout } from './memory.js';
+export type { Address } from './memory.js';
 export { SideProbes } from './probes.js';
 export { FiringLog, Replay } from './firings.js';
 export type { ReplayResult } from './firings.js';

@@ -1,13 +1,32 @@
 // Simulated memory of a kernel or a process: objects allocated at realistic addresses, laid out by BTF, read by bpf_probe_read_*.
 import type { Btf, BtfType } from '../vm/index.js';
 
+/**
+ * A 64-bit address as the signed integer a register holds: canonical x86-64 addresses lie within
+ * 2^47 of zero (kernel addresses below it), so a double holds every one exactly and the simulator
+ * computes with them as numbers, never BigInts.
+ */
+export type Address = number;
+
+/** The address of a 64-bit value written in hex (0xffff... is negative as an Address). */
+export function address(u64: bigint): Address {
+  const a = Number(BigInt.asIntN(64, u64));
+  if (!Number.isSafeInteger(a)) throw new Error(`0x${u64.toString(16)} is not a canonical address`);
+  return a;
+}
+
+/** An address in hex, as the kernel prints it (two's complement, 64 bits). */
+export function hexAddress(a: Address): string {
+  return `0x${BigInt.asUintN(64, BigInt(a)).toString(16)}`;
+}
+
 /** Where kernel objects live: the x86-64 direct map. */
-export const KERNEL_HEAP = 0xffff_8881_0000_0000n;
+export const KERNEL_HEAP = address(0xffff_8881_0000_0000n);
 /** Where QEMU's heap lives: a PIE process's heap, above its text. */
-export const USER_HEAP = 0x0000_55d0_0000_0000n;
+export const USER_HEAP = address(0x0000_55d0_0000_0000n);
 
 interface Block {
-  base: bigint;
+  base: Address;
   /** Offset of the block from the memory's base. */
   at: number;
   bytes: Uint8Array;
@@ -32,13 +51,13 @@ export class SimMemory {
   /** The base's high 32 bits, as a signed int32 (what a register's high half holds). */
   private readonly baseHi: number;
 
-  constructor(readonly base: bigint) {
-    if ((base & 0xffff_ffffn) !== 0n) throw new Error('simulated memory: the base must be 4 GiB aligned');
-    this.baseHi = Number(BigInt.asIntN(32, base >> 32n));
+  constructor(readonly base: Address) {
+    if (!Number.isSafeInteger(base) || base % 4294967296 !== 0) throw new Error('simulated memory: the base must be 4 GiB aligned');
+    this.baseHi = Math.floor(base / 4294967296) | 0;
   }
 
   /** Allocates `size` zeroed bytes aligned to 64 (a cache line, as slab objects are). */
-  alloc(size: number): bigint {
+  alloc(size: number): Address {
     const again = this.freed.get(size)?.pop();
     if (again) {
       again.bytes.fill(0);
@@ -49,8 +68,8 @@ export class SimMemory {
     this.next += ((size + 63) & ~63) + 64;
     if (this.next > 0xffff_ffff) throw new Error('simulated memory: more than 4 GiB allocated');
     const bytes = new Uint8Array(size);
-    this.map({ base: this.base + BigInt(at), at, bytes, view: new DataView(bytes.buffer) });
-    return this.base + BigInt(at);
+    this.map({ base: this.base + at, at, bytes, view: new DataView(bytes.buffer) });
+    return this.base + at;
   }
 
   private map(b: Block): void {
@@ -59,7 +78,7 @@ export class SimMemory {
   }
 
   /** Frees a block: reads of it fault until it is allocated again. */
-  free(base: bigint): void {
+  free(base: Address): void {
     const b = this.find(this.offsetOf(base), 1);
     if (!b || b.base !== base) return;
     const last = (b.at + Math.max(1, b.bytes.length) - 1) >>> GRANULE_SHIFT;
@@ -70,9 +89,9 @@ export class SimMemory {
   }
 
   /** The offset of an address from the base, or -1 when it is not within 4 GiB above it. */
-  private offsetOf(addr: bigint): number {
+  private offsetOf(addr: Address): number {
     const d = addr - this.base;
-    return d >= 0n && d <= 0xffff_ffffn ? Number(d) : -1;
+    return d >= 0 && d <= 0xffff_ffff ? d : -1;
   }
 
   private find(at: number, len: number): Block | undefined {
@@ -82,15 +101,15 @@ export class SimMemory {
   }
 
   /** The bytes of the block holding [addr, addr+len), at the right place; throws if unmapped (a simulator bug). */
-  view(addr: bigint, len: number): Uint8Array {
+  view(addr: Address, len: number): Uint8Array {
     const at = this.offsetOf(addr);
     const b = this.find(at, len);
-    if (!b) throw new Error(`simulated memory: 0x${addr.toString(16)}+${len} is not allocated`);
+    if (!b) throw new Error(`simulated memory: ${hexAddress(addr)}+${len} is not allocated`);
     return b.bytes.subarray(at - b.at, at - b.at + len);
   }
 
   /** bpf_probe_read_*: copies, or answers false when any byte is unmapped. */
-  read(addr: bigint, dst: Uint8Array, dstOff: number, len: number): boolean {
+  read(addr: Address, dst: Uint8Array, dstOff: number, len: number): boolean {
     return this.readAt(this.offsetOf(addr), dst, dstOff, len);
   }
 
@@ -112,11 +131,11 @@ export class SimMemory {
   located: DataView = new DataView(new ArrayBuffer(0));
 
   /** The address `locate` found last, and its offset from the base (the same object is often written field group by field group). */
-  private lastAddr = -1n;
+  private lastAddr = NaN;
   private lastAt = -1;
 
   /** Finds the block holding [addr, addr+len): sets `located` to its view and returns the offset there; throws if unmapped. */
-  locate(addr: bigint, len: number): number {
+  locate(addr: Address, len: number): number {
     let at: number;
     if (addr === this.lastAddr) at = this.lastAt;
     else {
@@ -125,21 +144,21 @@ export class SimMemory {
       this.lastAt = at;
     }
     const b = this.find(at, len);
-    if (!b) throw new Error(`simulated memory: 0x${addr.toString(16)}+${len} is not allocated`);
+    if (!b) throw new Error(`simulated memory: ${hexAddress(addr)}+${len} is not allocated`);
     this.located = b.view;
     return at - b.at;
   }
 
   /** Writes an integer of `size` bytes (1, 2, 4 or 8), little-endian. */
-  writeInt(addr: bigint, size: number, value: bigint | number): void {
+  writeInt(addr: Address, size: number, value: bigint | number): void {
     const at = this.offsetOf(addr);
     const b = this.find(at, size);
-    if (!b) throw new Error(`simulated memory: 0x${addr.toString(16)}+${size} is not allocated`);
+    if (!b) throw new Error(`simulated memory: ${hexAddress(addr)}+${size} is not allocated`);
     writeField(b.view, at - b.at, size, value);
   }
 }
 
-/** Writes `value` as a little-endian integer of `size` bytes; numbers below 2^53 need no BigInt. */
+/** Writes `value` as a little-endian integer of `size` bytes; exact integers (negative ones too) need no BigInt. */
 export function writeField(v: DataView, o: number, size: number, value: bigint | number): void {
   if (typeof value === 'number') {
     switch (size) {
@@ -147,9 +166,10 @@ export function writeField(v: DataView, o: number, size: number, value: bigint |
       case 2: v.setUint16(o, value & 0xffff, true); return;
       case 4: v.setUint32(o, value >>> 0, true); return;
       case 8:
-        if (value >= 0 && value <= Number.MAX_SAFE_INTEGER) {
+        // Negative integers too (kernel addresses): their two's complement halves.
+        if (Number.isSafeInteger(value)) {
           v.setUint32(o, value >>> 0, true);
-          v.setUint32(o + 4, Math.floor(value / 4294967296), true);
+          v.setUint32(o + 4, Math.floor(value / 4294967296) >>> 0, true);
           return;
         }
         value = BigInt(value);
@@ -196,7 +216,7 @@ export class StructLayout {
    * A writer of the members `names`, in that order, of an object at an address: write() without
    * a values object or a name looked up per write.
    */
-  writer(...names: string[]): (mem: SimMemory, addr: bigint, a: bigint | number, b?: bigint | number, c?: bigint | number, d?: bigint | number, e?: bigint | number) => void {
+  writer(...names: string[]): (mem: SimMemory, addr: Address, a: bigint | number, b?: bigint | number, c?: bigint | number, d?: bigint | number, e?: bigint | number) => void {
     const ms = names.map((n) => this.member(n));
     if (ms.length > 5) throw new Error('a writer takes at most five members');
     const size = this.size;
@@ -213,7 +233,7 @@ export class StructLayout {
   }
 
   /** Writes `text` into the char array member `name` of the object at `addr`, NUL-padded (as strscpy leaves a name). */
-  writeString(mem: SimMemory, addr: bigint, name: string, text: string): void {
+  writeString(mem: SimMemory, addr: Address, name: string, text: string): void {
     const m = this.member(name);
     const bytes = new TextEncoder().encode(text);
     if (bytes.length >= m.size) throw new Error(`struct ${this.name}: ${JSON.stringify(text)} does not fit ${name}[${m.size}]`);
@@ -223,7 +243,7 @@ export class StructLayout {
   }
 
   /** Writes members of an object at `addr` (the object must be allocated whole). */
-  write(mem: SimMemory, addr: bigint, values: Readonly<Record<string, bigint | number>>): void {
+  write(mem: SimMemory, addr: Address, values: Readonly<Record<string, bigint | number>>): void {
     const o = mem.locate(addr, this.size);
     const view = mem.located;
     for (const name in values) {

@@ -1,5 +1,6 @@
 // What crosses between the simulated guest and host: requests in virtqueues, and each request's ground truth.
 import { EVENT_INDEX, eventTimes, PATH_EVENTS, type EventTimes, type PathEvent } from '../correlate/index.js';
+import type { Address } from './memory.js';
 
 /** One guest block request on its way through the stack. Simulator-side only: no field of it goes into a record. */
 export interface SimRequest {
@@ -15,7 +16,7 @@ export interface SimRequest {
   hwq: number;
   tag: number;
   /** Kernel address of the struct request. */
-  rqAddr: bigint;
+  rqAddr: Address;
   vq: number;
   head: number;
   /** True times (host clock) of each path event it met, by EVENT_INDEX (NaN: not met). */
@@ -26,7 +27,7 @@ export interface SimRequest {
 
 /** One application I/O (fio io_u) and the requests serving it. */
 export interface AppOp {
-  userData: bigint;
+  userData: Address;
   write: boolean;
   bytes: number;
   /** Requests still to complete before the application sees the op done. */
@@ -61,10 +62,10 @@ export interface SimVirtqueue {
   handlerIrq: number;
   irqLatched: boolean;
   /** Guest-side struct vring_virtqueue address and QEMU-side VirtQueue address. */
-  guestAddr: bigint;
-  hostAddr: bigint;
+  guestAddr: Address;
+  hostAddr: Address;
   /** The doorbell address a notify writes (kvm_fast_mmio gpa) and the MSI vector of its interrupt. */
-  notifyGpa: bigint;
+  notifyGpa: number;
   msiVector: number;
 }
 

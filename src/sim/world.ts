@@ -370,7 +370,7 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
     const disks: GuestDisk[] = [];
     const qemu = new Qemu(
       { engine, rng: rng.fork(10 + vm), hooks: hostHooks, kernel: hostKernel, deliver: (disk, vq, t) => disks[disk]!.interrupt(vq, t) },
-      vm, spec.host, new SimMemory(USER_HEAP + BigInt(vm) * 0x1_0000_0000n), hostObject.btf, vmSpec.vcpus,
+      vm, spec.host, new SimMemory(USER_HEAP + vm * 0x1_0000_0000), hostObject.btf, vmSpec.vcpus,
     );
     qemus.push(qemu);
     qemuMemory.set(qemu.pid, qemu.memory);
@@ -420,8 +420,8 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
         const ds = vmSpec.disks[i]!;
         const dev = qemu.devices[i]!;
         return {
-          name: ds.name, guestDev: d.dev, vdev: dev.vdev, numQueues: ds.queues, queueSize: ds.queueSize,
-          notifyGpa: dev.vqs.map((q) => q.notifyGpa), msiVector: dev.vqs.map((q) => q.msiVector),
+          name: ds.name, guestDev: d.dev, vdev: BigInt(dev.vdev), numQueues: ds.queues, queueSize: ds.queueSize,
+          notifyGpa: dev.vqs.map((q) => BigInt(q.notifyGpa)), msiVector: dev.vqs.map((q) => q.msiVector),
           hostFile: `/var/lib/libvirt/images/${vmSpec.name}-${ds.name}.raw`, hostDev: hostKernel.dev,
           extents: [{ fileOffset: 0, deviceOffset: ds.hostOffset, length: ds.sizeBytes }],
         };
