@@ -142,8 +142,13 @@ describe('viotrace hooks', () => {
     expect(rows.filter((h) => h.side === 'guest')).toHaveLength(25);
     expect(rows.filter((h) => h.kind === 'raw_tracepoint').map((h) => `${h.side} ${h.name}(${h.args!.join(', ')})`)).toEqual([
       'guest block_io_start(rq)', 'guest block_rq_insert(rq)', 'guest block_rq_issue(rq)', 'guest block_rq_complete(rq, error, nr_bytes)', 'guest block_io_done(rq)',
+      'host kvm_fast_mmio(gpa)', 'host kvm_pio(rw, port, size, count, data)',
       'host block_io_start(rq)', 'host block_rq_insert(rq)', 'host block_rq_issue(rq)', 'host block_rq_complete(rq, error, nr_bytes)', 'host block_io_done(rq)',
+      'host kvm_apic_accept_irq(apicid, dm, tm, vec)',
     ]);
+    expect(rows.find((h) => h.kind === 'raw_tracepoint' && h.name === 'kvm_pio')!.context).toBe(
+      'u64 args[5] (40 bytes): unsigned int rw, unsigned int port, unsigned int size, unsigned int count, const void *data',
+    );
     expect(rows.find((h) => h.kind === 'raw_tracepoint' && h.name === 'block_rq_complete')!.context).toBe(
       'u64 args[3] (24 bytes): struct request *rq, blk_status_t error, unsigned int nr_bytes',
     );

@@ -68,7 +68,7 @@ function ourVerdict(file: string): string | undefined {
 
 describe.skipIf(!canLoad)('the running kernel agrees with our verifier', () => {
   // legacy.bpf.o is left out: libbpf 1.0 and later (bpftool's) refuse the legacy maps section.
-  const objects = ['guest', 'host', ...['timestamp', 'ringbuf', 'percpu', 'subprog', 'verifier_reject', 'kernel_accepts', 'ctx_offset', 'bpf_loop', 'bpf_loop_reject', 'bpf_loop_ctx', 'global_funcs', 'global_unbounded', 'global_null', 'global_void', 'global_small', 'rq_latency', 'biolat_raw', 'raw_tp_args', 'tool_config', 'core_poison', 'biolat_btf', 'btf_store', 'btf_arg', 'btf_half_ptr', 'btf_past_struct', 'btf_var_off'].map((t) => `testdata/${t}`)];
+  const objects = ['guest', 'host', ...['timestamp', 'ringbuf', 'percpu', 'subprog', 'verifier_reject', 'kernel_accepts', 'ctx_offset', 'bpf_loop', 'bpf_loop_reject', 'bpf_loop_ctx', 'global_funcs', 'global_unbounded', 'global_null', 'global_void', 'global_small', 'rq_latency', 'biolat_raw', 'raw_tp_args', 'raw_tp_kvm', 'tool_config', 'core_poison', 'biolat_btf', 'btf_store', 'btf_arg', 'btf_half_ptr', 'btf_past_struct', 'btf_var_off'].map((t) => `testdata/${t}`)];
   for (const file of objects.map((o) => `bpf/${o}.bpf.o`)) {
     it(file, () => {
       const ours = ourVerdict(file);

@@ -127,9 +127,15 @@ describe('raw tracepoints', () => {
   it('are the tracepoints with a TP_PROTO, found by event name, their arguments named from it', () => {
     expect(RAW_TRACEPOINTS.map((h) => `${h.side} ${h.name}`)).toEqual([
       'guest block_io_start', 'guest block_rq_insert', 'guest block_rq_issue', 'guest block_rq_complete', 'guest block_io_done',
+      'host kvm_fast_mmio', 'host kvm_pio',
       'host block_io_start', 'host block_rq_insert', 'host block_rq_issue', 'host block_rq_complete', 'host block_io_done',
+      'host kvm_apic_accept_irq',
     ]);
-    for (const raw of RAW_TRACEPOINTS) expect(HOOKS.find((h) => h.kind === 'tracepoint' && h.side === raw.side && h.name === `block:${raw.name}`)!.fires).toBe(raw.fires);
+    for (const raw of RAW_TRACEPOINTS) expect(HOOKS.find((h) => h.kind === 'tracepoint' && h.side === raw.side && h.name.endsWith(`:${raw.name}`))!.fires).toBe(raw.fires);
+    // KVM's, with their TP_PROTOs of Linux 6.18 (arch/x86/kvm/trace.h): the same names as the record's fields, but data where the record has val.
+    expect(findHook('host', 'raw_tracepoint', 'kvm_pio')!.args).toEqual(['rw', 'port', 'size', 'count', 'data']);
+    expect(findHook('host', 'raw_tracepoint', 'kvm_apic_accept_irq')!.args).toEqual(['apicid', 'dm', 'tm', 'vec']);
+    expect(findHook('guest', 'raw_tracepoint', 'kvm_fast_mmio')).toBeUndefined();
     expect(findHook('guest', 'raw_tracepoint', 'block_rq_complete')!.args).toEqual(['rq', 'error', 'nr_bytes']);
     expect(findHook('host', 'raw_tracepoint', 'block_rq_complete')!.side).toBe('host');
     expect(findHook('host', 'raw_tracepoint', 'io_uring_complete')).toBeUndefined();
@@ -148,7 +154,7 @@ describe('raw tracepoints', () => {
     expect(findHook('guest', 'fexit', 'block_rq_issue')).toBeUndefined();
     // Every guest kprobe's function is declared, with as many parameters as the hook names.
     for (const h of HOOKS.filter((x) => x.kind === 'kprobe')) expect(h.proto?.length, h.name).toBe(h.args!.length);
-    expect(RAW_TRACEPOINTS.every((r) => HOOKS.some((h) => h.kind === 'tracepoint' && h.name === `block:${r.name}`))).toBe(true);
+    expect(RAW_TRACEPOINTS.every((r) => HOOKS.some((h) => h.kind === 'tracepoint' && h.name.endsWith(`:${r.name}`)))).toBe(true);
   });
   it('refuse an attach that reads past the arguments, as tracepoints past the record', () => {
     const issue = findHook('guest', 'raw_tracepoint', 'block_rq_issue')!;

@@ -66,8 +66,8 @@ export const HOOKS: readonly HookDef[] = [
   tp('guest', 'block:block_rq_complete', 'blk_update_request: the block layer sees the completion', ['struct request *rq', 'blk_status_t error', 'unsigned int nr_bytes']),
   toolsTp('guest', 'block:block_io_done', 'blk_account_io_done: the request ends (__blk_mq_end_request)', ['struct request *rq']),
   tp('guest', 'io_uring:io_uring_complete', "the guest application's CQE is posted"),
-  tp('host', 'kvm:kvm_fast_mmio', "the guest's notify write exits to KVM (MMIO, ioeventfd)"),
-  tp('host', 'kvm:kvm_pio', "the guest's notify write exits to KVM (port I/O)"),
+  tp('host', 'kvm:kvm_fast_mmio', "the guest's notify write exits to KVM (MMIO, ioeventfd)", ['u64 gpa']),
+  tp('host', 'kvm:kvm_pio', "the guest's notify write exits to KVM (port I/O)", ['unsigned int rw', 'unsigned int port', 'unsigned int size', 'unsigned int count', 'const void *data']),
   probe('host', 'uprobe', 'virtio_blk_handle_vq', ['s', 'vq'], 'QEMU starts handling a kick (after the ioeventfd)'),
   probe('host', 'uprobe', 'virtio_blk_handle_request', ['req', 'mrb'], 'QEMU popped one request'),
   probe('host', 'uretprobe', 'virtio_blk_handle_request', ['req', 'mrb'], 'the request is parsed (req->qiov set)'),
@@ -87,7 +87,7 @@ export const HOOKS: readonly HookDef[] = [
   probe('host', 'uprobe', 'virtio_blk_req_complete', ['req', 'status'], 'QEMU completes one guest request (used ring)'),
   probe('host', 'uprobe', 'virtio_notify_irqfd', ['vdev', 'vq'], 'QEMU asks to signal the guest after each completion (EVENT_IDX may say no)'),
   probe('host', 'uretprobe', 'virtio_notify_irqfd', ['vdev', 'vq'], 'the signal was sent (an injection came first) or suppressed'),
-  tp('host', 'kvm:kvm_apic_accept_irq', "the interrupt is accepted by the vCPU's LAPIC"),
+  tp('host', 'kvm:kvm_apic_accept_irq', "the interrupt is accepted by the vCPU's LAPIC", ['__u32 apicid', '__u16 dm', '__u16 tm', '__u8 vec']),
   tp('host', 'kvm:kvm_msi_set_irq', 'injection through kvm_set_msi (irqfd slow path)'),
 ];
 

@@ -94,8 +94,8 @@ export class HostKernel {
     private readonly rng: Rng,
     hooks: HostHookSite,
     private readonly device: Device,
-    /** The host kernel's memory and BTF, where its block requests live for raw tracepoint programs. */
-    memory: SimMemory,
+    /** The host kernel's memory and BTF, where its block requests (and KVM's port I/O data) live for raw tracepoint programs. */
+    readonly memory: SimMemory,
     btf: Btf,
   ) {
     const rq = ['dev', 'sector', 'nr_sector', 'bytes', 'ioprio', 'rwbs', 'comm', 'cmd'];

@@ -36,6 +36,8 @@ export interface HostHookSite {
 interface QemuSites {
   pio?: TracepointSite;
   fastMmio?: TracepointSite;
+  pioRaw?: RawTracepointSite;
+  fastMmioRaw?: RawTracepointSite;
   handleVq?: ProbeSite;
   handleRequest?: ProbeSite;
   handleRequestRet?: ProbeSite;
@@ -46,12 +48,15 @@ interface QemuSites {
   notifyIrqfd?: ProbeSite;
   notifyIrqfdRet?: ProbeSite;
   acceptIrq?: TracepointSite;
+  acceptIrqRaw?: RawTracepointSite;
 }
 
 function qemuSites(h: HostHookSite): QemuSites {
   return {
     pio: h.tracepoint('kvm:kvm_pio', ['rw', 'port', 'size', 'count', 'val']),
     fastMmio: h.tracepoint('kvm:kvm_fast_mmio', ['gpa']),
+    pioRaw: h.rawTracepoint('kvm_pio'),
+    fastMmioRaw: h.rawTracepoint('kvm_fast_mmio'),
     handleVq: h.probe('uprobe', 'virtio_blk_handle_vq', 2),
     handleRequest: h.probe('uprobe', 'virtio_blk_handle_request', 2),
     handleRequestRet: h.probe('uretprobe', 'virtio_blk_handle_request'),
@@ -62,6 +67,7 @@ function qemuSites(h: HostHookSite): QemuSites {
     notifyIrqfd: h.probe('uprobe', 'virtio_notify_irqfd', 2),
     notifyIrqfdRet: h.probe('uretprobe', 'virtio_notify_irqfd'),
     acceptIrq: h.tracepoint('kvm:kvm_apic_accept_irq', ['apicid', 'dm', 'tm', 'vec']),
+    acceptIrqRaw: h.rawTracepoint('kvm_apic_accept_irq'),
   };
 }
 
@@ -241,6 +247,20 @@ export class Qemu {
     return this.offCpu.freeAt(t);
   }
 
+  /** Each vCPU's vcpu->arch.pio_data page in host kernel memory (made when a raw kvm_pio program first needs it). */
+  private readonly pioPages: Address[] = [];
+
+  /**
+   * The address of vCPU `vcpu`'s port I/O data holding `value` (the 2-byte queue index a notify
+   * writes), as kvm_pio's raw tracepoint gets it: KVM copies the guest's OUT data there first.
+   */
+  private pioData(vcpu: number, value: number): Address {
+    const kernel = this.world.kernel.memory;
+    const page = (this.pioPages[vcpu] ??= kernel.alloc(4096));
+    kernel.writeInt(page, 2, value);
+    return page;
+  }
+
   /**
    * The guest wrote `vq`'s doorbell at true time t: KVM exits (kvm_fast_mmio, or kvm_pio for a port I/O notify, in the vCPU thread),
    * signals the ioeventfd, and the device's event loop handles the queue.
@@ -250,8 +270,13 @@ export class Qemu {
     const tExit = t + exitNs;
     this.world.engine.at(tExit, () => {
       const task = this.vcpus[vcpu % this.vcpus.length]!;
-      if (dev.spec.notify === 'pio') this.sites.pio?.fire(tExit, task, 1, pioPort(disk), 2, 1, vq.index);
-      else this.sites.fastMmio?.fire(tExit, task, vq.notifyGpa);
+      if (dev.spec.notify === 'pio') {
+        this.sites.pio?.fire(tExit, task, 1, pioPort(disk), 2, 1, vq.index);
+        if (this.sites.pioRaw) this.sites.pioRaw.fire(tExit, task, 1, pioPort(disk), 2, 1, this.pioData(vcpu % this.vcpus.length, vq.index));
+      } else {
+        this.sites.fastMmio?.fire(tExit, task, vq.notifyGpa);
+        this.sites.fastMmioRaw?.fire(tExit, task, vq.notifyGpa);
+      }
       for (const rq of vq.avail) if (rq.truth[EV.kick] === t) rq.truth[EV.kick_exit] = tExit;
       const ready = tExit + this.cost(HOST_COSTS.iothreadWakeup + dev.ctx.loop.extraWakeupNs);
       this.world.engine.at(ready, () => this.schedule(dev, vq));
@@ -432,6 +457,7 @@ export class Qemu {
     if (shouldNotify(vq)) {
       t += this.cost(HOST_COSTS.inject);
       sites.acceptIrq?.fire(t, task, 0, 0, 0, vq.msiVector);
+      sites.acceptIrqRaw?.fire(t, task, 0, 0, 0, vq.msiVector);
       truth[EV.irq_inject] = t;
       const tDeliver = this.vcpuRunning(t) + this.cost(HOST_COSTS.delivery);
       this.world.engine.atWith(tDeliver, dev.deliverTo[vq.index]!, tDeliver);

@@ -464,11 +464,11 @@ export class RawTracepointSite extends U64Site {
   also: RawTracepointSite | undefined = undefined;
 
   /** Fires at true time t in `task` with the tracepoint's arguments in order. */
-  fire(t: number, task: Task, a: RegisterValue, b?: RegisterValue, c?: RegisterValue): void {
+  fire(t: number, task: Task, a: RegisterValue, b?: RegisterValue, c?: RegisterValue, d?: RegisterValue, e?: RegisterValue): void {
     this.probes.atTime(t);
-    this.put(a, b, c);
+    this.put(a, b, c, d, e);
     this.probes.run(this.list, this.bytes, this.view, task);
-    if (this.also !== undefined) this.also.fire(t, task, a, b, c);
+    if (this.also !== undefined) this.also.fire(t, task, a, b, c, d, e);
   }
 }
 

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { stagesFromEvents, TOP_STAGES, type PathEvent } from '../correlate/index.js';
 import type { GuestTime, TraceRecord } from '../records/index.js';
-import { Clocks, runScenario, scenario, SCENARIOS, toTraceRecord, type EmittedRecord, type TruthRequest } from './index.js';
+import { Clocks, runScenario, scenario, SCENARIOS, toTraceRecord, type EmittedRecord, type ScenarioSpec, type TruthRequest } from './index.js';
 
 const digest = (records: EmittedRecord[]): string =>
   createHash('sha256').update(JSON.stringify(records, (_, v) => (typeof v === 'bigint' ? v.toString() : v))).digest('hex');
@@ -55,6 +55,52 @@ describe('simulated runs', () => {
     expect(guestIo.records).toBe(plain.truth.length);
     expect(runs(tool('guest fentry'), 'queue_rq')).toBe(runs(guest, 'block_rq_issue'));
     expect(runs(tool('guest fexit'), 'queue_rq_exit')).toBe(runs(guest, 'block_rq_issue'));
+  });
+  it("with KVM's raw tracepoints beside their tracepoints see the same exits and vectors: kvm_fast_mmio's gpa, kvm_pio's port and the value read through its data pointer, kvm_apic_accept_irq's vector", async () => {
+    const { loadObject, parseBtf, BtfKind } = await import('../vm/index.js');
+    const { readFileSync } = await import('node:fs');
+    const btf = parseBtf(readFileSync(new URL('../../bpf/btf/linux-6.18.min.btf', import.meta.url)), 'btf');
+    /** The tool's global variables after a run, by name. */
+    const globals = (object: ReturnType<typeof loadObject>): Record<string, bigint> => {
+      const m = object.maps.find((x) => x.name === '.bss')!;
+      const sec = object.btf.type(m.valueType!)!;
+      expect(sec.kind).toBe(BtfKind.DATASEC);
+      const bytes = (m.map as unknown as { lookup(k: Uint8Array): Uint8Array | undefined }).lookup(new Uint8Array(4))!;
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      return Object.fromEntries(sec.members.map((e) => [object.btf.type(e.type)!.name, view.getBigUint64(e.offset, true)]));
+    };
+    const base = scenario('baseline')!;
+    // Two queues fed by two jobs on two vCPUs, so that the value a notify writes (its queue) is not always 0.
+    const pio: ScenarioSpec = { ...base, vms: base.vms.map((vm) => ({ ...vm, vcpus: 2, disks: vm.disks.map((d) => ({ ...d, notify: 'pio' as const, queues: 2, jobs: d.jobs.map((j) => ({ ...j, numjobs: 2 })) })) })) };
+    for (const spec of [base, pio]) {
+      const object = loadObject(readFileSync(new URL('../../bpf/testdata/raw_tp_kvm.bpf.o', import.meta.url)), 'raw_tp_kvm.bpf.o', { possibleCpus: 2, targetBtf: btf });
+      const records: EmittedRecord[] = [];
+      const plain: EmittedRecord[] = [];
+      runScenario(spec, { seed: 3, requests: 400, onRecord: (r) => plain.push(r) });
+      const result = runScenario(spec, { seed: 3, requests: 400, tools: [{ side: 'host', object, name: 'kvm' }], onRecord: (r) => records.push(r) });
+      expect(digest(records)).toBe(digest(plain));
+      const g = globals(object);
+      const kicks = plain.filter((r) => r.struct === 'vt_kick').length;
+      const exits = spec === pio ? [g.tp_pio, g.raw_pio, g.tp_mmio, g.raw_mmio] : [g.tp_mmio, g.raw_mmio, g.tp_pio, g.raw_pio];
+      expect(exits).toEqual([BigInt(kicks), BigInt(kicks), 0n, 0n]);
+      expect(kicks).toBeGreaterThan(10);
+      if (spec === pio) {
+        expect(g.raw_pio_sum).toBe(g.tp_pio_sum);
+        // Every notify wrote its queue (0 or 1) to its disk's port: the low 16 bits count queue 1's exits.
+        const ones = g.tp_pio_sum & 0xffffn;
+        expect(ones).toBeGreaterThan(0n);
+        expect(ones).toBeLessThan(g.tp_pio);
+        expect((g.tp_pio_sum - ones) % g.tp_pio).toBe(0n);
+        expect((g.tp_pio_sum - ones) / g.tp_pio).toBeGreaterThan(0xffffn);
+      } else {
+        expect(g.raw_gpa_sum).toBe(g.tp_gpa_sum);
+        expect(g.tp_gpa_sum).toBeGreaterThan(0n);
+      }
+      expect(g.raw_irq).toBe(g.tp_irq);
+      expect(g.raw_vec_sum).toBe(g.tp_vec_sum);
+      expect(g.tp_irq).toBe(BigInt(result.tools[0]!.programs.find((p) => p.name === 'tp_accept_irq')!.runs));
+      expect(g.tp_irq).toBeGreaterThan(10n);
+    }
   });
   it("with programs 'empty' fire every hook into programs that do nothing: as many runs, two instructions each, no record, the same requests", () => {
     const real = collect('baseline', 4, 300);
