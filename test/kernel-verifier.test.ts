@@ -77,7 +77,9 @@ describe.skipIf(!canLoad)('the running kernel agrees with our verifier', () => {
   }
 
   // Pruning like the kernel's (imprecise scalars cover any, precision.ts) keeps the walk near its
-  // length: without it QEMU's request chains (luring_do_submit) took 11 times the kernel's 1,990.
+  // length: without it QEMU's request chains (luring_do_submit) took 11 times the kernel's 1,990,
+  // and while every value stored into the stack stayed precise, biolat_raw's log2 loop (its bucket
+  // a map key) 2.4 times the kernel's 286 (now exactly 286).
   it('processes about as many instructions as the kernel for every program it loads', () => {
     const btf = parseBtf(readFileSync('/sys/kernel/btf/vmlinux'), 'vmlinux');
     const compared: string[] = [];
@@ -91,7 +93,7 @@ describe.skipIf(!canLoad)('the running kernel agrees with our verifier', () => {
         if (theirs === undefined) continue;
         const ours = verify(p.insns, { ctx: programContext(p, btf, file), maps, globals: p.globals, btf }).processed;
         compared.push(p.name);
-        expect(ours / theirs, `${file} ${p.name}: ${ours} against the kernel's ${theirs}`).toBeLessThan(2.5);
+        expect(ours / theirs, `${file} ${p.name}: ${ours} against the kernel's ${theirs}`).toBeLessThan(1.5);
         expect(ours / theirs, `${file} ${p.name}: ${ours} against the kernel's ${theirs}`).toBeGreaterThan(0.5);
       }
     }

@@ -13,15 +13,20 @@
 // - either operand of register-register arithmetic (pointer arithmetic checks the scalar's bounds),
 // - a helper's arguments,
 // - the exit (r0),
-// - a store whose base may point into the stack (spilled values are compared exactly).
+// - a store into the stack whose value may be loaded back into a register that matters: the main
+//   frame's 8-byte slots are followed through frame-pointer stores and loads, solved together with
+//   the registers (a loop counter stored as a map key is free, as the kernel leaves it imprecise; one
+//   stored and loaded back for a branch is not); a load through another pointer into the stack makes
+//   every slot matter, a store through one its value.
 // A store into a map value, a ring-buffer record or other memory leaves the stored value free: what
-// is read back from there is an unknown scalar whatever was written. Stack slots stay exact, and a
-// program with local calls or callbacks keeps every register precise (its frames share values this
-// pass does not follow).
+// is read back from there is an unknown scalar whatever was written. Helpers read their memory
+// arguments without the verifier using the bytes' values. Stack slots are still compared exactly,
+// and a program with local calls or callbacks keeps every register precise (its frames share values
+// this pass does not follow).
 import type { Instruction } from '../isa/instruction.js';
-import { AtomicOp, AluOp, CallSrc, Class, JmpOp, Mode, Source } from '../isa/opcodes.js';
+import { AtomicOp, AluOp, CallSrc, Class, JmpOp, Mode, Size, Source, STACK_SIZE } from '../isa/opcodes.js';
 import { helperProto } from '../helpers/table.js';
-import { backwardFixpoint, secondHalves, successors } from './cfg.js';
+import { secondHalves, successors } from './cfg.js';
 
 /** Every register (r0-r10). */
 export const ALL_PRECISE = 0x7ff;
@@ -40,51 +45,169 @@ const bit = (r: number): number => 1 << r;
  */
 export function preciseRegisters(insns: readonly Instruction[], everyRegister: boolean): Uint16Array {
   if (everyRegister) return new Uint16Array(insns.length).fill(ALL_PRECISE);
+  const n = insns.length;
   const secondHalf = secondHalves(insns);
   const stackBase = mayPointIntoStack(insns, secondHalf);
-  return backwardFixpoint(insns, secondHalf, (pc, out) => transfer(insns[pc]!, out, stackBase[pc]!));
+  // Registers and stack slots are solved together: a register is precise where it is stored into a
+  // slot that is, and a slot where it is loaded into a register that is.
+  const regs = new Uint16Array(n);
+  const lo = new Int32Array(n);
+  const hi = new Int32Array(n);
+  const p: Precise = { regs: 0, lo: 0, hi: 0 };
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (let pc = n - 1; pc >= 0; pc--) {
+      if (secondHalf[pc]) continue;
+      p.regs = 0;
+      p.lo = 0;
+      p.hi = 0;
+      for (const s of successors(insns, pc)) {
+        if (s >= n) continue;
+        p.regs |= regs[s]!;
+        p.lo |= lo[s]!;
+        p.hi |= hi[s]!;
+      }
+      transfer(insns[pc]!, p, stackBase[pc]!);
+      if (p.regs !== regs[pc] || p.lo !== lo[pc] || p.hi !== hi[pc]) {
+        regs[pc] = p.regs;
+        lo[pc] = p.lo;
+        hi[pc] = p.hi;
+        changed = true;
+      }
+    }
+  }
+  return regs;
 }
 
-/** The registers precise before `insn`, from those precise after it; `stackBase` holds the registers that may point into the stack there. */
-function transfer(insn: Instruction, out: number, stackBase: number): number {
+/**
+ * What may matter at a point: registers (bit r), and the main frame's 8-byte stack slots (bit k of
+ * lo, then hi: the slot at fp-512+8k), those whose contents may be loaded into a register that matters.
+ */
+interface Precise {
+  regs: number;
+  lo: number;
+  hi: number;
+}
+
+/** The slots `[off, off + size)` from the frame pointer covers, as masks (every slot where that leaves the frame). */
+function slotsOf(off: number, size: number): { lo: number; hi: number } {
+  const from = STACK_SIZE + off;
+  const to = from + size - 1;
+  if (from < 0 || to >= STACK_SIZE) return { lo: -1, hi: -1 };
+  let l = 0;
+  let h = 0;
+  for (let k = from >> 3; k <= to >> 3; k++) {
+    if (k < 32) l |= 1 << k;
+    else h |= 1 << (k - 32);
+  }
+  return { lo: l, hi: h };
+}
+
+/**
+ * Turns `p`, what is precise after `insn`, into what is precise before it; `stackBase` holds the
+ * registers that may point into the stack there.
+ */
+function transfer(insn: Instruction, p: Precise, stackBase: number): void {
   const { dst, src } = insn;
   const cls = insn.opcode & 0x07;
+  const out = p.regs;
   switch (cls) {
     case Class.LD:
       // ld_imm64 defines its register; the legacy packet loads (not for tracing programs) keep everything.
-      return insn.opcode === LD_IMM64 ? out & ~bit(dst) : ALL_PRECISE;
+      if (insn.opcode === LD_IMM64) p.regs = out & ~bit(dst);
+      else everything(p);
+      return;
     case Class.LDX:
-      return (out & ~bit(dst)) | bit(src);
+      if (out & bit(dst)) {
+        // The loaded value matters: so do the slots it may come from.
+        if (src === 10) {
+          const s = slotsOf(insn.off, sizeOf(insn.opcode));
+          p.lo |= s.lo;
+          p.hi |= s.hi;
+        } else if (stackBase & bit(src)) {
+          p.lo = -1;
+          p.hi = -1;
+        }
+      }
+      p.regs = (out & ~bit(dst)) | bit(src);
+      return;
     case Class.ST:
-      return out | bit(dst);
     case Class.STX: {
-      if ((insn.opcode & 0xe0) === Mode.ATOMIC) {
-        // Every operand, r0 included for a compare-and-exchange; the fetched value is defined.
+      if (cls === Class.STX && (insn.opcode & 0xe0) === Mode.ATOMIC) {
+        // Every operand, r0 included for a compare-and-exchange; the fetched value is defined. A slot
+        // it works on keeps what it held mattering.
         const cmpxchg = insn.imm === AtomicOp.CMPXCHG;
         const def = cmpxchg ? 1 : insn.imm & AtomicOp.FETCH ? bit(src) : 0;
-        return (out & ~def) | bit(dst) | bit(src) | (cmpxchg ? 1 : 0);
+        p.regs = (out & ~def) | bit(dst) | bit(src) | (cmpxchg ? 1 : 0);
+        if (dst === 10) {
+          const s = slotsOf(insn.off, sizeOf(insn.opcode));
+          p.lo |= s.lo;
+          p.hi |= s.hi;
+        } else if (stackBase & bit(dst)) {
+          p.lo = -1;
+          p.hi = -1;
+        }
+        return;
       }
-      return out | bit(dst) | (stackBase & bit(dst) ? bit(src) : 0);
+      const stored = cls === Class.STX ? bit(src) : 0;
+      if (dst === 10) {
+        // Through the frame pointer: the stored value matters if a slot it lands in does; a whole
+        // aligned slot written is defined here, a part of one keeps the rest mattering.
+        const size = sizeOf(insn.opcode);
+        const s = slotsOf(insn.off, size);
+        const matters = (p.lo & s.lo) !== 0 || (p.hi & s.hi) !== 0;
+        if (size === 8 && insn.off % 8 === 0) {
+          p.lo &= ~s.lo;
+          p.hi &= ~s.hi;
+        }
+        p.regs = out | bit(dst) | (matters ? stored : 0);
+        return;
+      }
+      // Through another pointer that may point into the stack: which slot is not known here.
+      p.regs = out | bit(dst) | (stackBase & bit(dst) ? stored : 0);
+      return;
     }
     case Class.ALU:
     case Class.ALU64: {
       const op = insn.opcode & 0xf0;
       const x = (insn.opcode & Source.X) !== 0;
-      if (op === AluOp.MOV) return x ? (out & ~bit(dst)) | (out & bit(dst) ? bit(src) : 0) : out & ~bit(dst);
-      if (!x || op === AluOp.NEG || op === AluOp.END) return out;
-      return out | bit(dst) | bit(src);
+      if (op === AluOp.MOV) p.regs = x ? (out & ~bit(dst)) | (out & bit(dst) ? bit(src) : 0) : out & ~bit(dst);
+      else if (x && op !== AluOp.NEG && op !== AluOp.END) p.regs = out | bit(dst) | bit(src);
+      return;
     }
     default: {
       const op = insn.opcode & 0xf0;
-      if (op === JmpOp.EXIT) return 1;
-      if (op === JmpOp.JA) return out;
-      if (op === JmpOp.CALL) {
-        const nargs = insn.src === CallSrc.HELPER ? (helperProto(insn.imm)?.args.length ?? 5) : 5;
-        return (out & ~CALLER_SAVED) | ((1 << (nargs + 1)) - 2);
+      if (op === JmpOp.EXIT) {
+        // The frame ends: nothing of its stack is read after.
+        p.regs = 1;
+        p.lo = 0;
+        p.hi = 0;
+        return;
       }
-      return out | bit(dst) | ((insn.opcode & Source.X) !== 0 ? bit(src) : 0);
+      if (op === JmpOp.JA) return;
+      if (op === JmpOp.CALL) {
+        // A helper reads its memory arguments' bytes without the verifier using their values, and
+        // what it writes into the stack is not followed here: the slots stay as they are.
+        const nargs = insn.src === CallSrc.HELPER ? (helperProto(insn.imm)?.args.length ?? 5) : 5;
+        p.regs = (out & ~CALLER_SAVED) | ((1 << (nargs + 1)) - 2);
+        return;
+      }
+      p.regs = out | bit(dst) | ((insn.opcode & Source.X) !== 0 ? bit(src) : 0);
     }
   }
+}
+
+/** Every register and slot (an instruction this pass does not follow). */
+function everything(p: Precise): void {
+  p.regs = ALL_PRECISE;
+  p.lo = -1;
+  p.hi = -1;
+}
+
+/** Bytes a load or store of this opcode moves. */
+function sizeOf(opcode: number): number {
+  const size = opcode & 0x18;
+  return size === Size.B ? 1 : size === Size.H ? 2 : size === Size.W ? 4 : 8;
 }
 
 /**
