@@ -118,17 +118,8 @@ function transfer(insn: Instruction, p: Precise, stackBase: number): void {
       else everything(p);
       return;
     case Class.LDX:
-      if (out & bit(dst)) {
-        // The loaded value matters: so do the slots it may come from.
-        if (src === 10) {
-          const s = slotsOf(insn.off, sizeOf(insn.opcode));
-          p.lo |= s.lo;
-          p.hi |= s.hi;
-        } else if (stackBase & bit(src)) {
-          p.lo = -1;
-          p.hi = -1;
-        }
-      }
+      // The loaded value matters: so do the slots it may come from.
+      if (out & bit(dst)) slotsRead(p, insn, src, stackBase);
       p.regs = (out & ~bit(dst)) | bit(src);
       return;
     case Class.ST:
@@ -139,14 +130,7 @@ function transfer(insn: Instruction, p: Precise, stackBase: number): void {
         const cmpxchg = insn.imm === AtomicOp.CMPXCHG;
         const def = cmpxchg ? 1 : insn.imm & AtomicOp.FETCH ? bit(src) : 0;
         p.regs = (out & ~def) | bit(dst) | bit(src) | (cmpxchg ? 1 : 0);
-        if (dst === 10) {
-          const s = slotsOf(insn.off, sizeOf(insn.opcode));
-          p.lo |= s.lo;
-          p.hi |= s.hi;
-        } else if (stackBase & bit(dst)) {
-          p.lo = -1;
-          p.hi = -1;
-        }
+        slotsRead(p, insn, dst, stackBase);
         return;
       }
       const stored = cls === Class.STX ? bit(src) : 0;
@@ -194,6 +178,21 @@ function transfer(insn: Instruction, p: Precise, stackBase: number): void {
       }
       p.regs = out | bit(dst) | ((insn.opcode & Source.X) !== 0 ? bit(src) : 0);
     }
+  }
+}
+
+/**
+ * Marks the slots `insn` reads through base register `base` as mattering: those at its offset from
+ * the frame pointer, or every slot through another register that may point into the stack.
+ */
+function slotsRead(p: Precise, insn: Instruction, base: number, stackBase: number): void {
+  if (base === 10) {
+    const s = slotsOf(insn.off, sizeOf(insn.opcode));
+    p.lo |= s.lo;
+    p.hi |= s.hi;
+  } else if (stackBase & bit(base)) {
+    p.lo = -1;
+    p.hi = -1;
   }
 }
 
