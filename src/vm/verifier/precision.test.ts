@@ -10,7 +10,7 @@ import { helperProto } from '../helpers/table.js';
 import { createMap, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_RINGBUF } from '../maps/index.js';
 import { loadObject } from '../object/index.js';
 import { parseBtf } from '../btf/index.js';
-import { preciseRegisters } from './precision.js';
+import { liveStackSlots, preciseRegisters } from './precision.js';
 import { contextFor, mapSpec, verify, VerifierError, type MapSpec } from './index.js';
 
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
@@ -91,6 +91,50 @@ describe('precise registers', () => {
     // A whole slot written again before any load back ends what the first store's value could do.
     expect(key(['stdw [%r10-8], 0', 'ldxdw %r4, [%r10-8]', 'jgt %r4, 1, +0'])[1]! & bit(6)).toBe(0);
     expect(key(['stw [%r10-8], 0', 'ldxdw %r4, [%r10-8]', 'jgt %r4, 1, +0'])[1]! & bit(6)).toBeTruthy();
+  });
+
+  it("marks the stack slots that may still be read: a map helper's key and value by the map's sizes, a buffer by its constant size, loads by their offsets", () => {
+    /** The slots live before each instruction, as fp offsets of their first byte. */
+    const live = (lines: string[], maps = [{ keySize: 8, valueSize: 16 }]): number[][] => {
+      const { lo, hi } = liveStackSlots(assemble(lines.join('\n')), false, maps);
+      return [...lo].map((l, pc) => Array.from({ length: 64 }, (_, k) => k).filter((k) => ((k < 32 ? l >>> k : hi[pc]! >>> (k - 32)) & 1) === 1).map((k) => k * 8 - 512));
+    };
+    const update = [
+      'stdw [%r10-32], 1', // 0: the key
+      'stdw [%r10-24], 2', // 1: the value, 16 bytes
+      'stdw [%r10-16], 3', // 2
+      'stdw [%r10-8], 4', // 3: nothing reads it
+      'lddw %r1, map[0]', // 4-5
+      'mov %r2, %r10', // 6
+      'add %r2, -32', // 7
+      'mov %r3, %r10', // 8
+      'add %r3, -24', // 9
+      'mov %r4, 0', // 10
+      'call 2', // 11: map_update_elem(map, fp-32, fp-24, 0)
+      'mov %r0, 0', // 12
+      'exit', // 13
+    ];
+    const u = live(update);
+    expect(u[11]).toEqual([-32, -24, -16]);
+    expect(u[12]).toEqual([]);
+    // Each whole slot written ends what it held: before the key's store, only the value's slots are read later.
+    expect(u[0]).toEqual([]);
+    expect(u[1]).toEqual([-32]);
+    expect(u[3]).toEqual([-32, -24, -16]);
+    // Without the map's sizes, from each pointer up to the frame's top.
+    expect(live(update, [])[11]).toEqual([-32, -24, -16, -8]);
+    expect(live(['stdw [%r10-40], 1', 'lddw %r1, map[0]', 'mov %r2, %r10', 'add %r2, -40', 'call 1', 'mov %r0, 0', 'exit'], [])[4]).toEqual([-40, -32, -24, -16, -8]);
+    // A buffer of a constant size (perf_event_output's data, 8 bytes at fp-16).
+    const output = live(['mov %r6, %r1', 'lddw %r2, map[0]', 'mov %r3, 0', 'mov %r4, %r10', 'add %r4, -16', 'mov %r5, 8', 'call 25', 'mov %r0, 0', 'exit']);
+    expect(output[6]).toEqual([-16]);
+    // A load at a known offset reads its slot; through a pointer into the stack at no known offset, every slot.
+    expect(live(['ldxw %r0, [%r10-12]', 'exit'])[0]).toEqual([-16]);
+    const anywhere = live(['mov %r2, %r10', 'jeq %r1, 0, +1', 'add %r2, -8', 'ldxdw %r0, [%r2-8]', 'exit']);
+    expect(anywhere[3]).toHaveLength(64);
+    expect(live(['mov %r2, %r10', 'add %r2, -8', 'ldxdw %r0, [%r2-8]', 'exit'])[2]).toEqual([-16]);
+    // A narrow store leaves the rest of its slot to be read; an exit ends every slot.
+    expect(live(['stw [%r10-8], 1', 'ldxdw %r0, [%r10-8]', 'exit'])[0]).toEqual([-8]);
+    expect(live(['stdw [%r10-8], 1', 'mov %r0, 0', 'exit'])[0]).toEqual([]);
   });
 
   it('keeps a value stored through a copy of the frame pointer precise, and one loaded back from the stack once a stack pointer was spilled', () => {

@@ -20,11 +20,15 @@
 //   every slot matter, a store through one its value.
 // A store into a map value, a ring-buffer record or other memory leaves the stored value free: what
 // is read back from there is an unknown scalar whatever was written. Helpers read their memory
-// arguments without the verifier using the bytes' values. Stack slots are still compared exactly,
-// and a program with local calls or callbacks keeps every register precise (its frames share values
-// this pass does not follow).
+// arguments without the verifier using the bytes' values.
+//
+// liveStackSlots, a second backward pass, finds the main frame's slots that may still be read (by a
+// load, an atomic, or a helper's key, value or buffer: the kernel marks those read too); states need
+// not agree on the others, as the kernel's stacksafe skips slots not marked read. The slots a live
+// one holds are compared exactly. A program with local calls or callbacks keeps every register
+// precise and every slot live (its frames share values these passes do not follow).
 import type { Instruction } from '../isa/instruction.js';
-import { AtomicOp, AluOp, CallSrc, Class, JmpOp, Mode, Size, Source, STACK_SIZE } from '../isa/opcodes.js';
+import { AtomicOp, AluOp, CallSrc, Class, Imm64Src, JmpOp, Mode, Size, Source, STACK_SIZE } from '../isa/opcodes.js';
 import { helperProto } from '../helpers/table.js';
 import { secondHalves, successors } from './cfg.js';
 
@@ -274,4 +278,196 @@ function mayPointIntoStack(insns: readonly Instruction[], secondHalf: Uint8Array
     }
   }
   return into;
+}
+
+/**
+ * Which of the main frame's 8-byte stack slots may still be read from each instruction on (bit k
+ * of lo, then hi: the slot at fp-512+8k): by a load, an atomic, or a helper reading memory an
+ * argument points at. A slot nothing reads again holds nothing a state's future depends on, so
+ * states need not agree on it (the kernel's stacksafe skips slots not marked read). Everything is
+ * live with `everyRegister` (local calls and callbacks: frames this pass does not follow).
+ */
+export function liveStackSlots(insns: readonly Instruction[], everyRegister: boolean, maps: readonly { keySize: number; valueSize: number }[] = []): { lo: Int32Array; hi: Int32Array } {
+  const n = insns.length;
+  const lo = new Int32Array(n);
+  const hi = new Int32Array(n);
+  if (everyRegister) {
+    lo.fill(-1);
+    hi.fill(-1);
+    return { lo, hi };
+  }
+  const secondHalf = secondHalves(insns);
+  const stackBase = mayPointIntoStack(insns, secondHalf);
+  const known = frameValues(insns, secondHalf);
+  /** Register r's offset from the frame pointer before instruction pc, or NaN. */
+  const fpOffset = (pc: number, r: number): number => (r === 10 ? 0 : known.kind[pc * 11 + r] === FP_OFFSET ? known.value[pc * 11 + r]! : NaN);
+  const p = { lo: 0, hi: 0 };
+  /** Marks what an access of `size` bytes at `off` from base register `base` may read (before instruction pc). */
+  const read = (pc: number, base: number, off: number, size: number): void => {
+    const at = fpOffset(pc, base);
+    if (!Number.isNaN(at)) {
+      const s = slotsOf(at + off, size);
+      p.lo |= s.lo;
+      p.hi |= s.hi;
+    } else if (stackBase[pc]! & bit(base)) {
+      p.lo = -1;
+      p.hi = -1;
+    }
+  };
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (let pc = n - 1; pc >= 0; pc--) {
+      if (secondHalf[pc]) continue;
+      const insn = insns[pc]!;
+      p.lo = 0;
+      p.hi = 0;
+      for (const s of successors(insns, pc)) {
+        if (s >= n) continue;
+        p.lo |= lo[s]!;
+        p.hi |= hi[s]!;
+      }
+      const cls = insn.opcode & 0x07;
+      const op = insn.opcode & 0xf0;
+      if (cls === Class.LDX) read(pc, insn.src, insn.off, sizeOf(insn.opcode));
+      else if (cls === Class.ST || cls === Class.STX) {
+        if (cls === Class.STX && (insn.opcode & 0xe0) === Mode.ATOMIC) read(pc, insn.dst, insn.off, sizeOf(insn.opcode));
+        else if (sizeOf(insn.opcode) === 8) {
+          // A whole aligned slot written at a known offset: what it held before is not read.
+          const at = fpOffset(pc, insn.dst);
+          if (!Number.isNaN(at) && (at + insn.off) % 8 === 0) {
+            const s = slotsOf(at + insn.off, 8);
+            if (s.lo !== -1 || s.hi !== -1) {
+              p.lo &= ~s.lo;
+              p.hi &= ~s.hi;
+            }
+          }
+        }
+      } else if ((cls === Class.JMP || cls === Class.JMP32) && op === JmpOp.EXIT) {
+        p.lo = 0;
+        p.hi = 0;
+      } else if (cls === Class.JMP && op === JmpOp.CALL && (insn.src !== CallSrc.HELPER || (insn.opcode & Source.X) !== 0)) {
+        p.lo = -1;
+        p.hi = -1;
+      } else if (cls === Class.JMP && op === JmpOp.CALL) {
+        // A helper reads what its key, value and memory arguments point at: a key or value of the
+        // map in r1, a buffer of the size in the next argument when those are known, else up to
+        // the frame's top. What it writes is not counted as a write.
+        const proto = helperProto(insn.imm);
+        const args = proto?.args ?? [];
+        if (!proto) {
+          p.lo = -1;
+          p.hi = -1;
+        }
+        const map = known.kind[pc * 11 + 1] === MAP ? maps[known.value[pc * 11 + 1]!] : undefined;
+        args.forEach((kind, i) => {
+          if (kind !== 'ARG_PTR_TO_MAP_KEY' && kind !== 'ARG_PTR_TO_MAP_VALUE' && kind !== 'ARG_PTR_TO_MEM' && kind !== 'ARG_PTR_TO_STACK_OR_NULL') return;
+          const r = i + 1;
+          const at = fpOffset(pc, r);
+          if (Number.isNaN(at)) {
+            if (stackBase[pc]! & bit(r)) {
+              p.lo = -1;
+              p.hi = -1;
+            }
+            return;
+          }
+          const sizeReg = (pc * 11 + r + 1);
+          const size =
+            kind === 'ARG_PTR_TO_MAP_KEY' && map ? map.keySize
+            : kind === 'ARG_PTR_TO_MAP_VALUE' && map ? map.valueSize
+            : kind === 'ARG_PTR_TO_MEM' && r < 5 && known.kind[sizeReg] === CONSTANT && known.value[sizeReg]! > 0 ? known.value[sizeReg]!
+            : -at;
+          if (size > 0) read(pc, r, 0, Math.max(1, Math.min(size, STACK_SIZE)));
+        });
+      } else if (cls === Class.LD && insn.opcode !== LD_IMM64) {
+        p.lo = -1;
+        p.hi = -1;
+      }
+      if (p.lo !== lo[pc] || p.hi !== hi[pc]) {
+        lo[pc] = p.lo;
+        hi[pc] = p.hi;
+        changed = true;
+      }
+    }
+  }
+  return { lo, hi };
+}
+
+/** What a register is known to hold on every path to an instruction (frameValues). */
+const UNKNOWN = 0;
+const FP_OFFSET = 1;
+const CONSTANT = 2;
+const MAP = 3;
+
+/**
+ * For each instruction and register (index pc * 11 + r), what it holds on every path there: an
+ * offset from the frame pointer (r10 plus a constant), a constant, a map (ld_imm64 of a map
+ * reference, by index), or nothing known; a forward dataflow.
+ */
+function frameValues(insns: readonly Instruction[], secondHalf: Uint8Array): { kind: Uint8Array; value: Float64Array } {
+  const n = insns.length;
+  const kind = new Uint8Array(n * 11);
+  const value = new Float64Array(n * 11);
+  const seen = new Uint8Array(n);
+  kind[10] = FP_OFFSET;
+  seen[0] = 1;
+  const work = [0];
+  const k = new Uint8Array(11);
+  const v = new Float64Array(11);
+  while (work.length) {
+    const pc = work.pop()!;
+    const insn = insns[pc]!;
+    for (let r = 0; r < 11; r++) {
+      k[r] = kind[pc * 11 + r]!;
+      v[r] = value[pc * 11 + r]!;
+    }
+    const { dst, src } = insn;
+    const cls = insn.opcode & 0x07;
+    const op = insn.opcode & 0xf0;
+    const x = (insn.opcode & Source.X) !== 0;
+    const forget = (r: number): void => {
+      k[r] = UNKNOWN;
+      v[r] = 0;
+    };
+    if ((cls === Class.ALU64 || cls === Class.ALU) && op === AluOp.MOV && insn.off === 0) {
+      if (x && cls === Class.ALU64) {
+        k[dst] = k[src]!;
+        v[dst] = v[src]!;
+      } else if (x) forget(dst);
+      else {
+        k[dst] = CONSTANT;
+        v[dst] = cls === Class.ALU64 ? insn.imm : insn.imm >>> 0;
+      }
+    } else if (cls === Class.ALU64 && !x && (op === AluOp.ADD || op === AluOp.SUB) && (k[dst] === FP_OFFSET || k[dst] === CONSTANT)) {
+      v[dst] = v[dst]! + (op === AluOp.ADD ? insn.imm : -insn.imm);
+    } else if (cls === Class.LD && insn.opcode === LD_IMM64 && (insn.src === Imm64Src.MAP_FD || insn.src === Imm64Src.MAP_IDX)) {
+      k[dst] = MAP;
+      v[dst] = insn.imm;
+    } else if (cls === Class.ALU || cls === Class.ALU64 || cls === Class.LDX || cls === Class.LD) forget(dst);
+    else if (cls === Class.STX && (insn.opcode & 0xe0) === Mode.ATOMIC) {
+      if (insn.imm === AtomicOp.CMPXCHG) forget(0);
+      else if (insn.imm & AtomicOp.FETCH) forget(src);
+    } else if ((cls === Class.JMP || cls === Class.JMP32) && op === JmpOp.CALL) for (let r = 0; r <= 5; r++) forget(r);
+    k[10] = FP_OFFSET;
+    v[10] = 0;
+    for (const s of successors(insns, pc)) {
+      if (s >= n || secondHalf[s]) continue;
+      let changed = !seen[s];
+      for (let r = 0; r < 11; r++) {
+        const i = s * 11 + r;
+        if (!seen[s]) {
+          kind[i] = k[r]!;
+          value[i] = v[r]!;
+        } else if (kind[i] !== UNKNOWN && (kind[i] !== k[r] || value[i] !== v[r])) {
+          kind[i] = UNKNOWN;
+          value[i] = 0;
+          changed = true;
+        }
+      }
+      if (changed) {
+        seen[s] = 1;
+        work.push(s);
+      }
+    }
+  }
+  return { kind, value };
 }

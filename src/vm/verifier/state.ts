@@ -233,12 +233,13 @@ function sameBtf(a: Reg, b: Reg): boolean {
 
 /**
  * Whether `old` covers `cur`: every register live at this point and every stack byte allows at
- * least what `cur` may hold. `live` is the current frame's live-register mask; caller frames keep
+ * least what `cur` may hold (of the current frame, the slots `slotsLo`/`slotsHi` mark may still be
+ * read: the others are skipped). `live` is the current frame's live-register mask; caller frames keep
  * r6-r9 alive. With `exact`, asks equality instead (a loop that made no progress). A scalar of the
  * current frame outside `precise` (the registers whose values may matter from here, see
  * precision.ts) covers any scalar, as an imprecise one does in the kernel's states_equal.
  */
-export function stateCovers(old: State, cur: State, live: number, exact = false, precise = ALL_PRECISE): boolean {
+export function stateCovers(old: State, cur: State, live: number, exact = false, precise = ALL_PRECISE, slotsLo = -1, slotsHi = -1): boolean {
   if (old.frames.length !== cur.frames.length || old.refs.length !== cur.refs.length) return false;
   const ids: IdMap = new Map();
   for (let f = 0; f < old.frames.length; f++) {
@@ -256,7 +257,13 @@ export function stateCovers(old: State, cur: State, live: number, exact = false,
       const ok = exact ? regEqual(o, c) : regSubsumes(o, c, ids);
       if (!ok) return false;
     }
+    // The current frame's slots nothing reads again need not agree (liveStackSlots).
+    const deadSlot = (k: number): boolean => !exact && top && ((k < 32 ? slotsLo >>> k : slotsHi >>> (k - 32)) & 1) === 0;
     for (let i = 0; i < STACK_BYTES; i++) {
+      if ((i & 7) === 0 && deadSlot(i >> 3)) {
+        i += 7;
+        continue;
+      }
       const o = of.slots[i]!;
       const c = cf.slots[i]!;
       if (exact) {
@@ -276,6 +283,7 @@ export function stateCovers(old: State, cur: State, live: number, exact = false,
       if (c !== Slot.SPILL) return false;
     }
     for (let s = 0; s < STACK_BYTES / 8; s++) {
+      if (deadSlot(s)) continue;
       const os = of.spills[s];
       if (!os || of.slots[s * 8] !== Slot.SPILL) continue;
       const cs = cf.spills[s];

@@ -5,7 +5,7 @@ import type { Instruction } from '../isa/instruction.js';
 import { AluOp, AtomicOp, CallSrc, Class, Imm64Src, JmpOp, MAX_CALL_FRAMES, Mode, Size, Source, sizeBytes } from '../isa/opcodes.js';
 import { BPF_LOOP_HELPER, helperName, helperProto } from '../helpers/table.js';
 import { analyzeControlFlow, CfgError, type ControlFlow } from './cfg.js';
-import { preciseRegisters } from './precision.js';
+import { liveStackSlots, preciseRegisters } from './precision.js';
 import { checkHelperCall } from './helper-call.js';
 import { helperMemory, readMemory, writeMemory, type AccessEnv } from './access.js';
 import {
@@ -108,6 +108,8 @@ class Walk implements AccessEnv {
   readonly cfg: ControlFlow;
   /** Per instruction, the registers whose scalar values may matter from there (precision.ts). */
   private readonly precise: Uint16Array;
+  /** The main frame's stack slots that may still be read, by instruction (liveStackSlots). */
+  private readonly slotsLive: { lo: Int32Array; hi: Int32Array };
   private readonly explored = new Map<number, Checkpoint[]>();
   private readonly pending: State[] = [];
   private readonly trail = new Int32Array(TRAIL).fill(-1);
@@ -141,6 +143,7 @@ class Walk implements AccessEnv {
     }
     this.functionStarts = [...new Set([0, ...this.cfg.calls.map(([, t]) => t)])].sort((a, b) => a - b);
     this.precise = preciseRegisters(insns, this.cfg.calls.length > 0 || opts.precision === false);
+    this.slotsLive = liveStackSlots(insns, this.cfg.calls.length > 0 || opts.precision === false, opts.maps);
     // The kernel validates the global functions first, each on its own, then the program.
     for (const [start, g] of [...(opts.globals ?? [])].sort((a, b) => a[0] - b[0])) {
       if (this.functionStarts.includes(start) && g.args.every((a) => a.kind !== 'unsupported')) this.entries.push(this.globalEntry(start, g));
@@ -315,7 +318,7 @@ class Walk implements AccessEnv {
       let evict = false;
       for (const cp of list) {
         if (cp.branches === 0) {
-          if (stateCovers(cp.state!, st, live, false, precise)) return true;
+          if (stateCovers(cp.state!, st, live, false, precise, this.slotsLive.lo[st.pc]!, this.slotsLive.hi[st.pc]!)) return true;
         } else if (stateCovers(cp.state!, st, live, true)) {
           this.fail(st.pc, `infinite loop detected at insn ${st.pc}`);
         } else if (++cp.misses > OPEN_CHECKPOINT_MISSES) {
