@@ -28,7 +28,7 @@
 // one holds are compared exactly. A program with local calls or callbacks keeps every register
 // precise and every slot live (its frames share values these passes do not follow).
 import type { Instruction } from '../isa/instruction.js';
-import { AtomicOp, AluOp, CallSrc, Class, Imm64Src, JmpOp, Mode, Size, Source, STACK_SIZE } from '../isa/opcodes.js';
+import { AtomicOp, AluOp, CallSrc, Class, Imm64Src, JmpOp, Mode, sizeBytes, Source, STACK_SIZE } from '../isa/opcodes.js';
 import { helperProto } from '../helpers/table.js';
 import { secondHalves, successors } from './cfg.js';
 
@@ -43,17 +43,51 @@ const CALLER_SAVED = 0x3f;
 const bit = (r: number): number => 1 << r;
 
 /**
+ * Both passes at once, for the verifier: the registers that may matter (preciseRegisters) and the
+ * stack slots that may still be read (liveStackSlots), from one look at the stack pointers.
+ */
+export function stackPrecision(insns: readonly Instruction[], everyRegister: boolean, maps: readonly MapSizes[] = []): { precise: Uint16Array; slots: { lo: Int32Array; hi: Int32Array } } {
+  if (everyRegister) return { precise: preciseRegisters(insns, true), slots: liveStackSlots(insns, true) };
+  const facts = stackFacts(insns);
+  return { precise: precise(insns, facts), slots: liveSlots(insns, facts, maps) };
+}
+
+/**
  * For each instruction, the registers (bit r) whose scalar values may matter on some path from it
  * (ALL_PRECISE everywhere with `everyRegister`: a program with local calls or callbacks, or a walk asked to
  * compare every scalar).
  */
 export function preciseRegisters(insns: readonly Instruction[], everyRegister: boolean): Uint16Array {
   if (everyRegister) return new Uint16Array(insns.length).fill(ALL_PRECISE);
-  const n = insns.length;
+  return precise(insns, stackFacts(insns));
+}
+
+/** A map's sizes, as a helper call's key and value arguments read them. */
+type MapSizes = { keySize: number; valueSize: number };
+
+/** What both passes look at: the second halves of ld_imm64, and where a register may point into the stack. */
+interface StackFacts {
+  secondHalf: Uint8Array;
+  stackBase: Uint16Array;
+}
+
+function stackFacts(insns: readonly Instruction[]): StackFacts {
   const secondHalf = secondHalves(insns);
-  const stackBase = mayPointIntoStack(insns, secondHalf);
+  return { secondHalf, stackBase: mayPointIntoStack(insns, secondHalf) };
+}
+
+function precise(insns: readonly Instruction[], { secondHalf, stackBase }: StackFacts): Uint16Array {
   // Registers and stack slots are solved together: a register is precise where it is stored into a
   // slot that is, and a slot where it is loaded into a register that is.
+  return solveBackward(insns, secondHalf, (pc, p) => transfer(insns[pc]!, p, stackBase[pc]!)).regs;
+}
+
+/**
+ * A backward dataflow to a fixed point over registers and slots: what holds before each
+ * instruction is `step` applied to the union of what holds before its successors.
+ */
+function solveBackward(insns: readonly Instruction[], secondHalf: Uint8Array, step: (pc: number, p: Precise) => void): { regs: Uint16Array; lo: Int32Array; hi: Int32Array } {
+  const n = insns.length;
   const regs = new Uint16Array(n);
   const lo = new Int32Array(n);
   const hi = new Int32Array(n);
@@ -71,7 +105,7 @@ export function preciseRegisters(insns: readonly Instruction[], everyRegister: b
         p.lo |= lo[s]!;
         p.hi |= hi[s]!;
       }
-      transfer(insns[pc]!, p, stackBase[pc]!);
+      step(pc, p);
       if (p.regs !== regs[pc] || p.lo !== lo[pc] || p.hi !== hi[pc]) {
         regs[pc] = p.regs;
         lo[pc] = p.lo;
@@ -80,7 +114,7 @@ export function preciseRegisters(insns: readonly Instruction[], everyRegister: b
       }
     }
   }
-  return regs;
+  return { regs, lo, hi };
 }
 
 /**
@@ -208,10 +242,7 @@ function everything(p: Precise): void {
 }
 
 /** Bytes a load or store of this opcode moves. */
-function sizeOf(opcode: number): number {
-  const size = opcode & 0x18;
-  return size === Size.B ? 1 : size === Size.H ? 2 : size === Size.W ? 4 : 8;
-}
+const sizeOf = (opcode: number): number => sizeBytes(opcode & 0x18);
 
 /**
  * For each instruction, the registers that may hold a pointer into the stack before it (r10 always;
@@ -287,23 +318,17 @@ function mayPointIntoStack(insns: readonly Instruction[], secondHalf: Uint8Array
  * states need not agree on it (the kernel's stacksafe skips slots not marked read). Everything is
  * live with `everyRegister` (local calls and callbacks: frames this pass does not follow).
  */
-export function liveStackSlots(insns: readonly Instruction[], everyRegister: boolean, maps: readonly { keySize: number; valueSize: number }[] = []): { lo: Int32Array; hi: Int32Array } {
-  const n = insns.length;
-  const lo = new Int32Array(n);
-  const hi = new Int32Array(n);
-  if (everyRegister) {
-    lo.fill(-1);
-    hi.fill(-1);
-    return { lo, hi };
-  }
-  const secondHalf = secondHalves(insns);
-  const stackBase = mayPointIntoStack(insns, secondHalf);
+export function liveStackSlots(insns: readonly Instruction[], everyRegister: boolean, maps: readonly MapSizes[] = []): { lo: Int32Array; hi: Int32Array } {
+  if (everyRegister) return { lo: new Int32Array(insns.length).fill(-1), hi: new Int32Array(insns.length).fill(-1) };
+  return liveSlots(insns, stackFacts(insns), maps);
+}
+
+function liveSlots(insns: readonly Instruction[], { secondHalf, stackBase }: StackFacts, maps: readonly MapSizes[]): { lo: Int32Array; hi: Int32Array } {
   const known = frameValues(insns, secondHalf);
   /** Register r's offset from the frame pointer before instruction pc, or NaN. */
   const fpOffset = (pc: number, r: number): number => (r === 10 ? 0 : known.kind[pc * 11 + r] === FP_OFFSET ? known.value[pc * 11 + r]! : NaN);
-  const p = { lo: 0, hi: 0 };
-  /** Marks what an access of `size` bytes at `off` from base register `base` may read (before instruction pc). */
-  const read = (pc: number, base: number, off: number, size: number): void => {
+  /** Marks in `p` what an access of `size` bytes at `off` from base register `base` may read (before instruction pc). */
+  const read = (p: Precise, pc: number, base: number, off: number, size: number): void => {
     const at = fpOffset(pc, base);
     if (!Number.isNaN(at)) {
       const s = slotsOf(at + off, size);
@@ -314,81 +339,65 @@ export function liveStackSlots(insns: readonly Instruction[], everyRegister: boo
       p.hi = -1;
     }
   };
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (let pc = n - 1; pc >= 0; pc--) {
-      if (secondHalf[pc]) continue;
-      const insn = insns[pc]!;
+  const { lo, hi } = solveBackward(insns, secondHalf, (pc, p) => {
+    const insn = insns[pc]!;
+    const cls = insn.opcode & 0x07;
+    const op = insn.opcode & 0xf0;
+    if (cls === Class.LDX) read(p, pc, insn.src, insn.off, sizeOf(insn.opcode));
+    else if (cls === Class.ST || cls === Class.STX) {
+      if (cls === Class.STX && (insn.opcode & 0xe0) === Mode.ATOMIC) read(p, pc, insn.dst, insn.off, sizeOf(insn.opcode));
+      else if (sizeOf(insn.opcode) === 8) {
+        // A whole aligned slot written at a known offset: what it held before is not read.
+        const at = fpOffset(pc, insn.dst);
+        if (!Number.isNaN(at) && (at + insn.off) % 8 === 0) {
+          const s = slotsOf(at + insn.off, 8);
+          if (s.lo !== -1 || s.hi !== -1) {
+            p.lo &= ~s.lo;
+            p.hi &= ~s.hi;
+          }
+        }
+      }
+    } else if ((cls === Class.JMP || cls === Class.JMP32) && op === JmpOp.EXIT) {
       p.lo = 0;
       p.hi = 0;
-      for (const s of successors(insns, pc)) {
-        if (s >= n) continue;
-        p.lo |= lo[s]!;
-        p.hi |= hi[s]!;
-      }
-      const cls = insn.opcode & 0x07;
-      const op = insn.opcode & 0xf0;
-      if (cls === Class.LDX) read(pc, insn.src, insn.off, sizeOf(insn.opcode));
-      else if (cls === Class.ST || cls === Class.STX) {
-        if (cls === Class.STX && (insn.opcode & 0xe0) === Mode.ATOMIC) read(pc, insn.dst, insn.off, sizeOf(insn.opcode));
-        else if (sizeOf(insn.opcode) === 8) {
-          // A whole aligned slot written at a known offset: what it held before is not read.
-          const at = fpOffset(pc, insn.dst);
-          if (!Number.isNaN(at) && (at + insn.off) % 8 === 0) {
-            const s = slotsOf(at + insn.off, 8);
-            if (s.lo !== -1 || s.hi !== -1) {
-              p.lo &= ~s.lo;
-              p.hi &= ~s.hi;
-            }
-          }
-        }
-      } else if ((cls === Class.JMP || cls === Class.JMP32) && op === JmpOp.EXIT) {
-        p.lo = 0;
-        p.hi = 0;
-      } else if (cls === Class.JMP && op === JmpOp.CALL && (insn.src !== CallSrc.HELPER || (insn.opcode & Source.X) !== 0)) {
-        p.lo = -1;
-        p.hi = -1;
-      } else if (cls === Class.JMP && op === JmpOp.CALL) {
-        // A helper reads what its key, value and memory arguments point at: a key or value of the
-        // map in r1, a buffer of the size in the next argument when those are known, else up to
-        // the frame's top. What it writes is not counted as a write.
-        const proto = helperProto(insn.imm);
-        const args = proto?.args ?? [];
-        if (!proto) {
-          p.lo = -1;
-          p.hi = -1;
-        }
-        const map = known.kind[pc * 11 + 1] === MAP ? maps[known.value[pc * 11 + 1]!] : undefined;
-        args.forEach((kind, i) => {
-          if (kind !== 'ARG_PTR_TO_MAP_KEY' && kind !== 'ARG_PTR_TO_MAP_VALUE' && kind !== 'ARG_PTR_TO_MEM' && kind !== 'ARG_PTR_TO_STACK_OR_NULL') return;
-          const r = i + 1;
-          const at = fpOffset(pc, r);
-          if (Number.isNaN(at)) {
-            if (stackBase[pc]! & bit(r)) {
-              p.lo = -1;
-              p.hi = -1;
-            }
-            return;
-          }
-          const sizeReg = (pc * 11 + r + 1);
-          const size =
-            kind === 'ARG_PTR_TO_MAP_KEY' && map ? map.keySize
-            : kind === 'ARG_PTR_TO_MAP_VALUE' && map ? map.valueSize
-            : kind === 'ARG_PTR_TO_MEM' && r < 5 && known.kind[sizeReg] === CONSTANT && known.value[sizeReg]! > 0 ? known.value[sizeReg]!
-            : -at;
-          if (size > 0) read(pc, r, 0, Math.max(1, Math.min(size, STACK_SIZE)));
-        });
-      } else if (cls === Class.LD && insn.opcode !== LD_IMM64) {
+    } else if (cls === Class.JMP && op === JmpOp.CALL && (insn.src !== CallSrc.HELPER || (insn.opcode & Source.X) !== 0)) {
+      p.lo = -1;
+      p.hi = -1;
+    } else if (cls === Class.JMP && op === JmpOp.CALL) {
+      // A helper reads what its key, value and memory arguments point at: a key or value of the
+      // map in r1, a buffer of the size in the next argument when those are known, else up to
+      // the frame's top. What it writes is not counted as a write.
+      const proto = helperProto(insn.imm);
+      const args = proto?.args ?? [];
+      if (!proto) {
         p.lo = -1;
         p.hi = -1;
       }
-      if (p.lo !== lo[pc] || p.hi !== hi[pc]) {
-        lo[pc] = p.lo;
-        hi[pc] = p.hi;
-        changed = true;
-      }
+      const map = known.kind[pc * 11 + 1] === MAP ? maps[known.value[pc * 11 + 1]!] : undefined;
+      args.forEach((kind, i) => {
+        if (kind !== 'ARG_PTR_TO_MAP_KEY' && kind !== 'ARG_PTR_TO_MAP_VALUE' && kind !== 'ARG_PTR_TO_MEM' && kind !== 'ARG_PTR_TO_STACK_OR_NULL') return;
+        const r = i + 1;
+        const at = fpOffset(pc, r);
+        if (Number.isNaN(at)) {
+          if (stackBase[pc]! & bit(r)) {
+            p.lo = -1;
+            p.hi = -1;
+          }
+          return;
+        }
+        const sizeReg = pc * 11 + r + 1;
+        const size =
+          kind === 'ARG_PTR_TO_MAP_KEY' && map ? map.keySize
+          : kind === 'ARG_PTR_TO_MAP_VALUE' && map ? map.valueSize
+          : kind === 'ARG_PTR_TO_MEM' && r < 5 && known.kind[sizeReg] === CONSTANT && known.value[sizeReg]! > 0 ? known.value[sizeReg]!
+          : -at;
+        if (size > 0) read(p, pc, r, 0, Math.max(1, Math.min(size, STACK_SIZE)));
+      });
+    } else if (cls === Class.LD && insn.opcode !== LD_IMM64) {
+      p.lo = -1;
+      p.hi = -1;
     }
-  }
+  });
   return { lo, hi };
 }
 

@@ -5,7 +5,7 @@ import type { Instruction } from '../isa/instruction.js';
 import { AluOp, AtomicOp, CallSrc, Class, Imm64Src, JmpOp, MAX_CALL_FRAMES, Mode, Size, Source, sizeBytes } from '../isa/opcodes.js';
 import { BPF_LOOP_HELPER, helperName, helperProto } from '../helpers/table.js';
 import { analyzeControlFlow, CfgError, type ControlFlow } from './cfg.js';
-import { liveStackSlots, preciseRegisters } from './precision.js';
+import { stackPrecision } from './precision.js';
 import { checkHelperCall } from './helper-call.js';
 import { helperMemory, readMemory, writeMemory, type AccessEnv } from './access.js';
 import {
@@ -142,8 +142,7 @@ class Walk implements AccessEnv {
       throw e;
     }
     this.functionStarts = [...new Set([0, ...this.cfg.calls.map(([, t]) => t)])].sort((a, b) => a - b);
-    this.precise = preciseRegisters(insns, this.cfg.calls.length > 0 || opts.precision === false);
-    this.slotsLive = liveStackSlots(insns, this.cfg.calls.length > 0 || opts.precision === false, opts.maps);
+    ({ precise: this.precise, slots: this.slotsLive } = stackPrecision(insns, this.cfg.calls.length > 0 || opts.precision === false, opts.maps));
     // The kernel validates the global functions first, each on its own, then the program.
     for (const [start, g] of [...(opts.globals ?? [])].sort((a, b) => a[0] - b[0])) {
       if (this.functionStarts.includes(start) && g.args.every((a) => a.kind !== 'unsupported')) this.entries.push(this.globalEntry(start, g));
