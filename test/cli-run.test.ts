@@ -165,12 +165,15 @@ describe('viotrace run --qemu-loop', () => {
     const main = await runCli(['run', '--scenario', 'baseline', '--qemu-loop', 'main', '--requests', '100', '--records']);
     expect(main.code, main.err).toBe(0);
     const onMain = qemuReqs(main.out);
-    expect(onMain.length).toBe(100);
+    // Every completed request's, and those QEMU completed that the guest had not yet reaped.
+    expect(onMain.length).toBeGreaterThanOrEqual(100);
+    expect(onMain.length).toBeLessThan(110);
     for (const r of onMain) expect(r.tid).toBe(r.qemu_pid);
     const io = await runCli(['run', '--scenario', 'main-loop-busy', '--qemu-loop', 'iothread', '--requests', '100', '--records']);
     expect(io.code, io.err).toBe(0);
     const onIothread = qemuReqs(io.out);
-    expect(onIothread.length).toBe(100);
+    expect(onIothread.length).toBeGreaterThanOrEqual(100);
+    expect(onIothread.length).toBeLessThan(110);
     for (const r of onIothread) expect(r.tid).not.toBe(r.qemu_pid);
   });
 

@@ -49,11 +49,33 @@ export class Rng {
     return -mean * Math.log(1 - this.uniform());
   }
 
-  /** Standard normal (Box-Muller). */
+  /**
+   * Standard normal, by the ziggurat method (Marsaglia and Tsang, "The Ziggurat Method for
+   * Generating Random Variables", J. Stat. Software 5(8), 2000), 128 layers: 98.8% of draws are
+   * two integers, a compare and a multiply, where Box-Muller pays a log, a square root and a cosine
+   * (the latency models draw about 19 a request). The layer and the value come from separate draws:
+   * the paper's version takes both from one integer, which correlates them (Doornik, "An Improved
+   * Ziggurat Method to Generate Normal Random Samples", 2005).
+   */
   normal(): number {
-    const u = 1 - this.uniform();
-    const v = this.uniform();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+    for (;;) {
+      const layer = this.next() & 127;
+      const h = this.next() | 0;
+      const x = h * ZIG_W[layer]!;
+      if (Math.abs(h) < ZIG_K[layer]!) return x;
+      if (layer === 0) {
+        // The base layer's tail past R, by Marsaglia's exponential rejection.
+        let t: number;
+        let y: number;
+        do {
+          t = -Math.log(1 - this.uniform()) / ZIG_R;
+          y = -Math.log(1 - this.uniform());
+        } while (y + y < t * t);
+        return h > 0 ? ZIG_R + t : -ZIG_R - t;
+      }
+      // The wedge between the layer's rectangle and the curve.
+      if (ZIG_F[layer]! + this.uniform() * (ZIG_F[layer - 1]! - ZIG_F[layer]!) < Math.exp(-0.5 * x * x)) return x;
+    }
   }
 
   /**
@@ -67,5 +89,37 @@ export class Rng {
   /** An independent generator derived from this one (so adding draws in one model leaves others unchanged). */
   fork(salt: number): Rng {
     return new Rng((this.next() ^ Math.imul(salt + 1, 0x9e3779b1)) >>> 0);
+  }
+}
+
+/** Where the ziggurat's base layer meets its tail (128 layers), and each layer's area. */
+const ZIG_R = 3.442619855899;
+const ZIG_V = 9.91256303526217e-3;
+
+/**
+ * The ziggurat's tables, as the paper's zigset(): per layer, the bound below which |h| is inside
+ * the rectangle (ZIG_K), the scale from a signed 32-bit integer to x (ZIG_W), and exp(-x^2/2) at
+ * the layer's edge (ZIG_F).
+ */
+const ZIG_K = new Int32Array(128);
+const ZIG_W = new Float64Array(128);
+const ZIG_F = new Float64Array(128);
+{
+  const m = 2147483648;
+  let d = ZIG_R;
+  let t = d;
+  const q = ZIG_V / Math.exp(-0.5 * d * d);
+  ZIG_K[0] = Math.trunc((d / q) * m);
+  ZIG_K[1] = 0;
+  ZIG_W[0] = q / m;
+  ZIG_W[127] = d / m;
+  ZIG_F[0] = 1;
+  ZIG_F[127] = Math.exp(-0.5 * d * d);
+  for (let i = 126; i >= 1; i--) {
+    d = Math.sqrt(-2 * Math.log(ZIG_V / d + Math.exp(-0.5 * d * d)));
+    ZIG_K[i + 1] = Math.trunc((d / t) * m);
+    t = d;
+    ZIG_F[i] = Math.exp(-0.5 * d * d);
+    ZIG_W[i] = d / m;
   }
 }
