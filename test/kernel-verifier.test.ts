@@ -76,13 +76,16 @@ describe.skipIf(!canLoad)('the running kernel agrees with our verifier', () => {
     });
   }
 
-  // Pruning like the kernel's (imprecise scalars cover any, precision.ts) keeps the walk near its
-  // length: without it QEMU's request chains (luring_do_submit) took 11 times the kernel's 1,990,
-  // and while every value stored into the stack stayed precise, biolat_raw's log2 loop (its bucket
-  // a map key) 2.4 times the kernel's 286 (now exactly 286).
-  it('processes about as many instructions as the kernel for every program it loads', () => {
+  // Pruning like the kernel's keeps the walk at its length: imprecise scalars cover any
+  // (precision.ts; without it QEMU's request chains, luring_do_submit, took 11 times the kernel's
+  // 1,990), prune points where check_cfg() puts them and checkpoints made and dropped by
+  // is_state_visited()'s heuristics (verify.ts; before them luring_do_submit took 0.56 times the
+  // kernel's count, and with only the heuristics biolat_raw's log2 loop 2.02 times). Linux 6.18
+  // processes exactly as many instructions as we do for 62 of the 65 programs.
+  it('processes as many instructions as the kernel for every program it loads', () => {
     const btf = parseBtf(readFileSync('/sys/kernel/btf/vmlinux'), 'vmlinux');
     const compared: string[] = [];
+    let same = 0;
     for (const file of objects.map((o) => `bpf/${o}.bpf.o`)) {
       const kernel = kernelProcessed(file);
       if (!kernel) continue;
@@ -93,10 +96,12 @@ describe.skipIf(!canLoad)('the running kernel agrees with our verifier', () => {
         if (theirs === undefined) continue;
         const ours = verify(p.insns, { ctx: programContext(p, btf, file), maps, globals: p.globals, btf }).processed;
         compared.push(p.name);
-        expect(ours / theirs, `${file} ${p.name}: ${ours} against the kernel's ${theirs}`).toBeLessThan(1.5);
-        expect(ours / theirs, `${file} ${p.name}: ${ours} against the kernel's ${theirs}`).toBeGreaterThan(0.5);
+        if (ours === theirs) same++;
+        expect(ours / theirs, `${file} ${p.name}: ${ours} against the kernel's ${theirs}`).toBeLessThan(1.25);
+        expect(ours / theirs, `${file} ${p.name}: ${ours} against the kernel's ${theirs}`).toBeGreaterThan(0.8);
       }
     }
     expect(compared.length).toBeGreaterThan(50);
+    expect(same / compared.length).toBeGreaterThan(0.75);
   }, 60_000);
 });

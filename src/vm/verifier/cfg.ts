@@ -101,22 +101,33 @@ export function analyzeControlFlow(insns: readonly Instruction[]): ControlFlow {
     const insn = insns[pc]!;
     const succ = successors(insns, pc);
     const callback = codeAddressTarget(insn, pc);
+    // Prune points where the kernel's check_cfg() marks them (visit_insn, push_insn): a
+    // conditional jump and its target, an unconditional jump's target, past every call, a local
+    // call and the function it calls, a callback's address, past it and the callback.
     if (callback >= 0) {
       // A callback's address: the function is reached (bpf_loop calls it) and its stack is on this one's.
       calls.push([pc, callback]);
+      prunePoint[pc] = 1;
+      if (pc + 2 < n) prunePoint[pc + 2] = 1;
       prunePoint[callback] = 1;
       succ.push(callback);
     }
     if (isJump(insn)) {
       const op = insn.opcode & 0xf0;
-      if (op === JmpOp.CALL && insn.src === CallSrc.LOCAL) {
-        const target = pc + 1 + insn.imm;
-        calls.push([pc, target]);
-        prunePoint[target] = 1;
-        prunePoint[pc + 1] = 1;
-        succ.push(target);
-      } else if (op !== JmpOp.CALL && op !== JmpOp.EXIT) {
+      if (op === JmpOp.CALL) {
+        if (pc + 1 < n) prunePoint[pc + 1] = 1;
+        if (insn.src === CallSrc.LOCAL) {
+          const target = pc + 1 + insn.imm;
+          calls.push([pc, target]);
+          prunePoint[pc] = 1;
+          prunePoint[target] = 1;
+          succ.push(target);
+        }
+      } else if (op === JmpOp.JA) {
         for (const s of succ) prunePoint[s] = 1;
+      } else if (op !== JmpOp.EXIT) {
+        prunePoint[pc] = 1;
+        prunePoint[pc + 1 + insn.off] = 1;
       }
     }
     for (const s of succ) {

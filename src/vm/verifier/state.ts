@@ -138,7 +138,9 @@ export interface Checkpoint {
   state: State | undefined;
   branches: number;
   parent: Checkpoint | undefined;
-  /** Times a path reached this instruction again while this one was still open and was not the same state. */
+  /** Paths this checkpoint pruned (the kernel's hit_cnt). */
+  hits: number;
+  /** Paths that reached its instruction, were not covered by it, and were checkpointed there (miss_cnt). */
   misses: number;
 }
 

@@ -20,15 +20,24 @@ import { COMPLEXITY_LIMIT_INSNS, VerifierError, type GlobalFunction, type Verdic
 
 /** BPF_COMPLEXITY_LIMIT_JMP_SEQ: pending branches at once. */
 const JMP_SEQ_LIMIT = 8192;
-/** Checkpoints kept per instruction; the oldest go first (the kernel also evicts states that never prune). */
+/** Checkpoints kept per instruction; the oldest finished one goes first (a bound on memory the kernel does not have). */
 const CHECKPOINTS_PER_INSN = 64;
 /**
- * Misses after which a checkpoint still being explored leaves its instruction's list (the kernel's
- * miss_cnt eviction). Such a checkpoint only detects a loop that made no progress, which a repeat
- * shows within a few visits; kept for every iteration of a long loop, each visit compared against all
- * of them and the walk grew with the square of the iterations (a 2,000,000-iteration loop never ended).
+ * A checkpoint that missed more than MISS_RATIO times its hits, plus MISS_RATIO, leaves its
+ * instruction's list, as the kernel's is_state_visited() drops states unlikely to prune (n = 3).
+ * Kept, a loop's checkpoints would be compared on every later iteration and the walk grow with the
+ * square of the iterations (a 2,000,000-iteration loop never ended).
  */
-const OPEN_CHECKPOINT_MISSES = 64;
+const MISS_RATIO = 3;
+/**
+ * A new checkpoint only after this many jumps and instructions since the last one, the kernel's
+ * heuristic ("bpf progs typically have pruning point every 4 instructions", bpfconf 2019); inside a
+ * loop (a checkpoint at the instruction still open), after LOOP_CHECKPOINT_*.
+ */
+const CHECKPOINT_JMPS = 2;
+const CHECKPOINT_INSNS = 8;
+const LOOP_CHECKPOINT_JMPS = 20;
+const LOOP_CHECKPOINT_INSNS = 100;
 /** Instructions of the failing path shown in the log. */
 const TRAIL = 24;
 
@@ -115,6 +124,10 @@ class Walk implements AccessEnv {
   private readonly trail = new Int32Array(TRAIL).fill(-1);
   private trailAt = 0;
   private processed = 0;
+  /** Jump-class instructions walked (the kernel's jmps_processed), and both counts when the last checkpoint was made. */
+  private jmpsProcessed = 0;
+  private jmpsAtCheckpoint = 0;
+  private processedAtCheckpoint = 0;
   private totalStates = 0;
   private prunedPaths = 0;
   private peakPending = 0;
@@ -276,6 +289,8 @@ class Walk implements AccessEnv {
       }
       this.trail[this.trailAt] = cur.pc;
       this.trailAt = (this.trailAt + 1) % TRAIL;
+      const cls = this.insns[cur.pc]!.opcode & 0x07;
+      if (cls === Class.JMP || cls === Class.JMP32) this.jmpsProcessed++;
       if (!this.step(cur)) {
         this.endPath(cur);
         cur = this.pending.pop() ?? this.entries.shift();
@@ -312,22 +327,32 @@ class Walk implements AccessEnv {
   private prune(st: State): boolean {
     const live = this.cfg.liveIn[st.pc]!;
     const precise = this.precise[st.pc]!;
+    const jmps = this.jmpsProcessed - this.jmpsAtCheckpoint;
+    const insns = this.processed - this.processedAtCheckpoint;
+    let add = jmps >= CHECKPOINT_JMPS && insns >= CHECKPOINT_INSNS;
     let list = this.explored.get(st.pc);
     if (list) {
       let evict = false;
-      for (const cp of list) {
+      // Newest first, as the kernel's list is.
+      for (let i = list.length - 1; i >= 0; i--) {
+        const cp = list[i]!;
         if (cp.branches === 0) {
-          if (stateCovers(cp.state!, st, live, false, precise, this.slotsLive.lo[st.pc]!, this.slotsLive.hi[st.pc]!)) return true;
-        } else if (stateCovers(cp.state!, st, live, true)) {
-          this.fail(st.pc, `infinite loop detected at insn ${st.pc}`);
-        } else if (++cp.misses > OPEN_CHECKPOINT_MISSES) {
-          evict = true;
+          if (stateCovers(cp.state!, st, live, false, precise, this.slotsLive.lo[st.pc]!, this.slotsLive.hi[st.pc]!)) {
+            cp.hits++;
+            return true;
+          }
+        } else {
+          if (stateCovers(cp.state!, st, live, true)) this.fail(st.pc, `infinite loop detected at insn ${st.pc}`);
+          // A loop: fewer checkpoints while it goes round.
+          if (jmps < LOOP_CHECKPOINT_JMPS && insns < LOOP_CHECKPOINT_INSNS) add = false;
         }
+        if (add) cp.misses++;
+        if (cp.misses > cp.hits * MISS_RATIO + MISS_RATIO) evict = true;
       }
       // Dropped from the list only: the path's parent chain still counts its branches.
       if (evict) {
         list = list.filter((cp) => {
-          const keep = cp.branches === 0 || cp.misses <= OPEN_CHECKPOINT_MISSES;
+          const keep = cp.misses <= cp.hits * MISS_RATIO + MISS_RATIO;
           if (!keep) cp.state = undefined;
           return keep;
         });
@@ -337,7 +362,10 @@ class Walk implements AccessEnv {
       list = [];
       this.explored.set(st.pc, list);
     }
-    const cp: Checkpoint = { state: copyState(st), branches: 1, parent: st.parent, misses: 0 };
+    if (!add) return false;
+    this.jmpsAtCheckpoint = this.jmpsProcessed;
+    this.processedAtCheckpoint = this.processed;
+    const cp: Checkpoint = { state: copyState(st), branches: 1, parent: st.parent, hits: 0, misses: 0 };
     st.parent = cp;
     list.push(cp);
     if (list.length > CHECKPOINTS_PER_INSN) {
