@@ -2,7 +2,7 @@
 import type { Btf } from '../btf/index.js';
 import type { Instruction } from '../isa/instruction.js';
 import { structRead } from './btf-access.js';
-import { constScalar, isConst, loadedScalar, unknownScalar } from './scalar.js';
+import { coerceToSize, constScalar, isConst, loadedScalar, unknownScalar } from './scalar.js';
 import { isNull, pointerReg, scalarReg, Slot, STACK_BYTES, type Reg, type State } from './state.js';
 import type { ContextSpec, MapSpec } from './spec.js';
 
@@ -160,29 +160,45 @@ export function readMemory(env: AccessEnv, st: State, pc: number, regno: number,
   // Uninitialised stack bytes read as unknown data: tracing programs need CAP_PERFMON, which gives
   // the kernel's allow_uninit_stack (a padded struct copied whole is the common case).
   if (!fixed(p)) return scalarReg(loadedScalar(size, signExtend));
-  if (size === 8 && base % 8 === 0 && frame.slots[base] === Slot.SPILL) {
-    const spilled = frame.spills[base >> 3]!;
-    let whole = true;
-    for (let i = base; i < base + 8; i++) if (frame.slots[i] !== Slot.SPILL) whole = false;
-    if (whole) return spilled;
-  }
-  let allZero = true;
+  // check_stack_read_fixed_off(): a slot holds a spilled register when its first byte is a spill's.
+  const start = base & ~7;
+  let spillCount = 0;
+  let zeroCount = 0;
   for (let i = base; i < base + size; i++) {
-    const s = frame.slots[i]!;
-    if (s === Slot.SPILL) {
-      const spilled = frame.spills[i >> 3];
-      if (spilled && spilled.type !== 'scalar') env.fail(pc, `invalid size of register fill`);
-      if (!(spilled && isNull(spilled))) allZero = false;
-    } else if (s !== Slot.ZERO) allZero = false;
+    if (frame.slots[i] === Slot.SPILL) spillCount++;
+    else if (frame.slots[i] === Slot.ZERO) zeroCount++;
   }
-  return scalarReg(allZero ? constScalar(0n) : loadedScalar(size, signExtend));
+  if (frame.slots[start] === Slot.SPILL) {
+    const spilled = frame.spills[start >> 3]!;
+    let spillSize = 1;
+    while (spillSize < 8 && frame.slots[start + spillSize] === Slot.SPILL) spillSize++;
+    if (size === 8 && spillSize === 8) return spilled;
+    if (spilled.type !== 'scalar') env.fail(pc, `invalid size of register fill`);
+    // A fill of the spill's first bytes gives its value back, cut to the load's size.
+    if (size <= spillSize && base === start) {
+      const value = coerceToSize(spilled.value, size, signExtend);
+      // Narrowed, it is no longer the same number as the spilled register (its id is not kept).
+      return value === spilled.value ? spilled : scalarReg(value);
+    }
+    if (spillCount === size && isNull(spilled)) return scalarReg(constScalar(0n));
+  }
+  return scalarReg(zeroCount === size ? constScalar(0n) : loadedScalar(size, signExtend));
 }
 
+/**
+ * A write's source, for what the stack then holds: a register (a scalar of any size, or a pointer
+ * of 8 bytes, at the start of a slot is spilled), an immediate (BPF_ST: spilled as a known scalar
+ * there), or anything else (a helper's or an atomic's write: plain data).
+ */
+export type StoreSource = 'register' | 'imm' | 'other';
+
 /** Checks a store of `value` through `p`; stack stores spill registers or mark bytes written. */
-export function writeMemory(env: AccessEnv, st: State, pc: number, regno: number, p: Reg, off: number, size: number, value: Reg, fromRegister: boolean): void {
+export function writeMemory(env: AccessEnv, st: State, pc: number, regno: number, p: Reg, off: number, size: number, value: Reg, source: StoreSource): void {
   checkPointer(env, pc, regno, p);
   checkRegion(env, pc, regno, p, off, size, true);
   if (p.type !== 'fp') return;
+  // Only all eight bytes of a pointer can be spilled (check_stack_write_fixed_off()).
+  if (source === 'register' && size !== 8 && value.type !== 'scalar' && value.type !== 'not_init') env.fail(pc, 'invalid size of register spill');
   const frame = st.frames[p.frame]!;
   const [lo, hi] = span(p, off, size);
   env.noteDepth(frame.fn, -lo);
@@ -199,12 +215,14 @@ export function writeMemory(env: AccessEnv, st: State, pc: number, regno: number
     frame.slots.fill(Slot.MISC, base, end);
     return;
   }
-  if (fromRegister && size === 8 && base % 8 === 0) {
+  // check_stack_write_fixed_off(): at the start of a slot, a register of 8 bytes or a scalar of
+  // any size is spilled, as is an immediate; the spill's bytes are the slot's first.
+  if (base % 8 === 0 && ((source === 'register' && (size === 8 || value.type === 'scalar')) || source === 'imm')) {
     frame.slots.fill(Slot.SPILL, base, end);
     frame.spills[base >> 3] = value;
     return;
   }
-  const zero = isNull(value);
+  const zero = source !== 'other' && isNull(value);
   frame.slots.fill(zero ? Slot.ZERO : Slot.MISC, base, end);
 }
 
@@ -223,5 +241,5 @@ export function helperMemory(env: AccessEnv, st: State, pc: number, regno: numbe
   const [lo] = span(p, 0, size);
   env.noteDepth(frame.fn, -lo);
   // A helper may read uninitialised stack bytes too (allow_uninit_stack, as for loads).
-  if (write) writeMemory(env, st, pc, regno, p, 0, size, scalarReg(unknownScalar()), false);
+  if (write) writeMemory(env, st, pc, regno, p, 0, size, scalarReg(unknownScalar()), 'other');
 }

@@ -1,9 +1,10 @@
 // Helper calls as the verifier checks them: each argument against its kind, map types against the helper, the return type.
 import type { HelperProto } from '../helpers/table.js';
-import { BPF_MAP_TYPE_CGROUP_ARRAY, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_RINGBUF } from '../maps/constants.js';
+import { BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_CGROUP_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_RINGBUF } from '../maps/constants.js';
 import { helperMemory, type AccessEnv } from './access.js';
 import { isConst, unknownScalar } from './scalar.js';
-import { isNull, mayBeNull, notInit, pointerReg, scalarReg, type Reg, type State } from './state.js';
+import { isNull, mayBeNull, notInit, pointerReg, scalarReg, Slot, STACK_BYTES, type Reg, type State } from './state.js';
+import type { MapSpec } from './spec.js';
 
 /** What helper checks need beyond memory access. */
 export interface HelperEnv extends AccessEnv {
@@ -39,6 +40,8 @@ export function checkHelperCall(env: HelperEnv, st: State, proto: HelperProto): 
   let mem: { regno: number; reg: Reg; write: boolean } | undefined;
   let allocSize = 0;
   let released: Reg | undefined;
+  /** The key of a map_lookup_elem when it is known (constantMapKey), else -1. */
+  let constKey = -1n;
   const expect = (regno: number, reg: Reg, what: string): never => env.fail(pc, `R${regno} type=${reg.type} expected=${what}`);
 
   proto.args.forEach((kind, i) => {
@@ -66,6 +69,7 @@ export function checkHelperCall(env: HelperEnv, st: State, proto: HelperProto): 
         if (reg.type !== 'fp' && reg.type !== 'map_value' && reg.type !== 'mem') expect(regno, reg, 'fp, map_value');
         const spec = env.maps[map.map]!;
         helperMemory(env, st, pc, regno, reg, kind === 'ARG_PTR_TO_MAP_KEY' ? spec.keySize : spec.valueSize, false);
+        if (kind === 'ARG_PTR_TO_MAP_KEY' && elidesNullness(spec)) constKey = constantMapKey(st, reg, spec.keySize);
         return;
       }
       case 'ARG_PTR_TO_MEM':
@@ -131,9 +135,13 @@ export function checkHelperCall(env: HelperEnv, st: State, proto: HelperProto): 
     case 'RET_INTEGER':
       out.regs[0] = scalarReg(unknownScalar());
       break;
-    case 'RET_PTR_TO_MAP_VALUE_OR_NULL':
-      out.regs[0] = pointerReg('map_value_or_null', { map: map!.map, id: env.newId() });
+    case 'RET_PTR_TO_MAP_VALUE_OR_NULL': {
+      // An array's element at a constant key below max_entries always exists (Linux 6.13 on).
+      const spec = env.maps[map!.map]!;
+      if (proto.name === 'map_lookup_elem' && constKey >= 0n && spec.maxEntries !== undefined && constKey < BigInt(spec.maxEntries)) out.regs[0] = pointerReg('map_value', { map: map!.map });
+      else out.regs[0] = pointerReg('map_value_or_null', { map: map!.map, id: env.newId() });
       break;
+    }
     case 'RET_PTR_TO_ALLOC_MEM_OR_NULL': {
       const id = env.newId();
       st.refs = [...st.refs, { id, insn: pc }];
@@ -141,4 +149,32 @@ export function checkHelperCall(env: HelperEnv, st: State, proto: HelperProto): 
       break;
     }
   }
+}
+
+/** Maps whose lookups with a known key below max_entries cannot fail (the kernel's can_elide_value_nullness). */
+export function elidesNullness(spec: MapSpec): boolean {
+  return spec.type === BPF_MAP_TYPE_ARRAY || spec.type === BPF_MAP_TYPE_PERCPU_ARRAY;
+}
+
+/**
+ * The key `key` points at when the stack says what it is, else -1 (the kernel's
+ * get_constant_map_key): zero bytes from the key's first to its last, within its 8-byte slot, or
+ * a spill of a known scalar of key_size bytes at the start of the slot. (The kernel also takes the
+ * whole value of an 8-byte spill for a 4-byte key in its upper half; that key is not known here,
+ * so such a lookup may return NULL: stricter, never looser.)
+ */
+function constantMapKey(st: State, key: Reg, keySize: number): bigint {
+  if (key.type !== 'fp' || key.varMin !== key.varMax) return -1n;
+  const frame = st.frames[key.frame]!;
+  const base = STACK_BYTES + key.off + key.varMin;
+  const end = (base & ~7) + 8;
+  let zeros = 0;
+  for (let i = base; i < end && frame.slots[i] === Slot.ZERO; i++) zeros++;
+  if (zeros >= keySize) return 0n;
+  const spilled = frame.spills[base >> 3];
+  if (base % 8 !== 0 || frame.slots[base] !== Slot.SPILL || !spilled || spilled.type !== 'scalar') return -1n;
+  let spillBytes = 0;
+  for (let i = base; i < end && frame.slots[i] === Slot.SPILL; i++) spillBytes++;
+  if (spillBytes !== keySize || !isConst(spilled.value)) return -1n;
+  return spilled.value.umin;
 }

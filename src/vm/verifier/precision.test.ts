@@ -75,7 +75,7 @@ describe('precise registers', () => {
   it('frees a value stored into a stack slot nothing loads back (a map key), unless it may be loaded through another pointer into the stack', () => {
     const key = (load: string[]) => preciseRegisters(assemble([
       'mov %r6, 7', // 0: a loop counter, say
-      'stxdw [%r10-8], %r6', // 1: stored as a map key
+      'stxdw [%r10-8], %r6', // 1: stored as a hash map's key
       'mov %r2, %r10', // 2
       'add %r2, -8', // 3
       'lddw %r1, map[0]', // 4-5
@@ -83,7 +83,7 @@ describe('precise registers', () => {
       ...load,
       'mov %r0, 0',
       'exit',
-    ].join('\n')), false);
+    ].join('\n')), false, [{ keySize: 8, valueSize: 8, type: 1 }]);
     expect(key([])[1]! & bit(6)).toBe(0);
     expect(key(['ldxdw %r4, [%r10-16]', 'jgt %r4, 1, +0'])[1]! & bit(6)).toBe(0);
     expect(key(['ldxw %r4, [%r10-4]', 'jgt %r4, 1, +0'])[1]! & bit(6)).toBeTruthy();
@@ -91,6 +91,26 @@ describe('precise registers', () => {
     // A whole slot written again before any load back ends what the first store's value could do.
     expect(key(['stdw [%r10-8], 0', 'ldxdw %r4, [%r10-8]', 'jgt %r4, 1, +0'])[1]! & bit(6)).toBe(0);
     expect(key(['stw [%r10-8], 0', 'ldxdw %r4, [%r10-8]', 'jgt %r4, 1, +0'])[1]! & bit(6)).toBeTruthy();
+  });
+
+  it("keeps an array lookup's key precise when it is spilled at the start of a slot: it decides whether the lookup may fail", () => {
+    const lookup = (off: number, type: number | undefined) => preciseRegisters(assemble([
+      'mov %r6, 3', // 0
+      `stxw [%r10${off}], %r6`, // 1: a u32 key
+      'mov %r2, %r10', // 2
+      `add %r2, ${off}`, // 3
+      'lddw %r1, map[0]', // 4-5
+      'call 1', // 6
+      'mov %r0, 0',
+      'exit',
+    ].join('\n')), false, type === undefined ? [] : [{ keySize: 4, valueSize: 8, type }]);
+    expect(lookup(-8, 2)[1]! & bit(6)).toBeTruthy();
+    expect(lookup(-8, 6)[1]! & bit(6)).toBeTruthy();
+    // A map not known to the pass is taken to be an array.
+    expect(lookup(-8, undefined)[1]! & bit(6)).toBeTruthy();
+    expect(lookup(-8, 1)[1]! & bit(6)).toBe(0);
+    // At fp-4 the key is plain data to the kernel, never a known number.
+    expect(lookup(-4, 2)[1]! & bit(6)).toBe(0);
   });
 
   it("marks the stack slots that may still be read: a map helper's key and value by the map's sizes, a buffer by its constant size, loads by their offsets", () => {

@@ -49,7 +49,8 @@ const bit = (r: number): number => 1 << r;
 export function stackPrecision(insns: readonly Instruction[], everyRegister: boolean, maps: readonly MapSizes[] = []): { precise: Uint16Array; slots: { lo: Int32Array; hi: Int32Array } } {
   if (everyRegister) return { precise: preciseRegisters(insns, true), slots: liveStackSlots(insns, true) };
   const facts = stackFacts(insns);
-  return { precise: precise(insns, facts), slots: liveSlots(insns, facts, maps) };
+  const known = frameValues(insns, facts.secondHalf);
+  return { precise: precise(insns, facts, known, maps), slots: liveSlots(insns, facts, maps, known) };
 }
 
 /**
@@ -57,13 +58,18 @@ export function stackPrecision(insns: readonly Instruction[], everyRegister: boo
  * (ALL_PRECISE everywhere with `everyRegister`: a program with local calls or callbacks, or a walk asked to
  * compare every scalar).
  */
-export function preciseRegisters(insns: readonly Instruction[], everyRegister: boolean): Uint16Array {
+export function preciseRegisters(insns: readonly Instruction[], everyRegister: boolean, maps: readonly MapSizes[] = []): Uint16Array {
   if (everyRegister) return new Uint16Array(insns.length).fill(ALL_PRECISE);
-  return precise(insns, stackFacts(insns));
+  const facts = stackFacts(insns);
+  return precise(insns, facts, frameValues(insns, facts.secondHalf), maps);
 }
 
-/** A map's sizes, as a helper call's key and value arguments read them. */
-type MapSizes = { keySize: number; valueSize: number };
+/** A map's sizes, as a helper call's key and value arguments read them, and its type. */
+type MapSizes = { keySize: number; valueSize: number; type?: number };
+
+/** BPF_MAP_TYPE_ARRAY and BPF_MAP_TYPE_PERCPU_ARRAY: a lookup's result depends on the key's value (helper-call.ts). */
+const KEYED_BY_VALUE = new Set([2, 6]);
+const MAP_LOOKUP_ELEM = 1;
 
 /** What both passes look at: the second halves of ld_imm64, and where a register may point into the stack. */
 interface StackFacts {
@@ -76,10 +82,40 @@ function stackFacts(insns: readonly Instruction[]): StackFacts {
   return { secondHalf, stackBase: mayPointIntoStack(insns, secondHalf) };
 }
 
-function precise(insns: readonly Instruction[], { secondHalf, stackBase }: StackFacts): Uint16Array {
+function precise(insns: readonly Instruction[], { secondHalf, stackBase }: StackFacts, known: FrameValues, maps: readonly MapSizes[]): Uint16Array {
   // Registers and stack slots are solved together: a register is precise where it is stored into a
   // slot that is, and a slot where it is loaded into a register that is.
-  return solveBackward(insns, secondHalf, (pc, p) => transfer(insns[pc]!, p, stackBase[pc]!)).regs;
+  return solveBackward(insns, secondHalf, (pc, p) => {
+    const insn = insns[pc]!;
+    transfer(insn, p, stackBase[pc]!);
+    // An array lookup's key: when it is a scalar spilled at the start of a slot, whether it is a
+    // known number below max_entries decides whether the result may be NULL, so its value matters
+    // (the kernel marks the slot precise; zero bytes are compared exactly anyway). Any lookup whose
+    // map is not known here is taken to be one.
+    if ((insn.opcode & 0x07) === Class.JMP && (insn.opcode & 0xf0) === JmpOp.CALL && insn.src === CallSrc.HELPER && !(insn.opcode & Source.X) && insn.imm === MAP_LOOKUP_ELEM) {
+      const map = known.kind[pc * 11 + 1] === MAP ? maps[known.value[pc * 11 + 1]!] : undefined;
+      if (map?.type !== undefined && !KEYED_BY_VALUE.has(map.type)) return;
+      const at = fpOffsetOf(known, pc, 2);
+      if (Number.isNaN(at)) {
+        if (stackBase[pc]! & bit(2)) everySlot(p);
+        return;
+      }
+      if (at % 8 !== 0) return;
+      const s = slotsOf(at, map ? Math.max(1, map.keySize) : Math.max(1, -at));
+      p.lo |= s.lo;
+      p.hi |= s.hi;
+    }
+  }).regs;
+}
+
+/** Register r's offset from the frame pointer before instruction pc, or NaN (frameValues). */
+function fpOffsetOf(known: FrameValues, pc: number, r: number): number {
+  return r === 10 ? 0 : known.kind[pc * 11 + r] === FP_OFFSET ? known.value[pc * 11 + r]! : NaN;
+}
+
+function everySlot(p: Precise): void {
+  p.lo = -1;
+  p.hi = -1;
 }
 
 /**
@@ -323,10 +359,8 @@ export function liveStackSlots(insns: readonly Instruction[], everyRegister: boo
   return liveSlots(insns, stackFacts(insns), maps);
 }
 
-function liveSlots(insns: readonly Instruction[], { secondHalf, stackBase }: StackFacts, maps: readonly MapSizes[]): { lo: Int32Array; hi: Int32Array } {
-  const known = frameValues(insns, secondHalf);
-  /** Register r's offset from the frame pointer before instruction pc, or NaN. */
-  const fpOffset = (pc: number, r: number): number => (r === 10 ? 0 : known.kind[pc * 11 + r] === FP_OFFSET ? known.value[pc * 11 + r]! : NaN);
+function liveSlots(insns: readonly Instruction[], { secondHalf, stackBase }: StackFacts, maps: readonly MapSizes[], known = frameValues(insns, secondHalf)): { lo: Int32Array; hi: Int32Array } {
+  const fpOffset = (pc: number, r: number): number => fpOffsetOf(known, pc, r);
   /** Marks in `p` what an access of `size` bytes at `off` from base register `base` may read (before instruction pc). */
   const read = (p: Precise, pc: number, base: number, off: number, size: number): void => {
     const at = fpOffset(pc, base);
@@ -412,7 +446,12 @@ const MAP = 3;
  * offset from the frame pointer (r10 plus a constant), a constant, a map (ld_imm64 of a map
  * reference, by index), or nothing known; a forward dataflow.
  */
-function frameValues(insns: readonly Instruction[], secondHalf: Uint8Array): { kind: Uint8Array; value: Float64Array } {
+interface FrameValues {
+  kind: Uint8Array;
+  value: Float64Array;
+}
+
+function frameValues(insns: readonly Instruction[], secondHalf: Uint8Array): FrameValues {
   const n = insns.length;
   const kind = new Uint8Array(n * 11);
   const value = new Float64Array(n * 11);

@@ -91,6 +91,23 @@ export function zext32(s: Scalar): Scalar {
   return unsignedRange(0n, U32);
 }
 
+/**
+ * The value as a load of `size` bytes gives it back (the kernel's coerce_reg_to_size after a
+ * narrow fill): the low bytes, zero-extended or, for ldsx, sign-extended.
+ */
+export function coerceToSize(s: Scalar, size: number, signExtend: boolean): Scalar {
+  if (size >= 8) return s;
+  const bits = BigInt(size * 8);
+  const mask = (1n << bits) - 1n;
+  let u: Scalar;
+  if (s.umax <= mask) u = s;
+  else if (isConst(s)) u = constScalar(s.umin & mask);
+  // The range's low parts are contiguous when its high parts are equal.
+  else if (s.umin >> bits === s.umax >> bits) u = unsignedRange(s.umin & mask, s.umax & mask);
+  else u = unsignedRange(0n, mask);
+  return signExtend ? sext(u, (size * 8) as 8 | 16 | 32) : u;
+}
+
 /** Sign-extends the low `bits` bits (MOVSX, LDXS). */
 export function sext(s: Scalar, bits: 8 | 16 | 32): Scalar {
   const half = 1n << BigInt(bits - 1);

@@ -71,6 +71,8 @@ export interface MapSpec {
   valueSize: number;
   /** BPF_F_RDONLY_PROG (.rodata): program writes are refused. */
   readOnly: boolean;
+  /** max_entries: an array lookup with a constant key below it cannot fail. */
+  maxEntries?: number;
   /**
    * The value of a read-only, frozen, one-element array (.rodata and .kconfig after libbpf's
    * freeze): the kernel reads loads from it at constant offsets as known numbers
@@ -158,6 +160,7 @@ export class VerifierError extends Error {
 /** The verifier's view of a created map. */
 export function mapSpec(name: string, map: { type: number; keySize: number; valueSize: number; readOnlyForPrograms: boolean; frozen?: boolean; maxEntries?: number; values?: Uint8Array }): MapSpec {
   const spec: MapSpec = { name, type: map.type, keySize: map.keySize, valueSize: map.valueSize, readOnly: map.readOnlyForPrograms };
+  if (map.maxEntries !== undefined) spec.maxEntries = map.maxEntries;
   // bpf_map_is_rdonly() and array_map_direct_value_addr(): read-only for programs, frozen, an array of one.
   if (map.readOnlyForPrograms && map.frozen && map.type === BPF_MAP_TYPE_ARRAY && map.maxEntries === 1 && map.values) spec.frozenValue = map.values.slice(0, map.valueSize);
   return spec;

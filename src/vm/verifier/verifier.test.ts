@@ -264,3 +264,51 @@ describe('verified programs are memory-safe', () => {
     expect(accepted).toBeGreaterThan(400);
   });
 });
+
+describe('stack spills of every size, and array lookups that cannot fail', () => {
+  /** The verdict on `body`, then a branch to a NULL dereference taken unless r1 is 5. */
+  const knowsFive = (body: string[]): string => {
+    const text = [...body, 'jeq %r1, 5, +2', 'mov %r2, 0', 'ldxdw %r0, [%r2+0]', 'mov %r0, 0', 'exit'].join('\n');
+    try {
+      verify(assemble(text), { ctx: contextFor('kprobe'), maps: [] });
+      return 'knows';
+    } catch (e) {
+      if (e instanceof VerifierError) return e.reason;
+      throw e;
+    }
+  };
+  it('fills back a scalar spilled at the start of a slot with its value, at the size it was stored and narrower, as the kernel does', () => {
+    expect(knowsFive(['mov %r3, 5', 'stxw [%r10-8], %r3', 'ldxw %r1, [%r10-8]'])).toBe('knows');
+    expect(knowsFive(['stw [%r10-8], 5', 'ldxw %r1, [%r10-8]'])).toBe('knows');
+    expect(knowsFive(['stdw [%r10-16], 5', 'ldxdw %r1, [%r10-16]'])).toBe('knows');
+    expect(knowsFive(['mov %r3, 0x10005', 'stxw [%r10-8], %r3', 'ldxh %r1, [%r10-8]'])).toBe('knows');
+    // Not at a slot's start, or read wider than stored: plain data.
+    expect(knowsFive(['mov %r3, 5', 'stxw [%r10-4], %r3', 'ldxw %r1, [%r10-4]'])).toMatch(/invalid mem access 'scalar'/);
+    expect(knowsFive(['mov %r3, 5', 'stxw [%r10-8], %r3', 'stw [%r10-4], 0', 'ldxdw %r1, [%r10-8]'])).toMatch(/invalid mem access 'scalar'/);
+  });
+  it('refuses a pointer stored into the stack in fewer than 8 bytes', () => {
+    expect(() => verify(assemble('mov %r3, %r10\nstxw [%r10-8], %r3\nmov %r0, 0\nexit'), { ctx: contextFor('kprobe'), maps: [] })).toThrow(/invalid size of register spill/);
+  });
+
+  /** Each program's verdict: its processed count, or where and why it is refused. */
+  const verdicts = (file: string): string[] => {
+    const obj = loadObject(readFileSync(here(`../../../bpf/testdata/${file}`)), file, { possibleCpus: 2 });
+    const maps = obj.maps.map(({ name, map }) => mapSpec(name, map));
+    return obj.programs.map((p) => {
+      try {
+        return `${p.name}: processed ${verify(p.insns, { ctx: contextFor(p.kind), maps }).processed}`;
+      } catch (e) {
+        if (e instanceof VerifierError) return `${p.name}: ${e.message}`;
+        throw e;
+      }
+    });
+  };
+  it("takes an array lookup with a known key below max_entries to return a value, in Linux 6.18's processed counts", () => {
+    expect(verdicts('array_const_key.bpf.o')).toEqual(['zero_key: processed 11', 'second_key: processed 19', 'scratch_slot: processed 15', 'checked_key: processed 13']);
+  });
+  it('keeps the NULL check for a key of max_entries, a key stored at fp-4, and any hash map', () => {
+    expect(verdicts('array_key_reject.bpf.o')).toEqual(["past_the_end: insn 16: R0 invalid mem access 'map_value_or_null'"]);
+    expect(verdicts('array_key_unaligned_reject.bpf.o')).toEqual(["unaligned_key: insn 8: R0 invalid mem access 'map_value_or_null'"]);
+    expect(verdicts('hash_key_reject.bpf.o')).toEqual(["hash_zero_key: insn 7: R0 invalid mem access 'map_value_or_null'"]);
+  });
+});

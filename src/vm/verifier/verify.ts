@@ -431,7 +431,7 @@ class Walk implements AccessEnv {
       }
       case Class.ST: {
         const ptr = this.reg(st, insn.dst);
-        writeMemory(this, st, pc, insn.dst, ptr, insn.off, sizeBytes(insn.opcode & 0x18), scalarReg(constScalar(BigInt(insn.imm))), false);
+        writeMemory(this, st, pc, insn.dst, ptr, insn.off, sizeBytes(insn.opcode & 0x18), scalarReg(constScalar(BigInt(insn.imm))), 'imm');
         st.pc = pc + 1;
         return true;
       }
@@ -439,7 +439,7 @@ class Walk implements AccessEnv {
         const ptr = this.reg(st, insn.dst);
         const value = this.reg(st, insn.src);
         if ((insn.opcode & 0xe0) === Mode.ATOMIC) this.atomic(st, insn, ptr, value);
-        else writeMemory(this, st, pc, insn.dst, ptr, insn.off, sizeBytes(insn.opcode & 0x18), value, true);
+        else writeMemory(this, st, pc, insn.dst, ptr, insn.off, sizeBytes(insn.opcode & 0x18), value, 'register');
         st.pc = pc + 1;
         return true;
       }
@@ -559,7 +559,7 @@ class Walk implements AccessEnv {
     if (isPointer(value)) this.fail(st.pc, `R${insn.src} leaks addr into mem`);
     if (insn.imm === AtomicOp.CMPXCHG) this.reg(st, 0);
     readMemory(this, st, st.pc, insn.dst, ptr, insn.off, size, false);
-    writeMemory(this, st, st.pc, insn.dst, ptr, insn.off, size, scalarReg(), true);
+    writeMemory(this, st, st.pc, insn.dst, ptr, insn.off, size, scalarReg(), 'other');
     const loaded = scalarReg(size === 4 ? zext32(unknownScalar()) : unknownScalar());
     if (insn.imm === AtomicOp.CMPXCHG) this.set(st, 0, loaded);
     else if (insn.imm & AtomicOp.FETCH) this.set(st, insn.src, loaded);
