@@ -3,7 +3,7 @@ import type { Btf } from '../btf/index.js';
 import type { Instruction } from '../isa/instruction.js';
 import { structRead } from './btf-access.js';
 import { coerceToSize, constScalar, isConst, loadedScalar, unknownScalar } from './scalar.js';
-import { isNull, pointerReg, scalarReg, Slot, STACK_BYTES, type Reg, type State } from './state.js';
+import { isNull, pointerReg, scalarReg, Slot, slotRun, STACK_BYTES, type Reg, type State } from './state.js';
 import type { ContextSpec, MapSpec } from './spec.js';
 
 /** What access checks need from the walk. */
@@ -170,8 +170,7 @@ export function readMemory(env: AccessEnv, st: State, pc: number, regno: number,
   }
   if (frame.slots[start] === Slot.SPILL) {
     const spilled = frame.spills[start >> 3]!;
-    let spillSize = 1;
-    while (spillSize < 8 && frame.slots[start + spillSize] === Slot.SPILL) spillSize++;
+    const spillSize = slotRun(frame, start, Slot.SPILL);
     if (size === 8 && spillSize === 8) return spilled;
     if (spilled.type !== 'scalar') env.fail(pc, `invalid size of register fill`);
     // A fill of the spill's first bytes gives its value back, cut to the load's size.

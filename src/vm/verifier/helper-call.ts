@@ -3,7 +3,7 @@ import type { HelperProto } from '../helpers/table.js';
 import { BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_CGROUP_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_RINGBUF } from '../maps/constants.js';
 import { helperMemory, type AccessEnv } from './access.js';
 import { isConst, unknownScalar } from './scalar.js';
-import { isNull, mayBeNull, notInit, pointerReg, scalarReg, Slot, STACK_BYTES, type Reg, type State } from './state.js';
+import { isNull, mayBeNull, notInit, pointerReg, scalarReg, Slot, slotRun, STACK_BYTES, type Reg, type State } from './state.js';
 import type { MapSpec } from './spec.js';
 
 /** What helper checks need beyond memory access. */
@@ -152,7 +152,7 @@ export function checkHelperCall(env: HelperEnv, st: State, proto: HelperProto): 
 }
 
 /** Maps whose lookups with a known key below max_entries cannot fail (the kernel's can_elide_value_nullness). */
-export function elidesNullness(spec: MapSpec): boolean {
+export function elidesNullness(spec: Pick<MapSpec, 'type'>): boolean {
   return spec.type === BPF_MAP_TYPE_ARRAY || spec.type === BPF_MAP_TYPE_PERCPU_ARRAY;
 }
 
@@ -167,14 +167,9 @@ function constantMapKey(st: State, key: Reg, keySize: number): bigint {
   if (key.type !== 'fp' || key.varMin !== key.varMax) return -1n;
   const frame = st.frames[key.frame]!;
   const base = STACK_BYTES + key.off + key.varMin;
-  const end = (base & ~7) + 8;
-  let zeros = 0;
-  for (let i = base; i < end && frame.slots[i] === Slot.ZERO; i++) zeros++;
-  if (zeros >= keySize) return 0n;
+  if (slotRun(frame, base, Slot.ZERO) >= keySize) return 0n;
   const spilled = frame.spills[base >> 3];
   if (base % 8 !== 0 || frame.slots[base] !== Slot.SPILL || !spilled || spilled.type !== 'scalar') return -1n;
-  let spillBytes = 0;
-  for (let i = base; i < end && frame.slots[i] === Slot.SPILL; i++) spillBytes++;
-  if (spillBytes !== keySize || !isConst(spilled.value)) return -1n;
+  if (slotRun(frame, base, Slot.SPILL) !== keySize || !isConst(spilled.value)) return -1n;
   return spilled.value.umin;
 }

@@ -31,6 +31,7 @@ import type { Instruction } from '../isa/instruction.js';
 import { AtomicOp, AluOp, CallSrc, Class, Imm64Src, JmpOp, Mode, sizeBytes, Source, STACK_SIZE } from '../isa/opcodes.js';
 import { helperProto } from '../helpers/table.js';
 import { secondHalves, successors } from './cfg.js';
+import { elidesNullness } from './helper-call.js';
 
 /** Every register (r0-r10). */
 export const ALL_PRECISE = 0x7ff;
@@ -67,8 +68,6 @@ export function preciseRegisters(insns: readonly Instruction[], everyRegister: b
 /** A map's sizes, as a helper call's key and value arguments read them, and its type. */
 type MapSizes = { keySize: number; valueSize: number; type?: number };
 
-/** BPF_MAP_TYPE_ARRAY and BPF_MAP_TYPE_PERCPU_ARRAY: a lookup's result depends on the key's value (helper-call.ts). */
-const KEYED_BY_VALUE = new Set([2, 6]);
 const MAP_LOOKUP_ELEM = 1;
 
 /** What both passes look at: the second halves of ld_imm64, and where a register may point into the stack. */
@@ -94,10 +93,13 @@ function precise(insns: readonly Instruction[], { secondHalf, stackBase }: Stack
     // map is not known here is taken to be one.
     if ((insn.opcode & 0x07) === Class.JMP && (insn.opcode & 0xf0) === JmpOp.CALL && insn.src === CallSrc.HELPER && !(insn.opcode & Source.X) && insn.imm === MAP_LOOKUP_ELEM) {
       const map = known.kind[pc * 11 + 1] === MAP ? maps[known.value[pc * 11 + 1]!] : undefined;
-      if (map?.type !== undefined && !KEYED_BY_VALUE.has(map.type)) return;
+      if (map?.type !== undefined && !elidesNullness({ type: map.type })) return;
       const at = fpOffsetOf(known, pc, 2);
       if (Number.isNaN(at)) {
-        if (stackBase[pc]! & bit(2)) everySlot(p);
+        if (stackBase[pc]! & bit(2)) {
+          p.lo = -1;
+          p.hi = -1;
+        }
         return;
       }
       if (at % 8 !== 0) return;
@@ -113,10 +115,6 @@ function fpOffsetOf(known: FrameValues, pc: number, r: number): number {
   return r === 10 ? 0 : known.kind[pc * 11 + r] === FP_OFFSET ? known.value[pc * 11 + r]! : NaN;
 }
 
-function everySlot(p: Precise): void {
-  p.lo = -1;
-  p.hi = -1;
-}
 
 /**
  * A backward dataflow to a fixed point over registers and slots: what holds before each
@@ -441,16 +439,17 @@ const FP_OFFSET = 1;
 const CONSTANT = 2;
 const MAP = 3;
 
-/**
- * For each instruction and register (index pc * 11 + r), what it holds on every path there: an
- * offset from the frame pointer (r10 plus a constant), a constant, a map (ld_imm64 of a map
- * reference, by index), or nothing known; a forward dataflow.
- */
+/** What each register holds before each instruction (index pc * 11 + r): a kind above and its value. */
 interface FrameValues {
   kind: Uint8Array;
   value: Float64Array;
 }
 
+/**
+ * For each instruction and register, what it holds on every path there: an offset from the frame
+ * pointer (r10 plus a constant), a constant, a map (ld_imm64 of a map reference, by index), a
+ * function's address, or nothing known; a forward dataflow.
+ */
 function frameValues(insns: readonly Instruction[], secondHalf: Uint8Array): FrameValues {
   const n = insns.length;
   const kind = new Uint8Array(n * 11);

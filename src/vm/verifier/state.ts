@@ -144,6 +144,14 @@ export interface Checkpoint {
   misses: number;
 }
 
+/** How many bytes from `from` to the end of its 8-byte slot are `kind`, in a row. */
+export function slotRun(frame: Frame, from: number, kind: Slot): number {
+  const end = (from & ~7) + 8;
+  let i = from;
+  while (i < end && frame.slots[i] === kind) i++;
+  return i - from;
+}
+
 /** A fresh frame for a function starting at `fn`. */
 export function newFrame(fn: number, returnTo: number, callback = false): Frame {
   const regs: Reg[] = [];

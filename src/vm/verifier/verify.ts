@@ -29,6 +29,7 @@ const CHECKPOINTS_PER_INSN = 64;
  * square of the iterations (a 2,000,000-iteration loop never ended).
  */
 const MISS_RATIO = 3;
+const unlikelyToPrune = (cp: Checkpoint): boolean => cp.misses > cp.hits * MISS_RATIO + MISS_RATIO;
 /**
  * A new checkpoint only after this many jumps and instructions since the last one, the kernel's
  * heuristic ("bpf progs typically have pruning point every 4 instructions", bpfconf 2019); inside a
@@ -347,14 +348,13 @@ class Walk implements AccessEnv {
           if (jmps < LOOP_CHECKPOINT_JMPS && insns < LOOP_CHECKPOINT_INSNS) add = false;
         }
         if (add) cp.misses++;
-        if (cp.misses > cp.hits * MISS_RATIO + MISS_RATIO) evict = true;
+        if (unlikelyToPrune(cp)) evict = true;
       }
       // Dropped from the list only: the path's parent chain still counts its branches.
       if (evict) {
         list = list.filter((cp) => {
-          const keep = cp.misses <= cp.hits * MISS_RATIO + MISS_RATIO;
-          if (!keep) cp.state = undefined;
-          return keep;
+          if (unlikelyToPrune(cp)) cp.state = undefined;
+          return cp.state !== undefined;
         });
         this.explored.set(st.pc, list);
       }
