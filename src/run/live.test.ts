@@ -3,50 +3,73 @@ import { describe, expect, it } from 'vitest';
 import { scenario } from '../sim/index.js';
 import { runLive } from './live.js';
 
-/**
- * The most CPU time the process spent between two turns of the event loop while `work` ran:
- * CPU rather than wall time, which a loaded machine stretches (the count takes in every thread of
- * the process, garbage collection's too, so it is an upper bound).
- */
-async function longestStretch(work: () => Promise<unknown>): Promise<number> {
-  let last = process.cpuUsage();
-  let longest = 0;
+/** How many turns of the event loop went by while `work` ran (each setImmediate callback is one turn). */
+async function turnsDuring<T>(work: () => Promise<T>): Promise<{ turns: number; value: T }> {
+  let turns = 0;
   let running = true;
   const turn = (): void => {
-    const used = process.cpuUsage(last);
-    last = process.cpuUsage();
-    longest = Math.max(longest, (used.user + used.system) / 1000);
+    turns++;
     if (running) setImmediate(turn);
   };
   setImmediate(turn);
-  await work();
+  const value = await work();
   running = false;
-  turn();
-  return longest;
+  return { turns, value };
 }
 
 describe('a live run', () => {
-  it('never holds the event loop for long: a heavy scenario from its first program verified to its last path', async () => {
-    let paths = 0;
-    const longest = await longestStretch(() => runLive(scenario('guest-elevator')!, 1, 2000, (u) => (paths += u.fresh.length), () => false));
-    expect(paths).toBeGreaterThan(1900);
-    // It was held about 800 ms (both objects verified and built at once); now a slice is 40 ms of wall time, the build 100-200 ms.
-    expect(longest).toBeLessThan(400);
+  const spec = scenario('guest-elevator')!;
+
+  it('yields at every simulated millisecond, and within one once its wall time is up; the slicing changes nothing of the outcome', async () => {
+    const run = (sliceMs: number) => {
+      let paths = 0;
+      let latency = 0;
+      return turnsDuring(async () => {
+        const result = await runLive(spec, 1, 2000, (u) => {
+          paths += u.fresh.length;
+          for (const p of u.fresh) latency += Number(p.total);
+        }, () => false, { sliceMs });
+        return { result, paths, latency };
+      });
+    };
+    // A wall-time limit no slice reaches: one slice per simulated millisecond.
+    const long = await run(1e9);
+    // A limit every slice is past at its first look at the clock (every 256 events).
+    const short = await run(0);
+    const ms = long.value.result.simulatedNs / 1e6;
+    expect(ms).toBeGreaterThan(5);
+    expect(long.turns).toBeGreaterThanOrEqual(Math.floor(ms));
+    // guest-elevator's milliseconds are heavy: many slices of 256 events in each.
+    expect(short.turns).toBeGreaterThan(long.value.result.events / 256 - ms);
+    expect(short.turns).toBeGreaterThan(2 * long.turns);
+    expect(short.value.paths).toBeGreaterThan(1900);
+    expect(short.value).toEqual(long.value);
   }, 60_000);
 
-  it('is asked whether to stop from its start, and ends soon after it is told to (q)', async () => {
-    const started = performance.now();
-    let firstAsked = 0;
-    let stopAt = 0;
-    const result = await runLive(scenario('stitch-stress')!, 1, 6000, () => {}, () => {
-      firstAsked ||= performance.now();
-      if (performance.now() - started < 300) return false;
-      stopAt ||= performance.now();
-      return true;
-    });
-    expect(result.requests).toBeLessThan(6000);
-    // Not only once the programs are verified and a first slice simulated (most of a second).
-    expect(firstAsked - started).toBeLessThan(200);
-    expect(performance.now() - stopAt).toBeLessThan(500);
+  it('is asked whether to stop from its start, before any program is verified, and stops where it is told', async () => {
+    let asked = 0;
+    const updates: boolean[] = [];
+    const none = await runLive(spec, 1, 2000, (u) => updates.push(u.done), () => (++asked, true));
+    expect(asked).toBe(1);
+    expect(none.requests).toBe(0);
+    expect(none.programRuns).toBe(0);
+
+    // Told at its tenth question: never asked again, and nothing heard after that but the end.
+    asked = 0;
+    let askedAfter = 0;
+    let told = false;
+    let heardAfter = 0;
+    const some = await runLive(spec, 1, 6000, (u) => {
+      if (told && !u.done) heardAfter++;
+      updates.push(u.done);
+    }, () => {
+      if (told) askedAfter++;
+      told ||= ++asked >= 10;
+      return told;
+    }, { everyMs: 0 });
+    expect(askedAfter).toBe(0);
+    expect(heardAfter).toBe(0);
+    expect(updates.at(-1)).toBe(true);
+    expect(some.requests).toBeLessThan(6000);
   }, 60_000);
 });

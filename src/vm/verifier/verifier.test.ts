@@ -13,7 +13,7 @@ import { createGlobalDataMap, createMap, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH, 
 import { loadObject } from '../object/index.js';
 import { Program, type Engine } from '../program.js';
 import { VmError } from '../memory.js';
-import { COMPLEXITY_LIMIT_INSNS, contextFor, mapSpec, verify, verifyInSlices, VerifierError, type ContextSpec } from './index.js';
+import { COMPLEXITY_LIMIT_INSNS, contextFor, mapSpec, rememberedVerdict, verify, verifyInSlices, VerifierError, type ContextSpec } from './index.js';
 
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 
@@ -161,12 +161,15 @@ describe('the shipped objects', () => {
       if (walking) setImmediate(turn);
     };
     setImmediate(turn);
+    expect(rememberedVerdict(p.insns, opts)).toBeUndefined();
     expect(await verifyInSlices(p.insns, opts, () => false, 5)).toBe(true);
     walking = false;
     expect(turns).toBeGreaterThan(3);
-    const started = performance.now();
+    // verify answers with the acceptance the slices reached, not a walk of its own.
+    const sliced = rememberedVerdict(p.insns, opts);
+    expect(sliced).toBeDefined();
     const remembered = verify(p.insns, opts);
-    expect(performance.now() - started).toBeLessThan(50);
+    expect(remembered).toBe(sliced);
     const walked = verify(p.insns, { ...opts, maxProcessed: COMPLEXITY_LIMIT_INSNS - 2 });
     expect(remembered.processed).toBe(walked.processed);
     expect(remembered.stackDepth).toEqual(walked.stackDepth);
@@ -190,10 +193,8 @@ describe('long loops', () => {
   it('walks a short loop', () => {
     expect(verdict('bounded')).toBe('verified, processed 33');
   });
-  it.each(['unbounded', 'too_long'])('refuses %s at the 1,000,000-instruction budget within seconds', (name) => {
-    const started = performance.now();
+  it.each(['unbounded', 'too_long'])('refuses %s at the 1,000,000-instruction budget', (name) => {
     expect(verdict(name)).toMatch(/^insn \d+: BPF program is too large\. Processed 1000001 insn$/);
-    expect(performance.now() - started).toBeLessThan(20_000);
   }, 30_000);
 });
 

@@ -87,6 +87,14 @@ export async function verifyInSlices(insns: readonly Instruction[], opts: Verify
   }
 }
 
+/**
+ * The acceptance remembered for this program, context, maps and limit, if there is one: what
+ * `verify` answers with at once, without a walk.
+ */
+export function rememberedVerdict(insns: readonly Instruction[], opts: VerifyOptions): Verdict | undefined {
+  return verdicts.get(verdictKey(insns, opts));
+}
+
 /** Instructions walked between looks at the clock (one can take 40 us in a loop with many states to compare). */
 const WALK_STEP = 64;
 
