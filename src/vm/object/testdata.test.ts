@@ -165,6 +165,19 @@ describe.each(ENGINES)('bpf/testdata objects (%s)', (engine) => {
     expect(readU64(buckets.lookup(u32(8)))).toBe(44n);
   });
 
+  it('bpf_loop_iterations.bpf.o: callbacks walked per iteration as Linux 6.7 and later do, in as many instructions as Linux 6.18, and run', () => {
+    const obj = load('bpf_loop_iterations');
+    const widen = program(obj, 'widen', engine, { t: 0 });
+    const unknownCount = program(obj, 'unknown_count', engine, { t: 0 });
+    const once = program(obj, 'once', engine, { t: 0 });
+    // The counter widened after its second iteration, not walked once per value up to 100.
+    expect([widen, unknownCount, once].map((p) => p.verdict!.processed)).toEqual([32, 28, 25]);
+    expect(widen.run(ptRegs())).toBe(1);
+    expect(unknownCount.run(ptRegs(5n))).toBe(1);
+    expect(unknownCount.run(ptRegs(4n))).toBe(0);
+    expect(once.run(ptRegs())).toBe(1);
+  });
+
   it('kernel_accepts.bpf.o: what Linux 6.18 loads, viotrace loads and runs too', () => {
     const obj = load('kernel_accepts');
     const clock = { t: 123 };
@@ -215,6 +228,7 @@ describe.each(ENGINES)('bpf/testdata objects (%s)', (engine) => {
 
 describe('objects the kernel refuses (Linux 6.18 says the same: test/kernel-verifier.test.ts)', () => {
   it.each([
+    ['bpf_loop_iterations_reject', 'invalid access to map value, value_size=2 off=2 size=1: R1 min value is outside of the allowed memory range'],
     ['bpf_loop_reject', 'At callback return the register R0 has smin=2 smax=2 should have been in [0, 1]'],
     ['bpf_loop_ctx', 'R3 type=map_value expected=fp'],
     ['global_unbounded', 'R2 unbounded memory access, make sure to bounds check any such access'],

@@ -79,6 +79,15 @@ function span(p: Reg, off: number, size: number): [number, number] {
   return [p.off + p.varMin + off, p.off + p.varMax + off + size];
 }
 
+/**
+ * An access past a region, in the kernel's two lines (check_mem_region_access): the access at the
+ * pointer's smallest offset is tried first, then at its largest, and the line after says which failed.
+ */
+function outside(what: string, regno: number, lo: number, hi: number, size: number, regionSize: number): string {
+  const atMin = lo < 0 || lo + size > regionSize;
+  return `${what} off=${atMin ? lo : hi - size} size=${size}: R${regno} ${atMin ? 'min' : 'max'} value is outside of the allowed memory range`;
+}
+
 function checkRegion(env: AccessEnv, pc: number, regno: number, p: Reg, off: number, size: number, write: boolean): void {
   const [lo, hi] = span(p, off, size);
   switch (p.type) {
@@ -104,19 +113,13 @@ function checkRegion(env: AccessEnv, pc: number, regno: number, p: Reg, off: num
     case 'map_value': {
       const map = env.maps[p.map]!;
       if (lo < 0 && !fixed(p)) env.fail(pc, `R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
-      if (lo < 0 || hi > map.valueSize) {
-        const why = fixed(p) ? '' : `: R${regno} max value is outside of the allowed memory range`;
-        env.fail(pc, `invalid access to map value, value_size=${map.valueSize} off=${fixed(p) ? lo : hi - size} size=${size}${why}`);
-      }
+      if (lo < 0 || hi > map.valueSize) env.fail(pc, outside(`invalid access to map value, value_size=${map.valueSize}`, regno, lo, hi, size, map.valueSize));
       if (write && map.readOnly) env.fail(pc, `write into map forbidden, value_size=${map.valueSize} off=${lo} size=${size}`);
       return;
     }
     case 'ringbuf_mem':
     case 'mem':
-      if (lo < 0 || hi > p.memSize) {
-        const why = fixed(p) ? '' : `: R${regno} max value is outside of the allowed memory range`;
-        env.fail(pc, `invalid access to memory, mem_size=${p.memSize} off=${fixed(p) ? lo : hi - size} size=${size}${why}`);
-      }
+      if (lo < 0 || hi > p.memSize) env.fail(pc, outside(`invalid access to memory, mem_size=${p.memSize}`, regno, lo, hi, size, p.memSize));
       return;
     case 'fp':
       if (lo < -STACK_BYTES || hi > 0) env.fail(pc, `invalid ${write ? 'write to' : 'read from'} stack R${regno} off=${lo} size=${size}`);

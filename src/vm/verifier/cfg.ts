@@ -2,7 +2,7 @@
 import type { Instruction } from '../isa/instruction.js';
 import { AtomicOp, CallSrc, Class, JmpOp, Mode, Source } from '../isa/opcodes.js';
 import { codeAddressTarget } from '../isa/validate.js';
-import { helperProto } from '../helpers/table.js';
+import { BPF_LOOP_HELPER, helperProto } from '../helpers/table.js';
 
 /** What the control-flow pass learns about a program. */
 export interface ControlFlow {
@@ -12,6 +12,11 @@ export interface ControlFlow {
   liveIn: Uint16Array;
   /** Call edges: [call site, callee start]; a callback's is [the ld_imm64 of its address, its start]. */
   calls: [number, number][];
+  /**
+   * Calls of bpf_loop: a state is always checkpointed there, and each callback iteration comes
+   * back to it (the kernel's calls_callback and force_checkpoint).
+   */
+  callsCallback: Uint8Array;
 }
 
 /** An unreachable instruction, or another control-flow fault; the verifier turns it into its error. */
@@ -93,6 +98,7 @@ export function analyzeControlFlow(insns: readonly Instruction[]): ControlFlow {
 
   const reached = new Uint8Array(n);
   const prunePoint = new Uint8Array(n);
+  const callsCallback = new Uint8Array(n);
   const calls: [number, number][] = [];
   const work = [0];
   reached[0] = 1;
@@ -116,6 +122,10 @@ export function analyzeControlFlow(insns: readonly Instruction[]): ControlFlow {
       const op = insn.opcode & 0xf0;
       if (op === JmpOp.CALL) {
         if (pc + 1 < n) prunePoint[pc + 1] = 1;
+        if (insn.src === CallSrc.HELPER && !(insn.opcode & Source.X) && insn.imm === BPF_LOOP_HELPER) {
+          prunePoint[pc] = 1;
+          callsCallback[pc] = 1;
+        }
         if (insn.src === CallSrc.LOCAL) {
           const target = pc + 1 + insn.imm;
           calls.push([pc, target]);
@@ -147,7 +157,7 @@ export function analyzeControlFlow(insns: readonly Instruction[]): ControlFlow {
     [use[pc], def[pc]] = useDef(insns, pc);
   }
   const liveIn = backwardFixpoint(insns, secondHalf, (pc, out) => use[pc]! | (out & ~def[pc]!));
-  return { prunePoint, liveIn, calls };
+  return { prunePoint, liveIn, calls, callsCallback };
 }
 
 /** Marks the second slot of each LD_IMM64 (not an instruction of its own). */

@@ -29,7 +29,7 @@
 // precise and every slot live (its frames share values these passes do not follow).
 import type { Instruction } from '../isa/instruction.js';
 import { AtomicOp, AluOp, CallSrc, Class, Imm64Src, JmpOp, Mode, sizeBytes, Source, STACK_SIZE } from '../isa/opcodes.js';
-import { helperProto } from '../helpers/table.js';
+import { BPF_LOOP_HELPER as BPF_LOOP, helperProto } from '../helpers/table.js';
 import { secondHalves, successors } from './cfg.js';
 import { elidesNullness } from './helper-call.js';
 
@@ -438,6 +438,8 @@ const UNKNOWN = 0;
 const FP_OFFSET = 1;
 const CONSTANT = 2;
 const MAP = 3;
+/** A function's address (ld_imm64 of a code address): its first instruction. */
+const CODE = 4;
 
 /** What each register holds before each instruction (index pc * 11 + r): a kind above and its value. */
 interface FrameValues {
@@ -489,6 +491,9 @@ function frameValues(insns: readonly Instruction[], secondHalf: Uint8Array): Fra
     } else if (cls === Class.LD && insn.opcode === LD_IMM64 && (insn.src === Imm64Src.MAP_FD || insn.src === Imm64Src.MAP_IDX)) {
       k[dst] = MAP;
       v[dst] = insn.imm;
+    } else if (cls === Class.LD && insn.opcode === LD_IMM64 && insn.src === Imm64Src.CODE_ADDR) {
+      k[dst] = CODE;
+      v[dst] = pc + 1 + insn.imm;
     } else if (cls === Class.ALU || cls === Class.ALU64 || cls === Class.LDX || cls === Class.LD) forget(dst);
     else if (cls === Class.STX && (insn.opcode & 0xe0) === Mode.ATOMIC) {
       if (insn.imm === AtomicOp.CMPXCHG) forget(0);
@@ -517,4 +522,125 @@ function frameValues(insns: readonly Instruction[], secondHalf: Uint8Array): Fra
     }
   }
   return { kind, value };
+}
+
+/**
+ * Per bpf_loop call, what of its caller may be widened when an iteration comes back to it (the
+ * registers, bit r, and the 8-byte stack slots, bit k of lo then hi, whose values cannot matter):
+ * neither precise before the call (what the rest of the function does with them, see precise) nor
+ * loaded by the callback, through its context pointer, into a register that is precise there.
+ * This is the static stand-in for the kernel's precision marks at that point, which come from the
+ * paths walked before (the loop that ends at once is walked first, then each iteration).
+ *
+ * Only calls in the main function of a program whose other functions are all callbacks calling no
+ * function are widened; the others are left out of the map (nothing is widened: iterations are
+ * walked until they repeat or the count runs out, which is slower and never wrong).
+ */
+export function callbackWidening(insns: readonly Instruction[], callsCallback: Uint8Array, functionStarts: readonly number[], hasLocalCalls: boolean, mainExitPrecise: boolean): Map<number, { regs: number; lo: number; hi: number }> {
+  const out = new Map<number, { regs: number; lo: number; hi: number }>();
+  if (hasLocalCalls || !callsCallback.some((c) => c === 1)) return out;
+  const facts = stackFacts(insns);
+  const known = frameValues(insns, facts.secondHalf);
+  const mainEnd = functionStarts.find((f) => f > 0) ?? insns.length;
+  const { regs, lo, hi } = solveBackward(insns, facts.secondHalf, (pc, p) => {
+    transfer(insns[pc]!, p, facts.stackBase[pc]!);
+    // The program's own return value is checked only for types with a range (check_return_code:
+    // not kprobes, tracepoints or raw tracepoints), so only then is it precise; a callback's always is.
+    if (pc < mainEnd && !mainExitPrecise && (insns[pc]!.opcode & 0xf7) === (Class.JMP | JmpOp.EXIT)) p.regs = 0;
+  });
+  for (let pc = 0; pc < mainEnd; pc++) {
+    if (!callsCallback[pc] || known.kind[pc * 11 + 2] !== CODE) continue;
+    const start = known.value[pc * 11 + 2]!;
+    const end = functionStarts.find((f) => f > start) ?? insns.length;
+    let ctxLo = 0;
+    let ctxHi = 0;
+    const ctxKind = known.kind[pc * 11 + 3];
+    if (ctxKind === FP_OFFSET) {
+      const used = contextUse(insns, start, end, regs, known.value[pc * 11 + 3]!);
+      if (used === undefined) continue;
+      ctxLo = used.lo;
+      ctxHi = used.hi;
+    } else if (!(ctxKind === CONSTANT && known.value[pc * 11 + 3] === 0)) continue;
+    out.set(pc, { regs: ~regs[pc]! & 0x3ff, lo: ~(lo[pc]! | ctxLo), hi: ~(hi[pc]! | ctxHi) });
+  }
+  return out;
+}
+
+/** Where a register may point, from the callback's context pointer: nowhere in it, at a known offset, or anywhere. */
+const NOT_CTX = Number.POSITIVE_INFINITY;
+const ANY_CTX = Number.NaN;
+
+/**
+ * The caller's slots a callback body [start, end) loads, through its context pointer (r2 at entry,
+ * `ctx` bytes from the caller's frame pointer), into a register precise there; undefined when the
+ * pointer escapes (passed to a helper or a function, stored, or moved by a register) or the body
+ * calls a function, when any slot may matter.
+ */
+function contextUse(insns: readonly Instruction[], start: number, end: number, precise: Uint16Array, ctx: number): { lo: number; hi: number } | undefined {
+  const at = new Map<number, Float64Array>();
+  const entry = new Float64Array(11).fill(NOT_CTX);
+  entry[2] = 0;
+  at.set(start, entry);
+  const work = [start];
+  const used = { lo: 0, hi: 0 };
+  const merge = (a: number, b: number): number => (a === b ? a : ANY_CTX);
+  while (work.length) {
+    const pc = work.pop()!;
+    const r = at.get(pc)!.slice();
+    const insn = insns[pc]!;
+    const { dst, src } = insn;
+    const cls = insn.opcode & 0x07;
+    const op = insn.opcode & 0xf0;
+    const x = (insn.opcode & Source.X) !== 0;
+    const isCtx = (v: number): boolean => v !== NOT_CTX;
+    if (cls === Class.LDX) {
+      if (isCtx(r[src]!) && precise[pc + 1]! & bit(dst)) {
+        if (Number.isNaN(r[src]!)) return undefined;
+        const s = slotsOf(ctx + r[src]! + insn.off, sizeOf(insn.opcode));
+        if (s.lo === -1) return undefined;
+        used.lo |= s.lo;
+        used.hi |= s.hi;
+      }
+      r[dst] = NOT_CTX;
+    } else if (cls === Class.STX) {
+      if (isCtx(r[src]!)) return undefined;
+      // An atomic on the context reads it too.
+      if ((insn.opcode & 0xe0) === Mode.ATOMIC) {
+        if (isCtx(r[dst]!)) return undefined;
+        if (insn.imm === AtomicOp.CMPXCHG) r[0] = NOT_CTX;
+        else if (insn.imm & AtomicOp.FETCH) r[src] = NOT_CTX;
+      }
+    } else if (cls === Class.ALU || cls === Class.ALU64) {
+      if (x && isCtx(r[src]!) && !(cls === Class.ALU64 && op === AluOp.MOV)) return undefined;
+      if (cls === Class.ALU64 && op === AluOp.MOV && x) r[dst] = r[src]!;
+      else if (cls === Class.ALU64 && !x && (op === AluOp.ADD || op === AluOp.SUB) && isCtx(r[dst]!)) r[dst] = r[dst]! + (op === AluOp.ADD ? insn.imm : -insn.imm);
+      else if (isCtx(r[dst]!) && !(op === AluOp.MOV)) return undefined;
+      else r[dst] = NOT_CTX;
+    } else if (cls === Class.LD) {
+      r[dst] = NOT_CTX;
+    } else if ((cls === Class.JMP || cls === Class.JMP32) && op === JmpOp.CALL) {
+      if (insn.src !== CallSrc.HELPER || x || insn.imm === BPF_LOOP) return undefined;
+      for (let a = 1; a <= 5; a++) if (isCtx(r[a]!)) return undefined;
+      for (let a = 0; a <= 5; a++) r[a] = NOT_CTX;
+    }
+    for (const s of successors(insns, pc)) {
+      if (s < start || s >= end) continue;
+      const seen = at.get(s);
+      if (!seen) {
+        at.set(s, r);
+        work.push(s);
+        continue;
+      }
+      let changed = false;
+      for (let i = 0; i < 11; i++) {
+        const m = merge(seen[i]!, r[i]!);
+        if (!Object.is(m, seen[i]!)) {
+          seen[i] = m;
+          changed = true;
+        }
+      }
+      if (changed) work.push(s);
+    }
+  }
+  return used;
 }

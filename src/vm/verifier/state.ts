@@ -114,6 +114,11 @@ export interface Frame {
   depth: number;
   /** Whether the frame runs a bpf_loop callback: its exit returns 0 or 1 to the loop, and the loop's call site continues. */
   callback: boolean;
+  /**
+   * Iterations of the bpf_loop this frame calls walked so far on this path (the kernel's
+   * callback_depth): no more are walked once it reaches the loop count's largest value.
+   */
+  callbackDepth: number;
 }
 
 /** A reference a program holds and must release before it exits. */
@@ -130,6 +135,8 @@ export interface State {
   refs: Reference[];
   /** The checkpoint this path descends from (for pruning bookkeeping). */
   parent: Checkpoint | undefined;
+  /** Callback iterations entered on this path (callback_unroll_depth): states of different iterations are no infinite loop. */
+  unroll: number;
 }
 
 /** A state recorded at a prune point; `branches` counts paths from it still being explored. */
@@ -156,16 +163,17 @@ export function slotRun(frame: Frame, from: number, kind: Slot): number {
 export function newFrame(fn: number, returnTo: number, callback = false): Frame {
   const regs: Reg[] = [];
   for (let i = 0; i < 11; i++) regs.push(notInit());
-  return { regs, slots: new Uint8Array(STACK_BYTES), spills: new Array(STACK_BYTES / 8).fill(undefined), returnTo, fn, depth: 0, callback };
+  return { regs, slots: new Uint8Array(STACK_BYTES), spills: new Array(STACK_BYTES / 8).fill(undefined), returnTo, fn, depth: 0, callback, callbackDepth: 0 };
 }
 
 /** A deep copy (registers are replaced, never mutated, so they are shared). */
 export function copyState(s: State): State {
   return {
     pc: s.pc,
-    frames: s.frames.map((f) => ({ regs: f.regs.slice(), slots: f.slots.slice(), spills: f.spills.slice(), returnTo: f.returnTo, fn: f.fn, depth: f.depth, callback: f.callback })),
+    frames: s.frames.map((f) => ({ regs: f.regs.slice(), slots: f.slots.slice(), spills: f.spills.slice(), returnTo: f.returnTo, fn: f.fn, depth: f.depth, callback: f.callback, callbackDepth: f.callbackDepth })),
     refs: s.refs.slice(),
     parent: s.parent,
+    unroll: s.unroll,
   };
 }
 
@@ -229,7 +237,8 @@ function regSubsumes(old: Reg, cur: Reg, ids: IdMap): boolean {
 }
 
 /** Exact equality, for loop detection. */
-function regEqual(a: Reg, b: Reg): boolean {
+/** Whether two registers hold exactly the same abstract value. */
+export function regEqual(a: Reg, b: Reg): boolean {
   if (a.type !== b.type) return false;
   if (a.type === 'scalar') return sameScalar(a.value, b.value);
   if (a.type === 'not_init') return true;
@@ -256,6 +265,8 @@ export function stateCovers(old: State, cur: State, live: number, exact = false,
     const of = old.frames[f]!;
     const cf = cur.frames[f]!;
     if (of.returnTo !== cf.returnTo || of.fn !== cf.fn || of.callback !== cf.callback) return false;
+    // A state of fewer loop iterations does not cover one of more (func_states_equal).
+    if (of.callbackDepth > cf.callbackDepth) return false;
     const top = f === old.frames.length - 1;
     const mask = top ? live : 0x3c0;
     const free = top ? ~precise : 0;

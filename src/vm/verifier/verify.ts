@@ -5,7 +5,7 @@ import type { Instruction } from '../isa/instruction.js';
 import { AluOp, AtomicOp, CallSrc, Class, Imm64Src, JmpOp, MAX_CALL_FRAMES, Mode, Size, Source, sizeBytes } from '../isa/opcodes.js';
 import { BPF_LOOP_HELPER, helperName, helperProto } from '../helpers/table.js';
 import { analyzeControlFlow, CfgError, type ControlFlow } from './cfg.js';
-import { stackPrecision } from './precision.js';
+import { callbackWidening, stackPrecision } from './precision.js';
 import { checkHelperCall } from './helper-call.js';
 import { helperMemory, readMemory, writeMemory, type AccessEnv } from './access.js';
 import {
@@ -13,7 +13,7 @@ import {
   refineBranch, sext, unknownScalar, zext32, type CompareOp, type Scalar,
 } from './scalar.js';
 import {
-  copyState, formatRegs, isNull, isPointer, mayBeNull, newFrame, notInit, pointerReg, scalarReg, stateCovers,
+  copyState, formatRegs, isNull, isPointer, mayBeNull, newFrame, notInit, pointerReg, regEqual, scalarReg, Slot, STACK_BYTES, stateCovers,
   type Checkpoint, type Reg, type State,
 } from './state.js';
 import { COMPLEXITY_LIMIT_INSNS, VerifierError, type GlobalFunction, type Verdict, type VerifyOptions } from './spec.js';
@@ -29,7 +29,9 @@ const CHECKPOINTS_PER_INSN = 64;
  * square of the iterations (a 2,000,000-iteration loop never ended).
  */
 const MISS_RATIO = 3;
-const unlikelyToPrune = (cp: Checkpoint): boolean => cp.misses > cp.hits * MISS_RATIO + MISS_RATIO;
+/** The same for a bpf_loop call's checkpoint still being explored (the kernel's 64 for forced checkpoints). */
+const LOOP_MISS_RATIO = 64;
+const unlikelyToPrune = (cp: Checkpoint, ratio: number): boolean => cp.misses > cp.hits * ratio + ratio;
 /**
  * A new checkpoint only after this many jumps and instructions since the last one, the kernel's
  * heuristic ("bpf progs typically have pruning point every 4 instructions", bpfconf 2019); inside a
@@ -152,6 +154,8 @@ class Walk implements AccessEnv {
   private readonly entries: State[] = [];
   /** Function starts in order (func#N in messages is the index). */
   private readonly functionStarts: number[];
+  /** Per bpf_loop call, the caller's registers and slots an iteration coming back may widen (precision.ts). */
+  private readonly widening: Map<number, { regs: number; lo: number; hi: number }>;
 
   constructor(
     readonly insns: readonly Instruction[],
@@ -165,6 +169,8 @@ class Walk implements AccessEnv {
     }
     this.functionStarts = [...new Set([0, ...this.cfg.calls.map(([, t]) => t)])].sort((a, b) => a - b);
     ({ precise: this.precise, slots: this.slotsLive } = stackPrecision(insns, this.cfg.calls.length > 0 || opts.precision === false, opts.maps));
+    const localCalls = this.cfg.calls.some(([site]) => (insns[site]!.opcode & 0xf0) === JmpOp.CALL && (insns[site]!.opcode & 0x07) === Class.JMP);
+    this.widening = opts.precision === false ? new Map() : callbackWidening(insns, this.cfg.callsCallback, this.functionStarts, localCalls, opts.ctx?.tracing !== undefined);
     // The kernel validates the global functions first, each on its own, then the program.
     for (const [start, g] of [...(opts.globals ?? [])].sort((a, b) => a[0] - b[0])) {
       if (this.functionStarts.includes(start) && g.args.every((a) => a.kind !== 'unsupported')) this.entries.push(this.globalEntry(start, g));
@@ -175,7 +181,7 @@ class Walk implements AccessEnv {
 
   /** A global function's first state: its arguments as their types say, r10 its own frame. */
   private globalEntry(start: number, g: GlobalFunction): State {
-    const st: State = { pc: start, frames: [newFrame(start, -1)], refs: [], parent: undefined };
+    const st: State = { pc: start, frames: [newFrame(start, -1)], refs: [], parent: undefined, unroll: 0 };
     const f = st.frames[0]!;
     f.regs[10] = pointerReg('fp', { frame: 0 });
     g.args.forEach((a, i) => {
@@ -276,7 +282,7 @@ class Walk implements AccessEnv {
 
   /** The first state: r1 the context, r10 the frame pointer. */
   private entry(): State {
-    const st: State = { pc: 0, frames: [newFrame(0, -1)], refs: [], parent: undefined };
+    const st: State = { pc: 0, frames: [newFrame(0, -1)], refs: [], parent: undefined, unroll: 0 };
     const f0 = st.frames[0]!;
     f0.regs[10] = pointerReg('fp', { frame: 0 });
     if (this.opts.ctx) f0.regs[1] = pointerReg('ctx');
@@ -338,7 +344,11 @@ class Walk implements AccessEnv {
     const precise = this.precise[st.pc]!;
     const jmps = this.jmpsProcessed - this.jmpsAtCheckpoint;
     const insns = this.processed - this.processedAtCheckpoint;
-    let add = jmps >= CHECKPOINT_JMPS && insns >= CHECKPOINT_INSNS;
+    // A bpf_loop call: always checkpointed, and an iteration that comes back as a state seen
+    // before, even one still being explored, has converged (RANGE_WITHIN: every scalar compared).
+    const loop = this.cfg.callsCallback[st.pc] === 1;
+    let add = loop || (jmps >= CHECKPOINT_JMPS && insns >= CHECKPOINT_INSNS);
+    const missRatio = (cp: Checkpoint): number => (loop && cp.branches > 0 ? LOOP_MISS_RATIO : MISS_RATIO);
     let list = this.explored.get(st.pc);
     if (list) {
       let evict = false;
@@ -350,18 +360,23 @@ class Walk implements AccessEnv {
             cp.hits++;
             return true;
           }
+        } else if (loop) {
+          if (stateCovers(cp.state!, st, live, false)) {
+            cp.hits++;
+            return true;
+          }
         } else {
-          if (stateCovers(cp.state!, st, live, true)) this.fail(st.pc, `infinite loop detected at insn ${st.pc}`);
+          if (cp.state!.unroll === st.unroll && stateCovers(cp.state!, st, live, true)) this.fail(st.pc, `infinite loop detected at insn ${st.pc}`);
           // A loop: fewer checkpoints while it goes round.
           if (jmps < LOOP_CHECKPOINT_JMPS && insns < LOOP_CHECKPOINT_INSNS) add = false;
         }
         if (add) cp.misses++;
-        if (unlikelyToPrune(cp)) evict = true;
+        if (unlikelyToPrune(cp, missRatio(cp))) evict = true;
       }
       // Dropped from the list only: the path's parent chain still counts its branches.
       if (evict) {
         list = list.filter((cp) => {
-          if (unlikelyToPrune(cp)) cp.state = undefined;
+          if (unlikelyToPrune(cp, missRatio(cp))) cp.state = undefined;
           return cp.state !== undefined;
         });
         this.explored.set(st.pc, list);
@@ -591,9 +606,16 @@ class Walk implements AccessEnv {
           const caller = this.frame(st);
           const callback = caller.regs[2]!;
           const callbackCtx = caller.regs[3]!;
+          const count = caller.regs[1]!;
+          // bpf_loop (Linux 6.7 on): another iteration is walked while fewer have been than the count
+          // may be, from the state before the call (its arguments as they are), and the call goes on
+          // as the loop that ends here.
+          const loops = insn.imm === BPF_LOOP_HELPER;
+          const iteration = loops && count.type === 'scalar' && BigInt(caller.callbackDepth) < count.value.umax ? this.fork(st) : undefined;
           checkHelperCall(this, st, proto);
           st.pc = pc + 1;
-          if (insn.imm === BPF_LOOP_HELPER) this.loopCallback(st, callback.off, callbackCtx);
+          if (loops) caller.callbackDepth = 0;
+          if (iteration) this.loopCallback(iteration, pc, callback.off, callbackCtx);
         }
         return true;
     }
@@ -710,20 +732,43 @@ class Walk implements AccessEnv {
   }
 
   /**
-   * bpf_loop's callback: `st`, past the call, is the loop that ran no iteration; a fork runs the
-   * callback once, r1 the index, r2 the context, and goes on past the call when it returns (the
-   * rule of kernels before 6.7, which verify the body once; they do not walk iterations after the
-   * first, nor does this).
+   * One more iteration of bpf_loop's callback, from `st` as it was at the call `callsite`: r1 the
+   * index, r2 the context; its exit comes back to the call (Linux 6.7 on: the kernel walks a
+   * callback as if called any number of times, until an iteration adds nothing or the count runs out).
    */
-  private loopCallback(st: State, target: number, ctx: Reg): void {
-    if (st.frames.length >= MAX_CALL_FRAMES) this.fail(st.pc - 1, `the call stack of ${st.frames.length + 1} frames is too deep !`);
-    const cb = this.fork(st);
-    const callee = newFrame(target, st.pc, true);
+  private loopCallback(st: State, callsite: number, target: number, ctx: Reg): void {
+    if (st.frames.length >= MAX_CALL_FRAMES) this.fail(callsite, `the call stack of ${st.frames.length + 1} frames is too deep !`);
+    st.frames[st.frames.length - 1]!.callbackDepth++;
+    st.unroll++;
+    const callee = newFrame(target, callsite, true);
     callee.regs[1] = scalarReg(unknownScalar());
     callee.regs[2] = ctx;
-    callee.regs[10] = pointerReg('fp', { frame: cb.frames.length });
-    cb.frames.push(callee);
-    cb.pc = target;
+    callee.regs[10] = pointerReg('fp', { frame: st.frames.length });
+    st.frames.push(callee);
+    st.pc = target;
+  }
+
+  /**
+   * Back at a bpf_loop call from an iteration: a scalar of the caller's that is not precise there
+   * and changed since the call was first reached becomes unknown, so that iterations converge
+   * (widen_imprecise_scalars: `ctx->i++` is walked twice, not once per value of i).
+   */
+  private widen(st: State): void {
+    const w = this.widening.get(st.pc);
+    if (!w) return;
+    let prev = st.parent;
+    while (prev && !(prev.state && prev.branches > 0 && prev.state.pc === st.pc && prev.state.frames.length === st.frames.length)) prev = prev.parent;
+    if (!prev) return;
+    const old = prev.state!.frames[st.frames.length - 1]!;
+    const cur = st.frames[st.frames.length - 1]!;
+    const widened = (o: Reg | undefined, c: Reg): Reg => (o && o.type === 'scalar' && c.type === 'scalar' && !regEqual(o, c) ? scalarReg(unknownScalar()) : c);
+    for (let r = 0; r < 10; r++) if (w.regs & (1 << r)) cur.regs[r] = widened(old.regs[r], cur.regs[r]!);
+    for (let k = 0; k < STACK_BYTES / 8; k++) {
+      const spilled = cur.spills[k];
+      if (!spilled || cur.slots[k * 8] !== Slot.SPILL || !((k < 32 ? w.lo >>> k : w.hi >>> (k - 32)) & 1)) continue;
+      if (old.slots[k * 8] !== Slot.SPILL) continue;
+      cur.spills[k] = widened(old.spills[k], spilled);
+    }
   }
 
   private exit(st: State): boolean {
@@ -737,9 +782,10 @@ class Walk implements AccessEnv {
         const bounds = `${v.smin > -(1n << 63n) ? ` smin=${v.smin}` : ''}${v.smax < (1n << 63n) - 1n ? ` smax=${v.smax}` : ''}`;
         this.fail(st.pc, `At callback return the register R0 has${bounds || ' unknown scalar value'} should have been in [0, 1]`);
       }
-      // The caller's registers are as the helper call left them: r0 bpf_loop's result, r1-r5 clobbered.
+      // Back to the call, whose arguments are as they were: it walks another iteration or ends the loop.
       st.frames.pop();
       st.pc = f.returnTo;
+      this.widen(st);
       return true;
     }
     // A global function walked on its own returns a number to callers the walk never saw.
