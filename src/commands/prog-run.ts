@@ -232,6 +232,7 @@ function settings(option: string): (arg: string, so: Record<string, bigint>) => 
   };
 }
 
+/** Adds `prog run`: a user's object attached beside the paired programs on a simulated run, its maps and records reported. */
 export function addProgRun(prog: Command): void {
   prog
     .command('run')

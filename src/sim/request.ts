@@ -96,11 +96,13 @@ export function truthEvents(times: EventTimes): Partial<Record<PathEvent, number
   return out;
 }
 
-/** enum req_op (include/linux/blk_types.h): a request's cmd_flags & REQ_OP_MASK. */
+/** enum req_op (include/linux/blk_types.h): a request's cmd_flags & REQ_OP_MASK; REQ_OP_READ. */
 export const REQ_OP_READ = 0;
+/** REQ_OP_WRITE. */
 export const REQ_OP_WRITE = 1;
-/** __REQ_SYNC and __REQ_IDLE's bits (enum req_flag_bits, Linux 6.18). */
+/** __REQ_SYNC's bit (enum req_flag_bits, Linux 6.18). */
 export const REQ_SYNC = 1 << 11;
+/** __REQ_IDLE's bit. */
 export const REQ_IDLE = 1 << 12;
 
 /**
