@@ -94,7 +94,7 @@ function checkJmp(insns: readonly Instruction[], insn: Instruction, pc: number, 
     fieldsZero(insn, pc, ['dst', 'off']);
     if (insn.src === CallSrc.HELPER) {
       // libbpf's poisoned CO-RE relocation loads; the verifier refuses it where it is reached.
-      if (imm !== CORE_POISON_HELPER && !opts.helperExists(imm)) throw new LoadError(pc, `call to nonexistent function ${imm}`);
+      if (imm !== CORE_POISON_HELPER && !opts.helperExists(imm)) throw new LoadError(pc, `invalid func unknown#${imm}`);
     } else if (insn.src === CallSrc.LOCAL) {
       const target = pc + 1 + imm;
       if (target < 0 || target >= insns.length) throw new LoadError(pc, `call local to ${target}: out of the program`);
@@ -140,6 +140,51 @@ function checkMemory(insn: Instruction, pc: number): void {
 /** The function an ld_imm64 of a code address (BPF_PSEUDO_FUNC: a callback for bpf_loop) loads, or -1 for any other instruction. */
 export function codeAddressTarget(insn: Instruction, pc: number): number {
   return insn.opcode === (Class.LD | Mode.IMM | Size.DW) && insn.src === Imm64Src.CODE_ADDR ? pc + 1 + insn.imm : -1;
+}
+
+/**
+ * Throws for a program with a jump into the second half of an LD_IMM64, in the kernel's words and
+ * order (check_cfg, after every jump's range is checked): instructions are explored from the
+ * start, the second half as one more instruction where a jump lands in it, and the first
+ * instruction in order that is never reached is "unreachable", else the first LD_IMM64 whose
+ * second half is reached is jumped "into the middle".
+ */
+function lddwJumpError(insns: readonly Instruction[], secondHalf: Uint8Array): never {
+  const n = insns.length;
+  const reached = new Uint8Array(n);
+  const work = [0];
+  reached[0] = 1;
+  const reach = (to: number): void => {
+    if (to >= 0 && to < n && !reached[to]) {
+      reached[to] = 1;
+      work.push(to);
+    }
+  };
+  while (work.length) {
+    const pc = work.pop()!;
+    const insn = insns[pc]!;
+    const cls = insn.opcode & 0x07;
+    const op = insn.opcode & 0xf0;
+    if (!secondHalf[pc] && insn.opcode === (Class.LD | Mode.IMM | Size.DW)) {
+      reach(pc + 2);
+      reach(codeAddressTarget(insn, pc));
+    } else if (secondHalf[pc] || (cls !== Class.JMP && cls !== Class.JMP32)) reach(pc + 1);
+    else if (op === JmpOp.CALL) {
+      reach(pc + 1);
+      if (insn.src === CallSrc.LOCAL) reach(pc + 1 + insn.imm);
+    } else if (op !== JmpOp.EXIT) {
+      reach(pc + 1 + (cls === Class.JMP32 && op === JmpOp.JA ? insn.imm : insn.off));
+      if (op !== JmpOp.JA) reach(pc + 1);
+    }
+  }
+  for (let pc = 0; pc < n; pc++) {
+    if (!reached[pc]) throw new LoadError(pc, `unreachable insn ${pc}`);
+    if (!secondHalf[pc] && insns[pc]!.opcode === (Class.LD | Mode.IMM | Size.DW)) {
+      if (reached[pc + 1]) throw new LoadError(pc, `jump into the middle of ldimm64 insn ${pc}`);
+      pc++;
+    }
+  }
+  throw new LoadError(0, 'jump into the middle of ldimm64');
 }
 
 /** Finds the functions: 0, every `call local` target and every callback a code address loads. */
@@ -209,6 +254,7 @@ export function validateProgram(insns: readonly Instruction[], opts: ValidateOpt
     if (secondHalf[start]) throw new LoadError(start, 'call local into the middle of lddw');
   }
   // Jumps: inside the program, inside their own function, never into the middle of LD_IMM64.
+  let intoLddw = false;
   for (let pc = 0; pc < insns.length; pc++) {
     const insn = insns[pc]!;
     if (secondHalf[pc]) continue;
@@ -217,11 +263,12 @@ export function validateProgram(insns: readonly Instruction[], opts: ValidateOpt
     if ((cls !== Class.JMP && cls !== Class.JMP32) || op === JmpOp.CALL || op === JmpOp.EXIT) continue;
     const delta = cls === Class.JMP32 && op === JmpOp.JA ? insn.imm : insn.off;
     const target = pc + 1 + delta;
-    if (target < 0 || target >= insns.length) throw new LoadError(pc, `jump out of bounds (to ${target})`);
+    if (target < 0 || target >= insns.length) throw new LoadError(pc, `jump out of range from insn ${pc} to ${target}`);
     if (layout.functionOf[target] !== layout.functionOf[pc]) throw new LoadError(pc, `jump out of bounds: from function at ${layout.starts[layout.functionOf[pc]!]} into another function (to ${target})`);
-    if (secondHalf[target]) throw new LoadError(pc, 'jump to middle of lddw');
+    if (secondHalf[target]) intoLddw = true;
     if (delta === -1 && op === JmpOp.JA) throw new LoadError(pc, 'infinite loop (jump to itself)');
   }
+  if (intoLddw) lddwJumpError(insns, secondHalf);
   // Every function ends with EXIT or an unconditional jump: execution cannot fall off its end.
   layout.starts.forEach((start, f) => {
     const end = (layout.starts[f + 1] ?? insns.length) - 1;

@@ -35,8 +35,10 @@ export function checkHelperCall(env: HelperEnv, st: State, proto: HelperProto): 
   const pc = st.pc;
   const frame = st.frames[st.frames.length - 1]!;
   const regs = frame.regs;
-  const fnName = `${proto.name}#${proto.id}`;
+  // The kernel's func_id_name: bpf_ before the helper's name.
+  const fnName = `bpf_${proto.name}#${proto.id}`;
   let map: Reg | undefined;
+  let incompatible: number | undefined;
   let mem: { regno: number; reg: Reg; write: boolean } | undefined;
   let allocSize = 0;
   let released: Reg | undefined;
@@ -57,9 +59,8 @@ export function checkHelperCall(env: HelperEnv, st: State, proto: HelperProto): 
         const spec = env.maps[reg.map]!;
         const only = ONLY_WITH[spec.type];
         const needs = NEEDS_MAP[proto.name];
-        if ((only && !only.includes(proto.name)) || (needs !== undefined && needs !== spec.type)) {
-          env.fail(pc, `cannot pass map_type ${spec.type} into func ${fnName}`);
-        }
+        // Said after every argument is checked, as check_map_func_compatibility is.
+        if ((only && !only.includes(proto.name)) || (needs !== undefined && needs !== spec.type)) incompatible ??= spec.type;
         map = reg;
         return;
       }
@@ -68,7 +69,10 @@ export function checkHelperCall(env: HelperEnv, st: State, proto: HelperProto): 
         if (!map) env.fail(pc, `invalid map_ptr to access map->${kind === 'ARG_PTR_TO_MAP_KEY' ? 'key' : 'value'}`);
         if (reg.type !== 'fp' && reg.type !== 'map_value' && reg.type !== 'mem') expect(regno, reg, 'fp, map_value');
         const spec = env.maps[map.map]!;
-        helperMemory(env, st, pc, regno, reg, kind === 'ARG_PTR_TO_MAP_KEY' ? spec.keySize : spec.valueSize, false);
+        const size = kind === 'ARG_PTR_TO_MAP_KEY' ? spec.keySize : spec.valueSize;
+        // A map with no keys (a ring buffer's): the stack range of none is refused (check_stack_range_initialized).
+        if (size === 0 && reg.type === 'fp') env.fail(pc, 'invalid zero-sized read');
+        helperMemory(env, st, pc, regno, reg, size, false);
         if (kind === 'ARG_PTR_TO_MAP_KEY' && elidesNullness(spec)) constKey = constantMapKey(st, reg, spec.keySize);
         return;
       }
@@ -86,7 +90,7 @@ export function checkHelperCall(env: HelperEnv, st: State, proto: HelperProto): 
         const v = reg.value;
         if (v.smin < 0n) env.fail(pc, `R${regno} min value is negative, either use unsigned or 'var &= const'`);
         if (v.umax >= BigInt(MAX_VAR_SIZE)) env.fail(pc, `R${regno} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
-        if (kind === 'ARG_CONST_SIZE' && v.umin === 0n) env.fail(pc, `R${regno} invalid zero-sized read`);
+        if (kind === 'ARG_CONST_SIZE' && v.umin === 0n) env.fail(pc, `R${regno} invalid zero-sized read: u64=[${BigInt.asIntN(64, v.umin)},${BigInt.asIntN(64, v.umax)}]`);
         if (mem) helperMemory(env, st, pc, mem.regno, mem.reg, Number(v.umax), mem.write);
         return;
       }
@@ -108,12 +112,13 @@ export function checkHelperCall(env: HelperEnv, st: State, proto: HelperProto): 
         if (reg.type !== 'fp') expect(regno, reg, 'fp');
         return;
       case 'ARG_CONST_ALLOC_SIZE_OR_ZERO':
-        if (reg.type !== 'scalar' || !isConst(reg.value)) env.fail(pc, `R${regno} is not a known constant`);
+        if (reg.type !== 'scalar' || !isConst(reg.value)) env.fail(pc, `R${regno} is not a known constant'`); // sic: the kernel's message ends in a quote
         if (reg.value.umax >= BigInt(MAX_VAR_SIZE)) env.fail(pc, `R${regno} unbounded memory access`);
         allocSize = Number(reg.value.umin);
         return;
     }
   });
+  if (incompatible !== undefined) env.fail(pc, `cannot pass map_type ${incompatible} into func ${fnName}`);
 
   if (released) {
     const ref = released.ref;
@@ -143,6 +148,8 @@ export function checkHelperCall(env: HelperEnv, st: State, proto: HelperProto): 
       break;
     }
     case 'RET_PTR_TO_ALLOC_MEM_OR_NULL': {
+      // An id for the NULL check, then the reference's own (the kernel numbers both: refs start at 2).
+      env.newId();
       const id = env.newId();
       st.refs = [...st.refs, { id, insn: pc }];
       out.regs[0] = pointerReg('ringbuf_mem_or_null', { memSize: allocSize, id, ref: id });

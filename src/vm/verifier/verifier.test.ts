@@ -7,91 +7,15 @@ import { parseBtf } from '../btf/index.js';
 import { readElf } from '../elf/index.js';
 import { assemble } from '../isa/asm.js';
 import type { Instruction } from '../isa/instruction.js';
-import { validateProgram } from '../isa/validate.js';
-import { helperProto } from '../helpers/table.js';
-import { createGlobalDataMap, createMap, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_RINGBUF, type AnyMap } from '../maps/index.js';
 import { loadObject } from '../object/index.js';
 import { Program, type Engine } from '../program.js';
 import { VmError } from '../memory.js';
-import { COMPLEXITY_LIMIT_INSNS, contextFor, mapSpec, rememberedVerdict, verify, verifyInSlices, VerifierError, type ContextSpec } from './index.js';
+import { COMPLEXITY_LIMIT_INSNS, contextFor, mapSpec, rememberedVerdict, verify, verifyInSlices, VerifierError } from './index.js';
+import { check, corpusMaps, ctxOf, readCorpus } from './testdata/corpus.js';
 
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 
-interface CorpusCase {
-  name: string;
-  ctx: string;
-  limit?: number;
-  asm: string;
-  expect: string;
-}
-
-/** Parses the corpus: `== NAME` cases with `-- ctx`, `-- limit`, `-- asm`, `-- verifier` sections. */
-function parseCorpus(text: string): CorpusCase[] {
-  const out: CorpusCase[] = [];
-  let cur: Record<string, string[]> | undefined;
-  let name = '';
-  let section = '';
-  const flush = (): void => {
-    if (!cur) return;
-    out.push({
-      name,
-      ctx: cur['ctx']![0]!.trim(),
-      ...(cur['limit'] ? { limit: Number(cur['limit'][0]) } : {}),
-      asm: cur['asm']!.join('\n'),
-      expect: cur['verifier']!.join('\n').trim(),
-    });
-  };
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#')) continue;
-    const c = /^== (.+)$/.exec(line);
-    if (c) {
-      flush();
-      name = c[1]!;
-      cur = {};
-      continue;
-    }
-    const s = /^-- (\w+)(?: (.*))?$/.exec(line);
-    if (s && cur) {
-      section = s[1]!;
-      cur[section] = s[2] !== undefined ? [s[2]] : [];
-      continue;
-    }
-    if (cur && line.trim()) cur[section]!.push(line);
-  }
-  flush();
-  return out;
-}
-
-const ENV = { possibleCpus: 2 };
-
-/** The corpus's maps, as its header lists them. */
-function corpusMaps(): AnyMap[] {
-  return [
-    createMap({ name: 'starts', type: BPF_MAP_TYPE_HASH, keySize: 8, valueSize: 8, maxEntries: 64, flags: 0 }, ENV),
-    createMap({ name: 'hist', type: BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 64, maxEntries: 4, flags: 0 }, ENV),
-    createMap({ name: 'events', type: BPF_MAP_TYPE_RINGBUF, keySize: 0, valueSize: 0, maxEntries: 4096, flags: 0 }, ENV),
-    createGlobalDataMap({ name: '.rodata', section: 'rodata', size: 16 }, ENV),
-    createMap({ name: 'perf', type: BPF_MAP_TYPE_PERF_EVENT_ARRAY, keySize: 4, valueSize: 4, maxEntries: 2, flags: 0 }, ENV),
-  ];
-}
-
-function ctxOf(kind: string): ContextSpec | undefined {
-  return kind === 'none' ? undefined : contextFor(kind, kind === 'raw_tracepoint' ? 12 : undefined);
-}
-
-/** Validates then verifies; the first refusal's text, or 'accept'. */
-function check(insns: Instruction[], maps: AnyMap[], ctx: ContextSpec | undefined, limit?: number): string {
-  try {
-    validateProgram(insns, { helperExists: (id) => helperProto(id) !== undefined });
-    verify(insns, { ctx, maps: maps.map((m, i) => mapSpec(`m${i}`, m)), ...(limit ? { maxProcessed: limit } : {}) });
-    return 'accept';
-  } catch (e) {
-    if (e instanceof VerifierError || (e as Error).name === 'LoadError') return (e as Error).message;
-    throw e;
-  }
-}
-
-const corpus = parseCorpus(readFileSync(here('./testdata/corpus.data'), 'utf8'));
+const corpus = readCorpus();
 
 describe('verifier corpus', () => {
   it('has refusals and acceptances', () => {

@@ -536,7 +536,7 @@ class Walk implements AccessEnv {
       this.set(st, dst, this.pointerAlu(st, insn, op, is64, d, s));
       return;
     }
-    if ((op === AluOp.DIV || op === AluOp.MOD) && !x && insn.imm === 0) this.fail(st.pc, 'division by zero');
+    if ((op === AluOp.DIV || op === AluOp.MOD) && !x && insn.imm === 0) this.fail(st.pc, 'div by zero');
     const signed = insn.off === 1;
     const v = is64 ? aluScalar(op, d.value, s.value, signed) : alu32Scalar(op, d.value, s.value, signed);
     this.set(st, dst, scalarReg(v));
@@ -568,7 +568,7 @@ class Walk implements AccessEnv {
     const MAX = 1n << 29n;
     if (v.smin <= -MAX || v.smax >= MAX) {
       this.fail(st.pc, v.smin < 0n && v.umax >= MAX
-        ? `R${dst} unbounded memory access, make sure to bounds check any such access (math between ${ptr.type} pointer and register with unbounded min value is not allowed)`
+        ? `math between ${ptr.type} pointer and register with unbounded min value is not allowed`
         : `R${dst} unbounded memory access, make sure to bounds check any such access`);
     }
     const lo = Number(neg ? -v.smax : v.smin);
@@ -721,7 +721,7 @@ class Walk implements AccessEnv {
     const target = st.pc + 1 + insn.imm;
     const global = this.opts.globals?.get(target);
     if (global) return this.callGlobal(st, target, global);
-    if (st.frames.length >= MAX_CALL_FRAMES) this.fail(st.pc, `the call stack of ${st.frames.length + 1} frames is too deep !`);
+    if (st.frames.length >= MAX_CALL_FRAMES) this.fail(st.pc, `the call stack of ${st.frames.length + 1} frames is too deep`);
     const caller = this.frame(st);
     const callee = newFrame(target, st.pc + 1);
     for (let r = 1; r <= 5; r++) callee.regs[r] = caller.regs[r]!;
@@ -737,7 +737,7 @@ class Walk implements AccessEnv {
    * callback as if called any number of times, until an iteration adds nothing or the count runs out).
    */
   private loopCallback(st: State, callsite: number, target: number, ctx: Reg): void {
-    if (st.frames.length >= MAX_CALL_FRAMES) this.fail(callsite, `the call stack of ${st.frames.length + 1} frames is too deep !`);
+    if (st.frames.length >= MAX_CALL_FRAMES) this.fail(callsite, `the call stack of ${st.frames.length + 1} frames is too deep`);
     st.frames[st.frames.length - 1]!.callbackDepth++;
     st.unroll++;
     const callee = newFrame(target, callsite, true);
@@ -801,7 +801,7 @@ class Walk implements AccessEnv {
     }
     if (st.refs.length) {
       const ref = st.refs[0]!;
-      this.fail(st.pc, `Unreleased reference id=${ref.id} alloc_insn=${ref.insn}`);
+      this.fail(st.pc, 'BPF_EXIT instruction in main prog would lead to reference leak', `Unreleased reference id=${ref.id} alloc_insn=${ref.insn}`);
     }
     return false;
   }
