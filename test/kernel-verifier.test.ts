@@ -129,9 +129,9 @@ const CORPUS_DIFFERENCES: Record<string, string> = {
  * after the last instruction of the failing path (the message, a second line of it, the states of
  * an infinite loop) with that instruction's index, when the log has one (load-time checks have none).
  */
-function kernelCorpusVerdict(loader: string, ctx: string, bytes: Uint8Array): { accepted: boolean; pc?: number; lines: string[] } {
+function kernelCorpusVerdict(loader: string, ctx: string, bytes: Uint8Array): { accepted: boolean; processed?: number; pc?: number; lines: string[] } {
   const r = spawnSync(loader, [ctx], { input: bytes, encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (r.status === 0) return { accepted: true, lines: [] };
+  if (r.status === 0) return { accepted: true, processed: Number(/^processed (\d+) insns/m.exec(r.stdout)?.[1]), lines: [] };
   if (r.status !== 1) throw new Error(`load_insns: ${r.stderr}`);
   const lines = r.stdout.trimEnd().split('\n');
   const end = lines.findIndex((l) => /^processed \d+ insns/.test(l));
@@ -152,12 +152,13 @@ function sameRefusal(ours: string, kernel: { pc?: number; lines: string[] }): bo
 }
 
 describe.skipIf(!canLoad)('the running kernel gives the verifier corpus our verdicts, in the same words', () => {
-  it('loads every case with a context and no lowered limit as raw instructions (bpf/tools/load_insns.c)', () => {
+  it('loads every case with a context and no lowered limit as raw instructions (bpf/tools/load_insns.c): the same refusals, and acceptances walked in as many instructions', () => {
     const loader = join(mkdtempSync(join(tmpdir(), 'viotrace-load-')), 'load_insns');
     const cc = spawnSync('cc', ['-O2', '-Wall', '-o', loader, 'bpf/tools/load_insns.c'], { encoding: 'utf8' });
     expect(cc.status, cc.stderr).toBe(0);
     const disagree: string[] = [];
     const known: string[] = [];
+    const walks: string[] = [];
     let compared = 0;
     for (const c of readCorpus()) {
       // The kernel has no program without a context, nor a limit but its own.
@@ -166,6 +167,11 @@ describe.skipIf(!canLoad)('the running kernel gives the verifier corpus our verd
       const ours = check(assemble(c.asm), corpusMaps(), ctxOf(c.ctx));
       const kernel = kernelCorpusVerdict(loader, c.ctx, assembleBytes(c.asm));
       const agree = kernel.accepted ? ours === 'accept' : sameRefusal(ours, kernel);
+      // An accepted program is walked in as many instructions as the kernel walks it.
+      if (kernel.accepted && agree) {
+        const processed = verify(assemble(c.asm), { ctx: ctxOf(c.ctx), maps: corpusMaps().map((m, i) => mapSpec(`m${i}`, m)) }).processed;
+        if (processed !== kernel.processed) walks.push(`${c.name}: processed ${processed}, the kernel ${kernel.processed}`);
+      }
       if (c.name in CORPUS_DIFFERENCES) {
         if (agree) known.push(c.name);
       } else if (!agree) disagree.push(`${c.name}: ours "${ours}", the kernel's ${kernel.accepted ? 'accept' : `${kernel.pc ?? '-'}: ${kernel.lines.join(' / ')}`}`);
@@ -173,6 +179,7 @@ describe.skipIf(!canLoad)('the running kernel gives the verifier corpus our verd
     rmSync(join(loader, '..'), { recursive: true, force: true });
     expect(compared).toBeGreaterThan(80);
     expect(disagree).toEqual([]);
+    expect(walks).toEqual([]);
     expect(known, 'cases that now agree: take them off CORPUS_DIFFERENCES').toEqual([]);
   }, 120_000);
 });
