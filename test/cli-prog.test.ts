@@ -152,6 +152,7 @@ describe('viotrace hooks', () => {
     expect(rows.find((h) => h.kind === 'raw_tracepoint' && h.name === 'block_rq_complete')!.context).toBe(
       'u64 args[3] (24 bytes): struct request *rq, blk_status_t error, unsigned int nr_bytes',
     );
+    expect(rows.find((h) => h.name === 'kvm:kvm_exit')!.context).toBe('record 72 bytes: exit_reason@8 guest_rip@16 isa@24 info1@32 info2@40 intr_info@48 error_code@52 vcpu_id@56 requests@64');
     expect(rows.find((h) => h.side === 'host' && h.name === 'block:block_rq_issue')!.context).toBe(
       'record 64 bytes: dev@8 sector@16 nr_sector@24 bytes@28 ioprio@32 rwbs@34 comm@44 cmd@60',
     );
@@ -164,10 +165,10 @@ describe('viotrace hooks', () => {
     expect(rows.find((h) => h.kind === 'kprobe' && h.name === 'virtqueue_notify')).toMatchObject({ sections: ['kprobe/virtqueue_notify', 'fentry/virtqueue_notify', 'fexit/virtqueue_notify'] });
     expect(rows.find((h) => h.kind === 'kprobe' && h.name === 'virtio_queue_rq')).toMatchObject({ context: 'struct pt_regs (168 bytes); fentry: u64 args[2]: struct blk_mq_hw_ctx *hctx, const struct blk_mq_queue_data *bd; fexit: then blk_status_t' });
     expect(rows.find((h) => h.kind === 'kretprobe')).toMatchObject({ sections: ['kretprobe/virtqueue_kick_prepare'], paired: true });
-    // Hooks kept for users' tools (biosnoop's, biotop's) say so.
+    // Hooks kept for users' tools (biosnoop's, biotop's, kvm_stat's) say so.
     expect(rows.filter((h) => !h.paired && h.kind !== 'raw_tracepoint').map((h) => `${h.side} ${h.name}`)).toEqual([
       'guest blk_account_io_merge_bio', 'guest block:block_io_start', 'guest blk_mq_start_request', 'guest blk_mq_end_request', 'guest block:block_io_done',
-      'host block:block_io_start', 'host blk_mq_start_request', 'host blk_mq_end_request', 'host block:block_io_done',
+      'host kvm:kvm_exit', 'host kvm:kvm_entry', 'host block:block_io_start', 'host blk_mq_start_request', 'host blk_mq_end_request', 'host block:block_io_done',
     ]);
   });
 });

@@ -180,6 +180,30 @@ struct trace_event_raw_io_uring_complete {
 	u64 extra2;
 };
 
+/* kvm:kvm_exit */
+struct trace_event_raw_kvm_exit {
+	struct trace_entry ent;
+	unsigned int exit_reason;
+	unsigned long guest_rip;
+	u32 isa;
+	u64 info1;
+	u64 info2;
+	u32 intr_info;
+	u32 error_code;
+	unsigned int vcpu_id;
+	u64 requests;
+};
+
+/* kvm:kvm_entry */
+struct trace_event_raw_kvm_entry {
+	struct trace_entry ent;
+	unsigned int vcpu_id;
+	unsigned long rip;
+	bool immediate_exit;
+	u32 intr_info;
+	u32 error_code;
+};
+
 /* kvm:kvm_fast_mmio */
 struct trace_event_raw_kvm_fast_mmio {
 	struct trace_entry ent;

@@ -118,7 +118,7 @@ describe('the paired programs and the table', () => {
     expect(unused).toEqual(HOOKS.filter((h) => h.toolsOnly).map((h) => `${h.side} ${h.kind} ${h.name}`));
     expect(unused).toEqual([
       'guest kprobe blk_account_io_merge_bio', 'guest tracepoint block:block_io_start', 'guest kprobe blk_mq_start_request', 'guest kprobe blk_mq_end_request', 'guest tracepoint block:block_io_done',
-      'host tracepoint block:block_io_start', 'host kprobe blk_mq_start_request', 'host kprobe blk_mq_end_request', 'host tracepoint block:block_io_done',
+      'host tracepoint kvm:kvm_exit', 'host tracepoint kvm:kvm_entry', 'host tracepoint block:block_io_start', 'host kprobe blk_mq_start_request', 'host kprobe blk_mq_end_request', 'host tracepoint block:block_io_done',
     ]);
   });
 });

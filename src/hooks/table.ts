@@ -39,7 +39,7 @@ export interface HookDef {
 }
 
 const tp = (side: Side, name: string, fires: string, proto?: readonly string[]): HookDef => ({ side, kind: 'tracepoint', name, fires, ...(proto ? { proto } : {}) });
-const toolsTp = (side: Side, name: string, fires: string, proto: readonly string[]): HookDef => ({ ...tp(side, name, fires, proto), toolsOnly: true });
+const toolsTp = (side: Side, name: string, fires: string, proto?: readonly string[]): HookDef => ({ ...tp(side, name, fires, proto), toolsOnly: true });
 const toolsProbe = (side: Side, kind: HookKind, name: string, args: readonly string[], fires: string, proto?: readonly string[], returns?: string): HookDef => ({ ...probe(side, kind, name, args, fires, proto, returns), toolsOnly: true });
 const probe = (side: Side, kind: HookKind, name: string, args: readonly string[], fires: string, proto?: readonly string[], returns?: string): HookDef => ({ side, kind, name, args, fires, ...(proto ? { proto } : {}), ...(returns ? { returns } : {}) });
 
@@ -66,8 +66,11 @@ export const HOOKS: readonly HookDef[] = [
   tp('guest', 'block:block_rq_complete', 'blk_update_request: the block layer sees the completion', ['struct request *rq', 'blk_status_t error', 'unsigned int nr_bytes']),
   toolsTp('guest', 'block:block_io_done', 'blk_account_io_done: the request ends (__blk_mq_end_request)', ['struct request *rq']),
   tp('guest', 'io_uring:io_uring_complete', "the guest application's CQE is posted"),
+  // No raw tracepoint for these two: their TP_PROTO passes a struct kvm_vcpu, which the simulator does not lay out.
+  toolsTp('host', 'kvm:kvm_exit', "the vCPU exits on the guest's notify write (EPT_MISCONFIG for MMIO, IO_INSTRUCTION for port I/O; the simulated vCPUs exit for nothing else)"),
   tp('host', 'kvm:kvm_fast_mmio', "the guest's notify write exits to KVM (MMIO, ioeventfd)", ['u64 gpa']),
   tp('host', 'kvm:kvm_pio', "the guest's notify write exits to KVM (port I/O)", ['unsigned int rw', 'unsigned int port', 'unsigned int size', 'unsigned int count', 'const void *data']),
+  toolsTp('host', 'kvm:kvm_entry', 'KVM enters the guest again after the notify exit (the write skipped; virtqueue_notify returns)'),
   probe('host', 'uprobe', 'virtio_blk_handle_vq', ['s', 'vq'], 'QEMU starts handling a kick (after the ioeventfd)'),
   probe('host', 'uprobe', 'virtio_blk_handle_request', ['req', 'mrb'], 'QEMU popped one request'),
   probe('host', 'uretprobe', 'virtio_blk_handle_request', ['req', 'mrb'], 'the request is parsed (req->qiov set)'),

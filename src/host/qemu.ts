@@ -9,6 +9,7 @@ import type { Btf } from '../vm/index.js';
 import { HOST_COSTS, HOST_SIGMA } from './costs.js';
 import { BusyPeriods, CONTINUES, EventLoop, periodicStall } from './event-loop.js';
 import type { HostKernel, HostOp } from './kernel.js';
+import { EXIT_REASON_EPT_MISCONFIG, EXIT_REASON_IO_INSTRUCTION, GUEST_MMIO_NOTIFY_RIP, GUEST_PIO_NOTIFY_RIP, ioExitQualification, KVM_ISA_VMX, MOV_TO_MEM16_BYTES, OUT_DX_AX_BYTES } from './vmx.js';
 
 /** Pointers QEMU passes that no program reads: the MultiReqBuffer on the handler's stack, virtio_blk_rw_complete (blk_aio_*'s cb), the AioContext's LuringState. */
 const MULTIREQ_BUFFER: Address = 0x7f3a_0000_1000;
@@ -34,6 +35,8 @@ export interface HostHookSite {
 
 /** QEMU's and KVM's hook sites, resolved once per QEMU process. */
 interface QemuSites {
+  vmExit?: TracepointSite;
+  vmEntry?: TracepointSite;
   pio?: TracepointSite;
   fastMmio?: TracepointSite;
   pioRaw?: RawTracepointSite;
@@ -53,6 +56,9 @@ interface QemuSites {
 
 function qemuSites(h: HostHookSite): QemuSites {
   return {
+    // The fields not listed are 0 for a notify exit: info2 (no event was being delivered), intr_info, error_code, requests.
+    vmExit: h.tracepoint('kvm:kvm_exit', ['exit_reason', 'guest_rip', 'isa', 'info1', 'vcpu_id']),
+    vmEntry: h.tracepoint('kvm:kvm_entry', ['vcpu_id', 'rip']),
     pio: h.tracepoint('kvm:kvm_pio', ['rw', 'port', 'size', 'count', 'val']),
     fastMmio: h.tracepoint('kvm:kvm_fast_mmio', ['gpa']),
     pioRaw: h.rawTracepoint('kvm_pio'),
@@ -268,15 +274,21 @@ export class Qemu {
   kick(disk: number, vq: SimVirtqueue, t: number, exitNs: number, vcpu: number): void {
     const dev = this.devices.find((d) => d.index === disk)!;
     const tExit = t + exitNs;
+    const vcpuId = vcpu % this.vcpus.length;
+    const pio = dev.spec.notify === 'pio';
+    // The write traps at once; the exit's handling and the entry back take the exit's time (vmExit).
+    this.sites.vmExit?.fire(t, this.vcpus[vcpuId]!, pio ? EXIT_REASON_IO_INSTRUCTION : EXIT_REASON_EPT_MISCONFIG, pio ? GUEST_PIO_NOTIFY_RIP : GUEST_MMIO_NOTIFY_RIP, KVM_ISA_VMX, pio ? ioExitQualification(pioPort(disk), 2) : 0, vcpuId);
     this.world.engine.at(tExit, () => {
-      const task = this.vcpus[vcpu % this.vcpus.length]!;
-      if (dev.spec.notify === 'pio') {
+      const task = this.vcpus[vcpuId]!;
+      if (pio) {
         this.sites.pio?.fire(tExit, task, 1, pioPort(disk), 2, 1, vq.index);
         if (this.sites.pioRaw) this.sites.pioRaw.fire(tExit, task, 1, pioPort(disk), 2, 1, this.pioData(vcpu % this.vcpus.length, vq.index));
       } else {
         this.sites.fastMmio?.fire(tExit, task, vq.notifyGpa);
         this.sites.fastMmioRaw?.fire(tExit, task, vq.notifyGpa);
       }
+      // KVM skipped the write (kvm_skip_emulated_instruction): the guest resumes past it.
+      this.sites.vmEntry?.fire(tExit, task, vcpuId, pio ? GUEST_PIO_NOTIFY_RIP + OUT_DX_AX_BYTES : GUEST_MMIO_NOTIFY_RIP + MOV_TO_MEM16_BYTES);
       for (const rq of vq.avail) if (rq.truth[EV.kick] === t) rq.truth[EV.kick_exit] = tExit;
       const ready = tExit + this.cost(HOST_COSTS.iothreadWakeup + dev.ctx.loop.extraWakeupNs);
       this.world.engine.at(ready, () => this.schedule(dev, vq));

@@ -15,6 +15,17 @@ function collect(name: string, seed: number, requests: number, extra: Parameters
   return { records, truth, result };
 }
 
+/** A tool object's global variables (its .bss, all u64) after a run, by name. */
+async function toolGlobals(object: import('../vm/index.js').BpfObject): Promise<Record<string, bigint>> {
+  const { BtfKind } = await import('../vm/index.js');
+  const m = object.maps.find((x) => x.name === '.bss')!;
+  const sec = object.btf.type(m.valueType!)!;
+  expect(sec.kind).toBe(BtfKind.DATASEC);
+  const bytes = (m.map as unknown as { lookup(k: Uint8Array): Uint8Array | undefined }).lookup(new Uint8Array(4))!;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Object.fromEntries(sec.members.map((e) => [object.btf.type(e.type)!.name, view.getBigUint64(e.offset, true)]));
+}
+
 describe('simulated runs', () => {
   it('with a tool attached beside the paired programs give the same records and truth, and the tool sees every completion', async () => {
     const { loadObject, parseBtf } = await import('../vm/index.js');
@@ -57,18 +68,9 @@ describe('simulated runs', () => {
     expect(runs(tool('guest fexit'), 'queue_rq_exit')).toBe(runs(guest, 'block_rq_issue'));
   });
   it("with KVM's raw tracepoints beside their tracepoints see the same exits and vectors: kvm_fast_mmio's gpa, kvm_pio's port and the value read through its data pointer, kvm_apic_accept_irq's vector", async () => {
-    const { loadObject, parseBtf, BtfKind } = await import('../vm/index.js');
+    const { loadObject, parseBtf } = await import('../vm/index.js');
     const { readFileSync } = await import('node:fs');
     const btf = parseBtf(readFileSync(new URL('../../bpf/btf/linux-6.18.min.btf', import.meta.url)), 'btf');
-    /** The tool's global variables after a run, by name. */
-    const globals = (object: ReturnType<typeof loadObject>): Record<string, bigint> => {
-      const m = object.maps.find((x) => x.name === '.bss')!;
-      const sec = object.btf.type(m.valueType!)!;
-      expect(sec.kind).toBe(BtfKind.DATASEC);
-      const bytes = (m.map as unknown as { lookup(k: Uint8Array): Uint8Array | undefined }).lookup(new Uint8Array(4))!;
-      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      return Object.fromEntries(sec.members.map((e) => [object.btf.type(e.type)!.name, view.getBigUint64(e.offset, true)]));
-    };
     const base = scenario('baseline')!;
     // Two queues fed by two jobs on two vCPUs, so that the value a notify writes (its queue) is not always 0.
     const pio: ScenarioSpec = { ...base, vms: base.vms.map((vm) => ({ ...vm, vcpus: 2, disks: vm.disks.map((d) => ({ ...d, notify: 'pio' as const, queues: 2, jobs: d.jobs.map((j) => ({ ...j, numjobs: 2 })) })) })) };
@@ -79,7 +81,7 @@ describe('simulated runs', () => {
       runScenario(spec, { seed: 3, requests: 400, onRecord: (r) => plain.push(r) });
       const result = runScenario(spec, { seed: 3, requests: 400, tools: [{ side: 'host', object, name: 'kvm' }], onRecord: (r) => records.push(r) });
       expect(digest(records)).toBe(digest(plain));
-      const g = globals(object);
+      const g = await toolGlobals(object);
       const kicks = plain.filter((r) => r.struct === 'vt_kick').length;
       const exits = spec === pio ? [g.tp_pio, g.raw_pio, g.tp_mmio, g.raw_mmio] : [g.tp_mmio, g.raw_mmio, g.tp_pio, g.raw_pio];
       expect(exits).toEqual([BigInt(kicks), BigInt(kicks), 0n, 0n]);
@@ -100,6 +102,46 @@ describe('simulated runs', () => {
       expect(g.raw_vec_sum).toBe(g.tp_vec_sum);
       expect(g.tp_irq).toBe(BigInt(result.tools[0]!.programs.find((p) => p.name === 'tp_accept_irq')!.runs));
       expect(g.tp_irq).toBeGreaterThan(10n);
+    }
+  });
+  it('fire kvm_exit on each notify write and kvm_entry when the vCPU is back: exits by reason, their RIP and qualification, and exit-to-entry time as the truth has it', async () => {
+    const { loadObject, parseBtf } = await import('../vm/index.js');
+    const { readFileSync } = await import('node:fs');
+    const btf = parseBtf(readFileSync(new URL('../../bpf/btf/linux-6.18.min.btf', import.meta.url)), 'btf');
+    const base = scenario('baseline')!;
+    const pio: ScenarioSpec = { ...base, vms: base.vms.map((vm) => ({ ...vm, disks: vm.disks.map((d) => ({ ...d, notify: 'pio' as const })) })) };
+    for (const spec of [base, pio]) {
+      const object = loadObject(readFileSync(new URL('../../bpf/testdata/kvm_exits.bpf.o', import.meta.url)), 'kvm_exits.bpf.o', { possibleCpus: 2, targetBtf: btf });
+      const truth: TruthRequest[] = [];
+      const plain: EmittedRecord[] = [];
+      const records: EmittedRecord[] = [];
+      runScenario(spec, { seed: 6, requests: 600, onRecord: (r) => plain.push(r) });
+      runScenario(spec, { seed: 6, requests: 600, tools: [{ side: 'host', object, name: 'kvm_exits' }], onRecord: (r) => records.push(r), onTruth: (t) => truth.push(t) });
+      expect(digest(records)).toBe(digest(plain));
+      const g = await toolGlobals(object);
+      const exits = object.map('exits') as unknown as { lookup(k: Uint8Array): Uint8Array | undefined };
+      const count = (reason: number): bigint => {
+        const v = exits.lookup(new Uint8Array(new Uint32Array([reason]).buffer));
+        return v ? new DataView(v.buffer, v.byteOffset).getBigUint64(0, true) : 0n;
+      };
+      // Each notify the requests' truth knows, once: its write and the vCPU back from the exit.
+      const kicks = new Map<number, number>();
+      for (const t of truth) if (t.events.kick !== undefined && t.events.kick_exit !== undefined) kicks.set(t.events.kick, t.events.kick_exit);
+      const mmio = spec === base;
+      // EPT_MISCONFIG (49) for an MMIO doorbell, IO_INSTRUCTION (30) for port I/O; nothing else exits.
+      expect([count(49), count(30)]).toEqual(mmio ? [g.entries, 0n] : [0n, g.entries]);
+      expect(g.entries).toBe(mmio ? g.fast_mmio : g.pio);
+      expect(Number(g.entries)).toBeGreaterThanOrEqual(kicks.size);
+      expect(kicks.size).toBeGreaterThan(50);
+      // The exit lasts what the guest's notify write lasts: the truth's kick to kick_exit, on the host's
+      // clock (the truth has the completed requests' notifies, the tool every one: within 1%).
+      const truthNs = [...kicks].reduce((sum, [kick, back]) => sum + back - kick, 0);
+      expect(Math.abs(Number(g.exit_ns_total) / Number(g.entries) / (truthNs / kicks.size) - 1)).toBeLessThan(0.01);
+      expect(Number(g.exit_ns_total) / Number(g.entries)).toBeGreaterThan(1000);
+      // One place in the guest per kind of notify, resumed past its write; a port I/O exit names its port and size.
+      expect(g.last_rip).toBe(mmio ? 0xffffffff8166a2c3n : 0xffffffff8166a2b8n);
+      expect(g.last_entry_rip - g.last_rip).toBe(mmio ? 3n : 2n);
+      expect(g.last_info1).toBe(mmio ? 0n : (0xc050n << 16n) | 1n);
     }
   });
   it("with programs 'empty' fire every hook into programs that do nothing: as many runs, two instructions each, no record, the same requests", () => {

@@ -72,6 +72,33 @@ describe('precise registers', () => {
     expect([...preciseRegisters(insns, true)].every((m) => m === 0x7ff)).toBe(true);
   });
 
+  it("frees an atomic's value added into a map value, and keeps one added into a stack slot loaded back for a branch", () => {
+    const p = preciseRegisters(assemble([
+      'ldxdw %r7, [%r1+0]', // 0: a duration, say
+      'stdw [%r10-16], 0', // 1
+      'stw [%r10-4], 0', // 2
+      'mov %r2, %r10', // 3
+      'add %r2, -4', // 4
+      'lddw %r1, map[0]', // 5-6
+      'call 1', // 7
+      'jeq %r0, 0, +4', // 8
+      'lock add [%r0+0], %r7', // 9: into the map value: free
+      'lock add [%r10-16], %r7', // 10: into fp-16, loaded back and compared: precise
+      'ldxdw %r3, [%r10-16]', // 11
+      'jgt %r3, 9, +0', // 12
+      'mov %r0, 0', // 13
+      'exit', // 14
+    ].join('\n')), false);
+    expect(p[10]! & bit(7)).toBeTruthy();
+    expect(p[9]! & bit(7)).toBeTruthy();
+    expect(p[9]! & bit(0)).toBeTruthy();
+    // Past the stack's add, r7 reaches nothing: the map's add alone does not make it matter.
+    expect(p[11]! & bit(7)).toBe(0);
+    const free = preciseRegisters(assemble(['ldxdw %r7, [%r1+0]', 'stw [%r10-4], 0', 'mov %r2, %r10', 'add %r2, -4', 'lddw %r1, map[0]', 'call 1', 'jeq %r0, 0, +1', 'lock add [%r0+0], %r7', 'mov %r0, 0', 'exit'].join('\n')), false);
+    expect(free[7]! & bit(7)).toBe(0);
+    expect(free[1]! & bit(7)).toBe(0);
+  });
+
   it('frees a value stored into a stack slot nothing loads back (a map key), unless it may be loaded through another pointer into the stack', () => {
     const key = (load: string[]) => preciseRegisters(assemble([
       'mov %r6, 7', // 0: a loop counter, say

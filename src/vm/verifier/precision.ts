@@ -197,11 +197,16 @@ function transfer(insn: Instruction, p: Precise, stackBase: number): void {
     case Class.ST:
     case Class.STX: {
       if (cls === Class.STX && (insn.opcode & 0xe0) === Mode.ATOMIC) {
-        // Every operand, r0 included for a compare-and-exchange; the fetched value is defined. A slot
-        // it works on keeps what it held mattering.
+        // The pointer matters; the value only goes into memory (and r0 of a compare-and-exchange is
+        // compared there, by the CPU, not the verifier), so the kernel's backtracking leaves it
+        // imprecise, unless it lands in a stack slot that matters (as a store's value). The
+        // fetched value is defined. A slot it works on keeps what it held mattering.
         const cmpxchg = insn.imm === AtomicOp.CMPXCHG;
         const def = cmpxchg ? 1 : insn.imm & AtomicOp.FETCH ? bit(src) : 0;
-        p.regs = (out & ~def) | bit(dst) | bit(src) | (cmpxchg ? 1 : 0);
+        const s = dst === 10 ? slotsOf(insn.off, sizeOf(insn.opcode)) : { lo: -1, hi: -1 };
+        const intoStack = dst === 10 || (stackBase & bit(dst)) !== 0;
+        const matters = intoStack && ((p.lo & s.lo) !== 0 || (p.hi & s.hi) !== 0);
+        p.regs = (out & ~def) | bit(dst) | (matters ? bit(src) | (cmpxchg ? 1 : 0) : 0);
         slotsRead(p, insn, dst, stackBase);
         return;
       }
