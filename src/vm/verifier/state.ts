@@ -137,6 +137,8 @@ export interface State {
   parent: Checkpoint | undefined;
   /** Callback iterations entered on this path (callback_unroll_depth): states of different iterations are no infinite loop. */
   unroll: number;
+  /** How much of the walk's log (Walk.path) leads to this state: the log goes back there when the walk takes it up. */
+  logAt: number;
 }
 
 /** A state recorded at a prune point; `branches` counts paths from it still being explored. */
@@ -174,6 +176,7 @@ export function copyState(s: State): State {
     refs: s.refs.slice(),
     parent: s.parent,
     unroll: s.unroll,
+    logAt: s.logAt,
   };
 }
 

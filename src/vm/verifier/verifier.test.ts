@@ -51,6 +51,29 @@ describe('verifier log', () => {
     }
   });
 
+  it('shows the failing path alone, from its entry, as the kernel\'s log level 1 does: the paths walked before it and the pruned ones left out', () => {
+    // The fall-through path exits; the branch's, walked after it, loads through a number.
+    const insns = assemble(['ldxdw %r6, [%r1+0]', 'mov %r0, 0', 'jgt %r6, 3, +1', 'exit', 'ldxdw %r0, [%r6+0]', 'exit'].join('\n'));
+    const log = (p: Instruction[]): string[] => {
+      try {
+        verify(p, { ctx: contextFor('kprobe'), maps: [] });
+      } catch (e) {
+        return (e as VerifierError).log.split('\n');
+      }
+      return expect.unreachable();
+    };
+    const lines = log(insns);
+    expect(lines.slice(0, -2)).toEqual(['0: ldxdw %r6, [%r1+0]', '1: mov %r0, 0x0', '2: jgt %r6, 0x3, +1', '4: ldxdw %r0, [%r6+0]']);
+    expect(lines.at(-1)).toBe("R6 invalid mem access 'scalar'");
+    // A second fork (at 8) is pruned at 16 (a checkpoint after 2 jumps and 8 instructions), then the first's path fails.
+    const pruned = assemble([
+      'ldxdw %r6, [%r1+0]', 'mov %r0, 0', 'mov %r2, 0', 'mov %r3, 0', 'mov %r4, 0', 'mov %r5, 0', 'ja +0', // 0-6
+      'jgt %r6, 3, +10', 'jgt %r6, 5, +7', 'mov %r7, 0', 'mov %r2, 1', 'mov %r3, 1', 'mov %r4, 1', 'mov %r5, 1', 'mov %r8, 1', 'ja +0', // 7-15
+      'mov %r0, 0', 'exit', 'ldxdw %r0, [%r6+0]', 'exit', // 16-19
+    ].join('\n'));
+    expect(log(pruned).slice(0, -2).map((l) => Number(/^\d+/.exec(l)![0]))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 18]);
+  });
+
   it('summarises what it processed', () => {
     const v = verify(assemble('mov %r0, 0\nmov %r6, 0\nl: add %r6, 1\njlt %r6, 10, l\nexit'), { ctx: contextFor('kprobe'), maps: [] });
     expect(v.processed).toBe(2 + 10 * 2 + 1);

@@ -42,7 +42,7 @@ const CHECKPOINT_INSNS = 8;
 const LOOP_CHECKPOINT_JMPS = 20;
 const LOOP_CHECKPOINT_INSNS = 100;
 /** Instructions of the failing path shown in the log. */
-const TRAIL = 24;
+const TRAIL = 100;
 
 /**
  * Verifies a program as the kernel would before loading it: every path, every register's type and
@@ -132,8 +132,12 @@ class Walk implements AccessEnv {
   private readonly slotsLive: { lo: Int32Array; hi: Int32Array };
   private readonly explored = new Map<number, Checkpoint[]>();
   private readonly pending: State[] = [];
-  private readonly trail = new Int32Array(TRAIL).fill(-1);
-  private trailAt = 0;
+  /**
+   * The instructions of the path being walked, from its entry: a fork remembers how long it was,
+   * and the walk cuts it back there when it takes the fork up, as the kernel's log level 1 keeps
+   * only the failing path.
+   */
+  private readonly path: number[] = [];
   private processed = 0;
   /** Jump-class instructions walked (the kernel's jmps_processed), and both counts when the last checkpoint was made. */
   private jmpsProcessed = 0;
@@ -181,7 +185,7 @@ class Walk implements AccessEnv {
 
   /** A global function's first state: its arguments as their types say, r10 its own frame. */
   private globalEntry(start: number, g: GlobalFunction): State {
-    const st: State = { pc: start, frames: [newFrame(start, -1)], refs: [], parent: undefined, unroll: 0 };
+    const st: State = { pc: start, frames: [newFrame(start, -1)], refs: [], parent: undefined, unroll: 0, logAt: 0 };
     const f = st.frames[0]!;
     f.regs[10] = pointerReg('fp', { frame: 0 });
     g.args.forEach((a, i) => {
@@ -256,10 +260,10 @@ class Walk implements AccessEnv {
   /** Refuses at pc with `reason`, the kernel's last line (`detail`, when given, the line before it). */
   fail(pc: number, reason: string, detail?: string): never {
     const lines: string[] = [];
-    for (let i = 0; i < TRAIL; i++) {
-      const at = this.trail[(this.trailAt + i) % TRAIL]!;
-      if (at >= 0) lines.push(`${at}: ${this.text(at)}`);
-    }
+    // The failing path from its entry (its last TRAIL instructions when longer).
+    const from = Math.max(0, this.path.length - TRAIL);
+    if (from > 0) lines.push(`... ${from} instructions of this path before`);
+    for (let i = from; i < this.path.length; i++) lines.push(`${this.path[i]}: ${this.text(this.path[i]!)}`);
     const st = this.current;
     if (st) lines.push(`; ${formatRegs(st.frames[st.frames.length - 1]!)}`);
     if (detail) lines.push(detail);
@@ -282,7 +286,7 @@ class Walk implements AccessEnv {
 
   /** The first state: r1 the context, r10 the frame pointer. */
   private entry(): State {
-    const st: State = { pc: 0, frames: [newFrame(0, -1)], refs: [], parent: undefined, unroll: 0 };
+    const st: State = { pc: 0, frames: [newFrame(0, -1)], refs: [], parent: undefined, unroll: 0, logAt: 0 };
     const f0 = st.frames[0]!;
     f0.regs[10] = pointerReg('fp', { frame: 0 });
     if (this.opts.ctx) f0.regs[1] = pointerReg('ctx');
@@ -299,16 +303,15 @@ class Walk implements AccessEnv {
       if (this.cfg.prunePoint[cur.pc] && this.prune(cur)) {
         this.prunedPaths++;
         this.endPath(cur);
-        cur = this.pending.pop() ?? this.entries.shift();
+        cur = this.takeUp();
         continue;
       }
-      this.trail[this.trailAt] = cur.pc;
-      this.trailAt = (this.trailAt + 1) % TRAIL;
+      this.path.push(cur.pc);
       const cls = this.insns[cur.pc]!.opcode & 0x07;
       if (cls === Class.JMP || cls === Class.JMP32) this.jmpsProcessed++;
       if (!this.step(cur)) {
         this.endPath(cur);
-        cur = this.pending.pop() ?? this.entries.shift();
+        cur = this.takeUp();
       }
     }
     this.next = cur;
@@ -399,6 +402,13 @@ class Walk implements AccessEnv {
     return false;
   }
 
+  /** The next path to walk, the log cut back to where it was forked. */
+  private takeUp(): State | undefined {
+    const next = this.pending.pop() ?? this.entries.shift();
+    if (next) this.path.length = next.logAt;
+    return next;
+  }
+
   /** A path ended (exit or pruned): its checkpoints with no other path left are finished. */
   private endPath(st: State): void {
     for (let cp = st.parent; cp; cp = cp.parent) {
@@ -408,6 +418,7 @@ class Walk implements AccessEnv {
 
   private fork(st: State): State {
     const other = copyState(st);
+    other.logAt = this.path.length;
     if (st.parent) st.parent.branches++;
     this.pending.push(other);
     if (this.pending.length > this.peakPending) this.peakPending = this.pending.length;
