@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { programContext } from '../src/hooks/index.js';
 import { libbpfReason, loadObject, mapSpec, parseBtf, verify, VerifierError } from '../src/vm/index.js';
 import { assembleBytes } from '../src/vm/isa/asm.js';
-import { check, corpusMaps, ctxOf, readCorpus } from '../src/vm/verifier/testdata/corpus.js';
+import { check, corpusMaps, ctxOf, readCorpus, type CorpusCase } from '../src/vm/verifier/testdata/corpus.js';
 import { assemble } from '../src/vm/isa/asm.js';
 
 /** Whether the BPF filesystem is mounted at /sys/fs/bpf (the directory may exist unmounted), mounting it if it can (as root). */
@@ -29,16 +29,27 @@ function loadAll(file: string, debug = false): SpawnSyncReturns<string> {
   }
 }
 
+/** A refusal: its message, and the instructions of the failing path its log shows (none when the log shows no walk). */
+interface Refusal {
+  reason: string;
+  path: number[];
+}
+
+/** The instruction indexes of a verifier log's instruction lines (`N: (op) ...` in the kernel's, `N: ...` in ours), in order. */
+const logPath = (lines: readonly string[], kernel: boolean): number[] => lines.flatMap((l) => (kernel ? /^(\d+): \(/ : /^(\d+): /).exec(l)?.[1] ?? []).map(Number);
+
 /** Loads every program of an object into the running kernel; the verifier's complaint, or undefined. */
-function kernelVerdict(file: string): string | undefined {
+function kernelVerdict(file: string): Refusal | undefined {
   const r = loadAll(file);
   if (r.status === 0) return undefined;
   const lines = r.stderr.split('\n');
   const i = lines.findIndex((l) => /^processed \d+ insns/.test(l));
-  if (i <= 0) return r.stderr;
+  if (i <= 0) return { reason: r.stderr, path: [] };
+  const begin = lines.findLastIndex((l, k) => k < i && /-- BEGIN PROG LOAD LOG --/.test(l));
+  const path = logPath(lines.slice(begin + 1, i), true);
   // An access past a region takes two lines, which our verifier gives as one (access.ts outside()).
-  if (i > 1 && /^R\d+ (min|max) value is outside of the allowed memory range$/.test(lines[i - 1]!)) return `${lines[i - 2]}: ${lines[i - 1]}`;
-  return lines[i - 1];
+  if (i > 1 && /^R\d+ (min|max) value is outside of the allowed memory range$/.test(lines[i - 1]!)) return { reason: `${lines[i - 2]}: ${lines[i - 1]}`, path };
+  return { reason: lines[i - 1]!, path };
 }
 
 /** Instructions the kernel processed for each program of an object, or undefined when it refuses the object. */
@@ -56,7 +67,7 @@ function kernelProcessed(file: string): Map<string, number> | undefined {
   return out;
 }
 
-function ourVerdict(file: string): string | undefined {
+function ourVerdict(file: string): Refusal | undefined {
   const btf = parseBtf(readFileSync('/sys/kernel/btf/vmlinux'), 'vmlinux');
   const o = loadObject(readFileSync(file), file, { possibleCpus: 2, targetBtf: btf });
   const maps = o.maps.map(({ name, map }) => mapSpec(name, map));
@@ -66,7 +77,7 @@ function ourVerdict(file: string): string | undefined {
       verify(p.insns, { ctx: programContext(p, btf, file), maps, globals: p.globals, btf });
     } catch (e) {
       // libbpf rewrites the refusal of a poisoned CO-RE relocation in the log it prints.
-      if (e instanceof VerifierError) return libbpfReason(p, e.pc, e.reason);
+      if (e instanceof VerifierError) return { reason: libbpfReason(p, e.pc, e.reason), path: logPath(e.log.split('\n'), false) };
       throw e;
     }
   }
@@ -79,7 +90,11 @@ describe.skipIf(!canLoad)('the running kernel agrees with our verifier', () => {
   for (const file of objects.map((o) => `bpf/${o}.bpf.o`)) {
     it(file, () => {
       const ours = ourVerdict(file);
-      expect(kernelVerdict(file)).toBe(ours);
+      const kernel = kernelVerdict(file);
+      expect(kernel?.reason).toBe(ours?.reason);
+      // The failing path, instruction for instruction, where the kernel's log shows one (libbpf's
+      // rewritten refusal of a poisoned relocation shows none).
+      if (kernel && kernel.path.length > 0) expect(ours!.path).toEqual(kernel.path);
     });
   }
 
@@ -129,15 +144,27 @@ const CORPUS_DIFFERENCES: Record<string, string> = {
  * after the last instruction of the failing path (the message, a second line of it, the states of
  * an infinite loop) with that instruction's index, when the log has one (load-time checks have none).
  */
-function kernelCorpusVerdict(loader: string, ctx: string, bytes: Uint8Array): { accepted: boolean; processed?: number; pc?: number; lines: string[] } {
+function kernelCorpusVerdict(loader: string, ctx: string, bytes: Uint8Array): { accepted: boolean; processed?: number; pc?: number; lines: string[]; path: number[] } {
   const r = spawnSync(loader, [ctx], { input: bytes, encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (r.status === 0) return { accepted: true, processed: Number(/^processed (\d+) insns/m.exec(r.stdout)?.[1]), lines: [] };
+  if (r.status === 0) return { accepted: true, processed: Number(/^processed (\d+) insns/m.exec(r.stdout)?.[1]), lines: [], path: [] };
   if (r.status !== 1) throw new Error(`load_insns: ${r.stderr}`);
   const lines = r.stdout.trimEnd().split('\n');
   const end = lines.findIndex((l) => /^processed \d+ insns/.test(l));
   let last = end - 1;
   while (last >= 0 && !/^\d+: \(/.test(lines[last]!)) last--;
-  return { accepted: false, ...(last >= 0 ? { pc: Number(/^\d+/.exec(lines[last]!)![0]) } : {}), lines: lines.slice(last + 1, end) };
+  // Log level 1 keeps the failing path alone: its instructions, in the order walked.
+  const path = lines.slice(0, end).flatMap((l) => /^(\d+): \(/.exec(l)?.[1] ?? []).map(Number);
+  return { accepted: false, ...(last >= 0 ? { pc: Number(/^\d+/.exec(lines[last]!)![0]) } : {}), lines: lines.slice(last + 1, end), path };
+}
+
+/** The instructions of our log's failing path, in order. */
+function ourPath(c: CorpusCase): number[] {
+  try {
+    verify(assemble(c.asm), { ctx: ctxOf(c.ctx), maps: corpusMaps().map((m, i) => mapSpec(`m${i}`, m)) });
+  } catch (e) {
+    if (e instanceof VerifierError) return e.log.split('\n').flatMap((l) => /^(\d+): /.exec(l)?.[1] ?? []).map(Number);
+  }
+  return [];
 }
 
 /** Whether our refusal `insn N: MESSAGE` is the kernel's: MESSAGE one of its lines, or two in a row joined by ": ", at its instruction. */
@@ -152,14 +179,16 @@ function sameRefusal(ours: string, kernel: { pc?: number; lines: string[] }): bo
 }
 
 describe.skipIf(!canLoad)('the running kernel gives the verifier corpus our verdicts, in the same words', () => {
-  it('loads every case with a context and no lowered limit as raw instructions (bpf/tools/load_insns.c): the same refusals, and acceptances walked in as many instructions', () => {
+  it('loads every case with a context and no lowered limit as raw instructions (bpf/tools/load_insns.c): the same refusals on the same failing paths, and acceptances walked in as many instructions', () => {
     const loader = join(mkdtempSync(join(tmpdir(), 'viotrace-load-')), 'load_insns');
     const cc = spawnSync('cc', ['-O2', '-Wall', '-o', loader, 'bpf/tools/load_insns.c'], { encoding: 'utf8' });
     expect(cc.status, cc.stderr).toBe(0);
     const disagree: string[] = [];
     const known: string[] = [];
     const walks: string[] = [];
+    const paths: string[] = [];
     let compared = 0;
+    let samePaths = 0;
     for (const c of readCorpus()) {
       // The kernel has no program without a context, nor a limit but its own.
       if (c.ctx === 'none' || c.limit !== undefined) continue;
@@ -172,6 +201,12 @@ describe.skipIf(!canLoad)('the running kernel gives the verifier corpus our verd
         const processed = verify(assemble(c.asm), { ctx: ctxOf(c.ctx), maps: corpusMaps().map((m, i) => mapSpec(`m${i}`, m)) }).processed;
         if (processed !== kernel.processed) walks.push(`${c.name}: processed ${processed}, the kernel ${kernel.processed}`);
       }
+      // The failing path is the kernel's, instruction for instruction (refusals at load time have none).
+      if (!kernel.accepted && kernel.path.length > 0 && agree) {
+        const path = ourPath(c);
+        if (path.join(',') !== kernel.path.join(',')) paths.push(`${c.name}: ours ${path.join(',')}, the kernel's ${kernel.path.join(',')}`);
+        else samePaths++;
+      }
       if (c.name in CORPUS_DIFFERENCES) {
         if (agree) known.push(c.name);
       } else if (!agree) disagree.push(`${c.name}: ours "${ours}", the kernel's ${kernel.accepted ? 'accept' : `${kernel.pc ?? '-'}: ${kernel.lines.join(' / ')}`}`);
@@ -180,6 +215,8 @@ describe.skipIf(!canLoad)('the running kernel gives the verifier corpus our verd
     expect(compared).toBeGreaterThan(80);
     expect(disagree).toEqual([]);
     expect(walks).toEqual([]);
+    expect(paths).toEqual([]);
+    expect(samePaths).toBeGreaterThan(50);
     expect(known, 'cases that now agree: take them off CORPUS_DIFFERENCES').toEqual([]);
   }, 120_000);
 });

@@ -88,7 +88,20 @@ function outside(what: string, regno: number, lo: number, hi: number, size: numb
   return `${what} off=${atMin ? lo : hi - size} size=${size}: R${regno} ${atMin ? 'min' : 'max'} value is outside of the allowed memory range`;
 }
 
-function checkRegion(env: AccessEnv, pc: number, regno: number, p: Reg, off: number, size: number, write: boolean): void {
+/** BPF_MAX_VAR_OFF: a pointer's variable offset must stay below this to be dereferenced. */
+const MAX_VAR_OFF = 1 << 29;
+
+/**
+ * An access to a region of `regionSize` bytes, in check_mem_region_access's order: the smallest
+ * offset, then whether the largest is bounded at all, then the largest.
+ */
+function checkMemRegion(env: AccessEnv, pc: number, regno: number, p: Reg, lo: number, hi: number, size: number, regionSize: number, what: string): void {
+  if (lo < 0 || lo + size > regionSize) env.fail(pc, outside(what, regno, lo, hi, size, regionSize));
+  if (!fixed(p) && p.varMax >= MAX_VAR_OFF) env.fail(pc, `R${regno} unbounded memory access, make sure to bounds check any such access`);
+  if (hi > regionSize) env.fail(pc, outside(what, regno, lo, hi, size, regionSize));
+}
+
+function checkRegion(env: AccessEnv, pc: number, regno: number, p: Reg, off: number, size: number, write: boolean, helper = false): void {
   const [lo, hi] = span(p, off, size);
   switch (p.type) {
     case 'ctx': {
@@ -113,15 +126,16 @@ function checkRegion(env: AccessEnv, pc: number, regno: number, p: Reg, off: num
     case 'map_value': {
       const map = env.maps[p.map]!;
       if (lo < 0 && !fixed(p)) env.fail(pc, `R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
-      if (lo < 0 || hi > map.valueSize) env.fail(pc, outside(`invalid access to map value, value_size=${map.valueSize}`, regno, lo, hi, size, map.valueSize));
+      checkMemRegion(env, pc, regno, p, lo, hi, size, map.valueSize, `invalid access to map value, value_size=${map.valueSize}`);
       if (write && map.readOnly) env.fail(pc, `write into map forbidden, value_size=${map.valueSize} off=${lo} size=${size}`);
       return;
     }
     case 'ringbuf_mem':
     case 'mem':
-      if (lo < 0 || hi > p.memSize) env.fail(pc, outside(`invalid access to memory, mem_size=${p.memSize}`, regno, lo, hi, size, p.memSize));
+      checkMemRegion(env, pc, regno, p, lo, hi, size, p.memSize, `invalid access to memory, mem_size=${p.memSize}`);
       return;
     case 'fp':
+      if (!fixed(p) && (p.varMax >= MAX_VAR_OFF || p.varMin <= -MAX_VAR_OFF)) env.fail(pc, `invalid unbounded variable-offset ${helper ? 'indirect access to' : write ? 'write to' : 'read from'} stack R${regno}`);
       if (lo < -STACK_BYTES || hi > 0) env.fail(pc, `invalid ${write ? 'write to' : 'read from'} stack R${regno} off=${lo} size=${size}`);
       return;
     case 'ptr_to_btf_id':
@@ -237,7 +251,7 @@ export function helperMemory(env: AccessEnv, st: State, pc: number, regno: numbe
   if (size === 0) return;
   if (p.type === 'ctx') env.fail(pc, `R${regno} type=ctx expected=fp, map_value, ringbuf_mem`);
   if (p.type === 'ptr_to_btf_id') env.fail(pc, `R${regno} type=${p.btf!.trusted ? 'trusted_' : ''}ptr_ expected=fp, map_value, ringbuf_mem`);
-  checkRegion(env, pc, regno, p, 0, size, write);
+  checkRegion(env, pc, regno, p, 0, size, write, true);
   if (p.type !== 'fp') return;
   const frame = st.frames[p.frame]!;
   const [lo] = span(p, 0, size);

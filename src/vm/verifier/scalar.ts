@@ -5,7 +5,8 @@
 // those, and exact constants are kept exactly. BigInt is fine here: verification runs once per load.
 
 const U64 = (1n << 64n) - 1n;
-const S64_MIN = -(1n << 63n);
+/** The smallest s64. */
+export const S64_MIN = -(1n << 63n);
 const S64_MAX = (1n << 63n) - 1n;
 const U32 = (1n << 32n) - 1n;
 

@@ -10,7 +10,7 @@ import { checkHelperCall } from './helper-call.js';
 import { helperMemory, readMemory, writeMemory, type AccessEnv } from './access.js';
 import {
   alu32Scalar, aluScalar, branchOutcome, constScalar, endScalar, fits31, fits32, isConst, negScalar,
-  refineBranch, sext, unknownScalar, zext32, type CompareOp, type Scalar,
+  refineBranch, S64_MIN, sext, unknownScalar, zext32, type CompareOp, type Scalar,
 } from './scalar.js';
 import {
   copyState, formatRegs, isNull, isPointer, mayBeNull, newFrame, notInit, pointerReg, regEqual, scalarReg, Slot, STACK_BYTES, stateCovers,
@@ -576,12 +576,11 @@ class Walk implements AccessEnv {
       if (Math.abs(c) >= 1 << 29) this.fail(st.pc, `value ${c} makes ${ptr.type} pointer be out of bounds`);
       return { ...ptr, off: ptr.off + c, id: ptr.id };
     }
+    // check_reg_sane_offset: only the smallest value is checked here; a pointer whose largest
+    // offset is unbounded is refused where it is dereferenced (check_mem_region_access).
     const MAX = 1n << 29n;
-    if (v.smin <= -MAX || v.smax >= MAX) {
-      this.fail(st.pc, v.smin < 0n && v.umax >= MAX
-        ? `math between ${ptr.type} pointer and register with unbounded min value is not allowed`
-        : `R${dst} unbounded memory access, make sure to bounds check any such access`);
-    }
+    if (v.smin === S64_MIN) this.fail(st.pc, `math between ${ptr.type} pointer and register with unbounded min value is not allowed`);
+    if (v.smin <= -MAX || v.smin >= MAX) this.fail(st.pc, `value ${v.smin} makes ${ptr.type} pointer be out of bounds`);
     const lo = Number(neg ? -v.smax : v.smin);
     const hi = Number(neg ? -v.smin : v.smax);
     return { ...ptr, varMin: ptr.varMin + lo, varMax: ptr.varMax + hi };
