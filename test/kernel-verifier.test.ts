@@ -33,6 +33,8 @@ function loadAll(file: string, debug = false): SpawnSyncReturns<string> {
 interface Refusal {
   reason: string;
   path: number[];
+  /** Instructions walked until the refusal, when the log says. */
+  processed?: number;
 }
 
 /** The instruction indexes of a verifier log's instruction lines (`N: (op) ...` in the kernel's, `N: ...` in ours), in order. */
@@ -45,11 +47,13 @@ function kernelVerdict(file: string): Refusal | undefined {
   const lines = r.stderr.split('\n');
   const i = lines.findIndex((l) => /^processed \d+ insns/.test(l));
   if (i <= 0) return { reason: r.stderr, path: [] };
-  const begin = lines.findLastIndex((l, k) => k < i && /-- BEGIN PROG LOAD LOG --/.test(l));
+  let begin = i - 1;
+  while (begin >= 0 && !/-- BEGIN PROG LOAD LOG --/.test(lines[begin]!)) begin--;
   const path = logPath(lines.slice(begin + 1, i), true);
+  const processed = Number(/^processed (\d+) insns/.exec(lines[i]!)![1]);
   // An access past a region takes two lines, which our verifier gives as one (access.ts outside()).
-  if (i > 1 && /^R\d+ (min|max) value is outside of the allowed memory range$/.test(lines[i - 1]!)) return { reason: `${lines[i - 2]}: ${lines[i - 1]}`, path };
-  return { reason: lines[i - 1]!, path };
+  if (i > 1 && /^R\d+ (min|max) value is outside of the allowed memory range$/.test(lines[i - 1]!)) return { reason: `${lines[i - 2]}: ${lines[i - 1]}`, path, processed };
+  return { reason: lines[i - 1]!, path, processed };
 }
 
 /** Instructions the kernel processed for each program of an object, or undefined when it refuses the object. */
@@ -77,7 +81,7 @@ function ourVerdict(file: string): Refusal | undefined {
       verify(p.insns, { ctx: programContext(p, btf, file), maps, globals: p.globals, btf });
     } catch (e) {
       // libbpf rewrites the refusal of a poisoned CO-RE relocation in the log it prints.
-      if (e instanceof VerifierError) return { reason: libbpfReason(p, e.pc, e.reason), path: logPath(e.log.split('\n'), false) };
+      if (e instanceof VerifierError) return { reason: libbpfReason(p, e.pc, e.reason), path: logPath(e.log.split('\n'), false), ...(e.processed !== undefined ? { processed: e.processed } : {}) };
       throw e;
     }
   }
@@ -94,7 +98,10 @@ describe.skipIf(!canLoad)('the running kernel agrees with our verifier', () => {
       expect(kernel?.reason).toBe(ours?.reason);
       // The failing path, instruction for instruction, where the kernel's log shows one (libbpf's
       // rewritten refusal of a poisoned relocation shows none).
-      if (kernel && kernel.path.length > 0) expect(ours!.path).toEqual(kernel.path);
+      if (kernel && kernel.path.length > 0) {
+        expect(ours!.path).toEqual(kernel.path);
+        expect(ours!.processed).toBe(kernel.processed);
+      }
     });
   }
 
@@ -146,7 +153,8 @@ const CORPUS_DIFFERENCES: Record<string, string> = {
  */
 function kernelCorpusVerdict(loader: string, ctx: string, bytes: Uint8Array): { accepted: boolean; processed?: number; pc?: number; lines: string[]; path: number[] } {
   const r = spawnSync(loader, [ctx], { input: bytes, encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (r.status === 0) return { accepted: true, processed: Number(/^processed (\d+) insns/m.exec(r.stdout)?.[1]), lines: [], path: [] };
+  const processed = Number(/^processed (\d+) insns/m.exec(r.stdout)?.[1]);
+  if (r.status === 0) return { accepted: true, processed, lines: [], path: [] };
   if (r.status !== 1) throw new Error(`load_insns: ${r.stderr}`);
   const lines = r.stdout.trimEnd().split('\n');
   const end = lines.findIndex((l) => /^processed \d+ insns/.test(l));
@@ -154,17 +162,17 @@ function kernelCorpusVerdict(loader: string, ctx: string, bytes: Uint8Array): { 
   while (last >= 0 && !/^\d+: \(/.test(lines[last]!)) last--;
   // Log level 1 keeps the failing path alone: its instructions, in the order walked.
   const path = lines.slice(0, end).flatMap((l) => /^(\d+): \(/.exec(l)?.[1] ?? []).map(Number);
-  return { accepted: false, ...(last >= 0 ? { pc: Number(/^\d+/.exec(lines[last]!)![0]) } : {}), lines: lines.slice(last + 1, end), path };
+  return { accepted: false, processed, ...(last >= 0 ? { pc: Number(/^\d+/.exec(lines[last]!)![0]) } : {}), lines: lines.slice(last + 1, end), path };
 }
 
-/** The instructions of our log's failing path, in order. */
-function ourPath(c: CorpusCase): number[] {
+/** The instructions of our log's failing path, in order, and how many the walk processed. */
+function ourPath(c: CorpusCase): { path: number[]; processed?: number } {
   try {
     verify(assemble(c.asm), { ctx: ctxOf(c.ctx), maps: corpusMaps().map((m, i) => mapSpec(`m${i}`, m)) });
   } catch (e) {
-    if (e instanceof VerifierError) return e.log.split('\n').flatMap((l) => /^(\d+): /.exec(l)?.[1] ?? []).map(Number);
+    if (e instanceof VerifierError) return { path: logPath(e.log.split('\n'), false), ...(e.processed !== undefined ? { processed: e.processed } : {}) };
   }
-  return [];
+  return { path: [] };
 }
 
 /** Whether our refusal `insn N: MESSAGE` is the kernel's: MESSAGE one of its lines, or two in a row joined by ": ", at its instruction. */
@@ -203,8 +211,8 @@ describe.skipIf(!canLoad)('the running kernel gives the verifier corpus our verd
       }
       // The failing path is the kernel's, instruction for instruction (refusals at load time have none).
       if (!kernel.accepted && kernel.path.length > 0 && agree) {
-        const path = ourPath(c);
-        if (path.join(',') !== kernel.path.join(',')) paths.push(`${c.name}: ours ${path.join(',')}, the kernel's ${kernel.path.join(',')}`);
+        const { path, processed } = ourPath(c);
+        if (path.join(',') !== kernel.path.join(',') || processed !== kernel.processed) paths.push(`${c.name}: ours ${path.join(',')} (${processed}), the kernel's ${kernel.path.join(',')} (${kernel.processed})`);
         else samePaths++;
       }
       if (c.name in CORPUS_DIFFERENCES) {

@@ -151,6 +151,8 @@ export class VerifierError extends Error {
     readonly pc: number,
     readonly reason: string,
     readonly log: string,
+    /** Instructions walked until the refusal (the kernel's "processed N insns"), when the walk got that far. */
+    readonly processed?: number,
   ) {
     super(`insn ${pc}: ${reason}`);
     this.name = 'VerifierError';

@@ -47,7 +47,9 @@ describe('verifier log', () => {
       expect(err.pc).toBe(6);
       expect(err.log).toContain('5: call 1');
       expect(err.log).toMatch(/R0=map_value_or_null\(map=0,off=0,id=\d+\)/);
-      expect(err.log.split('\n').at(-1)).toBe("R0 invalid mem access 'map_value_or_null'");
+      expect(err.log.split('\n').at(-2)).toBe("R0 invalid mem access 'map_value_or_null'");
+      expect(err.log.split('\n').at(-1)).toMatch(/^processed 6 insns \(limit 1000000\)/);
+      expect(err.processed).toBe(6);
     }
   });
 
@@ -63,15 +65,15 @@ describe('verifier log', () => {
       return expect.unreachable();
     };
     const lines = log(insns);
-    expect(lines.slice(0, -2)).toEqual(['0: ldxdw %r6, [%r1+0]', '1: mov %r0, 0x0', '2: jgt %r6, 0x3, +1', '4: ldxdw %r0, [%r6+0]']);
-    expect(lines.at(-1)).toBe("R6 invalid mem access 'scalar'");
+    expect(lines.slice(0, -3)).toEqual(['0: ldxdw %r6, [%r1+0]', '1: mov %r0, 0x0', '2: jgt %r6, 0x3, +1', '4: ldxdw %r0, [%r6+0]']);
+    expect(lines.at(-2)).toBe("R6 invalid mem access 'scalar'");
     // A second fork (at 8) is pruned at 16 (a checkpoint after 2 jumps and 8 instructions), then the first's path fails.
     const pruned = assemble([
       'ldxdw %r6, [%r1+0]', 'mov %r0, 0', 'mov %r2, 0', 'mov %r3, 0', 'mov %r4, 0', 'mov %r5, 0', 'ja +0', // 0-6
       'jgt %r6, 3, +10', 'jgt %r6, 5, +7', 'mov %r7, 0', 'mov %r2, 1', 'mov %r3, 1', 'mov %r4, 1', 'mov %r5, 1', 'mov %r8, 1', 'ja +0', // 7-15
       'mov %r0, 0', 'exit', 'ldxdw %r0, [%r6+0]', 'exit', // 16-19
     ].join('\n'));
-    expect(log(pruned).slice(0, -2).map((l) => Number(/^\d+/.exec(l)![0]))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 18]);
+    expect(log(pruned).slice(0, -3).map((l) => Number(/^\d+/.exec(l)![0]))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 18]);
   });
 
   it('summarises what it processed', () => {

@@ -156,6 +156,13 @@ class Walk implements AccessEnv {
   private next: State | undefined;
   /** Walks still to start once the current one is done: the global functions, then the program. */
   private readonly entries: State[] = [];
+  /** The global functions to validate on their own, in order, and those called from code verified so far. */
+  private readonly globals: [number, GlobalFunction][] = [];
+  private readonly calledGlobals = new Set<number>();
+  private readonly verifiedGlobals = new Set<number>();
+  /** do_check_subprogs' place in its pass over the global functions, and how many it began in this pass. */
+  private globalAt = 0;
+  private globalsThisPass = 0;
   /** Function starts in order (func#N in messages is the index). */
   private readonly functionStarts: number[];
   /** Per bpf_loop call, the caller's registers and slots an iteration coming back may widen (precision.ts). */
@@ -175,12 +182,30 @@ class Walk implements AccessEnv {
     ({ precise: this.precise, slots: this.slotsLive } = stackPrecision(insns, this.cfg.calls.length > 0 || opts.precision === false, opts.maps));
     const localCalls = this.cfg.calls.some(([site]) => (insns[site]!.opcode & 0xf0) === JmpOp.CALL && (insns[site]!.opcode & 0x07) === Class.JMP);
     this.widening = opts.precision === false ? new Map() : callbackWidening(insns, this.cfg.callsCallback, this.functionStarts, localCalls, opts.ctx?.tracing !== undefined);
-    // The kernel validates the global functions first, each on its own, then the program.
+    // The program first, then each global function it calls, on its own (Linux 6.6 on validates
+    // them lazily: do_check_main, then do_check_subprogs over those called, pass after pass).
     for (const [start, g] of [...(opts.globals ?? [])].sort((a, b) => a[0] - b[0])) {
-      if (this.functionStarts.includes(start) && g.args.every((a) => a.kind !== 'unsupported')) this.entries.push(this.globalEntry(start, g));
+      if (this.functionStarts.includes(start) && g.args.every((a) => a.kind !== 'unsupported')) this.globals.push([start, g]);
     }
     this.entries.push(this.entry());
     this.next = this.entries.shift();
+  }
+
+  /** The next global function called and not yet validated, in do_check_subprogs' order; undefined when none is left. */
+  private nextGlobal(): State | undefined {
+    for (;;) {
+      for (; this.globalAt < this.globals.length; this.globalAt++) {
+        const [start, g] = this.globals[this.globalAt]!;
+        if (!this.calledGlobals.has(start) || this.verifiedGlobals.has(start)) continue;
+        this.verifiedGlobals.add(start);
+        this.globalAt++;
+        this.globalsThisPass++;
+        return this.globalEntry(start, g);
+      }
+      if (this.globalsThisPass === 0) return undefined;
+      this.globalAt = 0;
+      this.globalsThisPass = 0;
+    }
   }
 
   /** A global function's first state: its arguments as their types say, r10 its own frame. */
@@ -227,6 +252,8 @@ class Walk implements AccessEnv {
           break;
       }
     });
+    // Called: validated on its own once the code calling it is (do_check_subprogs).
+    this.calledGlobals.add(target);
     caller.regs[0] = scalarReg(unknownScalar());
     for (let r = 1; r <= 5; r++) caller.regs[r] = notInit();
     st.pc = pc + 1;
@@ -268,7 +295,9 @@ class Walk implements AccessEnv {
     if (st) lines.push(`; ${formatRegs(st.frames[st.frames.length - 1]!)}`);
     if (detail) lines.push(detail);
     lines.push(reason);
-    throw new VerifierError(pc, reason, lines.join('\n'));
+    // As the kernel's log ends, refused or not (a refusal at load time walked nothing).
+    lines.push(this.summary());
+    throw new VerifierError(pc, reason, lines.join('\n'), this.processed);
   }
 
   private text(pc: number): string {
@@ -318,11 +347,16 @@ class Walk implements AccessEnv {
     return cur === undefined;
   }
 
+  /** The kernel's last log line: what the walk processed (and, here, pruned and kept pending). */
+  private summary(): string {
+    const limit = this.opts.maxProcessed ?? COMPLEXITY_LIMIT_INSNS;
+    return `processed ${this.processed} insns (limit ${limit}) max_states_per_insn ${this.maxStatesPerInsn()} total_states ${this.totalStates} pruned ${this.prunedPaths} peak_pending ${this.peakPending}`;
+  }
+
   /** The verdict of a finished walk (its stack depth checked). */
   verdict(): Verdict {
-    const limit = this.opts.maxProcessed ?? COMPLEXITY_LIMIT_INSNS;
     this.checkStackDepth();
-    const log = `processed ${this.processed} insns (limit ${limit}) max_states_per_insn ${this.maxStatesPerInsn()} total_states ${this.totalStates} pruned ${this.prunedPaths} peak_pending ${this.peakPending}`;
+    const log = this.summary();
     return {
       processed: this.processed,
       totalStates: this.totalStates,
@@ -404,7 +438,7 @@ class Walk implements AccessEnv {
 
   /** The next path to walk, the log cut back to where it was forked. */
   private takeUp(): State | undefined {
-    const next = this.pending.pop() ?? this.entries.shift();
+    const next = this.pending.pop() ?? this.entries.shift() ?? this.nextGlobal();
     if (next) this.path.length = next.logAt;
     return next;
   }
