@@ -35,7 +35,14 @@ interface Refusal {
   path: number[];
   /** Instructions walked until the refusal, when the log says. */
   processed?: number;
+  /** The global function being validated, as the log's "Validating NAME() func#N..." says. */
+  validating?: string;
 }
+
+const validatingLine = (lines: readonly string[]): { validating?: string } => {
+  const v = lines.find((l) => /^Validating \w+\(\) func#\d+\.\.\.$/.test(l));
+  return v ? { validating: v } : {};
+};
 
 /** The instruction indexes of a verifier log's instruction lines (`N: (op) ...` in the kernel's, `N: ...` in ours), in order. */
 const logPath = (lines: readonly string[], kernel: boolean): number[] => lines.flatMap((l) => (kernel ? /^(\d+): \(/ : /^(\d+): /).exec(l)?.[1] ?? []).map(Number);
@@ -51,9 +58,10 @@ function kernelVerdict(file: string): Refusal | undefined {
   while (begin >= 0 && !/-- BEGIN PROG LOAD LOG --/.test(lines[begin]!)) begin--;
   const path = logPath(lines.slice(begin + 1, i), true);
   const processed = Number(/^processed (\d+) insns/.exec(lines[i]!)![1]);
+  const validating = validatingLine(lines.slice(begin + 1, i));
   // An access past a region takes two lines, which our verifier gives as one (access.ts outside()).
-  if (i > 1 && /^R\d+ (min|max) value is outside of the allowed memory range$/.test(lines[i - 1]!)) return { reason: `${lines[i - 2]}: ${lines[i - 1]}`, path, processed };
-  return { reason: lines[i - 1]!, path, processed };
+  if (i > 1 && /^R\d+ (min|max) value is outside of the allowed memory range$/.test(lines[i - 1]!)) return { reason: `${lines[i - 2]}: ${lines[i - 1]}`, path, processed, ...validating };
+  return { reason: lines[i - 1]!, path, processed, ...validating };
 }
 
 /** Instructions the kernel processed for each program of an object, or undefined when it refuses the object. */
@@ -81,7 +89,7 @@ function ourVerdict(file: string): Refusal | undefined {
       verify(p.insns, { ctx: programContext(p, btf, file), maps, globals: p.globals, btf });
     } catch (e) {
       // libbpf rewrites the refusal of a poisoned CO-RE relocation in the log it prints.
-      if (e instanceof VerifierError) return { reason: libbpfReason(p, e.pc, e.reason), path: logPath(e.log.split('\n'), false), ...(e.processed !== undefined ? { processed: e.processed } : {}) };
+      if (e instanceof VerifierError) return { reason: libbpfReason(p, e.pc, e.reason), path: logPath(e.log.split('\n'), false), ...(e.processed !== undefined ? { processed: e.processed } : {}), ...validatingLine(e.log.split('\n')) };
       throw e;
     }
   }
@@ -101,6 +109,7 @@ describe.skipIf(!canLoad)('the running kernel agrees with our verifier', () => {
       if (kernel && kernel.path.length > 0) {
         expect(ours!.path).toEqual(kernel.path);
         expect(ours!.processed).toBe(kernel.processed);
+        expect(ours!.validating).toBe(kernel.validating);
       }
     });
   }

@@ -163,6 +163,8 @@ class Walk implements AccessEnv {
   /** do_check_subprogs' place in its pass over the global functions, and how many it began in this pass. */
   private globalAt = 0;
   private globalsThisPass = 0;
+  /** The log's first line while a global function is validated ("Validating pick() func#1..."). */
+  private validating: string | undefined;
   /** Function starts in order (func#N in messages is the index). */
   private readonly functionStarts: number[];
   /** Per bpf_loop call, the caller's registers and slots an iteration coming back may widen (precision.ts). */
@@ -200,6 +202,7 @@ class Walk implements AccessEnv {
         this.verifiedGlobals.add(start);
         this.globalAt++;
         this.globalsThisPass++;
+        this.validating = `Validating ${g.name}() func#${this.functionStarts.indexOf(start)}...`;
         return this.globalEntry(start, g);
       }
       if (this.globalsThisPass === 0) return undefined;
@@ -288,6 +291,7 @@ class Walk implements AccessEnv {
   fail(pc: number, reason: string, detail?: string): never {
     const lines: string[] = [];
     // The failing path from its entry (its last TRAIL instructions when longer).
+    if (this.validating) lines.push(this.validating);
     const from = Math.max(0, this.path.length - TRAIL);
     if (from > 0) lines.push(`... ${from} instructions of this path before`);
     for (let i = from; i < this.path.length; i++) lines.push(`${this.path[i]}: ${this.text(this.path[i]!)}`);
