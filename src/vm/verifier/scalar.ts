@@ -251,7 +251,19 @@ export function endScalar(s: Scalar, bits: number, swap: boolean): Scalar {
     return constScalar(out);
   }
   if (!swap && s.umax <= mask) return s;
-  return unsignedRange(0n, mask);
+  if (!swap) return unsignedRange(0n, mask);
+  // Swapped as the kernel swaps the register's tnum (Linux 6.18): the bits the range may change,
+  // tnum_range(umin, umax), swapped with the bits it fixes, so a small index stays bounded.
+  const swapBytes = (v: bigint): bigint => {
+    let out = 0n;
+    for (let i = 0; i < bits / 8; i++) out = (out << 8n) | ((v >> BigInt(8 * i)) & 0xffn);
+    return out;
+  };
+  if (s.umax > mask) return unsignedRange(0n, mask);
+  const changing = s.umin ^ s.umax;
+  const varying = changing === 0n ? 0n : (1n << BigInt(changing.toString(2).length)) - 1n;
+  const value = s.umin & ~varying;
+  return unsignedRange(swapBytes(value), swapBytes(value) | swapBytes(varying));
 }
 
 /** Negation. */
