@@ -136,7 +136,11 @@ function checkRegion(env: AccessEnv, pc: number, regno: number, p: Reg, off: num
       return;
     case 'fp':
       if (!fixed(p) && (p.varMax >= MAX_VAR_OFF || p.varMin <= -MAX_VAR_OFF)) env.fail(pc, `invalid unbounded variable-offset ${helper ? 'indirect access to' : write ? 'write to' : 'read from'} stack R${regno}`);
-      if (lo < -STACK_BYTES || hi > 0) env.fail(pc, `invalid ${write ? 'write to' : 'read from'} stack R${regno} off=${lo} size=${size}`);
+      if (lo < -STACK_BYTES || hi > 0) {
+        const how = write ? 'write to' : 'read from';
+        // The variable part is a range here, where the kernel prints its tnum (scalar.ts: ranges, not tnums).
+        env.fail(pc, fixed(p) ? `invalid ${how} stack R${regno} off=${lo} size=${size}` : `invalid variable-offset ${how} stack R${regno} var_off=[${p.varMin}, ${p.varMax}] off=${p.off + off} size=${size}`);
+      }
       return;
     case 'ptr_to_btf_id':
       btfAccess(env, pc, regno, p, off, size, write);

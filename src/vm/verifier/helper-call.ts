@@ -100,7 +100,7 @@ export function checkHelperCall(env: HelperEnv, st: State, proto: HelperProto): 
         return;
       case 'ARG_PTR_TO_ALLOC_MEM':
         if (reg.type !== 'ringbuf_mem') expect(regno, reg, 'ringbuf_mem');
-        if (reg.off !== 0 || reg.varMin !== 0 || reg.varMax !== 0) env.fail(pc, `R${regno} must have zero fixed offset when passed to release func`);
+        if (reg.off !== 0 || reg.varMin !== 0 || reg.varMax !== 0) env.fail(pc, `R${regno} must have zero offset when passed to release func or trusted arg to kfunc`);
         released = reg;
         return;
       case 'ARG_PTR_TO_FUNC':

@@ -323,8 +323,13 @@ export function refineBranch(op: CompareOp, a: Scalar, b: Scalar, taken: boolean
     const inverse: Partial<Record<CompareOp, CompareOp>> = { 0x10: 0x50, 0x50: 0x10, 0x20: 0xb0, 0xb0: 0x20, 0x30: 0xa0, 0xa0: 0x30, 0x60: 0xd0, 0xd0: 0x60, 0x70: 0xc0, 0xc0: 0x70 };
     const inv = inverse[op];
     if (inv === undefined) {
-      // jset not taken: no bit of b set in a; with a constant single-bit mask over a small range, nothing cheap to learn.
-      return [a, b];
+      // jset not taken: no bit of a constant b is set in a, so a is at most ~b (the kernel learns
+      // it from the tnum: `jset x, -64` not taken leaves x in [0, 63]).
+      if (!isConst(b)) return [a, b];
+      const x = { ...a, umax: a.umax < (~b.umin & U64) ? a.umax : ~b.umin & U64 };
+      if (isEmpty(x)) return undefined;
+      const synced = sync(x);
+      return isEmpty(synced) ? undefined : [synced, b];
     }
     rel = inv;
   }
@@ -349,7 +354,8 @@ export function refineBranch(op: CompareOp, a: Scalar, b: Scalar, taken: boolean
     case 0x70: x.smin = max(x.smin, y.smin); y.smax = min(y.smax, x.smax); break;
     case 0xc0: x.smax = min(x.smax, y.smax - 1n); y.smin = max(y.smin, x.smin + 1n); break;
     case 0xd0: x.smax = min(x.smax, y.smax); y.smin = max(y.smin, x.smin); break;
-    default: // jset taken: at least one common bit; bounds learn nothing cheap
+    default: // jset taken: a has one of a constant b's bits at least, so it is at least b's lowest
+      if (isConst(y) && y.umin !== 0n) x.umin = max(x.umin, y.umin & -y.umin);
       break;
   }
   if (isEmpty(x) || isEmpty(y)) return undefined;

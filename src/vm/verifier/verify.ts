@@ -575,8 +575,9 @@ class Walk implements AccessEnv {
     }
     const d = this.reg(st, dst);
     if (op === AluOp.NEG || op === AluOp.END) {
-      if (isPointer(d)) this.fail(st.pc, `R${dst} pointer arithmetic with ${op === AluOp.NEG ? 'neg' : 'endianness'} operator prohibited`);
-      const v = op === AluOp.NEG ? negScalar(d.value, is64) : endScalar(d.value, insn.imm, (insn.opcode & Source.X) !== 0 || is64);
+      // A pointer negated or byte-swapped is a number: tracing programs may leak pointers
+      // (allow_ptr_leaks with CAP_PERFMON), so the kernel marks it unknown rather than refusing.
+      const v = isPointer(d) ? unknownScalar() : op === AluOp.NEG ? negScalar(d.value, is64) : endScalar(d.value, insn.imm, (insn.opcode & Source.X) !== 0 || is64);
       this.set(st, dst, scalarReg(v));
       return;
     }
