@@ -125,6 +125,7 @@ const pow2Ceil = (v: bigint): bigint => {
 
 /** An ALU operation on two scalars, 64-bit; `op` is the opcode's high nibble. Constants are exact. */
 export function aluScalar(op: number, a: Scalar, b: Scalar, signedDivMod: boolean): Scalar {
+  if (!boundsComputable(op, b, 64n)) return unknownScalar();
   if (isConst(a) && isConst(b)) return constScalar(evalConst(op, a.umin, b.umin, signedDivMod));
   switch (op) {
     case 0x00: { // add
@@ -188,9 +189,22 @@ export function aluScalar(op: number, a: Scalar, b: Scalar, signedDivMod: boolea
 export function alu32Scalar(op: number, a: Scalar, b: Scalar, signedDivMod: boolean): Scalar {
   const a32 = zext32(a);
   const b32 = zext32(b);
+  // Not even zero-extended: the kernel marks the whole register unknown before its 32-bit step.
+  if (!boundsComputable(op, b32, 32n)) return unknownScalar();
   if (isConst(a32) && isConst(b32)) return constScalar(evalConst32(op, a32.umin, b32.umin, signedDivMod));
   if (op === 0x60 || op === 0xc0 || signedDivMod) return unsignedRange(0n, U32);
   return zext32(aluScalar(op, a32, b32, false));
+}
+
+/**
+ * Whether the kernel computes a result's bounds at all (is_safe_to_compute_dst_reg_range): not for
+ * division or modulo, nor a shift by anything but a constant below the width, whatever the
+ * operands, constants included; those results are unknown.
+ */
+function boundsComputable(op: number, b: Scalar, width: bigint): boolean {
+  if (op === 0x30 || op === 0x90) return false;
+  if (op === 0x60 || op === 0x70 || op === 0xc0) return isConst(b) && b.umin < width;
+  return true;
 }
 
 function meet(a: Scalar, b: Scalar): Scalar {
