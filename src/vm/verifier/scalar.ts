@@ -192,7 +192,11 @@ export function alu32Scalar(op: number, a: Scalar, b: Scalar, signedDivMod: bool
   // Not even zero-extended: the kernel marks the whole register unknown before its 32-bit step.
   if (!boundsComputable(op, b32, 32n)) return unknownScalar();
   if (isConst(a32) && isConst(b32)) return constScalar(evalConst32(op, a32.umin, b32.umin, signedDivMod));
-  if (op === 0x60 || op === 0xc0 || signedDivMod) return unsignedRange(0n, U32);
+  // Shifts by a constant below 32 (boundsComputable): a left shift that stays within 32 bits, an
+  // arithmetic one of a non-negative 32-bit value, are the 64-bit ones on the zero-extended value.
+  if (op === 0x60) return a32.umax << b32.umin <= U32 ? zext32(aluScalar(op, a32, b32, false)) : unsignedRange(0n, U32);
+  if (op === 0xc0) return a32.umax <= 0x7fffffffn ? zext32(aluScalar(0x70, a32, b32, false)) : unsignedRange(0n, U32);
+  if (signedDivMod) return unsignedRange(0n, U32);
   return zext32(aluScalar(op, a32, b32, false));
 }
 
