@@ -60,7 +60,7 @@ describe('load checks refuse wild programs', () => {
     ['ja +1\nlddw %r0, 1\nexit', 'insn 1: unreachable insn 1'],
     ['jeq %r1, 0, +1\nlddw %r0, 1\nexit', 'insn 1: jump into the middle of ldimm64 insn 1'],
     ['mov %r0, 1', 'insn 0: program does not end with EXIT or unconditional jump'],
-    ['mov %r10, 1\nexit', 'insn 0: frame pointer r10 is read only'],
+    ['mov %r10, 1\nexit', 'insn 0: frame pointer is read only'],
     ['call 9999\nexit', 'insn 0: invalid func unknown#9999'],
   ])('%j', (asm, error) => {
     expect(() => new Program(assemble(asm))).toThrow(error);

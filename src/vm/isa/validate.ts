@@ -49,7 +49,7 @@ function checkAlu(insn: Instruction, pc: number): void {
   const is64 = (opcode & 0x07) === Class.ALU64;
   const op = opcode & 0xf0;
   const x = (opcode & Source.X) !== 0;
-  if (dst === FRAME_POINTER) throw new LoadError(pc, 'frame pointer r10 is read only');
+  if (dst === FRAME_POINTER) throw new LoadError(pc, 'frame pointer is read only');
   if (op > AluOp.END) throw new LoadError(pc, `unknown opcode ${hex(opcode)}`);
   if (op === AluOp.NEG) {
     if (x) throw new LoadError(pc, `unknown opcode ${hex(opcode)}`);
@@ -119,7 +119,7 @@ function checkMemory(insn: Instruction, pc: number): void {
   if (cls === Class.LDX) {
     if (mode !== Mode.MEM && mode !== Mode.MEMSX) throw new LoadError(pc, `unknown opcode ${hex(opcode)}`);
     if (mode === Mode.MEMSX && size === Size.DW) throw new LoadError(pc, `unknown opcode ${hex(opcode)} (no 64-bit sign-extending load)`);
-    if (dst === FRAME_POINTER) throw new LoadError(pc, 'frame pointer r10 is read only');
+    if (dst === FRAME_POINTER) throw new LoadError(pc, 'frame pointer is read only');
     fieldsZero(insn, pc, ['imm']);
     return;
   }
@@ -236,7 +236,7 @@ export function validateProgram(insns: readonly Instruction[], opts: ValidateOpt
         if (insn.opcode !== (Class.LD | Mode.IMM | Size.DW)) throw new LoadError(pc, `unknown opcode ${hex(insn.opcode)}${(insn.opcode & 0xe0) === Mode.ABS || (insn.opcode & 0xe0) === Mode.IND ? ' (legacy packet access is not supported)' : ''}`);
         if (pc + 1 >= insns.length) throw new LoadError(pc, 'incomplete lddw');
         if (insn.src > Imm64Src.MAP_IDX_VALUE) throw new LoadError(pc, `invalid source register for LDDW (${insn.src})`);
-        if (insn.dst === FRAME_POINTER) throw new LoadError(pc, 'frame pointer r10 is read only');
+        if (insn.dst === FRAME_POINTER) throw new LoadError(pc, 'frame pointer is read only');
         fieldsZero(insn, pc, ['off']);
         if (insn.src === Imm64Src.CODE_ADDR) {
           const target = codeAddressTarget(insn, pc);
