@@ -72,6 +72,28 @@ describe('precise registers', () => {
     expect([...preciseRegisters(insns, true)].every((m) => m === 0x7ff)).toBe(true);
   });
 
+  it('frees two numbers added into one whose value goes nowhere, and keeps a number added to a pointer', () => {
+    const p = preciseRegisters(assemble([
+      'ldxdw %r6, [%r1+0]', // 0
+      'ldxdw %r7, [%r1+8]', // 1
+      'mov %r0, 0', // 2
+      'add %r0, %r6', // 3: numbers; r0 is returned, which a kprobe's exit does not check...
+      'add %r0, %r7', // 4
+      'mov %r2, %r10', // 5
+      'add %r2, %r6', // 6: ...but a number added to the frame pointer is an offset: precise
+      'mov %r0, 0', // 7
+      'exit', // 8
+    ].join('\n')), false, [], false);
+    expect(p[4]! & bit(7)).toBe(0);
+    expect(p[3]! & bit(6)).toBeTruthy();
+    expect(p[6]! & bit(6)).toBeTruthy();
+    // With r0 checked at the exit (fentry, fexit), what went into it matters.
+    const checked = preciseRegisters(assemble(['ldxdw %r6, [%r1+0]', 'mov %r0, 0', 'add %r0, %r6', 'exit'].join('\n')), false, [], true);
+    expect(checked[2]! & bit(6)).toBeTruthy();
+    const unchecked = preciseRegisters(assemble(['ldxdw %r6, [%r1+0]', 'mov %r0, 0', 'add %r0, %r6', 'exit'].join('\n')), false, [], false);
+    expect(unchecked[2]! & bit(6)).toBe(0);
+  });
+
   it("frees an atomic's value added into a map value, and keeps one added into a stack slot loaded back for a branch", () => {
     const p = preciseRegisters(assemble([
       'ldxdw %r7, [%r1+0]', // 0: a duration, say

@@ -10,9 +10,10 @@
 // - a conditional jump (either operand),
 // - a memory access (as the base; pointers are compared exactly anyway, and what was added to
 //   them is so marked),
-// - either operand of register-register arithmetic (pointer arithmetic checks the scalar's bounds),
+// - either operand of register-register arithmetic that may involve a pointer (pointer arithmetic
+//   checks the number's bounds; of two numbers, the operands matter only where the result does),
 // - a helper's arguments,
-// - the exit (r0),
+// - the exit's r0 where the program's return value is checked (fentry, fexit; not kprobes or tracepoints),
 // - a store into the stack whose value may be loaded back into a register that matters: the main
 //   frame's 8-byte slots are followed through frame-pointer stores and loads, solved together with
 //   the registers (a loop counter stored as a map key is free, as the kernel leaves it imprecise; one
@@ -47,11 +48,11 @@ const bit = (r: number): number => 1 << r;
  * Both passes at once, for the verifier: the registers that may matter (preciseRegisters) and the
  * stack slots that may still be read (liveStackSlots), from one look at the stack pointers.
  */
-export function stackPrecision(insns: readonly Instruction[], everyRegister: boolean, maps: readonly MapSizes[] = []): { precise: Uint16Array; slots: { lo: Int32Array; hi: Int32Array } } {
+export function stackPrecision(insns: readonly Instruction[], everyRegister: boolean, maps: readonly MapSizes[] = [], exitR0Precise = true, btfLoads = true): { precise: Uint16Array; slots: { lo: Int32Array; hi: Int32Array } } {
   if (everyRegister) return { precise: preciseRegisters(insns, true), slots: liveStackSlots(insns, true) };
   const facts = stackFacts(insns);
   const known = frameValues(insns, facts.secondHalf);
-  return { precise: precise(insns, facts, known, maps), slots: liveSlots(insns, facts, maps, known) };
+  return { precise: precise(insns, facts, known, maps, exitR0Precise, btfLoads), slots: liveSlots(insns, facts, maps, known) };
 }
 
 /**
@@ -59,10 +60,10 @@ export function stackPrecision(insns: readonly Instruction[], everyRegister: boo
  * (ALL_PRECISE everywhere with `everyRegister`: a program with local calls or callbacks, or a walk asked to
  * compare every scalar).
  */
-export function preciseRegisters(insns: readonly Instruction[], everyRegister: boolean, maps: readonly MapSizes[] = []): Uint16Array {
+export function preciseRegisters(insns: readonly Instruction[], everyRegister: boolean, maps: readonly MapSizes[] = [], exitR0Precise = true, btfLoads = false): Uint16Array {
   if (everyRegister) return new Uint16Array(insns.length).fill(ALL_PRECISE);
   const facts = stackFacts(insns);
-  return precise(insns, facts, frameValues(insns, facts.secondHalf), maps);
+  return precise(insns, facts, frameValues(insns, facts.secondHalf), maps, exitR0Precise, btfLoads);
 }
 
 /** A map's sizes, as a helper call's key and value arguments read them, and its type. */
@@ -81,12 +82,19 @@ function stackFacts(insns: readonly Instruction[]): StackFacts {
   return { secondHalf, stackBase: mayPointIntoStack(insns, secondHalf) };
 }
 
-function precise(insns: readonly Instruction[], { secondHalf, stackBase }: StackFacts, known: FrameValues, maps: readonly MapSizes[]): Uint16Array {
+/**
+ * `exitR0Precise`: whether the program's return value is checked against a range at its exit
+ * (check_return_code: fentry and fexit programs must return 0; kprobes, tracepoints and raw
+ * tracepoints are not checked, so their r0 is not marked there).
+ */
+function precise(insns: readonly Instruction[], { secondHalf, stackBase }: StackFacts, known: FrameValues, maps: readonly MapSizes[], exitR0Precise = true, btfLoads = true): Uint16Array {
+  const pointers = mayHoldPointer(insns, secondHalf, btfLoads);
   // Registers and stack slots are solved together: a register is precise where it is stored into a
   // slot that is, and a slot where it is loaded into a register that is.
   return solveBackward(insns, secondHalf, (pc, p) => {
     const insn = insns[pc]!;
-    transfer(insn, p, stackBase[pc]!);
+    transfer(insn, p, stackBase[pc]!, pointers[pc]!);
+    if (!exitR0Precise && (insn.opcode & 0xf7) === (Class.JMP | JmpOp.EXIT)) p.regs = 0;
     // An array lookup's key: when it is a scalar spilled at the start of a slot, whether it is a
     // known number below max_entries decides whether the result may be NULL, so its value matters
     // (the kernel marks the slot precise; zero bytes are compared exactly anyway). Any lookup whose
@@ -179,7 +187,7 @@ function slotsOf(off: number, size: number): { lo: number; hi: number } {
  * Turns `p`, what is precise after `insn`, into what is precise before it; `stackBase` holds the
  * registers that may point into the stack there.
  */
-function transfer(insn: Instruction, p: Precise, stackBase: number): void {
+function transfer(insn: Instruction, p: Precise, stackBase: number, pointers = ALL_PRECISE): void {
   const { dst, src } = insn;
   const cls = insn.opcode & 0x07;
   const out = p.regs;
@@ -233,7 +241,12 @@ function transfer(insn: Instruction, p: Precise, stackBase: number): void {
       const op = insn.opcode & 0xf0;
       const x = (insn.opcode & Source.X) !== 0;
       if (op === AluOp.MOV) p.regs = x ? (out & ~bit(dst)) | (out & bit(dst) ? bit(src) : 0) : out & ~bit(dst);
-      else if (x && op !== AluOp.NEG && op !== AluOp.END) p.regs = out | bit(dst) | bit(src);
+      else if (x && op !== AluOp.NEG && op !== AluOp.END) {
+        // Two numbers: their values matter only if the result's does (the kernel's backtracking).
+        // With a pointer among them, the number is a pointer's offset, checked for its bounds.
+        if (!(pointers & (bit(dst) | bit(src)))) p.regs = out & bit(dst) ? out | bit(src) : out & ~bit(dst);
+        else p.regs = out | bit(dst) | bit(src);
+      }
       return;
     }
     default: {
@@ -282,6 +295,81 @@ function everything(p: Precise): void {
 
 /** Bytes a load or store of this opcode moves. */
 const sizeOf = (opcode: number): number => sizeBytes(opcode & 0x18);
+
+/**
+ * For each instruction, the registers that may hold a pointer of any kind before it (a forward
+ * dataflow to a fixed point): the context and the frame pointer at entry, ld_imm64 of a map or an
+ * address, a helper's pointer result, copies and sums of them, and loads where a pointer may have
+ * been stored (or, with `btfLoads`, any load: a typed context's members are pointers). Everything
+ * else is a number, whose value matters only where it goes.
+ */
+function mayHoldPointer(insns: readonly Instruction[], secondHalf: Uint8Array, btfLoads: boolean): Uint16Array {
+  const n = insns.length;
+  const into = new Uint16Array(n);
+  let stored = false;
+  for (let changed = true; changed; ) {
+    changed = false;
+    into.fill(0);
+    into[0] = FP | bit(1);
+    const seen = new Uint8Array(n);
+    seen[0] = 1;
+    const work = [0];
+    while (work.length) {
+      const pc = work.pop()!;
+      const insn = insns[pc]!;
+      const inn = into[pc]!;
+      const { dst, src } = insn;
+      const cls = insn.opcode & 0x07;
+      let out = inn;
+      switch (cls) {
+        case Class.LD:
+          out = insn.opcode === LD_IMM64 && insn.src === Imm64Src.IMM ? out & ~bit(dst) : out | bit(dst);
+          break;
+        case Class.LDX:
+          out = stored || btfLoads ? out | bit(dst) : out & ~bit(dst);
+          break;
+        case Class.STX:
+          if (inn & bit(src) && !stored) {
+            stored = true;
+            changed = true;
+          }
+          if ((insn.opcode & 0xe0) === Mode.ATOMIC) {
+            const def = insn.imm === AtomicOp.CMPXCHG ? 1 : insn.imm & AtomicOp.FETCH ? bit(src) : 0;
+            out = stored ? out | def : out & ~def;
+          }
+          break;
+        case Class.ALU64: {
+          const op = insn.opcode & 0xf0;
+          const x = (insn.opcode & Source.X) !== 0;
+          if (op === AluOp.MOV) out = x && inn & bit(src) ? out | bit(dst) : out & ~bit(dst);
+          else if (op === AluOp.ADD || op === AluOp.SUB) out = x && inn & bit(src) ? out | bit(dst) : out;
+          else out &= ~bit(dst);
+          break;
+        }
+        case Class.ALU:
+          out &= ~bit(insn.dst);
+          break;
+        default:
+          if ((insn.opcode & 0xf0) === JmpOp.CALL) {
+            out &= ~CALLER_SAVED;
+            const ret = insn.src === CallSrc.HELPER ? helperProto(insn.imm)?.ret : undefined;
+            if (ret === undefined || ret.startsWith('RET_PTR')) out |= 1;
+          }
+      }
+      out |= FP;
+      for (const s of successors(insns, pc)) {
+        if (s >= n || secondHalf[s]) continue;
+        const merged = into[s]! | out;
+        if (!seen[s] || merged !== into[s]) {
+          seen[s] = 1;
+          into[s] = merged;
+          work.push(s);
+        }
+      }
+    }
+  }
+  return into;
+}
 
 /**
  * For each instruction, the registers that may hold a pointer into the stack before it (r10 always;

@@ -181,7 +181,7 @@ class Walk implements AccessEnv {
       throw e;
     }
     this.functionStarts = [...new Set([0, ...this.cfg.calls.map(([, t]) => t)])].sort((a, b) => a - b);
-    ({ precise: this.precise, slots: this.slotsLive } = stackPrecision(insns, this.cfg.calls.length > 0 || opts.precision === false, opts.maps));
+    ({ precise: this.precise, slots: this.slotsLive } = stackPrecision(insns, this.cfg.calls.length > 0 || opts.precision === false, opts.maps, opts.ctx?.tracing?.trusted === false, opts.ctx?.tracing !== undefined));
     const localCalls = this.cfg.calls.some(([site]) => (insns[site]!.opcode & 0xf0) === JmpOp.CALL && (insns[site]!.opcode & 0x07) === Class.JMP);
     this.widening = opts.precision === false ? new Map() : callbackWidening(insns, this.cfg.callsCallback, this.functionStarts, localCalls, opts.ctx?.tracing !== undefined);
     // The program first, then each global function it calls, on its own (Linux 6.6 on validates
