@@ -304,59 +304,58 @@ const sizeOf = (opcode: number): number => sizeBytes(opcode & 0x18);
  * else is a number, whose value matters only where it goes.
  */
 function mayHoldPointer(insns: readonly Instruction[], secondHalf: Uint8Array, btfLoads: boolean): Uint16Array {
+  let stored = false;
+  return forwardMasks(insns, secondHalf, FP | bit(1), (insn, inn, learn) => {
+    const { dst, src } = insn;
+    switch (insn.opcode & 0x07) {
+      case Class.LD:
+        return insn.opcode === LD_IMM64 && insn.src === Imm64Src.IMM ? inn & ~bit(dst) : inn | bit(dst);
+      case Class.LDX:
+        return stored || btfLoads ? inn | bit(dst) : inn & ~bit(dst);
+      case Class.STX: {
+        if (inn & bit(src) && !stored) stored = learn();
+        if ((insn.opcode & 0xe0) !== Mode.ATOMIC) return inn;
+        const def = insn.imm === AtomicOp.CMPXCHG ? 1 : insn.imm & AtomicOp.FETCH ? bit(src) : 0;
+        return stored ? inn | def : inn & ~def;
+      }
+      case Class.ALU64: {
+        const op = insn.opcode & 0xf0;
+        const x = (insn.opcode & Source.X) !== 0;
+        if (op === AluOp.MOV) return x && inn & bit(src) ? inn | bit(dst) : inn & ~bit(dst);
+        if (op === AluOp.ADD || op === AluOp.SUB) return x && inn & bit(src) ? inn | bit(dst) : inn;
+        return inn & ~bit(dst);
+      }
+      case Class.ALU:
+        return inn & ~bit(dst);
+      default: {
+        if ((insn.opcode & 0xf0) !== JmpOp.CALL) return inn;
+        const ret = insn.src === CallSrc.HELPER ? helperProto(insn.imm)?.ret : undefined;
+        return (inn & ~CALLER_SAVED) | (ret === undefined || ret.startsWith('RET_PTR') ? 1 : 0);
+      }
+    }
+  });
+}
+
+/**
+ * A forward dataflow of register masks to a fixed point, from `entry` at the first instruction:
+ * `step` gives what holds after an instruction from what holds before it (r10 always added). A
+ * step that learns something which changes earlier answers (a pointer stored to memory: loads may
+ * give it back) calls `learn` (which returns true), and the walk starts over.
+ */
+function forwardMasks(insns: readonly Instruction[], secondHalf: Uint8Array, entry: number, step: (insn: Instruction, inn: number, learn: () => true) => number): Uint16Array {
   const n = insns.length;
   const into = new Uint16Array(n);
-  let stored = false;
-  for (let changed = true; changed; ) {
-    changed = false;
+  for (let again = true; again; ) {
+    again = false;
+    const learn = (): true => (again = true);
     into.fill(0);
-    into[0] = FP | bit(1);
+    into[0] = entry;
     const seen = new Uint8Array(n);
     seen[0] = 1;
     const work = [0];
     while (work.length) {
       const pc = work.pop()!;
-      const insn = insns[pc]!;
-      const inn = into[pc]!;
-      const { dst, src } = insn;
-      const cls = insn.opcode & 0x07;
-      let out = inn;
-      switch (cls) {
-        case Class.LD:
-          out = insn.opcode === LD_IMM64 && insn.src === Imm64Src.IMM ? out & ~bit(dst) : out | bit(dst);
-          break;
-        case Class.LDX:
-          out = stored || btfLoads ? out | bit(dst) : out & ~bit(dst);
-          break;
-        case Class.STX:
-          if (inn & bit(src) && !stored) {
-            stored = true;
-            changed = true;
-          }
-          if ((insn.opcode & 0xe0) === Mode.ATOMIC) {
-            const def = insn.imm === AtomicOp.CMPXCHG ? 1 : insn.imm & AtomicOp.FETCH ? bit(src) : 0;
-            out = stored ? out | def : out & ~def;
-          }
-          break;
-        case Class.ALU64: {
-          const op = insn.opcode & 0xf0;
-          const x = (insn.opcode & Source.X) !== 0;
-          if (op === AluOp.MOV) out = x && inn & bit(src) ? out | bit(dst) : out & ~bit(dst);
-          else if (op === AluOp.ADD || op === AluOp.SUB) out = x && inn & bit(src) ? out | bit(dst) : out;
-          else out &= ~bit(dst);
-          break;
-        }
-        case Class.ALU:
-          out &= ~bit(insn.dst);
-          break;
-        default:
-          if ((insn.opcode & 0xf0) === JmpOp.CALL) {
-            out &= ~CALLER_SAVED;
-            const ret = insn.src === CallSrc.HELPER ? helperProto(insn.imm)?.ret : undefined;
-            if (ret === undefined || ret.startsWith('RET_PTR')) out |= 1;
-          }
-      }
-      out |= FP;
+      const out = step(insns[pc]!, into[pc]!, learn) | FP;
       for (const s of successors(insns, pc)) {
         if (s >= n || secondHalf[s]) continue;
         const merged = into[s]! | out;
@@ -377,65 +376,32 @@ function mayHoldPointer(insns: readonly Instruction[], secondHalf: Uint8Array, b
  * have been spilled), a forward dataflow to a fixed point.
  */
 function mayPointIntoStack(insns: readonly Instruction[], secondHalf: Uint8Array): Uint16Array {
-  const n = insns.length;
-  const into = new Uint16Array(n);
   // Whether a stack pointer may have been stored in memory (then loads from the stack may give one back).
   let spilled = false;
-  for (let changed = true; changed; ) {
-    changed = false;
-    into.fill(0);
-    into[0] = FP;
-    const seen = new Uint8Array(n);
-    seen[0] = 1;
-    const work = [0];
-    while (work.length) {
-      const pc = work.pop()!;
-      const insn = insns[pc]!;
-      const inn = into[pc]!;
-      const { dst, src } = insn;
-      const cls = insn.opcode & 0x07;
-      let out = inn;
-      switch (cls) {
-        case Class.LD:
-          out &= ~bit(dst);
-          break;
-        case Class.LDX:
-          out = spilled && inn & bit(src) ? out | bit(dst) : out & ~bit(dst);
-          break;
-        case Class.STX:
-          if (inn & bit(src) && !spilled) {
-            spilled = true;
-            changed = true;
-          }
-          if ((insn.opcode & 0xe0) === Mode.ATOMIC) {
-            const def = insn.imm === AtomicOp.CMPXCHG ? 1 : insn.imm & AtomicOp.FETCH ? bit(src) : 0;
-            out = spilled && inn & bit(dst) ? out | def : out & ~def;
-          }
-          break;
-        case Class.ALU:
-        case Class.ALU64: {
-          const op = insn.opcode & 0xf0;
-          const x = (insn.opcode & Source.X) !== 0;
-          if (op === AluOp.MOV) out = x && inn & bit(src) ? out | bit(dst) : out & ~bit(dst);
-          else if (x && inn & bit(src)) out |= bit(dst);
-          break;
-        }
-        default:
-          if ((insn.opcode & 0xf0) === JmpOp.CALL) out &= ~CALLER_SAVED;
+  return forwardMasks(insns, secondHalf, FP, (insn, inn, learn) => {
+    const { dst, src } = insn;
+    switch (insn.opcode & 0x07) {
+      case Class.LD:
+        return inn & ~bit(dst);
+      case Class.LDX:
+        return spilled && inn & bit(src) ? inn | bit(dst) : inn & ~bit(dst);
+      case Class.STX: {
+        if (inn & bit(src) && !spilled) spilled = learn();
+        if ((insn.opcode & 0xe0) !== Mode.ATOMIC) return inn;
+        const def = insn.imm === AtomicOp.CMPXCHG ? 1 : insn.imm & AtomicOp.FETCH ? bit(src) : 0;
+        return spilled && inn & bit(dst) ? inn | def : inn & ~def;
       }
-      out |= FP;
-      for (const s of successors(insns, pc)) {
-        if (s >= n || secondHalf[s]) continue;
-        const merged = into[s]! | out;
-        if (!seen[s] || merged !== into[s]) {
-          seen[s] = 1;
-          into[s] = merged;
-          work.push(s);
-        }
+      case Class.ALU:
+      case Class.ALU64: {
+        const op = insn.opcode & 0xf0;
+        const x = (insn.opcode & Source.X) !== 0;
+        if (op === AluOp.MOV) return x && inn & bit(src) ? inn | bit(dst) : inn & ~bit(dst);
+        return x && inn & bit(src) ? inn | bit(dst) : inn;
       }
+      default:
+        return (insn.opcode & 0xf0) === JmpOp.CALL ? inn & ~CALLER_SAVED : inn;
     }
-  }
-  return into;
+  });
 }
 
 /**
