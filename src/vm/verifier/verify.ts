@@ -511,7 +511,7 @@ class Walk implements AccessEnv {
         const ptr = this.reg(st, insn.dst);
         const value = this.reg(st, insn.src);
         if ((insn.opcode & 0xe0) === Mode.ATOMIC) this.atomic(st, insn, ptr, value);
-        else writeMemory(this, st, pc, insn.dst, ptr, insn.off, sizeBytes(insn.opcode & 0x18), value, 'register');
+        else writeMemory(this, st, pc, insn.dst, ptr, insn.off, sizeBytes(insn.opcode & 0x18), this.spilled(st, insn.src, ptr, sizeBytes(insn.opcode & 0x18), value), 'register');
         st.pc = pc + 1;
         return true;
       }
@@ -729,6 +729,20 @@ class Walk implements AccessEnv {
     this.applyRefinement(st, insn, x, a, b, notTaken);
     st.pc = pc + 1;
     return true;
+  }
+
+  /**
+   * The value a store of `regno` into the stack spills: a number that fits the store shares an id
+   * with its register (given one if it has none), so that a bounds check on either bounds the other;
+   * a narrowing store breaks the link (check_stack_write_fixed_off's assign_scalar_id_before_mov).
+   */
+  private spilled(st: State, regno: number, ptr: Reg, size: number, value: Reg): Reg {
+    if (ptr.type !== 'fp' || ptr.varMin !== ptr.varMax || value.type !== 'scalar' || isConst(value.value)) return value;
+    if (size < 8 && value.value.umax >> BigInt(8 * size) !== 0n) return value.id ? { ...value, id: 0 } : value;
+    if (value.id) return value;
+    const linked = { ...value, id: this.newId() };
+    this.set(st, regno, linked);
+    return linked;
   }
 
   /** Narrows a compared register (and every linked copy of it) on one side of a branch. */
