@@ -612,7 +612,7 @@ class Walk implements AccessEnv {
     const neg = op === AluOp.SUB;
     if (isConst(v)) {
       const c = Number(BigInt.asIntN(64, v.umin)) * (neg ? -1 : 1);
-      if (Math.abs(c) >= 1 << 29) this.fail(st.pc, `value ${c} makes ${ptr.type} pointer be out of bounds`);
+      if (Math.abs(c) >= 1 << 29) this.fail(st.pc, `math between ${ptr.type} pointer and ${BigInt.asIntN(64, v.umin)} is not allowed`);
       return { ...ptr, off: ptr.off + c, id: ptr.id };
     }
     // check_reg_sane_offset: only the smallest value is checked here; a pointer whose largest
@@ -688,7 +688,8 @@ class Walk implements AccessEnv {
       // A pointer that cannot be NULL against 0 has a known outcome; anything else goes both ways.
       // A ptr_to_btf_id read out of a kernel object may be NULL; a trusted one (the program's argument) may not (reg_not_null).
       const ptrVsZero = isPointer(a) && !mayBeNull(a) && (a.type !== 'ptr_to_btf_id' || a.btf!.trusted) && isNull(b);
-      if (ptrVsZero && (op === JmpOp.JEQ || op === JmpOp.JNE)) {
+      // Only a 64-bit compare decides it (Linux 6.18 walks both ways of `if w0 == 0`).
+      if (ptrVsZero && !is32 && (op === JmpOp.JEQ || op === JmpOp.JNE)) {
         st.pc = op === JmpOp.JNE ? target : pc + 1;
         return true;
       }
