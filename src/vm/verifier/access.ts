@@ -88,6 +88,13 @@ function outside(what: string, regno: number, lo: number, hi: number, size: numb
   return `${what} off=${atMin ? lo : hi - size} size=${size}: R${regno} ${atMin ? 'min' : 'max'} value is outside of the allowed memory range`;
 }
 
+/**
+ * The pointer types a helper's memory argument (key, value, buffer) may be, as the kernel lists
+ * them when it refuses another (mem_types, in its words); viotrace's programs meet the stack, map
+ * values, ring-buffer records and helper memory of them.
+ */
+export const MEM_TYPES = 'fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_';
+
 /** BPF_MAX_VAR_OFF: a pointer's variable offset must stay below this to be dereferenced. */
 const MAX_VAR_OFF = 1 << 29;
 
@@ -253,8 +260,8 @@ export function writeMemory(env: AccessEnv, st: State, pc: number, regno: number
 export function helperMemory(env: AccessEnv, st: State, pc: number, regno: number, p: Reg, size: number, write: boolean): void {
   checkPointer(env, pc, regno, p);
   if (size === 0) return;
-  if (p.type === 'ctx') env.fail(pc, `R${regno} type=ctx expected=fp, map_value, ringbuf_mem`);
-  if (p.type === 'ptr_to_btf_id') env.fail(pc, `R${regno} type=${p.btf!.trusted ? 'trusted_' : ''}ptr_ expected=fp, map_value, ringbuf_mem`);
+  if (p.type === 'ctx') env.fail(pc, `R${regno} type=ctx expected=${MEM_TYPES}`);
+  if (p.type === 'ptr_to_btf_id') env.fail(pc, `R${regno} type=${p.btf!.trusted ? 'trusted_' : ''}ptr_ expected=${MEM_TYPES}`);
   checkRegion(env, pc, regno, p, 0, size, write, true);
   if (p.type !== 'fp') return;
   const frame = st.frames[p.frame]!;

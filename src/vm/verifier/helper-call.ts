@@ -1,7 +1,7 @@
 // Helper calls as the verifier checks them: each argument against its kind, map types against the helper, the return type.
 import type { HelperProto } from '../helpers/table.js';
 import { BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_CGROUP_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_RINGBUF } from '../maps/constants.js';
-import { helperMemory, type AccessEnv } from './access.js';
+import { helperMemory, MEM_TYPES, type AccessEnv } from './access.js';
 import { isConst, unknownScalar } from './scalar.js';
 import { isNull, mayBeNull, notInit, pointerReg, scalarReg, Slot, slotRun, STACK_BYTES, type Reg, type State } from './state.js';
 import type { MapSpec } from './spec.js';
@@ -67,7 +67,7 @@ export function checkHelperCall(env: HelperEnv, st: State, proto: HelperProto): 
       case 'ARG_PTR_TO_MAP_KEY':
       case 'ARG_PTR_TO_MAP_VALUE': {
         if (!map) env.fail(pc, `invalid map_ptr to access map->${kind === 'ARG_PTR_TO_MAP_KEY' ? 'key' : 'value'}`);
-        if (reg.type !== 'fp' && reg.type !== 'map_value' && reg.type !== 'mem') expect(regno, reg, 'fp, map_value');
+        if (reg.type !== 'fp' && reg.type !== 'map_value' && reg.type !== 'mem') expect(regno, reg, MEM_TYPES);
         const spec = env.maps[map.map]!;
         const size = kind === 'ARG_PTR_TO_MAP_KEY' ? spec.keySize : spec.valueSize;
         // A map with no keys (a ring buffer's): the stack range of none is refused (check_stack_range_initialized).
@@ -80,7 +80,7 @@ export function checkHelperCall(env: HelperEnv, st: State, proto: HelperProto): 
       case 'ARG_PTR_TO_UNINIT_MEM':
         if (reg.type !== 'fp' && reg.type !== 'map_value' && reg.type !== 'ringbuf_mem' && reg.type !== 'mem') {
           if (mayBeNull(reg)) env.fail(pc, `R${regno} invalid mem access '${reg.type}'`);
-          expect(regno, reg, 'fp, map_value, ringbuf_mem');
+          expect(regno, reg, MEM_TYPES);
         }
         mem = { regno, reg, write: kind === 'ARG_PTR_TO_UNINIT_MEM' };
         return;
