@@ -164,6 +164,7 @@ const CORPUS_DIFFERENCES: Record<string, string> = {
   // Our scalars are ranges, not tnums (scalar.ts): a variable offset is printed as [min, max].
   'ctx-variable-offset': 'var_off=(0x0; 0x8) printed as [0, 8]',
   'stack-variable-offset-past-top': 'var_off=(0x0; 0x10) printed as [0, 16]',
+  'tracepoint-ctx-var-read': 'var_off=(0x0; 0x8) printed as [0, 8]',
 };
 
 /**

@@ -1,5 +1,6 @@
 // Load-time checks of a program's encoding: every field as RFC 9669 allows it, jumps and calls inside the program.
 import type { Instruction } from './instruction.js';
+import { KERNEL_HELPER_NAMES } from '../helpers/kernel-names.js';
 import { AluOp, AtomicOp, CallSrc, Class, CORE_POISON_HELPER, FRAME_POINTER, Imm64Src, JmpOp, Mode, Size, Source } from './opcodes.js';
 
 /** The most instructions a program may have (uBPF's limit; far above what tracing programs need). */
@@ -94,7 +95,7 @@ function checkJmp(insns: readonly Instruction[], insn: Instruction, pc: number, 
     fieldsZero(insn, pc, ['dst', 'off']);
     if (insn.src === CallSrc.HELPER) {
       // libbpf's poisoned CO-RE relocation loads; the verifier refuses it where it is reached.
-      if (imm !== CORE_POISON_HELPER && !opts.helperExists(imm)) throw new LoadError(pc, `invalid func unknown#${imm}`);
+      if (imm !== CORE_POISON_HELPER && !opts.helperExists(imm)) throw new LoadError(pc, unknownHelper(imm));
     } else if (insn.src === CallSrc.LOCAL) {
       const target = pc + 1 + imm;
       if (target < 0 || target >= insns.length) throw new LoadError(pc, `call local to ${target}: out of the program`);
@@ -185,6 +186,18 @@ function lddwJumpError(insns: readonly Instruction[], secondHalf: Uint8Array): n
     }
   }
   throw new LoadError(0, 'jump into the middle of ldimm64');
+}
+
+/**
+ * Why a helper call is refused: past the kernel's helper ids, in its words (check_helper_call); id
+ * 0, bpf_unspec, as it refuses it for every program type; a helper the kernel has and viotrace's
+ * VM does not, by its name.
+ */
+function unknownHelper(id: number): string {
+  const name = id >= 0 ? KERNEL_HELPER_NAMES[id] : undefined;
+  if (name === undefined) return `invalid func unknown#${id}`;
+  if (id === 0) return `program of this type cannot use helper bpf_${name}#${id}`;
+  return `helper bpf_${name}#${id} is not implemented by viotrace's VM`;
 }
 
 /** Finds the functions: 0, every `call local` target and every callback a code address loads. */
