@@ -167,6 +167,13 @@ const CORPUS_DIFFERENCES: Record<string, string> = {
   'tracepoint-ctx-var-read': 'var_off=(0x0; 0x8) printed as [0, 8]',
 };
 
+/** Accepted cases our walk takes longer over than the kernel's, and why; the test fails when one starts to agree. */
+const WALK_DIFFERENCES: Record<string, string> = {
+  // After `jset r8, 1` falls through once, the kernel's tnum knows bit 0 is clear and decides the
+  // later tests; a range cannot say so, and each iteration is walked both ways (197 against 96).
+  'loop-branch-inside': 'a bit known clear (tnum) decides later jsets',
+};
+
 /**
  * The kernel's verdict on a corpus program loaded by bpf/tools/load_insns: "accept", or the lines
  * after the last instruction of the failing path (the message, a second line of it, the states of
@@ -228,7 +235,9 @@ describe.skipIf(!canLoad)('the running kernel gives the verifier corpus our verd
       // An accepted program is walked in as many instructions as the kernel walks it.
       if (kernel.accepted && agree) {
         const processed = verify(assemble(c.asm), { ctx: ctxOf(c.ctx), maps: corpusMaps().map((m, i) => mapSpec(`m${i}`, m)) }).processed;
-        if (processed !== kernel.processed) walks.push(`${c.name}: processed ${processed}, the kernel ${kernel.processed}`);
+        if (c.name in WALK_DIFFERENCES) {
+          if (processed === kernel.processed) walks.push(`${c.name}: now walked as the kernel walks it: take it off WALK_DIFFERENCES`);
+        } else if (processed !== kernel.processed) walks.push(`${c.name}: processed ${processed}, the kernel ${kernel.processed}`);
       }
       // The failing path is the kernel's, instruction for instruction (refusals at load time have
       // none; a few the kernel makes while walking, such as a write to r10, our load checks make

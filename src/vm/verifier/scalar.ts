@@ -342,8 +342,11 @@ export function refineBranch(op: CompareOp, a: Scalar, b: Scalar, taken: boolean
     const inv = inverse[op];
     if (inv === undefined) {
       // jset not taken: no bit of a constant b is set in a, so a is at most ~b (the kernel learns
-      // it from the tnum: `jset x, -64` not taken leaves x in [0, 63]).
-      if (!isConst(b)) return [a, b];
+      // it from the tnum: `jset x, -64` not taken leaves x in [0, 63]). Only a mask with the top
+      // bit set gives a bound below 2^63, the only kind an offset can use; other masks are left
+      // alone, so that the two sides of a flag test stay one state where the kernel, which marks
+      // no operand of an undecided branch precise, prunes them as one (precision.ts marks them).
+      if (!isConst(b) || b.umin >> 63n === 0n) return [a, b];
       const x = { ...a, umax: a.umax < (~b.umin & U64) ? a.umax : ~b.umin & U64 };
       if (isEmpty(x)) return undefined;
       const synced = sync(x);
@@ -372,8 +375,7 @@ export function refineBranch(op: CompareOp, a: Scalar, b: Scalar, taken: boolean
     case 0x70: x.smin = max(x.smin, y.smin); y.smax = min(y.smax, x.smax); break;
     case 0xc0: x.smax = min(x.smax, y.smax - 1n); y.smin = max(y.smin, x.smin + 1n); break;
     case 0xd0: x.smax = min(x.smax, y.smax); y.smin = max(y.smin, x.smin); break;
-    default: // jset taken: a has one of a constant b's bits at least, so it is at least b's lowest
-      if (isConst(y) && y.umin !== 0n) x.umin = max(x.umin, y.umin & -y.umin);
+    default: // jset taken: at least one common bit; nothing an offset could use (see not taken)
       break;
   }
   if (isEmpty(x) || isEmpty(y)) return undefined;
