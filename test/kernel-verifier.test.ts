@@ -69,7 +69,7 @@ function kernelVerdict(file: string): Refusal | undefined {
   const path = logPath(lines.slice(begin + 1, i), true);
   const processed = Number(/^processed (\d+) insns/.exec(lines[i]!)![1]);
   const validating = validatingLine(lines.slice(begin + 1, i));
-  // An access past a region takes two lines, which our verifier gives as one (access.ts outside()).
+  // An access past a region takes two lines, which our verifier gives as one (access.ts checkMemRegion).
   if (i > 1 && /^R\d+ (min|max) value is outside of the allowed memory range$/.test(lines[i - 1]!)) return { reason: `${lines[i - 2]}: ${lines[i - 1]}`, path, processed, ...validating };
   return { reason: lines[i - 1]!, path, processed, ...validating };
 }

@@ -80,15 +80,6 @@ function span(p: Reg, off: number, size: number): [number, number] {
 }
 
 /**
- * An access past a region, in the kernel's two lines (check_mem_region_access): the access at the
- * pointer's smallest offset is tried first, then at its largest, and the line after says which failed.
- */
-function outside(what: string, regno: number, lo: number, hi: number, size: number, regionSize: number): string {
-  const atMin = lo < 0 || lo + size > regionSize;
-  return `${what} off=${atMin ? lo : hi - size} size=${size}: R${regno} ${atMin ? 'min' : 'max'} value is outside of the allowed memory range`;
-}
-
-/**
  * The pointer types a helper's memory argument (key, value, buffer) may be, as the kernel lists
  * them when it refuses another (mem_types, in its words); viotrace's programs meet the stack, map
  * values, ring-buffer records and helper memory of them.
@@ -100,12 +91,14 @@ const MAX_VAR_OFF = 1 << 29;
 
 /**
  * An access to a region of `regionSize` bytes, in check_mem_region_access's order: the smallest
- * offset, then whether the largest is bounded at all, then the largest.
+ * offset, then whether the largest is bounded at all, then the largest. Past the region, it is
+ * refused in the kernel's two lines, the second saying which end failed.
  */
 function checkMemRegion(env: AccessEnv, pc: number, regno: number, p: Reg, lo: number, hi: number, size: number, regionSize: number, what: string): void {
-  if (lo < 0 || lo + size > regionSize) env.fail(pc, outside(what, regno, lo, hi, size, regionSize));
+  const outside = (end: 'min' | 'max', off: number): never => env.fail(pc, `${what} off=${off} size=${size}: R${regno} ${end} value is outside of the allowed memory range`);
+  if (lo < 0 || lo + size > regionSize) outside('min', lo);
   if (!fixed(p) && p.varMax >= MAX_VAR_OFF) env.fail(pc, `R${regno} unbounded memory access, make sure to bounds check any such access`);
-  if (hi > regionSize) env.fail(pc, outside(what, regno, lo, hi, size, regionSize));
+  if (hi > regionSize) outside('max', hi - size);
 }
 
 function checkRegion(env: AccessEnv, pc: number, regno: number, p: Reg, off: number, size: number, write: boolean, helper = false): void {

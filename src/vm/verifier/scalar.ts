@@ -123,10 +123,13 @@ const pow2Ceil = (v: bigint): bigint => {
   return p;
 };
 
-/** An ALU operation on two scalars, 64-bit; `op` is the opcode's high nibble. Constants are exact. */
-export function aluScalar(op: number, a: Scalar, b: Scalar, signedDivMod: boolean): Scalar {
+/**
+ * An ALU operation on two scalars, 64-bit; `op` is the opcode's high nibble. Constants are exact;
+ * division, modulo and shifts by other than a constant below 64 give an unknown (boundsComputable).
+ */
+export function aluScalar(op: number, a: Scalar, b: Scalar): Scalar {
   if (!boundsComputable(op, b, 64n)) return unknownScalar();
-  if (isConst(a) && isConst(b)) return constScalar(evalConst(op, a.umin, b.umin, signedDivMod));
+  if (isConst(a) && isConst(b)) return constScalar(evalConst(op, a.umin, b.umin));
   switch (op) {
     case 0x00: { // add
       const u = a.umax + b.umax <= U64 ? unsignedRange(a.umin + b.umin, a.umax + b.umax) : unknownScalar();
@@ -145,14 +148,6 @@ export function aluScalar(op: number, a: Scalar, b: Scalar, signedDivMod: boolea
     case 0x20: // mul
       if (a.smin >= 0n && b.smin >= 0n && a.umax * b.umax <= U64) return unsignedRange(a.umin * b.umin, a.umax * b.umax);
       return unknownScalar();
-    case 0x30: // div
-      if (signedDivMod) return unknownScalar();
-      if (isConst(b) && b.umin !== 0n) return unsignedRange(a.umin / b.umin, a.umax / b.umin);
-      return unsignedRange(0n, a.umax);
-    case 0x90: // mod
-      if (signedDivMod) return unknownScalar();
-      if (isConst(b)) return b.umin === 0n ? a : unsignedRange(0n, a.umax < b.umin - 1n ? a.umax : b.umin - 1n);
-      return unsignedRange(0n, a.umax);
     case 0x50: // and: never more than either operand
       return unsignedRange(0n, a.umax < b.umax ? a.umax : b.umax);
     case 0x40: // or
@@ -162,42 +157,30 @@ export function aluScalar(op: number, a: Scalar, b: Scalar, signedDivMod: boolea
       const lo = op === 0x40 ? (a.umin > b.umin ? a.umin : b.umin) : 0n;
       return top <= U64 ? unsignedRange(lo, top) : unknownScalar();
     }
+    // Shifts: by a constant below 64 (boundsComputable).
     case 0x60: // lsh
-      if (isConst(b)) {
-        const k = b.umin & 63n;
-        if (a.umax << k <= U64) return unsignedRange(a.umin << k, a.umax << k);
-      }
-      return unknownScalar();
+      return a.umax << b.umin <= U64 ? unsignedRange(a.umin << b.umin, a.umax << b.umin) : unknownScalar();
     case 0x70: // rsh
-      if (isConst(b)) {
-        const k = b.umin & 63n;
-        return unsignedRange(a.umin >> k, a.umax >> k);
-      }
-      return unsignedRange(0n, a.umax);
+      return unsignedRange(a.umin >> b.umin, a.umax >> b.umin);
     case 0xc0: // arsh
-      if (isConst(b)) {
-        const k = b.umin & 63n;
-        return signedRange(a.smin >> k, a.smax >> k);
-      }
-      return signedRange(a.smin < 0n ? a.smin : 0n, a.smax > 0n ? a.smax : 0n);
+      return signedRange(a.smin >> b.umin, a.smax >> b.umin);
     default:
       return unknownScalar();
   }
 }
 
 /** The same operation on 32-bit subregisters: operands and result are zero-extended low halves. */
-export function alu32Scalar(op: number, a: Scalar, b: Scalar, signedDivMod: boolean): Scalar {
+export function alu32Scalar(op: number, a: Scalar, b: Scalar): Scalar {
   const a32 = zext32(a);
   const b32 = zext32(b);
   // Not even zero-extended: the kernel marks the whole register unknown before its 32-bit step.
   if (!boundsComputable(op, b32, 32n)) return unknownScalar();
-  if (isConst(a32) && isConst(b32)) return constScalar(evalConst32(op, a32.umin, b32.umin, signedDivMod));
+  if (isConst(a32) && isConst(b32)) return constScalar(evalConst32(op, a32.umin, b32.umin));
   // Shifts by a constant below 32 (boundsComputable): a left shift that stays within 32 bits, an
   // arithmetic one of a non-negative 32-bit value, are the 64-bit ones on the zero-extended value.
-  if (op === 0x60) return a32.umax << b32.umin <= U32 ? zext32(aluScalar(op, a32, b32, false)) : unsignedRange(0n, U32);
-  if (op === 0xc0) return a32.umax <= 0x7fffffffn ? zext32(aluScalar(0x70, a32, b32, false)) : unsignedRange(0n, U32);
-  if (signedDivMod) return unsignedRange(0n, U32);
-  return zext32(aluScalar(op, a32, b32, false));
+  if (op === 0x60) return a32.umax << b32.umin <= U32 ? zext32(aluScalar(op, a32, b32)) : unsignedRange(0n, U32);
+  if (op === 0xc0) return a32.umax <= 0x7fffffffn ? zext32(aluScalar(0x70, a32, b32)) : unsignedRange(0n, U32);
+  return zext32(aluScalar(op, a32, b32));
 }
 
 /**
@@ -220,63 +203,44 @@ function meet(a: Scalar, b: Scalar): Scalar {
   });
 }
 
-/** RFC 9669 semantics on constants, 64-bit. */
-function evalConst(op: number, a: bigint, b: bigint, signed: boolean): bigint {
+/** RFC 9669 semantics on constants, 64-bit, for the operations whose bounds are computed (shifts by less than 64). */
+function evalConst(op: number, a: bigint, b: bigint): bigint {
   switch (op) {
     case 0x00: return a + b;
     case 0x10: return a - b;
     case 0x20: return a * b;
-    case 0x30:
-      if (b === 0n) return 0n;
-      return signed ? toS64(a) / toS64(b) : a / b;
-    case 0x90:
-      if (b === 0n) return a;
-      return signed ? toS64(a) % toS64(b) : a % b;
     case 0x40: return a | b;
     case 0x50: return a & b;
     case 0xa0: return a ^ b;
-    case 0x60: return a << (b & 63n);
-    case 0x70: return a >> (b & 63n);
-    case 0xc0: return toS64(a) >> (b & 63n);
+    case 0x60: return a << b;
+    case 0x70: return a >> b;
+    case 0xc0: return toS64(a) >> b;
     default: return 0n;
   }
 }
 
-function evalConst32(op: number, a: bigint, b: bigint, signed: boolean): bigint {
-  const s32 = (v: bigint): bigint => BigInt.asIntN(32, v);
+/** The same on 32-bit subregisters (shifts by less than 32). */
+function evalConst32(op: number, a: bigint, b: bigint): bigint {
   switch (op) {
-    case 0x30:
-      if (b === 0n) return 0n;
-      return (signed ? s32(a) / s32(b) : a / b) & U32;
-    case 0x90:
-      if (b === 0n) return a;
-      return (signed ? s32(a) % s32(b) : a % b) & U32;
-    case 0x60: return (a << (b & 31n)) & U32;
-    case 0x70: return a >> (b & 31n);
-    case 0xc0: return (s32(a) >> (b & 31n)) & U32;
-    default: return evalConst(op, a, b, signed) & U32;
+    case 0x60: return (a << b) & U32;
+    case 0x70: return a >> b;
+    case 0xc0: return (BigInt.asIntN(32, a) >> b) & U32;
+    default: return evalConst(op, a, b) & U32;
   }
 }
 
 /** Byte-swap or truncation (END), `bits` wide. */
 export function endScalar(s: Scalar, bits: number, swap: boolean): Scalar {
   const mask = (1n << BigInt(bits)) - 1n;
-  if (isConst(s)) {
-    const v = s.umin & mask;
-    if (!swap) return constScalar(v);
-    let out = 0n;
-    for (let i = 0; i < bits / 8; i++) out = (out << 8n) | ((v >> BigInt(8 * i)) & 0xffn);
-    return constScalar(out);
-  }
-  if (!swap && s.umax <= mask) return s;
-  if (!swap) return unsignedRange(0n, mask);
-  // Swapped as the kernel swaps the register's tnum (Linux 6.18): the bits the range may change,
-  // tnum_range(umin, umax), swapped with the bits it fixes, so a small index stays bounded.
   const swapBytes = (v: bigint): bigint => {
     let out = 0n;
     for (let i = 0; i < bits / 8; i++) out = (out << 8n) | ((v >> BigInt(8 * i)) & 0xffn);
     return out;
   };
+  if (isConst(s)) return constScalar(swap ? swapBytes(s.umin & mask) : s.umin & mask);
+  if (!swap) return s.umax <= mask ? s : unsignedRange(0n, mask);
+  // Swapped as the kernel swaps the register's tnum (Linux 6.18): the bits the range may change,
+  // tnum_range(umin, umax), swapped with the bits it fixes, so a small index stays bounded.
   if (s.umax > mask) return unsignedRange(0n, mask);
   const changing = s.umin ^ s.umax;
   const varying = changing === 0n ? 0n : (1n << BigInt(changing.toString(2).length)) - 1n;

@@ -239,8 +239,7 @@ function regSubsumes(old: Reg, cur: Reg, ids: IdMap): boolean {
   );
 }
 
-/** Exact equality, for loop detection. */
-/** Whether two registers hold exactly the same abstract value. */
+/** Whether two registers hold exactly the same abstract value (loop detection, widening). */
 export function regEqual(a: Reg, b: Reg): boolean {
   if (a.type !== b.type) return false;
   if (a.type === 'scalar') return sameScalar(a.value, b.value);

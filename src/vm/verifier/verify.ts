@@ -154,8 +154,6 @@ class Walk implements AccessEnv {
   private current: State | undefined;
   /** The state the walk goes on from; undefined once every path is walked. */
   private next: State | undefined;
-  /** Walks still to start once the current one is done: the global functions, then the program. */
-  private readonly entries: State[] = [];
   /** The global functions to validate on their own, in order, and those called from code verified so far. */
   private readonly globals: [number, GlobalFunction][] = [];
   private readonly calledGlobals = new Set<number>();
@@ -189,8 +187,7 @@ class Walk implements AccessEnv {
     for (const [start, g] of [...(opts.globals ?? [])].sort((a, b) => a[0] - b[0])) {
       if (this.functionStarts.includes(start) && g.args.every((a) => a.kind !== 'unsupported')) this.globals.push([start, g]);
     }
-    this.entries.push(this.entry());
-    this.next = this.entries.shift();
+    this.next = this.entry();
   }
 
   /** The next global function called and not yet validated, in do_check_subprogs' order; undefined when none is left. */
@@ -442,7 +439,7 @@ class Walk implements AccessEnv {
 
   /** The next path to walk, the log cut back to where it was forked. */
   private takeUp(): State | undefined {
-    const next = this.pending.pop() ?? this.entries.shift() ?? this.nextGlobal();
+    const next = this.pending.pop() ?? this.nextGlobal();
     if (next) this.path.length = next.logAt;
     return next;
   }
@@ -511,7 +508,10 @@ class Walk implements AccessEnv {
         const ptr = this.reg(st, insn.dst);
         const value = this.reg(st, insn.src);
         if ((insn.opcode & 0xe0) === Mode.ATOMIC) this.atomic(st, insn, ptr, value);
-        else writeMemory(this, st, pc, insn.dst, ptr, insn.off, sizeBytes(insn.opcode & 0x18), this.spilled(st, insn.src, ptr, sizeBytes(insn.opcode & 0x18), value), 'register');
+        else {
+          const size = sizeBytes(insn.opcode & 0x18);
+          writeMemory(this, st, pc, insn.dst, ptr, insn.off, size, this.spilled(st, insn.src, ptr, size, value), 'register');
+        }
         st.pc = pc + 1;
         return true;
       }
@@ -587,8 +587,7 @@ class Walk implements AccessEnv {
       return;
     }
     if ((op === AluOp.DIV || op === AluOp.MOD) && !x && insn.imm === 0) this.fail(st.pc, 'div by zero');
-    const signed = insn.off === 1;
-    const v = is64 ? aluScalar(op, d.value, s.value, signed) : alu32Scalar(op, d.value, s.value, signed);
+    const v = is64 ? aluScalar(op, d.value, s.value) : alu32Scalar(op, d.value, s.value);
     this.set(st, dst, scalarReg(v));
   }
 
