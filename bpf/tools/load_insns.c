@@ -1,7 +1,8 @@
 // load_insns: loads raw eBPF instructions into the running kernel and prints its verifier log, so tests can hold our verifier's verdicts against Linux's.
 //
-// Usage: load_insns TYPE < program.bin
-//   TYPE is kprobe, tracepoint or raw_tracepoint; program.bin holds 8-byte instructions as the
+// Usage: load_insns [-2] TYPE < program.bin
+//   -2 asks for the level-2 log (every instruction walked, with the registers after it), not the
+//   level-1 one (the failing path alone). TYPE is kprobe, tracepoint or raw_tracepoint; program.bin holds 8-byte instructions as the
 //   ELF's .text would. An ld_imm64 of a map (src 1 or 5, a map; src 2 or 6, an address in its
 //   value) names one of the verifier corpus's maps by index in imm; it is given the fd of a map
 //   created here: 0 hash (key 8, value 8, 64 entries), 1 array (key 4, value 64, 4 entries),
@@ -105,8 +106,14 @@ static int load_btf(__u32 n)
 
 int main(int argc, char **argv)
 {
+	int level = 1;
+	if (argc == 3 && !strcmp(argv[1], "-2")) {
+		level = 2;
+		argv++;
+		argc--;
+	}
 	if (argc != 2) {
-		fprintf(stderr, "usage: load_insns kprobe|tracepoint|raw_tracepoint < program.bin\n");
+		fprintf(stderr, "usage: load_insns [-2] kprobe|tracepoint|raw_tracepoint < program.bin\n");
 		return 2;
 	}
 	__u32 type;
@@ -172,7 +179,7 @@ int main(int argc, char **argv)
 	a.license = (__u64)(uintptr_t) "GPL";
 	a.log_buf = (__u64)(uintptr_t)log;
 	a.log_size = LOG_SIZE;
-	a.log_level = 1;
+	a.log_level = level;
 	strncpy(a.prog_name, "corpus", sizeof(a.prog_name) - 1);
 	if (btf_fd >= 0) {
 		a.prog_btf_fd = (__u32)btf_fd;

@@ -37,7 +37,9 @@ export interface ProgramOptions {
 
 /** What the verifier is given for a program loaded with `verify` and `maps`. */
 function verifierOptions(v: NonNullable<ProgramOptions['verify']>, maps: readonly AnyMap[] = []): VerifyOptions {
-  return { ctx: v.ctx, maps: maps.map((m) => mapSpec(m.name, m)), ...(v.lines ? { lines: v.lines } : {}), ...(v.globals?.size ? { globals: v.globals } : {}), ...(v.btf ? { btf: v.btf } : {}) };
+  // The machine's CPUs are the maps' possible CPUs (one environment makes them all).
+  const cpus = maps[0]?.possibleCpus;
+  return { ctx: v.ctx, maps: maps.map((m) => mapSpec(m.name, m)), ...(v.lines ? { lines: v.lines } : {}), ...(v.globals?.size ? { globals: v.globals } : {}), ...(v.btf ? { btf: v.btf } : {}), ...(cpus ? { cpus } : {}) };
 }
 
 /** A program loaded into the VM. */

@@ -3,6 +3,7 @@ import type { Btf } from '../btf/index.js';
 import type { Instruction } from '../isa/instruction.js';
 import { structRead } from './btf-access.js';
 import { coerceToSize, constScalar, isConst, loadedScalar, unknownScalar } from './scalar.js';
+import { formatTnum } from './tnum.js';
 import { isNull, pointerReg, scalarReg, Slot, slotRun, STACK_BYTES, type Reg, type State } from './state.js';
 import type { ContextSpec, MapSpec } from './spec.js';
 
@@ -22,17 +23,6 @@ export interface AccessEnv {
    * PROBE_MEM, so one instruction may not load through both (save_aux_ptr_type).
    */
   noteLoad(pc: number, throughBtf: boolean): void;
-}
-
-/**
- * The kernel's tnum_range, printed as it prints a tnum: the known bits of every offset in
- * [min, max] and the unknown ones (`(0x0; 0x7)` for [0, 7]).
- */
-function formatVarOff(min: number, max: number): string {
-  if (min < 0 || max < 0) return '(0x0; 0xffffffffffffffff)';
-  const chi = BigInt(min) ^ BigInt(max);
-  const delta = chi === 0n ? 0n : (1n << BigInt(chi.toString(2).length)) - 1n;
-  return `(0x${(BigInt(min) & ~delta).toString(16)}; 0x${delta.toString(16)})`;
 }
 
 /** Checks a read of a tp_btf program's arguments (tracing_prog_is_valid_access, then btf_ctx_access). */
@@ -56,7 +46,7 @@ function btfAccess(env: AccessEnv, pc: number, regno: number, p: Reg, off: numbe
   const total = p.off + off;
   const name = p.btf!.name;
   if (total < 0) env.fail(pc, `R${regno} is ptr_${name} invalid negative access: off=${total}`);
-  if (p.varMin !== 0 || p.varMax !== 0) env.fail(pc, `R${regno} is ptr_${name} invalid variable offset: off=${p.off}, var_off=${formatVarOff(p.varMin, p.varMax)}`);
+  if (p.varMin !== 0 || p.varMax !== 0) env.fail(pc, `R${regno} is ptr_${name} invalid variable offset: off=${p.off}, var_off=${formatTnum(p.varOff)}`);
   if (write) env.fail(pc, 'only read is supported');
   if (!env.btf) env.fail(pc, `R${regno} is ptr_${name}: no kernel BTF to check the access against`);
   const r = structRead(env.btf, p.btf!.id, total, size);
@@ -116,7 +106,7 @@ function checkRegion(env: AccessEnv, pc: number, regno: number, p: Reg, off: num
       // belongs in the instruction, where the context's access rules can see it.
       if (p.off < 0) env.fail(pc, `negative offset ctx ptr R${regno} off=${p.off} disallowed`);
       if (p.off !== 0) env.fail(pc, `dereference of modified ctx ptr R${regno} off=${p.off} disallowed`);
-      if (p.varMin !== 0 || p.varMax !== 0) env.fail(pc, `variable ctx access var_off=[${p.varMin}, ${p.varMax}] disallowed`);
+      if (p.varMin !== 0 || p.varMax !== 0) env.fail(pc, `variable ctx access var_off=${formatTnum(p.varOff)} disallowed`);
       if ((write && !ctx.writable) || lo < ctx.minOffset || hi > ctx.size || (ctx.aligned && lo % size !== 0)) {
         env.fail(pc, `invalid bpf_context access off=${lo} size=${size}`);
       }
@@ -138,8 +128,7 @@ function checkRegion(env: AccessEnv, pc: number, regno: number, p: Reg, off: num
       if (!fixed(p) && (p.varMax >= MAX_VAR_OFF || p.varMin <= -MAX_VAR_OFF)) env.fail(pc, `invalid unbounded variable-offset ${helper ? 'indirect access to' : write ? 'write to' : 'read from'} stack R${regno}`);
       if (lo < -STACK_BYTES || hi > 0) {
         const how = write ? 'write to' : 'read from';
-        // The variable part is a range here, where the kernel prints its tnum (scalar.ts: ranges, not tnums).
-        env.fail(pc, fixed(p) ? `invalid ${how} stack R${regno} off=${lo} size=${size}` : `invalid variable-offset ${how} stack R${regno} var_off=[${p.varMin}, ${p.varMax}] off=${p.off + off} size=${size}`);
+        env.fail(pc, fixed(p) ? `invalid ${how} stack R${regno} off=${lo} size=${size}` : `invalid variable-offset ${how} stack R${regno} var_off=${formatTnum(p.varOff)} off=${p.off + off} size=${size}`);
       }
       return;
     case 'ptr_to_btf_id':

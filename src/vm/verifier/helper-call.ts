@@ -2,14 +2,21 @@
 import type { HelperProto } from '../helpers/table.js';
 import { BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_CGROUP_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_RINGBUF } from '../maps/constants.js';
 import { helperMemory, MEM_TYPES, type AccessEnv } from './access.js';
-import { isConst, unknownScalar } from './scalar.js';
+import { isConst, sync, unknownScalar, type Scalar } from './scalar.js';
 import { isNull, mayBeNull, notInit, pointerReg, scalarReg, Slot, slotRun, STACK_BYTES, type Reg, type State } from './state.js';
 import type { MapSpec } from './spec.js';
 
 /** What helper checks need beyond memory access. */
 export interface HelperEnv extends AccessEnv {
   newId(): number;
+  /** nr_cpu_ids, when known (VerifyOptions.cpus). */
+  readonly cpus: number | undefined;
 }
+
+/** Helpers whose result is at most their size argument, or an error (do_refine_retval_range). */
+const SIZED_RESULT = new Set(['get_stack', 'get_task_stack', 'probe_read_str', 'probe_read_kernel_str', 'probe_read_user_str']);
+/** -MAX_ERRNO: the most negative error a helper returns. */
+const MIN_ERRNO = -4095n;
 
 /** Helpers that alone may take a map of these types (the kernel's check_map_func_compatibility). */
 const ONLY_WITH: Record<number, readonly string[]> = {
@@ -41,6 +48,8 @@ export function checkHelperCall(env: HelperEnv, st: State, proto: HelperProto): 
   let incompatible: number | undefined;
   let mem: { regno: number; reg: Reg; write: boolean } | undefined;
   let allocSize = 0;
+  /** The largest value of the call's size argument (meta->msize_max_value). */
+  let sizeMax = 0n;
   let released: Reg | undefined;
   /** The key of a map_lookup_elem when it is known (constantMapKey), else -1. */
   let constKey = -1n;
@@ -92,6 +101,7 @@ export function checkHelperCall(env: HelperEnv, st: State, proto: HelperProto): 
         if (v.umax >= BigInt(MAX_VAR_SIZE)) env.fail(pc, `R${regno} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
         if (kind === 'ARG_CONST_SIZE' && v.umin === 0n) env.fail(pc, `R${regno} invalid zero-sized read: u64=[${BigInt.asIntN(64, v.umin)},${BigInt.asIntN(64, v.umax)}]`);
         if (mem) helperMemory(env, st, pc, mem.regno, mem.reg, Number(v.umax), mem.write);
+        sizeMax = v.umax;
         return;
       }
       case 'ARG_PTR_TO_CTX':
@@ -138,7 +148,7 @@ export function checkHelperCall(env: HelperEnv, st: State, proto: HelperProto): 
       out.regs[0] = notInit();
       break;
     case 'RET_INTEGER':
-      out.regs[0] = scalarReg(unknownScalar());
+      out.regs[0] = scalarReg(resultOf(proto.name, sizeMax, env.cpus));
       break;
     case 'RET_PTR_TO_MAP_VALUE_OR_NULL': {
       // An array's element at a constant key below max_entries always exists (Linux 6.13 on).
@@ -156,6 +166,16 @@ export function checkHelperCall(env: HelperEnv, st: State, proto: HelperProto): 
       break;
     }
   }
+}
+
+/** What a helper returning an integer returns: what do_refine_retval_range knows of it, else anything. */
+function resultOf(name: string, sizeMax: bigint, cpus: number | undefined): Scalar {
+  if (SIZED_RESULT.has(name)) return sync({ ...unknownScalar(), smax: sizeMax, s32max: BigInt.asIntN(32, sizeMax), smin: MIN_ERRNO, s32min: MIN_ERRNO });
+  if (name === 'get_smp_processor_id' && cpus !== undefined) {
+    const top = BigInt(cpus - 1);
+    return sync({ ...unknownScalar(), umin: 0n, umax: top, u32min: 0n, u32max: top, smin: 0n, smax: top, s32min: 0n, s32max: top });
+  }
+  return unknownScalar();
 }
 
 /** Maps whose lookups with a known key below max_entries cannot fail (the kernel's can_elide_value_nullness). */

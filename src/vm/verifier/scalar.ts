@@ -1,186 +1,380 @@
-// Scalar bounds the verifier tracks: unsigned and signed 64-bit ranges, with the ALU and branch rules that keep them sound.
+// Scalar bounds the verifier tracks, as the kernel tracks them: a tnum and unsigned and signed ranges of the 64-bit value and of its low 32 bits, with the ALU and branch rules that keep them sound.
 //
-// Why ranges and not tnums: the checks the verifier makes with scalars are bounds (an index into a
-// map value, a size passed to a helper, a loop counter's exit); unsigned and signed intervals answer
-// those, and exact constants are kept exactly. BigInt is fine here: verification runs once per load.
+// Why exactly the kernel's domain (struct bpf_reg_state's var_off, smin/smax/umin/umax and their
+// 32-bit twins, kept in step by reg_bounds_sync): a program is accepted or refused by what these
+// bounds prove, the walk prunes by them, and the log prints them; any other domain, even a more
+// precise one, accepts, walks and prints differently from the kernel the object will be loaded
+// into. BigInt is fine here: verification runs once per load.
+import {
+  formatTnum, TNUM_UNKNOWN, tnumAdd, tnumAnd, tnumArshift, tnumBswap, tnumCast, tnumClearSubreg, tnumConst, tnumIn,
+  tnumIntersect, tnumIsConst, tnumIsUnknown, tnumLshift, tnumMul, tnumOr, tnumOverlap, tnumRange, tnumRshift, tnumSub,
+  tnumSubreg, tnumSubregIsConst, tnumWithSubreg, tnumXor, type Tnum,
+} from './tnum.js';
 
 const U64 = (1n << 64n) - 1n;
 /** The smallest s64. */
 export const S64_MIN = -(1n << 63n);
 const S64_MAX = (1n << 63n) - 1n;
 const U32 = (1n << 32n) - 1n;
+const S32_MIN = -(1n << 31n);
+const S32_MAX = (1n << 31n) - 1n;
 
-/** A scalar's possible values, as unsigned and as signed 64-bit intervals (both always hold). */
+/**
+ * A scalar's possible values: every bound always holds. 64-bit bounds are u64/s64 as bigints,
+ * 32-bit ones u32/s32 (of the low half); `var` says which bits are known.
+ */
 export interface Scalar {
   umin: bigint;
   umax: bigint;
   smin: bigint;
   smax: bigint;
+  u32min: bigint;
+  u32max: bigint;
+  s32min: bigint;
+  s32max: bigint;
+  var: Tnum;
 }
 
-/** The u64 view of a signed value. */
+/** The u64 view of a value. */
 export const toU64 = (v: bigint): bigint => BigInt.asUintN(64, v);
-/** The s64 view of an unsigned value. */
+/** The s64 view of a value. */
 export const toS64 = (v: bigint): bigint => BigInt.asIntN(64, v);
+const u32 = (v: bigint): bigint => BigInt.asUintN(32, v);
+const s32 = (v: bigint): bigint => BigInt.asIntN(32, v);
+const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
+const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 
 /** Any value. */
 export function unknownScalar(): Scalar {
-  return { umin: 0n, umax: U64, smin: S64_MIN, smax: S64_MAX };
+  return { umin: 0n, umax: U64, smin: S64_MIN, smax: S64_MAX, u32min: 0n, u32max: U32, s32min: S32_MIN, s32max: S32_MAX, var: TNUM_UNKNOWN };
 }
 
-/** Exactly `v` (taken modulo 2^64). */
+/** Exactly `v` (taken modulo 2^64): ___mark_reg_known. */
 export function constScalar(v: bigint): Scalar {
   const u = toU64(v);
-  const s = toS64(u);
-  return { umin: u, umax: u, smin: s, smax: s };
+  return { umin: u, umax: u, smin: toS64(u), smax: toS64(u), u32min: u32(u), u32max: u32(u), s32min: s32(u), s32max: s32(u), var: tnumConst(u) };
 }
 
-/** Whether the value is known exactly. */
+/** Whether the value is known exactly (tnum_is_const of var_off, as the kernel asks it). */
 export function isConst(s: Scalar): boolean {
-  return s.umin === s.umax;
+  return tnumIsConst(s.var);
 }
 
-/** Values in [umin, umax] unsigned. */
-export function unsignedRange(umin: bigint, umax: bigint): Scalar {
-  return sync({ umin, umax, smin: S64_MIN, smax: S64_MAX });
+function markUnbounded64(r: Scalar): void {
+  r.smin = S64_MIN; r.smax = S64_MAX; r.umin = 0n; r.umax = U64;
 }
 
-/** Values in [smin, smax] signed. */
-export function signedRange(smin: bigint, smax: bigint): Scalar {
-  return sync({ umin: 0n, umax: U64, smin, smax });
+function markUnbounded32(r: Scalar): void {
+  r.s32min = S32_MIN; r.s32max = S32_MAX; r.u32min = 0n; r.u32max = U32;
 }
 
-/** Tightens each view from the other; returns undefined when no value is left (an impossible branch). */
+/** __mark_reg32_known: the low half is `v` (bounds and tnum), the high half as it was. */
+function markKnown32(r: Scalar, v: bigint): void {
+  r.var = tnumWithSubreg(r.var, tnumConst(u32(v)));
+  r.s32min = r.s32max = s32(v);
+  r.u32min = r.u32max = u32(v);
+}
+
+/** __update_reg32_bounds: what the tnum's low half says of the 32-bit bounds. */
+function updateBounds32(r: Scalar): void {
+  const t = tnumSubreg(r.var);
+  r.s32min = max(r.s32min, s32(t.value | (t.mask & 0x80000000n)));
+  r.s32max = min(r.s32max, s32(t.value | (t.mask & 0x7fffffffn)));
+  r.u32min = max(r.u32min, t.value);
+  r.u32max = min(r.u32max, t.value | t.mask);
+}
+
+/** __update_reg64_bounds. */
+function updateBounds64(r: Scalar): void {
+  const t = r.var;
+  r.smin = max(r.smin, toS64(t.value | (t.mask & (1n << 63n))));
+  r.smax = min(r.smax, toS64(t.value | (t.mask & S64_MAX)));
+  r.umin = max(r.umin, t.value);
+  r.umax = min(r.umax, t.value | t.mask);
+}
+
+function updateBounds(r: Scalar): void {
+  updateBounds32(r);
+  updateBounds64(r);
+}
+
+/** __reg32_deduce_bounds: 32-bit bounds from the 64-bit ones, and u32/s32 from each other. */
+function deduce32(r: Scalar): void {
+  // The high halves of the u64 (or s64) range are one value: its low halves are a range too.
+  if (r.umin >> 32n === r.umax >> 32n) {
+    r.u32min = max(r.u32min, u32(r.umin));
+    r.u32max = min(r.u32max, u32(r.umax));
+    if (s32(r.umin) <= s32(r.umax)) {
+      r.s32min = max(r.s32min, s32(r.umin));
+      r.s32max = min(r.s32max, s32(r.umax));
+    }
+  }
+  if (r.smin >> 32n === r.smax >> 32n) {
+    if (u32(r.smin) <= u32(r.smax)) {
+      r.u32min = max(r.u32min, u32(r.smin));
+      r.u32max = min(r.u32max, u32(r.smax));
+    }
+    if (s32(r.smin) <= s32(r.smax)) {
+      r.s32min = max(r.s32min, s32(r.smin));
+      r.s32max = min(r.s32max, s32(r.smax));
+    }
+  }
+  // High halves two consecutive numbers, low halves going from negative to non-negative: an s32 range.
+  if (u32((r.umin >> 32n) + 1n) === u32(r.umax >> 32n) && s32(r.umin) < 0n && s32(r.umax) >= 0n) {
+    r.s32min = max(r.s32min, s32(r.umin));
+    r.s32max = min(r.s32max, s32(r.umax));
+  }
+  if (u32((r.smin >> 32n) + 1n) === u32(r.smax >> 32n) && s32(r.smin) < 0n && s32(r.smax) >= 0n) {
+    r.s32min = max(r.s32min, s32(r.smin));
+    r.s32max = min(r.s32max, s32(r.smax));
+  }
+  // The u32 range does not cross the sign bit: it bounds the s32 one.
+  if (s32(r.u32min) <= s32(r.u32max)) {
+    r.s32min = max(r.s32min, s32(r.u32min));
+    r.s32max = min(r.s32max, s32(r.u32max));
+  }
+  if (u32(r.s32min) <= u32(r.s32max)) {
+    r.u32min = max(u32(r.s32min), r.u32min);
+    r.u32max = min(u32(r.s32max), r.u32max);
+  } else if (r.u32max < u32(r.s32min)) {
+    // The s32 range wraps and the u32 range meets only its non-negative part.
+    r.s32min = s32(r.u32min);
+    r.u32max = min(r.u32max, u32(r.s32max));
+  } else if (u32(r.s32max) < r.u32min) {
+    // ... or only its negative part.
+    r.s32max = s32(r.u32max);
+    r.u32min = max(r.u32min, u32(r.s32min));
+  }
+}
+
+/** __reg64_deduce_bounds: u64 and s64 from each other where the range keeps to one side of the sign bit. */
+function deduce64(r: Scalar): void {
+  if (toS64(r.umin) <= toS64(r.umax)) {
+    r.smin = max(r.smin, toS64(r.umin));
+    r.smax = min(r.smax, toS64(r.umax));
+  }
+  if (toU64(r.smin) <= toU64(r.smax)) {
+    r.umin = max(toU64(r.smin), r.umin);
+    r.umax = min(toU64(r.smax), r.umax);
+  } else if (r.umax < toU64(r.smin)) {
+    r.smin = toS64(r.umin);
+    r.umax = min(r.umax, toU64(r.smax));
+  } else if (toU64(r.smax) < r.umin) {
+    r.smax = toS64(r.umax);
+    r.umin = max(r.umin, toU64(r.smin));
+  }
+}
+
+/** __reg_deduce_mixed_bounds: 64-bit bounds tightened by the 32-bit ones in their low halves. */
+function deduceMixed(r: Scalar): void {
+  const hiU = (v: bigint): bigint => v & ~U32 & U64;
+  let newMin = hiU(r.umin) | r.u32min;
+  let newMax = hiU(r.umax) | r.u32max;
+  r.umin = max(r.umin, newMin);
+  r.umax = min(r.umax, newMax);
+  newMin = toS64(hiU(toU64(r.smin)) | r.u32min);
+  newMax = toS64(hiU(toU64(r.smax)) | r.u32max);
+  r.smin = max(r.smin, newMin);
+  r.smax = min(r.smax, newMax);
+  if (u32(r.s32min) <= u32(r.s32max)) {
+    newMin = hiU(r.umin) | u32(r.s32min);
+    newMax = hiU(r.umax) | u32(r.s32max);
+    r.umin = max(r.umin, newMin);
+    r.umax = min(r.umax, newMax);
+    newMin = toS64(hiU(toU64(r.smin)) | u32(r.s32min));
+    newMax = toS64(hiU(toU64(r.smax)) | u32(r.s32max));
+    r.smin = max(r.smin, newMin);
+    r.smax = min(r.smax, newMax);
+  }
+  // After a sign-extending load: a value in [S32_MIN, S32_MAX] whose low half is non-negative is that low half.
+  if (r.s32min >= 0n && r.smin >= S32_MIN && r.smax <= S32_MAX) {
+    r.smin = r.s32min;
+    r.smax = r.s32max;
+    r.umin = toU64(r.s32min);
+    r.umax = toU64(r.s32max);
+    r.var = tnumIntersect(r.var, tnumRange(toU64(r.smin), toU64(r.smax)));
+  }
+}
+
+function deduce(r: Scalar): void {
+  deduce32(r);
+  deduce64(r);
+  deduceMixed(r);
+}
+
+/** __reg_bound_offset: what the bounds say of the bits. */
+function boundOffset(r: Scalar): void {
+  const v64 = tnumIntersect(r.var, tnumRange(r.umin, r.umax));
+  const v32 = tnumIntersect(tnumSubreg(v64), tnumRange(r.u32min, r.u32max));
+  r.var = tnumOr(tnumClearSubreg(v64), v32);
+}
+
+/** reg_bounds_sync in place. */
+function boundsSync(r: Scalar): void {
+  updateBounds(r);
+  deduce(r);
+  deduce(r);
+  deduce(r);
+  boundOffset(r);
+  updateBounds(r);
+}
+
+/** A copy brought in step (reg_bounds_sync): each bound tightened by what the others say. */
 export function sync(s: Scalar): Scalar {
-  let { umin, umax, smin, smax } = s;
-  // The signed range lies wholly on one side of zero: it bounds the unsigned one.
-  if (smin >= 0n || smax < 0n) {
-    umin = umin > toU64(smin) ? umin : toU64(smin);
-    umax = umax < toU64(smax) ? umax : toU64(smax);
-  }
-  // The unsigned range does not cross 2^63: it bounds the signed one.
-  if (toS64(umin) <= toS64(umax)) {
-    const lo = toS64(umin);
-    const hi = toS64(umax);
-    smin = smin > lo ? smin : lo;
-    smax = smax < hi ? smax : hi;
-  }
-  return { umin, umax, smin, smax };
+  const r = { ...s };
+  boundsSync(r);
+  return r;
 }
 
-/** Whether no value satisfies the bounds. */
+/** Whether no value satisfies the bounds (reg_bounds_sanity_check's range violation). */
 export function isEmpty(s: Scalar): boolean {
-  return s.umin > s.umax || s.smin > s.smax;
-}
-
-/** Whether `outer` allows every value `inner` allows. */
-export function containsScalar(outer: Scalar, inner: Scalar): boolean {
-  return outer.umin <= inner.umin && outer.umax >= inner.umax && outer.smin <= inner.smin && outer.smax >= inner.smax;
-}
-
-/** Whether both bound the same values. */
-export function sameScalar(a: Scalar, b: Scalar): boolean {
-  return a.umin === b.umin && a.umax === b.umax && a.smin === b.smin && a.smax === b.smax;
-}
-
-/** The value truncated to its low 32 bits, zero-extended (what every 32-bit ALU op leaves). */
-export function zext32(s: Scalar): Scalar {
-  if (s.umax <= U32) return s;
-  if (isConst(s)) return constScalar(s.umin & U32);
-  // The range's low halves are contiguous when its high halves are equal.
-  if (s.umin >> 32n === s.umax >> 32n) return unsignedRange(s.umin & U32, s.umax & U32);
-  return unsignedRange(0n, U32);
+  return s.umin > s.umax || s.smin > s.smax || s.u32min > s.u32max || s.s32min > s.s32max;
 }
 
 /**
- * The value as a load of `size` bytes gives it back (the kernel's coerce_reg_to_size after a
- * narrow fill): the low bytes, zero-extended or, for ldsx, sign-extended.
+ * reg_bounds_sanity_check after a refinement: bounds that cross (or a known tnum out of step with
+ * them) are reset to unbounded, the tnum kept, as the kernel does outside its self-tests.
+ */
+function sane(r: Scalar): Scalar {
+  let bad = isEmpty(r);
+  if (!bad && tnumIsConst(r.var)) {
+    const u = r.var.value;
+    bad = r.umin !== u || r.umax !== u || r.smin !== toS64(u) || r.smax !== toS64(u);
+  }
+  if (!bad && tnumSubregIsConst(r.var)) {
+    const u = tnumSubreg(r.var).value;
+    bad = r.u32min !== u || r.u32max !== u || r.s32min !== s32(u) || r.s32max !== s32(u);
+  }
+  if (!bad) return r;
+  const out = { ...r };
+  markUnbounded64(out);
+  markUnbounded32(out);
+  return out;
+}
+
+/** range_within && tnum_in: whether `outer` allows every value `inner` allows (regsafe for a precise scalar). */
+export function containsScalar(outer: Scalar, inner: Scalar): boolean {
+  return (
+    outer.umin <= inner.umin && outer.umax >= inner.umax && outer.smin <= inner.smin && outer.smax >= inner.smax &&
+    outer.u32min <= inner.u32min && outer.u32max >= inner.u32max && outer.s32min <= inner.s32min && outer.s32max >= inner.s32max &&
+    tnumIn(outer.var, inner.var)
+  );
+}
+
+/** Whether both bound the same values the same way. */
+export function sameScalar(a: Scalar, b: Scalar): boolean {
+  return (
+    a.umin === b.umin && a.umax === b.umax && a.smin === b.smin && a.smax === b.smax &&
+    a.u32min === b.u32min && a.u32max === b.u32max && a.s32min === b.s32min && a.s32max === b.s32max &&
+    a.var.value === b.var.value && a.var.mask === b.var.mask
+  );
+}
+
+/** zext_32_to_64: what every 32-bit ALU op leaves, the low half zero-extended (__reg_assign_32_into_64). */
+export function zext32(s: Scalar): Scalar {
+  const r = { ...s, var: tnumSubreg(s.var) };
+  r.umin = r.u32min;
+  r.umax = r.u32max;
+  if (r.s32min >= 0n && r.s32max >= 0n) {
+    r.smin = r.s32min;
+    r.smax = r.s32max;
+  } else {
+    r.smin = 0n;
+    r.smax = U32;
+  }
+  return r;
+}
+
+/** What a mov32 of the value leaves: zext_32_to_64 then reg_bounds_sync as the ALU op ends. */
+export function mov32(s: Scalar): Scalar {
+  const r = zext32(s);
+  boundsSync(r);
+  return r;
+}
+
+/**
+ * The value as a load of `size` bytes gives it back (coerce_reg_to_size after a narrow fill, or
+ * coerce_reg_to_size_sx for ldsx).
  */
 export function coerceToSize(s: Scalar, size: number, signExtend: boolean): Scalar {
   if (size >= 8) return s;
-  const bits = BigInt(size * 8);
-  const mask = (1n << bits) - 1n;
-  let u: Scalar;
-  if (s.umax <= mask) u = s;
-  else if (isConst(s)) u = constScalar(s.umin & mask);
-  // The range's low parts are contiguous when its high parts are equal.
-  else if (s.umin >> bits === s.umax >> bits) u = unsignedRange(s.umin & mask, s.umax & mask);
-  else u = unsignedRange(0n, mask);
-  return signExtend ? sext(u, (size * 8) as 8 | 16 | 32) : u;
-}
-
-/** Sign-extends the low `bits` bits (MOVSX, LDXS). */
-export function sext(s: Scalar, bits: 8 | 16 | 32): Scalar {
-  const half = 1n << BigInt(bits - 1);
-  if (isConst(s)) return constScalar(BigInt.asIntN(bits, s.umin));
-  if (s.umax < half) return s;
-  return signedRange(-half, half - 1n);
-}
-
-const pow2Ceil = (v: bigint): bigint => {
-  let p = 1n;
-  while (p <= v) p <<= 1n;
-  return p;
-};
-
-/**
- * An ALU operation on two scalars, 64-bit; `op` is the opcode's high nibble. Constants are exact;
- * division, modulo and shifts by other than a constant below 64 give an unknown (boundsComputable).
- */
-export function aluScalar(op: number, a: Scalar, b: Scalar): Scalar {
-  if (!boundsComputable(op, b, 64n)) return unknownScalar();
-  if (isConst(a) && isConst(b)) return constScalar(evalConst(op, a.umin, b.umin));
-  switch (op) {
-    case 0x00: { // add
-      const u = a.umax + b.umax <= U64 ? unsignedRange(a.umin + b.umin, a.umax + b.umax) : unknownScalar();
-      const smin = a.smin + b.smin;
-      const smax = a.smax + b.smax;
-      const s = smin >= S64_MIN && smax <= S64_MAX ? signedRange(smin, smax) : unknownScalar();
-      return meet(u, s);
-    }
-    case 0x10: { // sub
-      const u = a.umin >= b.umax ? unsignedRange(a.umin - b.umax, a.umax - b.umin) : unknownScalar();
-      const smin = a.smin - b.smax;
-      const smax = a.smax - b.smin;
-      const s = smin >= S64_MIN && smax <= S64_MAX ? signedRange(smin, smax) : unknownScalar();
-      return meet(u, s);
-    }
-    case 0x20: // mul
-      if (a.smin >= 0n && b.smin >= 0n && a.umax * b.umax <= U64) return unsignedRange(a.umin * b.umin, a.umax * b.umax);
-      return unknownScalar();
-    case 0x50: // and: never more than either operand
-      return unsignedRange(0n, a.umax < b.umax ? a.umax : b.umax);
-    case 0x40: // or
-    case 0xa0: { // xor
-      const max = a.umax > b.umax ? a.umax : b.umax;
-      const top = pow2Ceil(max) - 1n;
-      const lo = op === 0x40 ? (a.umin > b.umin ? a.umin : b.umin) : 0n;
-      return top <= U64 ? unsignedRange(lo, top) : unknownScalar();
-    }
-    // Shifts: by a constant below 64 (boundsComputable).
-    case 0x60: // lsh
-      return a.umax << b.umin <= U64 ? unsignedRange(a.umin << b.umin, a.umax << b.umin) : unknownScalar();
-    case 0x70: // rsh
-      return unsignedRange(a.umin >> b.umin, a.umax >> b.umin);
-    case 0xc0: // arsh
-      return signedRange(a.smin >> b.umin, a.smax >> b.umin);
-    default:
-      return unknownScalar();
+  if (signExtend) return sext(s, (size * 8) as 8 | 16 | 32);
+  const r = { ...s, var: tnumCast(s.var, size) };
+  const mask = (1n << BigInt(size * 8)) - 1n;
+  if ((r.umin & ~mask) === (r.umax & ~mask)) {
+    r.umin &= mask;
+    r.umax &= mask;
+  } else {
+    r.umin = 0n;
+    r.umax = mask;
   }
+  r.smin = r.umin;
+  r.smax = r.umax;
+  // Narrower than the subregister: its bounds come from the 64-bit ones just truncated.
+  if (size < 4) markUnbounded32(r);
+  boundsSync(r);
+  return r;
 }
 
-/** The same operation on 32-bit subregisters: operands and result are zero-extended low halves. */
-export function alu32Scalar(op: number, a: Scalar, b: Scalar): Scalar {
-  const a32 = zext32(a);
-  const b32 = zext32(b);
-  // Not even zero-extended: the kernel marks the whole register unknown before its 32-bit step.
-  if (!boundsComputable(op, b32, 32n)) return unknownScalar();
-  if (isConst(a32) && isConst(b32)) return constScalar(evalConst32(op, a32.umin, b32.umin));
-  // Shifts by a constant below 32 (boundsComputable): a left shift that stays within 32 bits, an
-  // arithmetic one of a non-negative 32-bit value, are the 64-bit ones on the zero-extended value.
-  if (op === 0x60) return a32.umax << b32.umin <= U32 ? zext32(aluScalar(op, a32, b32)) : unsignedRange(0n, U32);
-  if (op === 0xc0) return a32.umax <= 0x7fffffffn ? zext32(aluScalar(0x70, a32, b32)) : unsignedRange(0n, U32);
-  return zext32(aluScalar(op, a32, b32));
+/** coerce_reg_to_size_sx: the low `bits` bits sign-extended to 64 (MOVSX, LDXS). */
+export function sext(s: Scalar, bits: 8 | 16 | 32): Scalar {
+  const r = { ...s };
+  const b = BigInt(bits);
+  if (tnumIsConst(r.var)) {
+    const v = toU64(BigInt.asIntN(bits, r.var.value));
+    return constScalar(v);
+  }
+  const topMax = (toU64(r.smax) >> b) << b;
+  const topMin = (toU64(r.smin) >> b) << b;
+  if (topMax === topMin) {
+    const a = BigInt.asIntN(bits, r.smax);
+    const c = BigInt.asIntN(bits, r.smin);
+    const hi = max(a, c);
+    const lo = min(a, c);
+    if ((hi >= 0n) === (lo >= 0n)) {
+      return { smin: lo, smax: hi, s32min: lo, s32max: hi, umin: toU64(lo), umax: toU64(hi), u32min: u32(lo), u32max: u32(hi), var: tnumRange(toU64(lo), toU64(hi)) };
+    }
+  }
+  // set_sext64_default_val
+  const half = 1n << (b - 1n);
+  return { smin: -half, smax: half - 1n, s32min: -half, s32max: half - 1n, umin: 0n, umax: U64, u32min: 0n, u32max: U32, var: TNUM_UNKNOWN };
+}
+
+/** coerce_subreg_to_size_sx: the low `bits` (8 or 16) bits sign-extended to 32 (MOVSX32); the caller zero-extends. */
+export function sext32(s: Scalar, bits: 8 | 16): Scalar {
+  const r = { ...s };
+  const b = BigInt(bits);
+  if (tnumIsConst(r.var)) {
+    const v = u32(BigInt.asIntN(bits, r.var.value));
+    r.var = tnumConst(toU64(BigInt.asIntN(bits, r.var.value)));
+    r.s32min = r.s32max = s32(v);
+    r.u32min = r.u32max = v;
+    return r;
+  }
+  const topMax = (u32(r.s32max) >> b) << b;
+  const topMin = (u32(r.s32min) >> b) << b;
+  if (topMax === topMin) {
+    const a = BigInt.asIntN(bits, r.s32max);
+    const c = BigInt.asIntN(bits, r.s32min);
+    const hi = max(a, c);
+    const lo = min(a, c);
+    if ((lo >= 0n) === (hi >= 0n)) {
+      r.s32min = lo;
+      r.s32max = hi;
+      r.u32min = u32(lo);
+      r.u32max = u32(hi);
+      r.var = tnumSubreg(tnumRange(toU64(lo), toU64(hi)));
+      return r;
+    }
+  }
+  // set_sext32_default_val
+  const half = 1n << (b - 1n);
+  r.s32min = -half;
+  r.s32max = half - 1n;
+  r.u32min = 0n;
+  r.u32max = U32;
+  r.var = tnumSubreg(TNUM_UNKNOWN);
+  return r;
 }
 
 /**
@@ -188,194 +382,410 @@ export function alu32Scalar(op: number, a: Scalar, b: Scalar): Scalar {
  * division or modulo, nor a shift by anything but a constant below the width, whatever the
  * operands, constants included; those results are unknown.
  */
-function boundsComputable(op: number, b: Scalar, width: bigint): boolean {
-  if (op === 0x30 || op === 0x90) return false;
-  if (op === 0x60 || op === 0x70 || op === 0xc0) return isConst(b) && b.umin < width;
-  return true;
-}
-
-function meet(a: Scalar, b: Scalar): Scalar {
-  return sync({
-    umin: a.umin > b.umin ? a.umin : b.umin,
-    umax: a.umax < b.umax ? a.umax : b.umax,
-    smin: a.smin > b.smin ? a.smin : b.smin,
-    smax: a.smax < b.smax ? a.smax : b.smax,
-  });
-}
-
-/** RFC 9669 semantics on constants, 64-bit, for the operations whose bounds are computed (shifts by less than 64). */
-function evalConst(op: number, a: bigint, b: bigint): bigint {
+function boundsComputable(op: number, b: Scalar, is64: boolean): boolean {
+  const known = is64
+    ? tnumIsConst(b.var) && b.smin === b.smax && b.umin === b.umax
+    : tnumSubregIsConst(b.var) && b.s32min === b.s32max && b.u32min === b.u32max;
   switch (op) {
-    case 0x00: return a + b;
-    case 0x10: return a - b;
-    case 0x20: return a * b;
-    case 0x40: return a | b;
-    case 0x50: return a & b;
-    case 0xa0: return a ^ b;
-    case 0x60: return a << b;
-    case 0x70: return a >> b;
-    case 0xc0: return toS64(a) >> b;
-    default: return 0n;
+    case 0x00: case 0x10: case 0x50: case 0xa0: case 0x40: case 0x20:
+      return true;
+    case 0x60: case 0x70: case 0xc0:
+      return known && b.umax < (is64 ? 64n : 32n);
+    default:
+      return false;
   }
 }
 
-/** The same on 32-bit subregisters (shifts by less than 32). */
-function evalConst32(op: number, a: bigint, b: bigint): bigint {
-  switch (op) {
-    case 0x60: return (a << b) & U32;
-    case 0x70: return a >> b;
-    case 0xc0: return (BigInt.asIntN(32, a) >> b) & U32;
-    default: return evalConst(op, a, b) & U32;
-  }
+/** Whether v lies outside [lo, hi] (a checked C operation overflowed). */
+const outside = (v: bigint, lo: bigint, hi: bigint): boolean => v < lo || v > hi;
+
+/**
+ * A signed range's ends combined with `f`: overflow of either end leaves nothing known; unsigned
+ * ends wrapped together (both or neither overflowed) stay a range (Linux 6.18's add and sub), one
+ * end alone wrapping leaves nothing known.
+ */
+function addBounds(d: Scalar, s: Scalar, bits: 32 | 64, sub: boolean): void {
+  const [SMIN, SMAX, UMAX] = bits === 64 ? [S64_MIN, S64_MAX, U64] : [S32_MIN, S32_MAX, U32];
+  const sk = bits === 64 ? (['smin', 'smax', 'umin', 'umax'] as const) : (['s32min', 's32max', 'u32min', 'u32max'] as const);
+  const [kSmin, kSmax, kUmin, kUmax] = sk;
+  const smin = sub ? d[kSmin] - s[kSmax] : d[kSmin] + s[kSmin];
+  const smax = sub ? d[kSmax] - s[kSmin] : d[kSmax] + s[kSmax];
+  if (outside(smin, SMIN, SMAX) || outside(smax, SMIN, SMAX)) { d[kSmin] = SMIN; d[kSmax] = SMAX; } else { d[kSmin] = smin; d[kSmax] = smax; }
+  const umin = sub ? d[kUmin] - s[kUmax] : d[kUmin] + s[kUmin];
+  const umax = sub ? d[kUmax] - s[kUmin] : d[kUmax] + s[kUmax];
+  const minWraps = outside(umin, 0n, UMAX), maxWraps = outside(umax, 0n, UMAX);
+  // Adding, only the top can wrap alone; subtracting, only the bottom.
+  if (sub ? minWraps && !maxWraps : !minWraps && maxWraps) { d[kUmin] = 0n; d[kUmax] = UMAX; } else { d[kUmin] = umin & UMAX; d[kUmax] = umax & UMAX; }
 }
 
-/** Byte-swap or truncation (END), `bits` wide. */
+/** The products of a signed range's ends (check_mul_overflow on each): their least and greatest, or nothing known on overflow. */
+function mulBounds(d: Scalar, s: Scalar, bits: 32 | 64): void {
+  const [SMIN, SMAX, UMAX] = bits === 64 ? [S64_MIN, S64_MAX, U64] : [S32_MIN, S32_MAX, U32];
+  const [kSmin, kSmax, kUmin, kUmax] = bits === 64 ? (['smin', 'smax', 'umin', 'umax'] as const) : (['s32min', 's32max', 'u32min', 'u32max'] as const);
+  const umax = d[kUmax] * s[kUmax], umin = d[kUmin] * s[kUmin];
+  if (umax > UMAX || umin > UMAX) { d[kUmin] = 0n; d[kUmax] = UMAX; } else { d[kUmin] = umin; d[kUmax] = umax; }
+  const p = [d[kSmin] * s[kSmin], d[kSmin] * s[kSmax], d[kSmax] * s[kSmin], d[kSmax] * s[kSmax]];
+  if (p.some((v) => outside(v, SMIN, SMAX))) { d[kSmin] = SMIN; d[kSmax] = SMAX; } else { d[kSmin] = p.reduce(min); d[kSmax] = p.reduce(max); }
+}
+
+/** and/or/xor on the 32-bit bounds, once the tnum is computed: `lo`/`hi` the new u32 bounds. */
+function bitwise32(d: Scalar, s: Scalar, op: number, srcKnown: boolean, dstKnown: boolean): void {
+  const t = tnumSubreg(d.var);
+  if (srcKnown && dstKnown) { markKnown32(d, t.value); return; }
+  if (op === 0x50) { d.u32min = t.value; d.u32max = min(d.u32max, s.u32max); }
+  else if (op === 0x40) { d.u32min = max(d.u32min, s.u32min); d.u32max = t.value | t.mask; }
+  else { d.u32min = t.value; d.u32max = t.value | t.mask; }
+  if (s32(d.u32min) <= s32(d.u32max)) { d.s32min = s32(d.u32min); d.s32max = s32(d.u32max); } else { d.s32min = S32_MIN; d.s32max = S32_MAX; }
+}
+
+function bitwise64(d: Scalar, s: Scalar, op: number, srcKnown: boolean, dstKnown: boolean): void {
+  if (srcKnown && dstKnown) {
+    const v = d.var.value;
+    const k = constScalar(v);
+    Object.assign(d, k);
+    return;
+  }
+  if (op === 0x50) { d.umin = d.var.value; d.umax = min(d.umax, s.umax); }
+  else if (op === 0x40) { d.umin = max(d.umin, s.umin); d.umax = d.var.value | d.var.mask; }
+  else { d.umin = d.var.value; d.umax = d.var.value | d.var.mask; }
+  if (toS64(d.umin) <= toS64(d.umax)) { d.smin = toS64(d.umin); d.smax = toS64(d.umax); } else { d.smin = S64_MIN; d.smax = S64_MAX; }
+  updateBounds(d);
+}
+
+function lsh32Bounds(d: Scalar, umin: bigint, umax: bigint): void {
+  d.s32min = S32_MIN;
+  d.s32max = S32_MAX;
+  if (umax > 31n || d.u32max > 1n << (31n - umax)) { d.u32min = 0n; d.u32max = U32; } else { d.u32min <<= umin; d.u32max <<= umax; }
+}
+
+function lsh64Bounds(d: Scalar, umin: bigint, umax: bigint): void {
+  if (umin === 32n && umax === 32n) { d.smax = d.s32max << 32n; d.smin = d.s32min << 32n; } else { d.smax = S64_MAX; d.smin = S64_MIN; }
+  if (d.umax > 1n << (63n - umax)) { d.umin = 0n; d.umax = U64; } else { d.umin <<= umin; d.umax <<= umax; }
+}
+
+/**
+ * adjust_scalar_min_max_vals: an ALU operation on two scalars (`op` the opcode's high nibble), 64-
+ * or 32-bit, every bound and the tnum as the kernel computes them; a 32-bit result is zero-extended.
+ */
+function alu(op: number, a: Scalar, b: Scalar, is64: boolean): Scalar {
+  if (!boundsComputable(op, b, is64)) return unknownScalar();
+  const d: Scalar = { ...a };
+  switch (op) {
+    case 0x00: addBounds(d, b, 32, false); addBounds(d, b, 64, false); d.var = tnumAdd(d.var, b.var); break;
+    case 0x10: addBounds(d, b, 32, true); addBounds(d, b, 64, true); d.var = tnumSub(d.var, b.var); break;
+    case 0x20: d.var = tnumMul(d.var, b.var); mulBounds(d, b, 32); mulBounds(d, b, 64); break;
+    case 0x50: case 0x40: case 0xa0: {
+      const src32 = tnumSubregIsConst(b.var), dst32 = tnumSubregIsConst(d.var);
+      const src64 = tnumIsConst(b.var), dst64 = tnumIsConst(d.var);
+      d.var = op === 0x50 ? tnumAnd(d.var, b.var) : op === 0x40 ? tnumOr(d.var, b.var) : tnumXor(d.var, b.var);
+      bitwise32(d, b, op, src32, dst32);
+      bitwise64(d, b, op, src64, dst64);
+      break;
+    }
+    case 0x60:
+      if (!is64) {
+        const sub = tnumSubreg(d.var);
+        lsh32Bounds(d, b.u32min, b.u32max);
+        d.var = tnumSubreg(tnumLshift(sub, Number(b.u32min)));
+        markUnbounded64(d);
+        updateBounds32(d);
+      } else {
+        lsh64Bounds(d, b.umin, b.umax);
+        lsh32Bounds(d, b.umin, b.umax);
+        d.var = tnumLshift(d.var, Number(b.umin));
+        updateBounds(d);
+      }
+      break;
+    case 0x70:
+      if (!is64) {
+        const sub = tnumSubreg(d.var);
+        d.s32min = S32_MIN; d.s32max = S32_MAX;
+        d.var = tnumRshift(sub, Number(b.u32min));
+        d.u32min >>= b.u32max;
+        d.u32max >>= b.u32min;
+        markUnbounded64(d);
+        updateBounds32(d);
+      } else {
+        d.smin = S64_MIN; d.smax = S64_MAX;
+        d.var = tnumRshift(d.var, Number(b.umin));
+        d.umin >>= b.umax;
+        d.umax >>= b.umin;
+        markUnbounded32(d);
+        updateBounds(d);
+      }
+      break;
+    case 0xc0:
+      if (!is64) {
+        d.s32min >>= b.u32min;
+        d.s32max >>= b.u32min;
+        d.var = tnumArshift(tnumSubreg(d.var), Number(b.u32min), 32);
+        d.u32min = 0n; d.u32max = U32;
+        markUnbounded64(d);
+        updateBounds32(d);
+      } else {
+        d.smin >>= b.umin;
+        d.smax >>= b.umin;
+        d.var = tnumArshift(d.var, Number(b.umin), 64);
+        d.umin = 0n; d.umax = U64;
+        markUnbounded32(d);
+        updateBounds(d);
+      }
+      break;
+  }
+  const r = is64 ? d : zext32(d);
+  boundsSync(r);
+  return r;
+}
+
+/** A 64-bit ALU operation on two scalars; `op` is the opcode's high nibble. */
+export function aluScalar(op: number, a: Scalar, b: Scalar): Scalar {
+  return alu(op, a, b, true);
+}
+
+/** The same operation on 32-bit subregisters, the result zero-extended. */
+export function alu32Scalar(op: number, a: Scalar, b: Scalar): Scalar {
+  return alu(op, a, b, false);
+}
+
+/**
+ * maybe_fork_scalars: `x &= K` or `x |= K` with x in [-1, 0] (as 64 or, failing that, 32 bits)
+ * splits into the two values, so that each is known after: the value for the path that continues
+ * and the one for the path pushed to walk later, or undefined when x is not such a value.
+ */
+export function forkedScalars(a: Scalar): { now: Scalar; later: Scalar } | undefined {
+  if (a.smin === -1n && a.smax === 0n) return { now: constScalar(-1n), later: constScalar(0n) };
+  if (a.s32min === -1n && a.s32max === 0n) {
+    const now = { ...a }, later = { ...a };
+    markKnown32(now, U32);
+    markKnown32(later, 0n);
+    return { now, later };
+  }
+  return undefined;
+}
+
+/** Byte-swap or truncation (END), `bits` wide: the tnum swapped (Linux 6.18), the bounds rederived from it. */
 export function endScalar(s: Scalar, bits: number, swap: boolean): Scalar {
-  const mask = (1n << BigInt(bits)) - 1n;
-  const swapBytes = (v: bigint): bigint => {
-    let out = 0n;
-    for (let i = 0; i < bits / 8; i++) out = (out << 8n) | ((v >> BigInt(8 * i)) & 0xffn);
-    return out;
-  };
-  if (isConst(s)) return constScalar(swap ? swapBytes(s.umin & mask) : s.umin & mask);
-  if (!swap) return s.umax <= mask ? s : unsignedRange(0n, mask);
-  // Swapped as the kernel swaps the register's tnum (Linux 6.18): the bits the range may change,
-  // tnum_range(umin, umax), swapped with the bits it fixes, so a small index stays bounded.
-  if (s.umax > mask) return unsignedRange(0n, mask);
-  const changing = s.umin ^ s.umax;
-  const varying = changing === 0n ? 0n : (1n << BigInt(changing.toString(2).length)) - 1n;
-  const value = s.umin & ~varying;
-  return unsignedRange(swapBytes(value), swapBytes(value) | swapBytes(varying));
+  let r: Scalar;
+  if (swap) {
+    r = { ...unknownScalar(), var: tnumBswap(s.var, bits as 16 | 32 | 64) };
+  } else {
+    if (bits === 64) return s;
+    r = coerceToSize(s, bits / 8, false);
+  }
+  boundsSync(r);
+  return r;
 }
 
-/** Negation. */
+/** Negation (Linux 6.18: 0 - x, bounds by scalar_min_max_sub, the tnum negated). */
 export function negScalar(s: Scalar, is64: boolean): Scalar {
-  if (isConst(s)) return is64 ? constScalar(-s.umin) : constScalar((-s.umin) & U32);
-  if (is64 && s.smin > S64_MIN) return signedRange(-s.smax, -s.smin);
-  return is64 ? unknownScalar() : unsignedRange(0n, U32);
+  return is64 ? aluScalar(0x10, constScalar(0n), s) : alu32Scalar(0x10, constScalar(0n), s);
 }
 
-/** A loaded value of `size` bytes, zero- or sign-extended. */
+/** A loaded value of `size` bytes, zero- or sign-extended: an unknown coerced to the size. */
 export function loadedScalar(size: number, signExtend: boolean): Scalar {
-  const bits = BigInt(size * 8);
   if (size === 8) return unknownScalar();
-  if (signExtend) return signedRange(-(1n << (bits - 1n)), (1n << (bits - 1n)) - 1n);
-  return unsignedRange(0n, (1n << bits) - 1n);
+  return coerceToSize(unknownScalar(), size, signExtend);
 }
 
 /** Comparison operators of conditional jumps (the opcode's high nibble). */
 export type CompareOp = 0x10 | 0x20 | 0x30 | 0x40 | 0x50 | 0x60 | 0x70 | 0xa0 | 0xb0 | 0xc0 | 0xd0;
 
-/** Whether `a OP b` is always (true), never (false) or sometimes (undefined) so. */
-export function branchOutcome(op: CompareOp, a: Scalar, b: Scalar): boolean | undefined {
+/** The operands' ranges as a compare of `is32` sees them. */
+function view(r: Scalar, is32: boolean): { t: Tnum; umin: bigint; umax: bigint; smin: bigint; smax: bigint } {
+  return is32
+    ? { t: tnumSubreg(r.var), umin: r.u32min, umax: r.u32max, smin: r.s32min, smax: r.s32max }
+    : { t: r.var, umin: r.umin, umax: r.umax, smin: r.smin, smax: r.smax };
+}
+
+/** is_scalar_branch_taken: whether `a OP b` is always (true), never (false) or sometimes (undefined) so. */
+export function branchOutcome(op: CompareOp, a: Scalar, b: Scalar, is32 = false): boolean | undefined {
+  const x = view(a, is32), y = view(b, is32);
   switch (op) {
     case 0x10: // jeq
-      if (isConst(a) && isConst(b)) return a.umin === b.umin;
-      if (a.umin > b.umax || a.umax < b.umin || a.smin > b.smax || a.smax < b.smin) return false;
-      return undefined;
     case 0x50: { // jne
-      const eq = branchOutcome(0x10, a, b);
-      return eq === undefined ? undefined : !eq;
+      const eq = op === 0x10;
+      if (tnumIsConst(x.t) && tnumIsConst(y.t)) return (x.t.value === y.t.value) === eq;
+      const never = !tnumOverlap(x.t, y.t) || x.umin > y.umax || x.umax < y.umin || x.smin > y.smax || x.smax < y.smin ||
+        (!is32 && (a.u32min > b.u32max || a.u32max < b.u32min || a.s32min > b.s32max || a.s32max < b.s32min));
+      return never ? !eq : undefined;
     }
-    case 0x20: return a.umin > b.umax ? true : a.umax <= b.umin ? false : undefined; // jgt
-    case 0x30: return a.umin >= b.umax ? true : a.umax < b.umin ? false : undefined; // jge
-    case 0xa0: return a.umax < b.umin ? true : a.umin >= b.umax ? false : undefined; // jlt
-    case 0xb0: return a.umax <= b.umin ? true : a.umin > b.umax ? false : undefined; // jle
-    case 0x60: return a.smin > b.smax ? true : a.smax <= b.smin ? false : undefined; // jsgt
-    case 0x70: return a.smin >= b.smax ? true : a.smax < b.smin ? false : undefined; // jsge
-    case 0xc0: return a.smax < b.smin ? true : a.smin >= b.smax ? false : undefined; // jslt
-    case 0xd0: return a.smax <= b.smin ? true : a.smin > b.smax ? false : undefined; // jsle
-    case 0x40: // jset
-      if (isConst(a) && isConst(b)) return (a.umin & b.umin) !== 0n;
-      if (isConst(b) && a.umax < pow2Ceil(b.umin) && (b.umin & (b.umin + 1n)) === 0n && a.umin > 0n) return true;
-      if (a.umax === 0n || b.umax === 0n) return false;
+    case 0x40: { // jset
+      let t1 = x.t, t2 = y.t;
+      if (!tnumIsConst(t2)) [t1, t2] = [t2, t1];
+      if (!tnumIsConst(t2)) return undefined;
+      if (~t1.mask & t1.value & t2.value) return true;
+      if (((t1.mask | t1.value) & t2.value) === 0n) return false;
       return undefined;
+    }
+    case 0x20: return x.umin > y.umax ? true : x.umax <= y.umin ? false : undefined; // jgt
+    case 0x60: return x.smin > y.smax ? true : x.smax <= y.smin ? false : undefined; // jsgt
+    case 0xa0: return x.umax < y.umin ? true : x.umin >= y.umax ? false : undefined; // jlt
+    case 0xc0: return x.smax < y.smin ? true : x.smin >= y.smax ? false : undefined; // jslt
+    case 0x30: return x.umin >= y.umax ? true : x.umax < y.umin ? false : undefined; // jge
+    case 0x70: return x.smin >= y.smax ? true : x.smax < y.smin ? false : undefined; // jsge
+    case 0xb0: return x.umax <= y.umin ? true : x.umin > y.umax ? false : undefined; // jle
+    case 0xd0: return x.smax <= y.smin ? true : x.smin > y.smax ? false : undefined; // jsle
     default:
       return undefined;
   }
 }
 
-/**
- * Narrows both operands to the values for which `a OP b` is `taken`. Returns undefined when the
- * branch cannot happen.
- */
-export function refineBranch(op: CompareOp, a: Scalar, b: Scalar, taken: boolean): [Scalar, Scalar] | undefined {
-  let rel: CompareOp = op;
-  if (!taken) {
-    const inverse: Partial<Record<CompareOp, CompareOp>> = { 0x10: 0x50, 0x50: 0x10, 0x20: 0xb0, 0xb0: 0x20, 0x30: 0xa0, 0xa0: 0x30, 0x60: 0xd0, 0xd0: 0x60, 0x70: 0xc0, 0xc0: 0x70 };
-    const inv = inverse[op];
-    if (inv === undefined) {
-      // jset not taken: no bit of a constant b is set in a, so a is at most ~b (the kernel learns
-      // it from the tnum: `jset x, -64` not taken leaves x in [0, 63]). Only a mask with the top
-      // bit set gives a bound below 2^63, the only kind an offset can use; other masks are left
-      // alone, so that the two sides of a flag test stay one state where the kernel, which marks
-      // no operand of an undecided branch precise, prunes them as one (precision.ts marks them).
-      if (!isConst(b) || b.umin >> 63n === 0n) return [a, b];
-      const x = { ...a, umax: a.umax < (~b.umin & U64) ? a.umax : ~b.umin & U64 };
-      if (isEmpty(x)) return undefined;
-      const synced = sync(x);
-      return isEmpty(synced) ? undefined : [synced, b];
-    }
-    rel = inv;
+/** The compare whose being true is this one's being false (rev_opcode); 0x41 is "jset not taken". */
+const REVERSE: Record<number, number> = { 0x10: 0x50, 0x50: 0x10, 0x40: 0x41, 0x41: 0x40, 0x30: 0xa0, 0x20: 0xb0, 0xb0: 0x20, 0xa0: 0x30, 0x70: 0xc0, 0x60: 0xd0, 0xd0: 0x60, 0xc0: 0x70 };
+/** The same compare with its operands swapped (flip_opcode). */
+const FLIP: Record<number, number> = { 0x30: 0xb0, 0x20: 0xa0, 0xb0: 0x30, 0xa0: 0x20, 0x70: 0xd0, 0x60: 0xc0, 0xd0: 0x70, 0xc0: 0x60 };
+
+/** is_reg_const / reg_const_value for a compare of `is32`. */
+function constOf(r: Scalar, is32: boolean): bigint | undefined {
+  const t = is32 ? tnumSubreg(r.var) : r.var;
+  return tnumIsConst(t) ? t.value : undefined;
+}
+
+/** regs_refine_cond_op on copies: both operands narrowed to the values for which `a OP b` holds. */
+function refine(op: number, a: Scalar, b: Scalar, is32: boolean): [Scalar, Scalar] {
+  let r1 = { ...a }, r2 = { ...b };
+  let swapped = false;
+  if (FLIP[op] !== undefined && (op === 0x30 || op === 0x20 || op === 0x70 || op === 0x60)) {
+    op = FLIP[op]!;
+    [r1, r2] = [r2, r1];
+    swapped = true;
   }
-  let x = { ...a };
-  let y = { ...b };
-  const max = (p: bigint, q: bigint): bigint => (p > q ? p : q);
-  const min = (p: bigint, q: bigint): bigint => (p < q ? p : q);
-  switch (rel) {
+  const constSwap = (): boolean => {
+    if (constOf(r2, is32) === undefined) { [r1, r2] = [r2, r1]; swapped = !swapped; }
+    return constOf(r2, is32) !== undefined;
+  };
+  switch (op) {
     case 0x10:
-      x = { umin: max(x.umin, y.umin), umax: min(x.umax, y.umax), smin: max(x.smin, y.smin), smax: min(x.smax, y.smax) };
-      y = { ...x };
+      if (is32) {
+        r1.u32min = max(r1.u32min, r2.u32min); r1.u32max = min(r1.u32max, r2.u32max);
+        r1.s32min = max(r1.s32min, r2.s32min); r1.s32max = min(r1.s32max, r2.s32max);
+        r2.u32min = r1.u32min; r2.u32max = r1.u32max; r2.s32min = r1.s32min; r2.s32max = r1.s32max;
+        const t = tnumIntersect(tnumSubreg(r1.var), tnumSubreg(r2.var));
+        r1.var = tnumWithSubreg(r1.var, t);
+        r2.var = tnumWithSubreg(r2.var, t);
+      } else {
+        r1.umin = max(r1.umin, r2.umin); r1.umax = min(r1.umax, r2.umax);
+        r1.smin = max(r1.smin, r2.smin); r1.smax = min(r1.smax, r2.smax);
+        r2.umin = r1.umin; r2.umax = r1.umax; r2.smin = r1.smin; r2.smax = r1.smax;
+        r1.var = tnumIntersect(r1.var, r2.var);
+        r2.var = r1.var;
+      }
       break;
-    case 0x50:
-      if (isConst(y)) x = excludeEdge(x, y.umin);
-      if (isConst(x)) y = excludeEdge(y, x.umin);
+    case 0x50: {
+      if (!constSwap()) break;
+      const v = constOf(r2, is32)!;
+      if (is32) {
+        if (r1.u32min === u32(v)) r1.u32min++;
+        if (r1.u32max === u32(v)) r1.u32max--;
+        if (r1.s32min === s32(v)) r1.s32min++;
+        if (r1.s32max === s32(v)) r1.s32max--;
+      } else {
+        if (r1.umin === v) r1.umin++;
+        if (r1.umax === v) r1.umax--;
+        if (r1.smin === toS64(v)) r1.smin++;
+        if (r1.smax === toS64(v)) r1.smax--;
+      }
       break;
-    case 0x20: x.umin = max(x.umin, y.umin + 1n); y.umax = min(y.umax, x.umax - 1n); break;
-    case 0x30: x.umin = max(x.umin, y.umin); y.umax = min(y.umax, x.umax); break;
-    case 0xa0: x.umax = min(x.umax, y.umax - 1n); y.umin = max(y.umin, x.umin + 1n); break;
-    case 0xb0: x.umax = min(x.umax, y.umax); y.umin = max(y.umin, x.umin); break;
-    case 0x60: x.smin = max(x.smin, y.smin + 1n); y.smax = min(y.smax, x.smax - 1n); break;
-    case 0x70: x.smin = max(x.smin, y.smin); y.smax = min(y.smax, x.smax); break;
-    case 0xc0: x.smax = min(x.smax, y.smax - 1n); y.smin = max(y.smin, x.smin + 1n); break;
-    case 0xd0: x.smax = min(x.smax, y.smax); y.smin = max(y.smin, x.smin); break;
-    default: // jset taken: at least one common bit; nothing an offset could use (see not taken)
+    }
+    case 0x40: { // jset taken: a single-bit mask is a known 1
+      if (!constSwap()) break;
+      const v = constOf(r2, is32)!;
+      if (v === 0n || (v & (v - 1n)) !== 0n) break;
+      r1.var = is32 ? tnumWithSubreg(r1.var, tnumOr(tnumSubreg(r1.var), tnumConst(v))) : tnumOr(r1.var, tnumConst(v));
+      break;
+    }
+    case 0x41: { // jset not taken: none of the mask's bits; bounds rederived from the bits alone
+      if (!constSwap()) break;
+      const v = constOf(r2, is32)!;
+      markUnbounded64(r1);
+      markUnbounded32(r1);
+      r1.var = is32 ? tnumWithSubreg(r1.var, tnumAnd(tnumSubreg(r1.var), tnumConst(~v & U64))) : tnumAnd(r1.var, tnumConst(~v & U64));
+      break;
+    }
+    case 0xb0:
+      if (is32) { r1.u32max = min(r1.u32max, r2.u32max); r2.u32min = max(r1.u32min, r2.u32min); }
+      else { r1.umax = min(r1.umax, r2.umax); r2.umin = max(r1.umin, r2.umin); }
+      break;
+    case 0xa0:
+      if (is32) { r1.u32max = min(r1.u32max, u32(r2.u32max - 1n)); r2.u32min = max(u32(r1.u32min + 1n), r2.u32min); }
+      else { r1.umax = min(r1.umax, toU64(r2.umax - 1n)); r2.umin = max(toU64(r1.umin + 1n), r2.umin); }
+      break;
+    case 0xd0:
+      if (is32) { r1.s32max = min(r1.s32max, r2.s32max); r2.s32min = max(r1.s32min, r2.s32min); }
+      else { r1.smax = min(r1.smax, r2.smax); r2.smin = max(r1.smin, r2.smin); }
+      break;
+    case 0xc0:
+      if (is32) { r1.s32max = min(r1.s32max, s32(r2.s32max - 1n)); r2.s32min = max(s32(r1.s32min + 1n), r2.s32min); }
+      else { r1.smax = min(r1.smax, toS64(r2.smax - 1n)); r2.smin = max(toS64(r1.smin + 1n), r2.smin); }
       break;
   }
-  if (isEmpty(x) || isEmpty(y)) return undefined;
-  x = sync(x);
-  y = sync(y);
-  if (isEmpty(x) || isEmpty(y)) return undefined;
-  return [x, y];
+  return swapped ? [r2, r1] : [r1, r2];
 }
 
-function excludeEdge(s: Scalar, v: bigint): Scalar {
-  const out = { ...s };
-  if (out.umin === v) out.umin += 1n;
-  if (out.umax === v) out.umax -= 1n;
-  const sv = toS64(v);
-  if (out.smin === sv) out.smin += 1n;
-  if (out.smax === sv) out.smax -= 1n;
-  return out;
+/**
+ * reg_set_min_max for one side of an undecided compare: both operands narrowed to the values for
+ * which `a OP b` is `taken`, brought in step, and (reg_bounds_sanity_check) reset to unbounded
+ * where the narrowing left no value, as the kernel does.
+ */
+export function refineBranch(op: CompareOp, a: Scalar, b: Scalar, taken: boolean, is32 = false): [Scalar, Scalar] {
+  const rel = taken ? op : REVERSE[op]!;
+  const [x, y] = refine(rel, a, b, is32);
+  boundsSync(x);
+  boundsSync(y);
+  return [sane(x), sane(y)];
 }
 
-/** Whether the value fits 32 bits unsigned (so a JMP32 compare is the 64-bit one). */
-export function fits32(s: Scalar): boolean {
-  return s.umax <= U32;
+/** get_reg_width: bits the largest value needs. */
+export function regWidth(s: Scalar): number {
+  return s.umax === 0n ? 0 : s.umax.toString(2).length;
 }
 
-/** Whether the value fits 31 bits unsigned (so a signed JMP32 compare is the 64-bit one too). */
-export function fits31(s: Scalar): boolean {
-  return s.umax < 1n << 31n;
+/** The kernel's verbose_snum: decimal within s16, else hex of the u64. */
+function snum(v: bigint): string {
+  return v >= -32768n && v <= 32767n ? `${v}` : `0x${toU64(v).toString(16)}`;
 }
 
-/** Short text for logs: a constant, or its bounds. */
-export function formatScalar(s: Scalar): string {
-  if (isConst(s)) return `${s.smin}`;
-  const parts: string[] = [];
-  if (s.umin !== 0n) parts.push(`umin=${s.umin}`);
-  if (s.umax !== U64) parts.push(`umax=${s.umax}`);
-  if (s.smin !== S64_MIN && s.smin !== toS64(s.umin)) parts.push(`smin=${s.smin}`);
-  if (s.smax !== S64_MAX && s.smax !== s.umax) parts.push(`smax=${s.smax}`);
-  return parts.length ? `scalar(${parts.join(',')})` : 'scalar()';
+/** The kernel's verbose_unum: decimal up to u16, else hex. */
+function unum(v: bigint): string {
+  return v <= 0xffffn ? `${v}` : `0x${v.toString(16)}`;
+}
+
+/**
+ * The kernel's text of a scalar (print_reg_state with print_scalar_ranges): a constant as a number,
+ * else `scalar(` the bounds that say something, equal ones named together, then the var_off if
+ * anything is known `)`; `extra` goes first inside the parentheses (an id).
+ */
+export function formatScalar(s: Scalar, extra = ''): string {
+  if (tnumIsConst(s.var)) return snum(toS64(s.var.value));
+  // An s32 bound printed in hex is its u32 (sign extension would mislead), so it is compared as that.
+  const s32val = (v: bigint): bigint => (v >= -32768n && v <= 32767n ? v : u32(v));
+  const items = [
+    { name: 'smin', val: s.smin, omit: s.smin === S64_MIN, signed: true },
+    { name: 'smax', val: s.smax, omit: s.smax === S64_MAX, signed: true },
+    { name: 'umin', val: s.umin, omit: s.umin === 0n, signed: false },
+    { name: 'umax', val: s.umax, omit: s.umax === U64, signed: false },
+    { name: 'smin32', val: s32val(s.s32min), omit: s.s32min === S32_MIN, signed: true },
+    { name: 'smax32', val: s32val(s.s32max), omit: s.s32max === S32_MAX, signed: true },
+    { name: 'umin32', val: s.u32min, omit: s.u32min === 0n, signed: false },
+    { name: 'umax32', val: s.u32max, omit: s.u32max === U32, signed: false },
+  ];
+  // Compared as the kernel compares them: as u64s.
+  const u = (i: (typeof items)[number]): bigint => toU64(i.val);
+  const parts: string[] = extra ? [extra] : [];
+  for (let i = 0; i < items.length; i++) {
+    const m1 = items[i]!;
+    if (m1.omit) continue;
+    const neg1 = m1.signed && m1.val < 0n;
+    let text = `${m1.name}=`;
+    for (let j = i + 2; j < items.length; j += 2) {
+      const m2 = items[j]!;
+      if (m2.omit || u(m2) !== u(m1)) continue;
+      if ((m2.signed && m2.val < 0n) !== neg1) continue;
+      m2.omit = true;
+      text += `${m2.name}=`;
+    }
+    parts.push(text + (m1.signed ? snum(m1.val) : unum(m1.val)));
+  }
+  if (!tnumIsUnknown(s.var)) parts.push(`var_off=${formatTnum(s.var)}`);
+  return `scalar(${parts.join(',')})`;
 }

@@ -105,6 +105,17 @@ export interface VerifyOptions {
   globals?: ReadonlyMap<number, GlobalFunction>;
   /** The kernel's BTF, which loads through ptr_to_btf_id are checked against (the BTF the context's tracing arguments come from). */
   btf?: Btf;
+  /**
+   * The machine's possible CPUs (the kernel's nr_cpu_ids), which bound what
+   * bpf_get_smp_processor_id returns; absent: not bounded.
+   */
+  cpus?: number;
+  /**
+   * Called after each instruction the walk executes with its index and the current frame's
+   * registers as they are then, each in the kernel's log text (`scalar(smin=0,...)`, `5`), or
+   * undefined where not initialised: what the kernel's level-2 log prints after the instruction.
+   */
+  onStep?: (pc: number, regs: readonly (string | undefined)[]) => void;
 }
 
 /** A global function's argument, as the kernel's btf_prepare_func_args makes it of the BTF type. */

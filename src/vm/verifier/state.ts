@@ -1,6 +1,9 @@
 // The verifier's abstract state: register types, stack slots per call frame, acquired references.
 import { ALL_PRECISE } from './precision.js';
 import { containsScalar, formatScalar, isConst, sameScalar, unknownScalar, type Scalar } from './scalar.js';
+import { tnumConst, tnumIn, type Tnum } from './tnum.js';
+
+const ZERO_OFFSET = tnumConst(0n);
 
 /** Register types, as the kernel's reg_type_str names them. */
 export type RegType =
@@ -44,6 +47,8 @@ export interface Reg {
   /** Variable part of a pointer's offset, [varMin, varMax] (0, 0 when fixed). */
   varMin: number;
   varMax: number;
+  /** The bits of the variable part known (the kernel's var_off of a pointer): what its messages print, and what pruning compares too. */
+  varOff: Tnum;
   /** Map index (map_ptr, map_value*). */
   map: number;
   /** Size of the memory a ringbuf_mem points to. */
@@ -60,7 +65,7 @@ export interface Reg {
 
 /** A register with nothing in it. */
 export function notInit(): Reg {
-  return { type: 'not_init', value: unknownScalar(), off: 0, varMin: 0, varMax: 0, map: -1, memSize: 0, id: 0, ref: 0, frame: 0, btf: undefined };
+  return { type: 'not_init', value: unknownScalar(), off: 0, varMin: 0, varMax: 0, varOff: ZERO_OFFSET, map: -1, memSize: 0, id: 0, ref: 0, frame: 0, btf: undefined };
 }
 
 /** A scalar register. */
@@ -185,7 +190,7 @@ export function formatReg(r: Reg): string {
   const off = r.varMin === r.varMax ? `${r.off + r.varMin}` : `${r.off}+[${r.varMin},${r.varMax}]`;
   switch (r.type) {
     case 'not_init': return '?';
-    case 'scalar': return formatScalar(r.value);
+    case 'scalar': return formatScalar(r.value, r.id ? `id=${r.id}` : '');
     case 'fp': return `fp${Number(off) < 0 ? off : `+${off}`}`.replace('fp+0', 'fp0');
     case 'ctx': return `ctx(off=${off})`;
     case 'map_ptr': return `map_ptr(map=${r.map})`;
@@ -230,6 +235,7 @@ function regSubsumes(old: Reg, cur: Reg, ids: IdMap): boolean {
     old.off === cur.off &&
     old.varMin <= cur.varMin &&
     old.varMax >= cur.varMax &&
+    tnumIn(old.varOff, cur.varOff) &&
     old.map === cur.map &&
     old.memSize === cur.memSize &&
     old.frame === cur.frame &&
@@ -244,7 +250,7 @@ export function regEqual(a: Reg, b: Reg): boolean {
   if (a.type !== b.type) return false;
   if (a.type === 'scalar') return sameScalar(a.value, b.value);
   if (a.type === 'not_init') return true;
-  return a.off === b.off && a.varMin === b.varMin && a.varMax === b.varMax && a.map === b.map && a.memSize === b.memSize && a.frame === b.frame && sameBtf(a, b);
+  return a.off === b.off && a.varMin === b.varMin && a.varMax === b.varMax && a.varOff.value === b.varOff.value && a.varOff.mask === b.varOff.mask && a.map === b.map && a.memSize === b.memSize && a.frame === b.frame && sameBtf(a, b);
 }
 
 /** Whether two pointers point to the same BTF type with the same trust (both undefined for other pointers). */

@@ -9,13 +9,14 @@ import { callbackWidening, stackPrecision } from './precision.js';
 import { checkHelperCall } from './helper-call.js';
 import { helperMemory, readMemory, writeMemory, type AccessEnv } from './access.js';
 import {
-  alu32Scalar, aluScalar, branchOutcome, constScalar, endScalar, fits31, fits32, isConst, negScalar,
-  refineBranch, S64_MIN, sext, unknownScalar, zext32, type CompareOp, type Scalar,
+  alu32Scalar, aluScalar, branchOutcome, constScalar, endScalar, forkedScalars, isConst, mov32, negScalar,
+  loadedScalar, refineBranch, regWidth, S64_MIN, sext, sext32, unknownScalar, type CompareOp, type Scalar,
 } from './scalar.js';
 import {
-  copyState, formatRegs, isNull, isPointer, mayBeNull, newFrame, notInit, pointerReg, regEqual, scalarReg, Slot, STACK_BYTES, stateCovers,
+  copyState, formatReg, formatRegs, isNull, isPointer, mayBeNull, newFrame, notInit, pointerReg, regEqual, scalarReg, Slot, STACK_BYTES, stateCovers,
   type Checkpoint, type Reg, type State,
 } from './state.js';
+import { tnumAdd, tnumSub } from './tnum.js';
 import { COMPLEXITY_LIMIT_INSNS, VerifierError, type GlobalFunction, type Verdict, type VerifyOptions } from './spec.js';
 
 /** BPF_COMPLEXITY_LIMIT_JMP_SEQ: pending branches at once. */
@@ -52,6 +53,8 @@ export function verify(insns: readonly Instruction[], opts: VerifyOptions): Verd
   // The verdict depends only on the instructions, the context, the maps and the limit, so a program
   // loaded again (every simulation run reloads the paired objects) is not walked again. Only
   // acceptances are remembered: a refusal is thrown with its log every time.
+  // A walk asked to report its steps is walked whatever is remembered.
+  if (opts.onStep) return new Walk(insns, opts).run();
   const key = verdictKey(insns, opts);
   const known = verdicts.get(key);
   if (known) return known;
@@ -119,7 +122,7 @@ function btfSerial(btf: object | undefined): number {
 }
 
 function verdictKey(insns: readonly Instruction[], opts: VerifyOptions): string {
-  const parts: (string | number)[] = [JSON.stringify(opts.ctx ?? null), JSON.stringify(opts.maps), opts.maxProcessed ?? COMPLEXITY_LIMIT_INSNS, opts.precision === false ? 'exact' : 'precise', JSON.stringify([...(opts.globals ?? [])]), btfSerial(opts.btf)];
+  const parts: (string | number)[] = [JSON.stringify(opts.ctx ?? null), JSON.stringify(opts.maps), opts.maxProcessed ?? COMPLEXITY_LIMIT_INSNS, opts.precision === false ? 'exact' : 'precise', JSON.stringify([...(opts.globals ?? [])]), btfSerial(opts.btf), opts.cpus ?? 0];
   for (const i of insns) parts.push(i.opcode, i.dst, i.src, i.off, i.imm);
   return parts.join(',');
 }
@@ -266,6 +269,10 @@ class Walk implements AccessEnv {
   get ctx() {
     return this.opts.ctx;
   }
+  get cpus() {
+    return this.opts.cpus;
+  }
+
   get btf() {
     return this.opts.btf;
   }
@@ -339,9 +346,12 @@ class Walk implements AccessEnv {
       this.path.push(cur.pc);
       const cls = this.insns[cur.pc]!.opcode & 0x07;
       if (cls === Class.JMP || cls === Class.JMP32) this.jmpsProcessed++;
+      const pc = cur.pc;
       if (!this.step(cur)) {
         this.endPath(cur);
         cur = this.takeUp();
+      } else if (this.opts.onStep) {
+        this.opts.onStep(pc, this.frame(cur).regs.map((r) => (r.type === 'not_init' ? undefined : formatReg(r))));
       }
     }
     this.next = cur;
@@ -552,25 +562,25 @@ class Walk implements AccessEnv {
     const dst = insn.dst;
     if (op === AluOp.MOV) {
       const src = x ? this.reg(st, insn.src) : scalarReg(is64 ? constScalar(BigInt(insn.imm)) : constScalar(BigInt(insn.imm >>> 0)));
-      if (x && insn.off !== 0) {
-        if (isPointer(src)) this.fail(st.pc, `R${insn.src} sign-extension mov of a pointer prohibited`);
-        const ext = sext(src.value, insn.off as 8 | 16 | 32);
-        this.set(st, dst, scalarReg(is64 ? ext : zext32(ext)));
+      if (x && isPointer(src)) {
+        if (insn.off !== 0) this.fail(st.pc, `R${insn.src} sign-extension mov of a pointer prohibited`);
+        // A pointer's low half is a number (allow_ptr_leaks).
+        this.set(st, dst, is64 ? src : scalarReg(mov32(unknownScalar())));
         return;
       }
-      if (!is64) {
-        this.set(st, dst, isPointer(src) ? scalarReg(zext32(unknownScalar())) : scalarReg(zext32(src.value)));
+      if (!x) {
+        this.set(st, dst, src);
         return;
       }
-      if (x && src.type === 'scalar' && !isConst(src.value)) {
-        // Copies share an id, so a bounds check on one bounds the other (the kernel's find_equal_scalars).
-        const id = src.id || this.newId();
-        const linked = { ...src, id };
-        this.set(st, insn.src, linked);
-        this.set(st, dst, linked);
-        return;
-      }
-      this.set(st, dst, src);
+      // A copy shares the source's id, so a bounds check on one bounds the other (sync_linked_regs),
+      // when the copy is the same number: always for a 64-bit mov, for a 32-bit one when the value
+      // fits 32 bits, for a sign-extending one when it has no sign bit to extend.
+      const same = insn.off === 0 ? is64 || regWidth(src.value) <= 32 : src.value.umax < 1n << BigInt(insn.off - 1);
+      const linked = same && !isConst(src.value) ? { ...src, id: src.id || this.newId() } : src;
+      if (linked !== src) this.set(st, insn.src, linked);
+      const value = insn.off === 0 ? (is64 ? linked.value : mov32(linked.value))
+        : is64 ? sext(linked.value, insn.off as 8 | 16 | 32) : mov32(sext32(linked.value, insn.off as 8 | 16));
+      this.set(st, dst, { ...scalarReg(value), id: same ? linked.id : 0 });
       return;
     }
     const d = this.reg(st, dst);
@@ -587,7 +597,18 @@ class Walk implements AccessEnv {
       return;
     }
     if ((op === AluOp.DIV || op === AluOp.MOD) && !x && insn.imm === 0) this.fail(st.pc, 'div by zero');
-    const v = is64 ? aluScalar(op, d.value, s.value) : alu32Scalar(op, d.value, s.value);
+    // maybe_fork_scalars: x in [-1, 0] masked or or-ed with a constant goes on as -1, and the
+    // instruction is walked again later with x = 0, so each result is known.
+    let dv = d.value;
+    if ((op === AluOp.AND || op === AluOp.OR) && isConst(s.value)) {
+      const forked = forkedScalars(dv);
+      if (forked) {
+        const later = this.fork(st);
+        this.frame(later).regs[dst] = { ...d, value: forked.later, id: 0 };
+        dv = forked.now;
+      }
+    }
+    const v = is64 ? aluScalar(op, dv, s.value) : alu32Scalar(op, dv, s.value);
     this.set(st, dst, scalarReg(v));
   }
 
@@ -621,7 +642,7 @@ class Walk implements AccessEnv {
     if (v.smin <= -MAX || v.smin >= MAX) this.fail(st.pc, `value ${v.smin} makes ${ptr.type} pointer be out of bounds`);
     const lo = Number(neg ? -v.smax : v.smin);
     const hi = Number(neg ? -v.smin : v.smax);
-    return { ...ptr, varMin: ptr.varMin + lo, varMax: ptr.varMax + hi };
+    return { ...ptr, varMin: ptr.varMin + lo, varMax: ptr.varMax + hi, varOff: neg ? tnumSub(ptr.varOff, v.var) : tnumAdd(ptr.varOff, v.var) };
   }
 
   private atomic(st: State, insn: Instruction, ptr: Reg, value: Reg): void {
@@ -629,9 +650,10 @@ class Walk implements AccessEnv {
     if (ptr.type === 'ctx') this.fail(st.pc, `BPF_ATOMIC stores into R${insn.dst} ctx is not allowed`);
     if (isPointer(value)) this.fail(st.pc, `R${insn.src} leaks addr into mem`);
     if (insn.imm === AtomicOp.CMPXCHG) this.reg(st, 0);
-    readMemory(this, st, st.pc, insn.dst, ptr, insn.off, size, false);
+    // The fetched value is what the read finds (check_atomic_rmw reads into the fetch register):
+    // a number spilled to a stack slot comes back as itself.
+    const loaded = readMemory(this, st, st.pc, insn.dst, ptr, insn.off, size, false);
     writeMemory(this, st, st.pc, insn.dst, ptr, insn.off, size, scalarReg(), 'other');
-    const loaded = scalarReg(size === 4 ? zext32(unknownScalar()) : unknownScalar());
     if (insn.imm === AtomicOp.CMPXCHG) this.set(st, 0, loaded);
     else if (insn.imm & AtomicOp.FETCH) this.set(st, insn.src, loaded);
   }
@@ -698,35 +720,15 @@ class Walk implements AccessEnv {
       return true;
     }
     const cmp = op as CompareOp;
-    const signedOp = op === JmpOp.JSGT || op === JmpOp.JSGE || op === JmpOp.JSLT || op === JmpOp.JSLE;
-    const exact = !is32 || (fits32(a.value) && fits32(b.value) && (!signedOp || (fits31(a.value) && fits31(b.value))));
-    const outcome = exact ? branchOutcome(cmp, a.value, b.value) : undefined;
+    const outcome = branchOutcome(cmp, a.value, b.value, is32);
     if (outcome !== undefined) {
       st.pc = outcome ? target : pc + 1;
       return true;
     }
-    if (!exact) {
-      const other = this.fork(st);
-      other.pc = target;
-      st.pc = pc + 1;
-      return true;
-    }
-    const taken = refineBranch(cmp, a.value, b.value, true);
-    const notTaken = refineBranch(cmp, a.value, b.value, false);
-    if (!taken) {
-      this.applyRefinement(st, insn, x, a, b, notTaken);
-      st.pc = pc + 1;
-      return true;
-    }
-    if (!notTaken) {
-      this.applyRefinement(st, insn, x, a, b, taken);
-      st.pc = target;
-      return true;
-    }
     const other = this.fork(st);
-    this.applyRefinement(other, insn, x, a, b, taken);
+    this.applyRefinement(other, insn, x, a, b, refineBranch(cmp, a.value, b.value, true, is32));
     other.pc = target;
-    this.applyRefinement(st, insn, x, a, b, notTaken);
+    this.applyRefinement(st, insn, x, a, b, refineBranch(cmp, a.value, b.value, false, is32));
     st.pc = pc + 1;
     return true;
   }
@@ -746,8 +748,7 @@ class Walk implements AccessEnv {
   }
 
   /** Narrows a compared register (and every linked copy of it) on one side of a branch. */
-  private applyRefinement(st: State, insn: Instruction, x: boolean, a: Reg, b: Reg, bounds: [Scalar, Scalar] | undefined): void {
-    if (!bounds) return;
+  private applyRefinement(st: State, insn: Instruction, x: boolean, a: Reg, b: Reg, bounds: [Scalar, Scalar]): void {
     this.narrow(st, insn.dst, a, bounds[0]);
     if (x) this.narrow(st, insn.src, b, bounds[1]);
   }

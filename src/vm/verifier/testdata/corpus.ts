@@ -55,13 +55,15 @@ export function parseCorpus(text: string): CorpusCase[] {
 
 const ENV = { possibleCpus: 2 };
 
-/** The corpus's maps, as its header lists them. */
+/** The corpus's maps, as its header lists them (.rodata frozen, as libbpf leaves it and bpf/tools/load_insns makes it). */
 export function corpusMaps(): AnyMap[] {
+  const rodata = createGlobalDataMap({ name: '.rodata', section: 'rodata', size: 16 }, ENV);
+  rodata.freeze();
   return [
     createMap({ name: 'starts', type: BPF_MAP_TYPE_HASH, keySize: 8, valueSize: 8, maxEntries: 64, flags: 0 }, ENV),
     createMap({ name: 'hist', type: BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 64, maxEntries: 4, flags: 0 }, ENV),
     createMap({ name: 'events', type: BPF_MAP_TYPE_RINGBUF, keySize: 0, valueSize: 0, maxEntries: 4096, flags: 0 }, ENV),
-    createGlobalDataMap({ name: '.rodata', section: 'rodata', size: 16 }, ENV),
+    rodata,
     createMap({ name: 'perf', type: BPF_MAP_TYPE_PERF_EVENT_ARRAY, keySize: 4, valueSize: 4, maxEntries: 2, flags: 0 }, ENV),
   ];
 }
