@@ -8,6 +8,7 @@ import { programContext } from '../src/hooks/index.js';
 import { libbpfReason, loadObject, mapSpec, parseBtf, verify, VerifierError } from '../src/vm/index.js';
 import { assembleBytes } from '../src/vm/isa/asm.js';
 import { check, corpusMaps, ctxOf, readCorpus, type CorpusCase } from '../src/vm/verifier/testdata/corpus.js';
+import { randomScalarProgram } from '../src/vm/verifier/testdata/random-programs.js';
 import { assemble } from '../src/vm/isa/asm.js';
 
 /** Whether the BPF filesystem is mounted at /sys/fs/bpf (the directory may exist unmounted), mounting it if it can (as root). */
@@ -274,6 +275,59 @@ const scalarText = (v: string): string | undefined => {
   return /^-?(\d+|0x[0-9a-f]+)$/.test(t) || t.startsWith('scalar(') ? t : undefined;
 };
 
+/** Random programs the test walks (randomScalarProgram(1, n) for n below this). */
+const RANDOM_PROGRAMS = 300;
+
+/**
+ * Random programs whose walk differs from the kernel's, and why; the test fails when one starts
+ * to agree.
+ */
+const RANDOM_DIFFERENCES: Record<number, string> = Object.fromEntries(
+  // Each prunes at another instruction than the kernel (so the walks part there): the kernel finds
+  // which numbers matter by backtracking each path it walks, ours once per function (precision.ts).
+  [32, 52, 67, 157, 274].map((n) => [n, 'pruned elsewhere: static precision']),
+);
+
+/**
+ * Loads `asm` into the kernel with the level-2 log and walks it in ours, and says where a scalar
+ * the kernel prints after an instruction is not ours: the k-th time the kernel walks an
+ * instruction is our k-th time (the walks go in one order). `checked`: how many were compared.
+ */
+function stateDifferences(loader: string, ctx: string, asm: string, cpus: number): { wrong: string[]; checked: number } {
+  const r = spawnSync(loader, ['-2', ctx], { input: assembleBytes(asm), encoding: 'utf8', maxBuffer: 64 << 20 });
+  const ours = new Map<string, readonly (string | undefined)[]>();
+  const visits = new Map<number, number>();
+  try {
+    verify(assemble(asm), {
+      ctx: ctxOf(ctx), maps: corpusMaps().map((m, i) => mapSpec(`m${i}`, m)), cpus,
+      onStep: (pc, regs) => {
+        const n = visits.get(pc) ?? 0;
+        visits.set(pc, n + 1);
+        ours.set(`${pc}#${n}`, regs);
+      },
+    });
+  } catch (e) {
+    if (!(e instanceof VerifierError)) throw e;
+  }
+  const seen = new Map<number, number>();
+  const wrong: string[] = [];
+  let checked = 0;
+  for (const step of kernelSteps(r.stdout)) {
+    const n = seen.get(step.pc) ?? 0;
+    seen.set(step.pc, n + 1);
+    if (step.regs.size === 0) continue;
+    const regs = ours.get(`${step.pc}#${n}`);
+    for (const [reg, text] of step.regs) {
+      const want = scalarText(text);
+      if (want === undefined) continue;
+      checked++;
+      const got = regs?.[reg];
+      if (got !== want) wrong.push(`insn ${step.pc} (visit ${n + 1}) R${reg}: kernel ${want}, ours ${got ?? 'not walked'}`);
+    }
+  }
+  return { wrong, checked };
+}
+
 describe.skipIf(!canLoad)('the running kernel gives the verifier corpus our verdicts, in the same words', () => {
   it('loads every case with a context and no lowered limit as raw instructions (bpf/tools/load_insns.c): the same refusals on the same failing paths, and acceptances walked in as many instructions', () => {
     const loader = buildLoader();
@@ -328,39 +382,9 @@ describe.skipIf(!canLoad)('the running kernel gives the verifier corpus our verd
     let registers = 0;
     for (const c of readCorpus()) {
       if (c.ctx === 'none' || c.limit !== undefined) continue;
-      const r = spawnSync(loader, ['-2', c.ctx], { input: assembleBytes(c.asm), encoding: 'utf8', maxBuffer: 64 << 20 });
-      const kernel = kernelSteps(r.stdout);
-      const ours = new Map<string, readonly (string | undefined)[]>();
-      const visits = new Map<number, number>();
-      try {
-        verify(assemble(c.asm), {
-          ctx: ctxOf(c.ctx), maps: corpusMaps().map((m, i) => mapSpec(`m${i}`, m)), cpus,
-          onStep: (pc, regs) => {
-            const n = visits.get(pc) ?? 0;
-            visits.set(pc, n + 1);
-            ours.set(`${pc}#${n}`, regs);
-          },
-        });
-      } catch (e) {
-        if (!(e instanceof VerifierError)) throw e;
-      }
+      const { wrong, checked } = stateDifferences(loader, c.ctx, c.asm, cpus);
       compared++;
-      // The k-th time the kernel walks an instruction is our k-th time (the walks go in one order).
-      const seen = new Map<number, number>();
-      const wrong: string[] = [];
-      for (const step of kernel) {
-        const n = seen.get(step.pc) ?? 0;
-        seen.set(step.pc, n + 1);
-        if (step.regs.size === 0) continue;
-        const regs = ours.get(`${step.pc}#${n}`);
-        for (const [reg, text] of step.regs) {
-          const want = scalarText(text);
-          if (want === undefined) continue;
-          registers++;
-          const got = regs?.[reg];
-          if (got !== want) wrong.push(`insn ${step.pc} (visit ${n + 1}) R${reg}: kernel ${want}, ours ${got ?? 'not walked'}`);
-        }
-      }
+      registers += checked;
       if (c.name in STATE_DIFFERENCES) {
         if (wrong.length === 0) known.push(c.name);
       } else if (wrong.length) differ.push(`${c.name}: ${wrong.slice(0, 3).join('; ')}`);
@@ -371,4 +395,24 @@ describe.skipIf(!canLoad)('the running kernel gives the verifier corpus our verd
     expect(differ).toEqual([]);
     expect(known, 'cases that now agree: take them off STATE_DIFFERENCES').toEqual([]);
   }, 120_000);
+
+  it('tracks the numbers of 300 random programs (src/vm/verifier/testdata/random-programs.ts: ALU, compares, stack) as the kernel does, instruction for instruction', () => {
+    const loader = buildLoader();
+    const cpus = possibleCpus();
+    const differ: string[] = [];
+    const known: string[] = [];
+    let registers = 0;
+    for (let n = 0; n < RANDOM_PROGRAMS; n++) {
+      const asm = randomScalarProgram(1, n);
+      const { wrong, checked } = stateDifferences(loader, 'kprobe', asm, cpus);
+      registers += checked;
+      if (n in RANDOM_DIFFERENCES) {
+        if (wrong.length === 0) known.push(`#${n}`);
+      } else if (wrong.length) differ.push(`#${n}: ${wrong.slice(0, 3).join('; ')}\n${asm}`);
+    }
+    rmSync(join(loader, '..'), { recursive: true, force: true });
+    expect(registers).toBeGreaterThan(5000);
+    expect(differ).toEqual([]);
+    expect(known, 'programs that now agree: take them off RANDOM_DIFFERENCES').toEqual([]);
+  }, 240_000);
 });

@@ -2,7 +2,7 @@
 import type { Btf } from '../btf/index.js';
 import type { Instruction } from '../isa/instruction.js';
 import { structRead } from './btf-access.js';
-import { coerceToSize, constScalar, isConst, loadedScalar, unknownScalar } from './scalar.js';
+import { coerceToSize, constScalar, isConst, loadedScalar, regWidth, unknownScalar } from './scalar.js';
 import { formatTnum } from './tnum.js';
 import { isNull, pointerReg, scalarReg, Slot, slotRun, STACK_BYTES, type Reg, type State } from './state.js';
 import type { ContextSpec, MapSpec } from './spec.js';
@@ -186,8 +186,10 @@ export function readMemory(env: AccessEnv, st: State, pc: number, regno: number,
     // A fill of the spill's first bytes gives its value back, cut to the load's size.
     if (size <= spillSize && base === start) {
       const value = coerceToSize(spilled.value, size, signExtend);
-      // Narrowed, it is no longer the same number as the spilled register (its id is not kept).
-      return value === spilled.value ? spilled : scalarReg(value);
+      // A fill as wide as the number keeps its id (as the kernel, even where ldsx extends a sign
+      // bit); a narrowing one no longer holds the same number.
+      if (value === spilled.value) return spilled;
+      return regWidth(spilled.value) <= size * 8 ? { ...spilled, value } : scalarReg(value);
     }
     if (spillCount === size && isNull(spilled)) return scalarReg(constScalar(0n));
   }

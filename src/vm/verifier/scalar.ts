@@ -7,7 +7,7 @@
 // into. BigInt is fine here: verification runs once per load.
 import {
   formatTnum, TNUM_UNKNOWN, tnumAdd, tnumAnd, tnumArshift, tnumBswap, tnumCast, tnumClearSubreg, tnumConst, tnumIn,
-  tnumIntersect, tnumIsConst, tnumIsUnknown, tnumLshift, tnumMul, tnumOr, tnumOverlap, tnumRange, tnumRshift, tnumSub,
+  tnumIntersect, tnumIsConst, tnumIsUnknown, tnumLshift, tnumMul, tnumOr, tnumOverlap, tnumRange, tnumRshift, tnumStep, tnumSub,
   tnumSubreg, tnumSubregIsConst, tnumWithSubreg, tnumXor, type Tnum,
 } from './tnum.js';
 
@@ -55,6 +55,26 @@ export function constScalar(v: bigint): Scalar {
   return { umin: u, umax: u, smin: toS64(u), smax: toS64(u), u32min: u32(u), u32max: u32(u), s32min: s32(u), s32max: s32(u), var: tnumConst(u) };
 }
 
+/** Whether the low 32 bits are known exactly. */
+export function isConst32(s: Scalar): boolean {
+  return tnumSubregIsConst(s.var);
+}
+
+/**
+ * sync_linked_regs for a register that is the known one's number plus `diff`: the known value plus
+ * diff (add bounds and tnum), zero-extended when the link is a 32-bit one.
+ */
+export function linkedValue(known: Scalar, diff: number, is32: boolean): Scalar {
+  const k = constScalar(BigInt(diff));
+  const r = { ...known };
+  addBounds(r, k, 32, false);
+  addBounds(r, k, 64, false);
+  r.var = tnumAdd(r.var, k.var);
+  const out = is32 ? zext32(r) : r;
+  boundsSync(out);
+  return out;
+}
+
 /** Whether the value is known exactly (tnum_is_const of var_off, as the kernel asks it). */
 export function isConst(s: Scalar): boolean {
   return tnumIsConst(s.var);
@@ -91,6 +111,17 @@ function updateBounds64(r: Scalar): void {
   r.smax = min(r.smax, toS64(t.value | (t.mask & S64_MAX)));
   r.umin = max(r.umin, t.value);
   r.umax = min(r.umax, t.value | t.mask);
+  // The u64 range and the tnum meet in one value: the number is that value (Linux 6.18.44, as
+  // probed: (x & 1) << 32 known to be above 0xfffffff is 0x100000000).
+  const next = tnumStep(t, r.umin);
+  const tmax = t.value | t.mask;
+  const uminIn = (r.umin & ~t.mask) === t.value;
+  let only: bigint | undefined;
+  if (uminIn && next > r.umax) only = r.umin;
+  else if (!uminIn && next === tmax) only = tmax;
+  else if (!uminIn && next <= r.umax && tnumStep(t, next) > r.umax) only = next;
+  // (As the kernel, also where the range holds none of the tnum's values: a branch that cannot be taken.)
+  if (only !== undefined) Object.assign(r, constScalar(only));
 }
 
 function updateBounds(r: Scalar): void {
@@ -324,6 +355,14 @@ export function sext(s: Scalar, bits: 8 | 16 | 32): Scalar {
     const v = toU64(BigInt.asIntN(bits, r.var.value));
     return constScalar(v);
   }
+  // The low half's signed range within the narrower type: sign extension gives that range back,
+  // the low half as it was (Linux 6.18, as probed: `(s32)x` of s32 [-4080, 0] is [-4080, 0]).
+  const half = 1n << (b - 1n);
+  if (r.s32min >= -half && r.s32max < half) {
+    const out = { ...unknownScalar(), smin: r.s32min, smax: r.s32max, s32min: r.s32min, s32max: r.s32max, u32min: r.u32min, u32max: r.u32max };
+    boundsSync(out);
+    return out;
+  }
   const topMax = (toU64(r.smax) >> b) << b;
   const topMin = (toU64(r.smin) >> b) << b;
   if (topMax === topMin) {
@@ -336,7 +375,6 @@ export function sext(s: Scalar, bits: 8 | 16 | 32): Scalar {
     }
   }
   // set_sext64_default_val
-  const half = 1n << (b - 1n);
   return { smin: -half, smax: half - 1n, s32min: -half, s32max: half - 1n, umin: 0n, umax: U64, u32min: 0n, u32max: U32, var: TNUM_UNKNOWN };
 }
 
@@ -642,8 +680,9 @@ function constOf(r: Scalar, is32: boolean): bigint | undefined {
 }
 
 /** regs_refine_cond_op on copies: both operands narrowed to the values for which `a OP b` holds. */
-function refine(op: number, a: Scalar, b: Scalar, is32: boolean): [Scalar, Scalar] {
-  let r1 = { ...a }, r2 = { ...b };
+function refine(op: number, a: Scalar, b: Scalar, is32: boolean, same: boolean): [Scalar, Scalar] {
+  // A register compared with itself is one object the narrowing changes twice, as in the kernel.
+  let r1 = { ...a }, r2 = same ? r1 : { ...b };
   let swapped = false;
   if (FLIP[op] !== undefined && (op === 0x30 || op === 0x20 || op === 0x70 || op === 0x60)) {
     op = FLIP[op]!;
@@ -725,13 +764,13 @@ function refine(op: number, a: Scalar, b: Scalar, is32: boolean): [Scalar, Scala
 /**
  * reg_set_min_max for one side of an undecided compare: both operands narrowed to the values for
  * which `a OP b` is `taken`, brought in step, and (reg_bounds_sanity_check) reset to unbounded
- * where the narrowing left no value, as the kernel does.
+ * where the narrowing left no value, as the kernel does; `same`: b is a's register.
  */
-export function refineBranch(op: CompareOp, a: Scalar, b: Scalar, taken: boolean, is32 = false): [Scalar, Scalar] {
+export function refineBranch(op: CompareOp, a: Scalar, b: Scalar, taken: boolean, is32 = false, same = false): [Scalar, Scalar] {
   const rel = taken ? op : REVERSE[op]!;
-  const [x, y] = refine(rel, a, b, is32);
+  const [x, y] = refine(rel, a, b, is32, same);
   boundsSync(x);
-  boundsSync(y);
+  if (y !== x) boundsSync(y);
   return [sane(x), sane(y)];
 }
 

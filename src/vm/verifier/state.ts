@@ -53,8 +53,17 @@ export interface Reg {
   map: number;
   /** Size of the memory a ringbuf_mem points to. */
   memSize: number;
-  /** Identity shared by copies of one maybe-NULL pointer, so one NULL check settles them all. */
+  /**
+   * Identity shared by copies of one maybe-NULL pointer, so one NULL check settles them all; of a
+   * scalar, by copies of one number, so one bounds check bounds them all (sync_linked_regs).
+   */
   id: number;
+  /**
+   * A scalar that is its id's number plus `delta` (`r1 = r2; r1 += 4`: the kernel's BPF_ADD_CONST,
+   * 64- or 32-bit), 0 for an exact copy.
+   */
+  link: 0 | 32 | 64;
+  delta: number;
   /** The reference (ring-buffer reservation) this pointer holds; 0 for none. */
   ref: number;
   /** Call frame whose stack an fp pointer points into. */
@@ -65,7 +74,7 @@ export interface Reg {
 
 /** A register with nothing in it. */
 export function notInit(): Reg {
-  return { type: 'not_init', value: unknownScalar(), off: 0, varMin: 0, varMax: 0, varOff: ZERO_OFFSET, map: -1, memSize: 0, id: 0, ref: 0, frame: 0, btf: undefined };
+  return { type: 'not_init', value: unknownScalar(), off: 0, varMin: 0, varMax: 0, varOff: ZERO_OFFSET, map: -1, memSize: 0, id: 0, link: 0, delta: 0, ref: 0, frame: 0, btf: undefined };
 }
 
 /** A scalar register. */
@@ -190,7 +199,7 @@ export function formatReg(r: Reg): string {
   const off = r.varMin === r.varMax ? `${r.off + r.varMin}` : `${r.off}+[${r.varMin},${r.varMax}]`;
   switch (r.type) {
     case 'not_init': return '?';
-    case 'scalar': return formatScalar(r.value, r.id ? `id=${r.id}` : '');
+    case 'scalar': return formatScalar(r.value, r.id ? `id=${r.id}${r.link ? (r.delta < 0 ? `${r.delta}` : `+${r.delta}`) : ''}` : '');
     case 'fp': return `fp${Number(off) < 0 ? off : `+${off}`}`.replace('fp+0', 'fp0');
     case 'ctx': return `ctx(off=${off})`;
     case 'map_ptr': return `map_ptr(map=${r.map})`;
@@ -213,24 +222,40 @@ export function formatRegs(f: Frame): string {
     .join(' ');
 }
 
-/** Pairs of ids found equivalent while comparing two states (old id -> new id). */
-type IdMap = Map<number, number>;
+/** Pairs of ids found equivalent while comparing two states, one to one (check_ids). */
+class IdMap {
+  private readonly oldToCur = new Map<number, number>();
+  private readonly curToOld = new Map<number, number>();
+  /** Ids handed to scalars that have none, below zero (check_scalar_ids' tmp_id_gen). */
+  private fresh = 0;
 
-function sameId(map: IdMap, old: number, cur: number): boolean {
-  if (old === 0 || cur === 0) return old === cur;
-  const seen = map.get(old);
-  if (seen === undefined) {
-    map.set(old, cur);
+  /** Whether `old` and `cur` may be the same id: both 0, or paired with each other and nothing else. */
+  same(old: number, cur: number): boolean {
+    if (old === 0 || cur === 0) return old === cur;
+    const seen = this.oldToCur.get(old);
+    if (seen !== undefined) return seen === cur;
+    if (this.curToOld.has(cur)) return false;
+    this.oldToCur.set(old, cur);
+    this.curToOld.set(cur, old);
     return true;
   }
-  return seen === cur;
+
+  /** check_scalar_ids: a scalar without an id is one of its own, a fresh id each side. */
+  scalar(old: number, cur: number): boolean {
+    return this.same(old || --this.fresh, cur || --this.fresh);
+  }
 }
 
 /** Whether whatever `cur` may hold, `old` (already proven safe from here) allowed too. */
 function regSubsumes(old: Reg, cur: Reg, ids: IdMap): boolean {
   if (old.type === 'not_init') return true;
   if (old.type !== cur.type) return false;
-  if (old.type === 'scalar') return containsScalar(old.value, cur.value);
+  if (old.type === 'scalar') {
+    // Linked the same way (regsafe): an old offset link needs the same in cur; an old plain id, no offset link.
+    if (old.id && (old.link !== 0) !== (cur.link !== 0)) return false;
+    if (old.link && old.delta !== cur.delta) return false;
+    return containsScalar(old.value, cur.value) && ids.scalar(old.id, cur.id);
+  }
   return (
     old.off === cur.off &&
     old.varMin <= cur.varMin &&
@@ -240,8 +265,8 @@ function regSubsumes(old: Reg, cur: Reg, ids: IdMap): boolean {
     old.memSize === cur.memSize &&
     old.frame === cur.frame &&
     sameBtf(old, cur) &&
-    sameId(ids, old.id, cur.id) &&
-    sameId(ids, old.ref, cur.ref)
+    ids.same(old.id, cur.id) &&
+    ids.same(old.ref, cur.ref)
   );
 }
 
@@ -268,7 +293,7 @@ function sameBtf(a: Reg, b: Reg): boolean {
  */
 export function stateCovers(old: State, cur: State, live: number, exact = false, precise = ALL_PRECISE, slotsLo = -1, slotsHi = -1): boolean {
   if (old.frames.length !== cur.frames.length || old.refs.length !== cur.refs.length) return false;
-  const ids: IdMap = new Map();
+  const ids = new IdMap();
   for (let f = 0; f < old.frames.length; f++) {
     const of = old.frames[f]!;
     const cf = cur.frames[f]!;
@@ -321,7 +346,7 @@ export function stateCovers(old: State, cur: State, live: number, exact = false,
     }
   }
   for (let i = 0; i < old.refs.length; i++) {
-    if (!sameId(ids, old.refs[i]!.id, cur.refs[i]!.id)) return false;
+    if (!ids.same(old.refs[i]!.id, cur.refs[i]!.id)) return false;
   }
   return true;
 }

@@ -130,6 +130,30 @@ export function tnumUnion(a: Tnum, b: Tnum): Tnum {
   return T(v & ~mu, mu);
 }
 
+/**
+ * The smallest value of t greater than z, for t.value <= z < the largest value of t (which it
+ * returns for z at or past that); below t.value, t.value.
+ */
+export function tnumStep(t: Tnum, z: bigint): bigint {
+  const tmax = t.value | t.mask;
+  if (z >= tmax) return tmax;
+  // t's known bits, its unknown ones matched to z
+  const j = t.value | (z & t.mask);
+  if (j > z) {
+    // the most significant bit where z has 0 and t a known 1: above it z's bits, from it down t's
+    const k = fls(~z & t.value & ~t.mask & U64);
+    const q = (U64 << BigInt(k)) & U64;
+    return (q & z) | (~q & t.value & U64);
+  }
+  // the most significant bit where z has 1 and t a known 0: keep t above it, then add one to the
+  // unknown bits there, the rest from t.value
+  const k = fls(z & ~t.value & ~t.mask & U64);
+  const q = (U64 << BigInt(k)) & U64;
+  const v = (q & t.mask & z) | (q & ~t.mask & U64);
+  const u = (v + (1n << BigInt(k))) & U64;
+  return (u & t.mask) | t.value;
+}
+
 /** What both a and b say (their intersection as sets of values). */
 export function tnumIntersect(a: Tnum, b: Tnum): Tnum {
   const v = a.value | b.value;

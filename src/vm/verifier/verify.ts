@@ -9,7 +9,7 @@ import { callbackWidening, stackPrecision } from './precision.js';
 import { checkHelperCall } from './helper-call.js';
 import { helperMemory, readMemory, writeMemory, type AccessEnv } from './access.js';
 import {
-  alu32Scalar, aluScalar, branchOutcome, constScalar, endScalar, forkedScalars, isConst, mov32, negScalar,
+  alu32Scalar, aluScalar, branchOutcome, constScalar, endScalar, forkedScalars, isConst, isConst32, linkedValue, mov32, negScalar,
   loadedScalar, refineBranch, regWidth, S64_MIN, sext, sext32, unknownScalar, type CompareOp, type Scalar,
 } from './scalar.js';
 import {
@@ -520,7 +520,7 @@ class Walk implements AccessEnv {
         if ((insn.opcode & 0xe0) === Mode.ATOMIC) this.atomic(st, insn, ptr, value);
         else {
           const size = sizeBytes(insn.opcode & 0x18);
-          writeMemory(this, st, pc, insn.dst, ptr, insn.off, size, this.spilled(st, insn.src, ptr, size, value), 'register');
+          writeMemory(this, st, pc, insn.dst, ptr, insn.off, size, this.spilled(st, insn.src, ptr, insn.off, size, value), 'register');
         }
         st.pc = pc + 1;
         return true;
@@ -576,11 +576,11 @@ class Walk implements AccessEnv {
       // when the copy is the same number: always for a 64-bit mov, for a 32-bit one when the value
       // fits 32 bits, for a sign-extending one when it has no sign bit to extend.
       const same = insn.off === 0 ? is64 || regWidth(src.value) <= 32 : src.value.umax < 1n << BigInt(insn.off - 1);
-      const linked = same && !isConst(src.value) ? { ...src, id: src.id || this.newId() } : src;
+      const linked = same ? this.idBeforeMov(src) : src;
       if (linked !== src) this.set(st, insn.src, linked);
       const value = insn.off === 0 ? (is64 ? linked.value : mov32(linked.value))
         : is64 ? sext(linked.value, insn.off as 8 | 16 | 32) : mov32(sext32(linked.value, insn.off as 8 | 16));
-      this.set(st, dst, { ...scalarReg(value), id: same ? linked.id : 0 });
+      this.set(st, dst, same ? { ...scalarReg(value), id: linked.id, link: linked.link, delta: linked.delta } : scalarReg(value));
       return;
     }
     const d = this.reg(st, dst);
@@ -604,12 +604,42 @@ class Walk implements AccessEnv {
       const forked = forkedScalars(dv);
       if (forked) {
         const later = this.fork(st);
-        this.frame(later).regs[dst] = { ...d, value: forked.later, id: 0 };
+        this.frame(later).regs[dst] = { ...d, value: forked.later, id: 0, link: 0, delta: 0 };
         dv = forked.now;
       }
     }
     const v = is64 ? aluScalar(op, dv, s.value) : alu32Scalar(op, dv, s.value);
-    this.set(st, dst, scalarReg(v));
+    this.set(st, dst, this.offsetLink(d, s, op, is64, scalarReg(v)));
+  }
+
+  /**
+   * assign_scalar_id_before_mov: a number copied keeps an id with its copy; one that was its id's
+   * number plus a constant starts an id of its own (a copy of a copy plus a constant is not tracked).
+   */
+  private idBeforeMov(src: Reg): Reg {
+    let r = src;
+    if (r.link) r = { ...r, id: 0, link: 0, delta: 0 };
+    if (!r.id && !isConst(r.value)) r = { ...r, id: this.newId() };
+    return r;
+  }
+
+  /**
+   * What `d OP= s` leaves of d's id (adjust_reg_min_max_vals, Linux 6.18): adding or subtracting a
+   * constant that fits 32 bits keeps it, with the constant as the offset from the id's number (for a
+   * 32-bit op only when d fitted 32 bits); a second constant, or any other operation, drops it.
+   */
+  private offsetLink(d: Reg, s: Reg, op: number, is64: boolean, out: Reg): Reg {
+    if (!d.id || (op !== AluOp.ADD && op !== AluOp.SUB) || s.type !== 'scalar') return out;
+    const k = is64 ? (isConst(s.value) ? s.value.var.value : undefined) : isConst32(s.value) ? s.value.var.value & 0xffffffffn : undefined;
+    if (k === undefined || d.link) return out;
+    if (is64 && (BigInt.asIntN(64, k) < -(1n << 31n) || BigInt.asIntN(64, k) >= 1n << 31n)) return out;
+    if (!is64 && d.value.umax > 0xffffffffn) return out;
+    let off = Number(BigInt.asIntN(32, k));
+    if (op === AluOp.SUB) {
+      if (off === -(2 ** 31)) return out;
+      off = -off;
+    }
+    return { ...out, id: d.id, link: is64 ? 64 : 32, delta: off };
   }
 
   private pointerAlu(st: State, insn: Instruction, op: number, is64: boolean, d: Reg, s: Reg): Reg {
@@ -726,9 +756,10 @@ class Walk implements AccessEnv {
       return true;
     }
     const other = this.fork(st);
-    this.applyRefinement(other, insn, x, a, b, refineBranch(cmp, a.value, b.value, true, is32));
+    const same = x && insn.src === insn.dst;
+    this.applyRefinement(other, insn, x, a, b, refineBranch(cmp, a.value, b.value, true, is32, same));
     other.pc = target;
-    this.applyRefinement(st, insn, x, a, b, refineBranch(cmp, a.value, b.value, false, is32));
+    this.applyRefinement(st, insn, x, a, b, refineBranch(cmp, a.value, b.value, false, is32, same));
     st.pc = pc + 1;
     return true;
   }
@@ -738,12 +769,13 @@ class Walk implements AccessEnv {
    * with its register (given one if it has none), so that a bounds check on either bounds the other;
    * a narrowing store breaks the link (check_stack_write_fixed_off's assign_scalar_id_before_mov).
    */
-  private spilled(st: State, regno: number, ptr: Reg, size: number, value: Reg): Reg {
+  private spilled(st: State, regno: number, ptr: Reg, off: number, size: number, value: Reg): Reg {
     if (ptr.type !== 'fp' || ptr.varMin !== ptr.varMax || value.type !== 'scalar' || isConst(value.value)) return value;
-    if (size < 8 && value.value.umax >> BigInt(8 * size) !== 0n) return value.id ? { ...value, id: 0 } : value;
-    if (value.id) return value;
-    const linked = { ...value, id: this.newId() };
-    this.set(st, regno, linked);
+    // Only a store at the start of a slot spills the register (check_stack_write_fixed_off).
+    if ((ptr.off + ptr.varMin + off) % 8 !== 0) return value;
+    if (size < 8 && value.value.umax >> BigInt(8 * size) !== 0n) return value.id ? { ...value, id: 0, link: 0, delta: 0 } : value;
+    const linked = this.idBeforeMov(value);
+    if (linked !== value) this.set(st, regno, linked);
     return linked;
   }
 
@@ -759,9 +791,16 @@ class Walk implements AccessEnv {
       f.regs[r] = { ...reg, value };
       return;
     }
+    // sync_linked_regs: a copy gets the value, a copy plus a constant the value plus the difference.
+    const known = { ...reg, value };
+    const sync = (q: Reg): Reg => {
+      if (q.type !== 'scalar' || q.id !== reg.id) return q;
+      if ((!q.link && !known.link) || q.delta === known.delta) return { ...known, link: q.link, delta: q.delta };
+      return { ...q, value: linkedValue(value, q.delta - known.delta, known.link === 32) };
+    };
     for (const frame of st.frames) {
-      frame.regs = frame.regs.map((q) => (q.type === 'scalar' && q.id === reg.id ? { ...q, value } : q));
-      frame.spills = frame.spills.map((q) => (q && q.type === 'scalar' && q.id === reg.id ? { ...q, value } : q));
+      frame.regs = frame.regs.map(sync);
+      frame.spills = frame.spills.map((q) => q && sync(q));
     }
   }
 
