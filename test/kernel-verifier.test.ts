@@ -8,7 +8,7 @@ import { programContext } from '../src/hooks/index.js';
 import { libbpfReason, loadObject, mapSpec, parseBtf, verify, VerifierError } from '../src/vm/index.js';
 import { assembleBytes } from '../src/vm/isa/asm.js';
 import { check, corpusMaps, ctxOf, readCorpus, type CorpusCase } from '../src/vm/verifier/testdata/corpus.js';
-import { randomScalarProgram } from '../src/vm/verifier/testdata/random-programs.js';
+import { randomHelperProgram, randomPointerProgram, randomScalarProgram } from '../src/vm/verifier/testdata/random-programs.js';
 import { assemble } from '../src/vm/isa/asm.js';
 
 /** Whether the BPF filesystem is mounted at /sys/fs/bpf (the directory may exist unmounted), mounting it if it can (as root). */
@@ -414,5 +414,44 @@ describe.skipIf(!canLoad)('the running kernel gives the verifier corpus our verd
     expect(registers).toBeGreaterThan(5000);
     expect(differ).toEqual([]);
     expect(known, 'programs that now agree: take them off RANDOM_DIFFERENCES').toEqual([]);
+  }, 240_000);
+
+  it('gives 400 random programs that index a map value or the stack the kernel\'s verdict: the same refusal at the same instruction, or acceptance', () => {
+    const loader = buildLoader();
+    const differ: string[] = [];
+    let accepted = 0;
+    const reasons = new Set<string>();
+    for (let n = 0; n < 400; n++) {
+      const asm = randomPointerProgram(1, n);
+      const ours = check(assemble(asm), corpusMaps(), ctxOf('kprobe'));
+      const kernel = kernelCorpusVerdict(loader, 'kprobe', assembleBytes(asm));
+      if (kernel.accepted) accepted++;
+      else reasons.add(kernel.lines[kernel.lines.length - 1]!.replace(/-?\d+/g, 'N'));
+      if (!(kernel.accepted ? ours === 'accept' : sameRefusal(ours, kernel))) differ.push(`#${n}: ours "${ours}", the kernel's ${kernel.accepted ? 'accept' : `${kernel.pc}: ${kernel.lines.join(' / ')}`}\n${asm}`);
+    }
+    rmSync(join(loader, '..'), { recursive: true, force: true });
+    // Enough of each kind to mean something: acceptances and refusals for several reasons.
+    expect(accepted).toBeGreaterThan(20);
+    expect(reasons.size).toBeGreaterThan(6);
+    expect(differ).toEqual([]);
+  }, 240_000);
+
+  it('gives 300 random programs that call helpers (probe reads, ring-buffer records, hash maps, context loads) the kernel\'s verdict in its words', () => {
+    const loader = buildLoader();
+    const differ: string[] = [];
+    let accepted = 0;
+    const reasons = new Set<string>();
+    for (let n = 0; n < 300; n++) {
+      const { ctx, asm } = randomHelperProgram(1, n);
+      const ours = check(assemble(asm), corpusMaps(), ctxOf(ctx));
+      const kernel = kernelCorpusVerdict(loader, ctx, assembleBytes(asm));
+      if (kernel.accepted) accepted++;
+      else reasons.add(kernel.lines[kernel.lines.length - 1]!.replace(/-?\d+/g, 'N'));
+      if (!(kernel.accepted ? ours === 'accept' : sameRefusal(ours, kernel))) differ.push(`#${n} (${ctx}): ours "${ours}", the kernel's ${kernel.accepted ? 'accept' : `${kernel.pc}: ${kernel.lines.join(' / ')}`}\n${asm}`);
+    }
+    rmSync(join(loader, '..'), { recursive: true, force: true });
+    expect(accepted).toBeGreaterThan(20);
+    expect(reasons.size).toBeGreaterThan(6);
+    expect(differ).toEqual([]);
   }, 240_000);
 });

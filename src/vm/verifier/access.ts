@@ -2,9 +2,9 @@
 import type { Btf } from '../btf/index.js';
 import type { Instruction } from '../isa/instruction.js';
 import { structRead } from './btf-access.js';
-import { coerceToSize, constScalar, isConst, loadedScalar, regWidth, unknownScalar } from './scalar.js';
-import { formatTnum } from './tnum.js';
-import { isNull, pointerReg, scalarReg, Slot, slotRun, STACK_BYTES, type Reg, type State } from './state.js';
+import { coerceToSize, constScalar, isConst, loadedScalar, regWidth, S64_MIN, unknownScalar } from './scalar.js';
+import { formatTnum, tnumAdd, tnumConst, tnumIsAligned } from './tnum.js';
+import { fixedOffset, isNull, noVariablePart, pointerReg, scalarReg, Slot, slotRun, STACK_BYTES, varMax, varMin, type Reg, type State } from './state.js';
 import type { ContextSpec, MapSpec } from './spec.js';
 
 /** What access checks need from the walk. */
@@ -46,7 +46,7 @@ function btfAccess(env: AccessEnv, pc: number, regno: number, p: Reg, off: numbe
   const total = p.off + off;
   const name = p.btf!.name;
   if (total < 0) env.fail(pc, `R${regno} is ptr_${name} invalid negative access: off=${total}`);
-  if (p.varMin !== 0 || p.varMax !== 0) env.fail(pc, `R${regno} is ptr_${name} invalid variable offset: off=${p.off}, var_off=${formatTnum(p.varOff)}`);
+  if (!noVariablePart(p)) env.fail(pc, `R${regno} is ptr_${name} invalid variable offset: off=${p.off}, var_off=${formatTnum(p.var.var)}`);
   if (write) env.fail(pc, 'only read is supported');
   if (!env.btf) env.fail(pc, `R${regno} is ptr_${name}: no kernel BTF to check the access against`);
   const r = structRead(env.btf, p.btf!.id, total, size);
@@ -55,7 +55,7 @@ function btfAccess(env: AccessEnv, pc: number, regno: number, p: Reg, off: numbe
 }
 
 /** Whether a pointer's variable offset part is exactly known. */
-const fixed = (p: Reg): boolean => p.varMin === p.varMax;
+const fixed = fixedOffset;
 
 /** Rejects accesses through things that are not (yet) valid pointers. */
 function checkPointer(env: AccessEnv, pc: number, regno: number, p: Reg): void {
@@ -66,7 +66,7 @@ function checkPointer(env: AccessEnv, pc: number, regno: number, p: Reg): void {
 
 /** Bounds [lo, hi) of an access of `size` bytes at `off` from the pointer, over all its possible offsets. */
 function span(p: Reg, off: number, size: number): [number, number] {
-  return [p.off + p.varMin + off, p.off + p.varMax + off + size];
+  return [p.off + varMin(p) + off, p.off + varMax(p) + off + size];
 }
 
 /**
@@ -80,15 +80,23 @@ export const MEM_TYPES = 'fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_me
 const MAX_VAR_OFF = 1 << 29;
 
 /**
- * An access to a region of `regionSize` bytes, in check_mem_region_access's order: the smallest
- * offset, then whether the largest is bounded at all, then the largest. Past the region, it is
- * refused in the kernel's two lines, the second saying which end failed.
+ * An access to a region of `regionSize` bytes at the pointer's fixed offset plus `off`, as
+ * check_mem_region_access makes it: a variable part that may be negative beyond the fixed offset is
+ * refused first; then the access at the smallest signed offset, whether the largest unsigned one
+ * is bounded at all, and the access there, each refused in the kernel's two lines.
  */
-function checkMemRegion(env: AccessEnv, pc: number, regno: number, p: Reg, lo: number, hi: number, size: number, regionSize: number, what: string): void {
-  const outside = (end: 'min' | 'max', off: number): never => env.fail(pc, `${what} off=${off} size=${size}: R${regno} ${end} value is outside of the allowed memory range`);
-  if (lo < 0 || lo + size > regionSize) outside('min', lo);
-  if (!fixed(p) && p.varMax >= MAX_VAR_OFF) env.fail(pc, `R${regno} unbounded memory access, make sure to bounds check any such access`);
-  if (hi > regionSize) outside('max', hi - size);
+function checkMemRegion(env: AccessEnv, pc: number, regno: number, p: Reg, off: number, size: number, regionSize: number, what: string): void {
+  const fixedPart = BigInt(p.off + off);
+  const { smin, umax } = p.var;
+  const at = fixedPart + smin;
+  if (smin < 0n && (smin === S64_MIN || at !== BigInt.asIntN(32, at) || at < 0n)) {
+    env.fail(pc, `R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
+  }
+  const outside = (end: 'min' | 'max', o: bigint): never => env.fail(pc, `${what} off=${BigInt.asIntN(32, o)} size=${size}: R${regno} ${end} value is outside of the allowed memory range`);
+  if (at < 0n || at + BigInt(size) > BigInt(regionSize)) outside('min', at);
+  if (umax >= BigInt(MAX_VAR_OFF)) env.fail(pc, `R${regno} unbounded memory access, make sure to bounds check any such access`);
+  const top = fixedPart + umax;
+  if (top < 0n || top + BigInt(size) > BigInt(regionSize)) outside('max', top);
 }
 
 function checkRegion(env: AccessEnv, pc: number, regno: number, p: Reg, off: number, size: number, write: boolean, helper = false): void {
@@ -97,7 +105,7 @@ function checkRegion(env: AccessEnv, pc: number, regno: number, p: Reg, off: num
     case 'ctx': {
       const ctx = env.ctx!;
       if (ctx.tracing) {
-        if (p.off !== 0 || p.varMin !== 0 || p.varMax !== 0) env.fail(pc, `dereference of modified ctx ptr R${regno} off=${p.off} disallowed`);
+        if (p.off !== 0 || !noVariablePart(p)) env.fail(pc, `dereference of modified ctx ptr R${regno} off=${p.off} disallowed`);
         checkTracingArgs(env, pc, ctx, lo, size, write);
         if (hi > env.maxCtxOffset) env.maxCtxOffset = hi;
         return;
@@ -106,7 +114,7 @@ function checkRegion(env: AccessEnv, pc: number, regno: number, p: Reg, off: num
       // belongs in the instruction, where the context's access rules can see it.
       if (p.off < 0) env.fail(pc, `negative offset ctx ptr R${regno} off=${p.off} disallowed`);
       if (p.off !== 0) env.fail(pc, `dereference of modified ctx ptr R${regno} off=${p.off} disallowed`);
-      if (p.varMin !== 0 || p.varMax !== 0) env.fail(pc, `variable ctx access var_off=${formatTnum(p.varOff)} disallowed`);
+      if (!noVariablePart(p)) env.fail(pc, `variable ctx access var_off=${formatTnum(p.var.var)} disallowed`);
       if ((write && !ctx.writable) || lo < ctx.minOffset || hi > ctx.size || (ctx.aligned && lo % size !== 0)) {
         env.fail(pc, `invalid bpf_context access off=${lo} size=${size}`);
       }
@@ -115,20 +123,19 @@ function checkRegion(env: AccessEnv, pc: number, regno: number, p: Reg, off: num
     }
     case 'map_value': {
       const map = env.maps[p.map]!;
-      if (lo < 0 && !fixed(p)) env.fail(pc, `R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
-      checkMemRegion(env, pc, regno, p, lo, hi, size, map.valueSize, `invalid access to map value, value_size=${map.valueSize}`);
+      checkMemRegion(env, pc, regno, p, off, size, map.valueSize, `invalid access to map value, value_size=${map.valueSize}`);
       if (write && map.readOnly) env.fail(pc, `write into map forbidden, value_size=${map.valueSize} off=${lo} size=${size}`);
       return;
     }
     case 'ringbuf_mem':
     case 'mem':
-      checkMemRegion(env, pc, regno, p, lo, hi, size, p.memSize, `invalid access to memory, mem_size=${p.memSize}`);
+      checkMemRegion(env, pc, regno, p, off, size, p.memSize, `invalid access to memory, mem_size=${p.memSize}`);
       return;
     case 'fp':
-      if (!fixed(p) && (p.varMax >= MAX_VAR_OFF || p.varMin <= -MAX_VAR_OFF)) env.fail(pc, `invalid unbounded variable-offset ${helper ? 'indirect access to' : write ? 'write to' : 'read from'} stack R${regno}`);
+      if (!fixed(p) && (varMax(p) >= MAX_VAR_OFF || varMin(p) <= -MAX_VAR_OFF)) env.fail(pc, `invalid unbounded variable-offset ${helper ? 'indirect access to' : write ? 'write to' : 'read from'} stack R${regno}`);
       if (lo < -STACK_BYTES || hi > 0) {
         const how = write ? 'write to' : 'read from';
-        env.fail(pc, fixed(p) ? `invalid ${how} stack R${regno} off=${lo} size=${size}` : `invalid variable-offset ${how} stack R${regno} var_off=${formatTnum(p.varOff)} off=${p.off + off} size=${size}`);
+        env.fail(pc, fixed(p) ? `invalid ${how} stack R${regno} off=${lo} size=${size}` : `invalid variable-offset ${how} stack R${regno} var_off=${formatTnum(p.var.var)} off=${p.off + off} size=${size}`);
       }
       return;
     case 'ptr_to_btf_id':
@@ -147,8 +154,24 @@ function directRead(value: Uint8Array, off: number, size: number, signExtend: bo
 }
 
 /** The result of a load through `p`, after checking it; stack loads fill spilled registers back. */
-export function readMemory(env: AccessEnv, st: State, pc: number, regno: number, p: Reg, off: number, size: number, signExtend: boolean): Reg {
+/** How check_ptr_alignment names a pointer type in its refusal. */
+const ALIGNMENT_NAMES: Partial<Record<Reg['type'], string>> = { map_value: 'value ', ctx: 'context ', fp: 'stack ' };
+
+/**
+ * check_ptr_alignment: the stack is accessed aligned to the access's size whatever the machine
+ * (the kernel's spill tracking relies on it), other memory as x86 allows, unaligned, but by an
+ * atomic (`strict`).
+ */
+function checkAlignment(env: AccessEnv, pc: number, p: Reg, off: number, size: number, strict: boolean): void {
+  if ((p.type !== 'fp' && !strict) || size === 1) return;
+  if (!tnumIsAligned(tnumAdd(p.var.var, tnumConst(BigInt(p.off + off))), size)) {
+    env.fail(pc, `misaligned ${ALIGNMENT_NAMES[p.type] ?? ''}access off ${formatTnum(p.var.var)}+${p.off}+${off} size ${size}`);
+  }
+}
+
+export function readMemory(env: AccessEnv, st: State, pc: number, regno: number, p: Reg, off: number, size: number, signExtend: boolean, atomic = false): Reg {
   checkPointer(env, pc, regno, p);
+  checkAlignment(env, pc, p, off, size, atomic);
   if (p.type === 'ptr_to_btf_id') {
     env.noteLoad(pc, true);
     const value = btfAccess(env, pc, regno, p, off, size, false);
@@ -206,6 +229,8 @@ export type StoreSource = 'register' | 'imm' | 'other';
 /** Checks a store of `value` through `p`; stack stores spill registers or mark bytes written. */
 export function writeMemory(env: AccessEnv, st: State, pc: number, regno: number, p: Reg, off: number, size: number, value: Reg, source: StoreSource): void {
   checkPointer(env, pc, regno, p);
+  // A store instruction's (an atomic's was checked by its read; a helper's writes need none).
+  if (source !== 'other') checkAlignment(env, pc, p, off, size, false);
   checkRegion(env, pc, regno, p, off, size, true);
   if (p.type !== 'fp') return;
   // Only all eight bytes of a pointer can be spilled (check_stack_write_fixed_off()).

@@ -3,7 +3,7 @@ import type { HelperProto } from '../helpers/table.js';
 import { BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_CGROUP_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_RINGBUF } from '../maps/constants.js';
 import { helperMemory, MEM_TYPES, type AccessEnv } from './access.js';
 import { isConst, sync, unknownScalar, type Scalar } from './scalar.js';
-import { isNull, mayBeNull, notInit, pointerReg, scalarReg, Slot, slotRun, STACK_BYTES, type Reg, type State } from './state.js';
+import { fixedOffset, isNull, mayBeNull, noVariablePart, notInit, pointerReg, scalarReg, Slot, slotRun, STACK_BYTES, varMin, type Reg, type State } from './state.js';
 import type { MapSpec } from './spec.js';
 
 /** What helper checks need beyond memory access. */
@@ -106,11 +106,11 @@ export function checkHelperCall(env: HelperEnv, st: State, proto: HelperProto): 
       }
       case 'ARG_PTR_TO_CTX':
         if (reg.type !== 'ctx') expect(regno, reg, 'ctx');
-        if (reg.off !== 0 || reg.varMin !== 0 || reg.varMax !== 0) env.fail(pc, `dereference of modified ctx ptr R${regno} off=${reg.off} disallowed`);
+        if (reg.off !== 0 || !noVariablePart(reg)) env.fail(pc, `dereference of modified ctx ptr R${regno} off=${reg.off} disallowed`);
         return;
       case 'ARG_PTR_TO_ALLOC_MEM':
         if (reg.type !== 'ringbuf_mem') expect(regno, reg, 'ringbuf_mem');
-        if (reg.off !== 0 || reg.varMin !== 0 || reg.varMax !== 0) env.fail(pc, `R${regno} must have zero offset when passed to release func or trusted arg to kfunc`);
+        if (reg.off !== 0 || !noVariablePart(reg)) env.fail(pc, `R${regno} must have zero offset when passed to release func or trusted arg to kfunc`);
         released = reg;
         return;
       case 'ARG_PTR_TO_FUNC':
@@ -123,8 +123,9 @@ export function checkHelperCall(env: HelperEnv, st: State, proto: HelperProto): 
         return;
       case 'ARG_CONST_ALLOC_SIZE_OR_ZERO':
         if (reg.type !== 'scalar' || !isConst(reg.value)) env.fail(pc, `R${regno} is not a known constant'`); // sic: the kernel's message ends in a quote
-        if (reg.value.umax >= BigInt(MAX_VAR_SIZE)) env.fail(pc, `R${regno} unbounded memory access`);
-        allocSize = Number(reg.value.umin);
+        // Any constant: a size the ring buffer cannot give fails at run time (NULL). The record's
+        // size is the constant's low 32 bits, as the kernel's u32 mem_size keeps it.
+        allocSize = Number(BigInt.asUintN(32, reg.value.var.value));
         return;
     }
   });
@@ -191,9 +192,9 @@ export function elidesNullness(spec: Pick<MapSpec, 'type'>): boolean {
  * so such a lookup may return NULL: stricter, never looser.)
  */
 function constantMapKey(st: State, key: Reg, keySize: number): bigint {
-  if (key.type !== 'fp' || key.varMin !== key.varMax) return -1n;
+  if (key.type !== 'fp' || !fixedOffset(key)) return -1n;
   const frame = st.frames[key.frame]!;
-  const base = STACK_BYTES + key.off + key.varMin;
+  const base = STACK_BYTES + key.off + varMin(key);
   if (slotRun(frame, base, Slot.ZERO) >= keySize) return 0n;
   const spilled = frame.spills[base >> 3];
   if (base % 8 !== 0 || frame.slots[base] !== Slot.SPILL || !spilled || spilled.type !== 'scalar') return -1n;

@@ -55,6 +55,27 @@ export function constScalar(v: bigint): Scalar {
   return { umin: u, umax: u, smin: toS64(u), smax: toS64(u), u32min: u32(u), u32max: u32(u), s32min: s32(u), s32max: s32(u), var: tnumConst(u) };
 }
 
+/**
+ * A pointer's variable part after `ptr += v` or `ptr -= v` (adjust_ptr_min_max_vals): signed ends
+ * added (an overflow leaves nothing known), unsigned ends too (an add that overflows, or a
+ * subtraction that may go below zero, leaves nothing known), the tnums added, no 32-bit bounds.
+ */
+export function pointerOffset(p: Scalar, v: Scalar, sub: boolean): Scalar {
+  const r = unknownScalar();
+  const smin = sub ? p.smin - v.smax : p.smin + v.smin;
+  const smax = sub ? p.smax - v.smin : p.smax + v.smax;
+  if (smin >= S64_MIN && smax <= S64_MAX) { r.smin = smin; r.smax = smax; }
+  if (sub) {
+    if (p.umin >= v.umax) { r.umin = p.umin - v.umax; r.umax = p.umax - v.umin; }
+  } else if (p.umax + v.umax <= U64) {
+    r.umin = p.umin + v.umin;
+    r.umax = p.umax + v.umax;
+  }
+  r.var = sub ? tnumSub(p.var, v.var) : tnumAdd(p.var, v.var);
+  boundsSync(r);
+  return r;
+}
+
 /** Whether the low 32 bits are known exactly. */
 export function isConst32(s: Scalar): boolean {
   return tnumSubregIsConst(s.var);

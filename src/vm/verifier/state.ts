@@ -1,9 +1,10 @@
 // The verifier's abstract state: register types, stack slots per call frame, acquired references.
 import { ALL_PRECISE } from './precision.js';
-import { containsScalar, formatScalar, isConst, sameScalar, unknownScalar, type Scalar } from './scalar.js';
-import { tnumConst, tnumIn, type Tnum } from './tnum.js';
+import { constScalar, containsScalar, formatScalar, isConst, sameScalar, unknownScalar, type Scalar } from './scalar.js';
 
-const ZERO_OFFSET = tnumConst(0n);
+/** A pointer's variable part when it has none. */
+const NO_VARIABLE_PART = constScalar(0n);
+
 
 /** Register types, as the kernel's reg_type_str names them. */
 export type RegType =
@@ -44,11 +45,13 @@ export interface Reg {
   value: Scalar;
   /** Fixed offset of a pointer from the object's start. */
   off: number;
-  /** Variable part of a pointer's offset, [varMin, varMax] (0, 0 when fixed). */
-  varMin: number;
-  varMax: number;
-  /** The bits of the variable part known (the kernel's var_off of a pointer): what its messages print, and what pruning compares too. */
-  varOff: Tnum;
+  /**
+   * The variable part of a pointer's offset, bounds and tnum as the kernel keeps them in a pointer
+   * register (a constant 0 when there is none): its smallest and largest signed values bound a
+   * stack access, its signed minimum and unsigned maximum a map value's, its tnum is what messages
+   * print as var_off.
+   */
+  var: Scalar;
   /** Map index (map_ptr, map_value*). */
   map: number;
   /** Size of the memory a ringbuf_mem points to. */
@@ -74,7 +77,7 @@ export interface Reg {
 
 /** A register with nothing in it. */
 export function notInit(): Reg {
-  return { type: 'not_init', value: unknownScalar(), off: 0, varMin: 0, varMax: 0, varOff: ZERO_OFFSET, map: -1, memSize: 0, id: 0, link: 0, delta: 0, ref: 0, frame: 0, btf: undefined };
+  return { type: 'not_init', value: unknownScalar(), off: 0, var: NO_VARIABLE_PART, map: -1, memSize: 0, id: 0, link: 0, delta: 0, ref: 0, frame: 0, btf: undefined };
 }
 
 /** A scalar register. */
@@ -85,6 +88,26 @@ export function scalarReg(value: Scalar = unknownScalar()): Reg {
 /** A pointer register of `type`. */
 export function pointerReg(type: RegType, fields: Partial<Reg> = {}): Reg {
   return { ...notInit(), type, ...fields };
+}
+
+/** The smallest signed value of a pointer's variable part. */
+export function varMin(r: Reg): number {
+  return Number(r.var.smin);
+}
+
+/** The largest signed value of a pointer's variable part. */
+export function varMax(r: Reg): number {
+  return Number(r.var.smax);
+}
+
+/** Whether a pointer has no variable part (the constant 0). */
+export function noVariablePart(r: Reg): boolean {
+  return isConst(r.var) && r.var.var.value === 0n;
+}
+
+/** Whether a pointer's offset is known exactly (its variable part a known constant). */
+export function fixedOffset(r: Reg): boolean {
+  return isConst(r.var);
 }
 
 /** Whether the type is a pointer. */
@@ -196,7 +219,7 @@ export function copyState(s: State): State {
 
 /** Kernel-style text of a register for logs: `scalar(umax=255)`, `fp-8`, `map_value(map=2,off=4)`. */
 export function formatReg(r: Reg): string {
-  const off = r.varMin === r.varMax ? `${r.off + r.varMin}` : `${r.off}+[${r.varMin},${r.varMax}]`;
+  const off = isConst(r.var) ? `${r.off + Number(BigInt.asIntN(64, r.var.var.value))}` : `${r.off}+[${r.var.smin},${r.var.smax}]`;
   switch (r.type) {
     case 'not_init': return '?';
     case 'scalar': return formatScalar(r.value, r.id ? `id=${r.id}${r.link ? (r.delta < 0 ? `${r.delta}` : `+${r.delta}`) : ''}` : '');
@@ -258,9 +281,7 @@ function regSubsumes(old: Reg, cur: Reg, ids: IdMap): boolean {
   }
   return (
     old.off === cur.off &&
-    old.varMin <= cur.varMin &&
-    old.varMax >= cur.varMax &&
-    tnumIn(old.varOff, cur.varOff) &&
+    containsScalar(old.var, cur.var) &&
     old.map === cur.map &&
     old.memSize === cur.memSize &&
     old.frame === cur.frame &&
@@ -275,7 +296,7 @@ export function regEqual(a: Reg, b: Reg): boolean {
   if (a.type !== b.type) return false;
   if (a.type === 'scalar') return sameScalar(a.value, b.value);
   if (a.type === 'not_init') return true;
-  return a.off === b.off && a.varMin === b.varMin && a.varMax === b.varMax && a.varOff.value === b.varOff.value && a.varOff.mask === b.varOff.mask && a.map === b.map && a.memSize === b.memSize && a.frame === b.frame && sameBtf(a, b);
+  return a.off === b.off && sameScalar(a.var, b.var) && a.map === b.map && a.memSize === b.memSize && a.frame === b.frame && sameBtf(a, b);
 }
 
 /** Whether two pointers point to the same BTF type with the same trust (both undefined for other pointers). */

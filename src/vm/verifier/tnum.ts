@@ -209,9 +209,19 @@ export function tnumBswap(a: Tnum, bits: 16 | 32 | 64): Tnum {
   return T(swap(a.value), swap(a.mask));
 }
 
-/** The kernel's text of a tnum: `(0x0; 0xff)`. */
+/** The kernel's text of a tnum (tnum_strn): `(0x0; 0xff)`, a known value as a number. */
 export function formatTnum(a: Tnum): string {
+  if (a.mask === 0n) {
+    if (a.value <= 0xffffn) return `${a.value}`;
+    const signed = BigInt.asIntN(64, a.value);
+    return signed >= -32768n && signed <= 32767n ? `${signed}` : hex(a.value);
+  }
   return `(${hex(a.value)}; ${hex(a.mask)})`;
+}
+
+/** Whether every value of a is a multiple of `size` (a power of two). */
+export function tnumIsAligned(a: Tnum, size: number): boolean {
+  return ((a.value | a.mask) & BigInt(size - 1)) === 0n;
 }
 
 /** %#llx as the kernel's vsnprintf prints it: 0 too gets its 0x. */

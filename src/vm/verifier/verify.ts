@@ -9,14 +9,13 @@ import { callbackWidening, stackPrecision } from './precision.js';
 import { checkHelperCall } from './helper-call.js';
 import { helperMemory, readMemory, writeMemory, type AccessEnv } from './access.js';
 import {
-  alu32Scalar, aluScalar, branchOutcome, constScalar, endScalar, forkedScalars, isConst, isConst32, linkedValue, mov32, negScalar,
+  alu32Scalar, aluScalar, branchOutcome, constScalar, endScalar, forkedScalars, isConst, isConst32, linkedValue, mov32, negScalar, pointerOffset, toS64,
   loadedScalar, refineBranch, regWidth, S64_MIN, sext, sext32, unknownScalar, type CompareOp, type Scalar,
 } from './scalar.js';
 import {
-  copyState, formatReg, formatRegs, isNull, isPointer, mayBeNull, newFrame, notInit, pointerReg, regEqual, scalarReg, Slot, STACK_BYTES, stateCovers,
-  type Checkpoint, type Reg, type State,
+  copyState, fixedOffset, formatReg, formatRegs, isNull, isPointer, mayBeNull, newFrame, notInit, pointerReg, regEqual, scalarReg, Slot, STACK_BYTES, stateCovers,
+  varMin, type Checkpoint, type Reg, type State,
 } from './state.js';
-import { tnumAdd, tnumSub } from './tnum.js';
 import { COMPLEXITY_LIMIT_INSNS, VerifierError, type GlobalFunction, type Verdict, type VerifyOptions } from './spec.js';
 
 /** BPF_COMPLEXITY_LIMIT_JMP_SEQ: pending branches at once. */
@@ -660,19 +659,37 @@ class Walk implements AccessEnv {
     if (mayBeNull(ptr)) this.fail(st.pc, `R${pregno} pointer arithmetic on ${ptr.type} prohibited, null-check it first`);
     const v: Scalar = k.value;
     const neg = op === AluOp.SUB;
+    this.saneOffset(st, v, 0, ptr.type);
+    // JITs need not support it (the kernel's reason): even a constant.
+    if (neg && ptr.type === 'fp') this.fail(st.pc, `R${dst} subtraction from stack pointer prohibited`);
+    // A constant goes into the fixed offset while that stays an s32 (adjust_ptr_min_max_vals).
     if (isConst(v)) {
-      const c = Number(BigInt.asIntN(64, v.umin)) * (neg ? -1 : 1);
-      if (Math.abs(c) >= 1 << 29) this.fail(st.pc, `math between ${ptr.type} pointer and ${BigInt.asIntN(64, v.umin)} is not allowed`);
-      return { ...ptr, off: ptr.off + c, id: ptr.id };
+      const c = BigInt(ptr.off) + (neg ? -toS64(v.var.value) : toS64(v.var.value));
+      if (c === BigInt.asIntN(32, c)) return this.saneOffset(st, undefined, Number(c), ptr.type, { ...ptr, off: Number(c) });
     }
-    // check_reg_sane_offset: only the smallest value is checked here; a pointer whose largest
-    // offset is unbounded is refused where it is dereferenced (check_mem_region_access).
+    // A variable part, bounds and tnum, 32-bit bounds dropped as pointers carry none.
+    return this.saneOffset(st, undefined, ptr.off, ptr.type, { ...ptr, var: pointerOffset(ptr.var, v, neg) });
+  }
+
+  /**
+   * check_reg_sane_offset, refusing in the kernel's words: on the number added (`v`), its value
+   * when known, else its smallest; on the resulting pointer `r` (v undefined), its fixed offset
+   * `off` and its variable part's smallest value. Returns `r`.
+   */
+  private saneOffset(st: State, v: Scalar | undefined, off: number, type: string, r?: Reg): Reg {
     const MAX = 1n << 29n;
-    if (v.smin === S64_MIN) this.fail(st.pc, `math between ${ptr.type} pointer and register with unbounded min value is not allowed`);
-    if (v.smin <= -MAX || v.smin >= MAX) this.fail(st.pc, `value ${v.smin} makes ${ptr.type} pointer be out of bounds`);
-    const lo = Number(neg ? -v.smax : v.smin);
-    const hi = Number(neg ? -v.smin : v.smax);
-    return { ...ptr, varMin: ptr.varMin + lo, varMax: ptr.varMax + hi, varOff: neg ? tnumSub(ptr.varOff, v.var) : tnumAdd(ptr.varOff, v.var) };
+    const out = (x: bigint): boolean => x >= MAX || x <= -MAX;
+    if (v) {
+      if (isConst(v) && out(toS64(v.var.value))) this.fail(st.pc, `math between ${type} pointer and ${toS64(v.var.value)} is not allowed`);
+      if (v.smin === S64_MIN) this.fail(st.pc, `math between ${type} pointer and register with unbounded min value is not allowed`);
+      if (out(v.smin)) this.fail(st.pc, `value ${v.smin} makes ${type} pointer be out of bounds`);
+      return r!;
+    }
+    const p = r!.var;
+    if (out(BigInt(off))) this.fail(st.pc, `${type} pointer offset ${off} is not allowed`);
+    if (p.smin === S64_MIN) this.fail(st.pc, `math between ${type} pointer and register with unbounded min value is not allowed`);
+    if (out(p.smin)) this.fail(st.pc, `${type} pointer offset ${p.smin} is not allowed`);
+    return r!;
   }
 
   private atomic(st: State, insn: Instruction, ptr: Reg, value: Reg): void {
@@ -682,7 +699,7 @@ class Walk implements AccessEnv {
     if (insn.imm === AtomicOp.CMPXCHG) this.reg(st, 0);
     // The fetched value is what the read finds (check_atomic_rmw reads into the fetch register):
     // a number spilled to a stack slot comes back as itself.
-    const loaded = readMemory(this, st, st.pc, insn.dst, ptr, insn.off, size, false);
+    const loaded = readMemory(this, st, st.pc, insn.dst, ptr, insn.off, size, false, true);
     writeMemory(this, st, st.pc, insn.dst, ptr, insn.off, size, scalarReg(), 'other');
     if (insn.imm === AtomicOp.CMPXCHG) this.set(st, 0, loaded);
     else if (insn.imm & AtomicOp.FETCH) this.set(st, insn.src, loaded);
@@ -770,9 +787,9 @@ class Walk implements AccessEnv {
    * a narrowing store breaks the link (check_stack_write_fixed_off's assign_scalar_id_before_mov).
    */
   private spilled(st: State, regno: number, ptr: Reg, off: number, size: number, value: Reg): Reg {
-    if (ptr.type !== 'fp' || ptr.varMin !== ptr.varMax || value.type !== 'scalar' || isConst(value.value)) return value;
+    if (ptr.type !== 'fp' || !fixedOffset(ptr) || value.type !== 'scalar' || isConst(value.value)) return value;
     // Only a store at the start of a slot spills the register (check_stack_write_fixed_off).
-    if ((ptr.off + ptr.varMin + off) % 8 !== 0) return value;
+    if ((ptr.off + varMin(ptr) + off) % 8 !== 0) return value;
     if (size < 8 && value.value.umax >> BigInt(8 * size) !== 0n) return value.id ? { ...value, id: 0, link: 0, delta: 0 } : value;
     const linked = this.idBeforeMov(value);
     if (linked !== value) this.set(st, regno, linked);

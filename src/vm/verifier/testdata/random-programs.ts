@@ -63,3 +63,96 @@ export function randomScalarProgram(seed: number, n: number): string {
   const lines = body.map((b, i) => (typeof b === 'string' ? b : `${b.jump}, +${Math.min(b.skip, body.length - i - 1)}`));
   return [...head, ...lines, 'mov %r0, 0', 'exit'].join('\n');
 }
+
+const INDEX_OPS = ['and', 'and32'];
+const INDEX_MASKS = [7, 15, 31, 56, 63, 64, 127, 0xff, -8, 0x3c];
+const INDEX_COMPARES = ['jgt', 'jge', 'jlt', 'jle', 'jsgt', 'jslt', 'jgt32', 'jlt32', 'jsge', 'jne', 'jeq', 'jset'];
+const ACCESSES = ['ldxb', 'ldxh', 'ldxw', 'ldxdw', 'stxb', 'stxw', 'stxdw', 'ldxsb', 'ldxsw'];
+
+/**
+ * The `n`th random program of `seed` that indexes memory: a 64-byte array map value (looked up and
+ * NULL-checked) or 64 zeroed bytes of stack, plus an index computed from the context's unknowns by
+ * masks, shifts, sign extensions and compares (sometimes a bounds check), then a load or store
+ * through it at a small offset. Most are refused, each for the reason the kernel gives first.
+ */
+export function randomPointerProgram(seed: number, n: number): string {
+  const rnd = generator(seed * 15485863 + n * 32452843);
+  const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)]!;
+  const head = [
+    'ldxdw %r6, [%r1+0]', 'ldxdw %r7, [%r1+8]', 'ldxdw %r8, [%r1+16]', `stw [%r10-4], ${pick([0, 1, 3, 4, 7])}`,
+    'mov %r2, %r10', 'add %r2, -4', 'lddw %r1, map[1]', 'call 1', 'jne %r0, 0, +2', 'mov %r0, 0', 'exit',
+    ...[64, 56, 48, 40, 32, 24, 16, 8].map((o) => `stdw [%r10-${o}], 0`),
+  ];
+  const regs = [6, 7, 8];
+  const body: string[] = [];
+  const length = 2 + Math.floor(rnd() * 6);
+  for (let i = 0; i < length; i++) {
+    const d = pick(regs);
+    const s = pick(regs);
+    const k = rnd();
+    if (k < 0.3) body.push(`${pick(INDEX_OPS)} %r${d}, ${pick(INDEX_MASKS)}`);
+    else if (k < 0.45) body.push(`${pick(['add', 'sub', 'lsh', 'rsh', 'mul', 'add32', 'or'])} %r${d}, ${pick([1, 2, 3, 4, 8, 16, 32])}`);
+    else if (k < 0.55) body.push(`${pick(['add', 'sub', 'and', 'mov', 'mov32'])} %r${d}, %r${s}`);
+    else if (k < 0.85) body.push(`${pick(INDEX_COMPARES)} %r${d}, ${pick([0, 1, 7, 8, 15, 16, 56, 60, 63, 64, -1])}, +${1 + Math.floor(rnd() * 2)}`);
+    else body.push(`${pick(['movsx864', 'movsx3264', 'movsx832'])} %r${d}, %r${s}`);
+  }
+  const x = pick(regs);
+  if (rnd() < 0.5) {
+    body.push(`${pick(['jgt', 'jge', 'jsgt', 'jgt32'])} %r${x}, ${pick([7, 8, 56, 60, 63, 64])}, +99`);
+    if (rnd() < 0.5) body.push(`${pick(['jslt', 'jlt'])} %r${x}, ${pick([0, 1, -1])}, +99`);
+  }
+  const access = pick(ACCESSES);
+  const off = pick([0, 0, 1, 4, 8, 56, 60, 63, 64, -1, -8]);
+  const at = `[%r9${off >= 0 ? '+' : ''}${off}]`;
+  const stack = rnd() < 0.5;
+  const tail = [
+    ...(stack ? ['mov %r9, %r10', 'add %r9, -64'] : ['mov %r9, %r0']),
+    rnd() < 0.85 ? `add %r9, %r${x}` : `sub %r9, %r${x}`,
+    access.startsWith('st') ? `${access} ${at}, %r6` : `${access} %r5, ${at}`,
+    'mov %r0, 0', 'exit',
+  ];
+  const all = [...head, ...body, ...tail];
+  // Forward jumps land at the last `mov %r0, 0` at the latest.
+  return all.map((l, i) => l.replace(/, \+(\d+)$/, (_m, v: string) => `, +${Math.min(Number(v), all.length - i - 3)}`)).join('\n');
+}
+
+/** A size argument: constants (zero, odd, negative) or a context number, masked and checked or not. */
+const SIZES = ['mov %r2, 8', 'mov %r2, 16', 'mov %r2, 0', 'mov %r2, 17', 'mov %r2, %r7', 'mov %r2, %r8', 'mov %r2, -1'];
+
+/**
+ * The `n`th random program of `seed` that calls helpers (a kprobe, tracepoint or raw tracepoint
+ * program, returned with its context kind): probe reads and bpf_get_current_comm into the stack,
+ * ring-buffer reservations used, NULL-checked or not and submitted or discarded, hash map updates
+ * and lookups with keys and values written or not, and context loads at odd offsets and sizes,
+ * with size arguments from constants or from the context.
+ */
+export function randomHelperProgram(seed: number, n: number): { ctx: string; asm: string } {
+  const rnd = generator(seed * 49979687 + n * 67867967);
+  const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)]!;
+  const ctx = pick(['kprobe', 'tracepoint', 'raw_tracepoint']);
+  const lines = ['mov %r6, %r1', `ldxdw %r7, [%r1+${pick([0, 8, 16])}]`, `ldxdw %r8, [%r1+${pick([0, 8])}]`];
+  if (rnd() < 0.6) lines.push(`and %r7, ${pick([7, 15, 16, 31, 255, 0x1000])}`);
+  if (rnd() < 0.4) lines.push(`jgt %r7, ${pick([8, 16, 32])}, +EXIT`);
+  if (rnd() < 0.3) lines.push('jeq %r7, 0, +EXIT');
+  const steps = 1 + Math.floor(rnd() * 3);
+  for (let i = 0; i < steps; i++) {
+    const k = rnd();
+    if (k < 0.2) lines.push('mov %r1, %r10', `add %r1, ${pick([-16, -32, -8, -4, -64])}`, pick(SIZES), 'mov %r3, %r8', `call ${pick([113, 112, 4, 45, 115])}`);
+    else if (k < 0.35) lines.push('mov %r1, %r10', `add %r1, ${pick([-16, -32, -8])}`, pick(SIZES), 'call 16');
+    else if (k < 0.6) {
+      lines.push('lddw %r1, map[2]', pick(SIZES), 'mov %r3, 0', 'call 131', 'mov %r9, %r0');
+      if (rnd() < 0.7) lines.push('jeq %r9, 0, +3');
+      if (rnd() < 0.6) lines.push(`${pick(['stdw', 'stw', 'stb'])} [%r9+${pick([0, 4, 8, 12, 16])}], 1`);
+      lines.push('mov %r1, %r9', 'mov %r2, 0', `call ${pick([132, 133, 132])}`);
+    } else if (k < 0.8) {
+      if (rnd() < 0.7) lines.push('stdw [%r10-8], 1');
+      if (rnd() < 0.7) lines.push('stdw [%r10-16], 2');
+      lines.push('lddw %r1, map[0]', 'mov %r2, %r10', 'add %r2, -8');
+      if (rnd() < 0.5) lines.push('mov %r3, %r10', 'add %r3, -16', 'mov %r4, 0', 'call 2');
+      else lines.push('call 1', 'jeq %r0, 0, +1', `ldx${pick(['dw', 'w', 'b'])} %r5, [%r0+${pick([0, 4, 8])}]`);
+    } else lines.push(`ldx${pick(['dw', 'w', 'h', 'b'])} %r5, [%r6+${pick([0, 1, 4, 8, 12, 16, 24, 100, 160, 164, 168])}]`);
+  }
+  lines.push('mov %r0, 0', 'exit');
+  // +EXIT: to the final `mov %r0, 0`.
+  return { ctx, asm: lines.map((l, i) => l.replace(/\+EXIT$/, `+${lines.length - i - 3}`)).join('\n') };
+}
