@@ -328,6 +328,28 @@ function stateDifferences(loader: string, ctx: string, asm: string, cpus: number
   return { wrong, checked };
 }
 
+/**
+ * Requires each program to get the kernel's verdict from us: the same refusal (words and
+ * instruction) or acceptance; and enough of both, for several reasons, for that to mean something.
+ */
+function expectKernelVerdicts(programs: { ctx: string; asm: string }[]): void {
+  const loader = buildLoader();
+  const differ: string[] = [];
+  let accepted = 0;
+  const reasons = new Set<string>();
+  programs.forEach(({ ctx, asm }, n) => {
+    const ours = check(assemble(asm), corpusMaps(), ctxOf(ctx));
+    const kernel = kernelCorpusVerdict(loader, ctx, assembleBytes(asm));
+    if (kernel.accepted) accepted++;
+    else reasons.add(kernel.lines[kernel.lines.length - 1]!.replace(/-?\d+/g, 'N'));
+    if (!(kernel.accepted ? ours === 'accept' : sameRefusal(ours, kernel))) differ.push(`#${n} (${ctx}): ours "${ours}", the kernel's ${kernel.accepted ? 'accept' : `${kernel.pc}: ${kernel.lines.join(' / ')}`}\n${asm}`);
+  });
+  rmSync(join(loader, '..'), { recursive: true, force: true });
+  expect(accepted).toBeGreaterThan(20);
+  expect(reasons.size).toBeGreaterThan(6);
+  expect(differ).toEqual([]);
+}
+
 describe.skipIf(!canLoad)('the running kernel gives the verifier corpus our verdicts, in the same words', () => {
   it('loads every case with a context and no lowered limit as raw instructions (bpf/tools/load_insns.c): the same refusals on the same failing paths, and acceptances walked in as many instructions', () => {
     const loader = buildLoader();
@@ -417,41 +439,10 @@ describe.skipIf(!canLoad)('the running kernel gives the verifier corpus our verd
   }, 240_000);
 
   it('gives 400 random programs that index a map value or the stack the kernel\'s verdict: the same refusal at the same instruction, or acceptance', () => {
-    const loader = buildLoader();
-    const differ: string[] = [];
-    let accepted = 0;
-    const reasons = new Set<string>();
-    for (let n = 0; n < 400; n++) {
-      const asm = randomPointerProgram(1, n);
-      const ours = check(assemble(asm), corpusMaps(), ctxOf('kprobe'));
-      const kernel = kernelCorpusVerdict(loader, 'kprobe', assembleBytes(asm));
-      if (kernel.accepted) accepted++;
-      else reasons.add(kernel.lines[kernel.lines.length - 1]!.replace(/-?\d+/g, 'N'));
-      if (!(kernel.accepted ? ours === 'accept' : sameRefusal(ours, kernel))) differ.push(`#${n}: ours "${ours}", the kernel's ${kernel.accepted ? 'accept' : `${kernel.pc}: ${kernel.lines.join(' / ')}`}\n${asm}`);
-    }
-    rmSync(join(loader, '..'), { recursive: true, force: true });
-    // Enough of each kind to mean something: acceptances and refusals for several reasons.
-    expect(accepted).toBeGreaterThan(20);
-    expect(reasons.size).toBeGreaterThan(6);
-    expect(differ).toEqual([]);
+    expectKernelVerdicts(Array.from({ length: 400 }, (_, n) => ({ ctx: 'kprobe', asm: randomPointerProgram(1, n) })));
   }, 240_000);
 
   it('gives 300 random programs that call helpers (probe reads, ring-buffer records, hash maps, context loads) the kernel\'s verdict in its words', () => {
-    const loader = buildLoader();
-    const differ: string[] = [];
-    let accepted = 0;
-    const reasons = new Set<string>();
-    for (let n = 0; n < 300; n++) {
-      const { ctx, asm } = randomHelperProgram(1, n);
-      const ours = check(assemble(asm), corpusMaps(), ctxOf(ctx));
-      const kernel = kernelCorpusVerdict(loader, ctx, assembleBytes(asm));
-      if (kernel.accepted) accepted++;
-      else reasons.add(kernel.lines[kernel.lines.length - 1]!.replace(/-?\d+/g, 'N'));
-      if (!(kernel.accepted ? ours === 'accept' : sameRefusal(ours, kernel))) differ.push(`#${n} (${ctx}): ours "${ours}", the kernel's ${kernel.accepted ? 'accept' : `${kernel.pc}: ${kernel.lines.join(' / ')}`}\n${asm}`);
-    }
-    rmSync(join(loader, '..'), { recursive: true, force: true });
-    expect(accepted).toBeGreaterThan(20);
-    expect(reasons.size).toBeGreaterThan(6);
-    expect(differ).toEqual([]);
+    expectKernelVerdicts(Array.from({ length: 300 }, (_, n) => randomHelperProgram(1, n)));
   }, 240_000);
 });
