@@ -8,7 +8,7 @@ import { programContext } from '../src/hooks/index.js';
 import { libbpfReason, loadObject, mapSpec, parseBtf, verify, VerifierError } from '../src/vm/index.js';
 import { assembleBytes } from '../src/vm/isa/asm.js';
 import { check, corpusMaps, ctxOf, readCorpus, type CorpusCase } from '../src/vm/verifier/testdata/corpus.js';
-import { randomHelperProgram, randomPointerProgram, randomScalarProgram } from '../src/vm/verifier/testdata/random-programs.js';
+import { randomCallProgram, randomHelperProgram, randomPointerProgram, randomScalarProgram } from '../src/vm/verifier/testdata/random-programs.js';
 import { assemble } from '../src/vm/isa/asm.js';
 
 /** Whether the BPF filesystem is mounted at /sys/fs/bpf (the directory may exist unmounted), mounting it if it can (as root). */
@@ -444,5 +444,9 @@ describe.skipIf(!canLoad)('the running kernel gives the verifier corpus our verd
 
   it('gives 300 random programs that call helpers (probe reads, ring-buffer records, hash maps, context loads) the kernel\'s verdict in its words', () => {
     expectKernelVerdicts(Array.from({ length: 300 }, (_, n) => randomHelperProgram(1, n)));
+  }, 240_000);
+
+  it('gives 300 random programs that call their own functions or bpf_loop callbacks the kernel\'s verdict in its words', () => {
+    expectKernelVerdicts(Array.from({ length: 300 }, (_, n) => ({ ctx: 'kprobe', asm: randomCallProgram(1, n) })));
   }, 240_000);
 });

@@ -235,6 +235,8 @@ export function writeMemory(env: AccessEnv, st: State, pc: number, regno: number
   if (p.type !== 'fp') return;
   // Only all eight bytes of a pointer can be spilled (check_stack_write_fixed_off()).
   if (source === 'register' && size !== 8 && value.type !== 'scalar' && value.type !== 'not_init') env.fail(pc, 'invalid size of register spill');
+  // A stack pointer stored into another frame's stack would outlive its own (check_stack_write_fixed_off).
+  if (source === 'register' && value.type === 'fp' && p.frame !== st.frames.length - 1 && (p.off + varMin(p) + off) % 8 === 0) env.fail(pc, 'cannot spill pointers to stack into stack frame of the caller');
   const frame = st.frames[p.frame]!;
   const [lo, hi] = span(p, off, size);
   env.noteDepth(frame.fn, -lo);

@@ -582,6 +582,8 @@ class Walk implements AccessEnv {
       this.set(st, dst, same ? { ...scalarReg(value), id: linked.id, link: linked.link, delta: linked.delta } : scalarReg(value));
       return;
     }
+    // The source is read first, as check_alu_op reads it (`R2 !read_ok` before R3's).
+    if (x && op !== AluOp.NEG && op !== AluOp.END) this.reg(st, insn.src);
     const d = this.reg(st, dst);
     if (op === AluOp.NEG || op === AluOp.END) {
       // A pointer negated or byte-swapped is a number: tracing programs may leak pointers
@@ -643,23 +645,30 @@ class Walk implements AccessEnv {
 
   private pointerAlu(st: State, insn: Instruction, op: number, is64: boolean, d: Reg, s: Reg): Reg {
     const dst = insn.dst;
-    const names: Record<number, string> = { 0x20: '*=', 0x30: '/=', 0x40: '|=', 0x50: '&=', 0x60: '<<=', 0x70: '>>=', 0x90: '%=', 0xa0: '^=', 0xc0: 's>>=' };
-    if (!is64) this.fail(st.pc, `R${dst} 32-bit pointer arithmetic prohibited`);
-    if (op === AluOp.AND || op === AluOp.OR || op === AluOp.XOR) this.fail(st.pc, `R${dst} bitwise operator ${names[op]} on pointer prohibited`);
-    if (op !== AluOp.ADD && op !== AluOp.SUB) this.fail(st.pc, `R${dst} pointer arithmetic with ${names[op]} operator prohibited`);
+    const names: Record<number, string> = { 0x00: '+=', 0x10: '-=', 0x20: '*=', 0x30: '/=', 0x40: '|=', 0x50: '&=', 0x60: '<<=', 0x70: '>>=', 0x90: '%=', 0xa0: '^=', 0xc0: 's>>=' };
+    // adjust_reg_min_max_vals: two pointers subtracted give a number (allow_ptr_leaks), else refused.
     if (isPointer(d) && isPointer(s)) {
-      if (op === AluOp.SUB && d.type === s.type) return scalarReg();
-      this.fail(st.pc, `R${dst} pointer ${op === AluOp.ADD ? '+=' : '-='} pointer prohibited`);
+      if (op === AluOp.SUB) return scalarReg();
+      this.fail(st.pc, `R${dst} pointer ${names[op]} pointer prohibited`);
     }
-    if (!isPointer(d) && op === AluOp.SUB) this.fail(st.pc, `R${dst} tried to subtract pointer from scalar`);
+    // adjust_ptr_min_max_vals, in its order.
+    if (!is64) {
+      if (op === AluOp.SUB) return scalarReg();
+      this.fail(st.pc, `R${dst} 32-bit pointer arithmetic prohibited`);
+    }
     const ptr = isPointer(d) ? d : s;
     const k = isPointer(d) ? s : d;
-    const pregno = isPointer(d) ? dst : insn.src;
-    if (ptr.type === 'map_ptr' || ptr.type === 'func') this.fail(st.pc, `R${pregno} pointer arithmetic on ${ptr.type} prohibited`);
-    if (mayBeNull(ptr)) this.fail(st.pc, `R${pregno} pointer arithmetic on ${ptr.type} prohibited, null-check it first`);
+    if (mayBeNull(ptr)) this.fail(st.pc, `R${dst} pointer arithmetic on ${ptr.type} prohibited, null-check it first`);
+    // A map pointer plus a known 0 stays itself.
+    if (ptr.type === 'map_ptr' && op === AluOp.ADD && isConst(k.value) && k.value.var.value === 0n) return ptr;
+    if (ptr.type === 'map_ptr' || ptr.type === 'func') this.fail(st.pc, `R${dst} pointer arithmetic on ${ptr.type} prohibited`);
+    this.saneOffset(st, k.value, 0, ptr.type);
+    this.saneOffset(st, undefined, ptr.off, ptr.type, ptr);
+    if (op === AluOp.AND || op === AluOp.OR || op === AluOp.XOR) this.fail(st.pc, `R${dst} bitwise operator ${names[op]} on pointer prohibited`);
+    if (op !== AluOp.ADD && op !== AluOp.SUB) this.fail(st.pc, `R${dst} pointer arithmetic with ${names[op]} operator prohibited`);
+    if (!isPointer(d) && op === AluOp.SUB) this.fail(st.pc, `R${dst} tried to subtract pointer from scalar`);
     const v: Scalar = k.value;
     const neg = op === AluOp.SUB;
-    this.saneOffset(st, v, 0, ptr.type);
     // JITs need not support it (the kernel's reason): even a constant.
     if (neg && ptr.type === 'fp') this.fail(st.pc, `R${dst} subtraction from stack pointer prohibited`);
     // A constant goes into the fixed offset while that stays an s32 (adjust_ptr_min_max_vals).
@@ -894,7 +903,8 @@ class Walk implements AccessEnv {
   private exit(st: State): boolean {
     const f = this.frame(st);
     const r0 = f.regs[0]!;
-    if (r0.type === 'not_init') this.fail(st.pc, 'R0 !read_ok');
+    // A callback's r0 must be a number; a function's goes back to its caller as it is (read there
+    // or not); the program's, or a global function's, must be set (check_return_code).
     if (f.callback) {
       if (r0.type !== 'scalar') this.fail(st.pc, 'R0 not a scalar value');
       const v = r0.value;
@@ -908,10 +918,12 @@ class Walk implements AccessEnv {
       this.widen(st);
       return true;
     }
+    if (st.frames.length === 1 && r0.type === 'not_init') this.fail(st.pc, 'R0 !read_ok');
     // A global function walked on its own returns a number to callers the walk never saw.
     if (st.frames.length === 1 && f.fn !== 0 && r0.type !== 'scalar') this.fail(st.pc, `At subprogram exit the register R0 is not a scalar value (${r0.type})`);
     if (st.frames.length > 1) {
-      if (r0.type === 'fp' && r0.frame === st.frames.length - 1) this.fail(st.pc, 'cannot return stack pointer to the caller');
+      // Any frame's, though a caller's would stay valid: the kernel is conservative here.
+      if (r0.type === 'fp') this.fail(st.pc, 'cannot return stack pointer to the caller');
       st.frames.pop();
       const caller = this.frame(st);
       caller.regs[0] = r0;

@@ -156,3 +156,37 @@ export function randomHelperProgram(seed: number, n: number): { ctx: string; asm
   // +EXIT: to the final `mov %r0, 0`.
   return { ctx, asm: lines.map((l, i) => l.replace(/\+EXIT$/, `+${lines.length - i - 3}`)).join('\n') };
 }
+
+/**
+ * The `n`th random program of `seed` that calls a function of its own or hands one to bpf_loop:
+ * arguments a pointer into the caller's stack or numbers, the function loading and storing through
+ * its argument, computing with registers it may not have been given, and returning a number, a
+ * pointer or nothing set.
+ */
+export function randomCallProgram(seed: number, n: number): string {
+  const rnd = generator(seed * 86028121 + n * 49979693);
+  const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)]!;
+  const main = ['ldxdw %r6, [%r1+0]', 'stdw [%r10-8], 0', 'stdw [%r10-16], 0'];
+  if (rnd() < 0.5) main.push(`and %r6, ${pick([7, 15, 255])}`);
+  const args = pick([['mov %r1, %r10', 'add %r1, -8'], ['mov %r1, %r6'], ['mov %r1, %r10', 'add %r1, -16', 'mov %r2, %r6']]);
+  main.push(...args);
+  const loop = rnd() < 0.4;
+  if (loop) main.push('mov %r2, %r1', 'mov %r1, 4', 'lddw %r2, func cb', ...(args.length > 1 ? ['mov %r3, %r10', `add %r3, ${pick([-8, -16])}`] : ['mov %r3, 0']), 'mov %r4, 0', 'call 181');
+  else main.push('call local fn');
+  main.push(pick(['mov %r0, 0', 'ldxdw %r0, [%r10-8]', 'mov %r0, %r0']), 'exit');
+  const arg = loop ? 2 : 1;
+  const body: string[] = [];
+  const length = 1 + Math.floor(rnd() * 4);
+  for (let i = 0; i < length; i++) {
+    const k = rnd();
+    const off = pick([0, 4, 8, -8]);
+    const at = `[%r${arg}${off < 0 ? off : `+${off}`}]`;
+    if (k < 0.3) body.push(`ldx${pick(['dw', 'w', 'b'])} %r3, ${at}`);
+    else if (k < 0.5) body.push(`stx${pick(['dw', 'w'])} ${at}, %r${pick([1, 3])}`);
+    else if (k < 0.7) body.push(`${pick(['add', 'and', 'mov'])} %r3, ${pick(['%r1', '1', '%r2'])}`);
+    else body.push(`mov %r0, ${pick(['0', '1', '%r3', '%r1', '2'])}`);
+  }
+  const ret = pick(['mov %r0, 0', 'mov %r0, 1', '', 'mov %r0, %r1']);
+  if (ret) body.push(ret);
+  return [...main, loop ? 'cb:' : 'fn:', ...body, 'exit'].join('\n');
+}
