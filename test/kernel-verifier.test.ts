@@ -8,7 +8,7 @@ import { programContext } from '../src/hooks/index.js';
 import { libbpfReason, loadObject, mapSpec, parseBtf, verify, VerifierError } from '../src/vm/index.js';
 import { assembleBytes } from '../src/vm/isa/asm.js';
 import { check, corpusMaps, ctxOf, readCorpus, type CorpusCase } from '../src/vm/verifier/testdata/corpus.js';
-import { randomCallProgram, randomHelperProgram, randomPointerProgram, randomScalarProgram } from '../src/vm/verifier/testdata/random-programs.js';
+import { randomAtomicProgram, randomCallProgram, randomContextProgram, randomHelperProgram, randomPointerProgram, randomScalarProgram } from '../src/vm/verifier/testdata/random-programs.js';
 import { assemble } from '../src/vm/isa/asm.js';
 
 /** Whether the BPF filesystem is mounted at /sys/fs/bpf (the directory may exist unmounted), mounting it if it can (as root). */
@@ -161,7 +161,11 @@ describe.skipIf(!canLoad)('the running kernel agrees with our verifier', () => {
  * The corpus's cases our messages cannot give as the kernel does, and why. The test fails when one
  * of them starts to agree (take it off the list) as when any other case disagrees.
  */
-const CORPUS_DIFFERENCES: Record<string, string> = {};
+const CORPUS_DIFFERENCES: Record<string, string> = {
+  // The kernel's tp_prog_is_valid_access compares an int with sizeof(void *): a negative offset
+  // passes as a huge unsigned one, and the load reads before the record. We refuse it.
+  'tracepoint-ctx-negative-offset': 'a signed/unsigned comparison in the kernel accepts a negative offset',
+};
 
 /** Accepted cases our walk takes longer over than the kernel's, and why; the test fails when one starts to agree. */
 const WALK_DIFFERENCES: Record<string, string> = {};
@@ -228,6 +232,8 @@ const STATE_DIFFERENCES: Record<string, string> = {
   // The callback's spill into the caller's stack shares r3's id; back at bpf_loop the kernel widens
   // the caller's changed slot to a fresh unknown (no id), our static precision keeps it: same bounds.
   'loop-callback-sums-into-caller-stack': 'an id kept on a slot the kernel widens after a callback',
+  // Refused by us, walked by the kernel (CORPUS_DIFFERENCES).
+  'tracepoint-ctx-negative-offset': 'a signed/unsigned comparison in the kernel accepts a negative offset',
 };
 
 /**
@@ -332,7 +338,7 @@ function stateDifferences(loader: string, ctx: string, asm: string, cpus: number
  * Requires each program to get the kernel's verdict from us: the same refusal (words and
  * instruction) or acceptance; and enough of both, for several reasons, for that to mean something.
  */
-function expectKernelVerdicts(programs: { ctx: string; asm: string }[]): void {
+function expectKernelVerdicts(programs: { ctx: string; asm: string }[], reasonsAtLeast = 7): void {
   const loader = buildLoader();
   const differ: string[] = [];
   let accepted = 0;
@@ -346,7 +352,7 @@ function expectKernelVerdicts(programs: { ctx: string; asm: string }[]): void {
   });
   rmSync(join(loader, '..'), { recursive: true, force: true });
   expect(accepted).toBeGreaterThan(20);
-  expect(reasons.size).toBeGreaterThan(6);
+  expect(reasons.size).toBeGreaterThanOrEqual(reasonsAtLeast);
   expect(differ).toEqual([]);
 }
 
@@ -448,5 +454,13 @@ describe.skipIf(!canLoad)('the running kernel gives the verifier corpus our verd
 
   it('gives 300 random programs that call their own functions or bpf_loop callbacks the kernel\'s verdict in its words', () => {
     expectKernelVerdicts(Array.from({ length: 300 }, (_, n) => ({ ctx: 'kprobe', asm: randomCallProgram(1, n) })));
+  }, 240_000);
+
+  it('gives 300 random programs of atomics and partly written memory the kernel\'s verdict in its words', () => {
+    expectKernelVerdicts(Array.from({ length: 300 }, (_, n) => ({ ctx: 'kprobe', asm: randomAtomicProgram(1, n) })), 5);
+  }, 240_000);
+
+  it('gives 400 random programs that read and write their context the kernel\'s verdict in its words', () => {
+    expectKernelVerdicts(Array.from({ length: 400 }, (_, n) => randomContextProgram(1, n)), 4);
   }, 240_000);
 });

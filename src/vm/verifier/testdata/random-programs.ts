@@ -190,3 +190,71 @@ export function randomCallProgram(seed: number, n: number): string {
   if (ret) body.push(ret);
   return [...main, loop ? 'cb:' : 'fn:', ...body, 'exit'].join('\n');
 }
+
+const ATOMIC_OPS = ['add', 'or', 'and', 'xor', 'xchg', 'cmpxchg'];
+
+/**
+ * The `n`th random program of `seed` of atomics and partly written memory: stack slots written
+ * whole, in part or not at all (numbers, the context pointer, the frame pointer), then atomic
+ * operations (every kind, fetching or not, 32- and 64-bit), loads and stores of every size at
+ * aligned and misaligned offsets, on that stack or on an array map's value.
+ */
+export function randomAtomicProgram(seed: number, n: number): string {
+  const rnd = generator(seed * 104395303 + n * 122949829);
+  const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)]!;
+  const lines = ['ldxdw %r6, [%r1+0]', 'ldxdw %r7, [%r1+8]'];
+  for (const o of [-8, -16, -24]) {
+    const k = rnd();
+    if (k < 0.4) lines.push(`stdw [%r10${o}], ${pick([0, 5])}`);
+    else if (k < 0.6) lines.push(`stw [%r10${o}], 1`);
+    else if (k < 0.75) lines.push(`stxb [%r10${o + 3}], %r6`);
+    else if (k < 0.85) lines.push(`stxdw [%r10${o}], %r${pick([6, 1, 10])}`);
+  }
+  const map = rnd() < 0.4;
+  if (map) lines.push('stw [%r10-32], 0', 'mov %r2, %r10', 'add %r2, -32', 'lddw %r1, map[1]', 'call 1', 'jne %r0, 0, +2', 'mov %r0, 0', 'exit', 'mov %r9, %r0');
+  else lines.push('mov %r9, %r10');
+  const length = 1 + Math.floor(rnd() * 4);
+  for (let i = 0; i < length; i++) {
+    const off = map ? pick([0, 4, 8, 2, 60, 64]) : pick([-8, -16, -24, -4, -12, -20, -5]);
+    const at = `[%r9${off < 0 ? off : `+${off}`}]`;
+    const k = rnd();
+    if (k < 0.45) {
+      const op = pick(ATOMIC_OPS);
+      const fetch = op === 'xchg' || op === 'cmpxchg' ? '' : pick(['', 'fetch ']);
+      lines.push(`lock ${fetch}${op}${pick(['', '32'])} ${at}, %r${pick([6, 7, 1])}`);
+    } else if (k < 0.75) lines.push(`ldx${pick(['dw', 'w', 'h', 'b'])} %r${pick([3, 4, 5])}, ${at}`);
+    else lines.push(`stx${pick(['dw', 'w', 'h', 'b'])} ${at}, %r${pick([6, 7, 1, 10])}`);
+  }
+  lines.push(pick(['mov %r0, 0', 'mov %r0, %r3', 'mov %r0, %r7']), 'exit');
+  return lines.join('\n');
+}
+
+const CONTEXT_OFFSETS = [0, 1, 2, 4, 6, 7, 8, 12, 16, 20, 24, 32, 64, 80, 96, 100, 104, 112, 152, 160, 164, 166, 167, 168, 176, -8];
+
+/**
+ * The `n`th random program of `seed` that reads and writes its context (kprobe pt_regs, a
+ * tracepoint record, raw tracepoint arguments) at every size, aligned or not, inside and past
+ * its end, through the context pointer, a copy moved by a constant or by a variable. (No
+ * tracepoint load at a negative offset: see the corpus's tracepoint-ctx-negative-offset.)
+ */
+export function randomContextProgram(seed: number, n: number): { ctx: string; asm: string } {
+  const rnd = generator(seed * 179424673 + n * 15485867);
+  const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)]!;
+  const ctx = pick(['kprobe', 'tracepoint', 'raw_tracepoint']);
+  const offsets = ctx === 'tracepoint' ? CONTEXT_OFFSETS.filter((o) => o >= 0) : CONTEXT_OFFSETS;
+  const lines = ['mov %r6, %r1'];
+  const length = 1 + Math.floor(rnd() * 3);
+  for (let i = 0; i < length; i++) {
+    const k = rnd();
+    const off = pick(offsets);
+    const at = `[%r6${off < 0 ? off : `+${off}`}]`;
+    if (k < 0.55) lines.push(`ldx${pick(['dw', 'w', 'h', 'b'])} %r${pick([2, 3])}, ${at}`);
+    else if (k < 0.65) lines.push(`ldxs${pick(['w', 'h', 'b'])} %r2, ${at}`);
+    else if (k < 0.75) lines.push(`stx${pick(['dw', 'w', 'b'])} ${at}, %r${pick([6, 1])}`);
+    else if (k < 0.85) lines.push(`st${pick(['dw', 'w'])} ${at}, 1`);
+    else if (k < 0.93) lines.push('mov %r7, %r6', `add %r7, ${pick([8, 16, -8, 4])}`, 'ldxdw %r2, [%r7+0]');
+    else lines.push('ldxw %r4, [%r6+0]', 'and %r4, 8', 'mov %r7, %r6', 'add %r7, %r4', 'ldxdw %r2, [%r7+0]');
+  }
+  lines.push('mov %r0, 0', 'exit');
+  return { ctx, asm: lines.join('\n') };
+}
