@@ -8,7 +8,9 @@ import { programContext } from '../src/hooks/index.js';
 import { libbpfReason, loadObject, mapSpec, parseBtf, verify, VerifierError } from '../src/vm/index.js';
 import { assembleBytes } from '../src/vm/isa/asm.js';
 import { check, corpusMaps, ctxOf, readCorpus, type CorpusCase } from '../src/vm/verifier/testdata/corpus.js';
-import { randomAtomicProgram, randomCallProgram, randomContextProgram, randomHelperProgram, randomPointerProgram, randomScalarProgram } from '../src/vm/verifier/testdata/random-programs.js';
+import {
+  randomAtomicProgram, randomCallProgram, randomContextProgram, randomHelperProgram, randomPointerProgram, randomScalarProgram, randomSpillProgram,
+} from '../src/vm/verifier/testdata/random-programs.js';
 import { assemble } from '../src/vm/isa/asm.js';
 
 /** Whether the BPF filesystem is mounted at /sys/fs/bpf (the directory may exist unmounted), mounting it if it can (as root). */
@@ -462,5 +464,9 @@ describe.skipIf(!canLoad)('the running kernel gives the verifier corpus our verd
 
   it('gives 400 random programs that read and write their context the kernel\'s verdict in its words', () => {
     expectKernelVerdicts(Array.from({ length: 400 }, (_, n) => randomContextProgram(1, n)), 4);
+  }, 240_000);
+
+  it('gives 400 random programs that spill and fill numbers and pointers the kernel\'s verdict in its words', () => {
+    expectKernelVerdicts(Array.from({ length: 400 }, (_, n) => ({ ctx: 'kprobe', asm: randomSpillProgram(1, n) })), 3);
   }, 240_000);
 });

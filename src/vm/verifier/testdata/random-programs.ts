@@ -258,3 +258,28 @@ export function randomContextProgram(seed: number, n: number): { ctx: string; as
   lines.push('mov %r0, 0', 'exit');
   return { ctx, asm: lines.join('\n') };
 }
+
+/**
+ * The `n`th random program of `seed` that spills and fills registers: numbers, a map value, the
+ * context and stack pointers stored whole or in part into four stack slots, by register and by
+ * immediate, then loaded back at every size and dereferenced.
+ */
+export function randomSpillProgram(seed: number, n: number): string {
+  const rnd = generator(seed * 275604541 + n * 32452867);
+  const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)]!;
+  const lines = ['ldxdw %r6, [%r1+0]', 'stw [%r10-40], 0', 'mov %r2, %r10', 'add %r2, -40', 'lddw %r1, map[1]', 'call 1', 'jne %r0, 0, +2', 'mov %r0, 0', 'exit', 'mov %r7, %r0', 'mov %r8, %r10', 'add %r8, -24'];
+  const regs = ['%r6', '%r7', '%r8', '%r10', '%r1'];
+  const length = 2 + Math.floor(rnd() * 5);
+  for (let i = 0; i < length; i++) {
+    const slot = pick([-8, -16, -24, -32]);
+    const k = rnd();
+    if (k < 0.35) lines.push(`stxdw [%r10${slot}], ${pick(regs)}`);
+    else if (k < 0.5) lines.push(`stx${pick(['w', 'b', 'h'])} [%r10${slot + pick([0, 4])}], ${pick(regs)}`);
+    else if (k < 0.6) lines.push(`st${pick(['w', 'b', 'dw'])} [%r10${slot + pick([0, 4])}], ${pick([0, 1, -1])}`);
+    else if (k < 0.8) lines.push(`ldxdw %r${pick([3, 4, 5, 9])}, [%r10${slot}]`);
+    else if (k < 0.9) lines.push(`ldx${pick(['w', 'b', 'h'])} %r${pick([3, 4])}, [%r10${slot + pick([0, 4])}]`);
+    else lines.push(`ldxdw %r3, [%r${pick([3, 4, 5, 9])}+0]`);
+  }
+  lines.push(pick(['mov %r0, 0', 'mov %r0, %r3', 'mov %r0, %r9']), 'exit');
+  return lines.join('\n');
+}
