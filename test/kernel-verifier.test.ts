@@ -338,10 +338,12 @@ function stateDifferences(loader: string, ctx: string, asm: string, cpus: number
 
 /**
  * Requires each program to get the kernel's verdict from us: the same refusal (words and
- * instruction) or acceptance; and enough of both, for several reasons, for that to mean something.
+ * instruction) or acceptance, and on the way every number the kernel's level-2 log prints; and
+ * enough of both verdicts, for several reasons, for that to mean something.
  */
 function expectKernelVerdicts(programs: { ctx: string; asm: string }[], reasonsAtLeast = 7): void {
   const loader = buildLoader();
+  const cpus = possibleCpus();
   const differ: string[] = [];
   let accepted = 0;
   const reasons = new Set<string>();
@@ -351,6 +353,8 @@ function expectKernelVerdicts(programs: { ctx: string; asm: string }[], reasonsA
     if (kernel.accepted) accepted++;
     else reasons.add(kernel.lines[kernel.lines.length - 1]!.replace(/-?\d+/g, 'N'));
     if (!(kernel.accepted ? ours === 'accept' : sameRefusal(ours, kernel))) differ.push(`#${n} (${ctx}): ours "${ours}", the kernel's ${kernel.accepted ? 'accept' : `${kernel.pc}: ${kernel.lines.join(' / ')}`}\n${asm}`);
+    const { wrong } = stateDifferences(loader, ctx, asm, cpus);
+    if (wrong.length) differ.push(`#${n} (${ctx}): ${wrong.slice(0, 3).join('; ')}\n${asm}`);
   });
   rmSync(join(loader, '..'), { recursive: true, force: true });
   expect(accepted).toBeGreaterThan(20);
@@ -446,27 +450,27 @@ describe.skipIf(!canLoad)('the running kernel gives the verifier corpus our verd
     expect(known, 'programs that now agree: take them off RANDOM_DIFFERENCES').toEqual([]);
   }, 240_000);
 
-  it('gives 400 random programs that index a map value or the stack the kernel\'s verdict: the same refusal at the same instruction, or acceptance', () => {
+  it('gives 400 random programs that index a map value or the stack the kernel\'s verdict (the same refusal at the same instruction, or acceptance) and the numbers it prints on the way', () => {
     expectKernelVerdicts(Array.from({ length: 400 }, (_, n) => ({ ctx: 'kprobe', asm: randomPointerProgram(1, n) })));
   }, 240_000);
 
-  it('gives 300 random programs that call helpers (probe reads, ring-buffer records, hash maps, context loads) the kernel\'s verdict in its words', () => {
+  it('gives 300 random programs that call helpers (probe reads, ring-buffer records, hash maps, context loads) the kernel\'s verdict in its words and the numbers it prints on the way', () => {
     expectKernelVerdicts(Array.from({ length: 300 }, (_, n) => randomHelperProgram(1, n)));
   }, 240_000);
 
-  it('gives 300 random programs that call their own functions or bpf_loop callbacks the kernel\'s verdict in its words', () => {
+  it('gives 300 random programs that call their own functions or bpf_loop callbacks the kernel\'s verdict in its words and the numbers it prints on the way', () => {
     expectKernelVerdicts(Array.from({ length: 300 }, (_, n) => ({ ctx: 'kprobe', asm: randomCallProgram(1, n) })));
   }, 240_000);
 
-  it('gives 300 random programs of atomics and partly written memory the kernel\'s verdict in its words', () => {
+  it('gives 300 random programs of atomics and partly written memory the kernel\'s verdict in its words and the numbers it prints on the way', () => {
     expectKernelVerdicts(Array.from({ length: 300 }, (_, n) => ({ ctx: 'kprobe', asm: randomAtomicProgram(1, n) })), 5);
   }, 240_000);
 
-  it('gives 400 random programs that read and write their context the kernel\'s verdict in its words', () => {
+  it('gives 400 random programs that read and write their context the kernel\'s verdict in its words and the numbers it prints on the way', () => {
     expectKernelVerdicts(Array.from({ length: 400 }, (_, n) => randomContextProgram(1, n)), 4);
   }, 240_000);
 
-  it('gives 400 random programs that spill and fill numbers and pointers the kernel\'s verdict in its words', () => {
+  it('gives 400 random programs that spill and fill numbers and pointers the kernel\'s verdict in its words and the numbers it prints on the way', () => {
     expectKernelVerdicts(Array.from({ length: 400 }, (_, n) => ({ ctx: 'kprobe', asm: randomSpillProgram(1, n) })), 3);
   }, 240_000);
 });
