@@ -182,7 +182,8 @@ function kernelCorpusVerdict(loader: string, ctx: string, bytes: Uint8Array): { 
   const processed = Number(/^processed (\d+) insns/m.exec(r.stdout)?.[1]);
   if (r.status === 0) return { accepted: true, processed, lines: [], path: [] };
   if (r.status !== 1) throw new Error(`load_insns: ${r.stderr}`);
-  const lines = r.stdout.trimEnd().split('\n');
+  // A jump's line may run on into the state at its target, or into a loop found there: split them.
+  const lines = r.stdout.trimEnd().replace(/(goto pc[+-]\d+) (\d+: )/g, '$1\n$2').replace(/ (infinite loop detected at insn \d+)/g, '\n$1').split('\n');
   const end = lines.findIndex((l) => /^processed \d+ insns/.test(l));
   let last = end - 1;
   while (last >= 0 && !/^\d+: \(/.test(lines[last]!)) last--;
