@@ -42,7 +42,9 @@ describe('viotrace prog verify', () => {
     const r = await run(['prog', 'verify', 'bpf/testdata/verifier_reject.bpf.o', '--btf', 'bpf/btf/linux-6.18.min.btf']);
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/^checked: verified/);
-    expect(r.err).toContain('  6: call 1 # map_lookup_elem\n');
+    // Each instruction with the registers it touched after it, as the kernel's log level 1 shows them.
+    expect(r.err).toContain('  6: call 1 # map_lookup_elem\t; R0=map_value_or_null(map=0,off=0,id=2)\n');
+    expect(r.err).toContain('  ; verifier_reject.bpf.c:32: return *ts > 0;\n  7: ldxdw %r1, [%r0+0]\n');
     expect(r.err).toContain("  R0 invalid mem access 'map_value_or_null'\n");
     expect(r.err.trim().split('\n').at(-1)).toBe(
       "viotrace: bpf/testdata/verifier_reject.bpf.o: program unchecked: insn 7: R0 invalid mem access 'map_value_or_null' (verifier_reject.bpf.c:32: return *ts > 0;)",

@@ -224,7 +224,7 @@ export function formatReg(r: Reg): string {
     case 'not_init': return '?';
     case 'scalar': return formatScalar(r.value, r.id ? `id=${r.id}${r.link ? (r.delta < 0 ? `${r.delta}` : `+${r.delta}`) : ''}` : '');
     case 'fp': return `fp${Number(off) < 0 ? off : `+${off}`}`.replace('fp+0', 'fp0');
-    case 'ctx': return `ctx(off=${off})`;
+    case 'ctx': return off === '0' ? 'ctx()' : `ctx(off=${off})`;
     case 'map_ptr': return `map_ptr(map=${r.map})`;
     case 'map_value':
     case 'map_value_or_null': return `${r.type}(map=${r.map},off=${off}${r.id ? `,id=${r.id}` : ''})`;

@@ -67,7 +67,11 @@ describe('verifier log', () => {
       return expect.unreachable();
     };
     const lines = log(insns);
-    expect(lines.slice(0, -3)).toEqual(['0: ldxdw %r6, [%r1+0]', '1: mov %r0, 0x0', '2: jgt %r6, 0x3, +1', '4: ldxdw %r0, [%r6+0]']);
+    // Each with the registers it touched, as they were after it, and a branch taken after the
+    // other was walked with the whole state it goes on from: as the kernel's log level 1 shows them.
+    expect(lines.slice(0, -3)).toEqual([
+      '0: ldxdw %r6, [%r1+0]\t; R1=ctx() R6=scalar()', '1: mov %r0, 0x0\t; R0=0', '2: jgt %r6, 0x3, +1\t4: R0=0 R1=ctx() R6=scalar(umin=4) R10=fp0', '4: ldxdw %r0, [%r6+0]',
+    ]);
     expect(lines.at(-2)).toBe("R6 invalid mem access 'scalar'");
     // A second fork (at 8) is pruned at 16 (a checkpoint after 2 jumps and 8 instructions), then the first's path fails.
     const pruned = assemble([

@@ -140,6 +140,12 @@ class Walk implements AccessEnv {
    * only the failing path.
    */
   private readonly path: number[] = [];
+  /**
+   * The registers each instruction of `path` read or wrote, as they were after it (registers are
+   * never mutated, so these are the values then): what the log prints after the instruction, as
+   * the kernel's prints the registers an instruction touched. Undefined where it prints none.
+   */
+  private readonly pathRegs: (readonly [number, Reg][] | { target: number; regs: readonly [number, Reg][] } | undefined)[] = [];
   private processed = 0;
   /** Jump-class instructions walked (the kernel's jmps_processed), and both counts when the last checkpoint was made. */
   private jmpsProcessed = 0;
@@ -177,7 +183,10 @@ class Walk implements AccessEnv {
     try {
       this.cfg = analyzeControlFlow(insns);
     } catch (e) {
-      if (e instanceof CfgError) throw new VerifierError(e.pc, e.reason, `${e.pc}: ${this.text(e.pc)}\n${e.reason}`);
+      if (e instanceof CfgError) {
+        const line = this.sourceLine(e.pc);
+        throw new VerifierError(e.pc, e.reason, `${line ? `; ${line}\n` : ''}${e.pc}: ${this.insnText(e.pc)}\n${e.reason}`);
+      }
       throw e;
     }
     this.functionStarts = [...new Set([0, ...this.cfg.calls.map(([, t]) => t)])].sort((a, b) => a - b);
@@ -297,7 +306,19 @@ class Walk implements AccessEnv {
     if (this.validating) lines.push(this.validating);
     const from = Math.max(0, this.path.length - TRAIL);
     if (from > 0) lines.push(`... ${from} instructions of this path before`);
-    for (let i = from; i < this.path.length; i++) lines.push(`${this.path[i]}: ${this.text(this.path[i]!)}`);
+    // Each instruction with the registers it touched as they were after it; a source line, where
+    // the object has them, before the first instruction of its code, as the kernel prints them.
+    let source: string | undefined;
+    for (let i = from; i < this.path.length; i++) {
+      const pc = this.path[i]!;
+      const line = this.sourceLine(pc);
+      if (line && line !== source) lines.push(`; ${line}`);
+      source = line ?? source;
+      const shown = this.pathRegs[i];
+      const text = (regs: readonly [number, Reg][]): string => regs.map(([r, reg]) => `R${r}=${formatReg(reg)}`).join(' ');
+      const state = shown === undefined ? '' : 'target' in shown ? `\t${shown.target}: ${text(shown.regs)}` : `\t; ${text(shown)}`;
+      lines.push(`${pc}: ${this.insnText(pc)}${state}`);
+    }
     const st = this.current;
     if (st) lines.push(`; ${formatRegs(st.frames[st.frames.length - 1]!)}`);
     if (detail) lines.push(detail);
@@ -307,11 +328,35 @@ class Walk implements AccessEnv {
     throw new VerifierError(pc, reason, lines.join('\n'), this.processed);
   }
 
-  private text(pc: number): string {
-    const t = formatInstruction(this.insns[pc]!, this.insns[pc + 1], { helperName, mapName: (i) => this.maps[i]?.name });
+  /** The registers instruction `pc` reads or writes that hold something after it, in order (the kernel's scratched ones). */
+  private touched(pc: number, regs: readonly Reg[]): [number, Reg][] | undefined {
+    const insn = this.insns[pc]!;
+    const cls = insn.opcode & 0x07;
+    const x = (insn.opcode & Source.X) !== 0;
+    let used: number[];
+    if (cls === Class.ALU || cls === Class.ALU64) used = x ? [insn.src, insn.dst] : [insn.dst];
+    else if (cls === Class.LD) used = [insn.dst];
+    else if (cls === Class.LDX || cls === Class.STX) used = insn.imm === AtomicOp.CMPXCHG && cls === Class.STX ? [0, insn.src, insn.dst] : [insn.src, insn.dst];
+    else if (cls === Class.ST) used = [insn.dst];
+    else {
+      const op = insn.opcode & 0xf0;
+      if (op === JmpOp.CALL) used = [0];
+      else if (op === JmpOp.JA || op === JmpOp.EXIT) return undefined;
+      else used = x ? [insn.src, insn.dst] : [insn.dst];
+    }
+    const out: [number, Reg][] = [];
+    for (const r of [...new Set(used)].sort((a, b) => a - b)) if (regs[r]!.type !== 'not_init') out.push([r, regs[r]!]);
+    return out.length ? out : undefined;
+  }
+
+  private insnText(pc: number): string {
+    return formatInstruction(this.insns[pc]!, this.insns[pc + 1], { helperName, mapName: (i) => this.maps[i]?.name });
+  }
+
+  /** The C source line of instruction `pc`, when the object says (line 0 is clang's "no source line" marker). */
+  private sourceLine(pc: number): string | undefined {
     const line = this.opts.lines?.get(pc)?.trim();
-    // Line 0 is clang's "no source line" marker.
-    return line && !/:0:$/.test(line) ? `${t}\t; ${line}` : t;
+    return line && !/:0:$/.test(line) ? line : undefined;
   }
 
   /** Walks every path at once. */
@@ -346,11 +391,14 @@ class Walk implements AccessEnv {
       const cls = this.insns[cur.pc]!.opcode & 0x07;
       if (cls === Class.JMP || cls === Class.JMP32) this.jmpsProcessed++;
       const pc = cur.pc;
+      const frames = cur.frames.length;
+      this.pathRegs.length = this.path.length - 1;
       if (!this.step(cur)) {
         this.endPath(cur);
         cur = this.takeUp();
-      } else if (this.opts.onStep) {
-        this.opts.onStep(pc, this.frame(cur).regs.map((r) => (r.type === 'not_init' ? undefined : formatReg(r))));
+      } else {
+        this.pathRegs.push(cur.frames.length === frames ? this.touched(pc, this.frame(cur).regs) : undefined);
+        if (this.opts.onStep) this.opts.onStep(pc, this.frame(cur).regs.map((r) => (r.type === 'not_init' ? undefined : formatReg(r))));
       }
     }
     this.next = cur;
@@ -449,7 +497,16 @@ class Walk implements AccessEnv {
   /** The next path to walk, the log cut back to where it was forked. */
   private takeUp(): State | undefined {
     const next = this.pending.pop() ?? this.nextGlobal();
-    if (next) this.path.length = next.logAt;
+    if (next) {
+      this.path.length = next.logAt;
+      // The instruction that forked it shows the state it goes on from, all of it, as the kernel's
+      // log does for a branch taken after the other was walked ("2: ... goto pc+1 4: R0=0 ...").
+      if (next.logAt > 0) {
+        this.pathRegs.length = next.logAt - 1;
+        const regs = this.frame(next).regs.flatMap((r, i): [number, Reg][] => (r.type === 'not_init' ? [] : [[i, r]]));
+        this.pathRegs.push({ target: next.pc, regs });
+      }
+    }
     return next;
   }
 
