@@ -9,7 +9,8 @@ import { libbpfReason, loadObject, mapSpec, parseBtf, verify, VerifierError } fr
 import { assembleBytes } from '../src/vm/isa/asm.js';
 import { check, corpusMaps, ctxOf, readCorpus, type CorpusCase } from '../src/vm/verifier/testdata/corpus.js';
 import {
-  randomAtomicProgram, randomCallProgram, randomContextProgram, randomHelperProgram, randomPointerProgram, randomScalarProgram, randomSpillProgram,
+  randomArgumentProgram, randomAtomicProgram, randomCallProgram, randomContextProgram, randomHelperProgram, randomPointerProgram, randomScalarProgram,
+  randomSpillProgram,
 } from '../src/vm/verifier/testdata/random-programs.js';
 import { assemble } from '../src/vm/isa/asm.js';
 
@@ -473,5 +474,9 @@ describe.skipIf(!canLoad)('the running kernel gives the verifier corpus our verd
 
   it('gives 400 random programs that spill and fill numbers and pointers the kernel\'s verdict in its words and the numbers it prints on the way', () => {
     expectKernelVerdicts(Array.from({ length: 400 }, (_, n) => ({ ctx: 'kprobe', asm: randomSpillProgram(1, n) })), 3);
+  }, 240_000);
+
+  it('gives 400 random programs that call a helper with arguments of every kind the kernel\'s verdict in its words and the numbers it prints on the way', () => {
+    expectKernelVerdicts(Array.from({ length: 400 }, (_, n) => ({ ctx: 'kprobe', asm: randomArgumentProgram(1, n) })));
   }, 240_000);
 });

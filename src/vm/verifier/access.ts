@@ -270,7 +270,12 @@ export function writeMemory(env: AccessEnv, st: State, pc: number, regno: number
  */
 export function helperMemory(env: AccessEnv, st: State, pc: number, regno: number, p: Reg, size: number, write: boolean): void {
   checkPointer(env, pc, regno, p);
-  if (size === 0) return;
+  if (size === 0) {
+    // No bytes, but a stack pointer still points into the stack (check_stack_slot_within_bounds).
+    const lo = p.off + varMin(p);
+    if (p.type === 'fp' && fixed(p) && (lo < -STACK_BYTES || lo > -1)) env.fail(pc, `invalid ${write ? 'write to' : 'read from'} stack R${regno} off=${lo} size=0`);
+    return;
+  }
   if (p.type === 'ctx') env.fail(pc, `R${regno} type=ctx expected=${MEM_TYPES}`);
   if (p.type === 'ptr_to_btf_id') env.fail(pc, `R${regno} type=${p.btf!.trusted ? 'trusted_' : ''}ptr_ expected=${MEM_TYPES}`);
   checkRegion(env, pc, regno, p, 0, size, write, true);

@@ -81,6 +81,11 @@ export function checkHelperCall(env: HelperEnv, st: State, proto: HelperProto): 
         const size = kind === 'ARG_PTR_TO_MAP_KEY' ? spec.keySize : spec.valueSize;
         // A map with no keys (a ring buffer's): the stack range of none is refused (check_stack_range_initialized).
         if (size === 0 && reg.type === 'fp') env.fail(pc, 'invalid zero-sized read');
+        // Through other memory, an access of no bytes where none is allowed (__check_mem_access).
+        if (size === 0 && (reg.type === 'map_value' || reg.type === 'mem' || reg.type === 'ringbuf_mem')) {
+          const what = reg.type === 'map_value' ? `invalid access to map value, value_size=${env.maps[reg.map]!.valueSize}` : `invalid access to memory, mem_size=${reg.memSize}`;
+          env.fail(pc, `${what} off=${reg.off + Number(reg.var.smin)} size=0: R${regno} min value is outside of the allowed memory range`);
+        }
         helperMemory(env, st, pc, regno, reg, size, false);
         if (kind === 'ARG_PTR_TO_MAP_KEY' && elidesNullness(spec)) constKey = constantMapKey(st, reg, spec.keySize);
         return;
@@ -122,7 +127,8 @@ export function checkHelperCall(env: HelperEnv, st: State, proto: HelperProto): 
         if (reg.type !== 'fp') expect(regno, reg, 'fp');
         return;
       case 'ARG_CONST_ALLOC_SIZE_OR_ZERO':
-        if (reg.type !== 'scalar' || !isConst(reg.value)) env.fail(pc, `R${regno} is not a known constant'`); // sic: the kernel's message ends in a quote
+        if (reg.type !== 'scalar') expect(regno, reg, 'scalar');
+        if (!isConst(reg.value)) env.fail(pc, `R${regno} is not a known constant'`); // sic: the kernel's message ends in a quote
         // Any constant: a size the ring buffer cannot give fails at run time (NULL). The record's
         // size is the constant's low 32 bits, as the kernel's u32 mem_size keeps it.
         allocSize = Number(BigInt.asUintN(32, reg.value.var.value));

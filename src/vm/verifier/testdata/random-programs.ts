@@ -283,3 +283,31 @@ export function randomSpillProgram(seed: number, n: number): string {
   lines.push(pick(['mov %r0, 0', 'mov %r0, %r3', 'mov %r0, %r9']), 'exit');
   return lines.join('\n');
 }
+
+/** What an argument register may be set to: the context, a map value, a stack pointer, a number, a map, a constant, the frame pointer. */
+const ARGUMENTS = [['mov', '%r6'], ['mov', '%r7'], ['mov', '%r8'], ['mov', '%r9'], ['lddw', 'map[0]'], ['lddw', 'map[1]'], ['lddw', 'map[2]'], ['lddw', 'map[4]'], ['mov', '0'], ['mov', '8'], ['mov', '-1'], ['mov', '%r10']] as const;
+/** Helpers whose arguments are checked: map operations, probe reads, the clock, pid, comm, perf and ring-buffer output, reservations. */
+const CHECKED_HELPERS = [1, 2, 3, 4, 5, 6, 14, 16, 25, 45, 112, 113, 130, 131, 132, 134];
+
+/**
+ * The `n`th random program of `seed` that calls one helper with arguments of any kind: each of
+ * r1-r5 set (or left unset) to the context, a map value, a stack pointer, a number, a map, a
+ * constant or the frame pointer, so that the helper's argument checks refuse most of them, each
+ * for the first reason the kernel gives.
+ */
+export function randomArgumentProgram(seed: number, n: number): string {
+  const rnd = generator(seed * 373587883 + n * 49979687);
+  const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)]!;
+  const lines = [
+    'mov %r6, %r1', 'stdw [%r10-8], 0', 'stdw [%r10-16], 0', 'stw [%r10-20], 0', 'mov %r2, %r10', 'add %r2, -20', 'lddw %r1, map[1]',
+    'call 1', 'jne %r0, 0, +2', 'mov %r0, 0', 'exit', 'mov %r7, %r0', 'mov %r8, %r10', 'add %r8, -16', 'ldxdw %r9, [%r6+0]',
+  ];
+  const helper = pick(CHECKED_HELPERS);
+  for (let r = 1; r <= 5; r++) {
+    if (rnd() < 0.15) continue;
+    const [op, v] = pick(ARGUMENTS);
+    lines.push(op === 'lddw' ? `lddw %r${r}, ${v}` : `mov %r${r}, ${v}`);
+  }
+  lines.push(`call ${helper}`, 'mov %r0, 0', 'exit');
+  return lines.join('\n');
+}
