@@ -54,9 +54,6 @@ function btfAccess(env: AccessEnv, pc: number, regno: number, p: Reg, off: numbe
   return r.kind === 'ptr' ? pointerReg('ptr_to_btf_id', { btf: r.pointee }) : scalarReg(loadedScalar(size, false));
 }
 
-/** Whether a pointer's variable offset part is exactly known. */
-const fixed = fixedOffset;
-
 /** Rejects accesses through things that are not (yet) valid pointers. */
 function checkPointer(env: AccessEnv, pc: number, regno: number, p: Reg): void {
   if (p.type === 'scalar' || p.type === 'map_ptr' || p.type === 'map_value_or_null' || p.type === 'ringbuf_mem_or_null' || p.type === 'mem_or_null' || p.type === 'func') {
@@ -85,7 +82,7 @@ const MAX_VAR_OFF = 1 << 29;
  * refused first; then the access at the smallest signed offset, whether the largest unsigned one
  * is bounded at all, and the access there, each refused in the kernel's two lines.
  */
-function checkMemRegion(env: AccessEnv, pc: number, regno: number, p: Reg, off: number, size: number, regionSize: number, what: string): void {
+function checkMemRegion(env: AccessEnv, pc: number, regno: number, p: Reg, off: number, size: number, regionSize: number, what: string, zeroAllowed: boolean): void {
   const fixedPart = BigInt(p.off + off);
   const { smin, umax } = p.var;
   const at = fixedPart + smin;
@@ -93,13 +90,13 @@ function checkMemRegion(env: AccessEnv, pc: number, regno: number, p: Reg, off: 
     env.fail(pc, `R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
   }
   const outside = (end: 'min' | 'max', o: bigint): never => env.fail(pc, `${what} off=${BigInt.asIntN(32, o)} size=${size}: R${regno} ${end} value is outside of the allowed memory range`);
-  if (at < 0n || at + BigInt(size) > BigInt(regionSize)) outside('min', at);
+  if (at < 0n || at + BigInt(size) > BigInt(regionSize) || (size === 0 && !zeroAllowed)) outside('min', at);
   if (umax >= BigInt(MAX_VAR_OFF)) env.fail(pc, `R${regno} unbounded memory access, make sure to bounds check any such access`);
   const top = fixedPart + umax;
   if (top < 0n || top + BigInt(size) > BigInt(regionSize)) outside('max', top);
 }
 
-function checkRegion(env: AccessEnv, pc: number, regno: number, p: Reg, off: number, size: number, write: boolean, helper = false): void {
+function checkRegion(env: AccessEnv, pc: number, regno: number, p: Reg, off: number, size: number, write: boolean, helper = false, zeroAllowed = true): void {
   const [lo, hi] = span(p, off, size);
   switch (p.type) {
     case 'ctx': {
@@ -123,19 +120,19 @@ function checkRegion(env: AccessEnv, pc: number, regno: number, p: Reg, off: num
     }
     case 'map_value': {
       const map = env.maps[p.map]!;
-      checkMemRegion(env, pc, regno, p, off, size, map.valueSize, `invalid access to map value, value_size=${map.valueSize}`);
+      checkMemRegion(env, pc, regno, p, off, size, map.valueSize, `invalid access to map value, value_size=${map.valueSize}`, zeroAllowed);
       if (write && map.readOnly) env.fail(pc, `write into map forbidden, value_size=${map.valueSize} off=${lo} size=${size}`);
       return;
     }
     case 'ringbuf_mem':
     case 'mem':
-      checkMemRegion(env, pc, regno, p, off, size, p.memSize, `invalid access to memory, mem_size=${p.memSize}`);
+      checkMemRegion(env, pc, regno, p, off, size, p.memSize, `invalid access to memory, mem_size=${p.memSize}`, zeroAllowed);
       return;
     case 'fp':
-      if (!fixed(p) && (varMax(p) >= MAX_VAR_OFF || varMin(p) <= -MAX_VAR_OFF)) env.fail(pc, `invalid unbounded variable-offset ${helper ? 'indirect access to' : write ? 'write to' : 'read from'} stack R${regno}`);
+      if (!fixedOffset(p) && (varMax(p) >= MAX_VAR_OFF || varMin(p) <= -MAX_VAR_OFF)) env.fail(pc, `invalid unbounded variable-offset ${helper ? 'indirect access to' : write ? 'write to' : 'read from'} stack R${regno}`);
       if (lo < -STACK_BYTES || hi > 0) {
         const how = write ? 'write to' : 'read from';
-        env.fail(pc, fixed(p) ? `invalid ${how} stack R${regno} off=${lo} size=${size}` : `invalid variable-offset ${how} stack R${regno} var_off=${formatTnum(p.var.var)} off=${p.off + off} size=${size}`);
+        env.fail(pc, fixedOffset(p) ? `invalid ${how} stack R${regno} off=${lo} size=${size}` : `invalid variable-offset ${how} stack R${regno} var_off=${formatTnum(p.var.var)} off=${p.off + off} size=${size}`);
       }
       return;
     case 'ptr_to_btf_id':
@@ -153,7 +150,6 @@ function directRead(value: Uint8Array, off: number, size: number, signExtend: bo
   return signExtend ? BigInt.asUintN(64, BigInt.asIntN(size * 8, v)) : v;
 }
 
-/** The result of a load through `p`, after checking it; stack loads fill spilled registers back. */
 /** How check_ptr_alignment names a pointer type in its refusal. */
 const ALIGNMENT_NAMES: Partial<Record<Reg['type'], string>> = { map_value: 'value ', ctx: 'context ', fp: 'stack ' };
 
@@ -169,6 +165,7 @@ function checkAlignment(env: AccessEnv, pc: number, p: Reg, off: number, size: n
   }
 }
 
+/** The result of a load through `p`, after checking it; stack loads fill spilled registers back. */
 export function readMemory(env: AccessEnv, st: State, pc: number, regno: number, p: Reg, off: number, size: number, signExtend: boolean, atomic = false): Reg {
   checkPointer(env, pc, regno, p);
   checkAlignment(env, pc, p, off, size, atomic);
@@ -181,7 +178,7 @@ export function readMemory(env: AccessEnv, st: State, pc: number, regno: number,
   env.noteLoad(pc, false);
   checkRegion(env, pc, regno, p, off, size, false);
   if (p.type === 'ctx' && env.ctx?.tracing) return tracingArg(env.ctx, span(p, off, size)[0], size, signExtend);
-  if (p.type === 'map_value' && fixed(p)) {
+  if (p.type === 'map_value' && fixedOffset(p)) {
     const frozen = env.maps[p.map]!.frozenValue;
     if (frozen) return scalarReg(constScalar(directRead(frozen, span(p, off, size)[0], size, signExtend)));
   }
@@ -192,7 +189,7 @@ export function readMemory(env: AccessEnv, st: State, pc: number, regno: number,
   const base = STACK_BYTES + lo;
   // Uninitialised stack bytes read as unknown data: tracing programs need CAP_PERFMON, which gives
   // the kernel's allow_uninit_stack (a padded struct copied whole is the common case).
-  if (!fixed(p)) return scalarReg(loadedScalar(size, signExtend));
+  if (!fixedOffset(p)) return scalarReg(loadedScalar(size, signExtend));
   // check_stack_read_fixed_off(): a slot holds a spilled register when its first byte is a spill's.
   const start = base & ~7;
   let spillCount = 0;
@@ -249,7 +246,7 @@ export function writeMemory(env: AccessEnv, st: State, pc: number, regno: number
       frame.spills[slot] = undefined;
     }
   }
-  if (!fixed(p)) {
+  if (!fixedOffset(p)) {
     frame.slots.fill(Slot.MISC, base, end);
     return;
   }
@@ -266,14 +263,21 @@ export function writeMemory(env: AccessEnv, st: State, pc: number, regno: number
 
 /**
  * A helper's access to `size` bytes at a pointer argument (keys, values, buffers): checked like a
- * load or store; a write into the stack marks those bytes initialised.
+ * load or store; a write into the stack marks those bytes initialised. No bytes are allowed only
+ * where `zeroAllowed` (a size argument that may be 0; not a map's key or value of none).
  */
-export function helperMemory(env: AccessEnv, st: State, pc: number, regno: number, p: Reg, size: number, write: boolean): void {
+export function helperMemory(env: AccessEnv, st: State, pc: number, regno: number, p: Reg, size: number, write: boolean, zeroAllowed = true): void {
   checkPointer(env, pc, regno, p);
+  if (size === 0 && !zeroAllowed) {
+    // The stack range of none is refused (check_stack_range_initialized); other memory as
+    // __check_mem_access refuses no bytes.
+    if (p.type === 'fp') env.fail(pc, 'invalid zero-sized read');
+    if (p.type === 'map_value' || p.type === 'mem' || p.type === 'ringbuf_mem') checkRegion(env, pc, regno, p, 0, 0, write, true, false);
+  }
   if (size === 0) {
     // No bytes, but a stack pointer still points into the stack (check_stack_slot_within_bounds).
     const lo = p.off + varMin(p);
-    if (p.type === 'fp' && fixed(p) && (lo < -STACK_BYTES || lo > -1)) env.fail(pc, `invalid ${write ? 'write to' : 'read from'} stack R${regno} off=${lo} size=0`);
+    if (p.type === 'fp' && fixedOffset(p) && (lo < -STACK_BYTES || lo > -1)) env.fail(pc, `invalid ${write ? 'write to' : 'read from'} stack R${regno} off=${lo} size=0`);
     return;
   }
   if (p.type === 'ctx') env.fail(pc, `R${regno} type=ctx expected=${MEM_TYPES}`);

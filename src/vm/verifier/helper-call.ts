@@ -79,14 +79,8 @@ export function checkHelperCall(env: HelperEnv, st: State, proto: HelperProto): 
         if (reg.type !== 'fp' && reg.type !== 'map_value' && reg.type !== 'mem') expect(regno, reg, MEM_TYPES);
         const spec = env.maps[map.map]!;
         const size = kind === 'ARG_PTR_TO_MAP_KEY' ? spec.keySize : spec.valueSize;
-        // A map with no keys (a ring buffer's): the stack range of none is refused (check_stack_range_initialized).
-        if (size === 0 && reg.type === 'fp') env.fail(pc, 'invalid zero-sized read');
-        // Through other memory, an access of no bytes where none is allowed (__check_mem_access).
-        if (size === 0 && (reg.type === 'map_value' || reg.type === 'mem' || reg.type === 'ringbuf_mem')) {
-          const what = reg.type === 'map_value' ? `invalid access to map value, value_size=${env.maps[reg.map]!.valueSize}` : `invalid access to memory, mem_size=${reg.memSize}`;
-          env.fail(pc, `${what} off=${reg.off + Number(reg.var.smin)} size=0: R${regno} min value is outside of the allowed memory range`);
-        }
-        helperMemory(env, st, pc, regno, reg, size, false);
+        // A map with no keys (a ring buffer's) has none to read: refused (zero bytes not allowed).
+        helperMemory(env, st, pc, regno, reg, size, false, false);
         if (kind === 'ARG_PTR_TO_MAP_KEY' && elidesNullness(spec)) constKey = constantMapKey(st, reg, spec.keySize);
         return;
       }

@@ -6,9 +6,9 @@
 // precise one, accepts, walks and prints differently from the kernel the object will be loaded
 // into. BigInt is fine here: verification runs once per load.
 import {
-  formatTnum, TNUM_UNKNOWN, tnumAdd, tnumAnd, tnumArshift, tnumBswap, tnumCast, tnumClearSubreg, tnumConst, tnumIn,
+  formatTnum, snumText, TNUM_UNKNOWN, tnumAdd, tnumAnd, tnumArshift, tnumBswap, tnumCast, tnumClearSubreg, tnumConst, tnumIn,
   tnumIntersect, tnumIsConst, tnumIsUnknown, tnumLshift, tnumMul, tnumOr, tnumOverlap, tnumRange, tnumRshift, tnumStep, tnumSub,
-  tnumSubreg, tnumSubregIsConst, tnumWithSubreg, tnumXor, type Tnum,
+  tnumSubreg, tnumSubregIsConst, tnumWithSubreg, tnumXor, unumText, type Tnum,
 } from './tnum.js';
 
 const U64 = (1n << 64n) - 1n;
@@ -36,7 +36,7 @@ export interface Scalar {
 }
 
 /** The u64 view of a value. */
-export const toU64 = (v: bigint): bigint => BigInt.asUintN(64, v);
+const toU64 = (v: bigint): bigint => BigInt.asUintN(64, v);
 /** The s64 view of a value. */
 export const toS64 = (v: bigint): bigint => BigInt.asIntN(64, v);
 const u32 = (v: bigint): bigint => BigInt.asUintN(32, v);
@@ -150,35 +150,32 @@ function updateBounds(r: Scalar): void {
   updateBounds64(r);
 }
 
+/**
+ * The low halves of [lo, hi], whose high halves are one value, bound the 32-bit ones where they
+ * form a range of that signedness (of a u64 range's, taken as unsigned unchecked, as the kernel does).
+ */
+function lowHalvesBound(r: Scalar, lo: bigint, hi: bigint, unsigned: boolean): void {
+  if (unsigned || u32(lo) <= u32(hi)) {
+    r.u32min = max(r.u32min, u32(lo));
+    r.u32max = min(r.u32max, u32(hi));
+  }
+  if (s32(lo) <= s32(hi)) {
+    r.s32min = max(r.s32min, s32(lo));
+    r.s32max = min(r.s32max, s32(hi));
+  }
+}
+
 /** __reg32_deduce_bounds: 32-bit bounds from the 64-bit ones, and u32/s32 from each other. */
 function deduce32(r: Scalar): void {
   // The high halves of the u64 (or s64) range are one value: its low halves are a range too.
-  if (r.umin >> 32n === r.umax >> 32n) {
-    r.u32min = max(r.u32min, u32(r.umin));
-    r.u32max = min(r.u32max, u32(r.umax));
-    if (s32(r.umin) <= s32(r.umax)) {
-      r.s32min = max(r.s32min, s32(r.umin));
-      r.s32max = min(r.s32max, s32(r.umax));
-    }
-  }
-  if (r.smin >> 32n === r.smax >> 32n) {
-    if (u32(r.smin) <= u32(r.smax)) {
-      r.u32min = max(r.u32min, u32(r.smin));
-      r.u32max = min(r.u32max, u32(r.smax));
-    }
-    if (s32(r.smin) <= s32(r.smax)) {
-      r.s32min = max(r.s32min, s32(r.smin));
-      r.s32max = min(r.s32max, s32(r.smax));
-    }
-  }
+  if (r.umin >> 32n === r.umax >> 32n) lowHalvesBound(r, r.umin, r.umax, true);
+  if (r.smin >> 32n === r.smax >> 32n) lowHalvesBound(r, r.smin, r.smax, false);
   // High halves two consecutive numbers, low halves going from negative to non-negative: an s32 range.
-  if (u32((r.umin >> 32n) + 1n) === u32(r.umax >> 32n) && s32(r.umin) < 0n && s32(r.umax) >= 0n) {
-    r.s32min = max(r.s32min, s32(r.umin));
-    r.s32max = min(r.s32max, s32(r.umax));
-  }
-  if (u32((r.smin >> 32n) + 1n) === u32(r.smax >> 32n) && s32(r.smin) < 0n && s32(r.smax) >= 0n) {
-    r.s32min = max(r.s32min, s32(r.smin));
-    r.s32max = min(r.s32max, s32(r.smax));
+  for (const [lo, hi] of [[r.umin, r.umax], [r.smin, r.smax]] as const) {
+    if (u32((lo >> 32n) + 1n) === u32(hi >> 32n) && s32(lo) < 0n && s32(hi) >= 0n) {
+      r.s32min = max(r.s32min, s32(lo));
+      r.s32max = min(r.s32max, s32(hi));
+    }
   }
   // The u32 range does not cross the sign bit: it bounds the s32 one.
   if (s32(r.u32min) <= s32(r.u32max)) {
@@ -217,27 +214,19 @@ function deduce64(r: Scalar): void {
   }
 }
 
+/** The u64 and s64 ranges tightened by putting [lo32, hi32] in their ends' low halves. */
+function highHalvesWith(r: Scalar, lo32: bigint, hi32: bigint): void {
+  const hiU = (v: bigint): bigint => v & ~U32 & U64;
+  r.umin = max(r.umin, hiU(r.umin) | lo32);
+  r.umax = min(r.umax, hiU(r.umax) | hi32);
+  r.smin = max(r.smin, toS64(hiU(toU64(r.smin)) | lo32));
+  r.smax = min(r.smax, toS64(hiU(toU64(r.smax)) | hi32));
+}
+
 /** __reg_deduce_mixed_bounds: 64-bit bounds tightened by the 32-bit ones in their low halves. */
 function deduceMixed(r: Scalar): void {
-  const hiU = (v: bigint): bigint => v & ~U32 & U64;
-  let newMin = hiU(r.umin) | r.u32min;
-  let newMax = hiU(r.umax) | r.u32max;
-  r.umin = max(r.umin, newMin);
-  r.umax = min(r.umax, newMax);
-  newMin = toS64(hiU(toU64(r.smin)) | r.u32min);
-  newMax = toS64(hiU(toU64(r.smax)) | r.u32max);
-  r.smin = max(r.smin, newMin);
-  r.smax = min(r.smax, newMax);
-  if (u32(r.s32min) <= u32(r.s32max)) {
-    newMin = hiU(r.umin) | u32(r.s32min);
-    newMax = hiU(r.umax) | u32(r.s32max);
-    r.umin = max(r.umin, newMin);
-    r.umax = min(r.umax, newMax);
-    newMin = toS64(hiU(toU64(r.smin)) | u32(r.s32min));
-    newMax = toS64(hiU(toU64(r.smax)) | u32(r.s32max));
-    r.smin = max(r.smin, newMin);
-    r.smax = min(r.smax, newMax);
-  }
+  highHalvesWith(r, r.u32min, r.u32max);
+  if (u32(r.s32min) <= u32(r.s32max)) highHalvesWith(r, u32(r.s32min), u32(r.s32max));
   // After a sign-extending load: a value in [S32_MIN, S32_MAX] whose low half is non-negative is that low half.
   if (r.s32min >= 0n && r.smin >= S32_MIN && r.smax <= S32_MAX) {
     r.smin = r.s32min;
@@ -279,7 +268,7 @@ export function sync(s: Scalar): Scalar {
 }
 
 /** Whether no value satisfies the bounds (reg_bounds_sanity_check's range violation). */
-export function isEmpty(s: Scalar): boolean {
+function isEmpty(s: Scalar): boolean {
   return s.umin > s.umax || s.smin > s.smax || s.u32min > s.u32max || s.s32min > s.s32max;
 }
 
@@ -323,7 +312,7 @@ export function sameScalar(a: Scalar, b: Scalar): boolean {
 }
 
 /** zext_32_to_64: what every 32-bit ALU op leaves, the low half zero-extended (__reg_assign_32_into_64). */
-export function zext32(s: Scalar): Scalar {
+function zext32(s: Scalar): Scalar {
   const r = { ...s, var: tnumSubreg(s.var) };
   r.umin = r.u32min;
   r.umax = r.u32max;
@@ -369,8 +358,7 @@ export function coerceToSize(s: Scalar, size: number, signExtend: boolean): Scal
 }
 
 /** coerce_reg_to_size_sx: the low `bits` bits sign-extended to 64 (MOVSX, LDXS). */
-export function sext(s: Scalar, bits: 8 | 16 | 32): Scalar {
-  const r = { ...s };
+export function sext(r: Scalar, bits: 8 | 16 | 32): Scalar {
   const b = BigInt(bits);
   if (tnumIsConst(r.var)) {
     const v = toU64(BigInt.asIntN(bits, r.var.value));
@@ -458,36 +446,40 @@ function boundsComputable(op: number, b: Scalar, is64: boolean): boolean {
 /** Whether v lies outside [lo, hi] (a checked C operation overflowed). */
 const outside = (v: bigint, lo: bigint, hi: bigint): boolean => v < lo || v > hi;
 
+/** The limits and the bound fields of one width. */
+function width(bits: 32 | 64) {
+  return bits === 64
+    ? { SMIN: S64_MIN, SMAX: S64_MAX, UMAX: U64, smin: 'smin', smax: 'smax', umin: 'umin', umax: 'umax' } as const
+    : { SMIN: S32_MIN, SMAX: S32_MAX, UMAX: U32, smin: 's32min', smax: 's32max', umin: 'u32min', umax: 'u32max' } as const;
+}
+
 /**
- * A signed range's ends combined with `f`: overflow of either end leaves nothing known; unsigned
- * ends wrapped together (both or neither overflowed) stay a range (Linux 6.18's add and sub), one
- * end alone wrapping leaves nothing known.
+ * d += s or d -= s on one width's bounds: a signed end overflowing leaves nothing known; unsigned
+ * ends wrapping together (both or neither) stay a range (Linux 6.18's add and sub), one end alone
+ * wrapping leaves nothing known.
  */
 function addBounds(d: Scalar, s: Scalar, bits: 32 | 64, sub: boolean): void {
-  const [SMIN, SMAX, UMAX] = bits === 64 ? [S64_MIN, S64_MAX, U64] : [S32_MIN, S32_MAX, U32];
-  const sk = bits === 64 ? (['smin', 'smax', 'umin', 'umax'] as const) : (['s32min', 's32max', 'u32min', 'u32max'] as const);
-  const [kSmin, kSmax, kUmin, kUmax] = sk;
-  const smin = sub ? d[kSmin] - s[kSmax] : d[kSmin] + s[kSmin];
-  const smax = sub ? d[kSmax] - s[kSmin] : d[kSmax] + s[kSmax];
-  if (outside(smin, SMIN, SMAX) || outside(smax, SMIN, SMAX)) { d[kSmin] = SMIN; d[kSmax] = SMAX; } else { d[kSmin] = smin; d[kSmax] = smax; }
-  const umin = sub ? d[kUmin] - s[kUmax] : d[kUmin] + s[kUmin];
-  const umax = sub ? d[kUmax] - s[kUmin] : d[kUmax] + s[kUmax];
-  const minWraps = outside(umin, 0n, UMAX), maxWraps = outside(umax, 0n, UMAX);
+  const w = width(bits);
+  const smin = sub ? d[w.smin] - s[w.smax] : d[w.smin] + s[w.smin];
+  const smax = sub ? d[w.smax] - s[w.smin] : d[w.smax] + s[w.smax];
+  if (outside(smin, w.SMIN, w.SMAX) || outside(smax, w.SMIN, w.SMAX)) { d[w.smin] = w.SMIN; d[w.smax] = w.SMAX; } else { d[w.smin] = smin; d[w.smax] = smax; }
+  const umin = sub ? d[w.umin] - s[w.umax] : d[w.umin] + s[w.umin];
+  const umax = sub ? d[w.umax] - s[w.umin] : d[w.umax] + s[w.umax];
+  const minWraps = outside(umin, 0n, w.UMAX), maxWraps = outside(umax, 0n, w.UMAX);
   // Adding, only the top can wrap alone; subtracting, only the bottom.
-  if (sub ? minWraps && !maxWraps : !minWraps && maxWraps) { d[kUmin] = 0n; d[kUmax] = UMAX; } else { d[kUmin] = umin & UMAX; d[kUmax] = umax & UMAX; }
+  if (sub ? minWraps && !maxWraps : !minWraps && maxWraps) { d[w.umin] = 0n; d[w.umax] = w.UMAX; } else { d[w.umin] = umin & w.UMAX; d[w.umax] = umax & w.UMAX; }
 }
 
-/** The products of a signed range's ends (check_mul_overflow on each): their least and greatest, or nothing known on overflow. */
+/** The products of the ends (check_mul_overflow on each): unsigned ones, and the least and greatest signed ones; nothing known on overflow. */
 function mulBounds(d: Scalar, s: Scalar, bits: 32 | 64): void {
-  const [SMIN, SMAX, UMAX] = bits === 64 ? [S64_MIN, S64_MAX, U64] : [S32_MIN, S32_MAX, U32];
-  const [kSmin, kSmax, kUmin, kUmax] = bits === 64 ? (['smin', 'smax', 'umin', 'umax'] as const) : (['s32min', 's32max', 'u32min', 'u32max'] as const);
-  const umax = d[kUmax] * s[kUmax], umin = d[kUmin] * s[kUmin];
-  if (umax > UMAX || umin > UMAX) { d[kUmin] = 0n; d[kUmax] = UMAX; } else { d[kUmin] = umin; d[kUmax] = umax; }
-  const p = [d[kSmin] * s[kSmin], d[kSmin] * s[kSmax], d[kSmax] * s[kSmin], d[kSmax] * s[kSmax]];
-  if (p.some((v) => outside(v, SMIN, SMAX))) { d[kSmin] = SMIN; d[kSmax] = SMAX; } else { d[kSmin] = p.reduce(min); d[kSmax] = p.reduce(max); }
+  const w = width(bits);
+  const umax = d[w.umax] * s[w.umax], umin = d[w.umin] * s[w.umin];
+  if (umax > w.UMAX || umin > w.UMAX) { d[w.umin] = 0n; d[w.umax] = w.UMAX; } else { d[w.umin] = umin; d[w.umax] = umax; }
+  const p = [d[w.smin] * s[w.smin], d[w.smin] * s[w.smax], d[w.smax] * s[w.smin], d[w.smax] * s[w.smax]];
+  if (p.some((v) => outside(v, w.SMIN, w.SMAX))) { d[w.smin] = w.SMIN; d[w.smax] = w.SMAX; } else { d[w.smin] = p.reduce(min); d[w.smax] = p.reduce(max); }
 }
 
-/** and/or/xor on the 32-bit bounds, once the tnum is computed: `lo`/`hi` the new u32 bounds. */
+/** and (0x50), or (0x40), xor on the 32-bit bounds, the tnum already computed; both operands known: the result is. */
 function bitwise32(d: Scalar, s: Scalar, op: number, srcKnown: boolean, dstKnown: boolean): void {
   const t = tnumSubreg(d.var);
   if (srcKnown && dstKnown) { markKnown32(d, t.value); return; }
@@ -497,11 +489,10 @@ function bitwise32(d: Scalar, s: Scalar, op: number, srcKnown: boolean, dstKnown
   if (s32(d.u32min) <= s32(d.u32max)) { d.s32min = s32(d.u32min); d.s32max = s32(d.u32max); } else { d.s32min = S32_MIN; d.s32max = S32_MAX; }
 }
 
+/** The same on the 64-bit bounds. */
 function bitwise64(d: Scalar, s: Scalar, op: number, srcKnown: boolean, dstKnown: boolean): void {
   if (srcKnown && dstKnown) {
-    const v = d.var.value;
-    const k = constScalar(v);
-    Object.assign(d, k);
+    Object.assign(d, constScalar(d.var.value));
     return;
   }
   if (op === 0x50) { d.umin = d.var.value; d.umax = min(d.umax, s.umax); }
@@ -691,8 +682,8 @@ export function branchOutcome(op: CompareOp, a: Scalar, b: Scalar, is32 = false)
 
 /** The compare whose being true is this one's being false (rev_opcode); 0x41 is "jset not taken". */
 const REVERSE: Record<number, number> = { 0x10: 0x50, 0x50: 0x10, 0x40: 0x41, 0x41: 0x40, 0x30: 0xa0, 0x20: 0xb0, 0xb0: 0x20, 0xa0: 0x30, 0x70: 0xc0, 0x60: 0xd0, 0xd0: 0x60, 0xc0: 0x70 };
-/** The same compare with its operands swapped (flip_opcode). */
-const FLIP: Record<number, number> = { 0x30: 0xb0, 0x20: 0xa0, 0xb0: 0x30, 0xa0: 0x20, 0x70: 0xd0, 0x60: 0xc0, 0xd0: 0x70, 0xc0: 0x60 };
+/** A "greater" compare as the "less" one with its operands swapped (flip_opcode, as regs_refine_cond_op uses it). */
+const FLIP: Record<number, number> = { 0x30: 0xb0, 0x20: 0xa0, 0x70: 0xd0, 0x60: 0xc0 };
 
 /** is_reg_const / reg_const_value for a compare of `is32`. */
 function constOf(r: Scalar, is32: boolean): bigint | undefined {
@@ -705,7 +696,7 @@ function refine(op: number, a: Scalar, b: Scalar, is32: boolean, same: boolean):
   // A register compared with itself is one object the narrowing changes twice, as in the kernel.
   let r1 = { ...a }, r2 = same ? r1 : { ...b };
   let swapped = false;
-  if (FLIP[op] !== undefined && (op === 0x30 || op === 0x20 || op === 0x70 || op === 0x60)) {
+  if (FLIP[op] !== undefined) {
     op = FLIP[op]!;
     [r1, r2] = [r2, r1];
     swapped = true;
@@ -800,23 +791,13 @@ export function regWidth(s: Scalar): number {
   return s.umax === 0n ? 0 : s.umax.toString(2).length;
 }
 
-/** The kernel's verbose_snum: decimal within s16, else hex of the u64. */
-function snum(v: bigint): string {
-  return v >= -32768n && v <= 32767n ? `${v}` : `0x${toU64(v).toString(16)}`;
-}
-
-/** The kernel's verbose_unum: decimal up to u16, else hex. */
-function unum(v: bigint): string {
-  return v <= 0xffffn ? `${v}` : `0x${v.toString(16)}`;
-}
-
 /**
  * The kernel's text of a scalar (print_reg_state with print_scalar_ranges): a constant as a number,
  * else `scalar(` the bounds that say something, equal ones named together, then the var_off if
  * anything is known `)`; `extra` goes first inside the parentheses (an id).
  */
 export function formatScalar(s: Scalar, extra = ''): string {
-  if (tnumIsConst(s.var)) return snum(toS64(s.var.value));
+  if (tnumIsConst(s.var)) return snumText(toS64(s.var.value));
   // An s32 bound printed in hex is its u32 (sign extension would mislead), so it is compared as that.
   const s32val = (v: bigint): bigint => (v >= -32768n && v <= 32767n ? v : u32(v));
   const items = [
@@ -844,7 +825,7 @@ export function formatScalar(s: Scalar, extra = ''): string {
       m2.omit = true;
       text += `${m2.name}=`;
     }
-    parts.push(text + (m1.signed ? snum(m1.val) : unum(m1.val)));
+    parts.push(text + (m1.signed ? snumText(m1.val) : unumText(m1.val)));
   }
   if (!tnumIsUnknown(s.var)) parts.push(`var_off=${formatTnum(s.var)}`);
   return `scalar(${parts.join(',')})`;

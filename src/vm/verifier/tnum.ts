@@ -209,13 +209,19 @@ export function tnumBswap(a: Tnum, bits: 16 | 32 | 64): Tnum {
   return T(swap(a.value), swap(a.mask));
 }
 
+/** The kernel's verbose_unum: decimal up to u16, else hex. */
+export function unumText(v: bigint): string {
+  return v <= 0xffffn ? `${v}` : hex(v);
+}
+
+/** The kernel's verbose_snum: decimal within s16, else the u64 in hex. */
+export function snumText(v: bigint): string {
+  return v >= -32768n && v <= 32767n ? `${v}` : hex(v & U64);
+}
+
 /** The kernel's text of a tnum (tnum_strn): `(0x0; 0xff)`, a known value as a number. */
 export function formatTnum(a: Tnum): string {
-  if (a.mask === 0n) {
-    if (a.value <= 0xffffn) return `${a.value}`;
-    const signed = BigInt.asIntN(64, a.value);
-    return signed >= -32768n && signed <= 32767n ? `${signed}` : hex(a.value);
-  }
+  if (a.mask === 0n) return a.value <= 0xffffn ? unumText(a.value) : snumText(BigInt.asIntN(64, a.value));
   return `(${hex(a.value)}; ${hex(a.mask)})`;
 }
 

@@ -126,6 +126,32 @@ function verdictKey(insns: readonly Instruction[], opts: VerifyOptions): string 
   return parts.join(',');
 }
 
+/** Whether a pointer offset lies outside (-BPF_MAX_VAR_OFF, BPF_MAX_VAR_OFF). */
+const outOfOffsets = (x: bigint): boolean => x >= 1n << 29n || x <= -(1n << 29n);
+
+/** The registers an instruction reads or writes, in order, for the log; undefined for jumps, exits and calls of nothing. */
+function scratchedBy(insn: Instruction): readonly number[] | undefined {
+  const cls = insn.opcode & 0x07;
+  const x = (insn.opcode & Source.X) !== 0;
+  const op = insn.opcode & 0xf0;
+  const sorted = (...r: number[]): number[] => [...new Set(r)].sort((a, b) => a - b);
+  switch (cls) {
+    case Class.ALU: case Class.ALU64: return x ? sorted(insn.src, insn.dst) : [insn.dst];
+    case Class.LD: case Class.ST: return [insn.dst];
+    case Class.LDX: return sorted(insn.src, insn.dst);
+    case Class.STX: return insn.imm === AtomicOp.CMPXCHG && (insn.opcode & 0xe0) === Mode.ATOMIC ? sorted(0, insn.src, insn.dst) : sorted(insn.src, insn.dst);
+    default:
+      if (op === JmpOp.CALL) return [0];
+      if (op === JmpOp.JA || op === JmpOp.EXIT) return undefined;
+      return x ? sorted(insn.src, insn.dst) : [insn.dst];
+  }
+}
+
+/** `R6=... R8=...`: the registers that hold something, numbered by `numbers` (their index when absent). */
+function registersText(regs: readonly Reg[], numbers?: readonly number[]): string {
+  return regs.flatMap((reg, i) => (reg.type === 'not_init' ? [] : [`R${numbers ? numbers[i] : i}=${formatReg(reg)}`])).join(' ');
+}
+
 class Walk implements AccessEnv {
   readonly cfg: ControlFlow;
   /** Per instruction, the registers whose scalar values may matter from there (precision.ts). */
@@ -145,7 +171,9 @@ class Walk implements AccessEnv {
    * never mutated, so these are the values then): what the log prints after the instruction, as
    * the kernel's prints the registers an instruction touched. Undefined where it prints none.
    */
-  private readonly pathRegs: (readonly [number, Reg][] | { target: number; regs: readonly [number, Reg][] } | undefined)[] = [];
+  private readonly pathRegs: (readonly Reg[] | { target: number; regs: readonly Reg[] } | undefined)[] = [];
+  /** Per instruction, the registers it reads or writes, in order (the kernel's scratched ones), for pathRegs. */
+  private readonly scratched: (readonly number[] | undefined)[];
   private processed = 0;
   /** Jump-class instructions walked (the kernel's jmps_processed), and both counts when the last checkpoint was made. */
   private jmpsProcessed = 0;
@@ -190,6 +218,7 @@ class Walk implements AccessEnv {
       throw e;
     }
     this.functionStarts = [...new Set([0, ...this.cfg.calls.map(([, t]) => t)])].sort((a, b) => a - b);
+    this.scratched = insns.map(scratchedBy);
     ({ precise: this.precise, slots: this.slotsLive } = stackPrecision(insns, this.cfg.calls.length > 0 || opts.precision === false, opts.maps, opts.ctx?.tracing?.trusted === false, opts.ctx?.tracing !== undefined));
     const localCalls = this.cfg.calls.some(([site]) => (insns[site]!.opcode & 0xf0) === JmpOp.CALL && (insns[site]!.opcode & 0x07) === Class.JMP);
     this.widening = opts.precision === false ? new Map() : callbackWidening(insns, this.cfg.callsCallback, this.functionStarts, localCalls, opts.ctx?.tracing !== undefined);
@@ -315,8 +344,8 @@ class Walk implements AccessEnv {
       if (line && line !== source) lines.push(`; ${line}`);
       source = line ?? source;
       const shown = this.pathRegs[i];
-      const text = (regs: readonly [number, Reg][]): string => regs.map(([r, reg]) => `R${r}=${formatReg(reg)}`).join(' ');
-      const state = shown === undefined ? '' : 'target' in shown ? `\t${shown.target}: ${text(shown.regs)}` : `\t; ${text(shown)}`;
+      const touched = shown && !('target' in shown) ? registersText(shown, this.scratched[pc]) : '';
+      const state = shown && 'target' in shown ? `\t${shown.target}: ${registersText(shown.regs)}` : touched ? `\t; ${touched}` : '';
       lines.push(`${pc}: ${this.insnText(pc)}${state}`);
     }
     const st = this.current;
@@ -326,27 +355,6 @@ class Walk implements AccessEnv {
     // As the kernel's log ends, refused or not (a refusal at load time walked nothing).
     lines.push(this.summary());
     throw new VerifierError(pc, reason, lines.join('\n'), this.processed);
-  }
-
-  /** The registers instruction `pc` reads or writes that hold something after it, in order (the kernel's scratched ones). */
-  private touched(pc: number, regs: readonly Reg[]): [number, Reg][] | undefined {
-    const insn = this.insns[pc]!;
-    const cls = insn.opcode & 0x07;
-    const x = (insn.opcode & Source.X) !== 0;
-    let used: number[];
-    if (cls === Class.ALU || cls === Class.ALU64) used = x ? [insn.src, insn.dst] : [insn.dst];
-    else if (cls === Class.LD) used = [insn.dst];
-    else if (cls === Class.LDX || cls === Class.STX) used = insn.imm === AtomicOp.CMPXCHG && cls === Class.STX ? [0, insn.src, insn.dst] : [insn.src, insn.dst];
-    else if (cls === Class.ST) used = [insn.dst];
-    else {
-      const op = insn.opcode & 0xf0;
-      if (op === JmpOp.CALL) used = [0];
-      else if (op === JmpOp.JA || op === JmpOp.EXIT) return undefined;
-      else used = x ? [insn.src, insn.dst] : [insn.dst];
-    }
-    const out: [number, Reg][] = [];
-    for (const r of [...new Set(used)].sort((a, b) => a - b)) if (regs[r]!.type !== 'not_init') out.push([r, regs[r]!]);
-    return out.length ? out : undefined;
   }
 
   private insnText(pc: number): string {
@@ -397,7 +405,9 @@ class Walk implements AccessEnv {
         this.endPath(cur);
         cur = this.takeUp();
       } else {
-        this.pathRegs.push(cur.frames.length === frames ? this.touched(pc, this.frame(cur).regs) : undefined);
+        const used = this.scratched[pc];
+        const regs = this.frame(cur).regs;
+        this.pathRegs.push(used && cur.frames.length === frames ? used.map((r) => regs[r]!) : undefined);
         if (this.opts.onStep) this.opts.onStep(pc, this.frame(cur).regs.map((r) => (r.type === 'not_init' ? undefined : formatReg(r))));
       }
     }
@@ -503,8 +513,7 @@ class Walk implements AccessEnv {
       // log does for a branch taken after the other was walked ("2: ... goto pc+1 4: R0=0 ...").
       if (next.logAt > 0) {
         this.pathRegs.length = next.logAt - 1;
-        const regs = this.frame(next).regs.flatMap((r, i): [number, Reg][] => (r.type === 'not_init' ? [] : [[i, r]]));
-        this.pathRegs.push({ target: next.pc, regs });
+        this.pathRegs.push({ target: next.pc, regs: this.frame(next).regs.slice() });
       }
     }
     return next;
@@ -688,7 +697,7 @@ class Walk implements AccessEnv {
    * 32-bit op only when d fitted 32 bits); a second constant, or any other operation, drops it.
    */
   private offsetLink(d: Reg, s: Reg, op: number, is64: boolean, out: Reg): Reg {
-    if (!d.id || (op !== AluOp.ADD && op !== AluOp.SUB) || s.type !== 'scalar') return out;
+    if (!d.id || (op !== AluOp.ADD && op !== AluOp.SUB)) return out;
     const k = is64 ? (isConst(s.value) ? s.value.var.value : undefined) : isConst32(s.value) ? s.value.var.value & 0xffffffffn : undefined;
     if (k === undefined || d.link) return out;
     if (is64 && (BigInt.asIntN(64, k) < -(1n << 31n) || BigInt.asIntN(64, k) >= 1n << 31n)) return out;
@@ -720,8 +729,8 @@ class Walk implements AccessEnv {
     // A map pointer plus a known 0 stays itself.
     if (ptr.type === 'map_ptr' && op === AluOp.ADD && isConst(k.value) && k.value.var.value === 0n) return ptr;
     if (ptr.type === 'map_ptr' || ptr.type === 'func') this.fail(st.pc, `R${dst} pointer arithmetic on ${ptr.type} prohibited`);
-    this.saneOffset(st, k.value, 0, ptr.type);
-    this.saneOffset(st, undefined, ptr.off, ptr.type, ptr);
+    this.saneOperand(st, k.value, ptr.type);
+    this.sanePointer(st, ptr);
     if (op === AluOp.AND || op === AluOp.OR || op === AluOp.XOR) this.fail(st.pc, `R${dst} bitwise operator ${names[op]} on pointer prohibited`);
     if (op !== AluOp.ADD && op !== AluOp.SUB) this.fail(st.pc, `R${dst} pointer arithmetic with ${names[op]} operator prohibited`);
     if (!isPointer(d) && op === AluOp.SUB) this.fail(st.pc, `R${dst} tried to subtract pointer from scalar`);
@@ -732,31 +741,25 @@ class Walk implements AccessEnv {
     // A constant goes into the fixed offset while that stays an s32 (adjust_ptr_min_max_vals).
     if (isConst(v)) {
       const c = BigInt(ptr.off) + (neg ? -toS64(v.var.value) : toS64(v.var.value));
-      if (c === BigInt.asIntN(32, c)) return this.saneOffset(st, undefined, Number(c), ptr.type, { ...ptr, off: Number(c) });
+      if (c === BigInt.asIntN(32, c)) return this.sanePointer(st, { ...ptr, off: Number(c) });
     }
     // A variable part, bounds and tnum, 32-bit bounds dropped as pointers carry none.
-    return this.saneOffset(st, undefined, ptr.off, ptr.type, { ...ptr, var: pointerOffset(ptr.var, v, neg) });
+    return this.sanePointer(st, { ...ptr, var: pointerOffset(ptr.var, v, neg) });
   }
 
-  /**
-   * check_reg_sane_offset, refusing in the kernel's words: on the number added (`v`), its value
-   * when known, else its smallest; on the resulting pointer `r` (v undefined), its fixed offset
-   * `off` and its variable part's smallest value. Returns `r`.
-   */
-  private saneOffset(st: State, v: Scalar | undefined, off: number, type: string, r?: Reg): Reg {
-    const MAX = 1n << 29n;
-    const out = (x: bigint): boolean => x >= MAX || x <= -MAX;
-    if (v) {
-      if (isConst(v) && out(toS64(v.var.value))) this.fail(st.pc, `math between ${type} pointer and ${toS64(v.var.value)} is not allowed`);
-      if (v.smin === S64_MIN) this.fail(st.pc, `math between ${type} pointer and register with unbounded min value is not allowed`);
-      if (out(v.smin)) this.fail(st.pc, `value ${v.smin} makes ${type} pointer be out of bounds`);
-      return r!;
-    }
-    const p = r!.var;
-    if (out(BigInt(off))) this.fail(st.pc, `${type} pointer offset ${off} is not allowed`);
-    if (p.smin === S64_MIN) this.fail(st.pc, `math between ${type} pointer and register with unbounded min value is not allowed`);
-    if (out(p.smin)) this.fail(st.pc, `${type} pointer offset ${p.smin} is not allowed`);
-    return r!;
+  /** check_reg_sane_offset on the number added to a pointer of `type`: its value when known, else its smallest. */
+  private saneOperand(st: State, v: Scalar, type: string): void {
+    if (isConst(v) && outOfOffsets(toS64(v.var.value))) this.fail(st.pc, `math between ${type} pointer and ${toS64(v.var.value)} is not allowed`);
+    if (v.smin === S64_MIN) this.fail(st.pc, `math between ${type} pointer and register with unbounded min value is not allowed`);
+    if (outOfOffsets(v.smin)) this.fail(st.pc, `value ${v.smin} makes ${type} pointer be out of bounds`);
+  }
+
+  /** check_reg_sane_offset on a pointer: its fixed offset and its variable part's smallest value. Returns it. */
+  private sanePointer(st: State, r: Reg): Reg {
+    if (outOfOffsets(BigInt(r.off))) this.fail(st.pc, `${r.type} pointer offset ${r.off} is not allowed`);
+    if (r.var.smin === S64_MIN) this.fail(st.pc, `math between ${r.type} pointer and register with unbounded min value is not allowed`);
+    if (outOfOffsets(r.var.smin)) this.fail(st.pc, `${r.type} pointer offset ${r.var.smin} is not allowed`);
+    return r;
   }
 
   private atomic(st: State, insn: Instruction, ptr: Reg): void {
