@@ -15,6 +15,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "include/records.h"
+#include "include/lost.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -201,6 +202,8 @@ int io_uring_complete(struct trace_event_raw_io_uring_complete *ctx)
 		r->t_submit = a->t;
 		r->t_complete = bpf_ktime_get_ns();
 		bpf_ringbuf_submit(r, 0);
+	} else {
+		count_lost();
 	}
 	bpf_map_delete_elem(&app_ops, &k);
 	return 0;
@@ -518,6 +521,8 @@ int block_rq_complete(struct trace_event_raw_block_rq_completion *ctx)
 			r->t_complete_rq = s->t_complete_rq;
 		}
 		bpf_ringbuf_submit(r, 0);
+	} else {
+		count_lost();
 	}
 	/* The last of the requests under the key takes the state with it. A completion with no issue
 	 * seen is an inserted request's (its issue program was skipped). */

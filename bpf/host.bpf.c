@@ -13,6 +13,7 @@
 #include <bpf/bpf_core_read.h>
 #include "include/qemu.h"
 #include "include/records.h"
+#include "include/lost.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -178,8 +179,10 @@ static __always_inline void emit_kick(u64 gpa)
 	struct vt_kick *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 	u64 id = bpf_get_current_pid_tgid();
 
-	if (!r)
+	if (!r) {
+		count_lost();
 		return;
+	}
 	r->kind = VT_KICK;
 	r->qemu_pid = id >> 32;
 	r->tid = (u32)id;
@@ -389,6 +392,8 @@ int io_uring_complete(struct trace_event_raw_io_uring_complete *ctx)
 		r->t_submit = u->t_submit;
 		r->t_complete = bpf_ktime_get_ns();
 		bpf_ringbuf_submit(r, 0);
+	} else {
+		count_lost();
 	}
 	bpf_map_delete_elem(&urings, &k);
 	bpf_map_update_elem(&uring_done, &k, &one, BPF_ANY);
@@ -468,6 +473,8 @@ int block_rq_complete(struct trace_event_raw_block_rq_completion *ctx)
 		}
 		r->t_complete = bpf_ktime_get_ns();
 		bpf_ringbuf_submit(r, 0);
+	} else {
+		count_lost();
 	}
 	/* The last of the requests under the key takes the state with it. */
 	if (b->users > 1)
@@ -509,6 +516,8 @@ int BPF_KPROBE(virtio_blk_req_complete, struct VirtIOBlockReq *req, u8 status)
 		r->t_aio = st->t_aio;
 		r->t_req_complete = bpf_ktime_get_ns();
 		bpf_ringbuf_submit(r, 0);
+	} else {
+		count_lost();
 	}
 	bpf_map_delete_elem(&reqs, &req_ptr);
 	return 0;
@@ -519,8 +528,10 @@ static __always_inline void emit_notify(struct pending_notify *p, s32 vector, u6
 	struct vt_notify *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 	u64 id = bpf_get_current_pid_tgid();
 
-	if (!r)
+	if (!r) {
+		count_lost();
 		return;
+	}
 	r->kind = VT_NOTIFY;
 	r->qemu_pid = id >> 32;
 	r->tid = (u32)id;

@@ -11,10 +11,11 @@ describe('viotrace prog dump', () => {
   it('shows guest.bpf.o with maps, programs and source lines', async () => {
     const r = await run(['prog', 'dump', 'bpf/guest.bpf.o', '--btf', 'bpf/btf/linux-6.18.min.btf']);
     expect(r.code).toBe(0);
-    expect(r.out).toContain('bpf/guest.bpf.o: license GPL, 15 programs, 10 maps');
+    expect(r.out).toContain('bpf/guest.bpf.o: license GPL, 15 programs, 11 maps');
+    expect(r.out).toMatch(/lost\s+array\s+key 4\s+value 8\s+max_entries 1/);
     expect(r.out).toMatch(/inflight\s+hash\s+key 16\s+value 120\s+max_entries 16384/);
     expect(r.out).toContain('blk_mq_complete_request: kprobe blk_mq_complete_request');
-    expect(r.out).toContain('; guest.bpf.c:154: struct gendisk *disk = BPF_CORE_READ(rq, q, disk);');
+    expect(r.out).toContain('; guest.bpf.c:155: struct gendisk *disk = BPF_CORE_READ(rq, q, disk);');
     // request_queue.disk is at byte 104 in Linux 6.18: the CO-RE relocation put it there.
     expect(r.out).toContain('mov %r1, 0x68');
     expect(r.out).toContain('call 113 # probe_read_kernel');

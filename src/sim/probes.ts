@@ -355,6 +355,18 @@ export class SideProbes {
     return n;
   }
 
+  /**
+   * What the programs themselves counted as lost: their `lost` map (bpf/include/lost.h), one for
+   * each record a full ring buffer refused; undefined for an object without that map. On a real
+   * kernel it is the only count there is (the kernel keeps none), so the simulator keeps it too.
+   */
+  get lostCounted(): number | undefined {
+    const m = this.object.maps.find((x) => x.name === 'lost')?.map;
+    if (!(m instanceof vmMaps.ArrayMap) || m.valueSize !== 8) return undefined;
+    const v = m.lookup(new Uint8Array(4));
+    return v ? Number(new DataView(v.buffer, v.byteOffset, 8).getBigUint64(0, true)) : undefined;
+  }
+
   /** Records lost because a ring buffer or a CPU's perf ring was full. */
   get lost(): number {
     let n = this.consumer.dropped;

@@ -20,8 +20,8 @@ export interface ShardData {
 /** Frame types on the channel. */
 const DRAIN = 1;
 const ERROR = 2;
-/** A drain frame starts with the shard's totals so far: runs, instructions (f64) and records lost in its ring (u32). */
-const TOTALS = 20;
+/** A drain frame starts with the shard's totals so far: runs, instructions (f64), records lost in its ring and counted lost by its programs (u32 each). */
+const TOTALS = 24;
 /** How long the reader waits for a drain before deciding the worker is gone. */
 const TIMEOUT_MS = 120_000;
 
@@ -55,6 +55,7 @@ export class DrainFrame {
     this.view.setFloat64(0, probes.runs, true);
     this.view.setFloat64(8, probes.instructions, true);
     this.view.setUint32(16, probes.lost, true);
+    this.view.setUint32(20, probes.lostCounted ?? 0, true);
     out.write(DRAIN, this.bytes, this.at);
     this.at = TOTALS;
   }
@@ -72,6 +73,7 @@ export class HostShard {
   runs = 0;
   instructions = 0;
   lost = 0;
+  lostCounted = 0;
 
   constructor(spec: ScenarioSpec, opts: RunOptions, ring: { guest: number; host: number }) {
     // Room for many drains in flight (the worker runs ahead while this thread catches up), and for
@@ -120,6 +122,7 @@ export class HostShard {
     this.runs = view.getFloat64(0, true);
     this.instructions = view.getFloat64(8, true);
     this.lost = view.getUint32(16, true);
+    this.lostCounted = view.getUint32(20, true);
     for (let at = TOTALS; at < p.length; ) {
       const n = view.getUint32(at, true);
       sink(p.subarray(at + 4, at + 4 + n));

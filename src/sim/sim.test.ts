@@ -208,6 +208,14 @@ describe('simulated runs', () => {
     const { result } = collect('baseline', 1, 1500, { seed: 1, ringBytes: { guest: 4096, host: 4096 }, drainEveryNs: 20_000_000 });
     expect(result.lost.guest).toBeGreaterThan(0);
     expect(result.lost.host).toBeGreaterThan(0);
+    // The programs count each refused record in their lost map, as a real capture reads it.
+    expect(result.lostCounted).toEqual(result.lost);
+  });
+
+  it('counts in the programs\' lost map only the records a full ring refused, not those lost on the way to user space', () => {
+    const { result } = collect('stitch-stress', 1, 1500);
+    expect(result.lost.guest + result.lost.host).toBeGreaterThan(0);
+    expect(result.lostCounted).toEqual({ guest: 0, host: 0 });
   });
 });
 

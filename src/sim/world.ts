@@ -107,6 +107,12 @@ export interface RunResult {
   simulatedNs: number;
   records: { guest: number; host: number };
   lost: { guest: number; host: number };
+  /**
+   * The records the paired programs counted as lost themselves (their `lost` map: each record a
+   * full ring buffer refused), what a real capture reads since the kernel counts none. `lost` is
+   * these plus the records lost on the way to user space (ScenarioSpec.recordLoss).
+   */
+  lostCounted: { guest: number; host: number };
   /** Program runs and instructions executed in the VM. */
   programRuns: number;
   instructions: number;
@@ -524,6 +530,7 @@ function buildSimulation(spec: ScenarioSpec, opts: RunOptions, shardOut?: Channe
     simulatedNs: engine.now,
     records,
     lost: { guest: guestProbes.reduce((n, p) => n + p.lost, 0) + dropped.guest, host: (shard ?? hostProbes).lost + dropped.host },
+    lostCounted: { guest: guestProbes.reduce((n, p) => n + (p.lostCounted ?? 0), 0), host: shard ? shard.lostCounted : hostProbes.lostCounted ?? 0 },
     programRuns: guestProbes.reduce((n, p) => n + p.runs, 0) + (shard ?? hostProbes).runs,
     instructions: guestProbes.reduce((n, p) => n + p.instructions, 0) + (shard ?? hostProbes).instructions,
     events: engine.executed,
