@@ -9,10 +9,11 @@ import { installRun } from './run.js';
 import { installAccuracy } from './accuracy.js';
 import { installRecord } from './record.js';
 import { installConvert } from './convert.js';
+import { installCapture } from './capture.js';
 import { installScenarios } from './scenarios.js';
 
 /** Adds a command to the program. Each command file exports one of these. */
 export type CommandInstaller = (program: Command) => void;
 
 /** Every command, in the order `viotrace --help` lists them. */
-export const commands: CommandInstaller[] = [installRun, installScenarios, installAccuracy, installRecord, installConvert, installReplay, installReport, installProg, installHooks, installVm];
+export const commands: CommandInstaller[] = [installRun, installScenarios, installAccuracy, installRecord, installCapture, installConvert, installReplay, installReport, installProg, installHooks, installVm];

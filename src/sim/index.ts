@@ -17,6 +17,6 @@ export type { DeviceSpec, DiskSpec, HostSpec, JobSpec, RwMode, ScenarioSpec, VmS
 export { HOST_CPUS, runScenario, runScenarioAsync, RECORD_STRUCTS, simKernelBtf } from './world.js';
 export type { EmittedRecord, RunOptions, RunResult, ToolAttach, ToolResult, TruthRequest } from './world.js';
 export type { AppOp, SimRequest, SimVirtqueue } from './request.js';
-export { toTraceRecord, opOfRwbs } from './to-records.js';
+export { toTraceRecord, opOfRwbs, TraceRecordDecoder } from './to-records.js';
 export { repeatRecords, repeatShift, shiftBatch, hostSpan } from './repeat.js';
 export type { RepeatShift } from './repeat.js';
