@@ -165,7 +165,9 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
   });
   const before = await Promise.race([readyNow.then(() => 'ready' as const), exited.then(() => 'exited' as const)]);
   if (before === 'exited') {
-    throw new InputError(loaderMessage(stderr) ?? `the capture loader stopped before attaching (exit ${child.exitCode})`, opts.object);
+    const why = loaderMessage(stderr) ?? `the capture loader stopped before attaching (exit ${child.exitCode})`;
+    const notRoot = process.getuid?.() !== 0 && /Operation not permitted/.test(why);
+    throw new InputError(notRoot ? `${why}: a capture needs root (or CAP_BPF and CAP_PERFMON)` : why, opts.object);
   }
   try {
     await opts.whileAttached(result.attached, result.skipped);
