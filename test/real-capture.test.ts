@@ -1,6 +1,6 @@
 // viotrace capture on this machine's real kernel: bpf/guest.bpf.o loaded by libbpf, attached to the real block and io_uring hooks while fio runs, its records read back and held against fio's own figures (needs root, cc, libbpf, fio and kernel BTF); and the capture shipped in traces/real-capture, everywhere.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FrameReader, hookOfSection, loaderPath, machineDisks, type LoaderFrame } from '../src/capture/index.js';
@@ -114,7 +114,9 @@ describe.skipIf(!canCapture)('viotrace capture guest on this kernel', () => {
   it('builds its loader once, into the cache', () => {
     const path = loaderPath();
     expect(existsSync(path)).toBe(true);
+    const built = statSync(path).mtimeMs;
     expect(loaderPath()).toBe(path);
+    expect(statSync(path).mtimeMs).toBe(built);
   });
 });
 

@@ -17,12 +17,12 @@
 //                  a record that may be missing).
 //   tag 4 END      (empty) the last frame.
 //   tag 5 ATTACHED the name of a program attached to its hook, a NUL, its SEC name (before READY).
-//   tag 7 LOST     u64: the object's own count of records its ring buffers refused (its "lost"
-//                  array map, bpf/include/lost.h; the kernel counts none), at the end; absent when
-//                  the object has no such map.
 //   tag 6 SKIPPED  i32 errno, then name, NUL, SEC name of a program that did not attach (before READY):
 //                  its hook is not in this kernel (no kprobes, a function inlined away); the
 //                  others run without it.
+//   tag 7 LOST     u64: the object's own count of records its ring buffers refused (its "lost"
+//                  array map, bpf/include/lost.h; the kernel counts none), at the end; absent when
+//                  the object has no such map.
 // Errors go to stderr as "capture: ..." lines, with libbpf's own message; exit 1 when the object
 // does not load or no program attaches, 2 on a usage error. Needs root (or CAP_BPF and
 // CAP_PERFMON), libbpf and a kernel with BTF (/sys/kernel/btf/vmlinux).

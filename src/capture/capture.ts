@@ -63,8 +63,9 @@ export interface CaptureOptions {
   /** Each record as it is drained. */
   onRecord(record: TraceRecord): void;
   /**
-   * Called once every program that can attach is attached; the capture runs until the promise it
-   * returns settles (a workload's end, a signal, a duration), then drains and stops.
+   * Called once every program that can attach is attached, before any record is handed to
+   * onRecord (its synchronous start is where a sink is made ready); the capture runs until the
+   * promise it returns settles (a workload's end, a signal, a duration), then drains and stops.
    */
   whileAttached(attached: readonly CaptureProgram[], skipped: readonly SkippedProgram[]): Promise<unknown>;
 }
@@ -115,6 +116,8 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
   child.stderr.on('data', (s: string) => (stderr += s));
   let ready: () => void = () => {};
   const readyNow = new Promise<void>((resolve) => (ready = resolve));
+  // Started from the READY frame itself: records can follow it in the same chunk of the stream.
+  let running: Promise<unknown> | undefined;
   let ended = false;
   let failure: unknown;
   const reader = new FrameReader((f: LoaderFrame) => {
@@ -126,6 +129,7 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
         result.skipped.push({ program: f.program, section: f.section, hook: hookOfSection(f.section), errno: f.errno, reason: skipReason(f.errno, f.section) });
         break;
       case 'ready':
+        running = opts.whileAttached(result.attached, result.skipped);
         ready();
         break;
       case 'record': {
@@ -170,7 +174,7 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
     throw new InputError(notRoot ? `${why}: a capture needs root (or CAP_BPF and CAP_PERFMON)` : why, opts.object);
   }
   try {
-    await opts.whileAttached(result.attached, result.skipped);
+    await running;
   } finally {
     child.stdin.end();
   }

@@ -3,6 +3,7 @@
 /** A frame of the loader's stream (bpf/tools/capture.c's header comment has the layout). */
 export type LoaderFrame =
   | { tag: 'ready' }
+  /** The record's bytes, valid only during the onFrame call (a view of the stream's buffer). */
   | { tag: 'record'; bytes: Uint8Array }
   | { tag: 'program'; name: string; runs: number; recursionMisses: number }
   | { tag: 'end' }
@@ -30,8 +31,7 @@ function nameAndSection(b: Uint8Array): { program: string; section: string } {
 
 /**
  * Reads frames from chunks as they arrive: `push` each chunk, and each whole frame is handed to
- * `onFrame` (record bytes are a copy, valid after the call). `finish` says whether the stream
- * ended on a frame boundary.
+ * `onFrame`. `clean` says whether the stream stopped on a frame boundary.
  */
 export class FrameReader {
   private pending: Uint8Array = new Uint8Array(0);
@@ -72,7 +72,7 @@ function frameOf(tag: number, body: Uint8Array): LoaderFrame {
   const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
   switch (tag) {
     case READY: return { tag: 'ready' };
-    case RECORD: return { tag: 'record', bytes: body.slice() };
+    case RECORD: return { tag: 'record', bytes: body };
     case PROGRAM: return { tag: 'program', runs: Number(dv.getBigUint64(0, true)), recursionMisses: Number(dv.getBigUint64(8, true)), name: text.decode(body.subarray(16)) };
     case END: return { tag: 'end' };
     case ATTACHED: return { tag: 'attached', ...nameAndSection(body) };

@@ -1,14 +1,13 @@
 // The running machine's block disks, read from sysfs, as a capture's topology names them.
-import { readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Topology, VirtualDisk } from '../records/index.js';
 
-/** A disk of this machine: its name, dev_t, and whether virtio-blk drives it. */
+/** A disk of this machine: its name, dev_t and queue count. */
 export interface MachineDisk {
   name: string;
   /** Kernel dev_t (major << 20 | minor), as block tracepoints carry it. */
   dev: number;
-  virtio: boolean;
   /** blk-mq hardware queues (virtio-blk: one per virtqueue). */
   queues: number;
 }
@@ -24,12 +23,8 @@ export function machineDisks(sys = '/sys'): MachineDisk[] {
   }
   for (const name of names.sort()) {
     const dir = join(sys, 'block', name);
-    let device: string;
-    try {
-      device = realpathSync(join(dir, 'device'));
-    } catch {
-      continue;
-    }
+    // Only disks with a device behind them (loop, zram and the like have none).
+    if (!existsSync(join(dir, 'device'))) continue;
     const [major, minor] = readFileSync(join(dir, 'dev'), 'utf8').trim().split(':').map(Number);
     if (major === undefined || minor === undefined || !Number.isInteger(major) || !Number.isInteger(minor)) continue;
     let queues = 0;
@@ -38,7 +33,7 @@ export function machineDisks(sys = '/sys'): MachineDisk[] {
     } catch {
       // A disk without blk-mq queues listed: unknown.
     }
-    out.push({ name, dev: (major << 20) | minor, virtio: /\/virtio\d+$/.test(device), queues });
+    out.push({ name, dev: (major << 20) | minor, queues });
   }
   return out;
 }

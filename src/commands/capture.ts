@@ -1,16 +1,17 @@
 // `viotrace capture guest -o FILE [-- COMMAND...]`: the guest program loaded into this machine's kernel, its records written to a trace while a workload runs.
 import { spawn } from 'node:child_process';
 import { cpus, hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { capture, guestTopology, machineDisks, type CaptureProgram, type CaptureResult, type SkippedProgram } from '../capture/index.js';
-import { fileError, InputError, UsageError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
 import { checkWritable, watchWriter } from '../run/index.js';
 import { outputName, STDOUT, TraceWriter } from '../trace/index.js';
 import { VERSION } from '../version.js';
 import type { CommandInstaller } from './index.js';
 import { BINARY_HELP, traceEncoding } from './output.js';
 
-const GUEST_OBJECT = new URL('../../bpf/guest.bpf.o', import.meta.url);
+const GUEST_OBJECT = fileURLToPath(new URL('../../bpf/guest.bpf.o', import.meta.url));
 /** Ring-buffer size of a capture: at 100,000 IOPS (200,000 records of about 100 bytes a second), 16 MiB holds most of a second. */
 const DEFAULT_RING_BYTES = 16 << 20;
 
@@ -39,7 +40,7 @@ export const installCapture: CommandInstaller = (program: Command) => {
       if (side !== 'guest') throw new UsageError(side === 'host' ? 'capture host is not available: the host half needs QEMU built with symbols for its uprobes; capture the host side with scripts/capture-lab or scripts/bpftrace (docs/bpftrace.md)' : `unknown side ${JSON.stringify(side)}: capture guest`);
       const encoding = traceEncoding(opts.output, opts.binary);
       checkWritable(opts.output);
-      const object = opts.object ?? decodeURIComponent(GUEST_OBJECT.pathname);
+      const object = opts.object ?? GUEST_OBJECT;
       const vmName = opts.name ?? hostname();
       const disks = machineDisks();
       let writer: TraceWriter | undefined;
@@ -112,7 +113,7 @@ function skippedSummary(skipped: readonly SkippedProgram[]): string {
 }
 
 /** What a reader of the trace should know: hooks missing and runs the kernel skipped. */
-export function captureNotes(result: CaptureResult): string[] {
+function captureNotes(result: CaptureResult): string[] {
   const notes: string[] = [];
   if (result.skipped.length) notes.push(`without ${result.skipped.map((s: CaptureProgram) => s.hook).join(', ')} the records have no times from those hooks (the driver and interrupt stages need the kprobes)`);
   for (const p of result.programs) {
@@ -127,7 +128,7 @@ function runWorkload(command: string[], stdoutTaken: boolean): Promise<number | 
   return new Promise((resolve) => {
     // Standard output holds the trace with -o -: the workload's output goes to stderr then.
     const child = spawn(command[0]!, command.slice(1), { stdio: ['inherit', stdoutTaken ? process.stderr : 'inherit', 'inherit'] });
-    child.on('error', (e) => resolve(`could not start: ${(fileError(e, command[0]!, 'read') as Error).message}`));
+    child.on('error', (e: NodeJS.ErrnoException) => resolve(`could not start: ${e.code ?? e.message}`));
     child.on('close', (code, signal) => resolve(signal ? `was killed by ${signal}` : code ?? 0));
   });
 }
