@@ -82,11 +82,15 @@ describe.skipIf(!canCapture)('viotrace capture guest on this kernel', () => {
     const rq = records.filter((r): r is GuestRequestRecord => r.kind === 'guest_rq');
     const ops = records.filter((r): r is GuestAppOpRecord => r.kind === 'guest_app_op');
     // fio's 4 KiB reads at about 2000 IOPS for a second: its ops, each a block request of 8 sectors.
-    const reads = rq.filter((r) => r.op === 'read' && r.nrSectors === 8 && r.appUserData !== 0n);
+    // A request carries its op's user_data only when fio's own thread queued its bio inside the
+    // submission (not an io-wq worker, no program run skipped): one CI run had 1995 of 2000 so.
+    const reads = rq.filter((r) => r.op === 'read' && r.nrSectors === 8);
+    const linked = reads.filter((r) => r.appUserData !== 0n);
     const skipped = Number(/skipped (\d+) of \d+ runs of block_rq_complete/.exec(err)?.[1] ?? 0);
     expect(reads.length + skipped).toBeGreaterThanOrEqual(fio.total_ios - 4);
+    expect(linked.length + skipped).toBeGreaterThanOrEqual(fio.total_ios * 0.95);
     expect(ops.filter((o) => o.opcode === 'READ' || o.opcode === 'READV').length).toBeGreaterThanOrEqual(fio.total_ios - 4);
-    for (const r of reads) {
+    for (const r of linked) {
       expect(data.some((d) => d.dev === r.dev)).toBe(true);
       expect(r.tBioQueue).toBeGreaterThan(0);
       expect(r.tBioQueue).toBeLessThanOrEqual(r.tRqIssue);
@@ -100,7 +104,7 @@ describe.skipIf(!canCapture)('viotrace capture guest on this kernel', () => {
     const rep = JSON.parse(r.out);
     expect(rep.source.kind).toBe('trace');
     expect(rep.requests.guest_only).toBe(rep.requests.total);
-    expect(rep.requests.with_app_op).toBeGreaterThanOrEqual(fio.total_ios - 4);
+    expect(rep.requests.with_app_op).toBeGreaterThanOrEqual(fio.total_ios * 0.95);
     expect(rep.stages.map((s: { name: string }) => s.name)).toEqual(expect.arrayContaining(['guest_submit', 'guest_queue', 'vdisk', 'guest_reap']));
     // A total runs from io_uring's submit to its completion inside the kernel, within fio's lat
     // (from before its io_uring_enter to when it reaps the completion): a little shorter (4% on this
